@@ -1,0 +1,21 @@
+//! Console I/O and the real-time data path: sources (one named thread each) deliver sample blocks to the engine
+//! thread, which keeps the live ring buffers, runs the online analysis and forwards everything to the recorder.
+//!
+//! ```text
+//! source thread --SourceEvent--> engine thread --> LiveState (shared with the UI, repaint requested)
+//!  (sim, serial,                               \--> RecordSink (the store's recorder), with a >= 60 s backlog
+//!   replay)
+//! ```
+//!
+//! Loss policy: the source -> engine channel is bounded and blocking (a source waits; the engine is never the
+//! slow part). The engine -> recorder path never drops silently: a backlog holds at least
+//! [`engine::MIN_BACKLOG_S`] seconds; beyond that the oldest samples are dropped and recorded as a gap. The UI
+//! reads the newest state and may skip frames.
+
+pub mod engine;
+pub mod ring;
+pub mod source;
+
+pub use engine::{Engine, EngineConfig, LiveSource, LiveState, RecordSink, RecorderHealth};
+pub use ring::RingBuffer;
+pub use source::{Source, SourceEvent, SourceSink, SourceStatus};

@@ -1,0 +1,75 @@
+//! The command line: `heracles` alone opens the workstation; the subcommands work headless. Each subcommand
+//! lives in its own file with its clap arguments and a `run` function. Errors become a message on standard
+//! error and exit code 1; bad arguments exit with code 2 (clap's convention).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod analyze;
+pub mod case;
+pub mod export;
+pub mod import;
+pub mod record;
+pub mod simulate;
+
+/// heracles: cath-lab workstation for the HERACLES trial (VA-ECMO + IABP or Impella).
+///
+/// Without a subcommand, opens the workstation on the simulated patient (or the configured consoles).
+#[derive(Debug, Parser)]
+#[command(name = "heracles", version, about, long_about = None)]
+pub struct Cli {
+    /// Folder holding the case files (default: the platform data folder).
+    #[arg(long, global = true, env = "HERACLES_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// What to do (omit to open the workstation).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The headless subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the simulated patient: write a CSV, or stream the console protocol to a serial port.
+    Simulate(simulate::SimulateArgs),
+    /// Detect beats and compute endpoints on a recording; print JSON.
+    Analyze(analyze::AnalyzeArgs),
+    /// Record a case headless from the simulator or a serial console.
+    Record(record::RecordArgs),
+    /// List, inspect, verify and copy case files.
+    #[command(subcommand)]
+    Case(case::CaseCommand),
+    /// Turn a recorded file (WFDB, Inca CSV, LabChart, ComboMap, CSV) into a case file.
+    Import(import::ImportArgs),
+    /// Export a case: endpoints, per-beat table, waveforms, report.
+    Export(export::ExportArgs),
+}
+
+/// Entry point of the binary: parses arguments, sets up logging, runs.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("heracles: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data_dir = cli.data_dir;
+    match cli.command {
+        None => crate::app::run_gui().map(|()| ExitCode::SUCCESS),
+        Some(Command::Simulate(args)) => simulate::run(args),
+        Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Record(args)) => record::run(args, data_dir),
+        Some(Command::Case(command)) => case::run(command, data_dir),
+        Some(Command::Import(args)) => import::run(args, data_dir),
+        Some(Command::Export(args)) => export::run(args),
+    }
+}

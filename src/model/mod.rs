@@ -1,0 +1,22 @@
+//! Plain data shared by every layer: units, channels and sources, sample blocks and gaps, beats, recordings,
+//! case identifiers and protocol step ids.
+//!
+//! Nothing here does I/O, spawns threads or knows about egui or SQLite; these are the types that cross module
+//! boundaries (see `ARCHITECTURE.md`).
+
+pub mod beat;
+pub mod block;
+pub mod case;
+pub mod channel;
+pub mod device;
+pub mod recording;
+pub mod step;
+pub mod units;
+
+pub use beat::{Beat, Fiducial, RejectReason};
+pub use block::{Block, Gap, GapReason, RecordItem};
+pub use case::{CaseId, CaseIdError, Site};
+pub use channel::{ChannelSpec, SignalKind, SourceSpec};
+pub use device::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
+pub use recording::{Marker, Recording, Segment, TimeSeries};
+pub use step::StepId;

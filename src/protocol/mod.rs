@@ -1,0 +1,1 @@
+//! The HERACLES measurement protocol as a pure state machine: `handle(state, event) -> effects`.

@@ -1,0 +1,3 @@
+//! egui views and widgets. All colours and sizes live in [`theme`].
+
+pub mod theme;

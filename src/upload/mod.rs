@@ -1,0 +1,1 @@
+//! Export bundles of a case (endpoints, per-beat tables, waveforms, report) and the upload queue.

@@ -1,0 +1,112 @@
+//! The layer rules of ARCHITECTURE.md, checked by reading the sources: pure modules never touch egui, SQLite,
+//! serial ports, the filesystem, processes or threads; only `store` uses rusqlite; only `acquisition` uses
+//! serialport; only `app` and `ui` use egui.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const PURE: [&str; 5] = ["model", "sim", "signal", "analysis", "protocol"];
+
+/// Paths a pure module must never name.
+const IMPURE_PATHS: [&str; 13] = [
+    "egui",
+    "eframe",
+    "egui_plot",
+    "rusqlite",
+    "serialport",
+    "rfd",
+    "directories",
+    "std::fs",
+    "std::thread",
+    "std::net",
+    "std::process",
+    "std::sync::mpsc",
+    "std::io::stdin",
+];
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// The code lines of a file (comment lines dropped), with their 1-based line numbers.
+fn code_lines(path: &Path) -> Vec<(usize, String)> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim_start().starts_with("//"))
+        .map(|(i, line)| (i + 1, line.to_owned()))
+        .collect()
+}
+
+/// Whether `line` names the crate or module path `name` as a path segment (`name::`, `use name;`, `name::{`).
+fn names_path(line: &str, name: &str) -> bool {
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = &line[at + name.len()..];
+        let starts_segment = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let continues_path = after.starts_with("::") || after.starts_with(';') || after.starts_with(" as ");
+        // `std::fs` etc. are matched in full; a bare `fs::` after `use std::{..}` is caught by the `use` check.
+        starts_segment && continues_path && !line[..at].ends_with("crate::")
+    })
+}
+
+fn violations(module: &str, forbidden: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(module);
+    let mut found = Vec::new();
+    let files = if root.is_dir() { rust_files(&root) } else { vec![root.with_extension("rs")] };
+    for file in files {
+        for (number, line) in code_lines(&file) {
+            for name in forbidden {
+                let grouped_std = name.strip_prefix("std::").is_some_and(|rest| {
+                    line.contains("use std::{") && names_path(&line, rest.split("::").next().unwrap_or(rest))
+                });
+                if names_path(&line, name) || grouped_std {
+                    found.push(format!("{}:{number}: names `{name}`: {}", file.display(), line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn pure_modules_do_no_io() {
+    let found: Vec<String> = PURE.iter().flat_map(|module| violations(module, &IMPURE_PATHS)).collect();
+    assert!(found.is_empty(), "pure modules must not do I/O or use threads:\n{}", found.join("\n"));
+}
+
+#[test]
+fn only_store_uses_sqlite_only_acquisition_uses_serial_only_ui_uses_egui() {
+    let modules = ["acquisition", "analysis", "app", "cli", "formats", "model", "protocol", "signal", "sim"];
+    let mut found = Vec::new();
+    for module in modules.iter().chain(["ui", "upload"].iter()) {
+        found.extend(violations(module, &["rusqlite"]));
+    }
+    for module in modules.iter().chain(["store", "ui", "upload"].iter()).filter(|m| **m != "acquisition") {
+        found.extend(violations(module, &["serialport"]));
+    }
+    for module in modules.iter().chain(["store", "upload"].iter()).filter(|m| **m != "app") {
+        found.extend(violations(module, &["egui", "eframe", "egui_plot"]));
+    }
+    assert!(found.is_empty(), "layer rule broken:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_checker_catches_what_it_should() {
+    assert!(names_path("use egui::Color32;", "egui"));
+    assert!(names_path("    let x = rusqlite::Connection::open(p);", "rusqlite"));
+    assert!(names_path("use std::fs;", "std::fs"));
+    assert!(names_path("std::thread::sleep(d);", "std::thread"));
+    assert!(!names_path("use crate::model::egui_like;", "egui"));
+    assert!(!names_path("let my_egui::x = 1;", "egui"));
+}
