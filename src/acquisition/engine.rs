@@ -41,7 +41,10 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> EngineConfig {
-        EngineConfig { live_window_s: 30.0, backlog_s: 2.0 * MIN_BACKLOG_S }
+        EngineConfig {
+            live_window_s: 30.0,
+            backlog_s: 2.0 * MIN_BACKLOG_S,
+        }
     }
 }
 
@@ -155,14 +158,18 @@ impl Engine {
         let (event_tx, event_rx) = sync_channel(SOURCE_QUEUE_LEN);
         let (command_tx, command_rx) = sync_channel(COMMAND_QUEUE_LEN);
         let state = Arc::new(Mutex::new(LiveState {
-            sources: sources.iter().map(|source| LiveSource::new(source.spec(), config.live_window_s)).collect(),
+            sources: sources
+                .iter()
+                .map(|source| LiveSource::new(source.spec(), config.live_window_s))
+                .collect(),
             recording: RecordingState::default(),
         }));
         let mut threads = Vec::with_capacity(sources.len() + 1);
         for (index, source) in sources.into_iter().enumerate() {
             let sink = SourceSink::new(index, event_tx.clone(), stop.clone());
-            let thread =
-                std::thread::Builder::new().name(source.thread_name()).spawn(move || source.run(sink))?;
+            let thread = std::thread::Builder::new()
+                .name(source.thread_name())
+                .spawn(move || source.run(sink))?;
             threads.push(thread);
         }
         drop(event_tx);
@@ -179,8 +186,17 @@ impl Engine {
             last_repaint: Instant::now(),
             dirty: false,
         };
-        threads.push(std::thread::Builder::new().name("engine".into()).spawn(move || worker.run())?);
-        Ok(Engine { state, commands: command_tx, stop, threads })
+        threads.push(
+            std::thread::Builder::new()
+                .name("engine".into())
+                .spawn(move || worker.run())?,
+        );
+        Ok(Engine {
+            state,
+            commands: command_tx,
+            stop,
+            threads,
+        })
     }
 
     /// The shared live state. Lock it briefly (to draw one frame), never across I/O.
@@ -195,15 +211,21 @@ impl Engine {
 
     /// Starts sending every source's samples to `sink`, from the next sample on.
     pub fn start_recording(&self, sink: Box<dyn RecordSink>) -> Result<(), String> {
-        self.commands.send(Command::StartRecording(sink)).map_err(|_| "the engine has stopped".to_owned())
+        self.commands
+            .send(Command::StartRecording(sink))
+            .map_err(|_| "the engine has stopped".to_owned())
     }
 
     /// Stops recording: hands the whole backlog to the recorder, lets it commit, and reports how that went.
     /// Blocks until then (at most ~30 s); call it from a worker, not the UI thread.
     pub fn stop_recording(&self) -> Result<(), String> {
         let (reply_tx, reply_rx) = sync_channel(1);
-        self.commands.send(Command::StopRecording(reply_tx)).map_err(|_| "the engine has stopped".to_owned())?;
-        reply_rx.recv().map_err(|_| "the engine stopped while finishing the recording".to_owned())?
+        self.commands
+            .send(Command::StopRecording(reply_tx))
+            .map_err(|_| "the engine has stopped".to_owned())?;
+        reply_rx
+            .recv()
+            .map_err(|_| "the engine stopped while finishing the recording".to_owned())?
     }
 
     /// Whether every source has finished (replays only; live sources never finish).
@@ -290,14 +312,21 @@ impl Worker {
             SourceEvent::Connected { spec, first_sample } => {
                 if spec != source.spec || first_sample < source.end_sample() {
                     let finished = source.finished;
-                    *source = LiveSource { finished, ..LiveSource::new(spec.clone(), self.config.live_window_s) };
+                    *source = LiveSource {
+                        finished,
+                        ..LiveSource::new(spec.clone(), self.config.live_window_s)
+                    };
                     for ring in &mut source.channels {
                         ring.reset(first_sample);
                     }
                 }
                 source.connected = true;
                 source.disconnect_reason = None;
-                Some(RecordItem::Source { source: index, spec, first_sample })
+                Some(RecordItem::Source {
+                    source: index,
+                    spec,
+                    first_sample,
+                })
             }
             SourceEvent::Block(block) => {
                 if block.channels.len() != source.channels.len() {
@@ -392,9 +421,17 @@ impl Worker {
     /// Drops the oldest blocks of any source whose backlog exceeds the limit, recording each loss as a gap.
     fn enforce_backlog_limit(&mut self) {
         let limit_s = self.config.backlog_s.max(MIN_BACKLOG_S);
-        let rates: Vec<f64> = lock(&self.state).sources.iter().map(|s| s.spec.sample_rate_hz).collect();
+        let rates: Vec<f64> = lock(&self.state)
+            .sources
+            .iter()
+            .map(|s| s.spec.sample_rate_hz)
+            .collect();
         for (source, rate) in rates.into_iter().enumerate() {
-            while self.backlog_samples.get(source).is_some_and(|&n| n as f64 / rate > limit_s) {
+            while self
+                .backlog_samples
+                .get(source)
+                .is_some_and(|&n| n as f64 / rate > limit_s)
+            {
                 let Some(position) = self
                     .backlog
                     .iter()
@@ -402,7 +439,9 @@ impl Worker {
                 else {
                     break;
                 };
-                let RecordItem::Block { block, .. } = &self.backlog[position] else { break };
+                let RecordItem::Block { block, .. } = &self.backlog[position] else {
+                    break;
+                };
                 let gap = Gap {
                     first_sample: block.first_sample,
                     num_samples: block.num_samples() as u64,
@@ -416,7 +455,9 @@ impl Worker {
     }
 
     fn drain_backlog(&mut self) {
-        let Some(recorder) = self.recorder.as_mut() else { return };
+        let Some(recorder) = self.recorder.as_mut() else {
+            return;
+        };
         while let Some(item) = self.backlog.pop_front() {
             let num_samples = item.num_samples() as u64;
             let source = match &item {
@@ -463,7 +504,11 @@ impl Worker {
         let deadline = Instant::now() + FINAL_FLUSH_TIMEOUT;
         while !self.backlog.is_empty() && Instant::now() < deadline {
             self.drain_backlog();
-            if self.recorder.as_ref().is_some_and(|r| matches!(r.health(), RecorderHealth::Failed(_))) {
+            if self
+                .recorder
+                .as_ref()
+                .is_some_and(|r| matches!(r.health(), RecorderHealth::Failed(_)))
+            {
                 break;
             }
             std::thread::sleep(Duration::from_millis(2));

@@ -12,7 +12,10 @@ pub struct RingBuffer {
 impl RingBuffer {
     /// An empty buffer holding at most `capacity` samples (at least one).
     pub fn new(capacity: usize) -> RingBuffer {
-        RingBuffer { data: vec![f32::NAN; capacity.max(1)], end_sample: 0 }
+        RingBuffer {
+            data: vec![f32::NAN; capacity.max(1)],
+            end_sample: 0,
+        }
     }
 
     /// Maximum number of samples held.

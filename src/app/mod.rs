@@ -22,9 +22,15 @@ impl eframe::App for HeraclesApp {
 /// Opens the workstation window and runs until it is closed.
 pub fn run_gui() -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("heracles").with_inner_size([1366.0, 768.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("heracles")
+            .with_inner_size([1366.0, 768.0]),
         ..Default::default()
     };
-    eframe::run_native("heracles", options, Box::new(|cc| Ok(Box::new(HeraclesApp::new(&cc.egui_ctx)))))
-        .map_err(|error| anyhow::anyhow!("could not open the window: {error}"))
+    eframe::run_native(
+        "heracles",
+        options,
+        Box::new(|cc| Ok(Box::new(HeraclesApp::new(&cc.egui_ctx)))),
+    )
+    .map_err(|error| anyhow::anyhow!("could not open the window: {error}"))
 }

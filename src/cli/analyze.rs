@@ -9,6 +9,6 @@ pub struct AnalyzeArgs {}
 /// Runs `heracles analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let _ = args;
-    
+
     anyhow::bail!("heracles analyze is not available yet")
 }

@@ -9,6 +9,6 @@ pub struct ExportArgs {}
 /// Runs `heracles export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let _ = args;
-    
+
     anyhow::bail!("heracles export is not available yet")
 }

@@ -9,6 +9,6 @@ pub struct SimulateArgs {}
 /// Runs `heracles simulate`.
 pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let _ = args;
-    
+
     anyhow::bail!("heracles simulate is not available yet")
 }

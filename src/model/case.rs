@@ -156,9 +156,23 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "HER-STH-7", "HER-STH-00071", "her-sth-0007", "HER-STH-00a7", "XYZ-STH-0007", "HER-STH-0007-1"] {
-            assert!(matches!(bad.parse::<CaseId>(), Err(CaseIdError::Pattern(_))), "{bad}");
+        for bad in [
+            "",
+            "HER-STH-7",
+            "HER-STH-00071",
+            "her-sth-0007",
+            "HER-STH-00a7",
+            "XYZ-STH-0007",
+            "HER-STH-0007-1",
+        ] {
+            assert!(
+                matches!(bad.parse::<CaseId>(), Err(CaseIdError::Pattern(_))),
+                "{bad}"
+            );
         }
-        assert_eq!("HER-ABC-0001".parse::<CaseId>(), Err(CaseIdError::UnknownSite("ABC".into())));
+        assert_eq!(
+            "HER-ABC-0001".parse::<CaseId>(),
+            Err(CaseIdError::UnknownSite("ABC".into()))
+        );
     }
 }

@@ -62,7 +62,9 @@ impl SignalKind {
 
     /// The signal whose channel id is `name` (case-insensitive), if any.
     pub fn from_name(name: &str) -> Option<SignalKind> {
-        SignalKind::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+        SignalKind::ALL
+            .into_iter()
+            .find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -78,7 +80,10 @@ pub struct ChannelSpec {
 impl ChannelSpec {
     /// The channel of a known signal, with its canonical name and unit.
     pub fn of(kind: SignalKind) -> ChannelSpec {
-        ChannelSpec { name: kind.name().to_owned(), unit: kind.unit().to_owned() }
+        ChannelSpec {
+            name: kind.name().to_owned(),
+            unit: kind.unit().to_owned(),
+        }
     }
 
     /// The known signal this channel carries, if its name is one.
@@ -104,7 +109,9 @@ pub struct SourceSpec {
 impl SourceSpec {
     /// Position of the channel carrying `kind`, if this source has one.
     pub fn channel_index(&self, kind: SignalKind) -> Option<usize> {
-        self.channels.iter().position(|channel| channel.signal() == Some(kind))
+        self.channels
+            .iter()
+            .position(|channel| channel.signal() == Some(kind))
     }
 }
 

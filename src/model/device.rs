@@ -18,7 +18,12 @@ pub enum IabpRatio {
 
 impl IabpRatio {
     /// Every ratio, in menu order.
-    pub const ALL: [IabpRatio; 4] = [IabpRatio::OneToOne, IabpRatio::OneToTwo, IabpRatio::OneToThree, IabpRatio::Standby];
+    pub const ALL: [IabpRatio; 4] = [
+        IabpRatio::OneToOne,
+        IabpRatio::OneToTwo,
+        IabpRatio::OneToThree,
+        IabpRatio::Standby,
+    ];
 
     /// How the console shows it (`1:1`, ..., `standby`).
     pub fn label(self) -> &'static str {

@@ -35,7 +35,9 @@ pub struct Segment {
 impl Segment {
     /// The channel called `name` (case-insensitive).
     pub fn channel(&self, name: &str) -> Option<&TimeSeries> {
-        self.channels.iter().find(|series| series.name.eq_ignore_ascii_case(name))
+        self.channels
+            .iter()
+            .find(|series| series.name.eq_ignore_ascii_case(name))
     }
 }
 

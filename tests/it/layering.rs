@@ -63,7 +63,11 @@ fn names_path(line: &str, name: &str) -> bool {
 fn violations(module: &str, forbidden: &[&str]) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(module);
     let mut found = Vec::new();
-    let files = if root.is_dir() { rust_files(&root) } else { vec![root.with_extension("rs")] };
+    let files = if root.is_dir() {
+        rust_files(&root)
+    } else {
+        vec![root.with_extension("rs")]
+    };
     for file in files {
         for (number, line) in code_lines(&file) {
             for name in forbidden {
@@ -71,7 +75,11 @@ fn violations(module: &str, forbidden: &[&str]) -> Vec<String> {
                     line.contains("use std::{") && names_path(&line, rest.split("::").next().unwrap_or(rest))
                 });
                 if names_path(&line, name) || grouped_std {
-                    found.push(format!("{}:{number}: names `{name}`: {}", file.display(), line.trim()));
+                    found.push(format!(
+                        "{}:{number}: names `{name}`: {}",
+                        file.display(),
+                        line.trim()
+                    ));
                 }
             }
         }
@@ -81,21 +89,46 @@ fn violations(module: &str, forbidden: &[&str]) -> Vec<String> {
 
 #[test]
 fn pure_modules_do_no_io() {
-    let found: Vec<String> = PURE.iter().flat_map(|module| violations(module, &IMPURE_PATHS)).collect();
-    assert!(found.is_empty(), "pure modules must not do I/O or use threads:\n{}", found.join("\n"));
+    let found: Vec<String> = PURE
+        .iter()
+        .flat_map(|module| violations(module, &IMPURE_PATHS))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "pure modules must not do I/O or use threads:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn only_store_uses_sqlite_only_acquisition_uses_serial_only_ui_uses_egui() {
-    let modules = ["acquisition", "analysis", "app", "cli", "formats", "model", "protocol", "signal", "sim"];
+    let modules = [
+        "acquisition",
+        "analysis",
+        "app",
+        "cli",
+        "formats",
+        "model",
+        "protocol",
+        "signal",
+        "sim",
+    ];
     let mut found = Vec::new();
     for module in modules.iter().chain(["ui", "upload"].iter()) {
         found.extend(violations(module, &["rusqlite"]));
     }
-    for module in modules.iter().chain(["store", "ui", "upload"].iter()).filter(|m| **m != "acquisition") {
+    for module in modules
+        .iter()
+        .chain(["store", "ui", "upload"].iter())
+        .filter(|m| **m != "acquisition")
+    {
         found.extend(violations(module, &["serialport"]));
     }
-    for module in modules.iter().chain(["store", "upload"].iter()).filter(|m| **m != "app") {
+    for module in modules
+        .iter()
+        .chain(["store", "upload"].iter())
+        .filter(|m| **m != "app")
+    {
         found.extend(violations(module, &["egui", "eframe", "egui_plot"]));
     }
     assert!(found.is_empty(), "layer rule broken:\n{}", found.join("\n"));
@@ -104,7 +137,10 @@ fn only_store_uses_sqlite_only_acquisition_uses_serial_only_ui_uses_egui() {
 #[test]
 fn the_checker_catches_what_it_should() {
     assert!(names_path("use egui::Color32;", "egui"));
-    assert!(names_path("    let x = rusqlite::Connection::open(p);", "rusqlite"));
+    assert!(names_path(
+        "    let x = rusqlite::Connection::open(p);",
+        "rusqlite"
+    ));
     assert!(names_path("use std::fs;", "std::fs"));
     assert!(names_path("std::thread::sleep(d);", "std::thread"));
     assert!(!names_path("use crate::model::egui_like;", "egui"));

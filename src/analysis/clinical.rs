@@ -1,0 +1,328 @@
+//! Clinical endpoint arithmetic (ENDPOINTS.md section 7) on plain inputs from the follow-up forms: time to
+//! VA-ECMO decannulation with its competing outcomes recorded explicitly (never silently censored), days alive and
+//! out of ICU at 30 days, and the 6-month status. All times are days from randomisation (day 0).
+
+use serde::{Deserialize, Serialize};
+
+use super::Unavailable;
+
+/// A re-cannulation within this many days of decannulation makes the decannulation unsuccessful (48 h).
+pub const RECANNULATION_WINDOW_DAYS: f64 = 2.0;
+/// The horizon of "days alive and out of ICU".
+pub const ALIVE_OUT_OF_ICU_HORIZON_DAYS: f64 = 30.0;
+/// Six months, in days from randomisation.
+pub const SIX_MONTHS_DAYS: f64 = 182.0;
+
+/// The ECMO course as recorded on the follow-up form; every field is days from randomisation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EcmoCourse {
+    /// First decannulation, if any.
+    pub decannulation_day: Option<f64>,
+    /// Re-cannulation after that decannulation, if any.
+    pub recannulation_day: Option<f64>,
+    /// Death, if it occurred.
+    pub death_day: Option<f64>,
+    /// Bridge to a durable VAD or heart transplant, if it occurred.
+    pub vad_or_transplant_day: Option<f64>,
+    /// Last day the patient's status is known.
+    pub last_follow_up_day: f64,
+}
+
+/// How the ECMO run ended (the competing outcomes of the time-to-decannulation endpoint).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DecannulationOutcome {
+    /// Successful decannulation (no re-cannulation within 48 h).
+    Decannulated {
+        /// Time to decannulation, days.
+        days: f64,
+    },
+    /// Died while on ECMO.
+    DiedOnEcmo {
+        /// Days from randomisation to death.
+        days: f64,
+    },
+    /// Bridged to a durable VAD or transplant while on ECMO.
+    BridgedToVadOrTransplant {
+        /// Days from randomisation to the bridge.
+        days: f64,
+    },
+    /// Decannulated, then re-cannulated within 48 h.
+    RecannulatedWithin48h {
+        /// Days to the (failed) decannulation.
+        decannulation_days: f64,
+        /// Days to the re-cannulation.
+        recannulation_days: f64,
+    },
+    /// Still on ECMO at the last follow-up: censored there, and said so.
+    StillOnEcmo {
+        /// Last day known on ECMO.
+        censored_at_days: f64,
+    },
+}
+
+fn check_day(name: &str, day: Option<f64>) -> Result<(), Unavailable> {
+    match day {
+        Some(d) if !d.is_finite() || d < 0.0 => Err(Unavailable::NonPositive(format!("{name} (day {d})"))),
+        _ => Ok(()),
+    }
+}
+
+/// The outcome of the ECMO run. Events after the first terminal one are irrelevant to it.
+pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome, Unavailable> {
+    check_day("decannulation day", course.decannulation_day)?;
+    check_day("re-cannulation day", course.recannulation_day)?;
+    check_day("death day", course.death_day)?;
+    check_day("VAD/transplant day", course.vad_or_transplant_day)?;
+    check_day("last follow-up day", Some(course.last_follow_up_day))?;
+    let on_ecmo_until = course.decannulation_day.unwrap_or(f64::INFINITY);
+    // A bridge or death before (or on the day of) decannulation ends the run on ECMO; the earlier one counts.
+    let terminal = [
+        course
+            .vad_or_transplant_day
+            .filter(|&d| d <= on_ecmo_until)
+            .map(|days| (days, DecannulationOutcome::BridgedToVadOrTransplant { days })),
+        course
+            .death_day
+            .filter(|&d| d <= on_ecmo_until)
+            .map(|days| (days, DecannulationOutcome::DiedOnEcmo { days })),
+    ];
+    if let Some((_, outcome)) = terminal.into_iter().flatten().min_by(|a, b| a.0.total_cmp(&b.0)) {
+        return Ok(outcome);
+    }
+    match (course.decannulation_day, course.recannulation_day) {
+        (Some(decannulation), Some(recannulation)) if recannulation < decannulation => Err(
+            Unavailable::NotApplicable("re-cannulation recorded before decannulation".into()),
+        ),
+        (Some(decannulation), Some(recannulation))
+            if recannulation - decannulation <= RECANNULATION_WINDOW_DAYS =>
+        {
+            Ok(DecannulationOutcome::RecannulatedWithin48h {
+                decannulation_days: decannulation,
+                recannulation_days: recannulation,
+            })
+        }
+        (Some(days), _) => Ok(DecannulationOutcome::Decannulated { days }),
+        (None, _) => Ok(DecannulationOutcome::StillOnEcmo {
+            censored_at_days: course.last_follow_up_day,
+        }),
+    }
+}
+
+/// One ICU stay, days from randomisation; an open stay has no discharge yet.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IcuStay {
+    /// Admission day.
+    pub admission_day: f64,
+    /// Discharge day, if discharged.
+    pub discharge_day: Option<f64>,
+}
+
+/// Days alive and out of ICU at 30 days: `30 - ICU days within days 0-30`, and 0 if the patient died within 30
+/// days. Overlapping stays are counted once; an open stay runs to day 30.
+pub fn days_alive_out_of_icu_30(stays: &[IcuStay], death_day: Option<f64>) -> Result<f64, Unavailable> {
+    check_day("death day", death_day)?;
+    let horizon = ALIVE_OUT_OF_ICU_HORIZON_DAYS;
+    if death_day.is_some_and(|d| d <= horizon) {
+        return Ok(0.0);
+    }
+    let mut intervals = Vec::with_capacity(stays.len());
+    for stay in stays {
+        check_day("ICU admission day", Some(stay.admission_day))?;
+        check_day("ICU discharge day", stay.discharge_day)?;
+        let end = stay.discharge_day.unwrap_or(horizon);
+        if end < stay.admission_day {
+            return Err(Unavailable::NotApplicable(
+                "ICU discharge before admission".into(),
+            ));
+        }
+        intervals.push((stay.admission_day.min(horizon), end.min(horizon)));
+    }
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut icu_days, mut covered_to) = (0.0, 0.0f64);
+    for (from, to) in intervals {
+        let from = from.max(covered_to);
+        if to > from {
+            icu_days += to - from;
+            covered_to = to;
+        }
+    }
+    Ok(horizon - icu_days)
+}
+
+/// Vital status at six months.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SixMonthStatus {
+    /// Known alive at or after six months.
+    Alive,
+    /// Died within six months.
+    Dead {
+        /// Day of death.
+        day: f64,
+    },
+    /// Not known: last contact before six months and no death recorded.
+    LostToFollowUp {
+        /// Last day known alive.
+        last_known_alive_day: f64,
+    },
+}
+
+/// The 6-month status from the death day and the last contact.
+pub fn six_month_status(
+    death_day: Option<f64>,
+    last_contact_day: f64,
+) -> Result<SixMonthStatus, Unavailable> {
+    check_day("death day", death_day)?;
+    check_day("last contact day", Some(last_contact_day))?;
+    Ok(match death_day {
+        Some(day) if day <= SIX_MONTHS_DAYS => SixMonthStatus::Dead { day },
+        _ if last_contact_day >= SIX_MONTHS_DAYS || death_day.is_some() => SixMonthStatus::Alive,
+        _ => SixMonthStatus::LostToFollowUp {
+            last_known_alive_day: last_contact_day,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn course() -> EcmoCourse {
+        EcmoCourse {
+            last_follow_up_day: 180.0,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn competing_outcomes_are_explicit() {
+        let ok = EcmoCourse {
+            decannulation_day: Some(5.5),
+            ..course()
+        };
+        assert_eq!(
+            decannulation_outcome(&ok).unwrap(),
+            DecannulationOutcome::Decannulated { days: 5.5 }
+        );
+        let late_recannulation = EcmoCourse {
+            recannulation_day: Some(9.0),
+            ..ok
+        };
+        assert_eq!(
+            decannulation_outcome(&late_recannulation).unwrap(),
+            DecannulationOutcome::Decannulated { days: 5.5 }
+        );
+        let failed = EcmoCourse {
+            recannulation_day: Some(7.0),
+            ..ok
+        };
+        assert_eq!(
+            decannulation_outcome(&failed).unwrap(),
+            DecannulationOutcome::RecannulatedWithin48h {
+                decannulation_days: 5.5,
+                recannulation_days: 7.0
+            }
+        );
+        let died = EcmoCourse {
+            death_day: Some(3.0),
+            ..course()
+        };
+        assert_eq!(
+            decannulation_outcome(&died).unwrap(),
+            DecannulationOutcome::DiedOnEcmo { days: 3.0 }
+        );
+        let died_after = EcmoCourse {
+            death_day: Some(20.0),
+            ..ok
+        };
+        assert_eq!(
+            decannulation_outcome(&died_after).unwrap(),
+            DecannulationOutcome::Decannulated { days: 5.5 }
+        );
+        let bridged = EcmoCourse {
+            vad_or_transplant_day: Some(12.0),
+            death_day: Some(40.0),
+            ..course()
+        };
+        assert_eq!(
+            decannulation_outcome(&bridged).unwrap(),
+            DecannulationOutcome::BridgedToVadOrTransplant { days: 12.0 }
+        );
+        assert_eq!(
+            decannulation_outcome(&EcmoCourse {
+                last_follow_up_day: 9.0,
+                ..course()
+            })
+            .unwrap(),
+            DecannulationOutcome::StillOnEcmo {
+                censored_at_days: 9.0
+            }
+        );
+        assert!(
+            decannulation_outcome(&EcmoCourse {
+                decannulation_day: Some(-1.0),
+                ..course()
+            })
+            .is_err()
+        );
+        assert!(
+            decannulation_outcome(&EcmoCourse {
+                recannulation_day: Some(4.0),
+                ..ok
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn days_alive_and_out_of_icu() {
+        let stays = [
+            IcuStay {
+                admission_day: 0.0,
+                discharge_day: Some(12.0),
+            },
+            IcuStay {
+                admission_day: 10.0,
+                discharge_day: Some(14.0),
+            }, // overlaps the first
+            IcuStay {
+                admission_day: 25.0,
+                discharge_day: Some(40.0),
+            }, // runs past day 30
+        ];
+        assert_eq!(days_alive_out_of_icu_30(&stays, None).unwrap(), 30.0 - 14.0 - 5.0);
+        assert_eq!(days_alive_out_of_icu_30(&stays, Some(29.0)).unwrap(), 0.0);
+        assert_eq!(days_alive_out_of_icu_30(&stays, Some(45.0)).unwrap(), 11.0);
+        let open = [IcuStay {
+            admission_day: 0.0,
+            discharge_day: None,
+        }];
+        assert_eq!(days_alive_out_of_icu_30(&open, None).unwrap(), 0.0);
+        let backwards = [IcuStay {
+            admission_day: 5.0,
+            discharge_day: Some(2.0),
+        }];
+        assert!(days_alive_out_of_icu_30(&backwards, None).is_err());
+    }
+
+    #[test]
+    fn six_month_status_from_dates() {
+        assert_eq!(
+            six_month_status(Some(100.0), 100.0).unwrap(),
+            SixMonthStatus::Dead { day: 100.0 }
+        );
+        assert_eq!(six_month_status(None, 190.0).unwrap(), SixMonthStatus::Alive);
+        assert_eq!(
+            six_month_status(Some(300.0), 300.0).unwrap(),
+            SixMonthStatus::Alive
+        );
+        assert_eq!(
+            six_month_status(None, 90.0).unwrap(),
+            SixMonthStatus::LostToFollowUp {
+                last_known_alive_day: 90.0
+            }
+        );
+        assert!(six_month_status(Some(f64::NAN), 90.0).is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! Small numerical tools the endpoint formulas share: straight-line least squares, a bounded one-dimensional
+//! minimiser for separable fits, a seeded random stream for the bootstrap, percentiles and sums over samples.
+
+use super::Unavailable;
+
+/// A straight line `y = slope x + intercept` fitted by ordinary least squares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LineFit {
+    pub slope: f64,
+    pub intercept: f64,
+    /// Coefficient of determination.
+    pub r2: f64,
+    pub n: usize,
+}
+
+/// Least-squares line through `(x[i], y[i])`. Needs two distinct x values and finite data.
+pub(crate) fn fit_line(x: &[f64], y: &[f64]) -> Result<LineFit, Unavailable> {
+    let n = x.len().min(y.len());
+    if n < 2 {
+        return Err(Unavailable::too_few("points", n, 2));
+    }
+    let (x, y) = (&x[..n], &y[..n]);
+    let mean_x = x.iter().sum::<f64>() / n as f64;
+    let mean_y = y.iter().sum::<f64>() / n as f64;
+    if !mean_x.is_finite() || !mean_y.is_finite() {
+        return Err(Unavailable::MissingSamples("fit points".into()));
+    }
+    // Centred sums keep the fit accurate when x is far from 0 (e.g. time in seconds from the file start).
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for (&xi, &yi) in x.iter().zip(y) {
+        let (dx, dy) = (xi - mean_x, yi - mean_y);
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    if sxx <= 0.0 {
+        return Err(Unavailable::FitFailed("all points have the same abscissa".into()));
+    }
+    let slope = sxy / sxx;
+    let r2 = if syy > 0.0 { (sxy * sxy) / (sxx * syy) } else { 1.0 };
+    Ok(LineFit {
+        slope,
+        intercept: mean_y - slope * mean_x,
+        r2,
+        n,
+    })
+}
+
+/// Minimises `f` over `[low, high]`: a scan of `num_grid` log-spaced points (both bounds positive) finds the
+/// basin, then golden-section search refines it to a relative width of `rel_tol`. Returns the argument, the value,
+/// and whether the minimum sits on a bound of the range (then the true optimum may lie outside it).
+pub(crate) fn minimise_log_scan(
+    mut f: impl FnMut(f64) -> f64,
+    low: f64,
+    high: f64,
+    num_grid: usize,
+    rel_tol: f64,
+) -> (f64, f64, bool) {
+    let num_grid = num_grid.max(3);
+    let ratio = (high / low).powf(1.0 / (num_grid - 1) as f64);
+    let mut best = (0, f64::INFINITY);
+    let mut grid = Vec::with_capacity(num_grid);
+    for i in 0..num_grid {
+        let x = low * ratio.powi(i as i32);
+        let value = f(x);
+        grid.push(x);
+        // NaN never compares less, so a NaN evaluation is skipped rather than chosen.
+        if value < best.1 {
+            best = (i, value);
+        }
+    }
+    if !best.1.is_finite() {
+        return (f64::NAN, f64::NAN, false);
+    }
+    let at_bound = best.0 == 0 || best.0 == num_grid - 1;
+    let mut a = grid[best.0.saturating_sub(1)].ln();
+    let mut b = grid[(best.0 + 1).min(num_grid - 1)].ln();
+    let mut g = |log_x: f64| f(log_x.exp());
+    const INV_PHI: f64 = 0.618_033_988_749_894_9;
+    let mut c = b - INV_PHI * (b - a);
+    let mut d = a + INV_PHI * (b - a);
+    let (mut fc, mut fd) = (g(c), g(d));
+    while (b - a) > rel_tol {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - INV_PHI * (b - a);
+            fc = g(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + INV_PHI * (b - a);
+            fd = g(d);
+        }
+    }
+    let (x, value) = if fc < fd { (c.exp(), fc) } else { (d.exp(), fd) };
+    if value < best.1 {
+        (x, value, at_bound)
+    } else {
+        (grid[best.0], best.1, at_bound)
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed, seedable generator. The bootstrap needs reproducibility, not cryptography.
+pub(crate) struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform index below `n` (`n > 0`; multiply-shift, bias below 2^-40 for any realistic `n`).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+/// The `q`-quantile (0..=1) of `sorted` by linear interpolation between order statistics (Hyndman-Fan type 7).
+pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        1 => sorted[0],
+        n => {
+            let position = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let below = position.floor() as usize;
+            let above = (below + 1).min(n - 1);
+            let weight = position - below as f64;
+            sorted[below] * (1.0 - weight) + sorted[above] * weight
+        }
+    }
+}
+
+/// Integral of `samples` over time by the rectangle rule (sum times the sample interval), or `None` when a
+/// sample is missing. Over whole beats the rectangle rule makes consecutive beats add up exactly to the window
+/// total, and it equals the trapezoid rule up to half the difference of the end samples.
+pub(crate) fn integral(samples: &[f64], dt_s: f64) -> Option<f64> {
+    let sum: f64 = samples.iter().sum();
+    // NaN and infinities propagate through the sum, so one check covers every sample.
+    sum.is_finite().then_some(sum * dt_s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_fit_recovers_planted_line() {
+        let x: Vec<f64> = (0..20).map(|i| 1000.0 + i as f64).collect();
+        let y: Vec<f64> = x.iter().map(|x| 2.5 * x - 7.0).collect();
+        let fit = fit_line(&x, &y).unwrap();
+        assert!((fit.slope - 2.5).abs() < 1e-12);
+        assert!((fit.intercept + 7.0).abs() < 1e-8);
+        assert!((fit.r2 - 1.0).abs() < 1e-12);
+        assert!(fit_line(&[1.0, 1.0], &[2.0, 3.0]).is_err());
+        assert!(fit_line(&[1.0], &[2.0]).is_err());
+        assert!(fit_line(&[1.0, f64::NAN], &[2.0, 3.0]).is_err());
+    }
+
+    #[test]
+    fn minimiser_finds_interior_minimum_and_flags_bounds() {
+        let (x, value, at_bound) =
+            minimise_log_scan(|x| (x.ln() - 0.03f64.ln()).powi(2), 1e-3, 1.0, 20, 1e-9);
+        assert!((x / 0.03 - 1.0).abs() < 1e-6, "{x}");
+        assert!(value < 1e-10 && !at_bound);
+        let (_, _, at_bound) = minimise_log_scan(|x| x, 1e-3, 1.0, 20, 1e-9);
+        assert!(at_bound);
+    }
+
+    #[test]
+    fn random_stream_is_reproducible_and_uniform() {
+        let (mut a, mut b) = (SplitMix64::new(7), SplitMix64::new(7));
+        let mut counts = [0usize; 10];
+        for _ in 0..100_000 {
+            let i = a.below(10);
+            assert_eq!(i, b.below(10));
+            counts[i] += 1;
+        }
+        assert!(counts.iter().all(|&c| (9_500..10_500).contains(&c)), "{counts:?}");
+    }
+
+    #[test]
+    fn quantiles_and_integrals() {
+        assert_eq!(quantile_sorted(&[1.0, 2.0, 3.0, 4.0], 0.5), 2.5);
+        assert_eq!(integral(&[1.0, 2.0, 3.0], 0.5), Some(3.0));
+        assert_eq!(integral(&[1.0, f64::NAN], 0.5), None);
+    }
+}
