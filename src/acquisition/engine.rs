@@ -294,10 +294,10 @@ impl Worker {
                 self.last_repaint = Instant::now();
             }
         }
-        if self.recorder.is_some() {
-            if let Err(message) = self.finish_recording() {
-                log::error!("recording did not finish cleanly: {message}");
-            }
+        if self.recorder.is_some()
+            && let Err(message) = self.finish_recording()
+        {
+            log::error!("recording did not finish cleanly: {message}");
         }
     }
 
@@ -364,10 +364,10 @@ impl Worker {
             }
         };
         drop(state);
-        if let Some(item) = item {
-            if self.recorder.is_some() {
-                self.push_backlog(item);
-            }
+        if let Some(item) = item
+            && self.recorder.is_some()
+        {
+            self.push_backlog(item);
         }
     }
 
@@ -409,10 +409,10 @@ impl Worker {
     }
 
     fn push_backlog(&mut self, item: RecordItem) {
-        if let RecordItem::Block { source, block } = &item {
-            if let Some(count) = self.backlog_samples.get_mut(*source) {
-                *count += block.num_samples() as u64;
-            }
+        if let RecordItem::Block { source, block } = &item
+            && let Some(count) = self.backlog_samples.get_mut(*source)
+        {
+            *count += block.num_samples() as u64;
         }
         self.backlog.push_back(item);
         self.enforce_backlog_limit();

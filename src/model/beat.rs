@@ -26,8 +26,25 @@ pub enum RejectReason {
     PressureDamping,
     /// Arterial pulse pressure below the pulsatility threshold.
     NonPulsatile,
+    /// Samples missing (a gap) in a channel the beat is measured on.
+    MissingData,
     /// Rejected by a reviewer, with their reason.
     Manual(String),
+}
+
+impl RejectReason {
+    /// Stable short key for counts, exports and JSON (`rr_outlier`, ..., `manual`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            RejectReason::RrOutlier => "rr_outlier",
+            RejectReason::AfterRrOutlier => "after_rr_outlier",
+            RejectReason::DopplerDropout => "doppler_dropout",
+            RejectReason::PressureDamping => "pressure_damping",
+            RejectReason::NonPulsatile => "non_pulsatile",
+            RejectReason::MissingData => "missing_data",
+            RejectReason::Manual(_) => "manual",
+        }
+    }
 }
 
 /// One beat: from its fiducial to the next beat's fiducial.
@@ -43,6 +60,12 @@ pub struct Beat {
     pub fiducial: Fiducial,
     /// `None` when accepted; the reason otherwise.
     pub reject: Option<RejectReason>,
+    /// The arterial pulse pressure over the beat was below the pulsatility threshold (ENDPOINTS.md section 2):
+    /// aortic systolic/diastolic/notch values are not reported and phases come from LV pressure. A label, not a
+    /// rejection, unless the beat was detected on that arterial trace itself. `false` when no arterial pressure
+    /// was recorded.
+    #[serde(default)]
+    pub non_pulsatile: bool,
 }
 
 impl Beat {
@@ -53,6 +76,6 @@ impl Beat {
 
     /// Length of the beat in samples.
     pub fn num_samples(&self) -> u64 {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 }

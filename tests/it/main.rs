@@ -1,3 +1,9 @@
 //! The one integration-test binary: each file is a module testing one capability through the public API.
 
+// Test helpers outside `#[test]` functions fail by panicking too (clippy's allow-unwrap-in-tests covers only
+// the test functions themselves).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod formats;
 mod layering;
+mod signal;

@@ -1,0 +1,459 @@
+//! PhysioNet WFDB records: the `.hea` header (record line, one signal line per signal) and the signal files it
+//! names, in formats 16, 212 and 80, with several samples per frame, skew and byte offsets (header(5), signal(5)
+//! of the WFDB Applications Guide).
+//!
+//! Physical value = (ADC value - baseline) / gain; a gain of 0 or a missing gain means 200 ADC units per physical
+//! unit; a missing baseline equals the ADC zero. The "invalid sample" codes (-32768 in format 16, -2048 in 212,
+//! -128 in 80) become `NaN`. A signal with `k` samples per frame is a channel at `k` times the frame rate. Skew
+//! `s` means the signal's sample for frame `t` is stored in frame `t + s`; frames that would lie beyond the end of
+//! the file are `NaN`. Units are left empty when the header gives none (the WFDB default would be mV, which is
+//! wrong for the many exports, TestICU among them, that store pressures with gain 1 and no unit).
+//!
+//! Multi-segment records and the other storage formats are reported as [`FormatError::Unsupported`].
+
+use std::path::{Path, PathBuf};
+
+use super::FormatError;
+use crate::model::{Recording, Segment, TimeSeries};
+
+/// The record line of a header.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// Record name.
+    pub record_name: String,
+    /// Frames per second (the sample rate of a signal with one sample per frame); 250 when not given.
+    pub frame_rate_hz: f64,
+    /// Number of frames, when the header gives it.
+    pub num_frames: Option<u64>,
+    /// One entry per signal line, in header order.
+    pub signals: Vec<SignalSpec>,
+}
+
+/// One signal specification line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalSpec {
+    /// Signal file name, relative to the header's folder.
+    pub file_name: String,
+    /// Storage format (16, 212 or 80 are readable).
+    pub format: u32,
+    /// Samples of this signal in each frame.
+    pub samples_per_frame: u32,
+    /// Frames by which this signal's samples are delayed in the file.
+    pub skew: u32,
+    /// Bytes to skip at the start of the signal file.
+    pub byte_offset: u64,
+    /// ADC units per physical unit (200 when given as 0 or missing).
+    pub gain: f64,
+    /// ADC value of physical zero.
+    pub baseline: i64,
+    /// Physical unit; empty when not given.
+    pub units: String,
+    /// ADC value at the centre of the converter's range.
+    pub adc_zero: i64,
+    /// Free-text description (the channel's name); `signal N` when not given.
+    pub description: String,
+}
+
+/// WFDB's default gain (ADC units per physical unit) when the header gives 0 or nothing.
+pub const DEFAULT_GAIN: f64 = 200.0;
+/// WFDB's default frame rate when the header gives none.
+pub const DEFAULT_FRAME_RATE_HZ: f64 = 250.0;
+
+/// Reads the record whose header is `path` (`rec.hea`), or whose record name or signal file is `path`.
+pub fn read(path: &Path) -> Result<Recording, FormatError> {
+    let header_path = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("hea")) {
+        path.to_owned()
+    } else {
+        path.with_extension("hea")
+    };
+    let text = std::fs::read(&header_path).map_err(|e| FormatError::io(&header_path, e))?;
+    let header = parse_header(&text, &header_path)?;
+    let folder = header_path.parent().map(Path::to_owned).unwrap_or_default();
+    decode(&header, &header_path, |name| {
+        let data_path = folder.join(name);
+        std::fs::read(&data_path)
+            .map(|bytes| (data_path.clone(), bytes))
+            .map_err(|e| FormatError::io(&data_path, e))
+    })
+}
+
+/// Splits off the first whitespace-separated field; returns it and the rest (left-trimmed).
+fn next_field(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim_start();
+    if text.is_empty() {
+        return None;
+    }
+    let end = text.find(char::is_whitespace).unwrap_or(text.len());
+    Some((&text[..end], text[end..].trim_start()))
+}
+
+/// Parses a header's text (`path` only names it in errors).
+pub fn parse_header(bytes: &[u8], path: &Path) -> Result<Header, FormatError> {
+    let mut lines = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, super::decode_line(line)))
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'));
+    let Some((number, record_line)) = lines.next() else {
+        return Err(FormatError::syntax(path, 1, "empty header: no record line"));
+    };
+    let err = |line: usize, message: String| FormatError::syntax(path, line, message);
+    let mut fields = record_line.split_whitespace();
+    let name_field = fields.next().unwrap_or_default();
+    let (record_name, segments) = match name_field.split_once('/') {
+        Some((name, segments)) => (name, Some(segments)),
+        None => (name_field, None),
+    };
+    if segments.is_some() {
+        return Err(FormatError::Unsupported {
+            path: path.to_owned(),
+            message: format!("multi-segment record {name_field:?}"),
+        });
+    }
+    let num_signals: usize = match fields.next() {
+        Some(text) => text
+            .parse()
+            .map_err(|_| err(number, format!("number of signals {text:?} is not a count")))?,
+        None => return Err(err(number, "record line has no number of signals".into())),
+    };
+    let frame_rate_hz = match fields.next() {
+        Some(text) => {
+            // `fs[/counter_freq[(base)]]`: only the sampling frequency matters here.
+            let rate_text = text.split('/').next().unwrap_or(text);
+            let rate: f64 = rate_text
+                .parse()
+                .map_err(|_| err(number, format!("sampling frequency {text:?} is not a number")))?;
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(err(number, format!("sampling frequency {rate} is not positive")));
+            }
+            rate
+        }
+        None => DEFAULT_FRAME_RATE_HZ,
+    };
+    let num_frames = match fields.next() {
+        Some(text) => Some(
+            text.parse()
+                .map_err(|_| err(number, format!("number of samples {text:?} is not a count")))?,
+        ),
+        None => None,
+    };
+    let mut signals = Vec::with_capacity(num_signals);
+    let mut last_line = number;
+    for index in 0..num_signals {
+        let Some((number, line)) = lines.next() else {
+            return Err(err(
+                last_line + 1,
+                format!("header ends after {index} of {num_signals} signal lines"),
+            ));
+        };
+        last_line = number;
+        signals.push(parse_signal_line(&line, index).map_err(|message| err(number, message))?);
+    }
+    Ok(Header {
+        record_name: record_name.to_owned(),
+        frame_rate_hz,
+        num_frames,
+        signals,
+    })
+}
+
+fn parse_signal_line(line: &str, index: usize) -> Result<SignalSpec, String> {
+    let (file_name, rest) = next_field(line).ok_or("empty signal line")?;
+    let (format_field, mut rest) = next_field(rest).ok_or_else(|| format!("signal {index}: no format"))?;
+    let (format, samples_per_frame, skew, byte_offset) = parse_format_field(format_field)?;
+    let mut optional = || -> Option<&str> {
+        let (field, remainder) = next_field(rest)?;
+        rest = remainder;
+        Some(field)
+    };
+    let gain_field = optional();
+    let _resolution = optional();
+    let adc_zero: i64 = match optional() {
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("ADC zero {text:?} is not an integer"))?,
+        None => 0,
+    };
+    let _initial_value = optional();
+    let _checksum = optional();
+    let _block_size = optional();
+    let description = if rest.trim().is_empty() {
+        format!("signal {index}")
+    } else {
+        rest.trim().to_owned()
+    };
+    let (gain, baseline, units) = match gain_field {
+        Some(text) => parse_gain_field(text)?,
+        None => (0.0, None, String::new()),
+    };
+    Ok(SignalSpec {
+        file_name: file_name.to_owned(),
+        format,
+        samples_per_frame,
+        skew,
+        byte_offset,
+        gain: if gain == 0.0 { DEFAULT_GAIN } else { gain },
+        baseline: baseline.unwrap_or(adc_zero),
+        units,
+        adc_zero,
+        description,
+    })
+}
+
+/// `format[xspf][:skew][+offset]`.
+fn parse_format_field(field: &str) -> Result<(u32, u32, u32, u64), String> {
+    let bad = || format!("format field {field:?} is not of the form FORMAT[xSPF][:SKEW][+OFFSET]");
+    let (head, byte_offset) = match field.split_once('+') {
+        Some((head, offset)) => (head, offset.parse().map_err(|_| bad())?),
+        None => (field, 0),
+    };
+    let (head, skew) = match head.split_once(':') {
+        Some((head, skew)) => (head, skew.parse().map_err(|_| bad())?),
+        None => (head, 0),
+    };
+    let (format, samples_per_frame) = match head.split_once('x') {
+        Some((format, spf)) => (
+            format.parse().map_err(|_| bad())?,
+            spf.parse().map_err(|_| bad())?,
+        ),
+        None => (head.parse().map_err(|_| bad())?, 1),
+    };
+    if samples_per_frame == 0 {
+        return Err(format!("format field {field:?}: zero samples per frame"));
+    }
+    Ok((format, samples_per_frame, skew, byte_offset))
+}
+
+/// `gain[(baseline)][/units]`.
+fn parse_gain_field(field: &str) -> Result<(f64, Option<i64>, String), String> {
+    let bad = || format!("gain field {field:?} is not of the form GAIN[(BASELINE)][/UNITS]");
+    let (head, units) = match field.split_once('/') {
+        Some((head, units)) => (head, units.to_owned()),
+        None => (field, String::new()),
+    };
+    let (gain_text, baseline) = match head.split_once('(') {
+        Some((gain, baseline)) => {
+            let baseline = baseline.strip_suffix(')').ok_or_else(bad)?;
+            (gain, Some(baseline.parse().map_err(|_| bad())?))
+        }
+        None => (head, None),
+    };
+    let gain: f64 = gain_text.parse().map_err(|_| bad())?;
+    if !gain.is_finite() || gain < 0.0 {
+        return Err(bad());
+    }
+    Ok((gain, baseline, units))
+}
+
+/// Raw ADC values of one format; `None` for the invalid-sample code.
+fn decode_samples(format: u32, bytes: &[u8], max_samples: usize) -> Option<Vec<Option<i32>>> {
+    let mut out = Vec::with_capacity(max_samples.min(bytes.len() * 2));
+    match format {
+        16 => {
+            for pair in bytes.chunks_exact(2).take(max_samples) {
+                let v = i16::from_le_bytes([pair[0], pair[1]]) as i32;
+                out.push((v != -32768).then_some(v));
+            }
+        }
+        80 => {
+            for &b in bytes.iter().take(max_samples) {
+                let v = b as i32 - 128;
+                out.push((v != -128).then_some(v));
+            }
+        }
+        212 => {
+            let twelve = |v: i32| {
+                let v = if v & 0x800 != 0 { v - 0x1000 } else { v };
+                (v != -2048).then_some(v)
+            };
+            for chunk in bytes.chunks(3) {
+                if out.len() >= max_samples || chunk.len() < 2 {
+                    break;
+                }
+                out.push(twelve(chunk[0] as i32 | ((chunk[1] as i32 & 0x0F) << 8)));
+                if chunk.len() == 3 && out.len() < max_samples {
+                    out.push(twelve(chunk[2] as i32 | ((chunk[1] as i32 & 0xF0) << 4)));
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// Builds the recording from a parsed header and a way to read signal files by name (returning the path used,
+/// for messages, and the bytes).
+pub fn decode(
+    header: &Header,
+    header_path: &Path,
+    mut read_file: impl FnMut(&str) -> Result<(PathBuf, Vec<u8>), FormatError>,
+) -> Result<Recording, FormatError> {
+    let mut channels: Vec<TimeSeries> = Vec::with_capacity(header.signals.len());
+    let mut start = 0;
+    while start < header.signals.len() {
+        // Signals stored in one file are consecutive in the header and share its format and byte offset.
+        let file_name = &header.signals[start].file_name;
+        let end = start
+            + header.signals[start..]
+                .iter()
+                .take_while(|s| &s.file_name == file_name)
+                .count();
+        let group = &header.signals[start..end];
+        if file_name == "~" || file_name == "-" {
+            return Err(FormatError::Unsupported {
+                path: header_path.to_owned(),
+                message: format!("signal file {file_name:?} (null or standard-input signals)"),
+            });
+        }
+        let format = group[0].format;
+        if group
+            .iter()
+            .any(|s| s.format != format || s.byte_offset != group[0].byte_offset)
+        {
+            return Err(FormatError::Data {
+                path: header_path.to_owned(),
+                message: format!("signals in {file_name:?} disagree on format or byte offset"),
+            });
+        }
+        if !matches!(format, 16 | 212 | 80) {
+            return Err(FormatError::Unsupported {
+                path: header_path.to_owned(),
+                message: format!("storage format {format} (readable: 16, 212, 80)"),
+            });
+        }
+        let (data_path, bytes) = read_file(file_name)?;
+        let offset = usize::try_from(group[0].byte_offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let frame_len: usize = group.iter().map(|s| s.samples_per_frame as usize).sum();
+        let max_skew = group.iter().map(|s| s.skew as usize).max().unwrap_or(0);
+        let max_samples = match header.num_frames {
+            Some(frames) => (frames as usize)
+                .saturating_add(max_skew)
+                .saturating_mul(frame_len),
+            None => usize::MAX,
+        };
+        let raw = decode_samples(format, &bytes[offset..], max_samples).unwrap_or_default();
+        let frames_in_file = raw.len() / frame_len;
+        let num_frames = match header.num_frames {
+            Some(frames) => {
+                if (frames_in_file as u64) < frames {
+                    return Err(FormatError::Data {
+                        path: data_path,
+                        message: format!("holds {frames_in_file} frames but the header says {frames}"),
+                    });
+                }
+                frames as usize
+            }
+            None => frames_in_file.saturating_sub(max_skew),
+        };
+        let mut position_in_frame = 0;
+        for spec in group {
+            let spf = spec.samples_per_frame as usize;
+            let mut samples = Vec::with_capacity(num_frames * spf);
+            for frame in 0..num_frames {
+                let stored = (frame + spec.skew as usize) * frame_len + position_in_frame;
+                for j in 0..spf {
+                    let value = match raw.get(stored + j) {
+                        Some(Some(adc)) => (*adc as i64 - spec.baseline) as f64 / spec.gain,
+                        _ => f64::NAN,
+                    };
+                    samples.push(value);
+                }
+            }
+            position_in_frame += spf;
+            channels.push(TimeSeries {
+                name: spec.description.clone(),
+                unit: spec.units.clone(),
+                sample_rate_hz: header.frame_rate_hz * spf as f64,
+                samples,
+            });
+        }
+        start = end;
+    }
+    Ok(Recording {
+        segments: vec![Segment {
+            start_s: 0.0,
+            channels,
+        }],
+        markers: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_full_and_minimal_signal_lines() {
+        let header = parse_header(
+            b"# comment\r\nrec 3 360/2(0) 1000 12:00:00\r\nrec.dat 212x2:3+512 200(500)/uV 12 1024 0 0 0 Lead II\n\
+              rec.dat 212\nother.dat 16 0/mmHg 16 7 0 0 0 ABP\n",
+            Path::new("rec.hea"),
+        )
+        .unwrap();
+        assert_eq!(header.record_name, "rec");
+        assert_eq!(header.frame_rate_hz, 360.0);
+        assert_eq!(header.num_frames, Some(1000));
+        let a = &header.signals[0];
+        assert_eq!(
+            (a.format, a.samples_per_frame, a.skew, a.byte_offset),
+            (212, 2, 3, 512)
+        );
+        assert_eq!(
+            (a.gain, a.baseline, a.units.as_str(), a.adc_zero),
+            (200.0, 500, "uV", 1024)
+        );
+        assert_eq!(a.description, "Lead II");
+        let b = &header.signals[1];
+        assert_eq!(
+            (b.gain, b.baseline, b.description.as_str()),
+            (DEFAULT_GAIN, 0, "signal 1")
+        );
+        let c = &header.signals[2];
+        assert_eq!((c.gain, c.baseline, c.units.as_str()), (DEFAULT_GAIN, 7, "mmHg"));
+    }
+
+    #[test]
+    fn header_errors_name_the_line() {
+        let path = Path::new("bad.hea");
+        let cases: [(&[u8], usize); 5] = [
+            (b"", 1),
+            (b"rec x 250\n", 1),
+            (b"rec 2 250 10\nrec.dat 16\n", 3),
+            (b"rec 1 250\n\nrec.dat 16x:3\n", 3),
+            (b"rec 1 250\nrec.dat 16 abc\n", 2),
+        ];
+        for (text, line) in cases {
+            match parse_header(text, path) {
+                Err(FormatError::Syntax { line: got, .. }) => {
+                    assert_eq!(got, line, "{:?}", String::from_utf8_lossy(text))
+                }
+                other => panic!(
+                    "expected a syntax error for {:?}, got {other:?}",
+                    String::from_utf8_lossy(text)
+                ),
+            }
+        }
+        assert!(matches!(
+            parse_header(b"rec/3 2 250\n", path),
+            Err(FormatError::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn decodes_212_pairs_and_invalid_codes() {
+        // Samples 1, -1 packed as 0x001, 0xFFF; then 0x800 (invalid), 2047.
+        let bytes = [0x01, 0xF0, 0xFF, 0x00, 0x78, 0xFF];
+        let got = decode_samples(212, &bytes, usize::MAX).unwrap();
+        assert_eq!(got, vec![Some(1), Some(-1), None, Some(2047)]);
+        assert_eq!(
+            decode_samples(80, &[128, 0, 255], 9).unwrap(),
+            vec![Some(0), None, Some(127)]
+        );
+        assert_eq!(
+            decode_samples(16, &[0x00, 0x80, 0xFF, 0x7F], 9).unwrap(),
+            vec![None, Some(32767)]
+        );
+    }
+}

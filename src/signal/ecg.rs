@@ -1,0 +1,337 @@
+//! ECG R-wave detection, Pan-Tompkins type (Pan and Tompkins, IEEE Trans Biomed Eng 1985, re-implemented from
+//! the paper), the primary beat fiducial (ENDPOINTS.md section 2).
+//!
+//! Per sample: QRS band-pass (5-15 Hz, Butterworth), derivative, squaring, moving-window integration (150 ms).
+//! Peaks of the integrated signal at least 200 ms apart (refractory period) are classified against two adaptive
+//! thresholds: signal and noise peak levels SPK/NPK (running averages with weight 1/8), THRESHOLD1 =
+//! NPK + 0.25 (SPK - NPK), THRESHOLD2 = THRESHOLD1 / 2. A peak above THRESHOLD1 is a QRS unless it falls within
+//! 360 ms of the previous QRS with less than half its maximal slope (a T wave). When no QRS has been found for
+//! 1.66 x the mean of the last 8 RR intervals, the largest peak above THRESHOLD2 since the last QRS is taken
+//! (search-back, SPK weight 1/4). Thresholds start from the first 2 s (SPK = max/3, NPK = mean/2 of the
+//! integrated signal), which are then analysed too.
+//!
+//! The R peak itself is located on the raw ECG in the 250 ms before the integrator's peak: the extreme sample
+//! on the side (positive or negative) that departs further from the window's mean, so inverted leads work.
+//! The console of the Inca example places its end-diastole at exactly this sample (see `ARCHITECTURE.md`).
+//!
+//! Streaming and chunk-invariant like the other detectors; R peaks are reported once their integrator peak is
+//! confirmed (200 ms later) or found by search-back.
+
+use super::filter::{Cascade, FilterError};
+use super::lookback::Lookback;
+use super::settings::{EcgSettings, samples_from_s};
+
+/// Streaming R-wave detector.
+#[derive(Clone, Debug)]
+pub struct EcgDetector {
+    // Front end.
+    band_pass: Cascade,
+    previous_filtered: f64,
+    squares: Vec<f64>,
+    square_pos: usize,
+    square_sum: f64,
+    sample_rate_hz: f64,
+    next_index: u64,
+    // Learning.
+    learning: Option<Vec<Feature>>,
+    learn_len: usize,
+    // Decision stage.
+    integrated: Lookback,
+    slope: Lookback,
+    raw: Lookback,
+    previous: [f64; 2],
+    candidate: Option<Peak>,
+    search_back: Option<Peak>,
+    signal_level: f64,
+    noise_level: f64,
+    last_qrs: Option<Peak>,
+    recent_rr: [u64; 8],
+    num_rr: usize,
+    valid_since: u64,
+    last_r: Option<u64>,
+    // Settings in samples.
+    window: u64,
+    refractory: u64,
+    t_wave: u64,
+    r_window: u64,
+    lead_in: u64,
+    search_back_factor: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Feature {
+    integrated: f64,
+    slope: f64,
+    raw: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Peak {
+    /// Index of the integrator's peak.
+    index: u64,
+    value: f64,
+    /// Largest |slope| of the band-passed ECG in the integration window ending at the peak.
+    max_slope: f64,
+    /// The R peak on the raw ECG, when it lies in valid signal.
+    r_index: Option<u64>,
+}
+
+impl EcgDetector {
+    /// A detector for an ECG sampled at `sample_rate_hz`.
+    pub fn new(
+        settings: &EcgSettings,
+        sample_rate_hz: f64,
+        lead_in_s: f64,
+    ) -> Result<EcgDetector, FilterError> {
+        let (low, high) = settings.qrs_band_hz;
+        let band_pass = Cascade::band_pass(low, high.min(0.4 * sample_rate_hz), sample_rate_hz)?;
+        let window = samples_from_s(settings.integration_window_s, sample_rate_hz);
+        let refractory = samples_from_s(settings.refractory_s, sample_rate_hz) as u64;
+        let r_window = samples_from_s(settings.r_search_window_s, sample_rate_hz) as u64;
+        let keep = (refractory + r_window.max(window as u64)) as usize + 8;
+        Ok(EcgDetector {
+            band_pass,
+            previous_filtered: f64::NAN,
+            squares: vec![0.0; window],
+            square_pos: 0,
+            square_sum: 0.0,
+            sample_rate_hz,
+            next_index: 0,
+            learning: Some(Vec::new()),
+            learn_len: samples_from_s(settings.learn_s, sample_rate_hz),
+            integrated: Lookback::new(keep),
+            slope: Lookback::new(keep),
+            raw: Lookback::new(keep),
+            previous: [f64::NAN; 2],
+            candidate: None,
+            search_back: None,
+            signal_level: 0.0,
+            noise_level: 0.0,
+            last_qrs: None,
+            recent_rr: [0; 8],
+            num_rr: 0,
+            valid_since: 0,
+            last_r: None,
+            window: window as u64,
+            refractory,
+            t_wave: samples_from_s(settings.t_wave_window_s, sample_rate_hz) as u64,
+            r_window,
+            lead_in: (lead_in_s * sample_rate_hz).round().max(0.0) as u64,
+            search_back_factor: settings.search_back_rr_factor,
+        })
+    }
+
+    /// Feeds samples; appends the indices of newly found R peaks.
+    pub fn push(&mut self, samples: &[f64], r_peaks: &mut Vec<u64>) {
+        for &x in samples {
+            let feature = self.front_end(x);
+            let index = self.next_index;
+            self.next_index += 1;
+            match &mut self.learning {
+                Some(buffer) => {
+                    buffer.push(feature);
+                    if buffer.len() >= self.learn_len {
+                        self.end_learning(r_peaks);
+                    }
+                }
+                None => self.decide(index, feature, r_peaks),
+            }
+        }
+    }
+
+    /// Ends the record (a record shorter than the learning period is analysed with what there is).
+    pub fn finish(&mut self, r_peaks: &mut Vec<u64>) {
+        if self.learning.is_some() {
+            self.end_learning(r_peaks);
+        }
+    }
+
+    #[inline]
+    fn front_end(&mut self, x: f64) -> Feature {
+        if x.is_nan() {
+            self.band_pass.reset();
+            self.previous_filtered = f64::NAN;
+            self.squares.fill(0.0);
+            self.square_sum = 0.0;
+            return Feature {
+                integrated: f64::NAN,
+                slope: f64::NAN,
+                raw: f64::NAN,
+            };
+        }
+        let filtered = self.band_pass.step(x);
+        let slope = if self.previous_filtered.is_nan() {
+            0.0
+        } else {
+            (filtered - self.previous_filtered) * self.sample_rate_hz
+        };
+        self.previous_filtered = filtered;
+        let square = slope * slope;
+        self.square_sum += square - self.squares[self.square_pos];
+        self.squares[self.square_pos] = square;
+        self.square_pos += 1;
+        if self.square_pos == self.squares.len() {
+            self.square_pos = 0;
+        }
+        Feature {
+            integrated: self.square_sum.max(0.0) / self.squares.len() as f64,
+            slope: slope.abs(),
+            raw: x,
+        }
+    }
+
+    fn end_learning(&mut self, r_peaks: &mut Vec<u64>) {
+        let Some(buffer) = self.learning.take() else {
+            return;
+        };
+        let finite = buffer.iter().map(|f| f.integrated).filter(|v| v.is_finite());
+        let (max, sum, count) = finite.fold((0.0f64, 0.0, 0usize), |(m, s, c), v| (m.max(v), s + v, c + 1));
+        if count > 0 {
+            self.signal_level = max / 3.0;
+            self.noise_level = 0.5 * sum / count as f64;
+        }
+        for (index, feature) in buffer.into_iter().enumerate() {
+            self.decide(index as u64, feature, r_peaks);
+        }
+    }
+
+    fn threshold1(&self) -> f64 {
+        self.noise_level + 0.25 * (self.signal_level - self.noise_level)
+    }
+
+    #[inline]
+    fn decide(&mut self, index: u64, feature: Feature, r_peaks: &mut Vec<u64>) {
+        self.integrated.set(index, feature.integrated);
+        self.slope.set(index, feature.slope);
+        self.raw.set(index, feature.raw);
+        if feature.integrated.is_nan() {
+            self.candidate = None;
+            self.search_back = None;
+            self.last_qrs = None;
+            self.num_rr = 0;
+            self.valid_since = index + 1;
+            self.previous = [f64::NAN; 2];
+            return;
+        }
+        // A local maximum of the integrated signal at index - 1.
+        let [before, peak_value] = self.previous;
+        if peak_value > before && peak_value >= feature.integrated {
+            let at = index - 1;
+            match self.candidate {
+                Some(c) if at - c.index < self.refractory => {
+                    if peak_value > c.value {
+                        self.candidate = Some(Peak {
+                            index: at,
+                            value: peak_value,
+                            max_slope: 0.0,
+                            r_index: None,
+                        });
+                    }
+                }
+                _ => {
+                    self.candidate = Some(Peak {
+                        index: at,
+                        value: peak_value,
+                        max_slope: 0.0,
+                        r_index: None,
+                    })
+                }
+            }
+        }
+        if let Some(candidate) = self.candidate
+            && index - candidate.index >= self.refractory
+        {
+            self.candidate = None;
+            self.classify(candidate, r_peaks);
+        }
+        if let (Some(last), Some(mean_rr), Some(found)) = (self.last_qrs, self.mean_rr(), self.search_back)
+            && (index - last.index) as f64 > self.search_back_factor * mean_rr
+        {
+            self.search_back = None;
+            self.accept(found, 0.25, r_peaks);
+        }
+        self.previous = [peak_value, feature.integrated];
+    }
+
+    fn mean_rr(&self) -> Option<f64> {
+        (self.num_rr > 0).then(|| {
+            let n = self.num_rr.min(self.recent_rr.len());
+            self.recent_rr[..n].iter().sum::<u64>() as f64 / n as f64
+        })
+    }
+
+    /// Slope and R location of a confirmed integrator peak (needs the lookback window around it).
+    fn describe(&self, mut peak: Peak) -> Peak {
+        let from = peak.index.saturating_sub(self.window).max(self.valid_since);
+        peak.max_slope = (from..=peak.index).map(|i| self.slope.at(i)).fold(0.0, f64::max);
+        let from = peak.index.saturating_sub(self.r_window).max(self.valid_since);
+        let (mut sum, mut max, mut min) = (0.0, (f64::NEG_INFINITY, from), (f64::INFINITY, from));
+        for i in from..=peak.index {
+            let v = self.raw.at(i);
+            sum += v;
+            if v > max.0 {
+                max = (v, i);
+            }
+            if v < min.0 {
+                min = (v, i);
+            }
+        }
+        let mean = sum / (peak.index - from + 1) as f64;
+        peak.r_index = Some(if max.0 - mean >= mean - min.0 {
+            max.1
+        } else {
+            min.1
+        });
+        peak
+    }
+
+    fn classify(&mut self, peak: Peak, r_peaks: &mut Vec<u64>) {
+        let peak = self.describe(peak);
+        let threshold1 = self.threshold1();
+        let is_t_wave = self.last_qrs.is_some_and(|last| {
+            peak.index - last.index < self.t_wave && peak.max_slope < 0.5 * last.max_slope
+        });
+        if peak.value > threshold1 && !is_t_wave {
+            self.accept(peak, 0.125, r_peaks);
+            return;
+        }
+        self.noise_level += 0.125 * (peak.value - self.noise_level);
+        if peak.value > 0.5 * threshold1
+            && !is_t_wave
+            && self.search_back.is_none_or(|s| peak.value > s.value)
+        {
+            self.search_back = Some(peak);
+        }
+    }
+
+    fn accept(&mut self, peak: Peak, weight: f64, r_peaks: &mut Vec<u64>) {
+        self.signal_level += weight * (peak.value - self.signal_level);
+        if let Some(last) = self.last_qrs {
+            self.recent_rr[self.num_rr % self.recent_rr.len()] = peak.index - last.index;
+            self.num_rr += 1;
+        }
+        self.last_qrs = Some(peak);
+        self.search_back = None;
+        if let Some(r) = peak.r_index
+            && r >= self.valid_since + self.lead_in
+            && self.last_r.is_none_or(|last| r > last)
+        {
+            self.last_r = Some(r);
+            r_peaks.push(r);
+        }
+    }
+}
+
+/// All R peaks of a whole ECG.
+pub fn detect_r_peaks(
+    ecg: &[f64],
+    sample_rate_hz: f64,
+    settings: &EcgSettings,
+    lead_in_s: f64,
+) -> Result<Vec<u64>, FilterError> {
+    let mut detector = EcgDetector::new(settings, sample_rate_hz, lead_in_s)?;
+    let mut r_peaks = Vec::new();
+    detector.push(ecg, &mut r_peaks);
+    detector.finish(&mut r_peaks);
+    Ok(r_peaks)
+}

@@ -1,0 +1,240 @@
+//! Beat quality control with reasons (ENDPOINTS.md section 2), in beat order so that the online tracker and
+//! offline segmentation reach the same verdicts.
+//!
+//! Per beat, one reason (the first that applies, in this order):
+//! 1. `MissingData`: a sample is missing in a channel the beat is measured on;
+//! 2. `RrOutlier`: RR differs from the local median by more than 20 %, or is longer than 3 s. The local median is
+//!    over the beat and the 8 before it; the first 8 beats of a record use the first 9 beats (so their verdict
+//!    waits for the 9th beat); beats with missing data are left out of the median;
+//! 3. `AfterRrOutlier`: the beat after an RR outlier;
+//! 4. `NonPulsatile`: arterial pulse pressure below 10 mmHg, when the beat was detected on that arterial trace
+//!    (with an ECG or LV fiducial a non-pulsatile beat is only labelled, [`crate::model::Beat::non_pulsatile`]);
+//! 5. `PressureDamping`: arterial pulse pressure below 50 % of the local median while the mean stays within 15 %
+//!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not);
+//! 6. `DopplerDropout`: velocity below 2 cm/s for more than 50 ms in diastole (from the end of systole, see
+//!    [`super::phases`]; the whole beat when systole cannot be timed).
+//!
+//! The reviewer can override any verdict offline (`RejectReason::Manual` or accepting a rejected beat).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::phases::{beat_phases, is_non_pulsatile, margin_samples};
+use super::settings::SignalSettings;
+use super::signals::Signals;
+use crate::model::{Beat, Fiducial, RejectReason};
+
+/// Numbers of beats per verdict.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QcCounts {
+    /// All beats.
+    pub num_beats: usize,
+    /// Accepted beats.
+    pub num_accepted: usize,
+    /// Rejected beats per [`RejectReason::key`].
+    pub rejected: BTreeMap<String, usize>,
+    /// Beats labelled non-pulsatile (accepted or not).
+    pub num_non_pulsatile: usize,
+}
+
+/// Counts the verdicts of `beats`.
+pub fn counts(beats: &[Beat]) -> QcCounts {
+    let mut counts = QcCounts {
+        num_beats: beats.len(),
+        ..QcCounts::default()
+    };
+    for beat in beats {
+        match &beat.reject {
+            None => counts.num_accepted += 1,
+            Some(reason) => *counts.rejected.entry(reason.key().to_owned()).or_default() += 1,
+        }
+        counts.num_non_pulsatile += usize::from(beat.non_pulsatile);
+    }
+    counts
+}
+
+/// What QC needs to know about one beat, measured on the beat and a fixed margin around it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Measures {
+    start: u64,
+    end: u64,
+    missing: bool,
+    /// Arterial pulse pressure and mean, mmHg.
+    arterial: Option<(f64, f64)>,
+    non_pulsatile: bool,
+    dropout: bool,
+}
+
+/// The QC state machine: beats go in as `[start, end)` pairs in order, judged beats come out in order.
+#[derive(Clone, Debug)]
+pub struct BeatJudge {
+    fiducial: Fiducial,
+    sample_rate_hz: f64,
+    settings: SignalSettings,
+    measured: Vec<Measures>,
+    num_judged: usize,
+    previous_outlier: bool,
+}
+
+impl BeatJudge {
+    /// A judge for beats anchored on `fiducial` at `sample_rate_hz`.
+    pub fn new(fiducial: Fiducial, sample_rate_hz: f64, settings: &SignalSettings) -> BeatJudge {
+        BeatJudge {
+            fiducial,
+            sample_rate_hz,
+            settings: settings.clone(),
+            measured: Vec::new(),
+            num_judged: 0,
+            previous_outlier: false,
+        }
+    }
+
+    /// Samples of signal needed before a beat's start and after its end to measure it.
+    pub fn margins(&self) -> (u64, u64) {
+        margin_samples(self.sample_rate_hz, &self.settings)
+    }
+
+    /// Adds the beat `[start, end)`, measured on `signals` (which must cover the beat and its margins where the
+    /// record has them; only that window is looked at). Appends the beats whose verdict is now known.
+    pub fn add(&mut self, signals: &Signals, start: u64, end: u64, judged: &mut Vec<Beat>) {
+        let measures = self.measure(signals, start, end);
+        self.measured.push(measures);
+        self.judge_ready(false, judged);
+    }
+
+    /// No more beats: judges the ones still waiting for their RR median.
+    pub fn finish(&mut self, judged: &mut Vec<Beat>) {
+        self.judge_ready(true, judged);
+    }
+
+    fn measure(&self, signals: &Signals, start: u64, end: u64) -> Measures {
+        let qc = &self.settings.qc;
+        let beat_view = signals.window(start, end);
+        let missing = beat_view.present().any(|(_, s)| s.iter().any(|v| v.is_nan()));
+        let arterial = beat_view.pa.filter(|pa| !pa.is_empty() && !missing).map(|pa| {
+            let (min, max, sum) = pa
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), &v| {
+                    (lo.min(v), hi.max(v), s + v)
+                });
+            (max - min, sum / pa.len() as f64)
+        });
+        let non_pulsatile =
+            !missing && is_non_pulsatile(signals, start, end, qc.non_pulsatile_pp_mmhg).unwrap_or(false);
+        let dropout = !missing && self.dropout(signals, start, end);
+        Measures {
+            start,
+            end,
+            missing,
+            arterial,
+            non_pulsatile,
+            dropout,
+        }
+    }
+
+    fn dropout(&self, signals: &Signals, start: u64, end: u64) -> bool {
+        let qc = &self.settings.qc;
+        let Some(ipv) = signals.window(start, end).ipv else {
+            return false;
+        };
+        let beat = Beat {
+            number: 0,
+            start,
+            end,
+            fiducial: self.fiducial,
+            reject: None,
+            non_pulsatile: false,
+        };
+        let diastole_start = beat_phases(signals, &beat, self.sample_rate_hz, &self.settings)
+            .map(|p| p.systole_end)
+            .unwrap_or(start)
+            .clamp(start, end);
+        let from = (diastole_start - start) as usize;
+        let longest = (qc.dropout_duration_s * self.sample_rate_hz).round() as usize;
+        let mut run = 0;
+        for &v in &ipv[from.min(ipv.len())..] {
+            run = if v < qc.dropout_velocity_cm_s { run + 1 } else { 0 };
+            if run > longest {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn judge_ready(&mut self, finished: bool, judged: &mut Vec<Beat>) {
+        let window = self.settings.qc.rr_median_beats.max(1);
+        while self.num_judged < self.measured.len()
+            && (finished || self.measured.len() >= window.max(self.num_judged + 1))
+        {
+            let i = self.num_judged;
+            let range = if i + 1 >= window {
+                i + 1 - window..i + 1
+            } else {
+                0..window.min(self.measured.len())
+            };
+            let beat = self.verdict(i, &self.measured[range]);
+            self.previous_outlier = beat.reject == Some(RejectReason::RrOutlier);
+            judged.push(beat);
+            self.num_judged += 1;
+        }
+    }
+
+    fn verdict(&self, i: usize, window: &[Measures]) -> Beat {
+        let qc = &self.settings.qc;
+        let m = self.measured[i];
+        let rr = (m.end - m.start) as f64;
+        let rr_median = median(
+            window
+                .iter()
+                .filter(|w| !w.missing)
+                .map(|w| (w.end - w.start) as f64),
+        );
+        let arterial: Vec<(f64, f64)> = window.iter().filter_map(|w| w.arterial).collect();
+        let pp_median = median(arterial.iter().map(|a| a.0));
+        let mean_median = median(arterial.iter().map(|a| a.1));
+        let reject = if m.missing {
+            Some(RejectReason::MissingData)
+        } else if rr > qc.max_beat_s * self.sample_rate_hz
+            || rr_median.is_some_and(|med| (rr - med).abs() > qc.rr_tolerance * med)
+        {
+            Some(RejectReason::RrOutlier)
+        } else if self.previous_outlier {
+            Some(RejectReason::AfterRrOutlier)
+        } else if m.non_pulsatile && self.fiducial == Fiducial::PressureOnset {
+            Some(RejectReason::NonPulsatile)
+        } else if let (Some((pp, mean)), Some(pp_med), Some(mean_med)) = (m.arterial, pp_median, mean_median)
+            && pp < qc.damping_pp_fraction * pp_med
+            && (mean - mean_med).abs() <= qc.damping_mean_tolerance * mean_med.abs()
+        {
+            Some(RejectReason::PressureDamping)
+        } else if m.dropout {
+            Some(RejectReason::DopplerDropout)
+        } else {
+            None
+        };
+        Beat {
+            number: i as u32 + 1,
+            start: m.start,
+            end: m.end,
+            fiducial: self.fiducial,
+            reject,
+            non_pulsatile: m.non_pulsatile,
+        }
+    }
+}
+
+/// Median of the values (`None` when there are none).
+pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}

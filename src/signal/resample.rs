@@ -1,0 +1,301 @@
+//! Resampling to the common analysis rate (1 kHz, ENDPOINTS.md section 1) from whatever rate a console or file
+//! delivers (125, 200, 250, 500, 1000 Hz, ...).
+//!
+//! Method [choice]: band-limited interpolation with a Kaiser-windowed sinc kernel (half-width 8 input samples,
+//! beta 7, pass band to 90 % of the lower Nyquist frequency). When decimating the kernel is stretched, so the same
+//! kernel is also the anti-aliasing low-pass. For rational rate ratios (every integer rate pair) the kernel is
+//! tabulated per output phase (polyphase), so the cost is one short dot product per output sample. Each phase is
+//! normalised to unit DC gain, so a mean pressure is preserved exactly.
+//!
+//! Time base: output sample `k` is at `k / to_hz` seconds from the first input sample; the output stops at the
+//! last input sample's time (`floor((n - 1) * to / from) + 1` samples). Beyond the ends the first/last sample is
+//! held. A `NaN` input sample makes every output whose kernel touches it `NaN` (gaps stay gaps).
+
+/// Why a signal cannot be resampled.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ResampleError {
+    /// A rate that is not a positive finite number.
+    #[error("sample rate {0} Hz is not a positive number")]
+    BadRate(f64),
+}
+
+/// Kernel half-width in input samples (when interpolating; scaled up when decimating).
+const HALF_WIDTH: f64 = 8.0;
+/// Kaiser window shape: about 70 dB side-lobe suppression.
+const KAISER_BETA: f64 = 7.0;
+/// Pass band as a fraction of the lower Nyquist frequency.
+const PASS_FRACTION: f64 = 0.9;
+/// Largest number of tabulated phases; beyond that (odd rate ratios) the kernel is evaluated per sample.
+const MAX_PHASES: u64 = 4096;
+
+/// A resampler from one rate to another; reusable across channels of the same rates.
+#[derive(Clone, Debug)]
+pub struct Resampler {
+    from_hz: f64,
+    to_hz: f64,
+    /// Kernel half-width in input samples.
+    half_width: f64,
+    /// Cut-off in cycles per input sample.
+    cutoff: f64,
+    /// Polyphase tables when the ratio is rational: `(up, down, taps per phase, first tap offset, weights)`.
+    table: Option<Polyphase>,
+}
+
+#[derive(Clone, Debug)]
+struct Polyphase {
+    up: u64,
+    down: u64,
+    /// `weights[phase]`, taps for input offsets `first_offset ..`.
+    weights: Vec<Vec<f64>>,
+    first_offset: i64,
+}
+
+impl Resampler {
+    /// A resampler from `from_hz` to `to_hz`.
+    pub fn new(from_hz: f64, to_hz: f64) -> Result<Resampler, ResampleError> {
+        for rate in [from_hz, to_hz] {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(ResampleError::BadRate(rate));
+            }
+        }
+        let stretch = (from_hz / to_hz).max(1.0);
+        let half_width = HALF_WIDTH * stretch;
+        let cutoff = 0.5 * PASS_FRACTION / stretch;
+        let mut resampler = Resampler {
+            from_hz,
+            to_hz,
+            half_width,
+            cutoff,
+            table: None,
+        };
+        if let Some((up, down)) = rational_ratio(from_hz, to_hz)
+            && up <= MAX_PHASES
+        {
+            let first_offset = -(half_width.floor() as i64);
+            let num_taps = (2.0 * half_width).floor() as usize + 2;
+            let weights = (0..up)
+                .map(|phase| {
+                    let frac = phase as f64 / up as f64;
+                    resampler.weights(frac, first_offset, num_taps)
+                })
+                .collect();
+            resampler.table = Some(Polyphase {
+                up,
+                down,
+                weights,
+                first_offset,
+            });
+        }
+        Ok(resampler)
+    }
+
+    /// Normalised kernel weights for an output at fractional position `frac` past an input sample, for input
+    /// offsets `first_offset .. first_offset + num_taps`.
+    fn weights(&self, frac: f64, first_offset: i64, num_taps: usize) -> Vec<f64> {
+        let mut w: Vec<f64> = (0..num_taps)
+            .map(|j| {
+                let t = (first_offset + j as i64) as f64 - frac;
+                self.kernel(t)
+            })
+            .collect();
+        let sum: f64 = w.iter().sum();
+        if sum != 0.0 {
+            w.iter_mut().for_each(|v| *v /= sum);
+        }
+        w
+    }
+
+    fn kernel(&self, t: f64) -> f64 {
+        let r = t / self.half_width;
+        if r.abs() >= 1.0 {
+            return 0.0;
+        }
+        let x = 2.0 * self.cutoff * t;
+        let sinc = if x.abs() < 1e-12 {
+            1.0
+        } else {
+            (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
+        };
+        2.0 * self.cutoff * sinc * bessel_i0(KAISER_BETA * (1.0 - r * r).sqrt()) / bessel_i0(KAISER_BETA)
+    }
+
+    /// Number of output samples for `num_input` input samples.
+    pub fn output_len(&self, num_input: usize) -> usize {
+        if num_input == 0 {
+            return 0;
+        }
+        match &self.table {
+            Some(p) => ((num_input as u64 - 1) * p.up / p.down) as usize + 1,
+            None => ((num_input - 1) as f64 * self.to_hz / self.from_hz + 1e-9).floor() as usize + 1,
+        }
+    }
+
+    /// Resamples `x`.
+    pub fn apply(&self, x: &[f64]) -> Vec<f64> {
+        let n_out = self.output_len(x.len());
+        if self.from_hz == self.to_hz {
+            return x.to_vec();
+        }
+        let mut out = Vec::with_capacity(n_out);
+        match &self.table {
+            Some(p) => {
+                for k in 0..n_out as u64 {
+                    let position = k * p.down;
+                    let base = (position / p.up) as i64;
+                    let phase = (position % p.up) as usize;
+                    out.push(dot_clamped(x, base + p.first_offset, &p.weights[phase]));
+                }
+            }
+            None => {
+                let first_offset = -(self.half_width.floor() as i64);
+                let num_taps = (2.0 * self.half_width).floor() as usize + 2;
+                for k in 0..n_out {
+                    let position = k as f64 * self.from_hz / self.to_hz;
+                    let base = position.floor();
+                    let weights = self.weights(position - base, first_offset, num_taps);
+                    out.push(dot_clamped(x, base as i64 + first_offset, &weights));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `sum w[j] * x[start + j]`, holding the end samples beyond the signal.
+#[inline]
+fn dot_clamped(x: &[f64], start: i64, weights: &[f64]) -> f64 {
+    let n = x.len() as i64;
+    if start >= 0 && start + weights.len() as i64 <= n {
+        let xs = &x[start as usize..start as usize + weights.len()];
+        return weights.iter().zip(xs).map(|(w, v)| w * v).sum();
+    }
+    weights
+        .iter()
+        .enumerate()
+        .map(|(j, w)| w * x[(start + j as i64).clamp(0, n - 1) as usize])
+        .sum()
+}
+
+/// `(up, down)` with `to / from = up / down` in lowest terms, when both rates are whole numbers.
+fn rational_ratio(from_hz: f64, to_hz: f64) -> Option<(u64, u64)> {
+    let whole = |r: f64| (r.fract() == 0.0 && r < 1e9).then_some(r as u64);
+    let (from, to) = (whole(from_hz)?, whole(to_hz)?);
+    let g = gcd(from, to);
+    Some((to / g, from / g))
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Modified Bessel function of the first kind, order 0 (power series; converges fast for the betas used).
+fn bessel_i0(x: f64) -> f64 {
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    let half = x / 2.0;
+    for k in 1..64 {
+        term *= (half / k as f64) * (half / k as f64);
+        sum += term;
+        if term < sum * 1e-17 {
+            break;
+        }
+    }
+    sum
+}
+
+/// Resamples `x` from `from_hz` to `to_hz` (see the module documentation for the method).
+pub fn resample(x: &[f64], from_hz: f64, to_hz: f64) -> Result<Vec<f64>, ResampleError> {
+    Ok(Resampler::new(from_hz, to_hz)?.apply(x))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::PI;
+
+    fn sine(n: usize, freq_hz: f64, fs: f64) -> Vec<f64> {
+        (0..n)
+            .map(|i| (2.0 * PI * freq_hz * i as f64 / fs).sin())
+            .collect()
+    }
+
+    #[test]
+    fn upsampling_reproduces_band_limited_sines() {
+        for from in [125.0, 200.0, 250.0, 500.0] {
+            for freq in [1.0, 7.0, 20.0] {
+                let x = sine((from * 4.0) as usize, freq, from);
+                let y = resample(&x, from, 1000.0).unwrap();
+                assert_eq!(y.len(), (x.len() - 1) * (1000 / from as usize) + 1);
+                // Away from the held ends the interpolation error is tiny.
+                for (k, v) in y.iter().enumerate().skip(200).take(y.len() - 400) {
+                    let want = (2.0 * PI * freq * k as f64 / 1000.0).sin();
+                    assert!(
+                        (v - want).abs() < 2e-3,
+                        "{from} Hz, {freq} Hz, k {k}: {v} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decimation_removes_aliases_and_keeps_the_band() {
+        // 1 kHz -> 250 Hz: 10 Hz passes, 200 Hz (which would alias to 50 Hz) is removed.
+        let x: Vec<f64> = sine(8000, 10.0, 1000.0)
+            .iter()
+            .zip(sine(8000, 200.0, 1000.0))
+            .map(|(a, b)| a + b)
+            .collect();
+        let y = resample(&x, 1000.0, 250.0).unwrap();
+        for (k, v) in y.iter().enumerate().skip(100).take(y.len() - 200) {
+            let want = (2.0 * PI * 10.0 * k as f64 / 250.0).sin();
+            assert!((v - want).abs() < 5e-3, "k {k}: {v} vs {want}");
+        }
+    }
+
+    #[test]
+    fn constant_is_exact_and_identity_is_a_copy() {
+        let x = vec![87.5; 300];
+        assert!(
+            resample(&x, 125.0, 1000.0)
+                .unwrap()
+                .iter()
+                .all(|v| (v - 87.5).abs() < 1e-12)
+        );
+        assert!(
+            resample(&x, 333.3, 1000.0)
+                .unwrap()
+                .iter()
+                .all(|v| (v - 87.5).abs() < 1e-9)
+        );
+        let z: Vec<f64> = (0..10).map(f64::from).collect();
+        assert_eq!(resample(&z, 1000.0, 1000.0).unwrap(), z);
+    }
+
+    #[test]
+    fn non_integer_rates_use_the_direct_kernel() {
+        let from = 333.3;
+        let x = sine(2000, 5.0, from);
+        let y = resample(&x, from, 1000.0).unwrap();
+        for (k, v) in y.iter().enumerate().skip(300).take(y.len() - 600) {
+            let want = (2.0 * PI * 5.0 * k as f64 / 1000.0).sin();
+            assert!((v - want).abs() < 2e-3);
+        }
+    }
+
+    #[test]
+    fn nan_gaps_stay_local_and_short_inputs_work() {
+        let mut x = vec![1.0; 400];
+        x[200] = f64::NAN;
+        let y = resample(&x, 250.0, 1000.0).unwrap();
+        assert!(y[800].is_nan());
+        assert!(y[700].is_finite() && y[900].is_finite());
+        assert!(resample(&[], 250.0, 1000.0).unwrap().is_empty());
+        assert_eq!(resample(&[3.0], 250.0, 1000.0).unwrap(), vec![3.0]);
+        assert_eq!(resample(&[3.0, 3.0], 250.0, 1000.0).unwrap().len(), 5);
+        assert!(resample(&x, 0.0, 1000.0).is_err());
+    }
+}

@@ -1,0 +1,475 @@
+//! Savitzky-Golay smoothing and differentiation: a least-squares polynomial fitted over a sliding frame and
+//! evaluated (or differentiated) at the frame centre.
+//!
+//! This is the one derivative method of the workstation (ENDPOINTS.md sections 4 and 5: order 3, frame ~20 ms,
+//! stored as a setting), because 2- and 3-point differences give different dP/dt max and min on the same beat.
+//!
+//! Edges: the first and last `half_width` outputs come from the polynomial fitted to the first (last) full frame,
+//! evaluated at the edge sample itself, so every output is a least-squares estimate and the output has the input's
+//! length. A signal shorter than the frame is fitted as a whole (with the order lowered to fit). A `NaN` anywhere
+//! in a frame makes that output `NaN`: a missing sample is never differentiated across.
+//!
+//! API for analysis: [`derivative`] (per second, e.g. mmHg/s) and [`smooth`], both taking [`SavgolSettings`];
+//! [`SavgolFilter`] when the same filter is applied to many slices.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a Savitzky-Golay filter cannot be built.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SavgolError {
+    /// The derivative order exceeds the polynomial order, so the result would be identically zero.
+    #[error("derivative order {derivative} exceeds the polynomial order {order}")]
+    DerivativeAboveOrder {
+        /// Requested derivative.
+        derivative: usize,
+        /// Polynomial order.
+        order: usize,
+    },
+    /// The frame is too short for the polynomial order, or not a positive odd number of samples.
+    #[error(
+        "a frame of {frame_len} samples cannot fit a polynomial of order {order} (need an odd length > order)"
+    )]
+    BadFrame {
+        /// Frame length in samples.
+        frame_len: usize,
+        /// Polynomial order.
+        order: usize,
+    },
+    /// The sample rate is not a positive finite number.
+    #[error("sample rate {0} Hz is not positive")]
+    BadRate(f64),
+}
+
+/// The stored parameters of the derivative/smoothing method (ENDPOINTS.md: order 3, frame ~20 ms).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavgolSettings {
+    /// Polynomial order.
+    pub order: usize,
+    /// Frame length in ms; converted to the nearest odd number of samples at the signal's rate (at least
+    /// `order + 2`, so that the fit is over-determined).
+    pub frame_ms: f64,
+}
+
+impl Default for SavgolSettings {
+    fn default() -> SavgolSettings {
+        SavgolSettings {
+            order: 3,
+            frame_ms: 21.0,
+        }
+    }
+}
+
+impl SavgolSettings {
+    /// Frame length in samples at `sample_rate_hz`: the odd number nearest to `frame_ms`, at least `order + 2`
+    /// (rounded up to odd).
+    pub fn frame_len(&self, sample_rate_hz: f64) -> usize {
+        let exact = self.frame_ms * 1e-3 * sample_rate_hz;
+        // Nearest odd integer: 2 * round((x - 1) / 2) + 1.
+        let nearest_odd = if exact.is_finite() && exact > 1.0 {
+            2 * ((exact - 1.0) / 2.0).round() as usize + 1
+        } else {
+            1
+        };
+        let minimum = (self.order + 2) | 1;
+        nearest_odd.max(minimum)
+    }
+}
+
+/// A Savitzky-Golay filter for one polynomial order, frame and derivative, at one sample rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavgolFilter {
+    order: usize,
+    derivative: usize,
+    frame_len: usize,
+    sample_rate_hz: f64,
+    /// Weights for the frame centre (output `i` = sum `centre[k] * x[i - h + k]`).
+    centre: Vec<f64>,
+    /// `edges[j]`: weights over the first frame for output `j < h`.
+    head: Vec<Vec<f64>>,
+    /// `tail[j]`: weights over the last frame for output `n - h + j`.
+    tail: Vec<Vec<f64>>,
+}
+
+impl SavgolFilter {
+    /// A filter of polynomial `order` over `frame_len` samples (odd, > order) giving the `derivative`-th
+    /// derivative per second (0 = smoothing) of a signal sampled at `sample_rate_hz`.
+    pub fn new(
+        order: usize,
+        frame_len: usize,
+        derivative: usize,
+        sample_rate_hz: f64,
+    ) -> Result<SavgolFilter, SavgolError> {
+        if derivative > order {
+            return Err(SavgolError::DerivativeAboveOrder { derivative, order });
+        }
+        if frame_len.is_multiple_of(2) || frame_len <= order {
+            return Err(SavgolError::BadFrame { frame_len, order });
+        }
+        if !(sample_rate_hz.is_finite() && sample_rate_hz > 0.0) {
+            return Err(SavgolError::BadRate(sample_rate_hz));
+        }
+        let h = frame_len / 2;
+        let scale = sample_rate_hz.powi(derivative as i32);
+        let weights = |position: usize| -> Vec<f64> {
+            coefficients(frame_len, order, derivative, position as f64)
+                .into_iter()
+                .map(|c| c * scale)
+                .collect()
+        };
+        Ok(SavgolFilter {
+            order,
+            derivative,
+            frame_len,
+            sample_rate_hz,
+            centre: weights(h),
+            head: (0..h).map(weights).collect(),
+            tail: (h + 1..frame_len).map(weights).collect(),
+        })
+    }
+
+    /// The filter described by `settings` at `sample_rate_hz`.
+    pub fn from_settings(
+        settings: &SavgolSettings,
+        derivative: usize,
+        sample_rate_hz: f64,
+    ) -> Result<SavgolFilter, SavgolError> {
+        SavgolFilter::new(
+            settings.order,
+            settings.frame_len(sample_rate_hz),
+            derivative,
+            sample_rate_hz,
+        )
+    }
+
+    /// Frame length in samples.
+    pub fn frame_len(&self) -> usize {
+        self.frame_len
+    }
+
+    /// Samples on each side of the centre (`frame_len / 2`): how far an output depends on its neighbours.
+    pub fn half_width(&self) -> usize {
+        self.frame_len / 2
+    }
+
+    /// The weights applied at the frame centre (per second^derivative), oldest sample first.
+    pub fn centre_weights(&self) -> &[f64] {
+        &self.centre
+    }
+
+    /// Filters `x` (same length out).
+    pub fn apply(&self, x: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; x.len()];
+        self.apply_into(x, &mut out);
+        out
+    }
+
+    /// Filters `x` into `out` (which must have the same length; extra output is left untouched, missing output
+    /// is not written).
+    pub fn apply_into(&self, x: &[f64], out: &mut [f64]) {
+        let n = x.len().min(out.len());
+        let (x, out) = (&x[..n], &mut out[..n]);
+        let m = self.frame_len;
+        if n < m {
+            self.apply_short(x, out);
+            return;
+        }
+        let h = m / 2;
+        for (j, weights) in self.head.iter().enumerate() {
+            out[j] = dot(weights, &x[..m]);
+        }
+        for (j, weights) in self.tail.iter().enumerate() {
+            out[n - h + j] = dot(weights, &x[n - m..]);
+        }
+        // Centre: tap-major over blocks, so the inner loop is a plain vectorisable multiply-add over a block that
+        // stays in L1 cache.
+        const BLOCK: usize = 2048;
+        let inner = n - 2 * h;
+        let mut start = 0;
+        while start < inner {
+            let len = BLOCK.min(inner - start);
+            let block = &mut out[h + start..h + start + len];
+            block.fill(0.0);
+            for (k, &c) in self.centre.iter().enumerate() {
+                let xs = &x[start + k..start + k + len];
+                for (o, &v) in block.iter_mut().zip(xs) {
+                    *o += c * v;
+                }
+            }
+            start += len;
+        }
+    }
+
+    /// A signal shorter than the frame: one polynomial (order lowered to fit) over all of it.
+    fn apply_short(&self, x: &[f64], out: &mut [f64]) {
+        let n = x.len();
+        if n == 0 {
+            return;
+        }
+        let order = self.order.min(n - 1);
+        let scale = self.sample_rate_hz.powi(self.derivative as i32);
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = if self.derivative > order {
+                // A polynomial of lower degree than the derivative: the derivative is zero (unless data are missing).
+                if x.iter().any(|v| v.is_nan()) {
+                    f64::NAN
+                } else {
+                    0.0
+                }
+            } else {
+                dot(&coefficients(n, order, self.derivative, i as f64), x) * scale
+            };
+        }
+    }
+}
+
+/// The `derivative`-th time derivative (per second) of `x` sampled at `sample_rate_hz`, by Savitzky-Golay.
+pub fn derivative(
+    x: &[f64],
+    sample_rate_hz: f64,
+    settings: &SavgolSettings,
+    derivative: usize,
+) -> Result<Vec<f64>, SavgolError> {
+    Ok(SavgolFilter::from_settings(settings, derivative, sample_rate_hz)?.apply(x))
+}
+
+/// `x` smoothed by Savitzky-Golay (derivative 0).
+pub fn smooth(x: &[f64], sample_rate_hz: f64, settings: &SavgolSettings) -> Result<Vec<f64>, SavgolError> {
+    derivative(x, sample_rate_hz, settings, 0)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(p, q)| p * q).sum()
+}
+
+/// Least-squares weights over a window of `len` samples (indices `0..len`) for the `derivative`-th derivative
+/// (per sample) of the polynomial of `order` fitted to the window, evaluated at window position `at`.
+///
+/// The abscissa is centred and scaled to [-1, 1] so that the normal equations stay well conditioned for long
+/// frames and high orders.
+fn coefficients(len: usize, order: usize, derivative: usize, at: f64) -> Vec<f64> {
+    let p = order + 1;
+    let centre = (len as f64 - 1.0) / 2.0;
+    let scale = centre.max(1.0);
+    let u: Vec<f64> = (0..len).map(|j| (j as f64 - centre) / scale).collect();
+    // Gram matrix G[k][l] = sum_j u_j^(k+l).
+    let mut gram = vec![vec![0.0; p]; p];
+    for &uj in &u {
+        let mut powers = vec![1.0; 2 * p - 1];
+        for e in 1..powers.len() {
+            powers[e] = powers[e - 1] * uj;
+        }
+        for (k, row) in gram.iter_mut().enumerate() {
+            for (l, g) in row.iter_mut().enumerate() {
+                *g += powers[k + l];
+            }
+        }
+    }
+    // Right-hand side: d^derivative/dj^derivative of u^k at `at`, i.e. k!/(k-d)! u0^(k-d) / scale^d.
+    let u0 = (at - centre) / scale;
+    let mut rhs: Vec<f64> = (0..p)
+        .map(|k| {
+            if k < derivative {
+                0.0
+            } else {
+                let falling: f64 = (k - derivative + 1..=k).map(|f| f as f64).product();
+                falling * u0.powi((k - derivative) as i32) / scale.powi(derivative as i32)
+            }
+        })
+        .collect();
+    solve_in_place(&mut gram, &mut rhs);
+    u.iter()
+        .map(|&uj| rhs.iter().rev().fold(0.0, |acc, &z| acc * uj + z))
+        .collect()
+}
+
+/// Solves `a x = b` (small, symmetric positive definite) by Gaussian elimination with partial pivoting; the
+/// solution replaces `b`. The Gram matrix of distinct abscissae with `len > order` is never singular.
+fn solve_in_place(a: &mut [Vec<f64>], b: &mut [f64]) {
+    let n = b.len();
+    for col in 0..n {
+        let pivot = (col..n)
+            .max_by(|&r, &s| a[r][col].abs().total_cmp(&a[s][col].abs()))
+            .unwrap_or(col);
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let diag = a[col][col];
+        if diag == 0.0 {
+            continue;
+        }
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for (offset, row) in lower.iter_mut().enumerate() {
+            let factor = row[col] / diag;
+            if factor != 0.0 {
+                for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *x -= factor * p;
+                }
+                b[col + 1 + offset] -= factor * b[col];
+            }
+        }
+    }
+    for col in (0..n).rev() {
+        let tail: f64 = (col + 1..n).map(|k| a[col][k] * b[k]).sum();
+        b[col] = if a[col][col] == 0.0 {
+            0.0
+        } else {
+            (b[col] - tail) / a[col][col]
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The obviously-correct reference: a fresh least-squares fit (normal equations on raw sample offsets) for
+    /// each output, then the polynomial's derivative at that output's position.
+    fn slow_reference(x: &[f64], order: usize, frame: usize, derivative: usize, fs: f64) -> Vec<f64> {
+        let n = x.len();
+        let h = frame / 2;
+        (0..n)
+            .map(|i| {
+                let lo = if n < frame {
+                    0
+                } else {
+                    i.saturating_sub(h).min(n - frame)
+                };
+                let len = frame.min(n);
+                let order = order.min(len - 1);
+                let ts: Vec<f64> = (0..len).map(|j| (lo + j) as f64 - i as f64).collect();
+                let ys = &x[lo..lo + len];
+                let p = order + 1;
+                let mut a = vec![vec![0.0; p]; p];
+                let mut b = vec![0.0; p];
+                for (t, y) in ts.iter().zip(ys) {
+                    for (k, (bk, row)) in b.iter_mut().zip(a.iter_mut()).enumerate() {
+                        *bk += t.powi(k as i32) * y;
+                        for (l, akl) in row.iter_mut().enumerate() {
+                            *akl += t.powi((k + l) as i32);
+                        }
+                    }
+                }
+                solve_in_place(&mut a, &mut b);
+                // Polynomial in t (t = 0 at sample i): the derivative at 0 is d! * b[d].
+                if derivative > order {
+                    0.0
+                } else {
+                    (1..=derivative).map(|f| f as f64).product::<f64>()
+                        * b[derivative]
+                        * fs.powi(derivative as i32)
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_slow_reference_for_many_orders_and_frames() {
+        let x: Vec<f64> = (0..97)
+            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.1).sin())
+            .collect();
+        for order in 0..=5 {
+            for frame in [order + 1 + (order % 2 == 0) as usize, 7, 11, 21] {
+                if frame <= order || frame % 2 == 0 {
+                    continue;
+                }
+                for derivative in 0..=order.min(2) {
+                    let filter = SavgolFilter::new(order, frame, derivative, 250.0).unwrap();
+                    for len in [97, frame, frame.saturating_sub(2).max(1), 3, 1] {
+                        let got = filter.apply(&x[..len]);
+                        let want = slow_reference(&x[..len], order, frame, derivative, 250.0);
+                        for (g, w) in got.iter().zip(&want) {
+                            let tolerance = 1e-7 * (1.0 + w.abs());
+                            assert!(
+                                (g - w).abs() < tolerance,
+                                "order {order} frame {frame} d {derivative} len {len}: {g} vs {w}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cubic_is_reproduced_exactly_with_its_derivatives_including_edges() {
+        let fs = 1000.0;
+        let poly = |t: f64| 2.0 - 3.0 * t + 40.0 * t * t - 500.0 * t * t * t;
+        let dpoly = |t: f64| -3.0 + 80.0 * t - 1500.0 * t * t;
+        let ddpoly = |t: f64| 80.0 - 3000.0 * t;
+        let x: Vec<f64> = (0..200).map(|i| poly(i as f64 / fs)).collect();
+        let settings = SavgolSettings::default();
+        let s = smooth(&x, fs, &settings).unwrap();
+        let d = derivative(&x, fs, &settings, 1).unwrap();
+        let dd = derivative(&x, fs, &settings, 2).unwrap();
+        for i in 0..200 {
+            let t = i as f64 / fs;
+            assert!((s[i] - poly(t)).abs() < 1e-9, "smooth at {i}");
+            assert!(
+                (d[i] - dpoly(t)).abs() < 1e-6,
+                "d1 at {i}: {} vs {}",
+                d[i],
+                dpoly(t)
+            );
+            assert!(
+                (dd[i] - ddpoly(t)).abs() < 1e-3,
+                "d2 at {i}: {} vs {}",
+                dd[i],
+                ddpoly(t)
+            );
+        }
+    }
+
+    #[test]
+    fn sine_derivative_matches_analytic_within_frame_attenuation() {
+        // 2 Hz sine at 1 kHz with a 21 ms cubic frame: the passband error is far below 0.1 %.
+        let fs = 1000.0;
+        let w = 2.0 * std::f64::consts::PI * 2.0;
+        let x: Vec<f64> = (0..3000).map(|i| 50.0 * (w * i as f64 / fs).sin()).collect();
+        let d = derivative(&x, fs, &SavgolSettings::default(), 1).unwrap();
+        for (i, di) in d.iter().enumerate() {
+            let want = 50.0 * w * (w * i as f64 / fs).cos();
+            assert!((di - want).abs() < 1e-3 * 50.0 * w, "at {i}: {di} vs {want}");
+        }
+    }
+
+    #[test]
+    fn frame_lengths_from_ms() {
+        let s = SavgolSettings::default();
+        assert_eq!(s.frame_len(1000.0), 21);
+        assert_eq!(s.frame_len(250.0), 5);
+        assert_eq!(s.frame_len(125.0), 5);
+        assert_eq!(
+            SavgolSettings {
+                order: 3,
+                frame_ms: 20.0
+            }
+            .frame_len(1000.0),
+            21
+        );
+        assert_eq!(
+            SavgolSettings {
+                order: 3,
+                frame_ms: 20.0
+            }
+            .frame_len(200.0),
+            5
+        );
+    }
+
+    #[test]
+    fn nan_poisons_only_frames_that_contain_it() {
+        let mut x: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        x[50] = f64::NAN;
+        let d = derivative(&x, 1000.0, &SavgolSettings::default(), 1).unwrap();
+        assert!(d[40..=60].iter().all(|v| v.is_nan()));
+        assert!((d[39] - 1000.0).abs() < 1e-6 && (d[61] - 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rejects_impossible_settings() {
+        assert!(SavgolFilter::new(3, 4, 1, 1000.0).is_err());
+        assert!(SavgolFilter::new(3, 3, 1, 1000.0).is_err());
+        assert!(SavgolFilter::new(2, 5, 3, 1000.0).is_err());
+        assert!(SavgolFilter::new(2, 5, 1, 0.0).is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! Offline beat segmentation: whatever channels exist in, numbered and judged beats out, with the fiducial used,
+//! or no beats and the reason (ENDPOINTS.md section 2).
+//!
+//! Fiducial priority: the ECG R wave; LV pressure end-diastole when there is no usable ECG (pressure-volume
+//! data; on VA-ECMO the aortic trace may be flat); the arterial onset when only arterial pressure exists. A
+//! channel is tried only when [`super::usability`] finds it usable; its beats are kept when at least half are
+//! accepted by QC, otherwise the next channel is tried (and the notes say why). When no channel gives
+//! acceptable beats, the best attempt is returned with its rejections, or no beats when nothing could be
+//! detected at all. Beats are numbered from 1; the first beat starts at the first fiducial after the lead-in
+//! (so beat 1 is the first complete beat). Indices are at the analysis rate.
+
+use serde::{Deserialize, Serialize};
+
+use super::online::{Detector, fiducial_channel};
+use super::qc::{BeatJudge, QcCounts, counts};
+use super::settings::SignalSettings;
+use super::signals::{KINDS, SignalError, Signals};
+use super::usability::{ChannelReport, assess};
+use crate::model::{Beat, Fiducial};
+
+/// The result of segmenting a record into beats.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segmentation {
+    /// The fiducial the beats are anchored on (`None` when there are no beats).
+    pub fiducial: Option<Fiducial>,
+    /// The beats, numbered from 1, with their QC verdicts.
+    pub beats: Vec<Beat>,
+    /// The verdict on every channel given.
+    pub channels: Vec<ChannelReport>,
+    /// How the fiducial was chosen (channels skipped and why).
+    pub notes: Vec<String>,
+    /// Why there are no beats, when there are none.
+    pub no_beats_reason: Option<String>,
+    /// Runs of consecutive non-pulsatile beats, `[start, end)` sample ranges.
+    pub non_pulsatile: Vec<(u64, u64)>,
+    /// Beats per verdict.
+    pub counts: QcCounts,
+}
+
+/// Beats anchored on `fiducial`: the streaming detector run over the whole fiducial channel, then QC on every
+/// channel given. Identical to a [`super::online::BeatTracker`] fed the same samples in any chunks.
+pub fn detect_beats(
+    signals: &Signals,
+    fiducial: Fiducial,
+    sample_rate_hz: f64,
+    settings: &SignalSettings,
+) -> Result<Vec<Beat>, SignalError> {
+    signals.len()?;
+    let Some(channel) = signals.get(fiducial_channel(fiducial)) else {
+        return Err(SignalError::BadSetting(format!(
+            "beats on {fiducial:?} need the {} channel",
+            fiducial_channel(fiducial).name()
+        )));
+    };
+    let mut detector = Detector::new(fiducial, sample_rate_hz, settings)?;
+    let mut found = Vec::new();
+    detector.push(channel, &mut found);
+    detector.finish(&mut found);
+    let mut judge = BeatJudge::new(fiducial, sample_rate_hz, settings);
+    let mut beats = Vec::with_capacity(found.len());
+    let base = signals.first_sample;
+    for pair in found.windows(2) {
+        judge.add(signals, base + pair[0], base + pair[1], &mut beats);
+    }
+    judge.finish(&mut beats);
+    Ok(beats)
+}
+
+/// Segments a record: checks every channel, picks the fiducial by priority, detects and judges the beats.
+pub fn segment(
+    signals: &Signals,
+    sample_rate_hz: f64,
+    settings: &SignalSettings,
+) -> Result<Segmentation, SignalError> {
+    segment_with(
+        signals,
+        &[Fiducial::RWave, Fiducial::LvEndDiastole, Fiducial::PressureOnset],
+        sample_rate_hz,
+        settings,
+    )
+}
+
+/// [`segment`] trying only the fiducials in `priority`, in that order.
+pub fn segment_with(
+    signals: &Signals,
+    priority: &[Fiducial],
+    sample_rate_hz: f64,
+    settings: &SignalSettings,
+) -> Result<Segmentation, SignalError> {
+    signals.len()?;
+    if !(sample_rate_hz.is_finite() && sample_rate_hz >= 100.0) {
+        return Err(SignalError::BadRate(sample_rate_hz));
+    }
+    let channels: Vec<ChannelReport> = signals
+        .present()
+        .map(|(kind, samples)| assess(kind, samples, sample_rate_hz, &settings.usability))
+        .collect();
+    let report = |kind| channels.iter().find(|r| r.kind == kind);
+    // Channels whose values would mislead QC (noise, implausible, mostly missing) are left out of it.
+    let mut measured = Signals {
+        first_sample: signals.first_sample,
+        ..Signals::default()
+    };
+    for kind in KINDS {
+        if report(kind).is_some_and(ChannelReport::usable_for_measures) {
+            measured.set(kind, signals.get(kind));
+        }
+    }
+    let mut notes = Vec::new();
+    let mut best: Option<(Fiducial, Vec<Beat>)> = None;
+    for &fiducial in priority {
+        let kind = fiducial_channel(fiducial);
+        let Some(report) = report(kind) else { continue };
+        if !report.usable_as_fiducial() {
+            notes.push(format!(
+                "{}: not used for beats: {}",
+                kind.name(),
+                report.reason()
+            ));
+            continue;
+        }
+        // The fiducial channel itself is always given to QC (its gaps must reject beats).
+        let mut input = measured;
+        input.set(kind, signals.get(kind));
+        let beats = detect_beats(&input, fiducial, sample_rate_hz, settings)?;
+        let num_accepted = beats.iter().filter(|b| b.accepted()).count();
+        let good = beats.len() >= 2
+            && num_accepted as f64 >= settings.usability.min_accepted_fraction * beats.len() as f64;
+        if good {
+            best = Some((fiducial, beats));
+            break;
+        }
+        notes.push(format!(
+            "{}: {} beats detected, {num_accepted} accepted: not trusted as the fiducial",
+            kind.name(),
+            beats.len()
+        ));
+        let better = best
+            .as_ref()
+            .is_none_or(|(_, b)| b.iter().filter(|x| x.accepted()).count() < num_accepted);
+        if !beats.is_empty() && better {
+            best = Some((fiducial, beats));
+        }
+    }
+    let (fiducial, beats) = match best {
+        Some((fiducial, beats)) => (Some(fiducial), beats),
+        None => (None, Vec::new()),
+    };
+    let no_beats_reason = beats.is_empty().then(|| {
+        if priority.iter().all(|f| report(fiducial_channel(*f)).is_none()) {
+            let names: Vec<&str> = priority.iter().map(|f| fiducial_channel(*f).name()).collect();
+            format!(
+                "no channel to detect beats on (need one of: {})",
+                names.join(", ")
+            )
+        } else if notes.is_empty() {
+            "no beats detected".to_owned()
+        } else {
+            notes.join("; ")
+        }
+    });
+    Ok(Segmentation {
+        fiducial,
+        non_pulsatile: non_pulsatile_runs(&beats),
+        counts: counts(&beats),
+        beats,
+        channels,
+        notes,
+        no_beats_reason,
+    })
+}
+
+/// Merges consecutive non-pulsatile beats into `[start, end)` runs.
+pub fn non_pulsatile_runs(beats: &[Beat]) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for beat in beats.iter().filter(|b| b.non_pulsatile) {
+        match runs.last_mut() {
+            Some(run) if run.1 == beat.start => run.1 = beat.end,
+            _ => runs.push((beat.start, beat.end)),
+        }
+    }
+    runs
+}
