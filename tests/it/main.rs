@@ -7,3 +7,4 @@
 mod formats;
 mod layering;
 mod signal;
+mod store;

@@ -1,0 +1,382 @@
+//! Creating, validating and opening case files. A file is checked read-only (size, SQLite header,
+//! `application_id`, `user_version`, and for editing SQLite's quick integrity check) before anything may write
+//! to it; only then is it migrated and opened for writing.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, params};
+
+use super::schema::{self, APPLICATION_ID, CURRENT_VERSION, MIGRATIONS};
+use super::{StoreError, audit};
+use crate::model::CaseId;
+
+/// How long a writer waits for another connection's write lock (the recorder and an edit in the same file).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// An open case file.
+pub struct CaseFile {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+    writable: bool,
+}
+
+impl std::fmt::Debug for CaseFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseFile")
+            .field("path", &self.path)
+            .field("writable", &self.writable)
+            .finish()
+    }
+}
+
+/// Checks the bytes of the file before SQLite sees it: not empty, an SQLite header, not shorter than the header
+/// says, and the heracles `application_id`.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    let metadata = std::fs::metadata(path).map_err(StoreError::io(path))?;
+    if !metadata.is_file() {
+        return Err(StoreError::Invalid(format!("{}: not a file", path.display())));
+    }
+    let len = metadata.len();
+    if len == 0 {
+        return Err(StoreError::Empty(path.to_owned()));
+    }
+    let mut header = [0u8; 100];
+    let mut file = std::fs::File::open(path).map_err(StoreError::io(path))?;
+    let num_read = file.read(&mut header).map_err(StoreError::io(path))?;
+    if num_read < 16 || &header[..16] != SQLITE_MAGIC {
+        return Err(StoreError::NotSqlite(path.to_owned()));
+    }
+    if len < 100 {
+        return Err(StoreError::Truncated {
+            path: path.to_owned(),
+            detail: format!("{len} bytes, shorter than the header"),
+        });
+    }
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    let num_pages = u64::from(u32::from_be_bytes([
+        header[28], header[29], header[30], header[31],
+    ]));
+    // The in-header size is valid only when "version-valid-for" equals the change counter (SQLite file format 1.3).
+    let size_valid = header[92..96] == header[24..28];
+    if !page_size.is_power_of_two() || page_size < 512 {
+        return Err(StoreError::Damaged {
+            path: path.to_owned(),
+            detail: format!("page size {page_size} is invalid"),
+        });
+    }
+    if len % page_size != 0 || (size_valid && len < num_pages * page_size) {
+        return Err(StoreError::Truncated {
+            path: path.to_owned(),
+            detail: format!("{len} bytes, the header describes {num_pages} pages of {page_size} bytes"),
+        });
+    }
+    let application_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+    if application_id != APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+            application_id,
+        });
+    }
+    Ok(())
+}
+
+/// Turns SQLite's "not a database" and "malformed" answers into the errors operators understand.
+fn damaged(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |error| match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotSqlite(path.to_owned()),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Damaged {
+            path: path.to_owned(),
+            detail: error.to_string(),
+        },
+        _ => StoreError::Sqlite(error),
+    }
+}
+
+/// Opens `path` read-only and checks `application_id` and `user_version`; returns the connection and version.
+fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
+    check_header(path)?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(damaged(path))?;
+    let application_id: i32 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(damaged(path))?;
+    if application_id != APPLICATION_ID {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+            application_id,
+        });
+    }
+    let version: i32 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(damaged(path))?;
+    if version > CURRENT_VERSION {
+        return Err(StoreError::Newer {
+            path: path.to_owned(),
+            version,
+            supported: CURRENT_VERSION,
+        });
+    }
+    if version < 1 {
+        return Err(StoreError::Damaged {
+            path: path.to_owned(),
+            detail: "it has no schema (version 0)".into(),
+        });
+    }
+    Ok((conn, version))
+}
+
+/// SQLite's quick integrity check; an error naming the first problem when it fails.
+pub(crate) fn integrity_problems(conn: &Connection, full: bool) -> Result<Vec<String>, rusqlite::Error> {
+    let pragma = if full {
+        "PRAGMA integrity_check(20)"
+    } else {
+        "PRAGMA quick_check(20)"
+    };
+    let mut statement = conn.prepare(pragma)?;
+    let lines = statement
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if lines == ["ok"] { Vec::new() } else { lines })
+}
+
+fn set_writer_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+}
+
+/// Makes a rename or creation in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(StoreError::io(dir))
+}
+
+impl CaseFile {
+    /// Creates the file of a new case in `dir` (created if missing), named after the case id, and opens it for
+    /// editing. Fails if the case already has a file. The file appears complete or not at all: it is built
+    /// under a temporary name and linked into place.
+    pub fn create(dir: &Path, case_id: CaseId, operator: &str) -> Result<CaseFile, StoreError> {
+        if operator.trim().is_empty() {
+            return Err(StoreError::Invalid("the operator is required".into()));
+        }
+        std::fs::create_dir_all(dir).map_err(StoreError::io(dir))?;
+        let path = dir.join(super::file_name(case_id));
+        if path.exists() {
+            return Err(StoreError::Exists(path));
+        }
+        let partial = dir.join(format!(
+            ".{}.partial-{}",
+            super::file_name(case_id),
+            std::process::id()
+        ));
+        for suffix in ["", "-wal", "-shm"] {
+            let stale = PathBuf::from(format!("{}{suffix}", partial.display()));
+            if stale.exists() {
+                std::fs::remove_file(&stale).map_err(StoreError::io(&stale))?;
+            }
+        }
+        let result = Self::initialise(&partial, case_id, operator).and_then(|()| {
+            // A hard link never replaces an existing file, unlike a rename: two creators cannot clobber each other.
+            std::fs::hard_link(&partial, &path).map_err(|error| match error.kind() {
+                std::io::ErrorKind::AlreadyExists => StoreError::Exists(path.clone()),
+                _ => StoreError::io(&path)(error),
+            })
+        });
+        let removed = std::fs::remove_file(&partial);
+        result?;
+        removed.map_err(StoreError::io(&partial))?;
+        sync_dir(dir)?;
+        CaseFile::open(&path)
+    }
+
+    fn initialise(path: &Path, case_id: CaseId, operator: &str) -> Result<(), StoreError> {
+        let mut conn = Connection::open(path)?;
+        set_writer_pragmas(&conn)?;
+        schema::migrate(&mut conn, MIGRATIONS)?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO case_info (id, case_id, site, operator, created_utc, status) VALUES (1, ?1, ?2, ?3, ?4, 'open')",
+            params![case_id.to_string(), case_id.site().code(), operator, super::utc_now()],
+        )?;
+        let new_value = super::edits::entity_json(&tx, "case", 1)?;
+        audit::append(
+            &tx,
+            audit::Edit {
+                who: operator,
+                action: "create_case",
+                entity: "case",
+                entity_id: Some(1),
+                old_value: None,
+                new_value,
+                reason: "new case",
+            },
+        )?;
+        tx.commit()?;
+        // Closing checkpoints the WAL into the file and removes it, so the linked file stands alone.
+        conn.close().map_err(|(_, error)| StoreError::Sqlite(error))?;
+        let file = std::fs::File::open(path).map_err(StoreError::io(path))?;
+        file.sync_all().map_err(StoreError::io(path))
+    }
+
+    /// Opens a case file for editing and recording: validates it read-only (header, application id, version,
+    /// SQLite quick check), then migrates it to the current schema if it is older.
+    pub fn open(path: &Path) -> Result<CaseFile, StoreError> {
+        Self::open_with_migrations(path, MIGRATIONS)
+    }
+
+    pub(crate) fn open_with_migrations(path: &Path, migrations: &[&str]) -> Result<CaseFile, StoreError> {
+        let (checker, _) = open_checked(path)?;
+        let problems = integrity_problems(&checker, false).map_err(damaged(path))?;
+        if let Some(first) = problems.first() {
+            return Err(StoreError::Damaged {
+                path: path.to_owned(),
+                detail: first.clone(),
+            });
+        }
+        drop(checker);
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        set_writer_pragmas(&conn)?;
+        schema::migrate(&mut conn, migrations)?;
+        Ok(CaseFile {
+            conn,
+            path: path.to_owned(),
+            writable: true,
+        })
+    }
+
+    /// Opens a case file for viewing only (review, `case info`, `case verify`): validates header, application id
+    /// and version but skips the integrity scan, so even a 2-hour case opens at once. Nothing is ever written.
+    pub fn open_read_only(path: &Path) -> Result<CaseFile, StoreError> {
+        let (conn, version) = open_checked(path)?;
+        if version < CURRENT_VERSION {
+            return Err(StoreError::NeedsMigration {
+                path: path.to_owned(),
+                version,
+                current: CURRENT_VERSION,
+            });
+        }
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(CaseFile {
+            conn,
+            path: path.to_owned(),
+            writable: false,
+        })
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether edits are allowed (opened with [`CaseFile::open`] or [`CaseFile::create`]).
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+
+    pub(crate) fn writable_conn(&mut self) -> Result<&mut Connection, StoreError> {
+        if self.writable {
+            Ok(&mut self.conn)
+        } else {
+            Err(StoreError::ReadOnly)
+        }
+    }
+
+    /// A consistent copy of the file at `out` (`VACUUM INTO`), safe while a recorder keeps writing: the copy
+    /// holds everything committed when it started. Refuses to overwrite an existing file.
+    pub fn snapshot(&self, out: &Path) -> Result<(), StoreError> {
+        if out.exists() {
+            return Err(StoreError::Exists(out.to_owned()));
+        }
+        let target = out
+            .to_str()
+            .ok_or_else(|| StoreError::Invalid(format!("{}: path is not UTF-8", out.display())))?;
+        self.conn.execute("VACUUM INTO ?1", [target])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case_id() -> CaseId {
+        "HER-TST-0001".parse().unwrap()
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = CaseFile::create(dir.path(), case_id(), "op")
+            .unwrap()
+            .path()
+            .to_owned();
+        // A v2 whose second statement fails after its first has created a table.
+        let broken_v2 = "CREATE TABLE added_in_v2 (x INTEGER); INSERT INTO no_such_table VALUES (1);";
+        let migrations = [schema::V1, broken_v2];
+        let error = CaseFile::open_with_migrations(&path, &migrations).unwrap_err();
+        assert!(
+            matches!(error, StoreError::Migration { to_version: 2, .. }),
+            "{error}"
+        );
+        let file = CaseFile::open_read_only(&path).unwrap();
+        let version: i32 = file
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
+        let num_tables: i64 = file
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'added_in_v2'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            num_tables, 0,
+            "the failed migration's first statement was rolled back"
+        );
+        assert!(file.verify().unwrap().ok());
+        // A working v2 then applies, once.
+        let good_v2 = "CREATE TABLE added_in_v2 (x INTEGER);";
+        let file = CaseFile::open_with_migrations(&path, &[schema::V1, good_v2]).unwrap();
+        let version: i32 = file
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+    }
+
+    #[test]
+    fn create_refuses_an_existing_case_and_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        CaseFile::create(dir.path(), case_id(), "op").unwrap();
+        assert!(matches!(
+            CaseFile::create(dir.path(), case_id(), "op"),
+            Err(StoreError::Exists(_))
+        ));
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            names.iter().all(|name| name.starts_with("HER-TST-0001.heracles")),
+            "{names:?}"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! `verify`: everything that can be checked about a case file without trusting it. SQLite's full integrity
+//! check; the audit hash chain; every audited record equal to its last audited value (so an edit made behind
+//! the store's back shows); every chunk decodable with the stored sample count and min/max; and every source's
+//! samples continuous from its first sample, each sample index either stored or inside a recorded gap.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::edits::{AUDITED, entity_json};
+use super::{CaseFile, StoreError, audit, codec, file};
+
+/// One thing `verify` found wrong, with where.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Problem {
+    /// Which check: `integrity`, `audit`, `samples` or `continuity`.
+    pub check: &'static str,
+    /// What and where, for the operator.
+    pub message: String,
+}
+
+/// The outcome of [`CaseFile::verify`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct VerifyReport {
+    /// Everything found wrong; empty when the file is sound.
+    pub problems: Vec<Problem>,
+    /// Audit rows checked.
+    pub num_audit_entries: usize,
+    /// Sample chunks decoded.
+    pub num_chunks: u64,
+    /// Samples decoded (all channels).
+    pub num_samples: u64,
+    /// Samples covered by recorded gaps (all channels).
+    pub num_gap_samples: u64,
+}
+
+impl VerifyReport {
+    /// Whether every check passed.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, check: &'static str, message: String) {
+        self.problems.push(Problem { check, message });
+    }
+}
+
+impl CaseFile {
+    /// Runs every check (reads the whole file; seconds for a long case).
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut report = VerifyReport::default();
+        for line in file::integrity_problems(&self.conn, true)? {
+            report.problem("integrity", format!("SQLite integrity check: {line}"));
+        }
+        if !report.ok() {
+            // The rest reads through damaged structures; stop at SQLite's own findings.
+            return Ok(report);
+        }
+        for message in audit::chain_problems(&self.conn)? {
+            report.problem("audit", message);
+        }
+        self.check_audited_records(&mut report)?;
+        self.check_samples(&mut report)?;
+        Ok(report)
+    }
+
+    fn check_audited_records(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
+        let entries = audit::stored_entries(&self.conn)?;
+        report.num_audit_entries = entries.len();
+        // The newest audited value of each record.
+        let mut latest: HashMap<(&str, i64), (i64, Option<&str>)> = HashMap::new();
+        for stored in &entries {
+            if let Some(id) = stored.entry.entity_id {
+                latest.insert(
+                    (stored.entry.entity.as_str(), id),
+                    (stored.entry.seq, stored.entry.new_value.as_deref()),
+                );
+            }
+        }
+        for (entity, table) in AUDITED {
+            let mut statement = self
+                .conn
+                .prepare(&format!("SELECT id FROM \"{table}\" ORDER BY id"))?;
+            let ids = statement
+                .query_map([], |row| row.get::<_, i64>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            for &id in &ids {
+                let current = entity_json(&self.conn, entity, id)?;
+                match latest.get(&(entity, id)) {
+                    None => report.problem(
+                        "audit",
+                        format!("{entity} {id} was written without an audit row (added behind the store's back)"),
+                    ),
+                    Some((seq, audited)) if *audited != current.as_deref() => report.problem(
+                        "audit",
+                        format!(
+                            "{entity} {id} differs from its last audited value (audit row {seq}): changed behind the \
+                             store's back"
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            for (&(audited_entity, id), &(seq, value)) in &latest {
+                if audited_entity == entity && value.is_some() && !ids.contains(&id) {
+                    report.problem(
+                        "audit",
+                        format!(
+                            "{entity} {id} (last audited in row {seq}) was deleted behind the store's back"
+                        ),
+                    );
+                }
+            }
+        }
+        report.problems.sort_by(|a, b| a.message.cmp(&b.message));
+        Ok(())
+    }
+
+    fn check_samples(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
+        let channels = self.channels()?;
+        let mut gaps_of = self.conn.prepare(
+            "SELECT first_sample, num_samples FROM gap WHERE source_id = ?1 ORDER BY first_sample",
+        )?;
+        let mut chunks_of = self.conn.prepare(
+            "SELECT first_sample, num_samples, min_value, max_value, data FROM chunk WHERE channel_id = ?1
+             ORDER BY first_sample",
+        )?;
+        let mut decoded = Vec::new();
+        for channel in &channels {
+            let place = |sample: u64| {
+                format!(
+                    "sample {sample} ({:.3} s)",
+                    (sample - channel.first_sample) as f64 / channel.sample_rate_hz
+                )
+            };
+            let label = format!("source {} channel {}", channel.source, channel.name);
+            // Runs that must tile [first_sample, end): (first, count, is_gap).
+            let mut runs: Vec<(u64, u64, bool)> = gaps_of
+                .query_map([channel.source_id], |row| Ok((row.get(0)?, row.get(1)?, true)))?
+                .collect::<Result<_, _>>()?;
+            let mut rows = chunks_of.query([channel.id])?;
+            while let Some(row) = rows.next()? {
+                let (first, num): (u64, u64) = (row.get(0)?, row.get(1)?);
+                let stored = (row.get::<_, Option<f64>>(2)?, row.get::<_, Option<f64>>(3)?);
+                decoded.clear();
+                report.num_chunks += 1;
+                match codec::decode(
+                    row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?,
+                    num as usize,
+                    &mut decoded,
+                ) {
+                    Err(error) => {
+                        report.problem("samples", format!("{label}, chunk at {}: {error}", place(first)))
+                    }
+                    Ok(()) => {
+                        report.num_samples += num;
+                        let finite = decoded.iter().filter(|v| v.is_finite()).map(|&v| f64::from(v));
+                        let actual = finite.fold(None, |range: Option<(f64, f64)>, v| {
+                            Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+                        });
+                        if actual != stored.0.zip(stored.1) {
+                            report.problem(
+                                "samples",
+                                format!(
+                                    "{label}, chunk at {}: samples do not match their stored min/max",
+                                    place(first)
+                                ),
+                            );
+                        }
+                    }
+                }
+                runs.push((first, num, false));
+            }
+            runs.sort_unstable();
+            let mut expected = channel.first_sample;
+            for (first, num, is_gap) in runs {
+                if is_gap {
+                    report.num_gap_samples += num;
+                }
+                if first > expected {
+                    report.problem(
+                        "continuity",
+                        format!(
+                            "{label}: {} samples missing from {} to {} with no recorded gap",
+                            first - expected,
+                            place(expected),
+                            place(first)
+                        ),
+                    );
+                } else if first < expected {
+                    report.problem(
+                        "continuity",
+                        format!(
+                            "{label}: overlapping data at {} ({} samples)",
+                            place(first),
+                            expected - first
+                        ),
+                    );
+                }
+                expected = expected.max(first + num);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,770 @@
+//! The case file through its public API: recording and reading back exactly, the audit trail and its tamper
+//! detection, migrations, bad files left untouched, and the recorder under a failing disk.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use heracles::acquisition::{RecordSink, RecorderHealth};
+use heracles::model::{
+    Beat, Block, CaseId, ChannelSpec, EcmoSettings, Fiducial, Gap, GapReason, ImpellaModel, ImpellaSettings,
+    RecordItem, RejectReason, SourceSpec, StepId, UnloadingDevice,
+};
+use heracles::store::{
+    self, Allocation, AnalysisWindow, CaseFile, Recorder, RecorderOptions, ResultRecord, StoreError,
+    TextWarning,
+};
+
+pub fn case_id(number: u16) -> CaseId {
+    format!("HER-TST-{number:04}").parse().unwrap()
+}
+
+pub fn spec(id: &str, num_channels: usize, sample_rate_hz: f64) -> SourceSpec {
+    SourceSpec {
+        id: id.into(),
+        label: format!("test source {id}"),
+        sample_rate_hz,
+        channels: (0..num_channels)
+            .map(|c| ChannelSpec {
+                name: format!("ch{c}"),
+                unit: "mmHg".into(),
+            })
+            .collect(),
+    }
+}
+
+/// A deterministic signal: a slow sine plus a per-sample wobble, different per channel.
+pub fn sample(channel: usize, index: u64) -> f32 {
+    let t = index as f32 / 1000.0;
+    80.0 + 20.0 * (t * 7.0 + channel as f32).sin()
+        + ((index * 7919 + channel as u64 * 104_729) % 97) as f32 * 0.01
+}
+
+pub fn block(num_channels: usize, first_sample: u64, num_samples: usize) -> Block {
+    Block {
+        first_sample,
+        channels: (0..num_channels)
+            .map(|c| {
+                (0..num_samples as u64)
+                    .map(|i| sample(c, first_sample + i))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// Offers every item, waiting while the queue is full, then finishes.
+fn record(recorder: Recorder, items: Vec<RecordItem>) {
+    let mut recorder: Box<dyn RecordSink> = Box::new(recorder);
+    for mut item in items {
+        loop {
+            match recorder.offer(item) {
+                Ok(()) => break,
+                Err(back) => {
+                    item = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    recorder.finish().unwrap();
+}
+
+fn new_case(dir: &Path, number: u16) -> CaseFile {
+    CaseFile::create(dir, case_id(number), "tester").unwrap()
+}
+
+#[test]
+fn recorded_samples_read_back_exactly_with_gaps_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 1);
+    let path = file.path().to_owned();
+    assert_eq!(
+        path.file_name().unwrap().to_str().unwrap(),
+        "HER-TST-0001.heracles"
+    );
+    let (a, b) = (spec("coronary", 3, 1000.0), spec("pv", 2, 250.0));
+    let mut items = vec![
+        RecordItem::Source {
+            source: 0,
+            spec: a.clone(),
+            first_sample: 500,
+        },
+        RecordItem::Source {
+            source: 1,
+            spec: b.clone(),
+            first_sample: 0,
+        },
+    ];
+    // Source 0: 500..20500 in 20-sample blocks, with a reported gap at 10000..10100 and an unreported jump
+    // at 15000..15020. Source 1: 0..5000 in 25-sample blocks, reconnecting at 6000.
+    let mut next = 500;
+    let mut next_pv = 0;
+    while next < 20_500 {
+        if next_pv < 5_000 {
+            items.push(RecordItem::Block {
+                source: 1,
+                block: block(2, next_pv, 25),
+            });
+            next_pv += 25;
+        }
+        if next == 10_000 {
+            let gap = Gap {
+                first_sample: 10_000,
+                num_samples: 100,
+                reason: GapReason::DroppedFrames,
+            };
+            items.push(RecordItem::Gap { source: 0, gap });
+            next += 100;
+            continue;
+        }
+        if next == 15_000 {
+            next += 20;
+        }
+        items.push(RecordItem::Block {
+            source: 0,
+            block: block(3, next, 20),
+        });
+        next += 20;
+    }
+    items.push(RecordItem::Source {
+        source: 1,
+        spec: b.clone(),
+        first_sample: 6_000,
+    });
+    items.push(RecordItem::Block {
+        source: 1,
+        block: block(2, 6_000, 100),
+    });
+    record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
+
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let channels = file.channels().unwrap();
+    let names: Vec<(&str, &str, f64)> = channels
+        .iter()
+        .map(|c| (c.source.as_str(), c.name.as_str(), c.sample_rate_hz))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("coronary", "ch0", 1000.0),
+            ("coronary", "ch1", 1000.0),
+            ("coronary", "ch2", 1000.0),
+            ("pv", "ch0", 250.0),
+            ("pv", "ch1", 250.0)
+        ]
+    );
+    assert_eq!(channels[0].first_sample, 500);
+    assert_eq!(channels[0].end_sample, 20_500);
+    assert_eq!(channels[0].num_samples, 20_000 - 100 - 20);
+    assert_eq!(channels[3].num_samples, 5_100);
+    assert_eq!(channels[3].end_sample, 6_100);
+    let summary = file.summary().unwrap();
+    assert_eq!(summary.case_id, "HER-TST-0001");
+    // The longest source: pv, 6100 samples at 250 Hz.
+    assert!((summary.duration_s - 24.4).abs() < 1e-9, "{}", summary.duration_s);
+
+    // Every sample exactly as sent; NaN exactly in the gaps.
+    for channel in &channels[..3] {
+        let c = channel.name[2..].parse::<usize>().unwrap();
+        let samples = file.read_samples(channel.id, 0, 21_000).unwrap();
+        for (i, value) in samples.values.iter().enumerate() {
+            let index = i as u64;
+            let missing = index < 500
+                || (10_000..10_100).contains(&index)
+                || (15_000..15_020).contains(&index)
+                || index >= 20_500;
+            if missing {
+                assert!(value.is_nan(), "{} at {index}", channel.name);
+            } else {
+                assert_eq!(
+                    value.to_bits(),
+                    sample(c, index).to_bits(),
+                    "{} at {index}",
+                    channel.name
+                );
+            }
+        }
+    }
+    let gaps = file.gaps().unwrap();
+    let described: Vec<(&str, u64, u64, &str)> = gaps
+        .iter()
+        .map(|g| {
+            (
+                g.source.as_str(),
+                g.first_sample,
+                g.num_samples,
+                g.reason.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("coronary", 10_000, 100, "dropped_frames"),
+            ("coronary", 15_000, 20, "other"),
+            ("pv", 5_000, 1_000, "disconnected")
+        ]
+    );
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.num_samples, 3 * 19_880 + 2 * 5_100);
+}
+
+#[test]
+fn overview_envelopes_the_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 2);
+    let path = file.path().to_owned();
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: spec("s", 1, 1000.0),
+        first_sample: 0,
+    }];
+    items.extend((0..3_000).map(|k| RecordItem::Block {
+        source: 0,
+        block: block(1, k * 100, 100),
+    }));
+    record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let channel = &file.channels().unwrap()[0];
+    let truth = file.read_samples(channel.id, 0, 300_000).unwrap().values;
+    for (from, to, num_columns) in [(0, 300_000, 100), (12_345, 250_000, 37), (1_000, 2_000, 10)] {
+        let columns = file.overview(channel.id, from, to, num_columns).unwrap();
+        assert_eq!(columns.len(), num_columns);
+        let span = (to - from) as usize;
+        for (c, column) in columns.iter().enumerate() {
+            let (lo, hi) = (
+                from as usize + span * c / num_columns,
+                from as usize + span * (c + 1) / num_columns,
+            );
+            let exact = truth[lo..hi]
+                .iter()
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let (min, max) = column.unwrap();
+            // Never misses a peak; exact when zoomed in; otherwise at most one chunk (a commit's worth) wider.
+            assert!(
+                min <= exact.0 && max >= exact.1,
+                "column {c}: {min}..{max} vs {exact:?}"
+            );
+            if span / num_columns <= 512 {
+                assert_eq!((min, max), exact);
+            }
+        }
+    }
+    assert_eq!(
+        file.overview(channel.id, 400_000, 500_000, 4).unwrap(),
+        vec![None; 4]
+    );
+}
+
+#[test]
+fn edits_write_their_audit_rows_and_warn_on_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = new_case(dir.path(), 3);
+    let count = |file: &CaseFile| file.audit_trail().unwrap().len();
+    assert_eq!(count(&file), 1, "creating the case is audited");
+    file.set_allocation("dr-a", Allocation::Impella, "RAND-123", "allocation received")
+        .unwrap();
+    let step = file
+        .start_step("dr-a", StepId::DeviceInsertion, Some(310.0), None, None)
+        .unwrap();
+    let device = UnloadingDevice::Impella(ImpellaSettings {
+        model: ImpellaModel::ImpellaCp,
+        p_level: 6,
+        displayed_flow_l_min: Some(3.1),
+    });
+    let ecmo = EcmoSettings {
+        flow_l_min: 3.5,
+        rpm: Some(3200.0),
+    };
+    file.end_step("dr-a", step, Some(600.0), Some(&device), Some(&ecmo))
+        .unwrap();
+    let marker = file
+        .add_marker("dr-a", 12.5, "marker", "adenosine started")
+        .unwrap();
+    assert!(marker.warnings.is_empty());
+    let note = file
+        .add_annotation("fellow", 20.0, Some(25.0), "NHS 943 476 5919, born 12/03/1956")
+        .unwrap();
+    assert_eq!(note.warnings.len(), 3, "{:?}", note.warnings);
+    assert!(matches!(note.warnings[0], TextWarning::NhsNumber { .. }));
+    file.update_annotation("fellow", note.id, "damped Pa", "identifiers removed")
+        .unwrap();
+    let window = AnalysisWindow {
+        id: 0,
+        step: Some(StepId::BaselineCoronary),
+        start_s: 100.0,
+        end_s: 115.0,
+        method: "steady_window".into(),
+        settings: serde_json::json!({"min_beats": 10}),
+        algorithm_version: "1.0.0".into(),
+    };
+    let window_id = file.save_analysis_window("fellow", &window).unwrap();
+    let beats: Vec<Beat> = (1..=3)
+        .map(|n| Beat {
+            number: n,
+            start: n as u64 * 800,
+            end: n as u64 * 800 + 800,
+            fiducial: Fiducial::RWave,
+            reject: None,
+        })
+        .collect();
+    file.save_beats("fellow", window_id, &beats).unwrap();
+    file.set_beat_verdict(
+        "fellow",
+        window_id,
+        2,
+        Some(RejectReason::Manual("ectopic".into())),
+        "ectopic beat",
+    )
+    .unwrap();
+    let result = ResultRecord {
+        id: 0,
+        window_id: Some(window_id),
+        name: "apv".into(),
+        method: "time_weighted".into(),
+        settings: serde_json::json!({}),
+        algorithm_version: "1.0.0".into(),
+        value: serde_json::json!({"value": 21.4, "unit": "cm/s"}),
+    };
+    file.save_result("fellow", &result).unwrap();
+    let follow_up = file
+        .set_follow_up(
+            "nurse",
+            "day_30",
+            &serde_json::json!({"alive": true, "icu_days": 9}),
+            "",
+        )
+        .unwrap();
+    assert!(follow_up.warnings.is_empty());
+    file.set_follow_up(
+        "nurse",
+        "day_30",
+        &serde_json::json!({"alive": true, "icu_days": 8}),
+        "typo",
+    )
+    .unwrap();
+    file.sign_off("dr-a", "reviewer", "I have reviewed this case")
+        .unwrap();
+
+    // One audit row per edit (3 beats saved = 3 rows; sign-off = sign-off + status).
+    let trail = file.audit_trail().unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "create_case",
+            "set_allocation",
+            "start_step",
+            "end_step",
+            "add_marker",
+            "add_annotation",
+            "update_annotation",
+            "save_analysis_window",
+            "save_beat",
+            "save_beat",
+            "save_beat",
+            "reject_beat",
+            "save_result",
+            "set_follow_up",
+            "set_follow_up",
+            "sign_off",
+            "set_status"
+        ]
+    );
+    let update = &trail[6];
+    assert_eq!(
+        (update.who.as_str(), update.reason.as_str()),
+        ("fellow", "identifiers removed")
+    );
+    assert!(
+        update.old_value.as_deref().unwrap().contains("5919")
+            && update.new_value.as_deref().unwrap().contains("damped Pa")
+    );
+    assert!(
+        trail[11].old_value.as_deref().unwrap().contains("null")
+            && trail[11].new_value.as_deref().unwrap().contains("ectopic")
+    );
+
+    // Read back through the typed readers.
+    let summary = file.summary().unwrap();
+    assert_eq!(
+        (summary.allocation, summary.status.as_str()),
+        (Some(Allocation::Impella), "signed_off")
+    );
+    let steps = file.steps().unwrap();
+    assert_eq!(
+        (steps[0].step, steps[0].device, steps[0].ecmo),
+        (StepId::DeviceInsertion, Some(device), Some(ecmo))
+    );
+    assert_eq!(
+        file.beats(window_id).unwrap()[1].reject,
+        Some(RejectReason::Manual("ectopic".into()))
+    );
+    assert_eq!(file.annotations().unwrap()[0].text, "damped Pa");
+    assert_eq!(file.follow_ups().unwrap()[0].data["icu_days"], 8);
+    assert_eq!(file.results().unwrap()[0].value["value"], 21.4);
+    assert_eq!(file.analysis_windows().unwrap()[0].settings["min_beats"], 10);
+    assert_eq!(file.events().unwrap()[0].text, "adenosine started");
+    assert_eq!(file.sign_offs().unwrap()[0].role, "reviewer");
+    assert!(
+        file.verify().unwrap().ok(),
+        "{:?}",
+        file.verify().unwrap().problems
+    );
+
+    // Changes to existing records need a reason and a name; a failed edit leaves no audit row.
+    let before = count(&file);
+    assert!(matches!(
+        file.update_annotation("fellow", note.id, "x", " "),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        file.add_marker("", 1.0, "marker", "x"),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(file.update_annotation("fellow", 999, "x", "why").is_err());
+    assert_eq!(count(&file), before);
+    assert_eq!(
+        file.events().unwrap().len(),
+        1,
+        "the marker without a name was rolled back"
+    );
+    let mut read_only = CaseFile::open_read_only(file.path()).unwrap();
+    assert!(matches!(
+        read_only.add_marker("dr-a", 1.0, "marker", "x"),
+        Err(StoreError::ReadOnly)
+    ));
+}
+
+/// A case with a few audited edits and some samples, for tampering.
+fn case_for_tampering(dir: &Path, number: u16) -> PathBuf {
+    let mut file = new_case(dir, number);
+    file.add_marker("dr-a", 1.0, "marker", "first").unwrap();
+    let note = file.add_annotation("fellow", 2.0, None, "note").unwrap();
+    file.update_annotation("fellow", note.id, "note, edited", "clarified")
+        .unwrap();
+    file.add_marker("dr-a", 3.0, "marker", "last").unwrap();
+    let path = file.path().to_owned();
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: spec("s", 2, 1000.0),
+        first_sample: 0,
+    }];
+    // 10 000 samples: more than one chunk per channel.
+    items.extend((0..500).map(|k| RecordItem::Block {
+        source: 0,
+        block: block(2, k * 20, 20),
+    }));
+    record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
+    path
+}
+
+#[test]
+fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let tampers: [(&str, &str, &str); 9] = [
+        (
+            "DROP TRIGGER audit_no_update; UPDATE audit SET reason = 'because' WHERE seq = 3",
+            "audit row 3",
+            "audit",
+        ),
+        (
+            "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 2",
+            "audit row 2 is missing",
+            "audit",
+        ),
+        (
+            "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+            "rows were removed",
+            "audit",
+        ),
+        (
+            "UPDATE annotation SET text = 'rewritten'",
+            "annotation 1 differs",
+            "audit",
+        ),
+        (
+            "DELETE FROM event WHERE id = 2",
+            "event 2 (last audited in row 5) was deleted",
+            "audit",
+        ),
+        (
+            "INSERT INTO event (time_s, created_utc, kind, text) VALUES (9, 'x', 'marker', 'slipped in')",
+            "event 3 was written without an audit row",
+            "audit",
+        ),
+        (
+            "UPDATE case_info SET allocation = 'iabp'",
+            "case 1 differs",
+            "audit",
+        ),
+        (
+            "DELETE FROM chunk WHERE id = (SELECT min(id) FROM chunk WHERE first_sample > 0)",
+            "missing from sample",
+            "continuity",
+        ),
+        (
+            "UPDATE chunk SET min_value = min_value - 1 WHERE id = (SELECT min(id) FROM chunk)",
+            "stored min/max",
+            "samples",
+        ),
+    ];
+    for (number, (sql, expected, check)) in tampers.iter().enumerate() {
+        let path = case_for_tampering(dir.path(), 100 + number as u16);
+        assert!(CaseFile::open_read_only(&path).unwrap().verify().unwrap().ok());
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let report = CaseFile::open_read_only(&path).unwrap().verify().unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.check == *check && p.message.contains(expected)),
+            "{sql}: expected {expected:?}, got {:?}",
+            report.problems
+        );
+    }
+    // The triggers stop accidental edits of the trail.
+    let path = case_for_tampering(dir.path(), 200);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert!(conn.execute("UPDATE audit SET who = 'x'", []).is_err());
+    assert!(conn.execute("DELETE FROM audit", []).is_err());
+}
+
+/// Bytes and modification time, to prove a file was not touched.
+fn fingerprint(path: &Path) -> (Vec<u8>, std::time::SystemTime) {
+    (
+        std::fs::read(path).unwrap(),
+        std::fs::metadata(path).unwrap().modified().unwrap(),
+    )
+}
+
+#[test]
+fn bad_files_give_clear_errors_and_are_never_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = case_for_tampering(dir.path(), 1);
+    let good_bytes = std::fs::read(&good).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let empty = write("HER-TST-0002.heracles", b"");
+    let truncated = write("HER-TST-0003.heracles", &good_bytes[..good_bytes.len() / 2 + 100]);
+    let header_only = write("HER-TST-0004.heracles", &good_bytes[..60]);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let random: Vec<u8> = (0..8192)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let random = write("HER-TST-0005.heracles", &random);
+    let foreign = dir.path().join("HER-TST-0006.heracles");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let newer = dir.path().join("HER-TST-0007.heracles");
+    std::fs::copy(&good, &newer).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&newer).unwrap();
+        conn.pragma_update(None, "user_version", store::schema::CURRENT_VERSION + 1)
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let cases: [(&Path, &str); 6] = [
+        (&empty, "empty"),
+        (&truncated, "truncated"),
+        (&header_only, "truncated"),
+        (&random, "not a case file"),
+        (&foreign, "another application"),
+        (&newer, "newer version of heracles"),
+    ];
+    for (path, expected) in cases {
+        let before = fingerprint(path);
+        std::thread::sleep(Duration::from_millis(5));
+        for error in [
+            CaseFile::open(path).unwrap_err(),
+            CaseFile::open_read_only(path).unwrap_err(),
+        ] {
+            assert!(
+                error.to_string().contains(expected),
+                "{}: {error}",
+                path.display()
+            );
+        }
+        assert_eq!(fingerprint(path), before, "{} was modified", path.display());
+        let leftovers = [
+            format!("{}-wal", path.display()),
+            format!("{}-journal", path.display()),
+        ];
+        assert!(
+            leftovers
+                .iter()
+                .all(|p| !Path::new(p).exists() || std::fs::metadata(p).unwrap().len() == 0)
+        );
+    }
+}
+
+/// The v1 schema as its SQL, applied by hand: a fixture of that version, as an old heracles wrote it.
+fn fixture_of_version(path: &Path, version: usize) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for (i, sql) in store::schema::MIGRATIONS[..version].iter().enumerate() {
+        conn.execute_batch(sql).unwrap();
+        conn.pragma_update(None, "user_version", i + 1).unwrap();
+    }
+    conn.pragma_update(None, "application_id", store::schema::APPLICATION_ID)
+        .unwrap();
+    conn.execute(
+        "INSERT INTO case_info (id, case_id, site, operator, created_utc, status) VALUES (1, 'HER-TST-0042', 'TST', 'op', '2026-01-01T00:00:00.000Z', 'open')",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn every_earlier_schema_version_opens_and_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    for version in 1..=store::schema::MIGRATIONS.len() {
+        let path = dir.path().join(format!("HER-TST-{version:04}.heracles"));
+        fixture_of_version(&path, version);
+        let mut file = CaseFile::open(&path).unwrap();
+        assert_eq!(
+            file.summary().unwrap().schema_version,
+            store::schema::CURRENT_VERSION
+        );
+        assert_eq!(file.summary().unwrap().case_id, "HER-TST-0042");
+        // The migrated file takes edits and records.
+        file.add_marker("op", 1.0, "marker", "after migration").unwrap();
+    }
+}
+
+fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn recorder_holds_data_while_the_disk_fails_and_writes_it_when_it_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 10);
+    let path = file.path().to_owned();
+    let fail = Arc::new(AtomicBool::new(false));
+    let options = RecorderOptions {
+        queue_len: 64,
+        fail_writes: Some(fail.clone()),
+        ..RecorderOptions::default()
+    };
+    let mut recorder = Recorder::start(file, options).unwrap();
+    recorder
+        .offer(RecordItem::Source {
+            source: 0,
+            spec: spec("s", 2, 1000.0),
+            first_sample: 0,
+        })
+        .unwrap();
+    let mut held: std::collections::VecDeque<RecordItem> = Default::default();
+    let mut next = 0u64;
+    let mut offer_block = |recorder: &mut Recorder, held: &mut std::collections::VecDeque<RecordItem>| {
+        held.push_back(RecordItem::Block {
+            source: 0,
+            block: block(2, next, 20),
+        });
+        next += 20;
+        // The engine's part: keep what the recorder hands back, offer oldest first.
+        while let Some(item) = held.pop_front() {
+            if let Err(item) = recorder.offer(item) {
+                held.push_front(item);
+                break;
+            }
+        }
+    };
+    for _ in 0..20 {
+        offer_block(&mut recorder, &mut held);
+    }
+    wait_for("first commit", Duration::from_secs(5), || {
+        recorder.num_committed_samples() == 400
+    });
+    fail.store(true, Ordering::Relaxed);
+    for _ in 0..200 {
+        offer_block(&mut recorder, &mut held);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    wait_for("NOT SAVING", Duration::from_secs(5), || {
+        matches!(recorder.health(), RecorderHealth::Failed(_))
+    });
+    let RecorderHealth::Failed(message) = recorder.health() else {
+        unreachable!()
+    };
+    assert!(message.contains("injected write failure"), "{message}");
+    assert!(
+        !held.is_empty(),
+        "the recorder's queue filled up and handed items back to the engine's backlog"
+    );
+    assert_eq!(recorder.num_committed_samples(), 400);
+    fail.store(false, Ordering::Relaxed);
+    while !held.is_empty() {
+        offer_block(&mut recorder, &mut held);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    wait_for("saving again", Duration::from_secs(5), || {
+        recorder.health() == RecorderHealth::Saving
+    });
+    Box::new(recorder).finish().unwrap();
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let channel = &file.channels().unwrap()[0];
+    assert_eq!(channel.num_samples, next, "everything held was written");
+    assert!(file.gaps().unwrap().is_empty());
+    assert!(file.verify().unwrap().ok());
+}
+
+#[test]
+fn recorder_reports_a_removed_file_and_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 11);
+    let path = file.path().to_owned();
+    let mut recorder = Recorder::start(file, RecorderOptions::default()).unwrap();
+    recorder
+        .offer(RecordItem::Source {
+            source: 0,
+            spec: spec("s", 1, 1000.0),
+            first_sample: 0,
+        })
+        .unwrap();
+    recorder
+        .offer(RecordItem::Block {
+            source: 0,
+            block: block(1, 0, 20),
+        })
+        .unwrap();
+    wait_for("first commit", Duration::from_secs(5), || {
+        recorder.num_committed_samples() == 20
+    });
+    std::fs::remove_file(&path).unwrap();
+    recorder
+        .offer(RecordItem::Block {
+            source: 0,
+            block: block(1, 20, 20),
+        })
+        .unwrap();
+    wait_for("NOT SAVING", Duration::from_secs(5), || {
+        matches!(recorder.health(), RecorderHealth::Failed(_))
+    });
+    let RecorderHealth::Failed(message) = recorder.health() else {
+        unreachable!()
+    };
+    assert!(message.contains("removed"), "{message}");
+}
