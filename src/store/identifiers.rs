@@ -134,13 +134,13 @@ fn named_month_dates(text: &str) -> Vec<(i32, u32, u32)> {
 pub fn text_warnings(text: &str) -> Vec<TextWarning> {
     let mut warnings = Vec::new();
     for group in digit_groups(text) {
-        if let Ok(digits) = <[u8; 10]>::try_from(group.as_slice()) {
-            if nhs_check_digit_ok(&digits) {
-                let tail: String = digits[7..].iter().map(|d| char::from(b'0' + d)).collect();
-                warnings.push(TextWarning::NhsNumber {
-                    masked: format!("*******{tail}"),
-                });
-            }
+        if let Ok(digits) = <[u8; 10]>::try_from(group.as_slice())
+            && nhs_check_digit_ok(&digits)
+        {
+            let tail: String = digits[7..].iter().map(|d| char::from(b'0' + d)).collect();
+            warnings.push(TextWarning::NhsNumber {
+                masked: format!("*******{tail}"),
+            });
         }
     }
     let latest_birth_year = chrono::Utc::now().year() - 16;

@@ -297,12 +297,13 @@ impl Worker {
             reason: r,
             num_events,
         }) = self.pending.last_mut()
+            && *s == stream
+            && *f + *n == first_sample
+            && *r == reason
         {
-            if *s == stream && *f + *n == first_sample && *r == reason {
-                *n += num_samples;
-                *num_events += 1;
-                return;
-            }
+            *n += num_samples;
+            *num_events += 1;
+            return;
         }
         self.pending.push(Pending::Gap {
             stream,
