@@ -311,6 +311,7 @@ fn edits_write_their_audit_rows_and_warn_on_identifiers() {
             end: n as u64 * 800 + 800,
             fiducial: Fiducial::RWave,
             reject: None,
+            non_pulsatile: false,
         })
         .collect();
     file.save_beats("fellow", window_id, &beats).unwrap();
