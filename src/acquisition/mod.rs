@@ -12,9 +12,12 @@
 //! [`engine::MIN_BACKLOG_S`] seconds; beyond that the oldest samples are dropped and recorded as a gap. The UI
 //! reads the newest state and may skip frames.
 
+pub mod codec;
 pub mod engine;
 pub mod ring;
+pub mod serial;
 pub mod source;
+pub mod text_stream;
 
 pub use engine::{Engine, EngineConfig, LiveSource, LiveState, RecordSink, RecorderHealth};
 pub use ring::RingBuffer;

@@ -46,6 +46,9 @@ pub struct SourceStatus {
     pub num_resyncs: u64,
     /// Times the connection was re-established.
     pub num_reconnects: u64,
+    /// Frames or lines that arrived readable but were rejected (malformed contents, another source's frames,
+    /// frames disagreeing with the descriptor, unparsable text lines).
+    pub num_rejected: u64,
 }
 
 /// Where a source sends its events, and how it learns it should stop.

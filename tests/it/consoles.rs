@@ -1,0 +1,329 @@
+//! Console connections end to end: the heracles protocol and text lines over real pseudo-terminals into the
+//! engine and a recorder, cable pulls and re-plugs, faults, importers.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use heracles::acquisition::codec::{ChannelDescriptor, Descriptor, SampleFormat, StreamEncoder};
+use heracles::acquisition::serial::{Framing, SerialConfig, SerialSource};
+use heracles::acquisition::text_stream::{ColumnMap, TextStreamConfig};
+use heracles::acquisition::{Engine, EngineConfig, RecordSink, RecorderHealth, Source};
+use heracles::model::{Block, ChannelSpec, GapReason, RecordItem, SourceSpec};
+use serialport::TTYPort;
+use std::io::Write;
+
+/// A recorder that keeps everything in memory.
+#[derive(Clone, Default)]
+struct MemoryRecorder(Arc<Mutex<Vec<RecordItem>>>);
+
+impl RecordSink for MemoryRecorder {
+    fn offer(&mut self, item: RecordItem) -> Result<(), RecordItem> {
+        self.0.lock().unwrap().push(item);
+        Ok(())
+    }
+    fn health(&self) -> RecorderHealth {
+        RecorderHealth::Saving
+    }
+    fn finish(self: Box<Self>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What a recorder received, folded per sample index.
+#[derive(Debug, Default)]
+struct Recorded {
+    segments: Vec<u64>,
+    samples: Vec<(u64, Vec<f32>)>,
+    gaps: Vec<(u64, u64, GapReason)>,
+}
+
+fn recorded(recorder: &MemoryRecorder) -> Recorded {
+    let mut out = Recorded::default();
+    for item in recorder.0.lock().unwrap().iter() {
+        match item {
+            RecordItem::Source { first_sample, .. } => out.segments.push(*first_sample),
+            RecordItem::Block { block, .. } => {
+                for i in 0..block.num_samples() {
+                    out.samples.push((
+                        block.first_sample + i as u64,
+                        block.channels.iter().map(|c| c[i]).collect(),
+                    ));
+                }
+            }
+            RecordItem::Gap { gap, .. } => {
+                out.gaps
+                    .push((gap.first_sample, gap.num_samples, gap.reason.clone()))
+            }
+        }
+    }
+    out
+}
+
+/// A pseudo-terminal "console" reachable at a stable symlink, like a udev `/dev/serial/by-id/...` name.
+struct Pty {
+    master: TTYPort,
+    _slave: TTYPort,
+}
+
+fn plug(link: &Path) -> Pty {
+    let (master, slave) = TTYPort::pair().unwrap();
+    let target = serialport::SerialPort::name(&slave).unwrap();
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link).unwrap();
+    Pty {
+        master,
+        _slave: slave,
+    }
+}
+
+fn bridge_descriptor(boot_id: u32) -> Descriptor {
+    Descriptor {
+        source_id: 3,
+        boot_id,
+        sample_rate_hz: 1000.0,
+        sample_format: SampleFormat::I16,
+        label: "test bridge".into(),
+        channels: vec![
+            ChannelDescriptor {
+                name: "pa".into(),
+                unit: "mmHg".into(),
+                scale: 0.01,
+                offset: 0.0,
+            },
+            ChannelDescriptor {
+                name: "ecg".into(),
+                unit: "mV".into(),
+                scale: 0.001,
+                offset: 0.0,
+            },
+        ],
+    }
+}
+
+fn expected_spec() -> SourceSpec {
+    SourceSpec {
+        id: "bridge".into(),
+        label: "Bridge".into(),
+        sample_rate_hz: 1000.0,
+        channels: vec![
+            ChannelSpec {
+                name: "pa".into(),
+                unit: "mmHg".into(),
+            },
+            ChannelSpec {
+                name: "ecg".into(),
+                unit: "mV".into(),
+            },
+        ],
+    }
+}
+
+/// Samples `start..start+n` of a test signal, exactly representable after quantisation (whole counts).
+fn signal(start: u64, n: usize) -> Block {
+    let pa = (0..n)
+        .map(|i| ((start + i as u64) % 5000) as f32 * 0.02 + 60.0)
+        .collect();
+    let ecg = (0..n)
+        .map(|i| ((start + i as u64) % 700) as f32 * 0.001 - 0.3)
+        .collect();
+    Block {
+        first_sample: start,
+        channels: vec![pa, ecg],
+    }
+}
+
+fn engine_on(source: impl Source) -> (Engine, MemoryRecorder) {
+    let engine = Engine::start(vec![Box::new(source)], EngineConfig::default(), Arc::new(|| {})).unwrap();
+    let recorder = MemoryRecorder::default();
+    engine.start_recording(Box::new(recorder.clone())).unwrap();
+    // The engine takes the recorder on its own thread; samples before that are live-only.
+    wait_until("the recorder", Duration::from_secs(5), || {
+        engine.lock().recording.active
+    });
+    (engine, recorder)
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(name).tempdir().unwrap()
+}
+
+fn serial_config(path: &Path, framing: Framing) -> SerialConfig {
+    SerialConfig {
+        path: path.display().to_string(),
+        baud: 115_200,
+        framing,
+        spec: expected_spec(),
+    }
+}
+
+/// Sends `num_frames` frames of 10 samples (and a descriptor every 20 frames) from `encoder`.
+fn send_frames(pty: &mut Pty, encoder: &mut StreamEncoder, num_frames: usize) {
+    for k in 0..num_frames {
+        let mut bytes = Vec::new();
+        if k % 20 == 0 {
+            encoder.descriptor_frame(&mut bytes);
+        }
+        for frame in encoder.data_frames(&signal(encoder.next_sample(), 10)).unwrap() {
+            bytes.extend(frame.bytes);
+        }
+        pty.master.write_all(&bytes).unwrap();
+    }
+    pty.master.flush().unwrap();
+}
+
+fn sample_matches(index: u64, values: &[f32]) -> bool {
+    let expected = signal(index, 1);
+    values
+        .iter()
+        .zip(&expected.channels)
+        .all(|(v, e)| (v - e[0]).abs() <= 0.5e-2)
+}
+
+#[test]
+fn protocol_over_a_pty_arrives_sample_for_sample() {
+    let dir = scratch_dir("heracles-pty");
+    let link: PathBuf = dir.path().join("bridge");
+    let mut pty = plug(&link);
+    let (engine, recorder) = engine_on(SerialSource::new(serial_config(
+        &link,
+        Framing::Heracles { source_id: None },
+    )));
+    let mut encoder = StreamEncoder::new(bridge_descriptor(1), 10, 0, 0).unwrap();
+    send_frames(&mut pty, &mut encoder, 200);
+    wait_until("2000 samples", Duration::from_secs(10), || {
+        engine.lock().sources[0].num_samples >= 2000
+    });
+    engine.stop_recording().unwrap();
+    let recorded = recorded(&recorder);
+    assert_eq!(recorded.segments, vec![0]);
+    assert!(recorded.gaps.is_empty());
+    assert_eq!(recorded.samples.len(), 2000);
+    for (k, (index, values)) in recorded.samples.iter().enumerate() {
+        assert_eq!(*index, k as u64);
+        assert!(sample_matches(*index, values), "sample {index}: {values:?}");
+    }
+    let state = engine.lock();
+    assert!(state.sources[0].connected);
+    assert_eq!(state.sources[0].spec.channels, expected_spec().channels);
+}
+
+#[test]
+fn pulling_the_cable_and_plugging_it_back_records_the_gap() {
+    let dir = scratch_dir("heracles-pull");
+    let link = dir.path().join("bridge");
+    let mut pty = plug(&link);
+    let (engine, recorder) = engine_on(SerialSource::new(serial_config(
+        &link,
+        Framing::Heracles { source_id: None },
+    )));
+    let mut encoder = StreamEncoder::new(bridge_descriptor(1), 10, 0, 0).unwrap();
+    send_frames(&mut pty, &mut encoder, 50);
+    wait_until("500 samples", Duration::from_secs(10), || {
+        engine.lock().sources[0].num_samples >= 500
+    });
+
+    // Pull the cable: the console side of the pseudo-terminal disappears.
+    let pulled = Instant::now();
+    drop(pty);
+    wait_until("the disconnection", Duration::from_secs(5), || {
+        !engine.lock().sources[0].connected
+    });
+    let detection = pulled.elapsed();
+    assert!(
+        detection < Duration::from_secs(1),
+        "disconnect detected after {detection:?}"
+    );
+    assert!(engine.lock().sources[0].disconnect_reason.is_some());
+
+    // The console keeps sampling while unplugged (3000 samples nobody receives), then the cable goes back in.
+    let unplugged = encoder.data_frames(&signal(encoder.next_sample(), 3000)).unwrap();
+    assert_eq!(unplugged.len(), 300);
+    let mut pty = plug(&link);
+    send_frames(&mut pty, &mut encoder, 50);
+    wait_until("the reconnection", Duration::from_secs(10), || {
+        engine.lock().sources[0].num_samples >= 1000
+    });
+    engine.stop_recording().unwrap();
+
+    let recorded = recorded(&recorder);
+    assert_eq!(recorded.segments, vec![0, 3500]);
+    assert_eq!(recorded.gaps, vec![(500, 3000, GapReason::Disconnected)]);
+    assert_eq!(recorded.samples.len(), 1000);
+    assert!(
+        recorded
+            .samples
+            .iter()
+            .all(|(index, values)| sample_matches(*index, values))
+    );
+    // Nothing sent before the pull was lost: samples 0..500 are all there.
+    assert!(
+        recorded
+            .samples
+            .iter()
+            .take(500)
+            .enumerate()
+            .all(|(k, (index, _))| *index == k as u64)
+    );
+    assert!(engine.lock().sources[0].status.num_reconnects >= 1);
+}
+
+#[test]
+fn silence_is_a_lost_link_and_text_lines_are_read() {
+    let dir = scratch_dir("heracles-text");
+    let link = dir.path().join("logger");
+    let mut pty = plug(&link);
+    let text = TextStreamConfig {
+        delimiter: ',',
+        sample_rate_hz: 1000.0,
+        columns: vec![
+            ColumnMap {
+                column: 0,
+                name: "pa".into(),
+                unit: "mmHg".into(),
+                scale: 1.0,
+                offset: 0.0,
+            },
+            ColumnMap {
+                column: 1,
+                name: "ecg".into(),
+                unit: "mV".into(),
+                scale: 0.001,
+                offset: 0.0,
+            },
+        ],
+    };
+    let (engine, recorder) = engine_on(SerialSource::new(serial_config(&link, Framing::Text(text))));
+    pty.master
+        .write_all(b"pa,ecg_uv\n80.5,120\n81.0,-40\nnot,a number\n82.5,7\n")
+        .unwrap();
+    wait_until("3 lines", Duration::from_secs(5), || {
+        engine.lock().sources[0].num_samples >= 3
+    });
+    // The logger stops talking: within about a second the source is shown disconnected.
+    let quiet = Instant::now();
+    wait_until("the silence to be noticed", Duration::from_secs(5), || {
+        !engine.lock().sources[0].connected
+    });
+    assert!(quiet.elapsed() < Duration::from_millis(1500));
+    engine.stop_recording().unwrap();
+    let recorded = recorded(&recorder);
+    assert_eq!(
+        recorded.samples,
+        vec![
+            (0, vec![80.5, 0.12]),
+            (1, vec![81.0, -0.04]),
+            (3, vec![82.5, 0.007])
+        ]
+    );
+    assert_eq!(recorded.gaps, vec![(2, 1, GapReason::CorruptFrames)]);
+    assert_eq!(engine.lock().sources[0].status.num_rejected, 2);
+}
