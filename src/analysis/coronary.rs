@@ -33,6 +33,9 @@ pub struct BeatSpan {
     pub end: usize,
     /// First sample of diastole (dicrotic notch, or LV dP/dt min when non-pulsatile), if known.
     pub diastole_start: Option<usize>,
+    /// The wave-free period `[from, to)` (from 25 % into diastole to 5 ms before its end, by the phase settings),
+    /// if known.
+    pub wave_free: Option<(usize, usize)>,
 }
 
 /// Coronary values of one beat. Integrals are kept beside the means so windows can be time-weighted exactly.
@@ -79,17 +82,6 @@ fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The wave-free period of a beat: from `start_fraction` into diastole to `end_margin` samples before its end.
-fn wave_free_period(span: BeatSpan, settings: &AnalysisSettings) -> Option<(usize, usize)> {
-    let diastole_start = span.diastole_start?;
-    let length = span.end.checked_sub(diastole_start)?;
-    let from =
-        diastole_start + (settings.phases.wfp_start_fraction_of_diastole * length as f64).round() as usize;
-    let margin = (settings.phases.wfp_end_margin_ms * 1e-3 * settings.analysis_rate_hz).round() as usize;
-    let to = span.end.checked_sub(margin)?;
-    (to > from).then_some((from, to))
-}
-
 /// The coronary values of one beat. Values whose samples are missing, or whose phase is unknown, are `None`.
 pub fn coronary_beat(
     channels: CoronaryChannels<'_>,
@@ -113,13 +105,7 @@ pub fn coronary_beat(
     let diastole_s = diastole.map(|d| (span.end - d) as f64 * dt);
     let dvti = diastole.and_then(|d| within(channels.ipv_cm_s, d, span.end));
     let diastolic_pa = diastole.and_then(|d| within(channels.pa_mmhg, d, span.end));
-    let wfp = wave_free_period(
-        BeatSpan {
-            diastole_start: diastole,
-            ..span
-        },
-        settings,
-    );
+    let wfp = span.wave_free.filter(|&(from, to)| from >= span.start && to <= span.end && to > from);
     let wfp_s = wfp.map(|(from, to)| (to - from) as f64 * dt);
     CoronaryBeat {
         rr_s,
@@ -361,7 +347,7 @@ pub fn cdfr(
             change_fraction: hr_change,
         });
     }
-    let min_beats = settings.steady_window.min_beats;
+    let min_beats = settings.signal.window.min_beats;
     if fewest < min_beats {
         flags.push(CdfrFlag::FewBeats {
             num_beats: fewest,
@@ -515,6 +501,7 @@ mod tests {
             start: 0,
             end: 1000,
             diastole_start: Some(400),
+            wave_free: Some((550, 995)),
         };
         let beat = coronary_beat(channels, span, &settings());
         let close = |a: Option<f64>, b: f64| assert!((a.unwrap() - b).abs() < 1e-9, "{a:?} vs {b}");
@@ -527,7 +514,7 @@ mod tests {
         close(beat.diastolic_apv_cm_s, 30.0);
         close(beat.dvti_cm, 18.0);
         close(beat.mean_diastolic_pa_mmhg, 70.0);
-        // Wave-free period: 25 % into the 600 ms diastole (550) to 5 ms before the end (995).
+        // Wave-free period as given by the phases: 25 % into the 600 ms diastole (550) to 5 ms before the end (995).
         close(beat.wfp_s, 0.445);
         close(beat.wfp_pd_integral_mmhg_s, 60.0 * 0.445);
     }
@@ -546,6 +533,7 @@ mod tests {
                 start: 0,
                 end: 500,
                 diastole_start: Some(200),
+                wave_free: None,
             },
             &settings(),
         );
@@ -559,6 +547,7 @@ mod tests {
                 start: 400,
                 end: 900,
                 diastole_start: None,
+                wave_free: None,
             },
             &settings(),
         );

@@ -8,6 +8,7 @@
 pub mod clinical;
 pub mod coronary;
 mod numeric;
+pub mod pipeline;
 pub mod pv;
 pub mod settings;
 pub mod supply_demand;

@@ -4,54 +4,12 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::signal::SignalSettings;
+use crate::signal::savgol::SavgolSettings;
+
 /// Version of the analysis algorithms. Bump it whenever a change can alter any number computed from the same
 /// samples and settings, so a stored result says which code produced it.
 pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.0.0";
-
-/// A Savitzky-Golay smoothing/differentiation filter: polynomial order and frame length.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SavitzkyGolaySettings {
-    /// Order of the local polynomial.
-    pub order: usize,
-    /// Frame length in ms; the frame in samples is the nearest odd number at the analysis rate (at least
-    /// `order + 2`).
-    pub frame_ms: f64,
-}
-
-/// Beat quality control (ENDPOINTS.md section 2).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BeatQcSettings {
-    /// Reject a beat (and the next) whose RR differs from the local median by more than this fraction.
-    pub rr_tolerance_fraction: f64,
-    /// Number of neighbouring beats whose median RR is the local reference.
-    pub rr_median_beats: usize,
-    /// Doppler dropout: velocity below this ...
-    pub doppler_dropout_velocity_cm_s: f64,
-    /// ... for longer than this in diastole rejects the beat.
-    pub doppler_dropout_duration_ms: f64,
-    /// Arterial pulse pressure below this marks a beat non-pulsatile.
-    pub non_pulsatile_pulse_pressure_mmhg: f64,
-}
-
-/// Steady measurement window (ENDPOINTS.md section 2).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SteadyWindowSettings {
-    /// At least this many accepted consecutive beats.
-    pub min_beats: usize,
-    /// At least this long (one ventilator cycle or more).
-    pub min_duration_s: f64,
-}
-
-/// Cardiac-cycle phase fallbacks (ENDPOINTS.md section 3).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PhaseSettings {
-    /// End-systole fallback: this long before LV dP/dt min, when max P/(V - V0) cannot be found.
-    pub es_fallback_before_dpdt_min_ms: f64,
-    /// The wave-free period starts this fraction of the way into diastole ...
-    pub wfp_start_fraction_of_diastole: f64,
-    /// ... and ends this long before the end of diastole.
-    pub wfp_end_margin_ms: f64,
-}
 
 /// The state CDFR divides by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +81,7 @@ pub struct EspvrSettings {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WiaSettings {
     /// Derivative filter for dP/dt and dU/dt.
-    pub derivative: SavitzkyGolaySettings,
+    pub derivative: SavgolSettings,
     /// Largest velocity lag searched when aligning the early-systolic upstrokes.
     pub max_velocity_lag_ms: f64,
     /// Length of the early-systolic window (from the R wave) in which the upstrokes are aligned.
@@ -148,18 +106,11 @@ pub struct Mvo2Constants {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AnalysisSettings {
-    /// Common analysis rate; channels are resampled to it.
-    pub analysis_rate_hz: f64,
+    /// Beat detection, quality control, phases, steady windows and the dP/dt method (`signal/`), including the
+    /// common analysis rate.
+    pub signal: SignalSettings,
     /// Blood density, kg/m^3.
     pub blood_density_kg_m3: f64,
-    /// Derivative filter for LV dP/dt (pressure-volume indices, tau, fiducials).
-    pub pressure_derivative: SavitzkyGolaySettings,
-    /// Beat quality control.
-    pub qc: BeatQcSettings,
-    /// Steady window defaults.
-    pub steady_window: SteadyWindowSettings,
-    /// Cardiac-cycle phase fallbacks and the wave-free period.
-    pub phases: PhaseSettings,
     /// CDFR reference state, bootstrap and stability flags.
     pub cdfr: CdfrSettings,
     /// Choice of the minimal microvascular resistance.
@@ -181,28 +132,8 @@ pub struct AnalysisSettings {
 impl Default for AnalysisSettings {
     fn default() -> AnalysisSettings {
         AnalysisSettings {
-            analysis_rate_hz: 1000.0,
+            signal: SignalSettings::default(),
             blood_density_kg_m3: crate::model::units::BLOOD_DENSITY_KG_M3,
-            pressure_derivative: SavitzkyGolaySettings {
-                order: 3,
-                frame_ms: 20.0,
-            },
-            qc: BeatQcSettings {
-                rr_tolerance_fraction: 0.20,
-                rr_median_beats: 9,
-                doppler_dropout_velocity_cm_s: 2.0,
-                doppler_dropout_duration_ms: 50.0,
-                non_pulsatile_pulse_pressure_mmhg: 10.0,
-            },
-            steady_window: SteadyWindowSettings {
-                min_beats: 10,
-                min_duration_s: 15.0,
-            },
-            phases: PhaseSettings {
-                es_fallback_before_dpdt_min_ms: 20.0,
-                wfp_start_fraction_of_diastole: 0.25,
-                wfp_end_margin_ms: 5.0,
-            },
             cdfr: CdfrSettings {
                 reference: CdfrReference::EcmoAloneBaseline,
                 bootstrap_iterations: 2000,
@@ -243,9 +174,14 @@ impl AnalysisSettings {
         digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect()
     }
 
-    /// Samples per second as an interval, s.
+    /// The common analysis rate, Hz.
+    pub fn analysis_rate_hz(&self) -> f64 {
+        self.signal.analysis_rate_hz
+    }
+
+    /// The analysis sample interval, s.
     pub fn sample_interval_s(&self) -> f64 {
-        1.0 / self.analysis_rate_hz
+        1.0 / self.signal.analysis_rate_hz
     }
 }
 

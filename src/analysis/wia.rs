@@ -131,7 +131,7 @@ pub fn wave_intensity(
     baseline_c_m_s: Option<f64>,
     settings: &AnalysisSettings,
 ) -> Result<WaveIntensity, Unavailable> {
-    let rate = settings.analysis_rate_hz;
+    let rate = settings.analysis_rate_hz();
     let dt = 1.0 / rate;
     let n = dp_dt_pa_s.len().min(du_dt_m_s2.len());
     if n < 20 {

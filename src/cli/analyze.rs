@@ -1,14 +1,120 @@
-//! `heracles analyze` (being built; see the issue that owns it).
+//! `heracles analyze FILE`: reads a recording, finds and judges the beats, computes every endpoint the channels
+//! allow and prints the report (`--json`: one JSON document with `beats`, `per_beat`, `summary` and `settings`).
+//! Unreadable input is an error naming the file (and line): exit code 1. Bad arguments exit with code 2.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::analysis::AnalysisSettings;
+use crate::analysis::pipeline::{AnalysisRequest, ChannelChoice, Report, analyze_recording, signal_kind_from_alias};
+use crate::formats::{self, Format};
 
 /// Arguments of `heracles analyze`.
 #[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {}
+pub struct AnalyzeArgs {
+    /// The recording: a WFDB record (`.hea` or `.dat`), an Inca CSV export, ...
+    pub file: PathBuf,
+    /// File format (`auto` decides from the name and the first lines).
+    #[arg(long, default_value = "auto", value_name = "FORMAT")]
+    pub format: Format,
+    /// Which channel carries which signal, e.g. `--signal abp=2` (0-based index in the file; names: ecg, pa
+    /// (abp, art, ao), pd, ipv, lvp, lvv, ecmo_flow). Repeatable; other channels are matched by name.
+    #[arg(long = "signal", value_name = "NAME=INDEX", value_parser = parse_channel_choice)]
+    pub signals: Vec<ChannelChoice>,
+    /// Analyse from this time, s from the start of the recording.
+    #[arg(long, value_name = "S")]
+    pub from: Option<f64>,
+    /// Analyse up to this time, s.
+    #[arg(long, value_name = "S")]
+    pub to: Option<f64>,
+    /// Beats of a preload reduction (IVC occlusion) for ESPVR, EDPVR and PRSW, e.g. `11-29` (inclusive).
+    #[arg(long, value_name = "FIRST-LAST", value_parser = parse_beat_range)]
+    pub occlusion_beats: Option<(u32, u32)>,
+    /// Analysis settings as JSON (missing fields take their defaults); default: the built-in settings.
+    #[arg(long, value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Print the whole report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_channel_choice(text: &str) -> Result<ChannelChoice, String> {
+    let (name, index) = text.split_once('=').ok_or_else(|| format!("{text:?}: expected NAME=INDEX, e.g. abp=2"))?;
+    let kind = signal_kind_from_alias(name.trim())
+        .ok_or_else(|| format!("{name:?}: unknown signal (ecg, pa/abp, pd, ipv, lvp, lvv, ecmo_flow)"))?;
+    let index = index.trim().parse().map_err(|_| format!("{index:?}: not a channel index (0, 1, 2, ...)"))?;
+    Ok(ChannelChoice { kind, index })
+}
+
+fn parse_beat_range(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{text:?}: expected FIRST-LAST beat numbers, e.g. 11-29");
+    let (first, last) = text.split_once('-').ok_or_else(bad)?;
+    let (first, last): (u32, u32) = (first.trim().parse().map_err(|_| bad())?, last.trim().parse().map_err(|_| bad())?);
+    if first == 0 || first > last {
+        return Err(format!("{text:?}: beats are numbered from 1 and FIRST must not be after LAST"));
+    }
+    Ok((first, last))
+}
 
 /// Runs `heracles analyze`.
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
+    let settings = match &args.settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+            serde_json::from_str::<AnalysisSettings>(&text).with_context(|| format!("{}: not valid settings", path.display()))?
+        }
+        None => AnalysisSettings::default(),
+    };
+    let recording = formats::read(&args.file, args.format)?;
+    let request = AnalysisRequest {
+        channels: args.signals.clone(),
+        from_s: args.from,
+        to_s: args.to,
+        occlusion_beats: args.occlusion_beats,
+        baseline_wave_speed_m_s: None,
+    };
+    let report = analyze_recording(&recording, &settings, &request).with_context(|| format!("{}", args.file.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_summary(&args.file, &report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
-    anyhow::bail!("heracles analyze is not available yet")
+/// A few lines for a human at a terminal; the JSON report has everything.
+fn print_summary(file: &std::path::Path, report: &Report) {
+    let summary = &report.summary;
+    println!("{}: {:.1}-{:.1} s", file.display(), summary.from_s, summary.to_s);
+    match &summary.no_beats_reason {
+        Some(reason) => println!("no beats: {reason}"),
+        None => println!(
+            "{} beats on {:?}, {} accepted, rejected {:?}",
+            summary.num_beats,
+            summary.fiducial,
+            summary.num_accepted,
+            summary.rejected
+        ),
+    }
+    if let Some(coronary) = &summary.coronary {
+        println!(
+            "APV {:?} cm/s, Pd/Pa {:?}, HR {:.0}/min",
+            coronary.apv_cm_s, coronary.pd_pa, coronary.heart_rate_bpm
+        );
+    }
+    if let Some(pv) = &summary.pv {
+        println!(
+            "EDV {:.1} mL, ESV {:.1} mL, LVEDP {:.1} mmHg, LVSP {:.1} mmHg, SW {:.0} mmHg.mL ({} beats)",
+            pv.edv_ml, pv.esv_ml, pv.lvedp_mmhg, pv.lvsp_mmhg, pv.sw_mmhg_ml, pv.num_beats
+        );
+    }
+    if let Some(fit) = &summary.espvr {
+        println!("ESPVR Ees {:.3} mmHg/mL, V0 {:.1} mL, r^2 {:.3}, n {}", fit.ees_mmhg_per_ml, fit.v0_ml, fit.r2, fit.n);
+    }
+    for note in &summary.notes {
+        println!("note: {note}");
+    }
+    println!("(use --json for every beat and value)");
 }

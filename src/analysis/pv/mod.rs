@@ -172,7 +172,7 @@ pub fn pv_beat(
     let (es_at, es_method) = match max_elastance_offset(p, v, dpdt_min_at + 1, v0_ml) {
         Some(at) => (at, EndSystoleMethod::MaxElastance),
         None => {
-            let back = (settings.phases.es_fallback_before_dpdt_min_ms * 1e-3 / dt).round() as usize;
+            let back = (settings.signal.phases.es_before_dpdt_min_s / dt).round() as usize;
             (dpdt_min_at.saturating_sub(back), EndSystoleMethod::BeforeDpdtMin)
         }
     };

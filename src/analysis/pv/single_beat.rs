@@ -57,7 +57,7 @@ pub fn single_beat_ees(
     if beat.sv_ml <= 0.0 {
         return Err(Unavailable::NonPositive("stroke volume".into()));
     }
-    let rate = settings.analysis_rate_hz;
+    let rate = settings.analysis_rate_hz();
     let dt = 1.0 / rate;
     let len = lvp_mmhg.len().min(lvv_ml.len());
     let rise_end = ((beat.dpdt_max_time_s * rate).round() as usize).min(len);

@@ -193,10 +193,9 @@ mod tests {
     use super::*;
 
     fn settings_at(rate_hz: f64) -> AnalysisSettings {
-        AnalysisSettings {
-            analysis_rate_hz: rate_hz,
-            ..AnalysisSettings::default()
-        }
+        let mut settings = AnalysisSettings::default();
+        settings.signal.analysis_rate_hz = rate_hz;
+        settings
     }
 
     /// Exponential decay `(p0 - pb) e^(-t/tau) + pb` and its exact derivative.

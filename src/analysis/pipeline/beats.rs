@@ -1,0 +1,196 @@
+//! Per-beat metrics from the beats and phases `signal/` found: the one code path shared by offline analysis
+//! (whole recordings) and live monitoring (the newest window).
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::coronary::{BeatSpan, CoronaryBeat, CoronaryChannels, coronary_beat, volumetric_flow_ml_min};
+use crate::analysis::pv::pva::{Pva, pva};
+use crate::analysis::pv::relations::EdpvrFit;
+use crate::analysis::pv::{PvBeat, PvChannels, pv_beat};
+use crate::analysis::settings::AnalysisSettings;
+use crate::analysis::supply_demand::{
+    SupplyDemandBeat, SupplyDemandInputs, diastolic_pressure_time_index_mmhg_s, supply_demand_beat,
+    tension_time_index_mmhg_s,
+};
+use crate::model::{Beat, Fiducial};
+use crate::signal::Signals;
+use crate::signal::phases::{BeatPhases, beat_phases};
+
+/// One detected beat as reported: where it is and whether quality control accepted it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BeatRecord {
+    /// Beat number, from 1 (the first complete beat of the analysed stretch).
+    pub number: u32,
+    /// Time of the beat's fiducial from the start of the recording, s (pulse onset for arterial pressure,
+    /// end-diastole for pressure-volume data, R wave for ECG).
+    pub time_s: f64,
+    /// Beat length, s.
+    pub duration_s: f64,
+    /// What the beat is anchored on.
+    pub fiducial: Fiducial,
+    /// Accepted by quality control (or the reviewer).
+    pub accepted: bool,
+    /// Why it was rejected (`rr_outlier`, `missing_data`, ...), when it was.
+    pub reject_reason: Option<String>,
+    /// Arterial pulse pressure below the pulsatility threshold over the beat.
+    pub non_pulsatile: bool,
+}
+
+/// The metrics of one beat; a part is absent when its channels are, with the reason in `notes`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BeatMetrics {
+    /// Beat number (as in [`BeatRecord::number`]).
+    pub number: u32,
+    /// Coronary values (APV, Pd/Pa, diastolic APV, ...).
+    pub coronary: Option<CoronaryBeat>,
+    /// Pressure-volume indices.
+    pub pv: Option<PvBeat>,
+    /// Pressure-volume area.
+    pub pva: Option<Pva>,
+    /// Supply/demand values.
+    pub supply_demand: Option<SupplyDemandBeat>,
+    /// Why a part is missing.
+    pub notes: Vec<String>,
+}
+
+/// What per-beat computation needs: the channels at the analysis rate (absolute indices from
+/// `signals.first_sample`) and LV dP/dt over the same samples.
+#[derive(Clone, Copy)]
+pub(crate) struct BeatContext<'a> {
+    pub signals: Signals<'a>,
+    pub dpdt_mmhg_s: Option<&'a [f64]>,
+    pub settings: &'a AnalysisSettings,
+}
+
+impl BeatContext<'_> {
+    fn local(&self, index: u64) -> usize {
+        index.saturating_sub(self.signals.first_sample) as usize
+    }
+
+    /// The record of `beat`, with times counted from `start_s` (the time of sample `first_sample`).
+    pub fn record(&self, beat: &Beat, start_s: f64) -> BeatRecord {
+        let rate = self.settings.analysis_rate_hz();
+        BeatRecord {
+            number: beat.number,
+            time_s: start_s + self.local(beat.start) as f64 / rate,
+            duration_s: beat.num_samples() as f64 / rate,
+            fiducial: beat.fiducial,
+            accepted: beat.accepted(),
+            reject_reason: beat.reject.as_ref().map(|r| r.key().to_owned()),
+            non_pulsatile: beat.non_pulsatile,
+        }
+    }
+
+    /// The phases of every beat (`None`, with a note, where they cannot be placed).
+    pub fn phases(&self, beats: &[Beat], notes: &mut Vec<String>) -> Vec<Option<BeatPhases>> {
+        let rate = self.settings.analysis_rate_hz();
+        let mut failures = std::collections::BTreeMap::<String, usize>::new();
+        let phases = beats
+            .iter()
+            .map(|beat| {
+                beat_phases(&self.signals, beat, rate, &self.settings.signal)
+                    .map_err(|error| *failures.entry(error.to_string()).or_default() += 1)
+                    .ok()
+            })
+            .collect();
+        for (reason, count) in failures {
+            notes.push(format!("phases not placed for {count} beat(s): {reason}"));
+        }
+        phases
+    }
+
+    /// The pressure-volume span of each beat, ED to next ED. Beats anchored on ED (R wave or LV end-diastole)
+    /// span themselves; beats anchored on the arterial onset use the ED found from LV pressure, up to the next
+    /// beat's ED when the beats are contiguous.
+    pub fn pv_spans(&self, beats: &[Beat], phases: &[Option<BeatPhases>]) -> Vec<Option<(u64, u64)>> {
+        (0..beats.len())
+            .map(|k| match beats[k].fiducial {
+                Fiducial::RWave | Fiducial::LvEndDiastole => Some((beats[k].start, beats[k].end)),
+                Fiducial::PressureOnset => {
+                    let ed = phases[k].as_ref()?.end_diastole?;
+                    beats.get(k + 1).filter(|next| next.start == beats[k].end)?;
+                    let next_ed = phases.get(k + 1)?.as_ref()?.end_diastole?;
+                    (next_ed > ed).then_some((ed, next_ed))
+                }
+            })
+            .collect()
+    }
+
+    /// Coronary values of `beat` (when any coronary channel exists).
+    pub fn coronary(&self, beat: &Beat, phases: Option<&BeatPhases>) -> Option<CoronaryBeat> {
+        let channels = CoronaryChannels {
+            ipv_cm_s: self.signals.ipv,
+            pa_mmhg: self.signals.pa,
+            pd_mmhg: self.signals.pd,
+        };
+        if channels.ipv_cm_s.is_none() && channels.pa_mmhg.is_none() && channels.pd_mmhg.is_none() {
+            return None;
+        }
+        let span = BeatSpan {
+            start: self.local(beat.start),
+            end: self.local(beat.end),
+            diastole_start: phases.map(|p| self.local(p.systole_end)),
+            wave_free: phases.and_then(|p| p.wave_free).map(|(a, b)| (self.local(a), self.local(b))),
+        };
+        Some(coronary_beat(channels, span, self.settings))
+    }
+
+    /// Pressure-volume indices over `span` with the given V0 (when LV pressure and volume exist).
+    pub fn pv(&self, span: Option<(u64, u64)>, v0_ml: f64, notes: &mut Vec<String>) -> Option<PvBeat> {
+        let (lvp, lvv, dpdt) = (self.signals.lvp?, self.signals.lvv?, self.dpdt_mmhg_s?);
+        let Some((start, end)) = span else {
+            notes.push("pressure-volume: end-diastole not found".to_owned());
+            return None;
+        };
+        let channels = PvChannels { lvp_mmhg: lvp, lvv_ml: lvv, dpdt_mmhg_s: dpdt };
+        pv_beat(channels, self.local(start), self.local(end), v0_ml, self.settings)
+            .map_err(|reason| notes.push(format!("pressure-volume: {reason}")))
+            .ok()
+    }
+
+    /// PVA of a beat whose indices are known.
+    pub fn pva(
+        &self,
+        span: (u64, u64),
+        beat: &PvBeat,
+        edpvr: Option<&EdpvrFit>,
+        notes: &mut Vec<String>,
+    ) -> Option<Pva> {
+        let (lvp, lvv) = (self.signals.lvp?, self.signals.lvv?);
+        let (start, end) = (self.local(span.0), self.local(span.1));
+        let es_offset = (beat.es_time_s * self.settings.analysis_rate_hz()).round() as usize;
+        pva(lvp.get(start..end)?, lvv.get(start..end)?, es_offset, beat.v0_ml, edpvr)
+            .map_err(|reason| notes.push(format!("PVA: {reason}")))
+            .ok()
+    }
+
+    /// Supply/demand values of a beat from its phases and the metrics already computed.
+    pub fn supply_demand(&self, beat: &Beat, phases: Option<&BeatPhases>, metrics: &BeatMetrics) -> Option<SupplyDemandBeat> {
+        let lvp = self.signals.lvp?;
+        let dt = self.settings.sample_interval_s();
+        let (start, end) = (self.local(beat.start), self.local(beat.end));
+        let phases = phases?;
+        let (systole_start, systole_end) = (self.local(phases.systole_start), self.local(phases.systole_end));
+        let lvsp = metrics.pv.as_ref().map(|pv| pv.lvsp_mmhg).or_else(|| {
+            let max = lvp.get(start..end)?.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            max.is_finite().then_some(max)
+        });
+        let rr_s = (end - start) as f64 * dt;
+        let flow_ml_per_beat = self.settings.vessel_diameter_cm.and_then(|diameter| {
+            let apv = metrics.coronary.as_ref()?.apv_cm_s?;
+            Some(volumetric_flow_ml_min(apv, diameter) * rr_s / 60.0)
+        });
+        Some(supply_demand_beat(SupplyDemandInputs {
+            tti_mmhg_s: tension_time_index_mmhg_s(lvp, systole_start, systole_end, dt),
+            dpti_mmhg_s: self
+                .signals
+                .pa
+                .and_then(|pa| diastolic_pressure_time_index_mmhg_s(pa, lvp, systole_end, end, dt)),
+            heart_rate_bpm: (rr_s > 0.0).then(|| 60.0 / rr_s),
+            lvsp_mmhg: lvsp,
+            dvti_cm: metrics.coronary.as_ref().and_then(|c| c.dvti_cm),
+            flow_ml_per_beat,
+            pva_mmhg_ml: metrics.pva.as_ref().map(|p| p.pva_mmhg_ml),
+        }))
+    }
+}

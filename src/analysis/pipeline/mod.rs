@@ -1,0 +1,293 @@
+//! From a recording to one report (ENDPOINTS.md sections 2-6): channels picked and brought to the analysis rate,
+//! beats found and judged by `signal/`, every per-beat metric, the window values and the fits (ESPVR, EDPVR,
+//! PRSW from the chosen occlusion beats). The same per-beat code serves the live monitor ([`live`]).
+//!
+//! Bad data never stops the pipeline: a flat, noisy or missing channel yields no beats or no values, with the
+//! reason in the report's notes. Only a caller's mistake (a channel index past the end, an empty time range)
+//! is an error.
+
+mod beats;
+mod channels;
+pub mod live;
+mod summary;
+
+use serde::{Deserialize, Serialize};
+
+pub use beats::{BeatMetrics, BeatRecord};
+pub use channels::{ChannelChoice, signal_kind_from_alias};
+pub use summary::{PvWindow, Summary, SupplyDemandWindow, V0Source};
+
+use super::coronary::{CdfrResult, CoronaryBeat, CoronaryState, cdfr};
+use super::pv::relations::{BeatPoint, EdpvrFit, EspvrFit, LoopSamples, PrswFit, fit_edpvr, fit_espvr, fit_prsw};
+use super::settings::{AnalysisSettings, V0Setting};
+use super::{ALGORITHM_VERSION, Unavailable};
+use crate::model::{Beat, Recording};
+use crate::signal::phases::BeatPhases;
+use crate::signal::savgol::SavgolFilter;
+use crate::signal::{Segmentation, SignalError, segment};
+use beats::BeatContext;
+
+/// A caller's mistake that stops the analysis (bad data never does: it is reported).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A `--signal NAME=INDEX` choice past the last channel.
+    #[error("channel index {index} for {kind} is out of range: the recording has {num_channels} channels (0-based)")]
+    BadChannelIndex {
+        /// The signal asked for.
+        kind: String,
+        /// The index given.
+        index: usize,
+        /// Channels in the segment.
+        num_channels: usize,
+    },
+    /// `from` is not before `to`.
+    #[error("empty time range: from {from_s} s to {to_s} s")]
+    BadTimeRange {
+        /// Start, s.
+        from_s: f64,
+        /// End, s.
+        to_s: f64,
+    },
+    /// The occlusion beat range is empty or reversed.
+    #[error("occlusion beats {first}-{last}: the first must not be after the last")]
+    BadBeatRange {
+        /// First beat.
+        first: u32,
+        /// Last beat.
+        last: u32,
+    },
+    /// A channel could not be resampled to the analysis rate.
+    #[error("resampling {channel}: {message}")]
+    Resample {
+        /// The channel.
+        channel: String,
+        /// Why.
+        message: String,
+    },
+    /// The analysis or derivative settings are out of range.
+    #[error("settings: {0}")]
+    Settings(String),
+    /// `signal/` refused its input (a settings or rate problem).
+    #[error(transparent)]
+    Signal(#[from] SignalError),
+}
+
+/// What to analyse.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnalysisRequest {
+    /// Explicit channel choices (the rest are matched by name).
+    pub channels: Vec<ChannelChoice>,
+    /// Start of the analysed range, s from the start of the recording.
+    pub from_s: Option<f64>,
+    /// End of the analysed range, s.
+    pub to_s: Option<f64>,
+    /// First and last beat (inclusive, numbers as reported) of a preload reduction, for ESPVR/EDPVR/PRSW.
+    pub occlusion_beats: Option<(u32, u32)>,
+    /// The baseline state's wave speed, to analyse this (post) state's wave intensity with it too.
+    pub baseline_wave_speed_m_s: Option<f64>,
+}
+
+/// The analysis of one recording (or window): what `heracles analyze --json` prints and the case file stores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Every beat found, accepted or not.
+    pub beats: Vec<BeatRecord>,
+    /// The metrics of every beat (same order as `beats`).
+    pub per_beat: Vec<BeatMetrics>,
+    /// Window values, fits and notes.
+    pub summary: Summary,
+    /// The settings used (stored once; results refer to them by `settings_hash`).
+    pub settings: AnalysisSettings,
+    /// Hash of `settings`.
+    pub settings_hash: String,
+    /// The algorithm version that produced the report.
+    pub algorithm_version: String,
+}
+
+impl Report {
+    /// The coronary values of the accepted beats (for CDFR between two reports).
+    pub fn accepted_coronary_beats(&self) -> Vec<CoronaryBeat> {
+        self.beats
+            .iter()
+            .zip(&self.per_beat)
+            .filter(|(beat, _)| beat.accepted)
+            .filter_map(|(_, metrics)| metrics.coronary)
+            .collect()
+    }
+}
+
+/// CDFR between the reference state's report and the post-unloading state's, with the reference kind, CI and
+/// stability flags (ECMO flow from each report's `ecmo_flow` channel, when recorded).
+pub fn cdfr_between(reference: &Report, post: &Report, settings: &AnalysisSettings) -> Result<CdfrResult, Unavailable> {
+    let (reference_beats, post_beats) = (reference.accepted_coronary_beats(), post.accepted_coronary_beats());
+    cdfr(
+        CoronaryState { beats: &reference_beats, ecmo_flow_l_min: reference.summary.ecmo_flow_l_min },
+        CoronaryState { beats: &post_beats, ecmo_flow_l_min: post.summary.ecmo_flow_l_min },
+        settings,
+    )
+}
+
+/// Analyses `recording` as `request` asks.
+pub fn analyze_recording(
+    recording: &Recording,
+    settings: &AnalysisSettings,
+    request: &AnalysisRequest,
+) -> Result<Report, PipelineError> {
+    if let Some((first, last)) = request.occlusion_beats
+        && first > last
+    {
+        return Err(PipelineError::BadBeatRange { first, last });
+    }
+    let rate = settings.analysis_rate_hz();
+    let prepared = channels::prepare(recording, &request.channels, request.from_s, request.to_s, rate)?;
+    let mut notes = prepared.notes.clone();
+    let signals = prepared.signals();
+    let dpdt = lv_derivative(signals.lvp, settings)?;
+    let context = BeatContext { signals, dpdt_mmhg_s: dpdt.as_deref(), settings };
+    let analysed = analyse(&context, None, request.occlusion_beats, &mut notes)?;
+    let summary = summary::summarise(&context, &prepared, &analysed, request, notes);
+    Ok(Report {
+        beats: analysed.beats.iter().map(|beat| context.record(beat, prepared.start_s)).collect(),
+        per_beat: analysed.metrics,
+        summary,
+        settings_hash: settings.hash(),
+        settings: settings.clone(),
+        algorithm_version: ALGORITHM_VERSION.to_owned(),
+    })
+}
+
+/// LV dP/dt by the stored Savitzky-Golay method over a whole channel.
+pub(crate) fn lv_derivative(lvp: Option<&[f64]>, settings: &AnalysisSettings) -> Result<Option<Vec<f64>>, PipelineError> {
+    let Some(lvp) = lvp else { return Ok(None) };
+    let filter = SavgolFilter::from_settings(&settings.signal.savgol, 1, settings.analysis_rate_hz())
+        .map_err(|error| PipelineError::Settings(error.to_string()))?;
+    Ok(Some(filter.apply(lvp)))
+}
+
+/// Beats, phases and metrics of one stretch of signal, with the fits when occlusion beats were chosen.
+pub(crate) struct Analysed {
+    pub segmentation: Segmentation,
+    /// The beats whose metrics were computed (all, or the newest in live use).
+    pub beats: Vec<Beat>,
+    pub phases: Vec<Option<BeatPhases>>,
+    pub metrics: Vec<BeatMetrics>,
+    pub v0_ml: f64,
+    pub v0_source: V0Source,
+    pub espvr: Option<EspvrFit>,
+    pub edpvr: Option<EdpvrFit>,
+    pub prsw: Option<PrswFit>,
+}
+
+/// Offset of dP/dt min in a beat's derivative.
+fn dpdt_min_offset(dpdt: &[f64]) -> usize {
+    dpdt.iter().enumerate().fold((0, f64::INFINITY), |best, (i, &x)| if x < best.1 { (i, x) } else { best }).0
+}
+
+/// Segments, places phases and computes per-beat metrics and fits. `newest` limits the metrics to the last
+/// beats (live use); `occlusion` names the beats of a preload reduction.
+pub(crate) fn analyse(
+    context: &BeatContext<'_>,
+    newest: Option<usize>,
+    occlusion: Option<(u32, u32)>,
+    notes: &mut Vec<String>,
+) -> Result<Analysed, PipelineError> {
+    let settings = context.settings;
+    let segmentation = segment(&context.signals, settings.analysis_rate_hz(), &settings.signal)?;
+    notes.extend(segmentation.notes.iter().cloned());
+    if let Some(reason) = &segmentation.no_beats_reason {
+        notes.push(format!("no beats: {reason}"));
+    }
+    let skip = newest.map_or(0, |n| segmentation.beats.len().saturating_sub(n));
+    let beats: Vec<Beat> = segmentation.beats[skip..].to_vec();
+    let phases = context.phases(&beats, notes);
+    let spans = context.pv_spans(&beats, &phases);
+    let chosen: Vec<usize> = match occlusion {
+        Some((first, last)) => (0..beats.len()).filter(|&k| (first..=last).contains(&beats[k].number)).collect(),
+        None => Vec::new(),
+    };
+    if let Some((first, last)) = occlusion {
+        let missing = (last - first + 1) as usize - chosen.len();
+        if missing > 0 {
+            notes.push(format!("occlusion beats {first}-{last}: {missing} of them not found in the analysed range"));
+        }
+        let rejected: Vec<String> = chosen
+            .iter()
+            .filter_map(|&k| beats[k].reject.as_ref().map(|r| format!("{} ({})", beats[k].number, r.key())))
+            .collect();
+        if !rejected.is_empty() {
+            notes.push(format!("occlusion beats rejected by QC but used because chosen: {}", rejected.join(", ")));
+        }
+    }
+
+    let espvr = occlusion.and_then(|_| {
+        occlusion_espvr(context, &beats, &spans, &chosen).map_err(|reason| notes.push(format!("ESPVR: {reason}"))).ok()
+    });
+    let (v0_ml, v0_source) = match (settings.v0, &espvr) {
+        (V0Setting::Fixed { v0_ml }, _) => (v0_ml, V0Source::Fixed),
+        (V0Setting::FromEspvrElseZero, Some(fit)) => (fit.v0_ml, V0Source::Espvr),
+        (V0Setting::FromEspvrElseZero, None) => (0.0, V0Source::Zero),
+    };
+
+    let mut metrics: Vec<BeatMetrics> = beats
+        .iter()
+        .zip(&phases)
+        .zip(&spans)
+        .map(|((beat, phases), span)| {
+            let mut beat_notes = Vec::new();
+            let coronary = context.coronary(beat, phases.as_ref());
+            let pv = context.pv(*span, v0_ml, &mut beat_notes);
+            BeatMetrics { number: beat.number, coronary, pv, notes: beat_notes, ..BeatMetrics::default() }
+        })
+        .collect();
+
+    let points = |value: fn(&crate::analysis::pv::PvBeat) -> f64| -> Vec<BeatPoint> {
+        chosen
+            .iter()
+            .filter_map(|&k| {
+                let pv = metrics[k].pv.as_ref()?;
+                Some(BeatPoint { beat: beats[k].number, edv_ml: pv.edv_ml, value: value(pv) })
+            })
+            .collect()
+    };
+    let (mut edpvr, mut prsw) = (None, None);
+    if occlusion.is_some() {
+        edpvr = fit_edpvr(&points(|pv| pv.lvedp_mmhg), settings)
+            .map_err(|reason| notes.push(format!("EDPVR: {reason}")))
+            .ok();
+        prsw = fit_prsw(&points(|pv| pv.sw_mmhg_ml), settings)
+            .map_err(|reason| notes.push(format!("PRSW: {reason}")))
+            .ok();
+    }
+    for (k, beat) in beats.iter().enumerate() {
+        let entry = &mut metrics[k];
+        if let (Some(pv), Some(span)) = (entry.pv.as_ref(), spans[k]) {
+            entry.pva = context.pva(span, pv, edpvr.as_ref(), &mut entry.notes);
+        }
+        entry.supply_demand = context.supply_demand(beat, phases[k].as_ref(), entry);
+    }
+    Ok(Analysed { segmentation, beats, phases, metrics, v0_ml, v0_source, espvr, edpvr, prsw })
+}
+
+/// The ESPVR over the chosen beats (ES searched from ED up to dP/dt min).
+fn occlusion_espvr(
+    context: &BeatContext<'_>,
+    beats: &[Beat],
+    spans: &[Option<(u64, u64)>],
+    chosen: &[usize],
+) -> Result<EspvrFit, Unavailable> {
+    let (Some(lvp), Some(lvv), Some(dpdt)) = (context.signals.lvp, context.signals.lvv, context.dpdt_mmhg_s) else {
+        return Err(Unavailable::MissingChannel("LV pressure and volume".into()));
+    };
+    let first = context.signals.first_sample;
+    let loops: Vec<LoopSamples<'_>> = chosen
+        .iter()
+        .filter_map(|&k| {
+            let (start, end) = spans[k]?;
+            let (start, end) = ((start - first) as usize, (end - first) as usize);
+            let (p, v, d) = (lvp.get(start..end)?, lvv.get(start..end)?, dpdt.get(start..end)?);
+            let finite = p.iter().chain(v).sum::<f64>().is_finite();
+            finite.then(|| LoopSamples { number: beats[k].number, lvp_mmhg: p, lvv_ml: v, search_len: dpdt_min_offset(d) + 1 })
+        })
+        .collect();
+    fit_espvr(&loops, context.settings)
+}
