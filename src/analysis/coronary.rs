@@ -105,7 +105,9 @@ pub fn coronary_beat(
     let diastole_s = diastole.map(|d| (span.end - d) as f64 * dt);
     let dvti = diastole.and_then(|d| within(channels.ipv_cm_s, d, span.end));
     let diastolic_pa = diastole.and_then(|d| within(channels.pa_mmhg, d, span.end));
-    let wfp = span.wave_free.filter(|&(from, to)| from >= span.start && to <= span.end && to > from);
+    let wfp = span
+        .wave_free
+        .filter(|&(from, to)| from >= span.start && to <= span.end && to > from);
     let wfp_s = wfp.map(|(from, to)| (to - from) as f64 * dt);
     CoronaryBeat {
         rr_s,

@@ -152,7 +152,7 @@ impl Default for AnalysisSettings {
                 max_iterations: 100,
             },
             wia: WiaSettings {
-                derivative: SavitzkyGolaySettings {
+                derivative: SavgolSettings {
                     order: 3,
                     frame_ms: 21.0,
                 },

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::analysis::AnalysisSettings;
-use crate::analysis::pipeline::{AnalysisRequest, ChannelChoice, Report, analyze_recording, signal_kind_from_alias};
+use crate::analysis::pipeline::{
+    AnalysisRequest, ChannelChoice, Report, analyze_recording, signal_kind_from_alias,
+};
 use crate::formats::{self, Format};
 
 /// Arguments of `heracles analyze`.
@@ -41,19 +43,29 @@ pub struct AnalyzeArgs {
 }
 
 fn parse_channel_choice(text: &str) -> Result<ChannelChoice, String> {
-    let (name, index) = text.split_once('=').ok_or_else(|| format!("{text:?}: expected NAME=INDEX, e.g. abp=2"))?;
+    let (name, index) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected NAME=INDEX, e.g. abp=2"))?;
     let kind = signal_kind_from_alias(name.trim())
         .ok_or_else(|| format!("{name:?}: unknown signal (ecg, pa/abp, pd, ipv, lvp, lvv, ecmo_flow)"))?;
-    let index = index.trim().parse().map_err(|_| format!("{index:?}: not a channel index (0, 1, 2, ...)"))?;
+    let index = index
+        .trim()
+        .parse()
+        .map_err(|_| format!("{index:?}: not a channel index (0, 1, 2, ...)"))?;
     Ok(ChannelChoice { kind, index })
 }
 
 fn parse_beat_range(text: &str) -> Result<(u32, u32), String> {
     let bad = || format!("{text:?}: expected FIRST-LAST beat numbers, e.g. 11-29");
     let (first, last) = text.split_once('-').ok_or_else(bad)?;
-    let (first, last): (u32, u32) = (first.trim().parse().map_err(|_| bad())?, last.trim().parse().map_err(|_| bad())?);
+    let (first, last): (u32, u32) = (
+        first.trim().parse().map_err(|_| bad())?,
+        last.trim().parse().map_err(|_| bad())?,
+    );
     if first == 0 || first > last {
-        return Err(format!("{text:?}: beats are numbered from 1 and FIRST must not be after LAST"));
+        return Err(format!(
+            "{text:?}: beats are numbered from 1 and FIRST must not be after LAST"
+        ));
     }
     Ok((first, last))
 }
@@ -63,7 +75,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let settings = match &args.settings {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-            serde_json::from_str::<AnalysisSettings>(&text).with_context(|| format!("{}: not valid settings", path.display()))?
+            serde_json::from_str::<AnalysisSettings>(&text)
+                .with_context(|| format!("{}: not valid settings", path.display()))?
         }
         None => AnalysisSettings::default(),
     };
@@ -75,7 +88,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         occlusion_beats: args.occlusion_beats,
         baseline_wave_speed_m_s: None,
     };
-    let report = analyze_recording(&recording, &settings, &request).with_context(|| format!("{}", args.file.display()))?;
+    let report = analyze_recording(&recording, &settings, &request)
+        .with_context(|| format!("{}", args.file.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -92,10 +106,7 @@ fn print_summary(file: &std::path::Path, report: &Report) {
         Some(reason) => println!("no beats: {reason}"),
         None => println!(
             "{} beats on {:?}, {} accepted, rejected {:?}",
-            summary.num_beats,
-            summary.fiducial,
-            summary.num_accepted,
-            summary.rejected
+            summary.num_beats, summary.fiducial, summary.num_accepted, summary.rejected
         ),
     }
     if let Some(coronary) = &summary.coronary {
@@ -111,7 +122,10 @@ fn print_summary(file: &std::path::Path, report: &Report) {
         );
     }
     if let Some(fit) = &summary.espvr {
-        println!("ESPVR Ees {:.3} mmHg/mL, V0 {:.1} mL, r^2 {:.3}, n {}", fit.ees_mmhg_per_ml, fit.v0_ml, fit.r2, fit.n);
+        println!(
+            "ESPVR Ees {:.3} mmHg/mL, V0 {:.1} mL, r^2 {:.3}, n {}",
+            fit.ees_mmhg_per_ml, fit.v0_ml, fit.r2, fit.n
+        );
     }
     for note in &summary.notes {
         println!("note: {note}");

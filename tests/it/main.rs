@@ -4,6 +4,7 @@
 // the test functions themselves).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analysis;
 mod consoles;
 mod formats;
 mod layering;

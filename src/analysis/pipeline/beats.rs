@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::coronary::{BeatSpan, CoronaryBeat, CoronaryChannels, coronary_beat, volumetric_flow_ml_min};
+use crate::analysis::coronary::{
+    BeatSpan, CoronaryBeat, CoronaryChannels, coronary_beat, volumetric_flow_ml_min,
+};
 use crate::analysis::pv::pva::{Pva, pva};
 use crate::analysis::pv::relations::EdpvrFit;
 use crate::analysis::pv::{PvBeat, PvChannels, pv_beat};
@@ -130,7 +132,9 @@ impl BeatContext<'_> {
             start: self.local(beat.start),
             end: self.local(beat.end),
             diastole_start: phases.map(|p| self.local(p.systole_end)),
-            wave_free: phases.and_then(|p| p.wave_free).map(|(a, b)| (self.local(a), self.local(b))),
+            wave_free: phases
+                .and_then(|p| p.wave_free)
+                .map(|(a, b)| (self.local(a), self.local(b))),
         };
         Some(coronary_beat(channels, span, self.settings))
     }
@@ -142,7 +146,11 @@ impl BeatContext<'_> {
             notes.push("pressure-volume: end-diastole not found".to_owned());
             return None;
         };
-        let channels = PvChannels { lvp_mmhg: lvp, lvv_ml: lvv, dpdt_mmhg_s: dpdt };
+        let channels = PvChannels {
+            lvp_mmhg: lvp,
+            lvv_ml: lvv,
+            dpdt_mmhg_s: dpdt,
+        };
         pv_beat(channels, self.local(start), self.local(end), v0_ml, self.settings)
             .map_err(|reason| notes.push(format!("pressure-volume: {reason}")))
             .ok()
@@ -159,20 +167,35 @@ impl BeatContext<'_> {
         let (lvp, lvv) = (self.signals.lvp?, self.signals.lvv?);
         let (start, end) = (self.local(span.0), self.local(span.1));
         let es_offset = (beat.es_time_s * self.settings.analysis_rate_hz()).round() as usize;
-        pva(lvp.get(start..end)?, lvv.get(start..end)?, es_offset, beat.v0_ml, edpvr)
-            .map_err(|reason| notes.push(format!("PVA: {reason}")))
-            .ok()
+        pva(
+            lvp.get(start..end)?,
+            lvv.get(start..end)?,
+            es_offset,
+            beat.v0_ml,
+            edpvr,
+        )
+        .map_err(|reason| notes.push(format!("PVA: {reason}")))
+        .ok()
     }
 
     /// Supply/demand values of a beat from its phases and the metrics already computed.
-    pub fn supply_demand(&self, beat: &Beat, phases: Option<&BeatPhases>, metrics: &BeatMetrics) -> Option<SupplyDemandBeat> {
+    pub fn supply_demand(
+        &self,
+        beat: &Beat,
+        phases: Option<&BeatPhases>,
+        metrics: &BeatMetrics,
+    ) -> Option<SupplyDemandBeat> {
         let lvp = self.signals.lvp?;
         let dt = self.settings.sample_interval_s();
         let (start, end) = (self.local(beat.start), self.local(beat.end));
         let phases = phases?;
         let (systole_start, systole_end) = (self.local(phases.systole_start), self.local(phases.systole_end));
         let lvsp = metrics.pv.as_ref().map(|pv| pv.lvsp_mmhg).or_else(|| {
-            let max = lvp.get(start..end)?.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let max = lvp
+                .get(start..end)?
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
             max.is_finite().then_some(max)
         });
         let rr_s = (end - start) as f64 * dt;

@@ -37,8 +37,6 @@ pub fn signal_kind_from_alias(name: &str) -> Option<SignalKind> {
 pub(crate) struct Prepared<'a> {
     /// Time of sample 0 from the start of the recording, s.
     pub start_s: f64,
-    /// The analysis rate, Hz.
-    pub rate_hz: f64,
     /// The channels found, each at most once.
     pub channels: Vec<(SignalKind, Cow<'a, [f64]>)>,
     /// What was chosen and why (segments skipped, duplicate channels, resampling).
@@ -48,7 +46,10 @@ pub(crate) struct Prepared<'a> {
 impl Prepared<'_> {
     /// The samples of `kind`, if present.
     pub fn channel(&self, kind: SignalKind) -> Option<&[f64]> {
-        self.channels.iter().find(|(k, _)| *k == kind).map(|(_, samples)| samples.as_ref())
+        self.channels
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, samples)| samples.as_ref())
     }
 
     /// The channels `signal/` uses, borrowed, starting at sample 0.
@@ -77,11 +78,18 @@ pub(crate) fn prepare<'a>(
 ) -> Result<Prepared<'a>, PipelineError> {
     let (from, to) = (from_s.unwrap_or(f64::NEG_INFINITY), to_s.unwrap_or(f64::INFINITY));
     if from.is_nan() || to.is_nan() || to <= from {
-        return Err(PipelineError::BadTimeRange { from_s: from, to_s: to });
+        return Err(PipelineError::BadTimeRange {
+            from_s: from,
+            to_s: to,
+        });
     }
     let mut notes = Vec::new();
     let span = |segment: &crate::model::Segment| {
-        let duration = segment.channels.iter().map(|c| c.duration_s()).fold(0.0, f64::max);
+        let duration = segment
+            .channels
+            .iter()
+            .map(|c| c.duration_s())
+            .fold(0.0, f64::max);
         (segment.start_s, segment.start_s + duration)
     };
     let overlap = |segment: &crate::model::Segment| {
@@ -96,7 +104,11 @@ pub(crate) fn prepare<'a>(
         .max_by(|a, b| overlap(a.1).total_cmp(&overlap(b.1)));
     let Some((segment_index, segment)) = chosen else {
         notes.push("no samples in the requested time range".to_owned());
-        return Ok(Prepared { start_s: from.max(0.0), rate_hz, channels: Vec::new(), notes });
+        return Ok(Prepared {
+            start_s: from.max(0.0),
+            channels: Vec::new(),
+            notes,
+        });
     };
     if recording.segments.len() > 1 {
         notes.push(format!(
@@ -122,29 +134,45 @@ pub(crate) fn prepare<'a>(
     let mut start_s = None;
     for (index, series) in segment.channels.iter().enumerate() {
         let explicit = choices.iter().find(|c| c.index == index).map(|c| c.kind);
-        let by_name = SignalKind::from_name(&series.name).filter(|kind| !choices.iter().any(|c| c.kind == *kind));
-        let Some(kind) = explicit.or(by_name) else { continue };
+        let by_name =
+            SignalKind::from_name(&series.name).filter(|kind| !choices.iter().any(|c| c.kind == *kind));
+        let Some(kind) = explicit.or(by_name) else {
+            continue;
+        };
         if channels.iter().any(|(k, _)| *k == kind) {
-            notes.push(format!("channel {index} ({:?}) ignored: {} already taken", series.name, kind.name()));
+            notes.push(format!(
+                "channel {index} ({:?}) ignored: {} already taken",
+                series.name,
+                kind.name()
+            ));
             continue;
         }
         let rate = series.sample_rate_hz;
         if !(rate.is_finite() && rate > 0.0) {
-            notes.push(format!("channel {index} ({:?}) ignored: sample rate {rate} Hz", series.name));
+            notes.push(format!(
+                "channel {index} ({:?}) ignored: sample rate {rate} Hz",
+                series.name
+            ));
             continue;
         }
         let first = (((t0 - segment.start_s) * rate).ceil().max(0.0) as usize).min(series.samples.len());
-        let last = (((t1 - segment.start_s) * rate).ceil().max(0.0) as usize).clamp(first, series.samples.len());
+        let last =
+            (((t1 - segment.start_s) * rate).ceil().max(0.0) as usize).clamp(first, series.samples.len());
         let cropped = &series.samples[first..last];
         start_s.get_or_insert(segment.start_s + first as f64 / rate);
         let samples = if (rate - rate_hz).abs() <= 1e-9 * rate_hz {
             Cow::Borrowed(cropped)
         } else {
-            notes.push(format!("{} resampled from {rate} Hz to {rate_hz} Hz", kind.name()));
-            Cow::Owned(resample(cropped, rate, rate_hz).map_err(|error| PipelineError::Resample {
-                channel: kind.name().to_owned(),
-                message: error.to_string(),
-            })?)
+            notes.push(format!(
+                "{} resampled from {rate} Hz to {rate_hz} Hz",
+                kind.name()
+            ));
+            Cow::Owned(
+                resample(cropped, rate, rate_hz).map_err(|error| PipelineError::Resample {
+                    channel: kind.name().to_owned(),
+                    message: error.to_string(),
+                })?,
+            )
         };
         channels.push((kind, samples));
     }
@@ -163,5 +191,9 @@ pub(crate) fn prepare<'a>(
             names.join(", ")
         ));
     }
-    Ok(Prepared { start_s: start_s.unwrap_or(t0), rate_hz, channels, notes })
+    Ok(Prepared {
+        start_s: start_s.unwrap_or(t0),
+        channels,
+        notes,
+    })
 }

@@ -52,6 +52,25 @@ pub struct LatestBeats {
     pub notes: Vec<String>,
 }
 
+/// `samples` at `to_hz`: borrowed when already there, resampled otherwise.
+fn at_rate(
+    kind: SignalKind,
+    samples: Option<&[f64]>,
+    from_hz: f64,
+    to_hz: f64,
+) -> Result<Option<Cow<'_, [f64]>>, PipelineError> {
+    let Some(samples) = samples else { return Ok(None) };
+    if (from_hz - to_hz).abs() <= 1e-9 * to_hz {
+        return Ok(Some(Cow::Borrowed(samples)));
+    }
+    resample(samples, from_hz, to_hz)
+        .map(|resampled| Some(Cow::Owned(resampled)))
+        .map_err(|error| PipelineError::Resample {
+            channel: kind.name().to_owned(),
+            message: error.to_string(),
+        })
+}
+
 /// Beats and per-beat metrics of the `num_newest` newest complete beats of `window`. V0 comes from the settings
 /// (fixed, else 0 mL: live monitoring fits no ESPVR).
 pub fn latest_beats(
@@ -61,15 +80,7 @@ pub fn latest_beats(
 ) -> Result<LatestBeats, PipelineError> {
     let rate = settings.analysis_rate_hz();
     let same_rate = (window.sample_rate_hz - rate).abs() <= 1e-9 * rate;
-    let convert = |kind: SignalKind, samples: Option<&'_ [f64]>| -> Result<Option<Cow<'_, [f64]>>, PipelineError> {
-        let Some(samples) = samples else { return Ok(None) };
-        if same_rate {
-            return Ok(Some(Cow::Borrowed(samples)));
-        }
-        resample(samples, window.sample_rate_hz, rate)
-            .map(|resampled| Some(Cow::Owned(resampled)))
-            .map_err(|error| PipelineError::Resample { channel: kind.name().to_owned(), message: error.to_string() })
-    };
+    let convert = |kind, samples| at_rate(kind, samples, window.sample_rate_hz, rate);
     let channels = [
         (SignalKind::Ecg, convert(SignalKind::Ecg, window.ecg)?),
         (SignalKind::Pa, convert(SignalKind::Pa, window.pa)?),
@@ -78,24 +89,39 @@ pub fn latest_beats(
         (SignalKind::Lvp, convert(SignalKind::Lvp, window.lvp)?),
         (SignalKind::Lvv, convert(SignalKind::Lvv, window.lvv)?),
     ];
-    let len = channels.iter().filter_map(|(_, c)| c.as_ref().map(|c| c.len())).min().unwrap_or(0);
+    let len = channels
+        .iter()
+        .filter_map(|(_, c)| c.as_ref().map(|c| c.len()))
+        .min()
+        .unwrap_or(0);
     let first_sample = if same_rate {
         window.first_sample
     } else {
         (window.first_sample as f64 * rate / window.sample_rate_hz).round() as u64
     };
-    let mut signals = Signals { first_sample, ..Signals::default() };
+    let mut signals = Signals {
+        first_sample,
+        ..Signals::default()
+    };
     for (kind, samples) in &channels {
         signals.set(*kind, samples.as_ref().map(|s| &s[..len]));
     }
     let dpdt = lv_derivative(signals.lvp, settings)?;
-    let context = BeatContext { signals, dpdt_mmhg_s: dpdt.as_deref(), settings };
+    let context = BeatContext {
+        signals,
+        dpdt_mmhg_s: dpdt.as_deref(),
+        settings,
+    };
     let mut notes = Vec::new();
     let analysed = analyse(&context, Some(num_newest), None, &mut notes)?;
     let start_s = first_sample as f64 / rate;
     Ok(LatestBeats {
         fiducial: analysed.segmentation.fiducial,
-        records: analysed.beats.iter().map(|beat| context.record(beat, start_s)).collect(),
+        records: analysed
+            .beats
+            .iter()
+            .map(|beat| context.record(beat, start_s))
+            .collect(),
         beats: analysed.beats,
         per_beat: analysed.metrics,
         notes,

@@ -18,7 +18,9 @@ pub use channels::{ChannelChoice, signal_kind_from_alias};
 pub use summary::{PvWindow, Summary, SupplyDemandWindow, V0Source};
 
 use super::coronary::{CdfrResult, CoronaryBeat, CoronaryState, cdfr};
-use super::pv::relations::{BeatPoint, EdpvrFit, EspvrFit, LoopSamples, PrswFit, fit_edpvr, fit_espvr, fit_prsw};
+use super::pv::relations::{
+    BeatPoint, EdpvrFit, EspvrFit, LoopSamples, PrswFit, fit_edpvr, fit_espvr, fit_prsw,
+};
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording};
@@ -31,7 +33,9 @@ use beats::BeatContext;
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// A `--signal NAME=INDEX` choice past the last channel.
-    #[error("channel index {index} for {kind} is out of range: the recording has {num_channels} channels (0-based)")]
+    #[error(
+        "channel index {index} for {kind} is out of range: the recording has {num_channels} channels (0-based)"
+    )]
     BadChannelIndex {
         /// The signal asked for.
         kind: String,
@@ -118,11 +122,24 @@ impl Report {
 
 /// CDFR between the reference state's report and the post-unloading state's, with the reference kind, CI and
 /// stability flags (ECMO flow from each report's `ecmo_flow` channel, when recorded).
-pub fn cdfr_between(reference: &Report, post: &Report, settings: &AnalysisSettings) -> Result<CdfrResult, Unavailable> {
-    let (reference_beats, post_beats) = (reference.accepted_coronary_beats(), post.accepted_coronary_beats());
+pub fn cdfr_between(
+    reference: &Report,
+    post: &Report,
+    settings: &AnalysisSettings,
+) -> Result<CdfrResult, Unavailable> {
+    let (reference_beats, post_beats) = (
+        reference.accepted_coronary_beats(),
+        post.accepted_coronary_beats(),
+    );
     cdfr(
-        CoronaryState { beats: &reference_beats, ecmo_flow_l_min: reference.summary.ecmo_flow_l_min },
-        CoronaryState { beats: &post_beats, ecmo_flow_l_min: post.summary.ecmo_flow_l_min },
+        CoronaryState {
+            beats: &reference_beats,
+            ecmo_flow_l_min: reference.summary.ecmo_flow_l_min,
+        },
+        CoronaryState {
+            beats: &post_beats,
+            ecmo_flow_l_min: post.summary.ecmo_flow_l_min,
+        },
         settings,
     )
 }
@@ -143,11 +160,19 @@ pub fn analyze_recording(
     let mut notes = prepared.notes.clone();
     let signals = prepared.signals();
     let dpdt = lv_derivative(signals.lvp, settings)?;
-    let context = BeatContext { signals, dpdt_mmhg_s: dpdt.as_deref(), settings };
+    let context = BeatContext {
+        signals,
+        dpdt_mmhg_s: dpdt.as_deref(),
+        settings,
+    };
     let analysed = analyse(&context, None, request.occlusion_beats, &mut notes)?;
     let summary = summary::summarise(&context, &prepared, &analysed, request, notes);
     Ok(Report {
-        beats: analysed.beats.iter().map(|beat| context.record(beat, prepared.start_s)).collect(),
+        beats: analysed
+            .beats
+            .iter()
+            .map(|beat| context.record(beat, prepared.start_s))
+            .collect(),
         per_beat: analysed.metrics,
         summary,
         settings_hash: settings.hash(),
@@ -157,7 +182,10 @@ pub fn analyze_recording(
 }
 
 /// LV dP/dt by the stored Savitzky-Golay method over a whole channel.
-pub(crate) fn lv_derivative(lvp: Option<&[f64]>, settings: &AnalysisSettings) -> Result<Option<Vec<f64>>, PipelineError> {
+pub(crate) fn lv_derivative(
+    lvp: Option<&[f64]>,
+    settings: &AnalysisSettings,
+) -> Result<Option<Vec<f64>>, PipelineError> {
     let Some(lvp) = lvp else { return Ok(None) };
     let filter = SavgolFilter::from_settings(&settings.signal.savgol, 1, settings.analysis_rate_hz())
         .map_err(|error| PipelineError::Settings(error.to_string()))?;
@@ -180,7 +208,13 @@ pub(crate) struct Analysed {
 
 /// Offset of dP/dt min in a beat's derivative.
 fn dpdt_min_offset(dpdt: &[f64]) -> usize {
-    dpdt.iter().enumerate().fold((0, f64::INFINITY), |best, (i, &x)| if x < best.1 { (i, x) } else { best }).0
+    dpdt.iter()
+        .enumerate()
+        .fold(
+            (0, f64::INFINITY),
+            |best, (i, &x)| if x < best.1 { (i, x) } else { best },
+        )
+        .0
 }
 
 /// Segments, places phases and computes per-beat metrics and fits. `newest` limits the metrics to the last
@@ -194,7 +228,9 @@ pub(crate) fn analyse(
     let settings = context.settings;
     let segmentation = segment(&context.signals, settings.analysis_rate_hz(), &settings.signal)?;
     notes.extend(segmentation.notes.iter().cloned());
-    if let Some(reason) = &segmentation.no_beats_reason {
+    if let Some(reason) = &segmentation.no_beats_reason
+        && segmentation.notes.is_empty()
+    {
         notes.push(format!("no beats: {reason}"));
     }
     let skip = newest.map_or(0, |n| segmentation.beats.len().saturating_sub(n));
@@ -202,25 +238,39 @@ pub(crate) fn analyse(
     let phases = context.phases(&beats, notes);
     let spans = context.pv_spans(&beats, &phases);
     let chosen: Vec<usize> = match occlusion {
-        Some((first, last)) => (0..beats.len()).filter(|&k| (first..=last).contains(&beats[k].number)).collect(),
+        Some((first, last)) => (0..beats.len())
+            .filter(|&k| (first..=last).contains(&beats[k].number))
+            .collect(),
         None => Vec::new(),
     };
     if let Some((first, last)) = occlusion {
         let missing = (last - first + 1) as usize - chosen.len();
         if missing > 0 {
-            notes.push(format!("occlusion beats {first}-{last}: {missing} of them not found in the analysed range"));
+            notes.push(format!(
+                "occlusion beats {first}-{last}: {missing} of them not found in the analysed range"
+            ));
         }
         let rejected: Vec<String> = chosen
             .iter()
-            .filter_map(|&k| beats[k].reject.as_ref().map(|r| format!("{} ({})", beats[k].number, r.key())))
+            .filter_map(|&k| {
+                beats[k]
+                    .reject
+                    .as_ref()
+                    .map(|r| format!("{} ({})", beats[k].number, r.key()))
+            })
             .collect();
         if !rejected.is_empty() {
-            notes.push(format!("occlusion beats rejected by QC but used because chosen: {}", rejected.join(", ")));
+            notes.push(format!(
+                "occlusion beats rejected by QC but used because chosen: {}",
+                rejected.join(", ")
+            ));
         }
     }
 
     let espvr = occlusion.and_then(|_| {
-        occlusion_espvr(context, &beats, &spans, &chosen).map_err(|reason| notes.push(format!("ESPVR: {reason}"))).ok()
+        occlusion_espvr(context, &beats, &spans, &chosen)
+            .map_err(|reason| notes.push(format!("ESPVR: {reason}")))
+            .ok()
     });
     let (v0_ml, v0_source) = match (settings.v0, &espvr) {
         (V0Setting::Fixed { v0_ml }, _) => (v0_ml, V0Source::Fixed),
@@ -236,7 +286,13 @@ pub(crate) fn analyse(
             let mut beat_notes = Vec::new();
             let coronary = context.coronary(beat, phases.as_ref());
             let pv = context.pv(*span, v0_ml, &mut beat_notes);
-            BeatMetrics { number: beat.number, coronary, pv, notes: beat_notes, ..BeatMetrics::default() }
+            BeatMetrics {
+                number: beat.number,
+                coronary,
+                pv,
+                notes: beat_notes,
+                ..BeatMetrics::default()
+            }
         })
         .collect();
 
@@ -245,7 +301,11 @@ pub(crate) fn analyse(
             .iter()
             .filter_map(|&k| {
                 let pv = metrics[k].pv.as_ref()?;
-                Some(BeatPoint { beat: beats[k].number, edv_ml: pv.edv_ml, value: value(pv) })
+                Some(BeatPoint {
+                    beat: beats[k].number,
+                    edv_ml: pv.edv_ml,
+                    value: value(pv),
+                })
             })
             .collect()
     };
@@ -265,7 +325,17 @@ pub(crate) fn analyse(
         }
         entry.supply_demand = context.supply_demand(beat, phases[k].as_ref(), entry);
     }
-    Ok(Analysed { segmentation, beats, phases, metrics, v0_ml, v0_source, espvr, edpvr, prsw })
+    Ok(Analysed {
+        segmentation,
+        beats,
+        phases,
+        metrics,
+        v0_ml,
+        v0_source,
+        espvr,
+        edpvr,
+        prsw,
+    })
 }
 
 /// The ESPVR over the chosen beats (ES searched from ED up to dP/dt min).
@@ -275,7 +345,8 @@ fn occlusion_espvr(
     spans: &[Option<(u64, u64)>],
     chosen: &[usize],
 ) -> Result<EspvrFit, Unavailable> {
-    let (Some(lvp), Some(lvv), Some(dpdt)) = (context.signals.lvp, context.signals.lvv, context.dpdt_mmhg_s) else {
+    let (Some(lvp), Some(lvv), Some(dpdt)) = (context.signals.lvp, context.signals.lvv, context.dpdt_mmhg_s)
+    else {
         return Err(Unavailable::MissingChannel("LV pressure and volume".into()));
     };
     let first = context.signals.first_sample;
@@ -286,7 +357,12 @@ fn occlusion_espvr(
             let (start, end) = ((start - first) as usize, (end - first) as usize);
             let (p, v, d) = (lvp.get(start..end)?, lvv.get(start..end)?, dpdt.get(start..end)?);
             let finite = p.iter().chain(v).sum::<f64>().is_finite();
-            finite.then(|| LoopSamples { number: beats[k].number, lvp_mmhg: p, lvv_ml: v, search_len: dpdt_min_offset(d) + 1 })
+            finite.then(|| LoopSamples {
+                number: beats[k].number,
+                lvp_mmhg: p,
+                lvv_ml: v,
+                search_len: dpdt_min_offset(d) + 1,
+            })
         })
         .collect();
     fit_espvr(&loops, context.settings)

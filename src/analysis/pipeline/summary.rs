@@ -13,10 +13,10 @@ use crate::analysis::coronary::{
     CoronaryWindow, MicrovascularResistance, coronary_perfusion_pressure_mmhg, coronary_window,
     microvascular_resistance, volumetric_flow_ml_min,
 };
+use crate::analysis::pv::pva::{coupling, mechanical_efficiency};
 use crate::analysis::pv::relations::{EdpvrFit, EspvrFit, PrswFit};
 use crate::analysis::pv::single_beat::{SingleBeatEes, single_beat_ees};
 use crate::analysis::pv::{PvBeat, PvChannels, pv_beat};
-use crate::analysis::pv::pva::{coupling, mechanical_efficiency};
 use crate::analysis::supply_demand::{Mvo2Estimate, mvo2_estimate, supply_per_pva_rate};
 use crate::analysis::wia::{WaveIntensity, wave_intensity};
 use crate::analysis::{Provenance, Unavailable};
@@ -72,13 +72,14 @@ pub struct PvWindow {
     pub ea_mmhg_per_ml: Option<f64>,
     /// Mean stroke work, mmHg.mL.
     pub sw_mmhg_ml: f64,
-    /// Mean Weiss tau over beats whose tau is not flagged invalid, ms.
+    /// Mean Weiss tau, ms (over every beat with a fit; see `num_tau_invalid`).
     pub tau_weiss_ms: Option<f64>,
     /// Mean Glantz tau, ms.
     pub tau_glantz_ms: Option<f64>,
     /// Mean logistic tau, ms.
     pub tau_logistic_ms: Option<f64>,
-    /// Beats whose tau was flagged invalid (volume moved during relaxation) and left out of the means.
+    /// Beats whose tau is flagged invalid (volume moved by more than the set fraction of SV during relaxation):
+    /// when not 0, the tau means carry that flag.
     pub num_tau_invalid: usize,
     /// Mean PVA, mmHg.mL.
     pub pva_mmhg_ml: Option<f64>,
@@ -190,12 +191,19 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
     values.get(values.len() / 2).copied()
 }
 
-fn pv_window(analysed: &Analysed, used: &[usize], beats_used: String, settings_hash: &str) -> Option<PvWindow> {
-    let beats: Vec<&PvBeat> = used.iter().filter_map(|&k| analysed.metrics[k].pv.as_ref()).collect();
+fn pv_window(
+    analysed: &Analysed,
+    used: &[usize],
+    beats_used: String,
+    settings_hash: &str,
+) -> Option<PvWindow> {
+    let beats: Vec<&PvBeat> = used
+        .iter()
+        .filter_map(|&k| analysed.metrics[k].pv.as_ref())
+        .collect();
     if beats.is_empty() {
         return None;
     }
-    let valid_tau: Vec<&PvBeat> = beats.iter().copied().filter(|b| b.tau.valid != Some(false)).collect();
     let pvas: Vec<_> = used.iter().filter_map(|&k| analysed.metrics[k].pva).collect();
     let of = |f: fn(&PvBeat) -> f64| mean(beats.iter().map(|b| f(b))).unwrap_or(f64::NAN);
     let sw = of(|b| b.sw_mmhg_ml);
@@ -225,16 +233,19 @@ fn pv_window(analysed: &Analysed, used: &[usize], beats_used: String, settings_h
         dpdt_min_mmhg_s: of(|b| b.dpdt_min_mmhg_s),
         ea_mmhg_per_ml: mean(beats.iter().filter_map(|b| b.ea_mmhg_per_ml)),
         sw_mmhg_ml: sw,
-        tau_weiss_ms: mean(valid_tau.iter().filter_map(|b| b.tau.weiss.map(|f| f.tau_ms))),
-        tau_glantz_ms: mean(valid_tau.iter().filter_map(|b| b.tau.glantz.map(|f| f.tau_ms))),
-        tau_logistic_ms: mean(valid_tau.iter().filter_map(|b| b.tau.logistic.map(|f| f.tau_ms))),
-        num_tau_invalid: beats.len() - valid_tau.len(),
+        tau_weiss_ms: mean(beats.iter().filter_map(|b| b.tau.weiss.map(|f| f.tau_ms))),
+        tau_glantz_ms: mean(beats.iter().filter_map(|b| b.tau.glantz.map(|f| f.tau_ms))),
+        tau_logistic_ms: mean(beats.iter().filter_map(|b| b.tau.logistic.map(|f| f.tau_ms))),
+        num_tau_invalid: beats.iter().filter(|b| b.tau.valid == Some(false)).count(),
         pva_mmhg_ml: pva,
         pva_includes_edpvr: !pvas.is_empty() && pvas.iter().all(|p| p.includes_edpvr),
         mechanical_efficiency: pva.and_then(|pva| mechanical_efficiency(sw, pva)),
         v0_ml: analysed.v0_ml,
         v0_source: analysed.v0_source,
-        warnings: warnings.into_iter().map(|(kind, n)| format!("{kind}: {n} beat(s)")).collect(),
+        warnings: warnings
+            .into_iter()
+            .map(|(kind, n)| format!("{kind}: {n} beat(s)"))
+            .collect(),
         provenance: Provenance::with_hash(
             "means of per-beat indices (ED = beat fiducial, ES = max P/(V - V0), SW = shoelace, dP/dt by \
              Savitzky-Golay, tau by Weiss/Glantz/logistic from dP/dt min to next EDP + margin)",
@@ -243,8 +254,17 @@ fn pv_window(analysed: &Analysed, used: &[usize], beats_used: String, settings_h
     })
 }
 
-fn supply_demand_window(analysed: &Analysed, used: &[usize], apv: Option<f64>, flow: Option<f64>, pv: Option<&PvWindow>) -> Option<SupplyDemandWindow> {
-    let values: Vec<_> = used.iter().filter_map(|&k| analysed.metrics[k].supply_demand.as_ref()).collect();
+fn supply_demand_window(
+    analysed: &Analysed,
+    used: &[usize],
+    apv: Option<f64>,
+    flow: Option<f64>,
+    pv: Option<&PvWindow>,
+) -> Option<SupplyDemandWindow> {
+    let values: Vec<_> = used
+        .iter()
+        .filter_map(|&k| analysed.metrics[k].supply_demand.as_ref())
+        .collect();
     if values.is_empty() {
         return None;
     }
@@ -257,7 +277,9 @@ fn supply_demand_window(analysed: &Analysed, used: &[usize], apv: Option<f64>, f
         tti_mmhg_s: mean(values.iter().filter_map(|v| v.tti_mmhg_s)),
         dpti_mmhg_s: mean(values.iter().filter_map(|v| v.dpti_mmhg_s)),
         sevr: mean(values.iter().filter_map(|v| v.sevr)),
-        rate_pressure_product_mmhg_per_min: mean(values.iter().filter_map(|v| v.rate_pressure_product_mmhg_per_min)),
+        rate_pressure_product_mmhg_per_min: mean(
+            values.iter().filter_map(|v| v.rate_pressure_product_mmhg_per_min),
+        ),
         dvti_per_pva_cm_per_mmhg_ml: mean(values.iter().filter_map(|v| v.dvti_per_pva_cm_per_mmhg_ml)),
         flow_per_pva_ml_per_mmhg_ml: mean(values.iter().filter_map(|v| v.flow_per_pva_ml_per_mmhg_ml)),
         apv_per_pva_rate: rate_of(apv),
@@ -272,8 +294,8 @@ fn ensemble_wave_intensity(
     end_systole: Option<f64>,
     baseline_c: Option<f64>,
 ) -> Result<(WaveIntensity, Option<WaveIntensity>), Unavailable> {
-    let end_systole =
-        end_systole.ok_or_else(|| Unavailable::NotApplicable("systole could not be timed on any beat".into()))?;
+    let end_systole = end_systole
+        .ok_or_else(|| Unavailable::NotApplicable("systole could not be timed on any beat".into()))?;
     let settings = context.settings;
     let (Some(pd), Some(ipv)) = (context.signals.pd, context.signals.ipv) else {
         return Err(Unavailable::MissingChannel("Pd and ipv".into()));
@@ -287,18 +309,29 @@ fn ensemble_wave_intensity(
     let velocity_m_s: Vec<f64> = velocity.mean.iter().map(|&u| m_s_from_cm_s(u)).collect();
     let (dp, du) = (filter.apply(&pressure_pa), filter.apply(&velocity_m_s));
     let own = wave_intensity(&dp, &du, end_systole as usize, None, settings)?;
-    let with_baseline = baseline_c.map(|c| wave_intensity(&dp, &du, end_systole as usize, Some(c), settings)).transpose()?;
+    let with_baseline = baseline_c
+        .map(|c| wave_intensity(&dp, &du, end_systole as usize, Some(c), settings))
+        .transpose()?;
     Ok((own, with_baseline))
 }
 
 /// Single-beat Ees on the ensemble pressure-volume beat of `beats` (aligned on ED).
-fn ensemble_single_beat_ees(context: &BeatContext<'_>, beats: &[Beat], v0_ml: f64) -> Result<SingleBeatEes, Unavailable> {
+fn ensemble_single_beat_ees(
+    context: &BeatContext<'_>,
+    beats: &[Beat],
+    v0_ml: f64,
+) -> Result<SingleBeatEes, Unavailable> {
     let settings = context.settings;
     let (Some(lvp), Some(lvv)) = (context.signals.lvp, context.signals.lvv) else {
         return Err(Unavailable::MissingChannel("LV pressure and volume".into()));
     };
-    if beats.first().is_some_and(|b| b.fiducial == Fiducial::PressureOnset) {
-        return Err(Unavailable::NotApplicable("beats anchored on the arterial onset, not on end-diastole".into()));
+    if beats
+        .first()
+        .is_some_and(|b| b.fiducial == Fiducial::PressureOnset)
+    {
+        return Err(Unavailable::NotApplicable(
+            "beats anchored on the arterial onset, not on end-diastole".into(),
+        ));
     }
     let first = context.signals.first_sample;
     let pressure = ensemble_average(lvp, first, beats).ok_or(Unavailable::too_few("usable beats", 0, 1))?;
@@ -307,7 +340,11 @@ fn ensemble_single_beat_ees(context: &BeatContext<'_>, beats: &[Beat], v0_ml: f6
         .map_err(|error| Unavailable::NotApplicable(error.to_string()))?;
     let dpdt = filter.apply(&pressure.mean);
     let len = pressure.mean.len().min(volume.mean.len());
-    let channels = PvChannels { lvp_mmhg: &pressure.mean, lvv_ml: &volume.mean, dpdt_mmhg_s: &dpdt };
+    let channels = PvChannels {
+        lvp_mmhg: &pressure.mean,
+        lvv_ml: &volume.mean,
+        dpdt_mmhg_s: &dpdt,
+    };
     let beat = pv_beat(channels, 0, len.saturating_sub(1), v0_ml, settings)?;
     single_beat_ees(&pressure.mean[..len], &volume.mean[..len], &beat, settings)
 }
@@ -325,8 +362,11 @@ pub(crate) fn summarise(
     let rate = settings.analysis_rate_hz();
     let beats = &analysed.beats;
     let accepted: Vec<usize> = (0..beats.len()).filter(|&k| beats[k].accepted()).collect();
-    let in_occlusion =
-        |k: usize| request.occlusion_beats.is_some_and(|(first, last)| (first..=last).contains(&beats[k].number));
+    let in_occlusion = |k: usize| {
+        request
+            .occlusion_beats
+            .is_some_and(|(first, last)| (first..=last).contains(&beats[k].number))
+    };
     let outside: Vec<usize> = accepted.iter().copied().filter(|&k| !in_occlusion(k)).collect();
     let (pv_used, pv_label) = if request.occlusion_beats.is_some() && !outside.is_empty() {
         (outside, "accepted beats outside the occlusion".to_owned())
@@ -334,24 +374,40 @@ pub(crate) fn summarise(
         (accepted.clone(), "accepted beats".to_owned())
     };
 
-    let coronary_beats: Vec<_> = accepted.iter().filter_map(|&k| analysed.metrics[k].coronary).collect();
+    let coronary_beats: Vec<_> = accepted
+        .iter()
+        .filter_map(|&k| analysed.metrics[k].coronary)
+        .collect();
     let coronary = if coronary_beats.is_empty() {
         None
     } else {
-        coronary_window(&coronary_beats, &settings_hash).map_err(|reason| notes.push(format!("coronary: {reason}"))).ok()
+        coronary_window(&coronary_beats, &settings_hash)
+            .map_err(|reason| notes.push(format!("coronary: {reason}")))
+            .ok()
     };
     let pv = pv_window(analysed, &pv_used, pv_label, &settings_hash);
     let lvedp = pv.as_ref().map(|w| w.lvedp_mmhg);
-    let resistance = coronary.as_ref().filter(|w| w.mean_pd_mmhg.is_some()).map(|w| microvascular_resistance(w, None, lvedp, settings));
+    let resistance = coronary
+        .as_ref()
+        .filter(|w| w.mean_pd_mmhg.is_some())
+        .map(|w| microvascular_resistance(w, None, lvedp, settings));
     let perfusion = coronary
         .as_ref()
         .and_then(|w| w.mean_diastolic_pa_mmhg)
         .zip(lvedp)
         .map(|(diastolic, lvedp)| coronary_perfusion_pressure_mmhg(diastolic, lvedp));
     let apv = coronary.as_ref().and_then(|w| w.apv_cm_s);
-    let flow = settings.vessel_diameter_cm.zip(apv).map(|(diameter, apv)| volumetric_flow_ml_min(apv, diameter));
+    let flow = settings
+        .vessel_diameter_cm
+        .zip(apv)
+        .map(|(diameter, apv)| volumetric_flow_ml_min(apv, diameter));
 
-    let steady = steady_window(&analysed.segmentation.beats, rate, &settings.signal.window, Pick::Earliest);
+    let steady = steady_window(
+        &analysed.segmentation.beats,
+        rate,
+        &settings.signal.window,
+        Pick::Earliest,
+    );
     if steady.is_none() && !beats.is_empty() {
         notes.push(format!(
             "no steady window (>= {} accepted consecutive beats over >= {} s) in the analysed range: window values \
@@ -360,7 +416,9 @@ pub(crate) fn summarise(
         ));
     }
     let window: Vec<usize> = match &steady {
-        Some(steady) => (0..beats.len()).filter(|&k| steady.beat_numbers.contains(&beats[k].number)).collect(),
+        Some(steady) => (0..beats.len())
+            .filter(|&k| steady.beat_numbers.contains(&beats[k].number))
+            .collect(),
         None => accepted.clone(),
     };
     let window_beats: Vec<Beat> = window.iter().map(|&k| beats[k].clone()).collect();
@@ -368,15 +426,26 @@ pub(crate) fn summarise(
     let end_systole = median(
         window
             .iter()
-            .filter_map(|&k| analysed.phases[k].as_ref().map(|p| p.systole_end.saturating_sub(beats[k].start) as f64))
+            .filter_map(|&k| {
+                analysed.phases[k]
+                    .as_ref()
+                    .map(|p| p.systole_end.saturating_sub(beats[k].start) as f64)
+            })
             .collect(),
     );
     let (mut wave, mut wave_baseline) = (None, None);
     if context.signals.pd.is_some() && context.signals.ipv.is_some() && !window_beats.is_empty() {
         if analysed.segmentation.fiducial != Some(Fiducial::RWave) {
-            notes.push("wave intensity: ensemble aligned on the beats' fiducial, not on the R wave".to_owned());
+            notes.push(
+                "wave intensity: ensemble aligned on the beats' fiducial, not on the R wave".to_owned(),
+            );
         }
-        match ensemble_wave_intensity(context, &window_beats, end_systole, request.baseline_wave_speed_m_s) {
+        match ensemble_wave_intensity(
+            context,
+            &window_beats,
+            end_systole,
+            request.baseline_wave_speed_m_s,
+        ) {
             Ok((own, baseline)) => {
                 wave = Some(own);
                 wave_baseline = baseline;
@@ -395,19 +464,37 @@ pub(crate) fn summarise(
     let supply_demand = supply_demand_window(analysed, &accepted, apv, flow, pv.as_ref());
     let mvo2 = match (&settings.mvo2, &pv) {
         (Some(_), Some(window)) => window.pva_mmhg_ml.and_then(|pva| {
-            mvo2_estimate(pva, window.heart_rate_bpm, settings).map_err(|reason| notes.push(format!("MVO2: {reason}"))).ok()
+            mvo2_estimate(pva, window.heart_rate_bpm, settings)
+                .map_err(|reason| notes.push(format!("MVO2: {reason}")))
+                .ok()
         }),
         _ => None,
     };
     if let Some(window) = &pv {
         if !window.pva_includes_edpvr && window.pva_mmhg_ml.is_some() {
-            notes.push("PVA without the EDPVR correction (no EDPVR fitted): chord from (V0, 0) to (EDV, EDP)".to_owned());
+            notes.push(
+                "PVA without the EDPVR correction (no EDPVR fitted): chord from (V0, 0) to (EDV, EDP)"
+                    .to_owned(),
+            );
+        }
+        if window.num_tau_invalid > 0 {
+            notes.push(format!(
+                "tau flagged invalid on {} of {} beats: volume changed by more than {:.0} % of SV during relaxation",
+                window.num_tau_invalid,
+                window.num_beats,
+                100.0 * settings.tau.max_volume_change_fraction_of_sv
+            ));
         }
         if window.v0_source == V0Source::Zero {
-            notes.push("V0 = 0 mL (no ESPVR): end-systole and PVA use it; choose occlusion beats or fix V0".to_owned());
+            notes.push(
+                "V0 = 0 mL (no ESPVR): end-systole and PVA use it; choose occlusion beats or fix V0"
+                    .to_owned(),
+            );
         }
     }
-    let ecmo_flow = prepared.channel(SignalKind::EcmoFlow).and_then(|flow| mean(flow.iter().copied().filter(|x| x.is_finite())));
+    let ecmo_flow = prepared
+        .channel(SignalKind::EcmoFlow)
+        .and_then(|flow| mean(flow.iter().copied().filter(|x| x.is_finite())));
     let ea_ees = analysed
         .espvr
         .as_ref()
