@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::model::{Gap, GapReason, RecordItem, SourceSpec};
 
+use super::online::LiveAnalysis;
 use super::ring::RingBuffer;
 use super::source::{Source, SourceEvent, SourceSink, SourceStatus};
 
@@ -131,6 +132,8 @@ pub struct LiveState {
     pub sources: Vec<LiveSource>,
     /// The recording path.
     pub recording: RecordingState,
+    /// The newest results of the online analysis.
+    pub analysis: LiveAnalysis,
 }
 
 enum Command {
@@ -163,6 +166,7 @@ impl Engine {
                 .map(|source| LiveSource::new(source.spec(), config.live_window_s))
                 .collect(),
             recording: RecordingState::default(),
+            analysis: LiveAnalysis::default(),
         }));
         let mut threads = Vec::with_capacity(sources.len() + 1);
         for (index, source) in sources.into_iter().enumerate() {

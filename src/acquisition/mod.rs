@@ -14,11 +14,13 @@
 
 pub mod codec;
 pub mod engine;
+pub mod online;
 pub mod ring;
 pub mod serial;
 pub mod source;
 pub mod text_stream;
 
 pub use engine::{Engine, EngineConfig, LiveSource, LiveState, RecordSink, RecorderHealth};
+pub use online::{LiveAnalysis, LiveNumber, LiveQuantity};
 pub use ring::RingBuffer;
 pub use source::{Source, SourceEvent, SourceSink, SourceStatus};

@@ -1,21 +1,108 @@
-//! The eframe shell: owns the engine and the open case, handles commands from the views, drains engine output
-//! within a time budget each frame.
+//! The eframe shell: owns the engine, the current view and the UI's copy of the live state; each frame it takes
+//! the engine's newest output (see [`drain`]), draws the top bar and the current view, then applies the commands
+//! the views pushed (see [`command`]).
+
+pub mod command;
+pub mod drain;
+
+use std::sync::Arc;
+
+pub use command::Command;
+
+use crate::acquisition::{Engine, EngineConfig, LiveState, Source};
+use crate::ui::live::{LiveView, bar_frame, live_ui};
+use crate::ui::theme;
+use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
+
+/// The screens of the workstation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The bedside live monitor.
+    Live,
+}
 
 /// The workstation application.
-#[derive(Default)]
-pub struct HeraclesApp {}
+pub struct HeraclesApp {
+    engine: Engine,
+    view: View,
+    live: LiveView,
+    /// What the views draw from: the engine's state as of this frame (samples held still while frozen).
+    shown: LiveState,
+    top_bar: TopBarInfo,
+}
 
 impl HeraclesApp {
-    /// The application with its default state.
-    pub fn new(ctx: &egui::Context) -> HeraclesApp {
-        crate::ui::theme::apply(ctx);
-        HeraclesApp {}
+    /// Starts the engine on `sources` and shows the live monitor. The engine wakes the UI (coalesced) whenever it
+    /// has something new to draw.
+    pub fn new(ctx: &egui::Context, sources: Vec<Box<dyn Source>>) -> std::io::Result<HeraclesApp> {
+        theme::apply(ctx);
+        let repaint_ctx = ctx.clone();
+        let engine = Engine::start(
+            sources,
+            EngineConfig::default(),
+            Arc::new(move || repaint_ctx.request_repaint()),
+        )?;
+        let shown = engine.lock().clone();
+        Ok(HeraclesApp {
+            engine,
+            view: View::Live,
+            live: LiveView::default(),
+            shown,
+            top_bar: TopBarInfo::default(),
+        })
     }
+
+    /// The running engine (to start or stop recording).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The screen shown now.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// The live screen's settings (sweep, scales, frozen).
+    pub fn live(&self) -> &LiveView {
+        &self.live
+    }
+
+    /// Draws one frame of the whole window into `ui` and applies what the user asked for.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        drain::drain(&mut self.shown, &self.engine.lock(), !self.live.frozen);
+        let mut commands = Vec::new();
+        match self.view {
+            View::Live => live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, &mut commands),
+        }
+        for command in commands {
+            self.handle(command);
+        }
+    }
+}
+
+/// One frame of the live screen drawn from plain state: the top bar over the live view. The app draws this;
+/// the `live_frame` benchmark calls it directly.
+pub fn live_frame_ui(
+    ui: &mut egui::Ui,
+    top_bar: &TopBarInfo,
+    view: &LiveView,
+    state: &LiveState,
+    commands: &mut Vec<Command>,
+) {
+    egui::Panel::top("top-bar")
+        .exact_size(theme::TOP_BAR_HEIGHT)
+        .frame(bar_frame())
+        .show(ui, |ui| top_bar_ui(ui, top_bar, state));
+    live_ui(ui, view, state, commands);
 }
 
 impl eframe::App for HeraclesApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        ui.heading("heracles");
+        self.frame_ui(ui);
+    }
+
+    fn clear_color(&self, _visuals: &egui::Visuals) -> [f32; 4] {
+        theme::BACKGROUND.to_normalized_gamma_f32()
     }
 }
 
@@ -30,7 +117,7 @@ pub fn run_gui() -> anyhow::Result<()> {
     eframe::run_native(
         "heracles",
         options,
-        Box::new(|cc| Ok(Box::new(HeraclesApp::new(&cc.egui_ctx)))),
+        Box::new(|cc| Ok(Box::new(HeraclesApp::new(&cc.egui_ctx, Vec::new())?))),
     )
     .map_err(|error| anyhow::anyhow!("could not open the window: {error}"))
 }

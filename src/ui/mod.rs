@@ -1,3 +1,10 @@
-//! egui views and widgets. All colours and sizes live in [`theme`].
+//! egui views and widgets. Views draw from plain state and report what the user asked for as
+//! [`crate::app::Command`]s; they never touch the engine or the disk. All colours and sizes live in [`theme`].
 
+pub mod icons;
+pub mod live;
+pub mod numbers;
+pub mod pv_loop;
 pub mod theme;
+pub mod top_bar;
+pub mod traces;

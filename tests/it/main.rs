@@ -6,7 +6,9 @@
 
 mod analysis;
 mod consoles;
+mod engine;
 mod formats;
 mod layering;
 mod signal;
 mod store;
+mod ui_live;

@@ -1,0 +1,115 @@
+//! The bedside live screen: stacked scrolling traces, the live PV loop, the large numbers and the freeze/sweep
+//! controls. It draws from a [`LiveState`] (the app's per-frame copy of the engine's state) and reports what
+//! the user asked for as [`Command`]s; it owns no data of its own besides what [`LiveView`] holds.
+
+use egui::{Key, RichText};
+
+use crate::acquisition::LiveState;
+use crate::app::Command;
+use crate::model::SignalKind;
+
+use super::traces::{Strip, YRange};
+use super::{numbers, pv_loop, theme, traces};
+
+/// The sweep speeds offered, seconds of signal across the traces.
+pub const SWEEP_CHOICES_S: [f64; 3] = [5.0, 10.0, 20.0];
+
+/// What the user has chosen on the live screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveView {
+    /// Seconds of signal shown across the traces.
+    pub sweep_s: f64,
+    /// Whether the traces, PV loop and numbers are frozen (the source chips and recording state stay live).
+    pub frozen: bool,
+    /// Vertical range of each strip, in the order of [`Strip::ALL`].
+    pub ranges: [YRange; Strip::ALL.len()],
+}
+
+impl Default for LiveView {
+    fn default() -> LiveView {
+        LiveView {
+            sweep_s: 10.0,
+            frozen: false,
+            ranges: Strip::ALL.map(Strip::default_range),
+        }
+    }
+}
+
+impl LiveView {
+    /// Vertical range of `strip`.
+    pub fn range(&self, strip: Strip) -> YRange {
+        self.ranges[strip as usize]
+    }
+}
+
+/// Where a signal is found: (source position, channel position). The first source delivering it wins.
+pub fn find_channel(state: &LiveState, kind: SignalKind) -> Option<(usize, usize)> {
+    state
+        .sources
+        .iter()
+        .enumerate()
+        .find_map(|(source, live)| live.spec.channel_index(kind).map(|channel| (source, channel)))
+}
+
+/// Draws the live screen into `ui` (everything below the top bar).
+pub fn live_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, commands: &mut Vec<Command>) {
+    if ui.input(|input| input.key_pressed(Key::Space)) {
+        commands.push(Command::SetFrozen(!view.frozen));
+    }
+    let width = ui.available_width();
+    egui::Panel::bottom("live-controls")
+        .exact_size(theme::BOTTOM_BAR_HEIGHT)
+        .frame(bar_frame())
+        .show(ui, |ui| controls_ui(ui, view, commands));
+    egui::Panel::right("live-numbers")
+        .exact_size(theme::NUMBERS_WIDTH.max(width * theme::NUMBERS_WIDTH_FRACTION))
+        .resizable(false)
+        .frame(bar_frame())
+        .show(ui, |ui| numbers::numbers_ui(ui, &state.analysis));
+    egui::Panel::right("live-pv")
+        .exact_size(theme::PV_COLUMN_WIDTH.max(width * theme::PV_COLUMN_WIDTH_FRACTION))
+        .resizable(false)
+        .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
+        .show(ui, |ui| pv_loop::pv_loop_ui(ui, view, state));
+    egui::CentralPanel::default()
+        .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
+        .show(ui, |ui| traces::traces_ui(ui, view, state, commands));
+}
+
+/// The frame of the bars and side panels.
+pub fn bar_frame() -> egui::Frame {
+    egui::Frame::NONE
+        .fill(theme::BAR_BACKGROUND)
+        .inner_margin(theme::PANEL_MARGIN)
+}
+
+/// Freeze/resume and the sweep speed.
+fn controls_ui(ui: &mut egui::Ui, view: &LiveView, commands: &mut Vec<Command>) {
+    ui.horizontal_centered(|ui| {
+        let (text, hint) = if view.frozen {
+            ("Resume", "Traces are frozen; resume the live display (Space)")
+        } else {
+            (
+                "Freeze",
+                "Freeze the traces, PV loop and numbers (Space); acquisition and recording go on",
+            )
+        };
+        let button = egui::Button::new(RichText::new(text).strong()).min_size(theme::BUTTON_MIN_SIZE);
+        if ui.add(button).on_hover_text(hint).clicked() {
+            commands.push(Command::SetFrozen(!view.frozen));
+        }
+        if view.frozen {
+            ui.label(RichText::new("FROZEN").strong().color(theme::FROZEN));
+        }
+        ui.separator();
+        ui.label("Sweep");
+        for sweep_s in SWEEP_CHOICES_S {
+            let selected = (view.sweep_s - sweep_s).abs() < 1e-9;
+            let button = egui::Button::selectable(selected, format!("{sweep_s:.0} s"))
+                .min_size(theme::BUTTON_MIN_SIZE);
+            if ui.add(button).clicked() && !selected {
+                commands.push(Command::SetSweep(sweep_s));
+            }
+        }
+    });
+}

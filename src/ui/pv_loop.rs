@@ -1,0 +1,194 @@
+//! The live pressure-volume loop: LV volume across, LV pressure up, the newest beats drawn over older ones that
+//! fade. Axes use the same scales as the LV pressure and LV volume strips, so a loop and its traces agree.
+
+use std::ops::Range;
+
+use egui::{Align2, Color32, Rect, RichText, Shape, Stroke, pos2, vec2};
+
+use crate::acquisition::LiveState;
+use crate::model::SignalKind;
+
+use super::live::{LiveView, find_channel};
+use super::theme;
+use super::traces::Strip;
+
+/// Points drawn for all loops together at most, whatever the sample rate (a loop is a smooth curve; more points
+/// add nothing but tessellation cost).
+const MAX_POINTS: u64 = 800;
+
+/// Number of equal pieces the fallback window is cut into when no beats are known (each fades by its age).
+const NUM_FALLBACK_PIECES: u64 = 12;
+
+/// Draws the PV loop at the top of `ui` as a square as wide as the column.
+pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
+    let pieces = loop_pieces(state);
+    let title = match &pieces {
+        Ok((_, true)) => format!("PV loop · last {} beats", theme::PV_NUM_LOOPS),
+        Ok((_, false)) => format!("PV loop · last {:.0} s (no beats yet)", theme::PV_FALLBACK_S),
+        Err(reason) => format!("PV loop · {reason}"),
+    };
+    ui.label(RichText::new(title).heading().color(theme::PV_LOOP));
+    let side = ui.available_width().min(ui.available_height() * 0.75);
+    let (outer, _) = ui.allocate_exact_size(vec2(ui.available_width(), side), egui::Sense::hover());
+    let rect = Rect::from_min_max(
+        pos2(outer.left() + theme::Y_AXIS_WIDTH, outer.top()),
+        pos2(outer.right(), outer.bottom() - theme::TIME_AXIS_HEIGHT),
+    );
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
+    let (volume, pressure) = (view.range(Strip::LvVolume), view.range(Strip::LvPressure));
+    let to_screen = |v: f32, p: f32| {
+        pos2(
+            rect.left() + (v - volume.min) / (volume.max - volume.min) * rect.width(),
+            rect.bottom() - (p - pressure.min) / (pressure.max - pressure.min) * rect.height(),
+        )
+    };
+    for quarter in 1..4 {
+        let f = quarter as f32 / 4.0;
+        let (x, y) = (rect.left() + f * rect.width(), rect.top() + f * rect.height());
+        painter.line_segment(
+            [pos2(rect.left(), y), pos2(rect.right(), y)],
+            Stroke::new(1.0, theme::GRID),
+        );
+        painter.line_segment(
+            [pos2(x, rect.top()), pos2(x, rect.bottom())],
+            Stroke::new(1.0, theme::GRID),
+        );
+    }
+    if let Ok((pieces, _)) = &pieces {
+        painter.extend(loop_shapes(state, pieces, to_screen));
+    }
+    painter.rect_stroke(
+        rect,
+        0.0,
+        Stroke::new(1.0, theme::BORDER),
+        egui::StrokeKind::Inside,
+    );
+
+    let (font, colour) = (theme::small_font(), theme::TEXT_DIM);
+    let outside = ui.painter();
+    let x_axis_y = rect.bottom() + 3.0;
+    outside.text(
+        pos2(rect.left(), x_axis_y),
+        Align2::LEFT_TOP,
+        format!("{}", volume.min),
+        font.clone(),
+        colour,
+    );
+    outside.text(
+        pos2(rect.right(), x_axis_y),
+        Align2::RIGHT_TOP,
+        format!("{}", volume.max),
+        font.clone(),
+        colour,
+    );
+    outside.text(
+        pos2(rect.center().x, x_axis_y),
+        Align2::CENTER_TOP,
+        "LV volume, mL",
+        font.clone(),
+        colour,
+    );
+    outside.text(
+        pos2(rect.left() - 4.0, rect.top()),
+        Align2::RIGHT_TOP,
+        format!("{}", pressure.max),
+        font.clone(),
+        colour,
+    );
+    outside.text(
+        pos2(rect.left() - 4.0, rect.bottom()),
+        Align2::RIGHT_BOTTOM,
+        format!("{}", pressure.min),
+        font.clone(),
+        colour,
+    );
+    outside.text(
+        pos2(rect.left() - 4.0, rect.center().y),
+        Align2::RIGHT_CENTER,
+        "mmHg",
+        font,
+        colour,
+    );
+}
+
+/// The sample ranges to draw, oldest first, and the position of the source carrying LV pressure and volume.
+type Pieces = (Vec<Range<u64>>, usize);
+
+/// What to draw: the newest beats when the analysis knows them, else the last few seconds in pieces; or why
+/// nothing can be drawn.
+fn loop_pieces(state: &LiveState) -> Result<(Pieces, bool), String> {
+    let (Some((source, _)), Some((volume_source, _))) = (
+        find_channel(state, SignalKind::Lvp),
+        find_channel(state, SignalKind::Lvv),
+    ) else {
+        return Err("no LV pressure and volume".to_owned());
+    };
+    if source != volume_source {
+        return Err("LV pressure and volume come from different sources".to_owned());
+    }
+    let live = &state.sources[source];
+    let beats = &state.analysis.lv_beats;
+    if !beats.is_empty() {
+        let newest = beats[beats.len().saturating_sub(theme::PV_NUM_LOOPS)..].to_vec();
+        return Ok(((newest, source), true));
+    }
+    let end = live.end_sample();
+    let window = (theme::PV_FALLBACK_S * live.spec.sample_rate_hz) as u64;
+    let start = end.saturating_sub(window);
+    let piece = (window / NUM_FALLBACK_PIECES).max(1);
+    let pieces = (start..end)
+        .step_by(piece as usize)
+        .map(|from| from..(from + piece + 1).min(end))
+        .collect();
+    Ok(((pieces, source), false))
+}
+
+/// One faded polyline per piece, the newest brightest and thickest.
+fn loop_shapes(
+    state: &LiveState,
+    (pieces, source): &Pieces,
+    to_screen: impl Fn(f32, f32) -> egui::Pos2,
+) -> Vec<Shape> {
+    let live = &state.sources[*source];
+    let (Some(pressure_channel), Some(volume_channel)) = (
+        live.spec.channel_index(SignalKind::Lvp),
+        live.spec.channel_index(SignalKind::Lvv),
+    ) else {
+        return Vec::new();
+    };
+    let (pressure, volume) = (&live.channels[pressure_channel], &live.channels[volume_channel]);
+    let num_pieces = pieces.len();
+    let num_samples: u64 = pieces
+        .iter()
+        .map(|range| range.end.saturating_sub(range.start))
+        .sum();
+    pieces
+        .iter()
+        .enumerate()
+        .filter_map(|(age_rank, range)| {
+            let stride = (num_samples / MAX_POINTS).max(1);
+            let points: Vec<egui::Pos2> = (range.start..range.end)
+                .step_by(stride as usize)
+                .chain(std::iter::once(range.end.saturating_sub(1)))
+                .filter_map(|index| Some((volume.at(index)?, pressure.at(index)?)))
+                .filter(|(v, p)| v.is_finite() && p.is_finite())
+                .map(|(v, p)| to_screen(v, p))
+                .collect();
+            let freshness = (age_rank + 1) as f32 / num_pieces as f32;
+            let newest = age_rank + 1 == num_pieces;
+            let width = if newest {
+                theme::PV_LOOP_WIDTH
+            } else {
+                theme::PV_LOOP_WIDTH * 0.6
+            };
+            let colour = fade(theme::PV_LOOP, freshness);
+            (points.len() > 1).then(|| Shape::line(points, Stroke::new(width, colour)))
+        })
+        .collect()
+}
+
+/// `colour` faded towards the plot background; `freshness` 1 is full colour.
+fn fade(colour: Color32, freshness: f32) -> Color32 {
+    theme::PLOT_BACKGROUND.lerp_to_gamma(colour, 0.15 + 0.85 * freshness * freshness)
+}

@@ -1,0 +1,155 @@
+//! The top bar, shown above every view: the case, the protocol step, an unmistakable recording indicator and one
+//! chip per source. Every state has a word and an icon, never colour alone.
+
+use egui::{Align, Frame, Layout, RichText, Stroke};
+
+use crate::acquisition::engine::RecordingState;
+use crate::acquisition::{LiveSource, LiveState};
+
+use super::icons::{Icon, icon_ui};
+use super::theme;
+
+/// What the top bar shows besides the live state (placeholders until the protocol and the case store exist).
+#[derive(Clone, Debug, Default)]
+pub struct TopBarInfo {
+    /// The open case's pseudonymous id, if a case is open.
+    pub case_id: Option<String>,
+    /// The current protocol step's name, if a protocol is running.
+    pub step: Option<String>,
+}
+
+/// Draws the top bar into `ui`.
+pub fn top_bar_ui(ui: &mut egui::Ui, info: &TopBarInfo, state: &LiveState) {
+    ui.horizontal_centered(|ui| {
+        ui.label(RichText::new("HERACLES").heading().strong());
+        ui.separator();
+        let case = info.case_id.as_deref().unwrap_or("no case open");
+        ui.label(RichText::new(format!("Case: {case}")).color(theme::TEXT));
+        ui.separator();
+        let step = info.step.as_deref().unwrap_or("—");
+        ui.label(RichText::new(format!("Step: {step}")).color(theme::TEXT));
+        ui.separator();
+        recording_ui(ui, &state.recording);
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            for source in state.sources.iter().rev() {
+                source_chip_ui(ui, source);
+            }
+        });
+    });
+}
+
+/// RECORDING / NOT RECORDING / NOT SAVING, large, with the backlog and losses on hover.
+fn recording_ui(ui: &mut egui::Ui, recording: &RecordingState) {
+    let (icon, text, fill, colour) = match (&recording.failure, recording.active) {
+        (Some(_), _) => (
+            Icon::Warning,
+            "NOT SAVING",
+            theme::WARNING,
+            theme::TEXT_ON_WARNING,
+        ),
+        (None, true) => (Icon::Dot, "RECORDING", theme::RECORDING, theme::TEXT_ON_ALERT),
+        (None, false) => (
+            Icon::Ring,
+            "NOT RECORDING",
+            theme::BAR_BACKGROUND,
+            theme::TEXT_DIM,
+        ),
+    };
+    let mut details = match &recording.failure {
+        Some(message) => format!("The recorder failed: {message}. Samples are held in memory but not saved."),
+        None if recording.active => "Every sample is being written to the case file.".to_owned(),
+        None => "Nothing is being saved.".to_owned(),
+    };
+    if recording.backlog_s > 0.5 {
+        details.push_str(&format!(
+            "\n{:.1} s of samples waiting for the disk.",
+            recording.backlog_s
+        ));
+    }
+    if recording.num_lost_samples > 0 {
+        details.push_str(&format!(
+            "\n{} samples lost (recorded as gaps).",
+            recording.num_lost_samples
+        ));
+    }
+    Frame::NONE
+        .fill(fill)
+        .stroke(Stroke::new(
+            1.0,
+            if recording.active { fill } else { theme::BORDER },
+        ))
+        .corner_radius(theme::CORNER_RADIUS)
+        .inner_margin(egui::Margin::symmetric(10, 3))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                icon_ui(ui, icon, colour, theme::INDICATOR_SIZE);
+                ui.label(
+                    RichText::new(text)
+                        .size(theme::INDICATOR_SIZE)
+                        .strong()
+                        .color(colour),
+                );
+            });
+        })
+        .response
+        .on_hover_text(details);
+    if recording.num_lost_samples > 0 {
+        icon_ui(ui, Icon::Warning, theme::WARNING, theme::BODY_SIZE);
+        let lost = format!("{} samples lost", recording.num_lost_samples);
+        ui.label(RichText::new(lost).strong().color(theme::WARNING));
+    }
+}
+
+/// A tick and `name · rate · dropped`, or a cross and `name · DISCONNECTED: reason`, outlined green or red.
+fn source_chip_ui(ui: &mut egui::Ui, source: &LiveSource) {
+    let spec = &source.spec;
+    let (icon, text, colour) = if source.connected {
+        let text = format!(
+            "{} · {:.0} Hz · {} dropped",
+            spec.label, spec.sample_rate_hz, source.num_dropped_samples
+        );
+        let colour = if source.num_dropped_samples > 0 {
+            theme::WARNING
+        } else {
+            theme::OK
+        };
+        (Icon::Tick, text, colour)
+    } else if source.finished {
+        (
+            Icon::Square,
+            format!("{} · finished", spec.label),
+            theme::TEXT_DIM,
+        )
+    } else {
+        let reason = source.disconnect_reason.as_deref().unwrap_or("waiting for data");
+        (
+            Icon::Cross,
+            format!("{} · DISCONNECTED: {reason}", spec.label),
+            theme::ERROR,
+        )
+    };
+    let status = &source.status;
+    let details = format!(
+        "{} channels at {:.0} Hz\n{} samples received, {} dropped\nframes ok {}, CRC failures {}, resyncs {}, reconnects {}",
+        spec.channels.len(),
+        spec.sample_rate_hz,
+        source.num_samples,
+        source.num_dropped_samples,
+        status.num_frames_ok,
+        status.num_crc_failures,
+        status.num_resyncs,
+        status.num_reconnects,
+    );
+    Frame::NONE
+        .stroke(Stroke::new(1.5, colour))
+        .corner_radius(theme::CORNER_RADIUS)
+        .inner_margin(egui::Margin::symmetric(8, 3))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                icon_ui(ui, icon, colour, theme::BODY_SIZE);
+                ui.label(RichText::new(text).color(colour));
+            });
+        })
+        .response
+        .on_hover_text(details);
+}
