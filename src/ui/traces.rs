@@ -500,9 +500,26 @@ mod tests {
 
     #[test]
     fn fitted_ranges_are_round_and_hold_the_data() {
-        let range = YRange::fitting(62.3, 118.9).unwrap();
-        assert!(range.min <= 62.3 && range.max >= 118.9, "{range:?}");
-        assert_eq!((range.min, range.max), (50.0, 125.0));
+        for (low, high) in [(62.3, 118.9), (-0.31, 1.27), (0.0, 4000.0), (151.0, 152.0)] {
+            let range = YRange::fitting(low, high).unwrap();
+            assert!(
+                range.min <= low && range.max >= high,
+                "{range:?} for {low}..{high}"
+            );
+            // The data fill at least half of the strip.
+            assert!(
+                (high - low) / (range.max - range.min) >= 0.5,
+                "{range:?} for {low}..{high}"
+            );
+            // Round limits: whole multiples of a tenth of the range's order of magnitude.
+            let unit = 10f32.powf((range.max - range.min).log10().floor() - 1.0);
+            for limit in [range.min, range.max] {
+                assert!(
+                    ((limit / unit).round() - limit / unit).abs() < 1e-3,
+                    "{range:?} not round"
+                );
+            }
+        }
         let flat = YRange::fitting(80.0, 80.0).unwrap();
         assert!(flat.min < 80.0 && flat.max > 80.0, "{flat:?}");
         assert_eq!(YRange::fitting(f32::NAN, 1.0), None);
