@@ -47,6 +47,8 @@ pub struct EcgDetector {
     last_qrs: Option<Peak>,
     recent_rr: [u64; 8],
     num_rr: usize,
+    /// Index after which a missed beat is searched back for (last QRS + 1.66 x mean RR).
+    search_back_after: Option<u64>,
     valid_since: u64,
     last_r: Option<u64>,
     // Settings in samples.
@@ -110,6 +112,7 @@ impl EcgDetector {
             last_qrs: None,
             recent_rr: [0; 8],
             num_rr: 0,
+            search_back_after: None,
             valid_since: 0,
             last_r: None,
             window: window as u64,
@@ -209,6 +212,7 @@ impl EcgDetector {
             self.search_back = None;
             self.last_qrs = None;
             self.num_rr = 0;
+            self.search_back_after = None;
             self.valid_since = index + 1;
             self.previous = [f64::NAN; 2];
             return;
@@ -244,8 +248,8 @@ impl EcgDetector {
             self.candidate = None;
             self.classify(candidate, r_peaks);
         }
-        if let (Some(last), Some(mean_rr), Some(found)) = (self.last_qrs, self.mean_rr(), self.search_back)
-            && (index - last.index) as f64 > self.search_back_factor * mean_rr
+        if let (Some(after), Some(found)) = (self.search_back_after, self.search_back)
+            && index > after
         {
             self.search_back = None;
             self.accept(found, 0.25, r_peaks);
@@ -310,6 +314,9 @@ impl EcgDetector {
             self.recent_rr[self.num_rr % self.recent_rr.len()] = peak.index - last.index;
             self.num_rr += 1;
         }
+        self.search_back_after = self
+            .mean_rr()
+            .map(|rr| peak.index + (self.search_back_factor * rr) as u64);
         self.last_qrs = Some(peak);
         self.search_back = None;
         if let Some(r) = peak.r_index

@@ -58,7 +58,7 @@ impl LvDetector {
         let max_back = samples_from_s(settings.max_search_back_s, sample_rate_hz) as u64;
         Ok(LvDetector {
             weights: filter.centre_weights().to_vec(),
-            raw: vec![f64::NAN; frame],
+            raw: vec![f64::NAN; 2 * frame],
             raw_pos: 0,
             num_seen: 0,
             learning: Some(Vec::new()),
@@ -87,10 +87,13 @@ impl LvDetector {
 
     /// Feeds LV pressure samples; appends the indices of newly found end-diastoles.
     pub fn push(&mut self, samples: &[f64], end_diastoles: &mut Vec<u64>) {
-        let frame = self.raw.len();
+        let frame = self.weights.len();
         let half = (frame / 2) as u64;
         for &x in samples {
+            // Each sample is written twice, `frame` apart, so the last `frame` samples are always the contiguous
+            // slice ending at the write position (no wrap inside the dot product).
             self.raw[self.raw_pos] = x;
+            self.raw[self.raw_pos + frame] = x;
             self.raw_pos += 1;
             if self.raw_pos == frame {
                 self.raw_pos = 0;
@@ -99,12 +102,9 @@ impl LvDetector {
             if self.num_seen < frame as u64 {
                 continue;
             }
-            // The ring now holds the frame centred on sample num_seen - 1 - half, oldest at raw_pos.
-            let (newer, older) = self.raw.split_at(self.raw_pos);
-            let mut dpdt = 0.0;
-            for (w, v) in self.weights.iter().zip(older.iter().chain(newer)) {
-                dpdt += w * v;
-            }
+            // The frame centred on sample num_seen - 1 - half, oldest first.
+            let window = &self.raw[self.raw_pos..self.raw_pos + frame];
+            let dpdt: f64 = self.weights.iter().zip(window).map(|(w, v)| w * v).sum();
             let index = self.num_seen - 1 - half;
             match &mut self.learning {
                 Some(buffer) => {
@@ -135,7 +135,7 @@ impl LvDetector {
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         self.threshold.base = self.threshold.base.max(max);
-        let first = (self.raw.len() / 2) as u64;
+        let first = (self.weights.len() / 2) as u64;
         for (i, dpdt) in buffer.into_iter().enumerate() {
             self.decide(first + i as u64, dpdt, end_diastoles);
         }

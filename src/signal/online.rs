@@ -32,7 +32,7 @@ pub fn fiducial_channel(fiducial: Fiducial) -> SignalKind {
 /// One of the streaming fiducial detectors.
 #[derive(Clone, Debug)]
 pub(crate) enum Detector {
-    Ecg(EcgDetector),
+    Ecg(Box<EcgDetector>),
     Onset(OnsetDetector),
     Lv(LvDetector),
 }
@@ -48,10 +48,10 @@ impl Detector {
         }
         let bad = |e: String| SignalError::BadSetting(e);
         Ok(match fiducial {
-            Fiducial::RWave => Detector::Ecg(
+            Fiducial::RWave => Detector::Ecg(Box::new(
                 EcgDetector::new(&settings.ecg, sample_rate_hz, settings.lead_in_s)
                     .map_err(|e| bad(e.to_string()))?,
-            ),
+            )),
             Fiducial::PressureOnset => Detector::Onset(
                 OnsetDetector::new(&settings.onset, sample_rate_hz, settings.lead_in_s)
                     .map_err(|e| bad(e.to_string()))?,

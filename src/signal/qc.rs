@@ -10,7 +10,8 @@
 //! 4. `NonPulsatile`: arterial pulse pressure below 10 mmHg, when the beat was detected on that arterial trace
 //!    (with an ECG or LV fiducial a non-pulsatile beat is only labelled, [`crate::model::Beat::non_pulsatile`]);
 //! 5. `PressureDamping`: arterial pulse pressure below 50 % of the local median while the mean stays within 15 %
-//!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not);
+//!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not); not applied to
+//!    non-pulsatile beats, whose aortic values are not reported anyway;
 //! 6. `DopplerDropout`: velocity below 2 cm/s for more than 50 ms in diastole (from the end of systole, see
 //!    [`super::phases`]; the whole beat when systole cannot be timed).
 //!
@@ -204,6 +205,7 @@ impl BeatJudge {
         } else if m.non_pulsatile && self.fiducial == Fiducial::PressureOnset {
             Some(RejectReason::NonPulsatile)
         } else if let (Some((pp, mean)), Some(pp_med), Some(mean_med)) = (m.arterial, pp_median, mean_median)
+            && !m.non_pulsatile
             && pp < qc.damping_pp_fraction * pp_med
             && (mean - mean_med).abs() <= qc.damping_mean_tolerance * mean_med.abs()
         {

@@ -4,9 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use heracles::formats::{self, Format};
-use heracles::model::{Fiducial, Recording, SignalKind};
+use heracles::model::{Beat, Fiducial, Recording, RejectReason, SignalKind};
+use heracles::signal::ensemble::ensemble_average;
+use heracles::signal::phases::{SystoleEnd, beat_phases};
 use heracles::signal::resample::resample;
-use heracles::signal::{SignalSettings, Signals, segment};
+use heracles::signal::window::{Pick, steady_window};
+use heracles::signal::{BeatTracker, SignalSettings, Signals, detect_beats, segment};
 
 fn data(path: &str) -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/")).join(path)
@@ -131,4 +134,598 @@ fn inca_end_diastole_matches_the_console_beat_counter() {
             beat.number
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Synthetic patient with known beat times.
+
+/// Deterministic Gaussian noise (xorshift + Box-Muller), so tests are reproducible.
+struct Noise(u64);
+
+impl Noise {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    fn gauss(&mut self) -> f64 {
+        let (u, v) = (self.uniform(), self.uniform());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+/// Timing constants of the synthetic beat, s.
+const PRE_EJECTION_S: f64 = 0.08;
+const LV_DELAY_S: f64 = 0.02;
+const CONTRACTION_S: f64 = 0.35;
+const SYSTOLE_S: f64 = 0.30;
+
+/// A synthetic recording at 1 kHz: ECG (P-QRS-T, baseline wander, noise), aortic pressure (foot at R +
+/// 80 ms, notch 300 ms later, exponential diastolic decay), LV pressure (sin^2 activation 20 ms after R),
+/// LV volume and Doppler velocity. R times are the truth.
+struct Synthetic {
+    r_times_s: Vec<f64>,
+    ecg: Vec<f64>,
+    pa: Vec<f64>,
+    lvp: Vec<f64>,
+    lvv: Vec<f64>,
+    ipv: Vec<f64>,
+}
+
+impl Synthetic {
+    /// `rr_s(k)` gives the k-th RR interval; `pulse(k)` scales the k-th arterial pulse (1 = 45 mmHg).
+    fn new(duration_s: f64, rr_s: impl Fn(usize) -> f64, pulse: impl Fn(usize) -> f64) -> Synthetic {
+        let n = (duration_s * RATE) as usize;
+        let mut r_times_s = Vec::new();
+        let mut t = 0.37;
+        while t < duration_s + 2.0 {
+            r_times_s.push(t);
+            t += rr_s(r_times_s.len() - 1);
+        }
+        let mut noise = Noise(0x9E37_79B9_7F4A_7C15);
+        let gauss = |x: f64, mu: f64, sigma: f64| (-0.5 * ((x - mu) / sigma).powi(2)).exp();
+        let mut s = Synthetic {
+            r_times_s: r_times_s.clone(),
+            ecg: vec![0.0; n],
+            pa: vec![0.0; n],
+            lvp: vec![0.0; n],
+            lvv: vec![0.0; n],
+            ipv: vec![0.0; n],
+        };
+        for i in 0..n {
+            let t = i as f64 / RATE;
+            // The beat this sample belongs to (last R at or before t), and the previous one.
+            let k = r_times_s.iter().rposition(|&r| r <= t);
+            let mut ecg = 0.1 * (2.0 * std::f64::consts::PI * 0.25 * t).sin() + 0.01 * noise.gauss();
+            for &r in r_times_s.iter().filter(|&&r| (r - t).abs() < 0.6) {
+                ecg += 0.12 * gauss(t, r - 0.16, 0.02) - 0.1 * gauss(t, r - 0.025, 0.008)
+                    + 1.0 * gauss(t, r, 0.01)
+                    - 0.25 * gauss(t, r + 0.025, 0.008)
+                    + 0.3 * gauss(t, r + 0.25, 0.04);
+            }
+            s.ecg[i] = ecg;
+            // Arterial pulse, volume and velocity follow the foot (R + pre-ejection period); LV pressure follows R.
+            let (pa, lvv, ipv) = match r_times_s.iter().rposition(|&r| r + PRE_EJECTION_S <= t) {
+                None => (70.0, 150.0, 12.0),
+                Some(b) => {
+                    let tau = t - r_times_s[b] - PRE_EJECTION_S;
+                    let rr = r_times_s[b + 1] - r_times_s[b];
+                    let lvv = 150.0 - 70.0 * smoothstep(tau / SYSTOLE_S)
+                        + 70.0 * smoothstep((tau - SYSTOLE_S - 0.05) / (rr - SYSTOLE_S - 0.15));
+                    let diastole = (tau - SYSTOLE_S) / (rr - SYSTOLE_S);
+                    let ipv = if diastole > 0.0 {
+                        15.0 + 25.0 * (std::f64::consts::PI * diastole).sin()
+                    } else {
+                        12.0
+                    };
+                    (aortic(tau, rr, pulse(b)), lvv, ipv)
+                }
+            };
+            let since_r = k.map_or(-1.0, |k| t - r_times_s[k] - LV_DELAY_S);
+            let lvp = if (0.0..CONTRACTION_S).contains(&since_r) {
+                10.0 + 110.0 * (std::f64::consts::PI * since_r / CONTRACTION_S).sin().powi(2)
+            } else {
+                10.0
+            };
+            s.pa[i] = pa + 0.2 * noise.gauss();
+            s.lvp[i] = lvp + 0.05 * noise.gauss();
+            s.lvv[i] = lvv;
+            s.ipv[i] = ipv + 0.5 * noise.gauss();
+        }
+        s
+    }
+
+    fn regular(duration_s: f64) -> Synthetic {
+        Synthetic::new(duration_s, |k| 0.8 + 0.02 * (k as f64 * 0.7).sin(), |_| 1.0)
+    }
+
+    fn signals(&self) -> Signals<'_> {
+        Signals {
+            ecg: Some(&self.ecg),
+            pa: Some(&self.pa),
+            ipv: Some(&self.ipv),
+            lvp: Some(&self.lvp),
+            lvv: Some(&self.lvv),
+            ..Signals::default()
+        }
+    }
+
+    /// Index of the R wave nearest to sample `index`, and the distance in ms.
+    fn nearest_r(&self, index: u64) -> (usize, f64) {
+        let t = index as f64 / RATE;
+        let (k, r) = self
+            .r_times_s
+            .iter()
+            .enumerate()
+            .min_by(|a, b| (a.1 - t).abs().total_cmp(&(b.1 - t).abs()))
+            .unwrap();
+        (k, 1000.0 * (t - r))
+    }
+}
+
+fn smoothstep(x: f64) -> f64 {
+    let x = x.clamp(0.0, 1.0);
+    x * x * (3.0 - 2.0 * x)
+}
+
+/// Aortic pressure `tau` s after a pulse's foot in a beat of length `rr`: a systolic lobe from 70 mmHg rising
+/// by 45 x `scale`, meeting a notch (small dip) at `SYSTOLE_S`, then decaying back to 70 mmHg at the next foot.
+fn aortic(tau: f64, rr: f64, scale: f64) -> f64 {
+    let (end, amplitude, notch) = (70.0, 45.0 * scale, 70.0 + 20.0 * scale);
+    let width =
+        std::f64::consts::PI * SYSTOLE_S / (std::f64::consts::PI - ((notch - end) / amplitude).asin());
+    if tau < SYSTOLE_S {
+        end + amplitude * (std::f64::consts::PI * tau / width).sin()
+            - 3.0 * scale * (-0.5 * ((tau - SYSTOLE_S) / 0.01).powi(2)).exp()
+    } else {
+        let decay = |x: f64| (-x / 0.4).exp();
+        let span = rr - SYSTOLE_S;
+        let shape = (decay(tau - SYSTOLE_S) - decay(span)) / (1.0 - decay(span));
+        end + (notch - end) * shape - 3.0 * scale * (-0.5 * ((tau - SYSTOLE_S) / 0.01).powi(2)).exp()
+    }
+}
+
+fn r_index_of(s: &Synthetic, beat: &Beat, offset_s: f64, tolerance_ms: f64) -> usize {
+    let (k, ms) = s.nearest_r((beat.start as f64 - offset_s * RATE).round() as u64);
+    assert!(
+        ms.abs() <= tolerance_ms,
+        "beat {} is {ms:.1} ms from R {k} (+{offset_s} s)",
+        beat.number
+    );
+    k
+}
+
+/// Beats are consecutive R-to-R intervals: beat n+1 starts at the R after beat n's.
+fn assert_consecutive(s: &Synthetic, beats: &[Beat], offset_s: f64, tolerance_ms: f64) {
+    let ks: Vec<usize> = beats
+        .iter()
+        .map(|b| r_index_of(s, b, offset_s, tolerance_ms))
+        .collect();
+    for pair in ks.windows(2) {
+        assert_eq!(pair[1], pair[0] + 1, "beats skip or repeat an R wave: {ks:?}");
+    }
+    for beat in beats.windows(2) {
+        assert_eq!(beat[0].end, beat[1].start);
+    }
+}
+
+#[test]
+fn synthetic_fiducials_follow_the_priority_and_the_truth() {
+    let s = Synthetic::regular(40.0);
+    let settings = SignalSettings::default();
+    let num_r = s
+        .r_times_s
+        .iter()
+        .filter(|&&r| r > settings.lead_in_s && r < 39.0)
+        .count();
+
+    let all = segment(&s.signals(), RATE, &settings).unwrap();
+    assert_eq!(all.fiducial, Some(Fiducial::RWave));
+    assert_consecutive(&s, &all.beats, 0.0, 3.0);
+    assert!(
+        all.beats.len() + 1 >= num_r,
+        "{} beats for {num_r} R waves",
+        all.beats.len()
+    );
+    assert_eq!(all.counts.num_accepted, all.beats.len(), "{:?}", all.counts);
+    assert_eq!(all.beats[0].number, 1);
+
+    let mut no_ecg = s.signals();
+    no_ecg.ecg = None;
+    let lv = segment(&no_ecg, RATE, &settings).unwrap();
+    assert_eq!(lv.fiducial, Some(Fiducial::LvEndDiastole));
+    // dP/dt of sin^2 activation: 10 % of its maximum is reached asin(0.1)/(2 pi) of the contraction in.
+    let ed_offset_s = LV_DELAY_S + CONTRACTION_S * 0.1f64.asin() / (2.0 * std::f64::consts::PI);
+    assert_consecutive(&s, &lv.beats, ed_offset_s, 3.0);
+    assert!(lv.beats.len() + 1 >= num_r);
+
+    let pa_only = Signals {
+        pa: Some(&s.pa),
+        ..Signals::default()
+    };
+    let onsets = segment(&pa_only, RATE, &settings).unwrap();
+    assert_eq!(onsets.fiducial, Some(Fiducial::PressureOnset));
+    // The onset is where the slope sum reaches 10 % of its pulse peak: on this ideal, sharp foot that is a few
+    // ms after the corner (on real pressure it matches PhysioNet's wabp, see test_icu_onsets_match_wabp).
+    assert_consecutive(&s, &onsets.beats, PRE_EJECTION_S, 15.0);
+    assert_eq!(onsets.counts.num_accepted, onsets.beats.len());
+}
+
+#[test]
+fn synthetic_phases_notch_wave_free_period_and_lv_fiducials() {
+    let s = Synthetic::regular(20.0);
+    let settings = SignalSettings::default();
+    let result = segment(&s.signals(), RATE, &settings).unwrap();
+    for beat in &result.beats {
+        let k = r_index_of(&s, beat, 0.0, 3.0);
+        let phases = beat_phases(&s.signals(), beat, RATE, &settings).unwrap();
+        let r = s.r_times_s[k];
+        let ms = |index: u64, truth_s: f64| 1000.0 * (index as f64 / RATE - truth_s);
+        assert_eq!(phases.end_diastole, Some(beat.start));
+        assert_eq!(phases.systole_end_method, SystoleEnd::DicroticNotch);
+        let notch = phases.dicrotic_notch.unwrap();
+        assert!(
+            ms(notch, r + PRE_EJECTION_S + SYSTOLE_S).abs() <= 10.0,
+            "notch {} ms",
+            ms(notch, r + 0.38)
+        );
+        let lv = phases.lv.unwrap();
+        // sin^2 activation: dP/dt max a quarter into contraction, min at three quarters. The peaks are broad
+        // (cosine-shaped), so even 0.05 mmHg of noise moves their timing by several ms (and their value by ~1 %).
+        assert!(ms(lv.dpdt_max_index, r + LV_DELAY_S + CONTRACTION_S / 4.0).abs() <= 15.0);
+        assert!(ms(lv.dpdt_min_index, r + LV_DELAY_S + 0.75 * CONTRACTION_S).abs() <= 15.0);
+        let expected_max = 110.0 * std::f64::consts::PI / CONTRACTION_S;
+        assert!(
+            (lv.dpdt_max_mmhg_s / expected_max - 1.0).abs() < 0.03,
+            "{}",
+            lv.dpdt_max_mmhg_s
+        );
+        assert!(
+            (lv.dpdt_min_mmhg_s / -expected_max - 1.0).abs() < 0.03,
+            "{}",
+            lv.dpdt_min_mmhg_s
+        );
+        let (wfp_start, wfp_end) = phases.wave_free.unwrap();
+        let diastole = (beat.end - notch) as f64;
+        assert!(((wfp_start - notch) as f64 - 0.25 * diastole).abs() <= 1.0);
+        assert_eq!(beat.end - wfp_end, 5);
+        assert_eq!(phases.end_systole_fallback, Some(lv.dpdt_min_index - 20));
+    }
+}
+
+#[test]
+fn qc_rejects_ectopy_dropout_and_damping_and_labels_non_pulsatile_beats() {
+    // R 20 comes early (short RR 20), a compensatory pause follows (RR 21).
+    let rr = |k: usize| match k {
+        19 => 0.5,
+        20 => 1.1,
+        _ => 0.8,
+    };
+    let pulse = |k: usize| if (40..50).contains(&k) { 0.1 } else { 1.0 };
+    let mut s = Synthetic::new(60.0, rr, pulse);
+    // Doppler dropout: 80 ms (rejected) in diastole of the beat of R 12, 30 ms (kept) in that of R 14.
+    for (k, length_ms) in [(12, 80), (14, 30)] {
+        let from = ((s.r_times_s[k] + 0.55) * RATE) as usize;
+        s.ipv[from..from + length_ms].fill(0.5);
+    }
+    // Damping of the beats of R 30-33: pulse shrunk to 30 % around the beat's own mean.
+    for k in 30..34 {
+        let (a, b) = (
+            (s.r_times_s[k] * RATE) as usize,
+            (s.r_times_s[k + 1] * RATE) as usize,
+        );
+        let mean = s.pa[a..b].iter().sum::<f64>() / (b - a) as f64;
+        s.pa[a..b].iter_mut().for_each(|p| *p = mean + 0.3 * (*p - mean));
+    }
+    let result = segment(&s.signals(), RATE, &SignalSettings::default()).unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::RWave));
+    let mut expected = std::collections::BTreeMap::new();
+    for beat in &result.beats {
+        let k = r_index_of(&s, beat, 0.0, 3.0);
+        let want = match k {
+            12 => Some(RejectReason::DopplerDropout),
+            19 | 20 => Some(RejectReason::RrOutlier),
+            21 => Some(RejectReason::AfterRrOutlier),
+            30..=33 => Some(RejectReason::PressureDamping),
+            _ => None,
+        };
+        assert_eq!(beat.reject, want, "beat of R {k}");
+        assert_eq!(beat.non_pulsatile, (40..50).contains(&k), "beat of R {k}");
+        if let Some(reason) = want {
+            *expected.entry(reason.key().to_owned()).or_insert(0) += 1;
+        }
+        if beat.non_pulsatile {
+            let phases = beat_phases(&s.signals(), beat, RATE, &SignalSettings::default()).unwrap();
+            assert_eq!(phases.systole_end_method, SystoleEnd::LvDpdtMin);
+        }
+    }
+    assert_eq!(result.counts.rejected, expected);
+    assert_eq!(result.counts.num_non_pulsatile, 10);
+    let (k40, k50) = (s.r_times_s[40], s.r_times_s[50]);
+    assert_eq!(
+        result.non_pulsatile,
+        vec![((k40 * RATE).round() as u64, (k50 * RATE).round() as u64)]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bad input: no fabricated beats, a reason, never a panic.
+
+#[test]
+fn flat_lines_give_no_beats_and_say_why() {
+    let flat_pa = vec![80.0; 20_000];
+    let flat_ecg = vec![0.0; 20_000];
+    let signals = Signals {
+        ecg: Some(&flat_ecg),
+        pa: Some(&flat_pa),
+        ..Signals::default()
+    };
+    let result = segment(&signals, RATE, &SignalSettings::default()).unwrap();
+    assert!(result.beats.is_empty());
+    let reason = result.no_beats_reason.unwrap();
+    assert!(
+        reason.contains("ecg") && reason.contains("pa") && reason.contains("flat"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn pure_noise_gives_no_beats_and_says_why() {
+    let mut noise = Noise(7);
+    // White noise at a console's 250 Hz, brought to the analysis rate like any channel.
+    let pa: Vec<f64> = (0..7500).map(|_| 80.0 + 10.0 * noise.gauss()).collect();
+    let ecg: Vec<f64> = (0..7500).map(|_| 0.3 * noise.gauss()).collect();
+    let (pa, ecg) = (
+        resample(&pa, 250.0, RATE).unwrap(),
+        resample(&ecg, 250.0, RATE).unwrap(),
+    );
+    let lvp: Vec<f64> = (0..30_000).map(|_| 40.0 + 20.0 * noise.gauss()).collect();
+    let signals = Signals {
+        ecg: Some(&ecg),
+        pa: Some(&pa),
+        lvp: Some(&lvp[..pa.len()]),
+        ..Signals::default()
+    };
+    let result = segment(&signals, RATE, &SignalSettings::default()).unwrap();
+    assert!(result.beats.is_empty(), "{} beats", result.beats.len());
+    let reason = result.no_beats_reason.unwrap();
+    assert_eq!(reason.matches("noise").count(), 3, "{reason}");
+}
+
+#[test]
+fn negative_mean_arterial_pressure_is_implausible() {
+    let s = Synthetic::regular(20.0);
+    let shifted: Vec<f64> = s.pa.iter().map(|p| p - 150.0).collect();
+    let result = segment(
+        &Signals {
+            pa: Some(&shifted),
+            ..Signals::default()
+        },
+        RATE,
+        &SignalSettings::default(),
+    )
+    .unwrap();
+    assert!(result.beats.is_empty());
+    assert!(result.no_beats_reason.unwrap().contains("implausible pressure"));
+    // With a good ECG the beats stand, but the implausible pressure does not label or reject them.
+    let signals = Signals {
+        ecg: Some(&s.ecg),
+        pa: Some(&shifted),
+        ..Signals::default()
+    };
+    let result = segment(&signals, RATE, &SignalSettings::default()).unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::RWave));
+    assert!(result.beats.iter().all(|b| b.accepted() && !b.non_pulsatile));
+}
+
+#[test]
+fn tiny_and_empty_inputs_give_no_beats() {
+    let settings = SignalSettings::default();
+    for n in [0, 1, 2] {
+        let x = vec![80.0; n];
+        let signals = Signals {
+            ecg: Some(&x),
+            pa: Some(&x),
+            lvp: Some(&x),
+            ..Signals::default()
+        };
+        let result = segment(&signals, RATE, &settings).unwrap();
+        assert!(result.beats.is_empty());
+        assert!(result.no_beats_reason.unwrap().contains("too short"));
+    }
+    let result = segment(&Signals::default(), RATE, &settings).unwrap();
+    assert!(result.no_beats_reason.unwrap().contains("no channel"));
+    // A 2-sample file read and analysed end to end.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.csv");
+    std::fs::write(
+        &path,
+        "Filter: none\r\nbeat#,Time,Pressure\r\n,,mmHg\r\n0,0,10\r\n0,0.004,11\r\n",
+    )
+    .unwrap();
+    let recording = formats::read(&path, Format::Auto).unwrap();
+    let lvp = at_analysis_rate(&recording, 1);
+    let result = segment(
+        &Signals {
+            lvp: Some(&lvp),
+            ..Signals::default()
+        },
+        RATE,
+        &settings,
+    )
+    .unwrap();
+    assert!(result.beats.is_empty() && result.no_beats_reason.is_some());
+    // Mismatched lengths are the caller's error, not a panic.
+    let (a, b) = (vec![1.0; 10], vec![1.0; 11]);
+    assert!(
+        segment(
+            &Signals {
+                ecg: Some(&a),
+                pa: Some(&b),
+                ..Signals::default()
+            },
+            RATE,
+            &settings
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn nan_gaps_reject_only_the_beats_they_touch() {
+    let mut s = Synthetic::regular(40.0);
+    let gap = (15_000, 17_500);
+    for channel in [&mut s.ecg, &mut s.pa, &mut s.ipv, &mut s.lvp, &mut s.lvv] {
+        channel[gap.0..gap.1].fill(f64::NAN);
+    }
+    let result = segment(&s.signals(), RATE, &SignalSettings::default()).unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::RWave));
+    assert!(result.channels.iter().all(|c| c.usable_as_fiducial()));
+    let missing: Vec<&Beat> = result
+        .beats
+        .iter()
+        .filter(|b| b.reject == Some(RejectReason::MissingData))
+        .collect();
+    assert_eq!(missing.len(), 1, "one beat spans the gap");
+    assert!(missing[0].start < gap.0 as u64 && missing[0].end > gap.1 as u64);
+    // After the gap, detection restarts after the lead-in; every accepted beat is a true R-R interval.
+    for beat in result.beats.iter().filter(|b| b.accepted()) {
+        let (k, ms) = s.nearest_r(beat.start);
+        assert!(ms.abs() <= 3.0);
+        assert!((beat.end as f64 / RATE - s.r_times_s[k + 1]).abs() <= 0.003);
+        assert!(beat.end <= gap.0 as u64 || beat.start >= gap.1 as u64);
+    }
+    assert!(result.counts.num_accepted > 35);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Online: identical beats whatever the chunking, within a beat of latency.
+
+/// Beats from a tracker fed `chunk` samples at a time, each with the number of samples pushed when it came out.
+fn tracked(signals: &Signals, fiducial: Fiducial, chunk: usize) -> Vec<(Beat, u64)> {
+    let kinds: Vec<SignalKind> = signals.present().map(|(kind, _)| kind).collect();
+    let mut tracker = BeatTracker::new(fiducial, &kinds, RATE, &SignalSettings::default()).unwrap();
+    let n = signals.len().unwrap() as u64;
+    let mut beats = Vec::new();
+    let mut from = 0;
+    while from < n {
+        let to = (from + chunk as u64).min(n);
+        let new = tracker.push(&signals.window(from, to)).unwrap();
+        beats.extend(new.into_iter().map(|b| (b, to)));
+        from = to;
+    }
+    beats.extend(tracker.finish().into_iter().map(|b| (b, n)));
+    beats
+}
+
+fn assert_chunk_invariant(signals: &Signals, fiducial: Fiducial) -> Vec<(Beat, u64)> {
+    let offline = detect_beats(signals, fiducial, RATE, &SignalSettings::default()).unwrap();
+    assert!(offline.len() > 10);
+    let n = signals.len().unwrap();
+    let mut by_one = Vec::new();
+    for chunk in [1, 7, 1000, n] {
+        let online = tracked(signals, fiducial, chunk);
+        let beats: Vec<Beat> = online.iter().map(|(b, _)| b.clone()).collect();
+        assert_eq!(beats, offline, "chunks of {chunk}");
+        if chunk == 1 {
+            by_one = online;
+        }
+    }
+    by_one
+}
+
+#[test]
+fn online_beats_are_identical_for_any_chunking_on_synthetic_signals() {
+    let mut s = Synthetic::new(
+        40.0,
+        |k| {
+            if k == 20 {
+                0.55
+            } else {
+                0.75 + 0.05 * (k as f64).sin()
+            }
+        },
+        |_| 1.0,
+    );
+    s.ipv[20_000..20_100].fill(0.0);
+    for channel in [&mut s.ecg, &mut s.pa, &mut s.ipv, &mut s.lvp, &mut s.lvv] {
+        channel[30_000..30_700].fill(f64::NAN);
+    }
+    let by_one = assert_chunk_invariant(&s.signals(), Fiducial::RWave);
+    // Latency: after the first 9 beats (the RR median's start-up), each beat comes out within half a second of
+    // its end, well within one beat.
+    for (beat, at) in by_one.iter().filter(|(b, _)| b.number > 9) {
+        assert!(
+            *at - beat.end <= 500,
+            "beat {} out {} ms after its end",
+            beat.number,
+            at - beat.end
+        );
+    }
+    let mut no_ecg = s.signals();
+    no_ecg.ecg = None;
+    assert_chunk_invariant(&no_ecg, Fiducial::LvEndDiastole);
+    assert_chunk_invariant(
+        &Signals {
+            pa: Some(&s.pa),
+            ipv: Some(&s.ipv),
+            ..Signals::default()
+        },
+        Fiducial::PressureOnset,
+    );
+}
+
+#[test]
+fn online_beats_are_identical_for_any_chunking_on_test_icu_and_inca() {
+    let abp = test_icu_abp();
+    assert_chunk_invariant(
+        &Signals {
+            pa: Some(&abp),
+            ..Signals::default()
+        },
+        Fiducial::PressureOnset,
+    );
+    let recording = formats::read(&data("inca/inca_ivc_occlusion_example.csv"), Format::Inca).unwrap();
+    let (ecg, lvp, lvv) = (
+        at_analysis_rate(&recording, 1),
+        at_analysis_rate(&recording, 2),
+        at_analysis_rate(&recording, 4),
+    );
+    let signals = Signals {
+        ecg: Some(&ecg),
+        lvp: Some(&lvp),
+        lvv: Some(&lvv),
+        ..Signals::default()
+    };
+    assert_chunk_invariant(&signals, Fiducial::RWave);
+    assert_chunk_invariant(&signals, Fiducial::LvEndDiastole);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Windows and ensembles on detected beats.
+
+#[test]
+fn steady_window_and_ensemble_on_synthetic_beats() {
+    let s = Synthetic::regular(40.0);
+    let settings = SignalSettings::default();
+    let result = segment(&s.signals(), RATE, &settings).unwrap();
+    let window = steady_window(&result.beats, RATE, &settings.window, Pick::Latest).unwrap();
+    assert!(window.duration_s >= 15.0 && window.beat_numbers.len() >= 10);
+    assert!(window.duration_s < 15.0 + 0.85);
+    let in_window: Vec<Beat> = result
+        .beats
+        .iter()
+        .filter(|b| window.beat_numbers.contains(&b.number))
+        .cloned()
+        .collect();
+    let ensemble = ensemble_average(&s.pa, 0, &in_window).unwrap();
+    assert_eq!(ensemble.num_beats, in_window.len());
+    let shortest = in_window.iter().map(|b| b.end - b.start).min().unwrap() as usize;
+    assert_eq!(ensemble.mean.len(), shortest);
+    // The ensemble's pulse: foot 80 ms after R at ~70 mmHg, peak ~115 mmHg.
+    let peak = ensemble.mean.iter().cloned().fold(f64::MIN, f64::max);
+    assert!((peak - 115.0).abs() < 1.5, "{peak}");
+    assert!((ensemble.mean[80] - 70.0).abs() < 1.5, "{}", ensemble.mean[80]);
 }
