@@ -7,8 +7,6 @@
 //! All beat indices are absolute sample indices at the analysis rate ([`SignalSettings::analysis_rate_hz`],
 //! 1 kHz). Every threshold is in [`SignalSettings`] (serde, with defaults): store it beside the results.
 //!
-//! - [`prepare::AnalysisChannels`]: a recording segment's channels picked by kind (or by their names),
-//!   resampled to the analysis rate and cut to one length; `.signals()` is the input of everything below.
 //! - [`resample::resample`]: a channel from its source rate to the analysis rate (windowed-sinc).
 //! - [`savgol::derivative`] / [`savgol::smooth`] with [`savgol::SavgolSettings`] (order 3, 21 ms): the one
 //!   derivative method (dP/dt, dU/dt).
@@ -48,7 +46,6 @@ pub mod lv;
 pub mod online;
 pub mod onset;
 pub mod phases;
-pub mod prepare;
 pub mod qc;
 pub mod resample;
 pub mod savgol;
@@ -59,7 +56,6 @@ pub mod usability;
 pub mod window;
 
 pub use online::BeatTracker;
-pub use prepare::AnalysisChannels;
 pub use segment::{Segmentation, detect_beats, segment};
 pub use settings::SignalSettings;
 pub use signals::{SignalError, Signals};
