@@ -9,6 +9,7 @@ mod consoles;
 mod engine;
 mod formats;
 mod layering;
+mod protocol;
 mod signal;
 mod store;
 mod ui_live;
