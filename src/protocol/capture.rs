@@ -253,7 +253,9 @@ impl CaptureQuality {
                 }
             }
         }
-        quality.rejections.sort_by_key(|counted| std::cmp::Reverse(counted.count));
+        quality
+            .rejections
+            .sort_by_key(|counted| std::cmp::Reverse(counted.count));
         // Two beats are the least that give each half a heart rate.
         quality.heart_rate_bpm = if heart_rates_bpm.len() >= 2 {
             Drift::of(&heart_rates_bpm)

@@ -4,6 +4,7 @@
 pub mod icons;
 pub mod live;
 pub mod numbers;
+pub mod protocol;
 pub mod pv_loop;
 pub mod theme;
 pub mod top_bar;

@@ -1,0 +1,188 @@
+//! The capture part of a measurement step: the optional windows, the running capture's progress and quality
+//! (beats accepted and rejected with reasons, heart-rate and ECMO-flow stability), save or discard, and the windows
+//! already saved.
+
+use egui::{RichText, Ui};
+
+use crate::model::RejectReason;
+use crate::protocol::{CaptureQuality, CaptureStatus, CaptureTarget, Event, State, guide};
+use crate::ui::theme;
+
+/// The capture controls and quality of the current step (nothing in steps that capture no window).
+pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
+    let step = state.current;
+    let captures = guide(step).captures;
+    let mut event = None;
+    if captures.is_empty() {
+        return None;
+    }
+    let idle = !state.capture.as_ref().is_some_and(|capture| capture.running());
+    ui.horizontal_wrapped(|ui| {
+        for kind in captures.iter().filter(|kind| !kind.required()) {
+            if ui
+                .add_enabled(idle, egui::Button::new(format!("Capture {}", kind.label())))
+                .clicked()
+            {
+                event = Some(Event::StartCapture(*kind));
+            }
+        }
+    });
+    if let Some(capture) = state.capture.as_ref().filter(|capture| capture.step == step) {
+        egui::Frame::new()
+            .fill(theme::SURFACE)
+            .inner_margin(8.0)
+            .corner_radius(4.0)
+            .show(ui, |ui| {
+                let target = capture.target;
+                let elapsed_s = capture.elapsed_s();
+                match capture.status {
+                    CaptureStatus::Running => {
+                        ui.label(
+                            RichText::new(format!("Capturing the {}", capture.kind.label()))
+                                .strong()
+                                .color(theme::ACCENT),
+                        );
+                        let fraction = (elapsed_s / target.duration_s).clamp(0.0, 1.0) as f32;
+                        ui.add(
+                            egui::ProgressBar::new(fraction)
+                                .text(format!("{elapsed_s:.1} of {:.0} s", target.duration_s))
+                                .fill(theme::ACCENT),
+                        );
+                    }
+                    CaptureStatus::Finished { reason, .. } => {
+                        ui.label(
+                            RichText::new(format!(
+                                "{}: {} after {elapsed_s:.1} s",
+                                capture.kind.label(),
+                                reason.label()
+                            ))
+                            .strong(),
+                        );
+                    }
+                }
+                quality_ui(ui, &capture.quality, &target);
+                if !capture.running() {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .button(RichText::new("Save window").size(theme::BODY_SIZE + 2.0))
+                            .clicked()
+                        {
+                            event = Some(Event::SaveCapture);
+                        }
+                        if ui.button("Discard").clicked() {
+                            event = Some(Event::DiscardCapture);
+                        }
+                    });
+                }
+            });
+    }
+    for window in &state.record(step).windows {
+        let issues = window.quality.issues(&window.target);
+        let verdict = if issues.is_empty() {
+            "steady".to_owned()
+        } else {
+            format!("{} issue(s)", issues.len())
+        };
+        ui.label(
+            RichText::new(format!(
+                "Saved {}: {:.1} s, {} beats accepted, {} rejected, {verdict}",
+                window.kind.label(),
+                window.end.recording_s - window.start.recording_s,
+                window.quality.num_beats_accepted,
+                window.quality.num_beats_rejected
+            ))
+            .color(if issues.is_empty() {
+                theme::STATUS_GOOD
+            } else {
+                theme::STATUS_CAUTION
+            }),
+        );
+    }
+    event
+}
+
+/// Beats, heart rate and ECMO flow of a capture, each with its verdict in words.
+fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
+    let rejected: Vec<String> = quality
+        .rejections
+        .iter()
+        .map(|counted| format!("{} {}", reject_label(&counted.reason), counted.count))
+        .collect();
+    let rejected = if rejected.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", rejected.join(", "))
+    };
+    let run_ok = quality.longest_accepted_run >= target.min_consecutive_beats;
+    status_line(
+        ui,
+        run_ok,
+        &format!(
+            "Beats: {} accepted, {} rejected{rejected}; longest run {} of {} needed",
+            quality.num_beats_accepted,
+            quality.num_beats_rejected,
+            quality.longest_accepted_run,
+            target.min_consecutive_beats
+        ),
+    );
+    let issues = quality.issues(target);
+    match quality.heart_rate_bpm {
+        Some(hr) => {
+            let drift_pct = 100.0 * hr.change() / hr.mean;
+            let steady = drift_pct.abs() <= crate::protocol::MAX_HEART_RATE_DRIFT_PCT;
+            status_line(
+                ui,
+                steady,
+                &format!("Heart rate {:.0} /min, drift {drift_pct:+.0} %", hr.mean),
+            );
+        }
+        None => status_line(ui, false, "Heart rate: no accepted beats yet"),
+    }
+    match quality.ecmo_flow_l_min {
+        Some(flow) => {
+            let steady = flow.change().abs() <= crate::protocol::MAX_ECMO_FLOW_DRIFT_L_MIN;
+            status_line(
+                ui,
+                steady,
+                &format!(
+                    "ECMO flow {:.2} L/min, drift {:+.2} L/min",
+                    flow.mean,
+                    flow.change()
+                ),
+            );
+        }
+        None => {
+            ui.label(
+                RichText::new("ECMO flow: not recorded (stability not checked)").color(theme::TEXT_WEAK),
+            );
+        }
+    }
+    if issues.is_empty() {
+        ui.label(RichText::new("Steady window").color(theme::STATUS_GOOD).strong());
+    }
+}
+
+/// One quality line: "OK" or "CHECK" in words and colour, then the text.
+fn status_line(ui: &mut Ui, good: bool, text: &str) {
+    ui.horizontal(|ui| {
+        let (word, colour) = if good {
+            ("OK", theme::STATUS_GOOD)
+        } else {
+            ("CHECK", theme::STATUS_CAUTION)
+        };
+        ui.label(RichText::new(word).color(colour).strong().monospace());
+        ui.label(text);
+    });
+}
+
+/// A beat rejection reason in words.
+pub(super) fn reject_label(reason: &RejectReason) -> String {
+    match reason {
+        RejectReason::RrOutlier => "RR outlier".to_owned(),
+        RejectReason::AfterRrOutlier => "after RR outlier".to_owned(),
+        RejectReason::DopplerDropout => "Doppler dropout".to_owned(),
+        RejectReason::PressureDamping => "pressure damping".to_owned(),
+        RejectReason::NonPulsatile => "non-pulsatile".to_owned(),
+        RejectReason::Manual(why) => format!("rejected by reviewer: {why}"),
+    }
+}

@@ -1,0 +1,382 @@
+//! The data-entry forms of the protocol: ECMO settings, the randomisation system's allocation, and the inserted
+//! device. Each keeps what the operator typed and turns it into one [`Event`] on its button, or says which field
+//! is wrong.
+
+use chrono::{DateTime, Duration, Local, NaiveTime, TimeZone, Utc};
+use egui::{RichText, Ui};
+
+use crate::model::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
+use crate::protocol::{Arm, Event, State};
+use crate::ui::theme;
+
+/// A labelled single-line text field (the label names it for screen readers and tests).
+pub(super) fn text_field(ui: &mut Ui, label: &str, text: &mut String, hint: &str) -> egui::Response {
+    ui.horizontal(|ui| {
+        let label = ui.label(label);
+        ui.add(
+            egui::TextEdit::singleline(text)
+                .hint_text(hint)
+                .desired_width(140.0),
+        )
+        .labelled_by(label.id)
+    })
+    .inner
+}
+
+/// Parses a number as typed at the bedside ("3.5" or "3,5"); `None` when empty or not a number.
+fn parse_number(text: &str) -> Option<f64> {
+    text.trim()
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|value| value.is_finite())
+}
+
+fn error_ui(ui: &mut Ui, error: &Option<String>) {
+    if let Some(error) = error {
+        ui.label(RichText::new(error).color(theme::STATUS_ALARM));
+    }
+}
+
+/// ECMO flow and pump speed as typed.
+#[derive(Clone, Debug, Default)]
+pub struct EcmoForm {
+    /// Pump flow, L/min.
+    pub flow_l_min: String,
+    /// Pump speed, rpm (may be left empty).
+    pub rpm: String,
+    error: Option<String>,
+}
+
+impl EcmoForm {
+    /// The settings typed, or what is wrong with them.
+    fn settings(&self) -> Result<EcmoSettings, String> {
+        let flow_l_min = parse_number(&self.flow_l_min).ok_or("enter the ECMO flow in L/min")?;
+        let rpm = match self.rpm.trim() {
+            "" => None,
+            text => Some(parse_number(text).ok_or("the ECMO pump speed is not a number")?),
+        };
+        Ok(EcmoSettings { flow_l_min, rpm })
+    }
+
+    fn fields_ui(&mut self, ui: &mut Ui, state: &State) {
+        if self.flow_l_min.is_empty()
+            && let Some(ecmo) = state.ecmo
+        {
+            self.flow_l_min = format!("{:.2}", ecmo.flow_l_min);
+            self.rpm = ecmo.rpm.map(|rpm| format!("{rpm:.0}")).unwrap_or_default();
+        }
+        text_field(ui, "ECMO flow (L/min)", &mut self.flow_l_min, "e.g. 3.5");
+        text_field(ui, "ECMO pump speed (rpm)", &mut self.rpm, "optional");
+    }
+
+    /// The ECMO form with its own button (preparation step).
+    pub(super) fn ui(&mut self, ui: &mut Ui, state: &State) -> Option<Event> {
+        ui.label(RichText::new("ECMO settings").strong());
+        self.fields_ui(ui, state);
+        if let Some(ecmo) = state.ecmo {
+            let rpm = ecmo.rpm.map(|rpm| format!(", {rpm:.0} rpm")).unwrap_or_default();
+            ui.label(
+                RichText::new(format!("Recorded: {:.2} L/min{rpm}", ecmo.flow_l_min)).color(theme::TEXT_WEAK),
+            );
+        }
+        let mut event = None;
+        if ui.button("Record ECMO settings").clicked() {
+            match self.settings() {
+                Ok(settings) => {
+                    self.error = None;
+                    event = Some(Event::SetEcmo(settings));
+                }
+                Err(error) => self.error = Some(error),
+            }
+        }
+        error_ui(ui, &self.error);
+        event
+    }
+}
+
+/// The allocation as read from the trial's randomisation system.
+#[derive(Clone, Debug, Default)]
+pub struct AllocationForm {
+    /// The arm chosen.
+    pub arm: Option<Arm>,
+    /// The randomisation reference.
+    pub reference: String,
+    /// The allocation time, local `HH:MM`.
+    pub time_hhmm: String,
+    error: Option<String>,
+}
+
+impl AllocationForm {
+    /// An empty form with the time set to `now`.
+    pub fn new(now: DateTime<Utc>) -> AllocationForm {
+        AllocationForm {
+            time_hhmm: now.with_timezone(&Local).format("%H:%M").to_string(),
+            ..AllocationForm::default()
+        }
+    }
+
+    /// The allocation time as UTC: today at `HH:MM` local time, or yesterday if that is still to come.
+    fn allocated_utc(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+        let time = NaiveTime::parse_from_str(self.time_hhmm.trim(), "%H:%M")
+            .map_err(|_| "enter the allocation time as HH:MM".to_owned())?;
+        let local_now = now.with_timezone(&Local);
+        let today = local_now.date_naive().and_time(time);
+        let at = Local
+            .from_local_datetime(&today)
+            .earliest()
+            .ok_or("that time does not exist today (clock change)")?;
+        let at = if at > local_now + Duration::minutes(5) {
+            at - Duration::days(1)
+        } else {
+            at
+        };
+        Ok(at.with_timezone(&Utc))
+    }
+
+    pub(super) fn ui(&mut self, ui: &mut Ui, state: &State, now: DateTime<Utc>) -> Option<Event> {
+        ui.label(RichText::new("Allocation from the trial system").strong());
+        ui.horizontal(|ui| {
+            for arm in Arm::ALL {
+                ui.selectable_value(
+                    &mut self.arm,
+                    Some(arm),
+                    RichText::new(arm.label()).size(theme::BODY_SIZE + 4.0),
+                );
+            }
+        });
+        text_field(
+            ui,
+            "Randomisation reference",
+            &mut self.reference,
+            "as given by the web system",
+        );
+        text_field(ui, "Allocation time (HH:MM)", &mut self.time_hhmm, "local time");
+        if let Some(allocation) = &state.allocation {
+            ui.label(
+                RichText::new(format!(
+                    "Recorded: {} (reference {}, allocated {})",
+                    allocation.arm.label(),
+                    allocation.reference,
+                    allocation.allocated_utc.with_timezone(&Local).format("%H:%M")
+                ))
+                .color(theme::STATUS_GOOD),
+            );
+        }
+        let mut event = None;
+        if ui.button("Record allocation").clicked() {
+            let checked = self
+                .arm
+                .ok_or_else(|| "choose the allocated arm".to_owned())
+                .and_then(|arm| {
+                    Ok(Event::RecordAllocation {
+                        arm,
+                        reference: self.reference.clone(),
+                        allocated_utc: self.allocated_utc(now)?,
+                    })
+                });
+            match checked {
+                Ok(checked) => {
+                    self.error = None;
+                    event = Some(checked);
+                }
+                Err(error) => self.error = Some(error),
+            }
+        }
+        error_ui(ui, &self.error);
+        event
+    }
+}
+
+/// The device and its settings, and the ECMO settings, as typed.
+#[derive(Clone, Debug)]
+pub struct DeviceForm {
+    /// The device type (defaults to the allocated arm).
+    pub arm: Option<Arm>,
+    /// IABP trigger ratio.
+    pub iabp_ratio: IabpRatio,
+    /// IABP balloon volume, mL.
+    pub balloon_volume_ml: String,
+    /// IABP inflation timing offset, ms.
+    pub inflation_offset_ms: String,
+    /// IABP deflation timing offset, ms.
+    pub deflation_offset_ms: String,
+    /// Impella model.
+    pub impella_model: ImpellaModel,
+    /// Impella performance level.
+    pub p_level: u8,
+    /// Impella flow shown on its console, L/min (may be left empty).
+    pub impella_flow_l_min: String,
+    /// ECMO settings with the device in.
+    pub ecmo: EcmoForm,
+    error: Option<String>,
+}
+
+impl Default for DeviceForm {
+    fn default() -> DeviceForm {
+        let iabp = IabpSettings::default();
+        DeviceForm {
+            arm: None,
+            iabp_ratio: iabp.ratio,
+            balloon_volume_ml: format!("{:.0}", iabp.balloon_volume_ml),
+            inflation_offset_ms: "0".into(),
+            deflation_offset_ms: "0".into(),
+            impella_model: ImpellaModel::ImpellaCp,
+            p_level: 6,
+            impella_flow_l_min: String::new(),
+            ecmo: EcmoForm::default(),
+            error: None,
+        }
+    }
+}
+
+impl DeviceForm {
+    fn device(&self, arm: Arm) -> Result<UnloadingDevice, String> {
+        match arm {
+            Arm::Iabp => Ok(UnloadingDevice::Iabp(IabpSettings {
+                ratio: self.iabp_ratio,
+                balloon_volume_ml: parse_number(&self.balloon_volume_ml)
+                    .ok_or("enter the balloon volume in mL")?,
+                inflation_offset_ms: parse_number(&self.inflation_offset_ms)
+                    .ok_or("enter the inflation timing offset in ms (0 = on time)")?,
+                deflation_offset_ms: parse_number(&self.deflation_offset_ms)
+                    .ok_or("enter the deflation timing offset in ms (0 = on time)")?,
+            })),
+            Arm::Impella => Ok(UnloadingDevice::Impella(ImpellaSettings {
+                model: self.impella_model,
+                p_level: self.p_level,
+                displayed_flow_l_min: match self.impella_flow_l_min.trim() {
+                    "" => None,
+                    text => Some(parse_number(text).ok_or("the Impella flow is not a number")?),
+                },
+            })),
+        }
+    }
+
+    pub(super) fn ui(&mut self, ui: &mut Ui, state: &State) -> Option<Event> {
+        ui.label(RichText::new("Device inserted").strong());
+        let allocated = state.allocation.as_ref().map(|allocation| allocation.arm);
+        let mut arm = self.arm.or(allocated);
+        ui.horizontal(|ui| {
+            for choice in Arm::ALL {
+                ui.selectable_value(
+                    &mut arm,
+                    Some(choice),
+                    RichText::new(choice.label()).size(theme::BODY_SIZE + 4.0),
+                );
+            }
+        });
+        self.arm = arm;
+        match arm {
+            Some(Arm::Iabp) => {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("Ratio");
+                    for ratio in IabpRatio::ALL {
+                        ui.selectable_value(&mut self.iabp_ratio, ratio, ratio.label());
+                    }
+                });
+                text_field(ui, "Balloon volume (mL)", &mut self.balloon_volume_ml, "e.g. 40");
+                text_field(
+                    ui,
+                    "Inflation offset (ms)",
+                    &mut self.inflation_offset_ms,
+                    "negative = early",
+                );
+                text_field(
+                    ui,
+                    "Deflation offset (ms)",
+                    &mut self.deflation_offset_ms,
+                    "positive = late",
+                );
+            }
+            Some(Arm::Impella) => {
+                ui.horizontal(|ui| {
+                    for model in ImpellaModel::ALL {
+                        ui.selectable_value(&mut self.impella_model, model, model.label());
+                    }
+                });
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("P-level");
+                    for level in 0..=9u8 {
+                        ui.selectable_value(&mut self.p_level, level, format!("P-{level}"));
+                    }
+                });
+                text_field(
+                    ui,
+                    "Impella flow (L/min)",
+                    &mut self.impella_flow_l_min,
+                    "as on the console",
+                );
+            }
+            None => {
+                ui.label(RichText::new("Choose the device that was inserted.").color(theme::TEXT_WEAK));
+            }
+        }
+        self.ecmo.fields_ui(ui, state);
+        let mut event = None;
+        if ui.button("Record device").clicked() {
+            let checked = arm.ok_or_else(|| "choose the device".to_owned()).and_then(|arm| {
+                Ok(Event::RecordDevice {
+                    device: self.device(arm)?,
+                    ecmo: self.ecmo.settings()?,
+                })
+            });
+            match checked {
+                Ok(checked) => {
+                    self.error = None;
+                    event = Some(checked);
+                }
+                Err(error) => self.error = Some(error),
+            }
+        }
+        error_ui(ui, &self.error);
+        if state.device != UnloadingDevice::None {
+            ui.label(
+                RichText::new(format!("Recorded: {}", device_label(&state.device))).color(theme::STATUS_GOOD),
+            );
+        }
+        event
+    }
+}
+
+/// A device and its main settings in a few words, e.g. `Impella CP P-6` or `IABP 1:1, 40 mL`.
+pub fn device_label(device: &UnloadingDevice) -> String {
+    match device {
+        UnloadingDevice::None => "VA-ECMO alone".to_owned(),
+        UnloadingDevice::Iabp(iabp) => {
+            format!("IABP {}, {:.0} mL", iabp.ratio.label(), iabp.balloon_volume_ml)
+        }
+        UnloadingDevice::Impella(impella) => format!("{} P-{}", impella.model.label(), impella.p_level),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_read_as_typed_at_the_bedside() {
+        assert_eq!(parse_number(" 3,5 "), Some(3.5));
+        assert_eq!(parse_number("40"), Some(40.0));
+        assert_eq!(parse_number(""), None);
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("abc"), None);
+    }
+
+    #[test]
+    fn the_allocation_time_is_today_or_yesterday_never_ahead() {
+        let now = Utc::now();
+        let mut form = AllocationForm::new(now);
+        let at = form.allocated_utc(now).unwrap();
+        assert!(at <= now && now - at < Duration::minutes(1), "{at} vs {now}");
+        // An hour ahead of now means yesterday's allocation.
+        form.time_hhmm = (now + Duration::hours(1))
+            .with_timezone(&Local)
+            .format("%H:%M")
+            .to_string();
+        let at = form.allocated_utc(now).unwrap();
+        assert!(at < now && now - at > Duration::hours(22), "{at} vs {now}");
+        form.time_hhmm = "25:00".into();
+        assert!(form.allocated_utc(now).is_err());
+    }
+}

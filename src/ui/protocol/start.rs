@@ -1,0 +1,166 @@
+//! The start screen: a new trial case (pseudonymous case id checked as it is typed, site, operator), an existing
+//! case from the data folder, or a demo case on the simulated patient.
+
+use std::path::PathBuf;
+
+use egui::{RichText, Ui};
+
+use crate::model::{CaseId, Site};
+use crate::protocol::Event;
+use crate::ui::theme;
+
+use super::forms::text_field;
+
+/// What the operator typed on the start screen.
+#[derive(Clone, Debug, Default)]
+pub struct StartForm {
+    /// The case id, `HER-<site>-<4 digits>`.
+    pub case_id: String,
+    /// The site.
+    pub site: Option<Site>,
+    /// The operator.
+    pub operator: String,
+}
+
+/// A case file found in the data folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExistingCase {
+    /// Its case id.
+    pub case_id: CaseId,
+    /// Where it is.
+    pub path: PathBuf,
+    /// One line about it (protocol step reached, when last changed).
+    pub summary: String,
+}
+
+/// What the operator chose on the start screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StartChoice {
+    /// Set up a new case (the app creates its file and hands the event to the protocol).
+    NewCase(Event),
+    /// Open an existing case file.
+    Open(PathBuf),
+    /// Start a demo case on the simulated patient, run by this operator.
+    Demo {
+        /// The operator (a trainee).
+        operator: String,
+    },
+}
+
+/// The start screen. `cases` are the case files in the data folder, newest first.
+pub fn start_ui(
+    ui: &mut Ui,
+    form: &mut StartForm,
+    cases: &[ExistingCase],
+    message: Option<&str>,
+) -> Option<StartChoice> {
+    let mut choice = None;
+    ui.add_space(12.0);
+    ui.label(RichText::new("HERACLES case").size(theme::TITLE_SIZE).strong());
+    ui.label(
+        RichText::new("VA-ECMO with LV unloading by IABP or Impella: coronary flow reserve and PV loops")
+            .color(theme::TEXT_WEAK),
+    );
+    ui.add_space(12.0);
+    ui.columns(3, |columns| {
+        card(&mut columns[0], "New case", |ui| {
+            let valid = new_case_ui(ui, form);
+            if ui.add_enabled(valid, egui::Button::new(RichText::new("Create case").size(theme::BODY_SIZE + 2.0))).clicked()
+                && let Some(site) = form.site
+            {
+                choice = Some(StartChoice::NewCase(Event::SetUpCase {
+                    case_id: form.case_id.clone(),
+                    site,
+                    operator: form.operator.clone(),
+                }));
+            }
+        });
+        card(&mut columns[1], "Open a case", |ui| {
+            if cases.is_empty() {
+                ui.label(RichText::new("No case files in the data folder yet.").color(theme::TEXT_WEAK));
+            }
+            egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+                for case in cases {
+                    ui.horizontal(|ui| {
+                        if ui.button(format!("Open {}", case.case_id)).clicked() {
+                            choice = Some(StartChoice::Open(case.path.clone()));
+                        }
+                        ui.label(RichText::new(&case.summary).color(theme::TEXT_WEAK));
+                    });
+                }
+            });
+        });
+        card(&mut columns[2], "Demo case", |ui| {
+            ui.label(
+                "Walk a whole case on the simulated patient: the device you record is given to the simulated \
+                 patient, so the post-unloading numbers respond. Stored as a HER-DEM case, never a trial case.",
+            );
+            ui.add_space(6.0);
+            if ui.button(RichText::new("Start demo case").size(theme::BODY_SIZE + 2.0)).clicked() {
+                let operator = match form.operator.trim() {
+                    "" => "trainee".to_owned(),
+                    operator => operator.to_owned(),
+                };
+                choice = Some(StartChoice::Demo { operator });
+            }
+        });
+    });
+    if let Some(message) = message {
+        ui.add_space(8.0);
+        ui.label(
+            RichText::new(message)
+                .color(theme::STATUS_ALARM)
+                .size(theme::BODY_SIZE),
+        );
+    }
+    choice
+}
+
+fn card(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
+    egui::Frame::new()
+        .fill(theme::SURFACE)
+        .inner_margin(12.0)
+        .corner_radius(6.0)
+        .show(ui, |ui| {
+            ui.set_min_height(260.0);
+            ui.label(RichText::new(title).size(theme::BODY_SIZE + 4.0).strong());
+            ui.add_space(6.0);
+            add_contents(ui);
+        });
+}
+
+/// The new-case fields, with the case id checked as it is typed. Returns whether they can be submitted.
+fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> bool {
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Site");
+        for site in Site::TRIAL {
+            ui.selectable_value(&mut form.site, Some(site), site.label());
+        }
+    });
+    let hint = format!("HER-{}-0001", form.site.unwrap_or(Site::Sth).code());
+    text_field(ui, "Case id", &mut form.case_id, &hint);
+    text_field(ui, "Operator", &mut form.operator, "your name or staff code");
+    let id: Result<CaseId, String> = form
+        .case_id
+        .trim()
+        .parse()
+        .map_err(|error: crate::model::CaseIdError| error.to_string());
+    let problem = match (&id, form.site) {
+        _ if form.case_id.trim().is_empty() => Some("Enter the case id from the trial system.".to_owned()),
+        (Err(error), _) => Some(format!("Not valid: {error}.")),
+        (Ok(_), None) => Some("Choose the site.".to_owned()),
+        (Ok(id), Some(site)) if id.site() != site => Some(format!(
+            "{id} belongs to {}, not {}.",
+            id.site().label(),
+            site.label()
+        )),
+        _ if form.operator.trim().is_empty() => Some("Enter the operator.".to_owned()),
+        _ => None,
+    };
+    match &problem {
+        Some(problem) => ui.label(RichText::new(problem).color(theme::STATUS_CAUTION)),
+        None => ui.label(RichText::new("Case id valid.").color(theme::STATUS_GOOD)),
+    };
+    ui.label(RichText::new("Never enter a name, date of birth or hospital number.").color(theme::TEXT_WEAK));
+    problem.is_none()
+}

@@ -1,0 +1,237 @@
+//! The panel of the current step: title and instructions, the channels it needs with their live status, the
+//! step's own form (eligibility, ECMO, allocation, device, sign-off), its captures, its checklist, skipping a
+//! measurement with a reason, and the endpoints on the review step.
+
+use chrono::{DateTime, Utc};
+use egui::{RichText, Ui};
+
+use crate::model::StepId;
+use crate::protocol::{Criterion, CriterionKind, Event, State, Verdict, guide, required_window};
+use crate::ui::theme;
+
+use super::endpoints::{EndpointView, endpoint_panel_ui};
+use super::{ChannelStatus, LiveChannels, ProtocolForms, capture_ui};
+
+/// The current step's panel. `endpoints` feeds the review step; `now` dates the allocation form.
+pub fn step_panel_ui(
+    ui: &mut Ui,
+    state: &State,
+    forms: &mut ProtocolForms,
+    live: &LiveChannels,
+    endpoints: Option<&EndpointView>,
+    now: DateTime<Utc>,
+) -> Option<Event> {
+    let step = state.current;
+    let guide = guide(step);
+    let mut event = None;
+    ui.label(
+        RichText::new(format!("{}. {}", step as usize + 1, step.title()))
+            .size(theme::TITLE_SIZE)
+            .strong(),
+    );
+    ui.label(RichText::new(guide.instructions).size(theme::BODY_SIZE));
+    if let Some(signed) = &state.signed_off {
+        ui.label(
+            RichText::new(format!(
+                "Signed off by {} at {}",
+                signed.by,
+                signed.at.utc.format("%Y-%m-%d %H:%M UTC")
+            ))
+            .color(theme::STATUS_GOOD)
+            .size(theme::BODY_SIZE + 2.0),
+        );
+    }
+    if !guide.channels.is_empty() {
+        channels_ui(ui, guide.channels, live);
+    }
+    ui.add_space(6.0);
+    let form_event = match step {
+        StepId::CaseSetup => {
+            case_ui(ui, state);
+            None
+        }
+        StepId::Eligibility => eligibility_ui(ui, state),
+        StepId::Preparation => forms.ecmo.ui(ui, state),
+        StepId::Randomisation => forms.allocation.ui(ui, state, now),
+        StepId::DeviceInsertion => forms.device.ui(ui, state),
+        StepId::BaselineCoronary | StepId::BaselinePv | StepId::PostCoronary | StepId::PostPv => {
+            capture_ui(ui, state)
+        }
+        StepId::Review => {
+            match endpoints {
+                Some(view) => endpoint_panel_ui(ui, view, 220.0),
+                None => {
+                    ui.label(RichText::new("No endpoints yet.").color(theme::TEXT_WEAK));
+                }
+            }
+            None
+        }
+        StepId::SignOff => sign_off_ui(ui, state, forms),
+    };
+    event = event.or(form_event);
+    if !guide.checklist.is_empty() {
+        ui.add_space(6.0);
+        ui.label(RichText::new("Checklist").strong());
+        let record = state.record(step);
+        for (item, text) in guide.checklist.iter().enumerate() {
+            let mut ticked = record.checklist.get(item).copied().unwrap_or(false);
+            if ui
+                .checkbox(&mut ticked, RichText::new(*text).size(theme::BODY_SIZE))
+                .changed()
+            {
+                event = Some(Event::CheckItem { item, ticked });
+            }
+        }
+    }
+    if let Some(kind) = required_window(step) {
+        event = event.or(skip_ui(ui, state, forms, kind.label()));
+    }
+    if let Some(missing) = state
+        .missing(step)
+        .filter(|_| state.signed_off.is_none() && step != StepId::SignOff)
+    {
+        ui.add_space(4.0);
+        ui.label(RichText::new(format!("Before going on: {missing}.")).color(theme::STATUS_CAUTION));
+    }
+    event
+}
+
+fn channels_ui(ui: &mut Ui, channels: &[crate::model::SignalKind], live: &LiveChannels) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Channels").strong());
+        for kind in channels {
+            let status = live.status(*kind);
+            let colour = match status {
+                ChannelStatus::Live => theme::STATUS_GOOD,
+                ChannelStatus::Disconnected => theme::STATUS_ALARM,
+                ChannelStatus::Absent => theme::STATUS_CAUTION,
+            };
+            ui.label(RichText::new(format!("{} {}", kind.name(), status.label())).color(colour));
+        }
+    });
+}
+
+fn case_ui(ui: &mut Ui, state: &State) {
+    match &state.case {
+        Some(case) => {
+            ui.label(
+                RichText::new(format!(
+                    "Case {} at {}, operator {}",
+                    case.case_id,
+                    case.case_id.site().label(),
+                    case.operator
+                ))
+                .size(theme::BODY_SIZE + 2.0),
+            );
+        }
+        None => {
+            ui.label("Set the case up on the start screen.");
+        }
+    }
+}
+
+fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
+    let mut event = None;
+    for kind in [CriterionKind::Inclusion, CriterionKind::Exclusion] {
+        let heading = match kind {
+            CriterionKind::Inclusion => "Inclusion (all must be yes)",
+            CriterionKind::Exclusion => "Exclusion (all must be no)",
+        };
+        ui.label(RichText::new(heading).strong());
+        egui::Grid::new(("eligibility", kind == CriterionKind::Inclusion))
+            .num_columns(2)
+            .spacing([10.0, 6.0])
+            .show(ui, |ui| {
+                for criterion in Criterion::ALL.into_iter().filter(|c| c.kind() == kind) {
+                    let answer = state.eligibility.answer(criterion);
+                    let excluding = answer.is_some_and(|answer| criterion.excludes(answer));
+                    let text = RichText::new(criterion.text()).size(theme::BODY_SIZE);
+                    ui.add(
+                        egui::Label::new(if excluding {
+                            text.color(theme::STATUS_ALARM)
+                        } else {
+                            text
+                        })
+                        .wrap(),
+                    );
+                    ui.horizontal(|ui| {
+                        for (word, value) in [("Yes", true), ("No", false)] {
+                            let response = ui.selectable_label(
+                                answer == Some(value),
+                                RichText::new(word).size(theme::BODY_SIZE + 2.0),
+                            );
+                            // The accessible name says which criterion the answer belongs to.
+                            let name = format!("{}: {}", criterion.text(), word.to_lowercase());
+                            response.widget_info(|| {
+                                egui::WidgetInfo::selected(
+                                    egui::accesskit::Role::Button,
+                                    true,
+                                    answer == Some(value),
+                                    &name,
+                                )
+                            });
+                            if response.clicked() {
+                                event = Some(Event::AnswerCriterion {
+                                    criterion,
+                                    answer: value,
+                                });
+                            }
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+    }
+    let (text, colour) = match state.eligibility.verdict() {
+        Verdict::Eligible => ("ELIGIBLE: every criterion met".to_owned(), theme::STATUS_GOOD),
+        Verdict::Incomplete(count) => (format!("{count} criteria still to answer"), theme::STATUS_CAUTION),
+        Verdict::Ineligible(criteria) => {
+            let reasons: Vec<&str> = criteria.iter().map(|criterion| criterion.text()).collect();
+            (
+                format!("NOT ELIGIBLE: {}", reasons.join("; ")),
+                theme::STATUS_ALARM,
+            )
+        }
+    };
+    ui.label(
+        RichText::new(text)
+            .color(colour)
+            .size(theme::BODY_SIZE + 2.0)
+            .strong(),
+    );
+    event
+}
+
+fn skip_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms, window: &str) -> Option<Event> {
+    if let Some(reason) = &state.record(state.current).skipped {
+        ui.label(RichText::new(format!("Skipped: {reason}")).color(theme::STATUS_CAUTION));
+        return None;
+    }
+    let mut event = None;
+    egui::CollapsingHeader::new(format!("Cannot capture the {window}?")).show(ui, |ui| {
+        super::forms::text_field(ui, "Reason", &mut forms.skip_reason, "e.g. wire could not cross");
+        if ui.button("Skip measurement").clicked() {
+            event = Some(Event::Skip {
+                reason: forms.skip_reason.clone(),
+            });
+        }
+    });
+    event
+}
+
+fn sign_off_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms) -> Option<Event> {
+    if state.signed_off.is_some() {
+        return None;
+    }
+    if forms.sign_off_by.is_empty()
+        && let Some(case) = &state.case
+    {
+        forms.sign_off_by = case.operator.clone();
+    }
+    super::forms::text_field(ui, "Signed off by", &mut forms.sign_off_by, "name or staff code");
+    ui.button(RichText::new("Sign off case").size(theme::BODY_SIZE + 2.0))
+        .clicked()
+        .then(|| Event::SignOff {
+            by: forms.sign_off_by.clone(),
+        })
+}
