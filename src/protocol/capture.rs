@@ -12,6 +12,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Beat, RejectReason, SignalKind};
+use crate::signal::settings::WindowSettings;
+use crate::signal::window::accepted_runs;
 
 /// Heart-rate drift within a window above which it is not steady, percent of the window's mean.
 pub const MAX_HEART_RATE_DRIFT_PCT: f64 = 10.0;
@@ -91,17 +93,21 @@ pub struct CaptureTarget {
 }
 
 impl CaptureTarget {
-    /// The default target for a kind of window [choice]: 15 s and 10 consecutive accepted beats (ENDPOINTS.md
-    /// section 2), 20 s for a preload reduction (an IVC occlusion takes 10-15 s to unload the ventricle), giving up
-    /// after 60 s.
+    /// The default target for a kind of window [choice]: the steady-window minimums of the signal settings (15 s
+    /// and 10 consecutive accepted beats, ENDPOINTS.md section 2), at least 20 s for a preload reduction (an IVC
+    /// occlusion takes 10-15 s to unload the ventricle), giving up after 60 s.
     pub fn default_for(kind: WindowKind) -> CaptureTarget {
+        let steady = WindowSettings::default();
         let duration_s = match kind {
-            WindowKind::PvPreloadReduction => 20.0,
-            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia | WindowKind::PvSteady => 15.0,
+            WindowKind::PvPreloadReduction => steady.min_duration_s.max(20.0),
+            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia | WindowKind::PvSteady => {
+                steady.min_duration_s
+            }
         };
+        let min_consecutive_beats = u32::try_from(steady.min_beats).unwrap_or(u32::MAX);
         CaptureTarget {
             duration_s,
-            min_consecutive_beats: 10,
+            min_consecutive_beats,
             max_duration_s: 60.0,
         }
     }
@@ -162,7 +168,8 @@ pub struct CaptureQuality {
     pub num_beats_rejected: u32,
     /// Rejections by reason, most frequent first.
     pub rejections: Vec<RejectionCount>,
-    /// The longest run of consecutive accepted beats.
+    /// The longest run of consecutive accepted beats (adjacent beats, no gap between them:
+    /// [`crate::signal::window::accepted_runs`]).
     pub longest_accepted_run: u32,
     /// Heart rate of the accepted beats (beats/min), when there are enough of them to judge.
     pub heart_rate_bpm: Option<Drift>,
@@ -223,14 +230,17 @@ impl CaptureQuality {
     /// (empty when the channel is not recorded). Non-finite flow samples are ignored.
     pub fn assess(beats: &[Beat], sample_rate_hz: f64, ecmo_flow_l_min: &[f64]) -> CaptureQuality {
         let mut quality = CaptureQuality::default();
-        let mut run = 0;
+        let longest_run = accepted_runs(beats)
+            .into_iter()
+            .map(|run| run.len())
+            .max()
+            .unwrap_or(0);
+        quality.longest_accepted_run = u32::try_from(longest_run).unwrap_or(u32::MAX);
         let mut heart_rates_bpm = Vec::new();
         for beat in beats {
             match &beat.reject {
                 None => {
                     quality.num_beats_accepted += 1;
-                    run += 1;
-                    quality.longest_accepted_run = quality.longest_accepted_run.max(run);
                     let duration_s = beat.end.saturating_sub(beat.start) as f64 / sample_rate_hz;
                     if duration_s > 0.0 && duration_s.is_finite() {
                         heart_rates_bpm.push(60.0 / duration_s);
@@ -238,7 +248,6 @@ impl CaptureQuality {
                 }
                 Some(reason) => {
                     quality.num_beats_rejected += 1;
-                    run = 0;
                     match quality
                         .rejections
                         .iter_mut()
@@ -316,6 +325,7 @@ mod tests {
                         .iter()
                         .find(|(at, _)| *at == i)
                         .map(|(_, reason)| reason.clone()),
+                    non_pulsatile: false,
                 };
                 start += rr;
                 beat

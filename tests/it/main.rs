@@ -13,3 +13,4 @@ mod protocol;
 mod signal;
 mod store;
 mod ui_live;
+mod ui_protocol;

@@ -67,6 +67,7 @@ fn steady_beats(n: usize) -> Vec<Beat> {
             end: (i + 1) * 800,
             fiducial: Fiducial::RWave,
             reject: None,
+            non_pulsatile: false,
         })
         .collect()
 }
@@ -618,7 +619,10 @@ fn leaving_with_an_unsaved_or_running_capture_or_unticked_items_asks_first() {
             let (asking, effects) = ok(with_capture, event.clone(), 41.0);
             assert!(effects.is_empty(), "nothing happens before the confirmation");
             assert_eq!(asking.current, StepId::BaselineCoronary);
-            assert_eq!(asking.pending.as_ref().unwrap().warnings, [warning.clone()]);
+            assert_eq!(
+                asking.pending.as_ref().unwrap().warnings,
+                std::slice::from_ref(&warning)
+            );
             // Everything but the answer (and marks and capture progress) waits.
             assert_eq!(
                 refused(&asking, Event::StartCapture(WindowKind::CoronaryRest)),
@@ -637,7 +641,7 @@ fn leaving_with_an_unsaved_or_running_capture_or_unticked_items_asks_first() {
             let Effect::StepEnded { acknowledged, .. } = &effects[1] else {
                 panic!()
             };
-            assert_eq!(acknowledged, &[warning.clone()]);
+            assert_eq!(acknowledged, std::slice::from_ref(&warning));
         }
     }
 

@@ -183,6 +183,7 @@ pub(super) fn reject_label(reason: &RejectReason) -> String {
         RejectReason::DopplerDropout => "Doppler dropout".to_owned(),
         RejectReason::PressureDamping => "pressure damping".to_owned(),
         RejectReason::NonPulsatile => "non-pulsatile".to_owned(),
+        RejectReason::MissingData => "missing data".to_owned(),
         RejectReason::Manual(why) => format!("rejected by reviewer: {why}"),
     }
 }

@@ -17,10 +17,10 @@ pub fn step_list_ui(ui: &mut Ui, state: &State) -> Option<Event> {
             StepStatus::Complete => ("done", theme::STATUS_GOOD),
             StepStatus::Skipped => ("skipped", theme::STATUS_CAUTION),
             StepStatus::Incomplete => ("to finish", theme::STATUS_CAUTION),
-            StepStatus::NotStarted => ("", theme::TEXT_WEAK),
+            StepStatus::NotStarted => ("to do", theme::TEXT_WEAK),
         };
         let current = status == StepStatus::Current;
-        let title = RichText::new(format!("{:>2}  {}", number + 1, step.title())).size(theme::BODY_SIZE);
+        let title = RichText::new(format!("{}. {}", number + 1, step.title())).size(theme::BODY_SIZE);
         let title = if current {
             title.strong().color(theme::ACCENT)
         } else {
