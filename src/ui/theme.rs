@@ -148,37 +148,14 @@ pub fn apply(ctx: &egui::Context) {
 }
 
 // Protocol views (step list, step panel, capture quality, endpoint panel). Meaning never rests on colour alone:
-// every coloured status also says it in words.
-
-/// Secondary text: units, hints, methods.
-pub const TEXT_WEAK: Color32 = Color32::from_rgb(150, 156, 166);
-
-/// A surface raised above the background (cards, the step panel).
-pub const SURFACE: Color32 = Color32::from_rgb(24, 28, 35);
+// every coloured status also says it in words. They reuse OK, WARNING, ERROR, TEXT_DIM and PV_LOOP (post-unloading
+// loops are drawn in the live loop's colour).
 
 /// The current step and the primary action.
 pub const ACCENT: Color32 = Color32::from_rgb(86, 156, 255);
 
-/// Complete, steady, live.
-pub const STATUS_GOOD: Color32 = Color32::from_rgb(88, 204, 120);
-
-/// Needs attention: unticked items, a quality issue, a skipped step, a flag.
-pub const STATUS_CAUTION: Color32 = Color32::from_rgb(240, 184, 64);
-
-/// Refused, missing, not eligible.
-pub const STATUS_ALARM: Color32 = Color32::from_rgb(242, 86, 76);
-
-/// Baseline (VA-ECMO alone) in baseline/post overlays.
+/// Baseline (VA-ECMO alone) in baseline/post overlays: grey, so the post state stands out in colour.
 pub const LOOP_BASELINE: Color32 = Color32::from_rgb(140, 140, 140);
-
-/// Post-unloading in baseline/post overlays.
-pub const LOOP_POST: Color32 = Color32::from_rgb(255, 150, 60);
-
-/// Body text of the protocol views, readable at arm's length with gloves on.
-pub const BODY_SIZE: f32 = 16.0;
 
 /// Step titles.
 pub const TITLE_SIZE: f32 = 24.0;
-
-/// Large live values (CDFR, capture progress).
-pub const LARGE_VALUE_SIZE: f32 = 32.0;

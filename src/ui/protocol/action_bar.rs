@@ -93,11 +93,7 @@ pub fn action_bar_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms) -> O
         }
     });
     if let Some(message) = &forms.message {
-        ui.label(
-            RichText::new(message)
-                .color(theme::STATUS_ALARM)
-                .size(theme::BODY_SIZE),
-        );
+        ui.label(RichText::new(message).color(theme::ERROR).size(theme::BODY_SIZE));
     }
     event
 }

@@ -29,7 +29,7 @@ pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
     });
     if let Some(capture) = state.capture.as_ref().filter(|capture| capture.step == step) {
         egui::Frame::new()
-            .fill(theme::SURFACE)
+            .fill(theme::BAR_BACKGROUND)
             .inner_margin(8.0)
             .corner_radius(4.0)
             .show(ui, |ui| {
@@ -92,9 +92,9 @@ pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
                 window.quality.num_beats_rejected
             ))
             .color(if issues.is_empty() {
-                theme::STATUS_GOOD
+                theme::OK
             } else {
-                theme::STATUS_CAUTION
+                theme::WARNING
             }),
         );
     }
@@ -152,13 +152,11 @@ fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
             );
         }
         None => {
-            ui.label(
-                RichText::new("ECMO flow: not recorded (stability not checked)").color(theme::TEXT_WEAK),
-            );
+            ui.label(RichText::new("ECMO flow: not recorded (stability not checked)").color(theme::TEXT_DIM));
         }
     }
     if issues.is_empty() {
-        ui.label(RichText::new("Steady window").color(theme::STATUS_GOOD).strong());
+        ui.label(RichText::new("Steady window").color(theme::OK).strong());
     }
 }
 
@@ -166,9 +164,9 @@ fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
 fn status_line(ui: &mut Ui, good: bool, text: &str) {
     ui.horizontal(|ui| {
         let (word, colour) = if good {
-            ("OK", theme::STATUS_GOOD)
+            ("OK", theme::OK)
         } else {
-            ("CHECK", theme::STATUS_CAUTION)
+            ("CHECK", theme::WARNING)
         };
         ui.label(RichText::new(word).color(colour).strong().monospace());
         ui.label(text);

@@ -34,7 +34,7 @@ pub fn confirmation_ui(ui: &mut Ui, state: &State) -> Option<Event> {
         for warning in &pending.warnings {
             ui.label(
                 RichText::new(warning.to_string())
-                    .color(theme::STATUS_CAUTION)
+                    .color(theme::WARNING)
                     .size(theme::BODY_SIZE),
             );
         }

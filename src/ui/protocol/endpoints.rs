@@ -73,11 +73,11 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
         None => {
             ui.label(
                 RichText::new("CDFR: needs a baseline and a post-unloading resting coronary window")
-                    .color(theme::TEXT_WEAK),
+                    .color(theme::TEXT_DIM),
             );
         }
         Some(Err(reason)) => {
-            ui.label(RichText::new(format!("CDFR: no value ({reason})")).color(theme::STATUS_CAUTION));
+            ui.label(RichText::new(format!("CDFR: no value ({reason})")).color(theme::WARNING));
         }
         Some(Ok(cdfr)) => cdfr_ui(ui, cdfr),
     }
@@ -92,7 +92,7 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
                     section = &row.section;
                     ui.label(RichText::new(section).strong());
                     for heading in ["baseline", "post", "change", ""] {
-                        ui.label(RichText::new(heading).color(theme::TEXT_WEAK));
+                        ui.label(RichText::new(heading).color(theme::TEXT_DIM));
                     }
                     ui.end_row();
                 }
@@ -110,7 +110,7 @@ fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
         ui.label(RichText::new("CDFR").size(theme::BODY_SIZE + 2.0).strong());
         ui.label(
             RichText::new(format!("{:.2}", cdfr.value))
-                .size(theme::LARGE_VALUE_SIZE)
+                .size(theme::NUMBER_SIZE)
                 .strong(),
         )
         .on_hover_text(&cdfr.method);
@@ -118,17 +118,16 @@ fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
             Some((low, high)) => {
                 ui.label(RichText::new(format!("95 % CI {low:.2} to {high:.2}")).size(theme::BODY_SIZE))
             }
-            None => ui.label(RichText::new("no confidence interval").color(theme::TEXT_WEAK)),
+            None => ui.label(RichText::new("no confidence interval").color(theme::TEXT_DIM)),
         };
     });
     if cdfr.flags.is_empty() {
         ui.label(
-            RichText::new("No flags: ECMO flow and heart rate comparable between states")
-                .color(theme::STATUS_GOOD),
+            RichText::new("No flags: ECMO flow and heart rate comparable between states").color(theme::OK),
         );
     }
     for flag in &cdfr.flags {
-        ui.label(RichText::new(format!("FLAG: {flag}")).color(theme::STATUS_CAUTION));
+        ui.label(RichText::new(format!("FLAG: {flag}")).color(theme::WARNING));
     }
 }
 
@@ -153,7 +152,7 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
     .on_hover_text(&hover);
     ui.label(
         RichText::new(format_value(row.post, row.decimals))
-            .color(theme::LOOP_POST)
+            .color(theme::PV_LOOP)
             .size(theme::BODY_SIZE),
     )
     .on_hover_text(&hover);
@@ -170,7 +169,7 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
     };
     ui.label(RichText::new(change).size(theme::BODY_SIZE).strong())
         .on_hover_text(&hover);
-    ui.label(RichText::new(&row.unit).color(theme::TEXT_WEAK));
+    ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
 }
 
 fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {
@@ -193,7 +192,7 @@ fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {
                     format!("Post ({})", view.post_label),
                     PlotPoints::from(view.post_loop.clone()),
                 )
-                .color(theme::LOOP_POST)
+                .color(theme::PV_LOOP)
                 .width(2.5),
             );
         });

@@ -34,7 +34,7 @@ fn parse_number(text: &str) -> Option<f64> {
 
 fn error_ui(ui: &mut Ui, error: &Option<String>) {
     if let Some(error) = error {
-        ui.label(RichText::new(error).color(theme::STATUS_ALARM));
+        ui.label(RichText::new(error).color(theme::ERROR));
     }
 }
 
@@ -77,7 +77,7 @@ impl EcmoForm {
         if let Some(ecmo) = state.ecmo {
             let rpm = ecmo.rpm.map(|rpm| format!(", {rpm:.0} rpm")).unwrap_or_default();
             ui.label(
-                RichText::new(format!("Recorded: {:.2} L/min{rpm}", ecmo.flow_l_min)).color(theme::TEXT_WEAK),
+                RichText::new(format!("Recorded: {:.2} L/min{rpm}", ecmo.flow_l_min)).color(theme::TEXT_DIM),
             );
         }
         let mut event = None;
@@ -160,7 +160,7 @@ impl AllocationForm {
                     allocation.reference,
                     allocation.allocated_utc.with_timezone(&Local).format("%H:%M")
                 ))
-                .color(theme::STATUS_GOOD),
+                .color(theme::OK),
             );
         }
         let mut event = None;
@@ -309,7 +309,7 @@ impl DeviceForm {
                 );
             }
             None => {
-                ui.label(RichText::new("Choose the device that was inserted.").color(theme::TEXT_WEAK));
+                ui.label(RichText::new("Choose the device that was inserted.").color(theme::TEXT_DIM));
             }
         }
         self.ecmo.fields_ui(ui, state);
@@ -331,9 +331,7 @@ impl DeviceForm {
         }
         error_ui(ui, &self.error);
         if state.device != UnloadingDevice::None {
-            ui.label(
-                RichText::new(format!("Recorded: {}", device_label(&state.device))).color(theme::STATUS_GOOD),
-            );
+            ui.label(RichText::new(format!("Recorded: {}", device_label(&state.device))).color(theme::OK));
         }
         event
     }

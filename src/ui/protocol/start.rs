@@ -59,7 +59,7 @@ pub fn start_ui(
     ui.label(RichText::new("HERACLES case").size(theme::TITLE_SIZE).strong());
     ui.label(
         RichText::new("VA-ECMO with LV unloading by IABP or Impella: coronary flow reserve and PV loops")
-            .color(theme::TEXT_WEAK),
+            .color(theme::TEXT_DIM),
     );
     ui.add_space(12.0);
     ui.columns(3, |columns| {
@@ -77,7 +77,7 @@ pub fn start_ui(
         });
         card(&mut columns[1], "Open a case", |ui| {
             if cases.is_empty() {
-                ui.label(RichText::new("No case files in the data folder yet.").color(theme::TEXT_WEAK));
+                ui.label(RichText::new("No case files in the data folder yet.").color(theme::TEXT_DIM));
             }
             egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
                 for case in cases {
@@ -85,7 +85,7 @@ pub fn start_ui(
                         if ui.button(format!("Open {}", case.case_id)).clicked() {
                             choice = Some(StartChoice::Open(case.path.clone()));
                         }
-                        ui.label(RichText::new(&case.summary).color(theme::TEXT_WEAK));
+                        ui.label(RichText::new(&case.summary).color(theme::TEXT_DIM));
                     });
                 }
             });
@@ -107,18 +107,14 @@ pub fn start_ui(
     });
     if let Some(message) = message {
         ui.add_space(8.0);
-        ui.label(
-            RichText::new(message)
-                .color(theme::STATUS_ALARM)
-                .size(theme::BODY_SIZE),
-        );
+        ui.label(RichText::new(message).color(theme::ERROR).size(theme::BODY_SIZE));
     }
     choice
 }
 
 fn card(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
     egui::Frame::new()
-        .fill(theme::SURFACE)
+        .fill(theme::BAR_BACKGROUND)
         .inner_margin(12.0)
         .corner_radius(6.0)
         .show(ui, |ui| {
@@ -158,9 +154,9 @@ fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> bool {
         _ => None,
     };
     match &problem {
-        Some(problem) => ui.label(RichText::new(problem).color(theme::STATUS_CAUTION)),
-        None => ui.label(RichText::new("Case id valid.").color(theme::STATUS_GOOD)),
+        Some(problem) => ui.label(RichText::new(problem).color(theme::WARNING)),
+        None => ui.label(RichText::new("Case id valid.").color(theme::OK)),
     };
-    ui.label(RichText::new("Never enter a name, date of birth or hospital number.").color(theme::TEXT_WEAK));
+    ui.label(RichText::new("Never enter a name, date of birth or hospital number.").color(theme::TEXT_DIM));
     problem.is_none()
 }

@@ -14,10 +14,10 @@ pub fn step_list_ui(ui: &mut Ui, state: &State) -> Option<Event> {
         let status = state.status(step);
         let (word, colour) = match status {
             StepStatus::Current => ("now", theme::ACCENT),
-            StepStatus::Complete => ("done", theme::STATUS_GOOD),
-            StepStatus::Skipped => ("skipped", theme::STATUS_CAUTION),
-            StepStatus::Incomplete => ("to finish", theme::STATUS_CAUTION),
-            StepStatus::NotStarted => ("to do", theme::TEXT_WEAK),
+            StepStatus::Complete => ("done", theme::OK),
+            StepStatus::Skipped => ("skipped", theme::WARNING),
+            StepStatus::Incomplete => ("to finish", theme::WARNING),
+            StepStatus::NotStarted => ("to do", theme::TEXT_DIM),
         };
         let current = status == StepStatus::Current;
         let title = RichText::new(format!("{}. {}", number + 1, step.title())).size(theme::BODY_SIZE);

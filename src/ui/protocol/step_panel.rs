@@ -37,7 +37,7 @@ pub fn step_panel_ui(
                 signed.by,
                 signed.at.utc.format("%Y-%m-%d %H:%M UTC")
             ))
-            .color(theme::STATUS_GOOD)
+            .color(theme::OK)
             .size(theme::BODY_SIZE + 2.0),
         );
     }
@@ -61,7 +61,7 @@ pub fn step_panel_ui(
             match endpoints {
                 Some(view) => endpoint_panel_ui(ui, view, 220.0),
                 None => {
-                    ui.label(RichText::new("No endpoints yet.").color(theme::TEXT_WEAK));
+                    ui.label(RichText::new("No endpoints yet.").color(theme::TEXT_DIM));
                 }
             }
             None
@@ -91,7 +91,7 @@ pub fn step_panel_ui(
         .filter(|_| state.signed_off.is_none() && step != StepId::SignOff)
     {
         ui.add_space(4.0);
-        ui.label(RichText::new(format!("Before going on: {missing}.")).color(theme::STATUS_CAUTION));
+        ui.label(RichText::new(format!("Before going on: {missing}.")).color(theme::WARNING));
     }
     event
 }
@@ -102,9 +102,9 @@ fn channels_ui(ui: &mut Ui, channels: &[crate::model::SignalKind], live: &LiveCh
         for kind in channels {
             let status = live.status(*kind);
             let colour = match status {
-                ChannelStatus::Live => theme::STATUS_GOOD,
-                ChannelStatus::Disconnected => theme::STATUS_ALARM,
-                ChannelStatus::Absent => theme::STATUS_CAUTION,
+                ChannelStatus::Live => theme::OK,
+                ChannelStatus::Disconnected => theme::ERROR,
+                ChannelStatus::Absent => theme::WARNING,
             };
             ui.label(RichText::new(format!("{} {}", kind.name(), status.label())).color(colour));
         }
@@ -146,14 +146,7 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
                     let answer = state.eligibility.answer(criterion);
                     let excluding = answer.is_some_and(|answer| criterion.excludes(answer));
                     let text = RichText::new(criterion.text()).size(theme::BODY_SIZE);
-                    ui.add(
-                        egui::Label::new(if excluding {
-                            text.color(theme::STATUS_ALARM)
-                        } else {
-                            text
-                        })
-                        .wrap(),
-                    );
+                    ui.add(egui::Label::new(if excluding { text.color(theme::ERROR) } else { text }).wrap());
                     ui.horizontal(|ui| {
                         for (word, value) in [("Yes", true), ("No", false)] {
                             let response = ui.selectable_label(
@@ -183,14 +176,11 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
             });
     }
     let (text, colour) = match state.eligibility.verdict() {
-        Verdict::Eligible => ("ELIGIBLE: every criterion met".to_owned(), theme::STATUS_GOOD),
-        Verdict::Incomplete(count) => (format!("{count} criteria still to answer"), theme::STATUS_CAUTION),
+        Verdict::Eligible => ("ELIGIBLE: every criterion met".to_owned(), theme::OK),
+        Verdict::Incomplete(count) => (format!("{count} criteria still to answer"), theme::WARNING),
         Verdict::Ineligible(criteria) => {
             let reasons: Vec<&str> = criteria.iter().map(|criterion| criterion.text()).collect();
-            (
-                format!("NOT ELIGIBLE: {}", reasons.join("; ")),
-                theme::STATUS_ALARM,
-            )
+            (format!("NOT ELIGIBLE: {}", reasons.join("; ")), theme::ERROR)
         }
     };
     ui.label(
@@ -204,7 +194,7 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
 
 fn skip_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms, window: &str) -> Option<Event> {
     if let Some(reason) = &state.record(state.current).skipped {
-        ui.label(RichText::new(format!("Skipped: {reason}")).color(theme::STATUS_CAUTION));
+        ui.label(RichText::new(format!("Skipped: {reason}")).color(theme::WARNING));
         return None;
     }
     let mut event = None;
