@@ -47,14 +47,16 @@ pub(crate) fn fit_line(x: &[f64], y: &[f64]) -> Result<LineFit, Unavailable> {
 }
 
 /// Minimises `f` over `[low, high]`: a scan of `num_grid` log-spaced points (both bounds positive) finds the
-/// basin, then golden-section search refines it to a relative width of `rel_tol`. Returns the argument, the value,
-/// and whether the minimum sits on a bound of the range (then the true optimum may lie outside it).
+/// basin, then Brent's method (golden-section steps with parabolic interpolation, Brent 1973) refines it in
+/// log space to an absolute width of `log_tol` (a relative precision of about `log_tol` in the argument).
+/// Returns the argument, the value, and whether the minimum sits on a bound of the range (then the true optimum
+/// may lie outside it).
 pub(crate) fn minimise_log_scan(
     mut f: impl FnMut(f64) -> f64,
     low: f64,
     high: f64,
     num_grid: usize,
-    rel_tol: f64,
+    log_tol: f64,
 ) -> (f64, f64, bool) {
     let num_grid = num_grid.max(3);
     let ratio = (high / low).powf(1.0 / (num_grid - 1) as f64);
@@ -73,34 +75,86 @@ pub(crate) fn minimise_log_scan(
         return (f64::NAN, f64::NAN, false);
     }
     let at_bound = best.0 == 0 || best.0 == num_grid - 1;
-    let mut a = grid[best.0.saturating_sub(1)].ln();
-    let mut b = grid[(best.0 + 1).min(num_grid - 1)].ln();
-    let mut g = |log_x: f64| f(log_x.exp());
-    const INV_PHI: f64 = 0.618_033_988_749_894_9;
-    let mut c = b - INV_PHI * (b - a);
-    let mut d = a + INV_PHI * (b - a);
-    let (mut fc, mut fd) = (g(c), g(d));
-    while (b - a) > rel_tol {
-        if fc < fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - INV_PHI * (b - a);
-            fc = g(c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + INV_PHI * (b - a);
-            fd = g(d);
-        }
-    }
-    let (x, value) = if fc < fd { (c.exp(), fc) } else { (d.exp(), fd) };
+    let a = grid[best.0.saturating_sub(1)].ln();
+    let b = grid[(best.0 + 1).min(num_grid - 1)].ln();
+    let (x, value) = brent(|log_x| f(log_x.exp()), a, b, grid[best.0].ln(), best.1, log_tol);
     if value < best.1 {
-        (x, value, at_bound)
+        (x.exp(), value, at_bound)
     } else {
         (grid[best.0], best.1, at_bound)
     }
+}
+
+/// Brent's minimisation of `f` on `[a, b]` from the interior point `x` (value `fx`), to an absolute `tol`.
+fn brent(
+    mut f: impl FnMut(f64) -> f64,
+    mut a: f64,
+    mut b: f64,
+    mut x: f64,
+    mut fx: f64,
+    tol: f64,
+) -> (f64, f64) {
+    const GOLDEN: f64 = 0.381_966_011_250_105_1; // 2 - golden ratio
+    let (mut w, mut v, mut fw, mut fv) = (x, x, fx, fx);
+    // `step` is the last step taken, `previous` the one before: parabolic steps must shrink.
+    let (mut step, mut previous) = (0.0f64, 0.0f64);
+    for _ in 0..100 {
+        let middle = 0.5 * (a + b);
+        if (x - middle).abs() <= 2.0 * tol - 0.5 * (b - a) {
+            break;
+        }
+        let mut parabolic = false;
+        if previous.abs() > tol {
+            // Vertex of the parabola through (x, fx), (w, fw), (v, fv), as an offset p/q from x.
+            let r = (x - w) * (fx - fv);
+            let mut q = (x - v) * (fx - fw);
+            let mut p = (x - v) * q - (x - w) * r;
+            q = 2.0 * (q - r);
+            if q > 0.0 {
+                p = -p;
+            }
+            q = q.abs();
+            if p.abs() < (0.5 * q * previous).abs() && p > q * (a - x) && p < q * (b - x) {
+                previous = step;
+                step = p / q;
+                let u = x + step;
+                if u - a < 2.0 * tol || b - u < 2.0 * tol {
+                    step = tol.copysign(middle - x);
+                }
+                parabolic = true;
+            }
+        }
+        if !parabolic {
+            previous = if x >= middle { a - x } else { b - x };
+            step = GOLDEN * previous;
+        }
+        let u = if step.abs() >= tol {
+            x + step
+        } else {
+            x + tol.copysign(step)
+        };
+        let fu = f(u);
+        if fu <= fx {
+            if u >= x {
+                a = x;
+            } else {
+                b = x;
+            }
+            (v, fv, w, fw, x, fx) = (w, fw, x, fx, u, fu);
+        } else {
+            if u < x {
+                a = u;
+            } else {
+                b = u;
+            }
+            if fu <= fw || w == x {
+                (v, fv, w, fw) = (w, fw, u, fu);
+            } else if fu <= fv || v == x || v == w {
+                (v, fv) = (u, fu);
+            }
+        }
+    }
+    (x, fx)
 }
 
 /// SplitMix64: a tiny, well-mixed, seedable generator. The bootstrap needs reproducibility, not cryptography.
@@ -168,10 +222,17 @@ mod tests {
 
     #[test]
     fn minimiser_finds_interior_minimum_and_flags_bounds() {
-        let (x, value, at_bound) =
-            minimise_log_scan(|x| (x.ln() - 0.03f64.ln()).powi(2), 1e-3, 1.0, 20, 1e-9);
+        // A non-quadratic basin, so the parabolic steps have to work for their convergence.
+        let mut calls = 0;
+        let basin = |x: f64| {
+            calls += 1;
+            let d = x.ln() - 0.03f64.ln();
+            d * d + 0.5 * d.powi(4) + 0.3 * d.powi(3)
+        };
+        let (x, value, at_bound) = minimise_log_scan(basin, 1e-3, 1.0, 10, 1e-9);
         assert!((x / 0.03 - 1.0).abs() < 1e-6, "{x}");
         assert!(value < 1e-10 && !at_bound);
+        assert!(calls < 10 + 25, "{calls} evaluations");
         let (_, _, at_bound) = minimise_log_scan(|x| x, 1e-3, 1.0, 20, 1e-9);
         assert!(at_bound);
     }

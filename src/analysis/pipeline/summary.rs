@@ -453,7 +453,21 @@ pub(crate) fn summarise(
             Err(reason) => notes.push(format!("wave intensity: {reason}")),
         }
     }
-    let pv_beats: Vec<Beat> = pv_used.iter().map(|&k| beats[k].clone()).collect();
+    // The ensemble PV beat for the single-beat estimate: the steady window's beats among those of the PV window
+    // (all of them only when there is no steady window; averaging hours of beats adds nothing but time).
+    let pv_beats: Vec<Beat> = match &steady {
+        Some(steady) => pv_used
+            .iter()
+            .filter(|&&k| steady.beat_numbers.contains(&beats[k].number))
+            .map(|&k| beats[k].clone())
+            .collect(),
+        None => pv_used.iter().map(|&k| beats[k].clone()).collect(),
+    };
+    let pv_beats = if pv_beats.is_empty() {
+        pv_used.iter().map(|&k| beats[k].clone()).collect()
+    } else {
+        pv_beats
+    };
     let single_beat = if pv.is_some() {
         ensemble_single_beat_ees(context, &pv_beats, analysed.v0_ml)
             .map_err(|reason| notes.push(format!("single-beat Ees: {reason}")))

@@ -122,17 +122,36 @@ pub fn tau(
 }
 
 fn weiss(p: &[f64], dt: f64) -> Option<TauFit> {
-    if p.iter().any(|&x| x <= 0.0) {
+    // ln P against the sample index in one pass without buffers (this runs for every beat): sums of x = i and
+    // y = ln P, then the least-squares slope and r^2 from the centred moments.
+    let n = p.len() as f64;
+    let (mut sx, mut sy, mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (i, &pressure) in p.iter().enumerate() {
+        if pressure <= 0.0 {
+            return None;
+        }
+        let (x, y) = (i as f64, pressure.ln());
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+        syy += y * y;
+    }
+    let (cxx, cxy, cyy) = (sxx - sx * sx / n, sxy - sx * sy / n, syy - sy * sy / n);
+    if cxx <= 0.0 || !cxy.is_finite() {
         return None;
     }
-    let t: Vec<f64> = (0..p.len()).map(|i| i as f64 * dt).collect();
-    let ln_p: Vec<f64> = p.iter().map(|x| x.ln()).collect();
-    let fit = fit_line(&t, &ln_p).ok()?;
-    let tau_s = -1.0 / fit.slope;
+    let slope_per_s = cxy / cxx / dt;
+    let tau_s = -1.0 / slope_per_s;
+    let r2 = if cyy > 0.0 {
+        (cxy * cxy / (cxx * cyy)).min(1.0)
+    } else {
+        1.0
+    };
     plausible(tau_s).then_some(TauFit {
         tau_ms: tau_s * 1e3,
         asymptote_mmhg: None,
-        r2: fit.r2,
+        r2,
     })
 }
 
@@ -179,7 +198,7 @@ fn logistic(p: &[f64], dt: f64) -> Option<TauFit> {
         return None;
     }
     let sse = |tau_s: f64| logistic_linear_part(p, dt, tau_s, mean_p).2;
-    let (tau_s, best_sse, at_bound) = minimise_log_scan(sse, TAU_RANGE_S.0, TAU_RANGE_S.1, 16, 1e-6);
+    let (tau_s, best_sse, at_bound) = minimise_log_scan(sse, TAU_RANGE_S.0, TAU_RANGE_S.1, 10, 1e-5);
     let (amplitude, asymptote, _) = logistic_linear_part(p, dt, tau_s, mean_p);
     (tau_s.is_finite() && !at_bound && amplitude > 0.0).then(|| TauFit {
         tau_ms: tau_s * 1e3,
