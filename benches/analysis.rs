@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench --bench analysis`.
 
+// A benchmark that cannot analyse its own case should stop loudly.
+#![allow(clippy::expect_used)]
+
 use std::f64::consts::PI;
 use std::hint::black_box;
 use std::time::Duration;
