@@ -1,17 +1,176 @@
-//! `heracles case ...` (being built; see the issue that owns it).
+//! `heracles case ...`: list, inspect, verify and snapshot case files. Inspection and verification open files
+//! read-only, so they are safe on a file being recorded and never alter a damaged one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::model::CaseId;
+use crate::store::{self, CaseFile};
 
 /// The `heracles case` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum CaseCommand {
     /// List the case files in the data folder.
     List,
+    /// Show a case: duration, channels with sample counts, gaps, protocol steps, events.
+    Info {
+        /// The case file, or a case id (looked up in the data folder).
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a case file: SQLite integrity, the audit hash chain, audited records, sample continuity.
+    /// Exits non-zero with the reasons on any failure.
+    Verify {
+        /// The case file, or a case id.
+        file: PathBuf,
+    },
+    /// Write a consistent copy of a case file (safe while it is being recorded).
+    Snapshot {
+        /// The case file, or a case id.
+        file: PathBuf,
+        /// Where to write the copy (must not exist).
+        out: PathBuf,
+    },
 }
 
 /// Runs a `heracles case` subcommand.
 pub fn run(command: CaseCommand, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let _ = (command, data_dir);
-    anyhow::bail!("heracles case is not available yet")
+    let dir = store::data_dir(data_dir.as_deref())?;
+    match command {
+        CaseCommand::List => list(&dir),
+        CaseCommand::Info { file, json } => info(&resolve(&dir, &file), json),
+        CaseCommand::Verify { file } => verify(&resolve(&dir, &file)),
+        CaseCommand::Snapshot { file, out } => {
+            let file = resolve(&dir, &file);
+            CaseFile::open_read_only(&file)?.snapshot(&out)?;
+            println!("{} -> {}", file.display(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `file` as given when it exists or is a path; a bare case id means that case's file in the data folder.
+fn resolve(dir: &Path, file: &Path) -> PathBuf {
+    match file.to_str().and_then(|text| text.parse::<CaseId>().ok()) {
+        Some(case_id) if !file.exists() => dir.join(store::file_name(case_id)),
+        _ => file.to_owned(),
+    }
+}
+
+fn list(dir: &Path) -> anyhow::Result<ExitCode> {
+    let files = store::list_case_files(dir)?;
+    if files.is_empty() {
+        println!("no case files in {}", dir.display());
+    }
+    for path in files {
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+        match CaseFile::open_read_only(&path).and_then(|file| file.summary()) {
+            Ok(summary) => println!(
+                "{name}  {}  {}  {:.1} s  allocation {}  created {}",
+                summary.case_id,
+                summary.status,
+                summary.duration_s,
+                summary.allocation.map_or("-", |allocation| allocation.key()),
+                summary.created_utc
+            ),
+            Err(error) => println!("{name}  UNREADABLE: {error}"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let file = CaseFile::open_read_only(path)?;
+    let summary = file.summary()?;
+    let channels = file.channels()?;
+    let gaps = file.gaps()?;
+    let steps = file.steps()?;
+    let events = file.events()?;
+    if json {
+        let value = serde_json::json!({
+            "file": path,
+            "case_id": summary.case_id,
+            "site": summary.site,
+            "status": summary.status,
+            "created_utc": summary.created_utc,
+            "allocation": summary.allocation,
+            "schema_version": summary.schema_version,
+            "duration_s": summary.duration_s,
+            "channels": channels.iter().map(|channel| serde_json::json!({
+                "source": channel.source,
+                "name": channel.name,
+                "unit": channel.unit,
+                "sample_rate_hz": channel.sample_rate_hz,
+                "num_samples": channel.num_samples,
+                "first_sample": channel.first_sample,
+                "end_sample": channel.end_sample,
+            })).collect::<Vec<_>>(),
+            "gaps": gaps,
+            "steps": steps,
+            "events": events,
+            "num_audit_entries": summary.num_audit_entries,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).context("writing JSON")?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} ({}), {}, created {}",
+        summary.case_id, summary.site, summary.status, summary.created_utc
+    );
+    println!(
+        "duration {:.3} s, schema v{}",
+        summary.duration_s, summary.schema_version
+    );
+    for channel in &channels {
+        println!(
+            "  {}/{} [{}] {} Hz: {} samples",
+            channel.source, channel.name, channel.unit, channel.sample_rate_hz, channel.num_samples
+        );
+    }
+    for gap in &gaps {
+        println!(
+            "  gap {}: {} samples from sample {} ({})",
+            gap.source, gap.num_samples, gap.first_sample, gap.reason
+        );
+    }
+    for step in &steps {
+        println!("  step {} started {}", step.step.key(), step.started_utc);
+    }
+    for event in &events {
+        println!("  event at {:.3} s: {} {}", event.time_s, event.kind, event.text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(path: &Path) -> anyhow::Result<ExitCode> {
+    let report = CaseFile::open_read_only(path)?.verify()?;
+    if report.ok() {
+        println!(
+            "{}: ok ({} audit rows, {} chunks, {} samples, {} gap samples)",
+            path.display(),
+            report.num_audit_entries,
+            report.num_chunks,
+            report.num_samples,
+            report.num_gap_samples
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "{}: FAILED verification ({} problems)",
+        path.display(),
+        report.problems.len()
+    );
+    for problem in &report.problems {
+        eprintln!("  [{}] {}", problem.check, problem.message);
+    }
+    Ok(ExitCode::FAILURE)
 }

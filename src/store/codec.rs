@@ -1,11 +1,13 @@
 //! Lossless encoding of one channel's run of `f32` samples for a sample chunk.
 //!
 //! Physiological signals sampled at 1 kHz change little from one sample to the next, so predicting each sample
-//! from the previous one (or two) and storing the residual as a variable-length integer saves space at almost no
-//! cost. The prediction works on the float's bits mapped to an integer that is monotonic in the float's value
-//! (so that nearby values have nearby integers) with wrapping arithmetic, which makes the round trip exact for
-//! every bit pattern, NaN payloads included. The encoder picks whichever of raw, first- or second-order
-//! prediction is smallest, so a noisy channel never costs more than raw plus one byte.
+//! from the previous one (or two) and storing the small residual saves space at little cost. The prediction works
+//! on the float's bits mapped to an integer that is monotonic in the float's value (so nearby values have nearby
+//! integers), with wrapping arithmetic, which makes the round trip exact for every bit pattern, NaN payloads
+//! included. Residuals are zigzag-coded and bit-packed in groups of [`GROUP`], each group with the bit width of
+//! its largest residual (one byte), so a rare large jump (an ECG crossing zero) costs only its own group. The
+//! encoder picks whichever of raw, first- or second-order prediction is smallest, so a noisy channel never costs
+//! more than raw plus one byte.
 
 /// Why an encoded chunk could not be decoded (the file is damaged).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -13,7 +15,7 @@ pub enum DecodeError {
     /// The first byte names no known encoding.
     #[error("unknown sample encoding {0}")]
     UnknownEncoding(u8),
-    /// The data ends before all samples were read, or has bytes left over.
+    /// The data ends before all samples were read, or has bytes left over, or a group's width is impossible.
     #[error("sample data of {num_bytes} bytes does not hold exactly {num_samples} samples")]
     Length {
         /// Bytes in the encoded data.
@@ -26,6 +28,9 @@ pub enum DecodeError {
 const RAW: u8 = 0;
 const DELTA1: u8 = 1;
 const DELTA2: u8 = 2;
+
+/// Residuals per bit-packed group.
+const GROUP: usize = 32;
 
 /// Maps a float's bits to an integer that orders like the float (negative values below positive ones).
 fn ordered_from_bits(bits: u32) -> u32 {
@@ -53,36 +58,60 @@ fn unzigzag(value: u32) -> u32 {
     (value >> 1) ^ (value & 1).wrapping_neg()
 }
 
-fn varint_len(value: u32) -> usize {
-    match value {
-        0..0x80 => 1,
-        0x80..0x4000 => 2,
-        0x4000..0x20_0000 => 3,
-        0x20_0000..0x1000_0000 => 4,
-        _ => 5,
+/// The prediction of the next value from the two before it.
+fn predict(order: u8, prev: u32, prev2: u32, index: usize) -> u32 {
+    if order == 2 && index >= 2 {
+        prev.wrapping_mul(2).wrapping_sub(prev2)
+    } else {
+        prev
     }
 }
 
-fn push_varint(out: &mut Vec<u8>, mut value: u32) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+/// Zigzag residuals under a predictor of order 1 or 2 (wrapping, on ordered integers).
+fn residuals(ordered: &[u32], order: u8) -> Vec<u32> {
+    let (mut prev, mut prev2) = (0u32, 0u32);
+    ordered
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let residual = zigzag(x.wrapping_sub(predict(order, prev, prev2, i)));
+            prev2 = prev;
+            prev = x;
+            residual
+        })
+        .collect()
 }
 
-/// The residual of sample `i` under a predictor of order 1 or 2 (wrapping, on ordered integers).
-fn residuals(ordered: &[u32], order: u8) -> impl Iterator<Item = u32> + '_ {
-    (0..ordered.len()).map(move |i| {
-        let x = ordered[i];
-        let prev = if i >= 1 { ordered[i - 1] } else { 0 };
-        let prediction = if order == 2 && i >= 2 {
-            prev.wrapping_mul(2).wrapping_sub(ordered[i - 2])
-        } else {
-            prev
-        };
-        zigzag(x.wrapping_sub(prediction))
-    })
+fn width(group: &[u32]) -> u32 {
+    32 - group.iter().fold(0, |acc, &r| acc | r).leading_zeros()
+}
+
+/// Bytes the packed residuals take.
+fn packed_len(residuals: &[u32]) -> usize {
+    residuals
+        .chunks(GROUP)
+        .map(|group| 1 + (group.len() * width(group) as usize).div_ceil(8))
+        .sum()
+}
+
+fn pack(residuals: &[u32], out: &mut Vec<u8>) {
+    for group in residuals.chunks(GROUP) {
+        let width = width(group);
+        out.push(width as u8);
+        let (mut accumulator, mut num_bits) = (0u64, 0u32);
+        for &residual in group {
+            accumulator |= u64::from(residual) << num_bits;
+            num_bits += width;
+            while num_bits >= 8 {
+                out.push(accumulator as u8);
+                accumulator >>= 8;
+                num_bits -= 8;
+            }
+        }
+        if num_bits > 0 {
+            out.push(accumulator as u8);
+        }
+    }
 }
 
 /// Encodes `samples` losslessly; the first byte names the encoding chosen.
@@ -91,25 +120,23 @@ pub fn encode(samples: &[f32]) -> Vec<u8> {
         .iter()
         .map(|value| ordered_from_bits(value.to_bits()))
         .collect();
-    let size = |order| residuals(&ordered, order).map(varint_len).sum::<usize>();
-    let (size1, size2) = (size(1), size(2));
-    let raw_size = 4 * samples.len();
-    if raw_size <= size1.min(size2) {
-        let mut out = Vec::with_capacity(1 + raw_size);
+    let (first, second) = (residuals(&ordered, 1), residuals(&ordered, 2));
+    let (len1, len2) = (packed_len(&first), packed_len(&second));
+    let raw_len = 4 * samples.len();
+    if raw_len <= len1.min(len2) {
+        let mut out = Vec::with_capacity(1 + raw_len);
         out.push(RAW);
         out.extend(samples.iter().flat_map(|value| value.to_le_bytes()));
         return out;
     }
-    let (tag, order, len) = if size2 < size1 {
-        (DELTA2, 2, size2)
+    let (tag, residuals, len) = if len2 < len1 {
+        (DELTA2, second, len2)
     } else {
-        (DELTA1, 1, size1)
+        (DELTA1, first, len1)
     };
     let mut out = Vec::with_capacity(1 + len);
     out.push(tag);
-    for residual in residuals(&ordered, order) {
-        push_varint(&mut out, residual);
-    }
+    pack(&residuals, &mut out);
     out
 }
 
@@ -134,31 +161,39 @@ pub fn decode(data: &[u8], num_samples: usize, out: &mut Vec<f32>) -> Result<(),
             );
         }
         DELTA1 | DELTA2 => {
+            let order = tag;
             let (mut prev, mut prev2) = (0u32, 0u32);
             let mut bytes = body.iter();
-            for i in 0..num_samples {
-                let mut value = 0u32;
-                let mut shift = 0;
-                loop {
-                    let &byte = bytes.next().ok_or_else(length_error)?;
-                    if shift > 28 {
-                        return Err(length_error());
-                    }
-                    value |= u32::from(byte & 0x7F) << shift;
-                    if byte & 0x80 == 0 {
-                        break;
-                    }
-                    shift += 7;
+            let mut index = 0;
+            while index < num_samples {
+                let width = u32::from(*bytes.next().ok_or_else(length_error)?);
+                if width > 32 {
+                    return Err(length_error());
                 }
-                let prediction = if tag == DELTA2 && i >= 2 {
-                    prev.wrapping_mul(2).wrapping_sub(prev2)
+                let mask = if width == 32 {
+                    u32::MAX
                 } else {
-                    prev
+                    (1u32 << width) - 1
                 };
-                let x = prediction.wrapping_add(unzigzag(value));
-                out.push(f32::from_bits(bits_from_ordered(x)));
-                prev2 = prev;
-                prev = x;
+                let (mut accumulator, mut num_bits) = (0u64, 0u32);
+                for _ in 0..GROUP.min(num_samples - index) {
+                    while num_bits < width {
+                        accumulator |= u64::from(*bytes.next().ok_or_else(length_error)?) << num_bits;
+                        num_bits += 8;
+                    }
+                    let residual = (accumulator as u32) & mask;
+                    accumulator = if width == 0 {
+                        accumulator
+                    } else {
+                        accumulator >> width
+                    };
+                    num_bits -= width;
+                    let x = predict(order, prev, prev2, index).wrapping_add(unzigzag(residual));
+                    out.push(f32::from_bits(bits_from_ordered(x)));
+                    prev2 = prev;
+                    prev = x;
+                    index += 1;
+                }
             }
             if bytes.next().is_some() {
                 return Err(length_error());
@@ -261,6 +296,13 @@ mod tests {
         #[test]
         fn any_bits_round_trip(bits in proptest::collection::vec(any::<u32>(), 0..300)) {
             let samples: Vec<f32> = bits.iter().map(|&b| f32::from_bits(b)).collect();
+            round_trip(&samples);
+        }
+
+        #[test]
+        fn random_walks_round_trip(steps in proptest::collection::vec(-3000i32..3000, 0..300), start in -1e4f32..1e4) {
+            let mut value = start;
+            let samples: Vec<f32> = steps.iter().map(|&step| { value += step as f32 * 1e-3; value }).collect();
             round_trip(&samples);
         }
 

@@ -169,8 +169,9 @@ pub struct SignOff {
 }
 
 /// The tables whose rows are audited, by entity name.
-pub(crate) const AUDITED: [(&str, &str); 9] = [
+pub(crate) const AUDITED: [(&str, &str); 10] = [
     ("case", "case_info"),
+    ("calibration", "calibration"),
     ("step", "step"),
     ("event", "event"),
     ("analysis_window", "analysis_window"),
@@ -324,6 +325,38 @@ impl CaseFile {
             Ok(1)
         })?;
         Ok(())
+    }
+
+    /// Records the calibration of channel `channel` of source `source` (as JSON the acquisition layer defines);
+    /// it applies from now on and replaces any earlier one for that channel.
+    pub fn set_calibration(
+        &mut self,
+        who: &str,
+        source: &str,
+        channel: &str,
+        calibration: &serde_json::Value,
+        reason: &str,
+    ) -> Result<i64, StoreError> {
+        let calibration = to_json(calibration)?;
+        let reason = if reason.trim().is_empty() {
+            "calibration"
+        } else {
+            reason
+        };
+        let target = Target {
+            who,
+            action: "set_calibration",
+            entity: "calibration",
+            id: None,
+            reason,
+        };
+        self.audited(target, |tx| {
+            tx.execute(
+                "INSERT INTO calibration (source, channel, calibration_json, utc) VALUES (?1, ?2, ?3, ?4)",
+                params![source, channel, calibration, super::utc_now()],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
     }
 
     /// Records that a protocol step started, with the device and ECMO settings known then. Returns its id.

@@ -58,7 +58,7 @@ pub struct ChannelInfo {
     pub unit: String,
     /// Samples per second.
     pub sample_rate_hz: f64,
-    /// Calibration applied by the console or at set-up, as JSON, when recorded.
+    /// The newest calibration recorded for this channel (see [`CaseFile::set_calibration`]), as JSON.
     pub calibration: Option<serde_json::Value>,
     /// Index of the first sample of the source segment.
     pub first_sample: u64,
@@ -163,7 +163,8 @@ impl CaseFile {
     pub fn channels(&self) -> Result<Vec<ChannelInfo>, StoreError> {
         let mut channels = self.all(
             "SELECT channel.id, source.id, source.key, channel.name, channel.unit, source.sample_rate_hz,
-             channel.calibration_json, source.first_sample,
+             (SELECT calibration_json FROM calibration WHERE calibration.source = source.key
+              AND calibration.channel = channel.name ORDER BY calibration.id DESC LIMIT 1), source.first_sample,
              coalesce((SELECT sum(num_samples) FROM chunk WHERE chunk.channel_id = channel.id), 0)
              FROM channel JOIN source ON source.id = channel.source_id ORDER BY source.position, source.id, channel.idx",
             |row| {

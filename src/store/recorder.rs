@@ -26,9 +26,6 @@ use crate::model::{GapReason, RecordItem, SourceSpec};
 /// The longest an item waits in the recorder before the commit that saves it starts.
 pub const COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Samples per chunk row when a batch holds a long run (a chunk is also cut at every commit).
-const CHUNK_SAMPLES: usize = 4096;
-
 /// How often a failed commit is retried.
 const RETRY_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -42,6 +39,9 @@ pub struct RecorderOptions {
     pub commit_interval: Duration,
     /// Items the queue holds before `offer` hands them back to the engine.
     pub queue_len: usize,
+    /// Longest chunk row, in samples (at most 65536). A real-time recording commits ~250 ms at a time, so its
+    /// chunks are that long whatever this says; a faster writer (an import, a benchmark) gets chunks this long.
+    pub max_chunk_samples: usize,
     /// Fault injection for tests and drills: while set, every commit fails (and is rolled back) as a full disk
     /// would fail it.
     pub fail_writes: Option<Arc<AtomicBool>>,
@@ -52,6 +52,7 @@ impl Default for RecorderOptions {
         RecorderOptions {
             commit_interval: COMMIT_INTERVAL,
             queue_len: 256,
+            max_chunk_samples: 4096,
             fail_writes: None,
         }
     }
@@ -270,15 +271,21 @@ impl Worker {
                 Some(oldest) => {
                     (oldest + self.options.commit_interval).saturating_duration_since(Instant::now())
                 }
-                None => self.options.commit_interval,
+                // Nothing pending: wait for the next item (a closed queue wakes the thread at once).
+                None => Duration::from_secs(1),
             };
             if self.oldest.is_some() && wait.is_zero() {
                 return false;
             }
             match self.rx.recv_timeout(wait) {
                 Ok(item) => {
-                    self.oldest.get_or_insert_with(Instant::now);
+                    let arrived = Instant::now();
                     self.apply(item);
+                    // Only items that left something to write start the commit clock (an announcement alone
+                    // writes nothing until its samples come).
+                    if !self.pending.is_empty() {
+                        self.oldest.get_or_insert(arrived);
+                    }
                 }
                 Err(RecvTimeoutError::Timeout) => return false,
                 Err(RecvTimeoutError::Disconnected) => return true,
@@ -459,7 +466,14 @@ impl Worker {
                     channels,
                     ..
                 } => {
-                    insert_run(&tx, &channel_ids, *first_sample, channels).map_err(write_error)?;
+                    insert_run(
+                        &tx,
+                        &channel_ids,
+                        *first_sample,
+                        channels,
+                        self.options.max_chunk_samples,
+                    )
+                    .map_err(write_error)?;
                     num_samples += channels.first().map_or(0, Vec::len) as u64;
                 }
                 Pending::Gap {
@@ -560,17 +574,19 @@ fn insert_run(
     channel_ids: &[i64],
     first_sample: u64,
     channels: &[Vec<f32>],
+    max_chunk_samples: usize,
 ) -> Result<(), rusqlite::Error> {
+    let chunk_samples = max_chunk_samples.clamp(1, super::read::MAX_CHUNK_SAMPLES as usize);
     let mut statement = tx.prepare_cached(
         "INSERT INTO chunk (channel_id, first_sample, num_samples, min_value, max_value, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (&channel_id, samples) in channel_ids.iter().zip(channels) {
-        for (index, chunk) in samples.chunks(CHUNK_SAMPLES).enumerate() {
+        for (index, chunk) in samples.chunks(chunk_samples).enumerate() {
             let range = min_max(chunk);
             statement.execute(params![
                 channel_id,
-                first_sample + (index * CHUNK_SAMPLES) as u64,
+                first_sample + (index * chunk_samples) as u64,
                 chunk.len(),
                 range.map(|r| f64::from(r.0)),
                 range.map(|r| f64::from(r.1)),

@@ -45,13 +45,23 @@ CREATE TABLE source (
 );
 
 CREATE TABLE channel (
-    id               INTEGER PRIMARY KEY,
-    source_id        INTEGER NOT NULL REFERENCES source(id),
-    idx              INTEGER NOT NULL,
-    name             TEXT NOT NULL,
-    unit             TEXT NOT NULL,
-    calibration_json TEXT,
+    id        INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES source(id),
+    idx       INTEGER NOT NULL,
+    name      TEXT NOT NULL,
+    unit      TEXT NOT NULL,
     UNIQUE (source_id, idx)
+);
+
+-- Calibrations (zero offsets, gains, volume calibration) by source and channel name, so that one set during
+-- preparation applies before the recorder has written the channel. The newest row of a channel applies; raw
+-- samples are never rewritten.
+CREATE TABLE calibration (
+    id               INTEGER PRIMARY KEY,
+    source           TEXT NOT NULL,
+    channel          TEXT NOT NULL,
+    calibration_json TEXT NOT NULL,
+    utc              TEXT NOT NULL
 );
 
 -- Lossless runs of one channel's samples (see store/codec.rs), with their min and max for fast overviews.

@@ -78,8 +78,12 @@ fn new_case(dir: &Path, number: u16) -> CaseFile {
 #[test]
 fn recorded_samples_read_back_exactly_with_gaps_explained() {
     let dir = tempfile::tempdir().unwrap();
-    let file = new_case(dir.path(), 1);
+    let mut file = new_case(dir.path(), 1);
     let path = file.path().to_owned();
+    // Set during preparation, before the recorder has written the channel.
+    let zero = serde_json::json!({"offset_mmhg": -2.5});
+    file.set_calibration("dr-a", "coronary", "ch1", &zero, "zeroed at atrial level")
+        .unwrap();
     assert_eq!(
         path.file_name().unwrap().to_str().unwrap(),
         "HER-TST-0001.heracles"
@@ -154,6 +158,11 @@ fn recorded_samples_read_back_exactly_with_gaps_explained() {
             ("pv", "ch0", 250.0),
             ("pv", "ch1", 250.0)
         ]
+    );
+    assert_eq!(channels[1].calibration, Some(zero));
+    assert_eq!(
+        (channels[0].calibration.as_ref(), channels[3].calibration.as_ref()),
+        (None, None)
     );
     assert_eq!(channels[0].first_sample, 500);
     assert_eq!(channels[0].end_sample, 20_500);
@@ -768,4 +777,119 @@ fn recorder_reports_a_removed_file_and_never_panics() {
         unreachable!()
     };
     assert!(message.contains("removed"), "{message}");
+}
+
+/// A source delivering 20-sample blocks of [`block`] in real time, 2 channels at 1 kHz.
+struct PacedSource;
+
+impl heracles::acquisition::Source for PacedSource {
+    fn spec(&self) -> SourceSpec {
+        spec("paced", 2, 1000.0)
+    }
+
+    fn run(self: Box<Self>, sink: heracles::acquisition::SourceSink) {
+        use heracles::acquisition::SourceEvent;
+        if sink
+            .send(SourceEvent::Connected {
+                spec: self.spec(),
+                first_sample: 0,
+            })
+            .is_err()
+        {
+            return;
+        }
+        let start = Instant::now();
+        let mut next = 0u64;
+        while !sink.should_stop() {
+            let due = (start.elapsed().as_secs_f64() * 1000.0) as u64;
+            while next + 20 <= due {
+                if sink.send(SourceEvent::Block(block(2, next, 20))).is_err() {
+                    return;
+                }
+                next += 20;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+#[test]
+fn through_the_engine_a_failing_disk_shows_not_saving_and_loses_nothing() {
+    use heracles::acquisition::{Engine, EngineConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 12);
+    let path = file.path().to_owned();
+    let fail = Arc::new(AtomicBool::new(false));
+    let options = RecorderOptions {
+        queue_len: 8,
+        fail_writes: Some(fail.clone()),
+        ..RecorderOptions::default()
+    };
+    let recorder = Recorder::start(file, options).unwrap();
+    let engine = Engine::start(
+        vec![Box::new(PacedSource)],
+        EngineConfig::default(),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    wait_for("the source", Duration::from_secs(5), || {
+        engine.lock().sources[0].connected
+    });
+    engine.start_recording(Box::new(recorder)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    fail.store(true, Ordering::Relaxed);
+    wait_for("NOT SAVING", Duration::from_secs(5), || {
+        engine.lock().recording.failure.is_some()
+    });
+    // The engine holds what the recorder cannot take.
+    wait_for("a backlog", Duration::from_secs(5), || {
+        engine.lock().recording.backlog_s > 0.5
+    });
+    fail.store(false, Ordering::Relaxed);
+    wait_for("saving again", Duration::from_secs(5), || {
+        let state = engine.lock();
+        state.recording.failure.is_none() && state.recording.backlog_s < 0.1
+    });
+    engine.stop_recording().unwrap();
+    assert_eq!(engine.lock().recording.num_lost_samples, 0);
+    drop(engine);
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(file.gaps().unwrap().is_empty(), "nothing was lost, so no gap");
+    let channel = &file.channels().unwrap()[0];
+    assert!(channel.num_samples >= 1000, "{}", channel.num_samples);
+    let samples = file
+        .read_samples(channel.id, channel.first_sample, channel.end_sample)
+        .unwrap();
+    for (i, value) in samples.values.iter().enumerate() {
+        assert_eq!(
+            value.to_bits(),
+            sample(0, channel.first_sample + i as u64).to_bits()
+        );
+    }
+}
+
+#[test]
+fn a_source_announced_long_before_its_samples_still_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut recorder = Recorder::start(new_case(dir.path(), 13), RecorderOptions::default()).unwrap();
+    recorder
+        .offer(RecordItem::Source {
+            source: 0,
+            spec: spec("s", 1, 1000.0),
+            first_sample: 0,
+        })
+        .unwrap();
+    std::thread::sleep(store::COMMIT_INTERVAL * 2);
+    recorder
+        .offer(RecordItem::Block {
+            source: 0,
+            block: block(1, 0, 20),
+        })
+        .unwrap();
+    wait_for("the commit", Duration::from_secs(2), || {
+        recorder.num_committed_samples() == 20
+    });
+    Box::new(recorder).finish().unwrap();
 }
