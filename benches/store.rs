@@ -4,6 +4,8 @@
 //! Run with `cargo bench --bench store`. The 2-hour case is built once (about a minute) and kept in the system's
 //! temporary folder between runs.
 
+#![allow(clippy::expect_used)] // a benchmark stops at the first failure
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
