@@ -11,6 +11,7 @@ mod formats;
 mod layering;
 mod protocol;
 mod signal;
+mod sim;
 mod store;
 mod ui_live;
 mod ui_protocol;

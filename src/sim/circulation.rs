@@ -1,0 +1,365 @@
+//! The equations: the closed loop of Regazzoni et al. 2020 with the systemic arterial compartment split into
+//! ascending and descending aorta, plus the device flows and the coronary branch, and one fixed-step RK4 step.
+//!
+//! States (`State`, indices in [`ix`]): the four chamber volumes; the transmural pressures of the ascending
+//! aorta, the descending aorta (blood only: the balloon adds `V_balloon / C_DA`), the systemic veins and the
+//! pulmonary arteries and veins; the four inertial flows; the intramyocardial blood volume of the coronary
+//! branch. Intrathoracic compartments (chambers, aorta, pulmonary vessels) sit at the ventilator's
+//! intrathoracic pressure; the systemic veins do not. VA-ECMO drains the inferior vena cava and the
+//! right atrium and returns to the descending aorta.
+
+use super::coronary::CoronaryParams;
+use super::devices::{Ecmo, HqLine, Impella};
+use super::patient::{Passive, Patient, Valve};
+
+/// Number of states.
+pub const NUM_STATES: usize = 14;
+
+/// The state vector.
+pub type State = [f64; NUM_STATES];
+
+/// Positions in [`State`].
+pub mod ix {
+    /// Left atrial volume, mL.
+    pub const V_LA: usize = 0;
+    /// Left ventricular volume, mL.
+    pub const V_LV: usize = 1;
+    /// Right atrial volume, mL.
+    pub const V_RA: usize = 2;
+    /// Right ventricular volume, mL.
+    pub const V_RV: usize = 3;
+    /// Ascending aorta transmural pressure, mmHg.
+    pub const P_AO: usize = 4;
+    /// Descending aorta transmural pressure of the blood alone, mmHg.
+    pub const P_DA: usize = 5;
+    /// Systemic venous pressure, mmHg.
+    pub const P_VS: usize = 6;
+    /// Pulmonary arterial transmural pressure, mmHg.
+    pub const P_AP: usize = 7;
+    /// Pulmonary venous transmural pressure, mmHg.
+    pub const P_VP: usize = 8;
+    /// Systemic arterial flow, mL/s.
+    pub const Q_AS: usize = 9;
+    /// Systemic venous flow, mL/s.
+    pub const Q_VS: usize = 10;
+    /// Pulmonary arterial flow, mL/s.
+    pub const Q_AP: usize = 11;
+    /// Pulmonary venous flow, mL/s.
+    pub const Q_VP: usize = 12;
+    /// Intramyocardial blood volume of the coronary branch, mL.
+    pub const V_IM: usize = 13;
+}
+
+/// What changes with time within a sample: chamber activations (LA, LV, RA, RV), intrathoracic pressure,
+/// balloon volume.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Drive {
+    /// Activation 0..1 of LA, LV, RA, RV.
+    pub activation: [f64; 4],
+    /// Intrathoracic pressure, mmHg.
+    pub intrathoracic_mmhg: f64,
+    /// IABP balloon volume, mL.
+    pub balloon_ml: f64,
+}
+
+/// What is held constant over one output sample (devices and manoeuvres change over seconds).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Inputs {
+    /// ECMO set flow, L/min.
+    pub ecmo_l_min: f64,
+    /// Impella H-Q line, if an Impella is in place.
+    pub impella: Option<HqLine>,
+    /// Factor on the systemic venous resistance and inertance (1 = open; larger during an IVC occlusion).
+    pub venous_obstruction: f64,
+    /// Factor on the coronary microvascular resistances (1 at rest, lower in hyperaemia).
+    pub microvascular_scale: f64,
+}
+
+/// Pressures and flows at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Aux {
+    /// LA, LV, RA, RV pressures (absolute), mmHg.
+    pub chamber_mmhg: [f64; 4],
+    /// Ascending aorta (absolute), mmHg.
+    pub ao_mmhg: f64,
+    /// Descending aorta (absolute), mmHg.
+    pub da_mmhg: f64,
+    /// Systemic veins, mmHg.
+    pub vs_mmhg: f64,
+    /// Mitral, aortic, tricuspid, pulmonary valve flows, mL/s.
+    pub valve_ml_s: [f64; 4],
+    /// ECMO flow, mL/s.
+    pub ecmo_ml_s: f64,
+    /// Impella flow, mL/s.
+    pub impella_ml_s: f64,
+    /// Impella inflow factor (1 free, 0 sucked shut).
+    pub impella_inflow: f64,
+    /// Coronary inflow, mL/s.
+    pub coronary_ml_s: f64,
+    /// Distal coronary pressure, mmHg.
+    pub pd_mmhg: f64,
+}
+
+/// A valve with its law's constants precomputed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ValveLaw {
+    ln_r_min: f64,
+    ln_ratio: f64,
+}
+
+impl ValveLaw {
+    fn new(valve: Valve) -> ValveLaw {
+        ValveLaw {
+            ln_r_min: valve.r_min.ln(),
+            ln_ratio: (valve.r_max / valve.r_min).ln(),
+        }
+    }
+
+    /// Flow from `upstream` to `downstream`, mL/s.
+    fn flow(&self, upstream_mmhg: f64, downstream_mmhg: f64) -> f64 {
+        let drop = upstream_mmhg - downstream_mmhg;
+        // H(downstream - upstream) = atan(100 pi x) / pi + 1/2 (the reference's smooth Heaviside).
+        let closed = (std::f64::consts::FRAC_PI_2 * 200.0 * -drop).atan() / std::f64::consts::PI + 0.5;
+        drop * (-(self.ln_r_min + self.ln_ratio * closed)).exp()
+    }
+}
+
+/// The patient's equations with derived constants.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// The parameters.
+    pub patient: Patient,
+    valves: [ValveLaw; 4],
+    c_ao: f64,
+    c_da: f64,
+}
+
+impl Model {
+    /// The equations of `patient`.
+    pub fn new(patient: Patient) -> Model {
+        let c_ao = patient.systemic.c_ar * patient.ascending_compliance_fraction;
+        let c_da = patient.systemic.c_ar - c_ao;
+        Model {
+            valves: patient.valves.map(ValveLaw::new),
+            c_ao,
+            c_da,
+            patient,
+        }
+    }
+
+    /// The initial state of the patient (coronary branch empty; it fills within a beat).
+    pub fn initial_state(&self) -> State {
+        let init = &self.patient.initial;
+        let mut y = [0.0; NUM_STATES];
+        y[ix::V_LA..=ix::V_RV].copy_from_slice(&init.volumes_ml);
+        y[ix::P_AO] = init.pressures_mmhg[0];
+        y[ix::P_DA] = init.pressures_mmhg[0];
+        y[ix::P_VS] = init.pressures_mmhg[1];
+        y[ix::P_AP] = init.pressures_mmhg[2];
+        y[ix::P_VP] = init.pressures_mmhg[3];
+        y[ix::Q_AS..=ix::Q_VP].copy_from_slice(&init.flows_ml_s);
+        y
+    }
+
+    /// Descending-aorta compliance, mL/mmHg.
+    pub fn c_da(&self) -> f64 {
+        self.c_da
+    }
+
+    /// Total blood volume in the loop (the coronary branch excluded), mL; conserved by the equations.
+    pub fn blood_volume_ml(&self, y: &State) -> f64 {
+        let sys = &self.patient.systemic;
+        let pul = &self.patient.pulmonary;
+        y[ix::V_LA]
+            + y[ix::V_LV]
+            + y[ix::V_RA]
+            + y[ix::V_RV]
+            + self.c_ao * y[ix::P_AO]
+            + self.c_da * y[ix::P_DA]
+            + sys.c_ven * y[ix::P_VS]
+            + pul.c_ar * y[ix::P_AP]
+            + pul.c_ven * y[ix::P_VP]
+    }
+
+    /// Time derivatives of the state, and the pressures and flows behind them.
+    pub fn derivatives(&self, inputs: &Inputs, drive: &Drive, y: &State) -> (State, Aux) {
+        let p = &self.patient;
+        let sys = &p.systemic;
+        let pul = &p.pulmonary;
+        let pth = drive.intrathoracic_mmhg;
+        let chambers = [&p.la, &p.lv, &p.ra, &p.rv];
+        let mut chamber_mmhg = [0.0; 4];
+        for (i, chamber) in chambers.iter().enumerate() {
+            chamber_mmhg[i] = chamber.pressure_mmhg(y[ix::V_LA + i], drive.activation[i]) + pth;
+        }
+        let [p_la, p_lv, p_ra, p_rv] = chamber_mmhg;
+        let p_ao = y[ix::P_AO] + pth;
+        let p_da = y[ix::P_DA] + drive.balloon_ml / self.c_da + pth;
+        let p_vs = y[ix::P_VS];
+        let p_ap = y[ix::P_AP] + pth;
+        let p_vp = y[ix::P_VP] + pth;
+
+        let q_mv = self.valves[0].flow(p_la, p_lv);
+        let q_av = self.valves[1].flow(p_lv, p_ao);
+        let q_tv = self.valves[2].flow(p_ra, p_rv);
+        let q_pv = self.valves[3].flow(p_rv, p_ap);
+        let q_arch = (p_ao - p_da) / p.aortic_arch_resistance;
+        // A multi-stage drainage cannula: side holes in the inferior vena cava, the tip at the cavo-atrial
+        // junction. Each part collapses on its own when its vessel empties.
+        let atrial = p.ecmo_atrial_drainage_fraction;
+        let ecmo_ra_ml_s = Ecmo::flow_ml_s(atrial * inputs.ecmo_l_min, p_ra - pth);
+        let ecmo_vs_ml_s = Ecmo::flow_ml_s((1.0 - atrial) * inputs.ecmo_l_min, p_vs);
+        let ecmo_ml_s = ecmo_ra_ml_s + ecmo_vs_ml_s;
+        let (impella_ml_s, impella_inflow) = match &inputs.impella {
+            Some(line) => Impella::flow_ml_s(line, p_ao - p_lv, y[ix::V_LV] - p.lv.v0_ml),
+            None => (0.0, 1.0),
+        };
+        let [q_as, q_vs, q_ap, q_vp] = [y[ix::Q_AS], y[ix::Q_VS], y[ix::Q_AP], y[ix::Q_VP]];
+        let (coronary_ml_s, d_im, pd_mmhg) = coronary(
+            &p.coronary,
+            inputs.microvascular_scale,
+            p_ao,
+            p_lv,
+            p_ra,
+            y[ix::V_IM],
+        );
+
+        let mut dy = [0.0; NUM_STATES];
+        dy[ix::V_LA] = q_vp - q_mv;
+        dy[ix::V_LV] = q_mv - q_av - impella_ml_s;
+        dy[ix::V_RA] = q_vs - q_tv - ecmo_ra_ml_s;
+        dy[ix::V_RV] = q_tv - q_pv;
+        dy[ix::P_AO] = (q_av + impella_ml_s - q_arch) / self.c_ao;
+        dy[ix::P_DA] = (q_arch + ecmo_ml_s - q_as) / self.c_da;
+        dy[ix::P_VS] = (q_as - q_vs - ecmo_vs_ml_s) / sys.c_ven;
+        dy[ix::P_AP] = (q_pv - q_ap) / pul.c_ar;
+        dy[ix::P_VP] = (q_ap - q_vp) / pul.c_ven;
+        dy[ix::Q_AS] = (p_da - p_vs - sys.r_ar * q_as) / sys.l_ar;
+        // The occlusion narrows the vena cava: resistance and inertance rise together, keeping the branch's
+        // time constant (and the integration's stability) unchanged.
+        dy[ix::Q_VS] = (p_vs - p_ra - sys.r_ven * inputs.venous_obstruction * q_vs)
+            / (sys.l_ven * inputs.venous_obstruction);
+        dy[ix::Q_AP] = (p_ap - p_vp - pul.r_ar * q_ap) / pul.l_ar;
+        dy[ix::Q_VP] = (p_vp - p_la - pul.r_ven * q_vp) / pul.l_ven;
+        dy[ix::V_IM] = d_im;
+
+        let aux = Aux {
+            chamber_mmhg,
+            ao_mmhg: p_ao,
+            da_mmhg: p_da,
+            vs_mmhg: p_vs,
+            valve_ml_s: [q_mv, q_av, q_tv, q_pv],
+            ecmo_ml_s,
+            impella_ml_s,
+            impella_inflow,
+            coronary_ml_s,
+            pd_mmhg,
+        };
+        (dy, aux)
+    }
+
+    /// The LV's end-systolic elastance: EA plus the passive slope at V0 (exact for a linear passive relation;
+    /// the tangent at V0 for an exponential one), mmHg/mL.
+    pub fn lv_ees_mmhg_per_ml(&self) -> f64 {
+        let lv = &self.patient.lv;
+        lv.ea_mmhg_per_ml + lv.passive.slope_at_v0_mmhg_per_ml()
+    }
+
+    /// Whether the LV passive relation is linear (then the ESPVR is exactly `Ees (V - V0)`).
+    pub fn lv_espvr_is_linear(&self) -> bool {
+        matches!(self.patient.lv.passive, Passive::Linear { .. })
+    }
+}
+
+/// Coronary inflow (mL/s), d(intramyocardial volume)/dt and distal pressure Pd for aortic pressure `pa`, LV
+/// pressure `p_lv` and right-atrial pressure `p_ra`.
+fn coronary(
+    params: &CoronaryParams,
+    scale: f64,
+    pa: f64,
+    p_lv: f64,
+    p_ra: f64,
+    v_im: f64,
+) -> (f64, f64, f64) {
+    let node = v_im / params.c_intramyocardial + params.compression_fraction * p_lv;
+    let inflow = params.inflow_ml_s(pa, node, params.r_arteriolar * scale);
+    let outflow = (node - p_ra) / (params.r_venular * scale);
+    (inflow, inflow - outflow, pa - params.stenosis_drop_mmhg(inflow))
+}
+
+/// One classical RK4 step of `dt_s` from `y` at `t_s`, with the drive evaluated by `drive_at`. Returns the new
+/// state and the pressures and flows at the start of the step.
+pub fn rk4_step(
+    model: &Model,
+    inputs: &Inputs,
+    drive_at: impl Fn(f64) -> Drive,
+    y: &State,
+    t_s: f64,
+    dt_s: f64,
+) -> (State, Aux) {
+    let drive_start = drive_at(t_s);
+    let drive_mid = drive_at(t_s + 0.5 * dt_s);
+    let drive_end = drive_at(t_s + dt_s);
+    let (k1, aux) = model.derivatives(inputs, &drive_start, y);
+    let (k2, _) = model.derivatives(inputs, &drive_mid, &axpy(y, 0.5 * dt_s, &k1));
+    let (k3, _) = model.derivatives(inputs, &drive_mid, &axpy(y, 0.5 * dt_s, &k2));
+    let (k4, _) = model.derivatives(inputs, &drive_end, &axpy(y, dt_s, &k3));
+    let mut next = *y;
+    for i in 0..NUM_STATES {
+        next[i] += dt_s / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+    }
+    (next, aux)
+}
+
+/// `y + a x`.
+fn axpy(y: &State, a: f64, x: &State) -> State {
+    let mut out = *y;
+    for i in 0..NUM_STATES {
+        out[i] += a * x[i];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valve_law_matches_the_published_resistances() {
+        let law = ValveLaw::new(Valve {
+            r_min: 0.0075,
+            r_max: 75006.2,
+        });
+        // Wide open: R -> Rmin; firmly shut: R -> Rmax; at zero difference the geometric mean.
+        assert!((10.0 / law.flow(10.0, 0.0) - 0.0075).abs() / 0.0075 < 2e-3);
+        assert!((-10.0 / law.flow(0.0, 10.0) - 75006.2).abs() / 75006.2 < 2e-3);
+        let eps = 1e-12;
+        let r_mid = eps / law.flow(eps, 0.0);
+        assert!((r_mid - (0.0075f64 * 75006.2).sqrt()).abs() / r_mid < 1e-6);
+    }
+
+    #[test]
+    fn blood_volume_is_conserved() {
+        let model = Model::new(Patient::cardiogenic_shock());
+        let inputs = Inputs {
+            ecmo_l_min: 3.5,
+            impella: Some(HqLine {
+                q_at_zero_l_min: 3.5,
+                slope_l_min_per_mmhg: 0.01,
+            }),
+            venous_obstruction: 1.0,
+            microvascular_scale: 1.0,
+        };
+        let drive = |t: f64| Drive {
+            activation: [0.0, (t * 7.0).sin().abs(), 0.0, 0.2],
+            intrathoracic_mmhg: 3.0 * t,
+            balloon_ml: 0.0,
+        };
+        let mut y = model.initial_state();
+        let before = model.blood_volume_ml(&y);
+        for i in 0..2000 {
+            y = rk4_step(&model, &inputs, drive, &y, i as f64 * 5e-4, 5e-4).0;
+        }
+        assert!((model.blood_volume_ml(&y) - before).abs() < 1e-6);
+    }
+}

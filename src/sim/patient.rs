@@ -1,0 +1,359 @@
+//! The patient's parameters: the closed-loop lumped circulation of Regazzoni et al. 2020 (four chambers with
+//! time-varying elastance, four non-ideal diode valves, systemic and pulmonary R-L-C circuits), the coronary
+//! branch, and the presets `healthy` and `cardiogenic shock`.
+//!
+//! Units throughout: mmHg, mL, s (resistance mmHg.s/mL, inertance mmHg.s^2/mL, compliance mL/mmHg).
+
+use super::coronary::CoronaryParams;
+
+/// Passive (end-diastolic) pressure-volume relation of a chamber, `x = V - V0`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Passive {
+    /// `P = EB x` (the published model).
+    Linear {
+        /// Passive elastance EB, mmHg/mL.
+        eb_mmhg_per_ml: f64,
+    },
+    /// `P = A (e^(beta x) - 1)`: the stiff, nonlinear EDPVR of a failing, dilated ventricle.
+    Exponential {
+        /// Scale A, mmHg.
+        a_mmhg: f64,
+        /// Stiffness beta, 1/mL.
+        beta_per_ml: f64,
+    },
+}
+
+impl Passive {
+    /// Passive pressure at `x = V - V0`, mmHg.
+    pub fn pressure_mmhg(self, x_ml: f64) -> f64 {
+        match self {
+            Passive::Linear { eb_mmhg_per_ml } => eb_mmhg_per_ml * x_ml,
+            Passive::Exponential { a_mmhg, beta_per_ml } => a_mmhg * ((beta_per_ml * x_ml).exp() - 1.0),
+        }
+    }
+
+    /// Slope dP/dV at V0, mmHg/mL.
+    pub fn slope_at_v0_mmhg_per_ml(self) -> f64 {
+        match self {
+            Passive::Linear { eb_mmhg_per_ml } => eb_mmhg_per_ml,
+            Passive::Exponential { a_mmhg, beta_per_ml } => a_mmhg * beta_per_ml,
+        }
+    }
+}
+
+/// One heart chamber: `P = EA act(t) (V - V0) + passive(V - V0)`, with the activation of Regazzoni et al.:
+/// a raised-cosine contraction of `contraction_s` starting `onset_s` after the beat starts, then a
+/// raised-cosine relaxation of `relaxation_s`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Chamber {
+    /// Active elastance amplitude EA, mmHg/mL.
+    pub ea_mmhg_per_ml: f64,
+    /// Passive relation.
+    pub passive: Passive,
+    /// Unstressed volume V0, mL.
+    pub v0_ml: f64,
+    /// Contraction onset after the start of the beat (tC), s.
+    pub onset_s: f64,
+    /// Duration of contraction (TC), s.
+    pub contraction_s: f64,
+    /// Duration of relaxation (TR), s.
+    pub relaxation_s: f64,
+}
+
+impl Chamber {
+    /// Pressure at volume `volume_ml` and activation `act` (0..1), mmHg (transmural).
+    pub fn pressure_mmhg(&self, volume_ml: f64, act: f64) -> f64 {
+        let x = volume_ml - self.v0_ml;
+        self.ea_mmhg_per_ml * act * x + self.passive.pressure_mmhg(x)
+    }
+
+    /// Activation of one beat at `s` seconds after that beat started (0 outside the beat's twitch).
+    pub fn twitch(&self, s: f64) -> f64 {
+        let x = s - self.onset_s;
+        if x < 0.0 {
+            0.0
+        } else if x < self.contraction_s {
+            0.5 * (1.0 - (std::f64::consts::PI * x / self.contraction_s).cos())
+        } else if x < self.contraction_s + self.relaxation_s {
+            0.5 * (1.0 + (std::f64::consts::PI * (x - self.contraction_s) / self.relaxation_s).cos())
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A non-ideal diode valve: `Q = dP / R`, `R = 10^(log10 Rmin + (log10 Rmax - log10 Rmin) H(-dP))`, with the
+/// smooth Heaviside `H(x) = atan(100 pi x) / pi + 1/2` of the reference implementation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Valve {
+    /// Resistance when open, mmHg.s/mL.
+    pub r_min: f64,
+    /// Resistance when closed, mmHg.s/mL.
+    pub r_max: f64,
+}
+
+/// One R-L-C circuit (systemic or pulmonary): arteries and veins.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Circuit {
+    /// Arterial resistance, mmHg.s/mL.
+    pub r_ar: f64,
+    /// Arterial compliance, mL/mmHg.
+    pub c_ar: f64,
+    /// Venous resistance, mmHg.s/mL.
+    pub r_ven: f64,
+    /// Venous compliance, mL/mmHg.
+    pub c_ven: f64,
+    /// Arterial inertance, mmHg.s^2/mL.
+    pub l_ar: f64,
+    /// Venous inertance, mmHg.s^2/mL.
+    pub l_ven: f64,
+}
+
+/// Initial values of the 12 states of the published model (the ascending and descending aorta both start at
+/// the systemic arterial pressure).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct InitialState {
+    /// Chamber volumes LA, LV, RA, RV, mL.
+    pub volumes_ml: [f64; 4],
+    /// Systemic arterial, systemic venous, pulmonary arterial, pulmonary venous pressures, mmHg.
+    pub pressures_mmhg: [f64; 4],
+    /// Systemic arterial, systemic venous, pulmonary arterial, pulmonary venous flows, mL/s.
+    pub flows_ml_s: [f64; 4],
+}
+
+/// Everything that defines the simulated patient.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Patient {
+    /// Heart rate at rest, beats/min.
+    pub heart_rate_bpm: f64,
+    /// Left atrium.
+    pub la: Chamber,
+    /// Left ventricle.
+    pub lv: Chamber,
+    /// Right atrium.
+    pub ra: Chamber,
+    /// Right ventricle.
+    pub rv: Chamber,
+    /// Mitral, aortic, tricuspid, pulmonary valves.
+    pub valves: [Valve; 4],
+    /// Systemic circuit (its arterial compliance is split between ascending and descending aorta).
+    pub systemic: Circuit,
+    /// Pulmonary circuit.
+    pub pulmonary: Circuit,
+    /// Fraction of the systemic arterial compliance in the ascending aorta (the rest is the descending aorta,
+    /// where the IABP balloon and the ECMO return sit).
+    pub ascending_compliance_fraction: f64,
+    /// Resistance between ascending and descending aorta, mmHg.s/mL. Small, so the split barely changes the
+    /// published beat (< 1 %), yet the balloon's augmentation reaches the aortic root through it.
+    pub aortic_arch_resistance: f64,
+    /// Fraction of the VA-ECMO drainage taken from the right atrium by the cannula's tip; the rest enters its
+    /// side holes in the inferior vena cava (the systemic venous compartment).
+    pub ecmo_atrial_drainage_fraction: f64,
+    /// Initial state.
+    pub initial: InitialState,
+    /// Beats run before t = 0 so the patient starts settled (0 for `healthy`, whose initial state is the
+    /// reference implementation's periodic state).
+    pub warmup_beats: u32,
+    /// The instrumented coronary artery.
+    pub coronary: CoronaryParams,
+}
+
+const VALVE_DEFAULT: Valve = Valve {
+    r_min: 0.0075,
+    r_max: 75006.2,
+};
+
+impl Patient {
+    /// The published defaults: Regazzoni F, Salvador M, Africa PC, Fedele M, Dede' L, Quarteroni A, "A cardiac
+    /// electromechanics model coupled with a lumped parameters model for closed-loop blood circulation. Part I:
+    /// model derivation", arXiv:2011.15040 (2020), with the parameter set and periodic initial state of the
+    /// MIT-licensed `circulation` package (ComputationalPhysiology), as given in
+    /// `../shared/data/sim/regazzoni2020_parameters.json`. Heart rate 1.25 Hz; LV Ees = EA + EB = 4.652
+    /// mmHg/mL, V0 = 42 mL.
+    pub fn healthy() -> Patient {
+        Patient {
+            heart_rate_bpm: 75.0,
+            // The package's atrial tC = 0.9 s is taken modulo the 0.8 s beat: 0.1 s.
+            la: chamber(
+                0.07,
+                Passive::Linear { eb_mmhg_per_ml: 0.18 },
+                4.0,
+                0.1,
+                0.17,
+                0.17,
+            ),
+            lv: chamber(
+                4.482,
+                Passive::Linear { eb_mmhg_per_ml: 0.17 },
+                42.0,
+                0.1,
+                0.25,
+                0.4,
+            ),
+            ra: chamber(
+                0.06,
+                Passive::Linear { eb_mmhg_per_ml: 0.07 },
+                4.0,
+                0.1,
+                0.17,
+                0.17,
+            ),
+            rv: chamber(
+                0.2,
+                Passive::Linear {
+                    eb_mmhg_per_ml: 0.029,
+                },
+                16.0,
+                0.1,
+                0.25,
+                0.4,
+            ),
+            valves: [VALVE_DEFAULT; 4],
+            systemic: Circuit {
+                r_ar: 0.733,
+                c_ar: 1.372,
+                r_ven: 0.32,
+                c_ven: 11.363,
+                l_ar: 0.005,
+                l_ven: 0.0005,
+            },
+            pulmonary: Circuit {
+                r_ar: 0.046,
+                c_ar: 20.0,
+                r_ven: 0.0015,
+                c_ven: 16.0,
+                l_ar: 0.0005,
+                l_ven: 0.0005,
+            },
+            ascending_compliance_fraction: 0.5,
+            aortic_arch_resistance: 0.002,
+            ecmo_atrial_drainage_fraction: 0.5,
+            initial: InitialState {
+                volumes_ml: [87.183, 118.520, 86.833, 166.177],
+                pressures_mmhg: [87.675, 35.898, 19.545, 15.004],
+                flows_ml_s: [71.104, 94.039, 94.084, 473.279],
+            },
+            warmup_beats: 0,
+            coronary: CoronaryParams::normal(),
+        }
+    }
+
+    /// Cardiogenic shock (e.g. after a large anterior infarction): a dilated LV with low contractility and a
+    /// stiff exponential EDPVR, a faster heart with the atria contracting before the ventricles, and the
+    /// circulation of the original paper (Regazzoni et al. 2020, table of the closed-loop model), whose
+    /// physiological systemic venous compliance lets unloading shift blood out of the lungs. Without support:
+    /// LVEDP about 21 mmHg, EF about 18 %, MAP about 65 mmHg, cardiac output 3.7 L/min.
+    pub fn cardiogenic_shock() -> Patient {
+        let healthy = Patient::healthy();
+        Patient {
+            heart_rate_bpm: 100.0,
+            // The atria contract 0.2 s before the ventricles; their twitch spills into the next beat.
+            la: chamber(
+                0.07,
+                Passive::Linear { eb_mmhg_per_ml: 0.09 },
+                4.0,
+                0.48,
+                0.13,
+                0.13,
+            ),
+            lv: chamber(
+                0.55,
+                Passive::Exponential {
+                    a_mmhg: 4.0,
+                    beta_per_ml: 0.012,
+                },
+                60.0,
+                0.08,
+                0.2,
+                0.3,
+            ),
+            ra: chamber(
+                0.06,
+                Passive::Linear { eb_mmhg_per_ml: 0.07 },
+                4.0,
+                0.48,
+                0.13,
+                0.13,
+            ),
+            rv: chamber(
+                0.55,
+                Passive::Linear { eb_mmhg_per_ml: 0.05 },
+                10.0,
+                0.08,
+                0.22,
+                0.2,
+            ),
+            // Arterial compliance 1.8 mL/mmHg (the paper's 1.2 gives an aortic pulse too stiff for a 40 mL balloon).
+            systemic: Circuit {
+                r_ar: 0.7,
+                c_ar: 1.8,
+                r_ven: 0.26,
+                c_ven: 60.0,
+                l_ar: 5e-3,
+                l_ven: 5e-4,
+            },
+            pulmonary: Circuit {
+                r_ar: 0.1625,
+                c_ar: 10.0,
+                r_ven: 0.1625,
+                c_ven: 16.0,
+                l_ar: 5e-4,
+                l_ven: 5e-4,
+            },
+            initial: InitialState {
+                volumes_ml: [110.0, 215.0, 80.0, 150.0],
+                pressures_mmhg: [65.0, 20.0, 35.0, 27.0],
+                flows_ml_s: [50.0, 50.0, 50.0, 50.0],
+            },
+            ecmo_atrial_drainage_fraction: 0.7,
+            warmup_beats: 40,
+            ..healthy
+        }
+    }
+
+    /// RR interval at the resting heart rate, s.
+    pub fn rr_s(&self) -> f64 {
+        60.0 / self.heart_rate_bpm
+    }
+}
+
+fn chamber(
+    ea: f64,
+    passive: Passive,
+    v0_ml: f64,
+    onset_s: f64,
+    contraction_s: f64,
+    relaxation_s: f64,
+) -> Chamber {
+    Chamber {
+        ea_mmhg_per_ml: ea,
+        passive,
+        v0_ml,
+        onset_s,
+        contraction_s,
+        relaxation_s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twitch_is_a_raised_cosine_pair() {
+        let lv = Patient::healthy().lv;
+        assert_eq!(lv.twitch(0.05), 0.0);
+        assert!((lv.twitch(0.1 + 0.125) - 0.5).abs() < 1e-12);
+        assert!((lv.twitch(0.35) - 1.0).abs() < 1e-12);
+        assert!((lv.twitch(0.35 + 0.2) - 0.5).abs() < 1e-12);
+        assert_eq!(lv.twitch(0.76), 0.0);
+    }
+
+    #[test]
+    fn healthy_lv_espvr_is_ea_plus_eb() {
+        let lv = Patient::healthy().lv;
+        let ees = (lv.pressure_mmhg(100.0, 1.0) - lv.pressure_mmhg(80.0, 1.0)) / 20.0;
+        assert!((ees - 4.652).abs() < 1e-9);
+        assert_eq!(lv.pressure_mmhg(42.0, 1.0), 0.0);
+    }
+}

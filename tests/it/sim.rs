@@ -1,0 +1,697 @@
+//! The simulator against the published reference beat, the known ESPVR, the published directions of VA-ECMO,
+//! IABP and Impella, and its own contract (determinism, chunking, channels, CLI).
+
+use heracles::model::{IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
+use heracles::sim::patient::{Passive, Patient};
+use heracles::sim::{Control, Sample, SensorLevel, SimError, Simulator, scenarios};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/sim");
+
+/// Runs `seconds` and returns every sample.
+fn run(sim: &mut Simulator, seconds: f64) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    sim.advance((seconds * 1000.0).round() as usize, |sample| {
+        samples.push(*sample)
+    });
+    samples
+}
+
+/// Complete beats (R wave to R wave) in `samples`.
+fn beats(samples: &[Sample]) -> Vec<&[Sample]> {
+    let starts: Vec<usize> = (1..samples.len())
+        .filter(|&i| samples[i].truth.beat_number != samples[i - 1].truth.beat_number)
+        .collect();
+    starts.windows(2).map(|w| &samples[w[0]..w[1]]).collect()
+}
+
+/// Signed area of the closed loop through `points` (V on x, P on y): positive when counter-clockwise.
+fn shoelace(points: &[(f64, f64)]) -> f64 {
+    let n = points.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (points[i], points[(i + 1) % n]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum::<f64>()
+        / 2.0
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    sum / n as f64
+}
+
+/// End-systole of a beat: the sample with the largest P / (V - V0).
+fn end_systole(beat: &[Sample], v0: f64) -> &Sample {
+    beat.iter()
+        .max_by(|a, b| {
+            let ea = a.truth.lv_pressure_mmhg / (a.truth.lv_volume_ml - v0);
+            let eb = b.truth.lv_pressure_mmhg / (b.truth.lv_volume_ml - v0);
+            ea.total_cmp(&eb)
+        })
+        .unwrap()
+}
+
+/// Per-beat haemodynamics from the truth, averaged over the complete beats of a window.
+#[derive(Debug, Clone, Copy, Default)]
+struct Haemo {
+    edv: f64,
+    esv: f64,
+    lvedp: f64,
+    esp: f64,
+    systolic_peak: f64,
+    diastolic_peak: f64,
+    sbp: f64,
+    dbp: f64,
+    map: f64,
+    sw: f64,
+    pva: f64,
+    diastolic_velocity: f64,
+    isovolumic_volume_change: f64,
+}
+
+fn haemo(samples: &[Sample]) -> Haemo {
+    let all: Vec<Haemo> = beats(samples)
+        .iter()
+        .map(|beat| {
+            let v0 = beat[0].truth.lv_v0_ml;
+            let es = end_systole(beat, v0).truth;
+            let loop_points: Vec<(f64, f64)> = beat
+                .iter()
+                .map(|s| (s.truth.lv_volume_ml, s.truth.lv_pressure_mmhg))
+                .collect();
+            let sw = shoelace(&loop_points);
+            let pa = || beat.iter().map(|s| s.truth.aortic_pressure_mmhg);
+            let peak = |open: bool| {
+                beat.iter()
+                    .filter(|s| s.truth.aortic_valve_open == open)
+                    .map(|s| s.truth.aortic_pressure_mmhg)
+                    .fold(f64::MIN, f64::max)
+            };
+            let isovolumic: f64 = beat
+                .windows(2)
+                .filter(|w| !w[0].truth.aortic_valve_open && !w[0].truth.mitral_valve_open)
+                .map(|w| (w[1].truth.lv_volume_ml - w[0].truth.lv_volume_ml).abs())
+                .sum();
+            Haemo {
+                edv: beat[0].truth.lv_volume_ml,
+                esv: es.lv_volume_ml,
+                lvedp: beat[0].truth.lv_pressure_mmhg,
+                esp: es.lv_pressure_mmhg,
+                systolic_peak: peak(true),
+                diastolic_peak: peak(false),
+                sbp: pa().fold(f64::MIN, f64::max),
+                dbp: pa().fold(f64::MAX, f64::min),
+                map: mean(pa()),
+                sw,
+                // Suga's PVA: stroke work plus the potential energy under the ESPVR (triangle to V0).
+                pva: sw + 0.5 * es.lv_pressure_mmhg * (es.lv_volume_ml - v0),
+                diastolic_velocity: mean(
+                    beat.iter()
+                        .filter(|s| s.truth.lv_activation == 0.0)
+                        .map(|s| s.truth.coronary_mean_velocity_cm_s),
+                ),
+                isovolumic_volume_change: isovolumic,
+            }
+        })
+        .collect();
+    assert!(all.len() >= 5, "too few beats: {}", all.len());
+    let avg = |f: fn(&Haemo) -> f64| mean(all.iter().map(f));
+    Haemo {
+        edv: avg(|h| h.edv),
+        esv: avg(|h| h.esv),
+        lvedp: avg(|h| h.lvedp),
+        esp: avg(|h| h.esp),
+        systolic_peak: avg(|h| h.systolic_peak),
+        diastolic_peak: avg(|h| h.diastolic_peak),
+        sbp: avg(|h| h.sbp),
+        dbp: avg(|h| h.dbp),
+        map: avg(|h| h.map),
+        sw: avg(|h| h.sw),
+        pva: avg(|h| h.pva),
+        diastolic_velocity: avg(|h| h.diastolic_velocity),
+        isovolumic_volume_change: avg(|h| h.isovolumic_volume_change),
+    }
+}
+
+/// A scenario without ventilation (so every beat is alike), clean sensors.
+fn unventilated(scenario: &str) -> Simulator {
+    let mut sim = Simulator::new(scenario, 1, SensorLevel::Clean).unwrap();
+    sim.control(Control::Ventilation(false));
+    sim
+}
+
+/// Lets `sim` settle for `settle_s`, then measures 6 s.
+fn settle_and_measure(sim: &mut Simulator, settle_s: f64) -> Haemo {
+    run(sim, settle_s);
+    haemo(&run(sim, 6.0))
+}
+
+fn change(before: f64, after: f64) -> f64 {
+    (after - before) / before
+}
+
+/// Beat summary in the reference's terms: EDV = max V, ESV = min V, SBP/DBP = max/min aortic pressure,
+/// SW = loop area, CO = SV x 75/min.
+fn reference_metrics(v: &[f64], p_lv: &[f64], p_ao: &[f64]) -> [f64; 6] {
+    let max = |x: &[f64]| x.iter().cloned().fold(f64::MIN, f64::max);
+    let min = |x: &[f64]| x.iter().cloned().fold(f64::MAX, f64::min);
+    let points: Vec<(f64, f64)> = v.iter().cloned().zip(p_lv.iter().cloned()).collect();
+    let co = (max(v) - min(v)) * 75.0 / 1000.0;
+    [max(v), min(v), max(p_ao), min(p_ao), shoelace(&points), co]
+}
+
+#[test]
+fn healthy_reproduces_the_published_reference_beat() {
+    let text = std::fs::read_to_string(format!("{DATA}/regazzoni2020_default_lastbeat.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 800);
+    let column = |i: usize| rows.iter().map(|r| r[i]).collect::<Vec<f64>>();
+    let reference = reference_metrics(&column(2), &column(1), &column(3));
+
+    // The reference is the 10th beat of a run from the package's initial state: samples 7200..8000.
+    let mut sim = Simulator::new("healthy", 1, SensorLevel::Clean).unwrap();
+    let samples = run(&mut sim, 8.0);
+    let beat = &samples[7200..8000];
+    let field = |f: fn(&Sample) -> f64| beat.iter().map(f).collect::<Vec<f64>>();
+    let simulated = reference_metrics(
+        &field(|s| s.truth.lv_volume_ml),
+        &field(|s| s.truth.lv_pressure_mmhg),
+        &field(|s| s.truth.aortic_pressure_mmhg),
+    );
+    // The figures published with the reference (data/README.md) as a third witness.
+    let published = [136.8, 67.0, 118.8, 79.9, 6600.0, 5.24];
+    let names = ["EDV", "ESV", "SBP", "DBP", "SW", "CO"];
+    for i in 0..6 {
+        let error = change(reference[i], simulated[i]);
+        println!(
+            "{}: simulated {:.3}, reference {:.3}, error {:+.3} %",
+            names[i],
+            simulated[i],
+            reference[i],
+            100.0 * error
+        );
+        assert!(error.abs() < 0.01, "{} off by {:.2} %", names[i], 100.0 * error);
+        let tolerance = if names[i] == "SW" { 0.02 } else { 0.01 };
+        assert!(
+            change(published[i], reference[i]).abs() < tolerance,
+            "reference {} vs README",
+            names[i]
+        );
+    }
+}
+
+#[test]
+fn healthy_constants_equal_the_published_parameter_file() {
+    let text = std::fs::read_to_string(format!("{DATA}/regazzoni2020_parameters.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let p = Patient::healthy();
+    let get = |path: &[&str]| path.iter().fold(&json, |v, key| &v[*key]).as_f64().unwrap();
+    assert_eq!(p.heart_rate_bpm, 60.0 * get(&["HR"]));
+    let rr = p.rr_s();
+    for (name, chamber) in [("LA", &p.la), ("LV", &p.lv), ("RA", &p.ra), ("RV", &p.rv)] {
+        let c = |key: &str| get(&["chambers", name, key]);
+        assert_eq!(chamber.ea_mmhg_per_ml, c("EA"), "{name} EA");
+        assert_eq!(
+            chamber.passive,
+            Passive::Linear {
+                eb_mmhg_per_ml: c("EB")
+            },
+            "{name} EB"
+        );
+        assert_eq!(chamber.v0_ml, c("V0"), "{name} V0");
+        assert_eq!(chamber.contraction_s, c("TC"), "{name} TC");
+        assert_eq!(chamber.relaxation_s, c("TR"), "{name} TR");
+        assert!(
+            (chamber.onset_s - c("tC").rem_euclid(rr)).abs() < 1e-12,
+            "{name} tC"
+        );
+    }
+    for (valve, name) in p.valves.iter().zip(["MV", "AV", "TV", "PV"]) {
+        assert_eq!(valve.r_min, get(&["valves", name, "Rmin"]));
+        assert_eq!(valve.r_max, get(&["valves", name, "Rmax"]));
+    }
+    for (circuit, name) in [(&p.systemic, "SYS"), (&p.pulmonary, "PUL")] {
+        let c = |key: &str| get(&["circulation", name, key]);
+        assert_eq!(
+            [
+                circuit.r_ar,
+                circuit.c_ar,
+                circuit.r_ven,
+                circuit.c_ven,
+                circuit.l_ar,
+                circuit.l_ven
+            ],
+            [
+                c("R_AR"),
+                c("C_AR"),
+                c("R_VEN"),
+                c("C_VEN"),
+                c("L_AR"),
+                c("L_VEN")
+            ],
+            "{name}"
+        );
+    }
+}
+
+/// Least-squares line through `(x, y)`: (slope, intercept, r^2).
+fn fit_line(points: &[(f64, f64)]) -> (f64, f64, f64) {
+    let n = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let syy: f64 = points.iter().map(|p| (p.1 - my).powi(2)).sum();
+    let slope = sxy / sxx;
+    (slope, my - slope * mx, sxy * sxy / (sxx * syy))
+}
+
+#[test]
+fn preload_reduction_on_healthy_recovers_the_espvr() {
+    let mut sim = Simulator::new("healthy", 1, SensorLevel::Clean).unwrap();
+    let before = haemo(&run(&mut sim, 6.0));
+    sim.control(Control::PreloadReduction);
+    let samples = run(&mut sim, 12.0);
+    let occlusion: Vec<&[Sample]> = beats(&samples)
+        .into_iter()
+        .filter(|beat| beat.iter().all(|s| s.truth.preload_reduction))
+        .collect();
+    let edv: Vec<f64> = occlusion.iter().map(|beat| beat[0].truth.lv_volume_ml).collect();
+    println!(
+        "occlusion beats {}, EDV {edv:.1?} (before {:.1})",
+        occlusion.len(),
+        before.edv
+    );
+    assert!((9..=12).contains(&occlusion.len()), "about 10 occluded beats");
+    assert!(
+        edv.windows(2).take(6).all(|w| w[1] < w[0]),
+        "EDV falls progressively"
+    );
+    assert!(
+        edv[edv.len() - 1] < 0.85 * before.edv,
+        "a substantial preload reduction"
+    );
+
+    // ESPVR by iterating V0: end-systole = max P/(V - V0), then a least-squares line through the ES points.
+    let mut v0 = 0.0;
+    let mut ees = 0.0;
+    let mut r2 = 0.0;
+    for _ in 0..50 {
+        let points: Vec<(f64, f64)> = occlusion
+            .iter()
+            .map(|beat| {
+                let es = end_systole(beat, v0).truth;
+                (es.lv_volume_ml, es.lv_pressure_mmhg)
+            })
+            .collect();
+        let (slope, intercept, fit_r2) = fit_line(&points);
+        r2 = fit_r2;
+        let next_v0 = -intercept / slope;
+        ees = slope;
+        if (next_v0 - v0).abs() < 1e-6 {
+            break;
+        }
+        v0 = next_v0;
+    }
+    assert!(r2 > 0.9999, "r2 {r2}");
+    let truth = sim.truth();
+    println!(
+        "Ees {ees:.4} mmHg/mL (true {}), V0 {v0:.3} mL (true {})",
+        truth.lv_ees_mmhg_per_ml, truth.lv_v0_ml
+    );
+    assert!((truth.lv_ees_mmhg_per_ml - 4.652).abs() < 1e-12 && truth.lv_v0_ml == 42.0);
+    assert!(change(4.652, ees).abs() < 0.01, "Ees {ees}");
+    assert!(change(42.0, v0).abs() < 0.01, "V0 {v0}");
+}
+
+#[test]
+fn ecmo_flow_raises_afterload_and_distends_the_lv() {
+    let mut sim = unventilated("shock");
+    let off = settle_and_measure(&mut sim, 20.0);
+    sim.control(Control::EcmoFlow { target_l_min: 4.0 });
+    let on = settle_and_measure(&mut sim, 25.0);
+    println!("ECMO 0 -> 4 L/min: {off:.1?}\n -> {on:.1?}");
+    let pumped = sim.truth().ecmo_flow_l_min;
+    assert!(pumped > 3.99, "ECMO pumps {pumped} L/min");
+    assert!(on.map > off.map + 10.0, "MAP {:.1} -> {:.1}", off.map, on.map);
+    assert!(
+        on.esp > off.esp + 10.0,
+        "LV end-systolic pressure (afterload) {:.1} -> {:.1}",
+        off.esp,
+        on.esp
+    );
+    assert!(on.sbp - on.dbp < off.sbp - off.dbp, "pulse pressure falls");
+    assert!(
+        on.sbp - on.dbp < 15.0,
+        "pulse pressure {:.1} at 4 L/min",
+        on.sbp - on.dbp
+    );
+    assert!(on.lvedp > off.lvedp, "LVEDP {:.1} -> {:.1}", off.lvedp, on.lvedp);
+    assert!(on.edv > off.edv, "EDV {:.1} -> {:.1}", off.edv, on.edv);
+}
+
+fn with_device(device: UnloadingDevice) -> (Haemo, Haemo) {
+    let mut sim = unventilated("shock-ecmo");
+    let before = settle_and_measure(&mut sim, 10.0);
+    sim.control(Control::Device(device));
+    (before, settle_and_measure(&mut sim, 25.0))
+}
+
+fn impella_cp(p_level: u8) -> UnloadingDevice {
+    UnloadingDevice::Impella(ImpellaSettings {
+        model: ImpellaModel::ImpellaCp,
+        p_level,
+        displayed_flow_l_min: None,
+    })
+}
+
+#[test]
+fn iabp_augments_diastole_and_unloads_a_little() {
+    let (before, iabp) = with_device(UnloadingDevice::Iabp(IabpSettings::default()));
+    println!("ECMO {before:.1?}\n + IABP 1:1 {iabp:.1?}");
+    assert!(
+        iabp.diastolic_peak > iabp.systolic_peak + 5.0,
+        "augmented diastolic peak {:.1} vs systolic {:.1}",
+        iabp.diastolic_peak,
+        iabp.systolic_peak
+    );
+    let lvedp_change = change(before.lvedp, iabp.lvedp);
+    println!("LVEDP change {:+.1} %", 100.0 * lvedp_change);
+    assert!(
+        (-0.12..-0.01).contains(&lvedp_change),
+        "a small LVEDP fall: {:+.1} %",
+        100.0 * lvedp_change
+    );
+    assert!(
+        iabp.diastolic_velocity > before.diastolic_velocity * 1.02,
+        "diastolic coronary velocity rises"
+    );
+}
+
+#[test]
+fn impella_unloads_markedly_and_the_loop_loses_its_isovolumic_sides() {
+    let (before, impella) = with_device(impella_cp(8));
+    println!("ECMO {before:.1?}\n + Impella CP P-8 {impella:.1?}");
+    assert!(
+        change(before.edv, impella.edv) < -0.15,
+        "EDV {:.1} -> {:.1}",
+        before.edv,
+        impella.edv
+    );
+    assert!(
+        change(before.lvedp, impella.lvedp) < -0.15,
+        "LVEDP {:.1} -> {:.1}",
+        before.lvedp,
+        impella.lvedp
+    );
+    assert!(
+        impella.pva < before.pva * 0.85,
+        "PVA {:.0} -> {:.0}",
+        before.pva,
+        impella.pva
+    );
+    assert!(
+        before.isovolumic_volume_change < 0.5,
+        "isovolumic phases without a pump: {:.2} mL",
+        before.isovolumic_volume_change
+    );
+    assert!(
+        impella.isovolumic_volume_change > 5.0,
+        "volume moves while both valves are shut: {:.2} mL",
+        impella.isovolumic_volume_change
+    );
+}
+
+#[test]
+fn unloading_ranks_impella_above_iabp_above_none() {
+    let (none, iabp) = with_device(UnloadingDevice::Iabp(IabpSettings::default()));
+    let (_, impella) = with_device(impella_cp(8));
+    for (name, f) in [
+        ("LVEDP", (|h: &Haemo| h.lvedp) as fn(&Haemo) -> f64),
+        ("EDV", |h| h.edv),
+        ("PVA", |h| h.pva),
+    ] {
+        assert!(
+            f(&impella) < f(&iabp) && f(&iabp) < f(&none),
+            "{name}: {} / {} / {}",
+            f(&impella),
+            f(&iabp),
+            f(&none)
+        );
+    }
+}
+
+#[test]
+fn suction_is_flagged_when_the_lv_is_sucked_empty() {
+    let mut sim = unventilated("shock-ecmo-impella-suction");
+    let samples = run(&mut sim, 10.0);
+    let sucked = samples.iter().filter(|s| s.truth.impella_suction).count();
+    assert!(sucked > 500, "suction in {sucked} of {} samples", samples.len());
+    let free = run(&mut unventilated("shock-ecmo-impella"), 10.0);
+    assert!(free.iter().all(|s| !s.truth.impella_suction));
+}
+
+#[test]
+fn doppler_channel_is_twice_the_true_mean_velocity() {
+    let mut sim = Simulator::new("shock-ecmo", 5, SensorLevel::Clean).unwrap();
+    let ipv = sim
+        .source_spec()
+        .channels
+        .iter()
+        .position(|c| c.name == "ipv")
+        .unwrap();
+    let samples = run(&mut sim, 10.0);
+    let window = {
+        let b = beats(&samples);
+        let first = b[0].as_ptr() as usize;
+        let start = (first - samples.as_ptr() as usize) / std::mem::size_of::<Sample>();
+        let len: usize = b.iter().map(|beat| beat.len()).sum();
+        &samples[start..start + len]
+    };
+    let apv = mean(window.iter().map(|s| s.measured[ipv]));
+    let true_mean = mean(window.iter().map(|s| s.truth.coronary_mean_velocity_cm_s));
+    assert!(
+        change(2.0 * true_mean, apv).abs() < 0.02,
+        "APV {apv} vs 2 x {true_mean}"
+    );
+    // ENDPOINTS.md: Q = 60 x 0.5 x APV x pi D^2 / 4 with D = 3 mm.
+    let q = 60.0 * 0.5 * apv * std::f64::consts::PI * 0.3 * 0.3 / 4.0;
+    let true_q = mean(window.iter().map(|s| s.truth.coronary_flow_ml_min));
+    assert!(change(true_q, q).abs() < 0.02, "flow {q} vs {true_q}");
+    // Flow is mostly diastolic: the LV squeezes the intramyocardial vessels in systole.
+    let diastolic = mean(
+        window
+            .iter()
+            .filter(|s| s.truth.lv_activation == 0.0)
+            .map(|s| s.truth.coronary_mean_velocity_cm_s),
+    );
+    let systolic = mean(
+        window
+            .iter()
+            .filter(|s| s.truth.lv_activation > 0.5)
+            .map(|s| s.truth.coronary_mean_velocity_cm_s),
+    );
+    assert!(
+        diastolic > 1.5 * systolic,
+        "diastolic {diastolic} vs systolic {systolic}"
+    );
+}
+
+#[test]
+fn hyperaemia_lowers_microvascular_resistance_three_to_four_fold() {
+    let mut rest = unventilated("shock-ecmo");
+    let mut hyper = unventilated("shock-ecmo-hyperaemia");
+    let resistance = |samples: &[Sample]| {
+        mean(samples.iter().map(|s| s.truth.distal_pressure_mmhg))
+            / mean(samples.iter().map(|s| s.truth.coronary_flow_ml_min))
+    };
+    let r_rest = resistance(&run(&mut rest, 6.0));
+    let r_hyper = resistance(&run(&mut hyper, 6.0));
+    println!(
+        "Pd/Q rest {r_rest:.3}, hyperaemia {r_hyper:.3}, ratio {:.2}",
+        r_rest / r_hyper
+    );
+    assert!(
+        (2.5..4.5).contains(&(r_rest / r_hyper)),
+        "ratio {}",
+        r_rest / r_hyper
+    );
+}
+
+#[test]
+fn output_does_not_depend_on_chunking() {
+    let mut whole = Simulator::new("shock-ecmo-occlusion", 9, SensorLevel::Realistic).unwrap();
+    let mut pieces = Simulator::new("shock-ecmo-occlusion", 9, SensorLevel::Realistic).unwrap();
+    let mut one_by_one = Simulator::new("shock-ecmo-occlusion", 9, SensorLevel::Realistic).unwrap();
+    let n = 6500;
+    let reference = whole.generate(n);
+    assert_eq!(reference.first_sample, 0);
+    assert_eq!(reference.num_samples(), n);
+    let mut joined = vec![Vec::new(); reference.channels.len()];
+    let mut chunk = 1;
+    let mut expected_first = 0;
+    while expected_first < n as u64 {
+        let size = chunk.min(n - expected_first as usize);
+        let block = pieces.generate(size);
+        assert_eq!(block.first_sample, expected_first);
+        expected_first = block.end_sample();
+        for (all, part) in joined.iter_mut().zip(block.channels) {
+            all.extend(part);
+        }
+        chunk = chunk * 3 % 997 + 1;
+    }
+    assert_eq!(joined, reference.channels);
+    let mut singles = vec![Vec::new(); reference.channels.len()];
+    for _ in 0..n {
+        for (all, part) in singles.iter_mut().zip(one_by_one.generate(1).channels) {
+            all.extend(part);
+        }
+    }
+    assert_eq!(singles, reference.channels);
+    assert_eq!(whole.time_s(), n as f64 / 1000.0);
+}
+
+#[test]
+fn seed_fixes_the_noise() {
+    let block = |seed| {
+        Simulator::new("shock-ecmo", seed, SensorLevel::Realistic)
+            .unwrap()
+            .generate(3000)
+    };
+    assert_eq!(block(4), block(4));
+    let (a, b) = (block(4), block(5));
+    for (ca, cb) in a.channels.iter().zip(&b.channels) {
+        assert_ne!(ca, cb, "every channel's noise depends on the seed");
+    }
+    let clean = |seed| {
+        Simulator::new("shock-ecmo", seed, SensorLevel::Clean)
+            .unwrap()
+            .generate(3000)
+    };
+    assert_eq!(
+        clean(4),
+        clean(5),
+        "the patient itself does not depend on the seed"
+    );
+}
+
+#[test]
+fn channels_are_the_documented_ones() {
+    let sim = Simulator::new("healthy", 1, SensorLevel::default()).unwrap();
+    let spec = sim.source_spec();
+    assert_eq!(
+        (spec.id.as_str(), spec.label.as_str(), spec.sample_rate_hz),
+        ("sim", "Simulated patient", 1000.0)
+    );
+    let names: Vec<(&str, &str)> = spec
+        .channels
+        .iter()
+        .map(|c| (c.name.as_str(), c.unit.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("ecg", "mV"),
+            ("pa", "mmHg"),
+            ("pd", "mmHg"),
+            ("ipv", "cm/s"),
+            ("lvp", "mmHg"),
+            ("lvv", "mL"),
+            ("ecmo_flow", "L/min")
+        ]
+    );
+}
+
+#[test]
+fn ecg_r_wave_marks_contraction_onset() {
+    let mut sim = Simulator::new("shock-ecmo", 1, SensorLevel::Clean).unwrap();
+    let samples = run(&mut sim, 5.0);
+    for beat in beats(&samples).iter().take(5) {
+        let r = beat
+            .iter()
+            .take(100)
+            .max_by(|a, b| a.truth.ecg_mv.total_cmp(&b.truth.ecg_mv))
+            .unwrap();
+        let onset = beat.iter().position(|s| s.truth.lv_activation > 0.0).unwrap();
+        assert!(
+            (r.index as i64 - beat[onset].index as i64).abs() <= 2,
+            "R wave at contraction onset"
+        );
+    }
+}
+
+#[test]
+fn unknown_scenario_is_a_clear_error() {
+    let error = Simulator::new("shock-ecmo-typo", 1, SensorLevel::Clean).unwrap_err();
+    assert_eq!(error, SimError::UnknownScenario("shock-ecmo-typo".to_owned()));
+    let message = error.to_string();
+    for info in scenarios() {
+        assert!(message.contains(info.name), "{message}");
+    }
+    for required in [
+        "healthy",
+        "shock-ecmo",
+        "shock-ecmo-iabp",
+        "shock-ecmo-impella",
+        "shock-ecmo-occlusion",
+        "shock-ecmo-hyperaemia",
+    ] {
+        assert!(scenarios().iter().any(|info| info.name == required), "{required}");
+    }
+}
+
+#[test]
+fn cli_writes_the_csv() {
+    use heracles::cli::simulate::{SensorArg, SimulateArgs, run as simulate};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run.csv");
+    let args = SimulateArgs {
+        list_scenarios: false,
+        scenario: Some("shock-ecmo-iabp".to_owned()),
+        seconds: Some(2.5),
+        out: Some(out.clone()),
+        seed: 3,
+        sensors: SensorArg::Clean,
+    };
+    simulate(args).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t_s,ecg,pa,pd,ipv,lvp,lvv,ecmo_flow"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2500);
+    assert_eq!(rows[1][0], 0.001);
+    let truth = run(
+        &mut Simulator::new("shock-ecmo-iabp", 3, SensorLevel::Clean).unwrap(),
+        2.5,
+    );
+    assert!((rows[1234][5] - truth[1234].truth.lv_pressure_mmhg).abs() < 1e-3);
+
+    let bad = SimulateArgs {
+        scenario: Some("nope".to_owned()),
+        out: Some(dir.path().join("x.csv")),
+        ..args_clone(&out)
+    };
+    let message = simulate(bad).unwrap_err().to_string();
+    assert!(
+        message.contains("unknown scenario `nope`") && message.contains("shock-ecmo-impella"),
+        "{message}"
+    );
+}
+
+fn args_clone(out: &std::path::Path) -> heracles::cli::simulate::SimulateArgs {
+    heracles::cli::simulate::SimulateArgs {
+        list_scenarios: false,
+        scenario: None,
+        seconds: Some(1.0),
+        out: Some(out.to_owned()),
+        seed: 1,
+        sensors: heracles::cli::simulate::SensorArg::Realistic,
+    }
+}
