@@ -254,7 +254,9 @@ impl Simulator {
     /// from the previous call (0 at the start).
     pub fn generate(&mut self, num_samples: usize) -> Block {
         let first_sample = self.num_steps - self.origin_sample;
-        let mut channels: Vec<Vec<f32>> = (0..NUM_CHANNELS).map(|_| Vec::with_capacity(num_samples)).collect();
+        let mut channels: Vec<Vec<f32>> = (0..NUM_CHANNELS)
+            .map(|_| Vec::with_capacity(num_samples))
+            .collect();
         self.advance(num_samples, |sample| {
             for (channel, value) in channels.iter_mut().zip(sample.measured) {
                 channel.push(value as f32);
