@@ -8,7 +8,10 @@
 //! 360 ms of the previous QRS with less than half its maximal slope (a T wave). When no QRS has been found for
 //! 1.66 x the mean of the last 8 RR intervals, the largest peak above THRESHOLD2 since the last QRS is taken
 //! (search-back, SPK weight 1/4). Thresholds start from the first 2 s (SPK = max/3, NPK = mean/2 of the
-//! integrated signal), which are then analysed too.
+//! integrated signal), which are then analysed too. Two additions make the detector recover from artefacts,
+//! which the original cannot (TestICU's ECG has a 200 ms, 17 mV step at 222 s that silenced it for the rest of
+//! the record): a peak enters SPK at most as 4 x SPK, and after 2 s (and the search-back time) without a QRS,
+//! SPK halves every second down to NPK.
 //!
 //! The R peak itself is located on the raw ECG in the 250 ms before the integrator's peak: the extreme sample
 //! on the side (positive or negative) that departs further from the window's mean, so inverted leads work.
@@ -20,6 +23,9 @@
 use super::filter::{Cascade, FilterError};
 use super::lookback::Lookback;
 use super::settings::{EcgSettings, samples_from_s};
+
+/// Without a QRS for this long (and past the search-back time), the signal level starts to halve every second.
+const STALE_S: f64 = 2.0;
 
 /// Streaming R-wave detector.
 #[derive(Clone, Debug)]
@@ -49,6 +55,10 @@ pub struct EcgDetector {
     num_rr: usize,
     /// Index after which a missed beat is searched back for (last QRS + 1.66 x mean RR).
     search_back_after: Option<u64>,
+    /// Index after which, still without a QRS, the signal level decays (see the module documentation).
+    decay_from: u64,
+    decay_per_sample: f64,
+    stale: u64,
     valid_since: u64,
     last_r: Option<u64>,
     // Settings in samples.
@@ -113,6 +123,9 @@ impl EcgDetector {
             recent_rr: [0; 8],
             num_rr: 0,
             search_back_after: None,
+            decay_from: samples_from_s(STALE_S, sample_rate_hz) as u64,
+            decay_per_sample: 0.5f64.powf(1.0 / sample_rate_hz),
+            stale: samples_from_s(STALE_S, sample_rate_hz) as u64,
             valid_since: 0,
             last_r: None,
             window: window as u64,
@@ -213,6 +226,7 @@ impl EcgDetector {
             self.last_qrs = None;
             self.num_rr = 0;
             self.search_back_after = None;
+            self.decay_from = index + 1 + self.stale;
             self.valid_since = index + 1;
             self.previous = [f64::NAN; 2];
             return;
@@ -253,6 +267,9 @@ impl EcgDetector {
         {
             self.search_back = None;
             self.accept(found, 0.25, r_peaks);
+        }
+        if index > self.decay_from {
+            self.signal_level = (self.signal_level * self.decay_per_sample).max(self.noise_level);
         }
         self.previous = [peak_value, feature.integrated];
     }
@@ -309,7 +326,13 @@ impl EcgDetector {
     }
 
     fn accept(&mut self, peak: Peak, weight: f64, r_peaks: &mut Vec<u64>) {
-        self.signal_level += weight * (peak.value - self.signal_level);
+        // One artefact must not lift the signal level out of reach of the real QRS complexes.
+        let value = if self.signal_level > 0.0 {
+            peak.value.min(4.0 * self.signal_level)
+        } else {
+            peak.value
+        };
+        self.signal_level += weight * (value - self.signal_level);
         if let Some(last) = self.last_qrs {
             self.recent_rr[self.num_rr % self.recent_rr.len()] = peak.index - last.index;
             self.num_rr += 1;
@@ -317,6 +340,7 @@ impl EcgDetector {
         self.search_back_after = self
             .mean_rr()
             .map(|rr| peak.index + (self.search_back_factor * rr) as u64);
+        self.decay_from = self.search_back_after.unwrap_or(0).max(peak.index + self.stale);
         self.last_qrs = Some(peak);
         self.search_back = None;
         if let Some(r) = peak.r_index

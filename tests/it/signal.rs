@@ -729,3 +729,102 @@ fn steady_window_and_ensemble_on_synthetic_beats() {
     assert!((peak - 115.0).abs() < 1.5, "{peak}");
     assert!((ensemble.mean[80] - 70.0).abs() < 1.5, "{}", ensemble.mean[80]);
 }
+
+#[test]
+fn inca_lv_pressure_fallback_finds_every_console_beat() {
+    let recording = formats::read(&data("inca/inca_ivc_occlusion_example.csv"), Format::Inca).unwrap();
+    let counter = &recording.segments[0].channels[0].samples;
+    let (ecg, lvp) = (at_analysis_rate(&recording, 1), at_analysis_rate(&recording, 2));
+    // Without the ECG, the LV dP/dt rule times end-diastole (through the whole occlusion, as pressure falls).
+    let result = segment(
+        &Signals {
+            lvp: Some(&lvp),
+            ..Signals::default()
+        },
+        RATE,
+        &SignalSettings::default(),
+    )
+    .unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::LvEndDiastole));
+    let transitions: Vec<f64> = (1..counter.len())
+        .filter(|&i| counter[i] != counter[i - 1])
+        .map(|i| i as f64 / 250.0)
+        .collect();
+    let mut ends: Vec<f64> = result.beats.iter().map(|b| b.start as f64 / RATE).collect();
+    ends.extend(result.beats.last().map(|b| b.end as f64 / RATE));
+    let matched = match_times(&ends, &transitions, 0.1);
+    let offset_ms = 1000.0 * median(matched.clone());
+    println!(
+        "Inca, LV dP/dt end-diastole vs the console's R-wave end-diastole: {} of {} within 100 ms, median {offset_ms:+.0} ms",
+        matched.len(),
+        transitions.len()
+    );
+    assert_eq!(matched.len(), transitions.len());
+    // The first R wave (0.43 s) is in the lead-in and so is its upstroke: the beats are the console's beats.
+    assert_eq!(ends.len(), transitions.len());
+    // The dP/dt rule marks the start of the pressure upstroke, after the R peak (electromechanical delay).
+    assert!((0.0..80.0).contains(&offset_ms), "{offset_ms}");
+    // On the same data, each LV upstroke starts at its R peak of the ECG or up to 80 ms later (here 10 ms at
+    // baseline, shrinking to about 0 late in the occlusion).
+    let r = segment(
+        &Signals {
+            ecg: Some(&ecg),
+            ..Signals::default()
+        },
+        RATE,
+        &SignalSettings::default(),
+    )
+    .unwrap();
+    assert_eq!(r.beats.len(), result.beats.len());
+    let delays: Vec<i64> = result
+        .beats
+        .iter()
+        .zip(&r.beats)
+        .map(|(lv, ecg)| lv.start as i64 - ecg.start as i64)
+        .collect();
+    assert!(delays.iter().all(|d| (-5..80).contains(d)), "{delays:?}");
+}
+
+#[test]
+fn test_icu_r_waves_pair_with_the_arterial_onsets() {
+    let recording = formats::read(&data("wfdb/TestICU.hea"), Format::Wfdb).unwrap();
+    let ecg = at_analysis_rate(&recording, 0);
+    let result = segment(
+        &Signals {
+            ecg: Some(&ecg),
+            ..Signals::default()
+        },
+        RATE,
+        &SignalSettings::default(),
+    )
+    .unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::RWave), "{:?}", result.notes);
+    let r_s: Vec<f64> = result.beats.iter().map(|b| b.start as f64 / RATE).collect();
+    // Each pulse onset follows its R wave by the pre-ejection period plus the pulse transit time: pair every
+    // wabp onset with the last R wave before it.
+    let onsets = wabp_onsets_s();
+    let delays: Vec<f64> = onsets
+        .iter()
+        .filter_map(|&o| r_s.iter().rev().find(|&&r| r < o).map(|r| o - r))
+        .filter(|d| *d < 1.0)
+        .collect();
+    let typical = median(delays.clone());
+    let steady = delays.iter().filter(|d| (*d - typical).abs() < 0.04).count();
+    println!(
+        "TestICU: {} R waves, {} onsets; R-to-onset delay median {:.0} ms, {steady} of {} within 40 ms of it",
+        r_s.len(),
+        onsets.len(),
+        1000.0 * typical,
+        delays.len()
+    );
+    // The ECG is stored at 1 mV resolution (gain 1: each R wave is a 2-3 sample blip of 1) and has 11 s of
+    // 17 mV artefact steps from 222 s; apart from those seconds every onset has its R wave.
+    assert!((0.1..0.4).contains(&typical));
+    assert!(steady as f64 >= 0.95 * onsets.len() as f64);
+    assert!((r_s.len() as i64 - onsets.len() as i64).abs() <= 10);
+    assert!(
+        result.counts.num_accepted as f64 >= 0.9 * result.beats.len() as f64,
+        "{:?}",
+        result.counts
+    );
+}
