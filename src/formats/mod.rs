@@ -1,4 +1,4 @@
-//! File importers and exporters (WFDB, CD Leycom Inca CSV, and later LabChart text, ComboMap text, generic CSV),
+//! File importers and exporters (WFDB, CD Leycom Inca CSV, LabChart text, ComboMap text, generic CSV),
 //! each producing a [`crate::model::Recording`] and reporting malformed input with file and line.
 //!
 //! Entry point: [`read`]`(path, format)`, with [`Format::Auto`] choosing the reader from the file name and its
@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 
 use crate::model::Recording;
 
+pub mod combomap;
+pub mod csv;
 pub mod inca;
+pub mod labchart;
 pub mod wfdb;
 
 /// What went wrong reading a file.
@@ -89,11 +92,24 @@ pub enum Format {
     Wfdb,
     /// CD Leycom Inca CSV export.
     Inca,
+    /// ADInstruments LabChart text export.
+    LabChart,
+    /// Philips/Volcano ComboMap Study Manager text export.
+    ComboMap,
+    /// Generic delimited text with a header row (see [`csv`] for the column map).
+    Csv,
 }
 
 impl Format {
     /// Every format, `Auto` first.
-    pub const ALL: [Format; 3] = [Format::Auto, Format::Wfdb, Format::Inca];
+    pub const ALL: [Format; 6] = [
+        Format::Auto,
+        Format::Wfdb,
+        Format::Inca,
+        Format::LabChart,
+        Format::ComboMap,
+        Format::Csv,
+    ];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
@@ -101,6 +117,9 @@ impl Format {
             Format::Auto => "auto",
             Format::Wfdb => "wfdb",
             Format::Inca => "inca",
+            Format::LabChart => "labchart",
+            Format::ComboMap => "combomap",
+            Format::Csv => "csv",
         }
     }
 
@@ -147,6 +166,15 @@ pub fn detect(path: &Path) -> Result<Format, FormatError> {
     if inca::looks_like(&head) {
         return Ok(Format::Inca);
     }
+    if combomap::looks_like(&head) {
+        return Ok(Format::ComboMap);
+    }
+    if labchart::looks_like(&head) {
+        return Ok(Format::LabChart);
+    }
+    if extension.as_deref() == Some("csv") {
+        return Ok(Format::Csv);
+    }
     Err(FormatError::Unrecognised {
         path: path.to_owned(),
     })
@@ -162,6 +190,9 @@ pub fn read(path: &Path, format: Format) -> Result<Recording, FormatError> {
     match format {
         Format::Wfdb => wfdb::read(path),
         Format::Inca => inca::read(path),
+        Format::LabChart => labchart::read(path),
+        Format::ComboMap => combomap::read(path),
+        Format::Csv => csv::read(path),
         Format::Auto => Err(FormatError::Unrecognised {
             path: path.to_owned(),
         }),

@@ -9,9 +9,12 @@
 //! the file are `NaN`. Units are left empty when the header gives none (the WFDB default would be mV, which is
 //! wrong for the many exports, TestICU among them, that store pressures with gain 1 and no unit).
 //!
-//! Multi-segment records and the other storage formats are reported as [`FormatError::Unsupported`].
+//! Multi-segment records are read by [`multi`]; the other storage formats are reported as
+//! [`FormatError::Unsupported`].
 
 use std::path::{Path, PathBuf};
+
+pub mod multi;
 
 use super::FormatError;
 use crate::model::{Recording, Segment, TimeSeries};
@@ -67,6 +70,9 @@ pub fn read(path: &Path) -> Result<Recording, FormatError> {
         path.with_extension("hea")
     };
     let text = std::fs::read(&header_path).map_err(|e| FormatError::io(&header_path, e))?;
+    if multi::is_multi_segment(&text) {
+        return multi::read(&text, &header_path);
+    }
     let header = parse_header(&text, &header_path)?;
     let folder = header_path.parent().map(Path::to_owned).unwrap_or_default();
     decode(&header, &header_path, |name| {

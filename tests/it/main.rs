@@ -8,6 +8,7 @@ mod analysis;
 mod consoles;
 mod engine;
 mod formats;
+mod formats_import;
 mod layering;
 mod protocol;
 mod signal;
