@@ -15,6 +15,7 @@
 pub mod codec;
 pub mod engine;
 pub mod online;
+pub mod replay;
 pub mod ring;
 pub mod serial;
 pub mod source;

@@ -256,3 +256,124 @@ fn wfdb_multi_segment_record_rebuilt_from_test_icu() {
         Err(FormatError::Data { .. })
     ));
 }
+
+/// Runs the command line in-process (the CLI as `main` runs it, without depending on a built binary).
+fn heracles(args: &[&str]) -> anyhow::Result<std::process::ExitCode> {
+    use clap::Parser;
+    let cli = heracles::cli::Cli::try_parse_from(std::iter::once("heracles").chain(args.iter().copied()))?;
+    heracles::cli::run(cli)
+}
+
+#[test]
+fn import_cli_writes_the_labchart_file_into_a_case() {
+    let dir = scratch();
+    let data = dir.path().display().to_string();
+    heracles(&["import", LABCHART, "--case", "HER-TST-0601", "--data-dir", &data]).unwrap();
+    let path = dir.path().join("HER-TST-0601.heracles");
+    let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
+    assert!(file.verify().unwrap().ok());
+    let recording = formats::read(Path::new(LABCHART), Format::LabChart).unwrap();
+    let channels = file.channels().unwrap();
+    assert_eq!(
+        channels.len(),
+        9,
+        "both blocks continue one source (same channels, one rate)"
+    );
+    assert!(
+        channels
+            .iter()
+            .all(|c| c.num_samples == 2000 && c.sample_rate_hz == 100.0)
+    );
+    let flow = channels.iter().find(|c| c.name == "Flow").unwrap();
+    let second_start = (recording.segments[1].start_s * 100.0).round() as u64;
+    let stored = file
+        .read_samples(flow.id, 50, second_start + 1000)
+        .unwrap()
+        .values;
+    for (i, &expected) in recording.segments[0].channels[1].samples.iter().enumerate() {
+        assert_eq!(stored[i], expected as f32);
+    }
+    let tail = &stored[(second_start - 50) as usize..];
+    for (i, &expected) in recording.segments[1].channels[1].samples.iter().enumerate() {
+        assert_eq!(tail[i], expected as f32);
+    }
+    let gaps = file.gaps().unwrap();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(
+        (gaps[0].first_sample, gaps[0].num_samples),
+        (1050, second_start - 1050)
+    );
+    let comments: Vec<_> = file
+        .events()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "comment")
+        .collect();
+    assert_eq!(comments.len(), recording.markers.len());
+    assert!(
+        comments
+            .iter()
+            .zip(&recording.markers)
+            .all(|(e, m)| e.text == m.text && (e.time_s - m.time_s).abs() < 1e-9)
+    );
+    // Importing again into the same case is refused, and the first file is left as it was.
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(heracles(&["import", LABCHART, "--case", "HER-TST-0601", "--data-dir", &data]).is_err());
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), size);
+}
+
+#[test]
+fn import_never_stores_the_combomap_patient_field() {
+    let dir = scratch();
+    let patient = "SMITH^ALICE 9434765919";
+    let path = write(dir.path(), "export.txt", combomap_export(patient).as_bytes());
+    let data = dir.path().join("cases");
+    heracles(&[
+        "import",
+        &path.display().to_string(),
+        "--case",
+        "HER-TST-0602",
+        "--data-dir",
+        &data.display().to_string(),
+    ])
+    .unwrap();
+    let mut found = Vec::new();
+    let mut num_files = 0;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        num_files += 1;
+        for needle in ["SMITH", "ALICE", "9434765919", "export.txt", "7/14/2017"] {
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(needle);
+            }
+        }
+    }
+    assert!(num_files >= 1);
+    assert!(found.is_empty(), "identifying text stored: {found:?}");
+    let file = heracles::store::CaseFile::open_read_only(&data.join("HER-TST-0602.heracles")).unwrap();
+    let names: Vec<String> = file.channels().unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["pa", "pd", "ecg", "ipv", "pv", "rwave"]);
+}
+
+#[test]
+fn import_cli_reports_malformed_files_with_their_line() {
+    let dir = scratch();
+    let text = combomap_export("").replacen("140.390", "140.39x", 1);
+    let path = write(dir.path(), "bad.txt", text.as_bytes());
+    let error = heracles(&[
+        "import",
+        &path.display().to_string(),
+        "--case",
+        "HER-TST-0603",
+        "--data-dir",
+        &dir.path().display().to_string(),
+    ])
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(message.contains("bad.txt:104:"), "{message}");
+    assert!(
+        !dir.path().join("HER-TST-0603.heracles").exists(),
+        "no case file for a file that cannot be read"
+    );
+    assert!(heracles(&["import", LABCHART, "--case", "not-a-case", "--data-dir", "/tmp"]).is_err());
+}
