@@ -12,9 +12,11 @@
 //! [`engine::MIN_BACKLOG_S`] seconds; beyond that the oldest samples are dropped and recorded as a gap. The UI
 //! reads the newest state and may skip frames.
 
+pub mod calibration;
 pub mod codec;
 pub mod engine;
 pub mod online;
+pub mod profile;
 pub mod replay;
 pub mod ring;
 pub mod serial;
