@@ -229,7 +229,8 @@ pub fn parallel_volume_from_saline(edv_ml: &[f64], esv_ml: &[f64]) -> Result<f64
     }
     let slope = sxy / sxx;
     let intercept = mean_y - slope * mean_x;
-    if !(slope < 0.95) {
+    // NaN (cannot happen with sxx > 0 and finite data) is refused with the rest.
+    if slope.is_nan() || slope >= 0.95 {
         return Err(CalibrationError::Invalid(format!(
             "slope {slope:.3} of V_es on V_ed is not below 1: the line does not meet the identity"
         )));
@@ -243,10 +244,8 @@ pub fn alpha_from_stroke_volumes(
     conductance_stroke_volume_ml: f64,
     reference_stroke_volume_ml: f64,
 ) -> Result<f64, CalibrationError> {
-    if !(conductance_stroke_volume_ml > 0.0 && reference_stroke_volume_ml > 0.0)
-        || !conductance_stroke_volume_ml.is_finite()
-        || !reference_stroke_volume_ml.is_finite()
-    {
+    let usable = |sv: f64| sv.is_finite() && sv > 0.0;
+    if !(usable(conductance_stroke_volume_ml) && usable(reference_stroke_volume_ml)) {
         return Err(CalibrationError::Invalid(
             "both stroke volumes must be positive".into(),
         ));

@@ -127,13 +127,13 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Recording, FormatError> {
         }
         let continues = runs.last().is_some_and(|(times, _)| continues_run(times, time_s));
         if !continues {
-            if let Some(&last) = runs.last().and_then(|(times, _)| times.last()) {
-                if time_s <= last {
-                    return Err(syntax(
-                        number,
-                        format!("time {time_s} s does not increase (previous {last} s)"),
-                    ));
-                }
+            if let Some(&last) = runs.last().and_then(|(times, _)| times.last())
+                && time_s <= last
+            {
+                return Err(syntax(
+                    number,
+                    format!("time {time_s} s does not increase (previous {last} s)"),
+                ));
             }
             runs.push((Vec::new(), vec![Vec::new(); kept.len()]));
         }

@@ -48,6 +48,31 @@ pub struct CsvOptions {
     pub columns: Vec<CsvColumn>,
 }
 
+/// Whether the start of a file is delimited text whose header has a time column (what [`read`] needs without a
+/// column map or a rate; other delimited files are imported with explicit options).
+pub fn looks_like(head: &[u8]) -> bool {
+    let Some(header) = head
+        .split(|&b| b == b'\n')
+        .map(decode_line)
+        .find(|line| !line.trim().is_empty())
+    else {
+        return false;
+    };
+    let delimiter = best_delimiter(&header);
+    header
+        .split(delimiter)
+        .map(split_unit)
+        .any(|(name, _)| is_time(name))
+}
+
+/// The one of `,` `;` tab that splits `header` into the most fields.
+fn best_delimiter(header: &str) -> char {
+    [',', ';', '\t']
+        .into_iter()
+        .max_by_key(|d| header.matches(*d).count())
+        .unwrap_or(',')
+}
+
 /// Reads a delimited file with default options (header names, time column).
 pub fn read(path: &Path) -> Result<Recording, FormatError> {
     read_with(path, &CsvOptions::default())
@@ -98,12 +123,7 @@ pub fn parse(bytes: &[u8], path: &Path, options: &CsvOptions) -> Result<Recordin
     let Some((header_line, header)) = lines.next() else {
         return Err(syntax(1, "empty file".into()));
     };
-    let delimiter = options.delimiter.unwrap_or_else(|| {
-        [',', ';', '\t']
-            .into_iter()
-            .max_by_key(|d| header.matches(*d).count())
-            .unwrap_or(',')
-    });
+    let delimiter = options.delimiter.unwrap_or_else(|| best_delimiter(&header));
     let headers: Vec<(&str, &str)> = header.split(delimiter).map(split_unit).collect();
     let time_column = headers.iter().position(|(name, _)| is_time(name));
     let rate_given = match (time_column, options.sample_rate_hz) {

@@ -272,7 +272,8 @@ fn read_row(block: &mut Block, line: &str, number: usize, path: &Path) -> Result
             .map_err(|_| syntax(format!("time {text:?} is not a number")))?;
         let first = *block.first_time_s.get_or_insert(time_s);
         let expected = first + position as f64 * block.interval_s;
-        if !((time_s - expected).abs() <= 0.5 * block.interval_s) {
+        let within = (time_s - expected).abs() <= 0.5 * block.interval_s;
+        if !within {
             return Err(syntax(format!(
                 "time {time_s} s breaks the block's sample interval (expected {expected:.6} s)"
             )));

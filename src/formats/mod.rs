@@ -172,7 +172,7 @@ pub fn detect(path: &Path) -> Result<Format, FormatError> {
     if labchart::looks_like(&head) {
         return Ok(Format::LabChart);
     }
-    if extension.as_deref() == Some("csv") {
+    if extension.as_deref() == Some("csv") && csv::looks_like(&head) {
         return Ok(Format::Csv);
     }
     Err(FormatError::Unrecognised {

@@ -61,7 +61,11 @@ fn labchart_export_two_blocks_become_two_segments_with_markers() {
     assert_eq!(recording.segments[1].channels[1].samples[999], -15.3571);
     // Block starts from ExcelDateTime (days): 45855.649139942347 and 45855.665082473875, first rows at 0.5 s.
     assert!((first.start_s - 0.5).abs() < 1e-9);
-    let expected = (45855.665082473875 - 45855.649139942347) * 86_400.0 + 0.5;
+    let (day_1, day_2): (f64, f64) = (
+        "45855.649139942347".parse().unwrap(),
+        "45855.665082473875".parse().unwrap(),
+    );
+    let expected = (day_2 - day_1) * 86_400.0 + 0.5;
     assert!(
         (recording.segments[1].start_s - expected).abs() < 1e-3,
         "{}",

@@ -16,3 +16,4 @@ mod sim;
 mod store;
 mod ui_live;
 mod ui_protocol;
+mod ui_settings;
