@@ -10,6 +10,7 @@ use heracles::signal::phases::{SystoleEnd, beat_phases};
 use heracles::signal::resample::resample;
 use heracles::signal::window::{Pick, steady_window};
 use heracles::signal::{BeatTracker, SignalSettings, Signals, detect_beats, segment};
+use heracles::sim::{SensorLevel, Simulator};
 
 fn data(path: &str) -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/")).join(path)
@@ -827,4 +828,126 @@ fn test_icu_r_waves_pair_with_the_arterial_onsets() {
         "{:?}",
         result.counts
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The simulated patient (its R waves are the truth).
+
+/// `duration_s` of scenario `name` with realistic sensors: the measured channels and the true R-wave samples.
+fn simulated(name: &str, duration_s: f64) -> (Vec<Vec<f64>>, Vec<u64>) {
+    let mut simulator = Simulator::new(name, 11, SensorLevel::Realistic).unwrap();
+    let kinds: Vec<Option<SignalKind>> = simulator
+        .source_spec()
+        .channels
+        .iter()
+        .map(|c| c.signal())
+        .collect();
+    let mut channels = vec![Vec::new(); kinds.len()];
+    let mut r_waves = Vec::new();
+    let mut last_beat = None;
+    simulator.advance((duration_s * RATE) as usize, |sample| {
+        for (channel, value) in channels.iter_mut().zip(sample.measured) {
+            channel.push(value);
+        }
+        if last_beat.is_some_and(|b| b != sample.truth.beat_number) {
+            r_waves.push(sample.index);
+        }
+        last_beat = Some(sample.truth.beat_number);
+    });
+    let order = [
+        SignalKind::Ecg,
+        SignalKind::Pa,
+        SignalKind::Pd,
+        SignalKind::Ipv,
+        SignalKind::Lvp,
+        SignalKind::Lvv,
+    ];
+    let channels = order
+        .iter()
+        .map(|kind| channels[kinds.iter().position(|k| *k == Some(*kind)).unwrap()].clone())
+        .collect();
+    (channels, r_waves)
+}
+
+fn simulated_signals(channels: &[Vec<f64>]) -> Signals<'_> {
+    Signals {
+        ecg: Some(&channels[0]),
+        pa: Some(&channels[1]),
+        pd: Some(&channels[2]),
+        ipv: Some(&channels[3]),
+        lvp: Some(&channels[4]),
+        lvv: Some(&channels[5]),
+        ..Signals::default()
+    }
+}
+
+#[test]
+fn simulated_patient_beats_follow_its_r_waves_in_every_support_state() {
+    let settings = SignalSettings::default();
+    for name in [
+        "shock-ecmo",
+        "shock-ecmo-iabp",
+        "shock-ecmo-impella",
+        "shock-ecmo-full-flow",
+        "shock-ecmo-occlusion",
+    ] {
+        let (channels, r_waves) = simulated(name, 30.0);
+        let result = segment(&simulated_signals(&channels), RATE, &settings).unwrap();
+        assert_eq!(
+            result.fiducial,
+            Some(Fiducial::RWave),
+            "{name}: {:?}",
+            result.notes
+        );
+        // One beat per R wave (the balloon's diastolic upstroke is never counted: the ECG times the beats).
+        let expected = r_waves
+            .windows(2)
+            .filter(|w| w[0] as f64 >= settings.lead_in_s * RATE)
+            .count();
+        assert!(
+            result.beats.len() + 1 >= expected && result.beats.len() <= expected,
+            "{name}: {} beats for {expected}",
+            result.beats.len()
+        );
+        for beat in &result.beats {
+            let nearest = r_waves
+                .iter()
+                .map(|&r| beat.start as i64 - r as i64)
+                .min_by_key(|d| d.abs())
+                .unwrap();
+            assert!(
+                nearest.abs() <= 3,
+                "{name}: beat {} is {nearest} ms from its R wave",
+                beat.number
+            );
+        }
+        let non_pulsatile = result.counts.num_non_pulsatile as f64 / result.beats.len() as f64;
+        println!(
+            "{name}: {} beats, {} accepted, {:.0} % non-pulsatile, rejected {:?}",
+            result.beats.len(),
+            result.counts.num_accepted,
+            100.0 * non_pulsatile,
+            result.counts.rejected
+        );
+        match name {
+            // Full ECMO flow and Impella + ECMO leave the aortic pulse nearly flat: labelled, not rejected.
+            "shock-ecmo-full-flow" | "shock-ecmo-impella" => assert!(non_pulsatile > 0.5, "{name}"),
+            "shock-ecmo" | "shock-ecmo-iabp" => assert_eq!(result.counts.num_non_pulsatile, 0, "{name}"),
+            _ => {}
+        }
+        // Realistic sensors drop the Doppler signal now and then; everything else is accepted.
+        assert!(
+            result.counts.num_accepted as f64 >= 0.9 * result.beats.len() as f64,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn online_beats_are_identical_for_any_chunking_on_the_simulated_patient() {
+    let (channels, _) = simulated("shock-ecmo-iabp", 30.0);
+    assert_chunk_invariant(&simulated_signals(&channels), Fiducial::RWave);
+    let mut no_ecg = simulated_signals(&channels);
+    no_ecg.ecg = None;
+    assert_chunk_invariant(&no_ecg, Fiducial::LvEndDiastole);
 }
