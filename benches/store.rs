@@ -161,7 +161,7 @@ fn recorder_throughput(c: &mut Criterion) {
 
 /// A 2-hour case with real-time chunking, built once and kept.
 fn two_hour_case() -> PathBuf {
-    let dir = std::env::temp_dir().join("heracles-bench-2h-v2");
+    let dir = std::env::temp_dir().join("heracles-bench-2h-v3");
     let path = dir.join("HER-TST-7200.heracles");
     let complete = CaseFile::open_read_only(&path)
         .and_then(|file| file.summary())

@@ -17,6 +17,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// Page size of new case files, bytes.
+const PAGE_SIZE: i64 = 16384;
+
 /// An open case file.
 pub struct CaseFile {
     pub(crate) conn: Connection,
@@ -203,6 +206,8 @@ impl CaseFile {
 
     fn initialise(path: &Path, case_id: CaseId, operator: &str) -> Result<(), StoreError> {
         let mut conn = Connection::open(path)?;
+        // Chunk rows are ~0.5-1 kB: large pages hold many, so little of each page is left empty.
+        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         set_writer_pragmas(&conn)?;
         schema::migrate(&mut conn, MIGRATIONS)?;
         let tx = conn.transaction()?;
