@@ -20,6 +20,7 @@ pub mod profile;
 pub mod replay;
 pub mod ring;
 pub mod serial;
+pub mod sim_source;
 pub mod source;
 pub mod text_stream;
 

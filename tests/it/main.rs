@@ -14,6 +14,7 @@ mod protocol;
 mod signal;
 mod sim;
 mod store;
+mod store_cli;
 mod ui_live;
 mod ui_protocol;
 mod ui_settings;

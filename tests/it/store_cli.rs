@@ -18,7 +18,16 @@ fn heracles() -> Command {
 /// the instant the line arrived.
 fn start_recording(dir: &Path, case: &str, seconds: f64) -> (Child, Instant) {
     let mut child = heracles()
-        .args(["record", "--source", "sim", "--case", case, "--seconds", &seconds.to_string(), "--data-dir"])
+        .args([
+            "record",
+            "--source",
+            "sim",
+            "--case",
+            case,
+            "--seconds",
+            &seconds.to_string(),
+            "--data-dir",
+        ])
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -26,11 +35,17 @@ fn start_recording(dir: &Path, case: &str, seconds: f64) -> (Child, Instant) {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     loop {
-        let line = lines.next().expect("record exited before it started recording").unwrap();
+        let Some(Ok(line)) = lines.next() else {
+            let status = child.wait().unwrap();
+            panic!("record exited ({status}) before it started recording");
+        };
         if line.starts_with("recording started") {
             let started = Instant::now();
             // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || lines.for_each(drop));
+            std::thread::Builder::new()
+                .name("record-stdout".into())
+                .spawn(move || lines.for_each(drop))
+                .unwrap();
             return (child, started);
         }
     }
@@ -46,11 +61,19 @@ fn recorded_duration_s(path: &Path) -> f64 {
     let file = CaseFile::open_read_only(path).unwrap();
     let report = file.verify().unwrap();
     assert!(report.ok(), "{}: {:?}", path.display(), report.problems);
-    assert!(file.gaps().unwrap().is_empty(), "{}: unexpected gaps {:?}", path.display(), file.gaps().unwrap());
+    assert!(
+        file.gaps().unwrap().is_empty(),
+        "{}: unexpected gaps {:?}",
+        path.display(),
+        file.gaps().unwrap()
+    );
     let channels = file.channels().unwrap();
     assert!(channels.len() >= 6, "{channels:?}");
     let counts: Vec<u64> = channels.iter().map(|c| c.num_samples).collect();
-    assert!(counts.iter().all(|&n| n == counts[0]), "channels disagree: {counts:?}");
+    assert!(
+        counts.iter().all(|&n| n == counts[0]),
+        "channels disagree: {counts:?}"
+    );
     counts[0] as f64 / channels[0].sample_rate_hz
 }
 
@@ -61,11 +84,15 @@ fn kill_at_random_moments(num_kills: usize, seed: u64) -> f64 {
     let mut state = seed;
     let mut max_missing_s: f64 = 0.0;
     for k in 0..num_kills {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let delay_s = 0.3 + 1.2 * ((state >> 11) as f64 / (1u64 << 53) as f64);
         let case = format!("HER-TST-{:04}", k + 1);
         let (mut child, started) = start_recording(dir.path(), &case, 60.0);
-        std::thread::sleep(Duration::from_secs_f64(delay_s) - started.elapsed().min(Duration::from_secs_f64(delay_s)));
+        std::thread::sleep(
+            Duration::from_secs_f64(delay_s) - started.elapsed().min(Duration::from_secs_f64(delay_s)),
+        );
         child.kill().unwrap(); // SIGKILL
         let recording_s = started.elapsed().as_secs_f64();
         child.wait().unwrap();
@@ -78,7 +105,10 @@ fn kill_at_random_moments(num_kills: usize, seed: u64) -> f64 {
             "kill {k} after {recording_s:.3} s: {recorded_s:.3} s recorded, {missing_s:.3} s missing (> {allowed_s} s)"
         );
     }
-    println!("{num_kills} kills: at most {:.0} ms of data missing before a kill", max_missing_s * 1000.0);
+    println!(
+        "{num_kills} kills: at most {:.0} ms of data missing before a kill",
+        max_missing_s * 1000.0
+    );
     max_missing_s
 }
 
@@ -123,7 +153,10 @@ fn record_then_info_verify_snapshot_and_tamper() {
     assert!((duration_s - 3.0).abs() < 0.3, "{duration_s}");
     let channels = info["channels"].as_array().unwrap();
     let pa = channels.iter().find(|c| c["name"] == "pa").unwrap();
-    assert_eq!((pa["unit"].as_str(), pa["sample_rate_hz"].as_f64()), (Some("mmHg"), Some(1000.0)));
+    assert_eq!(
+        (pa["unit"].as_str(), pa["sample_rate_hz"].as_f64()),
+        (Some("mmHg"), Some(1000.0))
+    );
     assert_eq!(pa["num_samples"].as_f64().unwrap(), (duration_s * 1000.0).round());
     assert!(info["gaps"].as_array().unwrap().is_empty());
     assert!(info["steps"].is_array() && info["events"].is_array());
@@ -131,21 +164,37 @@ fn record_then_info_verify_snapshot_and_tamper() {
     // `case list` finds it by the data folder, `case verify` by its id.
     let output = run(heracles().args(["case", "list", "--data-dir"]).arg(dir.path()));
     assert!(text(&output.stdout).contains(case), "{}", text(&output.stdout));
-    let output = run(heracles().args(["case", "verify", case, "--data-dir"]).arg(dir.path()));
-    assert!(output.status.success(), "{}{}", text(&output.stdout), text(&output.stderr));
+    let output = run(heracles()
+        .args(["case", "verify", case, "--data-dir"])
+        .arg(dir.path()));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
 
     // Tamper with the audit trail behind the store's back: verify fails and says where.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET who = 'someone else' WHERE seq = 1").unwrap();
+    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET who = 'someone else' WHERE seq = 1")
+        .unwrap();
     drop(conn);
     let output = run(heracles().args(["case", "verify"]).arg(&path));
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("audit row 1"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("audit row 1"),
+        "{}",
+        text(&output.stderr)
+    );
 
     // Bad files: a clear error, non-zero exit.
     let random = dir.path().join("random.heracles");
     std::fs::write(&random, [0x5Au8; 4096]).unwrap();
     let output = run(heracles().args(["case", "verify"]).arg(&random));
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("not a case file"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("not a case file"),
+        "{}",
+        text(&output.stderr)
+    );
 }
