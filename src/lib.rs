@@ -10,7 +10,8 @@
 //!   [`analysis`] (the trial's endpoints), [`protocol`] (the measurement protocol as a state machine).
 //! - **I/O edges**: [`acquisition`] (sources, serial ports, the engine thread), [`formats`] (file importers and
 //!   exporters), [`store`] (the SQLite case file, the only user of rusqlite), [`upload`] (export bundles),
-//!   [`cli`] (the headless subcommands).
+//!   [`review`] (offline review: lazily loaded channels, follow-up, sign-off), [`cli`] (the headless
+//!   subcommands).
 //! - **UI**: [`app`] (the eframe shell, commands, draining engine output) and [`ui`] (egui views, widgets and the
 //!   theme). Only these two touch egui.
 //!
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod formats;
 pub mod model;
 pub mod protocol;
+pub mod review;
 pub mod signal;
 pub mod sim;
 pub mod store;

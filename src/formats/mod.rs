@@ -18,6 +18,7 @@ pub mod csv;
 pub mod inca;
 pub mod labchart;
 pub mod wfdb;
+pub mod wfdb_write;
 
 /// What went wrong reading a file.
 #[derive(Debug, thiserror::Error)]

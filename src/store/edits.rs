@@ -726,3 +726,82 @@ impl CaseFile {
         })
     }
 }
+
+impl CaseFile {
+    /// Moves analysis window `id` to `[start_s, end_s)` and replaces its beats with `beats` (found again over the
+    /// new range, reviewer verdicts carried over by the caller), in one transaction: one audit row for the move,
+    /// with the reviewer's reason, and one per beat removed and added. Results computed on the old range stay in
+    /// the file as history; the caller saves the new ones.
+    pub fn move_analysis_window(
+        &mut self,
+        who: &str,
+        id: i64,
+        start_s: f64,
+        end_s: f64,
+        beats: &[Beat],
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        require_reason(reason)?;
+        if !(start_s.is_finite() && end_s.is_finite() && start_s >= 0.0 && end_s > start_s) {
+            return Err(StoreError::Invalid(format!(
+                "analysis window {start_s}..{end_s} s is not a valid range"
+            )));
+        }
+        let tx = self
+            .writable_conn()?
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let target = Target {
+            who,
+            action: "move_analysis_window",
+            entity: "analysis_window",
+            id: Some(id),
+            reason,
+        };
+        audited_in(&tx, target, |tx| {
+            tx.execute(
+                "UPDATE analysis_window SET start_s = ?1, end_s = ?2 WHERE id = ?3",
+                params![start_s, end_s, id],
+            )?;
+            Ok(id)
+        })?;
+        let old_ids: Vec<i64> = tx
+            .prepare("SELECT id FROM beat WHERE window_id = ?1 ORDER BY number")?
+            .query_map([id], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        for beat_id in old_ids {
+            let old_value = entity_json(&tx, "beat", beat_id)?;
+            tx.execute("DELETE FROM beat WHERE id = ?1", [beat_id])?;
+            audit::append(
+                &tx,
+                audit::Edit {
+                    who,
+                    action: "remove_beat",
+                    entity: "beat",
+                    entity_id: Some(beat_id),
+                    old_value,
+                    new_value: None,
+                    reason,
+                },
+            )?;
+        }
+        for beat in beats {
+            let beat_json = to_json(beat)?;
+            let target = Target {
+                who,
+                action: "save_beat",
+                entity: "beat",
+                id: None,
+                reason,
+            };
+            audited_in(&tx, target, |tx| {
+                tx.execute(
+                    "INSERT INTO beat (window_id, number, beat_json) VALUES (?1, ?2, ?3)",
+                    params![id, beat.number, beat_json],
+                )?;
+                Ok(tx.last_insert_rowid())
+            })?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -16,6 +16,7 @@ mod codec;
 mod edits;
 mod file;
 mod identifiers;
+mod load;
 mod read;
 mod recorder;
 pub mod schema;
@@ -30,6 +31,7 @@ pub use edits::{
 };
 pub use file::CaseFile;
 pub use identifiers::{TextWarning, text_warnings};
+pub use load::ChunkSummary;
 pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples};
 pub use recorder::{COMMIT_INTERVAL, Recorder, RecorderOptions};
 pub use verify::{Problem, VerifyReport};
