@@ -86,7 +86,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         from_s: args.from,
         to_s: args.to,
         occlusion_beats: args.occlusion_beats,
-        baseline_wave_speed_m_s: None,
+        ..AnalysisRequest::default()
     };
     let report = analyze_recording(&recording, &settings, &request)
         .with_context(|| format!("{}", args.file.display()))?;

@@ -70,6 +70,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Record(args)) => record::run(args, data_dir),
         Some(Command::Case(command)) => case::run(command, data_dir),
         Some(Command::Import(args)) => import::run(args, data_dir),
-        Some(Command::Export(args)) => export::run(args),
+        Some(Command::Export(args)) => export::run(args, data_dir),
     }
 }

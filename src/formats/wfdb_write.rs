@@ -67,11 +67,12 @@ impl SignalLayout {
 /// The layout of a signal with `spec`'s range: the gain that maps half the range to [`FULL_SCALE_ADC`] and the
 /// baseline that puts the midpoint at ADC 0.
 fn layout_of(spec: &SignalSpec, samples_per_frame: u32) -> SignalLayout {
-    let (lo, hi) = if spec.min_value.is_finite() && spec.max_value.is_finite() && spec.min_value <= spec.max_value {
-        (spec.min_value, spec.max_value)
-    } else {
-        (0.0, 0.0)
-    };
+    let (lo, hi) =
+        if spec.min_value.is_finite() && spec.max_value.is_finite() && spec.min_value <= spec.max_value {
+            (spec.min_value, spec.max_value)
+        } else {
+            (0.0, 0.0)
+        };
     let mid = 0.5 * (lo + hi);
     // A constant signal still needs a usable gain: scale as if it spanned a thousandth of its magnitude.
     let half_range = (0.5 * (hi - lo)).max(1e-3 * mid.abs()).max(1e-3);
@@ -94,7 +95,10 @@ pub fn frame_layout(rates: &[f64]) -> Option<(f64, Vec<u32>)> {
     if gcd == 0 {
         return None;
     }
-    let spf = whole.iter().map(|&rate| u32::try_from(rate / gcd).ok()).collect::<Option<_>>()?;
+    let spf = whole
+        .iter()
+        .map(|&rate| u32::try_from(rate / gcd).ok())
+        .collect::<Option<_>>()?;
     Some((gcd as f64, spf))
 }
 
@@ -144,7 +148,9 @@ impl WfdbWriter {
             message,
         };
         if record_name.is_empty()
-            || !record_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || !record_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
             return Err(invalid(format!(
                 "record name {record_name:?}: only letters, digits, '_' and '-' are allowed"
@@ -166,7 +172,11 @@ impl WfdbWriter {
             header_path,
             data_path,
             data: std::io::BufWriter::new(file),
-            layouts: signals.iter().zip(spf).map(|(spec, spf)| layout_of(spec, spf)).collect(),
+            layouts: signals
+                .iter()
+                .zip(spf)
+                .map(|(spec, spf)| layout_of(spec, spf))
+                .collect(),
             specs: signals.to_vec(),
             frame_rate_hz,
             num_frames: 0,
@@ -192,7 +202,11 @@ impl WfdbWriter {
         if signals.len() != self.layouts.len() {
             return Err(FormatError::Data {
                 path: self.data_path.clone(),
-                message: format!("{} signals given, the record has {}", signals.len(), self.layouts.len()),
+                message: format!(
+                    "{} signals given, the record has {}",
+                    signals.len(),
+                    self.layouts.len()
+                ),
             });
         }
         let frame_len: usize = self.layouts.iter().map(|l| l.samples_per_frame as usize).sum();
@@ -219,7 +233,9 @@ impl WfdbWriter {
 
     /// Flushes the signal file and writes the header; returns what was written.
     pub fn finish(mut self) -> Result<WrittenRecord, FormatError> {
-        self.data.flush().map_err(|e| FormatError::io(&self.data_path, e))?;
+        self.data
+            .flush()
+            .map_err(|e| FormatError::io(&self.data_path, e))?;
         self.data
             .get_ref()
             .sync_all()

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Unavailable;
 use crate::analysis::clinical::{
-    DecannulationOutcome, EcmoCourse, IcuStay, SixMonthStatus, days_alive_out_of_icu_30, decannulation_outcome,
-    six_month_status,
+    DecannulationOutcome, EcmoCourse, IcuStay, SixMonthStatus, days_alive_out_of_icu_30,
+    decannulation_outcome, six_month_status,
 };
 use crate::store::FollowUp;
 
@@ -165,7 +165,9 @@ impl FollowUpForm {
     /// The randomisation time, when entered and readable.
     pub fn randomised(&self) -> Option<DateTime<Utc>> {
         let text = self.randomisation.randomised_utc.as_deref()?;
-        DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     /// The latest day anything is known about the patient (the censoring day of a run still on ECMO).
@@ -180,7 +182,13 @@ impl FollowUpForm {
         ]
         .into_iter()
         .flatten()
-        .chain(self.icu.stays.iter().flat_map(|s| [Some(s.admission_day), s.discharge_day]).flatten())
+        .chain(
+            self.icu
+                .stays
+                .iter()
+                .flat_map(|s| [Some(s.admission_day), s.discharge_day])
+                .flatten(),
+        )
         .filter(|d| d.is_finite())
         .fold(0.0, f64::max)
     }
@@ -221,22 +229,29 @@ impl FollowUpForm {
 
     /// The clinical endpoints (ENDPOINTS.md section 7).
     pub fn endpoints(&self) -> ClinicalEndpoints {
-        let decannulation = self.ecmo_course().and_then(|course| decannulation_outcome(&course));
+        let decannulation = self
+            .ecmo_course()
+            .and_then(|course| decannulation_outcome(&course));
         let entered = self.decannulation.outcome;
         let outcome_differs = match (&decannulation, entered) {
             (Ok(computed), Some(entered)) => !matches!(
                 (computed, entered),
-                (DecannulationOutcome::Decannulated { .. }, EcmoOutcomeEntry::Weaned)
-                    | (DecannulationOutcome::DiedOnEcmo { .. }, EcmoOutcomeEntry::DiedOnEcmo)
-                    | (
-                        DecannulationOutcome::BridgedToVadOrTransplant { .. },
-                        EcmoOutcomeEntry::BridgedToVad | EcmoOutcomeEntry::BridgedToTransplant
-                    )
-                    | (
-                        DecannulationOutcome::RecannulatedWithin48h { .. },
-                        EcmoOutcomeEntry::Recannulated
-                    )
-                    | (DecannulationOutcome::StillOnEcmo { .. }, EcmoOutcomeEntry::StillOnEcmo)
+                (
+                    DecannulationOutcome::Decannulated { .. },
+                    EcmoOutcomeEntry::Weaned
+                ) | (
+                    DecannulationOutcome::DiedOnEcmo { .. },
+                    EcmoOutcomeEntry::DiedOnEcmo
+                ) | (
+                    DecannulationOutcome::BridgedToVadOrTransplant { .. },
+                    EcmoOutcomeEntry::BridgedToVad | EcmoOutcomeEntry::BridgedToTransplant
+                ) | (
+                    DecannulationOutcome::RecannulatedWithin48h { .. },
+                    EcmoOutcomeEntry::Recannulated
+                ) | (
+                    DecannulationOutcome::StillOnEcmo { .. },
+                    EcmoOutcomeEntry::StillOnEcmo
+                )
             ),
             _ => false,
         };

@@ -3,7 +3,12 @@
 //! [`sign_off`] bound to a digest of the results. The views in `ui/review/` draw these and send edits; every
 //! edit goes through the store's audited API.
 
+pub mod analysis;
+pub mod beat_table;
+pub mod endpoints;
 pub mod follow_up;
 pub mod loader;
+pub mod session;
 pub mod sign_off;
 pub mod tracks;
+pub mod waveforms;

@@ -55,9 +55,7 @@ impl SignatureMeaning {
             SignatureMeaning::Review => {
                 "I have reviewed the beat detection, the analysis windows and the endpoints of this case."
             }
-            SignatureMeaning::Approval => {
-                "I approve the endpoints of this case for the trial's analysis."
-            }
+            SignatureMeaning::Approval => "I approve the endpoints of this case for the trial's analysis.",
             SignatureMeaning::Responsibility => {
                 "I take responsibility for the endpoints of this case as recorded."
             }
@@ -99,7 +97,10 @@ pub fn canonical_json(value: &serde_json::Value) -> String {
             format!("{{{}}}", fields.join(","))
         }
         serde_json::Value::Array(items) => {
-            format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(","))
+            format!(
+                "[{}]",
+                items.iter().map(canonical_json).collect::<Vec<_>>().join(",")
+            )
         }
         other => other.to_string(),
     }
@@ -256,9 +257,12 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
-        let a: serde_json::Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": null}}"#)
-            .unwrap();
-        assert_eq!(canonical_json(&a), r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#);
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": null}}"#).unwrap();
+        assert_eq!(
+            canonical_json(&a),
+            r#"{"a":{"x":null,"y":[1,{"c":3,"d":2}]},"b":1}"#
+        );
     }
 
     #[test]

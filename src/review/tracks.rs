@@ -135,7 +135,11 @@ impl Track {
     /// The sample index at `time_s` (clamped to the channel's samples).
     pub fn sample_at(&self, time_s: f64) -> u64 {
         let index = (time_s * self.channel.sample_rate_hz).round();
-        if index <= 0.0 { 0 } else { (index as u64).min(self.channel.end_sample) }
+        if index <= 0.0 {
+            0
+        } else {
+            (index as u64).min(self.channel.end_sample)
+        }
     }
 
     /// Whether tile `tile` is loaded (with its samples when `need_raw`).
@@ -250,7 +254,10 @@ impl Track {
             columns.values.push(value.unwrap_or_else(|| self.coarse(a, b)));
         }
         if need_raw {
-            let (first, last) = ((from.max(0.0) as u64) / TILE_SAMPLES, (to.min(end) as u64) / TILE_SAMPLES);
+            let (first, last) = (
+                (from.max(0.0) as u64) / TILE_SAMPLES,
+                (to.min(end) as u64) / TILE_SAMPLES,
+            );
             for tile in first..=last {
                 if self.has_tile(tile, true) {
                     self.touch_raw(tile);
@@ -271,7 +278,10 @@ impl Track {
         while tile * TILE_SAMPLES < to {
             let raw = self.tiles.get(&tile)?.raw.as_ref()?;
             let base = tile * TILE_SAMPLES;
-            let (a, b) = ((from.max(base) - base) as usize, (to.min(base + TILE_SAMPLES) - base) as usize);
+            let (a, b) = (
+                (from.max(base) - base) as usize,
+                (to.min(base + TILE_SAMPLES) - base) as usize,
+            );
             out.extend_from_slice(raw.get(a.min(raw.len())..b.min(raw.len()))?);
             tile += 1;
         }

@@ -805,3 +805,33 @@ impl CaseFile {
         Ok(())
     }
 }
+
+impl CaseFile {
+    /// Replaces the settings of analysis window `id` (e.g. the occlusion beats chosen for its ESPVR), with the
+    /// reviewer's reason.
+    pub fn set_analysis_window_settings(
+        &mut self,
+        who: &str,
+        id: i64,
+        settings: &serde_json::Value,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        require_reason(reason)?;
+        let settings = to_json(settings)?;
+        let target = Target {
+            who,
+            action: "set_window_settings",
+            entity: "analysis_window",
+            id: Some(id),
+            reason,
+        };
+        self.audited(target, |tx| {
+            tx.execute(
+                "UPDATE analysis_window SET settings_json = ?1 WHERE id = ?2",
+                params![settings, id],
+            )?;
+            Ok(id)
+        })?;
+        Ok(())
+    }
+}

@@ -40,6 +40,24 @@ impl CaseFile {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The beats of window `window_id` with their row ids (the audit trail names beats by row id), by number.
+    pub fn beat_rows(&self, window_id: i64) -> Result<Vec<(i64, crate::model::Beat)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id, beat_json FROM beat WHERE window_id = ?1 ORDER BY number")?;
+        let rows = statement.query_map([window_id], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        let mut beats = Vec::new();
+        for row in rows {
+            let (id, json) = row?;
+            let beat = serde_json::from_str(&json)
+                .map_err(|error| StoreError::Invalid(format!("beat {id} cannot be read: {error}")))?;
+            beats.push((id, beat));
+        }
+        Ok(beats)
+    }
+
     /// The case's channels over `[from_s, to_s)` (the whole case when `None`) as one segment starting at `from_s`,
     /// each channel at its own rate, `NaN` where nothing was recorded. Channels of the same name, unit and rate
     /// recorded in several source segments (a console that reconnected) are joined into one series.

@@ -1,1 +1,299 @@
-//! Export bundles of a case (endpoints, per-beat tables, waveforms, report) and the upload queue.
+//! Export bundles of a case and the upload outbox.
+//!
+//! [`export_case`] writes, for one case file, any of: the endpoint table as CSV and JSON
+//! (`<case>_endpoints.csv`, `<case>_endpoints.json`), the per-beat table (`<case>_beats.csv`), the waveforms as a
+//! WFDB format-16 record (`<case>.hea` + `<case>.dat`) and a one-page case report (`<case>_report.pdf`), plus a
+//! `MANIFEST.sha256` of what it wrote. Every number comes from the case file's stored results; nothing is
+//! recomputed on the way out.
+//!
+//! No export carries a patient identifier: the case id is pseudonymous, no date of birth or name exists in the
+//! case file, and every free-text field that would be exported (annotations, markers, reviewer reasons, channel
+//! names, sign-off statements) is checked with the store's identifier checks first. If one looks like it holds an
+//! NHS number or a date of birth the export is refused, naming the field, and nothing is written.
+//!
+//! The upload queue is a folder ([`outbox`]): a finished bundle is moved into `<outbox>/<bundle>` in one rename,
+//! with a `READY` file written last, so an uploader (or a person with a USB stick) takes only complete bundles.
+
+pub mod outbox;
+pub mod pdf;
+pub mod report;
+pub mod tables;
+pub mod waveforms;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::formats::FormatError;
+use crate::review::analysis::ReviewError;
+use crate::review::session::{Snapshot, snapshot_of};
+use crate::store::{CaseFile, StoreError, TextWarning, text_warnings};
+
+/// Why an export did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The case file could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored results could not be read.
+    #[error(transparent)]
+    Review(#[from] ReviewError),
+    /// The waveform record could not be written.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A free-text field looks like it holds a patient identifier.
+    #[error("export refused: {field}: {warning}")]
+    Identifier {
+        /// Which field, e.g. `annotation at 12.0 s`.
+        field: String,
+        /// What it looks like (the identifier itself is masked).
+        warning: TextWarning,
+    },
+    /// A file of the bundle already exists.
+    #[error("{0} already exists; export into an empty folder")]
+    Exists(PathBuf),
+    /// The case has no analysed window, so there is nothing to export but waveforms.
+    #[error(
+        "the case has no analysed windows: review it first (its windows are analysed when opened for review)"
+    )]
+    NothingAnalysed,
+}
+
+impl ExportError {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+        move |source| ExportError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Which parts to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExportWhat {
+    /// Endpoint table, CSV and JSON.
+    pub endpoints: bool,
+    /// Per-beat table, CSV.
+    pub beats: bool,
+    /// Waveforms, WFDB format 16.
+    pub wfdb: bool,
+    /// One-page case report, PDF.
+    pub report: bool,
+}
+
+impl ExportWhat {
+    /// Everything.
+    pub const ALL: ExportWhat = ExportWhat {
+        endpoints: true,
+        beats: true,
+        wfdb: true,
+        report: true,
+    };
+}
+
+impl FromStr for ExportWhat {
+    type Err = String;
+
+    /// A comma-separated list of `endpoints`, `beats`, `wfdb`, `report` (or `all`).
+    fn from_str(text: &str) -> Result<ExportWhat, String> {
+        let mut what = ExportWhat {
+            endpoints: false,
+            beats: false,
+            wfdb: false,
+            report: false,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "endpoints" => what.endpoints = true,
+                "beats" => what.beats = true,
+                "wfdb" => what.wfdb = true,
+                "report" => what.report = true,
+                "all" => what = ExportWhat::ALL,
+                other => {
+                    return Err(format!(
+                        "unknown export part {other:?}: expected endpoints, beats, wfdb, report or all"
+                    ));
+                }
+            }
+        }
+        if !(what.endpoints || what.beats || what.wfdb || what.report) {
+            return Err("nothing to export: name at least one of endpoints, beats, wfdb, report".into());
+        }
+        Ok(what)
+    }
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Exported {
+    /// The files, in the order written (the manifest last).
+    pub files: Vec<PathBuf>,
+}
+
+/// The free text an export would carry, with where it comes from.
+fn exported_text(
+    file: &CaseFile,
+    snapshot: &Snapshot,
+    what: ExportWhat,
+) -> Result<Vec<(String, String)>, ExportError> {
+    let mut fields = Vec::new();
+    if what.endpoints || what.report {
+        for annotation in &snapshot.annotations {
+            fields.push((
+                format!("annotation at {:.1} s", annotation.start_s),
+                annotation.text.clone(),
+            ));
+        }
+        for event in &snapshot.events {
+            fields.push((format!("marker at {:.1} s", event.time_s), event.text.clone()));
+        }
+        for status in &snapshot.sign_offs {
+            fields.push(("sign-off name".into(), status.sign_off.who.clone()));
+            fields.push(("sign-off statement".into(), status.sign_off.statement.clone()));
+        }
+        for row in &snapshot.endpoints {
+            fields.extend(
+                row.note
+                    .iter()
+                    .map(|note| (format!("note of {}", row.key), note.clone())),
+            );
+        }
+    }
+    if what.beats || what.endpoints {
+        for (window_id, beats) in &snapshot.beats {
+            for beat in beats {
+                if let Some(crate::model::RejectReason::Manual(reason)) = &beat.reject {
+                    fields.push((
+                        format!("reviewer's reason for beat {} of window {window_id}", beat.number),
+                        reason.clone(),
+                    ));
+                }
+            }
+        }
+    }
+    if what.wfdb {
+        for channel in file.channels()? {
+            fields.push(("channel name".into(), channel.name.clone()));
+            fields.push(("channel unit".into(), channel.unit.clone()));
+        }
+    }
+    Ok(fields)
+}
+
+/// Refuses the export when a field that would be exported looks like it holds an identifier.
+pub fn screen(fields: &[(String, String)]) -> Result<(), ExportError> {
+    for (field, text) in fields {
+        if let Some(warning) = text_warnings(text).into_iter().next() {
+            return Err(ExportError::Identifier {
+                field: field.clone(),
+                warning,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The hex SHA-256 of a file's bytes.
+fn file_sha256(path: &Path) -> Result<String, ExportError> {
+    let bytes = std::fs::read(path).map_err(ExportError::io(path))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Writes `bytes` to `path`, refusing to replace an existing file.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.to_owned()),
+            _ => ExportError::io(path)(error),
+        })?;
+    file.write_all(bytes).map_err(ExportError::io(path))?;
+    file.sync_all().map_err(ExportError::io(path))
+}
+
+/// Exports the parts `what` of the case file at `case_path` into `out_dir` (created if missing; files already
+/// there are never replaced). Checks every exported free-text field for identifiers before writing anything.
+pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
+    let file = CaseFile::open_read_only(case_path)?;
+    let snapshot = snapshot_of(&file, None)?;
+    screen(&exported_text(&file, &snapshot, what)?)?;
+    if (what.endpoints || what.beats || what.report) && snapshot.analysis.reports.is_empty() {
+        return Err(ExportError::NothingAnalysed);
+    }
+    std::fs::create_dir_all(out_dir).map_err(ExportError::io(out_dir))?;
+    let case_id = snapshot.summary.case_id.clone();
+    let name = |suffix: &str| out_dir.join(format!("{case_id}{suffix}"));
+    let planned: Vec<PathBuf> = [
+        (what.endpoints, "_endpoints.csv"),
+        (what.endpoints, "_endpoints.json"),
+        (what.beats, "_beats.csv"),
+        (what.wfdb, ".hea"),
+        (what.wfdb, ".dat"),
+        (what.report, "_report.pdf"),
+    ]
+    .into_iter()
+    .filter(|(wanted, _)| *wanted)
+    .map(|(_, suffix)| name(suffix))
+    .chain(std::iter::once(out_dir.join("MANIFEST.sha256")))
+    .collect();
+    if let Some(existing) = planned.iter().find(|p| p.exists()) {
+        return Err(ExportError::Exists(existing.clone()));
+    }
+    let mut exported = Exported::default();
+    if what.endpoints {
+        let digest = crate::review::sign_off::results_digest(&file)?;
+        write_new(
+            &name("_endpoints.csv"),
+            tables::endpoints_csv(&snapshot).as_bytes(),
+        )?;
+        write_new(
+            &name("_endpoints.json"),
+            tables::endpoints_json(&snapshot, &digest).as_bytes(),
+        )?;
+        exported
+            .files
+            .extend([name("_endpoints.csv"), name("_endpoints.json")]);
+    }
+    if what.beats {
+        write_new(&name("_beats.csv"), tables::beats_csv(&snapshot).as_bytes())?;
+        exported.files.push(name("_beats.csv"));
+    }
+    if what.wfdb {
+        let record = waveforms::write_wfdb(&file, out_dir, &case_id)?;
+        exported.files.extend([record.header_path, record.data_path]);
+    }
+    if what.report {
+        let digest = crate::review::sign_off::results_digest(&file)?;
+        let waves = crate::review::waveforms::waveforms(&file, &snapshot.analysis)?;
+        let page = report::case_report(&snapshot, &waves, &digest);
+        write_new(&name("_report.pdf"), &page.to_pdf())?;
+        exported.files.push(name("_report.pdf"));
+    }
+    let mut manifest = String::new();
+    for path in &exported.files {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        manifest.push_str(&format!("{}  {file_name}\n", file_sha256(path)?));
+    }
+    let manifest_path = out_dir.join("MANIFEST.sha256");
+    write_new(&manifest_path, manifest.as_bytes())?;
+    exported.files.push(manifest_path);
+    Ok(exported)
+}

@@ -7,10 +7,13 @@
 mod analysis;
 mod consoles;
 mod engine;
+mod export;
 mod formats;
 mod formats_import;
 mod layering;
 mod protocol;
+mod review;
+mod review_case;
 mod signal;
 mod sim;
 mod store;

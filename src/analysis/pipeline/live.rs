@@ -113,7 +113,13 @@ pub fn latest_beats(
         settings,
     };
     let mut notes = Vec::new();
-    let analysed = analyse(&context, Some(num_newest), None, &mut notes)?;
+    let analysed = analyse(
+        &context,
+        Some(num_newest),
+        None,
+        &std::collections::BTreeMap::new(),
+        &mut notes,
+    )?;
     let start_s = first_sample as f64 / rate;
     Ok(LatestBeats {
         fiducial: analysed.segmentation.fiducial,

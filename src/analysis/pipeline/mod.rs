@@ -11,6 +11,8 @@ mod channels;
 pub mod live;
 mod summary;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use beats::{BeatMetrics, BeatRecord};
@@ -23,7 +25,7 @@ use super::pv::relations::{
 };
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
-use crate::model::{Beat, Recording};
+use crate::model::{Beat, Recording, RejectReason};
 use crate::signal::phases::BeatPhases;
 use crate::signal::savgol::SavgolFilter;
 use crate::signal::{Segmentation, SignalError, segment};
@@ -89,6 +91,9 @@ pub struct AnalysisRequest {
     pub occlusion_beats: Option<(u32, u32)>,
     /// The baseline state's wave speed, to analyse this (post) state's wave intensity with it too.
     pub baseline_wave_speed_m_s: Option<f64>,
+    /// The reviewer's verdicts by beat number, replacing quality control's (`None` accepts the beat, `Some`
+    /// rejects it): every window value, fit and count then follows the reviewed beats.
+    pub verdicts: BTreeMap<u32, Option<RejectReason>>,
 }
 
 /// The analysis of one recording (or window): what `heracles analyze --json` prints and the case file stores.
@@ -165,7 +170,13 @@ pub fn analyze_recording(
         dpdt_mmhg_s: dpdt.as_deref(),
         settings,
     };
-    let analysed = analyse(&context, None, request.occlusion_beats, &mut notes)?;
+    let analysed = analyse(
+        &context,
+        None,
+        request.occlusion_beats,
+        &request.verdicts,
+        &mut notes,
+    )?;
     let summary = summary::summarise(&context, &prepared, &analysed, request, notes);
     Ok(Report {
         beats: analysed
@@ -218,15 +229,32 @@ fn dpdt_min_offset(dpdt: &[f64]) -> usize {
 }
 
 /// Segments, places phases and computes per-beat metrics and fits. `newest` limits the metrics to the last
-/// beats (live use); `occlusion` names the beats of a preload reduction.
+/// beats (live use); `occlusion` names the beats of a preload reduction; `verdicts` are the reviewer's.
 pub(crate) fn analyse(
     context: &BeatContext<'_>,
     newest: Option<usize>,
     occlusion: Option<(u32, u32)>,
+    verdicts: &BTreeMap<u32, Option<RejectReason>>,
     notes: &mut Vec<String>,
 ) -> Result<Analysed, PipelineError> {
     let settings = context.settings;
-    let segmentation = segment(&context.signals, settings.analysis_rate_hz(), &settings.signal)?;
+    let mut segmentation = segment(&context.signals, settings.analysis_rate_hz(), &settings.signal)?;
+    if !verdicts.is_empty() {
+        let mut num_applied = 0;
+        for beat in &mut segmentation.beats {
+            if let Some(verdict) = verdicts.get(&beat.number) {
+                beat.reject = verdict.clone();
+                num_applied += 1;
+            }
+        }
+        segmentation.counts = crate::signal::qc::counts(&segmentation.beats);
+        if num_applied < verdicts.len() {
+            notes.push(format!(
+                "{} reviewer verdict(s) name beats not found in the analysed range",
+                verdicts.len() - num_applied
+            ));
+        }
+    }
     notes.extend(segmentation.notes.iter().cloned());
     if let Some(reason) = &segmentation.no_beats_reason
         && segmentation.notes.is_empty()

@@ -1,0 +1,560 @@
+//! How a case's analysis windows become stored results, and how they are recomputed after every edit. The
+//! numbers come from [`crate::analysis::pipeline`] and the formula functions of [`crate::analysis`]; this module
+//! only chooses what to analyse and stores the answers.
+//!
+//! Storage conventions (the bedside protocol and `heracles export` use the same ones):
+//! - an analysis window's `method` is its kind ([`WindowKind::key`]); its `settings` are [`WindowSettings`]
+//!   (the analysis settings and, for a preload reduction, the occlusion beats chosen);
+//! - its beats are stored as [`Beat`]s numbered as the pipeline reports them, with sample indices at the
+//!   analysis rate on the case's time axis (`index = time_s x rate`);
+//! - result `report` of a window is the pipeline's whole [`Report`] for it (beats, per-beat metrics, summary);
+//! - case results (no window): `cdfr` ([`CdfrRecord`]), `microvascular_resistance.baseline` and `.post`
+//!   ([`MicrovascularRecord`]) and `clinical` (the follow-up's [`ClinicalEndpoints`]).
+//!
+//! The newest result of a name is the current one; older ones stay as history. V0 is kept fixed within the
+//! patient (ENDPOINTS.md section 5): every PV window but the baseline preload reduction itself uses the V0 of the
+//! baseline ESPVR when there is one, and the post state's wave intensity is also computed with the baseline wave
+//! speed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::follow_up::{ClinicalEndpoints, Computed, FollowUpForm};
+use super::sign_off::current_results;
+use crate::analysis::coronary::{CdfrResult, MicrovascularResistance, microvascular_resistance};
+use crate::analysis::pipeline::{AnalysisRequest, PipelineError, Report, analyze_recording, cdfr_between};
+use crate::analysis::settings::V0Setting;
+use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
+use crate::model::{Beat, RejectReason, StepId};
+use crate::store::{AnalysisWindow, CaseFile, ResultRecord, StoreError};
+
+/// Result name of a window's pipeline report.
+pub const REPORT: &str = "report";
+/// Result name of the case's CDFR.
+pub const CDFR: &str = "cdfr";
+/// Result name of the clinical endpoints.
+pub const CLINICAL: &str = "clinical";
+/// Method stored with window reports.
+const PIPELINE_METHOD: &str = "analysis::pipeline::analyze_recording";
+
+/// Everything that can stop a review edit or an export.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    /// The case file refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The analysis was asked for something impossible.
+    #[error("analysis: {0}")]
+    Pipeline(#[from] PipelineError),
+    /// A stored document cannot be read by this version.
+    #[error("{0}")]
+    Stored(String),
+}
+
+/// What an analysis window measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    /// Coronary pressure and velocity at rest (CDFR, resting resistances).
+    CoronaryRest,
+    /// Coronary pressure and velocity in adenosine hyperaemia (HMR).
+    CoronaryHyperaemia,
+    /// Steady-state pressure-volume loops.
+    PvSteady,
+    /// Pressure-volume loops during a preload reduction (ESPVR, EDPVR, PRSW).
+    PvPreloadReduction,
+}
+
+impl WindowKind {
+    /// Every kind.
+    pub const ALL: [WindowKind; 4] = [
+        WindowKind::CoronaryRest,
+        WindowKind::CoronaryHyperaemia,
+        WindowKind::PvSteady,
+        WindowKind::PvPreloadReduction,
+    ];
+
+    /// Stored text (an analysis window's `method`).
+    pub fn key(self) -> &'static str {
+        match self {
+            WindowKind::CoronaryRest => "coronary_rest",
+            WindowKind::CoronaryHyperaemia => "coronary_hyperaemia",
+            WindowKind::PvSteady => "pv_steady",
+            WindowKind::PvPreloadReduction => "pv_preload_reduction",
+        }
+    }
+
+    /// Words on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowKind::CoronaryRest => "coronary at rest",
+            WindowKind::CoronaryHyperaemia => "coronary in hyperaemia",
+            WindowKind::PvSteady => "steady PV loops",
+            WindowKind::PvPreloadReduction => "preload reduction",
+        }
+    }
+
+    /// The kind of a stored window: its `method`, or for a method this version does not know, the usual kind of
+    /// its step (coronary steps: at rest; PV steps: steady).
+    pub fn of(window: &AnalysisWindow) -> Option<WindowKind> {
+        WindowKind::ALL
+            .into_iter()
+            .find(|kind| window.method == kind.key())
+            .or(match window.step {
+                Some(StepId::BaselineCoronary | StepId::PostCoronary) => Some(WindowKind::CoronaryRest),
+                Some(StepId::BaselinePv | StepId::PostPv) => Some(WindowKind::PvSteady),
+                _ => None,
+            })
+    }
+}
+
+/// The two states the trial compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// VA-ECMO alone, before the unloading device.
+    Baseline,
+    /// After the unloading device went in.
+    Post,
+}
+
+impl State {
+    /// Both states.
+    pub const ALL: [State; 2] = [State::Baseline, State::Post];
+
+    /// Stored and exported text.
+    pub fn key(self) -> &'static str {
+        match self {
+            State::Baseline => "baseline",
+            State::Post => "post",
+        }
+    }
+
+    /// The state a protocol step measures.
+    pub fn of_step(step: Option<StepId>) -> Option<State> {
+        match step? {
+            StepId::BaselineCoronary | StepId::BaselinePv => Some(State::Baseline),
+            StepId::PostCoronary | StepId::PostPv => Some(State::Post),
+            _ => None,
+        }
+    }
+
+    /// The step where a window of `kind` is measured in this state.
+    pub fn step(self, kind: WindowKind) -> StepId {
+        let coronary = matches!(kind, WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia);
+        match (self, coronary) {
+            (State::Baseline, true) => StepId::BaselineCoronary,
+            (State::Baseline, false) => StepId::BaselinePv,
+            (State::Post, true) => StepId::PostCoronary,
+            (State::Post, false) => StepId::PostPv,
+        }
+    }
+}
+
+/// The settings stored with an analysis window.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowSettings {
+    /// The analysis settings (the defaults of this version when absent).
+    #[serde(default)]
+    pub analysis: Option<AnalysisSettings>,
+    /// First and last occlusion beat chosen for the ESPVR (preload reductions).
+    #[serde(default)]
+    pub occlusion_beats: Option<(u32, u32)>,
+}
+
+impl WindowSettings {
+    /// The settings of `window` (a window saved with other settings is analysed with the defaults).
+    pub fn of(window: &AnalysisWindow) -> WindowSettings {
+        serde_json::from_value(window.settings.clone()).unwrap_or_default()
+    }
+
+    /// As stored.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// The case's CDFR with the windows it compares.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CdfrRecord {
+    /// The reference (baseline, at rest) window.
+    pub reference_window_id: i64,
+    /// The post-unloading window.
+    pub post_window_id: i64,
+    /// CDFR with its CI and flags, or why there is none.
+    pub cdfr: Computed<CdfrResult>,
+}
+
+/// A state's microvascular resistances, from its resting and (if recorded) hyperaemic windows and its LVEDP.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MicrovascularRecord {
+    /// The resting coronary window.
+    pub rest_window_id: i64,
+    /// The hyperaemic window, when recorded.
+    pub hyperaemia_window_id: Option<i64>,
+    /// The PV window the LVEDP comes from, when there is one.
+    pub lvedp_window_id: Option<i64>,
+    /// The resistances.
+    pub resistance: MicrovascularResistance,
+}
+
+/// Result name of a state's microvascular resistances.
+pub fn microvascular_result_name(state: State) -> String {
+    format!("microvascular_resistance.{}", state.key())
+}
+
+/// The current window reports of a case and what each window is, read once.
+#[derive(Clone, Debug, Default)]
+pub struct CaseAnalysis {
+    /// Every analysis window with its kind and state (`None` when neither can be told).
+    pub windows: Vec<(AnalysisWindow, Option<WindowKind>, Option<State>)>,
+    /// The current report of each window.
+    pub reports: BTreeMap<i64, Report>,
+    /// The current case results by name.
+    pub case_results: BTreeMap<String, ResultRecord>,
+}
+
+impl CaseAnalysis {
+    /// Reads the windows and current results of `file`.
+    pub fn read(file: &CaseFile) -> Result<CaseAnalysis, ReviewError> {
+        let windows = file
+            .analysis_windows()?
+            .into_iter()
+            .map(|w| {
+                let (kind, state) = (WindowKind::of(&w), State::of_step(w.step));
+                (w, kind, state)
+            })
+            .collect();
+        let results = file.results()?;
+        let mut analysis = CaseAnalysis {
+            windows,
+            ..CaseAnalysis::default()
+        };
+        for result in current_results(&results) {
+            match result.window_id {
+                Some(window_id) if result.name == REPORT => {
+                    let report: Report = serde_json::from_value(result.value.clone()).map_err(|error| {
+                        ReviewError::Stored(format!(
+                            "the report of window {window_id} cannot be read: {error}"
+                        ))
+                    })?;
+                    analysis.reports.insert(window_id, report);
+                }
+                Some(_) => {}
+                None => {
+                    analysis.case_results.insert(result.name.clone(), result.clone());
+                }
+            }
+        }
+        Ok(analysis)
+    }
+
+    /// The newest window of `kind` in `state`.
+    pub fn window(&self, state: State, kind: WindowKind) -> Option<&AnalysisWindow> {
+        self.windows
+            .iter()
+            .filter(|(_, k, s)| *k == Some(kind) && *s == Some(state))
+            .map(|(w, _, _)| w)
+            .max_by_key(|w| w.id)
+    }
+
+    /// The current report of the newest window of `kind` in `state`, with the window.
+    pub fn report(&self, state: State, kind: WindowKind) -> Option<(&AnalysisWindow, &Report)> {
+        let window = self.window(state, kind)?;
+        Some((window, self.reports.get(&window.id)?))
+    }
+
+    /// The V0 of the baseline ESPVR, with its window, when a preload reduction was fitted.
+    fn baseline_v0(&self) -> Option<(i64, f64)> {
+        let (window, report) = self.report(State::Baseline, WindowKind::PvPreloadReduction)?;
+        Some((window.id, report.summary.espvr.as_ref()?.v0_ml))
+    }
+
+    /// The wave speed of the baseline resting coronary window.
+    fn baseline_wave_speed_m_s(&self) -> Option<f64> {
+        let (_, report) = self.report(State::Baseline, WindowKind::CoronaryRest)?;
+        Some(report.summary.wave_intensity.as_ref()?.c_used_m_s)
+    }
+
+    /// The analysis settings and request for `window` (V0 and wave speed carried from the baseline).
+    pub fn request(
+        &self,
+        file: &CaseFile,
+        window: &AnalysisWindow,
+    ) -> Result<(AnalysisSettings, AnalysisRequest), ReviewError> {
+        let stored = WindowSettings::of(window);
+        let mut settings = stored.analysis.clone().unwrap_or_default();
+        let (kind, state) = (WindowKind::of(window), State::of_step(window.step));
+        let is_baseline_preload =
+            kind == Some(WindowKind::PvPreloadReduction) && state == Some(State::Baseline);
+        if !is_baseline_preload
+            && matches!(kind, Some(WindowKind::PvSteady | WindowKind::PvPreloadReduction))
+            && let Some((_, v0_ml)) = self.baseline_v0()
+        {
+            settings.v0 = V0Setting::Fixed { v0_ml };
+        }
+        let baseline_wave_speed_m_s = match (state, kind) {
+            (Some(State::Post), Some(WindowKind::CoronaryRest)) => self.baseline_wave_speed_m_s(),
+            _ => None,
+        };
+        let request = AnalysisRequest {
+            from_s: Some(window.start_s),
+            to_s: Some(window.end_s),
+            occlusion_beats: stored.occlusion_beats,
+            baseline_wave_speed_m_s,
+            verdicts: reviewer_verdicts(file, window.id)?,
+            ..AnalysisRequest::default()
+        };
+        Ok((settings, request))
+    }
+}
+
+/// The verdicts a reviewer set on the beats of window `window_id` (beats whose verdict was changed by an audited
+/// `reject_beat` or `accept_beat`), by beat number, as they stand now.
+pub fn reviewer_verdicts(
+    file: &CaseFile,
+    window_id: i64,
+) -> Result<BTreeMap<u32, Option<RejectReason>>, ReviewError> {
+    let reviewed: std::collections::BTreeSet<i64> = file
+        .audit_trail()?
+        .into_iter()
+        .filter(|e| e.entity == "beat" && matches!(e.action.as_str(), "reject_beat" | "accept_beat"))
+        .filter_map(|e| e.entity_id)
+        .collect();
+    if reviewed.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let rows = file.beat_rows(window_id)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(id, _)| reviewed.contains(id))
+        .map(|(_, beat)| (beat.number, beat.reject))
+        .collect())
+}
+
+/// The beats of a report as stored: sample indices at the analysis rate on the case's time axis.
+pub fn stored_beats(report: &Report) -> Vec<Beat> {
+    let rate = report.settings.analysis_rate_hz();
+    report
+        .beats
+        .iter()
+        .map(|record| {
+            let start = (record.time_s * rate).round().max(0.0) as u64;
+            Beat {
+                number: record.number,
+                start,
+                end: start + (record.duration_s * rate).round().max(0.0) as u64,
+                fiducial: record.fiducial,
+                reject: record.reject_reason.as_deref().map(reject_reason_from_key),
+                non_pulsatile: record.non_pulsatile,
+            }
+        })
+        .collect()
+}
+
+/// The QC reason stored under `key` (a manual rejection's words are in the beat itself, not the report).
+fn reject_reason_from_key(key: &str) -> RejectReason {
+    match key {
+        "rr_outlier" => RejectReason::RrOutlier,
+        "after_rr_outlier" => RejectReason::AfterRrOutlier,
+        "doppler_dropout" => RejectReason::DopplerDropout,
+        "pressure_damping" => RejectReason::PressureDamping,
+        "non_pulsatile" => RejectReason::NonPulsatile,
+        "missing_data" => RejectReason::MissingData,
+        other => RejectReason::Manual(other.to_owned()),
+    }
+}
+
+/// Analyses `window` as the case stands (reviewer verdicts, chosen occlusion beats, baseline V0).
+pub fn analyse_window(
+    file: &CaseFile,
+    analysis: &CaseAnalysis,
+    window: &AnalysisWindow,
+) -> Result<Report, ReviewError> {
+    let (settings, request) = analysis.request(file, window)?;
+    let recording = file.recording(Some(window.start_s), Some(window.end_s))?;
+    Ok(analyze_recording(&recording, &settings, &request)?)
+}
+
+/// Saves `report` as window `window_id`'s current result when it differs from the stored one.
+fn store_report(
+    file: &mut CaseFile,
+    who: &str,
+    window_id: i64,
+    report: &Report,
+    previous: Option<&Report>,
+) -> Result<bool, ReviewError> {
+    if previous == Some(report) {
+        return Ok(false);
+    }
+    file.save_result(
+        who,
+        &ResultRecord {
+            id: 0,
+            window_id: Some(window_id),
+            name: REPORT.into(),
+            method: PIPELINE_METHOD.into(),
+            settings: serde_json::to_value(&report.settings).unwrap_or_default(),
+            algorithm_version: report.algorithm_version.clone(),
+            value: serde_json::to_value(report).map_err(|e| ReviewError::Stored(e.to_string()))?,
+        },
+    )?;
+    Ok(true)
+}
+
+/// Saves a case result when it differs from the current one.
+fn store_case_result<T: Serialize>(
+    file: &mut CaseFile,
+    who: &str,
+    analysis: &CaseAnalysis,
+    name: &str,
+    method: &str,
+    value: &T,
+) -> Result<(), ReviewError> {
+    let value = serde_json::to_value(value).map_err(|e| ReviewError::Stored(e.to_string()))?;
+    if analysis.case_results.get(name).is_some_and(|r| r.value == value) {
+        return Ok(());
+    }
+    file.save_result(
+        who,
+        &ResultRecord {
+            id: 0,
+            window_id: None,
+            name: name.into(),
+            method: method.into(),
+            settings: serde_json::Value::Null,
+            algorithm_version: ALGORITHM_VERSION.into(),
+            value,
+        },
+    )?;
+    Ok(())
+}
+
+/// What an edit touched, so [`recompute`] analyses only what it must.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every window (a case opened for the first time, settings changed).
+    All,
+    /// One window and the windows that depend on it.
+    Window(i64),
+    /// No window, only the case results (the follow-up changed).
+    CaseResults,
+}
+
+/// Analyses windows again and stores what changed: every window, one window and the windows that depend on it (the baseline preload reduction gives every PV window its V0; the baseline
+/// resting coronary window gives the post one its wave speed). Baseline windows go first. Windows without stored
+/// beats get them; reports and case results (CDFR, resistances, clinical endpoints) are stored only when they
+/// changed. Returns the case's analysis as it now stands.
+pub fn recompute(file: &mut CaseFile, who: &str, scope: Scope) -> Result<CaseAnalysis, ReviewError> {
+    let mut analysis = CaseAnalysis::read(file)?;
+    let changed = match scope {
+        Scope::All => None,
+        Scope::Window(id) => Some(id),
+        Scope::CaseResults => Some(i64::MIN),
+    };
+    let role = |w: &AnalysisWindow| (State::of_step(w.step), WindowKind::of(w));
+    let changed_role = changed
+        .and_then(|id| analysis.windows.iter().find(|(w, _, _)| w.id == id))
+        .map(|(_, k, s)| (*s, *k));
+    let affected = |w: &AnalysisWindow| match (changed, changed_role) {
+        (None, _) => true,
+        (Some(id), _) if w.id == id => true,
+        (Some(_), Some((Some(State::Baseline), Some(WindowKind::PvPreloadReduction)))) => {
+            matches!(
+                role(w).1,
+                Some(WindowKind::PvSteady | WindowKind::PvPreloadReduction)
+            )
+        }
+        (Some(_), Some((Some(State::Baseline), Some(WindowKind::CoronaryRest)))) => {
+            role(w) == (Some(State::Post), Some(WindowKind::CoronaryRest))
+        }
+        _ => false,
+    };
+    let mut order: Vec<AnalysisWindow> = analysis
+        .windows
+        .iter()
+        .map(|(w, _, _)| w.clone())
+        .filter(|w| affected(w))
+        .collect();
+    order.sort_by_key(|w| {
+        let rank = match role(w) {
+            (Some(State::Baseline), Some(WindowKind::PvPreloadReduction)) => 0,
+            (Some(State::Baseline), _) => 1,
+            _ => 2,
+        };
+        (rank, w.id)
+    });
+    for window in &order {
+        let report = analyse_window(file, &analysis, window)?;
+        if file.beats(window.id)?.is_empty() && !report.beats.is_empty() {
+            file.save_beats(who, window.id, &stored_beats(&report))?;
+        }
+        store_report(file, who, window.id, &report, analysis.reports.get(&window.id))?;
+        analysis.reports.insert(window.id, report);
+    }
+    store_case_results(file, who, &analysis)?;
+    CaseAnalysis::read(file)
+}
+
+/// Recomputes and stores the case results (CDFR, resistances, clinical endpoints) from the current reports.
+fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -> Result<(), ReviewError> {
+    if let (Some((reference, reference_report)), Some((post, post_report))) = (
+        analysis.report(State::Baseline, WindowKind::CoronaryRest),
+        analysis.report(State::Post, WindowKind::CoronaryRest),
+    ) {
+        let record = CdfrRecord {
+            reference_window_id: reference.id,
+            post_window_id: post.id,
+            cdfr: cdfr_between(reference_report, post_report, &reference_report.settings).into(),
+        };
+        store_case_result(
+            file,
+            who,
+            analysis,
+            CDFR,
+            "analysis::pipeline::cdfr_between",
+            &record,
+        )?;
+    }
+    for state in State::ALL {
+        let Some((rest, rest_report)) = analysis.report(state, WindowKind::CoronaryRest) else {
+            continue;
+        };
+        let Some(rest_window) = rest_report.summary.coronary.as_ref() else {
+            continue;
+        };
+        let hyperaemia = analysis.report(state, WindowKind::CoronaryHyperaemia);
+        let lvedp = analysis
+            .report(state, WindowKind::PvSteady)
+            .or_else(|| Some((rest, rest_report)))
+            .and_then(|(w, r)| Some((w.id, r.summary.pv.as_ref()?.lvedp_mmhg)));
+        let record = MicrovascularRecord {
+            rest_window_id: rest.id,
+            hyperaemia_window_id: hyperaemia.map(|(w, _)| w.id),
+            lvedp_window_id: lvedp.map(|(id, _)| id),
+            resistance: microvascular_resistance(
+                rest_window,
+                hyperaemia.and_then(|(_, r)| r.summary.coronary.as_ref()),
+                lvedp.map(|(_, p)| p),
+                &rest_report.settings,
+            ),
+        };
+        let name = microvascular_result_name(state);
+        store_case_result(
+            file,
+            who,
+            analysis,
+            &name,
+            "analysis::coronary::microvascular_resistance",
+            &record,
+        )?;
+    }
+    let form =
+        FollowUpForm::from_records(&file.follow_ups()?).map_err(|e| ReviewError::Stored(e.to_string()))?;
+    if form != FollowUpForm::default() {
+        let endpoints: ClinicalEndpoints = form.endpoints();
+        store_case_result(file, who, analysis, CLINICAL, "analysis::clinical", &endpoints)?;
+    }
+    Ok(())
+}

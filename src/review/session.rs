@@ -1,0 +1,472 @@
+//! A review session on one case file: applies the reviewer's edits through the store's audited API (each with
+//! its reason), recomputes the results they affect, keeps an undo history, and describes the case as a
+//! [`Snapshot`] for the views. [`super::worker`] runs a session on its own thread; tests call it directly.
+//!
+//! Undo writes the inverse edit, audited like any other with the reason `undo: <original reason>` (the audit
+//! trail is append-only: nothing is ever taken back silently). Verdicts, window moves, occlusion choices,
+//! annotation texts and follow-up answers can be undone; adding a window or an annotation and signing cannot.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::analysis::{self, CaseAnalysis, ReviewError, Scope, State, WindowKind, WindowSettings};
+use super::endpoints::{EndpointRow, endpoint_table};
+use super::follow_up::FollowUpForm;
+use super::sign_off::{self, SignOffStatus, SignatureMeaning, current_results};
+use crate::analysis::ALGORITHM_VERSION;
+use crate::analysis::pipeline::{AnalysisRequest, analyze_recording};
+use crate::model::{Beat, RejectReason};
+use crate::store::{
+    AnalysisWindow, Annotation, AuditEntry, CaseFile, CaseSummary, Event, StepRecord, StoreError, TextWarning,
+};
+
+/// How close (analysis samples) a beat found after a window move must start to a reviewed beat to inherit its
+/// verdict.
+const CARRY_TOLERANCE_SAMPLES: u64 = 2;
+/// Audit rows kept in a snapshot (newest).
+const AUDIT_TAIL: usize = 200;
+
+/// One thing the reviewer can change.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Accept (`None`) or reject (`Some`) a beat of a window.
+    SetVerdict {
+        /// The window.
+        window_id: i64,
+        /// The beat's number.
+        number: u32,
+        /// The new verdict.
+        verdict: Option<RejectReason>,
+    },
+    /// Move a window to a new time range (its beats are found again; reviewed verdicts follow their beats).
+    MoveWindow {
+        /// The window.
+        window_id: i64,
+        /// New start, s.
+        start_s: f64,
+        /// New end, s.
+        end_s: f64,
+    },
+    /// Choose the occlusion beats of a preload reduction (`None` clears the choice).
+    SetOcclusion {
+        /// The window.
+        window_id: i64,
+        /// First and last beat.
+        beats: Option<(u32, u32)>,
+    },
+    /// Add an analysis window (for an imported recording, or a second try).
+    AddWindow {
+        /// The state it measures.
+        state: State,
+        /// What it measures.
+        kind: WindowKind,
+        /// Start, s.
+        start_s: f64,
+        /// End, s.
+        end_s: f64,
+    },
+    /// Add a time-anchored annotation.
+    AddAnnotation {
+        /// Start, s.
+        start_s: f64,
+        /// End, s, when it covers a stretch.
+        end_s: Option<f64>,
+        /// The note.
+        text: String,
+    },
+    /// Change an annotation's text.
+    EditAnnotation {
+        /// The annotation.
+        id: i64,
+        /// The new text.
+        text: String,
+    },
+    /// Enter or change a follow-up section.
+    SetFollowUp(Box<FollowUpForm>),
+    /// Sign the case off.
+    SignOff {
+        /// What the signature means.
+        meaning: SignatureMeaning,
+    },
+}
+
+impl Edit {
+    /// A short description for the undo button and messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Edit::SetVerdict {
+                number,
+                verdict: None,
+                ..
+            } => format!("accept beat {number}"),
+            Edit::SetVerdict { number, .. } => format!("reject beat {number}"),
+            Edit::MoveWindow { window_id, .. } => format!("move window {window_id}"),
+            Edit::SetOcclusion { window_id, .. } => format!("occlusion beats of window {window_id}"),
+            Edit::AddWindow { kind, .. } => format!("add a {} window", kind.label()),
+            Edit::AddAnnotation { .. } => "add an annotation".into(),
+            Edit::EditAnnotation { id, .. } => format!("edit annotation {id}"),
+            Edit::SetFollowUp(_) => "follow-up".into(),
+            Edit::SignOff { .. } => "sign-off".into(),
+        }
+    }
+}
+
+/// Everything the review views draw from, as of the last edit.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    /// The case at a glance.
+    pub summary: CaseSummary,
+    /// Protocol steps (bands on the overview).
+    pub steps: Vec<StepRecord>,
+    /// Markers and console events.
+    pub events: Vec<Event>,
+    /// Reviewer annotations.
+    pub annotations: Vec<Annotation>,
+    /// Windows, their kinds and states.
+    #[serde(skip)]
+    pub analysis: CaseAnalysis,
+    /// Stored beats of each window with their verdicts.
+    pub beats: BTreeMap<i64, Vec<Beat>>,
+    /// The follow-up form.
+    pub follow_up: FollowUpForm,
+    /// Every signature and whether it still holds.
+    pub sign_offs: Vec<SignOffStatus>,
+    /// The endpoint table.
+    pub endpoints: Vec<EndpointRow>,
+    /// The newest audit rows, newest last.
+    pub audit_tail: Vec<AuditEntry>,
+    /// What undo would take back, when anything.
+    pub undo: Option<String>,
+}
+
+impl Snapshot {
+    /// The stored window `id`.
+    pub fn window(&self, id: i64) -> Option<&AnalysisWindow> {
+        self.analysis
+            .windows
+            .iter()
+            .map(|(w, _, _)| w)
+            .find(|w| w.id == id)
+    }
+}
+
+/// What an applied edit left to say (identifier warnings on free text, notes on carried verdicts).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// Free text that looks like it holds an identifier (saved; the reviewer is asked to remove it).
+    pub warnings: Vec<TextWarning>,
+    /// Anything else worth telling.
+    pub notes: Vec<String>,
+}
+
+/// A session on one case file.
+#[derive(Debug)]
+pub struct ReviewSession {
+    file: CaseFile,
+    who: String,
+    undo: Vec<(Edit, String)>,
+}
+
+impl ReviewSession {
+    /// Opens the case file at `path` for editing as reviewer `who`, and analyses the windows that have no results
+    /// yet (so a case straight from the lab, or an imported one with windows, has numbers to review).
+    pub fn open(path: &Path, who: &str) -> Result<ReviewSession, ReviewError> {
+        if who.trim().is_empty() {
+            return Err(StoreError::Invalid("the reviewer's name is required".into()).into());
+        }
+        let mut session = ReviewSession {
+            file: CaseFile::open(path)?,
+            who: who.to_owned(),
+            undo: Vec::new(),
+        };
+        let analysis = CaseAnalysis::read(&session.file)?;
+        let missing = analysis
+            .windows
+            .iter()
+            .any(|(w, _, _)| !analysis.reports.contains_key(&w.id));
+        if missing {
+            analysis::recompute(&mut session.file, &session.who, Scope::All)?;
+        }
+        Ok(session)
+    }
+
+    /// The case file.
+    pub fn file(&self) -> &CaseFile {
+        &self.file
+    }
+
+    /// Applies `edit` with the reviewer's `reason`, recomputes what it affects, and remembers how to undo it.
+    pub fn apply(&mut self, edit: Edit, reason: &str) -> Result<Applied, ReviewError> {
+        let inverse = self.inverse(&edit)?;
+        let applied = self.apply_only(&edit, reason)?;
+        if let Some(inverse) = inverse {
+            self.undo.push((inverse, reason.to_owned()));
+        }
+        Ok(applied)
+    }
+
+    /// Takes back the last undoable edit (as a new audited edit); `None` when there is nothing to undo.
+    pub fn undo(&mut self) -> Result<Option<Applied>, ReviewError> {
+        let Some((inverse, reason)) = self.undo.pop() else {
+            return Ok(None);
+        };
+        match self.apply_only(&inverse, &format!("undo: {reason}")) {
+            Ok(applied) => Ok(Some(applied)),
+            Err(error) => {
+                self.undo.push((inverse, reason));
+                Err(error)
+            }
+        }
+    }
+
+    /// What undo would take back.
+    pub fn undo_description(&self) -> Option<String> {
+        self.undo
+            .last()
+            .map(|(edit, _)| format!("undo {}", edit.describe()))
+    }
+
+    /// The edit that takes `edit` back, as the case stands now (`None`: not undoable).
+    fn inverse(&self, edit: &Edit) -> Result<Option<Edit>, ReviewError> {
+        Ok(match edit {
+            Edit::SetVerdict {
+                window_id, number, ..
+            } => {
+                let beat = self
+                    .file
+                    .beats(*window_id)?
+                    .into_iter()
+                    .find(|b| b.number == *number);
+                beat.map(|b| Edit::SetVerdict {
+                    window_id: *window_id,
+                    number: *number,
+                    verdict: b.reject,
+                })
+            }
+            Edit::MoveWindow { window_id, .. } => self.stored_window(*window_id)?.map(|w| Edit::MoveWindow {
+                window_id: w.id,
+                start_s: w.start_s,
+                end_s: w.end_s,
+            }),
+            Edit::SetOcclusion { window_id, .. } => {
+                self.stored_window(*window_id)?.map(|w| Edit::SetOcclusion {
+                    window_id: w.id,
+                    beats: WindowSettings::of(&w).occlusion_beats,
+                })
+            }
+            Edit::EditAnnotation { id, .. } => self
+                .file
+                .annotations()?
+                .into_iter()
+                .find(|a| a.id == *id)
+                .map(|a| Edit::EditAnnotation {
+                    id: a.id,
+                    text: a.text,
+                }),
+            Edit::SetFollowUp(_) => Some(Edit::SetFollowUp(Box::new(self.follow_up()?))),
+            Edit::AddWindow { .. } | Edit::AddAnnotation { .. } | Edit::SignOff { .. } => None,
+        })
+    }
+
+    fn stored_window(&self, id: i64) -> Result<Option<AnalysisWindow>, ReviewError> {
+        Ok(self.file.analysis_windows()?.into_iter().find(|w| w.id == id))
+    }
+
+    fn follow_up(&self) -> Result<FollowUpForm, ReviewError> {
+        FollowUpForm::from_records(&self.file.follow_ups()?).map_err(|e| ReviewError::Stored(e.to_string()))
+    }
+
+    fn apply_only(&mut self, edit: &Edit, reason: &str) -> Result<Applied, ReviewError> {
+        let who = self.who.clone();
+        let mut applied = Applied::default();
+        match edit {
+            Edit::SetVerdict {
+                window_id,
+                number,
+                verdict,
+            } => {
+                self.file
+                    .set_beat_verdict(&who, *window_id, *number, verdict.clone(), reason)?;
+                analysis::recompute(&mut self.file, &who, Scope::Window(*window_id))?;
+            }
+            Edit::MoveWindow {
+                window_id,
+                start_s,
+                end_s,
+            } => {
+                applied.notes = self.move_window(*window_id, *start_s, *end_s, reason)?;
+            }
+            Edit::SetOcclusion { window_id, beats } => {
+                let window = self
+                    .stored_window(*window_id)?
+                    .ok_or_else(|| StoreError::Invalid(format!("there is no window {window_id}")))?;
+                let mut settings = WindowSettings::of(&window);
+                settings.occlusion_beats = *beats;
+                self.file
+                    .set_analysis_window_settings(&who, *window_id, &settings.json(), reason)?;
+                analysis::recompute(&mut self.file, &who, Scope::Window(*window_id))?;
+            }
+            Edit::AddWindow {
+                state,
+                kind,
+                start_s,
+                end_s,
+            } => {
+                let id = self.file.save_analysis_window(
+                    &who,
+                    &AnalysisWindow {
+                        id: 0,
+                        step: Some(state.step(*kind)),
+                        start_s: *start_s,
+                        end_s: *end_s,
+                        method: kind.key().into(),
+                        settings: WindowSettings::default().json(),
+                        algorithm_version: ALGORITHM_VERSION.into(),
+                    },
+                )?;
+                analysis::recompute(&mut self.file, &who, Scope::Window(id))?;
+            }
+            Edit::AddAnnotation { start_s, end_s, text } => {
+                applied.warnings = self.file.add_annotation(&who, *start_s, *end_s, text)?.warnings;
+            }
+            Edit::EditAnnotation { id, text } => {
+                applied.warnings = self.file.update_annotation(&who, *id, text, reason)?.warnings;
+            }
+            Edit::SetFollowUp(form) => {
+                let stored = self.follow_up()?;
+                for name in super::follow_up::FORMS {
+                    let (new, old) = (form.section_json(name), stored.section_json(name));
+                    if new != old
+                        && let Some(data) = new
+                    {
+                        applied
+                            .warnings
+                            .extend(self.file.set_follow_up(&who, name, &data, reason)?.warnings);
+                    }
+                }
+                analysis::recompute(&mut self.file, &who, Scope::CaseResults)?;
+            }
+            Edit::SignOff { meaning } => {
+                sign_off::sign(&mut self.file, &who, *meaning)?;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Moves a window: finds its beats over the new range, carries the reviewer's verdicts to the beats that
+    /// start at the same sample, stores the move and the beats in one transaction, then re-applies the carried
+    /// verdicts (audited) and recomputes. Returns notes on verdicts that could not be carried.
+    fn move_window(
+        &mut self,
+        window_id: i64,
+        start_s: f64,
+        end_s: f64,
+        reason: &str,
+    ) -> Result<Vec<String>, ReviewError> {
+        let who = self.who.clone();
+        let case = CaseAnalysis::read(&self.file)?;
+        let window = self
+            .stored_window(window_id)?
+            .ok_or_else(|| StoreError::Invalid(format!("there is no window {window_id}")))?;
+        let reviewed = analysis::reviewer_verdicts(&self.file, window_id)?;
+        let old_beats = self.file.beats(window_id)?;
+        let moved = AnalysisWindow {
+            start_s,
+            end_s,
+            ..window.clone()
+        };
+        let (settings, request) = case.request(&self.file, &moved)?;
+        let request = AnalysisRequest {
+            verdicts: BTreeMap::new(),
+            ..request
+        };
+        let recording = self.file.recording(Some(start_s), Some(end_s))?;
+        let report = analyze_recording(&recording, &settings, &request)?;
+        let new_beats = analysis::stored_beats(&report);
+        let mut carried = Vec::new();
+        let mut notes = Vec::new();
+        for (number, verdict) in &reviewed {
+            let Some(old) = old_beats.iter().find(|b| b.number == *number) else {
+                continue;
+            };
+            match new_beats
+                .iter()
+                .find(|b| b.start.abs_diff(old.start) <= CARRY_TOLERANCE_SAMPLES)
+            {
+                Some(new) => carried.push((new.number, verdict.clone())),
+                None => notes.push(format!(
+                    "beat {number} (reviewed) is outside the moved window; its verdict no longer applies"
+                )),
+            }
+        }
+        self.file
+            .move_analysis_window(&who, window_id, start_s, end_s, &new_beats, reason)?;
+        for (number, verdict) in carried {
+            self.file.set_beat_verdict(
+                &who,
+                window_id,
+                number,
+                verdict,
+                &format!("carried over when the window moved: {reason}"),
+            )?;
+        }
+        analysis::recompute(&mut self.file, &who, Scope::Window(window_id))?;
+        Ok(notes)
+    }
+
+    /// The ESPVR the pipeline gives for `window_id` with `occlusion` chosen, without storing anything (the live
+    /// preview while the reviewer drags).
+    pub fn preview_occlusion(
+        &self,
+        window_id: i64,
+        occlusion: (u32, u32),
+    ) -> Result<Option<crate::analysis::pv::relations::EspvrFit>, ReviewError> {
+        let case = CaseAnalysis::read(&self.file)?;
+        let window = self
+            .stored_window(window_id)?
+            .ok_or_else(|| StoreError::Invalid(format!("there is no window {window_id}")))?;
+        let (settings, request) = case.request(&self.file, &window)?;
+        let request = AnalysisRequest {
+            occlusion_beats: Some(occlusion),
+            ..request
+        };
+        let recording = self.file.recording(Some(window.start_s), Some(window.end_s))?;
+        Ok(analyze_recording(&recording, &settings, &request)?.summary.espvr)
+    }
+
+    /// The case as it stands.
+    pub fn snapshot(&self) -> Result<Snapshot, ReviewError> {
+        snapshot_of(&self.file, self.undo_description())
+    }
+}
+
+/// The case in `file` as it stands (any file, read-only or not); `undo` describes what undo would take back.
+pub fn snapshot_of(file: &CaseFile, undo: Option<String>) -> Result<Snapshot, ReviewError> {
+    let analysis = CaseAnalysis::read(file)?;
+    let mut beats = BTreeMap::new();
+    for (window, _, _) in &analysis.windows {
+        beats.insert(window.id, file.beats(window.id)?);
+    }
+    let results = file.results()?;
+    let current = current_results(&results);
+    let endpoints = endpoint_table(&analysis, &current);
+    let mut audit_tail = file.audit_trail()?;
+    let skip = audit_tail.len().saturating_sub(AUDIT_TAIL);
+    audit_tail.drain(..skip);
+    Ok(Snapshot {
+        summary: file.summary()?,
+        steps: file.steps()?,
+        events: file.events()?,
+        annotations: file.annotations()?,
+        beats,
+        follow_up: FollowUpForm::from_records(&file.follow_ups()?)
+            .map_err(|e| ReviewError::Stored(e.to_string()))?,
+        sign_offs: sign_off::status(file)?,
+        endpoints,
+        audit_tail,
+        undo,
+        analysis,
+    })
+}

@@ -1,0 +1,149 @@
+//! The waveforms the comparison view and the case report draw: for each state, the ensemble-averaged coronary
+//! beat (Pa, Pd, Doppler velocity) of its resting window and the ensemble-averaged PV loop of its steady PV
+//! window, over the accepted stored beats (ensemble averaging by [`crate::signal::ensemble`]), and the ESPVR line
+//! of the preload reduction.
+
+use serde::Serialize;
+
+use super::analysis::{CaseAnalysis, ReviewError, State, WindowKind};
+use crate::model::{Beat, SignalKind};
+use crate::signal::ensemble::ensemble_average;
+use crate::signal::resample::resample;
+use crate::store::{AnalysisWindow, CaseFile};
+
+/// One ensemble-averaged trace, sampled at `sample_rate_hz` from the beats' fiducial.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trace {
+    /// What it is.
+    pub kind: SignalKind,
+    /// Samples per second.
+    pub sample_rate_hz: f64,
+    /// The averaged samples.
+    pub mean: Vec<f64>,
+    /// Beats averaged.
+    pub num_beats: usize,
+}
+
+/// A state's averaged waveforms.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StateWaveforms {
+    /// The coronary window they come from.
+    pub coronary_window_id: Option<i64>,
+    /// Averaged Pa, Pd and velocity (those recorded).
+    pub coronary: Vec<Trace>,
+    /// The PV window the loop comes from.
+    pub pv_window_id: Option<i64>,
+    /// The averaged loop: (volume mL, pressure mmHg) from end-diastole round to the next.
+    pub pv_loop: Vec<(f64, f64)>,
+    /// The ESPVR line (Ees mmHg/mL, V0 mL) of the state's preload reduction, when fitted.
+    pub espvr: Option<(f64, f64)>,
+}
+
+/// Both states' waveforms.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Waveforms {
+    /// VA-ECMO alone.
+    pub baseline: StateWaveforms,
+    /// After unloading.
+    pub post: StateWaveforms,
+}
+
+impl Waveforms {
+    /// The waveforms of `state`.
+    pub fn state(&self, state: State) -> &StateWaveforms {
+        match state {
+            State::Baseline => &self.baseline,
+            State::Post => &self.post,
+        }
+    }
+}
+
+/// The channels of `kinds` over `window`, at the analysis rate of its report, with the absolute index of their
+/// first sample; a channel missing from the case is left out.
+fn channels_at_rate(
+    file: &CaseFile,
+    window: &AnalysisWindow,
+    rate_hz: f64,
+    kinds: &[SignalKind],
+) -> Result<(u64, Vec<(SignalKind, Vec<f64>)>), ReviewError> {
+    let recording = file.recording(Some(window.start_s), Some(window.end_s))?;
+    let first = (window.start_s * rate_hz).round() as u64;
+    let mut out = Vec::new();
+    let Some(segment) = recording.segments.first() else {
+        return Ok((first, out));
+    };
+    for &kind in kinds {
+        let Some(series) = segment.channel(kind.name()) else {
+            continue;
+        };
+        let samples = if series.sample_rate_hz == rate_hz {
+            series.samples.clone()
+        } else {
+            resample(&series.samples, series.sample_rate_hz, rate_hz)
+                .map_err(|error| ReviewError::Stored(format!("resampling {}: {error}", kind.name())))?
+        };
+        out.push((kind, samples));
+    }
+    Ok((first, out))
+}
+
+/// The averaged waveforms of one state.
+fn state_waveforms(
+    file: &CaseFile,
+    analysis: &CaseAnalysis,
+    state: State,
+) -> Result<StateWaveforms, ReviewError> {
+    let mut waveforms = StateWaveforms::default();
+    if let Some((window, report)) = analysis.report(state, WindowKind::CoronaryRest) {
+        let rate = report.settings.analysis_rate_hz();
+        let beats: Vec<Beat> = file.beats(window.id)?;
+        let (first, channels) = channels_at_rate(
+            file,
+            window,
+            rate,
+            &[SignalKind::Pa, SignalKind::Pd, SignalKind::Ipv],
+        )?;
+        waveforms.coronary_window_id = Some(window.id);
+        for (kind, samples) in channels {
+            if let Some(ensemble) = ensemble_average(&samples, first, &beats) {
+                waveforms.coronary.push(Trace {
+                    kind,
+                    sample_rate_hz: rate,
+                    mean: ensemble.mean,
+                    num_beats: ensemble.num_beats,
+                });
+            }
+        }
+    }
+    if let Some((window, report)) = analysis.report(state, WindowKind::PvSteady) {
+        let rate = report.settings.analysis_rate_hz();
+        let beats: Vec<Beat> = file.beats(window.id)?;
+        let (first, channels) = channels_at_rate(file, window, rate, &[SignalKind::Lvp, SignalKind::Lvv])?;
+        waveforms.pv_window_id = Some(window.id);
+        let ensemble_of = |kind| {
+            channels
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .and_then(|(_, samples)| ensemble_average(samples, first, &beats))
+        };
+        if let (Some(p), Some(v)) = (ensemble_of(SignalKind::Lvp), ensemble_of(SignalKind::Lvv)) {
+            waveforms.pv_loop = v.mean.into_iter().zip(p.mean).collect();
+        }
+    }
+    if let Some((_, report)) = analysis.report(state, WindowKind::PvPreloadReduction) {
+        waveforms.espvr = report
+            .summary
+            .espvr
+            .as_ref()
+            .map(|fit| (fit.ees_mmhg_per_ml, fit.v0_ml));
+    }
+    Ok(waveforms)
+}
+
+/// The averaged waveforms of both states.
+pub fn waveforms(file: &CaseFile, analysis: &CaseAnalysis) -> Result<Waveforms, ReviewError> {
+    Ok(Waveforms {
+        baseline: state_waveforms(file, analysis, State::Baseline)?,
+        post: state_waveforms(file, analysis, State::Post)?,
+    })
+}

@@ -1,0 +1,462 @@
+//! The one-page case report (A4, PDF): the case and its sign-off, the averaged PV loops and coronary beats of
+//! both states overlaid (baseline grey and dashed, post-unloading in colour and solid, so colour is never the
+//! only cue), and the endpoint table with differences, CI and flags. Every number is from the stored results.
+
+use super::pdf::{Font, Page};
+use crate::model::SignalKind;
+use crate::review::endpoints::EndpointRow;
+use crate::review::session::Snapshot;
+use crate::review::sign_off::SignOffState;
+use crate::review::waveforms::{StateWaveforms, Waveforms};
+
+const PAGE_WIDTH: f32 = 595.0;
+const PAGE_HEIGHT: f32 = 842.0;
+const MARGIN: f32 = 40.0;
+const BLACK: [f32; 3] = [0.0, 0.0, 0.0];
+const GREY: [f32; 3] = [0.55, 0.55, 0.55];
+const POST: [f32; 3] = [0.85, 0.35, 0.05];
+const ALERT: [f32; 3] = [0.75, 0.0, 0.0];
+/// Baseline traces are dashed.
+const BASELINE_DASH: (f32, f32) = (3.0, 2.0);
+
+/// The window values shown in the report's table, by key (all of them are in the exports).
+const REPORT_KEYS: [&str; 20] = [
+    "apv",
+    "diastolic_apv",
+    "pd_pa",
+    "mean_pd",
+    "heart_rate_coronary",
+    "minimal_mr",
+    "bmr",
+    "coronary_perfusion_pressure",
+    "lvedp",
+    "edv",
+    "esv",
+    "sv",
+    "ef",
+    "lvesp",
+    "dpdt_max",
+    "ea",
+    "sw",
+    "pva",
+    "ees",
+    "tau_weiss",
+];
+
+/// Formats a value with about four significant digits.
+pub fn format_value(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            let magnitude = v.abs();
+            if magnitude >= 1000.0 {
+                format!("{v:.0}")
+            } else if magnitude >= 100.0 {
+                format!("{v:.1}")
+            } else if magnitude >= 1.0 {
+                format!("{v:.2}")
+            } else {
+                format!("{v:.3}")
+            }
+        }
+        _ => "–".into(),
+    }
+}
+
+/// A plot area on the page with data ranges.
+struct Plot {
+    x: f32,
+    y: f32,
+    width: f32,
+    height: f32,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl Plot {
+    fn point(&self, x: f64, y: f64) -> (f32, f32) {
+        let fx = ((x - self.x_range.0) / (self.x_range.1 - self.x_range.0)) as f32;
+        let fy = ((y - self.y_range.0) / (self.y_range.1 - self.y_range.0)) as f32;
+        if !(0.0..=1.0).contains(&fx) || !(0.0..=1.0).contains(&fy) {
+            return (f32::NAN, f32::NAN);
+        }
+        (self.x + fx * self.width, self.y + fy * self.height)
+    }
+
+    /// Frame, axis end labels and the title.
+    fn frame(&self, page: &mut Page, title: &str, x_label: &str, y_label: &str) {
+        page.stroke_rgb(GREY);
+        page.line_width(0.5);
+        page.dash(None);
+        page.rect(self.x, self.y, self.width, self.height, false);
+        page.fill_rgb(BLACK);
+        page.text(self.x, self.y + self.height + 6.0, 9.0, Font::Bold, title);
+        page.fill_rgb(GREY);
+        let label = |v: f64| format_value(Some(v));
+        page.text(self.x, self.y - 10.0, 7.0, Font::Regular, &label(self.x_range.0));
+        page.text_right(
+            self.x + self.width,
+            self.y - 10.0,
+            7.0,
+            Font::Regular,
+            &label(self.x_range.1),
+        );
+        page.text_right(self.x - 3.0, self.y, 7.0, Font::Regular, &label(self.y_range.0));
+        page.text_right(
+            self.x - 3.0,
+            self.y + self.height - 7.0,
+            7.0,
+            Font::Regular,
+            &label(self.y_range.1),
+        );
+        page.text(
+            self.x + self.width / 2.0 - 20.0,
+            self.y - 10.0,
+            7.0,
+            Font::Regular,
+            x_label,
+        );
+        page.text(
+            self.x + 3.0,
+            self.y + self.height - 9.0,
+            7.0,
+            Font::Regular,
+            y_label,
+        );
+    }
+
+    fn curve(&self, page: &mut Page, points: &[(f64, f64)], baseline: bool) {
+        page.stroke_rgb(if baseline { GREY } else { POST });
+        page.line_width(if baseline { 1.0 } else { 1.4 });
+        page.dash(baseline.then_some(BASELINE_DASH));
+        let mapped: Vec<(f32, f32)> = points.iter().map(|&(x, y)| self.point(x, y)).collect();
+        page.polyline(&mapped);
+        page.dash(None);
+    }
+}
+
+/// A range holding every value with 5 % headroom (`(0, 1)` when there are none).
+fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+fn pv_plot(page: &mut Page, waves: &Waveforms, x: f32, y: f32, width: f32, height: f32) {
+    let states = [(&waves.baseline, true), (&waves.post, false)];
+    let all = || states.iter().flat_map(|(w, _)| w.pv_loop.iter());
+    let x_range = range_of(all().map(|p| p.0));
+    let y_range = range_of(all().map(|p| p.1).chain(std::iter::once(0.0)));
+    let plot = Plot {
+        x,
+        y,
+        width,
+        height,
+        x_range,
+        y_range,
+    };
+    plot.frame(page, "PV loop (averaged steady beat)", "volume, mL", "mmHg");
+    for (state, baseline) in states {
+        plot.curve(page, &state.pv_loop, baseline);
+        if let Some((ees, v0)) = state.espvr {
+            let line: Vec<(f64, f64)> = (0..=40)
+                .map(|i| {
+                    let v = x_range.0 + (x_range.1 - x_range.0) * f64::from(i) / 40.0;
+                    (v, ees * (v - v0))
+                })
+                .collect();
+            page.line_width(0.6);
+            plot.curve(page, &line, baseline);
+        }
+    }
+    if all().next().is_none() {
+        page.fill_rgb(GREY);
+        page.text(
+            x + 10.0,
+            y + height / 2.0,
+            9.0,
+            Font::Regular,
+            "no steady PV window analysed",
+        );
+    }
+}
+
+fn coronary_plot(
+    page: &mut Page,
+    waves: &Waveforms,
+    kind: SignalKind,
+    title: &str,
+    unit: &str,
+    area: (f32, f32, f32, f32),
+) {
+    let trace = |state: &StateWaveforms| -> Vec<(f64, f64)> {
+        state
+            .coronary
+            .iter()
+            .find(|t| t.kind == kind)
+            .map(|t| {
+                t.mean
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (i as f64 / t.sample_rate_hz, v))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (baseline, post) = (trace(&waves.baseline), trace(&waves.post));
+    let both = || baseline.iter().chain(&post);
+    let plot = Plot {
+        x: area.0,
+        y: area.1,
+        width: area.2,
+        height: area.3,
+        x_range: (0.0, both().map(|p| p.0).fold(0.1, f64::max)),
+        y_range: range_of(both().map(|p| p.1)),
+    };
+    plot.frame(page, title, "s from R wave", unit);
+    plot.curve(page, &baseline, true);
+    plot.curve(page, &post, false);
+    if baseline.is_empty() && post.is_empty() {
+        page.fill_rgb(GREY);
+        page.text(
+            area.0 + 10.0,
+            area.1 + area.3 / 2.0,
+            9.0,
+            Font::Regular,
+            "not recorded",
+        );
+    }
+}
+
+/// The row of `key` in `state`.
+fn row<'a>(rows: &'a [EndpointRow], key: &str, state: &str) -> Option<&'a EndpointRow> {
+    rows.iter().find(|r| r.key == key && r.state == state)
+}
+
+fn table(page: &mut Page, rows: &[EndpointRow], top: f32) -> f32 {
+    let columns = [MARGIN, 265.0, 340.0, 415.0, 490.0];
+    let mut y = top;
+    let size = 8.5;
+    page.fill_rgb(BLACK);
+    for (i, header) in ["Endpoint", "Baseline", "Post", "Change", "Unit"]
+        .iter()
+        .enumerate()
+    {
+        if i == 0 || i == 4 {
+            page.text(columns[i], y, size, Font::Bold, header);
+        } else {
+            page.text_right(columns[i] + 50.0, y, size, Font::Bold, header);
+        }
+    }
+    y -= 4.0;
+    page.stroke_rgb(GREY);
+    page.line_width(0.5);
+    page.polyline(&[(MARGIN, y), (PAGE_WIDTH - MARGIN, y)]);
+    y -= 11.0;
+    for key in REPORT_KEYS {
+        let (Some(b), Some(p), Some(c)) = (
+            row(rows, key, "baseline"),
+            row(rows, key, "post"),
+            row(rows, key, "change"),
+        ) else {
+            continue;
+        };
+        page.fill_rgb(BLACK);
+        page.text(columns[0], y, size, Font::Regular, &b.label);
+        for (i, r) in [b, p, c].iter().enumerate() {
+            page.text_right(
+                columns[i + 1] + 50.0,
+                y,
+                size,
+                Font::Regular,
+                &format_value(r.value),
+            );
+        }
+        page.fill_rgb(GREY);
+        page.text(columns[4], y, size, Font::Regular, &b.unit);
+        y -= 11.0;
+        if y < 90.0 {
+            break;
+        }
+    }
+    y
+}
+
+/// Lays out the report page.
+pub fn case_report(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) -> Page {
+    let mut page = Page::new(PAGE_WIDTH, PAGE_HEIGHT);
+    let summary = &snapshot.summary;
+    let mut y = PAGE_HEIGHT - MARGIN - 10.0;
+    page.fill_rgb(BLACK);
+    page.text(
+        MARGIN,
+        y,
+        16.0,
+        Font::Bold,
+        &format!("HERACLES case report  {}", summary.case_id),
+    );
+    y -= 16.0;
+    let allocation = summary
+        .allocation
+        .map(|a| a.key().to_uppercase())
+        .unwrap_or_else(|| "not recorded".into());
+    page.text(
+        MARGIN,
+        y,
+        9.0,
+        Font::Regular,
+        &format!(
+            "Site {}   Allocation {allocation}   Status {}",
+            summary.site,
+            summary.status.replace('_', " ")
+        ),
+    );
+    y -= 13.0;
+    match snapshot.sign_offs.last() {
+        None => {
+            page.fill_rgb(ALERT);
+            page.text(MARGIN, y, 9.0, Font::Bold, "NOT SIGNED OFF");
+        }
+        Some(status) => {
+            let meaning = status.sign_off.statement.lines().next().unwrap_or_default();
+            let signed = format!(
+                "Signed by {} ({}), {} UTC: {meaning}",
+                status.sign_off.who, status.sign_off.role, status.sign_off.utc
+            );
+            page.fill_rgb(BLACK);
+            page.text(MARGIN, y, 8.0, Font::Regular, &signed);
+            if let SignOffState::Invalidated {
+                first_edit,
+                num_edits,
+                ..
+            } = &status.state
+            {
+                y -= 11.0;
+                page.fill_rgb(ALERT);
+                page.text(
+                    MARGIN,
+                    y,
+                    8.5,
+                    Font::Bold,
+                    &format!(
+                        "SIGN-OFF INVALIDATED: {num_edits} edit(s) since, first {} by {} at {} UTC ({})",
+                        first_edit.action.replace('_', " "),
+                        first_edit.who,
+                        first_edit.utc,
+                        first_edit.reason
+                    ),
+                );
+            }
+        }
+    }
+    y -= 20.0;
+
+    // Primary endpoint.
+    if let Some(cdfr) = snapshot.endpoints.iter().find(|r| r.key == "cdfr") {
+        page.fill_rgb(BLACK);
+        let ci = cdfr
+            .ci95
+            .map(|[lo, hi]| {
+                format!(
+                    "  (95 % CI {} to {})",
+                    format_value(Some(lo)),
+                    format_value(Some(hi))
+                )
+            })
+            .unwrap_or_default();
+        page.text(
+            MARGIN,
+            y,
+            12.0,
+            Font::Bold,
+            &format!("CDFR {}{ci}", format_value(cdfr.value)),
+        );
+        if let Some(note) = &cdfr.note {
+            page.fill_rgb(GREY);
+            page.text(MARGIN + 200.0, y, 8.0, Font::Regular, note);
+        }
+        if !cdfr.flags.is_empty() {
+            y -= 12.0;
+            page.fill_rgb(ALERT);
+            page.text(
+                MARGIN,
+                y,
+                8.5,
+                Font::Bold,
+                &format!("Flags: {}", cdfr.flags.join(", ").replace('_', " ")),
+            );
+        }
+        y -= 12.0;
+        page.fill_rgb(GREY);
+        page.text(MARGIN, y, 7.0, Font::Regular, &cdfr.method);
+    }
+    y -= 22.0;
+
+    // Legend, in words and line style.
+    page.fill_rgb(BLACK);
+    page.text(
+        MARGIN,
+        y,
+        8.0,
+        Font::Regular,
+        "Baseline (VA-ECMO alone): grey, dashed.   Post-unloading: orange, solid.",
+    );
+    y -= 24.0;
+
+    let plot_height = 190.0;
+    let plot_top = y;
+    pv_plot(
+        &mut page,
+        waves,
+        MARGIN + 25.0,
+        plot_top - plot_height,
+        230.0,
+        plot_height,
+    );
+    let half = (plot_height - 30.0) / 2.0;
+    coronary_plot(
+        &mut page,
+        waves,
+        SignalKind::Pd,
+        "Distal coronary pressure (ensemble beat)",
+        "mmHg",
+        (330.0, plot_top - half, 225.0, half),
+    );
+    coronary_plot(
+        &mut page,
+        waves,
+        SignalKind::Ipv,
+        "Doppler velocity (ensemble beat)",
+        "cm/s",
+        (330.0, plot_top - plot_height, 225.0, half),
+    );
+    y = plot_top - plot_height - 36.0;
+    table(&mut page, &snapshot.endpoints, y);
+
+    // Footer.
+    page.fill_rgb(GREY);
+    page.text(
+        MARGIN,
+        58.0,
+        7.0,
+        Font::Regular,
+        &format!(
+            "Analysis version {}. Results SHA-256 {results_sha256}",
+            crate::analysis::ALGORITHM_VERSION
+        ),
+    );
+    page.text(
+        MARGIN,
+        48.0,
+        7.0,
+        Font::Regular,
+        "Pseudonymous case id only; no patient identifiers. Every number is the stored result; methods in the CSV/JSON export.",
+    );
+    page
+}

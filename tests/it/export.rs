@@ -1,0 +1,335 @@
+//! Exports against the case file they come from: the WFDB record read back by the project's own reader equals
+//! the stored samples within the export's quantisation; the endpoint CSV and JSON equal the stored results; the
+//! per-beat CSV equals the stored per-beat metrics; the report is a well-formed PDF; an identifier-like free text
+//! refuses the whole export; and `heracles export` does the same headless.
+
+use std::path::Path;
+
+use clap::Parser;
+use heracles::cli::Cli;
+use heracles::formats::{self, Format};
+use heracles::model::RejectReason;
+use heracles::review::analysis::{CaseAnalysis, State, WindowKind};
+use heracles::review::session::{Edit, ReviewSession};
+use heracles::store::CaseFile;
+use heracles::upload::{self, ExportError, ExportWhat};
+
+use crate::review_case;
+
+/// A reviewed case: analysed, one beat rejected with a reason.
+fn reviewed_case(dir: &Path, number: u16) -> std::path::PathBuf {
+    let path = review_case::create(dir, number);
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let case = CaseAnalysis::read(session.file()).unwrap();
+    let window_id = case.window(State::Post, WindowKind::CoronaryRest).unwrap().id;
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 4,
+                verdict: Some(RejectReason::Manual("catheter whip".into())),
+            },
+            "catheter whip",
+        )
+        .unwrap();
+    path
+}
+
+/// Splits one CSV line (fields may be quoted, with doubled quotes inside).
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = text.lines();
+    let header = csv_fields(lines.next().unwrap());
+    lines
+        .map(|line| header.iter().cloned().zip(csv_fields(line)).collect())
+        .collect()
+}
+
+#[test]
+fn a_wfdb_export_reads_back_as_the_stored_samples_within_its_quantisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 11);
+    let out = dir.path().join("out");
+    let wfdb_only = ExportWhat {
+        endpoints: false,
+        beats: false,
+        wfdb: true,
+        report: false,
+    };
+    upload::export_case(&path, &out, wfdb_only).unwrap();
+    let header = std::fs::read_to_string(out.join("HER-TST-0011.hea")).unwrap();
+    assert!(header.starts_with("HER-TST-0011 6 1000 125000\n"), "{header}");
+    assert!(header.contains("/mmHg 16 0"), "units in the header: {header}");
+    assert!(header.contains("/cm/s 16 0"), "{header}");
+    let back = formats::read(&out.join("HER-TST-0011.hea"), Format::Wfdb).unwrap();
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let stored = file.recording(None, None).unwrap();
+    let parsed = formats::wfdb::parse_header(header.as_bytes(), Path::new("x.hea")).unwrap();
+    let (back, stored) = (&back.segments[0].channels, &stored.segments[0].channels);
+    assert_eq!(back.len(), stored.len());
+    for ((read, original), spec) in back.iter().zip(stored).zip(&parsed.signals) {
+        assert_eq!(read.name, original.name);
+        assert_eq!(read.unit, original.unit);
+        assert_eq!(read.sample_rate_hz, original.sample_rate_hz);
+        assert_eq!(read.samples.len(), original.samples.len());
+        let half_step = 0.5 / spec.gain;
+        let worst = read
+            .samples
+            .iter()
+            .zip(&original.samples)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= half_step * (1.0 + 1e-9),
+            "{}: {worst} > {half_step}",
+            read.name
+        );
+        // The quantisation is fine: at least 1/10000 of the range.
+        let (lo, hi) = original
+            .samples
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+        assert!(half_step < (hi - lo) * 1e-4, "{}", read.name);
+    }
+}
+
+#[test]
+fn endpoint_csv_and_json_equal_the_stored_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = reviewed_case(dir.path(), 12);
+    let out = dir.path().join("out");
+    let exported = upload::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    assert_eq!(exported.files.len(), 7, "{:?}", exported.files);
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let results = file.results().unwrap();
+    let csv = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0012_endpoints.csv")).unwrap());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("HER-TST-0012_endpoints.json")).unwrap())
+            .unwrap();
+    let json_rows = json["endpoints"].as_array().unwrap();
+    assert_eq!(csv.len(), json_rows.len());
+    let mut num_checked = 0;
+    for (row, json_row) in csv.iter().zip(json_rows) {
+        assert_eq!(row["endpoint"], json_row["key"].as_str().unwrap());
+        let value: Option<f64> = (!row["value"].is_empty()).then(|| row["value"].parse().unwrap());
+        assert_eq!(value, json_row["value"].as_f64(), "{}", row["endpoint"]);
+        if row["result_id"].is_empty() || row["json_pointer"].is_empty() {
+            continue;
+        }
+        let id: i64 = row["result_id"].parse().unwrap();
+        let stored = results.iter().find(|r| r.id == id).unwrap();
+        let at = stored
+            .value
+            .pointer(&row["json_pointer"])
+            .and_then(|v| v.as_f64());
+        assert_eq!(value, at, "{} {} from result {id}", row["endpoint"], row["state"]);
+        // It is the newest result of its name and window.
+        assert!(
+            results
+                .iter()
+                .filter(|r| r.name == stored.name && r.window_id == stored.window_id)
+                .all(|r| r.id <= id)
+        );
+        num_checked += usize::from(value.is_some());
+    }
+    assert!(num_checked >= 30, "{num_checked} values checked");
+    // Differences are post - baseline of the rows above them.
+    for change in csv
+        .iter()
+        .filter(|r| r["state"] == "change" && !r["value"].is_empty())
+    {
+        let of = |state: &str| -> f64 {
+            let row = csv
+                .iter()
+                .find(|r| r["endpoint"] == change["endpoint"] && r["state"] == state)
+                .unwrap();
+            row["value"].parse().unwrap()
+        };
+        let value: f64 = change["value"].parse().unwrap();
+        assert_eq!(value, of("post") - of("baseline"));
+    }
+    let cdfr = csv.iter().find(|r| r["endpoint"] == "cdfr").unwrap();
+    assert!(!cdfr["ci95_low"].is_empty() && !cdfr["method"].is_empty());
+    assert_eq!(json["case_id"], "HER-TST-0012");
+    assert_eq!(json["results_sha256"].as_str().unwrap().len(), 64);
+
+    // The per-beat CSV holds every reported beat with its stored metrics and the reviewer's reason.
+    let beats = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0012_beats.csv")).unwrap());
+    let case = CaseAnalysis::read(&file).unwrap();
+    assert_eq!(
+        beats.len(),
+        case.reports.values().map(|r| r.beats.len()).sum::<usize>()
+    );
+    let post = case.window(State::Post, WindowKind::CoronaryRest).unwrap().id;
+    let report = &case.reports[&post];
+    for (beat, metrics) in report.beats.iter().zip(&report.per_beat) {
+        let row = beats
+            .iter()
+            .find(|r| r["window_id"] == post.to_string() && r["beat"] == beat.number.to_string())
+            .unwrap();
+        let apv: f64 = row["apv_cm_s"].parse().unwrap();
+        assert_eq!(Some(apv), metrics.coronary.unwrap().apv_cm_s);
+        assert_eq!(row["accepted"], beat.accepted.to_string());
+        if beat.number == 4 {
+            assert_eq!(row["reviewer_reason"], "catheter whip");
+            assert_eq!(row["reject_reason"], "manual");
+        }
+    }
+
+    // The report is a one-page PDF naming the case and its primary endpoint; the manifest hashes every file.
+    let pdf = std::fs::read(out.join("HER-TST-0012_report.pdf")).unwrap();
+    let text: String = pdf
+        .iter()
+        .map(|&b| if b < 128 { b as char } else { '?' })
+        .collect();
+    assert!(text.starts_with("%PDF-1.4") && text.trim_end().ends_with("%%EOF"));
+    assert!(text.contains("(HERACLES case report  HER-TST-0012) Tj"));
+    assert!(text.contains("(CDFR "));
+    assert!(text.contains("/Count 1"));
+    let manifest = std::fs::read_to_string(out.join("MANIFEST.sha256")).unwrap();
+    assert_eq!(manifest.lines().count(), 6);
+    assert!(manifest.contains("  HER-TST-0012_report.pdf\n"));
+}
+
+#[test]
+fn an_identifier_in_a_free_text_field_refuses_the_export_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = reviewed_case(dir.path(), 13);
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    // 943 476 5919 passes the NHS number check digit; the store saves it with a warning, exports refuse it.
+    let applied = session
+        .apply(
+            Edit::AddAnnotation {
+                start_s: 12.0,
+                end_s: None,
+                text: "transferred from ward, NHS 943 476 5919".into(),
+            },
+            "",
+        )
+        .unwrap();
+    assert_eq!(applied.warnings.len(), 1);
+    drop(session);
+    let out = dir.path().join("out");
+    let error = upload::export_case(&path, &out, ExportWhat::ALL).unwrap_err();
+    match &error {
+        ExportError::Identifier { field, .. } => assert_eq!(field, "annotation at 12.0 s"),
+        other => panic!("expected a refusal, got {other}"),
+    }
+    assert!(error.to_string().contains("*******919"), "{error}");
+    assert!(!error.to_string().contains("9434765919") && !error.to_string().contains("943 476"));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    // The waveforms alone carry no annotation, so they may still be exported.
+    let wfdb_only: ExportWhat = "wfdb".parse().unwrap();
+    upload::export_case(&path, &out, wfdb_only).unwrap();
+}
+
+#[test]
+fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = reviewed_case(dir.path(), 14);
+    let out = dir.path().join("bundle");
+    let run = |args: &[&str]| heracles::cli::run(Cli::try_parse_from(args).unwrap());
+    let code = run(&[
+        "heracles",
+        "export",
+        path.to_str().unwrap(),
+        "--to",
+        out.to_str().unwrap(),
+        "--what",
+        "endpoints,report",
+    ])
+    .unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "HER-TST-0014_endpoints.csv",
+            "HER-TST-0014_endpoints.json",
+            "HER-TST-0014_report.pdf",
+            "MANIFEST.sha256"
+        ]
+    );
+    // The same again refuses to overwrite; by case id through the data folder into the outbox it works.
+    assert!(
+        run(&[
+            "heracles",
+            "export",
+            path.to_str().unwrap(),
+            "--to",
+            out.to_str().unwrap()
+        ])
+        .is_err()
+    );
+    let outbox = dir.path().join("outbox");
+    run(&[
+        "heracles",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "export",
+        "HER-TST-0014",
+        "--outbox",
+        outbox.to_str().unwrap(),
+        "--what",
+        "beats",
+    ])
+    .unwrap();
+    assert!(outbox.join("HER-TST-0014-1").join(upload::outbox::READY).exists());
+    assert!(
+        outbox
+            .join("HER-TST-0014-1")
+            .join("HER-TST-0014_beats.csv")
+            .exists()
+    );
+    assert!(Cli::try_parse_from(["heracles", "export", "x", "--to", "y", "--what", "loops"]).is_err());
+    // A date of birth in a reviewer's reason refuses the per-beat export.
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let window_id = CaseAnalysis::read(session.file())
+        .unwrap()
+        .window(State::Baseline, WindowKind::CoronaryRest)
+        .unwrap()
+        .id;
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 2,
+                verdict: Some(RejectReason::Manual("pt DOB 12/03/1956".into())),
+            },
+            "ectopic",
+        )
+        .unwrap();
+    drop(session);
+    let error = run(&[
+        "heracles",
+        "export",
+        path.to_str().unwrap(),
+        "--to",
+        dir.path().join("b2").to_str().unwrap(),
+    ])
+    .unwrap_err();
+    assert!(error.to_string().contains("date of birth"), "{error}");
+}

@@ -1,0 +1,316 @@
+//! Offline review through the public API on a synthetic case with known truth: windows analysed and stored,
+//! the CDFR and the ESPVR against their analytic values, a reviewer's verdict changing the endpoint with its
+//! audit row, undo, window moves carrying verdicts, sign-off invalidation, and the follow-up's clinical
+//! endpoints.
+
+use heracles::analysis::clinical::IcuStay;
+use heracles::analysis::pipeline::Report;
+use heracles::model::RejectReason;
+use heracles::review::analysis::{self, CaseAnalysis, State, WindowKind};
+use heracles::review::follow_up::{Computed, EcmoOutcomeEntry, FollowUpForm};
+use heracles::review::session::{Edit, ReviewSession};
+use heracles::review::sign_off::{SignOffState, SignatureMeaning};
+use heracles::store::CaseFile;
+
+use crate::review_case::{self, RR_S};
+
+fn open_session(number: u16) -> (tempfile::TempDir, ReviewSession) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), number);
+    let session = ReviewSession::open(&path, "fellow").unwrap();
+    (dir, session)
+}
+
+fn report(session: &ReviewSession, state: State, kind: WindowKind) -> (i64, Report) {
+    let case = CaseAnalysis::read(session.file()).unwrap();
+    let (window, report) = case.report(state, kind).unwrap();
+    (window.id, report.clone())
+}
+
+fn apv(report: &Report) -> f64 {
+    report.summary.coronary.as_ref().unwrap().apv_cm_s.unwrap()
+}
+
+#[test]
+fn opening_analyses_every_window_and_the_cdfr_matches_the_truth() {
+    let (_dir, session) = open_session(1);
+    let (_, baseline) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    let (_, post) = report(&session, State::Post, WindowKind::CoronaryRest);
+    // Beats are found on the R waves of the generator (the detector needs about half a second to settle, so the
+    // first R wave of a window may only start the first beat's predecessor).
+    let on_r_waves = |report: &Report| {
+        let ks: Vec<u64> = report
+            .beats
+            .iter()
+            .map(|b| ((b.time_s - 0.02) / RR_S).round() as u64)
+            .collect();
+        for (beat, k) in report.beats.iter().zip(&ks) {
+            assert!(
+                (beat.time_s - (*k as f64 * RR_S + 0.02)).abs() < 0.003,
+                "beat {} at {}",
+                beat.number,
+                beat.time_s
+            );
+        }
+        assert!(ks.windows(2).all(|w| w[1] == w[0] + 1), "consecutive beats");
+        (ks[0], ks[ks.len() - 1] + 1)
+    };
+    let (first, last) = on_r_waves(&baseline);
+    assert!(last - first >= 34, "{} beats", last - first);
+    let truth_baseline = review_case::true_apv(first, last, false);
+    let (post_first, post_last) = on_r_waves(&post);
+    let truth_post = review_case::true_apv(post_first, post_last, true);
+    assert!(
+        (apv(&baseline) / truth_baseline - 1.0).abs() < 0.005,
+        "{} vs {truth_baseline}",
+        apv(&baseline)
+    );
+    assert!(
+        (apv(&post) / truth_post - 1.0).abs() < 0.005,
+        "{} vs {truth_post}",
+        apv(&post)
+    );
+    let case = CaseAnalysis::read(session.file()).unwrap();
+    let cdfr = &case.case_results[analysis::CDFR].value["cdfr"]["value"];
+    let value = cdfr["cdfr"].as_f64().unwrap();
+    assert!(
+        (value / (truth_post / truth_baseline) - 1.0).abs() < 0.005,
+        "CDFR {value}"
+    );
+    let ci: Vec<f64> = serde_json::from_value(cdfr["ci95"].clone()).unwrap();
+    assert!(ci[0] <= value && value <= ci[1], "{ci:?} around {value}");
+}
+
+#[test]
+fn dragged_occlusion_beats_give_the_true_espvr_and_fix_v0_for_the_other_windows() {
+    let (_dir, mut session) = open_session(2);
+    let (window_id, before) = report(&session, State::Baseline, WindowKind::PvPreloadReduction);
+    assert!(before.summary.espvr.is_none(), "no ESPVR before beats are chosen");
+    // The occlusion starts at 40 s: the beats from the R wave at 40.02 s on, 13 of them with falling EDV.
+    let first = before
+        .beats
+        .iter()
+        .find(|b| (b.time_s - 40.02).abs() < 0.003)
+        .unwrap()
+        .number;
+    let chosen = (first, first + 12);
+    let preview = session.preview_occlusion(window_id, chosen).unwrap().unwrap();
+    session
+        .apply(
+            Edit::SetOcclusion {
+                window_id,
+                beats: Some(chosen),
+            },
+            "occlusion beats chosen on the loops",
+        )
+        .unwrap();
+    let (_, after) = report(&session, State::Baseline, WindowKind::PvPreloadReduction);
+    let espvr = after.summary.espvr.as_ref().unwrap();
+    assert_eq!(
+        espvr, &preview,
+        "the stored fit is the one previewed while dragging"
+    );
+    assert_eq!(espvr.n, 13);
+    assert!(
+        (espvr.ees_mmhg_per_ml / review_case::EES - 1.0).abs() < 0.02,
+        "Ees {}",
+        espvr.ees_mmhg_per_ml
+    );
+    assert!(
+        (espvr.v0_ml - review_case::V0_ML).abs() < 1.5,
+        "V0 {}",
+        espvr.v0_ml
+    );
+    assert!(espvr.r2 > 0.999, "r2 {}", espvr.r2);
+    // Every other PV window now uses that V0.
+    let (_, steady) = report(&session, State::Post, WindowKind::PvSteady);
+    let pv = steady.summary.pv.as_ref().unwrap();
+    assert_eq!(pv.v0_ml, espvr.v0_ml);
+    assert_eq!(pv.v0_source, heracles::analysis::pipeline::V0Source::Fixed);
+}
+
+#[test]
+fn rejecting_a_beat_changes_the_endpoint_with_an_audited_reason_and_undo_restores_it() {
+    let (_dir, mut session) = open_session(3);
+    let (window_id, before) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    // Beat 1 is generator beat 3, whose diastolic velocity is the largest of its cycle (factor 1.15).
+    assert!((review_case::amplitude_factor(3) - 1.15).abs() < 1e-12);
+    let cdfr_before = CaseAnalysis::read(session.file()).unwrap().case_results[analysis::CDFR]
+        .value
+        .clone();
+    let reason = "Doppler envelope clipped by the console";
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 1,
+                verdict: Some(RejectReason::Manual(reason.into())),
+            },
+            reason,
+        )
+        .unwrap();
+    let (_, after) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    assert_eq!(after.summary.num_accepted, before.summary.num_accepted - 1);
+    assert!(apv(&after) < apv(&before), "{} vs {}", apv(&after), apv(&before));
+    assert_eq!(after.summary.rejected.get("manual"), Some(&1));
+    let cdfr_after = CaseAnalysis::read(session.file()).unwrap().case_results[analysis::CDFR]
+        .value
+        .clone();
+    assert!(
+        cdfr_after["cdfr"]["value"]["cdfr"].as_f64() > cdfr_before["cdfr"]["value"]["cdfr"].as_f64(),
+        "a lower baseline APV raises the CDFR"
+    );
+    let trail = session.file().audit_trail().unwrap();
+    let row = trail.iter().find(|e| e.action == "reject_beat").unwrap();
+    assert_eq!((row.who.as_str(), row.reason.as_str()), ("fellow", reason));
+    assert!(row.new_value.as_deref().unwrap().contains(reason));
+
+    let applied = session.undo().unwrap();
+    assert!(applied.is_some());
+    let (_, undone) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    assert_eq!(apv(&undone), apv(&before));
+    let trail = session.file().audit_trail().unwrap();
+    let row = trail.iter().rev().find(|e| e.action == "accept_beat").unwrap();
+    assert_eq!(row.reason, format!("undo: {reason}"));
+    assert!(session.undo().unwrap().is_none(), "nothing left to undo");
+    assert!(session.file().verify().unwrap().ok());
+}
+
+#[test]
+fn a_moved_window_finds_its_beats_again_and_keeps_reviewed_verdicts() {
+    let (_dir, mut session) = open_session(4);
+    let (window_id, _) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 3,
+                verdict: Some(RejectReason::Manual("ectopic".into())),
+            },
+            "ectopic",
+        )
+        .unwrap();
+    let reviewed_start = session.file().beats(window_id).unwrap()[2].start;
+    let rejected = |session: &ReviewSession| -> Vec<(u32, u64)> {
+        let beats = session.file().beats(window_id).unwrap();
+        beats
+            .iter()
+            .filter(|b| !b.accepted())
+            .map(|b| (b.number, b.start))
+            .collect()
+    };
+    // A second earlier: the window gains beats at its start, the reviewed beat gets a higher number.
+    let applied = session
+        .apply(
+            Edit::MoveWindow {
+                window_id,
+                start_s: 1.0,
+                end_s: 32.0,
+            },
+            "include the first clean beats",
+        )
+        .unwrap();
+    assert!(applied.notes.is_empty(), "{:?}", applied.notes);
+    let moved = rejected(&session);
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].1, reviewed_start);
+    assert!(moved[0].0 > 3);
+    let (_, report_moved) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    assert_eq!(report_moved.summary.from_s, 1.0);
+    let num_beats = session.file().beats(window_id).unwrap().len();
+    assert_eq!(report_moved.summary.num_accepted, num_beats - 1);
+    assert_eq!(report_moved.beats.iter().filter(|b| !b.accepted).count(), 1);
+    // Undo moves it back, and the verdict follows again.
+    session.undo().unwrap();
+    assert_eq!(rejected(&session), vec![(3, reviewed_start)]);
+    assert!(session.file().verify().unwrap().ok());
+}
+
+#[test]
+fn a_later_edit_invalidates_the_sign_off_and_says_who_and_when() {
+    let (_dir, mut session) = open_session(5);
+    session
+        .apply(
+            Edit::SignOff {
+                meaning: SignatureMeaning::Approval,
+            },
+            "",
+        )
+        .unwrap();
+    let snapshot = session.snapshot().unwrap();
+    assert_eq!(snapshot.sign_offs.len(), 1);
+    assert_eq!(snapshot.sign_offs[0].state, SignOffState::Valid);
+    assert_eq!(snapshot.sign_offs[0].sign_off.who, "fellow");
+    assert_eq!(snapshot.summary.status, "signed_off");
+    let (window_id, _) = report(&session, State::Post, WindowKind::CoronaryRest);
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 5,
+                verdict: Some(RejectReason::Manual("artefact".into())),
+            },
+            "artefact",
+        )
+        .unwrap();
+    let snapshot = session.snapshot().unwrap();
+    match &snapshot.sign_offs[0].state {
+        SignOffState::Invalidated {
+            first_edit,
+            results_changed,
+            ..
+        } => {
+            assert_eq!(first_edit.action, "reject_beat");
+            assert_eq!(first_edit.who, "fellow");
+            assert_eq!(first_edit.reason, "artefact");
+            assert!(!first_edit.utc.is_empty());
+            assert!(results_changed);
+        }
+        SignOffState::Valid => panic!("the sign-off should be invalidated"),
+    }
+}
+
+#[test]
+fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
+    let (_dir, mut session) = open_session(6);
+    let mut form = FollowUpForm::default();
+    form.randomisation.randomised_utc = Some("2026-03-01T10:00:00Z".into());
+    form.decannulation.outcome = Some(EcmoOutcomeEntry::Weaned);
+    form.decannulation.decannulation_day = Some(4.5);
+    form.icu.stays = vec![IcuStay {
+        admission_day: 0.0,
+        discharge_day: Some(9.0),
+    }];
+    form.month_6.last_contact_day = Some(185.0);
+    session
+        .apply(Edit::SetFollowUp(Box::new(form.clone())), "")
+        .unwrap();
+    let snapshot = session.snapshot().unwrap();
+    assert_eq!(snapshot.follow_up, form);
+    let row = |key: &str| snapshot.endpoints.iter().find(|r| r.key == key).unwrap().clone();
+    assert_eq!(row("days_alive_out_of_icu_30").value, Some(21.0));
+    assert_eq!(row("time_to_decannulation").value, Some(4.5));
+    assert_eq!(row("six_month_status").note.as_deref(), Some("alive"));
+    assert!(matches!(form.endpoints().days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
+    // A second change of a section asks for a reason, and is audited with it.
+    form.decannulation.decannulation_day = Some(5.0);
+    assert!(
+        session
+            .apply(Edit::SetFollowUp(Box::new(form.clone())), "")
+            .is_err()
+    );
+    session
+        .apply(
+            Edit::SetFollowUp(Box::new(form)),
+            "date corrected from the ICU chart",
+        )
+        .unwrap();
+    let trail = session.file().audit_trail().unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "set_follow_up" && e.reason == "date corrected from the ICU chart")
+    );
+    let file = CaseFile::open_read_only(session.file().path()).unwrap();
+    assert!(file.verify().unwrap().ok());
+}
