@@ -527,7 +527,7 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
         let hyperaemia = analysis.report(state, WindowKind::CoronaryHyperaemia);
         let lvedp = analysis
             .report(state, WindowKind::PvSteady)
-            .or_else(|| Some((rest, rest_report)))
+            .or(Some((rest, rest_report)))
             .and_then(|(w, r)| Some((w.id, r.summary.pv.as_ref()?.lvedp_mmhg)));
         let record = MicrovascularRecord {
             rest_window_id: rest.id,

@@ -223,7 +223,7 @@ impl Track {
             values: Vec::with_capacity(num_columns),
             missing_tiles: Vec::new(),
         };
-        if num_columns == 0 || !(to > from) {
+        if num_columns == 0 || to.partial_cmp(&from) != Some(std::cmp::Ordering::Greater) {
             columns.values.resize(num_columns, MinMax::EMPTY);
             return columns;
         }

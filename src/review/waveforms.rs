@@ -58,6 +58,9 @@ impl Waveforms {
     }
 }
 
+/// A channel's samples at the analysis rate.
+type Channel = (SignalKind, Vec<f64>);
+
 /// The channels of `kinds` over `window`, at the analysis rate of its report, with the absolute index of their
 /// first sample; a channel missing from the case is left out.
 fn channels_at_rate(
@@ -65,7 +68,7 @@ fn channels_at_rate(
     window: &AnalysisWindow,
     rate_hz: f64,
     kinds: &[SignalKind],
-) -> Result<(u64, Vec<(SignalKind, Vec<f64>)>), ReviewError> {
+) -> Result<(u64, Vec<Channel>), ReviewError> {
     let recording = file.recording(Some(window.start_s), Some(window.end_s))?;
     let first = (window.start_s * rate_hz).round() as u64;
     let mut out = Vec::new();

@@ -166,7 +166,7 @@ pub fn create(dir: &Path, number: u16) -> PathBuf {
     }];
     let total = (DURATION_S * RATE_HZ) as u64;
     for first in (0..total).step_by(1000) {
-        let mut channels = vec![Vec::with_capacity(1000); 6];
+        let mut channels: Vec<Vec<f32>> = (0..6).map(|_| Vec::with_capacity(1000)).collect();
         for i in first..(first + 1000).min(total) {
             for (c, value) in samples_at(i).into_iter().enumerate() {
                 channels[c].push(value);
