@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use heracles::acquisition::RecordSink;
 use heracles::model::{Block, CaseId, ChannelSpec, RecordItem, SourceSpec};
+use heracles::sim::{SensorLevel, Simulator};
 use heracles::store::{CaseFile, Recorder, RecorderOptions};
 
 const NUM_CHANNELS: usize = 8;
@@ -156,6 +157,51 @@ fn recorder_throughput(c: &mut Criterion) {
         bytes as f64 * 6.0 / 1e6,
         100.0 * bytes as f64 / raw,
         bytes as f64 / (raw / 4.0)
+    );
+    simulated_patient_bytes_per_hour();
+}
+
+/// Bytes per hour of the simulated patient (7 channels at 1 kHz, realistic sensors), 10 minutes recorded with
+/// real-time chunking.
+fn simulated_patient_bytes_per_hour() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let case_id: CaseId = "HER-TST-0003".parse().expect("valid case id");
+    let file = CaseFile::create(dir.path(), case_id, "bench").expect("case created");
+    let path = file.path().to_owned();
+    let options = RecorderOptions {
+        max_chunk_samples: 250,
+        ..RecorderOptions::default()
+    };
+    let mut recorder: Box<dyn RecordSink> = Box::new(Recorder::start(file, options).expect("recorder"));
+    let mut simulator = Simulator::new("shock-ecmo", 1, SensorLevel::Realistic).expect("scenario");
+    let spec = simulator.source_spec();
+    let num_channels = spec.channels.len();
+    let mut offer = |mut item: RecordItem| {
+        while let Err(back) = recorder.offer(item) {
+            item = back;
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    };
+    offer(RecordItem::Source {
+        source: 0,
+        spec,
+        first_sample: 0,
+    });
+    for _ in 0..(600.0 * RATE_HZ) as usize / BLOCK_SAMPLES {
+        offer(RecordItem::Block {
+            source: 0,
+            block: simulator.generate(BLOCK_SAMPLES),
+        });
+    }
+    recorder.finish().expect("recording finished");
+    let bytes = std::fs::metadata(&path).expect("file").len() as f64;
+    let num_samples = 600.0 * RATE_HZ * num_channels as f64;
+    println!(
+        "bytes per hour (simulated patient, {num_channels} ch x 1 kHz): {:.1} MB/h ({:.2} bytes/sample; {:.1} MB/h \
+         for 8 channels)",
+        bytes * 6.0 / 1e6,
+        bytes / num_samples,
+        bytes / num_samples * 8.0 * RATE_HZ * 3600.0 / 1e6
     );
 }
 
