@@ -422,6 +422,22 @@ fn caller_mistakes_are_errors_not_panics() {
         ..AnalysisRequest::default()
     };
     assert!(analyze_recording(&inca(), &settings, &bad_range).is_err());
+    let reversed = AnalysisRequest {
+        occlusion_beats: Some((29, 11)),
+        ..AnalysisRequest::default()
+    };
+    assert!(analyze_recording(&inca(), &settings, &reversed).is_err());
+    // Occlusion beats beyond the record are reported as missing, not an error.
+    let beyond = AnalysisRequest {
+        occlusion_beats: Some((25, u32::MAX)),
+        ..AnalysisRequest::default()
+    };
+    let report = analyze_recording(&inca(), &settings, &beyond).unwrap();
+    assert!(
+        report.summary.notes.iter().any(|n| n.contains("not found")),
+        "{:?}",
+        report.summary.notes
+    );
 }
 
 fn heracles(args: &[&str]) -> std::process::Output {

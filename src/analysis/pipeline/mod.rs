@@ -272,7 +272,7 @@ pub(crate) fn analyse(
         None => Vec::new(),
     };
     if let Some((first, last)) = occlusion {
-        let missing = (last - first + 1) as usize - chosen.len();
+        let missing = (u64::from(last) - u64::from(first) + 1).saturating_sub(chosen.len() as u64);
         if missing > 0 {
             notes.push(format!(
                 "occlusion beats {first}-{last}: {missing} of them not found in the analysed range"
