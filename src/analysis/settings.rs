@@ -111,6 +111,10 @@ pub struct AnalysisSettings {
     pub signal: SignalSettings,
     /// Blood density, kg/m^3.
     pub blood_density_kg_m3: f64,
+    /// Smooth LV pressure and volume with the stored Savitzky-Golay filter (the local cubic whose slope is
+    /// dP/dt) before the per-beat pressure-volume indices: sample noise in volume otherwise biases the maximum
+    /// of P/(V - V0) when V0 lies close to ESV.
+    pub smooth_pressure_volume: bool,
     /// CDFR reference state, bootstrap and stability flags.
     pub cdfr: CdfrSettings,
     /// Choice of the minimal microvascular resistance.
@@ -134,6 +138,7 @@ impl Default for AnalysisSettings {
         AnalysisSettings {
             signal: SignalSettings::default(),
             blood_density_kg_m3: crate::model::units::BLOOD_DENSITY_KG_M3,
+            smooth_pressure_volume: true,
             cdfr: CdfrSettings {
                 reference: CdfrReference::EcmoAloneBaseline,
                 bootstrap_iterations: 2000,

@@ -16,6 +16,9 @@ use crate::analysis::supply_demand::{
 };
 use crate::model::{Beat, Fiducial};
 use crate::signal::Signals;
+use crate::signal::savgol::SavgolFilter;
+
+use super::PipelineError;
 use crate::signal::phases::{BeatPhases, beat_phases};
 
 /// One detected beat as reported: where it is and whether quality control accepted it.
@@ -55,12 +58,57 @@ pub struct BeatMetrics {
     pub notes: Vec<String>,
 }
 
+/// LV pressure and volume as the pressure-volume indices use them, and LV dP/dt (same indexing as the signals).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct PvTraces<'a> {
+    pub lvp_mmhg: Option<&'a [f64]>,
+    pub lvv_ml: Option<&'a [f64]>,
+    pub dpdt_mmhg_s: Option<&'a [f64]>,
+}
+
+/// The PV traces of whole channels: pressure and volume smoothed by the stored Savitzky-Golay filter when the
+/// settings ask for it (the same local cubic whose slope is dP/dt), and dP/dt.
+pub(crate) struct LvTraces {
+    smoothed_lvp: Option<Vec<f64>>,
+    smoothed_lvv: Option<Vec<f64>>,
+    dpdt: Option<Vec<f64>>,
+}
+
+impl LvTraces {
+    pub fn new(signals: &Signals<'_>, settings: &AnalysisSettings) -> Result<LvTraces, PipelineError> {
+        let rate = settings.analysis_rate_hz();
+        let filter = |derivative: usize| {
+            SavgolFilter::from_settings(&settings.signal.savgol, derivative, rate)
+                .map_err(|error| PipelineError::Settings(error.to_string()))
+        };
+        let smooth = settings.smooth_pressure_volume;
+        let smoother = filter(0)?;
+        Ok(LvTraces {
+            smoothed_lvp: signals.lvp.filter(|_| smooth).map(|lvp| smoother.apply(lvp)),
+            smoothed_lvv: signals.lvv.filter(|_| smooth).map(|lvv| smoother.apply(lvv)),
+            dpdt: match signals.lvp {
+                Some(lvp) => Some(filter(1)?.apply(lvp)),
+                None => None,
+            },
+        })
+    }
+
+    /// The traces to measure on: the smoothed ones when made, else the raw channels of `signals`.
+    pub fn view<'a>(&'a self, signals: &Signals<'a>) -> PvTraces<'a> {
+        PvTraces {
+            lvp_mmhg: self.smoothed_lvp.as_deref().or(signals.lvp),
+            lvv_ml: self.smoothed_lvv.as_deref().or(signals.lvv),
+            dpdt_mmhg_s: self.dpdt.as_deref(),
+        }
+    }
+}
+
 /// What per-beat computation needs: the channels at the analysis rate (absolute indices from
-/// `signals.first_sample`) and LV dP/dt over the same samples.
+/// `signals.first_sample`) and the PV traces over the same samples.
 #[derive(Clone, Copy)]
 pub(crate) struct BeatContext<'a> {
     pub signals: Signals<'a>,
-    pub dpdt_mmhg_s: Option<&'a [f64]>,
+    pub pv: PvTraces<'a>,
     pub settings: &'a AnalysisSettings,
 }
 
@@ -141,7 +189,7 @@ impl BeatContext<'_> {
 
     /// Pressure-volume indices over `span` with the given V0 (when LV pressure and volume exist).
     pub fn pv(&self, span: Option<(u64, u64)>, v0_ml: f64, notes: &mut Vec<String>) -> Option<PvBeat> {
-        let (lvp, lvv, dpdt) = (self.signals.lvp?, self.signals.lvv?, self.dpdt_mmhg_s?);
+        let (lvp, lvv, dpdt) = (self.pv.lvp_mmhg?, self.pv.lvv_ml?, self.pv.dpdt_mmhg_s?);
         let Some((start, end)) = span else {
             notes.push("pressure-volume: end-diastole not found".to_owned());
             return None;
@@ -164,7 +212,7 @@ impl BeatContext<'_> {
         edpvr: Option<&EdpvrFit>,
         notes: &mut Vec<String>,
     ) -> Option<Pva> {
-        let (lvp, lvv) = (self.signals.lvp?, self.signals.lvv?);
+        let (lvp, lvv) = (self.pv.lvp_mmhg?, self.pv.lvv_ml?);
         let (start, end) = (self.local(span.0), self.local(span.1));
         let es_offset = (beat.es_time_s * self.settings.analysis_rate_hz()).round() as usize;
         pva(
@@ -185,7 +233,7 @@ impl BeatContext<'_> {
         phases: Option<&BeatPhases>,
         metrics: &BeatMetrics,
     ) -> Option<SupplyDemandBeat> {
-        let lvp = self.signals.lvp?;
+        let lvp = self.pv.lvp_mmhg?;
         let dt = self.settings.sample_interval_s();
         let (start, end) = (self.local(beat.start), self.local(beat.end));
         let phases = phases?;

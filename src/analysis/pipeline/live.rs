@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::beats::{BeatContext, BeatMetrics, BeatRecord};
-use super::{PipelineError, analyse, lv_derivative};
+use super::beats::{BeatContext, BeatMetrics, BeatRecord, LvTraces};
+use super::{PipelineError, analyse};
 use crate::analysis::settings::AnalysisSettings;
 use crate::model::{Beat, Fiducial, SignalKind};
 use crate::signal::Signals;
@@ -106,10 +106,10 @@ pub fn latest_beats(
     for (kind, samples) in &channels {
         signals.set(*kind, samples.as_ref().map(|s| &s[..len]));
     }
-    let dpdt = lv_derivative(signals.lvp, settings)?;
+    let traces = LvTraces::new(&signals, settings)?;
     let context = BeatContext {
         signals,
-        dpdt_mmhg_s: dpdt.as_deref(),
+        pv: traces.view(&signals),
         settings,
     };
     let mut notes = Vec::new();

@@ -27,9 +27,8 @@ use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording, RejectReason};
 use crate::signal::phases::BeatPhases;
-use crate::signal::savgol::SavgolFilter;
 use crate::signal::{Segmentation, SignalError, segment};
-use beats::BeatContext;
+use beats::{BeatContext, LvTraces};
 
 /// A caller's mistake that stops the analysis (bad data never does: it is reported).
 #[derive(Debug, thiserror::Error)]
@@ -164,10 +163,10 @@ pub fn analyze_recording(
     let prepared = channels::prepare(recording, &request.channels, request.from_s, request.to_s, rate)?;
     let mut notes = prepared.notes.clone();
     let signals = prepared.signals();
-    let dpdt = lv_derivative(signals.lvp, settings)?;
+    let traces = LvTraces::new(&signals, settings)?;
     let context = BeatContext {
         signals,
-        dpdt_mmhg_s: dpdt.as_deref(),
+        pv: traces.view(&signals),
         settings,
     };
     let analysed = analyse(
@@ -190,17 +189,6 @@ pub fn analyze_recording(
         settings: settings.clone(),
         algorithm_version: ALGORITHM_VERSION.to_owned(),
     })
-}
-
-/// LV dP/dt by the stored Savitzky-Golay method over a whole channel.
-pub(crate) fn lv_derivative(
-    lvp: Option<&[f64]>,
-    settings: &AnalysisSettings,
-) -> Result<Option<Vec<f64>>, PipelineError> {
-    let Some(lvp) = lvp else { return Ok(None) };
-    let filter = SavgolFilter::from_settings(&settings.signal.savgol, 1, settings.analysis_rate_hz())
-        .map_err(|error| PipelineError::Settings(error.to_string()))?;
-    Ok(Some(filter.apply(lvp)))
 }
 
 /// Beats, phases and metrics of one stretch of signal, with the fits when occlusion beats were chosen.
@@ -373,7 +361,7 @@ fn occlusion_espvr(
     spans: &[Option<(u64, u64)>],
     chosen: &[usize],
 ) -> Result<EspvrFit, Unavailable> {
-    let (Some(lvp), Some(lvv), Some(dpdt)) = (context.signals.lvp, context.signals.lvv, context.dpdt_mmhg_s)
+    let (Some(lvp), Some(lvv), Some(dpdt)) = (context.pv.lvp_mmhg, context.pv.lvv_ml, context.pv.dpdt_mmhg_s)
     else {
         return Err(Unavailable::MissingChannel("LV pressure and volume".into()));
     };

@@ -322,7 +322,7 @@ fn ensemble_single_beat_ees(
     v0_ml: f64,
 ) -> Result<SingleBeatEes, Unavailable> {
     let settings = context.settings;
-    let (Some(lvp), Some(lvv)) = (context.signals.lvp, context.signals.lvv) else {
+    let (Some(lvp), Some(lvv)) = (context.pv.lvp_mmhg, context.pv.lvv_ml) else {
         return Err(Unavailable::MissingChannel("LV pressure and volume".into()));
     };
     if beats
