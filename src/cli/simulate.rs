@@ -41,10 +41,11 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "NAME", required_unless_present = "list_scenarios")]
     pub scenario: Option<String>,
     /// Simulated duration, s.
-    #[arg(long, value_name = "N", requires = "out")]
+    #[arg(long, value_name = "N")]
     pub seconds: Option<f64>,
-    /// Write the channels to this CSV file: header `t_s,ecg,pa,pd,ipv,lvp,lvv,ecmo_flow`, one row per sample.
-    #[arg(long, value_name = "FILE.csv", requires = "seconds")]
+    /// Write the channels to this CSV file (needs --seconds): header `t_s,ecg,pa,pd,ipv,lvp,lvv,ecmo_flow`, one
+    /// row per sample.
+    #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
     /// Seed of the sensor noise and sensor parameters (same seed, same output).
     #[arg(long, value_name = "S", default_value_t = 1)]
@@ -67,13 +68,14 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         bail!("give --scenario NAME (see --list-scenarios)")
     };
     let mut sim = Simulator::new(name, args.seed, args.sensors.into())?;
-    match (&args.out, args.seconds) {
-        (Some(out), Some(seconds)) => {
-            write_csv(&mut sim, seconds, out)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        _ => bail!("nothing to do: give --seconds N --out FILE.csv"),
+    if let Some(out) = &args.out {
+        let Some(seconds) = args.seconds else {
+            bail!("--out needs --seconds N")
+        };
+        write_csv(&mut sim, seconds, out)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    bail!("nothing to do: give --seconds N --out FILE.csv")
 }
 
 /// Writes `seconds` of `sim` to `out` as CSV.

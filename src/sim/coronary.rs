@@ -43,11 +43,11 @@ impl CoronaryParams {
         }
     }
 
-    /// The same artery with an intermediate residual stenosis (Pd/Pa about 0.9 at rest).
+    /// The same artery with an intermediate residual stenosis (Pd/Pa about 0.94 at rest, FFR about 0.8).
     pub fn intermediate_stenosis() -> CoronaryParams {
         CoronaryParams {
-            stenosis_viscous: 4.0,
-            stenosis_expansion: 3.0,
+            stenosis_viscous: 4.5,
+            stenosis_expansion: 0.9,
             ..CoronaryParams::normal()
         }
     }

@@ -72,7 +72,8 @@ const IMPELLA_25_RANGES_L_MIN: [(f64, f64); 8] = [
     (1.8, 2.2),
     (2.1, 2.4),
 ];
-/// Impella CP, same IFU family (P-1 0.0-1.4 ... P-9 2.9-3.7 L/min; up to about 4 L/min at low afterload).
+/// Impella CP: P-1 0.0-1.4 ... P-9 2.9-3.7 L/min (up to about 4 L/min at low afterload), as the CP's IFU table
+/// gives them from memory; unlike the 2.5's, this table could not be checked against a stored copy.
 const IMPELLA_CP_RANGES_L_MIN: [(f64, f64); 9] = [
     (0.0, 1.4),
     (0.4, 1.9),
@@ -196,6 +197,8 @@ const BALLOON_INFLATE_S: f64 = 0.06;
 const BALLOON_DEFLATE_S: f64 = 0.05;
 /// The ideal deflation ends this long before the next contraction onset, s.
 const DEFLATION_MARGIN_S: f64 = 0.01;
+/// Largest timing error the console accepts, ms.
+const MAX_OFFSET_MS: f64 = 300.0;
 
 /// One scheduled inflation of the balloon.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -218,7 +221,7 @@ impl Inflation {
 }
 
 /// The intra-aortic balloon pump. At the start of each triggering beat it schedules one inflation: at the
-/// aortic-valve closure time measured on the previous beats (plus the inflation offset), deflated just before
+/// aortic-valve closure time measured on the previous unassisted closures (plus the inflation offset), deflated just before
 /// the next contraction (plus the deflation offset), as a console timed on the ECG and the dicrotic notch does.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Iabp {
@@ -252,9 +255,12 @@ impl Iabp {
         self.settings
     }
 
-    /// Records an aortic-valve closure at `t_s` in the beat that started at `beat_start_s`.
+    /// Records an aortic-valve closure at `t_s` in the beat that started at `beat_start_s`. Closures the balloon
+    /// brought forward (it was already inflating) are not the notch the timing is set on, and are ignored.
     pub fn aortic_valve_closed(&mut self, t_s: f64, beat_start_s: f64) {
-        self.closure_after_beat_start_s = Some(t_s - beat_start_s);
+        if self.volume_ml(t_s) == 0.0 {
+            self.closure_after_beat_start_s = Some(t_s - beat_start_s);
+        }
     }
 
     /// Called when beat number `beat_number` starts at `beat_start_s`, lasting `rr_s`; the LV contracts
@@ -282,11 +288,14 @@ impl Iabp {
         let closure_s = self
             .closure_after_beat_start_s
             .unwrap_or(lv_onset_s + lv_contraction_s + 0.05);
-        let inflate_s = beat_start_s + closure_s + 1e-3 * settings.inflation_offset_ms;
+        let inflate_s = beat_start_s
+            + closure_s
+            + 1e-3 * settings.inflation_offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
         let deflate_s = beat_start_s + rr_s + lv_onset_s - BALLOON_DEFLATE_S - DEFLATION_MARGIN_S
-            + 1e-3 * settings.deflation_offset_ms;
+            + 1e-3 * settings.deflation_offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
         let volume_ml = settings.balloon_volume_ml.clamp(0.0, 60.0);
-        if deflate_s <= inflate_s || !volume_ml.is_finite() {
+        // Also refuses NaN settings (every comparison with NaN is false).
+        if !(inflate_s < deflate_s && volume_ml.is_finite()) {
             return;
         }
         let inflation = Inflation {

@@ -137,7 +137,7 @@ struct Occlusion {
 }
 
 /// Factor on venous resistance and inertance at full occlusion.
-const OCCLUSION_FACTOR: f64 = 7.0;
+const OCCLUSION_FACTOR: f64 = 20.0;
 const OCCLUSION_RAMP_IN_S: f64 = 0.3;
 const OCCLUSION_RAMP_OUT_S: f64 = 1.0;
 const OCCLUSION_BEATS: f64 = 10.0;
@@ -364,17 +364,25 @@ impl Simulator {
         let inputs = self.inputs(t0_s);
         let snapshot = self.snapshot(t0_s);
         let state0 = self.state;
-        let drive0 = self.drive(t0_s);
+        // The drive at every half substep of the sample, each computed once (a new beat starting within the
+        // sample changes the clock's bookkeeping, not the drive it gives for a time).
+        let drives: [Drive; 2 * SUBSTEPS_PER_SAMPLE + 1] =
+            std::array::from_fn(|i| self.drive(t0_s + 0.5 * i as f64 * DT_S));
         let mut aux0 = Aux::default();
         for substep in 0..SUBSTEPS_PER_SAMPLE {
-            let t_s = t0_s + substep as f64 * DT_S;
-            let (next, aux) = rk4_step(&self.model, &inputs, |s| self.drive(s), &self.state, t_s, DT_S);
+            let [start, mid, end] = [
+                &drives[2 * substep],
+                &drives[2 * substep + 1],
+                &drives[2 * substep + 2],
+            ];
+            let (next, aux) = rk4_step(&self.model, &inputs, [start, mid, end], &self.state, DT_S);
             if substep == 0 {
                 aux0 = aux;
             }
             self.state = next;
-            self.advance_clock(t_s + DT_S);
+            self.advance_clock(t0_s + (substep + 1) as f64 * DT_S);
         }
+        let drive0 = drives[0];
         self.num_steps += 1;
 
         let truth = self.truth_at(t0_s, &state0, &drive0, &aux0, &snapshot);

@@ -510,8 +510,12 @@ fn hyperaemia_lowers_microvascular_resistance_three_to_four_fold() {
         mean(samples.iter().map(|s| s.truth.distal_pressure_mmhg))
             / mean(samples.iter().map(|s| s.truth.coronary_flow_ml_min))
     };
-    let r_rest = resistance(&run(&mut rest, 6.0));
-    let r_hyper = resistance(&run(&mut hyper, 6.0));
+    let pd_over_pa = |samples: &[Sample]| {
+        mean(samples.iter().map(|s| s.truth.distal_pressure_mmhg))
+            / mean(samples.iter().map(|s| s.truth.aortic_pressure_mmhg))
+    };
+    let (at_rest, hyperaemic) = (run(&mut rest, 6.0), run(&mut hyper, 6.0));
+    let (r_rest, r_hyper) = (resistance(&at_rest), resistance(&hyperaemic));
     println!(
         "Pd/Q rest {r_rest:.3}, hyperaemia {r_hyper:.3}, ratio {:.2}",
         r_rest / r_hyper
@@ -521,6 +525,10 @@ fn hyperaemia_lowers_microvascular_resistance_three_to_four_fold() {
         "ratio {}",
         r_rest / r_hyper
     );
+    // The intermediate stenosis of the shock scenarios: resting Pd/Pa about 0.94, FFR about 0.8.
+    let (resting, ffr) = (pd_over_pa(&at_rest), pd_over_pa(&hyperaemic));
+    println!("resting Pd/Pa {resting:.3}, FFR {ffr:.3}");
+    assert!((0.92..0.97).contains(&resting) && (0.75..0.85).contains(&ffr));
 }
 
 #[test]
@@ -694,4 +702,289 @@ fn args_clone(out: &std::path::Path) -> heracles::cli::simulate::SimulateArgs {
         seed: 1,
         sensors: heracles::cli::simulate::SensorArg::Realistic,
     }
+}
+
+fn iabp(
+    ratio: heracles::model::IabpRatio,
+    inflation_offset_ms: f64,
+    deflation_offset_ms: f64,
+) -> UnloadingDevice {
+    UnloadingDevice::Iabp(IabpSettings {
+        ratio,
+        inflation_offset_ms,
+        deflation_offset_ms,
+        ..IabpSettings::default()
+    })
+}
+
+/// Per complete beat: whether the balloon inflated.
+fn inflated_beats(device: UnloadingDevice) -> Vec<bool> {
+    let mut sim = unventilated("shock-ecmo");
+    sim.control(Control::Device(device));
+    let samples = run(&mut sim, 8.0);
+    beats(&samples)
+        .iter()
+        .map(|beat| beat.iter().any(|s| s.truth.iabp_volume_ml > 30.0))
+        .collect()
+}
+
+#[test]
+fn iabp_ratios_and_standby() {
+    use heracles::model::IabpRatio;
+    assert!(
+        inflated_beats(iabp(IabpRatio::OneToOne, 0.0, 0.0))
+            .iter()
+            .all(|&x| x)
+    );
+    let one_to_two = inflated_beats(iabp(IabpRatio::OneToTwo, 0.0, 0.0));
+    assert!(one_to_two.windows(2).all(|w| w[0] != w[1]), "{one_to_two:?}");
+    let one_to_three = inflated_beats(iabp(IabpRatio::OneToThree, 0.0, 0.0));
+    assert!(
+        one_to_three
+            .windows(3)
+            .all(|w| w.iter().filter(|&&x| x).count() == 1),
+        "{one_to_three:?}"
+    );
+    assert!(
+        inflated_beats(iabp(IabpRatio::Standby, 0.0, 0.0))
+            .iter()
+            .all(|&x| !x)
+    );
+}
+
+/// Milliseconds from the R wave to aortic-valve closure (when `valve`) or to the start of inflation, and the
+/// balloon volume at the R wave (contraction onset), averaged over the beats of a settled run.
+fn iabp_timing(device: UnloadingDevice, valve: bool) -> (f64, f64) {
+    let mut sim = unventilated("shock-ecmo");
+    sim.control(Control::Device(device));
+    run(&mut sim, 5.0);
+    let samples = run(&mut sim, 6.0);
+    let after_r = mean(beats(&samples).iter().filter_map(|beat| {
+        let event = beat.windows(2).position(|w| {
+            if valve {
+                w[0].truth.aortic_valve_open && !w[1].truth.aortic_valve_open
+            } else {
+                w[0].truth.iabp_volume_ml == 0.0 && w[1].truth.iabp_volume_ml > 0.0
+            }
+        })?;
+        Some(event as f64 + 1.0)
+    }));
+    (
+        after_r,
+        mean(beats(&samples).iter().map(|beat| beat[0].truth.iabp_volume_ml)),
+    )
+}
+
+#[test]
+fn iabp_timing_follows_the_dicrotic_notch_and_the_offsets() {
+    use heracles::model::IabpRatio;
+    let (notch, _) = iabp_timing(iabp(IabpRatio::Standby, 0.0, 0.0), true);
+    let (well_timed, residual) = iabp_timing(iabp(IabpRatio::OneToOne, 0.0, 0.0), false);
+    println!(
+        "notch {notch:.1} ms after R; inflation {well_timed:.1} ms after R, {residual:.2} mL at the R wave"
+    );
+    assert!((well_timed - notch).abs() <= 5.0, "inflation at the notch");
+    assert!(residual < 0.5, "empty when the LV contracts: {residual} mL");
+    let (early, _) = iabp_timing(iabp(IabpRatio::OneToOne, -60.0, 0.0), false);
+    assert!(
+        (early - notch + 60.0).abs() <= 5.0,
+        "early inflation at {early} ms"
+    );
+    let (_, late) = iabp_timing(iabp(IabpRatio::OneToOne, 0.0, 150.0), false);
+    println!("late deflation: {late:.1} mL at the R wave");
+    assert!(
+        late > 30.0,
+        "late deflation: the LV starts contracting against a full balloon ({late} mL)"
+    );
+}
+
+#[test]
+fn ventilation_swings_intrathoracic_pressure_heart_rate_and_filling() {
+    let mut sim = Simulator::new("shock-ecmo", 1, SensorLevel::Clean).unwrap();
+    let samples = run(&mut sim, 15.0);
+    let pth = samples.iter().map(|s| s.truth.intrathoracic_pressure_mmhg);
+    assert!(pth.clone().fold(f64::MIN, f64::max) > 4.5 && pth.fold(f64::MAX, f64::min) == 0.0);
+    let all = beats(&samples);
+    let hr: Vec<f64> = all.iter().map(|b| b[0].truth.heart_rate_bpm).collect();
+    let edv: Vec<f64> = all.iter().map(|b| b[0].truth.lv_volume_ml).collect();
+    let spread =
+        |x: &[f64]| x.iter().cloned().fold(f64::MIN, f64::max) - x.iter().cloned().fold(f64::MAX, f64::min);
+    println!(
+        "HR spread {:.2} bpm, EDV spread {:.2} mL",
+        spread(&hr),
+        spread(&edv)
+    );
+    assert!(
+        spread(&hr) > 1.0 && spread(&hr) < 6.0,
+        "respiratory sinus arrhythmia"
+    );
+    assert!(spread(&edv) > 1.0, "respiratory variation of filling");
+    sim.control(Control::Ventilation(false));
+    run(&mut sim, 5.0);
+    let quiet = run(&mut sim, 5.0);
+    assert!(
+        quiet
+            .iter()
+            .all(|s| s.truth.intrathoracic_pressure_mmhg == 0.0 && s.truth.heart_rate_bpm == 100.0)
+    );
+}
+
+#[test]
+fn occlusion_scenario_empties_the_lv_over_about_ten_beats_then_recovers() {
+    let mut sim = Simulator::new("shock-ecmo-occlusion", 1, SensorLevel::Clean).unwrap();
+    sim.control(Control::Ventilation(false));
+    let samples = run(&mut sim, 30.0);
+    assert!(samples[..5000].iter().all(|s| !s.truth.preload_reduction));
+    assert!(samples[5000].truth.preload_reduction);
+    let edv_at = |from: usize, to: usize| haemo(&samples[from..to]).edv;
+    let baseline = edv_at(0, 5000);
+    let occluded: Vec<&[Sample]> = beats(&samples)
+        .into_iter()
+        .filter(|b| b.iter().all(|s| s.truth.preload_reduction))
+        .collect();
+    let edv: Vec<f64> = occluded.iter().map(|b| b[0].truth.lv_volume_ml).collect();
+    println!("baseline EDV {baseline:.1}, occlusion EDV {edv:.1?}");
+    assert!((9..=12).contains(&occluded.len()));
+    // After the pulmonary transit time (two beats), EDV falls beat by beat.
+    assert!(
+        edv.windows(2).skip(2).all(|w| w[1] < w[0]),
+        "EDV falls beat by beat"
+    );
+    assert!(edv[edv.len() - 1] < baseline - 15.0);
+    let recovered = edv_at(22000, 30000);
+    assert!(
+        change(baseline, recovered).abs() < 0.03,
+        "recovered EDV {recovered:.1} vs {baseline:.1}"
+    );
+}
+
+#[test]
+fn realistic_sensors_follow_their_stated_calibration() {
+    let mut sim = Simulator::new("shock-ecmo", 11, SensorLevel::Realistic).unwrap();
+    let cal = sim.calibration();
+    let samples = run(&mut sim, 10.0);
+    // Conductance volume: a least-squares line of measured on true volume has slope alpha and intercept Vp.
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|s| (s.truth.lv_volume_ml, s.measured[5]))
+        .collect();
+    let (slope, intercept, _) = fit_line(&points);
+    println!(
+        "alpha {:.4} vs fit {slope:.4}; Vp {:.2} vs fit {intercept:.2}",
+        cal.volume_alpha, cal.parallel_volume_ml
+    );
+    assert!(change(cal.volume_alpha, slope).abs() < 0.01);
+    assert!((intercept - cal.parallel_volume_ml).abs() < 2.0);
+    // Micromanometer pressures: the truth plus the zero offset, give or take noise.
+    let lvp_offset = mean(samples.iter().map(|s| s.measured[4] - s.truth.lv_pressure_mmhg));
+    assert!(
+        (lvp_offset - cal.pressure_offsets_mmhg[2]).abs() < 0.1,
+        "{lvp_offset} vs {:?}",
+        cal.pressure_offsets_mmhg
+    );
+    // The fluid-filled aortic line keeps the mean but distorts the waveform (damping and ringing).
+    let pa_error: Vec<f64> = samples
+        .iter()
+        .map(|s| s.measured[1] - s.truth.aortic_pressure_mmhg - cal.pressure_offsets_mmhg[0])
+        .collect();
+    assert!(mean(pa_error.iter().cloned()).abs() < 0.2);
+    assert!(
+        pa_error.iter().any(|e| e.abs() > 2.0),
+        "the catheter response shows"
+    );
+    // Doppler dropouts: stretches where the velocity reads near zero although blood is flowing.
+    let mut sim = Simulator::new("shock-ecmo", 11, SensorLevel::Realistic).unwrap();
+    let long = run(&mut sim, 120.0);
+    let mut dropouts = 0;
+    let mut run_length = 0;
+    for s in &long {
+        if s.measured[3] < 3.0 && s.truth.coronary_peak_velocity_cm_s > 15.0 {
+            run_length += 1;
+            if run_length == 60 {
+                dropouts += 1;
+            }
+        } else {
+            run_length = 0;
+        }
+    }
+    println!("{dropouts} Doppler dropouts in 120 s");
+    assert!((2..=15).contains(&dropouts), "{dropouts} dropouts");
+}
+
+#[test]
+fn absurd_controls_never_break_the_patient() {
+    use heracles::model::IabpRatio;
+    let mut sim = Simulator::new("shock-ecmo", 2, SensorLevel::Realistic).unwrap();
+    let controls = [
+        Control::EcmoFlow {
+            target_l_min: f64::NAN,
+        },
+        Control::EcmoFlow { target_l_min: -5.0 },
+        Control::EcmoFlow { target_l_min: 1e9 },
+        Control::Device(UnloadingDevice::Iabp(IabpSettings {
+            ratio: IabpRatio::OneToOne,
+            balloon_volume_ml: f64::NAN,
+            inflation_offset_ms: f64::INFINITY,
+            deflation_offset_ms: f64::NAN,
+        })),
+        Control::Device(UnloadingDevice::Iabp(IabpSettings {
+            balloon_volume_ml: 1e6,
+            inflation_offset_ms: -1e6,
+            ..IabpSettings::default()
+        })),
+        Control::Device(UnloadingDevice::Impella(ImpellaSettings {
+            model: ImpellaModel::Impella25,
+            p_level: 200,
+            displayed_flow_l_min: Some(f64::NAN),
+        })),
+        Control::PreloadReduction,
+        Control::PreloadReduction,
+        Control::Hyperaemia(true),
+        Control::Ventilation(true),
+        Control::Ventilation(true),
+        Control::Device(UnloadingDevice::None),
+    ];
+    for control in controls {
+        sim.control(control);
+        for sample in run(&mut sim, 4.0) {
+            assert!(
+                sample.measured.iter().all(|x| x.is_finite()),
+                "{control:?}: {:?}",
+                sample.measured
+            );
+            assert!(sample.truth.lv_volume_ml > 0.0, "{control:?}");
+        }
+    }
+}
+
+#[test]
+fn devices_can_be_changed_while_running() {
+    let mut sim = unventilated("shock-ecmo-impella");
+    assert!(sim.truth().impella_flow_l_min > 1.5);
+    sim.control(Control::EcmoFlow { target_l_min: 2.0 });
+    run(&mut sim, 0.5);
+    let ramping = sim.truth().ecmo_flow_l_min;
+    assert!(
+        ramping < 3.4 && ramping > 2.5,
+        "the ECMO flow ramps over seconds: {ramping}"
+    );
+    sim.control(Control::Device(UnloadingDevice::Iabp(IabpSettings::default())));
+    let samples = run(&mut sim, 6.0);
+    let last = samples.last().unwrap().truth;
+    assert!((last.ecmo_flow_l_min - 2.0).abs() < 1e-9);
+    assert_eq!(last.impella_flow_l_min, 0.0, "the Impella is out");
+    assert!(
+        samples[3000..].iter().any(|s| s.truth.iabp_volume_ml > 35.0),
+        "the balloon pumps"
+    );
+}
+
+#[test]
+fn cli_lists_the_scenarios() {
+    use heracles::cli::simulate::{SimulateArgs, run as simulate};
+    let args = SimulateArgs {
+        list_scenarios: true,
+        ..args_clone(std::path::Path::new("unused.csv"))
+    };
+    assert_eq!(simulate(args).unwrap(), std::process::ExitCode::SUCCESS);
 }
