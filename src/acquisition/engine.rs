@@ -4,14 +4,15 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::analysis::AnalysisSettings;
 use crate::model::{Gap, GapReason, RecordItem, SourceSpec};
 
-use super::online::LiveAnalysis;
+use super::online::{self, LiveAnalysis, SourceWindow};
 use super::ring::RingBuffer;
 use super::source::{Source, SourceEvent, SourceSink, SourceStatus};
 
@@ -177,6 +178,8 @@ impl Engine {
             threads.push(thread);
         }
         drop(event_tx);
+        // Newest wins: while the analysis thread is busy, the engine's next window replaces the one it skipped.
+        let (analysis_tx, analysis_rx) = sync_channel::<Vec<SourceWindow>>(1);
         let mut worker = Worker {
             state: state.clone(),
             config,
@@ -189,11 +192,28 @@ impl Engine {
             backlog_samples: Vec::new(),
             last_repaint: Instant::now(),
             dirty: false,
+            analysis: analysis_tx,
+            last_analysis: Instant::now(),
+            analysed_end: 0,
         };
+        let (analysis_state, analysis_repaint) = (state.clone(), worker.repaint.clone());
         threads.push(
             std::thread::Builder::new()
                 .name("engine".into())
                 .spawn(move || worker.run())?,
+        );
+        // Ends when the engine thread drops its sender.
+        threads.push(
+            std::thread::Builder::new()
+                .name("analysis".into())
+                .spawn(move || {
+                    let settings = AnalysisSettings::default();
+                    for windows in analysis_rx {
+                        let analysis = online::analyse(&windows, &settings);
+                        lock(&analysis_state).analysis = analysis;
+                        analysis_repaint();
+                    }
+                })?,
         );
         Ok(Engine {
             state,
@@ -267,6 +287,11 @@ struct Worker {
     backlog_samples: Vec<u64>,
     last_repaint: Instant,
     dirty: bool,
+    /// The analysis thread's queue (one window set; newest wins).
+    analysis: SyncSender<Vec<SourceWindow>>,
+    last_analysis: Instant,
+    /// Sum of the sources' end samples at the last analysis (nothing new, nothing to analyse).
+    analysed_end: u64,
 }
 
 impl Worker {
@@ -292,6 +317,7 @@ impl Worker {
             self.handle_commands();
             self.drain_backlog();
             self.update_recording_state();
+            self.offer_analysis();
             if self.dirty && self.last_repaint.elapsed() >= REPAINT_INTERVAL {
                 (self.repaint)();
                 self.dirty = false;
@@ -302,6 +328,32 @@ impl Worker {
             && let Err(message) = self.finish_recording()
         {
             log::error!("recording did not finish cleanly: {message}");
+        }
+    }
+
+    /// Every [`online::INTERVAL`], hands the newest window of every source to the analysis thread, unless nothing
+    /// arrived since the last one. A window the busy thread cannot take is dropped: the next one is fresher.
+    fn offer_analysis(&mut self) {
+        if self.last_analysis.elapsed() < online::INTERVAL {
+            return;
+        }
+        self.last_analysis = Instant::now();
+        let windows: Vec<SourceWindow> = {
+            let state = lock(&self.state);
+            let end: u64 = state.sources.iter().map(LiveSource::end_sample).sum();
+            if end == self.analysed_end {
+                return;
+            }
+            self.analysed_end = end;
+            state
+                .sources
+                .iter()
+                .filter_map(|source| SourceWindow::newest(source, online::WINDOW_S))
+                .collect()
+        };
+        match self.analysis.try_send(windows) {
+            Ok(()) | Err(TrySendError::Full(_)) => {}
+            Err(TrySendError::Disconnected(_)) => log::error!("the analysis thread has stopped"),
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use heracles::acquisition::Source;
+use heracles::acquisition::{LiveAnalysis, LiveNumber, LiveQuantity, Source};
 use heracles::app::HeraclesApp;
 use heracles::model::SignalKind;
 
@@ -58,9 +58,6 @@ fn shows_the_source_chip_traces_and_numbers() {
     for name in ["HR", "MAP", "Pd/Pa", "APV", "LVEDP", "LVESP", "SV", "SW", "ECMO"] {
         harness.get_by_label(name);
     }
-    // No analysis ran: every number is a dash and the panel says why, rather than an invented value.
-    assert_eq!(harness.get_all_by_label("—").count(), 9);
-    harness.get_by_label("no beats yet");
     harness.get_by_label("NOT RECORDING");
 }
 
@@ -121,4 +118,40 @@ fn not_saving_shows_when_the_recorder_fails() {
     harness.run_steps(2);
     harness.get_by_label("NOT SAVING");
     assert!(harness.query_by_label("NOT RECORDING").is_none());
+}
+
+#[test]
+fn numbers_show_values_reasons_and_dashes_never_invented_numbers() {
+    let number = |quantity, value| LiveNumber {
+        quantity,
+        value,
+        method: format!("method of {quantity:?}"),
+    };
+    let analysis = LiveAnalysis {
+        numbers: vec![
+            number(LiveQuantity::HeartRate, Ok(72.4)),
+            number(LiveQuantity::PdPa, Ok(0.8649)),
+            number(
+                LiveQuantity::MeanArterialPressure,
+                Err("pa: flat (standard deviation 0.010)".to_owned()),
+            ),
+        ],
+        lv_beats: Vec::new(),
+        status: None,
+    };
+    let harness = Harness::builder()
+        .with_size(egui::vec2(240.0, 700.0))
+        .build_ui(|ui| heracles::ui::numbers::numbers_ui(ui, &analysis));
+    harness.get_by_label("72");
+    harness.get_by_label("0.86");
+    harness.get_by_label("signal unusable: pa: flat (standard deviation 0.010)");
+    // MAP (unusable) and the six quantities the analysis did not give are dashes.
+    assert_eq!(harness.get_all_by_label("—").count(), 7);
+
+    let waiting = LiveAnalysis::default();
+    let harness = Harness::builder()
+        .with_size(egui::vec2(240.0, 700.0))
+        .build_ui(|ui| heracles::ui::numbers::numbers_ui(ui, &waiting));
+    harness.get_by_label("no beats yet");
+    assert_eq!(harness.get_all_by_label("—").count(), 9);
 }
