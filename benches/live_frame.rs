@@ -1,86 +1,71 @@
 //! One frame of the live screen, headless: the real `live_frame_ui` (top bar, 6 traces x 10 s at 1 kHz in five
-//! strips, the PV loop, the numbers) run inside `egui::Context::run_ui` on a prepared `LiveState`, then
-//! tessellated into meshes as the GPU would receive them. Target: under 4 ms of CPU per frame.
+//! strips, the PV loop of the last beats, the numbers, the demo panel) run inside `egui::Context::run_ui` on a
+//! prepared `LiveState` (30 s of the simulated patient and its online analysis), then tessellated into meshes as
+//! the GPU would receive them. Target: under 4 ms of CPU per frame.
 //!
 //! For comparison, `traces_egui_plot` draws the same decimated columns of the five strips with egui_plot instead
 //! of the painter (the choice the live view made).
 //!
 //! Run: `cargo bench --bench live_frame`.
 
+// A benchmark's set-up failing is a bug in the benchmark: panicking is the right report.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{Pos2, RawInput, Rect, vec2};
 use heracles::acquisition::engine::RecordingState;
-use heracles::acquisition::{LiveAnalysis, LiveSource, LiveState, RingBuffer, SourceStatus};
+use heracles::acquisition::online::{self, SourceWindow};
+use heracles::acquisition::{LiveSource, LiveState, RingBuffer, SourceStatus};
+use heracles::analysis::AnalysisSettings;
 use heracles::app::live_frame_ui;
-use heracles::model::{ChannelSpec, SignalKind, SourceSpec};
+use heracles::model::SignalKind;
+use heracles::sim::scenario::setup;
+use heracles::sim::{SensorLevel, Simulator};
+use heracles::ui::demo::DemoPanel;
 use heracles::ui::live::LiveView;
 use heracles::ui::theme;
 use heracles::ui::top_bar::TopBarInfo;
 
-const RATE_HZ: f64 = 1000.0;
 const HISTORY_S: f64 = 30.0;
+const SCENARIO: &str = "shock-ecmo";
 
-/// 30 s of plausible waveforms at 1 kHz on the six displayed channels plus ECMO flow (the content does not
-/// change the cost: min/max decimation reads every sample in the window and draws two points per column).
+/// 30 s of the simulated patient (realistic sensors) in the ring buffers, with the online analysis of its newest
+/// window: what the live screen holds after half a minute.
 fn prepared_state() -> LiveState {
-    let num_samples = (HISTORY_S * RATE_HZ) as u64;
-    let kinds = SignalKind::ALL;
-    let spec = SourceSpec {
-        id: "sim".to_owned(),
-        label: "Simulated patient".to_owned(),
-        sample_rate_hz: RATE_HZ,
-        channels: kinds.iter().map(|&kind| ChannelSpec::of(kind)).collect(),
-    };
-    let channels = kinds
+    let mut simulator = Simulator::new(SCENARIO, 1, SensorLevel::Realistic).unwrap();
+    let spec = simulator.source_spec();
+    let num_samples = (HISTORY_S * spec.sample_rate_hz) as usize;
+    let block = simulator.generate(num_samples);
+    let channels = block
+        .channels
         .iter()
-        .map(|&kind| {
-            let samples: Vec<f32> = (0..num_samples)
-                .map(|i| waveform(kind, i as f64 / RATE_HZ))
-                .collect();
-            let mut ring = RingBuffer::new(num_samples as usize);
-            ring.extend(0, &samples);
+        .map(|samples| {
+            let mut ring = RingBuffer::new(num_samples);
+            ring.extend(block.first_sample, samples);
             ring
         })
         .collect();
-    LiveState {
-        sources: vec![LiveSource {
-            spec,
-            connected: true,
-            disconnect_reason: None,
-            finished: false,
-            status: SourceStatus::default(),
-            num_samples,
-            num_dropped_samples: 0,
-            channels,
-        }],
-        recording: RecordingState::default(),
-        analysis: LiveAnalysis::default(),
-    }
-}
-
-/// A beating signal at 90 bpm with a little high-frequency noise.
-fn waveform(kind: SignalKind, t: f64) -> f32 {
-    let phase = (t * 1.5).fract();
-    let pulse = (std::f64::consts::PI * phase).sin().powi(3);
-    let noise = ((t * 7919.0).sin() * 0.02) as f32;
-    let value = match kind {
-        SignalKind::Ecg => {
-            if phase < 0.03 {
-                1.2
-            } else {
-                0.05 * pulse
-            }
-        }
-        SignalKind::Pa => 60.0 + 30.0 * pulse,
-        SignalKind::Pd => 50.0 + 25.0 * pulse,
-        SignalKind::Ipv => 20.0 + 15.0 * (1.0 - pulse),
-        SignalKind::Lvp => 10.0 + 80.0 * pulse,
-        SignalKind::Lvv => 180.0 - 40.0 * pulse,
-        SignalKind::EcmoFlow => 3.5,
+    let source = LiveSource {
+        spec,
+        connected: true,
+        disconnect_reason: None,
+        finished: false,
+        status: SourceStatus::default(),
+        num_samples: num_samples as u64,
+        num_dropped_samples: 0,
+        channels,
     };
-    value as f32 + noise * value.abs().max(1.0) as f32
+    let windows: Vec<SourceWindow> = SourceWindow::newest(&source, online::WINDOW_S)
+        .into_iter()
+        .collect();
+    let analysis = online::analyse(&windows, &AnalysisSettings::default());
+    LiveState {
+        sources: vec![source],
+        recording: RecordingState::default(),
+        analysis,
+    }
 }
 
 fn input(width: f32, height: f32) -> RawInput {
@@ -94,6 +79,7 @@ fn live_frame(c: &mut Criterion) {
     let state = prepared_state();
     let view = LiveView::default();
     let info = TopBarInfo::default();
+    let mut demo = DemoPanel::new(SCENARIO, &setup(SCENARIO).unwrap());
     for (name, width, height) in [
         ("live_frame_1366x768", 1366.0, 768.0),
         ("live_frame_1920x1080", 1920.0, 1080.0),
@@ -104,7 +90,7 @@ fn live_frame(c: &mut Criterion) {
             b.iter(|| {
                 let mut commands = Vec::new();
                 let output = ctx.run_ui(input(width, height), |ui| {
-                    live_frame_ui(ui, &info, &view, &state, &mut commands);
+                    live_frame_ui(ui, &info, &view, &state, Some(&mut demo), &mut commands);
                 });
                 black_box(ctx.tessellate(output.shapes, output.pixels_per_point))
             });
@@ -119,7 +105,7 @@ fn traces_egui_plot(c: &mut Criterion) {
     let ctx = egui::Context::default();
     theme::apply(&ctx);
     let num_columns = 800;
-    let samples_per_column = 10.0 * RATE_HZ / num_columns as f64;
+    let samples_per_column = 10.0 * source.spec.sample_rate_hz / num_columns as f64;
     let end_column = (source.end_sample() as f64 / samples_per_column).ceil() as u64;
     let strips: [&[SignalKind]; 5] = [
         &[SignalKind::Ecg],

@@ -27,4 +27,5 @@ pub mod text_stream;
 pub use engine::{Engine, EngineConfig, LiveSource, LiveState, RecordSink, RecorderHealth};
 pub use online::{LiveAnalysis, LiveNumber, LiveQuantity};
 pub use ring::RingBuffer;
+pub use sim_source::{SimControl, SimControlError, SimSource};
 pub use source::{Source, SourceEvent, SourceSink, SourceStatus};

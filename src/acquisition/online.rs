@@ -457,7 +457,8 @@ fn ecmo_flow(window: &SourceWindow) -> LiveNumber {
         quantity,
         value: Ok(mean),
         method: format!(
-            "Mean of the ecmo_flow channel over the last {ECMO_FLOW_MEAN_S:.0} s; {ALGORITHM_VERSION}"
+            "{}: mean of the ecmo_flow channel over the last {ECMO_FLOW_MEAN_S:.0} s; {ALGORITHM_VERSION}",
+            quantity.label()
         ),
     }
 }

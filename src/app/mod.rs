@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 pub use command::Command;
 
-use crate::acquisition::{Engine, EngineConfig, LiveState, Source};
+use crate::acquisition::{Engine, EngineConfig, LiveState, SimControl, SimSource, Source};
+use crate::sim::{self, SensorLevel, SimError, Simulator};
+use crate::ui::demo::DemoPanel;
 use crate::ui::live::{LiveView, bar_frame, live_ui};
 use crate::ui::theme;
 use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
@@ -21,9 +23,30 @@ pub enum View {
     Live,
 }
 
+/// The simulated patient's control handle and panel, when the simulator is the source.
+struct SimDemo {
+    control: SimControl,
+    panel: DemoPanel,
+}
+
+/// Why the workstation could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The simulated patient could not be made.
+    #[error(transparent)]
+    Simulator(#[from] SimError),
+    /// A thread could not be started.
+    #[error("could not start the acquisition threads: {0}")]
+    Threads(#[from] std::io::Error),
+}
+
+/// The scenario the workstation opens on when no console is configured (the trial's baseline state).
+pub const DEFAULT_SCENARIO: &str = "shock-ecmo";
+
 /// The workstation application.
 pub struct HeraclesApp {
     engine: Engine,
+    sim: Option<SimDemo>,
     view: View,
     live: LiveView,
     /// What the views draw from: the engine's state as of this frame (samples held still while frozen).
@@ -45,11 +68,27 @@ impl HeraclesApp {
         let shown = engine.lock().clone();
         Ok(HeraclesApp {
             engine,
+            sim: None,
             view: View::Live,
             live: LiveView::default(),
             shown,
             top_bar: TopBarInfo::default(),
         })
+    }
+
+    /// The workstation on the built-in simulated patient of `scenario` (realistic sensors, noise from `seed`),
+    /// with the demo panel to steer it.
+    pub fn on_simulator(ctx: &egui::Context, scenario: &str, seed: u64) -> Result<HeraclesApp, StartError> {
+        let simulator = Simulator::new(scenario, seed, SensorLevel::Realistic)?;
+        let setup =
+            sim::scenario::setup(scenario).ok_or_else(|| SimError::UnknownScenario(scenario.to_owned()))?;
+        let (source, control) = SimSource::with_control(simulator);
+        let mut app = HeraclesApp::new(ctx, vec![Box::new(source)])?;
+        app.sim = Some(SimDemo {
+            control,
+            panel: DemoPanel::new(scenario, &setup),
+        });
+        Ok(app)
     }
 
     /// The running engine (to start or stop recording).
@@ -72,7 +111,10 @@ impl HeraclesApp {
         drain::drain(&mut self.shown, &self.engine.lock(), !self.live.frozen);
         let mut commands = Vec::new();
         match self.view {
-            View::Live => live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, &mut commands),
+            View::Live => {
+                let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
+                live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, demo, &mut commands);
+            }
         }
         for command in commands {
             self.handle(command);
@@ -87,13 +129,14 @@ pub fn live_frame_ui(
     top_bar: &TopBarInfo,
     view: &LiveView,
     state: &LiveState,
+    demo: Option<&mut DemoPanel>,
     commands: &mut Vec<Command>,
 ) {
     egui::Panel::top("top-bar")
         .exact_size(theme::TOP_BAR_HEIGHT)
         .frame(bar_frame())
         .show(ui, |ui| top_bar_ui(ui, top_bar, state));
-    live_ui(ui, view, state, commands);
+    live_ui(ui, view, state, demo, commands);
 }
 
 impl eframe::App for HeraclesApp {
@@ -106,8 +149,14 @@ impl eframe::App for HeraclesApp {
     }
 }
 
-/// Opens the workstation window and runs until it is closed.
+/// Opens the workstation window on the simulated patient and runs until it is closed.
 pub fn run_gui() -> anyhow::Result<()> {
+    // A new patient each session: the noise seed comes from the clock (the run is still reproducible from the
+    // seed, which is logged).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    log::info!("simulated patient: scenario {DEFAULT_SCENARIO}, seed {seed}");
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("heracles")
@@ -117,7 +166,13 @@ pub fn run_gui() -> anyhow::Result<()> {
     eframe::run_native(
         "heracles",
         options,
-        Box::new(|cc| Ok(Box::new(HeraclesApp::new(&cc.egui_ctx, Vec::new())?))),
+        Box::new(|cc| {
+            Ok(Box::new(HeraclesApp::on_simulator(
+                &cc.egui_ctx,
+                DEFAULT_SCENARIO,
+                seed,
+            )?))
+        }),
     )
     .map_err(|error| anyhow::anyhow!("could not open the window: {error}"))
 }

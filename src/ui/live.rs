@@ -8,6 +8,7 @@ use crate::acquisition::LiveState;
 use crate::app::Command;
 use crate::model::SignalKind;
 
+use super::demo::{self, DemoPanel};
 use super::traces::{Strip, YRange};
 use super::{numbers, pv_loop, theme, traces};
 
@@ -51,8 +52,15 @@ pub fn find_channel(state: &LiveState, kind: SignalKind) -> Option<(usize, usize
         .find_map(|(source, live)| live.spec.channel_index(kind).map(|channel| (source, channel)))
 }
 
-/// Draws the live screen into `ui` (everything below the top bar).
-pub fn live_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, commands: &mut Vec<Command>) {
+/// Draws the live screen into `ui` (everything below the top bar); `demo` is the simulated patient's control
+/// panel, when the simulator is the source.
+pub fn live_ui(
+    ui: &mut egui::Ui,
+    view: &LiveView,
+    state: &LiveState,
+    demo: Option<&mut DemoPanel>,
+    commands: &mut Vec<Command>,
+) {
     if ui.input(|input| input.key_pressed(Key::Space)) {
         commands.push(Command::SetFrozen(!view.frozen));
     }
@@ -70,7 +78,13 @@ pub fn live_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, commands: 
         .exact_size(theme::PV_COLUMN_WIDTH.max(width * theme::PV_COLUMN_WIDTH_FRACTION))
         .resizable(false)
         .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
-        .show(ui, |ui| pv_loop::pv_loop_ui(ui, view, state));
+        .show(ui, |ui| {
+            pv_loop::pv_loop_ui(ui, view, state);
+            if let Some(demo) = demo {
+                ui.add_space(theme::PANEL_MARGIN);
+                demo::demo_panel_ui(ui, demo, commands);
+            }
+        });
     egui::CentralPanel::default()
         .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
         .show(ui, |ui| traces::traces_ui(ui, view, state, commands));

@@ -1,6 +1,7 @@
 //! egui views and widgets. Views draw from plain state and report what the user asked for as
 //! [`crate::app::Command`]s; they never touch the engine or the disk. All colours and sizes live in [`theme`].
 
+pub mod demo;
 pub mod icons;
 pub mod live;
 pub mod numbers;

@@ -6,10 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use heracles::acquisition::online::{self, SourceWindow};
 use heracles::acquisition::{
-    Engine, EngineConfig, LiveState, RecordSink, RecorderHealth, Source, SourceEvent, SourceSink,
+    Engine, EngineConfig, LiveAnalysis, LiveQuantity, LiveSource, LiveState, RecordSink, RecorderHealth,
+    RingBuffer, SimControlError, SimSource, Source, SourceEvent, SourceSink,
 };
+use heracles::analysis::AnalysisSettings;
 use heracles::model::{Block, ChannelSpec, Gap, GapReason, RecordItem, SignalKind, SourceSpec};
+use heracles::sim::{Control, SensorLevel, Simulator, Truth};
 
 /// A source spec with the given known channels.
 pub fn spec(id: &str, sample_rate_hz: f64, kinds: &[SignalKind]) -> SourceSpec {
@@ -327,5 +331,292 @@ fn repaint_requests_are_coalesced() {
     assert!(
         repaints <= elapsed_ms / 15 + 1,
         "{repaints} repaints in {elapsed_ms} ms for 2001 events"
+    );
+}
+
+/// Runs a source on its own thread with a sink of our own; returns the event receiver, the stop flag and the
+/// thread.
+fn run_alone(
+    source: SimSource,
+) -> (
+    std::sync::mpsc::Receiver<(usize, SourceEvent)>,
+    Arc<AtomicBool>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(256);
+    let stop = Arc::new(AtomicBool::new(false));
+    let sink = SourceSink::new(0, tx, stop.clone());
+    let thread = std::thread::Builder::new()
+        .name("test-sim".into())
+        .spawn(move || Box::new(source).run(sink))
+        .unwrap();
+    (rx, stop, thread)
+}
+
+/// Appends the samples of a block event to per-channel vectors; returns whether it was a block.
+fn collect(event: SourceEvent, channels: &mut Vec<Vec<f32>>) {
+    match event {
+        SourceEvent::Block(block) => {
+            channels.resize(block.channels.len(), Vec::new());
+            assert_eq!(
+                block.first_sample as usize,
+                channels[0].len(),
+                "blocks must be consecutive"
+            );
+            for (all, new) in channels.iter_mut().zip(block.channels) {
+                all.extend(new);
+            }
+        }
+        SourceEvent::Connected { first_sample, spec } => {
+            assert_eq!((first_sample, spec.sample_rate_hz), (0, 1000.0));
+        }
+        other => panic!("unexpected event {other:?}"),
+    }
+}
+
+#[test]
+fn sim_source_delivers_real_time_sample_counts() {
+    let simulator = Simulator::new("shock-ecmo", 3, SensorLevel::Realistic).unwrap();
+    let (source, _control) = SimSource::with_control(simulator);
+    let start = Instant::now();
+    let (events, stop, thread) = run_alone(source);
+    let mut channels = Vec::new();
+    while start.elapsed() < Duration::from_millis(1500) {
+        if let Ok((_, event)) = events.recv_timeout(Duration::from_millis(5)) {
+            collect(event, &mut channels);
+        }
+    }
+    let elapsed_s = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    while let Ok((_, event)) = events.try_recv() {
+        collect(event, &mut channels);
+    }
+    thread.join().unwrap();
+    let num_samples = channels[0].len() as f64;
+    // Never ahead of the wall clock (one 16-sample block of rounding), and not far behind it even on a busy
+    // machine.
+    assert!(
+        num_samples <= elapsed_s * 1000.0 + 16.0,
+        "{num_samples} samples in {elapsed_s:.3} s: running ahead"
+    );
+    assert!(
+        num_samples >= (elapsed_s - 0.4) * 1000.0,
+        "{num_samples} samples in {elapsed_s:.3} s: too slow"
+    );
+    assert_eq!(channels.len(), 7);
+}
+
+#[test]
+fn sim_source_applies_controls_at_the_next_block_boundary() {
+    let (scenario, seed) = ("shock-ecmo", 7);
+    let (source, control) =
+        SimSource::with_control(Simulator::new(scenario, seed, SensorLevel::Realistic).unwrap());
+    let (events, stop, thread) = run_alone(source);
+    let mut channels = Vec::new();
+    while channels.first().is_none_or(|c: &Vec<f32>| c.len() < 300) {
+        collect(events.recv().unwrap().1, &mut channels);
+    }
+    let num_before_control = channels[0].len();
+    let new_flow = Control::EcmoFlow { target_l_min: 1.0 };
+    control.send(new_flow).unwrap();
+    while channels[0].len() < 1800 {
+        collect(events.recv().unwrap().1, &mut channels);
+    }
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap();
+    assert_eq!(control.send(new_flow), Err(SimControlError::Stopped));
+
+    // The same patient run offline without the control: the live run departs from it where the control landed.
+    let total = channels[0].len();
+    let mut reference = Simulator::new(scenario, seed, SensorLevel::Realistic).unwrap();
+    let untouched = reference.generate(total);
+    let departs = (0..total)
+        .find(|&i| {
+            channels
+                .iter()
+                .zip(&untouched.channels)
+                .any(|(live, offline)| live[i] != offline[i])
+        })
+        .expect("the control changed nothing");
+    // The control landed at the start of the block in which the run departs (its effect on the first sample of
+    // that block may be too small to see).
+    let applied_at = departs - departs % 16;
+    let first_possible = num_before_control - num_before_control % 16;
+    assert!(
+        applied_at >= first_possible,
+        "applied at {applied_at}, before it was sent"
+    );
+    assert!(
+        applied_at < num_before_control + 200,
+        "applied at {applied_at}, long after it was sent"
+    );
+    // Offline, the control applied at that sample gives exactly the live samples.
+    let mut twin = Simulator::new(scenario, seed, SensorLevel::Realistic).unwrap();
+    let before = twin.generate(applied_at);
+    twin.control(new_flow);
+    let after = twin.generate(total - applied_at);
+    for (c, live) in channels.iter().enumerate() {
+        assert_eq!(&live[..applied_at], &before.channels[c][..]);
+        assert_eq!(&live[applied_at..], &after.channels[c][..]);
+    }
+    // And the pump flow is falling towards the new target.
+    let flow = &channels[6];
+    let mean = |s: &[f32]| s.iter().sum::<f32>() / s.len() as f32;
+    assert!(
+        mean(&flow[total - 200..]) < mean(&flow[..200]) - 0.5,
+        "ECMO flow did not fall"
+    );
+}
+
+/// `seconds` of the simulated patient (clean sensors) as the engine would hold it, and the truth per sample.
+fn simulated_source(scenario: &str, seconds: f64) -> (LiveSource, Vec<Truth>) {
+    let mut simulator = Simulator::new(scenario, 11, SensorLevel::Clean).unwrap();
+    let spec = simulator.source_spec();
+    let num_samples = (seconds * spec.sample_rate_hz) as usize;
+    let mut channels = vec![Vec::with_capacity(num_samples); spec.channels.len()];
+    let mut truth = Vec::with_capacity(num_samples);
+    simulator.advance(num_samples, |sample| {
+        for (channel, &value) in channels.iter_mut().zip(&sample.measured) {
+            channel.push(value as f32);
+        }
+        truth.push(sample.truth);
+    });
+    let rings = channels
+        .iter()
+        .map(|samples| {
+            let mut ring = RingBuffer::new(num_samples);
+            ring.extend(0, samples);
+            ring
+        })
+        .collect();
+    let source = LiveSource {
+        spec,
+        connected: true,
+        disconnect_reason: None,
+        finished: false,
+        status: Default::default(),
+        num_samples: num_samples as u64,
+        num_dropped_samples: 0,
+        channels: rings,
+    };
+    (source, truth)
+}
+
+fn value(analysis: &LiveAnalysis, quantity: LiveQuantity) -> f64 {
+    let number = analysis
+        .number(quantity)
+        .unwrap_or_else(|| panic!("no {quantity:?}"));
+    assert!(
+        number.method.contains(quantity.label()),
+        "{:?} has no method: {}",
+        quantity,
+        number.method
+    );
+    number
+        .value
+        .clone()
+        .unwrap_or_else(|reason| panic!("{quantity:?} unusable: {reason}"))
+}
+
+#[test]
+fn online_numbers_match_the_simulated_truth() {
+    let (source, truth) = simulated_source("shock-ecmo", 20.0);
+    let windows: Vec<SourceWindow> = SourceWindow::newest(&source, online::WINDOW_S)
+        .into_iter()
+        .collect();
+    assert_eq!(windows[0].first_sample, 5000);
+    let analysis = online::analyse(&windows, &AnalysisSettings::default());
+    assert_eq!(analysis.status, None);
+    // The PV loop gets the newest beats, in the source's sample indices.
+    assert_eq!(analysis.lv_beats.len(), online::NUM_NEWEST_BEATS);
+    let (from, to) = (
+        analysis.lv_beats[0].start as usize,
+        analysis.lv_beats.last().unwrap().end as usize,
+    );
+    assert!(to <= 20_000 && to > 18_000 && from > 10_000, "beats {from}..{to}");
+
+    let span = &truth[from..to];
+    let mean = |f: &dyn Fn(&Truth) -> f64| span.iter().map(f).sum::<f64>() / span.len() as f64;
+    let heart_rate = mean(&|t| t.heart_rate_bpm);
+    let hr = value(&analysis, LiveQuantity::HeartRate);
+    assert!(
+        (hr - heart_rate).abs() < 0.03 * heart_rate,
+        "HR {hr} vs truth {heart_rate}"
+    );
+    let aortic = mean(&|t| t.aortic_pressure_mmhg);
+    let map = value(&analysis, LiveQuantity::MeanArterialPressure);
+    assert!((map - aortic).abs() < 1.5, "MAP {map} vs truth {aortic}");
+    let ratio = mean(&|t| t.distal_pressure_mmhg) / aortic;
+    let pd_pa = value(&analysis, LiveQuantity::PdPa);
+    assert!((pd_pa - ratio).abs() < 0.02, "Pd/Pa {pd_pa} vs truth {ratio}");
+    // Stroke volume: the swing of the true LV volume over each beat.
+    let swings: Vec<f64> = analysis
+        .lv_beats
+        .iter()
+        .map(|beat| {
+            let volumes = truth[beat.start as usize..beat.end as usize]
+                .iter()
+                .map(|t| t.lv_volume_ml);
+            volumes.clone().fold(f64::MIN, f64::max) - volumes.fold(f64::MAX, f64::min)
+        })
+        .collect();
+    let swing = swings.iter().sum::<f64>() / swings.len() as f64;
+    let sv = value(&analysis, LiveQuantity::StrokeVolume);
+    assert!(
+        (sv - swing).abs() < 0.1 * swing,
+        "SV {sv} vs true volume swing {swing}"
+    );
+    let flow = truth[15_000..].iter().map(|t| t.ecmo_flow_l_min).sum::<f64>() / 5000.0;
+    let ecmo = value(&analysis, LiveQuantity::EcmoFlow);
+    assert!((ecmo - flow).abs() < 0.05, "ECMO {ecmo} vs truth {flow}");
+    for quantity in [
+        LiveQuantity::Apv,
+        LiveQuantity::Lvedp,
+        LiveQuantity::Lvesp,
+        LiveQuantity::StrokeWork,
+    ] {
+        assert!(value(&analysis, quantity).is_finite());
+    }
+}
+
+#[test]
+fn online_numbers_say_why_a_signal_is_unusable() {
+    let (mut source, _) = simulated_source("shock-ecmo", 16.0);
+    // Aortic pressure replaced by white noise around 80 mmHg: MAP and Pd/Pa must not be shown as numbers.
+    let pa = source.spec.channel_index(SignalKind::Pa).unwrap();
+    let mut state: u64 = 12345;
+    let noise: Vec<f32> = (0..16_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            80.0 + 20.0 * ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+        })
+        .collect();
+    source.channels[pa] = RingBuffer::new(16_000);
+    source.channels[pa].extend(0, &noise);
+    let windows: Vec<SourceWindow> = SourceWindow::newest(&source, online::WINDOW_S)
+        .into_iter()
+        .collect();
+    let analysis = online::analyse(&windows, &AnalysisSettings::default());
+    for quantity in [LiveQuantity::MeanArterialPressure, LiveQuantity::PdPa] {
+        let reason = analysis.number(quantity).unwrap().value.clone().unwrap_err();
+        assert!(reason.starts_with("pa: noise"), "{quantity:?}: {reason}");
+    }
+    // The other channels still give their numbers.
+    assert!(value(&analysis, LiveQuantity::HeartRate) > 30.0);
+    assert!(value(&analysis, LiveQuantity::StrokeVolume) > 0.0);
+}
+
+#[test]
+fn online_analysis_waits_for_a_full_window_before_judging() {
+    let (source, _) = simulated_source("shock-ecmo", 1.0);
+    let windows: Vec<SourceWindow> = SourceWindow::newest(&source, online::WINDOW_S)
+        .into_iter()
+        .collect();
+    let analysis = online::analyse(&windows, &AnalysisSettings::default());
+    assert_eq!(
+        (analysis.numbers.len(), analysis.status.as_deref()),
+        (0, Some("no beats yet"))
     );
 }

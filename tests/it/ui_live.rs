@@ -155,3 +155,23 @@ fn numbers_show_values_reasons_and_dashes_never_invented_numbers() {
     harness.get_by_label("no beats yet");
     assert_eq!(harness.get_all_by_label("—").count(), 9);
 }
+
+#[test]
+fn the_real_app_runs_on_the_simulated_patient_and_its_demo_panel() {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::on_simulator(&cc.egui_ctx, "shock-ecmo", 5).unwrap());
+    wait_for(harness.state().engine(), "a second of the patient", |state| {
+        state.sources[0].num_samples >= 1000
+    });
+    harness.run_steps(2);
+    harness.get_by_label("Simulated patient · 1000 Hz · 0 dropped");
+    harness.get_by_label_contains("Simulated patient controls · shock-ecmo");
+    for control in ["Impella", "hyperaemia", "IVC occlusion"] {
+        harness.get_by_label(control).click();
+        harness.run_steps(2);
+    }
+    // Each control reached the patient (a refused one would say "Not applied").
+    assert!(harness.query_by_label_contains("Not applied").is_none());
+    harness.get_by_label("Impella CP");
+}
