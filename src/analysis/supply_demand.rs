@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::numeric::integral;
+use super::numeric::{integral, sum};
 use super::settings::{AnalysisSettings, Mvo2Constants};
 use super::{Provenance, Unavailable};
 
@@ -26,8 +26,8 @@ pub fn diastolic_pressure_time_index_mmhg_s(
     dt_s: f64,
 ) -> Option<f64> {
     let (pa, lvp) = (pa_mmhg.get(from..to)?, lvp_mmhg.get(from..to)?);
-    let sum: f64 = pa.iter().zip(lvp).map(|(a, l)| a - l).sum();
-    (!pa.is_empty() && sum.is_finite()).then_some(sum * dt_s)
+    let difference = sum(pa) - sum(lvp);
+    (!pa.is_empty() && difference.is_finite()).then_some(difference * dt_s)
 }
 
 /// Supply/demand values of one beat. Each is `None` when an input is missing.

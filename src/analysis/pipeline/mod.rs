@@ -20,6 +20,7 @@ pub use channels::{ChannelChoice, signal_kind_from_alias};
 pub use summary::{PvWindow, Summary, SupplyDemandWindow, V0Source};
 
 use super::coronary::{CdfrResult, CoronaryBeat, CoronaryState, cdfr};
+use super::numeric::sum;
 use super::pv::relations::{
     BeatPoint, EdpvrFit, EspvrFit, LoopSamples, PrswFit, fit_edpvr, fit_espvr, fit_prsw,
 };
@@ -372,7 +373,7 @@ fn occlusion_espvr(
             let (start, end) = spans[k]?;
             let (start, end) = ((start - first) as usize, (end - first) as usize);
             let (p, v, d) = (lvp.get(start..end)?, lvv.get(start..end)?, dpdt.get(start..end)?);
-            let finite = p.iter().chain(v).sum::<f64>().is_finite();
+            let finite = (sum(p) + sum(v)).is_finite();
             finite.then(|| LoopSamples {
                 number: beats[k].number,
                 lvp_mmhg: p,

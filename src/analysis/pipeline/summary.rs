@@ -13,6 +13,7 @@ use crate::analysis::coronary::{
     CoronaryWindow, MicrovascularResistance, coronary_perfusion_pressure_mmhg, coronary_window,
     microvascular_resistance, volumetric_flow_ml_min,
 };
+use crate::analysis::numeric::sum;
 use crate::analysis::pv::pva::{coupling, mechanical_efficiency};
 use crate::analysis::pv::relations::{EdpvrFit, EspvrFit, PrswFit};
 use crate::analysis::pv::single_beat::{SingleBeatEes, single_beat_ees};
@@ -508,7 +509,16 @@ pub(crate) fn summarise(
     }
     let ecmo_flow = prepared
         .channel(SignalKind::EcmoFlow)
-        .and_then(|flow| mean(flow.iter().copied().filter(|x| x.is_finite())));
+        .filter(|flow| !flow.is_empty())
+        .and_then(|flow| {
+            // One vectorised pass; only when samples are missing is the slower filtered mean needed.
+            let total = sum(flow) / flow.len() as f64;
+            if total.is_finite() {
+                Some(total)
+            } else {
+                mean(flow.iter().copied().filter(|x| x.is_finite()))
+            }
+        });
     let ea_ees = analysed
         .espvr
         .as_ref()

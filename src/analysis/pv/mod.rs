@@ -15,6 +15,7 @@ pub mod tau;
 use serde::{Deserialize, Serialize};
 
 use super::Unavailable;
+use super::numeric::sum;
 use super::settings::AnalysisSettings;
 pub use tau::Tau;
 
@@ -160,7 +161,7 @@ pub fn pv_beat(
     let p = &channels.lvp_mmhg[start..=end];
     let v = &channels.lvv_ml[start..=end];
     let dpdt = &channels.dpdt_mmhg_s[start..end];
-    let finite = |x: &[f64]| x.iter().sum::<f64>().is_finite();
+    let finite = |x: &[f64]| sum(x).is_finite();
     if !finite(p) || !finite(v) || !finite(dpdt) {
         return Err(Unavailable::MissingSamples(
             "LV pressure or volume in the beat".into(),

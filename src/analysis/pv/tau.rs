@@ -167,7 +167,7 @@ fn glantz(p: &[f64], dpdt: &[f64]) -> Option<TauFit> {
 }
 
 /// Least-squares P_A and P_B for a given logistic tau, and the residual sum of squares.
-fn logistic_linear_part(p: &[f64], dt: f64, tau_s: f64, mean_p: f64) -> (f64, f64, f64) {
+fn logistic_linear_part(p: &[f64], dt: f64, tau_s: f64, mean_p: f64, sum_pp: f64) -> (f64, f64, f64) {
     let growth = (dt / tau_s).exp();
     let n = p.len() as f64;
     // f_i = 1/(1 + e^(t_i/tau)) with e^(t_i/tau) built by repeated multiplication: one multiply per sample
@@ -182,7 +182,6 @@ fn logistic_linear_part(p: &[f64], dt: f64, tau_s: f64, mean_p: f64) -> (f64, f6
         e *= growth;
     }
     let sff = sum_ff - sum_f * sum_f / n;
-    let sum_pp: f64 = p.iter().map(|x| (x - mean_p) * (x - mean_p)).sum();
     if sff <= f64::MIN_POSITIVE {
         return (0.0, mean_p, sum_pp);
     }
@@ -197,9 +196,9 @@ fn logistic(p: &[f64], dt: f64) -> Option<TauFit> {
     if sum_pp <= 0.0 {
         return None;
     }
-    let sse = |tau_s: f64| logistic_linear_part(p, dt, tau_s, mean_p).2;
+    let sse = |tau_s: f64| logistic_linear_part(p, dt, tau_s, mean_p, sum_pp).2;
     let (tau_s, best_sse, at_bound) = minimise_log_scan(sse, TAU_RANGE_S.0, TAU_RANGE_S.1, 10, 1e-5);
-    let (amplitude, asymptote, _) = logistic_linear_part(p, dt, tau_s, mean_p);
+    let (amplitude, asymptote, _) = logistic_linear_part(p, dt, tau_s, mean_p, sum_pp);
     (tau_s.is_finite() && !at_bound && amplitude > 0.0).then(|| TauFit {
         tau_ms: tau_s * 1e3,
         asymptote_mmhg: Some(asymptote),
