@@ -21,6 +21,7 @@ pub mod replay;
 pub mod ring;
 pub mod serial;
 pub mod sim_source;
+pub mod sim_stream;
 pub mod source;
 pub mod text_stream;
 

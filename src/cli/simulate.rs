@@ -1,5 +1,7 @@
 //! `heracles simulate`: run the simulated patient headless. `--list-scenarios` prints the scenarios;
-//! `--scenario NAME --seconds N --out FILE.csv` writes every channel at 1 kHz to a CSV file.
+//! `--scenario NAME --seconds N --out FILE.csv` writes every channel at 1 kHz to a CSV file; `--pty` (prints the
+//! port path to connect to) or `--port PATH --baud N` streams the heracles protocol in real time, with optional
+//! `--faults drop=P,corrupt=P,disconnect-after=S` logged frame by frame (see `acquisition::sim_stream`).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -40,7 +42,7 @@ pub struct SimulateArgs {
     /// Scenario to run (see --list-scenarios).
     #[arg(long, value_name = "NAME", required_unless_present = "list_scenarios")]
     pub scenario: Option<String>,
-    /// Simulated duration, s.
+    /// Simulated duration, s (required with --out; streaming runs until stopped without it).
     #[arg(long, value_name = "N")]
     pub seconds: Option<f64>,
     /// Write the channels to this CSV file (needs --seconds): header `t_s,ecg,pa,pd,ipv,lvp,lvv,ecmo_flow`, one
@@ -53,6 +55,42 @@ pub struct SimulateArgs {
     /// Sensor fidelity.
     #[arg(long, value_enum, default_value_t = SensorArg::Realistic)]
     pub sensors: SensorArg,
+    /// Streaming to a serial port or a pseudo-terminal.
+    #[command(flatten)]
+    pub stream: StreamArgs,
+}
+
+/// The streaming options of `heracles simulate`.
+#[derive(Debug, clap::Args)]
+pub struct StreamArgs {
+    /// Stream the heracles protocol on a new pseudo-terminal; its path is printed on standard output.
+    #[arg(long, conflicts_with_all = ["out", "port"])]
+    pub pty: bool,
+    /// Stream the heracles protocol to this serial port.
+    #[arg(long, value_name = "PATH", conflicts_with = "out")]
+    pub port: Option<String>,
+    /// Baud rate of --port.
+    #[arg(long, value_name = "N", default_value_t = crate::acquisition::serial::DEFAULT_BAUD, requires = "port")]
+    pub baud: u32,
+    /// Faults to inject while streaming, e.g. `drop=0.01,corrupt=0.001,disconnect-after=30[,disconnect-for=3]`
+    /// (drawn from --seed).
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Write the injected faults here, one JSON object per line (default: standard error).
+    #[arg(long, value_name = "FILE")]
+    pub fault_log: Option<PathBuf>,
+}
+
+impl Default for StreamArgs {
+    fn default() -> StreamArgs {
+        StreamArgs {
+            pty: false,
+            port: None,
+            baud: crate::acquisition::serial::DEFAULT_BAUD,
+            faults: None,
+            fault_log: None,
+        }
+    }
 }
 
 /// Runs `heracles simulate`.
@@ -68,6 +106,12 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         bail!("give --scenario NAME (see --list-scenarios)")
     };
     let mut sim = Simulator::new(name, args.seed, args.sensors.into())?;
+    if args.stream.pty || args.stream.port.is_some() {
+        return stream(sim, &args);
+    }
+    if args.stream.faults.is_some() || args.stream.fault_log.is_some() {
+        bail!("--faults and --fault-log apply to streaming (--pty or --port)");
+    }
     if let Some(out) = &args.out {
         let Some(seconds) = args.seconds else {
             bail!("--out needs --seconds N")
@@ -75,7 +119,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         write_csv(&mut sim, seconds, out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    bail!("nothing to do: give --seconds N --out FILE.csv")
+    bail!("nothing to do: give --seconds N --out FILE.csv, --pty, or --port PATH")
 }
 
 /// Writes `seconds` of `sim` to `out` as CSV.
@@ -116,4 +160,56 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf) -> anyhow::Result
         .flush()
         .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(())
+}
+
+/// Streams the protocol to a new pseudo-terminal or to `--port`, in real time.
+fn stream(sim: Simulator, args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    use crate::acquisition::sim_stream::{
+        FaultConfig, SimStream, StreamTarget, open_output, stream_real_time,
+    };
+    if let Some(seconds) = args.seconds
+        && !(seconds.is_finite() && seconds > 0.0)
+    {
+        bail!("--seconds must be a number above 0, not {seconds}");
+    }
+    let faults = FaultConfig::parse(args.stream.faults.as_deref().unwrap_or(""), args.seed)?;
+    let mut log: Box<dyn Write> = match &args.stream.fault_log {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stderr()),
+    };
+    // A new boot id per run, as a real bridge picks one at power-up.
+    let boot_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.subsec_nanos() ^ d.as_secs() as u32);
+    let mut stream = SimStream::new(sim, boot_id, faults)?;
+    let target = match &args.stream.port {
+        Some(path) => StreamTarget::Port {
+            path: path.clone(),
+            baud: args.stream.baud,
+        },
+        None => StreamTarget::Pty,
+    };
+    let mut output = open_output(&target).with_context(|| format!("cannot open {target:?}"))?;
+    if target == StreamTarget::Pty {
+        // The one line a caller waits for: where to connect.
+        println!("{}", output.path);
+        std::io::stdout().flush()?;
+    }
+    let mut log_error = None;
+    let report = stream_real_time(&mut stream, &mut output, args.seconds, &|| true, &mut |fault| {
+        let line = serde_json::to_string(fault).unwrap_or_default();
+        if let Err(error) = writeln!(log, "{line}").and_then(|()| log.flush()) {
+            log_error.get_or_insert(error);
+        }
+    })?;
+    if let Some(error) = log_error {
+        bail!("cannot write the fault log: {error}");
+    }
+    eprintln!(
+        "streamed {} frames, {} faults injected",
+        report.num_frames, report.num_faults
+    );
+    Ok(ExitCode::SUCCESS)
 }

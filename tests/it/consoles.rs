@@ -327,3 +327,145 @@ fn silence_is_a_lost_link_and_text_lines_are_read() {
     assert_eq!(recorded.gaps, vec![(2, 1, GapReason::CorruptFrames)]);
     assert_eq!(engine.lock().sources[0].status.num_rejected, 2);
 }
+
+mod end_to_end {
+    //! Simulator -> pseudo-terminal -> serial source -> engine -> the store's recorder -> case file.
+
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use heracles::acquisition::serial::{Framing, SerialConfig, SerialSource};
+    use heracles::acquisition::sim_stream::{
+        FaultConfig, FaultRecord, SimStream, StreamTarget, open_output, sim_descriptor, stream_real_time,
+    };
+    use heracles::acquisition::{Engine, EngineConfig};
+    use heracles::model::CaseId;
+    use heracles::sim::{SensorLevel, Simulator};
+    use heracles::store::{CaseFile, Recorder, RecorderOptions};
+
+    use super::{scratch_dir, wait_until};
+
+    const SCENARIO: &str = "shock-ecmo";
+    const SEED: u64 = 3;
+
+    #[test]
+    fn simulator_to_case_file_with_faults_matches_sample_for_sample() {
+        let duration_s = 5.0;
+        let faults = FaultConfig {
+            drop_probability: 0.02,
+            corrupt_probability: 0.01,
+            disconnect_after_s: Some(2.0),
+            disconnect_for_s: 1.5,
+            seed: 21,
+        };
+        let sim = Simulator::new(SCENARIO, SEED, SensorLevel::Realistic).unwrap();
+        let mut spec = sim.source_spec();
+        spec.id = "bridge".into();
+        let descriptor = sim_descriptor(&sim, 77);
+        let mut stream = SimStream::new(sim, 77, faults).unwrap();
+        let mut output = open_output(&StreamTarget::Pty).unwrap();
+
+        let dir = scratch_dir("heracles-e2e");
+        let case =
+            CaseFile::create(dir.path(), "HER-TST-0610".parse::<CaseId>().unwrap(), "e2e test").unwrap();
+        let path = case.path().to_owned();
+        let recorder = Recorder::start(case, RecorderOptions::default()).unwrap();
+        let config = SerialConfig {
+            path: output.path.clone(),
+            baud: 921_600,
+            framing: Framing::Heracles { source_id: None },
+            spec: spec.clone(),
+        };
+        let engine = Engine::start(
+            vec![Box::new(SerialSource::new(config))],
+            EngineConfig::default(),
+            Arc::new(|| {}),
+        )
+        .unwrap();
+        engine.start_recording(Box::new(recorder)).unwrap();
+        wait_until("the recorder", Duration::from_secs(5), || {
+            engine.lock().recording.active
+        });
+
+        let log: Arc<Mutex<Vec<FaultRecord>>> = Arc::default();
+        let done = Arc::new(AtomicBool::new(false));
+        let streamer = {
+            let (log, done) = (log.clone(), done.clone());
+            std::thread::Builder::new()
+                .name("test-sim-stream".into())
+                .spawn(move || {
+                    let report =
+                        stream_real_time(&mut stream, &mut output, Some(duration_s), &|| true, &mut |f| {
+                            log.lock().unwrap().push(*f)
+                        });
+                    done.store(true, Ordering::SeqCst);
+                    // Keep the terminal open until the receiver has read everything.
+                    std::thread::sleep(Duration::from_millis(500));
+                    report
+                })
+                .unwrap()
+        };
+        wait_until("the stream to end", Duration::from_secs(30), || {
+            done.load(Ordering::SeqCst)
+        });
+        let last_sent = (duration_s * 1000.0) as u64;
+        wait_until("the last samples", Duration::from_secs(10), || {
+            engine.lock().sources[0].end_sample() >= last_sent
+        });
+        let report = streamer.join().unwrap().unwrap();
+        let state = engine.lock().sources[0].clone();
+        engine.stop_recording().unwrap();
+        drop(engine);
+        assert_eq!(report.num_frames, 500);
+        assert!(
+            state.status.num_reconnects >= 1,
+            "the silence was a lost link: {:?}",
+            state.status
+        );
+
+        // What the simulator sent: the same scenario and seed, regenerated.
+        let truth = Simulator::new(SCENARIO, SEED, SensorLevel::Realistic)
+            .unwrap()
+            .generate(last_sent as usize);
+        let file = CaseFile::open_read_only(&path).unwrap();
+        assert!(file.verify().unwrap().ok());
+        let channels = file.channels().unwrap();
+        assert_eq!(
+            channels.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["ecg", "pa", "pd", "ipv", "lvp", "lvv", "ecmo_flow"]
+        );
+        let log = log.lock().unwrap().clone();
+        let injected: BTreeSet<u64> = log
+            .iter()
+            .flat_map(|f| f.first_sample..f.first_sample + f.num_samples as u64)
+            .collect();
+        let gaps = file.gaps().unwrap();
+        let recorded_gaps: BTreeSet<u64> = gaps
+            .iter()
+            .flat_map(|g| g.first_sample..g.first_sample + g.num_samples)
+            .collect();
+        assert_eq!(recorded_gaps, injected, "gaps {gaps:?}\nfaults {log:?}");
+        assert!(
+            gaps.iter()
+                .any(|g| g.reason == "disconnected" && g.num_samples == 1500)
+        );
+        for (c, channel) in channels.iter().enumerate() {
+            assert_eq!(channel.first_sample, 0);
+            let stored = file.read_samples(channel.id, 0, last_sent).unwrap().values;
+            let half_count = descriptor.channels[c].scale / 2.0 + 1e-4;
+            for (i, (&value, &sent)) in stored.iter().zip(&truth.channels[c]).enumerate() {
+                if injected.contains(&(i as u64)) {
+                    assert!(value.is_nan(), "{} sample {i} should be missing", channel.name);
+                } else {
+                    assert!(
+                        (value - sent).abs() <= half_count,
+                        "{} sample {i}: stored {value}, sent {sent}",
+                        channel.name
+                    );
+                }
+            }
+        }
+    }
+}

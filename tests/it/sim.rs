@@ -665,6 +665,7 @@ fn cli_writes_the_csv() {
         out: Some(out.clone()),
         seed: 3,
         sensors: SensorArg::Clean,
+        stream: Default::default(),
     };
     simulate(args).unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
@@ -701,6 +702,7 @@ fn args_clone(out: &std::path::Path) -> heracles::cli::simulate::SimulateArgs {
         out: Some(out.to_owned()),
         seed: 1,
         sensors: heracles::cli::simulate::SensorArg::Realistic,
+        stream: Default::default(),
     }
 }
 
