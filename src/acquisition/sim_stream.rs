@@ -231,7 +231,7 @@ impl SimStream {
                 // A bit of the samples: the header stays plausible, so the receiver sees a CRC failure.
                 let body = HEADER_LEN + DATA_HEADER_LEN..bytes.len() - 4;
                 let at = body.start + (bit_draw % body.len() as u64) as usize;
-                bytes[at] ^= 1 << (bit_draw >> 32) % 8;
+                bytes[at] ^= 1 << ((bit_draw >> 32) % 8);
                 chunk.bytes.extend_from_slice(&bytes);
                 chunk.faults.push(record(FaultKind::Corrupt));
             } else {

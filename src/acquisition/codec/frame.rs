@@ -156,16 +156,43 @@ impl Samples {
         self.len() == 0
     }
 
-    /// Value `i` in physical units (`raw * scale + offset`), NaN for the "no sample" code.
-    pub fn physical(&self, i: usize, scale: f32, offset: f32) -> f32 {
-        let raw = match self {
-            Samples::I16(values) if values[i] == i16::MIN => return f32::NAN,
-            Samples::I16(values) => f64::from(values[i]),
-            Samples::I32(values) if values[i] == i32::MIN => return f32::NAN,
-            Samples::I32(values) => f64::from(values[i]),
-            Samples::F32(values) => f64::from(values[i]),
-        };
-        (raw * f64::from(scale) + f64::from(offset)) as f32
+    /// Appends channel `channel` of samples `skip..` (values interleaved over `num_channels`) to `out`, in
+    /// physical units. One pass per channel, the format matched once: the decoder's hot loop.
+    pub fn extend_channel(
+        &self,
+        channel: usize,
+        num_channels: usize,
+        skip: usize,
+        (scale, offset): (f32, f32),
+        out: &mut Vec<f32>,
+    ) {
+        let (scale, offset) = (f64::from(scale), f64::from(offset));
+        let start = skip * num_channels + channel;
+        let step = num_channels.max(1);
+        let convert = |raw: f64| (raw * scale + offset) as f32;
+        match self {
+            Samples::I16(values) => out.extend(values.iter().skip(start).step_by(step).map(|&v| {
+                if v == i16::MIN {
+                    f32::NAN
+                } else {
+                    convert(f64::from(v))
+                }
+            })),
+            Samples::I32(values) => out.extend(values.iter().skip(start).step_by(step).map(|&v| {
+                if v == i32::MIN {
+                    f32::NAN
+                } else {
+                    convert(f64::from(v))
+                }
+            })),
+            Samples::F32(values) => out.extend(
+                values
+                    .iter()
+                    .skip(start)
+                    .step_by(step)
+                    .map(|&v| convert(f64::from(v))),
+            ),
+        }
     }
 }
 

@@ -132,6 +132,11 @@ impl StreamReceiver {
         &self.stats
     }
 
+    /// Data frames held while waiting for a descriptor (at most [`MAX_PENDING_FRAMES`]).
+    pub fn num_pending_frames(&self) -> usize {
+        self.pending.len()
+    }
+
     /// A damaged frame was seen: a gap found next is attributed to corruption.
     pub fn note_corrupt_frame(&mut self) {
         self.corrupt_since_data = true;
@@ -278,23 +283,23 @@ impl StreamReceiver {
         };
         let num_samples = data.num_samples();
         let num_channels = descriptor.channels.len();
-        let channels = descriptor
-            .channels
-            .iter()
-            .enumerate()
-            .map(|(c, channel)| {
-                (skip..num_samples)
-                    .map(|i| {
-                        data.samples
-                            .physical(i * num_channels + c, channel.scale, channel.offset)
-                    })
-                    .collect()
-            })
-            .collect();
-        out.push(StreamEvent::Block(Block {
-            first_sample: index,
-            channels,
-        }));
+        // Consecutive frames handled in one go extend one block: fewer, larger blocks for the engine.
+        let continues = matches!(out.last(), Some(StreamEvent::Block(block))
+            if block.end_sample() == index && block.channels.len() == num_channels);
+        if !continues {
+            out.push(StreamEvent::Block(Block {
+                first_sample: index,
+                channels: vec![Vec::new(); num_channels],
+            }));
+        }
+        let Some(StreamEvent::Block(block)) = out.last_mut() else {
+            return;
+        };
+        for (c, (channel, samples)) in descriptor.channels.iter().zip(&mut block.channels).enumerate() {
+            samples.reserve(num_samples - skip);
+            data.samples
+                .extend_channel(c, num_channels, skip, (channel.scale, channel.offset), samples);
+        }
         self.position = Some(Position {
             wire_next: data.first_sample.wrapping_add(num_samples as u32),
             next: index + (num_samples - skip) as u64,
@@ -451,5 +456,10 @@ impl StreamLink {
     /// The channels and rate as last described.
     pub fn spec(&self) -> Option<&SourceSpec> {
         self.receiver.spec()
+    }
+
+    /// The decoder's buffered bytes and the receiver's held frames: the link's whole memory of the stream.
+    pub fn num_held(&self) -> (usize, usize) {
+        (self.decoder.buffered(), self.receiver.num_pending_frames())
     }
 }
