@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::acquisition::profile::load_profiles;
+use crate::acquisition::serial::SerialSource;
 use crate::acquisition::sim_source::SimSource;
 use crate::acquisition::{Engine, EngineConfig, Source};
 use crate::model::CaseId;
@@ -30,6 +32,12 @@ pub enum SourceArg {
         /// Scenario name (see `heracles simulate --help`).
         scenario: String,
     },
+    /// A console on a serial port speaking the heracles stream protocol (the bridge profile): `serial:PATH`,
+    /// e.g. `serial:/dev/ttyUSB0` or the path `heracles simulate --pty` prints.
+    Serial {
+        /// Device path.
+        path: String,
+    },
 }
 
 impl FromStr for SourceArg {
@@ -47,7 +55,12 @@ impl FromStr for SourceArg {
             ("sim", Some(scenario)) if !scenario.is_empty() => Ok(SourceArg::Sim {
                 scenario: scenario.to_owned(),
             }),
-            _ => Err(format!("unknown source {text:?}: expected sim or sim:SCENARIO")),
+            ("serial", Some(path)) if !path.is_empty() => Ok(SourceArg::Serial {
+                path: path.to_owned(),
+            }),
+            _ => Err(format!(
+                "unknown source {text:?}: expected sim, sim:SCENARIO or serial:PATH"
+            )),
         }
     }
 }
@@ -61,6 +74,14 @@ impl SourceArg {
                     .with_context(|| format!("simulated patient {scenario:?}"))?;
                 Ok(Box::new(SimSource::new(simulator)))
             }
+            SourceArg::Serial { path } => {
+                let (profiles, _) = load_profiles(None);
+                let bridge = profiles
+                    .into_iter()
+                    .find(|profile| profile.id == "bridge")
+                    .context("the built-in bridge profile is missing")?;
+                Ok(Box::new(SerialSource::new(bridge.serial_config(path, None))))
+            }
         }
     }
 }
@@ -68,7 +89,7 @@ impl SourceArg {
 /// Arguments of `heracles record`.
 #[derive(Debug, clap::Args)]
 pub struct RecordArgs {
-    /// Where samples come from: `sim` or `sim:SCENARIO`.
+    /// Where samples come from: `sim`, `sim:SCENARIO` or `serial:PATH`.
     #[arg(long, default_value = "sim")]
     pub source: SourceArg,
     /// The pseudonymous case id, e.g. HER-STH-0007; the case file must not exist yet.
@@ -143,7 +164,13 @@ mod tests {
                 scenario: "healthy".into()
             })
         );
-        for bad in ["", "sim:", "simulator", "serial", "foo:bar"] {
+        assert_eq!(
+            "serial:/dev/pts/3".parse(),
+            Ok(SourceArg::Serial {
+                path: "/dev/pts/3".into()
+            })
+        );
+        for bad in ["", "sim:", "simulator", "serial", "serial:", "foo:bar"] {
             assert!(bad.parse::<SourceArg>().is_err(), "{bad}");
         }
     }

@@ -469,3 +469,69 @@ mod end_to_end {
         }
     }
 }
+
+#[test]
+fn record_cli_records_a_serial_console() {
+    use clap::Parser;
+    use heracles::acquisition::sim_stream::{
+        FaultConfig, SimStream, StreamTarget, open_output, stream_real_time,
+    };
+    use heracles::sim::{SensorLevel, Simulator};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let sim = Simulator::new("shock-ecmo-iabp", 5, SensorLevel::Clean).unwrap();
+    let mut stream = SimStream::new(sim, 9, FaultConfig::default()).unwrap();
+    let mut output = open_output(&StreamTarget::Pty).unwrap();
+    let path = output.path.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let streamer = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("test-sim-stream".into())
+            .spawn(move || {
+                stream_real_time(
+                    &mut stream,
+                    &mut output,
+                    None,
+                    &|| !stop.load(Ordering::SeqCst),
+                    &mut |_| {},
+                )
+            })
+            .unwrap()
+    };
+    let dir = scratch_dir("heracles-record");
+    let data = dir.path().display().to_string();
+    let source = format!("serial:{path}");
+    let args = [
+        "heracles",
+        "record",
+        "--source",
+        &source,
+        "--case",
+        "HER-TST-0620",
+        "--seconds",
+        "2",
+        "--data-dir",
+        &data,
+    ];
+    let code = heracles::cli::run(heracles::cli::Cli::try_parse_from(args).unwrap()).unwrap();
+    stop.store(true, Ordering::SeqCst);
+    let report = streamer.join().unwrap().unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    assert!(report.num_frames >= 150);
+    let file = heracles::store::CaseFile::open_read_only(&dir.path().join("HER-TST-0620.heracles")).unwrap();
+    let channels = file.channels().unwrap();
+    let names: Vec<&str> = channels.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["ecg", "pa", "pd", "ipv", "lvp", "lvv", "ecmo_flow"]);
+    assert!(
+        channels
+            .iter()
+            .all(|c| c.source == "bridge" && c.sample_rate_hz == 1000.0)
+    );
+    // About two seconds recorded (the console started before the recording did).
+    assert!(
+        channels.iter().all(|c| (1500..=2500).contains(&c.num_samples)),
+        "{channels:?}"
+    );
+    assert!(file.gaps().unwrap().is_empty());
+}
