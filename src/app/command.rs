@@ -1,10 +1,12 @@
 //! Everything the views can ask for, handled in one place. Views push [`Command`]s while drawing; the app applies
 //! them after the frame's drawing, so a view never mutates shared state directly.
 
+use crate::protocol::Event;
 use crate::sim::Control;
+use crate::ui::protocol::StartChoice;
 use crate::ui::traces::{Strip, YRange};
 
-use super::HeraclesApp;
+use super::{HeraclesApp, View};
 
 /// A request from a view.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +19,14 @@ pub enum Command {
     SetRange(Strip, YRange),
     /// Steer the simulated patient (the demo panel).
     Simulate(Control),
+    /// Show the start screen (new case, open a case, demo case).
+    ShowStart,
+    /// Start the case chosen on the start screen.
+    Start(StartChoice),
+    /// Apply an operator's event to the open case's protocol.
+    Protocol(Event),
+    /// Close the open case (recording stops) and show the start screen.
+    CloseCase,
 }
 
 impl HeraclesApp {
@@ -37,6 +47,46 @@ impl HeraclesApp {
                 }
                 sim.panel.last_error = result.err().map(|error| error.to_string());
             }
+            Command::ShowStart => {
+                self.start.refresh(self.data_dir.as_deref());
+                self.view = View::Start;
+            }
+            Command::Start(choice) => {
+                let now = super::protocol::moment_now(&self.shown);
+                match self
+                    .start
+                    .open_case(choice, self.data_dir.as_deref(), self.patient.is_some(), now)
+                {
+                    Ok(session) => {
+                        self.close_case();
+                        self.protocol = Some(session);
+                        self.view = View::Live;
+                    }
+                    Err(message) => self.start.message = Some(message),
+                }
+            }
+            Command::Protocol(event) => {
+                let now = super::protocol::moment_now(&self.shown);
+                if let Some(session) = &mut self.protocol {
+                    session.apply(event, now, self.patient.as_ref());
+                }
+            }
+            Command::CloseCase => {
+                self.close_case();
+                self.handle(Command::ShowStart);
+            }
+        }
+    }
+}
+
+impl HeraclesApp {
+    /// Stops recording into the open case and closes it. Waits for the recorder's last commit (normally well
+    /// under a second): the case must not be closed with samples still in memory.
+    fn close_case(&mut self) {
+        if self.protocol.take().is_some()
+            && let Err(error) = self.engine.stop_recording()
+        {
+            self.start.message = Some(format!("The last samples of the case may not be saved: {error}"));
         }
     }
 }

@@ -2,9 +2,13 @@
 //! the engine's newest output (see [`drain`]), draws the top bar and the current view, then applies the commands
 //! the views pushed (see [`command`]).
 
+pub mod case_writer;
 pub mod command;
 pub mod drain;
+pub mod endpoints;
+pub mod protocol;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use command::Command;
@@ -15,12 +19,15 @@ use crate::ui::demo::DemoPanel;
 use crate::ui::live::{LiveView, bar_frame, live_ui};
 use crate::ui::theme;
 use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
+use protocol::{PatientControl, ProtocolSession, StartScreen};
 
 /// The screens of the workstation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
-    /// The bedside live monitor.
+    /// The bedside live monitor (with the guided protocol around it when a case is open).
     Live,
+    /// The start screen: new case, open a case, demo case.
+    Start,
 }
 
 /// The simulated patient's control handle and panel, when the simulator is the source.
@@ -52,6 +59,14 @@ pub struct HeraclesApp {
     /// What the views draw from: the engine's state as of this frame (samples held still while frozen).
     shown: LiveState,
     top_bar: TopBarInfo,
+    /// The guided protocol of the open case.
+    protocol: Option<ProtocolSession>,
+    /// The start screen's form and case list.
+    start: StartScreen,
+    /// Where case files are kept (`None`: the platform data folder).
+    data_dir: Option<PathBuf>,
+    /// Steers the simulated patient, when that is the source.
+    patient: Option<PatientControl>,
 }
 
 impl HeraclesApp {
@@ -73,6 +88,10 @@ impl HeraclesApp {
             live: LiveView::default(),
             shown,
             top_bar: TopBarInfo::default(),
+            protocol: None,
+            start: StartScreen::default(),
+            data_dir: None,
+            patient: None,
         })
     }
 
@@ -84,11 +103,31 @@ impl HeraclesApp {
             sim::scenario::setup(scenario).ok_or_else(|| SimError::UnknownScenario(scenario.to_owned()))?;
         let (source, control) = SimSource::with_control(simulator);
         let mut app = HeraclesApp::new(ctx, vec![Box::new(source)])?;
+        let protocol_control = control.clone();
+        app.set_patient_control(Box::new(move |control| {
+            protocol_control.send(control).map_err(|error| error.to_string())
+        }));
         app.sim = Some(SimDemo {
             control,
             panel: DemoPanel::new(scenario, &setup),
         });
         Ok(app)
+    }
+
+    /// Keeps case files in `dir` instead of the platform data folder.
+    pub fn set_data_dir(&mut self, dir: Option<PathBuf>) {
+        self.data_dir = dir;
+    }
+
+    /// Declares the source to be the simulated patient, steered by `control`: demo cases give it the recorded
+    /// device, hyperaemia and preload reductions, and trial cases cannot be created on it.
+    pub fn set_patient_control(&mut self, control: PatientControl) {
+        self.patient = Some(control);
+    }
+
+    /// The guided protocol of the open case, if one is open.
+    pub fn protocol(&self) -> Option<&ProtocolSession> {
+        self.protocol.as_ref()
     }
 
     /// The running engine (to start or stop recording).
@@ -109,11 +148,28 @@ impl HeraclesApp {
     /// Draws one frame of the whole window into `ui` and applies what the user asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         drain::drain(&mut self.shown, &self.engine.lock(), !self.live.frozen);
+        if let Some(session) = &mut self.protocol {
+            session.tick(&self.shown, &self.engine, self.patient.as_ref());
+        }
+        self.start.poll();
+        self.top_bar = protocol::top_bar_info(self.protocol.as_ref());
         let mut commands = Vec::new();
-        match self.view {
-            View::Live => {
+        match (self.view, &mut self.protocol) {
+            (View::Live, None) => {
+                protocol::no_case_bar_ui(ui, &mut commands);
                 let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
                 live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, demo, &mut commands);
+            }
+            (View::Live, Some(session)) => {
+                top_bar_panel_ui(ui, &self.top_bar, &self.shown);
+                if protocol::protocol_panels(ui, session, &self.shown, &mut commands) {
+                    let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
+                    live_ui(ui, &self.live, &self.shown, demo, &mut commands);
+                }
+            }
+            (View::Start, _) => {
+                top_bar_panel_ui(ui, &self.top_bar, &self.shown);
+                self.start.ui(ui, &mut commands);
             }
         }
         for command in commands {
@@ -132,11 +188,16 @@ pub fn live_frame_ui(
     demo: Option<&mut DemoPanel>,
     commands: &mut Vec<Command>,
 ) {
+    top_bar_panel_ui(ui, top_bar, state);
+    live_ui(ui, view, state, demo, commands);
+}
+
+/// The top bar as a panel across the top of the window.
+fn top_bar_panel_ui(ui: &mut egui::Ui, top_bar: &TopBarInfo, state: &LiveState) {
     egui::Panel::top("top-bar")
         .exact_size(theme::TOP_BAR_HEIGHT)
         .frame(bar_frame())
         .show(ui, |ui| top_bar_ui(ui, top_bar, state));
-    live_ui(ui, view, state, demo, commands);
 }
 
 impl eframe::App for HeraclesApp {
@@ -149,8 +210,9 @@ impl eframe::App for HeraclesApp {
     }
 }
 
-/// Opens the workstation window on the simulated patient and runs until it is closed.
-pub fn run_gui() -> anyhow::Result<()> {
+/// Opens the workstation window on the simulated patient, at the start screen, and runs until it is closed.
+/// Case files are kept in `data_dir` (default: the platform data folder).
+pub fn run_gui(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     // A new patient each session: the noise seed comes from the clock (the run is still reproducible from the
     // seed, which is logged).
     let seed = std::time::SystemTime::now()
@@ -167,11 +229,10 @@ pub fn run_gui() -> anyhow::Result<()> {
         "heracles",
         options,
         Box::new(|cc| {
-            Ok(Box::new(HeraclesApp::on_simulator(
-                &cc.egui_ctx,
-                DEFAULT_SCENARIO,
-                seed,
-            )?))
+            let mut app = HeraclesApp::on_simulator(&cc.egui_ctx, DEFAULT_SCENARIO, seed)?;
+            app.set_data_dir(data_dir);
+            app.handle(Command::ShowStart);
+            Ok(Box::new(app))
         }),
     )
     .map_err(|error| anyhow::anyhow!("could not open the window: {error}"))

@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir;
     match cli.command {
-        None => crate::app::run_gui().map(|()| ExitCode::SUCCESS),
+        None => crate::app::run_gui(data_dir).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Record(args)) => record::run(args, data_dir),

@@ -175,6 +175,8 @@ pub struct CaptureQuality {
     pub heart_rate_bpm: Option<Drift>,
     /// ECMO flow over the window (L/min), when the channel is recorded.
     pub ecmo_flow_l_min: Option<Drift>,
+    /// Why beat detection found no beats (a flat or missing channel), when it found none.
+    pub no_beats_reason: Option<String>,
 }
 
 /// Why a window is not steady.

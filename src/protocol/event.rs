@@ -2,6 +2,7 @@
 //! the app to record or do ([`Effect`]), and why it refuses an event ([`Refusal`]).
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::model::{CaseIdError, EcmoSettings, Site, StepId, UnloadingDevice};
 
@@ -9,8 +10,9 @@ use super::capture::{CaptureQuality, CaptureTarget, WindowKind};
 use super::eligibility::{Criterion, Verdict};
 use super::state::{Allocation, CaseInfo, FinishReason, Missing, Moment, SavedWindow, Warning};
 
-/// An input to the state machine.
-#[derive(Clone, Debug, PartialEq)]
+/// An input to the state machine. Serialisable: a case file keeps the events it accepted, so replaying them
+/// through [`super::handle`] rebuilds the state exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     /// Create the case (start screen). The site must match the case id's.
     SetUpCase {

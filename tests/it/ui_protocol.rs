@@ -9,7 +9,7 @@ use egui_kittest::kittest::Queryable;
 use heracles::model::{Beat, Fiducial, StepId, UnloadingDevice};
 use heracles::protocol::{CaptureQuality, Criterion, CriterionKind, Effect, Event, Moment, State, handle};
 use heracles::ui::protocol::{
-    Cdfr, EndpointRow, EndpointView, LiveChannels, ProtocolForms, ProtocolView, StartChoice,
+    Cdfr, EndpointRow, EndpointView, LiveChannels, PanelRequest, ProtocolForms, ProtocolView, StartChoice,
     endpoint_panel_ui, protocol_panels_ui, shows_live_traces, start_ui,
 };
 
@@ -71,7 +71,7 @@ impl Bench {
             endpoints: self.endpoints.as_ref(),
             now: Utc::now(),
         };
-        if let Some(event) = protocol_panels_ui(ui, view, &mut self.forms) {
+        if let Some(PanelRequest::Event(event)) = protocol_panels_ui(ui, view, &mut self.forms) {
             self.apply(event);
         }
         if shows_live_traces(self.state.current) {

@@ -22,7 +22,7 @@ pub use capture::capture_ui;
 pub use confirm::confirmation_ui;
 pub use endpoints::{Cdfr, EndpointRow, EndpointView, endpoint_panel_ui};
 pub use forms::{AllocationForm, DeviceForm, EcmoForm, device_label};
-pub use screen::{ProtocolView, protocol_panels_ui, shows_live_traces};
+pub use screen::{PanelRequest, ProtocolView, protocol_panels_ui, shows_live_traces};
 pub use start::{ExistingCase, StartChoice, StartForm, start_ui};
 pub use step_list::step_list_ui;
 pub use step_panel::step_panel_ui;

@@ -1,0 +1,816 @@
+//! The case file as the guided protocol writes it: a named thread that creates (or opens) the case file, hands
+//! the engine a recorder for it, then records every accepted protocol transition in order. For each one it keeps
+//! the event itself (so reopening the case replays the protocol exactly) and the human-readable records a
+//! reviewer reads: protocol steps with their device and ECMO settings, markers, eligibility answers, checklist
+//! ticks, the allocation, captures, analysis windows with their beats and results, and the sign-off. Saving a
+//! window analyses it from the recorded samples with the analysis pipeline, stores the report, and computes the
+//! CDFR once a baseline and a post-unloading resting window exist.
+//!
+//! The UI never waits for it: jobs go through a bounded queue (when it is full the session keeps them in order
+//! and offers them again next frame, so nothing is dropped) and replies come back through another.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::coronary::CdfrResult;
+use crate::analysis::pipeline::{AnalysisRequest, Report, analyze_recording, cdfr_between};
+use crate::analysis::settings::AnalysisSettings;
+use crate::model::{
+    Beat, CaseId, EcmoSettings, Recording, RejectReason, Segment, StepId, TimeSeries, UnloadingDevice,
+};
+use crate::protocol::{Arm, Effect, Event, Moment, WindowKind};
+use crate::store::{self, AnalysisWindow, CaseFile, Recorder, RecorderOptions, ResultRecord, StoreError};
+use crate::ui::protocol::device_label;
+
+/// Jobs waiting for the writer thread, at most (the session holds any more, in order).
+const JOB_QUEUE_LEN: usize = 64;
+
+/// Replies waiting for the UI, at most (the writer waits when the UI has not drained them).
+const REPLY_QUEUE_LEN: usize = 64;
+
+/// How long the writer waits for the recorder to commit a saved window's samples before analysing what is there.
+const COMMIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Event kind of the rows that hold the accepted protocol events, replayed when a case is reopened.
+pub const PROTOCOL_EVENT_KIND: &str = "protocol";
+
+/// Result name of a saved window's whole analysis report.
+pub const REPORT_RESULT: &str = "report";
+
+/// Result name of a saved window's representative pressure-volume loop.
+pub const LOOP_RESULT: &str = "representative_loop";
+
+/// Result name of the CDFR.
+pub const CDFR_RESULT: &str = "cdfr";
+
+/// Longest representative loop kept, in points.
+const MAX_LOOP_POINTS: usize = 400;
+
+/// How the writer gets its case file.
+#[derive(Clone, Debug)]
+pub enum Opening {
+    /// Create the file of a new case in `dir`.
+    Create {
+        /// The data folder.
+        dir: PathBuf,
+        /// The case.
+        case_id: CaseId,
+        /// Who sets it up.
+        operator: String,
+    },
+    /// Open an existing case file.
+    Open {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// One accepted protocol transition, with what the writer needs to record it.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    /// The event.
+    pub event: Event,
+    /// When it happened.
+    pub at: Moment,
+    /// What the state machine asked to record.
+    pub effects: Vec<Effect>,
+    /// The device in place after it.
+    pub device: UnloadingDevice,
+    /// The ECMO settings in force after it.
+    pub ecmo: Option<EcmoSettings>,
+    /// Who did it (the case's operator).
+    pub who: String,
+}
+
+/// A stored protocol event: what the replay reads back.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct StoredEvent {
+    event: Event,
+    at: Moment,
+}
+
+/// A saved window and its analysis.
+#[derive(Clone, Debug)]
+pub struct AnalysedWindow {
+    /// The step it was captured in.
+    pub step: StepId,
+    /// What it measures.
+    pub kind: WindowKind,
+    /// Its row in the case file.
+    pub window_id: i64,
+    /// The pipeline's report of it.
+    pub report: Report,
+    /// A representative loop (volume mL, pressure mmHg): the last accepted beat.
+    pub loop_points: Vec<[f64; 2]>,
+}
+
+/// What the writer tells the session.
+pub enum Reply {
+    /// The file is ready and recording can start; for a reopened case, the events to replay and the windows
+    /// already analysed.
+    Ready {
+        /// The case file.
+        path: PathBuf,
+        /// The recorder for the engine.
+        recorder: Box<Recorder>,
+        /// Accepted protocol events, oldest first (empty for a new case).
+        replay: Vec<(Event, Moment)>,
+        /// Windows already analysed (empty for a new case).
+        windows: Vec<AnalysedWindow>,
+    },
+    /// A saved window has been analysed and stored.
+    Analysed(Box<AnalysedWindow>),
+    /// The CDFR between the newest baseline and post-unloading resting windows (or why there is none).
+    Cdfr(Box<Result<CdfrResult, String>>),
+    /// Something the operator should know (e.g. free text that looks like an identifier).
+    Notice(String),
+    /// Writing failed; the message says what was not saved.
+    Failed(String),
+}
+
+enum Job {
+    Record(Box<Transition>),
+}
+
+/// The writer thread and its queues.
+pub struct CaseWriter {
+    jobs: SyncSender<Job>,
+    replies: Receiver<Reply>,
+    backlog: VecDeque<Job>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl CaseWriter {
+    /// Starts the writer thread on `opening`; its first reply is [`Reply::Ready`] or [`Reply::Failed`].
+    pub fn start(opening: Opening) -> std::io::Result<CaseWriter> {
+        let (jobs, job_rx) = sync_channel(JOB_QUEUE_LEN);
+        let (reply_tx, replies) = sync_channel(REPLY_QUEUE_LEN);
+        let thread = std::thread::Builder::new()
+            .name("case-writer".into())
+            .spawn(move || run(opening, job_rx, reply_tx))?;
+        Ok(CaseWriter {
+            jobs,
+            replies,
+            backlog: VecDeque::new(),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a transition to be recorded (in order, never dropped).
+    pub fn record(&mut self, transition: Transition) {
+        self.backlog.push_back(Job::Record(Box::new(transition)));
+        self.flush();
+    }
+
+    /// Offers the backlog to the thread without waiting.
+    fn flush(&mut self) {
+        while let Some(job) = self.backlog.pop_front() {
+            match self.jobs.try_send(job) {
+                Ok(()) => {}
+                Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                    self.backlog.push_front(job);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Replies received so far (offers the backlog again first).
+    pub fn replies(&mut self) -> Vec<Reply> {
+        self.flush();
+        let mut replies = Vec::new();
+        loop {
+            match self.replies.try_recv() {
+                Ok(reply) => replies.push(reply),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    if !self.backlog.is_empty() {
+                        replies.push(Reply::Failed(format!(
+                            "the case writer stopped; {} protocol records were not saved",
+                            self.backlog.len()
+                        )));
+                        self.backlog.clear();
+                    }
+                    break;
+                }
+            }
+        }
+        replies
+    }
+
+    /// Transitions not yet handed to the thread.
+    pub fn num_waiting(&self) -> usize {
+        self.backlog.len()
+    }
+}
+
+impl Drop for CaseWriter {
+    fn drop(&mut self) {
+        // Hand over what is left, waiting if need be: closing the case must not lose protocol records.
+        while let Some(job) = self.backlog.pop_front() {
+            if self.jobs.send(job).is_err() {
+                break;
+            }
+        }
+        let (jobs, _) = sync_channel(1);
+        drop(std::mem::replace(&mut self.jobs, jobs));
+        // Let the thread finish its queue; replies it can no longer deliver are dropped with the receiver.
+        let (_, replies) = sync_channel(1);
+        drop(std::mem::replace(&mut self.replies, replies));
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            log::error!("the case writer thread panicked");
+        }
+    }
+}
+
+/// The writer's state on its thread.
+struct Writer {
+    file: CaseFile,
+    replies: SyncSender<Reply>,
+    settings: AnalysisSettings,
+    /// Row id of each step's open record.
+    open_steps: HashMap<StepId, i64>,
+    /// The newest analysed window of each (step, kind).
+    windows: HashMap<(StepId, WindowKind), AnalysedWindow>,
+}
+
+fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
+    let mut writer = match open(&opening) {
+        Ok((file, recorder, replay, windows)) => {
+            let path = file.path().to_owned();
+            let ready = Reply::Ready {
+                path,
+                recorder: Box::new(recorder),
+                replay,
+                windows: windows.clone(),
+            };
+            if replies.send(ready).is_err() {
+                return;
+            }
+            Writer {
+                file,
+                replies,
+                settings: AnalysisSettings::default(),
+                open_steps: HashMap::new(),
+                windows: windows
+                    .into_iter()
+                    .map(|window| ((window.step, window.kind), window))
+                    .collect(),
+            }
+        }
+        Err(error) => {
+            let _ = replies.send(Reply::Failed(error.to_string()));
+            return;
+        }
+    };
+    while let Ok(Job::Record(transition)) = jobs.recv() {
+        if let Err(error) = writer.record(&transition) {
+            writer.reply(Reply::Failed(format!(
+                "recording {:?} in the case file failed: {error}",
+                transition.event
+            )));
+        }
+    }
+}
+
+type Opened = (CaseFile, Recorder, Vec<(Event, Moment)>, Vec<AnalysedWindow>);
+
+/// Creates or opens the file, reads what a reopened case needs, and starts a recorder on a second connection.
+fn open(opening: &Opening) -> Result<Opened, StoreError> {
+    let file = match opening {
+        Opening::Create {
+            dir,
+            case_id,
+            operator,
+        } => CaseFile::create(dir, *case_id, operator)?,
+        Opening::Open { path } => CaseFile::open(path)?,
+    };
+    let mut stored: Vec<(i64, StoredEvent)> = file
+        .events()?
+        .into_iter()
+        .filter(|event| event.kind == PROTOCOL_EVENT_KIND)
+        .map(|event| {
+            serde_json::from_str(&event.text)
+                .map(|stored| (event.id, stored))
+                .map_err(|error| {
+                    StoreError::Invalid(format!("protocol event {} cannot be read: {error}", event.id))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    stored.sort_by_key(|(id, _)| *id);
+    let replay = stored
+        .into_iter()
+        .map(|(_, stored)| (stored.event, stored.at))
+        .collect();
+    let windows = stored_windows(&file)?;
+    let recorder = Recorder::start(CaseFile::open(file.path())?, RecorderOptions::default())?;
+    Ok((file, recorder, replay, windows))
+}
+
+/// The analysed windows stored in the file (newest per step and kind win when the session rebuilds them).
+fn stored_windows(file: &CaseFile) -> Result<Vec<AnalysedWindow>, StoreError> {
+    let windows = file.analysis_windows()?;
+    let results = file.results()?;
+    let mut analysed = Vec::new();
+    for window in windows {
+        let (Some(step), Some(kind)) = (window.step, window_kind_of(&window.method)) else {
+            continue;
+        };
+        let result = |name: &str| {
+            results
+                .iter()
+                .rev()
+                .find(|r| r.window_id == Some(window.id) && r.name == name)
+        };
+        let Some(report) = result(REPORT_RESULT).and_then(|r| serde_json::from_value(r.value.clone()).ok())
+        else {
+            continue;
+        };
+        let loop_points = result(LOOP_RESULT)
+            .and_then(|r| serde_json::from_value(r.value.clone()).ok())
+            .unwrap_or_default();
+        analysed.push(AnalysedWindow {
+            step,
+            kind,
+            window_id: window.id,
+            report,
+            loop_points,
+        });
+    }
+    Ok(analysed)
+}
+
+/// The method name stored with a window of `kind`.
+fn window_method(kind: WindowKind) -> String {
+    format!("protocol capture: {}", kind.key())
+}
+
+fn window_kind_of(method: &str) -> Option<WindowKind> {
+    WindowKind::ALL
+        .into_iter()
+        .find(|kind| window_method(*kind) == method)
+}
+
+impl Writer {
+    fn reply(&self, reply: Reply) {
+        // The UI is gone only when the app is closing; nothing is left to tell.
+        let _ = self.replies.send(reply);
+    }
+
+    fn marker(&mut self, who: &str, at: &Moment, kind: &str, text: &str) -> Result<(), StoreError> {
+        let saved = self.file.add_marker(who, at.recording_s, kind, text)?;
+        for warning in saved.warnings {
+            self.reply(Reply::Notice(format!(
+                "The note \"{text}\" may hold a patient identifier: {warning}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, transition: &Transition) -> Result<(), StoreError> {
+        let Transition {
+            event,
+            at,
+            effects,
+            who,
+            ..
+        } = transition;
+        let stored = StoredEvent {
+            event: event.clone(),
+            at: *at,
+        };
+        let text = serde_json::to_string(&stored).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        self.file
+            .add_marker(who, at.recording_s, PROTOCOL_EVENT_KIND, &text)?;
+        for effect in effects {
+            self.apply(transition, effect)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, transition: &Transition, effect: &Effect) -> Result<(), StoreError> {
+        let who = transition.who.as_str();
+        match effect {
+            Effect::CaseCreated { .. } => {}
+            Effect::StepStarted {
+                step,
+                at,
+                device,
+                ecmo,
+                ..
+            } => {
+                let id =
+                    self.file
+                        .start_step(who, *step, Some(at.recording_s), Some(device), ecmo.as_ref())?;
+                self.open_steps.insert(*step, id);
+            }
+            Effect::StepEnded {
+                step,
+                at,
+                unticked,
+                acknowledged,
+                ..
+            } => {
+                if let Some(id) = self.open_steps.remove(step) {
+                    let ecmo = transition.ecmo.as_ref();
+                    self.file
+                        .end_step(who, id, Some(at.recording_s), Some(&transition.device), ecmo)?;
+                }
+                if !unticked.is_empty() {
+                    let text = format!(
+                        "{} left with unticked items: {}",
+                        step.title(),
+                        unticked.join("; ")
+                    );
+                    self.marker(who, at, "checklist", &text)?;
+                }
+                for warning in acknowledged {
+                    self.marker(who, at, "acknowledged", &format!("{}: {warning}", step.title()))?;
+                }
+            }
+            Effect::ChecklistChanged {
+                step,
+                item,
+                ticked,
+                at,
+            } => {
+                let text = format!(
+                    "{}: {item}: {}",
+                    step.title(),
+                    if *ticked { "ticked" } else { "unticked" }
+                );
+                self.marker(who, at, "checklist", &text)?;
+            }
+            Effect::CriterionAnswered {
+                criterion,
+                answer,
+                verdict,
+                at,
+            } => {
+                let text = format!(
+                    "{}: {} (verdict: {verdict:?})",
+                    criterion.text(),
+                    if *answer { "yes" } else { "no" }
+                );
+                self.marker(who, at, "eligibility", &text)?;
+            }
+            Effect::EcmoRecorded { step, settings, at } => {
+                self.marker(
+                    who,
+                    at,
+                    "ecmo",
+                    &format!("{}: {}", step.title(), ecmo_label(settings)),
+                )?;
+            }
+            Effect::AllocationRecorded(allocation) => {
+                let arm = match allocation.arm {
+                    Arm::Iabp => store::Allocation::Iabp,
+                    Arm::Impella => store::Allocation::Impella,
+                };
+                self.file.set_allocation(
+                    who,
+                    arm,
+                    &allocation.reference,
+                    "allocation recorded from the trial system",
+                )?;
+                let text = format!(
+                    "{} allocated, reference {}, allocated at {} by the trial system",
+                    allocation.arm.label(),
+                    allocation.reference,
+                    allocation.allocated_utc.to_rfc3339()
+                );
+                self.marker(who, &allocation.recorded, "allocation", &text)?;
+            }
+            Effect::DeviceRecorded {
+                device,
+                ecmo,
+                deviation,
+                at,
+            } => {
+                self.marker(
+                    who,
+                    at,
+                    "device",
+                    &format!("{}; ECMO {}", device_label(device), ecmo_label(ecmo)),
+                )?;
+                if let Some(step) = self.open_steps.get(&StepId::DeviceInsertion).copied() {
+                    // The step row carries the settings in force; its end time stays open.
+                    self.file.end_step(who, step, None, Some(device), Some(ecmo))?;
+                }
+                if let Some(deviation) = deviation {
+                    self.marker(who, at, "deviation", &deviation.to_string())?;
+                }
+            }
+            Effect::CaptureStarted {
+                step,
+                kind,
+                at,
+                target,
+            } => {
+                let text = format!(
+                    "{}: {} capture started (target {:.0} s, {} consecutive accepted beats)",
+                    step.title(),
+                    kind.label(),
+                    target.duration_s,
+                    target.min_consecutive_beats
+                );
+                self.marker(who, at, "capture", &text)?;
+            }
+            Effect::CaptureFinished {
+                step,
+                kind,
+                end,
+                reason,
+                quality,
+                ..
+            } => {
+                let text = format!(
+                    "{}: {} capture {}: {} beats accepted, {} rejected",
+                    step.title(),
+                    kind.label(),
+                    reason.label(),
+                    quality.num_beats_accepted,
+                    quality.num_beats_rejected
+                );
+                self.marker(who, end, "capture", &text)?;
+            }
+            Effect::CaptureDiscarded { step, kind, at, .. } => {
+                self.marker(
+                    who,
+                    at,
+                    "capture",
+                    &format!("{}: {} capture discarded", step.title(), kind.label()),
+                )?;
+            }
+            Effect::WindowSaved { step, window } => self.save_window(who, *step, window)?,
+            Effect::StepSkipped { step, reason, at } => {
+                self.marker(who, at, "skip", &format!("{} skipped: {reason}", step.title()))?;
+            }
+            Effect::Marked { text, at, .. } => self.marker(who, at, "marker", text)?,
+            Effect::SignedOff { by, acknowledged, .. } => {
+                let mut statement = "I confirm the protocol was carried out as recorded.".to_owned();
+                for warning in acknowledged
+                    .iter()
+                    .filter(|w| !matches!(w, crate::protocol::Warning::SignOffIsFinal))
+                {
+                    statement.push(' ');
+                    statement.push_str(&warning.to_string());
+                }
+                self.file.sign_off(by, "operator", &statement)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a saved window, analyses it from the recorded samples, stores the report, beats and loop, and
+    /// updates the CDFR.
+    fn save_window(
+        &mut self,
+        who: &str,
+        step: StepId,
+        window: &crate::protocol::SavedWindow,
+    ) -> Result<(), StoreError> {
+        let (start_s, end_s) = (window.start.recording_s, window.end.recording_s);
+        let recording = self.read_window(start_s, end_s)?;
+        let request = AnalysisRequest {
+            from_s: Some(start_s),
+            to_s: Some(end_s),
+            ..AnalysisRequest::default()
+        };
+        let report = match analyze_recording(&recording, &self.settings, &request) {
+            Ok(report) => report,
+            Err(error) => {
+                self.reply(Reply::Failed(format!(
+                    "the {} could not be analysed: {error}",
+                    window.kind.label()
+                )));
+                return Ok(());
+            }
+        };
+        // A preload reduction is fitted over every accepted beat of the window here, as a live estimate; the
+        // fellow chooses the occlusion beats offline.
+        let report = match (window.kind, report.beats.first(), report.beats.last()) {
+            (WindowKind::PvPreloadReduction, Some(first), Some(last)) if report.beats.len() >= 5 => {
+                let request = AnalysisRequest {
+                    occlusion_beats: Some((first.number, last.number)),
+                    ..request
+                };
+                analyze_recording(&recording, &self.settings, &request).unwrap_or(report)
+            }
+            _ => report,
+        };
+        let settings =
+            serde_json::to_value(&report.settings).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let window_id = self.file.save_analysis_window(
+            who,
+            &AnalysisWindow {
+                id: 0,
+                step: Some(step),
+                start_s,
+                end_s,
+                method: window_method(window.kind),
+                settings: settings.clone(),
+                algorithm_version: report.algorithm_version.clone(),
+            },
+        )?;
+        let rate = self.settings.analysis_rate_hz();
+        let beats: Vec<Beat> = report
+            .beats
+            .iter()
+            .map(|record| beat_from_record(record, rate))
+            .collect();
+        self.file.save_beats(who, window_id, &beats)?;
+        let loop_points = representative_loop(&recording, &report);
+        let json = |value: serde_json::Result<serde_json::Value>| {
+            value.map_err(|error| StoreError::Invalid(error.to_string()))
+        };
+        let values = [
+            (REPORT_RESULT, json(serde_json::to_value(&report))?),
+            (LOOP_RESULT, json(serde_json::to_value(&loop_points))?),
+        ];
+        for (name, value) in values {
+            self.file.save_result(
+                who,
+                &ResultRecord {
+                    id: 0,
+                    window_id: Some(window_id),
+                    name: name.to_owned(),
+                    method: window_method(window.kind),
+                    settings: settings.clone(),
+                    algorithm_version: report.algorithm_version.clone(),
+                    value,
+                },
+            )?;
+        }
+        let analysed = AnalysedWindow {
+            step,
+            kind: window.kind,
+            window_id,
+            report,
+            loop_points,
+        };
+        self.windows.insert((step, window.kind), analysed.clone());
+        self.reply(Reply::Analysed(Box::new(analysed)));
+        if window.kind == WindowKind::CoronaryRest {
+            self.update_cdfr(who)?;
+        }
+        Ok(())
+    }
+
+    /// CDFR between the newest baseline and post-unloading resting windows, stored with the post window.
+    fn update_cdfr(&mut self, who: &str) -> Result<(), StoreError> {
+        let (Some(baseline), Some(post)) = (
+            self.windows
+                .get(&(StepId::BaselineCoronary, WindowKind::CoronaryRest)),
+            self.windows
+                .get(&(StepId::PostCoronary, WindowKind::CoronaryRest)),
+        ) else {
+            return Ok(());
+        };
+        let result = cdfr_between(&baseline.report, &post.report, &self.settings);
+        let value = match &result {
+            Ok(cdfr) => serde_json::to_value(cdfr),
+            Err(reason) => serde_json::to_value(serde_json::json!({ "no_value": reason.to_string() })),
+        }
+        .map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let method = match &result {
+            Ok(cdfr) => cdfr.provenance.method.clone(),
+            Err(_) => "CDFR".to_owned(),
+        };
+        self.file.save_result(
+            who,
+            &ResultRecord {
+                id: 0,
+                window_id: Some(post.window_id),
+                name: CDFR_RESULT.to_owned(),
+                method,
+                settings: serde_json::to_value(&self.settings)
+                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
+                algorithm_version: post.report.algorithm_version.clone(),
+                value,
+            },
+        )?;
+        self.reply(Reply::Cdfr(Box::new(result.map_err(|reason| reason.to_string()))));
+        Ok(())
+    }
+
+    /// The recorded samples of every channel over `[start_s, end_s)`, waiting (a few seconds at most) for the
+    /// recorder to commit the end of the window.
+    fn read_window(&self, start_s: f64, end_s: f64) -> Result<Recording, StoreError> {
+        let deadline = Instant::now() + COMMIT_WAIT;
+        let channels = loop {
+            let channels = self.file.channels()?;
+            let committed = !channels.is_empty()
+                && channels
+                    .iter()
+                    .all(|channel| channel.end_sample as f64 >= end_s * channel.sample_rate_hz);
+            if committed || Instant::now() >= deadline {
+                break channels;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut series = Vec::new();
+        // The newest segment of each channel name covers the window (a reconnection starts a new segment).
+        for channel in channels.iter().rev() {
+            if series.iter().any(|s: &TimeSeries| s.name == channel.name) {
+                continue;
+            }
+            let rate = channel.sample_rate_hz;
+            let from = (start_s * rate).round().max(channel.first_sample as f64) as u64;
+            let to = (end_s * rate).round().max(from as f64) as u64;
+            let samples = self.file.read_samples(channel.id, from, to)?;
+            series.push(TimeSeries {
+                name: channel.name.clone(),
+                unit: channel.unit.clone(),
+                sample_rate_hz: rate,
+                samples: samples.values.iter().map(|v| f64::from(*v)).collect(),
+            });
+        }
+        series.reverse();
+        Ok(Recording {
+            segments: vec![Segment {
+                start_s,
+                channels: series,
+            }],
+            markers: Vec::new(),
+        })
+    }
+}
+
+/// ECMO settings in words.
+fn ecmo_label(ecmo: &EcmoSettings) -> String {
+    match ecmo.rpm {
+        Some(rpm) => format!("{:.2} L/min, {rpm:.0} rpm", ecmo.flow_l_min),
+        None => format!("{:.2} L/min", ecmo.flow_l_min),
+    }
+}
+
+/// The beat a report describes, at the analysis rate, for the case file's beat table.
+fn beat_from_record(record: &crate::analysis::pipeline::BeatRecord, rate_hz: f64) -> Beat {
+    let start = (record.time_s * rate_hz).round().max(0.0) as u64;
+    let reject = record.reject_reason.as_deref().map(|key| {
+        [
+            RejectReason::RrOutlier,
+            RejectReason::AfterRrOutlier,
+            RejectReason::DopplerDropout,
+            RejectReason::PressureDamping,
+            RejectReason::NonPulsatile,
+            RejectReason::MissingData,
+        ]
+        .into_iter()
+        .find(|reason| reason.key() == key)
+        .unwrap_or_else(|| RejectReason::Manual(key.to_owned()))
+    });
+    Beat {
+        number: record.number,
+        start,
+        end: start + (record.duration_s * rate_hz).round().max(0.0) as u64,
+        fiducial: record.fiducial,
+        reject,
+        non_pulsatile: record.non_pulsatile,
+    }
+}
+
+/// The last accepted beat's loop (volume, pressure), thinned to at most [`MAX_LOOP_POINTS`] points.
+fn representative_loop(recording: &Recording, report: &Report) -> Vec<[f64; 2]> {
+    let Some(segment) = recording.segments.first() else {
+        return Vec::new();
+    };
+    let (Some(lvp), Some(lvv)) = (segment.channel("lvp"), segment.channel("lvv")) else {
+        return Vec::new();
+    };
+    let Some(beat) = report.beats.iter().rev().find(|beat| beat.accepted) else {
+        return Vec::new();
+    };
+    let rate = lvp.sample_rate_hz;
+    let from = ((beat.time_s - segment.start_s) * rate).round().max(0.0) as usize;
+    let to = (from + (beat.duration_s * rate).round() as usize + 1)
+        .min(lvp.samples.len())
+        .min(lvv.samples.len());
+    let step = ((to.saturating_sub(from)) / MAX_LOOP_POINTS).max(1);
+    (from..to)
+        .step_by(step)
+        .map(|i| [lvv.samples[i], lvp.samples[i]])
+        .filter(|point| point.iter().all(|v| v.is_finite()))
+        .collect()
+}
+
+/// The next free demo case id in `dir` (`HER-DEM-0001` when there is none).
+pub fn next_demo_case_id(dir: &Path) -> Result<CaseId, String> {
+    let files = store::list_case_files(dir).map_err(|error| error.to_string())?;
+    let highest = files
+        .iter()
+        .filter_map(|path| path.file_stem()?.to_str()?.parse::<CaseId>().ok())
+        .filter(|id| id.site() == crate::model::Site::Dem)
+        .map(|id| id.number())
+        .max()
+        .unwrap_or(0);
+    CaseId::new(crate::model::Site::Dem, highest + 1).map_err(|error| error.to_string())
+}
