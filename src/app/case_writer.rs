@@ -116,8 +116,8 @@ pub enum Reply {
     Ready {
         /// The case file.
         path: PathBuf,
-        /// The recorder for the engine.
-        recorder: Box<Recorder>,
+        /// The recorder for the engine (`None` for a signed-off case: it is open for viewing, not recording).
+        recorder: Option<Box<Recorder>>,
         /// Accepted protocol events, oldest first (empty for a new case).
         replay: Vec<(Event, Moment)>,
         /// Windows already analysed (empty for a new case).
@@ -247,18 +247,29 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
             let path = file.path().to_owned();
             let ready = Reply::Ready {
                 path,
-                recorder: Box::new(recorder),
+                recorder: recorder.map(Box::new),
                 replay,
                 windows: windows.clone(),
             };
             if replies.send(ready).is_err() {
                 return;
             }
+            // A reopened case continues the step it was left in: its record is still open.
+            let open_steps = file
+                .steps()
+                .map(|steps| {
+                    steps
+                        .into_iter()
+                        .filter(|s| s.ended_utc.is_none())
+                        .map(|s| (s.step, s.id))
+                        .collect()
+                })
+                .unwrap_or_default();
             Writer {
                 file,
                 replies,
                 settings: AnalysisSettings::default(),
-                open_steps: HashMap::new(),
+                open_steps,
                 windows: windows
                     .into_iter()
                     .map(|window| ((window.step, window.kind), window))
@@ -280,7 +291,12 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
     }
 }
 
-type Opened = (CaseFile, Recorder, Vec<(Event, Moment)>, Vec<AnalysedWindow>);
+type Opened = (
+    CaseFile,
+    Option<Recorder>,
+    Vec<(Event, Moment)>,
+    Vec<AnalysedWindow>,
+);
 
 /// Creates or opens the file, reads what a reopened case needs, and starts a recorder on a second connection.
 fn open(opening: &Opening) -> Result<Opened, StoreError> {
@@ -310,7 +326,13 @@ fn open(opening: &Opening) -> Result<Opened, StoreError> {
         .map(|(_, stored)| (stored.event, stored.at))
         .collect();
     let windows = stored_windows(&file)?;
-    let recorder = Recorder::start(CaseFile::open(file.path())?, RecorderOptions::default())?;
+    let recorder = match file.summary()?.status.as_str() {
+        "signed_off" => None,
+        _ => Some(Recorder::start(
+            CaseFile::open(file.path())?,
+            RecorderOptions::default(),
+        )?),
+    };
     Ok((file, recorder, replay, windows))
 }
 

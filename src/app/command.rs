@@ -84,6 +84,7 @@ impl HeraclesApp {
     /// under a second): the case must not be closed with samples still in memory.
     fn close_case(&mut self) {
         if self.protocol.take().is_some()
+            && self.engine.lock().recording.active
             && let Err(error) = self.engine.stop_recording()
         {
             self.start.message = Some(format!("The last samples of the case may not be saved: {error}"));

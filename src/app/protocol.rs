@@ -12,9 +12,10 @@ use egui::RichText;
 use crate::acquisition::{Engine, LiveState};
 use crate::analysis::coronary::CdfrResult;
 use crate::analysis::settings::AnalysisSettings;
-use crate::model::{CaseId, SignalKind, Site, UnloadingDevice};
+use crate::model::{CaseId, SignalKind, Site};
 use crate::protocol::{CaptureQuality, Effect, Event, Moment, State, WindowKind, handle};
 use crate::signal::{SignalSettings, Signals, segment};
+use crate::sim::Control;
 use crate::store::{self, CaseFile};
 use crate::ui::live::find_channel;
 use crate::ui::protocol::{
@@ -31,21 +32,8 @@ use super::endpoints::endpoint_view;
 /// Recording time between two quality reports of a running capture, s.
 const CAPTURE_FEED_INTERVAL_S: f64 = 0.5;
 
-/// Something the protocol asks of the simulated patient in a demo case.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum PatientAction {
-    /// Insert the recorded unloading device with its settings.
-    Device(UnloadingDevice),
-    /// Set the ECMO flow, L/min.
-    EcmoFlow(f64),
-    /// Start or stop adenosine hyperaemia.
-    Hyperaemia(bool),
-    /// Occlude the inferior vena cava briefly.
-    PreloadReduction,
-}
-
 /// Steers the simulated patient (given to the app when its source is the simulator).
-pub type PatientControl = Box<dyn Fn(PatientAction) -> Result<(), String>>;
+pub type PatientControl = Box<dyn Fn(Control) -> Result<(), String>>;
 
 /// The protocol of the open case.
 pub struct ProtocolSession {
@@ -222,20 +210,16 @@ impl ProtocolSession {
     /// Gives the simulated patient what the protocol just recorded.
     fn steer(&mut self, patient: &PatientControl, effects: &[Effect]) {
         for effect in effects {
-            let actions: Vec<PatientAction> = match effect {
+            let flow = |l_min| Control::EcmoFlow { target_l_min: l_min };
+            let controls: Vec<Control> = match effect {
                 Effect::DeviceRecorded { device, ecmo, .. } => {
-                    vec![
-                        PatientAction::Device(*device),
-                        PatientAction::EcmoFlow(ecmo.flow_l_min),
-                    ]
+                    vec![Control::Device(*device), flow(ecmo.flow_l_min)]
                 }
-                Effect::EcmoRecorded { settings, .. } => vec![PatientAction::EcmoFlow(settings.flow_l_min)],
+                Effect::EcmoRecorded { settings, .. } => vec![flow(settings.flow_l_min)],
                 Effect::CaptureStarted {
                     kind: WindowKind::CoronaryHyperaemia,
                     ..
-                } => {
-                    vec![PatientAction::Hyperaemia(true)]
-                }
+                } => vec![Control::Hyperaemia(true)],
                 Effect::CaptureFinished {
                     kind: WindowKind::CoronaryHyperaemia,
                     ..
@@ -244,20 +228,18 @@ impl ProtocolSession {
                     kind: WindowKind::CoronaryHyperaemia,
                     ..
                 } => {
-                    vec![PatientAction::Hyperaemia(false)]
+                    vec![Control::Hyperaemia(false)]
                 }
                 Effect::CaptureStarted {
                     kind: WindowKind::PvPreloadReduction,
                     ..
-                } => {
-                    vec![PatientAction::PreloadReduction]
-                }
+                } => vec![Control::PreloadReduction],
                 _ => Vec::new(),
             };
-            for action in actions {
-                if let Err(error) = patient(action) {
+            for control in controls {
+                if let Err(error) = patient(control) {
                     self.forms.message =
-                        Some(format!("The simulated patient did not take {action:?}: {error}"));
+                        Some(format!("The simulated patient did not take {control:?}: {error}"));
                 }
             }
         }
@@ -275,7 +257,9 @@ impl ProtocolSession {
                     windows,
                 } => {
                     self.path = Some(path);
-                    if let Err(error) = engine.start_recording(recorder) {
+                    if let Some(recorder) = recorder
+                        && let Err(error) = engine.start_recording(recorder)
+                    {
                         self.forms.message = Some(format!("Recording could not start: {error}"));
                     }
                     self.replay(replay);

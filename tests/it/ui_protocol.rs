@@ -437,7 +437,7 @@ fn the_endpoint_panel_shows_cdfr_with_ci_flags_changes_and_missing_values() {
 }
 
 #[test]
-fn the_endpoints_appear_beside_the_live_traces_once_a_post_window_exists() {
+fn the_endpoints_follow_the_step_once_a_post_window_exists() {
     let mut harness = harness(1366.0, 768.0);
     set_up_case(&mut harness);
     answer_eligible(&mut harness);
@@ -446,4 +446,340 @@ fn the_endpoints_appear_beside_the_live_traces_once_a_post_window_exists() {
     harness.state_mut().endpoints = Some(endpoint_view());
     harness.run();
     harness.get_by_label("Endpoints so far");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The whole demo case through the real app: engine, simulated patient, case writer, recorder, analysis.
+
+/// The simulated patient as a source running `SPEED` times faster than real time, steered like the real one.
+struct FastPatient {
+    simulator: heracles::sim::Simulator,
+    controls: std::sync::mpsc::Receiver<heracles::sim::Control>,
+}
+
+/// How much faster than real time the test patient runs.
+const SPEED: f64 = 8.0;
+
+impl heracles::acquisition::Source for FastPatient {
+    fn spec(&self) -> heracles::model::SourceSpec {
+        self.simulator.source_spec()
+    }
+
+    fn run(mut self: Box<Self>, sink: heracles::acquisition::SourceSink) {
+        use heracles::acquisition::SourceEvent;
+        let spec = self.simulator.source_spec();
+        let rate_hz = spec.sample_rate_hz;
+        if sink
+            .send(SourceEvent::Connected {
+                spec,
+                first_sample: 0,
+            })
+            .is_err()
+        {
+            return;
+        }
+        let start = std::time::Instant::now();
+        let mut num_sent = 0u64;
+        while !sink.should_stop() {
+            while let Ok(control) = self.controls.try_recv() {
+                self.simulator.control(control);
+            }
+            let due = (start.elapsed().as_secs_f64() * rate_hz * SPEED) as u64;
+            if num_sent + 16 <= due {
+                if sink
+                    .send(SourceEvent::Block(self.simulator.generate(16)))
+                    .is_err()
+                {
+                    return;
+                }
+                num_sent += 16;
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// The real app on the fast simulated patient, keeping its case files in `dir`, on the start screen.
+fn demo_app(dir: &std::path::Path) -> Harness<'static, heracles::app::HeraclesApp> {
+    let simulator =
+        heracles::sim::Simulator::new("shock-ecmo", 7, heracles::sim::SensorLevel::Realistic).unwrap();
+    let (tx, controls) = std::sync::mpsc::sync_channel(32);
+    let sources: Vec<Box<dyn heracles::acquisition::Source>> =
+        vec![Box::new(FastPatient { simulator, controls })];
+    let dir = dir.to_owned();
+    Harness::builder()
+        .with_size([1366.0, 768.0])
+        .build_eframe(move |cc| {
+            let mut app = heracles::app::HeraclesApp::new(&cc.egui_ctx, sources).unwrap();
+            app.set_data_dir(Some(dir));
+            app.set_patient_control(Box::new(move |control| {
+                tx.try_send(control).map_err(|error| error.to_string())
+            }));
+            app.handle(heracles::app::Command::ShowStart);
+            app
+        })
+}
+
+type App = Harness<'static, heracles::app::HeraclesApp>;
+
+fn session(harness: &App) -> &heracles::app::protocol::ProtocolSession {
+    harness.state().protocol().expect("a case is open")
+}
+
+/// Steps the app (the source keeps running) until `done` holds; fails after `timeout_s` of wall time.
+fn run_until(harness: &mut App, what: &str, timeout_s: f64, done: impl Fn(&App) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout_s);
+    while !done(harness) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(15));
+        harness.step();
+    }
+    harness.run_steps(2);
+}
+
+fn app_click(harness: &mut App, label: &str) {
+    // A dialog that has just opened needs a few frames before its buttons take clicks.
+    harness.run_steps(3);
+    harness.get_by_label(label).scroll_to_me();
+    // The live engine keeps repainting, so the UI never settles: give the scroll animation its frames.
+    harness.run_steps(10);
+    harness.get_by_label(label).click();
+    harness.run_steps(2);
+}
+
+fn app_type(harness: &mut App, label: &str, text: &str) {
+    app_click(harness, label);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(2);
+}
+
+fn app_tick_checklist(harness: &mut App) {
+    for item in heracles::protocol::guide(session(harness).state.current).checklist {
+        app_click(harness, item);
+    }
+}
+
+fn app_next(harness: &mut App, expected: StepId) {
+    app_click(harness, "Next F8");
+    let message = session(harness).forms.message.clone();
+    assert_eq!(session(harness).state.current, expected, "{message:?}");
+}
+
+/// Captures a window with `button`, waits for it to stop by itself, saves it and waits for its analysis.
+fn app_capture(harness: &mut App, button: &str) {
+    let num_windows = session(harness).windows().len();
+    app_click(harness, button);
+    run_until(harness, "the capture to stop by itself", 60.0, |h| {
+        session(h)
+            .state
+            .capture
+            .as_ref()
+            .is_some_and(|capture| !capture.running())
+    });
+    let capture = session(harness).state.capture.clone().unwrap();
+    let target_reached = heracles::protocol::FinishReason::TargetReached;
+    assert!(
+        matches!(capture.status, heracles::protocol::CaptureStatus::Finished { reason, .. } if reason == target_reached),
+        "{:?}",
+        capture.quality
+    );
+    app_click(harness, "Save window");
+    run_until(harness, "the window's analysis", 60.0, |h| {
+        session(h).windows().len() > num_windows
+    });
+}
+
+/// Lets the simulated patient run for `seconds` of its time.
+fn app_wait(harness: &mut App, seconds: f64) {
+    let until = heracles::app::protocol::moment_now(&harness.state().engine().lock()).recording_s + seconds;
+    run_until(
+        harness,
+        "the patient to settle",
+        seconds / SPEED * 3.0 + 5.0,
+        |h| heracles::app::protocol::moment_now(&h.state().engine().lock()).recording_s >= until,
+    );
+}
+
+#[test]
+fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_case_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = demo_app(dir.path());
+    app_type(&mut harness, "Operator", "trainee A");
+    app_click(&mut harness, "Start demo case");
+    run_until(&mut harness, "the case file", 10.0, |h| {
+        h.state().protocol().is_some_and(|p| p.path().is_some())
+    });
+    assert_eq!(
+        session(&harness).state.case.as_ref().unwrap().case_id.to_string(),
+        "HER-DEM-0001"
+    );
+    run_until(&mut harness, "the recording indicator", 10.0, |h| {
+        h.query_by_label("RECORDING").is_some()
+    });
+
+    for criterion in Criterion::ALL {
+        let answer = if criterion.kind() == CriterionKind::Inclusion {
+            "yes"
+        } else {
+            "no"
+        };
+        app_click(&mut harness, &format!("{}: {answer}", criterion.text()));
+    }
+    app_next(&mut harness, StepId::Preparation);
+
+    app_tick_checklist(&mut harness);
+    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
+    app_type(&mut harness, "ECMO pump speed (rpm)", "3400");
+    app_click(&mut harness, "Record ECMO settings");
+    app_next(&mut harness, StepId::BaselineCoronary);
+
+    app_tick_checklist(&mut harness);
+    app_capture(&mut harness, "Capture F5");
+    app_next(&mut harness, StepId::BaselinePv);
+    app_tick_checklist(&mut harness);
+    app_capture(&mut harness, "Capture F5");
+    app_next(&mut harness, StepId::Randomisation);
+
+    app_click(&mut harness, "Impella");
+    app_type(&mut harness, "Randomisation reference", "DEMO-RND-1");
+    app_click(&mut harness, "Record allocation");
+    app_tick_checklist(&mut harness);
+    app_next(&mut harness, StepId::DeviceInsertion);
+
+    app_click(&mut harness, "P-8");
+    app_type(&mut harness, "Impella flow (L/min)", "3.1");
+    app_click(&mut harness, "Record device");
+    app_tick_checklist(&mut harness);
+    // The simulated patient now has the Impella; let it reach its new steady state.
+    app_wait(&mut harness, 20.0);
+    app_next(&mut harness, StepId::PostCoronary);
+
+    app_tick_checklist(&mut harness);
+    app_capture(&mut harness, "Capture F5");
+    run_until(&mut harness, "the CDFR", 30.0, |h| {
+        session(h)
+            .endpoints()
+            .is_some_and(|endpoints| endpoints.cdfr.is_some())
+    });
+    app_next(&mut harness, StepId::PostPv);
+    app_tick_checklist(&mut harness);
+    app_capture(&mut harness, "Capture F5");
+    app_next(&mut harness, StepId::Review);
+    assert!(harness.query_all_by_label("CDFR").count() > 0);
+    app_tick_checklist(&mut harness);
+    app_next(&mut harness, StepId::SignOff);
+
+    app_click(&mut harness, "Sign off case");
+    let message = session(&harness).forms.message.clone();
+    assert!(session(&harness).state.pending.is_some(), "{message:?}");
+    app_click(&mut harness, "Confirm sign-off");
+    assert!(session(&harness).state.signed_off.is_some());
+    let path = session(&harness).path().unwrap().to_owned();
+    let endpoints = session(&harness).endpoints().cloned().unwrap();
+    run_until(
+        &mut harness,
+        "the protocol records to be handed over",
+        10.0,
+        |h| session(h).num_unwritten() == 0,
+    );
+    app_click(&mut harness, "Close case");
+    assert!(harness.state().protocol().is_none());
+
+    // The case file holds what was done.
+    let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
+    let summary = file.summary().unwrap();
+    assert_eq!(summary.allocation, Some(heracles::store::Allocation::Impella));
+    assert_eq!(summary.allocation_reference.as_deref(), Some("DEMO-RND-1"));
+    assert_eq!(summary.status, "signed_off");
+    let steps = file.steps().unwrap();
+    let recorded: Vec<StepId> = steps.iter().map(|step| step.step).collect();
+    assert_eq!(recorded, StepId::ALL, "every step, once, in order");
+    assert!(
+        steps.iter().all(|step| step.ended_utc.is_some()),
+        "every step ended"
+    );
+    let device_step = steps
+        .iter()
+        .find(|step| step.step == StepId::DeviceInsertion)
+        .unwrap();
+    let Some(UnloadingDevice::Impella(impella)) = device_step.device else {
+        panic!("{device_step:?}")
+    };
+    assert_eq!((impella.p_level, impella.displayed_flow_l_min), (8, Some(3.1)));
+    assert_eq!(device_step.ecmo.unwrap().rpm, Some(3400.0));
+    let windows = file.analysis_windows().unwrap();
+    let window_steps: Vec<Option<StepId>> = windows.iter().map(|window| window.step).collect();
+    assert_eq!(
+        window_steps,
+        [
+            StepId::BaselineCoronary,
+            StepId::BaselinePv,
+            StepId::PostCoronary,
+            StepId::PostPv
+        ]
+        .map(Some)
+    );
+    for window in &windows {
+        assert!(window.end_s - window.start_s >= 15.0, "{window:?}");
+        assert!(
+            file.beats(window.id)
+                .unwrap()
+                .iter()
+                .filter(|beat| beat.accepted())
+                .count()
+                >= 10
+        );
+    }
+    let results = file.results().unwrap();
+    let cdfr = results.iter().find(|result| result.name == "cdfr").unwrap();
+    let value = cdfr.value["cdfr"].as_f64().unwrap();
+    let ci = [
+        cdfr.value["ci95"][0].as_f64().unwrap(),
+        cdfr.value["ci95"][1].as_f64().unwrap(),
+    ];
+    assert!(ci[0] <= value && value <= ci[1], "{value} outside {ci:?}");
+    let events = file.events().unwrap();
+    for kind in [
+        "eligibility",
+        "checklist",
+        "allocation",
+        "device",
+        "capture",
+        "protocol",
+    ] {
+        assert!(events.iter().any(|event| event.kind == kind), "no {kind} event");
+    }
+    assert_eq!(file.sign_offs().unwrap().len(), 1);
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+
+    // The physiology responds to the Impella as it should: the LV is unloaded.
+    let row = |name: &str| {
+        endpoints
+            .rows
+            .iter()
+            .find(|row| row.name == name)
+            .unwrap()
+            .clone()
+    };
+    let lvedp = row("LVEDP");
+    assert!(lvedp.post.unwrap() < lvedp.baseline.unwrap(), "{lvedp:?}");
+    assert!(!endpoints.baseline_loop.is_empty() && !endpoints.post_loop.is_empty());
+    eprintln!(
+        "demo case: CDFR {value:.2} (95 % CI {:.2}-{:.2}); {lvedp:?}",
+        ci[0], ci[1]
+    );
+
+    // Reopening the case rebuilds its protocol from the file.
+    let mut reopened = demo_app(dir.path());
+    reopened.run_steps(4);
+    app_click(&mut reopened, "Open HER-DEM-0001");
+    run_until(&mut reopened, "the reopened case", 10.0, |h| {
+        h.state().protocol().is_some_and(|p| p.state.signed_off.is_some())
+    });
+    assert_eq!(session(&reopened).windows().len(), 4);
 }
