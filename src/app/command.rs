@@ -1,9 +1,12 @@
 //! Everything the views can ask for, handled in one place. Views push [`Command`]s while drawing; the app applies
 //! them after the frame's drawing, so a view never mutates shared state directly.
 
+use crate::acquisition::serial::{SerialConfig, SerialSource, available_ports};
+use crate::acquisition::{Engine, EngineConfig};
 use crate::protocol::Event;
 use crate::sim::Control;
 use crate::ui::protocol::StartChoice;
+use crate::ui::settings::SettingsCommand;
 use crate::ui::traces::{Strip, YRange};
 
 use super::{HeraclesApp, View};
@@ -27,6 +30,10 @@ pub enum Command {
     Protocol(Event),
     /// Close the open case (recording stops) and show the start screen.
     CloseCase,
+    /// Show another screen.
+    ShowView(View),
+    /// What the console settings view asked for.
+    Settings(SettingsCommand),
 }
 
 impl HeraclesApp {
@@ -36,6 +43,8 @@ impl HeraclesApp {
             Command::SetFrozen(frozen) => self.live.frozen = frozen,
             Command::SetSweep(sweep_s) => self.live.sweep_s = sweep_s,
             Command::SetRange(strip, range) => self.live.ranges[strip as usize] = range,
+            Command::ShowView(view) => self.view = view,
+            Command::Settings(command) => self.handle_settings(command),
             Command::Simulate(control) => {
                 let Some(sim) = &mut self.sim else {
                     log::warn!("simulator control {control:?} ignored: the simulator is not the source");
@@ -89,5 +98,38 @@ impl HeraclesApp {
         {
             self.start.message = Some(format!("The last samples of the case may not be saved: {error}"));
         }
+    }
+
+    fn handle_settings(&mut self, command: SettingsCommand) {
+        let outcome = match command {
+            SettingsCommand::RefreshPorts => {
+                self.settings.ports = available_ports();
+                Ok(format!("{} port(s) found", self.settings.ports.len()))
+            }
+            SettingsCommand::Connect(config) => self.connect(config),
+            // The engine has no calibration command yet: say so rather than pretend it was applied.
+            SettingsCommand::Zero { channel, .. } | SettingsCommand::SetCalibration { channel, .. } => Err(
+                format!("{channel}: not applied; live calibration is not available in this version"),
+            ),
+        };
+        self.settings.message = Some(outcome);
+    }
+
+    /// Replaces the sources by the console of `config` (the simulated patient stops); refused while recording,
+    /// which must not be cut short.
+    fn connect(&mut self, config: SerialConfig) -> Result<String, String> {
+        if self.shown.recording.active {
+            return Err("stop recording before changing the console".to_owned());
+        }
+        let what = format!("{} at {} baud", config.path, config.baud);
+        let source = Box::new(SerialSource::new(config));
+        let engine = Engine::start(vec![source], EngineConfig::default(), self.repaint.clone())
+            .map_err(|error| format!("could not start reading {what}: {error}"))?;
+        // The old engine and its sources stop (and their threads are joined) here.
+        self.engine = engine;
+        self.sim = None;
+        self.patient = None;
+        self.shown = self.engine.lock().clone();
+        Ok(format!("reading {what}; the simulated patient has stopped"))
     }
 }

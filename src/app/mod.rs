@@ -13,10 +13,13 @@ use std::sync::Arc;
 
 pub use command::Command;
 
+use crate::acquisition::profile::load_profiles;
+use crate::acquisition::serial::available_ports;
 use crate::acquisition::{Engine, EngineConfig, LiveState, SimControl, SimSource, Source};
 use crate::sim::{self, SensorLevel, SimError, Simulator};
 use crate::ui::demo::DemoPanel;
 use crate::ui::live::{LiveView, bar_frame, live_ui};
+use crate::ui::settings::{SettingsState, settings_ui};
 use crate::ui::theme;
 use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
 use protocol::{PatientControl, ProtocolSession, StartScreen};
@@ -28,6 +31,22 @@ pub enum View {
     Live,
     /// The start screen: new case, open a case, demo case.
     Start,
+    /// Console connection and calibration.
+    Settings,
+}
+
+impl View {
+    /// Every view reachable from the top bar, in order.
+    pub const ALL: [View; 2] = [View::Live, View::Settings];
+
+    /// The view's name on its tab.
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Live => "Live",
+            View::Settings => "Settings",
+            View::Start => "Start",
+        }
+    }
 }
 
 /// The simulated patient's control handle and panel, when the simulator is the source.
@@ -67,6 +86,9 @@ pub struct HeraclesApp {
     data_dir: Option<PathBuf>,
     /// Steers the simulated patient, when that is the source.
     patient: Option<PatientControl>,
+    settings: SettingsState,
+    /// Wakes the UI; handed to every engine the app starts.
+    repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl HeraclesApp {
@@ -75,12 +97,13 @@ impl HeraclesApp {
     pub fn new(ctx: &egui::Context, sources: Vec<Box<dyn Source>>) -> std::io::Result<HeraclesApp> {
         theme::apply(ctx);
         let repaint_ctx = ctx.clone();
-        let engine = Engine::start(
-            sources,
-            EngineConfig::default(),
-            Arc::new(move || repaint_ctx.request_repaint()),
-        )?;
+        let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint_ctx.request_repaint());
+        let engine = Engine::start(sources, EngineConfig::default(), repaint.clone())?;
         let shown = engine.lock().clone();
+        let (profiles, errors) = load_profiles(None);
+        for error in errors {
+            log::error!("device profile not loaded: {error}");
+        }
         Ok(HeraclesApp {
             engine,
             sim: None,
@@ -92,6 +115,8 @@ impl HeraclesApp {
             start: StartScreen::default(),
             data_dir: None,
             patient: None,
+            settings: SettingsState::new(profiles, available_ports()),
+            repaint,
         })
     }
 
@@ -145,6 +170,11 @@ impl HeraclesApp {
         &self.live
     }
 
+    /// The console settings view's state.
+    pub fn settings(&self) -> &SettingsState {
+        &self.settings
+    }
+
     /// Draws one frame of the whole window into `ui` and applies what the user asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         drain::drain(&mut self.shown, &self.engine.lock(), !self.live.frozen);
@@ -161,15 +191,25 @@ impl HeraclesApp {
                 live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, demo, &mut commands);
             }
             (View::Live, Some(session)) => {
-                top_bar_panel_ui(ui, &self.top_bar, &self.shown);
+                top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut commands);
                 if protocol::protocol_panels(ui, session, &self.shown, &mut commands) {
                     let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
                     live_ui(ui, &self.live, &self.shown, demo, &mut commands);
                 }
             }
             (View::Start, _) => {
-                top_bar_panel_ui(ui, &self.top_bar, &self.shown);
+                top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut commands);
                 self.start.ui(ui, &mut commands);
+            }
+            (View::Settings, _) => {
+                top_bar_panel_ui(ui, &self.top_bar, View::Settings, &self.shown, &mut commands);
+                egui::CentralPanel::default().show(ui, |ui| {
+                    commands.extend(
+                        settings_ui(ui, &mut self.settings)
+                            .into_iter()
+                            .map(Command::Settings),
+                    );
+                });
             }
         }
         for command in commands {
@@ -188,16 +228,22 @@ pub fn live_frame_ui(
     demo: Option<&mut DemoPanel>,
     commands: &mut Vec<Command>,
 ) {
-    top_bar_panel_ui(ui, top_bar, state);
+    top_bar_panel_ui(ui, top_bar, View::Live, state, commands);
     live_ui(ui, view, state, demo, commands);
 }
 
-/// The top bar as a panel across the top of the window.
-fn top_bar_panel_ui(ui: &mut egui::Ui, top_bar: &TopBarInfo, state: &LiveState) {
+/// The top bar, shown over every view.
+fn top_bar_panel_ui(
+    ui: &mut egui::Ui,
+    top_bar: &TopBarInfo,
+    current: View,
+    state: &LiveState,
+    commands: &mut Vec<Command>,
+) {
     egui::Panel::top("top-bar")
         .exact_size(theme::TOP_BAR_HEIGHT)
         .frame(bar_frame())
-        .show(ui, |ui| top_bar_ui(ui, top_bar, state));
+        .show(ui, |ui| top_bar_ui(ui, top_bar, current, state, commands));
 }
 
 impl eframe::App for HeraclesApp {

@@ -5,6 +5,7 @@ use egui::{Align, Frame, Layout, RichText, Stroke};
 
 use crate::acquisition::engine::RecordingState;
 use crate::acquisition::{LiveSource, LiveState};
+use crate::app::{Command, View};
 
 use super::icons::{Icon, icon_ui};
 use super::theme;
@@ -18,10 +19,23 @@ pub struct TopBarInfo {
     pub step: Option<String>,
 }
 
-/// Draws the top bar into `ui`.
-pub fn top_bar_ui(ui: &mut egui::Ui, info: &TopBarInfo, state: &LiveState) {
+/// Draws the top bar into `ui`, with a tab per view (`current` selected).
+pub fn top_bar_ui(
+    ui: &mut egui::Ui,
+    info: &TopBarInfo,
+    current: View,
+    state: &LiveState,
+    commands: &mut Vec<Command>,
+) {
     ui.horizontal_centered(|ui| {
         ui.label(RichText::new("HERACLES").heading().strong());
+        for view in View::ALL {
+            let tab =
+                egui::Button::selectable(view == current, view.label()).min_size(theme::BUTTON_MIN_SIZE);
+            if ui.add(tab).clicked() && view != current {
+                commands.push(Command::ShowView(view));
+            }
+        }
         ui.separator();
         let case = info.case_id.as_deref().unwrap_or("no case open");
         ui.label(RichText::new(format!("Case: {case}")).color(theme::TEXT));

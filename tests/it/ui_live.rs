@@ -9,7 +9,7 @@ use std::time::Duration;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use heracles::acquisition::{LiveAnalysis, LiveNumber, LiveQuantity, Source};
-use heracles::app::HeraclesApp;
+use heracles::app::{HeraclesApp, View};
 use heracles::model::SignalKind;
 
 use crate::engine::{FakeRecorder, PacedSource, spec, wait_for};
@@ -174,4 +174,43 @@ fn the_real_app_runs_on_the_simulated_patient_and_its_demo_panel() {
     // Each control reached the patient (a refused one would say "Not applied").
     assert!(harness.query_by_label_contains("Not applied").is_none());
     harness.get_by_label("Impella CP");
+}
+
+#[test]
+fn settings_tab_connects_a_console_in_place_of_the_simulated_patient() {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::on_simulator(&cc.egui_ctx, "shock-ecmo", 5).unwrap());
+    harness.run_steps(2);
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().view(), View::Settings);
+    harness.get_by_label("Console connection");
+    harness.get_by_label("Refresh ports").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("port(s) found");
+
+    let path = "/nonexistent/heracles-test-tty";
+    harness.get_by_label("Port path").click();
+    harness.run_steps(1);
+    // Replace whatever port was found first.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("Port path").type_text(path);
+    harness.run_steps(2);
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    harness.get_by(|node| {
+        node.value()
+            .is_some_and(|text| text.contains("OK: reading /nonexistent/heracles"))
+    });
+    harness.get_by_label("Live").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().view(), View::Live);
+    // The simulated patient is gone; the console's chip says it cannot be read, in words.
+    wait_for(harness.state().engine(), "the port to fail", |state| {
+        state.sources[0].disconnect_reason.is_some()
+    });
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Simulated patient").is_none());
+    harness.get_by_label_contains("DISCONNECTED");
 }
