@@ -207,6 +207,8 @@ struct Session {
     /// Samples have flowed at some point (so a later `Connected` is a reconnection).
     ever_delivered: bool,
     last_status: SourceStatus,
+    /// The last reason the operator was told the port gives nothing.
+    last_reason: Option<String>,
     events: Vec<StreamEvent>,
 }
 
@@ -228,9 +230,14 @@ impl Session {
                 Err(error) => format!("cannot open {}: {error}", self.config.path),
             };
             self.decoding.link_lost();
+            // The operator sees why the port gives nothing, also when it never opened; the log keeps only the
+            // loss of a running segment (a port that cannot be opened is retried every few seconds).
             if self.delivering {
                 log::warn!("{}: {reason}", self.config.spec.id);
+            }
+            if self.delivering || self.last_reason.as_deref() != Some(reason.as_str()) {
                 self.delivering = false;
+                self.last_reason = Some(reason.clone());
                 self.sink.send(SourceEvent::Disconnected { reason })?;
             }
             self.send_status()?;
@@ -285,6 +292,7 @@ impl Session {
                         self.num_reconnects += 1;
                     }
                     self.delivering = true;
+                    self.last_reason = None;
                     self.ever_delivered = true;
                     SourceEvent::Connected { spec, first_sample }
                 }
@@ -338,6 +346,7 @@ impl Source for SerialSource {
             delivering: false,
             ever_delivered: false,
             last_status: SourceStatus::default(),
+            last_reason: None,
             events: Vec::new(),
         };
         // `Err(Stopped)` is the normal way out: the engine asked us to stop.

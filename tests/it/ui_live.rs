@@ -199,10 +199,14 @@ fn settings_tab_connects_a_console_in_place_of_the_simulated_patient() {
     harness.run_steps(2);
     harness.get_by_label("Connect").click();
     harness.run_steps(2);
-    harness.get_by(|node| {
+    let confirmations = harness.query_all_by(|node| {
         node.value()
             .is_some_and(|text| text.contains("OK: reading /nonexistent/heracles"))
     });
+    assert!(
+        confirmations.count() > 0,
+        "the settings view confirms the connection"
+    );
     harness.get_by_label("Live").click();
     harness.run_steps(2);
     assert_eq!(harness.state().view(), View::Live);
