@@ -34,6 +34,17 @@ pub enum Command {
     ShowView(View),
     /// What the console settings view asked for.
     Settings(SettingsCommand),
+    /// Show the review screen's case chooser.
+    ChooseReviewCase,
+    /// Open a case file for review as this reviewer.
+    OpenReview {
+        /// The case file.
+        path: std::path::PathBuf,
+        /// The reviewer's name (every edit carries it).
+        reviewer: String,
+    },
+    /// Leave the review screen (back to the live monitor).
+    CloseReview,
 }
 
 impl HeraclesApp {
@@ -83,6 +94,9 @@ impl HeraclesApp {
             Command::CloseCase => {
                 self.close_case();
                 self.handle(Command::ShowStart);
+            }
+            Command::ChooseReviewCase | Command::OpenReview { .. } | Command::CloseReview => {
+                self.handle_review(command)
             }
         }
     }

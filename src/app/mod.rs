@@ -7,6 +7,7 @@ pub mod command;
 pub mod drain;
 pub mod endpoints;
 pub mod protocol;
+pub mod review;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,11 +34,13 @@ pub enum View {
     Start,
     /// Console connection and calibration.
     Settings,
+    /// Offline review of a recorded case (or choosing one).
+    Review,
 }
 
 impl View {
     /// Every view reachable from the top bar, in order.
-    pub const ALL: [View; 2] = [View::Live, View::Settings];
+    pub const ALL: [View; 3] = [View::Live, View::Review, View::Settings];
 
     /// The view's name on its tab.
     pub fn label(self) -> &'static str {
@@ -45,6 +48,7 @@ impl View {
             View::Live => "Live",
             View::Settings => "Settings",
             View::Start => "Start",
+            View::Review => "Review",
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct HeraclesApp {
     settings: SettingsState,
     /// Wakes the UI; handed to every engine the app starts.
     repaint: Arc<dyn Fn() + Send + Sync>,
+    /// The review screen, once opened.
+    review: Option<review::ReviewState>,
 }
 
 impl HeraclesApp {
@@ -117,6 +123,7 @@ impl HeraclesApp {
             patient: None,
             settings: SettingsState::new(profiles, available_ports()),
             repaint,
+            review: None,
         })
     }
 
@@ -210,6 +217,10 @@ impl HeraclesApp {
                             .map(Command::Settings),
                     );
                 });
+            }
+            (View::Review, _) => {
+                top_bar_panel_ui(ui, &self.top_bar, View::Review, &self.shown, &mut commands);
+                self.review_frame_ui(ui, &mut commands);
             }
         }
         for command in commands {

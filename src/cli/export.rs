@@ -29,7 +29,7 @@ pub struct ExportArgs {
 }
 
 /// The case file named by `file`: the path itself, or `<data dir>/<case id>.heracles`.
-fn case_path(file: &Path, data_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn case_path(file: &Path, data_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     if file.exists() {
         return Ok(file.to_owned());
     }

@@ -12,6 +12,7 @@ pub mod case;
 pub mod export;
 pub mod import;
 pub mod record;
+pub mod review;
 pub mod simulate;
 
 /// heracles: cath-lab workstation for the HERACLES trial (VA-ECMO + IABP or Impella).
@@ -45,6 +46,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export a case: endpoints, per-beat table, waveforms, report.
     Export(export::ExportArgs),
+    /// Open the offline review screen on a case (or the case chooser).
+    Review(review::ReviewArgs),
 }
 
 /// Entry point of the binary: parses arguments, sets up logging, runs.
@@ -71,5 +74,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Case(command)) => case::run(command, data_dir),
         Some(Command::Import(args)) => import::run(args, data_dir),
         Some(Command::Export(args)) => export::run(args, data_dir),
+        Some(Command::Review(args)) => review::run(args, data_dir),
     }
 }

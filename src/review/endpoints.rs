@@ -300,7 +300,7 @@ const RESISTANCES: [(&str, &str, &str); 5] = [
         "/resistance/bmr_back_pressure_corrected",
     ),
 ];
-const RESISTANCE_UNIT: &str = "mmHg.cm⁻¹.s";
+const RESISTANCE_UNIT: &str = "mmHg.s/cm";
 
 /// One row of the endpoint table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

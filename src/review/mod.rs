@@ -12,3 +12,4 @@ pub mod session;
 pub mod sign_off;
 pub mod tracks;
 pub mod waveforms;
+pub mod worker;

@@ -7,6 +7,7 @@ pub mod live;
 pub mod numbers;
 pub mod protocol;
 pub mod pv_loop;
+pub mod review;
 pub mod settings;
 pub mod theme;
 pub mod top_bar;

@@ -159,3 +159,24 @@ pub const LOOP_BASELINE: Color32 = Color32::from_rgb(140, 140, 140);
 
 /// Step titles.
 pub const TITLE_SIZE: f32 = 24.0;
+
+/// Offline review: the baseline state in comparisons (drawn dashed as well, so colour is not the only cue).
+pub const REVIEW_BASELINE: Color32 = Color32::from_rgb(160, 164, 172);
+/// Offline review: the post-unloading state in comparisons (drawn solid).
+pub const REVIEW_POST: Color32 = Color32::from_rgb(255, 150, 50);
+/// Offline review: an accepted beat's marker.
+pub const REVIEW_BEAT: Color32 = Color32::from_rgb(120, 200, 140);
+/// Offline review: a rejected beat's marker (also drawn with a cross).
+pub const REVIEW_REJECTED: Color32 = Color32::from_rgb(235, 70, 70);
+/// Offline review: the band of an analysis window (translucent) and of the selected one.
+pub const REVIEW_WINDOW: Color32 = Color32::from_rgba_unmultiplied_const(90, 140, 230, 28);
+/// Offline review: the selected analysis window's band.
+pub const REVIEW_WINDOW_SELECTED: Color32 = Color32::from_rgba_unmultiplied_const(90, 150, 255, 48);
+/// Offline review: protocol-step bands on the overview strip, alternating.
+pub const REVIEW_STEP_BANDS: [Color32; 2] = [Color32::from_rgb(28, 34, 44), Color32::from_rgb(36, 44, 56)];
+/// Offline review: markers and annotations.
+pub const REVIEW_MARK: Color32 = Color32::from_rgb(230, 200, 90);
+/// Offline review: height of the overview strip, points.
+pub const REVIEW_OVERVIEW_HEIGHT: f32 = 64.0;
+/// Offline review: width of the side panel (per-beat table, window tools), points.
+pub const REVIEW_SIDE_WIDTH: f32 = 430.0;

@@ -340,11 +340,11 @@ fn clock_label(t: f64) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
-/// The mesh of one trace: one opaque quad per pixel column spanning the column's min to max, stretched to meet the
+/// The mesh of one trace (also drawn by the review screen): one opaque quad per pixel column spanning the column's min to max, stretched to meet the
 /// previous column so the trace stays connected, thickened by the trace width; a gap (a `None` column) breaks it.
 /// Built directly as a mesh (four vertices per column, no path tessellation), the cheapest way to draw a min/max
 /// envelope.
-fn envelope_mesh(
+pub fn envelope_mesh(
     columns: &[Option<(f32, f32)>],
     x_of_column: impl Fn(usize) -> f32,
     column_width: f32,

@@ -48,6 +48,8 @@ pub fn format_value(value: Option<f64>) -> String {
     match value {
         Some(v) if v.is_finite() => {
             let magnitude = v.abs();
+            // A value that rounds to zero is shown as zero, without a sign.
+            let v = if magnitude < 5e-4 { 0.0 } else { v };
             if magnitude >= 1000.0 {
                 format!("{v:.0}")
             } else if magnitude >= 100.0 {
@@ -58,6 +60,14 @@ pub fn format_value(value: Option<f64>) -> String {
                 format!("{v:.3}")
             }
         }
+        _ => "–".into(),
+    }
+}
+
+/// A ratio such as the CDFR, to three decimals (a change of a few tenths of a percent shows).
+pub fn format_ratio(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("{v:.3}"),
         _ => "–".into(),
     }
 }
@@ -375,7 +385,7 @@ pub fn case_report(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str)
             y,
             12.0,
             Font::Bold,
-            &format!("CDFR {}{ci}", format_value(cdfr.value)),
+            &format!("CDFR {}{ci}", format_ratio(cdfr.value)),
         );
         if let Some(note) = &cdfr.note {
             page.fill_rgb(GREY);

@@ -20,4 +20,5 @@ mod store;
 mod store_cli;
 mod ui_live;
 mod ui_protocol;
+mod ui_review;
 mod ui_settings;

@@ -133,8 +133,8 @@ fn dragged_occlusion_beats_give_the_true_espvr_and_fix_v0_for_the_other_windows(
 fn rejecting_a_beat_changes_the_endpoint_with_an_audited_reason_and_undo_restores_it() {
     let (_dir, mut session) = open_session(3);
     let (window_id, before) = report(&session, State::Baseline, WindowKind::CoronaryRest);
-    // Beat 1 is generator beat 3, whose diastolic velocity is the largest of its cycle (factor 1.15).
-    assert!((review_case::amplitude_factor(3) - 1.15).abs() < 1e-12);
+    // The beat of the generator's largest diastolic velocity (factor 1.15): rejecting it lowers the APV.
+    let number = review_case::largest_velocity_beat(&before);
     let cdfr_before = CaseAnalysis::read(session.file()).unwrap().case_results[analysis::CDFR]
         .value
         .clone();
@@ -143,7 +143,7 @@ fn rejecting_a_beat_changes_the_endpoint_with_an_audited_reason_and_undo_restore
         .apply(
             Edit::SetVerdict {
                 window_id,
-                number: 1,
+                number,
                 verdict: Some(RejectReason::Manual(reason.into())),
             },
             reason,
@@ -313,4 +313,43 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     );
     let file = CaseFile::open_read_only(session.file().path()).unwrap();
     assert!(file.verify().unwrap().ok());
+}
+
+/// Writes the synthetic case, analysed, with an occlusion chosen and one beat rejected, into `$HERACLES_DEMO_DIR`
+/// (for screenshots and trying the review screen by hand):
+/// `HERACLES_DEMO_DIR=/tmp/demo cargo test --test it review::write_demo_case -- --ignored`.
+#[test]
+#[ignore]
+fn write_demo_case() {
+    let dir = std::path::PathBuf::from(std::env::var("HERACLES_DEMO_DIR").unwrap());
+    let path = review_case::create(&dir, 42);
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let (window_id, report_before) = report(&session, State::Baseline, WindowKind::PvPreloadReduction);
+    let first = report_before
+        .beats
+        .iter()
+        .find(|b| (b.time_s - 40.02).abs() < 0.003)
+        .unwrap()
+        .number;
+    session
+        .apply(
+            Edit::SetOcclusion {
+                window_id,
+                beats: Some((first, first + 12)),
+            },
+            "occlusion beats",
+        )
+        .unwrap();
+    let (window_id, _) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 6,
+                verdict: Some(RejectReason::Manual("Doppler envelope lost".into())),
+            },
+            "Doppler envelope lost",
+        )
+        .unwrap();
+    println!("{}", path.display());
 }

@@ -1,0 +1,294 @@
+//! The review screen inside the app: a [`ReviewScreen`] owns the worker that edits the case, the loader that
+//! decodes tiles of samples, the channel tracks and the newest snapshot; each frame it takes what the threads
+//! delivered (within a time budget), draws the review views and sends what the reviewer asked for.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Command, HeraclesApp, View};
+use crate::review::loader::TileLoader;
+use crate::review::session::Snapshot;
+use crate::review::tracks::Track;
+use crate::review::waveforms::Waveforms;
+use crate::review::worker::{Reply, Request, ReviewWorker};
+use crate::ui::review::chooser::{ChooserAction, ChooserState, chooser_ui};
+use crate::ui::review::{ReviewAction, ReviewData, ReviewUi, review_ui};
+
+/// Time per frame spent taking loaded tiles.
+const TILE_BUDGET: Duration = Duration::from_millis(3);
+
+/// One case open for review.
+pub struct ReviewScreen {
+    path: PathBuf,
+    reviewer: String,
+    worker: ReviewWorker,
+    loader: TileLoader,
+    tracks: Vec<Track>,
+    snapshot: Option<Box<Snapshot>>,
+    waveforms: Option<Box<Waveforms>>,
+    /// The view state.
+    pub ui: ReviewUi,
+    busy: bool,
+    message: Option<(String, bool)>,
+}
+
+impl ReviewScreen {
+    /// Opens the case at `path` for `reviewer`: starts the worker and the tile loader; both wake the UI.
+    pub fn open(
+        repaint: &Arc<dyn Fn() + Send + Sync>,
+        path: &Path,
+        reviewer: &str,
+    ) -> std::io::Result<ReviewScreen> {
+        let (worker_wake, loader_wake) = (repaint.clone(), repaint.clone());
+        Ok(ReviewScreen {
+            path: path.to_owned(),
+            reviewer: reviewer.to_owned(),
+            worker: ReviewWorker::start(path, reviewer, Box::new(move || worker_wake()))?,
+            loader: TileLoader::start(path, Box::new(move || loader_wake()))?,
+            tracks: Vec::new(),
+            snapshot: None,
+            waveforms: None,
+            ui: ReviewUi::default(),
+            busy: true,
+            message: None,
+        })
+    }
+
+    /// The case file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The case as of the last edit, once read.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_deref()
+    }
+
+    /// Whether an edit (or the opening) is still being applied.
+    pub fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// The last message shown to the reviewer (`true`: an error).
+    pub fn message(&self) -> Option<(&str, bool)> {
+        self.message.as_ref().map(|(m, e)| (m.as_str(), *e))
+    }
+
+    /// Takes what the worker and the loader delivered.
+    pub fn poll(&mut self) {
+        while let Some(reply) = self.worker.try_reply() {
+            match reply {
+                Reply::Tracks(Ok(tracks)) => self.tracks = tracks,
+                Reply::Tracks(Err(error)) | Reply::Failed(error) => {
+                    self.busy = false;
+                    self.message = Some((error, true));
+                }
+                Reply::Snapshot {
+                    snapshot,
+                    waveforms,
+                    applied,
+                } => {
+                    self.busy = false;
+                    self.message = match applied {
+                        None => Some(("Case loaded.".into(), false)),
+                        Some(Ok(applied)) => {
+                            let mut text = "Saved; results recomputed.".to_owned();
+                            for warning in &applied.warnings {
+                                text.push_str(&format!(" {warning}."));
+                            }
+                            for note in &applied.notes {
+                                text.push_str(&format!(" {note}."));
+                            }
+                            Some((text, !applied.warnings.is_empty()))
+                        }
+                        Some(Err(error)) => Some((error, true)),
+                    };
+                    if let Some(choice) = &mut self.ui.occlusion {
+                        choice.preview = None;
+                    }
+                    self.snapshot = Some(snapshot);
+                    self.waveforms = Some(waveforms);
+                }
+                Reply::Preview {
+                    window_id,
+                    beats,
+                    fit,
+                } => {
+                    if let Some(choice) = &mut self.ui.occlusion
+                        && choice.window_id == window_id
+                    {
+                        choice.preview = Some((beats, fit));
+                    }
+                }
+            }
+        }
+        self.loader.drain(&mut self.tracks, TILE_BUDGET);
+    }
+
+    /// Draws the review screen; returns `true` when the reviewer asked to leave it.
+    pub fn frame_ui(&mut self, ui: &mut egui::Ui) -> bool {
+        self.poll();
+        let data = ReviewData {
+            snapshot: self.snapshot.as_deref(),
+            waveforms: self.waveforms.as_deref(),
+            busy: self.busy,
+            loading: self.loader.busy(),
+            message: self.message.as_ref().map(|(m, e)| (m.as_str(), *e)),
+            reviewer: &self.reviewer,
+        };
+        let actions = review_ui(ui, &mut self.ui, &mut self.tracks, data);
+        let mut close = false;
+        for action in actions {
+            match action {
+                ReviewAction::Apply(edit, reason) => self.send(Request::Apply(edit, reason)),
+                ReviewAction::Undo => self.send(Request::Undo),
+                ReviewAction::Preview { window_id, beats } => {
+                    // A preview that does not fit in the queue is superseded by the next drag step.
+                    self.worker.send(Request::Preview { window_id, beats });
+                }
+                ReviewAction::LoadTile { track, tile } => {
+                    if let Some(track) = self.tracks.get(track) {
+                        self.loader.request(&track.channel, tile);
+                    }
+                }
+                ReviewAction::Close => close = true,
+            }
+        }
+        if let Some(error) = self.loader.last_error.take() {
+            self.message = Some((format!("samples could not be read: {error}"), true));
+        }
+        close
+    }
+
+    /// Sends an edit (one at a time: the views disable edits while one is applied).
+    fn send(&mut self, request: Request) {
+        if self.busy {
+            self.message = Some(("wait: the last edit is still being saved".into(), true));
+        } else if self.worker.send(request) {
+            self.busy = true;
+        } else {
+            self.message = Some((
+                "the review worker stopped; close and reopen the case".into(),
+                true,
+            ));
+        }
+    }
+}
+
+/// The review part of the app: choosing a case, or the case open.
+pub enum ReviewState {
+    /// Choosing a case.
+    Choosing(ChooserState),
+    /// A case is open.
+    Open(Box<ReviewScreen>),
+}
+
+/// The data folder the chooser lists: `HERACLES_DATA_DIR` when set, else the platform's.
+fn default_data_dir() -> Option<PathBuf> {
+    let override_dir = std::env::var_os("HERACLES_DATA_DIR").map(PathBuf::from);
+    crate::store::data_dir(override_dir.as_deref()).ok()
+}
+
+impl HeraclesApp {
+    /// The review part, when the review screen was opened.
+    pub fn review(&self) -> Option<&ReviewState> {
+        self.review.as_ref()
+    }
+
+    /// The case open for review, if any.
+    pub fn review_screen(&self) -> Option<&ReviewScreen> {
+        match self.review.as_ref()? {
+            ReviewState::Open(screen) => Some(screen),
+            ReviewState::Choosing(_) => None,
+        }
+    }
+
+    /// The case open for review, for tests and tools that drive the view state.
+    pub fn review_screen_mut(&mut self) -> Option<&mut ReviewScreen> {
+        match self.review.as_mut()? {
+            ReviewState::Open(screen) => Some(screen),
+            ReviewState::Choosing(_) => None,
+        }
+    }
+
+    /// Applies a review command.
+    pub(super) fn handle_review(&mut self, command: Command) {
+        match command {
+            Command::ChooseReviewCase => {
+                self.review = Some(ReviewState::Choosing(ChooserState::new(default_data_dir())));
+                self.view = View::Review;
+            }
+            Command::OpenReview { path, reviewer } => {
+                match ReviewScreen::open(&self.repaint, &path, &reviewer) {
+                    Ok(screen) => self.review = Some(ReviewState::Open(Box::new(screen))),
+                    Err(error) => {
+                        let mut chooser = ChooserState::new(default_data_dir());
+                        chooser.error = Some(format!("could not start the review: {error}"));
+                        self.review = Some(ReviewState::Choosing(chooser));
+                    }
+                }
+                self.view = View::Review;
+            }
+            Command::CloseReview => {
+                self.review = None;
+                self.view = View::Live;
+            }
+            _ => {}
+        }
+    }
+
+    /// Draws the review view (the chooser or the open case) and queues what it asks for.
+    pub(super) fn review_frame_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        match &mut self.review {
+            None => commands.push(Command::ChooseReviewCase),
+            Some(ReviewState::Choosing(chooser)) => match chooser_ui(ui, chooser) {
+                Some(ChooserAction::Open(path, reviewer)) => {
+                    commands.push(Command::OpenReview { path, reviewer })
+                }
+                Some(ChooserAction::Close) => commands.push(Command::CloseReview),
+                None => {}
+            },
+            Some(ReviewState::Open(screen)) => {
+                if screen.frame_ui(ui) {
+                    commands.push(Command::CloseReview);
+                }
+            }
+        }
+    }
+}
+
+/// Opens the workstation on the review screen: on `path` as `reviewer` when both are given, otherwise on the case
+/// chooser listing `data_dir` (the platform's data folder when `None`).
+pub fn run_review_gui(
+    path: Option<PathBuf>,
+    reviewer: Option<String>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("heracles review")
+            .with_inner_size([1366.0, 768.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "heracles",
+        options,
+        Box::new(move |cc| {
+            let mut app = HeraclesApp::new(&cc.egui_ctx, Vec::new())?;
+            match (path, reviewer) {
+                (Some(path), Some(reviewer)) => app.handle(Command::OpenReview { path, reviewer }),
+                (path, reviewer) => {
+                    let data_dir = data_dir.or_else(default_data_dir);
+                    let mut chooser = ChooserState::new(data_dir);
+                    chooser.path = path.map(|p| p.display().to_string()).unwrap_or_default();
+                    chooser.reviewer = reviewer.unwrap_or_default();
+                    app.review = Some(ReviewState::Choosing(chooser));
+                    app.view = View::Review;
+                }
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|error| anyhow::anyhow!("could not open the window: {error}"))
+}

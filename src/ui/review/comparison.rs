@@ -1,0 +1,338 @@
+//! Baseline against post-unloading: the averaged PV loops overlaid with their ESPVR lines, the ensemble coronary
+//! beats overlaid, and the endpoint table with differences, CI and flags. Baseline is grey and dashed, post is
+//! orange and solid (never colour alone); every number shows its method, algorithm version and settings on hover.
+
+use egui::{Align2, Pos2, Rect, RichText, Shape, Stroke, pos2, vec2};
+
+use crate::model::SignalKind;
+use crate::review::endpoints::EndpointRow;
+use crate::review::session::Snapshot;
+use crate::review::waveforms::{StateWaveforms, Waveforms};
+use crate::ui::theme;
+use crate::upload::report::{format_ratio, format_value};
+
+/// Draws one curve: baseline dashed grey, post solid orange.
+fn curve(painter: &egui::Painter, points: Vec<Pos2>, baseline: bool) {
+    if points.len() < 2 {
+        return;
+    }
+    if baseline {
+        painter.extend(Shape::dashed_line(
+            &points,
+            Stroke::new(1.5, theme::REVIEW_BASELINE),
+            6.0,
+            4.0,
+        ));
+    } else {
+        painter.add(Shape::line(points, Stroke::new(2.0, theme::REVIEW_POST)));
+    }
+}
+
+/// A plot frame with its title, axis limits and a mapping from data to points.
+struct Plot {
+    rect: Rect,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Plot {
+    fn new(
+        ui: &egui::Ui,
+        rect: Rect,
+        title: &str,
+        x: (f64, f64),
+        y: (f64, f64),
+        units: (&str, &str),
+    ) -> Plot {
+        let painter = ui.painter();
+        painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
+        painter.rect_stroke(
+            rect,
+            0.0,
+            Stroke::new(1.0, theme::BORDER),
+            egui::StrokeKind::Inside,
+        );
+        painter.text(
+            rect.left_top() - vec2(0.0, 4.0),
+            Align2::LEFT_BOTTOM,
+            title,
+            theme::small_font(),
+            theme::TEXT,
+        );
+        let font = theme::small_font();
+        painter.text(
+            rect.left_bottom() + vec2(0.0, 3.0),
+            Align2::LEFT_TOP,
+            format_value(Some(x.0)),
+            font.clone(),
+            theme::TEXT_DIM,
+        );
+        painter.text(
+            rect.right_bottom() + vec2(0.0, 3.0),
+            Align2::RIGHT_TOP,
+            format!("{} {}", format_value(Some(x.1)), units.0),
+            font.clone(),
+            theme::TEXT_DIM,
+        );
+        painter.text(
+            rect.left_bottom() - vec2(4.0, 0.0),
+            Align2::RIGHT_BOTTOM,
+            format_value(Some(y.0)),
+            font.clone(),
+            theme::TEXT_DIM,
+        );
+        painter.text(
+            rect.left_top() - vec2(4.0, 0.0),
+            Align2::RIGHT_TOP,
+            format!("{}\n{}", format_value(Some(y.1)), units.1),
+            font,
+            theme::TEXT_DIM,
+        );
+        Plot { rect, x, y }
+    }
+
+    fn point(&self, x: f64, y: f64) -> Pos2 {
+        pos2(
+            self.rect.left() + ((x - self.x.0) / (self.x.1 - self.x.0)) as f32 * self.rect.width(),
+            self.rect.bottom() - ((y - self.y.0) / (self.y.1 - self.y.0)) as f32 * self.rect.height(),
+        )
+    }
+
+    fn points(&self, data: &[(f64, f64)]) -> Vec<Pos2> {
+        data.iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|&(x, y)| self.point(x, y))
+            .filter(|p| self.rect.expand(1.0).contains(*p))
+            .collect()
+    }
+}
+
+/// A range with 5 % headroom over every finite value.
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
+fn pv_loops_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms) {
+    let states = [(&waves.baseline, true), (&waves.post, false)];
+    let all = || states.iter().flat_map(|(w, _)| w.pv_loop.iter());
+    let x = range(all().map(|p| p.0));
+    let y = range(all().map(|p| p.1).chain(std::iter::once(0.0)));
+    let plot = Plot::new(
+        ui,
+        rect,
+        "PV loops (averaged steady beat) and ESPVR",
+        x,
+        y,
+        ("mL", "mmHg"),
+    );
+    let painter = ui.painter_at(rect);
+    for (state, baseline) in states {
+        curve(&painter, plot.points(&state.pv_loop), baseline);
+        if let Some((ees, v0)) = state.espvr {
+            let line: Vec<(f64, f64)> = (0..=20)
+                .map(|i| x.0 + (x.1 - x.0) * f64::from(i) / 20.0)
+                .map(|v| (v, ees * (v - v0)))
+                .collect();
+            curve(&painter, plot.points(&line), baseline);
+        }
+    }
+    if all().next().is_none() {
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            "no steady PV window analysed",
+            theme::small_font(),
+            theme::TEXT_DIM,
+        );
+    }
+}
+
+fn ensemble_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms, kind: SignalKind, title: &str, unit: &str) {
+    let trace = |state: &StateWaveforms| -> Vec<(f64, f64)> {
+        state
+            .coronary
+            .iter()
+            .find(|t| t.kind == kind)
+            .map(|t| {
+                t.mean
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (i as f64 / t.sample_rate_hz, v))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (baseline, post) = (trace(&waves.baseline), trace(&waves.post));
+    let both = || baseline.iter().chain(&post);
+    let x = (0.0, both().map(|p| p.0).fold(0.1, f64::max));
+    let plot = Plot::new(ui, rect, title, x, range(both().map(|p| p.1)), ("s", unit));
+    let painter = ui.painter_at(rect);
+    curve(&painter, plot.points(&baseline), true);
+    curve(&painter, plot.points(&post), false);
+    if baseline.is_empty() && post.is_empty() {
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            "not recorded",
+            theme::small_font(),
+            theme::TEXT_DIM,
+        );
+    }
+}
+
+/// The hover text of a number: its method and provenance, or why it is missing.
+fn provenance(row: &EndpointRow) -> String {
+    let mut text = row.method.clone();
+    if !row.algorithm_version.is_empty() {
+        text.push_str(&format!("\nalgorithm {}", row.algorithm_version));
+    }
+    if !row.settings_hash.is_empty() {
+        text.push_str(&format!(", settings {}", row.settings_hash));
+    }
+    if let Some(window) = row.window_id {
+        text.push_str(&format!("\nwindow w{window}"));
+    }
+    if let Some(note) = &row.note {
+        text.push_str(&format!("\n{note}"));
+    }
+    text
+}
+
+fn cell(ui: &mut egui::Ui, row: Option<&EndpointRow>) {
+    match row {
+        Some(row) => {
+            let text = if row.value.is_some() {
+                format_value(row.value)
+            } else {
+                "–".into()
+            };
+            ui.label(text).on_hover_text(provenance(row));
+        }
+        None => {
+            ui.label("");
+        }
+    }
+}
+
+fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
+    if let Some(cdfr) = rows.iter().find(|r| r.key == "cdfr") {
+        ui.horizontal(|ui| {
+            ui.label(
+                RichText::new(format!("CDFR {}", format_ratio(cdfr.value)))
+                    .size(theme::HEADING_SIZE + 4.0)
+                    .strong(),
+            )
+            .on_hover_text(provenance(cdfr));
+            if let Some([lo, hi]) = cdfr.ci95 {
+                ui.label(format!(
+                    "95 % CI {} to {}",
+                    format_value(Some(lo)),
+                    format_value(Some(hi))
+                ));
+            }
+            if let Some(note) = &cdfr.note {
+                ui.label(RichText::new(note).color(theme::TEXT_DIM));
+            }
+        });
+        if !cdfr.flags.is_empty() {
+            ui.label(
+                RichText::new(format!("Flags: {}", cdfr.flags.join(", ").replace('_', " ")))
+                    .color(theme::WARNING),
+            );
+        }
+    }
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            egui::Grid::new("review-endpoints")
+                .striped(true)
+                .min_col_width(70.0)
+                .show(ui, |ui| {
+                    for header in ["Endpoint", "Baseline", "Post", "Change", "Unit"] {
+                        ui.label(RichText::new(header).strong());
+                    }
+                    ui.end_row();
+                    let mut seen = Vec::new();
+                    for row in rows.iter().filter(|r| r.state == "baseline") {
+                        if seen.contains(&row.key) {
+                            continue;
+                        }
+                        seen.push(row.key.clone());
+                        let find = |state: &str| rows.iter().find(|r| r.key == row.key && r.state == state);
+                        ui.label(&row.label);
+                        cell(ui, Some(row));
+                        cell(ui, find("post"));
+                        cell(ui, find("change"));
+                        ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+                        ui.end_row();
+                    }
+                    for row in rows.iter().filter(|r| r.state == "case" && r.group != "primary") {
+                        ui.label(&row.label);
+                        cell(ui, Some(row));
+                        ui.label(row.note.clone().unwrap_or_default());
+                        ui.label("");
+                        ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+pub(super) fn comparison_ui(ui: &mut egui::Ui, snapshot: &Snapshot, waveforms: Option<&Waveforms>) {
+    let area = ui.available_rect_before_wrap();
+    let left = Rect::from_min_max(area.min, pos2(area.left() + area.width() * 0.5, area.bottom()));
+    let right = Rect::from_min_max(pos2(left.right() + 12.0, area.top()), area.max);
+    ui.painter().text(
+        left.left_top(),
+        Align2::LEFT_TOP,
+        "Baseline (VA-ECMO alone): grey, dashed.   Post-unloading: orange, solid.",
+        theme::small_font(),
+        theme::TEXT,
+    );
+    if let Some(waves) = waveforms {
+        let margin = 48.0;
+        let top = left.top() + 34.0;
+        let loops = Rect::from_min_max(
+            pos2(left.left() + margin, top),
+            pos2(left.right() - 10.0, top + left.height() * 0.48),
+        );
+        pv_loops_ui(ui, loops, waves);
+        let rest = left.bottom() - loops.bottom() - 40.0;
+        let pd = Rect::from_min_size(
+            pos2(loops.left(), loops.bottom() + 34.0),
+            vec2(loops.width(), rest / 2.0 - 16.0),
+        );
+        ensemble_ui(
+            ui,
+            pd,
+            waves,
+            SignalKind::Pd,
+            "Distal coronary pressure, ensemble beat",
+            "mmHg",
+        );
+        let ipv = Rect::from_min_size(
+            pos2(loops.left(), pd.bottom() + 30.0),
+            vec2(loops.width(), rest / 2.0 - 16.0),
+        );
+        ensemble_ui(
+            ui,
+            ipv,
+            waves,
+            SignalKind::Ipv,
+            "Doppler velocity, ensemble beat",
+            "cm/s",
+        );
+    }
+    let mut child = ui.new_child(egui::UiBuilder::new().max_rect(right));
+    table_ui(&mut child, &snapshot.endpoints);
+    ui.advance_cursor_after_rect(area);
+}

@@ -1,0 +1,474 @@
+//! The side panel of the review screen: which window is analysed and its key values, the per-beat table (as
+//! LabChart users expect beside the traces), the selected beat's verdict, moving or adding a window, the
+//! occlusion beats of a preload reduction chosen by dragging across them (Ees, V0, r² and n follow live), and
+//! annotations at the view.
+
+use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
+
+use super::traces::window_label;
+use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
+use crate::analysis::pipeline::Report;
+use crate::review::analysis::{State, WindowKind, WindowSettings};
+use crate::review::beat_table::{COLUMNS, rows};
+use crate::review::session::{Edit, Snapshot};
+use crate::ui::theme;
+
+/// Columns of the on-screen table for each kind of window (positions in [`COLUMNS`]).
+fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
+    match kind {
+        Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia) => &[0, 2, 3, 4, 5],
+        _ => &[5, 6, 7, 8, 11, 12],
+    }
+}
+
+fn value_text(value: Option<f64>) -> String {
+    crate::upload::report::format_value(value)
+}
+
+pub(super) fn side_ui(
+    ui: &mut egui::Ui,
+    state: &mut ReviewUi,
+    snapshot: &Snapshot,
+    busy: bool,
+    actions: &mut Vec<ReviewAction>,
+) {
+    ui.heading("Analysis windows");
+    if snapshot.analysis.windows.is_empty() {
+        ui.label("No analysis windows yet: add one over the part of the recording shown.");
+    }
+    let selected = state.selected_window.and_then(|id| snapshot.window(id)).cloned();
+    egui::ComboBox::from_id_salt("review-window")
+        .width(ui.available_width() - 10.0)
+        .selected_text(selected.as_ref().map_or("choose a window".into(), window_label))
+        .show_ui(ui, |ui| {
+            for (window, _, _) in &snapshot.analysis.windows {
+                if ui
+                    .selectable_label(state.selected_window == Some(window.id), window_label(window))
+                    .clicked()
+                {
+                    state.selected_window = Some(window.id);
+                    state.selected_beat = None;
+                    state.occlusion = None;
+                    let margin = (window.end_s - window.start_s) * 0.05;
+                    let duration = snapshot.summary.duration_s;
+                    state.set_view(window.start_s - margin, window.end_s + margin, duration);
+                }
+            }
+        });
+    window_tools_ui(ui, state, snapshot, busy);
+    let Some(window) = selected else {
+        annotation_ui(ui, state, busy, actions);
+        return;
+    };
+    let kind = WindowKind::of(&window);
+    let Some(report) = snapshot.analysis.reports.get(&window.id) else {
+        ui.label("Not analysed yet.");
+        return;
+    };
+    summary_ui(ui, report, kind);
+    if kind == Some(WindowKind::PvPreloadReduction) {
+        occlusion_ui(ui, state, &window, report, busy, actions);
+    }
+    beat_actions_ui(ui, state, snapshot, window.id, busy);
+    ui.separator();
+    beat_table_ui(ui, state, snapshot, window.id, report, kind);
+    annotation_ui(ui, state, busy, actions);
+}
+
+/// Moving the selected window to the view, adding a window over the view.
+fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy: bool) {
+    ui.horizontal_wrapped(|ui| {
+        if let Some(window) = state.selected_window.and_then(|id| snapshot.window(id))
+            && ui
+                .add_enabled(!busy, egui::Button::new("Move window to view"))
+                .on_hover_text("Or drag the window's edges on the traces")
+                .clicked()
+        {
+            state.dialog = Some(ReasonDialog {
+                edit: Edit::MoveWindow {
+                    window_id: window.id,
+                    start_s: state.from_s,
+                    end_s: state.to_s,
+                },
+                title: format!(
+                    "Move {} to {:.2} – {:.2} s",
+                    window_label(window),
+                    state.from_s,
+                    state.to_s
+                ),
+                reason: String::new(),
+            });
+        }
+        ui.menu_button("Add window over view", |ui| {
+            for state_kind in State::ALL {
+                for kind in WindowKind::ALL {
+                    let label = format!("{} {}", state_kind.key(), kind.label());
+                    if ui.add_enabled(!busy, egui::Button::new(&label)).clicked() {
+                        state.dialog = Some(ReasonDialog {
+                            edit: Edit::AddWindow {
+                                state: state_kind,
+                                kind,
+                                start_s: state.from_s,
+                                end_s: state.to_s,
+                            },
+                            title: format!(
+                                "Add a {label} window at {:.2} – {:.2} s",
+                                state.from_s, state.to_s
+                            ),
+                            reason: String::new(),
+                        });
+                        ui.close();
+                    }
+                }
+            }
+        });
+    });
+}
+
+/// The window's key values, each with its method on hover.
+fn summary_ui(ui: &mut egui::Ui, report: &Report, kind: Option<WindowKind>) {
+    let summary = &report.summary;
+    ui.label(format!(
+        "{} beats, {} accepted{}",
+        summary.num_beats,
+        summary.num_accepted,
+        if summary.rejected.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (rejected: {})",
+                summary
+                    .rejected
+                    .iter()
+                    .map(|(k, n)| format!("{} {n}", k.replace('_', " ")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    ));
+    let mut values: Vec<(&str, Option<f64>, &str, String)> = Vec::new();
+    if let Some(c) = &summary.coronary
+        && matches!(
+            kind,
+            Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia)
+        )
+    {
+        let method = c.provenance.method.clone();
+        values.push(("APV", c.apv_cm_s, "cm/s", method.clone()));
+        values.push(("Pd/Pa", c.pd_pa, "", method.clone()));
+        values.push(("HR", Some(c.heart_rate_bpm), "/min", method));
+    }
+    if let Some(pv) = &summary.pv
+        && matches!(kind, Some(WindowKind::PvSteady | WindowKind::PvPreloadReduction))
+    {
+        let method = pv.provenance.method.clone();
+        values.push(("LVEDP", Some(pv.lvedp_mmhg), "mmHg", method.clone()));
+        values.push(("SV", Some(pv.sv_ml), "mL", method.clone()));
+        values.push(("EF", pv.ef, "", method));
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (name, value, unit, method) in values {
+            ui.label(RichText::new(format!("{name} {} {unit}", value_text(value))).strong())
+                .on_hover_text(format!(
+                    "{method}\nalgorithm {}, settings {}",
+                    report.algorithm_version, report.settings_hash
+                ));
+        }
+    });
+}
+
+/// Reject or accept the selected beat (through the reason dialog).
+fn beat_actions_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, window_id: i64, busy: bool) {
+    let Some(number) = state.selected_beat else {
+        ui.label(
+            RichText::new("Click a beat on the traces or in the table to review it.").color(theme::TEXT_DIM),
+        );
+        return;
+    };
+    let Some(beat) = snapshot
+        .beats
+        .get(&window_id)
+        .and_then(|b| b.iter().find(|b| b.number == number))
+    else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        let verdict = match &beat.reject {
+            None => "accepted".to_owned(),
+            Some(crate::model::RejectReason::Manual(reason)) => format!("rejected by reviewer: {reason}"),
+            Some(reason) => format!("rejected by QC: {}", reason.key().replace('_', " ")),
+        };
+        ui.label(RichText::new(format!("Beat #{number}: {verdict}")).strong());
+    });
+    ui.horizontal(|ui| {
+        let (label, verdict) = if beat.accepted() {
+            (
+                "Reject beat…",
+                Some(crate::model::RejectReason::Manual(String::new())),
+            )
+        } else {
+            ("Accept beat…", None)
+        };
+        if ui.add_enabled(!busy, egui::Button::new(label)).clicked() {
+            state.dialog = Some(ReasonDialog {
+                edit: Edit::SetVerdict {
+                    window_id,
+                    number,
+                    verdict: verdict.clone(),
+                },
+                title: format!(
+                    "{} beat #{number}",
+                    if verdict.is_some() { "Reject" } else { "Accept" }
+                ),
+                reason: String::new(),
+            });
+        }
+    });
+}
+
+/// The per-beat table of the window.
+fn beat_table_ui(
+    ui: &mut egui::Ui,
+    state: &mut ReviewUi,
+    snapshot: &Snapshot,
+    window_id: i64,
+    report: &Report,
+    kind: Option<WindowKind>,
+) {
+    let stored = snapshot
+        .beats
+        .get(&window_id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let columns = screen_columns(kind);
+    let height = (ui.available_height() - 90.0).max(120.0);
+    egui::ScrollArea::vertical()
+        .max_height(height)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("review-beats")
+                .striped(true)
+                .min_col_width(36.0)
+                .show(ui, |ui| {
+                    ui.label(RichText::new("Beat").strong());
+                    ui.label(RichText::new("t, s").strong());
+                    ui.label(RichText::new("QC").strong());
+                    for &c in columns {
+                        ui.label(RichText::new(COLUMNS[c].short).strong())
+                            .on_hover_text(COLUMNS[c].unit);
+                    }
+                    ui.end_row();
+                    for row in rows(report, stored) {
+                        let number = row.record.number;
+                        let selected = state.selected_beat == Some(number);
+                        if ui.selectable_label(selected, format!("#{number}")).clicked() {
+                            state.selected_beat = Some(number);
+                            let half = (state.to_s - state.from_s) / 2.0;
+                            let t = row.record.time_s + row.record.duration_s / 2.0;
+                            state.set_view(t - half, t + half, snapshot.summary.duration_s);
+                        }
+                        ui.label(format!("{:.2}", row.record.time_s));
+                        match (&row.reviewer_reason, &row.record.reject_reason) {
+                            (Some(reason), _) => {
+                                ui.label(RichText::new("rejected").color(theme::REVIEW_REJECTED))
+                                    .on_hover_text(reason);
+                            }
+                            (None, Some(reason)) => {
+                                ui.label(RichText::new("rejected").color(theme::REVIEW_REJECTED))
+                                    .on_hover_text(reason.replace('_', " "));
+                            }
+                            (None, None) => {
+                                ui.label(RichText::new("ok").color(theme::REVIEW_BEAT));
+                            }
+                        }
+                        for &c in columns {
+                            ui.label(value_text((COLUMNS[c].value)(row.metrics)));
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// Choosing the occlusion beats by dragging across a strip of beat boxes; the fit follows while dragging.
+fn occlusion_ui(
+    ui: &mut egui::Ui,
+    state: &mut ReviewUi,
+    window: &crate::store::AnalysisWindow,
+    report: &Report,
+    busy: bool,
+    actions: &mut Vec<ReviewAction>,
+) {
+    ui.separator();
+    ui.label(RichText::new("ESPVR: drag across the occlusion beats").strong());
+    let stored = WindowSettings::of(window).occlusion_beats;
+    let numbers: Vec<u32> = report.beats.iter().map(|b| b.number).collect();
+    if numbers.is_empty() {
+        return;
+    }
+    let choice = state.occlusion.get_or_insert_with(|| OcclusionChoice {
+        window_id: window.id,
+        beats: stored.unwrap_or((numbers[0], numbers[numbers.len() - 1])),
+        preview: None,
+        dragging: false,
+    });
+    let width = ui.available_width() - 8.0;
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 24.0), Sense::click_and_drag());
+    let box_width = rect.width() / numbers.len() as f32;
+    let number_at = |x: f32| {
+        let i = (((x - rect.left()) / box_width).floor().max(0.0) as usize).min(numbers.len() - 1);
+        numbers[i]
+    };
+    let painter = ui.painter_at(rect);
+    for (i, &number) in numbers.iter().enumerate() {
+        let r = egui::Rect::from_min_size(
+            pos2(rect.left() + i as f32 * box_width, rect.top()),
+            vec2(box_width - 1.0, rect.height()),
+        );
+        let chosen = (choice.beats.0..=choice.beats.1).contains(&number);
+        painter.rect_filled(
+            r,
+            1.0,
+            if chosen {
+                theme::REVIEW_POST
+            } else {
+                theme::PLOT_BACKGROUND
+            },
+        );
+        if box_width > 14.0 {
+            painter.text(
+                r.center(),
+                egui::Align2::CENTER_CENTER,
+                number.to_string(),
+                theme::small_font(),
+                if chosen { Color32::BLACK } else { theme::TEXT_DIM },
+            );
+        }
+    }
+    painter.rect_stroke(
+        rect,
+        0.0,
+        Stroke::new(1.0, theme::BORDER),
+        egui::StrokeKind::Inside,
+    );
+    let mut changed = false;
+    if let Some(pointer) = response.interact_pointer_pos() {
+        if response.drag_started() || response.clicked() {
+            let n = number_at(pointer.x);
+            choice.beats = (n, n);
+            choice.dragging = true;
+            changed = true;
+        } else if response.dragged() {
+            let (anchor, n) = (choice.beats.0.min(choice.beats.1), number_at(pointer.x));
+            let new = if n >= anchor {
+                (anchor, n)
+            } else {
+                (n, choice.beats.1)
+            };
+            changed = new != choice.beats;
+            choice.beats = new;
+        }
+    }
+    if response.drag_stopped() {
+        choice.dragging = false;
+    }
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Slider,
+            true,
+            format!("Occlusion beats {} to {}", choice.beats.0, choice.beats.1),
+        )
+    });
+    if changed && choice.beats.1 >= choice.beats.0 + 2 {
+        actions.push(ReviewAction::Preview {
+            window_id: window.id,
+            beats: choice.beats,
+        });
+    }
+    let (stored_fit, preview) = (report.summary.espvr.as_ref(), choice.preview.as_ref());
+    let shown = match preview {
+        Some((beats, fit)) if *beats == choice.beats => Some(fit.clone()),
+        _ if Some(choice.beats) == stored => Some(Ok(stored_fit.cloned())),
+        _ => None,
+    };
+    match shown {
+        Some(Ok(Some(fit))) => {
+            ui.label(
+                RichText::new(format!(
+                    "Ees {} mmHg/mL · V0 {} mL · r² {:.4} · n {}",
+                    value_text(Some(fit.ees_mmhg_per_ml)),
+                    value_text(Some(fit.v0_ml)),
+                    fit.r2,
+                    fit.n
+                ))
+                .strong(),
+            )
+            .on_hover_text(&fit.provenance.method);
+            for warning in &fit.warnings {
+                ui.label(RichText::new(warning).color(theme::WARNING));
+            }
+        }
+        Some(Ok(None)) => {
+            ui.label("No ESPVR for these beats (see the window's notes).");
+        }
+        Some(Err(error)) => {
+            ui.label(RichText::new(error).color(theme::ERROR));
+        }
+        None => {
+            ui.label(
+                RichText::new(format!("beats {}–{}: computing…", choice.beats.0, choice.beats.1))
+                    .color(theme::TEXT_DIM),
+            );
+        }
+    }
+    let differs = Some(choice.beats) != stored;
+    if ui
+        .add_enabled(
+            differs && !busy && !choice.dragging,
+            egui::Button::new("Use these beats…"),
+        )
+        .clicked()
+    {
+        state.dialog = Some(ReasonDialog {
+            edit: Edit::SetOcclusion {
+                window_id: window.id,
+                beats: Some(choice.beats),
+            },
+            title: format!(
+                "Occlusion beats {}–{} for the ESPVR",
+                choice.beats.0, choice.beats.1
+            ),
+            reason: String::new(),
+        });
+    }
+}
+
+/// An annotation at the view (a note does not change a number, so it needs no reason).
+fn annotation_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions: &mut Vec<ReviewAction>) {
+    ui.separator();
+    ui.horizontal(|ui| {
+        let label = ui.label("Note");
+        ui.add(
+            egui::TextEdit::singleline(&mut state.annotation)
+                .desired_width(240.0)
+                .hint_text("annotation over the view"),
+        )
+        .labelled_by(label.id);
+        let warnings = crate::store::text_warnings(&state.annotation);
+        let ready = !state.annotation.trim().is_empty() && warnings.is_empty() && !busy;
+        if ui.add_enabled(ready, egui::Button::new("Annotate")).clicked() {
+            actions.push(ReviewAction::Apply(
+                Edit::AddAnnotation {
+                    start_s: state.from_s,
+                    end_s: Some(state.to_s),
+                    text: state.annotation.trim().to_owned(),
+                },
+                "annotation".into(),
+            ));
+            state.annotation.clear();
+        }
+        if let Some(warning) = warnings.first() {
+            ui.label(RichText::new(warning.to_string()).color(theme::WARNING));
+        }
+    });
+}

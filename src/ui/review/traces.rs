@@ -1,0 +1,671 @@
+//! The overview strip of the whole case (protocol steps as bands, markers, windows, the part shown) above the
+//! synchronised channels: min/max columns from the pyramid-backed tracks at any zoom, analysis windows as bands
+//! (the selected one with edges to drag), the selected window's beats (accepted: a short green tick; rejected: a
+//! red line and a cross), markers and annotations. Scroll to zoom about the pointer, drag to pan, click a beat to
+//! select it; arrow keys pan and +/- zoom.
+
+use egui::{Align2, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
+
+use super::{ReasonDialog, ReviewAction, ReviewUi, WindowDrag};
+use crate::model::SignalKind;
+use crate::review::analysis::{State, WindowKind};
+use crate::review::session::{Edit, Snapshot};
+use crate::review::tracks::Track;
+use crate::signal::decimate::MinMax;
+use crate::store::AnalysisWindow;
+use crate::ui::theme;
+use crate::ui::traces::envelope_mesh;
+
+/// How near (points) the pointer must be to a beat or a window edge to pick it.
+const PICK_DISTANCE: f32 = 6.0;
+
+/// Seconds covered by every track.
+pub(super) fn duration_s(tracks: &[Track]) -> f64 {
+    tracks
+        .iter()
+        .map(|t| t.channel.end_sample as f64 / t.channel.sample_rate_hz)
+        .fold(0.0, f64::max)
+}
+
+/// A short label of a window, e.g. `baseline coronary at rest (w1)`.
+pub(super) fn window_label(window: &AnalysisWindow) -> String {
+    let state = State::of_step(window.step).map_or("", State::key);
+    let kind = WindowKind::of(window).map_or_else(|| window.method.clone(), |k| k.label().to_owned());
+    format!("{state} {kind} (w{})", window.id)
+}
+
+/// The track the overview strip shows: aortic pressure, else LV pressure, else the first.
+fn overview_track(tracks: &[Track]) -> Option<usize> {
+    let position = |kind: SignalKind| {
+        tracks
+            .iter()
+            .position(|t| t.channel.name.eq_ignore_ascii_case(kind.name()))
+    };
+    position(SignalKind::Pa)
+        .or_else(|| position(SignalKind::Lvp))
+        .or((!tracks.is_empty()).then_some(0))
+}
+
+/// The colour of a channel: its signal's colour, or plain text colour for unknown channels.
+fn track_colour(track: &Track) -> Color32 {
+    SignalKind::from_name(&track.channel.name).map_or(theme::TEXT, theme::signal_colour)
+}
+
+/// Min/max columns of `track` over the view, asking for the tiles that would make them exact.
+fn track_columns(
+    tracks: &mut [Track],
+    index: usize,
+    from_s: f64,
+    to_s: f64,
+    num_columns: usize,
+    actions: &mut Vec<ReviewAction>,
+) -> Vec<Option<(f32, f32)>> {
+    let columns = tracks[index].columns(from_s, to_s, num_columns);
+    for tile in columns.missing_tiles {
+        actions.push(ReviewAction::LoadTile { track: index, tile });
+    }
+    columns
+        .values
+        .iter()
+        .map(|m: &MinMax| (!m.is_empty()).then_some((m.min, m.max)))
+        .collect()
+}
+
+/// Data range of `columns` with 5 % headroom.
+fn y_range(columns: &[Option<(f32, f32)>]) -> (f32, f32) {
+    let (lo, hi) = columns
+        .iter()
+        .flatten()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &(a, b)| {
+            (lo.min(a), hi.max(b))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    (lo - pad, hi + pad)
+}
+
+/// A tick step of about one label per 110 points.
+fn tick_step_s(span_s: f64, width: f32) -> f64 {
+    let wanted = span_s * 110.0 / f64::from(width.max(1.0));
+    [
+        0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0,
+    ]
+    .into_iter()
+    .find(|&step| step >= wanted)
+    .unwrap_or(7200.0)
+}
+
+/// `12.5 s` for short spans, `m:ss` or `h:mm:ss` beyond a minute.
+fn time_label(t: f64, step_s: f64) -> String {
+    if step_s < 1.0 {
+        format!("{t:.1} s")
+    } else if t < 60.0 {
+        format!("{t:.0} s")
+    } else {
+        let seconds = t.round() as u64;
+        let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+        if h > 0 {
+            format!("{h}:{m:02}:{s:02}")
+        } else {
+            format!("{m}:{s:02}")
+        }
+    }
+}
+
+/// The overview strip: the whole case, what is shown, and click or drag to go there.
+fn overview_ui(
+    ui: &mut egui::Ui,
+    rect: Rect,
+    state: &mut ReviewUi,
+    tracks: &mut [Track],
+    snapshot: Option<&Snapshot>,
+    actions: &mut Vec<ReviewAction>,
+) {
+    let duration = duration_s(tracks).max(1.0);
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
+    let x_of = |t: f64| rect.left() + (t / duration) as f32 * rect.width();
+    if let Some(snapshot) = snapshot {
+        for (i, step) in snapshot.steps.iter().enumerate() {
+            let (Some(start), end) = (step.start_s, step.end_s.unwrap_or(duration)) else {
+                continue;
+            };
+            let band = Rect::from_x_y_ranges(x_of(start)..=x_of(end), rect.y_range());
+            painter.rect_filled(band, 0.0, theme::REVIEW_STEP_BANDS[i % 2]);
+            painter.text(
+                band.left_top() + vec2(3.0, 2.0),
+                Align2::LEFT_TOP,
+                step.step.title(),
+                theme::small_font(),
+                theme::TEXT_DIM,
+            );
+        }
+        for (window, _, _) in &snapshot.analysis.windows {
+            let band = Rect::from_x_y_ranges(
+                x_of(window.start_s)..=x_of(window.end_s).max(x_of(window.start_s) + 2.0),
+                rect.bottom() - 10.0..=rect.bottom(),
+            );
+            let colour = if state.selected_window == Some(window.id) {
+                theme::REVIEW_WINDOW_SELECTED
+            } else {
+                theme::REVIEW_WINDOW
+            };
+            painter.rect_filled(band, 0.0, colour.to_opaque());
+        }
+        for event in &snapshot.events {
+            let x = x_of(event.time_s);
+            painter.line_segment(
+                [pos2(x, rect.top()), pos2(x, rect.bottom())],
+                Stroke::new(1.0, theme::REVIEW_MARK),
+            );
+        }
+    }
+    if let Some(index) = overview_track(tracks) {
+        let num_columns = (rect.width() as usize).max(1);
+        let columns = track_columns(tracks, index, 0.0, duration, num_columns, actions);
+        let (lo, hi) = y_range(&columns);
+        let y_of = |v: f32| rect.bottom() - 12.0 - (v - lo) / (hi - lo) * (rect.height() - 26.0);
+        let x_of_column = |c: usize| rect.left() + c as f32 + 0.5;
+        painter.add(envelope_mesh(
+            &columns,
+            x_of_column,
+            1.0,
+            y_of,
+            track_colour(&tracks[index]).gamma_multiply(0.8),
+        ));
+    }
+    let shown = Rect::from_x_y_ranges(
+        x_of(state.from_s)..=x_of(state.to_s).max(x_of(state.from_s) + 2.0),
+        rect.y_range(),
+    );
+    painter.rect_stroke(
+        shown,
+        0.0,
+        Stroke::new(1.5, theme::TEXT),
+        egui::StrokeKind::Inside,
+    );
+    painter.rect_stroke(
+        rect,
+        0.0,
+        Stroke::new(1.0, theme::BORDER),
+        egui::StrokeKind::Inside,
+    );
+    let response = ui.interact(
+        rect,
+        ui.scope_id().with("review-overview"),
+        Sense::click_and_drag(),
+    );
+    if let Some(pointer) = response.interact_pointer_pos()
+        && (response.clicked() || response.dragged())
+    {
+        let t = f64::from((pointer.x - rect.left()) / rect.width()) * duration;
+        let half = (state.to_s - state.from_s) / 2.0;
+        state.set_view(t - half, t + half, duration);
+    }
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Image,
+            true,
+            format!(
+                "Overview: {:.0} s case, showing {:.1} s to {:.1} s",
+                duration, state.from_s, state.to_s
+            ),
+        )
+    });
+}
+
+/// Before the case's records have loaded: the overview and the channels alone.
+pub(super) fn overview_only_ui(
+    ui: &mut egui::Ui,
+    state: &mut ReviewUi,
+    tracks: &mut [Track],
+    actions: &mut Vec<ReviewAction>,
+) {
+    let area = ui.available_rect_before_wrap();
+    let overview = Rect::from_min_size(area.min, vec2(area.width(), theme::REVIEW_OVERVIEW_HEIGHT));
+    overview_ui(ui, overview, state, tracks, None, actions);
+    ui.advance_cursor_after_rect(area);
+}
+
+/// Where the traces are drawn and how times map to x.
+#[derive(Clone, Copy)]
+struct Layout {
+    plot: Rect,
+    from_s: f64,
+    to_s: f64,
+}
+
+impl Layout {
+    fn x_of(&self, t: f64) -> f32 {
+        self.plot.left() + ((t - self.from_s) / (self.to_s - self.from_s)) as f32 * self.plot.width()
+    }
+
+    fn t_of(&self, x: f32) -> f64 {
+        self.from_s + f64::from((x - self.plot.left()) / self.plot.width()) * (self.to_s - self.from_s)
+    }
+}
+
+/// The review screen's centre: overview, channels with beats, windows, marks.
+pub(super) fn traces_ui(
+    ui: &mut egui::Ui,
+    state: &mut ReviewUi,
+    tracks: &mut [Track],
+    snapshot: &Snapshot,
+    actions: &mut Vec<ReviewAction>,
+) {
+    let area = ui.available_rect_before_wrap();
+    let duration = duration_s(tracks).max(snapshot.summary.duration_s).max(1.0);
+    if !state.fitted {
+        state.fitted = true;
+        let first = snapshot.analysis.windows.first().map(|(w, _, _)| w);
+        match first {
+            Some(window) => {
+                state.selected_window.get_or_insert(window.id);
+                let margin = (window.end_s - window.start_s) * 0.05;
+                state.set_view(window.start_s - margin, window.end_s + margin, duration);
+            }
+            None => state.set_view(0.0, duration.min(60.0), duration),
+        }
+    }
+    let overview = Rect::from_min_size(area.min, vec2(area.width(), theme::REVIEW_OVERVIEW_HEIGHT));
+    overview_ui(ui, overview, state, tracks, Some(snapshot), actions);
+
+    let plot = Rect::from_min_max(
+        pos2(area.left() + theme::Y_AXIS_WIDTH, overview.bottom() + 8.0),
+        pos2(area.right(), area.bottom() - theme::TIME_AXIS_HEIGHT),
+    );
+    let layout = Layout {
+        plot,
+        from_s: state.from_s,
+        to_s: state.to_s,
+    };
+    interact(ui, state, snapshot, layout, duration);
+    let layout = Layout {
+        plot,
+        from_s: state.from_s,
+        to_s: state.to_s,
+    };
+    let num_tracks = tracks.len().max(1);
+    let strip_height = (plot.height() - theme::STRIP_GAP * (num_tracks as f32 - 1.0)) / num_tracks as f32;
+    let num_columns = (plot.width() as usize).max(1);
+    let step = tick_step_s(state.to_s - state.from_s, plot.width());
+    let first_tick = (state.from_s / step).ceil() as i64;
+    let ticks: Vec<f64> = (first_tick..)
+        .map(|k| k as f64 * step)
+        .take_while(|&t| t <= state.to_s)
+        .collect();
+
+    windows_ui(ui, snapshot, state, layout);
+    for index in 0..tracks.len() {
+        let top = plot.top() + index as f32 * (strip_height + theme::STRIP_GAP);
+        let rect = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
+        let painter = ui.painter_at(rect.expand2(vec2(theme::Y_AXIS_WIDTH, 0.0)));
+        painter.rect_stroke(
+            rect,
+            0.0,
+            Stroke::new(1.0, theme::BORDER),
+            egui::StrokeKind::Inside,
+        );
+        for &t in &ticks {
+            let x = layout.x_of(t);
+            painter.line_segment(
+                [pos2(x, rect.top()), pos2(x, rect.bottom())],
+                Stroke::new(1.0, theme::GRID),
+            );
+        }
+        let columns = track_columns(tracks, index, state.from_s, state.to_s, num_columns, actions);
+        let (lo, hi) = y_range(&columns);
+        let y_of = |v: f32| rect.bottom() - (v - lo) / (hi - lo) * rect.height();
+        let x_of_column = |c: usize| rect.left() + c as f32 + 0.5;
+        painter.add(envelope_mesh(
+            &columns,
+            x_of_column,
+            1.0,
+            y_of,
+            track_colour(&tracks[index]),
+        ));
+        let channel = &tracks[index].channel;
+        painter.text(
+            rect.left_top() + vec2(4.0, 2.0),
+            Align2::LEFT_TOP,
+            format!("{} ({})", channel.name, channel.unit),
+            theme::small_font(),
+            track_colour(&tracks[index]),
+        );
+        for (value, align, y) in [
+            (hi, Align2::RIGHT_TOP, rect.top()),
+            (lo, Align2::RIGHT_BOTTOM, rect.bottom()),
+        ] {
+            painter.text(
+                pos2(rect.left() - 4.0, y),
+                align,
+                format!("{value:.0}"),
+                theme::small_font(),
+                theme::TEXT_DIM,
+            );
+        }
+    }
+    beats_ui(ui, snapshot, state, layout);
+    marks_ui(ui, snapshot, layout);
+    let axis = ui.painter_at(Rect::from_min_max(pos2(area.left(), plot.bottom()), area.max));
+    for &t in &ticks {
+        let x = layout.x_of(t);
+        axis.text(
+            pos2(x, plot.bottom() + 4.0),
+            Align2::CENTER_TOP,
+            time_label(t, step),
+            theme::small_font(),
+            theme::TEXT_DIM,
+        );
+    }
+    ui.advance_cursor_after_rect(area);
+}
+
+/// Zoom, pan, window-edge drags and clicks on beats and windows.
+fn interact(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, layout: Layout, duration: f64) {
+    let response = ui.interact(
+        layout.plot,
+        ui.scope_id().with("review-traces"),
+        Sense::click_and_drag(),
+    );
+    let span = state.to_s - state.from_s;
+    let selected = state.selected_window.and_then(|id| snapshot.window(id)).cloned();
+    if response.hovered() {
+        let (scroll, pointer) = ui.input(|i| {
+            (
+                i.smooth_scroll_delta.y + i.smooth_scroll_delta.x,
+                i.pointer.hover_pos(),
+            )
+        });
+        if scroll != 0.0
+            && let Some(pointer) = pointer
+        {
+            let factor = (-f64::from(scroll) * 0.003).exp();
+            let t = layout.t_of(pointer.x);
+            state.set_view(
+                t - (t - state.from_s) * factor,
+                t + (state.to_s - t) * factor,
+                duration,
+            );
+        }
+    }
+    if !ui.ctx().egui_wants_keyboard_input() {
+        let (left, right, zoom_in, zoom_out) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowLeft),
+                i.key_pressed(egui::Key::ArrowRight),
+                i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
+                i.key_pressed(egui::Key::Minus),
+            )
+        });
+        let shift = if left {
+            -0.2 * span
+        } else if right {
+            0.2 * span
+        } else {
+            0.0
+        };
+        if shift != 0.0 {
+            state.set_view(state.from_s + shift, state.to_s + shift, duration);
+        }
+        let centre = (state.from_s + state.to_s) / 2.0;
+        if zoom_in {
+            state.set_view(centre - span / 4.0, centre + span / 4.0, duration);
+        } else if zoom_out {
+            state.set_view(centre - span, centre + span, duration);
+        }
+    }
+    if response.drag_started()
+        && let (Some(pointer), Some(window)) = (response.interact_pointer_pos(), &selected)
+    {
+        let near = |t: f64| (layout.x_of(t) - pointer.x).abs() <= PICK_DISTANCE;
+        if near(window.start_s) || near(window.end_s) {
+            state.window_drag = Some(WindowDrag {
+                window_id: window.id,
+                start_s: window.start_s,
+                end_s: window.end_s,
+            });
+        }
+    }
+    if response.dragged() {
+        match (&mut state.window_drag, response.interact_pointer_pos(), &selected) {
+            (Some(drag), Some(pointer), Some(window)) => {
+                let t = layout.t_of(pointer.x).clamp(0.0, duration);
+                // The edge nearer the pointer follows it; a window keeps at least one second.
+                if (t - window.start_s).abs() <= (t - window.end_s).abs() {
+                    drag.start_s = t.min(drag.end_s - 1.0).max(0.0);
+                } else {
+                    drag.end_s = t.max(drag.start_s + 1.0).min(duration);
+                }
+            }
+            _ => {
+                let dt = -f64::from(response.drag_delta().x / layout.plot.width()) * span;
+                state.set_view(state.from_s + dt, state.to_s + dt, duration);
+            }
+        }
+    }
+    if response.drag_stopped()
+        && let Some(drag) = state.window_drag.take()
+        && let Some(window) = &selected
+        && (drag.start_s != window.start_s || drag.end_s != window.end_s)
+    {
+        state.dialog = Some(ReasonDialog {
+            edit: Edit::MoveWindow {
+                window_id: drag.window_id,
+                start_s: drag.start_s,
+                end_s: drag.end_s,
+            },
+            title: format!(
+                "Move {} to {:.2} – {:.2} s",
+                window_label(window),
+                drag.start_s,
+                drag.end_s
+            ),
+            reason: String::new(),
+        });
+    }
+    if response.double_clicked()
+        && let Some(pointer) = response.interact_pointer_pos()
+    {
+        let t = layout.t_of(pointer.x);
+        state.set_view(t - span / 4.0, t + span / 4.0, duration);
+    } else if response.clicked()
+        && let Some(pointer) = response.interact_pointer_pos()
+    {
+        click(state, snapshot, layout, pointer);
+    }
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::Role::Image,
+            true,
+            format!("Review traces: {:.2} s to {:.2} s", state.from_s, state.to_s),
+        )
+    });
+}
+
+/// Selects the beat of the selected window nearest the click (within reach), else the window clicked in.
+fn click(state: &mut ReviewUi, snapshot: &Snapshot, layout: Layout, pointer: Pos2) {
+    if let Some(window_id) = state.selected_window
+        && let Some(beats) = snapshot.beats.get(&window_id)
+    {
+        let rate = beat_rate(snapshot, window_id);
+        let nearest = beats
+            .iter()
+            .map(|b| (b.number, (layout.x_of(b.start as f64 / rate) - pointer.x).abs()))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((number, distance)) = nearest
+            && distance <= PICK_DISTANCE
+        {
+            state.selected_beat = Some(number);
+            return;
+        }
+    }
+    let t = layout.t_of(pointer.x);
+    let inside = snapshot
+        .analysis
+        .windows
+        .iter()
+        .map(|(w, _, _)| w)
+        .filter(|w| (w.start_s..w.end_s).contains(&t))
+        .min_by(|a, b| (a.end_s - a.start_s).total_cmp(&(b.end_s - b.start_s)));
+    if let Some(window) = inside
+        && state.selected_window != Some(window.id)
+    {
+        state.selected_window = Some(window.id);
+        state.selected_beat = None;
+        state.occlusion = None;
+    }
+}
+
+/// The analysis rate the beats of `window_id` are indexed at.
+pub(super) fn beat_rate(snapshot: &Snapshot, window_id: i64) -> f64 {
+    snapshot
+        .analysis
+        .reports
+        .get(&window_id)
+        .map_or(1000.0, |r| r.settings.analysis_rate_hz())
+}
+
+fn windows_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout) {
+    let painter = ui.painter_at(layout.plot);
+    for (window, _, _) in &snapshot.analysis.windows {
+        let selected = state.selected_window == Some(window.id);
+        let (start, end) = match state.window_drag {
+            Some(drag) if drag.window_id == window.id => (drag.start_s, drag.end_s),
+            _ => (window.start_s, window.end_s),
+        };
+        if end < state.from_s || start > state.to_s {
+            continue;
+        }
+        let band = Rect::from_x_y_ranges(layout.x_of(start)..=layout.x_of(end), layout.plot.y_range());
+        let fill = if selected {
+            theme::REVIEW_WINDOW_SELECTED
+        } else {
+            theme::REVIEW_WINDOW
+        };
+        painter.rect_filled(band, 0.0, fill);
+        painter.text(
+            band.left_top() + vec2(4.0, 14.0),
+            Align2::LEFT_TOP,
+            window_label(window),
+            theme::small_font(),
+            theme::TEXT_DIM,
+        );
+        if selected {
+            for x in [band.left(), band.right()] {
+                painter.line_segment(
+                    [pos2(x, band.top()), pos2(x, band.bottom())],
+                    Stroke::new(3.0, theme::FROZEN),
+                );
+            }
+        }
+    }
+}
+
+fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout) {
+    let Some(window_id) = state.selected_window else {
+        return;
+    };
+    let Some(beats) = snapshot.beats.get(&window_id) else {
+        return;
+    };
+    let painter = ui.painter_at(layout.plot);
+    let rate = beat_rate(snapshot, window_id);
+    let occlusion = state
+        .occlusion
+        .as_ref()
+        .filter(|o| o.window_id == window_id)
+        .map(|o| o.beats);
+    let (top, bottom) = (layout.plot.top(), layout.plot.bottom());
+    for beat in beats {
+        let t = beat.start as f64 / rate;
+        if t < state.from_s || t > state.to_s {
+            continue;
+        }
+        let x = layout.x_of(t);
+        let selected = state.selected_beat == Some(beat.number);
+        if let Some((first, last)) = occlusion
+            && (first..=last).contains(&beat.number)
+        {
+            let end = layout.x_of(beat.end as f64 / rate);
+            painter.rect_filled(
+                Rect::from_x_y_ranges(x..=end, top..=top + 8.0),
+                0.0,
+                theme::REVIEW_POST,
+            );
+        }
+        if beat.accepted() {
+            painter.line_segment(
+                [pos2(x, top), pos2(x, top + 12.0)],
+                Stroke::new(1.5, theme::REVIEW_BEAT),
+            );
+        } else {
+            painter.add(Shape::dashed_line(
+                &[pos2(x, top), pos2(x, bottom)],
+                Stroke::new(1.5, theme::REVIEW_REJECTED),
+                4.0,
+                3.0,
+            ));
+            let c = pos2(x + 7.0, top + 7.0);
+            let stroke = Stroke::new(2.0, theme::REVIEW_REJECTED);
+            painter.line_segment([c - vec2(4.0, 4.0), c + vec2(4.0, 4.0)], stroke);
+            painter.line_segment([c + vec2(-4.0, 4.0), c + vec2(4.0, -4.0)], stroke);
+        }
+        if selected {
+            painter.line_segment([pos2(x, top), pos2(x, bottom)], Stroke::new(2.0, theme::TEXT));
+            painter.text(
+                pos2(x + 3.0, bottom - 2.0),
+                Align2::LEFT_BOTTOM,
+                format!("#{}", beat.number),
+                theme::small_font(),
+                theme::TEXT,
+            );
+        }
+    }
+}
+
+fn marks_ui(ui: &egui::Ui, snapshot: &Snapshot, layout: Layout) {
+    let painter = ui.painter_at(layout.plot);
+    let in_view = |t: f64| (layout.from_s..=layout.to_s).contains(&t);
+    for event in snapshot.events.iter().filter(|e| in_view(e.time_s)) {
+        let x = layout.x_of(event.time_s);
+        painter.add(Shape::dashed_line(
+            &[pos2(x, layout.plot.top()), pos2(x, layout.plot.bottom())],
+            Stroke::new(1.0, theme::REVIEW_MARK),
+            6.0,
+            4.0,
+        ));
+        painter.text(
+            pos2(x + 3.0, layout.plot.top() + 28.0),
+            Align2::LEFT_TOP,
+            &event.text,
+            theme::small_font(),
+            theme::REVIEW_MARK,
+        );
+    }
+    for annotation in &snapshot.annotations {
+        let end = annotation.end_s.unwrap_or(annotation.start_s);
+        if end < layout.from_s || annotation.start_s > layout.to_s {
+            continue;
+        }
+        let (x0, x1) = (
+            layout.x_of(annotation.start_s),
+            layout.x_of(end).max(layout.x_of(annotation.start_s) + 3.0),
+        );
+        let y = layout.plot.bottom() - 16.0;
+        painter.rect_filled(
+            Rect::from_x_y_ranges(x0..=x1, y..=y + 4.0),
+            0.0,
+            theme::REVIEW_MARK,
+        );
+        painter.text(
+            pos2(x0, y - 2.0),
+            Align2::LEFT_BOTTOM,
+            &annotation.text,
+            theme::small_font(),
+            theme::REVIEW_MARK,
+        );
+    }
+}

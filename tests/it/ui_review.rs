@@ -1,0 +1,157 @@
+//! The real `HeraclesApp` on the review screen, driven through egui_kittest by the labels a reviewer reads: a beat
+//! rejected through the table and the reason dialog changes the window's APV, the CDFR and leaves an audit row
+//! with the reason; a sign-off shows VALID, and after a later edit INVALIDATED with who and when.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use heracles::app::{Command, HeraclesApp, View};
+use heracles::store::CaseFile;
+
+use crate::review_case;
+
+/// The app with the synthetic case open for review as "fellow", once the case has loaded.
+fn app_reviewing(dir: &std::path::Path, number: u16) -> (Harness<'static, HeraclesApp>, std::path::PathBuf) {
+    let path = review_case::create(dir, number);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path: path.clone(),
+        reviewer: "fellow".into(),
+    });
+    assert_eq!(harness.state().view(), View::Review);
+    settle(&mut harness, "the case to load");
+    (harness, path)
+}
+
+/// Steps frames until the review worker has answered (the case loaded or the edit saved).
+fn settle(harness: &mut Harness<'static, HeraclesApp>, what: &str) {
+    let started = Instant::now();
+    loop {
+        harness.step();
+        let screen = harness.state().review_screen().unwrap();
+        if screen.snapshot().is_some() && !screen.busy() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_steps(3);
+}
+
+/// The text of the label that starts with `prefix` (a label's text is its accessibility value; the tree may
+/// hold it on a node and its text run, so every match must agree).
+fn label_starting(harness: &Harness<'static, HeraclesApp>, prefix: &str) -> String {
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    let texts: Vec<String> = harness
+        .get_all_by(|node| text(node).is_some_and(|l| l.starts_with(prefix)))
+        .map(|node| text(&node.accesskit_node()).unwrap())
+        .collect();
+    assert!(texts.iter().all(|t| *t == texts[0]), "{texts:?}");
+    texts[0].clone()
+}
+
+/// Rejects beat `#number` of the selected window through the table and the reason dialog.
+fn reject_beat(harness: &mut Harness<'static, HeraclesApp>, number: u32, reason: &str) {
+    harness.get_by_label(&format!("#{number}")).click();
+    harness.run_steps(2);
+    harness.get_by_label("Reject beat…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Reason").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Reason").type_text(reason);
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
+    harness.run_steps(1);
+    settle(harness, "the rejection to be saved");
+}
+
+#[test]
+fn rejecting_a_beat_in_the_table_changes_the_endpoint_and_audits_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 21);
+    // The first window (baseline coronary at rest) is selected; its summary shows APV.
+    let apv_before = label_starting(&harness, "APV ");
+    let counts_before = label_starting(&harness, "35 beats");
+    assert_eq!(counts_before, "35 beats, 35 accepted");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    let cdfr_before = label_starting(&harness, "CDFR ");
+    harness.get_by_label("Traces").click();
+    harness.run_steps(2);
+
+    // The beat with the generator's largest diastolic velocity: rejecting it lowers the APV.
+    let case =
+        heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap();
+    let window = case
+        .window(
+            heracles::review::analysis::State::Baseline,
+            heracles::review::analysis::WindowKind::CoronaryRest,
+        )
+        .unwrap();
+    let number = review_case::largest_velocity_beat(&case.reports[&window.id]);
+    reject_beat(&mut harness, number, "Doppler envelope clipped");
+    let apv_after = label_starting(&harness, "APV ");
+    assert_ne!(apv_before, apv_after);
+    let value = |label: &str| -> f64 { label.split_whitespace().nth(1).unwrap().parse().unwrap() };
+    assert!(
+        value(&apv_after) < value(&apv_before),
+        "{apv_before} -> {apv_after}"
+    );
+    assert!(label_starting(&harness, "35 beats").starts_with("35 beats, 34 accepted"));
+    harness.get_by_label(&format!(
+        "Beat #{number}: rejected by reviewer: Doppler envelope clipped"
+    ));
+    harness.get_by_label_contains("Saved; results recomputed.");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    let cdfr_after = label_starting(&harness, "CDFR ");
+    assert!(
+        value(&cdfr_after) > value(&cdfr_before),
+        "{cdfr_before} -> {cdfr_after}"
+    );
+
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let trail = file.audit_trail().unwrap();
+    let row = trail.iter().find(|e| e.action == "reject_beat").unwrap();
+    assert_eq!(row.who, "fellow");
+    assert_eq!(row.reason, "Doppler envelope clipped");
+    assert!(trail.iter().any(|e| e.action == "save_result" && e.seq > row.seq));
+}
+
+#[test]
+fn a_sign_off_is_shown_invalidated_after_a_later_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _path) = app_reviewing(dir.path(), 22);
+    harness.get_by_label("Sign-off").click();
+    harness.run_steps(2);
+    harness.get_by_label("Not signed off yet.");
+    harness.get_by_label("Approved").click();
+    harness.run_steps(1);
+    harness.get_by_label("Sign").click();
+    harness.run_steps(1);
+    settle(&mut harness, "the sign-off");
+    harness.get_by_label("VALID");
+    harness.get_by_label_contains("Signed by fellow as reviewer");
+    // The statement is shown twice: in the signature, and under the meaning still chosen in the form.
+    let statement = "I approve the endpoints of this case for the trial's analysis.";
+    assert_eq!(harness.get_all_by_label(statement).count(), 2);
+    harness.get_by_label("Status: signed off");
+
+    harness.get_by_label("Traces").click();
+    harness.run_steps(2);
+    reject_beat(&mut harness, 2, "ectopic beat");
+    harness.get_by_label("Sign-off").click();
+    harness.run_steps(2);
+    harness.get_by_label("INVALIDATED");
+    assert!(harness.query_by_label("VALID").is_none());
+    let edited = label_starting(&harness, "Edited after signing:");
+    assert!(edited.contains("reject beat by fellow at "), "{edited}");
+    assert!(edited.contains("(ectopic beat)"), "{edited}");
+    harness.get_by_label("The results differ from those signed: sign again after reviewing them.");
+}
