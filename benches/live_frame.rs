@@ -47,6 +47,7 @@ fn prepared_state() -> LiveState {
             ring
         })
         .collect();
+    let spec_len = spec.channels.len();
     let source = LiveSource {
         spec,
         connected: true,
@@ -56,6 +57,8 @@ fn prepared_state() -> LiveState {
         num_samples: num_samples as u64,
         num_dropped_samples: 0,
         channels,
+        calibrations: vec![Default::default(); spec_len],
+        calibrated_from: vec![0; spec_len],
     };
     let windows: Vec<SourceWindow> = SourceWindow::newest(&source, online::WINDOW_S)
         .into_iter()

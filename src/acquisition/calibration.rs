@@ -1,14 +1,19 @@
 //! Calibration of console channels: pressure zeroing against atmosphere, two-point scaling, and conductance
 //! volume calibration (slope factor alpha, parallel conductance volume), per ENDPOINTS.md section 5.
 //!
-//! A calibration is a correction applied to displayed and analysed values; raw samples are never rewritten. Each
-//! one is stored in the case file with who did it, when, on which channel and how it was obtained
-//! ([`store_calibration`]), so the correction can be re-applied, audited or undone later.
+//! A calibration is a correction applied to displayed and analysed values; raw samples are never rewritten. Live,
+//! the engine applies the calibration in force to each block before it enters the ring buffers the traces, numbers
+//! and online analysis read ([`LiveSource::calibrate`], [`LiveSource::zero`]), while the recorder gets the raw
+//! block. Each calibration is stored in the case file (the store's calibration table, through
+//! [`store_calibration`]) with who made it, when (UTC), how, and the sample it took effect from, and the case
+//! file's readers apply it from that sample on ([`calibrate_series`]): what is read back is what was shown live,
+//! and the raw samples stay lossless.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::store::{CaseFile, Saved, StoreError};
+use super::engine::LiveSource;
+use crate::store::{CaseFile, StoreError};
 
 /// Seconds of signal averaged for a zero.
 pub const ZERO_WINDOW_S: f64 = 2.0;
@@ -16,9 +21,6 @@ pub const ZERO_WINDOW_S: f64 = 2.0;
 /// A zero is refused when the signal over the window varies more than this (standard deviation, in the
 /// channel's unit): the transducer is then not open to atmosphere (still on the patient, or being flushed).
 pub const MAX_ZERO_SD: f64 = 1.5;
-
-/// Event kind under which calibrations are stored in the case file.
-pub const EVENT_KIND: &str = "calibration";
 
 /// How a channel's displayed and analysed value is obtained from the recorded one.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,6 +85,33 @@ impl Calibration {
         match *self {
             Calibration::Linear { gain, offset } => raw * gain + offset,
             Calibration::Volume { alpha, parallel_ml } => (raw - parallel_ml) / alpha,
+        }
+    }
+
+    /// The recorded value that reads `value` (the inverse of [`Calibration::apply`]; needs a calibration that
+    /// passes [`Calibration::check`]).
+    pub fn raw_from(&self, value: f64) -> f64 {
+        match *self {
+            Calibration::Linear { gain, offset } => (value - offset) / gain,
+            Calibration::Volume { alpha, parallel_ml } => value * alpha + parallel_ml,
+        }
+    }
+
+    /// Whether the calibration can be applied and undone: finite numbers, a gain other than 0, a positive alpha.
+    pub fn check(&self) -> Result<(), CalibrationError> {
+        let ok = match *self {
+            Calibration::Linear { gain, offset } => gain.is_finite() && gain != 0.0 && offset.is_finite(),
+            Calibration::Volume { alpha, parallel_ml } => {
+                alpha.is_finite() && alpha > 0.0 && parallel_ml.is_finite()
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(CalibrationError::Invalid(format!(
+                "{} is not a usable calibration (finite numbers, gain not 0, alpha above 0)",
+                self.describe()
+            )))
         }
     }
 
@@ -253,44 +282,148 @@ pub fn alpha_from_stroke_volumes(
     Ok(conductance_stroke_volume_ml / reference_stroke_volume_ml)
 }
 
-/// One calibration as stored in the case: on which channel, what, how it was obtained, and when on the
-/// recording's time axis. Who and when (wall clock) are stored beside it by the case file's audit trail.
+/// One calibration as stored in the case: on which channel, what, how it was obtained, from when on the
+/// recording's time axis, and who made it (the store adds the wall-clock time, UTC).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationRecord {
     /// The source's id, e.g. `coronary`.
     pub source: String,
     /// The channel, e.g. `pa`.
     pub channel: String,
-    /// The calibration now in force.
+    /// The calibration in force from `time_s` on.
     pub calibration: Calibration,
-    /// How it was obtained, e.g. `zero: mean of 2.0 s open to air (raw mean 3.41)`.
+    /// How it was obtained, e.g. `zero: mean of 2.0 s open to air (raw mean 3.41 mmHg)`.
     pub method: String,
-    /// Seconds on the recording's time axis when it took effect.
+    /// Seconds on the source's time axis (sample index / rate) of the first sample it applies to.
     pub time_s: f64,
-    /// Who calibrated.
+    /// Who calibrated (the operator of the case).
     pub who: String,
 }
 
-/// Stores a calibration in the case (an audited event of kind [`EVENT_KIND`] with the record as JSON).
-pub fn store_calibration(file: &mut CaseFile, record: &CalibrationRecord) -> Result<Saved, StoreError> {
-    let json = serde_json::to_string(record).map_err(|error| StoreError::Invalid(error.to_string()))?;
-    file.add_marker(&record.who, record.time_s, EVENT_KIND, &json)
+impl CalibrationRecord {
+    /// Index of the first sample it applies to, at `sample_rate_hz`.
+    pub fn first_sample(&self, sample_rate_hz: f64) -> u64 {
+        (self.time_s * sample_rate_hz).round().max(0.0) as u64
+    }
 }
 
-/// Every calibration stored in the case, in time order, with the wall-clock time it was stored (UTC).
+/// Stores a calibration in the case (the store's calibration table, audited under `record.who` with the method
+/// as the reason). Returns the row id.
+pub fn store_calibration(file: &mut CaseFile, record: &CalibrationRecord) -> Result<i64, StoreError> {
+    record
+        .calibration
+        .check()
+        .map_err(|error| StoreError::Invalid(error.to_string()))?;
+    let json = serde_json::to_value(record).map_err(|error| StoreError::Invalid(error.to_string()))?;
+    file.set_calibration(
+        &record.who,
+        &record.source,
+        &record.channel,
+        &json,
+        &record.method,
+    )
+}
+
+/// Every calibration stored in the case, oldest first, with the wall-clock time it was stored (UTC). A row that
+/// does not read as a [`CalibrationRecord`] is an error: applying nothing would show raw values as calibrated.
 pub fn stored_calibrations(file: &CaseFile) -> Result<Vec<(String, CalibrationRecord)>, StoreError> {
-    Ok(file
-        .events()?
+    file.calibrations()?
         .into_iter()
-        .filter(|event| event.kind == EVENT_KIND)
-        .filter_map(|event| match serde_json::from_str(&event.text) {
-            Ok(record) => Some((event.created_utc, record)),
-            Err(error) => {
-                log::warn!("calibration event {} does not parse: {error}", event.id);
-                None
-            }
+        .map(|row| {
+            serde_json::from_value(row.calibration)
+                .map(|record| (row.utc, record))
+                .map_err(|error| {
+                    StoreError::Invalid(format!("calibration row {} cannot be read: {error}", row.id))
+                })
         })
-        .collect())
+        .collect()
+}
+
+/// Applies to `values`, samples `first_sample..` of one channel at `sample_rate_hz`, that channel's calibrations
+/// `records` (oldest first): each from its first sample until the next one's; samples before the first stay as
+/// recorded (no calibration was in force then).
+pub fn calibrate_series(
+    values: &mut [f64],
+    first_sample: u64,
+    sample_rate_hz: f64,
+    records: &[&CalibrationRecord],
+) {
+    let len = values.len();
+    let local = |sample: u64| (sample.saturating_sub(first_sample)).min(len as u64) as usize;
+    for (index, record) in records.iter().enumerate() {
+        let from = local(record.first_sample(sample_rate_hz));
+        let to = records
+            .get(index + 1)
+            .map_or(len, |next| local(next.first_sample(sample_rate_hz)));
+        if from < to {
+            for value in &mut values[from..to] {
+                *value = record.calibration.apply(*value);
+            }
+        }
+    }
+}
+
+impl LiveSource {
+    fn channel_index(&self, channel: &str) -> Result<usize, CalibrationError> {
+        self.spec
+            .channels
+            .iter()
+            .position(|c| c.name == channel)
+            .ok_or_else(|| CalibrationError::Invalid(format!("{} has no channel {channel}", self.spec.id)))
+    }
+
+    /// Puts `calibration` in force on `channel` from the next sample on (earlier samples keep theirs, as the
+    /// case file's readers will); returns the index of that sample.
+    pub fn calibrate(&mut self, channel: &str, calibration: Calibration) -> Result<u64, CalibrationError> {
+        calibration.check()?;
+        let index = self.channel_index(channel)?;
+        let from = self.end_sample();
+        self.calibrations[index] = calibration;
+        self.calibrated_from[index] = from;
+        Ok(from)
+    }
+
+    /// Zeroes `channel` against atmosphere from its newest [`ZERO_WINDOW_S`] seconds (only samples taken under
+    /// the calibration in force, so a zero right after another waits for fresh samples) and puts the zero in
+    /// force from the next sample on. Returns the zero, how it was obtained, and the index of that sample.
+    pub fn zero(&mut self, channel: &str) -> Result<(Calibration, String, u64), CalibrationError> {
+        let index = self.channel_index(channel)?;
+        let rate = self.spec.sample_rate_hz;
+        let current = self.calibrations[index];
+        let end = self.end_sample();
+        let window = (ZERO_WINDOW_S * rate).round() as u64;
+        let mut shown = Vec::new();
+        self.channels[index].copy_range(
+            end.saturating_sub(window).max(self.calibrated_from[index]),
+            end,
+            &mut shown,
+        );
+        let raw: Vec<f32> = shown
+            .iter()
+            .map(|&value| current.raw_from(f64::from(value)) as f32)
+            .collect();
+        let zeroed = zero(current, &raw, rate)?;
+        let raw_mean = mean_sd(&raw).0;
+        let unit = &self.spec.channels[index].unit;
+        let method = format!(
+            "zero against atmosphere: mean of the last {:.1} s ({} samples) read {raw_mean:.3} {unit} raw",
+            raw.len() as f64 / rate,
+            raw.len()
+        );
+        let from = self.calibrate(channel, zeroed)?;
+        Ok((zeroed, method, from))
+    }
+
+    /// Keeps the calibrations of `old`'s channels that `self` (the same source after a reconnection) still has,
+    /// by name, in force from `first_sample` (the new segment's first sample).
+    pub(crate) fn carry_calibrations(&mut self, old: &LiveSource, first_sample: u64) {
+        for (index, channel) in self.spec.channels.iter().enumerate() {
+            if let Some(old_index) = old.spec.channels.iter().position(|c| c.name == channel.name) {
+                self.calibrations[index] = old.calibrations[old_index];
+                self.calibrated_from[index] = first_sample;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -393,5 +526,146 @@ mod tests {
         }
         .apply_all(&mut samples);
         assert_eq!(samples, [3.0, 5.0]);
+    }
+
+    #[test]
+    fn raw_from_undoes_apply_and_unusable_calibrations_are_refused() {
+        for calibration in [
+            Calibration::Linear {
+                gain: -2.5,
+                offset: 7.0,
+            },
+            Calibration::Volume {
+                alpha: 0.6,
+                parallel_ml: 42.0,
+            },
+        ] {
+            calibration.check().unwrap();
+            for raw in [-10.0, 0.0, 3.25, 180.0] {
+                assert!((calibration.raw_from(calibration.apply(raw)) - raw).abs() < 1e-12);
+            }
+        }
+        // Volume: raw 102 mL with alpha 0.6 and 42 mL parallel is (102 - 42) / 0.6 = 100 mL.
+        let volume = Calibration::Volume {
+            alpha: 0.6,
+            parallel_ml: 42.0,
+        };
+        assert!((volume.apply(102.0) - 100.0).abs() < 1e-12);
+        for bad in [
+            Calibration::Linear {
+                gain: 0.0,
+                offset: 0.0,
+            },
+            Calibration::Linear {
+                gain: 1.0,
+                offset: f64::NAN,
+            },
+            Calibration::Volume {
+                alpha: -0.5,
+                parallel_ml: 0.0,
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+
+    fn record(time_s: f64, calibration: Calibration) -> CalibrationRecord {
+        CalibrationRecord {
+            source: "coronary".into(),
+            channel: "pa".into(),
+            calibration,
+            method: "test".into(),
+            time_s,
+            who: "dr-a".into(),
+        }
+    }
+
+    #[test]
+    fn each_stored_calibration_applies_from_its_sample_until_the_next() {
+        // 100 Hz, samples 1000..1010 (10.00 s to 10.09 s), all reading 5.
+        let mut values = vec![5.0; 10];
+        let zero = record(
+            10.03,
+            Calibration::Linear {
+                gain: 1.0,
+                offset: -5.0,
+            },
+        );
+        let scaled = record(
+            10.07,
+            Calibration::Linear {
+                gain: 2.0,
+                offset: 1.0,
+            },
+        );
+        calibrate_series(&mut values, 1000, 100.0, &[&zero, &scaled]);
+        assert_eq!(values, [5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 11.0, 11.0, 11.0]);
+        // A calibration from before the stretch applies to all of it; one after it to none.
+        let mut values = vec![5.0; 4];
+        calibrate_series(&mut values, 1000, 100.0, &[&record(0.0, zero.calibration)]);
+        assert_eq!(values, [0.0; 4]);
+        let mut values = vec![5.0; 4];
+        calibrate_series(&mut values, 1000, 100.0, &[&record(10.5, zero.calibration)]);
+        assert_eq!(values, [5.0; 4]);
+    }
+
+    fn live_pressure(values: impl Iterator<Item = f32>) -> LiveSource {
+        let spec = crate::model::SourceSpec {
+            id: "coronary".into(),
+            label: "Coronary console".into(),
+            sample_rate_hz: 1000.0,
+            channels: vec![crate::model::ChannelSpec {
+                name: "pa".into(),
+                unit: "mmHg".into(),
+            }],
+        };
+        let mut source = LiveSource::new(spec, 10.0);
+        let samples: Vec<f32> = values.collect();
+        source.channels[0].extend(0, &samples);
+        source
+    }
+
+    #[test]
+    fn a_live_zero_uses_the_raw_values_of_the_last_two_seconds() {
+        // 3 s: the first second at 40 mmHg (on the patient), then 2 s open to air reading 6.5 +- 0.2 mmHg. The
+        // channel already has a gain of 2 (two-point scaled), so the ring holds 2 x raw and the raw mean is 6.5.
+        let mut source = live_pressure((0..3000).map(|i| {
+            if i < 1000 {
+                80.0
+            } else {
+                2.0 * (6.5 + 0.2 * ((i % 2) as f32 * 2.0 - 1.0))
+            }
+        }));
+        source.calibrations[0] = Calibration::Linear {
+            gain: 2.0,
+            offset: 0.0,
+        };
+        let (zeroed, method, from) = source.zero("pa").unwrap();
+        assert_eq!(from, 3000);
+        let Calibration::Linear { gain, offset } = zeroed else {
+            panic!("{zeroed:?}");
+        };
+        assert_eq!(gain, 2.0);
+        assert!((offset + 13.0).abs() < 1e-4, "{offset}");
+        assert!(method.contains("6.500 mmHg"), "{method}");
+        assert_eq!(source.calibrations[0], zeroed);
+        assert_eq!(source.calibrated_from[0], 3000);
+        // Right after, no sample has been taken under the new zero: wait for fresh ones.
+        assert!(matches!(
+            source.zero("pa"),
+            Err(CalibrationError::TooFewSamples { num_valid: 0, .. })
+        ));
+        assert!(source.zero("pd").is_err());
+        assert!(
+            source
+                .calibrate(
+                    "pa",
+                    Calibration::Linear {
+                        gain: 0.0,
+                        offset: 1.0
+                    }
+                )
+                .is_err()
+        );
     }
 }

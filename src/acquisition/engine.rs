@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::analysis::AnalysisSettings;
 use crate::model::{Gap, GapReason, RecordItem, SourceSpec};
 
+use super::calibration::Calibration;
 use super::online::{self, LiveAnalysis, SourceWindow};
 use super::ring::RingBuffer;
 use super::source::{Source, SourceEvent, SourceSink, SourceStatus};
@@ -88,15 +89,22 @@ pub struct LiveSource {
     pub num_samples: u64,
     /// Samples known lost (gaps reported by the source).
     pub num_dropped_samples: u64,
-    /// One ring buffer per channel, in the order of `spec.channels`.
+    /// One ring buffer per channel, in the order of `spec.channels`, holding calibrated values.
     pub channels: Vec<RingBuffer>,
+    /// The calibration in force on each channel (applied to every block before it enters `channels`; the
+    /// recorder gets the raw block).
+    pub calibrations: Vec<Calibration>,
+    /// Index of the first sample each channel's calibration applies to.
+    pub calibrated_from: Vec<u64>,
 }
 
 impl LiveSource {
-    fn new(spec: SourceSpec, live_window_s: f64) -> LiveSource {
+    pub(crate) fn new(spec: SourceSpec, live_window_s: f64) -> LiveSource {
         let capacity = (live_window_s * spec.sample_rate_hz).ceil() as usize;
         LiveSource {
             channels: spec.channels.iter().map(|_| RingBuffer::new(capacity)).collect(),
+            calibrations: vec![Calibration::IDENTITY; spec.channels.len()],
+            calibrated_from: vec![0; spec.channels.len()],
             spec,
             connected: false,
             disconnect_reason: None,
@@ -195,6 +203,7 @@ impl Engine {
             analysis: analysis_tx,
             last_analysis: Instant::now(),
             analysed_end: 0,
+            scratch: Vec::new(),
         };
         let (analysis_state, analysis_repaint) = (state.clone(), worker.repaint.clone());
         threads.push(
@@ -292,6 +301,8 @@ struct Worker {
     last_analysis: Instant,
     /// Sum of the sources' end samples at the last analysis (nothing new, nothing to analyse).
     analysed_end: u64,
+    /// A block's channel being calibrated for the ring buffers.
+    scratch: Vec<f32>,
 }
 
 impl Worker {
@@ -367,11 +378,12 @@ impl Worker {
         let item = match event {
             SourceEvent::Connected { spec, first_sample } => {
                 if spec != source.spec || first_sample < source.end_sample() {
-                    let finished = source.finished;
-                    *source = LiveSource {
-                        finished,
+                    let mut fresh = LiveSource {
+                        finished: source.finished,
                         ..LiveSource::new(spec.clone(), self.config.live_window_s)
                     };
+                    fresh.carry_calibrations(source, first_sample);
+                    *source = fresh;
                     for ring in &mut source.channels {
                         ring.reset(first_sample);
                     }
@@ -394,8 +406,16 @@ impl Worker {
                     );
                     return;
                 }
-                for (ring, samples) in source.channels.iter_mut().zip(&block.channels) {
-                    ring.extend(block.first_sample, samples);
+                let calibrated = source.channels.iter_mut().zip(&source.calibrations);
+                for ((ring, calibration), samples) in calibrated.zip(&block.channels) {
+                    if calibration.is_identity() {
+                        ring.extend(block.first_sample, samples);
+                    } else {
+                        self.scratch.clear();
+                        self.scratch.extend_from_slice(samples);
+                        calibration.apply_all(&mut self.scratch);
+                        ring.extend(block.first_sample, &self.scratch);
+                    }
                 }
                 source.num_samples += block.num_samples() as u64;
                 Some(RecordItem::Block { source: index, block })

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::acquisition::calibration::{CalibrationRecord, store_calibration, stored_calibrations};
 use crate::analysis::coronary::CdfrResult;
 use crate::analysis::pipeline::{AnalysisRequest, Report, analyze_recording, cdfr_between};
 use crate::analysis::settings::AnalysisSettings;
@@ -122,6 +123,9 @@ pub enum Reply {
         replay: Vec<(Event, Moment)>,
         /// Windows already analysed (empty for a new case).
         windows: Vec<AnalysedWindow>,
+        /// Calibrations stored in the case, oldest first (empty for a new case): the newest of each channel is
+        /// put back in force on the live channel.
+        calibrations: Vec<CalibrationRecord>,
     },
     /// A saved window has been analysed and stored.
     Analysed(Box<AnalysedWindow>),
@@ -135,6 +139,7 @@ pub enum Reply {
 
 enum Job {
     Record(Box<Transition>),
+    Calibrate(Box<CalibrationRecord>),
 }
 
 /// The writer thread and its queues.
@@ -164,6 +169,12 @@ impl CaseWriter {
     /// Queues a transition to be recorded (in order, never dropped).
     pub fn record(&mut self, transition: Transition) {
         self.backlog.push_back(Job::Record(Box::new(transition)));
+        self.flush();
+    }
+
+    /// Queues a calibration to be stored (in order with the transitions, never dropped).
+    pub fn calibrate(&mut self, record: CalibrationRecord) {
+        self.backlog.push_back(Job::Calibrate(Box::new(record)));
         self.flush();
     }
 
@@ -245,14 +256,24 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
     let mut writer = match open(&opening) {
         Ok((file, recorder, replay, windows)) => {
             let path = file.path().to_owned();
+            let (calibrations, unreadable) = match stored_calibrations(&file) {
+                Ok(stored) => (stored.into_iter().map(|(_, record)| record).collect(), None),
+                Err(error) => (Vec::new(), Some(error)),
+            };
             let ready = Reply::Ready {
                 path,
                 recorder: recorder.map(Box::new),
                 replay,
                 windows: windows.clone(),
+                calibrations,
             };
             if replies.send(ready).is_err() {
                 return;
+            }
+            if let Some(error) = unreadable {
+                let _ = replies.send(Reply::Failed(format!(
+                    "the case's calibrations could not be read, so none is in force: {error}"
+                )));
             }
             // A reopened case continues the step it was left in: its record is still open.
             let open_steps = file
@@ -281,12 +302,24 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
             return;
         }
     };
-    while let Ok(Job::Record(transition)) = jobs.recv() {
-        if let Err(error) = writer.record(&transition) {
-            writer.reply(Reply::Failed(format!(
-                "recording {:?} in the case file failed: {error}",
-                transition.event
-            )));
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Record(transition) => {
+                if let Err(error) = writer.record(&transition) {
+                    writer.reply(Reply::Failed(format!(
+                        "recording {:?} in the case file failed: {error}",
+                        transition.event
+                    )));
+                }
+            }
+            Job::Calibrate(record) => {
+                if let Err(error) = store_calibration(&mut writer.file, &record) {
+                    writer.reply(Reply::Failed(format!(
+                        "the calibration of {} was applied but not saved in the case file: {error}",
+                        record.channel
+                    )));
+                }
+            }
         }
     }
 }

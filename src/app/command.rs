@@ -1,6 +1,7 @@
 //! Everything the views can ask for, handled in one place. Views push [`Command`]s while drawing; the app applies
 //! them after the frame's drawing, so a view never mutates shared state directly.
 
+use crate::acquisition::calibration::{Calibration, CalibrationRecord};
 use crate::acquisition::serial::{SerialConfig, SerialSource, available_ports};
 use crate::acquisition::{Engine, EngineConfig};
 use crate::protocol::Event;
@@ -121,12 +122,62 @@ impl HeraclesApp {
                 Ok(format!("{} port(s) found", self.settings.ports.len()))
             }
             SettingsCommand::Connect(config) => self.connect(config),
-            // The engine has no calibration command yet: say so rather than pretend it was applied.
-            SettingsCommand::Zero { channel, .. } | SettingsCommand::SetCalibration { channel, .. } => Err(
-                format!("{channel}: not applied; live calibration is not available in this version"),
-            ),
+            SettingsCommand::Zero { source, channel } => self.calibrate(&source, &channel, None),
+            SettingsCommand::SetCalibration {
+                source,
+                channel,
+                calibration,
+                method,
+            } => self.calibrate(&source, &channel, Some((calibration, method))),
         };
         self.settings.message = Some(outcome);
+    }
+
+    /// Zeroes `channel` of `source` (`set` = `None`) or puts `set`'s calibration in force, on the live channel
+    /// from its next sample on, and stores it in the open case under its operator. Refused without an open case
+    /// that takes records: a calibration that the case file does not hold would make the case read back
+    /// differently from what was shown.
+    fn calibrate(
+        &mut self,
+        source: &str,
+        channel: &str,
+        set: Option<(Calibration, String)>,
+    ) -> Result<String, String> {
+        let session = self
+            .protocol
+            .as_mut()
+            .ok_or("open a case first: calibrations are stored in the case")?;
+        let who = session.acting_operator()?;
+        let (calibration, method, time_s) = {
+            let mut state = self.engine.lock();
+            let live = state
+                .sources
+                .iter_mut()
+                .find(|s| s.spec.id == source)
+                .ok_or_else(|| format!("no source {source} is connected"))?;
+            let rate = live.spec.sample_rate_hz;
+            let (calibration, method, from) = match set {
+                None => live.zero(channel),
+                Some((calibration, method)) => live
+                    .calibrate(channel, calibration)
+                    .map(|from| (calibration, method, from)),
+            }
+            .map_err(|error| format!("{channel}: not applied: {error}"))?;
+            (calibration, method, from as f64 / rate)
+        };
+        session.calibrate(CalibrationRecord {
+            source: source.to_owned(),
+            channel: channel.to_owned(),
+            calibration,
+            method,
+            time_s,
+            who: who.clone(),
+        });
+        self.settings.set_calibration(source, channel, calibration);
+        Ok(format!(
+            "{channel}: {} in force from {time_s:.2} s; stored in the case by {who}",
+            calibration.describe()
+        ))
     }
 
     /// Replaces the sources by the console of `config` (the simulated patient stops); refused while recording,

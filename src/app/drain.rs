@@ -45,4 +45,6 @@ fn copy_status(shown: &mut LiveSource, engine: &LiveSource) {
     shown.status.clone_from(&engine.status);
     shown.num_samples = engine.num_samples;
     shown.num_dropped_samples = engine.num_dropped_samples;
+    shown.calibrations.clone_from(&engine.calibrations);
+    shown.calibrated_from.clone_from(&engine.calibrated_from);
 }

@@ -210,6 +210,7 @@ impl HeraclesApp {
             }
             (View::Settings, _) => {
                 top_bar_panel_ui(ui, &self.top_bar, View::Settings, &self.shown, &mut commands);
+                self.settings.show_live(&self.shown);
                 egui::CentralPanel::default().show(ui, |ui| {
                     commands.extend(
                         settings_ui(ui, &mut self.settings)

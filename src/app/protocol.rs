@@ -9,6 +9,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use chrono::Utc;
 use egui::RichText;
 
+use crate::acquisition::calibration::CalibrationRecord;
 use crate::acquisition::{Engine, LiveState};
 use crate::analysis::coronary::CdfrResult;
 use crate::analysis::settings::AnalysisSettings;
@@ -158,6 +159,24 @@ impl ProtocolSession {
         &self.windows
     }
 
+    /// Who acts in this case (its operator), or why nobody can: a case being set up has none yet, and a
+    /// signed-off case takes no more records.
+    pub fn acting_operator(&self) -> Result<String, String> {
+        if self.state.signed_off.is_some() {
+            return Err("the case is signed off: it takes no more calibrations".to_owned());
+        }
+        self.state
+            .case
+            .as_ref()
+            .map(|case| case.operator.clone())
+            .ok_or_else(|| "the case is not set up yet".to_owned())
+    }
+
+    /// Stores a calibration in the case (through the writer, in order with the protocol records).
+    pub fn calibrate(&mut self, record: CalibrationRecord) {
+        self.writer.calibrate(record);
+    }
+
     /// Protocol records not yet handed to the writer thread.
     pub fn num_unwritten(&self) -> usize {
         self.writer.num_waiting()
@@ -255,8 +274,10 @@ impl ProtocolSession {
                     recorder,
                     replay,
                     windows,
+                    calibrations,
                 } => {
                     self.path = Some(path);
+                    restore_calibrations(engine, &calibrations);
                     if let Some(recorder) = recorder
                         && let Err(error) = engine.start_recording(recorder)
                     {
@@ -533,6 +554,22 @@ fn list_cases(dir: &Path) -> Result<Vec<ExistingCase>, String> {
         .collect();
     cases.sort_by(|a, b| b.0.cmp(&a.0));
     Ok(cases.into_iter().map(|(_, case)| case).collect())
+}
+
+/// Puts the newest stored calibration of each channel of a reopened case back in force on the live channel (the
+/// case file applies it to everything recorded after it, so the live view must too). Channels of sources that
+/// are not connected are left alone.
+fn restore_calibrations(engine: &Engine, calibrations: &[CalibrationRecord]) {
+    let mut state = engine.lock();
+    // Oldest first, so the newest of each channel is the one left in force.
+    for record in calibrations {
+        let Some(live) = state.sources.iter_mut().find(|s| s.spec.id == record.source) else {
+            continue;
+        };
+        if let Err(error) = live.calibrate(&record.channel, record.calibration) {
+            log::warn!("stored calibration of {} not restored: {error}", record.channel);
+        }
+    }
 }
 
 /// The top bar's case and step.

@@ -1,6 +1,7 @@
 //! Readers for offline review and export: every chunk's stored min/max (the coarsest level of the review
 //! screen's overview, read without decoding a sample) and a stretch of the case as a [`Recording`] for the
-//! analysis pipeline and the exporters.
+//! analysis pipeline and the exporters, calibrated as it was live (samples are stored raw; each channel's stored
+//! calibrations apply from the sample they took effect at).
 //!
 //! Time axis: sample `i` of a source is at `i / sample_rate_hz` seconds, the same axis the protocol steps,
 //! events and analysis windows use.
@@ -96,6 +97,8 @@ impl CaseFile {
                 )),
             }
         }
+        // Stored raw, read calibrated: each channel's calibrations from the sample they took effect at.
+        let calibrations = crate::acquisition::calibration::stored_calibrations(self)?;
         let mut series_out = Vec::with_capacity(groups.len());
         for (mut series, members) in groups {
             let rate = series.sample_rate_hz;
@@ -108,9 +111,16 @@ impl CaseFile {
                     continue;
                 }
                 let samples = self.read_samples(member.id, lo, hi)?;
-                for (slot, &value) in values[(lo - first) as usize..].iter_mut().zip(&samples.values) {
+                let mut member_values: Vec<f64> = samples.values.iter().map(|&v| f64::from(v)).collect();
+                let records: Vec<_> = calibrations
+                    .iter()
+                    .map(|(_, record)| record)
+                    .filter(|record| record.source == member.source && record.channel == member.name)
+                    .collect();
+                crate::acquisition::calibration::calibrate_series(&mut member_values, lo, rate, &records);
+                for (slot, &value) in values[(lo - first) as usize..].iter_mut().zip(&member_values) {
                     if value.is_finite() {
-                        *slot = f64::from(value);
+                        *slot = value;
                     }
                 }
             }

@@ -32,7 +32,7 @@ pub use edits::{
 pub use file::CaseFile;
 pub use identifiers::{TextWarning, text_warnings};
 pub use load::ChunkSummary;
-pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples};
+pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples, StoredCalibration};
 pub use recorder::{COMMIT_INTERVAL, Recorder, RecorderOptions};
 pub use verify::{Problem, VerifyReport};
 

@@ -68,6 +68,22 @@ pub struct ChannelInfo {
     pub num_samples: u64,
 }
 
+/// One calibration row (see [`CaseFile::set_calibration`]); who made it is in the row's JSON (as the acquisition
+/// layer writes it) and in the audit trail.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredCalibration {
+    /// Row id (later rows replace earlier ones of the same channel from the time they give).
+    pub id: i64,
+    /// The source's id, e.g. `coronary`.
+    pub source: String,
+    /// Channel name, e.g. `pa`.
+    pub channel: String,
+    /// The calibration, as JSON the acquisition layer defines.
+    pub calibration: serde_json::Value,
+    /// When it was stored, UTC.
+    pub utc: String,
+}
+
 /// A recorded gap.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GapRecord {
@@ -157,6 +173,22 @@ impl CaseFile {
                 })
             },
         )?)
+    }
+
+    /// Every calibration row, oldest first.
+    pub fn calibrations(&self) -> Result<Vec<StoredCalibration>, StoreError> {
+        self.all(
+            "SELECT id, source, channel, calibration_json, utc FROM calibration ORDER BY id",
+            |row| {
+                Ok(StoredCalibration {
+                    id: row.get(0)?,
+                    source: row.get(1)?,
+                    channel: row.get(2)?,
+                    calibration: json_column(row.get(3)?)?.unwrap_or_default(),
+                    utc: row.get(4)?,
+                })
+            },
+        )
     }
 
     /// Every recorded channel with its sample counts, in the engine's source order then channel order.

@@ -5,6 +5,7 @@
 
 use egui::{ComboBox, RichText, TextEdit};
 
+use crate::acquisition::LiveState;
 use crate::acquisition::calibration::{self, Calibration};
 use crate::acquisition::profile::{Profile, ProfileFraming};
 use crate::acquisition::serial::{Framing, PortInfo, SerialConfig};
@@ -65,7 +66,7 @@ impl CalibrationRow {
     }
 
     fn is_volume(&self) -> bool {
-        matches!(self.calibration, Calibration::Volume { .. })
+        self.unit == "mL" || matches!(self.calibration, Calibration::Volume { .. })
     }
 }
 
@@ -194,6 +195,31 @@ impl SettingsState {
             };
         }
         Ok(config)
+    }
+
+    /// Shows the channels of the connected sources, with the calibration in force on each, in place of the
+    /// profile's (the app calls this every frame: what can be calibrated is what is live).
+    pub fn show_live(&mut self, live: &LiveState) {
+        let rows: Vec<CalibrationRow> = live
+            .sources
+            .iter()
+            .flat_map(|source| {
+                source
+                    .spec
+                    .channels
+                    .iter()
+                    .zip(&source.calibrations)
+                    .map(|(channel, calibration)| CalibrationRow {
+                        source: source.spec.id.clone(),
+                        channel: channel.name.clone(),
+                        unit: channel.unit.clone(),
+                        calibration: *calibration,
+                    })
+            })
+            .collect();
+        if !rows.is_empty() {
+            self.rows = rows;
+        }
     }
 
     /// Records that `calibration` is now in force on `source`/`channel` (called by the app once applied).

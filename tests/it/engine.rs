@@ -489,6 +489,7 @@ fn simulated_source(scenario: &str, seconds: f64) -> (LiveSource, Vec<Truth>) {
             ring
         })
         .collect();
+    let spec_len = spec.channels.len();
     let source = LiveSource {
         spec,
         connected: true,
@@ -498,6 +499,8 @@ fn simulated_source(scenario: &str, seconds: f64) -> (LiveSource, Vec<Truth>) {
         num_samples: num_samples as u64,
         num_dropped_samples: 0,
         channels: rings,
+        calibrations: vec![Default::default(); spec_len],
+        calibrated_from: vec![0; spec_len],
     };
     (source, truth)
 }
