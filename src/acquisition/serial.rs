@@ -195,6 +195,12 @@ impl From<Stopped> for Ended {
     }
 }
 
+/// The wait before the next attempt to reopen a port after one of `backoff` failed: doubled, at most
+/// [`MAX_BACKOFF`] (a re-plugged cable is found within that, a missing port is not polled hard).
+fn next_backoff(backoff: Duration) -> Duration {
+    (backoff * 2).min(MAX_BACKOFF)
+}
+
 /// The running state of one serial source thread.
 struct Session {
     config: SerialConfig,
@@ -242,7 +248,7 @@ impl Session {
             }
             self.send_status()?;
             self.sleep(backoff)?;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            backoff = next_backoff(backoff);
         }
     }
 
@@ -254,6 +260,15 @@ impl Session {
         loop {
             if self.sink.should_stop() {
                 return Ended::Stopped;
+            }
+            // Never wait past the link timeout, so a silent link is declared lost at 1 s, not 1 s + a read.
+            let wait = READ_TIMEOUT
+                .min(LINK_TIMEOUT.saturating_sub(last_alive.elapsed()))
+                .max(Duration::from_millis(1));
+            if port.timeout() != wait
+                && let Err(error) = port.set_timeout(wait)
+            {
+                return Ended::Lost(format!("cannot set the read timeout: {error}"));
             }
             match port.read(&mut buf) {
                 Ok(0) => return Ended::Lost("the port closed (end of file)".to_owned()),
@@ -351,5 +366,20 @@ impl Source for SerialSource {
         };
         // `Err(Stopped)` is the normal way out: the engine asked us to stop.
         let _ = session.run();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_backs_off_100_ms_doubling_to_2_s() {
+        let mut waits = vec![MIN_BACKOFF];
+        for _ in 0..6 {
+            waits.push(next_backoff(waits[waits.len() - 1]));
+        }
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 2000, 2000]);
     }
 }

@@ -535,3 +535,106 @@ fn record_cli_records_a_serial_console() {
     );
     assert!(file.gaps().unwrap().is_empty());
 }
+
+#[test]
+fn a_yanked_cable_loses_nothing_the_case_file_had_received() {
+    use heracles::store::{CaseFile, Recorder, RecorderOptions};
+    let dir = scratch_dir("heracles-yank");
+    let link = dir.path().join("bridge");
+    let case = CaseFile::create(
+        dir.path(),
+        "HER-TST-0630".parse::<heracles::model::CaseId>().unwrap(),
+        "yank test",
+    )
+    .unwrap();
+    let path = case.path().to_owned();
+    let mut pty = plug(&link);
+    let engine = Engine::start(
+        vec![Box::new(SerialSource::new(serial_config(
+            &link,
+            Framing::Heracles { source_id: None },
+        )))],
+        EngineConfig::default(),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    engine
+        .start_recording(Box::new(
+            Recorder::start(case, RecorderOptions::default()).unwrap(),
+        ))
+        .unwrap();
+    wait_until("the recorder", Duration::from_secs(5), || {
+        engine.lock().recording.active
+    });
+    let mut encoder = StreamEncoder::new(bridge_descriptor(1), 10, 0, 0).unwrap();
+    send_frames(&mut pty, &mut encoder, 50);
+    wait_until("500 samples", Duration::from_secs(10), || {
+        engine.lock().sources[0].end_sample() >= 500
+    });
+    // The cable comes out in the middle of a frame: half of samples 500..510 are on the wire.
+    let torn = encoder.data_frames(&signal(500, 10)).unwrap().remove(0);
+    pty.master.write_all(&torn.bytes[..torn.bytes.len() / 2]).unwrap();
+    let pulled = Instant::now();
+    drop(pty);
+    wait_until("the disconnection", Duration::from_secs(5), || {
+        !engine.lock().sources[0].connected
+    });
+    assert!(
+        pulled.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        pulled.elapsed()
+    );
+    // Unplugged for 3000 samples, then plugged back in.
+    encoder.data_frames(&signal(encoder.next_sample(), 3000)).unwrap();
+    let mut pty = plug(&link);
+    send_frames(&mut pty, &mut encoder, 50);
+    wait_until(
+        "the samples after the reconnection",
+        Duration::from_secs(10),
+        || engine.lock().sources[0].end_sample() >= 4010,
+    );
+    engine.stop_recording().unwrap();
+    drop(engine);
+
+    let file = CaseFile::open_read_only(&path).unwrap();
+    assert!(
+        file.verify().unwrap().ok(),
+        "every index stored or in a recorded gap"
+    );
+    let channels = file.channels().unwrap();
+    // The console came back with the same channels and a later sample index: the case file continues the source
+    // (its `source` row) after a gap; a console that comes back different (channels, rate, or an index that went
+    // back) gets a source row of its own.
+    let stored: Vec<(&str, u64, u64, u64)> = channels
+        .iter()
+        .map(|c| (c.name.as_str(), c.first_sample, c.end_sample, c.num_samples))
+        .collect();
+    assert_eq!(stored, [("pa", 0, 4010, 1000), ("ecg", 0, 4010, 1000)]);
+    let gaps: Vec<(u64, u64, String)> = file
+        .gaps()
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.first_sample, g.num_samples, g.reason))
+        .collect();
+    assert_eq!(
+        gaps,
+        [(500, 3010, "disconnected".to_owned())],
+        "the torn frame is part of the gap"
+    );
+    // Every sample received before the pull and after the re-plug is stored, sample for sample.
+    for (column, channel) in channels.iter().enumerate() {
+        for first in [0, 3510] {
+            let samples = file.read_samples(channel.id, first, first + 500).unwrap();
+            assert_eq!(samples.values.len(), 500);
+            let truth = signal(first, 500);
+            for (i, (&stored, &sent)) in samples.values.iter().zip(&truth.channels[column]).enumerate() {
+                assert!(
+                    (stored - sent).abs() <= 0.5e-2,
+                    "{} sample {}: {stored} vs {sent}",
+                    channel.name,
+                    first + i as u64
+                );
+            }
+        }
+    }
+}
