@@ -363,6 +363,54 @@ pub fn calibrate_series(
     }
 }
 
+/// The calibrations stored for channel `channel` of source `source`, oldest first.
+pub fn channel_calibrations(
+    file: &CaseFile,
+    source: &str,
+    channel: &str,
+) -> Result<Vec<CalibrationRecord>, StoreError> {
+    Ok(stored_calibrations(file)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .filter(|record| record.source == source && record.channel == channel)
+        .collect())
+}
+
+/// The calibrated envelope of samples `first_sample..end_sample` whose raw min and max are given (a stored chunk
+/// summary): every calibration in force anywhere in the range maps both ends (each is monotonic), and the result
+/// spans them all, so it holds every calibrated sample of the range.
+pub fn calibrate_envelope(
+    (min, max): (f32, f32),
+    (first_sample, end_sample): (u64, u64),
+    sample_rate_hz: f64,
+    records: &[CalibrationRecord],
+) -> (f32, f32) {
+    if min.is_nan() || max.is_nan() {
+        // A range with no finite sample stays empty.
+        return (min, max);
+    }
+    let starts: Vec<u64> = records.iter().map(|r| r.first_sample(sample_rate_hz)).collect();
+    // The one in force at the first sample (none: as recorded), and every one that starts inside the range.
+    let at_first = starts.iter().rposition(|&start| start <= first_sample);
+    let mut in_force: Vec<Calibration> = match at_first {
+        Some(index) => vec![records[index].calibration],
+        None => vec![Calibration::IDENTITY],
+    };
+    in_force.extend(
+        records
+            .iter()
+            .zip(&starts)
+            .filter(|(_, start)| **start > first_sample && **start < end_sample)
+            .map(|(record, _)| record.calibration),
+    );
+    in_force
+        .iter()
+        .flat_map(|c| [c.apply(f64::from(min)) as f32, c.apply(f64::from(max)) as f32])
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
 impl LiveSource {
     fn channel_index(&self, channel: &str) -> Result<usize, CalibrationError> {
         self.spec
@@ -666,6 +714,45 @@ mod tests {
                     }
                 )
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_chunk_envelope_spans_every_calibration_in_force() {
+        let zero = record(
+            1.0,
+            Calibration::Linear {
+                gain: 1.0,
+                offset: -5.0,
+            },
+        );
+        let inverted = record(
+            3.0,
+            Calibration::Linear {
+                gain: -2.0,
+                offset: 0.0,
+            },
+        );
+        let records = [zero, inverted];
+        // Before any calibration: as recorded.
+        assert_eq!(
+            calibrate_envelope((4.0, 6.0), (0, 500), 1000.0, &records),
+            (4.0, 6.0)
+        );
+        // Wholly under the zero.
+        assert_eq!(
+            calibrate_envelope((4.0, 6.0), (1000, 1500), 1000.0, &records),
+            (-1.0, 1.0)
+        );
+        // Straddling the zero: raw (4..6) and zeroed (-1..1).
+        assert_eq!(
+            calibrate_envelope((4.0, 6.0), (500, 1500), 1000.0, &records),
+            (-1.0, 6.0)
+        );
+        // Under the negative gain, min and max swap: -2 x (4..6) = -12..-8.
+        assert_eq!(
+            calibrate_envelope((4.0, 6.0), (3000, 3500), 1000.0, &records),
+            (-12.0, -8.0)
         );
     }
 }

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::acquisition::calibration;
 use crate::signal::decimate::{MinMax, MinMaxPyramid};
 use crate::store::{CaseFile, ChannelInfo, ChunkSummary, StoreError};
 
@@ -79,10 +80,20 @@ pub struct TileData {
 pub fn load_tile(file: &CaseFile, channel: &ChannelInfo, tile: u64) -> Result<TileData, StoreError> {
     let from = tile * TILE_SAMPLES;
     let to = ((tile + 1) * TILE_SAMPLES).min(channel.end_sample).max(from);
+    let mut samples: Vec<f64> = file
+        .read_samples(channel.id, from, to)?
+        .values
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    // Stored raw, shown calibrated (as live, and as the analysis reads it).
+    let records = calibration::channel_calibrations(file, &channel.source, &channel.name)?;
+    let records: Vec<&_> = records.iter().collect();
+    calibration::calibrate_series(&mut samples, from, channel.sample_rate_hz, &records);
     Ok(TileData {
         channel_id: channel.id,
         tile,
-        samples: file.read_samples(channel.id, from, to)?.values,
+        samples: samples.into_iter().map(|v| v as f32).collect(),
     })
 }
 
@@ -128,7 +139,19 @@ impl Track {
 
     /// Reads the chunk summaries of `channel` and builds its track.
     pub fn open(file: &CaseFile, channel: ChannelInfo) -> Result<Track, StoreError> {
-        let summaries = file.chunk_summaries(channel.id)?;
+        let records = calibration::channel_calibrations(file, &channel.source, &channel.name)?;
+        let mut summaries = file.chunk_summaries(channel.id)?;
+        if !records.is_empty() {
+            for chunk in &mut summaries {
+                let range = (chunk.first_sample, chunk.first_sample + chunk.num_samples);
+                (chunk.min, chunk.max) = calibration::calibrate_envelope(
+                    (chunk.min, chunk.max),
+                    range,
+                    channel.sample_rate_hz,
+                    &records,
+                );
+            }
+        }
         Ok(Track::new(channel, &summaries))
     }
 

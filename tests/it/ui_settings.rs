@@ -455,4 +455,14 @@ fn zeroing_a_live_pressure_shifts_it_and_lands_in_the_case_file_with_who_and_whe
             "sample {index}: {read} vs {expected}"
         );
     }
+    // The review screen's traces read the same (its tiles; the chunk-level envelope is unit-tested).
+    let tile = heracles::review::tracks::load_tile(&file, &channel, 0).unwrap();
+    for index in [from - 1, from, end - 1] {
+        let shift = if index < from { 0.0 } else { 7.5 };
+        let read = tile.samples[index as usize];
+        assert!(
+            (read - (air_mmhg(index) - shift)).abs() < 1e-3,
+            "review sample {index}: {read}"
+        );
+    }
 }
