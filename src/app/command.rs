@@ -72,6 +72,7 @@ impl HeraclesApp {
                 self.start.refresh(self.data_dir.as_deref());
                 self.view = View::Start;
             }
+            Command::Start(StartChoice::Review(path)) => self.choose_review_case(Some(path)),
             Command::Start(choice) => {
                 let now = super::protocol::moment_now(&self.shown);
                 match self

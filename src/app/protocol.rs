@@ -500,6 +500,9 @@ impl StartScreen {
             StartChoice::NewCase(event) => ProtocolSession::create(event, &dir, false, now)?,
             StartChoice::Demo { operator } => ProtocolSession::demo(&operator, &dir, now)?,
             StartChoice::Open(path) => ProtocolSession::open(&path, now)?,
+            StartChoice::Review(_) => {
+                return Err("a case is reviewed on the review screen, not run".to_owned());
+            }
         };
         self.message = None;
         Ok(session)
@@ -512,7 +515,7 @@ fn is_demo(choice: &StartChoice) -> bool {
         StartChoice::Demo { .. } => true,
         StartChoice::NewCase(Event::SetUpCase { site, .. }) => *site == Site::Dem,
         StartChoice::NewCase(_) => false,
-        StartChoice::Open(path) => path
+        StartChoice::Open(path) | StartChoice::Review(path) => path
             .file_stem()
             .and_then(|stem| stem.to_str()?.parse::<CaseId>().ok())
             .is_some_and(|id| id.site() == Site::Dem),

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::time::Duration;
 
 use super::{Command, HeraclesApp, View};
@@ -14,6 +15,7 @@ use crate::review::waveforms::Waveforms;
 use crate::review::worker::{Reply, Request, ReviewWorker};
 use crate::ui::review::chooser::{ChooserAction, ChooserState, chooser_ui};
 use crate::ui::review::{ReviewAction, ReviewData, ReviewUi, review_ui};
+use crate::upload::{ExportWhat, Exported, export_case};
 
 /// Time per frame spent taking loaded tiles.
 const TILE_BUDGET: Duration = Duration::from_millis(3);
@@ -31,6 +33,10 @@ pub struct ReviewScreen {
     pub ui: ReviewUi,
     busy: bool,
     message: Option<(String, bool)>,
+    /// The running export's answer (one message; the thread ends after sending it).
+    export: Option<Receiver<Result<Exported, String>>>,
+    export_outcome: Option<(String, bool)>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl ReviewScreen {
@@ -41,6 +47,14 @@ impl ReviewScreen {
         reviewer: &str,
     ) -> std::io::Result<ReviewScreen> {
         let (worker_wake, loader_wake) = (repaint.clone(), repaint.clone());
+        let mut ui = ReviewUi::default();
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "case".into(), |s| s.to_string_lossy());
+        ui.export.folder = path
+            .with_file_name(format!("{stem}-export"))
+            .display()
+            .to_string();
         Ok(ReviewScreen {
             path: path.to_owned(),
             reviewer: reviewer.to_owned(),
@@ -49,9 +63,12 @@ impl ReviewScreen {
             tracks: Vec::new(),
             snapshot: None,
             waveforms: None,
-            ui: ReviewUi::default(),
+            ui,
             busy: true,
             message: None,
+            export: None,
+            export_outcome: None,
+            repaint: repaint.clone(),
         })
     }
 
@@ -124,6 +141,61 @@ impl ReviewScreen {
             }
         }
         self.loader.drain(&mut self.tracks, TILE_BUDGET);
+        if let Some(export) = &self.export {
+            match export.try_recv() {
+                Ok(outcome) => {
+                    self.export_outcome = Some(match outcome {
+                        Ok(exported) => (
+                            format!(
+                                "Exported {} files to {}.",
+                                exported.files.len(),
+                                self.ui.export.folder.trim()
+                            ),
+                            false,
+                        ),
+                        Err(error) => (error, true),
+                    });
+                    self.export = None;
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => {
+                    self.export_outcome = Some(("the export stopped without an answer".into(), true));
+                    self.export = None;
+                }
+            }
+        }
+    }
+
+    /// The last export's outcome (`true`: refused or failed).
+    pub fn export_outcome(&self) -> Option<(&str, bool)> {
+        self.export_outcome.as_ref().map(|(m, e)| (m.as_str(), *e))
+    }
+
+    /// Whether an export is running.
+    pub fn exporting(&self) -> bool {
+        self.export.is_some()
+    }
+
+    /// Starts exporting `what` into `folder` on thread `review-export` (the case file is read on its own
+    /// read-only connection; the UI polls for the answer).
+    fn start_export(&mut self, folder: PathBuf, what: ExportWhat) {
+        let (sender, receiver) = sync_channel(1);
+        let (path, wake) = (self.path.clone(), self.repaint.clone());
+        let started = std::thread::Builder::new()
+            .name("review-export".into())
+            .spawn(move || {
+                let outcome = export_case(&path, &folder, what).map_err(|error| error.to_string());
+                // The screen may have closed meanwhile: then nobody wants the answer.
+                let _ = sender.send(outcome);
+                wake();
+            });
+        match started {
+            Ok(_) => {
+                self.export = Some(receiver);
+                self.export_outcome = None;
+            }
+            Err(error) => self.export_outcome = Some((format!("could not start the export: {error}"), true)),
+        }
     }
 
     /// Draws the review screen; returns `true` when the reviewer asked to leave it.
@@ -136,6 +208,8 @@ impl ReviewScreen {
             loading: self.loader.busy(),
             message: self.message.as_ref().map(|(m, e)| (m.as_str(), *e)),
             reviewer: &self.reviewer,
+            exporting: self.export.is_some(),
+            export_outcome: self.export_outcome.as_ref().map(|(m, e)| (m.as_str(), *e)),
         };
         let actions = review_ui(ui, &mut self.ui, &mut self.tracks, data);
         let mut close = false;
@@ -152,6 +226,7 @@ impl ReviewScreen {
                         self.loader.request(&track.channel, tile);
                     }
                 }
+                ReviewAction::Export { folder, what } => self.start_export(folder, what),
                 ReviewAction::Close => close = true,
             }
         }
@@ -212,18 +287,30 @@ impl HeraclesApp {
         }
     }
 
+    /// Shows the review chooser over the app's data folder, with `path` filled in when given. A case already
+    /// open for review stays open (the Review tab returns to it) unless another file is chosen.
+    pub(super) fn choose_review_case(&mut self, path: Option<PathBuf>) {
+        self.view = View::Review;
+        if path.is_none() && matches!(self.review, Some(ReviewState::Open(_))) {
+            return;
+        }
+        let data_dir = self.data_dir.clone().or_else(default_data_dir);
+        let mut chooser = ChooserState::new(data_dir);
+        if let Some(path) = path {
+            chooser.path = path.display().to_string();
+        }
+        self.review = Some(ReviewState::Choosing(chooser));
+    }
+
     /// Applies a review command.
     pub(super) fn handle_review(&mut self, command: Command) {
         match command {
-            Command::ChooseReviewCase => {
-                self.review = Some(ReviewState::Choosing(ChooserState::new(default_data_dir())));
-                self.view = View::Review;
-            }
+            Command::ChooseReviewCase => self.choose_review_case(None),
             Command::OpenReview { path, reviewer } => {
                 match ReviewScreen::open(&self.repaint, &path, &reviewer) {
                     Ok(screen) => self.review = Some(ReviewState::Open(Box::new(screen))),
                     Err(error) => {
-                        let mut chooser = ChooserState::new(default_data_dir());
+                        let mut chooser = ChooserState::new(self.data_dir.clone().or_else(default_data_dir));
                         chooser.error = Some(format!("could not start the review: {error}"));
                         self.review = Some(ReviewState::Choosing(chooser));
                     }

@@ -351,5 +351,15 @@ fn write_demo_case() {
             "Doppler envelope lost",
         )
         .unwrap();
+    session
+        .apply(
+            Edit::AddAnnotation {
+                start_s: 14.0,
+                end_s: Some(16.5),
+                text: "catheter flush".into(),
+            },
+            "annotation",
+        )
+        .unwrap();
     println!("{}", path.display());
 }

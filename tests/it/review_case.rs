@@ -167,17 +167,22 @@ pub const WINDOWS: [(StepId, &str, f64, f64); 5] = [
 /// Records the synthetic case into `dir` as `HER-TST-<number>` with its steps and analysis windows; returns the
 /// path of the case file.
 pub fn create(dir: &Path, number: u16) -> PathBuf {
+    create_lasting(dir, number, DURATION_S, RecorderOptions::default())
+}
+
+/// [`create`] for `duration_s` (at least [`DURATION_S`]; the post-unloading state goes on to the end), recorded
+/// with `options` (the review benchmark's 2-hour case uses the recorder's real-time chunking).
+pub fn create_lasting(dir: &Path, number: u16, duration_s: f64, options: RecorderOptions) -> PathBuf {
     let case_id: CaseId = format!("HER-TST-{number:04}").parse().unwrap();
     let file = CaseFile::create(dir, case_id, "operator").unwrap();
     let path = file.path().to_owned();
-    let mut recorder: Box<dyn RecordSink> =
-        Box::new(Recorder::start(file, RecorderOptions::default()).unwrap());
+    let mut recorder: Box<dyn RecordSink> = Box::new(Recorder::start(file, options).unwrap());
     let mut items = vec![RecordItem::Source {
         source: 0,
         spec: source_spec(),
         first_sample: 0,
     }];
-    let total = (DURATION_S * RATE_HZ) as u64;
+    let total = (duration_s.max(DURATION_S) * RATE_HZ) as u64;
     for first in (0..total).step_by(1000) {
         let mut channels: Vec<Vec<f32>> = (0..6).map(|_| Vec::with_capacity(1000)).collect();
         for i in first..(first + 1000).min(total) {

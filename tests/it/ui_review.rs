@@ -155,3 +155,49 @@ fn a_sign_off_is_shown_invalidated_after_a_later_edit() {
     assert!(edited.contains("(ectopic beat)"), "{edited}");
     harness.get_by_label("The results differ from those signed: sign again after reviewing them.");
 }
+
+#[test]
+fn the_export_tab_writes_the_bundle_beside_the_case_without_blocking_the_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 23);
+    harness.get_by_label("Export").click();
+    harness.run_steps(2);
+    harness.get_by_label("Endpoint table (CSV and JSON)");
+    harness.get_by_label("Export to folder").click();
+    let started = Instant::now();
+    loop {
+        // Frames keep coming while the export runs on its own thread.
+        harness.step();
+        if harness
+            .state()
+            .review_screen()
+            .unwrap()
+            .export_outcome()
+            .is_some()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the export did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_steps(2);
+    let (message, error) = harness.state().review_screen().unwrap().export_outcome().unwrap();
+    assert!(!error, "{message}");
+    harness.get_by_label_contains("Exported 7 files to ");
+    let folder = dir.path().join("HER-TST-0023-export");
+    for name in [
+        "HER-TST-0023_endpoints.csv",
+        "HER-TST-0023_endpoints.json",
+        "HER-TST-0023_beats.csv",
+        "HER-TST-0023.hea",
+        "HER-TST-0023.dat",
+        "HER-TST-0023_report.pdf",
+        "MANIFEST.sha256",
+    ] {
+        assert!(folder.join(name).is_file(), "{name} missing");
+    }
+    assert!(path.is_file());
+}

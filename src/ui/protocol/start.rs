@@ -40,6 +40,8 @@ pub enum StartChoice {
     NewCase(Event),
     /// Open an existing case file.
     Open(PathBuf),
+    /// Review a recorded case file offline (the review screen's chooser, with this file filled in).
+    Review(PathBuf),
     /// Start a demo case on the simulated patient, run by this operator.
     Demo {
         /// The operator (a trainee).
@@ -84,6 +86,13 @@ pub fn start_ui(
                     ui.horizontal(|ui| {
                         if ui.button(format!("Open {}", case.case_id)).clicked() {
                             choice = Some(StartChoice::Open(case.path.clone()));
+                        }
+                        if ui
+                            .button("Review")
+                            .on_hover_text("Review the recorded case offline: beats, windows, sign-off, export")
+                            .clicked()
+                        {
+                            choice = Some(StartChoice::Review(case.path.clone()));
                         }
                         ui.label(RichText::new(&case.summary).color(theme::TEXT_DIM));
                     });

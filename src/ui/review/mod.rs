@@ -6,6 +6,7 @@
 
 pub mod chooser;
 mod comparison;
+mod export;
 mod follow_up;
 mod side;
 mod sign_off;
@@ -21,6 +22,7 @@ use crate::review::waveforms::Waveforms;
 
 use super::theme;
 
+pub use export::ExportDraft;
 pub use follow_up::FollowUpDraft;
 
 /// The review screen's tabs.
@@ -34,14 +36,17 @@ pub enum ReviewTab {
     FollowUp,
     /// Signing the case off.
     SignOff,
+    /// Exporting the endpoints, beats, waveforms and report.
+    Export,
 }
 
 impl ReviewTab {
-    const ALL: [ReviewTab; 4] = [
+    const ALL: [ReviewTab; 5] = [
         ReviewTab::Review,
         ReviewTab::Comparison,
         ReviewTab::FollowUp,
         ReviewTab::SignOff,
+        ReviewTab::Export,
     ];
 
     fn label(self) -> &'static str {
@@ -50,6 +55,7 @@ impl ReviewTab {
             ReviewTab::Comparison => "Comparison",
             ReviewTab::FollowUp => "Follow-up",
             ReviewTab::SignOff => "Sign-off",
+            ReviewTab::Export => "Export",
         }
     }
 }
@@ -117,6 +123,8 @@ pub struct ReviewUi {
     pub follow_up: FollowUpDraft,
     /// What the signature means.
     pub meaning: SignatureMeaning,
+    /// The export form.
+    pub export: ExportDraft,
     /// Whether the view was fitted to the case once it loaded.
     pub fitted: bool,
 }
@@ -136,6 +144,7 @@ impl Default for ReviewUi {
             annotation: String::new(),
             follow_up: FollowUpDraft::default(),
             meaning: SignatureMeaning::Review,
+            export: ExportDraft::default(),
             fitted: false,
         }
     }
@@ -172,6 +181,13 @@ pub enum ReviewAction {
         /// The tile.
         tile: u64,
     },
+    /// Export parts of the case into a folder.
+    Export {
+        /// The folder.
+        folder: std::path::PathBuf,
+        /// The parts.
+        what: crate::upload::ExportWhat,
+    },
     /// Leave the review screen.
     Close,
 }
@@ -191,6 +207,10 @@ pub struct ReviewData<'a> {
     pub message: Option<(&'a str, bool)>,
     /// Who is reviewing.
     pub reviewer: &'a str,
+    /// An export is running.
+    pub exporting: bool,
+    /// The last export's outcome (`true`: refused or failed).
+    pub export_outcome: Option<(&'a str, bool)>,
 }
 
 /// Draws the review screen into `ui`; returns what the reviewer asked for.
@@ -242,6 +262,17 @@ pub fn review_ui(
             ReviewTab::SignOff => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     sign_off::sign_off_ui(ui, state, snapshot, data.reviewer, data.busy, &mut actions)
+                });
+            }
+            ReviewTab::Export => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    export::export_ui(
+                        ui,
+                        &mut state.export,
+                        data.exporting || data.busy,
+                        data.export_outcome,
+                        &mut actions,
+                    )
                 });
             }
         },

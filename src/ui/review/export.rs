@@ -1,0 +1,90 @@
+//! The Export tab: which parts (endpoints CSV+JSON, per-beat CSV, WFDB waveforms, PDF report) into which folder.
+//! A folder field rather than a file dialog, so nothing blocks the UI thread; the export itself runs on its own
+//! thread in the app and is refused, naming the field, when a free-text field looks like it holds an identifier.
+
+use std::path::PathBuf;
+
+use egui::RichText;
+
+use super::ReviewAction;
+use crate::ui::theme;
+use crate::upload::ExportWhat;
+
+/// What the reviewer chose to export, and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportDraft {
+    /// The folder, as typed (created if missing; it must not already hold this case's files).
+    pub folder: String,
+    /// The parts.
+    pub what: ExportWhat,
+}
+
+impl Default for ExportDraft {
+    /// Everything, into no folder yet.
+    fn default() -> ExportDraft {
+        ExportDraft {
+            folder: String::new(),
+            what: ExportWhat::ALL,
+        }
+    }
+}
+
+/// Draws the export form; `running` disables it while an export (or an edit) is under way, `outcome` is the last
+/// export's message (`true`: refused or failed).
+pub(super) fn export_ui(
+    ui: &mut egui::Ui,
+    draft: &mut ExportDraft,
+    running: bool,
+    outcome: Option<(&str, bool)>,
+    actions: &mut Vec<ReviewAction>,
+) {
+    ui.heading("Export");
+    ui.label(
+        "Every number comes from the case file's stored results. Exports carry the pseudonymous case id only; \
+         an export is refused if a note, marker, reason or statement looks like it holds an identifier.",
+    );
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        let label = ui.label("Folder");
+        ui.add(
+            egui::TextEdit::singleline(&mut draft.folder)
+                .desired_width(560.0)
+                .hint_text("e.g. /media/usb/heracles"),
+        )
+        .labelled_by(label.id);
+    });
+    ui.checkbox(&mut draft.what.endpoints, "Endpoint table (CSV and JSON)");
+    ui.checkbox(&mut draft.what.beats, "Per-beat table (CSV)");
+    ui.checkbox(
+        &mut draft.what.wfdb,
+        "Waveforms (WFDB format 16, header with units and gains)",
+    );
+    ui.checkbox(&mut draft.what.report, "One-page case report (PDF)");
+    let what = draft.what;
+    let anything = what.endpoints || what.beats || what.wfdb || what.report;
+    let folder = draft.folder.trim();
+    let ready = anything && !folder.is_empty() && !running;
+    ui.add_space(8.0);
+    if ui
+        .add_enabled(
+            ready,
+            egui::Button::new(RichText::new("Export to folder").strong()).min_size(theme::BUTTON_MIN_SIZE),
+        )
+        .clicked()
+    {
+        actions.push(ReviewAction::Export {
+            folder: PathBuf::from(folder),
+            what,
+        });
+    }
+    if running {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Exporting…");
+        });
+    }
+    if let Some((message, error)) = outcome {
+        let colour = if error { theme::ERROR } else { theme::OK };
+        ui.label(RichText::new(message).color(colour));
+    }
+}
