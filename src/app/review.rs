@@ -36,6 +36,8 @@ pub struct ReviewScreen {
     /// The running export's answer (one message; the thread ends after sending it).
     export: Option<Receiver<Result<Exported, String>>>,
     export_outcome: Option<(String, bool)>,
+    /// The folder dialog's answer, while it is open.
+    folder_dialog: Option<Receiver<Option<PathBuf>>>,
     repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -68,6 +70,7 @@ impl ReviewScreen {
             message: None,
             export: None,
             export_outcome: None,
+            folder_dialog: None,
             repaint: repaint.clone(),
         })
     }
@@ -141,6 +144,18 @@ impl ReviewScreen {
             }
         }
         self.loader.drain(&mut self.tracks, TILE_BUDGET);
+        if let Some(dialog) = &self.folder_dialog {
+            match dialog.try_recv() {
+                Ok(chosen) => {
+                    if let Some(folder) = chosen {
+                        self.ui.export.folder = folder.display().to_string();
+                    }
+                    self.folder_dialog = None;
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => self.folder_dialog = None,
+            }
+        }
         if let Some(export) = &self.export {
             match export.try_recv() {
                 Ok(outcome) => {
@@ -174,6 +189,32 @@ impl ReviewScreen {
     /// Whether an export is running.
     pub fn exporting(&self) -> bool {
         self.export.is_some()
+    }
+
+    /// Opens the system's folder dialog (rfd's asynchronous dialog, driven on thread `review-folder-dialog`, so
+    /// the UI keeps drawing); the folder chosen replaces the export folder.
+    fn choose_folder(&mut self) {
+        if self.folder_dialog.is_some() {
+            return;
+        }
+        let (sender, receiver) = sync_channel(1);
+        let wake = self.repaint.clone();
+        let started = std::thread::Builder::new()
+            .name("review-folder-dialog".into())
+            .spawn(move || {
+                let dialog = rfd::AsyncFileDialog::new()
+                    .set_title("Export into folder")
+                    .pick_folder();
+                let chosen = block_on(dialog).map(|handle| handle.path().to_owned());
+                let _ = sender.send(chosen);
+                wake();
+            });
+        match started {
+            Ok(_) => self.folder_dialog = Some(receiver),
+            Err(error) => {
+                self.export_outcome = Some((format!("could not open the folder dialog: {error}"), true))
+            }
+        }
     }
 
     /// Starts exporting `what` into `folder` on thread `review-export` (the case file is read on its own
@@ -227,6 +268,7 @@ impl ReviewScreen {
                     }
                 }
                 ReviewAction::Export { folder, what } => self.start_export(folder, what),
+                ReviewAction::ChooseFolder => self.choose_folder(),
                 ReviewAction::Close => close = true,
             }
         }
@@ -248,6 +290,26 @@ impl ReviewScreen {
                 true,
             ));
         }
+    }
+}
+
+/// Runs `future` to completion on the calling thread, parking it between wake-ups (the folder dialog's thread
+/// has nothing else to do).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
     }
 }
 

@@ -1,6 +1,6 @@
 //! The Export tab: which parts (endpoints CSV+JSON, per-beat CSV, WFDB waveforms, PDF report) into which folder.
-//! A folder field rather than a file dialog, so nothing blocks the UI thread; the export itself runs on its own
-//! thread in the app and is refused, naming the field, when a free-text field looks like it holds an identifier.
+//! The folder is typed, or chosen in the system's dialog, which the app runs asynchronously off the UI thread;
+//! the export itself runs on its own thread in the app and is refused, naming the field, when a free-text field looks like it holds an identifier.
 
 use std::path::PathBuf;
 
@@ -52,6 +52,13 @@ pub(super) fn export_ui(
                 .hint_text("e.g. /media/usb/heracles"),
         )
         .labelled_by(label.id);
+        if ui
+            .add_enabled(!running, egui::Button::new("Choose…"))
+            .on_hover_text("The system's folder dialog (the screen keeps running while it is open)")
+            .clicked()
+        {
+            actions.push(ReviewAction::ChooseFolder);
+        }
     });
     ui.checkbox(&mut draft.what.endpoints, "Endpoint table (CSV and JSON)");
     ui.checkbox(&mut draft.what.beats, "Per-beat table (CSV)");

@@ -188,6 +188,8 @@ pub enum ReviewAction {
         /// The parts.
         what: crate::upload::ExportWhat,
     },
+    /// Open the system's folder dialog for the export folder.
+    ChooseFolder,
     /// Leave the review screen.
     Close,
 }
