@@ -12,6 +12,7 @@
 //! to it, so a damaged, foreign or newer file is refused and left untouched.
 
 mod audit;
+mod chain;
 mod codec;
 mod edits;
 mod file;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use super::{CaseFile, StoreError, codec};
+use super::{CaseFile, StoreError, chain, codec};
 use crate::acquisition::{RecordSink, RecorderHealth};
 use crate::model::{GapReason, RecordItem, SourceSpec};
 
@@ -578,21 +578,28 @@ fn insert_run(
 ) -> Result<(), rusqlite::Error> {
     let chunk_samples = max_chunk_samples.clamp(1, super::read::MAX_CHUNK_SAMPLES as usize);
     let mut statement = tx.prepare_cached(
-        "INSERT INTO chunk (channel_id, first_sample, num_samples, min_value, max_value, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO chunk (channel_id, first_sample, num_samples, min_value, max_value, data, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (&channel_id, samples) in channel_ids.iter().zip(channels) {
+        let mut head = chain::stored_head(tx, channel_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
         for (index, chunk) in samples.chunks(chunk_samples).enumerate() {
             let range = min_max(chunk);
+            let first = first_sample + (index * chunk_samples) as u64;
+            let data = codec::encode(chunk);
+            head.hash = chain::chunk_hash(&head.hash, first, chunk.len() as u64, &data);
+            head.num_chunks += 1;
             statement.execute(params![
                 channel_id,
-                first_sample + (index * chunk_samples) as u64,
+                first,
                 chunk.len(),
                 range.map(|r| f64::from(r.0)),
                 range.map(|r| f64::from(r.1)),
-                codec::encode(chunk)
+                data,
+                head.hash.as_slice()
             ])?;
         }
+        chain::store_head(tx, channel_id, &head)?;
     }
     Ok(())
 }

@@ -187,8 +187,16 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
+/// Schema version 2: the sample hash chain (see `store/chain.rs`). Each chunk carries its chained hash, each
+/// channel its chunk count and newest hash; the migration chains the chunks a version-1 file already holds.
+pub const V2: &str = r#"
+ALTER TABLE chunk ADD COLUMN hash BLOB;
+ALTER TABLE channel ADD COLUMN num_chunks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channel ADD COLUMN chunk_head BLOB;
+"#;
+
 /// Every migration in order; the current schema version is `MIGRATIONS.len()`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -200,10 +208,15 @@ pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), 
     while version < target {
         let tx = conn.transaction()?;
         let sql = migrations.get(version as usize).copied().unwrap_or_default();
-        tx.execute_batch(sql).map_err(|error| StoreError::Migration {
+        let migration_error = |error| StoreError::Migration {
             to_version: version + 1,
             error,
-        })?;
+        };
+        tx.execute_batch(sql).map_err(migration_error)?;
+        if version + 1 == 2 {
+            // Data step of version 2, in the same transaction: chain the chunks already stored.
+            super::chain::chain_existing_chunks(&tx).map_err(migration_error)?;
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", version + 1)?;
         tx.commit()?;

@@ -1,6 +1,7 @@
 //! `verify`: everything that can be checked about a case file without trusting it. SQLite's full integrity
 //! check; the audit hash chain; every audited record equal to its last audited value (so an edit made behind
-//! the store's back shows); every chunk decodable with the stored sample count and min/max; and every source's
+//! the store's back shows); every chunk decodable with the stored sample count and min/max and in its channel's
+//! hash chain (see `chain.rs`); and every source's
 //! samples continuous from its first sample, each sample index either stored or inside a recorded gap.
 
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::edits::{AUDITED, entity_json};
-use super::{CaseFile, StoreError, audit, codec, file};
+use super::{CaseFile, StoreError, audit, chain, codec, file};
 
 /// One thing `verify` found wrong, with where.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -122,7 +123,7 @@ impl CaseFile {
             "SELECT first_sample, num_samples FROM gap WHERE source_id = ?1 ORDER BY first_sample",
         )?;
         let mut chunks_of = self.conn.prepare(
-            "SELECT first_sample, num_samples, min_value, max_value, data FROM chunk WHERE channel_id = ?1
+            "SELECT first_sample, num_samples, min_value, max_value, data, hash FROM chunk WHERE channel_id = ?1
              ORDER BY first_sample",
         )?;
         let mut decoded = Vec::new();
@@ -138,17 +139,35 @@ impl CaseFile {
             let mut runs: Vec<(u64, u64, bool)> = gaps_of
                 .query_map([channel.source_id], |row| Ok((row.get(0)?, row.get(1)?, true)))?
                 .collect::<Result<_, _>>()?;
+            let committed = chain::stored_head(&self.conn, channel.id)?;
+            let mut chained = chain::Head {
+                num_chunks: 0,
+                hash: chain::genesis(&self.conn, channel.id)?,
+            };
+            let mut chain_broken = false;
             let mut rows = chunks_of.query([channel.id])?;
             while let Some(row) = rows.next()? {
                 let (first, num): (u64, u64) = (row.get(0)?, row.get(1)?);
                 let stored = (row.get::<_, Option<f64>>(2)?, row.get::<_, Option<f64>>(3)?);
+                let data = row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?;
                 decoded.clear();
                 report.num_chunks += 1;
-                match codec::decode(
-                    row.get_ref(4)?.as_blob().map_err(rusqlite::Error::from)?,
-                    num as usize,
-                    &mut decoded,
-                ) {
+                chained.hash = chain::chunk_hash(&chained.hash, first, num, data);
+                chained.num_chunks += 1;
+                if !chain_broken
+                    && row.get::<_, Option<Vec<u8>>>(5)?.as_deref() != Some(chained.hash.as_slice())
+                {
+                    // Report the first break only: every later hash follows from it.
+                    chain_broken = true;
+                    report.problem(
+                        "samples",
+                        format!(
+                            "{label}, chunk at {}: hash chain broken (samples, position or channel identity changed, or an earlier chunk removed)",
+                            place(first)
+                        ),
+                    );
+                }
+                match codec::decode(data, num as usize, &mut decoded) {
                     Err(error) => {
                         report.problem("samples", format!("{label}, chunk at {}: {error}", place(first)))
                     }
@@ -170,6 +189,16 @@ impl CaseFile {
                     }
                 }
                 runs.push((first, num, false));
+            }
+            if !chain_broken && committed != Some(chained) {
+                report.problem(
+                    "samples",
+                    format!(
+                        "{label}: {} chunks stored but the channel's hash chain records {}: chunks removed or added behind the store's back",
+                        chained.num_chunks,
+                        committed.map_or(0, |head| head.num_chunks)
+                    ),
+                );
             }
             runs.sort_unstable();
             let mut expected = channel.first_sample;

@@ -647,7 +647,121 @@ fn cli_prints_one_json_document() {
     );
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["summary"]["fiducial"], "PressureOnset");
-    assert!(json["beats"].as_array().unwrap().len() > 300);
+    // Each beat's `time_s` is its pulse onset: against PhysioNet `wabp` (every reference onset that starts a
+    // complete beat of the report, i.e. all but the last, must be there, and nothing else).
+    let onsets: Vec<f64> = std::fs::read_to_string(data("wfdb/TestICU_wabp_onsets.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let times = beat_times(&json);
+    let (first, last) = (times[0], *times.last().unwrap());
+    let expected: Vec<f64> = onsets
+        .iter()
+        .copied()
+        .filter(|&o| o > first - 0.05 && o < last + 0.05)
+        .collect();
+    let matched = times
+        .iter()
+        .filter(|&&t| onsets.iter().any(|o| (o - t).abs() <= 0.05))
+        .count();
+    println!(
+        "analyze TestICU --signal abp=2: {} beats, {matched} within 50 ms of a wabp onset, {} wabp onsets in their span",
+        times.len(),
+        expected.len()
+    );
+    assert!(matched as f64 >= 0.99 * times.len() as f64);
+    assert!(matched as f64 >= 0.99 * expected.len() as f64);
+    assert!(times.len() > 300);
+
+    // --from/--to: only beats inside the window, numbered from 1 again; --format named explicitly.
+    let output = heracles(&[
+        "analyze",
+        record.to_str().unwrap(),
+        "--format",
+        "wfdb",
+        "--signal",
+        "abp=2",
+        "--from",
+        "100",
+        "--to",
+        "130",
+        "--json",
+    ]);
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let window = beat_times(&json);
+    assert_eq!(json["beats"][0]["number"], 1);
+    assert!(window.iter().all(|&t| (100.0..130.0).contains(&t)), "{window:?}");
+    let inside: Vec<f64> = times
+        .iter()
+        .copied()
+        .filter(|&t| (100.5..129.0).contains(&t))
+        .collect();
+    assert!(
+        inside
+            .iter()
+            .all(|t| window.iter().any(|w| (w - t).abs() < 0.002))
+    );
+}
+
+fn beat_times(json: &serde_json::Value) -> Vec<f64> {
+    json["beats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|beat| beat["time_s"].as_f64().unwrap())
+        .collect()
+}
+
+/// The console's own beat counter: the time of each increment of `beat#` (its end-diastole), by beat number.
+fn console_beat_starts() -> Vec<(u64, f64)> {
+    let text = std::fs::read(data("inca/inca_ivc_occlusion_example.csv")).unwrap();
+    let text = String::from_utf8_lossy(&text);
+    let rows: Vec<(u64, f64)> = text
+        .lines()
+        .skip(3)
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let mut fields = line.split(',');
+            (
+                fields.next().unwrap().trim().parse::<f64>().unwrap() as u64,
+                fields.next().unwrap().trim().parse().unwrap(),
+            )
+        })
+        .collect();
+    rows.windows(2)
+        .filter(|pair| pair[1].0 != pair[0].0)
+        .map(|pair| (pair[1].0, pair[1].1 - rows[0].1))
+        .collect()
+}
+
+#[test]
+fn cli_beats_are_the_inca_consoles_beats() {
+    let file = data("inca/inca_ivc_occlusion_example.csv");
+    let output = heracles(&["analyze", file.to_str().unwrap(), "--format", "inca", "--json"]);
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let console = console_beat_starts();
+    let beats = json["beats"].as_array().unwrap();
+    let within = beats
+        .iter()
+        .filter(|beat| {
+            let number = beat["number"].as_u64().unwrap();
+            let time_s = beat["time_s"].as_f64().unwrap();
+            console
+                .iter()
+                .any(|&(n, t)| n == number && (t - time_s).abs() <= 2.0 * 0.004 + 1e-9)
+        })
+        .count();
+    println!(
+        "analyze Inca: {} beats, {within} at the console's beat# increment of the same number within 2 samples ({} increments)",
+        beats.len(),
+        console.len()
+    );
+    assert!(within as f64 >= 0.95 * console.len() as f64 - 1.0);
+    assert!(within as f64 >= 0.95 * beats.len() as f64);
 }
 
 #[test]

@@ -355,6 +355,26 @@ fn ecmo_flow_raises_afterload_and_distends_the_lv() {
     assert!(on.edv > off.edv, "EDV {:.1} -> {:.1}", off.edv, on.edv);
 }
 
+#[test]
+fn shock_preset_is_in_the_published_range() {
+    // The cardiogenic-shock patient: LVEDP 20-30 mmHg and EF 10-20 %, with and without ventilation.
+    for ventilated in [false, true] {
+        let mut sim = Simulator::new("shock", 1, SensorLevel::Clean).unwrap();
+        sim.control(Control::Ventilation(ventilated));
+        run(&mut sim, 20.0);
+        let h = haemo(&run(&mut sim, 12.0));
+        let ef = (h.edv - h.esv) / h.edv;
+        println!(
+            "shock (ventilated {ventilated}): LVEDP {:.1} mmHg, EF {:.1} %, MAP {:.1} mmHg",
+            h.lvedp,
+            100.0 * ef,
+            h.map
+        );
+        assert!((20.0..=30.0).contains(&h.lvedp), "LVEDP {:.1}", h.lvedp);
+        assert!((0.10..=0.20).contains(&ef), "EF {ef:.3}");
+    }
+}
+
 fn with_device(device: UnloadingDevice) -> (Haemo, Haemo) {
     let mut sim = unventilated("shock-ecmo");
     let before = settle_and_measure(&mut sim, 10.0);

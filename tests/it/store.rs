@@ -477,7 +477,7 @@ fn case_for_tampering(dir: &Path, number: u16) -> PathBuf {
 #[test]
 fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
     let dir = tempfile::tempdir().unwrap();
-    let tampers: [(&str, &str, &str); 9] = [
+    let tampers: [(&str, &str, &str); 13] = [
         (
             "DROP TRIGGER audit_no_update; UPDATE audit SET reason = 'because' WHERE seq = 3",
             "audit row 3",
@@ -523,6 +523,24 @@ fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
             "stored min/max",
             "samples",
         ),
+        // Other samples in place of a chunk's, consistent with its min/max and length: only the hash chain
+        // can tell.
+        (
+            "UPDATE chunk SET (data, min_value, max_value) = (SELECT o.data, o.min_value, o.max_value FROM chunk o
+             WHERE o.channel_id <> chunk.channel_id AND o.first_sample = chunk.first_sample
+             AND o.num_samples = chunk.num_samples)
+             WHERE id = (SELECT min(id) FROM chunk WHERE first_sample > 0)",
+            "hash chain broken",
+            "samples",
+        ),
+        // The newest chunks removed: the samples stay continuous, the recording just looks shorter.
+        (
+            "DELETE FROM chunk WHERE first_sample = (SELECT max(first_sample) FROM chunk)",
+            "chunks removed or added",
+            "samples",
+        ),
+        ("UPDATE channel SET unit = 'kPa' WHERE idx = 0", "hash chain broken", "samples"),
+        ("UPDATE source SET sample_rate_hz = 500", "hash chain broken", "samples"),
     ];
     for (number, (sql, expected, check)) in tampers.iter().enumerate() {
         let path = case_for_tampering(dir.path(), 100 + number as u16);
@@ -657,6 +675,42 @@ fn every_earlier_schema_version_opens_and_migrates() {
         // The migrated file takes edits and records.
         file.add_marker("op", 1.0, "marker", "after migration").unwrap();
     }
+}
+
+/// A version-1 file holding samples: a current file with the version-2 columns dropped again.
+#[test]
+fn a_version_1_file_with_samples_migrates_into_the_sample_hash_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = case_for_tampering(dir.path(), 300);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE chunk DROP COLUMN hash; ALTER TABLE channel DROP COLUMN num_chunks;
+         ALTER TABLE channel DROP COLUMN chunk_head; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+    assert!(matches!(
+        CaseFile::open_read_only(&path),
+        Err(store::StoreError::NeedsMigration { version: 1, .. })
+    ));
+    drop(CaseFile::open(&path).unwrap());
+    let report = CaseFile::open_read_only(&path).unwrap().verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(report.num_chunks > 2, "{report:?}");
+    // The migrated chain protects the old samples like new ones.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DELETE FROM chunk WHERE first_sample = (SELECT max(first_sample) FROM chunk)")
+        .unwrap();
+    let report = CaseFile::open_read_only(&path).unwrap().verify().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("chunks removed")),
+        "{:?}",
+        report.problems
+    );
 }
 
 fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
