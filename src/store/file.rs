@@ -330,12 +330,12 @@ mod tests {
             .unwrap()
             .path()
             .to_owned();
-        // A v2 whose second statement fails after its first has created a table.
-        let broken_v2 = "CREATE TABLE added_in_v2 (x INTEGER); INSERT INTO no_such_table VALUES (1);";
-        let migrations = [schema::V1, broken_v2];
+        // A next version whose second statement fails after its first has created a table.
+        let broken_next = "CREATE TABLE added_in_next (x INTEGER); INSERT INTO no_such_table VALUES (1);";
+        let migrations = [MIGRATIONS, &[broken_next]].concat();
         let error = CaseFile::open_with_migrations(&path, &migrations).unwrap_err();
         assert!(
-            matches!(error, StoreError::Migration { to_version: 2, .. }),
+            matches!(error, StoreError::Migration { to_version, .. } if to_version == CURRENT_VERSION + 1),
             "{error}"
         );
         let file = CaseFile::open_read_only(&path).unwrap();
@@ -343,11 +343,11 @@ mod tests {
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, CURRENT_VERSION);
         let num_tables: i64 = file
             .conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'added_in_v2'",
+                "SELECT count(*) FROM sqlite_master WHERE name = 'added_in_next'",
                 [],
                 |row| row.get(0),
             )
@@ -357,14 +357,14 @@ mod tests {
             "the failed migration's first statement was rolled back"
         );
         assert!(file.verify().unwrap().ok());
-        // A working v2 then applies, once.
-        let good_v2 = "CREATE TABLE added_in_v2 (x INTEGER);";
-        let file = CaseFile::open_with_migrations(&path, &[schema::V1, good_v2]).unwrap();
+        // A working next version then applies, once.
+        let good_next = "CREATE TABLE added_in_next (x INTEGER);";
+        let file = CaseFile::open_with_migrations(&path, &[MIGRATIONS, &[good_next]].concat()).unwrap();
         let version: i32 = file
             .conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, CURRENT_VERSION + 1);
     }
 
     #[test]
