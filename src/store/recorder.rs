@@ -438,6 +438,9 @@ impl Worker {
                 ));
             }
         }
+        // Commit start and duration at debug level: the crash test tells slow disk I/O from the design's delay.
+        let started = Instant::now();
+        log::debug!("commit started");
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -520,6 +523,7 @@ impl Worker {
         self.shared
             .num_committed_samples
             .fetch_add(num_samples, Ordering::Relaxed);
+        log::debug!("commit took {} us", started.elapsed().as_micros());
         Ok(())
     }
 }
