@@ -510,7 +510,7 @@ impl Writer {
                 at,
             } => {
                 let text = format!(
-                    "{}: {} (verdict: {verdict:?})",
+                    "{}: {} (verdict: {verdict})",
                     criterion.text(),
                     if *answer { "yes" } else { "no" }
                 );

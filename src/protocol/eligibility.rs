@@ -129,6 +129,21 @@ pub enum Verdict {
     Ineligible(Vec<Criterion>),
 }
 
+/// The verdict in the operator's words, as the step panel shows it and the case file records it:
+/// `ELIGIBLE: every criterion met`, `NOT ELIGIBLE: <criterion>; <criterion>` or `<n> criteria still to answer`.
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Eligible => write!(f, "ELIGIBLE: every criterion met"),
+            Verdict::Incomplete(count) => write!(f, "{count} criteria still to answer"),
+            Verdict::Ineligible(criteria) => {
+                let reasons: Vec<&str> = criteria.iter().map(|criterion| criterion.text()).collect();
+                write!(f, "NOT ELIGIBLE: {}", reasons.join("; "))
+            }
+        }
+    }
+}
+
 impl Eligibility {
     /// The answer given for `criterion`, if any.
     pub fn answer(&self, criterion: Criterion) -> Option<bool> {
@@ -195,6 +210,22 @@ mod tests {
                 "{criterion:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_verdict_names_every_criterion_that_rules_the_patient_out() {
+        let mut eligibility = all_favourable();
+        eligibility.set(Criterion::LvThrombus, true);
+        eligibility.set(Criterion::AdultCardiogenicShock, false);
+        let text = eligibility.verdict().to_string();
+        assert!(text.starts_with("NOT ELIGIBLE: "), "{text}");
+        for criterion in [Criterion::LvThrombus, Criterion::AdultCardiogenicShock] {
+            assert!(text.contains(criterion.text()), "{text}");
+        }
+        assert_eq!(
+            Eligibility::default().verdict().to_string(),
+            "9 criteria still to answer"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The layer rules of ARCHITECTURE.md, checked by reading the sources: pure modules never touch egui, SQLite,
 //! serial ports, the filesystem, processes or threads; only `store` uses rusqlite; only `acquisition` uses
-//! serialport; only `app` and `ui` use egui.
+//! serialport; only `app` and `ui` use egui; and each module imports only the modules its ring allows (the pure
+//! core nothing outside itself, the I/O edges nothing of the UI, nothing but `cli` the command line). Every module
+//! of `src/` must be placed in a ring, so a new module cannot slip past the rules.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,7 +58,8 @@ fn names_path(line: &str, name: &str) -> bool {
         let starts_segment = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
         let continues_path = after.starts_with("::") || after.starts_with(';') || after.starts_with(" as ");
         // `std::fs` etc. are matched in full; a bare `fs::` after `use std::{..}` is caught by the `use` check.
-        starts_segment && continues_path && !line[..at].ends_with("crate::")
+        let inside_crate = line[..at].ends_with("crate::") && !name.starts_with("crate::");
+        starts_segment && continues_path && !inside_crate
     })
 }
 
@@ -134,6 +137,104 @@ fn only_store_uses_sqlite_only_acquisition_uses_serial_only_ui_uses_egui() {
     assert!(found.is_empty(), "layer rule broken:\n{}", found.join("\n"));
 }
 
+/// Every top-level module of the library and the crate modules it may import (`crate::NAME`): the pure core in
+/// its own order, then the I/O edges, the UI and the command line (ARCHITECTURE.md, "Rules").
+const MAY_IMPORT: [(&str, &[&str]); 13] = [
+    ("model", &[]),
+    ("sim", &["model"]),
+    ("signal", &["model"]),
+    ("analysis", &["model", "signal"]),
+    ("protocol", &["model", "signal", "analysis"]),
+    ("formats", &["model"]),
+    // `store` implements the engine's `RecordSink`; `acquisition` stores calibrations in the case file.
+    ("acquisition", &["model", "sim", "signal", "analysis", "store"]),
+    ("store", &["model", "signal", "analysis", "acquisition"]),
+    (
+        "review",
+        &["model", "sim", "signal", "analysis", "store", "formats"],
+    ),
+    (
+        "upload",
+        &["model", "signal", "analysis", "store", "formats", "review"],
+    ),
+    (
+        "app",
+        &[
+            "model",
+            "sim",
+            "signal",
+            "analysis",
+            "protocol",
+            "acquisition",
+            "formats",
+            "store",
+            "review",
+            "upload",
+            "ui",
+        ],
+    ),
+    (
+        "ui",
+        &[
+            "model",
+            "sim",
+            "signal",
+            "analysis",
+            "protocol",
+            "acquisition",
+            "formats",
+            "store",
+            "review",
+            "upload",
+            "app",
+        ],
+    ),
+    (
+        "cli",
+        &[
+            "model",
+            "sim",
+            "signal",
+            "analysis",
+            "protocol",
+            "acquisition",
+            "formats",
+            "store",
+            "review",
+            "upload",
+            "app",
+        ],
+    ),
+];
+
+#[test]
+fn every_module_is_placed_and_imports_only_what_its_ring_allows() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let placed: Vec<&str> = MAY_IMPORT.iter().map(|(module, _)| *module).collect();
+    for entry in fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        if name == "lib" || name == "main" {
+            continue;
+        }
+        assert!(
+            placed.contains(&name.as_str()),
+            "src/{name} is in no ring: place it in ARCHITECTURE.md and in MAY_IMPORT"
+        );
+    }
+    let mut found = Vec::new();
+    for (module, allowed) in MAY_IMPORT {
+        let forbidden: Vec<String> = placed
+            .iter()
+            .filter(|other| **other != module && !allowed.contains(other))
+            .map(|other| format!("crate::{other}"))
+            .collect();
+        let forbidden: Vec<&str> = forbidden.iter().map(String::as_str).collect();
+        found.extend(violations(module, &forbidden));
+    }
+    assert!(found.is_empty(), "import across the rings:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_checker_catches_what_it_should() {
     assert!(names_path("use egui::Color32;", "egui"));
@@ -145,4 +246,7 @@ fn the_checker_catches_what_it_should() {
     assert!(names_path("std::thread::sleep(d);", "std::thread"));
     assert!(!names_path("use crate::model::egui_like;", "egui"));
     assert!(!names_path("let my_egui::x = 1;", "egui"));
+    assert!(names_path("use crate::store::CaseFile;", "crate::store"));
+    assert!(names_path("    crate::app::Command::ShowStart", "crate::app"));
+    assert!(!names_path("use crate::storage::x;", "crate::store"));
 }

@@ -1,7 +1,7 @@
 //! The protocol views driven like an operator would, with egui_kittest: clicking labelled buttons, typing into
 //! labelled fields and pressing the shortcut keys, on a bench that applies the views' events to the real state
-//! machine with a test clock. The whole-case walk through the real app (engine, simulator, case file) is in
-//! `demo_case.rs`; these tests pin the views themselves.
+//! machine with a test clock; then the real app (engine, simulated patient, case writer, case file) walked the
+//! same way, at both bedside screen sizes.
 
 use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
@@ -500,25 +500,28 @@ impl heracles::acquisition::Source for FastPatient {
     }
 }
 
-/// The real app on the fast simulated patient, keeping its case files in `dir`, on the start screen.
+/// The real app on the fast simulated patient, keeping its case files in `dir`, on the start screen, 1366x768.
 fn demo_app(dir: &std::path::Path) -> Harness<'static, heracles::app::HeraclesApp> {
+    demo_app_sized(dir, [1366.0, 768.0])
+}
+
+/// The real app as [`demo_app`], on a screen of `size` points.
+fn demo_app_sized(dir: &std::path::Path, size: [f32; 2]) -> Harness<'static, heracles::app::HeraclesApp> {
     let simulator =
         heracles::sim::Simulator::new("shock-ecmo", 7, heracles::sim::SensorLevel::Realistic).unwrap();
     let (tx, controls) = std::sync::mpsc::sync_channel(32);
     let sources: Vec<Box<dyn heracles::acquisition::Source>> =
         vec![Box::new(FastPatient { simulator, controls })];
     let dir = dir.to_owned();
-    Harness::builder()
-        .with_size([1366.0, 768.0])
-        .build_eframe(move |cc| {
-            let mut app = heracles::app::HeraclesApp::new(&cc.egui_ctx, sources).unwrap();
-            app.set_data_dir(Some(dir));
-            app.set_patient_control(Box::new(move |control| {
-                tx.try_send(control).map_err(|error| error.to_string())
-            }));
-            app.handle(heracles::app::Command::ShowStart);
-            app
-        })
+    Harness::builder().with_size(size).build_eframe(move |cc| {
+        let mut app = heracles::app::HeraclesApp::new(&cc.egui_ctx, sources).unwrap();
+        app.set_data_dir(Some(dir));
+        app.set_patient_control(Box::new(move |control| {
+            tx.try_send(control).map_err(|error| error.to_string())
+        }));
+        app.handle(heracles::app::Command::ShowStart);
+        app
+    })
 }
 
 type App = Harness<'static, heracles::app::HeraclesApp>;
@@ -782,4 +785,121 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         h.state().protocol().is_some_and(|p| p.state.signed_off.is_some())
     });
     assert_eq!(session(&reopened).windows().len(), 4);
+}
+
+/// Starts a demo case by the start screen's button and waits until it records.
+fn start_demo_case(harness: &mut App) {
+    app_type(harness, "Operator", "trainee A");
+    app_click(harness, "Start demo case");
+    run_until(harness, "the recording indicator", 10.0, |h| {
+        h.query_by_label("RECORDING").is_some() && h.state().protocol().is_some_and(|p| p.path().is_some())
+    });
+}
+
+/// Asserts that every widget labelled as in `labels` lies wholly on a `size` screen.
+fn app_on_screen(harness: &App, size: [f32; 2], labels: &[&str]) {
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size[0], size[1]));
+    for label in labels {
+        let rect = harness.get_by_label(label).rect();
+        assert!(
+            screen.contains_rect(rect),
+            "{label} at {rect:?} is off a {}x{} screen",
+            size[0],
+            size[1]
+        );
+    }
+}
+
+#[test]
+fn an_ineligible_demo_patient_is_stopped_and_the_reason_lands_in_the_case_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = demo_app(dir.path());
+    start_demo_case(&mut harness);
+    app_click(&mut harness, "Left-ventricular thrombus: yes");
+    harness.get_by_label("NOT ELIGIBLE: Left-ventricular thrombus");
+    app_click(&mut harness, "Next F8");
+    assert_eq!(session(&harness).state.current, StepId::Eligibility);
+    let message = session(&harness).forms.message.clone().unwrap_or_default();
+    assert!(message.contains("not eligible"), "{message}");
+    // Going straight to randomisation from the step list is refused the same way.
+    app_click(&mut harness, "6. Randomisation to do");
+    assert_eq!(session(&harness).state.current, StepId::Eligibility);
+    let path = session(&harness).path().unwrap().to_owned();
+    run_until(&mut harness, "the protocol records", 10.0, |h| {
+        session(h).num_unwritten() == 0
+    });
+    app_click(&mut harness, "Close case");
+
+    let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
+    let events = file.events().unwrap();
+    let answer = events
+        .iter()
+        .find(|event| event.kind == "eligibility")
+        .expect("the answer is recorded");
+    assert!(
+        answer.text.contains("NOT ELIGIBLE: Left-ventricular thrombus"),
+        "{answer:?}"
+    );
+    // Every accepted transition is in the file as an event (set-up, the answer), and nothing got further.
+    let transitions = events
+        .iter()
+        .filter(|event| event.kind == heracles::app::case_writer::PROTOCOL_EVENT_KIND)
+        .count();
+    assert_eq!(transitions, 2, "{events:?}");
+    let steps: Vec<StepId> = file.steps().unwrap().iter().map(|step| step.step).collect();
+    assert_eq!(steps, [StepId::CaseSetup, StepId::Eligibility]);
+    assert_eq!(file.summary().unwrap().allocation, None);
+}
+
+#[test]
+fn the_real_app_keeps_its_controls_and_the_recording_indicator_on_both_bedside_screens() {
+    for size in [[1366.0, 768.0], [1920.0, 1080.0]] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut harness = demo_app_sized(dir.path(), size);
+        app_on_screen(&harness, size, &["Operator", "Start demo case"]);
+        start_demo_case(&mut harness);
+        app_on_screen(
+            &harness,
+            size,
+            &["RECORDING", "Next F8", "Back F7", "Mark event F6"],
+        );
+        for criterion in Criterion::ALL {
+            let answer = if criterion.kind() == CriterionKind::Inclusion {
+                "yes"
+            } else {
+                "no"
+            };
+            let label = format!("{}: {answer}", criterion.text());
+            app_on_screen(&harness, size, &[&label]);
+            app_click(&mut harness, &label);
+        }
+        app_on_screen(&harness, size, &["ELIGIBLE: every criterion met"]);
+        app_next(&mut harness, StepId::Preparation);
+        app_tick_checklist(&mut harness);
+        app_next(&mut harness, StepId::BaselineCoronary);
+        app_tick_checklist(&mut harness);
+        // A running capture: its stop button, the action bar, the traces and the indicator are all in view.
+        app_click(&mut harness, "Capture F5");
+        run_until(&mut harness, "the capture to run", 10.0, |h| {
+            session(h).state.capture.as_ref().is_some_and(|c| c.running())
+        });
+        app_on_screen(
+            &harness,
+            size,
+            &["RECORDING", "Next F8", "Mark event F6", "Freeze"],
+        );
+        // The live monitor (its controls at its top left) keeps more than 60 % of the width.
+        let live = harness.get_by_label("Freeze").rect();
+        assert!(live.left() < size[0] * 0.4, "{live:?} on {size:?}");
+        // Leaving with the capture running asks first; staying keeps it.
+        app_click(&mut harness, "Back F7");
+        run_until(&mut harness, "the confirmation", 5.0, |h| {
+            h.query_by_label_contains("Leave this step").is_some()
+        });
+        assert!(session(&harness).state.pending.is_some());
+        app_on_screen(&harness, size, &["Leave step", "Stay"]);
+        app_click(&mut harness, "Stay");
+        assert_eq!(session(&harness).state.current, StepId::BaselineCoronary);
+        assert!(session(&harness).state.capture.is_some());
+    }
 }

@@ -175,14 +175,13 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
                 }
             });
     }
-    let (text, colour) = match state.eligibility.verdict() {
-        Verdict::Eligible => ("ELIGIBLE: every criterion met".to_owned(), theme::OK),
-        Verdict::Incomplete(count) => (format!("{count} criteria still to answer"), theme::WARNING),
-        Verdict::Ineligible(criteria) => {
-            let reasons: Vec<&str> = criteria.iter().map(|criterion| criterion.text()).collect();
-            (format!("NOT ELIGIBLE: {}", reasons.join("; ")), theme::ERROR)
-        }
+    let verdict = state.eligibility.verdict();
+    let colour = match verdict {
+        Verdict::Eligible => theme::OK,
+        Verdict::Incomplete(_) => theme::WARNING,
+        Verdict::Ineligible(_) => theme::ERROR,
     };
+    let text = verdict.to_string();
     ui.label(
         RichText::new(text)
             .color(colour)
