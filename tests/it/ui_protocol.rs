@@ -780,6 +780,18 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     // Reopening the case rebuilds its protocol from the file.
     let mut reopened = demo_app(dir.path());
     reopened.run_steps(4);
+    // The closed case's writer may still be finishing the file on a loaded machine: the start screen lists the
+    // case once it reads as a valid case file, so look again (as the operator would) until it does.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while reopened.query_by_label("Open HER-DEM-0001").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the closed case is not listed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        reopened.state_mut().handle(heracles::app::Command::ShowStart);
+        reopened.run_steps(2);
+    }
     app_click(&mut reopened, "Open HER-DEM-0001");
     run_until(&mut reopened, "the reopened case", 10.0, |h| {
         h.state().protocol().is_some_and(|p| p.state.signed_off.is_some())

@@ -172,7 +172,10 @@ fn status_line(ui: &mut Ui, good: bool, text: &str) {
             ("CHECK", theme::WARNING)
         };
         ui.label(RichText::new(word).color(colour).strong().monospace());
-        ui.label(text);
+        // Wraps in the rest of the panel's width instead of widening (and clipping) the step panel.
+        ui.vertical(|ui| {
+            ui.add(egui::Label::new(text).wrap());
+        });
     });
 }
 

@@ -65,15 +65,18 @@ pub fn protocol_panels_ui(
         ui.add_space(2.0);
     });
     let step_ui = |ui: &mut Ui, forms: &mut ProtocolForms| {
+        // Not shrunk to the content: a wrapping label then takes the panel's width instead of its own last width.
         egui::ScrollArea::vertical()
             .id_salt("protocol-step")
+            .auto_shrink([false, false])
             .show(ui, |ui| {
                 let event = super::step_panel_ui(ui, view.state, forms, view.live, view.endpoints, view.now);
                 // Once a post-unloading window exists, the endpoints so far follow the step (the full panel
-                // with the loops is on the review step).
+                // with the loops is on the review step, so not twice there).
                 if let Some(endpoints) = view
                     .endpoints
                     .filter(|e| e.cdfr.is_some() || !e.post_loop.is_empty())
+                    .filter(|_| view.state.current != StepId::Review)
                 {
                     ui.separator();
                     egui::CollapsingHeader::new(

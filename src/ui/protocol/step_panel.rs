@@ -138,42 +138,41 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
             CriterionKind::Exclusion => "Exclusion (all must be no)",
         };
         ui.label(RichText::new(heading).strong());
-        egui::Grid::new(("eligibility", kind == CriterionKind::Inclusion))
-            .num_columns(2)
-            .spacing([10.0, 6.0])
-            .show(ui, |ui| {
-                for criterion in Criterion::ALL.into_iter().filter(|c| c.kind() == kind) {
-                    let answer = state.eligibility.answer(criterion);
-                    let excluding = answer.is_some_and(|answer| criterion.excludes(answer));
-                    let text = RichText::new(criterion.text()).size(theme::BODY_SIZE);
-                    ui.add(egui::Label::new(if excluding { text.color(theme::ERROR) } else { text }).wrap());
-                    ui.horizontal(|ui| {
-                        for (word, value) in [("Yes", true), ("No", false)] {
-                            let response = ui.selectable_label(
-                                answer == Some(value),
-                                RichText::new(word).size(theme::BODY_SIZE + 2.0),
-                            );
-                            // The accessible name says which criterion the answer belongs to.
-                            let name = format!("{}: {}", criterion.text(), word.to_lowercase());
-                            response.widget_info(|| {
-                                egui::WidgetInfo::selected(
-                                    egui::accesskit::Role::Button,
-                                    true,
-                                    answer == Some(value),
-                                    &name,
-                                )
-                            });
-                            if response.clicked() {
-                                event = Some(Event::AnswerCriterion {
-                                    criterion,
-                                    answer: value,
-                                });
-                            }
-                        }
+        // The answers first, at a fixed place, then the criterion wrapping in the rest of the width (a grid would
+        // squeeze the wrapping text into its last frame's column width).
+        for criterion in Criterion::ALL.into_iter().filter(|c| c.kind() == kind) {
+            let answer = state.eligibility.answer(criterion);
+            let excluding = answer.is_some_and(|answer| criterion.excludes(answer));
+            ui.horizontal(|ui| {
+                for (word, value) in [("Yes", true), ("No", false)] {
+                    let response = ui.selectable_label(
+                        answer == Some(value),
+                        RichText::new(word).size(theme::BODY_SIZE + 2.0),
+                    );
+                    // The accessible name says which criterion the answer belongs to.
+                    let name = format!("{}: {}", criterion.text(), word.to_lowercase());
+                    response.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::accesskit::Role::Button,
+                            true,
+                            answer == Some(value),
+                            &name,
+                        )
                     });
-                    ui.end_row();
+                    if response.clicked() {
+                        event = Some(Event::AnswerCriterion {
+                            criterion,
+                            answer: value,
+                        });
+                    }
                 }
+                let text = RichText::new(criterion.text()).size(theme::BODY_SIZE);
+                ui.vertical(|ui| {
+                    ui.add(egui::Label::new(if excluding { text.color(theme::ERROR) } else { text }).wrap());
+                });
             });
+            ui.add_space(4.0);
+        }
     }
     let verdict = state.eligibility.verdict();
     let colour = match verdict {
