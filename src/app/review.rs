@@ -272,6 +272,11 @@ impl ReviewScreen {
                 ReviewAction::Close => close = true,
             }
         }
+        // Tiles left in the queue after this frame's budget, a reply or an export on its way: come back soon even
+        // if no thread wakes the UI again (the loader wakes once per tile, possibly before this frame drained it).
+        if self.loader.busy() || self.busy || self.export.is_some() || self.folder_dialog.is_some() {
+            ui.ctx().request_repaint_after(Duration::from_millis(30));
+        }
         if let Some(error) = self.loader.last_error.take() {
             self.message = Some((format!("samples could not be read: {error}"), true));
         }

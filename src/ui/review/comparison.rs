@@ -255,9 +255,9 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
         .show(ui, |ui| {
             egui::Grid::new("review-endpoints")
                 .striped(true)
-                .min_col_width(70.0)
+                .min_col_width(60.0)
                 .show(ui, |ui| {
-                    for header in ["Endpoint", "Baseline", "Post", "Change", "Unit"] {
+                    for header in ["Endpoint", "Baseline", "Post", "Change", "Unit", "Method"] {
                         ui.label(RichText::new(header).strong());
                     }
                     ui.end_row();
@@ -273,6 +273,7 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         cell(ui, find("post"));
                         cell(ui, find("change"));
                         ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+                        method_ui(ui, row);
                         ui.end_row();
                     }
                     for row in rows.iter().filter(|r| r.state == "case" && r.group != "primary") {
@@ -281,10 +282,27 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         ui.label(row.note.clone().unwrap_or_default());
                         ui.label("");
                         ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+                        method_ui(ui, row);
                         ui.end_row();
                     }
                 });
         });
+}
+
+/// The method of a row, shortened to fit the column; the whole method, algorithm and settings on hover.
+fn method_ui(ui: &mut egui::Ui, row: &EndpointRow) {
+    const SHOWN_CHARS: usize = 13;
+    let short: String = row.method.chars().take(SHOWN_CHARS).collect();
+    let ellipsis = if row.method.chars().count() > SHOWN_CHARS {
+        "…"
+    } else {
+        ""
+    };
+    ui.label(RichText::new(format!("{short}{ellipsis}")).color(theme::TEXT_DIM))
+        .on_hover_text(format!(
+            "{}\nalgorithm {}, settings {}",
+            row.method, row.algorithm_version, row.settings_hash
+        ));
 }
 
 pub(super) fn comparison_ui(ui: &mut egui::Ui, snapshot: &Snapshot, waveforms: Option<&Waveforms>) {

@@ -341,7 +341,7 @@ pub(super) fn traces_ui(
             painter.text(
                 pos2(rect.left() - 4.0, y),
                 align,
-                format!("{value:.0}"),
+                crate::upload::report::format_value(Some(f64::from(value))),
                 theme::small_font(),
                 theme::TEXT_DIM,
             );
@@ -530,6 +530,8 @@ pub(super) fn beat_rate(snapshot: &Snapshot, window_id: i64) -> f64 {
 
 fn windows_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout) {
     let painter = ui.painter_at(layout.plot);
+    // Windows over the same stretch (coronary and PV of one state) get their labels on separate lines.
+    let mut num_labelled = 0;
     for (window, _, _) in &snapshot.analysis.windows {
         let selected = state.selected_window == Some(window.id);
         let (start, end) = match state.window_drag {
@@ -547,12 +549,13 @@ fn windows_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layo
         };
         painter.rect_filled(band, 0.0, fill);
         painter.text(
-            band.left_top() + vec2(4.0, 14.0),
+            band.left_top() + vec2(14.0, 16.0 + 14.0 * num_labelled as f32),
             Align2::LEFT_TOP,
             window_label(window),
             theme::small_font(),
-            theme::TEXT_DIM,
+            if selected { theme::TEXT } else { theme::TEXT_DIM },
         );
+        num_labelled += 1;
         if selected {
             for x in [band.left(), band.right()] {
                 painter.line_segment(
