@@ -115,8 +115,47 @@ pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg:
     Some(max - min < threshold_mmhg)
 }
 
+/// The Savitzky-Golay filters the phase rules use (LV dP/dt and the aortic second derivative), built once for
+/// many beats: building one solves its least-squares weights, which cost more than filtering a beat.
+#[derive(Clone, Debug)]
+pub struct PhaseFilters {
+    /// First derivative (`None` when the settings give no valid filter at this rate).
+    first: Option<SavgolFilter>,
+    /// Second derivative (same).
+    second: Option<SavgolFilter>,
+}
+
+impl PhaseFilters {
+    /// The filters of `settings` at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: f64, settings: &SignalSettings) -> PhaseFilters {
+        let filter =
+            |derivative| SavgolFilter::from_settings(&settings.savgol, derivative, sample_rate_hz).ok();
+        PhaseFilters {
+            first: filter(1),
+            second: filter(2),
+        }
+    }
+}
+
 /// The phases of `beat`, from whatever of `signals` exists (see the module rules).
 pub fn beat_phases(
+    signals: &Signals,
+    beat: &Beat,
+    sample_rate_hz: f64,
+    settings: &SignalSettings,
+) -> Result<BeatPhases, PhaseError> {
+    beat_phases_with(
+        &PhaseFilters::new(sample_rate_hz, settings),
+        signals,
+        beat,
+        sample_rate_hz,
+        settings,
+    )
+}
+
+/// [`beat_phases`] with filters built beforehand by [`PhaseFilters::new`] for the same rate and settings.
+pub fn beat_phases_with(
+    filters: &PhaseFilters,
     signals: &Signals,
     beat: &Beat,
     sample_rate_hz: f64,
@@ -132,10 +171,9 @@ pub fn beat_phases(
 
     let lv = match view.lvp {
         Some(lvp) => {
-            let filter = SavgolFilter::from_settings(&settings.savgol, 1, sample_rate_hz)
-                .map_err(|_| PhaseError::TooShort)?;
+            let filter = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
             let (dpdt, first) =
-                derivative_around(lvp, view.first_sample, start.saturating_sub(left), end, &filter);
+                derivative_around(lvp, view.first_sample, start.saturating_sub(left), end, filter);
             let search_from = start.saturating_sub(left - filter.half_width() as u64);
             beat_fiducials(
                 &dpdt,
@@ -155,7 +193,15 @@ pub fn beat_phases(
     let pulsatile = is_non_pulsatile(&view, start, end, settings.qc.non_pulsatile_pp_mmhg) == Some(false);
     let (systolic_peak, notch) = if pulsatile {
         match view.pa {
-            Some(pa) => aortic_points(pa, view.first_sample, start, end, sample_rate_hz, settings)?,
+            Some(pa) => aortic_points(
+                pa,
+                view.first_sample,
+                start,
+                end,
+                sample_rate_hz,
+                settings,
+                filters.second.as_ref(),
+            )?,
             None => (None, None),
         }
     } else {
@@ -195,6 +241,7 @@ fn aortic_points(
     end: u64,
     sample_rate_hz: f64,
     settings: &SignalSettings,
+    second_derivative: Option<&SavgolFilter>,
 ) -> Result<(Option<u64>, Option<u64>), PhaseError> {
     let at = |i: u64| pa[(i - first_sample) as usize];
     let peak_search_end = start + ((end - start) as f64 * 0.6).round() as u64;
@@ -206,9 +253,8 @@ fn aortic_points(
     if to <= from + 2 {
         return Ok((Some(peak), None));
     }
-    let filter =
-        SavgolFilter::from_settings(&settings.savgol, 2, sample_rate_hz).map_err(|_| PhaseError::TooShort)?;
-    let (second, first) = derivative_around(pa, first_sample, from, to, &filter);
+    let filter = second_derivative.ok_or(PhaseError::TooShort)?;
+    let (second, first) = derivative_around(pa, first_sample, from, to, filter);
     let notch = (from..to)
         .filter_map(|i| second.get((i - first) as usize).map(|v| (i, *v)))
         .max_by(|a, b| a.1.total_cmp(&b.1))

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::phases::{beat_phases, is_non_pulsatile, margin_samples};
+use super::phases::{PhaseFilters, beat_phases_with, is_non_pulsatile, margin_samples};
 use super::settings::SignalSettings;
 use super::signals::Signals;
 use crate::model::{Beat, Fiducial, RejectReason};
@@ -73,6 +73,7 @@ pub struct BeatJudge {
     fiducial: Fiducial,
     sample_rate_hz: f64,
     settings: SignalSettings,
+    filters: PhaseFilters,
     measured: Vec<Measures>,
     num_judged: usize,
     previous_outlier: bool,
@@ -85,6 +86,7 @@ impl BeatJudge {
             fiducial,
             sample_rate_hz,
             settings: settings.clone(),
+            filters: PhaseFilters::new(sample_rate_hz, settings),
             measured: Vec::new(),
             num_judged: 0,
             previous_outlier: false,
@@ -147,10 +149,11 @@ impl BeatJudge {
             reject: None,
             non_pulsatile: false,
         };
-        let diastole_start = beat_phases(signals, &beat, self.sample_rate_hz, &self.settings)
-            .map(|p| p.systole_end)
-            .unwrap_or(start)
-            .clamp(start, end);
+        let diastole_start =
+            beat_phases_with(&self.filters, signals, &beat, self.sample_rate_hz, &self.settings)
+                .map(|p| p.systole_end)
+                .unwrap_or(start)
+                .clamp(start, end);
         let from = (diastole_start - start) as usize;
         let longest = (qc.dropout_duration_s * self.sample_rate_hz).round() as usize;
         let mut run = 0;

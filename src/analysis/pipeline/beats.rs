@@ -19,7 +19,7 @@ use crate::signal::Signals;
 use crate::signal::savgol::SavgolFilter;
 
 use super::PipelineError;
-use crate::signal::phases::{BeatPhases, beat_phases};
+use crate::signal::phases::{BeatPhases, PhaseFilters, beat_phases_with};
 
 /// One detected beat as reported: where it is and whether quality control accepted it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,10 +135,11 @@ impl BeatContext<'_> {
     pub fn phases(&self, beats: &[Beat], notes: &mut Vec<String>) -> Vec<Option<BeatPhases>> {
         let rate = self.settings.analysis_rate_hz();
         let mut failures = std::collections::BTreeMap::<String, usize>::new();
+        let filters = PhaseFilters::new(rate, &self.settings.signal);
         let phases = beats
             .iter()
             .map(|beat| {
-                beat_phases(&self.signals, beat, rate, &self.settings.signal)
+                beat_phases_with(&filters, &self.signals, beat, rate, &self.settings.signal)
                     .map_err(|error| *failures.entry(error.to_string()).or_default() += 1)
                     .ok()
             })
