@@ -180,22 +180,29 @@ impl SavgolFilter {
         for (j, weights) in self.tail.iter().enumerate() {
             out[n - h + j] = dot(weights, &x[n - m..]);
         }
-        // Centre: tap-major over blocks, so the inner loop is a plain vectorisable multiply-add over a block that
-        // stays in L1 cache.
-        const BLOCK: usize = 2048;
+        // Centre: LANES outputs at a time accumulated in registers over the taps (vectorisable, one store per
+        // output); every output is summed tap by tap from zero, so the remainder loop gives the same numbers.
+        const LANES: usize = 16;
         let inner = n - 2 * h;
+        let centre_out = &mut out[h..h + inner];
+        let mut chunks = centre_out.chunks_exact_mut(LANES);
         let mut start = 0;
-        while start < inner {
-            let len = BLOCK.min(inner - start);
-            let block = &mut out[h + start..h + start + len];
-            block.fill(0.0);
+        for chunk in &mut chunks {
+            let mut acc = [0.0; LANES];
             for (k, &c) in self.centre.iter().enumerate() {
-                let xs = &x[start + k..start + k + len];
-                for (o, &v) in block.iter_mut().zip(xs) {
-                    *o += c * v;
+                for (a, &v) in acc.iter_mut().zip(&x[start + k..start + k + LANES]) {
+                    *a += c * v;
                 }
             }
-            start += len;
+            chunk.copy_from_slice(&acc);
+            start += LANES;
+        }
+        for (i, o) in chunks.into_remainder().iter_mut().enumerate() {
+            *o = self
+                .centre
+                .iter()
+                .zip(&x[start + i..start + i + m])
+                .fold(0.0, |a, (&c, &v)| a + c * v);
         }
     }
 
