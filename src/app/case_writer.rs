@@ -375,7 +375,7 @@ fn stored_windows(file: &CaseFile) -> Result<Vec<AnalysedWindow>, StoreError> {
     let results = file.results()?;
     let mut analysed = Vec::new();
     for window in windows {
-        let (Some(step), Some(kind)) = (window.step, window_kind_of(&window.method)) else {
+        let (Some(step), Some(kind)) = (window.step, WindowKind::from_key(&window.method)) else {
             continue;
         };
         let result = |name: &str| {
@@ -400,17 +400,6 @@ fn stored_windows(file: &CaseFile) -> Result<Vec<AnalysedWindow>, StoreError> {
         });
     }
     Ok(analysed)
-}
-
-/// The method name stored with a window of `kind`.
-fn window_method(kind: WindowKind) -> String {
-    format!("protocol capture: {}", kind.key())
-}
-
-fn window_kind_of(method: &str) -> Option<WindowKind> {
-    WindowKind::ALL
-        .into_iter()
-        .find(|kind| window_method(*kind) == method)
 }
 
 impl Writer {
@@ -670,7 +659,7 @@ impl Writer {
                 step: Some(step),
                 start_s,
                 end_s,
-                method: window_method(window.kind),
+                method: window.kind.key().to_owned(),
                 settings: settings.clone(),
                 algorithm_version: report.algorithm_version.clone(),
             },
@@ -697,7 +686,7 @@ impl Writer {
                     id: 0,
                     window_id: Some(window_id),
                     name: name.to_owned(),
-                    method: window_method(window.kind),
+                    method: window.kind.key().to_owned(),
                     settings: settings.clone(),
                     algorithm_version: report.algorithm_version.clone(),
                     value,

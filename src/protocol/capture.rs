@@ -21,8 +21,8 @@ pub const MAX_HEART_RATE_DRIFT_PCT: f64 = 10.0;
 /// ECMO-flow drift within a window above which it is not steady, L/min.
 pub const MAX_ECMO_FLOW_DRIFT_L_MIN: f64 = 0.5;
 
-/// What a captured window measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What a captured (or, in review, added) analysis window measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum WindowKind {
     /// Coronary pressure and flow velocity at rest (the CDFR and resting resistance window).
     CoronaryRest,
@@ -61,6 +61,11 @@ impl WindowKind {
             WindowKind::PvSteady => "pv_steady",
             WindowKind::PvPreloadReduction => "pv_preload_reduction",
         }
+    }
+
+    /// The kind whose [`key`](WindowKind::key) is `key` (an analysis window's stored `method`).
+    pub fn from_key(key: &str) -> Option<WindowKind> {
+        WindowKind::ALL.into_iter().find(|kind| kind.key() == key)
     }
 
     /// The channels the window is analysed from (ECMO flow is used when present, never required).
@@ -310,6 +315,18 @@ impl CaptureQuality {
 mod tests {
     use super::*;
     use crate::model::Fiducial;
+
+    #[test]
+    fn every_kind_is_found_by_its_stored_key_and_keys_are_distinct() {
+        for kind in WindowKind::ALL {
+            assert_eq!(WindowKind::from_key(kind.key()), Some(kind));
+        }
+        assert_eq!(WindowKind::from_key("protocol capture: coronary_rest"), None);
+        let mut keys: Vec<&str> = WindowKind::ALL.iter().map(|kind| kind.key()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), WindowKind::ALL.len());
+    }
 
     /// Beats of `rr_samples` each, starting at 0; `rejected` lists (position, reason).
     fn beats(rr_samples: &[u64], rejected: &[(usize, RejectReason)]) -> Vec<Beat> {

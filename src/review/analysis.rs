@@ -27,6 +27,7 @@ use crate::analysis::pipeline::{AnalysisRequest, PipelineError, Report, analyze_
 use crate::analysis::settings::V0Setting;
 use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
 use crate::model::{Beat, RejectReason, StepId};
+pub use crate::protocol::WindowKind;
 use crate::store::{AnalysisWindow, CaseFile, ResultRecord, StoreError};
 
 /// Result name of a window's pipeline report.
@@ -52,61 +53,14 @@ pub enum ReviewError {
     Stored(String),
 }
 
-/// What an analysis window measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowKind {
-    /// Coronary pressure and velocity at rest (CDFR, resting resistances).
-    CoronaryRest,
-    /// Coronary pressure and velocity in adenosine hyperaemia (HMR).
-    CoronaryHyperaemia,
-    /// Steady-state pressure-volume loops.
-    PvSteady,
-    /// Pressure-volume loops during a preload reduction (ESPVR, EDPVR, PRSW).
-    PvPreloadReduction,
-}
-
-impl WindowKind {
-    /// Every kind.
-    pub const ALL: [WindowKind; 4] = [
-        WindowKind::CoronaryRest,
-        WindowKind::CoronaryHyperaemia,
-        WindowKind::PvSteady,
-        WindowKind::PvPreloadReduction,
-    ];
-
-    /// Stored text (an analysis window's `method`).
-    pub fn key(self) -> &'static str {
-        match self {
-            WindowKind::CoronaryRest => "coronary_rest",
-            WindowKind::CoronaryHyperaemia => "coronary_hyperaemia",
-            WindowKind::PvSteady => "pv_steady",
-            WindowKind::PvPreloadReduction => "pv_preload_reduction",
-        }
-    }
-
-    /// Words on screen.
-    pub fn label(self) -> &'static str {
-        match self {
-            WindowKind::CoronaryRest => "coronary at rest",
-            WindowKind::CoronaryHyperaemia => "coronary in hyperaemia",
-            WindowKind::PvSteady => "steady PV loops",
-            WindowKind::PvPreloadReduction => "preload reduction",
-        }
-    }
-
-    /// The kind of a stored window: its `method`, or for a method this version does not know, the usual kind of
-    /// its step (coronary steps: at rest; PV steps: steady).
-    pub fn of(window: &AnalysisWindow) -> Option<WindowKind> {
-        WindowKind::ALL
-            .into_iter()
-            .find(|kind| window.method == kind.key())
-            .or(match window.step {
-                Some(StepId::BaselineCoronary | StepId::PostCoronary) => Some(WindowKind::CoronaryRest),
-                Some(StepId::BaselinePv | StepId::PostPv) => Some(WindowKind::PvSteady),
-                _ => None,
-            })
-    }
+/// The kind of a stored window: its `method` (see [`WindowKind::key`]), or for a method this version does not
+/// know, the usual kind of its step (coronary steps: at rest; PV steps: steady).
+pub fn window_kind(window: &AnalysisWindow) -> Option<WindowKind> {
+    WindowKind::from_key(&window.method).or(match window.step {
+        Some(StepId::BaselineCoronary | StepId::PostCoronary) => Some(WindowKind::CoronaryRest),
+        Some(StepId::BaselinePv | StepId::PostPv) => Some(WindowKind::PvSteady),
+        _ => None,
+    })
 }
 
 /// The two states the trial compares.
@@ -222,7 +176,7 @@ impl CaseAnalysis {
             .analysis_windows()?
             .into_iter()
             .map(|w| {
-                let (kind, state) = (WindowKind::of(&w), State::of_step(w.step));
+                let (kind, state) = (window_kind(&w), State::of_step(w.step));
                 (w, kind, state)
             })
             .collect();
@@ -285,7 +239,7 @@ impl CaseAnalysis {
     ) -> Result<(AnalysisSettings, AnalysisRequest), ReviewError> {
         let stored = WindowSettings::of(window);
         let mut settings = stored.analysis.clone().unwrap_or_default();
-        let (kind, state) = (WindowKind::of(window), State::of_step(window.step));
+        let (kind, state) = (window_kind(window), State::of_step(window.step));
         let is_baseline_preload =
             kind == Some(WindowKind::PvPreloadReduction) && state == Some(State::Baseline);
         if !is_baseline_preload
@@ -453,7 +407,7 @@ pub fn recompute(file: &mut CaseFile, who: &str, scope: Scope) -> Result<CaseAna
         Scope::Window(id) => Some(id),
         Scope::CaseResults => Some(i64::MIN),
     };
-    let role = |w: &AnalysisWindow| (State::of_step(w.step), WindowKind::of(w));
+    let role = |w: &AnalysisWindow| (State::of_step(w.step), window_kind(w));
     let changed_role = changed
         .and_then(|id| analysis.windows.iter().find(|(w, _, _)| w.id == id))
         .map(|(_, k, s)| (*s, *k));

@@ -485,7 +485,7 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
                 match report_result(state, def.kind) {
                     Some(result) => row_at(result, def.pointer, Some(def.provenance), base),
                     None => EndpointRow {
-                        note: Some(format!("no {} window", def.kind.label())),
+                        note: Some(format!("no {}", def.kind.label())),
                         ..base
                     },
                 }

@@ -104,7 +104,7 @@ impl Edit {
             Edit::SetVerdict { number, .. } => format!("reject beat {number}"),
             Edit::MoveWindow { window_id, .. } => format!("move window {window_id}"),
             Edit::SetOcclusion { window_id, .. } => format!("occlusion beats of window {window_id}"),
-            Edit::AddWindow { kind, .. } => format!("add a {} window", kind.label()),
+            Edit::AddWindow { kind, .. } => format!("add a {}", kind.label()),
             Edit::AddAnnotation { .. } => "add an annotation".into(),
             Edit::EditAnnotation { id, .. } => format!("edit annotation {id}"),
             Edit::SetFollowUp(_) => "follow-up".into(),

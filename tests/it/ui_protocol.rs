@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use heracles::model::{Beat, Fiducial, StepId, UnloadingDevice};
-use heracles::protocol::{CaptureQuality, Criterion, CriterionKind, Effect, Event, Moment, State, handle};
+use heracles::protocol::{
+    CaptureQuality, Criterion, CriterionKind, Effect, Event, Moment, State, WindowKind, handle,
+};
+use heracles::review::analysis::window_kind;
 use heracles::ui::protocol::{
     Cdfr, EndpointRow, EndpointView, LiveChannels, PanelRequest, ProtocolForms, ProtocolView, StartChoice,
     endpoint_panel_ui, protocol_panels_ui, shows_live_traces, start_ui,
@@ -725,6 +728,23 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
             StepId::PostPv
         ]
         .map(Some)
+    );
+    // The protocol stores each window's kind as review reads it (the same `WindowKind` key).
+    let kinds: Vec<Option<WindowKind>> = windows.iter().map(window_kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            WindowKind::CoronaryRest,
+            WindowKind::PvSteady,
+            WindowKind::CoronaryRest,
+            WindowKind::PvSteady
+        ]
+        .map(Some)
+    );
+    assert!(
+        windows
+            .iter()
+            .all(|window| WindowKind::from_key(&window.method).is_some())
     );
     for window in &windows {
         assert!(window.end_s - window.start_s >= 15.0, "{window:?}");

@@ -75,7 +75,7 @@ fn reject_beat(harness: &mut Harness<'static, HeraclesApp>, number: u32, reason:
 fn rejecting_a_beat_in_the_table_changes_the_endpoint_and_audits_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, path) = app_reviewing(dir.path(), 21);
-    // The first window (baseline coronary at rest) is selected; its summary shows APV.
+    // The first window (baseline resting coronary window) is selected; its summary shows APV.
     let apv_before = label_starting(&harness, "APV ");
     let counts_before = label_starting(&harness, "35 beats");
     assert_eq!(counts_before, "35 beats, 35 accepted");

@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
 use super::traces::window_label;
 use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
 use crate::analysis::pipeline::Report;
-use crate::review::analysis::{State, WindowKind, WindowSettings};
+use crate::review::analysis::{State, WindowKind, WindowSettings, window_kind};
 use crate::review::beat_table::{COLUMNS, rows};
 use crate::review::session::{Edit, Snapshot};
 use crate::ui::theme;
@@ -60,7 +60,7 @@ pub(super) fn side_ui(
         annotation_ui(ui, state, busy, actions);
         return;
     };
-    let kind = WindowKind::of(&window);
+    let kind = window_kind(&window);
     let Some(report) = snapshot.analysis.reports.get(&window.id) else {
         ui.label("Not analysed yet.");
         return;

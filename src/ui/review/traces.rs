@@ -8,7 +8,7 @@ use egui::{Align2, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 
 use super::{ReasonDialog, ReviewAction, ReviewUi, WindowDrag};
 use crate::model::SignalKind;
-use crate::review::analysis::{State, WindowKind};
+use crate::review::analysis::{State, window_kind};
 use crate::review::session::{Edit, Snapshot};
 use crate::review::tracks::Track;
 use crate::signal::decimate::MinMax;
@@ -27,10 +27,10 @@ pub(super) fn duration_s(tracks: &[Track]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// A short label of a window, e.g. `baseline coronary at rest (w1)`.
+/// A short label of a window, e.g. `baseline resting coronary window (w1)`.
 pub(super) fn window_label(window: &AnalysisWindow) -> String {
     let state = State::of_step(window.step).map_or("", State::key);
-    let kind = WindowKind::of(window).map_or_else(|| window.method.clone(), |k| k.label().to_owned());
+    let kind = window_kind(window).map_or_else(|| window.method.clone(), |k| k.label().to_owned());
     format!("{state} {kind} (w{})", window.id)
 }
 
