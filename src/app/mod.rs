@@ -9,7 +9,9 @@ pub mod endpoints;
 pub mod protocol;
 pub mod review;
 
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 pub use command::Command;
@@ -17,7 +19,7 @@ pub use command::Command;
 use crate::acquisition::profile::load_profiles;
 use crate::acquisition::serial::available_ports;
 use crate::acquisition::{Engine, EngineConfig, LiveState, SimControl, SimSource, Source};
-use crate::sim::{self, SensorLevel, SimError, Simulator};
+use crate::sim::{self, Control, SensorLevel, SimError, Simulator};
 use crate::ui::demo::DemoPanel;
 use crate::ui::live::{LiveView, bar_frame, live_ui};
 use crate::ui::settings::{SettingsState, settings_ui};
@@ -57,6 +59,8 @@ impl View {
 struct SimDemo {
     control: SimControl,
     panel: DemoPanel,
+    /// What the protocol sent the patient since the last frame (the panel shows it too).
+    sent_by_protocol: Rc<RefCell<Vec<Control>>>,
 }
 
 /// Why the workstation could not start.
@@ -136,12 +140,19 @@ impl HeraclesApp {
         let (source, control) = SimSource::with_control(simulator);
         let mut app = HeraclesApp::new(ctx, vec![Box::new(source)])?;
         let protocol_control = control.clone();
+        let sent_by_protocol: Rc<RefCell<Vec<Control>>> = Rc::default();
+        let sent = Rc::clone(&sent_by_protocol);
         app.set_patient_control(Box::new(move |control| {
-            protocol_control.send(control).map_err(|error| error.to_string())
+            protocol_control
+                .send(control)
+                .map_err(|error| error.to_string())?;
+            sent.borrow_mut().push(control);
+            Ok(())
         }));
         app.sim = Some(SimDemo {
             control,
             panel: DemoPanel::new(scenario, &setup),
+            sent_by_protocol,
         });
         Ok(app)
     }
@@ -187,6 +198,11 @@ impl HeraclesApp {
         drain::drain(&mut self.shown, &self.engine.lock(), !self.live.frozen);
         if let Some(session) = &mut self.protocol {
             session.tick(&self.shown, &self.engine, self.patient.as_ref());
+        }
+        if let Some(sim) = &mut self.sim {
+            for control in sim.sent_by_protocol.borrow_mut().drain(..) {
+                sim.panel.show_sent(control);
+            }
         }
         self.start.poll();
         self.top_bar = protocol::top_bar_info(self.protocol.as_ref());

@@ -66,6 +66,23 @@ impl DemoPanel {
         }
     }
 
+    /// Shows a control someone else (the guided protocol) sent the patient, so the panel never contradicts it.
+    pub fn show_sent(&mut self, control: Control) {
+        match control {
+            Control::EcmoFlow { target_l_min } => self.ecmo_flow_l_min = target_l_min.max(0.0),
+            Control::Device(UnloadingDevice::None) => self.device = DeviceKind::None,
+            Control::Device(UnloadingDevice::Iabp(iabp)) => {
+                (self.device, self.iabp) = (DeviceKind::Iabp, iabp)
+            }
+            Control::Device(UnloadingDevice::Impella(impella)) => {
+                (self.device, self.impella) = (DeviceKind::Impella, impella);
+            }
+            Control::Hyperaemia(on) => self.hyperaemia = on,
+            Control::Ventilation(on) => self.ventilation = on,
+            Control::PreloadReduction => {}
+        }
+    }
+
     /// The unloading device as the panel shows it.
     pub fn device(&self) -> UnloadingDevice {
         match self.device {
@@ -159,4 +176,30 @@ pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, commands: &mut Ve
                 ui.label(RichText::new(format!("Not applied: {error}")).color(theme::ERROR));
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario;
+
+    #[test]
+    fn the_panel_shows_what_the_protocol_sent() {
+        let setup = scenario::setup("shock-ecmo").unwrap();
+        let mut panel = DemoPanel::new("shock-ecmo", &setup);
+        assert_eq!(panel.device(), UnloadingDevice::None);
+        let impella = ImpellaSettings {
+            model: ImpellaModel::ImpellaCp,
+            p_level: 8,
+            displayed_flow_l_min: Some(3.1),
+        };
+        panel.show_sent(Control::Device(UnloadingDevice::Impella(impella)));
+        panel.show_sent(Control::EcmoFlow { target_l_min: 3.0 });
+        panel.show_sent(Control::Hyperaemia(true));
+        assert_eq!(panel.device(), UnloadingDevice::Impella(impella));
+        assert_eq!(panel.ecmo_flow_l_min, 3.0);
+        assert!(panel.hyperaemia);
+        panel.show_sent(Control::Device(UnloadingDevice::None));
+        assert_eq!(panel.device(), UnloadingDevice::None);
+    }
 }
