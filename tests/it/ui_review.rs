@@ -201,3 +201,63 @@ fn the_export_tab_writes_the_bundle_beside_the_case_without_blocking_the_ui() {
     }
     assert!(path.is_file());
 }
+
+#[test]
+fn an_annotation_is_added_over_the_view_and_its_text_edited_with_the_old_text_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 23);
+    harness.get_by_label("Note").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Note").type_text("wire pulled back");
+    harness.run_steps(2);
+    harness.get_by_label("Annotate").click();
+    harness.run_steps(1);
+    settle(&mut harness, "the annotation to be saved");
+    let before = CaseFile::open_read_only(&path)
+        .unwrap()
+        .annotations()
+        .unwrap()
+        .len();
+    // The new note is in the view; its Edit button is the last one listed.
+    let edits: Vec<_> = harness.get_all_by_label("Edit").collect();
+    edits.last().unwrap().click();
+    harness.run_steps(2);
+    // The row opens at the foot of the side panel: scroll it into view as the reviewer would.
+    harness.get_by_label("Save text").scroll_to_me();
+    harness.run_steps(2);
+    harness.get_by_label("Annotation text").click();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_label("Annotation text")
+        .type_text("wire pulled back 1 cm");
+    harness.run_steps(2);
+    harness.get_by_label("Save text").click_accesskit();
+    harness.run_steps(1);
+    settle(&mut harness, "the edit to be saved");
+
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let annotations = file.annotations().unwrap();
+    assert_eq!(annotations.len(), before, "edited in place, not added");
+    assert!(
+        annotations
+            .iter()
+            .any(|a| a.text == "wire pulled back 1 cm" && a.author == "fellow"),
+        "{annotations:?}"
+    );
+    assert!(!annotations.iter().any(|a| a.text == "wire pulled back"));
+    let trail = file.audit_trail().unwrap();
+    let row = trail.iter().rev().find(|e| e.entity == "annotation").unwrap();
+    assert_eq!(row.who, "fellow");
+    assert!(
+        row.old_value
+            .as_deref()
+            .unwrap_or_default()
+            .contains("wire pulled back"),
+        "{row:?}"
+    );
+    assert!(
+        row.new_value.as_deref().unwrap_or_default().contains("1 cm"),
+        "{row:?}"
+    );
+}

@@ -119,6 +119,8 @@ pub struct ReviewUi {
     pub window_drag: Option<WindowDrag>,
     /// The annotation being typed.
     pub annotation: String,
+    /// The annotation whose text is being changed, and the new text.
+    pub editing_annotation: Option<(i64, String)>,
     /// The follow-up form being typed.
     pub follow_up: FollowUpDraft,
     /// What the signature means.
@@ -142,6 +144,7 @@ impl Default for ReviewUi {
             occlusion: None,
             window_drag: None,
             annotation: String::new(),
+            editing_annotation: None,
             follow_up: FollowUpDraft::default(),
             meaning: SignatureMeaning::Review,
             export: ExportDraft::default(),

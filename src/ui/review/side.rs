@@ -57,7 +57,7 @@ pub(super) fn side_ui(
         });
     window_tools_ui(ui, state, snapshot, busy);
     let Some(window) = selected else {
-        annotation_ui(ui, state, busy, actions);
+        annotation_ui(ui, state, snapshot, busy, actions);
         return;
     };
     let kind = window_kind(&window);
@@ -72,7 +72,7 @@ pub(super) fn side_ui(
     beat_actions_ui(ui, state, snapshot, window.id, busy);
     ui.separator();
     beat_table_ui(ui, state, snapshot, window.id, report, kind);
-    annotation_ui(ui, state, busy, actions);
+    annotation_ui(ui, state, snapshot, busy, actions);
 }
 
 /// Moving the selected window to the view, adding a window over the view.
@@ -443,8 +443,15 @@ fn occlusion_ui(
     }
 }
 
-/// An annotation at the view (a note does not change a number, so it needs no reason).
-fn annotation_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions: &mut Vec<ReviewAction>) {
+/// An annotation at the view, and the annotations in the view with their text editable (a note does not change a
+/// number, so it needs no reason; the audit trail keeps the old text).
+fn annotation_ui(
+    ui: &mut egui::Ui,
+    state: &mut ReviewUi,
+    snapshot: &Snapshot,
+    busy: bool,
+    actions: &mut Vec<ReviewAction>,
+) {
     ui.separator();
     ui.horizontal(|ui| {
         let label = ui.label("Note");
@@ -471,4 +478,43 @@ fn annotation_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions: &
             ui.label(RichText::new(warning.to_string()).color(theme::WARNING));
         }
     });
+    let in_view = snapshot
+        .annotations
+        .iter()
+        .filter(|a| a.end_s.unwrap_or(a.start_s) >= state.from_s && a.start_s <= state.to_s);
+    for annotation in in_view {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(format!("{:.1} s", annotation.start_s)).color(theme::TEXT_DIM));
+            match &mut state.editing_annotation {
+                Some((id, text)) if *id == annotation.id => {
+                    let label = ui.label("Annotation text");
+                    ui.add(egui::TextEdit::singleline(text).desired_width(200.0))
+                        .labelled_by(label.id);
+                    let warnings = crate::store::text_warnings(text);
+                    let ready = !text.trim().is_empty() && warnings.is_empty() && !busy;
+                    if ui.add_enabled(ready, egui::Button::new("Save text")).clicked() {
+                        actions.push(ReviewAction::Apply(
+                            Edit::EditAnnotation {
+                                id: annotation.id,
+                                text: text.trim().to_owned(),
+                            },
+                            "annotation text edited".into(),
+                        ));
+                        state.editing_annotation = None;
+                    } else if ui.button("Cancel").clicked() {
+                        state.editing_annotation = None;
+                    } else if let Some(warning) = warnings.first() {
+                        ui.label(RichText::new(warning.to_string()).color(theme::WARNING));
+                    }
+                }
+                _ => {
+                    ui.label(&annotation.text);
+                    let edit = egui::Button::new("Edit").small();
+                    if ui.add_enabled(!busy, edit).clicked() {
+                        state.editing_annotation = Some((annotation.id, annotation.text.clone()));
+                    }
+                }
+            }
+        });
+    }
 }
