@@ -682,13 +682,7 @@ fn every_earlier_schema_version_opens_and_migrates() {
 fn a_version_1_file_with_samples_migrates_into_the_sample_hash_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = case_for_tampering(dir.path(), 300);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "ALTER TABLE chunk DROP COLUMN hash; ALTER TABLE channel DROP COLUMN num_chunks;
-         ALTER TABLE channel DROP COLUMN chunk_head; PRAGMA user_version = 1;",
-    )
-    .unwrap();
-    drop(conn);
+    turn_back_into_version_1(&path);
     assert!(matches!(
         CaseFile::open_read_only(&path),
         Err(store::StoreError::NeedsMigration { version: 1, .. })
@@ -711,6 +705,105 @@ fn a_version_1_file_with_samples_migrates_into_the_sample_hash_chain() {
         "{:?}",
         report.problems
     );
+}
+
+/// Turns a current case file back into schema version 1 (before the sample hash chain).
+fn turn_back_into_version_1(path: &Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE chunk DROP COLUMN hash; ALTER TABLE channel DROP COLUMN num_chunks;
+         ALTER TABLE channel DROP COLUMN chunk_head; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+}
+
+/// The child process of `a_kill_during_migration_leaves_the_original_intact`: opens (and so migrates) the case
+/// file named by `HERACLES_MIGRATION_CHILD`, saying on standard output when it starts and how long it took.
+#[test]
+#[ignore = "run as a child process by a_kill_during_migration_leaves_the_original_intact"]
+fn migration_child() {
+    let Ok(path) = std::env::var("HERACLES_MIGRATION_CHILD") else {
+        return;
+    };
+    println!("opening");
+    let started = Instant::now();
+    drop(CaseFile::open(Path::new(&path)).unwrap());
+    println!("migrated in {} us", started.elapsed().as_micros());
+}
+
+#[test]
+fn a_kill_during_migration_leaves_the_original_intact() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let original = case_for_tampering(dir.path(), 301);
+    turn_back_into_version_1(&original);
+    let child = |path: &Path| -> (Child, BufReader<std::process::ChildStdout>) {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "store::migration_child", "--nocapture"])
+            .env("HERACLES_MIGRATION_CHILD", path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.starts_with("opening") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the child ended before opening"
+            );
+        }
+        (child, out)
+    };
+    // An undisturbed migration, for the expected result and how long the kills may wait.
+    let reference = dir.path().join("reference.heracles");
+    std::fs::copy(&original, &reference).unwrap();
+    let (mut run, out) = child(&reference);
+    // Read to the end: the child still reports its test result.
+    let lines: Vec<String> = out.lines().map_while(Result::ok).collect();
+    let took_us: u64 = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("migrated in ")?.strip_suffix(" us")?.parse().ok())
+        .unwrap();
+    assert!(run.wait().unwrap().success());
+    let expected = CaseFile::open_read_only(&reference).unwrap().verify().unwrap();
+    assert!(expected.ok(), "{:?}", expected.problems);
+
+    // Kills spread over the migration (a fixed sequence of fractions of its duration, up to just past its end).
+    let (mut num_kept_old, mut num_migrated) = (0, 0);
+    for k in 0..20u64 {
+        let path = dir.path().join(format!("kill-{k}.heracles"));
+        std::fs::copy(&original, &path).unwrap();
+        let (mut run, _out) = child(&path);
+        std::thread::sleep(Duration::from_micros(took_us * k * 6 / 100));
+        run.kill().unwrap();
+        run.wait().unwrap();
+        match CaseFile::open_read_only(&path) {
+            // Killed before the migration committed: the original, untouched; migrating it now gives the same.
+            Err(StoreError::NeedsMigration { version: 1, .. }) => {
+                num_kept_old += 1;
+                drop(CaseFile::open(&path).unwrap());
+            }
+            Ok(_) => num_migrated += 1,
+            Err(other) => panic!("kill {k}: {other}"),
+        }
+        let report = CaseFile::open_read_only(&path).unwrap().verify().unwrap();
+        assert!(report.ok(), "kill {k}: {:?}", report.problems);
+        assert_eq!(
+            (report.num_chunks, report.num_samples, report.num_audit_entries),
+            (
+                expected.num_chunks,
+                expected.num_samples,
+                expected.num_audit_entries
+            ),
+            "kill {k}"
+        );
+    }
+    println!("migration {took_us} us; killed before its commit {num_kept_old}, after {num_migrated}");
+    assert!(num_kept_old > 0, "no kill landed before the migration committed");
 }
 
 fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
