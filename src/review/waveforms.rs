@@ -39,6 +39,24 @@ pub struct StateWaveforms {
     pub espvr: Option<(f64, f64)>,
 }
 
+impl StateWaveforms {
+    /// The averaged beat of coronary channel `kind` as (seconds from the beat's start, value) points; empty when
+    /// the channel was not recorded.
+    pub fn coronary_points(&self, kind: SignalKind) -> Vec<(f64, f64)> {
+        self.coronary
+            .iter()
+            .find(|t| t.kind == kind)
+            .map(|t| {
+                t.mean
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (i as f64 / t.sample_rate_hz, v))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// Both states' waveforms.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Waveforms {

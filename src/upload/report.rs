@@ -7,7 +7,7 @@ use crate::model::SignalKind;
 use crate::review::endpoints::EndpointRow;
 use crate::review::session::Snapshot;
 use crate::review::sign_off::SignOffState;
-use crate::review::waveforms::{StateWaveforms, Waveforms};
+use crate::review::waveforms::Waveforms;
 
 const PAGE_WIDTH: f32 = 595.0;
 const PAGE_HEIGHT: f32 = 842.0;
@@ -205,21 +205,10 @@ fn coronary_plot(
     unit: &str,
     area: (f32, f32, f32, f32),
 ) {
-    let trace = |state: &StateWaveforms| -> Vec<(f64, f64)> {
-        state
-            .coronary
-            .iter()
-            .find(|t| t.kind == kind)
-            .map(|t| {
-                t.mean
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| (i as f64 / t.sample_rate_hz, v))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (baseline, post) = (trace(&waves.baseline), trace(&waves.post));
+    let (baseline, post) = (
+        waves.baseline.coronary_points(kind),
+        waves.post.coronary_points(kind),
+    );
     let both = || baseline.iter().chain(&post);
     let plot = Plot {
         x: area.0,

@@ -7,7 +7,7 @@ use egui::{Align2, Pos2, Rect, RichText, Shape, Stroke, pos2, vec2};
 use crate::model::SignalKind;
 use crate::review::endpoints::EndpointRow;
 use crate::review::session::Snapshot;
-use crate::review::waveforms::{StateWaveforms, Waveforms};
+use crate::review::waveforms::Waveforms;
 use crate::ui::theme;
 use crate::upload::report::{format_ratio, format_value};
 
@@ -157,21 +157,10 @@ fn pv_loops_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms) {
 }
 
 fn ensemble_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms, kind: SignalKind, title: &str, unit: &str) {
-    let trace = |state: &StateWaveforms| -> Vec<(f64, f64)> {
-        state
-            .coronary
-            .iter()
-            .find(|t| t.kind == kind)
-            .map(|t| {
-                t.mean
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| (i as f64 / t.sample_rate_hz, v))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (baseline, post) = (trace(&waves.baseline), trace(&waves.post));
+    let (baseline, post) = (
+        waves.baseline.coronary_points(kind),
+        waves.post.coronary_points(kind),
+    );
     let both = || baseline.iter().chain(&post);
     let x = (0.0, both().map(|p| p.0).fold(0.1, f64::max));
     let plot = Plot::new(ui, rect, title, x, range(both().map(|p| p.1)), ("s", unit));
