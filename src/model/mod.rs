@@ -1,5 +1,5 @@
 //! Plain data shared by every layer: units, channels and sources, sample blocks and gaps, beats, recordings,
-//! case identifiers and protocol step ids.
+//! case identifiers, protocol step ids and analysis window kinds.
 //!
 //! Nothing here does I/O, spawns threads or knows about egui or SQLite; these are the types that cross module
 //! boundaries (see `ARCHITECTURE.md`).
@@ -12,6 +12,7 @@ pub mod device;
 pub mod recording;
 pub mod step;
 pub mod units;
+pub mod window;
 
 pub use beat::{Beat, Fiducial, RejectReason};
 pub use block::{Block, Gap, GapReason, RecordItem};
@@ -20,3 +21,4 @@ pub use channel::{ChannelSpec, SignalKind, SourceSpec};
 pub use device::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 pub use recording::{Marker, Recording, Segment, TimeSeries};
 pub use step::StepId;
+pub use window::WindowKind;

@@ -11,7 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Beat, RejectReason, SignalKind};
+pub use crate::model::WindowKind;
+use crate::model::{Beat, RejectReason};
 use crate::signal::settings::WindowSettings;
 use crate::signal::window::accepted_runs;
 
@@ -20,71 +21,6 @@ pub const MAX_HEART_RATE_DRIFT_PCT: f64 = 10.0;
 
 /// ECMO-flow drift within a window above which it is not steady, L/min.
 pub const MAX_ECMO_FLOW_DRIFT_L_MIN: f64 = 0.5;
-
-/// What a captured (or, in review, added) analysis window measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum WindowKind {
-    /// Coronary pressure and flow velocity at rest (the CDFR and resting resistance window).
-    CoronaryRest,
-    /// Coronary pressure and flow velocity during adenosine hyperaemia (HMR), optional.
-    CoronaryHyperaemia,
-    /// Pressure-volume loops in a steady state.
-    PvSteady,
-    /// Pressure-volume loops during a preload reduction (IVC occlusion), optional, for ESPVR/EDPVR/PRSW.
-    PvPreloadReduction,
-}
-
-impl WindowKind {
-    /// Every kind.
-    pub const ALL: [WindowKind; 4] = [
-        WindowKind::CoronaryRest,
-        WindowKind::CoronaryHyperaemia,
-        WindowKind::PvSteady,
-        WindowKind::PvPreloadReduction,
-    ];
-
-    /// Name shown on buttons and in the case file.
-    pub fn label(self) -> &'static str {
-        match self {
-            WindowKind::CoronaryRest => "resting coronary window",
-            WindowKind::CoronaryHyperaemia => "hyperaemic coronary window",
-            WindowKind::PvSteady => "steady PV window",
-            WindowKind::PvPreloadReduction => "preload-reduction PV window",
-        }
-    }
-
-    /// Stable text id used in case files.
-    pub fn key(self) -> &'static str {
-        match self {
-            WindowKind::CoronaryRest => "coronary_rest",
-            WindowKind::CoronaryHyperaemia => "coronary_hyperaemia",
-            WindowKind::PvSteady => "pv_steady",
-            WindowKind::PvPreloadReduction => "pv_preload_reduction",
-        }
-    }
-
-    /// The kind whose [`key`](WindowKind::key) is `key` (an analysis window's stored `method`).
-    pub fn from_key(key: &str) -> Option<WindowKind> {
-        WindowKind::ALL.into_iter().find(|kind| kind.key() == key)
-    }
-
-    /// The channels the window is analysed from (ECMO flow is used when present, never required).
-    pub fn channels(self) -> &'static [SignalKind] {
-        match self {
-            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia => {
-                &[SignalKind::Ecg, SignalKind::Pa, SignalKind::Pd, SignalKind::Ipv]
-            }
-            WindowKind::PvSteady | WindowKind::PvPreloadReduction => {
-                &[SignalKind::Ecg, SignalKind::Lvp, SignalKind::Lvv]
-            }
-        }
-    }
-
-    /// Whether the step cannot be completed without a saved window of this kind.
-    pub fn required(self) -> bool {
-        matches!(self, WindowKind::CoronaryRest | WindowKind::PvSteady)
-    }
-}
 
 /// When a capture stops by itself.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -315,18 +251,6 @@ impl CaptureQuality {
 mod tests {
     use super::*;
     use crate::model::Fiducial;
-
-    #[test]
-    fn every_kind_is_found_by_its_stored_key_and_keys_are_distinct() {
-        for kind in WindowKind::ALL {
-            assert_eq!(WindowKind::from_key(kind.key()), Some(kind));
-        }
-        assert_eq!(WindowKind::from_key("protocol capture: coronary_rest"), None);
-        let mut keys: Vec<&str> = WindowKind::ALL.iter().map(|kind| kind.key()).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), WindowKind::ALL.len());
-    }
 
     /// Beats of `rr_samples` each, starting at 0; `rejected` lists (position, reason).
     fn beats(rr_samples: &[u64], rejected: &[(usize, RejectReason)]) -> Vec<Beat> {

@@ -26,8 +26,8 @@ use crate::analysis::coronary::{CdfrResult, MicrovascularResistance, microvascul
 use crate::analysis::pipeline::{AnalysisRequest, PipelineError, Report, analyze_recording, cdfr_between};
 use crate::analysis::settings::V0Setting;
 use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
+pub use crate::model::WindowKind;
 use crate::model::{Beat, RejectReason, StepId};
-pub use crate::protocol::WindowKind;
 use crate::store::{AnalysisWindow, CaseFile, ResultRecord, StoreError};
 
 /// Result name of a window's pipeline report.
