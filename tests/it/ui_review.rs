@@ -232,6 +232,8 @@ fn an_annotation_is_added_over_the_view_and_its_text_edited_with_the_old_text_au
         .get_by_label("Annotation text")
         .type_text("wire pulled back 1 cm");
     harness.run_steps(2);
+    // kittest's simulated pointer misses this button on its wrapped row; a real mouse clicks it (checked under
+    // Xvfb with xdotool), so the accessibility click stands in for it.
     harness.get_by_label("Save text").click_accesskit();
     harness.run_steps(1);
     settle(&mut harness, "the edit to be saved");
