@@ -37,17 +37,25 @@ pub fn top_bar_ui(
             }
         }
         ui.separator();
-        let case = info.case_id.as_deref().unwrap_or("no case open");
-        ui.label(RichText::new(format!("Case: {case}")).color(theme::TEXT));
-        ui.separator();
-        let step = info.step.as_deref().unwrap_or("—");
-        ui.label(RichText::new(format!("Step: {step}")).color(theme::TEXT));
-        ui.separator();
+        // The indicator comes before the case and step, and those share what the source chips leave (shortened
+        // with an ellipsis, full text on hover), so a long step name never pushes RECORDING under a chip.
         recording_ui(ui, &state.recording);
+        ui.separator();
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             for source in state.sources.iter().rev() {
                 source_chip_ui(ui, source);
             }
+            ui.with_layout(Layout::left_to_right(Align::Center), |ui| {
+                let case = info.case_id.as_deref().unwrap_or("no case open");
+                ui.add(
+                    egui::Label::new(RichText::new(format!("Case: {case}")).color(theme::TEXT)).truncate(),
+                );
+                ui.separator();
+                let step = info.step.as_deref().unwrap_or("—");
+                ui.add(
+                    egui::Label::new(RichText::new(format!("Step: {step}")).color(theme::TEXT)).truncate(),
+                );
+            });
         });
     });
 }
