@@ -17,7 +17,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use egui::{Pos2, RawInput, Rect, vec2};
 use heracles::acquisition::engine::RecordingState;
 use heracles::acquisition::online::{self, SourceWindow};
-use heracles::acquisition::{LiveSource, LiveState, RingBuffer, SourceStatus};
+use heracles::acquisition::{LiveSource, LiveState};
 use heracles::analysis::AnalysisSettings;
 use heracles::app::live_frame_ui;
 use heracles::model::SignalKind;
@@ -38,28 +38,8 @@ fn prepared_state() -> LiveState {
     let spec = simulator.source_spec();
     let num_samples = (HISTORY_S * spec.sample_rate_hz) as usize;
     let block = simulator.generate(num_samples);
-    let channels = block
-        .channels
-        .iter()
-        .map(|samples| {
-            let mut ring = RingBuffer::new(num_samples);
-            ring.extend(block.first_sample, samples);
-            ring
-        })
-        .collect();
-    let spec_len = spec.channels.len();
-    let source = LiveSource {
-        spec,
-        connected: true,
-        disconnect_reason: None,
-        finished: false,
-        status: SourceStatus::default(),
-        num_samples: num_samples as u64,
-        num_dropped_samples: 0,
-        channels,
-        calibrations: vec![Default::default(); spec_len],
-        calibrated_from: vec![0; spec_len],
-    };
+    // A fresh simulator's first block starts at sample 0, as `holding` expects.
+    let source = LiveSource::holding(spec, &block.channels);
     let windows: Vec<SourceWindow> = SourceWindow::newest(&source, online::WINDOW_S)
         .into_iter()
         .collect();

@@ -115,6 +115,24 @@ impl LiveSource {
         }
     }
 
+    /// A connected source whose rings already hold `samples` (one slice per channel, starting at sample 0), with
+    /// no calibration: the frame a benchmark draws or a test analyses without running an engine.
+    pub fn holding(spec: SourceSpec, samples: &[Vec<f32>]) -> LiveSource {
+        let num_samples = samples.first().map_or(0, Vec::len);
+        let mut source = LiveSource::new(spec, 0.0);
+        source.channels = samples
+            .iter()
+            .map(|channel| {
+                let mut ring = RingBuffer::new(num_samples);
+                ring.extend(0, channel);
+                ring
+            })
+            .collect();
+        source.connected = true;
+        source.num_samples = num_samples as u64;
+        source
+    }
+
     /// Index one past the newest sample.
     pub fn end_sample(&self) -> u64 {
         self.channels.first().map_or(0, RingBuffer::end_sample)

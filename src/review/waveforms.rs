@@ -57,6 +57,21 @@ impl StateWaveforms {
     }
 }
 
+/// A plotting range holding every finite value with 5 % headroom (`(0, 1)` when there is none): the comparison
+/// view and the PDF report scale their loops and ensembles alike.
+pub fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    (lo - pad, hi + pad)
+}
+
 /// Both states' waveforms.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Waveforms {

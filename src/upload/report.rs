@@ -7,7 +7,7 @@ use crate::model::SignalKind;
 use crate::review::endpoints::EndpointRow;
 use crate::review::session::Snapshot;
 use crate::review::sign_off::SignOffState;
-use crate::review::waveforms::Waveforms;
+use crate::review::waveforms::{Waveforms, padded_range};
 
 const PAGE_WIDTH: f32 = 595.0;
 const PAGE_HEIGHT: f32 = 842.0;
@@ -144,25 +144,11 @@ impl Plot {
     }
 }
 
-/// A range holding every value with 5 % headroom (`(0, 1)` when there are none).
-fn range_of(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo > hi {
-        return (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.05).max(1e-6);
-    (lo - pad, hi + pad)
-}
-
 fn pv_plot(page: &mut Page, waves: &Waveforms, x: f32, y: f32, width: f32, height: f32) {
     let states = [(&waves.baseline, true), (&waves.post, false)];
     let all = || states.iter().flat_map(|(w, _)| w.pv_loop.iter());
-    let x_range = range_of(all().map(|p| p.0));
-    let y_range = range_of(all().map(|p| p.1).chain(std::iter::once(0.0)));
+    let x_range = padded_range(all().map(|p| p.0));
+    let y_range = padded_range(all().map(|p| p.1).chain(std::iter::once(0.0)));
     let plot = Plot {
         x,
         y,
@@ -216,7 +202,7 @@ fn coronary_plot(
         width: area.2,
         height: area.3,
         x_range: (0.0, both().map(|p| p.0).fold(0.1, f64::max)),
-        y_range: range_of(both().map(|p| p.1)),
+        y_range: padded_range(both().map(|p| p.1)),
     };
     plot.frame(page, title, "s from R wave", unit);
     plot.curve(page, &baseline, true);

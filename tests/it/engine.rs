@@ -481,28 +481,7 @@ fn simulated_source(scenario: &str, seconds: f64) -> (LiveSource, Vec<Truth>) {
         }
         truth.push(sample.truth);
     });
-    let rings = channels
-        .iter()
-        .map(|samples| {
-            let mut ring = RingBuffer::new(num_samples);
-            ring.extend(0, samples);
-            ring
-        })
-        .collect();
-    let spec_len = spec.channels.len();
-    let source = LiveSource {
-        spec,
-        connected: true,
-        disconnect_reason: None,
-        finished: false,
-        status: Default::default(),
-        num_samples: num_samples as u64,
-        num_dropped_samples: 0,
-        channels: rings,
-        calibrations: vec![Default::default(); spec_len],
-        calibrated_from: vec![0; spec_len],
-    };
-    (source, truth)
+    (LiveSource::holding(spec, &channels), truth)
 }
 
 fn value(analysis: &LiveAnalysis, quantity: LiveQuantity) -> f64 {

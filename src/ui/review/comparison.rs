@@ -7,7 +7,7 @@ use egui::{Align2, Pos2, Rect, RichText, Shape, Stroke, pos2, vec2};
 use crate::model::SignalKind;
 use crate::review::endpoints::EndpointRow;
 use crate::review::session::Snapshot;
-use crate::review::waveforms::Waveforms;
+use crate::review::waveforms::{Waveforms, padded_range};
 use crate::ui::theme;
 use crate::upload::report::{format_ratio, format_value};
 
@@ -107,25 +107,11 @@ impl Plot {
     }
 }
 
-/// A range with 5 % headroom over every finite value.
-fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo > hi {
-        return (0.0, 1.0);
-    }
-    let pad = ((hi - lo) * 0.05).max(1e-6);
-    (lo - pad, hi + pad)
-}
-
 fn pv_loops_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms) {
     let states = [(&waves.baseline, true), (&waves.post, false)];
     let all = || states.iter().flat_map(|(w, _)| w.pv_loop.iter());
-    let x = range(all().map(|p| p.0));
-    let y = range(all().map(|p| p.1).chain(std::iter::once(0.0)));
+    let x = padded_range(all().map(|p| p.0));
+    let y = padded_range(all().map(|p| p.1).chain(std::iter::once(0.0)));
     let plot = Plot::new(
         ui,
         rect,
@@ -163,7 +149,7 @@ fn ensemble_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms, kind: SignalKind, t
     );
     let both = || baseline.iter().chain(&post);
     let x = (0.0, both().map(|p| p.0).fold(0.1, f64::max));
-    let plot = Plot::new(ui, rect, title, x, range(both().map(|p| p.1)), ("s", unit));
+    let plot = Plot::new(ui, rect, title, x, padded_range(both().map(|p| p.1)), ("s", unit));
     let painter = ui.painter_at(rect);
     curve(&painter, plot.points(&baseline), true);
     curve(&painter, plot.points(&post), false);
