@@ -527,14 +527,14 @@ fn demo_app_sized(dir: &std::path::Path, size: [f32; 2]) -> Harness<'static, her
     })
 }
 
-type App = Harness<'static, heracles::app::HeraclesApp>;
+pub(crate) type App = Harness<'static, heracles::app::HeraclesApp>;
 
 fn session(harness: &App) -> &heracles::app::protocol::ProtocolSession {
     harness.state().protocol().expect("a case is open")
 }
 
 /// Steps the app (the source keeps running) until `done` holds; fails after `timeout_s` of wall time.
-fn run_until(harness: &mut App, what: &str, timeout_s: f64, done: impl Fn(&App) -> bool) {
+pub(crate) fn run_until(harness: &mut App, what: &str, timeout_s: f64, done: impl Fn(&App) -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout_s);
     while !done(harness) {
         assert!(
@@ -547,7 +547,7 @@ fn run_until(harness: &mut App, what: &str, timeout_s: f64, done: impl Fn(&App) 
     harness.run_steps(2);
 }
 
-fn app_click(harness: &mut App, label: &str) {
+pub(crate) fn app_click(harness: &mut App, label: &str) {
     // A dialog that has just opened needs a few frames before its buttons take clicks.
     harness.run_steps(3);
     harness.get_by_label(label).scroll_to_me();

@@ -2,6 +2,7 @@
 //! and profile, laying out a text line stream, and calibrating (zero, two-point, volume); what it asks the app to
 //! do comes out as commands.
 
+use crate::ui_protocol::{App, app_click, run_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use heracles::acquisition::calibration::Calibration;
@@ -272,29 +273,6 @@ impl heracles::acquisition::Source for OpenToAir {
             next += 20;
         }
     }
-}
-
-type App = Harness<'static, heracles::app::HeraclesApp>;
-
-fn run_until(harness: &mut App, what: &str, timeout_s: f64, done: impl Fn(&App) -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(timeout_s);
-    while !done(harness) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(15));
-        harness.step();
-    }
-    harness.run_steps(2);
-}
-
-fn app_click(harness: &mut App, label: &str) {
-    harness.run_steps(3);
-    harness.get_by_label(label).scroll_to_me();
-    harness.run_steps(10);
-    harness.get_by_label(label).click();
-    harness.run_steps(2);
 }
 
 /// The newest sample of the live `pa` channel and its index, as the app shows it.
