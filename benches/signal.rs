@@ -23,7 +23,7 @@ use heracles::signal::{SignalSettings, Signals, segment};
 const RATE: f64 = 1000.0;
 
 fn channel(path: &str, index: usize) -> (Vec<f64>, f64) {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/")).join(path);
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(path);
     let recording = formats::read(&path, Format::Auto).expect("reference data");
     let series = &recording.segments[0].channels[index];
     (series.samples.clone(), series.sample_rate_hz)

@@ -168,7 +168,7 @@ impl Patient {
     /// electromechanics model coupled with a lumped parameters model for closed-loop blood circulation. Part I:
     /// model derivation", arXiv:2011.15040 (2020), with the parameter set and periodic initial state of the
     /// MIT-licensed `circulation` package (ComputationalPhysiology), as given in
-    /// `../shared/data/sim/regazzoni2020_parameters.json`. Heart rate 1.25 Hz; LV Ees = EA + EB = 4.652
+    /// `tests/data/sim/regazzoni2020_parameters.json`. Heart rate 1.25 Hz; LV Ees = EA + EB = 4.652
     /// mmHg/mL, V0 = 42 mL.
     pub fn healthy() -> Patient {
         Patient {

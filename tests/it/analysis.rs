@@ -20,7 +20,7 @@ use heracles::sim::scenario::Setup;
 use heracles::sim::{Control, SensorLevel, Simulator, Truth};
 
 fn data(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/")).join(path)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(path)
 }
 
 /// A deterministic noise stream (SplitMix64; Gaussian as a sum of 12 uniforms).

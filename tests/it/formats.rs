@@ -1,4 +1,4 @@
-//! File readers against the real third-party files in `../shared/data` and against small files written here by
+//! File readers against the real third-party files in `tests/data` and against small files written here by
 //! an encoder of our own (WFDB formats 212/80/16, several samples per frame, skew, byte offset), plus malformed
 //! variants that must give an error naming the file and line.
 
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use heracles::formats::{self, Format, FormatError};
 
 fn data(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/")).join(path)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(path)
 }
 
 #[test]

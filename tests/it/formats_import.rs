@@ -8,9 +8,9 @@ use heracles::formats::{self, Format, FormatError};
 
 const LABCHART: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/labchart/labchart_export_two_blocks.txt"
+    "/tests/data/labchart/labchart_export_two_blocks.txt"
 );
-const TEST_ICU: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/wfdb/TestICU");
+const TEST_ICU: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/wfdb/TestICU");
 
 fn scratch() -> tempfile::TempDir {
     tempfile::Builder::new()

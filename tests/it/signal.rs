@@ -13,7 +13,7 @@ use heracles::signal::{BeatTracker, SignalSettings, Signals, detect_beats, segme
 use heracles::sim::{SensorLevel, Simulator};
 
 fn data(path: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/")).join(path)
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(path)
 }
 
 const RATE: f64 = 1000.0;

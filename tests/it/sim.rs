@@ -5,7 +5,7 @@ use heracles::model::{IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevi
 use heracles::sim::patient::{Passive, Patient};
 use heracles::sim::{Control, Sample, SensorLevel, SimError, Simulator, scenarios};
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/sim");
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sim");
 
 /// Runs `seconds` and returns every sample.
 fn run(sim: &mut Simulator, seconds: f64) -> Vec<Sample> {
