@@ -19,7 +19,7 @@ pub mod simulate;
 ///
 /// Without a subcommand, opens the workstation on the simulated patient (or the configured consoles).
 #[derive(Debug, Parser)]
-#[command(name = "heracles", version, about, long_about = None)]
+#[command(name = "heracles", version = crate::model::about::VERSION_LINE, about, long_about = None)]
 pub struct Cli {
     /// Folder holding the case files (default: the platform data folder).
     #[arg(long, global = true, env = "HERACLES_DATA_DIR", value_name = "DIR")]

@@ -4,6 +4,7 @@
 //! Nothing here does I/O, spawns threads or knows about egui or SQLite; these are the types that cross module
 //! boundaries (see `ARCHITECTURE.md`).
 
+pub mod about;
 pub mod beat;
 pub mod block;
 pub mod case;

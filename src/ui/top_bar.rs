@@ -28,7 +28,10 @@ pub fn top_bar_ui(
     commands: &mut Vec<Command>,
 ) {
     ui.horizontal_centered(|ui| {
-        ui.label(RichText::new("HERACLES").heading().strong());
+        let about = ui
+            .add(egui::Button::new(RichText::new("HERACLES").heading().strong()).frame(false))
+            .on_hover_text("About heracles");
+        egui::Popup::from_toggle_button_response(&about).show(about_ui);
         for view in View::ALL {
             let tab =
                 egui::Button::selectable(view == current, view.label()).min_size(theme::BUTTON_MIN_SIZE);
@@ -58,6 +61,21 @@ pub fn top_bar_ui(
             });
         });
     });
+}
+
+/// The About box: what this build is (version, commit, licence) and what it is for.
+fn about_ui(ui: &mut egui::Ui) {
+    use crate::model::about;
+    ui.set_max_width(420.0);
+    ui.label(RichText::new("heracles").heading().strong());
+    ui.label(format!("Version {}", about::VERSION));
+    ui.label(format!("Commit {}", about::COMMIT));
+    ui.label(format!("Licence {}", about::LICENCE));
+    ui.separator();
+    ui.label(
+        "Cath-lab workstation for the HERACLES trial (VA-ECMO with LV unloading by IABP or Impella). \
+         Research software for the trial's protocol: not a medical device.",
+    );
 }
 
 /// RECORDING / NOT RECORDING / NOT SAVING, large, with the backlog and losses on hover.

@@ -504,7 +504,7 @@ impl heracles::acquisition::Source for FastPatient {
 }
 
 /// The real app on the fast simulated patient, keeping its case files in `dir`, on the start screen, 1366x768.
-fn demo_app(dir: &std::path::Path) -> Harness<'static, heracles::app::HeraclesApp> {
+pub(crate) fn demo_app(dir: &std::path::Path) -> Harness<'static, heracles::app::HeraclesApp> {
     demo_app_sized(dir, [1366.0, 768.0])
 }
 

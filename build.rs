@@ -1,0 +1,32 @@
+//! Build script: records the git commit the binary was built from, for `heracles --version` and the About box.
+//! A build outside a git checkout (a source tarball, cargo-deb from an export) says "unknown" instead of failing.
+
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let output = Command::new("git").args(args).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    Some(text.trim().to_owned())
+}
+
+fn main() {
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|status| !status.is_empty());
+    let suffix = if dirty { "+modified" } else { "" };
+    println!("cargo:rustc-env=HERACLES_COMMIT={commit}{suffix}");
+    // Rebuild when HEAD moves (a new commit or a checkout); the paths come from git so worktrees work too.
+    for path in ["HEAD", "index"] {
+        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={file}");
+        }
+    }
+    if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"])
+        && let Some(file) = git(&["rev-parse", "--git-path", &head_ref])
+    {
+        println!("cargo:rerun-if-changed={file}");
+    }
+}
