@@ -4,8 +4,7 @@
 /// The crate version (`Cargo.toml`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The git commit the binary was built from (`+modified` when the tree had uncommitted changes; `unknown` outside
-/// a git checkout). Set by `build.rs`.
+/// The git commit the binary was built from (`unknown` outside a git checkout). Set by `build.rs`.
 pub const COMMIT: &str = env!("HERACLES_COMMIT");
 
 /// Version and commit in one line, e.g. `0.1.0 (commit 4af4cd5e1a2b)`.
