@@ -14,15 +14,12 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|status| !status.is_empty());
-    let suffix = if dirty { "+modified" } else { "" };
-    println!("cargo:rustc-env=HERACLES_COMMIT={commit}{suffix}");
-    // Rebuild when HEAD moves (a new commit or a checkout); the paths come from git so worktrees work too.
-    for path in ["HEAD", "index"] {
-        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
-            println!("cargo:rerun-if-changed={file}");
-        }
+    println!("cargo:rustc-env=HERACLES_COMMIT={commit}");
+    // Rebuild when HEAD moves (a new commit or a checkout), not when the index does (`git status` touches it, and
+    // the whole crate would rebuild): uncommitted edits are therefore not flagged. The paths come from git, so
+    // worktrees work too; a commit moves the branch's ref, a checkout moves HEAD.
+    if let Some(file) = git(&["rev-parse", "--git-path", "HEAD"]) {
+        println!("cargo:rerun-if-changed={file}");
     }
     if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"])
         && let Some(file) = git(&["rev-parse", "--git-path", &head_ref])
