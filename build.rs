@@ -21,9 +21,13 @@ fn main() {
     if let Some(file) = git(&["rev-parse", "--git-path", "HEAD"]) {
         println!("cargo:rerun-if-changed={file}");
     }
-    if let Some(head_ref) = git(&["symbolic-ref", "-q", "HEAD"])
-        && let Some(file) = git(&["rev-parse", "--git-path", &head_ref])
-    {
-        println!("cargo:rerun-if-changed={file}");
+    // A fresh clone keeps its refs in `packed-refs`; a missing path would make cargo rerun this script every build.
+    let head_ref = git(&["symbolic-ref", "-q", "HEAD"]);
+    for path in head_ref.iter().map(String::as_str).chain(["packed-refs"]) {
+        if let Some(file) = git(&["rev-parse", "--git-path", path])
+            && std::path::Path::new(&file).exists()
+        {
+            println!("cargo:rerun-if-changed={file}");
+        }
     }
 }
