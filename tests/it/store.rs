@@ -68,7 +68,7 @@ fn record(recorder: Recorder, items: Vec<RecordItem>) {
             }
         }
     }
-    recorder.finish().unwrap();
+    recorder.finish(Vec::new()).unwrap();
 }
 
 fn new_case(dir: &Path, number: u16) -> CaseFile {
@@ -880,7 +880,7 @@ fn recorder_holds_data_while_the_disk_fails_and_writes_it_when_it_recovers() {
     wait_for("saving again", Duration::from_secs(5), || {
         recorder.health() == RecorderHealth::Saving
     });
-    Box::new(recorder).finish().unwrap();
+    Box::new(recorder).finish(Vec::new()).unwrap();
     let file = CaseFile::open_read_only(&path).unwrap();
     let channel = &file.channels().unwrap()[0];
     assert_eq!(channel.num_samples, next, "everything held was written");
@@ -1038,5 +1038,77 @@ fn a_source_announced_long_before_its_samples_still_records() {
     wait_for("the commit", Duration::from_secs(2), || {
         recorder.num_committed_samples() == 20
     });
-    Box::new(recorder).finish().unwrap();
+    Box::new(recorder).finish(Vec::new()).unwrap();
+}
+
+/// Issue 14: a disk that never comes back. `stop_recording` returns within a bounded time (it used to wait for
+/// ever), says how much was lost, and every sample the recorder held but could not write is a `not saved` gap,
+/// so the file still verifies and explains every index up to the end of the recording.
+#[test]
+fn a_disk_that_never_recovers_ends_the_recording_with_a_gap_for_every_unsaved_sample() {
+    use heracles::acquisition::{Engine, EngineConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 13);
+    let path = file.path().to_owned();
+    let fail = Arc::new(AtomicBool::new(false));
+    let options = RecorderOptions {
+        queue_len: 8,
+        fail_writes: Some(fail.clone()),
+        ..RecorderOptions::default()
+    };
+    let recorder = Recorder::start(file, options).unwrap();
+    let engine = Engine::start(
+        vec![Box::new(PacedSource)],
+        EngineConfig::default(),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    wait_for("the source", Duration::from_secs(5), || {
+        engine.lock().sources[0].connected
+    });
+    engine.start_recording(Box::new(recorder)).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    fail.store(true, Ordering::Relaxed);
+    wait_for("NOT SAVING", Duration::from_secs(5), || {
+        engine.lock().recording.failure.is_some()
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let end_before_stop = engine.lock().sources[0].end_sample();
+    let stopping = Instant::now();
+    let error = engine.stop_recording().unwrap_err();
+    let took = stopping.elapsed();
+    drop(engine);
+    assert!(
+        took < store::FINISH_TIMEOUT + Duration::from_secs(5),
+        "stop took {took:?}"
+    );
+    assert!(
+        error.contains("could not be saved") && error.contains("recorded as a gap"),
+        "{error}"
+    );
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let gaps = file.gaps().unwrap();
+    let not_saved: Vec<_> = gaps
+        .iter()
+        .filter(|gap| gap.detail.as_deref() == Some(store::NOT_SAVED))
+        .collect();
+    assert_eq!(not_saved.len(), 1, "{gaps:?}");
+    let channel = &file.channels().unwrap()[0];
+    let gap_end = not_saved[0].first_sample + not_saved[0].num_samples;
+    assert_eq!(
+        not_saved[0].first_sample,
+        channel.first_sample + channel.num_samples,
+        "the gap starts where the stored samples end"
+    );
+    assert!(
+        gap_end >= end_before_stop,
+        "the gap reaches the end of the recording: {gap_end} < {end_before_stop}"
+    );
+    assert!(
+        not_saved[0].num_samples >= 800,
+        "at least the 0.8 s of failure: {}",
+        not_saved[0].num_samples
+    );
 }
