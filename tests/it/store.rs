@@ -465,10 +465,22 @@ fn case_for_tampering(dir: &Path, number: u16) -> PathBuf {
         spec: spec("s", 2, 1000.0),
         first_sample: 0,
     }];
-    // 10 000 samples: more than one chunk per channel.
-    items.extend((0..500).map(|k| RecordItem::Block {
+    // 10 000 samples: more than one chunk per channel, and 100 dropped in the middle (a gap).
+    items.extend((0..250).map(|k| RecordItem::Block {
         source: 0,
         block: block(2, k * 20, 20),
+    }));
+    items.push(RecordItem::Gap {
+        source: 0,
+        gap: Gap {
+            first_sample: 5000,
+            num_samples: 100,
+            reason: GapReason::DroppedFrames,
+        },
+    });
+    items.extend((250..500).map(|k| RecordItem::Block {
+        source: 0,
+        block: block(2, k * 20 + 100, 20),
     }));
     record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
     path
@@ -477,7 +489,7 @@ fn case_for_tampering(dir: &Path, number: u16) -> PathBuf {
 #[test]
 fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
     let dir = tempfile::tempdir().unwrap();
-    let tampers: [(&str, &str, &str); 13] = [
+    let tampers: [(&str, &str, &str); 17] = [
         (
             "DROP TRIGGER audit_no_update; UPDATE audit SET reason = 'because' WHERE seq = 3",
             "audit row 3",
@@ -540,6 +552,20 @@ fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
             "samples",
         ),
         ("UPDATE channel SET unit = 'kPa' WHERE idx = 0", "hash chain broken", "samples"),
+        // Issue 14: a gap's reason, detail or count rewritten (gaps are audited by the recorder).
+        ("UPDATE gap SET reason = 'disconnected'", "gap 1 differs", "audit"),
+        ("UPDATE gap SET detail = 'cable pulled'", "gap 1 differs", "audit"),
+        ("UPDATE gap SET num_samples = 50", "gap 1 differs", "audit"),
+        // Issue 14: the newest chunk of every channel removed and each channel's head rewound to match: the
+        // chain itself is consistent, the head anchored in the audit trail is not.
+        (
+            "DELETE FROM chunk WHERE id IN (SELECT id FROM chunk c WHERE first_sample =
+               (SELECT max(first_sample) FROM chunk WHERE channel_id = c.channel_id));
+             UPDATE channel SET num_chunks = (SELECT count(*) FROM chunk WHERE channel_id = channel.id),
+               chunk_head = (SELECT hash FROM chunk WHERE channel_id = channel.id ORDER BY first_sample DESC LIMIT 1)",
+            "anchored",
+            "samples",
+        ),
         ("UPDATE source SET sample_rate_hz = 500", "hash chain broken", "samples"),
     ];
     for (number, (sql, expected, check)) in tampers.iter().enumerate() {

@@ -653,3 +653,124 @@ fn case_recover_keeps_every_readable_sample_and_leaves_the_original_alone() {
     assert_eq!(trail.last().unwrap().action, "recover_case");
     println!("{printed}");
 }
+
+/// Issue 14: `export_case` opened without verifying, so a tampered case was exported without complaint. Now it
+/// is refused, naming verification, and nothing appears.
+#[test]
+fn export_refuses_a_case_that_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0205";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 1.5);
+    assert!(child.wait().unwrap().success());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE chunk SET min_value = min_value - 1 WHERE id = (SELECT min(id) FROM chunk)")
+        .unwrap();
+    let out = dir.path().join("bundle");
+    let output = run(heracles()
+        .args(["export", "--what", "wfdb", "--to"])
+        .arg(&out)
+        .arg(&path));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("fails verification"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!out.exists(), "nothing exported");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Issue 14: a killed import left an empty case that passed verify and blocked importing again. Imports are
+/// killed at moments spread over their run; afterwards either no case exists (and importing again works) or
+/// the complete case does.
+#[test]
+fn a_killed_import_leaves_no_case_that_blocks_importing_again() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/labchart/labchart_export_two_blocks.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let import = |case: &str| {
+        heracles()
+            .args(["import", "--case", case, "--data-dir"])
+            .arg(dir.path())
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    assert!(import("HER-TST-0700").wait().unwrap().success());
+    let full = started.elapsed();
+    let (mut num_absent, mut num_complete) = (0, 0);
+    for k in 0..8u32 {
+        let case = format!("HER-TST-{:04}", 701 + k);
+        let mut child = import(&case);
+        std::thread::sleep(full * k / 8);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let path = case_path(dir.path(), &case);
+        if path.exists() {
+            num_complete += 1;
+            assert!(complete_case(&path), "kill {k}: an empty or failing case");
+        } else {
+            num_absent += 1;
+            let output = run(heracles()
+                .args(["import", "--case", &case, "--data-dir"])
+                .arg(dir.path())
+                .arg(&file));
+            assert!(output.status.success(), "kill {k}: {}", text(&output.stderr));
+            assert!(complete_case(&path));
+        }
+    }
+    let output = run(heracles().args(["case", "list", "--data-dir"]).arg(dir.path()));
+    assert!(
+        !text(&output.stdout).contains("UNREADABLE"),
+        "{}",
+        text(&output.stdout)
+    );
+    println!("import {full:?}; killed 8: {num_absent} left nothing, {num_complete} complete");
+}
+
+/// Whether the case file verifies and holds samples.
+fn complete_case(path: &Path) -> bool {
+    let file = CaseFile::open_read_only(path).unwrap();
+    file.verify().unwrap().ok() && file.channels().unwrap().iter().all(|c| c.num_samples > 0)
+}
+
+/// Issue 14: identifiers in an imported file's channel names got into the case (and the exported `.hea`). The
+/// import is refused, naming the field without repeating the identifier, and no case appears.
+#[test]
+fn import_refuses_identifiers_in_channel_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for (number, header) in ["Pa 943/476/5919", "John Smith", "MRN 12345678", "DOB 12.03.56"]
+        .into_iter()
+        .enumerate()
+    {
+        let csv = dir.path().join(format!("planted{number}.csv"));
+        let mut rows = format!("time,{header}\n");
+        for i in 0..100 {
+            rows.push_str(&format!("{},{}\n", f64::from(i) / 100.0, i));
+        }
+        std::fs::write(&csv, rows).unwrap();
+        let case = format!("HER-TST-{:04}", 800 + number);
+        let output = run(heracles()
+            .args(["import", "--case", &case, "--data-dir"])
+            .arg(dir.path())
+            .arg(&csv));
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{header}");
+        assert!(
+            stderr.contains("import refused: a channel name"),
+            "{header}: {stderr}"
+        );
+        assert!(!stderr.contains("5919") && !stderr.contains("Smith"), "{stderr}");
+        assert!(!case_path(dir.path(), &case).exists());
+    }
+}
