@@ -774,3 +774,46 @@ fn import_refuses_identifiers_in_channel_names() {
         assert!(!case_path(dir.path(), &case).exists());
     }
 }
+
+/// Issue 14: killed exports left partial bundles marked only by a missing manifest. Exports are killed at
+/// moments spread over their run: the bundle folder is then absent or complete with its `MANIFEST.sha256`.
+#[test]
+fn a_killed_export_leaves_no_partial_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0206";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 3.0);
+    assert!(child.wait().unwrap().success());
+    let export = |out: &Path| {
+        heracles()
+            .args(["export", "--what", "wfdb", "--to"])
+            .arg(out)
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    assert!(export(&dir.path().join("full")).wait().unwrap().success());
+    let full = started.elapsed();
+    let (mut num_absent, mut num_complete) = (0, 0);
+    for k in 0..8u32 {
+        let out = dir.path().join(format!("bundle-{k}"));
+        let mut child = export(&out);
+        std::thread::sleep(full * k / 8);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if out.exists() {
+            let names: Vec<String> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(names.contains(&"MANIFEST.sha256".to_owned()), "kill {k}: {names:?}");
+            num_complete += 1;
+        } else {
+            num_absent += 1;
+        }
+    }
+    println!("export {full:?}; killed 8: {num_absent} left nothing, {num_complete} complete");
+}
