@@ -36,7 +36,7 @@ pub use file::CaseFile;
 pub use identifiers::{TextWarning, text_warnings};
 pub use load::ChunkSummary;
 pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples, StoredCalibration};
-pub use recorder::{COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, Recorder, RecorderOptions};
+pub use recorder::{COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, RECORDER_ACTIONS, Recorder, RecorderOptions};
 pub use recover::RecoveryReport;
 pub use verify::{Problem, VerifyReport};
 

@@ -690,6 +690,10 @@ fn anchor_heads(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 /// The audit action of the recorder's chain-head anchors.
 pub(crate) const ANCHOR_ACTION: &str = "anchor_samples";
 
+/// The audit actions the recorder writes (gaps and chain-head anchors): they record how the samples were
+/// stored and change no result, so a signature given while recording goes on stays valid.
+pub const RECORDER_ACTIONS: [&str; 2] = ["record_gap", ANCHOR_ACTION];
+
 fn write_error(error: rusqlite::Error) -> String {
     format!("writing the case file failed: {error}")
 }

@@ -1138,3 +1138,55 @@ fn a_disk_that_never_recovers_ends_the_recording_with_a_gap_for_every_unsaved_sa
         not_saved[0].num_samples
     );
 }
+
+/// The recorder's own audit rows (gaps, chain-head anchors) change no result: an operator's signature given while
+/// the recording goes on, as the guided protocol does, stays valid.
+#[test]
+fn recording_on_after_a_sign_off_keeps_it_valid() {
+    use heracles::review::sign_off::{SignOffState, status};
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = new_case(dir.path(), 14);
+    let path = file.path().to_owned();
+    file.sign_off(
+        "dr-a",
+        "operator",
+        "I confirm the protocol was carried out as recorded.",
+    )
+    .unwrap();
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: spec("s", 1, 1000.0),
+        first_sample: 0,
+    }];
+    items.push(RecordItem::Block {
+        source: 0,
+        block: block(1, 0, 100),
+    });
+    items.push(RecordItem::Gap {
+        source: 0,
+        gap: Gap {
+            first_sample: 100,
+            num_samples: 10,
+            reason: GapReason::DroppedFrames,
+        },
+    });
+    items.push(RecordItem::Block {
+        source: 0,
+        block: block(1, 110, 100),
+    });
+    record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let actions: Vec<String> = file
+        .audit_trail()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().any(|a| a == "record_gap") && actions.iter().any(|a| a == "anchor_samples"),
+        "{actions:?}"
+    );
+    let states = status(&file).unwrap();
+    assert!(matches!(states[0].state, SignOffState::Valid), "{states:?}");
+    assert!(file.verify().unwrap().ok());
+}

@@ -809,7 +809,10 @@ fn a_killed_export_leaves_no_partial_bundle() {
                 .unwrap()
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .collect();
-            assert!(names.contains(&"MANIFEST.sha256".to_owned()), "kill {k}: {names:?}");
+            assert!(
+                names.contains(&"MANIFEST.sha256".to_owned()),
+                "kill {k}: {names:?}"
+            );
             num_complete += 1;
         } else {
             num_absent += 1;
