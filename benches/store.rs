@@ -105,7 +105,7 @@ fn record(dir: &Path, case: u16, duration_s: f64, block_samples: usize, options:
             block: signals.block(k * block_samples as u64, block_samples),
         });
     }
-    recorder.finish().expect("recording finished");
+    recorder.finish(Vec::new()).expect("recording finished");
     path
 }
 
@@ -193,7 +193,7 @@ fn simulated_patient_bytes_per_hour() {
             block: simulator.generate(BLOCK_SAMPLES),
         });
     }
-    recorder.finish().expect("recording finished");
+    recorder.finish(Vec::new()).expect("recording finished");
     let bytes = std::fs::metadata(&path).expect("file").len() as f64;
     let num_samples = 600.0 * RATE_HZ * num_channels as f64;
     println!(

@@ -68,8 +68,10 @@ pub trait RecordSink: Send {
     /// Current health of the recorder.
     fn health(&self) -> RecorderHealth;
 
-    /// Called once recording stops and the backlog has been handed over: flush and commit everything.
-    fn finish(self: Box<Self>) -> Result<(), String>;
+    /// Called once recording stops, with the items the engine still held because the recorder could not take
+    /// them in time (oldest first): commit everything within a bounded time, and record every sample that could
+    /// not be saved as a gap. Never waits for ever; an error says what was not saved.
+    fn finish(self: Box<Self>, unsent: Vec<RecordItem>) -> Result<(), String>;
 }
 
 /// What the UI knows about one source.
@@ -222,6 +224,8 @@ impl Engine {
             last_analysis: Instant::now(),
             analysed_end: 0,
             scratch: Vec::new(),
+            last_block_at: Vec::new(),
+            lost: Vec::new(),
         };
         let (analysis_state, analysis_repaint) = (state.clone(), worker.repaint.clone());
         threads.push(
@@ -296,6 +300,20 @@ impl Drop for Engine {
     }
 }
 
+/// The gap of source `source`, silent since `since`, from its end sample `end`: the samples it would have delivered at
+/// `rate_hz` until now.
+fn silent_gap(source: usize, since: Instant, end: u64, rate_hz: f64) -> Option<RecordItem> {
+    let num_samples = (since.elapsed().as_secs_f64() * rate_hz).round() as u64;
+    (num_samples > 0).then_some(RecordItem::Gap {
+        source,
+        gap: Gap {
+            first_sample: end,
+            num_samples,
+            reason: GapReason::Disconnected,
+        },
+    })
+}
+
 fn lock(state: &Mutex<LiveState>) -> MutexGuard<'_, LiveState> {
     state.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -321,6 +339,10 @@ struct Worker {
     analysed_end: u64,
     /// A block's channel being calibrated for the ring buffers.
     scratch: Vec<f32>,
+    /// Per source: when its newest block arrived.
+    last_block_at: Vec<Option<Instant>>,
+    /// Per source that was delivering and lost its link: since when nothing arrived, and its end sample then.
+    lost: Vec<Option<(Instant, u64)>>,
 }
 
 impl Worker {
@@ -393,8 +415,20 @@ impl Worker {
             log::error!("event from unknown source {index}");
             return;
         };
+        if self.lost.len() <= index {
+            self.lost.resize(index + 1, None);
+            self.last_block_at.resize(index + 1, None);
+        }
+        // A source that comes back counting from an earlier sample (a restarted console) starts a new stream:
+        // the old one's silence until now is recorded as its gap, at the old stream's rate.
+        let mut lost_gap = None;
         let item = match event {
             SourceEvent::Connected { spec, first_sample } => {
+                if let Some((since, end)) = self.lost[index].take()
+                    && (spec != source.spec || first_sample < end)
+                {
+                    lost_gap = silent_gap(index, since, end, source.spec.sample_rate_hz);
+                }
                 if spec != source.spec || first_sample < source.end_sample() {
                     let mut fresh = LiveSource {
                         finished: source.finished,
@@ -436,6 +470,7 @@ impl Worker {
                     }
                 }
                 source.num_samples += block.num_samples() as u64;
+                self.last_block_at[index] = Some(Instant::now());
                 Some(RecordItem::Block { source: index, block })
             }
             SourceEvent::Gap(gap) => {
@@ -443,6 +478,11 @@ impl Worker {
                 Some(RecordItem::Gap { source: index, gap })
             }
             SourceEvent::Disconnected { reason } => {
+                if source.connected
+                    && let Some(since) = self.last_block_at[index]
+                {
+                    self.lost[index] = Some((since, source.end_sample()));
+                }
                 source.connected = false;
                 source.disconnect_reason = Some(reason);
                 None
@@ -458,10 +498,10 @@ impl Worker {
             }
         };
         drop(state);
-        if let Some(item) = item
-            && self.recorder.is_some()
-        {
-            self.push_backlog(item);
+        if self.recorder.is_some() {
+            for item in [lost_gap, item].into_iter().flatten() {
+                self.push_backlog(item);
+            }
         }
     }
 
@@ -475,6 +515,8 @@ impl Worker {
                     }
                     self.recorder = Some(sink);
                     self.backlog.clear();
+                    // Silence before this recording is not this recording's gap.
+                    self.lost.iter_mut().for_each(|lost| *lost = None);
                     let state = lock(&self.state);
                     self.backlog_samples = vec![0; state.sources.len()];
                     // The recorder learns every source that is already delivering.
@@ -595,6 +637,25 @@ impl Worker {
     }
 
     fn finish_recording(&mut self) -> Result<(), String> {
+        // A source still lost when recording stops: its silence up to now is a gap.
+        let rates: Vec<f64> = lock(&self.state)
+            .sources
+            .iter()
+            .map(|source| source.spec.sample_rate_hz)
+            .collect();
+        let still_lost: Vec<RecordItem> = self
+            .lost
+            .iter()
+            .zip(&rates)
+            .enumerate()
+            .filter_map(|(index, (lost, &rate))| {
+                let (since, end) = (*lost)?;
+                silent_gap(index, since, end, rate)
+            })
+            .collect();
+        for item in still_lost {
+            self.push_backlog(item);
+        }
         let deadline = Instant::now() + FINAL_FLUSH_TIMEOUT;
         while !self.backlog.is_empty() && Instant::now() < deadline {
             self.drain_backlog();
@@ -607,19 +668,15 @@ impl Worker {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
-        let num_unsaved: u64 = self.backlog_samples.iter().sum();
-        self.backlog.clear();
+        // Whatever the recorder could not take goes with the finish: saved if writing works, a gap if not.
+        let unsent: Vec<RecordItem> = self.backlog.drain(..).collect();
         self.backlog_samples.iter_mut().for_each(|n| *n = 0);
         let result = match self.recorder.take() {
-            Some(recorder) => recorder.finish(),
+            Some(recorder) => recorder.finish(unsent),
             None => Ok(()),
         };
         self.update_recording_state();
         self.dirty = true;
-        match (result, num_unsaved) {
-            (Err(message), _) => Err(message),
-            (Ok(()), 0) => Ok(()),
-            (Ok(()), n) => Err(format!("{n} samples could not be handed to the recorder in time")),
-        }
+        result
     }
 }

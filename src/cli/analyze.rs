@@ -91,44 +91,57 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let report = analyze_recording(&recording, &settings, &request)
         .with_context(|| format!("{}", args.file.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_summary(&args.file, &report);
+        print_summary(&args.file, &report)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// A few lines for a human at a terminal; the JSON report has everything.
-fn print_summary(file: &std::path::Path, report: &Report) {
+fn print_summary(file: &std::path::Path, report: &Report) -> std::io::Result<()> {
     let summary = &report.summary;
-    println!("{}: {:.1}-{:.1} s", file.display(), summary.from_s, summary.to_s);
+    outln!("{}: {:.1}-{:.1} s", file.display(), summary.from_s, summary.to_s)?;
     match &summary.no_beats_reason {
-        Some(reason) => println!("no beats: {reason}"),
-        None => println!(
+        Some(reason) => outln!("no beats: {reason}")?,
+        None => outln!(
             "{} beats on {:?}, {} accepted, rejected {:?}",
-            summary.num_beats, summary.fiducial, summary.num_accepted, summary.rejected
-        ),
+            summary.num_beats,
+            summary.fiducial,
+            summary.num_accepted,
+            summary.rejected
+        )?,
     }
     if let Some(coronary) = &summary.coronary {
-        println!(
+        outln!(
             "APV {:?} cm/s, Pd/Pa {:?}, HR {:.0}/min",
-            coronary.apv_cm_s, coronary.pd_pa, coronary.heart_rate_bpm
-        );
+            coronary.apv_cm_s,
+            coronary.pd_pa,
+            coronary.heart_rate_bpm
+        )?;
     }
     if let Some(pv) = &summary.pv {
-        println!(
+        outln!(
             "EDV {:.1} mL, ESV {:.1} mL, LVEDP {:.1} mmHg, LVSP {:.1} mmHg, SW {:.0} mmHg.mL ({} beats)",
-            pv.edv_ml, pv.esv_ml, pv.lvedp_mmhg, pv.lvsp_mmhg, pv.sw_mmhg_ml, pv.num_beats
-        );
+            pv.edv_ml,
+            pv.esv_ml,
+            pv.lvedp_mmhg,
+            pv.lvsp_mmhg,
+            pv.sw_mmhg_ml,
+            pv.num_beats
+        )?;
     }
     if let Some(fit) = &summary.espvr {
-        println!(
+        outln!(
             "ESPVR Ees {:.3} mmHg/mL, V0 {:.1} mL, r^2 {:.3}, n {}",
-            fit.ees_mmhg_per_ml, fit.v0_ml, fit.r2, fit.n
-        );
+            fit.ees_mmhg_per_ml,
+            fit.v0_ml,
+            fit.r2,
+            fit.n
+        )?;
     }
     for note in &summary.notes {
-        println!("note: {note}");
+        outln!("note: {note}")?;
     }
-    println!("(use --json for every beat and value)");
+    outln!("(use --json for every beat and value)")
 }

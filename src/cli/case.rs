@@ -28,6 +28,14 @@ pub enum CaseCommand {
         /// The case file, or a case id.
         file: PathBuf,
     },
+    /// Copy every readable sample and record of a damaged case file into a new file OUT, listing what could
+    /// not be read (also in the new file's audit trail). The damaged file is never written to.
+    Recover {
+        /// The damaged case file, or a case id.
+        file: PathBuf,
+        /// The new case file (must not exist).
+        out: PathBuf,
+    },
     /// Write a consistent copy of a case file (safe while it is being recorded).
     Snapshot {
         /// The case file, or a case id.
@@ -44,10 +52,11 @@ pub fn run(command: CaseCommand, data_dir: Option<PathBuf>) -> anyhow::Result<Ex
         CaseCommand::List => list(&dir),
         CaseCommand::Info { file, json } => info(&resolve(&dir, &file), json),
         CaseCommand::Verify { file } => verify(&resolve(&dir, &file)),
+        CaseCommand::Recover { file, out } => recover(&resolve(&dir, &file), &out),
         CaseCommand::Snapshot { file, out } => {
             let file = resolve(&dir, &file);
             CaseFile::open_read_only(&file)?.snapshot(&out)?;
-            println!("{} -> {}", file.display(), out.display());
+            outln!("{} -> {}", file.display(), out.display())?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -64,22 +73,22 @@ fn resolve(dir: &Path, file: &Path) -> PathBuf {
 fn list(dir: &Path) -> anyhow::Result<ExitCode> {
     let files = store::list_case_files(dir)?;
     if files.is_empty() {
-        println!("no case files in {}", dir.display());
+        outln!("no case files in {}", dir.display())?;
     }
     for path in files {
         let name = path
             .file_name()
             .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
         match CaseFile::open_read_only(&path).and_then(|file| file.summary()) {
-            Ok(summary) => println!(
+            Ok(summary) => outln!(
                 "{name}  {}  {}  {:.1} s  allocation {}  created {}",
                 summary.case_id,
                 summary.status,
                 summary.duration_s,
                 summary.allocation.map_or("-", |allocation| allocation.key()),
                 summary.created_utc
-            ),
-            Err(error) => println!("{name}  UNREADABLE: {error}"),
+            )?,
+            Err(error) => outln!("{name}  UNREADABLE: {error}")?,
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -116,37 +125,48 @@ fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             "events": events,
             "num_audit_entries": summary.num_audit_entries,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&value).context("writing JSON")?
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{} ({}), {}, created {}",
-        summary.case_id, summary.site, summary.status, summary.created_utc
-    );
-    println!(
+        summary.case_id,
+        summary.site,
+        summary.status,
+        summary.created_utc
+    )?;
+    outln!(
         "duration {:.3} s, schema v{}",
-        summary.duration_s, summary.schema_version
-    );
+        summary.duration_s,
+        summary.schema_version
+    )?;
     for channel in &channels {
-        println!(
+        outln!(
             "  {}/{} [{}] {} Hz: {} samples",
-            channel.source, channel.name, channel.unit, channel.sample_rate_hz, channel.num_samples
-        );
+            channel.source,
+            channel.name,
+            channel.unit,
+            channel.sample_rate_hz,
+            channel.num_samples
+        )?;
     }
     for gap in &gaps {
-        println!(
+        outln!(
             "  gap {}: {} samples from sample {} ({})",
-            gap.source, gap.num_samples, gap.first_sample, gap.reason
-        );
+            gap.source,
+            gap.num_samples,
+            gap.first_sample,
+            gap.reason
+        )?;
     }
     for step in &steps {
-        println!("  step {} started {}", step.step.key(), step.started_utc);
+        outln!("  step {} started {}", step.step.key(), step.started_utc)?;
     }
     for event in &events {
-        println!("  event at {:.3} s: {} {}", event.time_s, event.kind, event.text);
+        outln!("  event at {:.3} s: {} {}", event.time_s, event.kind, event.text)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -154,14 +174,14 @@ fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
 fn verify(path: &Path) -> anyhow::Result<ExitCode> {
     let report = CaseFile::open_read_only(path)?.verify()?;
     if report.ok() {
-        println!(
+        outln!(
             "{}: ok ({} audit rows, {} chunks, {} samples, {} gap samples)",
             path.display(),
             report.num_audit_entries,
             report.num_chunks,
             report.num_samples,
             report.num_gap_samples
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!(
@@ -173,4 +193,24 @@ fn verify(path: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("  [{}] {}", problem.check, problem.message);
     }
     Ok(ExitCode::FAILURE)
+}
+
+fn recover(path: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    let report = CaseFile::recover(path, out)?;
+    outln!("{} -> {}", path.display(), report.path.display())?;
+    for (table, copied) in &report.copied {
+        let lost = report.lost.get(table).copied().unwrap_or(0);
+        if *copied > 0 || lost > 0 {
+            outln!("  {table}: {copied} rows copied, {lost} unreadable")?;
+        }
+    }
+    outln!(
+        "  samples: {} kept, {} unreadable (stored as missing)",
+        report.num_samples,
+        report.num_lost_samples
+    )?;
+    if report.complete() {
+        outln!("everything was readable")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

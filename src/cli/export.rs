@@ -53,7 +53,7 @@ pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         (None, None) => anyhow::bail!("give --to DIR or --outbox DIR"),
     };
     for file in files {
-        println!("{}", file.display());
+        outln!("{}", file.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

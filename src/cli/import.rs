@@ -124,7 +124,7 @@ pub fn run(args: ImportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
     let (recording, format) = read_recording(&args)?;
     let dir = store::data_dir(data_dir.as_deref())?;
     let summary = import_recording(&recording, format, args.case, &args.operator, &dir)?;
-    println!("{}", serde_json::to_string_pretty(&summary)?);
+    outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -136,11 +136,66 @@ pub fn import_recording(
     operator: &str,
     dir: &Path,
 ) -> anyhow::Result<ImportSummary> {
+    screen_recording(recording)?;
     let sources = split_by_rate(recording, format.name(), &format!("Imported {format} file"));
     if sources.iter().all(Vec::is_empty) {
         bail!("the file holds no samples");
     }
-    let mut file = CaseFile::create(dir, case_id, operator)?;
+    // Built in a staging folder and published when complete: a killed import leaves no case behind that would
+    // block importing again.
+    let published = dir.join(store::file_name(case_id));
+    if published.exists() {
+        return Err(store::StoreError::Exists(published).into());
+    }
+    let staging = CaseFile::staging_dir(dir, case_id)?;
+    let result =
+        build_case(recording, format, case_id, operator, &sources, &staging).and_then(|(staged, summary)| {
+            let path = CaseFile::publish(&staged, dir)?;
+            Ok(ImportSummary { path, ..summary })
+        });
+    if result.is_err() && staging.exists() {
+        // Nothing half-built stays behind.
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Refuses a recording whose channel names, units or comments look like they hold a patient identifier, naming
+/// the field (the identifier itself is not repeated): the operator fixes it now (`--map` renames a CSV column),
+/// not at export time.
+fn screen_recording(recording: &Recording) -> anyhow::Result<()> {
+    let channels = recording.segments.iter().flat_map(|segment| &segment.channels);
+    let fields = channels
+        .flat_map(|channel| {
+            [
+                ("channel name", channel.name.as_str()),
+                ("channel unit", channel.unit.as_str()),
+            ]
+        })
+        .chain(
+            recording
+                .markers
+                .iter()
+                .map(|marker| ("comment", marker.text.as_str())),
+        );
+    for (field, text) in fields {
+        if let Some(warning) = store::text_warnings(text).into_iter().next() {
+            bail!("import refused: a {field} in the file: {warning}");
+        }
+    }
+    Ok(())
+}
+
+/// Writes the case file into `staging`; returns its path there and the summary.
+fn build_case(
+    recording: &Recording,
+    format: Format,
+    case_id: CaseId,
+    operator: &str,
+    sources: &[Vec<SourceSegment>],
+    staging: &Path,
+) -> anyhow::Result<(PathBuf, ImportSummary)> {
+    let mut file = CaseFile::create(staging, case_id, operator)?;
     let path = file.path().to_owned();
     let note = format!(
         "imported from a {format} file: {} segment(s), {} source(s)",
@@ -162,18 +217,19 @@ pub fn import_recording(
         }
     }
     Box::new(recorder)
-        .finish()
+        .finish(Vec::new())
         .map_err(anyhow::Error::msg)
         .context("saving the case file")?;
-    Ok(ImportSummary {
+    let summary = ImportSummary {
         case_id: case_id.to_string(),
-        path,
+        path: path.clone(),
         format: format.name().to_owned(),
         num_segments: recording.segments.len(),
         num_sources: sources.len(),
         num_samples,
         num_markers: recording.markers.len(),
-    })
+    };
+    Ok((path, summary))
 }
 
 /// The recorder items for one source: each segment announced, the time between segments recorded as a gap,

@@ -7,6 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that returns the write's error instead of panicking: a reader that closes the pipe early
+/// (`heracles analyze --json | head`) ends the command quietly (see [`main`]) instead of a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+
 pub mod analyze;
 pub mod case;
 pub mod export;
@@ -50,12 +58,31 @@ pub enum Command {
     Review(review::ReviewArgs),
 }
 
-/// Entry point of the binary: parses arguments, sets up logging, runs.
+/// Writes one line to standard output (what [`outln!`] expands to).
+pub(crate) fn write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(args)?;
+    stdout.write_all(b"\n")
+}
+
+/// Whether `error` comes from writing to a pipe whose reader has gone.
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Entry point of the binary: parses arguments, sets up logging, runs. A reader that stopped reading standard
+/// output early is not an error: the command ends quietly with success, as `head` expects.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     match run(cli) {
         Ok(code) => code,
+        Err(error) if is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("heracles: {error:#}");
             ExitCode::FAILURE

@@ -1,6 +1,10 @@
 //! `heracles record`: records a case headless, through the real acquisition engine and the store's recorder,
 //! exactly as the workstation does. Prints `recording started: FILE` once samples flow to the recorder, reports
 //! NOT SAVING on standard error if writing fails, and finishes after `--seconds`.
+//!
+//! Exits non-zero when anything was not recorded: writing failed for longer than `--max-not-saving-s` (the
+//! recording stops there; every sample held but not saved is recorded as a gap when the file still takes that
+//! small write), or the recorder could not save everything when it finished.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,12 +105,18 @@ pub struct RecordArgs {
     /// Who is recording (a user name, never a patient's).
     #[arg(long, default_value = "headless")]
     pub operator: String,
+    /// Stop (and exit non-zero) when the case file cannot be written for this many seconds in a row.
+    #[arg(long, default_value_t = 30.0)]
+    pub max_not_saving_s: f64,
 }
 
 /// Runs `heracles record`.
 pub fn run(args: RecordArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     if !(args.seconds.is_finite() && args.seconds > 0.0) {
         anyhow::bail!("--seconds must be a positive number of seconds");
+    }
+    if !(args.max_not_saving_s.is_finite() && args.max_not_saving_s > 0.0) {
+        anyhow::bail!("--max-not-saving-s must be a positive number of seconds");
     }
     let dir = store::data_dir(data_dir.as_deref())?;
     let source = args.source.open()?;
@@ -119,30 +129,88 @@ pub fn run(args: RecordArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         .start_recording(Box::new(recorder))
         .map_err(anyhow::Error::msg)?;
     let started = Instant::now();
-    println!("recording started: {}", path.display());
+    // A reader that went away does not stop the recording: the case file is what matters.
+    if let Err(error) = outln!("recording started: {}", path.display()) {
+        log::warn!("standard output: {error}");
+    }
     let mut failure: Option<String> = None;
+    let mut failing_since: Option<Instant> = None;
+    let mut gave_up = false;
+    let mut connected: Vec<Option<bool>> = Vec::new();
     while started.elapsed().as_secs_f64() < args.seconds {
         let left = Duration::from_secs_f64(args.seconds).saturating_sub(started.elapsed());
         std::thread::sleep(left.min(Duration::from_millis(20)));
+        report_sources(&engine, &mut connected, started);
         let now = engine.lock().recording.failure.clone();
         if now != failure {
             match &now {
                 Some(message) => eprintln!("NOT SAVING: {message}"),
                 None => eprintln!("saving again"),
             }
+            failing_since = now.as_ref().map(|_| Instant::now());
             failure = now;
         }
+        if failing_since.is_some_and(|since| since.elapsed().as_secs_f64() >= args.max_not_saving_s) {
+            eprintln!(
+                "heracles: NOT SAVING for {:.0} s: recording stopped after {:.1} s",
+                args.max_not_saving_s,
+                started.elapsed().as_secs_f64()
+            );
+            gave_up = true;
+            break;
+        }
     }
+    let lost: Vec<String> = engine
+        .lock()
+        .sources
+        .iter()
+        .filter(|source| !source.connected)
+        .map(|source| source.spec.id.clone())
+        .collect();
     let result = engine.stop_recording();
     drop(engine);
-    let summary = CaseFile::open_read_only(&path).and_then(|file| file.summary())?;
-    println!("recorded {:.3} s to {}", summary.duration_s, path.display());
+    match CaseFile::open_read_only(&path).and_then(|file| file.summary()) {
+        Ok(summary) => {
+            if let Err(error) = outln!("recorded {:.3} s to {}", summary.duration_s, path.display()) {
+                log::warn!("standard output: {error}");
+            }
+        }
+        Err(error) => eprintln!("heracles: the case file cannot be read back: {error}"),
+    }
+    if !lost.is_empty() {
+        eprintln!(
+            "heracles: no data from {} at the end of the recording (the time without it is recorded as a gap)",
+            lost.join(", ")
+        );
+    }
     match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(()) if !gave_up && lost.is_empty() => Ok(ExitCode::SUCCESS),
+        Ok(()) => Ok(ExitCode::FAILURE),
         Err(message) => {
             eprintln!("heracles: recording did not finish cleanly: {message}");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+/// Prints on standard error when a source stops delivering (a pulled cable, a console switched off) and when
+/// it comes back; `connected` remembers each source's state (`None` until it first delivers).
+fn report_sources(engine: &Engine, connected: &mut Vec<Option<bool>>, started: Instant) {
+    let state = engine.lock();
+    connected.resize(state.sources.len(), None);
+    for (source, was) in state.sources.iter().zip(connected.iter_mut()) {
+        let at_s = started.elapsed().as_secs_f64();
+        match (*was, source.connected) {
+            (Some(true), false) => eprintln!(
+                "SOURCE LOST: {}: {} ({at_s:.1} s); recording the gap",
+                source.spec.id,
+                source.disconnect_reason.as_deref().unwrap_or("no data")
+            ),
+            (Some(false), true) => eprintln!("{}: receiving data again ({at_s:.1} s)", source.spec.id),
+            (None, false) => continue,
+            _ => {}
+        }
+        *was = Some(source.connected);
     }
 }
 

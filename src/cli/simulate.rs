@@ -98,7 +98,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     if args.list_scenarios {
         let width = scenarios().iter().map(|info| info.name.len()).max().unwrap_or(0);
         for info in scenarios() {
-            println!("{:width$}  {}", info.name, info.description);
+            outln!("{:width$}  {}", info.name, info.description)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -194,7 +194,7 @@ fn stream(sim: Simulator, args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let mut output = open_output(&target).with_context(|| format!("cannot open {target:?}"))?;
     if target == StreamTarget::Pty {
         // The one line a caller waits for: where to connect.
-        println!("{}", output.path);
+        outln!("{}", output.path)?;
         std::io::stdout().flush()?;
     }
     let mut log_error = None;

@@ -7,6 +7,11 @@
 //! columns by header name, renames them and scales them (`value = number x scale + offset`). An empty cell or
 //! `NaN` is a missing sample; anything else that is not a number, or a row with too few cells, is an error naming
 //! the line.
+//!
+//! Time stamps set the rate from their typical spacing (the longest run of rows without a hole), never from the
+//! first and last stamp alone: rows missing from the file (a hole) start a new segment at the true time, so the
+//! importer records the hole as a gap at the true rate; a stamp off the sampling grid (irregular sampling) is an
+//! error naming its line.
 
 use std::path::Path;
 
@@ -176,7 +181,7 @@ pub fn parse(bytes: &[u8], path: &Path, options: &CsvOptions) -> Result<Recordin
     if mapped.is_empty() {
         return Err(syntax(header_line, "no channel columns".into()));
     }
-    let mut times = Vec::new();
+    let mut times: Vec<(usize, f64)> = Vec::new();
     for (number, line) in lines {
         let cells: Vec<&str> = line
             .split(delimiter)
@@ -193,10 +198,10 @@ pub fn parse(bytes: &[u8], path: &Path, options: &CsvOptions) -> Result<Recordin
             let time_s: f64 = text
                 .parse()
                 .map_err(|_| syntax(number, format!("time {text:?} is not a number")))?;
-            if times.last().is_some_and(|&last| time_s <= last) || !time_s.is_finite() {
+            if times.last().is_some_and(|&(_, last)| time_s <= last) || !time_s.is_finite() {
                 return Err(syntax(number, format!("time {text} does not increase")));
             }
-            times.push(time_s);
+            times.push((number, time_s));
         }
         for channel in &mut mapped {
             let text = cells[channel.column];
@@ -215,30 +220,104 @@ pub fn parse(bytes: &[u8], path: &Path, options: &CsvOptions) -> Result<Recordin
     if num_samples == 0 {
         return Err(syntax(header_line + 1, "no data rows".into()));
     }
-    let (start_s, rate) = match rate_given {
-        Some(rate) => (0.0, rate),
-        None => {
-            let (first, last) = (times[0], times[times.len() - 1]);
-            let rate = rate_from_times(first, last, times.len()).ok_or_else(|| {
-                syntax(
-                    header_line + 1,
-                    "one row is not enough to know the sample rate".into(),
-                )
-            })?;
-            (first, rate)
-        }
+    let (rate, segments) = match rate_given {
+        Some(rate) => (rate, vec![(0, 0.0)]),
+        None => time_grid(&times).map_err(|(line, message)| syntax(line, message))?,
     };
-    let channels = mapped
+    let channels: Vec<TimeSeries> = mapped
         .into_iter()
         .map(|mut channel| {
             channel.series.sample_rate_hz = rate;
             channel.series
         })
         .collect();
+    let segments = segments
+        .iter()
+        .enumerate()
+        .map(|(index, &(first_row, start_s))| {
+            let end_row = segments.get(index + 1).map_or(num_samples, |&(row, _)| row);
+            Segment {
+                start_s,
+                channels: channels
+                    .iter()
+                    .map(|series| TimeSeries {
+                        samples: series.samples[first_row..end_row].to_vec(),
+                        ..series.clone()
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
     Ok(Recording {
-        segments: vec![Segment { start_s, channels }],
+        segments,
         markers: Vec::new(),
     })
+}
+
+/// A sample rate and the segments of the rows, each as (first row, start time in seconds).
+type TimeGrid = (f64, Vec<(usize, f64)>);
+
+/// The sample rate and the segments (first row, start time) of rows with these time stamps (line, seconds):
+/// the rate from the longest run of rows spaced no more than 1.5 typical intervals apart, a new segment after
+/// every hole, and an error naming the line of a stamp more than a quarter interval off the grid.
+fn time_grid(times: &[(usize, f64)]) -> Result<TimeGrid, (usize, String)> {
+    let too_short = || {
+        (
+            times.first().map_or(1, |&(line, _)| line),
+            "one row is not enough to know the sample rate".to_owned(),
+        )
+    };
+    if times.len() < 2 {
+        return Err(too_short());
+    }
+    let mut intervals: Vec<f64> = times.windows(2).map(|pair| pair[1].1 - pair[0].1).collect();
+    intervals.sort_by(f64::total_cmp);
+    let typical_s = intervals[intervals.len() / 2];
+    // The longest run without a hole gives the rate (its stamps' rounding averages out over its length).
+    let (mut best, mut run_start) = ((0, 0), 0);
+    for row in 1..=times.len() {
+        let hole = row == times.len() || times[row].1 - times[row - 1].1 > 1.5 * typical_s;
+        if hole {
+            if row - 1 - run_start > best.1 - best.0 {
+                best = (run_start, row - 1);
+            }
+            run_start = row;
+        }
+    }
+    let rate = if best.1 > best.0 {
+        rate_from_times(times[best.0].1, times[best.1].1, best.1 - best.0 + 1)
+    } else {
+        rate_from_times(0.0, typical_s, 2)
+    }
+    .ok_or_else(too_short)?;
+    let first_s = times[0].1;
+    let mut segments = vec![(0, first_s)];
+    let mut previous = 0i64;
+    for (row, &(line, time_s)) in times.iter().enumerate().skip(1) {
+        let position = (time_s - first_s) * rate;
+        let index = position.round();
+        if (position - index).abs() > 0.25 {
+            return Err((
+                line,
+                format!(
+                    "time {time_s} is off the {rate} Hz sampling grid of the rows before it (irregular time \
+                     stamps cannot be imported as samples)"
+                ),
+            ));
+        }
+        let index = index as i64;
+        if index == previous {
+            return Err((
+                line,
+                format!("time {time_s} falls on the same sample as the row before it"),
+            ));
+        }
+        if index > previous + 1 {
+            segments.push((row, first_s + index as f64 / rate));
+        }
+        previous = index;
+    }
+    Ok((rate, segments))
 }
 
 fn series(name: &str, unit: &str) -> TimeSeries {
@@ -299,6 +378,49 @@ mod tests {
             ("pa", "mmHg", 500.0)
         );
         assert_eq!(pa.samples, vec![5.0, 15.0]);
+    }
+
+    /// Issue 14: 1 s of rows missing from a 1000 Hz file used to make it 833 Hz silently.
+    #[test]
+    fn a_hole_in_the_time_stamps_is_a_new_segment_at_the_true_rate() {
+        let mut text = String::from("time,pa\n");
+        for i in (0..6000).filter(|i| !(2000..3000).contains(i)) {
+            text.push_str(&format!("{:.3},{}\n", f64::from(i) / 1000.0, i));
+        }
+        let recording = parse(text.as_bytes(), Path::new("hole.csv"), &CsvOptions::default()).unwrap();
+        assert_eq!(recording.segments.len(), 2);
+        let (first, second) = (&recording.segments[0], &recording.segments[1]);
+        assert_eq!(first.channels[0].sample_rate_hz, 1000.0);
+        assert_eq!(second.channels[0].sample_rate_hz, 1000.0);
+        assert_eq!(first.channels[0].samples.len(), 2000);
+        assert_eq!(second.channels[0].samples.len(), 3000);
+        assert!((second.start_s - 3.0).abs() < 1e-9, "{}", second.start_s);
+        assert_eq!(second.channels[0].samples[0], 3000.0);
+    }
+
+    #[test]
+    fn irregular_time_stamps_are_refused_with_their_line() {
+        // 250 Hz, then one row 1.5 ms late (a third of an interval off the grid) on line 7.
+        let mut text = String::from("time,pa\n");
+        for i in 0..20 {
+            let late = if i == 5 { 0.0015 } else { 0.0 };
+            text.push_str(&format!("{},{}\n", f64::from(i) * 0.004 + late, i));
+        }
+        match parse(text.as_bytes(), Path::new("jitter.csv"), &CsvOptions::default()) {
+            Err(FormatError::Syntax { line, message, .. }) => {
+                assert_eq!(line, 7, "{message}");
+                assert!(message.contains("grid"), "{message}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Stamps rounded to the millisecond at 300 Hz stay on the grid: accepted at 300 Hz.
+        let mut text = String::from("time,pa\n");
+        for i in 0..3000 {
+            text.push_str(&format!("{:.3},{}\n", f64::from(i) / 300.0, i));
+        }
+        let recording = parse(text.as_bytes(), Path::new("r.csv"), &CsvOptions::default()).unwrap();
+        assert_eq!(recording.segments.len(), 1);
+        assert!((recording.segments[0].channels[0].sample_rate_hz - 300.0).abs() < 0.01);
     }
 
     #[test]

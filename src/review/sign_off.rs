@@ -214,7 +214,11 @@ pub fn status(file: &CaseFile) -> Result<Vec<SignOffStatus>, StoreError> {
                 .map_or(i64::MAX, |e| e.seq);
             let later: Vec<&AuditEntry> = trail
                 .iter()
-                .filter(|e| e.seq > signed_at && !SIGNING_ACTIONS.contains(&e.action.as_str()))
+                .filter(|e| {
+                    e.seq > signed_at
+                        && !SIGNING_ACTIONS.contains(&e.action.as_str())
+                        && !crate::store::RECORDER_ACTIONS.contains(&e.action.as_str())
+                })
                 .collect();
             let signed_digest = statement_digest(&sign_off.statement).map(str::to_owned);
             let results_changed = signed_digest.as_deref().is_some_and(|d| d != digest_now);

@@ -55,6 +55,11 @@ pub(crate) fn chunk_hash(prev: &[u8; 32], first_sample: u64, num_samples: u64, d
     hasher.finalize().into()
 }
 
+/// Lower-case hex of a hash (how anchors store heads).
+pub(crate) fn hex(hash: &[u8; 32]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The stored head of a channel's chain: `None` if the channel row is missing; the identity hash with no chunks
 /// if nothing has been chained yet.
 pub(crate) fn stored_head(conn: &Connection, channel_id: i64) -> Result<Option<Head>, rusqlite::Error> {

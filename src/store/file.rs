@@ -36,9 +36,32 @@ impl std::fmt::Debug for CaseFile {
     }
 }
 
-/// Checks the bytes of the file before SQLite sees it: not empty, an SQLite header, not shorter than the header
-/// says, and the heracles `application_id`.
-fn check_header(path: &Path) -> Result<(), StoreError> {
+/// What [`check_header`] could not settle from the main file alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HeaderCheck {
+    /// The main file is complete as its header describes.
+    Complete,
+    /// The main file is shorter than its header says, but a write-ahead log lies beside it: a checkpoint was
+    /// interrupted (the header page is copied first) and SQLite rebuilds the file's pages from the log. Only a
+    /// check after SQLite has opened the file can tell whether anything is really missing.
+    NeedsLog,
+}
+
+/// The write-ahead log beside a case file (`FILE-wal`).
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// Whether a write-ahead log with at least its header lies beside `path`.
+fn has_wal(path: &Path) -> bool {
+    std::fs::metadata(wal_path(path)).is_ok_and(|metadata| metadata.len() >= 32)
+}
+
+/// Checks the bytes of the file before SQLite sees it: not empty, an SQLite header, the heracles
+/// `application_id`, and not shorter than the header says unless a write-ahead log beside it holds the rest.
+fn check_header(path: &Path) -> Result<HeaderCheck, StoreError> {
     let metadata = std::fs::metadata(path).map_err(StoreError::io(path))?;
     if !metadata.is_file() {
         return Err(StoreError::Invalid(format!("{}: not a file", path.display())));
@@ -74,12 +97,6 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
             detail: format!("page size {page_size} is invalid"),
         });
     }
-    if len % page_size != 0 || (size_valid && len < num_pages * page_size) {
-        return Err(StoreError::Truncated {
-            path: path.to_owned(),
-            detail: format!("{len} bytes, the header describes {num_pages} pages of {page_size} bytes"),
-        });
-    }
     let application_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
     if application_id != APPLICATION_ID {
         return Err(StoreError::Foreign {
@@ -87,7 +104,38 @@ fn check_header(path: &Path) -> Result<(), StoreError> {
             application_id,
         });
     }
-    Ok(())
+    if len % page_size != 0 || (size_valid && len < num_pages * page_size) {
+        if has_wal(path) {
+            return Ok(HeaderCheck::NeedsLog);
+        }
+        return Err(StoreError::Truncated {
+            path: path.to_owned(),
+            detail: format!("{len} bytes, the header describes {num_pages} pages of {page_size} bytes"),
+        });
+    }
+    Ok(HeaderCheck::Complete)
+}
+
+/// A read-only connection that has answered one query; `immutable` reads the file as it is on disk, without
+/// the shared-memory and log files (for read-only media).
+pub(crate) fn open_reader(path: &Path, immutable: bool) -> Result<Connection, rusqlite::Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        // A URI: the characters URIs reserve are escaped in the path.
+        let escaped = path
+            .to_string_lossy()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        Connection::open_with_flags(
+            format!("file:{escaped}?immutable=1"),
+            flags | OpenFlags::SQLITE_OPEN_URI,
+        )?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
+    conn.pragma_query_value(None, "schema_version", |row| row.get::<_, i64>(0))?;
+    Ok(conn)
 }
 
 /// Turns SQLite's "not a database" and "malformed" answers into the errors operators understand.
@@ -103,13 +151,53 @@ fn damaged(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 }
 
 /// Opens `path` read-only and checks `application_id` and `user_version`; returns the connection and version.
+///
+/// A file whose main part is short but whose write-ahead log holds the rest (a crash during a checkpoint) is
+/// opened as SQLite recovers it and then given SQLite's quick check: it is refused only if pages are really
+/// missing.
 fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
-    check_header(path)?;
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(damaged(path))?;
+    let header = check_header(path)?;
+    let conn = match open_reader(path, false) {
+        Ok(conn) => conn,
+        // Read-only media, or a folder this user cannot write: SQLite cannot make the shared-memory file a
+        // write-ahead-log reader needs. A file nobody can be writing is read as it is (`immutable`).
+        Err(error)
+            if !matches!(
+                error.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+            ) =>
+        {
+            let conn = open_reader(path, true).map_err(|_| StoreError::Open {
+                path: path.to_owned(),
+                detail: error.to_string(),
+            })?;
+            if has_wal(path) {
+                log::warn!(
+                    "{}: opened read-only as it is on disk; its write-ahead log cannot be read here, so the \
+                     newest samples of an unfinished recording may be missing",
+                    path.display()
+                );
+            } else {
+                log::info!(
+                    "{}: opened read-only (the folder cannot be written)",
+                    path.display()
+                );
+            }
+            conn
+        }
+        Err(error) => return Err(damaged(path)(error)),
+    };
+    if header == HeaderCheck::NeedsLog {
+        let problems = integrity_problems(&conn, false).map_err(damaged(path))?;
+        if let Some(first) = problems.first() {
+            return Err(StoreError::Damaged {
+                path: path.to_owned(),
+                detail: format!(
+                    "interrupted while writing, and its write-ahead log does not repair it: {first}"
+                ),
+            });
+        }
+    }
     let application_id: i32 = conn
         .pragma_query_value(None, "application_id", |row| row.get(0))
         .map_err(damaged(path))?;
@@ -157,6 +245,16 @@ fn set_writer_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(BUSY_TIMEOUT)
+}
+
+/// Whether a process with this id is running (Linux: `/proc/PID`; elsewhere assumed running, so nothing is
+/// removed that might still be in use).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// Makes a rename or creation in `dir` durable.
@@ -233,6 +331,58 @@ impl CaseFile {
         conn.close().map_err(|(_, error)| StoreError::Sqlite(error))?;
         let file = std::fs::File::open(path).map_err(StoreError::io(path))?;
         file.sync_all().map_err(StoreError::io(path))
+    }
+
+    /// Where a case file is built before it appears in `dir` (see [`CaseFile::publish`]): a hidden folder named
+    /// after the case and this process, which [`crate::store::list_case_files`] never lists. Folders left by
+    /// builders that died are removed first (they hold nothing that was ever a case).
+    pub fn staging_dir(dir: &Path, case_id: CaseId) -> Result<PathBuf, StoreError> {
+        let prefix = format!(".building-{case_id}-");
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok())
+                    && pid != std::process::id()
+                    && !process_alive(pid)
+                {
+                    let stale = entry.path();
+                    std::fs::remove_dir_all(&stale).map_err(StoreError::io(&stale))?;
+                }
+            }
+        }
+        Ok(dir.join(format!("{prefix}{}", std::process::id())))
+    }
+
+    /// Makes a case file built in a staging folder appear in `dir` under its own name, complete or not at all:
+    /// checks it is closed (no write-ahead log left) and verifies, links it into place (never replacing an
+    /// existing case), makes that durable and removes the staging folder. Returns the published path.
+    pub fn publish(staged: &Path, dir: &Path) -> Result<PathBuf, StoreError> {
+        let name = staged
+            .file_name()
+            .ok_or_else(|| StoreError::Invalid(format!("{}: not a file", staged.display())))?;
+        if has_wal(staged) {
+            return Err(StoreError::Invalid(format!(
+                "{}: still open (its write-ahead log is not yet merged)",
+                staged.display()
+            )));
+        }
+        let report = CaseFile::open_read_only(staged)?.verify()?;
+        if let Some(problem) = report.problems.first() {
+            return Err(StoreError::Damaged {
+                path: staged.to_owned(),
+                detail: problem.message.clone(),
+            });
+        }
+        let path = dir.join(name);
+        std::fs::hard_link(staged, &path).map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => StoreError::Exists(path.clone()),
+            _ => StoreError::io(&path)(error),
+        })?;
+        sync_dir(dir)?;
+        if let Some(staging) = staged.parent() {
+            std::fs::remove_dir_all(staging).map_err(StoreError::io(staging))?;
+        }
+        Ok(path)
     }
 
     /// Opens a case file for editing and recording: validates it read-only (header, application id, version,

@@ -7,6 +7,7 @@
 //! - [`Recorder`] is the engine's [`crate::acquisition::RecordSink`]: a named thread with a bounded queue that
 //!   commits batched transactions at most [`COMMIT_INTERVAL`] apart and reports failures as health, never panics.
 //! - [`CaseFile::verify`] checks SQLite integrity, the audit hash chain and sample continuity.
+//! - [`CaseFile::recover`] copies what a damaged file still yields into a new one (the original untouched).
 //!
 //! A file is validated read-only (header, `application_id`, `user_version`, integrity) before anything writes
 //! to it, so a damaged, foreign or newer file is refused and left untouched.
@@ -20,6 +21,7 @@ mod identifiers;
 mod load;
 mod read;
 mod recorder;
+mod recover;
 pub mod schema;
 mod verify;
 
@@ -34,7 +36,8 @@ pub use file::CaseFile;
 pub use identifiers::{TextWarning, text_warnings};
 pub use load::ChunkSummary;
 pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples, StoredCalibration};
-pub use recorder::{COMMIT_INTERVAL, Recorder, RecorderOptions};
+pub use recorder::{COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, RECORDER_ACTIONS, Recorder, RecorderOptions};
+pub use recover::RecoveryReport;
 pub use verify::{Problem, VerifyReport};
 
 /// File extension of case files.
@@ -97,6 +100,14 @@ pub enum StoreError {
         /// The file.
         path: PathBuf,
         /// What the check found.
+        detail: String,
+    },
+    /// The file could not be opened at all (permissions, a missing folder, read-only media without its log).
+    #[error("{path}: cannot be opened: {detail}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's or the system's reason.
         detail: String,
     },
     /// A case file for this case already exists.

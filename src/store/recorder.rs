@@ -8,11 +8,16 @@
 //! the queue and then the engine's backlog hold them) and retries; once writing works again everything held is
 //! written. Nothing is dropped here: samples that never arrive are recorded as gaps, and so is any jump in a
 //! source's sample index that the source did not report.
+//!
+//! Finishing is bounded: `finish` hands over what the engine still holds, and the thread keeps trying for
+//! [`FINISH_TIMEOUT`]; then every sample it could not save becomes a `not_saved` gap (a small write that often
+//! still fits on a full disk) and `finish` reports how many samples were lost, so `heracles record` exits
+//! non-zero instead of waiting for ever.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -30,7 +35,17 @@ pub const COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 const RETRY_INTERVAL: Duration = Duration::from_millis(200);
 
 /// How long `finish` keeps retrying a failing disk before it gives up and reports what was not saved.
-const FINISH_TIMEOUT: Duration = Duration::from_secs(10);
+pub const FINISH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the recorder anchors every channel's chain head in the audit trail (and always at the end), so
+/// that deleting the newest chunks and rewinding a channel's head shows (see `verify`).
+pub const ANCHOR_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Who the recorder's audit rows name.
+const RECORDER: &str = "recorder";
+
+/// The stored detail of the gap recording samples the recorder had but could not write.
+pub const NOT_SAVED: &str = "not saved: the case file could not be written";
 
 /// Recorder settings.
 #[derive(Clone, Debug)]
@@ -42,8 +57,9 @@ pub struct RecorderOptions {
     /// Longest chunk row, in samples (at most 65536). A real-time recording commits ~250 ms at a time, so its
     /// chunks are that long whatever this says; a faster writer (an import, a benchmark) gets chunks this long.
     pub max_chunk_samples: usize,
-    /// Fault injection for tests and drills: while set, every commit fails (and is rolled back) as a full disk
-    /// would fail it.
+    /// Fault injection for tests and drills: while set, every commit that stores samples fails (and is rolled
+    /// back) as a full disk fails it; a commit of gap rows alone (a few hundred bytes) still goes through, as it
+    /// usually does on a full disk whose write-ahead log has been reset.
     pub fail_writes: Option<Arc<AtomicBool>>,
 }
 
@@ -61,6 +77,10 @@ impl Default for RecorderOptions {
 struct Shared {
     health: Mutex<RecorderHealth>,
     num_committed_samples: AtomicU64,
+    /// Set by `finish`: the queue is about to close, stop waiting for it.
+    finishing: AtomicBool,
+    /// What the engine could not hand over before `finish` (taken once the queue has closed).
+    unsent: Mutex<Vec<RecordItem>>,
 }
 
 impl Shared {
@@ -88,6 +108,8 @@ impl Recorder {
         let shared = Arc::new(Shared {
             health: Mutex::new(RecorderHealth::Saving),
             num_committed_samples: AtomicU64::new(0),
+            finishing: AtomicBool::new(false),
+            unsent: Mutex::new(Vec::new()),
         });
         let mut worker = Worker {
             conn: file.conn,
@@ -100,6 +122,8 @@ impl Recorder {
             by_position: HashMap::new(),
             pending: Vec::new(),
             oldest: None,
+            last_anchor: None,
+            unanchored: false,
         };
         let thread = std::thread::Builder::new()
             .name("recorder".into())
@@ -132,8 +156,10 @@ impl RecordSink for Recorder {
             .clone()
     }
 
-    fn finish(self: Box<Self>) -> Result<(), String> {
-        let Recorder { tx, thread, .. } = *self;
+    fn finish(self: Box<Self>, unsent: Vec<RecordItem>) -> Result<(), String> {
+        let Recorder { tx, thread, shared } = *self;
+        *shared.unsent.lock().unwrap_or_else(PoisonError::into_inner) = unsent;
+        shared.finishing.store(true, Ordering::Relaxed);
         drop(tx);
         thread
             .join()
@@ -208,6 +234,10 @@ struct Worker {
     pending: Vec<Pending>,
     /// When the oldest pending item arrived.
     oldest: Option<Instant>,
+    /// When the chain heads were last anchored in the audit trail.
+    last_anchor: Option<Instant>,
+    /// Whether samples were committed since the last anchor.
+    unanchored: bool,
 }
 
 impl Worker {
@@ -216,16 +246,22 @@ impl Worker {
         let mut disconnected = false;
         let mut finish_deadline: Option<Instant> = None;
         loop {
-            if failure.is_some() {
+            if failure.is_some() && !disconnected && self.shared.finishing.load(Ordering::Relaxed) {
+                // Finishing while failing: take what is left in the queue now (it will not be retried forever).
+                disconnected = self.take_rest();
+            } else if failure.is_some() {
                 std::thread::sleep(RETRY_INTERVAL);
             } else if !disconnected {
                 disconnected = self.receive();
+                if disconnected {
+                    self.take_unsent();
+                }
             }
             let due = self
                 .oldest
                 .is_some_and(|t| t.elapsed() >= self.options.commit_interval);
             if !self.pending.is_empty() && (due || disconnected || failure.is_some()) {
-                match self.commit() {
+                match self.commit(disconnected) {
                     Ok(()) => {
                         if failure.take().is_some() {
                             log::info!("the recorder is saving again");
@@ -243,25 +279,80 @@ impl Worker {
             }
             if disconnected {
                 if self.pending.is_empty() {
+                    // The end of the recording: anchor the final heads unless the last commit did.
+                    if self.unanchored
+                        && let Err(message) = self.commit(true)
+                    {
+                        log::warn!("the final chain heads could not be anchored: {message}");
+                    }
                     return Ok(());
                 }
                 let deadline = *finish_deadline.get_or_insert_with(|| Instant::now() + FINISH_TIMEOUT);
                 if Instant::now() >= deadline {
-                    let num_unsaved: usize = self
-                        .pending
-                        .iter()
-                        .map(|p| match p {
-                            Pending::Run { channels, .. } => channels.first().map_or(0, Vec::len),
-                            Pending::Gap { .. } => 0,
-                        })
-                        .sum();
-                    return Err(format!(
-                        "{num_unsaved} samples could not be saved: {}",
-                        failure.as_deref().unwrap_or("writing kept failing")
-                    ));
+                    return Err(self.give_up(failure.as_deref().unwrap_or("writing kept failing")));
                 }
             }
         }
+    }
+
+    /// Takes every item still queued without waiting; once the queue has closed, also what the engine handed to
+    /// `finish`. Returns whether the queue has closed.
+    fn take_rest(&mut self) -> bool {
+        loop {
+            match self.rx.try_recv() {
+                Ok(item) => self.apply(item),
+                Err(TryRecvError::Empty) => {
+                    std::thread::sleep(Duration::from_millis(5));
+                    return false;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    self.take_unsent();
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// Applies what the engine handed to `finish` (after everything that came through the queue).
+    fn take_unsent(&mut self) {
+        let unsent = std::mem::take(&mut *self.shared.unsent.lock().unwrap_or_else(PoisonError::into_inner));
+        if !unsent.is_empty() {
+            self.oldest.get_or_insert_with(Instant::now);
+        }
+        for item in unsent {
+            self.apply(item);
+        }
+    }
+
+    /// Writing never worked again before the deadline: turns every pending run into a [`NOT_SAVED`] gap, tries
+    /// once more to commit (gap rows alone), and returns the message `finish` reports.
+    fn give_up(&mut self, failure: &str) -> String {
+        let mut num_unsaved = 0u64;
+        let pending = std::mem::take(&mut self.pending);
+        for item in pending {
+            match item {
+                Pending::Run {
+                    stream,
+                    first_sample,
+                    channels,
+                } => {
+                    let num_samples = channels.first().map_or(0, Vec::len) as u64;
+                    num_unsaved += num_samples;
+                    self.push_gap(
+                        stream,
+                        first_sample,
+                        num_samples,
+                        GapReason::Other(NOT_SAVED.into()),
+                    );
+                }
+                gap => self.pending.push(gap),
+            }
+        }
+        let gap_note = match self.commit(true) {
+            Ok(()) => "recorded as a gap".to_owned(),
+            Err(error) => format!("the gap could not be recorded either: {error}"),
+        };
+        format!("{num_unsaved} samples per channel could not be saved ({failure}); {gap_note}")
     }
 
     /// Takes items until the oldest pending one is due for commit. Returns whether the queue has closed.
@@ -426,9 +517,10 @@ impl Worker {
         }
     }
 
-    /// Writes everything pending in one transaction. On failure nothing is committed and everything stays
-    /// pending.
-    fn commit(&mut self) -> Result<(), String> {
+    /// Writes everything pending in one transaction, each gap with its audit row, and every
+    /// [`ANCHOR_INTERVAL`] (or when `anchor` is set: the last commit) the chain heads of every channel as an
+    /// audit row. On failure nothing is committed and everything stays pending.
+    fn commit(&mut self, anchor: bool) -> Result<(), String> {
         match file_identity(&self.path) {
             Ok(identity) if identity == self.identity => {}
             _ => {
@@ -502,19 +594,47 @@ impl Worker {
                         ])
                     })
                     .map_err(write_error)?;
+                    // Audited like an edit: a gap's count, reason or detail changed later shows in `verify`.
+                    let gap_id = tx.last_insert_rowid();
+                    let new_value =
+                        super::edits::entity_json(&tx, "gap", gap_id).map_err(|e| e.to_string())?;
+                    super::audit::append(
+                        &tx,
+                        super::audit::Edit {
+                            who: RECORDER,
+                            action: "record_gap",
+                            entity: "gap",
+                            entity_id: Some(gap_id),
+                            old_value: None,
+                            new_value,
+                            reason: "samples that were not recorded",
+                        },
+                    )
+                    .map_err(|e| format!("writing the case file failed: {e}"))?;
                 }
             }
         }
-        if self
-            .options
-            .fail_writes
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        let anchor_due = self.last_anchor.is_none_or(|at| at.elapsed() >= ANCHOR_INTERVAL);
+        if anchor || anchor_due {
+            anchor_heads(&tx).map_err(|e| format!("writing the case file failed: {e}"))?;
+        }
+        if num_samples > 0
+            && self
+                .options
+                .fail_writes
+                .as_ref()
+                .is_some_and(|flag| flag.load(Ordering::Relaxed))
         {
             // Dropping the transaction rolls it back, as a failed write would.
             return Err("writing the case file failed: injected write failure (test)".into());
         }
         tx.commit().map_err(write_error)?;
+        if anchor || anchor_due {
+            self.last_anchor = Some(Instant::now());
+            self.unanchored = false;
+        } else {
+            self.unanchored = true;
+        }
         for (stream, id, channels) in new_rows {
             self.streams[stream].row = Some((id, channels));
         }
@@ -527,6 +647,52 @@ impl Worker {
         Ok(())
     }
 }
+
+/// Appends an `anchor_samples` audit row holding every channel's chunk count and chain head (hex), so a head
+/// rewound later to hide removed chunks disagrees with the audit trail.
+fn anchor_heads(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let channel_ids: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM channel ORDER BY id")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut heads = serde_json::Map::new();
+    for channel_id in channel_ids {
+        if let Some(head) = chain::stored_head(tx, channel_id)? {
+            heads.insert(
+                channel_id.to_string(),
+                serde_json::json!([head.num_chunks, chain::hex(&head.hash)]),
+            );
+        }
+    }
+    // Gap rows written before gaps were audited (a case begun by an older heracles) are not expected to have
+    // audit rows; every later one is.
+    let legacy_gaps: Option<i64> = tx.query_row(
+        "SELECT max(id) FROM gap WHERE id NOT IN
+           (SELECT entity_id FROM audit WHERE action = 'record_gap' AND entity_id IS NOT NULL)",
+        [],
+        |row| row.get(0),
+    )?;
+    let anchor = serde_json::json!({ "channels": heads, "legacy_gaps": legacy_gaps.unwrap_or(0) });
+    super::audit::append(
+        tx,
+        super::audit::Edit {
+            who: RECORDER,
+            action: ANCHOR_ACTION,
+            entity: "recording",
+            entity_id: None,
+            old_value: None,
+            new_value: Some(anchor.to_string()),
+            reason: "chain heads of the samples so far",
+        },
+    )
+}
+
+/// The audit action of the recorder's chain-head anchors.
+pub(crate) const ANCHOR_ACTION: &str = "anchor_samples";
+
+/// The audit actions the recorder writes (gaps and chain-head anchors): they record how the samples were
+/// stored and change no result, so a signature given while recording goes on stays valid.
+pub const RECORDER_ACTIONS: [&str; 2] = ["record_gap", ANCHOR_ACTION];
 
 fn write_error(error: rusqlite::Error) -> String {
     format!("writing the case file failed: {error}")

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::edits::{AUDITED, entity_json};
+use super::recorder::ANCHOR_ACTION;
+use super::recover::RECOVER_ACTION;
 use super::{CaseFile, StoreError, audit, chain, codec, file};
 
 /// One thing `verify` found wrong, with where.
@@ -46,6 +48,46 @@ impl VerifyReport {
     }
 }
 
+/// A recorder's `anchor_samples` audit row, parsed.
+struct Anchor {
+    seq: i64,
+    /// Channel id -> (chunks, head hash in hex).
+    heads: Vec<(i64, (u64, String))>,
+    /// Gap rows up to this id predate gap auditing.
+    legacy_gaps: i64,
+}
+
+/// The anchors in the audit trail, oldest first (a row that does not parse anchors nothing). A recovery
+/// (`recover_case`) rebuilds every chain, so only anchors after the newest recovery count.
+fn anchors(entries: &[audit::StoredEntry]) -> Vec<Anchor> {
+    let recovered = entries
+        .iter()
+        .rposition(|stored| stored.entry.action == RECOVER_ACTION)
+        .map_or(0, |at| at + 1);
+    entries[recovered..]
+        .iter()
+        .filter(|stored| stored.entry.action == ANCHOR_ACTION)
+        .filter_map(|stored| {
+            let value: serde_json::Value = serde_json::from_str(stored.entry.new_value.as_deref()?).ok()?;
+            let heads = value["channels"]
+                .as_object()?
+                .iter()
+                .filter_map(|(id, head)| {
+                    Some((
+                        id.parse().ok()?,
+                        (head[0].as_u64()?, head[1].as_str()?.to_owned()),
+                    ))
+                })
+                .collect();
+            Some(Anchor {
+                seq: stored.entry.seq,
+                heads,
+                legacy_gaps: value["legacy_gaps"].as_i64().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
 impl CaseFile {
     /// Runs every check (reads the whole file; seconds for a long case).
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
@@ -68,6 +110,9 @@ impl CaseFile {
     fn check_audited_records(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
         let entries = audit::stored_entries(&self.conn)?;
         report.num_audit_entries = entries.len();
+        // Gaps are audited by recorders that anchor their chain heads; older files' gaps are not checked, nor
+        // the gaps a case held before its first anchor.
+        let legacy_gaps = anchors(&entries).first().map(|anchor| anchor.legacy_gaps);
         // The newest audited value of each record.
         let mut latest: HashMap<(&str, i64), (i64, Option<&str>)> = HashMap::new();
         for stored in &entries {
@@ -86,6 +131,9 @@ impl CaseFile {
                 .query_map([], |row| row.get::<_, i64>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
             for &id in &ids {
+                if entity == "gap" && legacy_gaps.is_none_or(|legacy| id <= legacy) {
+                    continue;
+                }
                 let current = entity_json(&self.conn, entity, id)?;
                 match latest.get(&(entity, id)) {
                     None => report.problem(
@@ -119,6 +167,13 @@ impl CaseFile {
 
     fn check_samples(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
         let channels = self.channels()?;
+        // The newest anchored head of each channel: (audit row, chunks, hash).
+        let mut anchored: HashMap<i64, (i64, u64, String)> = HashMap::new();
+        for anchor in anchors(&audit::stored_entries(&self.conn)?) {
+            for (channel_id, (num_chunks, hash)) in anchor.heads {
+                anchored.insert(channel_id, (anchor.seq, num_chunks, hash));
+            }
+        }
         let mut gaps_of = self.conn.prepare(
             "SELECT first_sample, num_samples FROM gap WHERE source_id = ?1 ORDER BY first_sample",
         )?;
@@ -154,6 +209,19 @@ impl CaseFile {
                 report.num_chunks += 1;
                 chained.hash = chain::chunk_hash(&chained.hash, first, num, data);
                 chained.num_chunks += 1;
+                if let Some((seq, num_chunks, hash)) = anchored.get(&channel.id)
+                    && *num_chunks == chained.num_chunks
+                    && *hash != chain::hex(&chained.hash)
+                {
+                    report.problem(
+                        "samples",
+                        format!(
+                            "{label}, chunk at {}: differs from the head anchored in audit row {seq} (chunks \
+                             replaced behind the store's back)",
+                            place(first)
+                        ),
+                    );
+                }
                 if !chain_broken
                     && row.get::<_, Option<Vec<u8>>>(5)?.as_deref() != Some(chained.hash.as_slice())
                 {
@@ -189,6 +257,18 @@ impl CaseFile {
                     }
                 }
                 runs.push((first, num, false));
+            }
+            if let Some((seq, num_chunks, _)) = anchored.get(&channel.id)
+                && chained.num_chunks < *num_chunks
+            {
+                report.problem(
+                    "samples",
+                    format!(
+                        "{label}: {} chunks stored but audit row {seq} anchored {num_chunks}: the newest chunks were \
+                         removed (and the channel's head rewound) behind the store's back",
+                        chained.num_chunks
+                    ),
+                );
             }
             if !chain_broken && committed != Some(chained) {
                 report.problem(

@@ -58,6 +58,19 @@ pub enum ExportError {
         /// What it looks like (the identifier itself is masked).
         warning: TextWarning,
     },
+    /// The case file fails verification: nothing is exported from a file whose samples or records may have been
+    /// changed or lost.
+    #[error(
+        "export refused: {path} fails verification ({num_problems} problems; first: {first}); run `heracles case verify`"
+    )]
+    FailsVerify {
+        /// The case file.
+        path: PathBuf,
+        /// How many problems verification found.
+        num_problems: usize,
+        /// The first problem, in words.
+        first: String,
+    },
     /// A file of the bundle already exists.
     #[error("{0} already exists; export into an empty folder")]
     Exists(PathBuf),
@@ -155,6 +168,10 @@ fn exported_text(
         }
         for event in &snapshot.events {
             fields.push((format!("marker at {:.1} s", event.time_s), event.text.clone()));
+            fields.push((
+                format!("marker kind at {:.1} s", event.time_s),
+                event.kind.clone(),
+            ));
         }
         for status in &snapshot.sign_offs {
             fields.push(("sign-off name".into(), status.sign_off.who.clone()));
@@ -227,17 +244,92 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 }
 
 /// Exports the parts `what` of the case file at `case_path` into `out_dir` (created if missing; files already
-/// there are never replaced). Checks every exported free-text field for identifiers before writing anything.
+/// there are never replaced). Refuses a case file that fails verification, and checks every exported free-text
+/// field for identifiers before writing anything.
+///
+/// The bundle is written into a hidden staging folder and appears complete, with its `MANIFEST.sha256`, or not
+/// at all: a new `out_dir` is the staging folder renamed; into an existing one the files are renamed one by one,
+/// the manifest last (so a bundle without its manifest exists only for the microseconds between renames).
 pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
     let file = CaseFile::open_read_only(case_path)?;
+    let report = file.verify()?;
+    if let Some(first) = report.problems.first() {
+        return Err(ExportError::FailsVerify {
+            path: case_path.to_owned(),
+            num_problems: report.problems.len(),
+            first: first.message.clone(),
+        });
+    }
     let snapshot = snapshot_of(&file, None)?;
     screen(&exported_text(&file, &snapshot, what)?)?;
     if (what.endpoints || what.beats || what.report) && snapshot.analysis.reports.is_empty() {
         return Err(ExportError::NothingAnalysed);
     }
-    std::fs::create_dir_all(out_dir).map_err(ExportError::io(out_dir))?;
     let case_id = snapshot.summary.case_id.clone();
-    let name = |suffix: &str| out_dir.join(format!("{case_id}{suffix}"));
+    let fresh = !out_dir.exists();
+    let staging = if fresh {
+        let name = out_dir
+            .file_name()
+            .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
+        let parent = match out_dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(ExportError::io(&parent))?;
+        parent.join(format!(".{name}.staging-{}", std::process::id()))
+    } else {
+        out_dir.join(format!(".staging-{case_id}-{}", std::process::id()))
+    };
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(ExportError::io(&staging))?;
+    }
+    let result = write_bundle(&file, &snapshot, &staging, out_dir, what).and_then(|staged| {
+        if fresh {
+            std::fs::rename(&staging, out_dir).map_err(ExportError::io(out_dir))?;
+        } else {
+            for path in &staged.files {
+                let target = out_dir.join(path.file_name().unwrap_or_default());
+                if target.exists() {
+                    return Err(ExportError::Exists(target));
+                }
+                std::fs::rename(path, &target).map_err(ExportError::io(&target))?;
+            }
+        }
+        if let Some(parent) = out_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+        sync_dir(out_dir)?;
+        Ok(Exported {
+            files: staged
+                .files
+                .iter()
+                .map(|path| out_dir.join(path.file_name().unwrap_or_default()))
+                .collect(),
+        })
+    });
+    if staging.exists() {
+        // Nothing half-written stays behind (after a rename into an existing folder, the empty staging folder).
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Makes renames in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<(), ExportError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(ExportError::io(dir))
+}
+
+/// Writes the bundle into `staging` (created), refusing when a file of it already exists in `out_dir`.
+fn write_bundle(
+    file: &CaseFile,
+    snapshot: &Snapshot,
+    staging: &Path,
+    out_dir: &Path,
+    what: ExportWhat,
+) -> Result<Exported, ExportError> {
+    let case_id = snapshot.summary.case_id.clone();
     let planned: Vec<PathBuf> = [
         (what.endpoints, "_endpoints.csv"),
         (what.endpoints, "_endpoints.json"),
@@ -248,39 +340,41 @@ pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result
     ]
     .into_iter()
     .filter(|(wanted, _)| *wanted)
-    .map(|(_, suffix)| name(suffix))
+    .map(|(_, suffix)| out_dir.join(format!("{case_id}{suffix}")))
     .chain(std::iter::once(out_dir.join("MANIFEST.sha256")))
     .collect();
     if let Some(existing) = planned.iter().find(|p| p.exists()) {
         return Err(ExportError::Exists(existing.clone()));
     }
+    std::fs::create_dir_all(staging).map_err(ExportError::io(staging))?;
+    let name = |suffix: &str| staging.join(format!("{case_id}{suffix}"));
     let mut exported = Exported::default();
     if what.endpoints {
-        let digest = crate::review::sign_off::results_digest(&file)?;
+        let digest = crate::review::sign_off::results_digest(file)?;
         write_new(
             &name("_endpoints.csv"),
-            tables::endpoints_csv(&snapshot).as_bytes(),
+            tables::endpoints_csv(snapshot).as_bytes(),
         )?;
         write_new(
             &name("_endpoints.json"),
-            tables::endpoints_json(&snapshot, &digest).as_bytes(),
+            tables::endpoints_json(snapshot, &digest).as_bytes(),
         )?;
         exported
             .files
             .extend([name("_endpoints.csv"), name("_endpoints.json")]);
     }
     if what.beats {
-        write_new(&name("_beats.csv"), tables::beats_csv(&snapshot).as_bytes())?;
+        write_new(&name("_beats.csv"), tables::beats_csv(snapshot).as_bytes())?;
         exported.files.push(name("_beats.csv"));
     }
     if what.wfdb {
-        let record = waveforms::write_wfdb(&file, out_dir, &case_id)?;
+        let record = waveforms::write_wfdb(file, staging, &case_id)?;
         exported.files.extend([record.header_path, record.data_path]);
     }
     if what.report {
-        let digest = crate::review::sign_off::results_digest(&file)?;
-        let waves = crate::review::waveforms::waveforms(&file, &snapshot.analysis)?;
-        let page = report::case_report(&snapshot, &waves, &digest);
+        let digest = crate::review::sign_off::results_digest(file)?;
+        let waves = crate::review::waveforms::waveforms(file, &snapshot.analysis)?;
+        let page = report::case_report(snapshot, &waves, &digest);
         write_new(&name("_report.pdf"), &page.to_pdf())?;
         exported.files.push(name("_report.pdf"));
     }
@@ -292,7 +386,7 @@ pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result
             .unwrap_or_default();
         manifest.push_str(&format!("{}  {file_name}\n", file_sha256(path)?));
     }
-    let manifest_path = out_dir.join("MANIFEST.sha256");
+    let manifest_path = staging.join("MANIFEST.sha256");
     write_new(&manifest_path, manifest.as_bytes())?;
     exported.files.push(manifest_path);
     Ok(exported)

@@ -25,7 +25,7 @@ impl RecordSink for MemoryRecorder {
     fn health(&self) -> RecorderHealth {
         RecorderHealth::Saving
     }
-    fn finish(self: Box<Self>) -> Result<(), String> {
+    fn finish(self: Box<Self>, _unsent: Vec<RecordItem>) -> Result<(), String> {
         Ok(())
     }
 }
@@ -324,7 +324,13 @@ fn silence_is_a_lost_link_and_text_lines_are_read() {
             (3, vec![82.5, 0.007])
         ]
     );
-    assert_eq!(recorded.gaps, vec![(2, 1, GapReason::CorruptFrames)]);
+    // The corrupt line, then the silence up to the end of the recording (the logger never came back).
+    assert_eq!(recorded.gaps[0], (2, 1, GapReason::CorruptFrames));
+    assert!(
+        matches!(recorded.gaps[1..], [(4, n, GapReason::Disconnected)] if n >= 1000),
+        "{:?}",
+        recorded.gaps
+    );
     assert_eq!(engine.lock().sources[0].status.num_rejected, 2);
 }
 
@@ -441,7 +447,19 @@ mod end_to_end {
             .iter()
             .flat_map(|f| f.first_sample..f.first_sample + f.num_samples as u64)
             .collect();
-        let gaps = file.gaps().unwrap();
+        // The console stopped sending before the recording stopped: that silence is one trailing gap.
+        let (trailing, gaps): (Vec<_>, Vec<_>) = file
+            .gaps()
+            .unwrap()
+            .into_iter()
+            .partition(|g| g.first_sample >= last_sent);
+        assert!(
+            trailing.len() <= 1
+                && trailing
+                    .iter()
+                    .all(|g| g.reason == "disconnected" && g.first_sample == last_sent),
+            "{trailing:?}"
+        );
         let recorded_gaps: BTreeSet<u64> = gaps
             .iter()
             .flat_map(|g| g.first_sample..g.first_sample + g.num_samples)
@@ -637,4 +655,92 @@ fn a_yanked_cable_loses_nothing_the_case_file_had_received() {
             }
         }
     }
+}
+
+/// Issue 14: a console that goes away for good during `record` (the streamer stops and its pty closes: a pulled
+/// cable). The received data is kept, the silence up to the end of the recording is a `disconnected` gap, and
+/// `record` exits non-zero.
+#[test]
+fn record_cli_records_a_lost_console_as_a_gap_and_fails() {
+    use clap::Parser;
+    use heracles::acquisition::sim_stream::{
+        FaultConfig, SimStream, StreamTarget, open_output, stream_real_time,
+    };
+    use heracles::sim::{SensorLevel, Simulator};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let sim = Simulator::new("shock-ecmo-iabp", 5, SensorLevel::Clean).unwrap();
+    let mut stream = SimStream::new(sim, 9, FaultConfig::default()).unwrap();
+    let mut output = open_output(&StreamTarget::Pty).unwrap();
+    let path = output.path.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let streamer = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("test-sim-stream".into())
+            .spawn(move || {
+                let report = stream_real_time(
+                    &mut stream,
+                    &mut output,
+                    None,
+                    &|| !stop.load(Ordering::SeqCst),
+                    &mut |_| {},
+                );
+                drop(output); // the cable is pulled: the pty closes
+                report
+            })
+            .unwrap()
+    };
+    let puller = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("test-cable-puller".into())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                stop.store(true, Ordering::SeqCst);
+            })
+            .unwrap()
+    };
+    let dir = scratch_dir("heracles-record-lost");
+    let data = dir.path().display().to_string();
+    let source = format!("serial:{path}");
+    let args = [
+        "heracles",
+        "record",
+        "--source",
+        &source,
+        "--case",
+        "HER-TST-0621",
+        "--seconds",
+        "4",
+        "--data-dir",
+        &data,
+    ];
+    let code = heracles::cli::run(heracles::cli::Cli::try_parse_from(args).unwrap()).unwrap();
+    puller.join().unwrap();
+    streamer.join().unwrap().unwrap();
+    assert_eq!(code, std::process::ExitCode::FAILURE);
+    let file = heracles::store::CaseFile::open_read_only(&dir.path().join("HER-TST-0621.heracles")).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let channel = &file.channels().unwrap()[0];
+    assert!(
+        (800..=2000).contains(&channel.num_samples),
+        "about 1.5 s received: {channel:?}"
+    );
+    let gaps = file.gaps().unwrap();
+    let lost: u64 = gaps
+        .iter()
+        .filter(|gap| gap.reason == "disconnected")
+        .map(|gap| gap.num_samples)
+        .sum();
+    assert!(
+        (1500..=3500).contains(&lost),
+        "the silence to the end (about 2.5 s) is a gap: {gaps:?}"
+    );
+    assert_eq!(
+        gaps.iter().map(|g| g.first_sample).min(),
+        Some(channel.first_sample + channel.num_samples),
+        "the gap starts where the data stopped: {gaps:?}"
+    );
 }

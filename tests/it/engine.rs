@@ -142,7 +142,7 @@ impl RecordSink for FakeRecorder {
         }
     }
 
-    fn finish(self: Box<Self>) -> Result<(), String> {
+    fn finish(self: Box<Self>, _unsent: Vec<RecordItem>) -> Result<(), String> {
         Ok(())
     }
 }

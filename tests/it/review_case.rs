@@ -209,7 +209,7 @@ pub fn create_lasting(dir: &Path, number: u16, duration_s: f64, options: Recorde
             }
         }
     }
-    recorder.finish().unwrap();
+    recorder.finish(Vec::new()).unwrap();
     let mut file = CaseFile::open(&path).unwrap();
     for (step, (from, to)) in [
         (StepId::BaselineCoronary, (0.0, 35.0)),

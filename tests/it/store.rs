@@ -68,7 +68,7 @@ fn record(recorder: Recorder, items: Vec<RecordItem>) {
             }
         }
     }
-    recorder.finish().unwrap();
+    recorder.finish(Vec::new()).unwrap();
 }
 
 fn new_case(dir: &Path, number: u16) -> CaseFile {
@@ -465,10 +465,22 @@ fn case_for_tampering(dir: &Path, number: u16) -> PathBuf {
         spec: spec("s", 2, 1000.0),
         first_sample: 0,
     }];
-    // 10 000 samples: more than one chunk per channel.
-    items.extend((0..500).map(|k| RecordItem::Block {
+    // 10 000 samples: more than one chunk per channel, and 100 dropped in the middle (a gap).
+    items.extend((0..250).map(|k| RecordItem::Block {
         source: 0,
         block: block(2, k * 20, 20),
+    }));
+    items.push(RecordItem::Gap {
+        source: 0,
+        gap: Gap {
+            first_sample: 5000,
+            num_samples: 100,
+            reason: GapReason::DroppedFrames,
+        },
+    });
+    items.extend((250..500).map(|k| RecordItem::Block {
+        source: 0,
+        block: block(2, k * 20 + 100, 20),
     }));
     record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
     path
@@ -477,7 +489,7 @@ fn case_for_tampering(dir: &Path, number: u16) -> PathBuf {
 #[test]
 fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
     let dir = tempfile::tempdir().unwrap();
-    let tampers: [(&str, &str, &str); 13] = [
+    let tampers: [(&str, &str, &str); 17] = [
         (
             "DROP TRIGGER audit_no_update; UPDATE audit SET reason = 'because' WHERE seq = 3",
             "audit row 3",
@@ -540,6 +552,20 @@ fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
             "samples",
         ),
         ("UPDATE channel SET unit = 'kPa' WHERE idx = 0", "hash chain broken", "samples"),
+        // Issue 14: a gap's reason, detail or count rewritten (gaps are audited by the recorder).
+        ("UPDATE gap SET reason = 'disconnected'", "gap 1 differs", "audit"),
+        ("UPDATE gap SET detail = 'cable pulled'", "gap 1 differs", "audit"),
+        ("UPDATE gap SET num_samples = 50", "gap 1 differs", "audit"),
+        // Issue 14: the newest chunk of every channel removed and each channel's head rewound to match: the
+        // chain itself is consistent, the head anchored in the audit trail is not.
+        (
+            "DELETE FROM chunk WHERE id IN (SELECT id FROM chunk c WHERE first_sample =
+               (SELECT max(first_sample) FROM chunk WHERE channel_id = c.channel_id));
+             UPDATE channel SET num_chunks = (SELECT count(*) FROM chunk WHERE channel_id = channel.id),
+               chunk_head = (SELECT hash FROM chunk WHERE channel_id = channel.id ORDER BY first_sample DESC LIMIT 1)",
+            "anchored",
+            "samples",
+        ),
         ("UPDATE source SET sample_rate_hz = 500", "hash chain broken", "samples"),
     ];
     for (number, (sql, expected, check)) in tampers.iter().enumerate() {
@@ -880,7 +906,7 @@ fn recorder_holds_data_while_the_disk_fails_and_writes_it_when_it_recovers() {
     wait_for("saving again", Duration::from_secs(5), || {
         recorder.health() == RecorderHealth::Saving
     });
-    Box::new(recorder).finish().unwrap();
+    Box::new(recorder).finish(Vec::new()).unwrap();
     let file = CaseFile::open_read_only(&path).unwrap();
     let channel = &file.channels().unwrap()[0];
     assert_eq!(channel.num_samples, next, "everything held was written");
@@ -1038,5 +1064,129 @@ fn a_source_announced_long_before_its_samples_still_records() {
     wait_for("the commit", Duration::from_secs(2), || {
         recorder.num_committed_samples() == 20
     });
-    Box::new(recorder).finish().unwrap();
+    Box::new(recorder).finish(Vec::new()).unwrap();
+}
+
+/// Issue 14: a disk that never comes back. `stop_recording` returns within a bounded time (it used to wait for
+/// ever), says how much was lost, and every sample the recorder held but could not write is a `not saved` gap,
+/// so the file still verifies and explains every index up to the end of the recording.
+#[test]
+fn a_disk_that_never_recovers_ends_the_recording_with_a_gap_for_every_unsaved_sample() {
+    use heracles::acquisition::{Engine, EngineConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 13);
+    let path = file.path().to_owned();
+    let fail = Arc::new(AtomicBool::new(false));
+    let options = RecorderOptions {
+        queue_len: 8,
+        fail_writes: Some(fail.clone()),
+        ..RecorderOptions::default()
+    };
+    let recorder = Recorder::start(file, options).unwrap();
+    let engine = Engine::start(
+        vec![Box::new(PacedSource)],
+        EngineConfig::default(),
+        Arc::new(|| {}),
+    )
+    .unwrap();
+    wait_for("the source", Duration::from_secs(5), || {
+        engine.lock().sources[0].connected
+    });
+    engine.start_recording(Box::new(recorder)).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    fail.store(true, Ordering::Relaxed);
+    wait_for("NOT SAVING", Duration::from_secs(5), || {
+        engine.lock().recording.failure.is_some()
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let end_before_stop = engine.lock().sources[0].end_sample();
+    let stopping = Instant::now();
+    let error = engine.stop_recording().unwrap_err();
+    let took = stopping.elapsed();
+    drop(engine);
+    assert!(
+        took < store::FINISH_TIMEOUT + Duration::from_secs(5),
+        "stop took {took:?}"
+    );
+    assert!(
+        error.contains("could not be saved") && error.contains("recorded as a gap"),
+        "{error}"
+    );
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let gaps = file.gaps().unwrap();
+    let not_saved: Vec<_> = gaps
+        .iter()
+        .filter(|gap| gap.detail.as_deref() == Some(store::NOT_SAVED))
+        .collect();
+    assert_eq!(not_saved.len(), 1, "{gaps:?}");
+    let channel = &file.channels().unwrap()[0];
+    let gap_end = not_saved[0].first_sample + not_saved[0].num_samples;
+    assert_eq!(
+        not_saved[0].first_sample,
+        channel.first_sample + channel.num_samples,
+        "the gap starts where the stored samples end"
+    );
+    assert!(
+        gap_end >= end_before_stop,
+        "the gap reaches the end of the recording: {gap_end} < {end_before_stop}"
+    );
+    assert!(
+        not_saved[0].num_samples >= 800,
+        "at least the 0.8 s of failure: {}",
+        not_saved[0].num_samples
+    );
+}
+
+/// The recorder's own audit rows (gaps, chain-head anchors) change no result: an operator's signature given while
+/// the recording goes on, as the guided protocol does, stays valid.
+#[test]
+fn recording_on_after_a_sign_off_keeps_it_valid() {
+    use heracles::review::sign_off::{SignOffState, status};
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = new_case(dir.path(), 14);
+    let path = file.path().to_owned();
+    file.sign_off(
+        "dr-a",
+        "operator",
+        "I confirm the protocol was carried out as recorded.",
+    )
+    .unwrap();
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: spec("s", 1, 1000.0),
+        first_sample: 0,
+    }];
+    items.push(RecordItem::Block {
+        source: 0,
+        block: block(1, 0, 100),
+    });
+    items.push(RecordItem::Gap {
+        source: 0,
+        gap: Gap {
+            first_sample: 100,
+            num_samples: 10,
+            reason: GapReason::DroppedFrames,
+        },
+    });
+    items.push(RecordItem::Block {
+        source: 0,
+        block: block(1, 110, 100),
+    });
+    record(Recorder::start(file, RecorderOptions::default()).unwrap(), items);
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let actions: Vec<String> = file
+        .audit_trail()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().any(|a| a == "record_gap") && actions.iter().any(|a| a == "anchor_samples"),
+        "{actions:?}"
+    );
+    let states = status(&file).unwrap();
+    assert!(matches!(states[0].state, SignOffState::Valid), "{states:?}");
+    assert!(file.verify().unwrap().ok());
 }

@@ -320,3 +320,503 @@ fn record_then_info_verify_snapshot_and_tamper() {
         text(&output.stderr)
     );
 }
+
+/// Puts a killed recording's files into the state a SIGKILL during a WAL checkpoint leaves: SQLite copies the
+/// newest committed version of each page from the log into the main file in page order (page 1, with the new
+/// page count, first) and only then syncs and resets the log. Copies pages `1..num_pages - 1`, so the main file
+/// ends one page short of what its header describes and the log beside it still holds everything. Returns the
+/// page count the header now describes.
+fn interrupt_a_checkpoint(path: &Path) -> u64 {
+    let mut wal_name = path.as_os_str().to_owned();
+    wal_name.push("-wal");
+    let wal = std::fs::read(PathBuf::from(wal_name)).unwrap();
+    assert!(wal.len() > 32, "no write-ahead log beside {}", path.display());
+    let be32 = |bytes: &[u8]| u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let page_size = be32(&wal[8..12]) as usize;
+    let salts = &wal[16..24];
+    // Frames of committed transactions only: up to the last commit frame whose salts match the log header.
+    let mut committed: Vec<(u32, usize)> = Vec::new();
+    let mut candidate: Vec<(u32, usize)> = Vec::new();
+    let mut num_pages = 0u32;
+    let mut offset = 32;
+    while offset + 24 + page_size <= wal.len() {
+        let frame = &wal[offset..offset + 24];
+        if &frame[8..16] != salts {
+            break;
+        }
+        candidate.push((be32(&frame[0..4]), offset + 24));
+        if be32(&frame[4..8]) != 0 {
+            num_pages = be32(&frame[4..8]);
+            committed.append(&mut candidate);
+        }
+        offset += 24 + page_size;
+    }
+    assert!(num_pages >= 3, "the log commits only {num_pages} pages");
+    let mut newest = std::collections::BTreeMap::new();
+    for (page, at) in committed {
+        newest.insert(page, at);
+    }
+    let mut main = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    use std::io::{Seek, SeekFrom, Write};
+    for (&page, &at) in newest.range(1..num_pages - 1) {
+        main.seek(SeekFrom::Start(u64::from(page - 1) * page_size as u64))
+            .unwrap();
+        main.write_all(&wal[at..at + page_size]).unwrap();
+    }
+    main.sync_all().unwrap();
+    let len = main.metadata().unwrap().len();
+    assert!(
+        len < u64::from(num_pages) * page_size as u64,
+        "main file {len} bytes, {num_pages} pages of {page_size}"
+    );
+    u64::from(num_pages)
+}
+
+/// Issue 14: a SIGKILL during a WAL checkpoint left a main file shorter than its header with the log beside it;
+/// `case verify`, `info`, `export` and the writer refused it although SQLite recovers every sample from the log.
+#[test]
+fn a_kill_during_a_checkpoint_loses_nothing_and_is_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0200";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 60.0);
+    std::thread::sleep(Duration::from_secs(4));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before_s = recorded_duration_s(&path);
+    assert!(before_s > 2.0, "{before_s}");
+    let num_pages = interrupt_a_checkpoint(&path);
+    for command in [&["case", "verify"][..], &["case", "info", "--json"][..]] {
+        let output = run(heracles().args(command).arg(&path));
+        assert!(
+            output.status.success(),
+            "{command:?} on a file with {num_pages} pages in its header: {}",
+            text(&output.stderr)
+        );
+    }
+    let output = run(heracles()
+        .args(["export", case, "--what", "wfdb", "--to"])
+        .arg(dir.path().join("export"))
+        .arg("--data-dir")
+        .arg(dir.path()));
+    assert!(output.status.success(), "export: {}", text(&output.stderr));
+    assert_eq!(recorded_duration_s(&path), before_s, "every sample recovered");
+    // The writer opens it too (SQLite replays the log) and it still verifies afterwards.
+    drop(CaseFile::open(&path).unwrap());
+    assert_eq!(recorded_duration_s(&path), before_s);
+}
+
+/// A main file that is really short (no log beside it to repair it) is still refused, naming the cause.
+#[test]
+fn a_truncated_case_without_a_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0201";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 1.5);
+    assert!(child.wait().unwrap().success());
+    let len = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(len - 16384)
+        .unwrap();
+    let output = run(heracles().args(["case", "verify"]).arg(&path));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("truncated"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// Issue 14: the case file removed while recording. `record` used to report NOT SAVING and then never exit;
+/// now it stops after `--max-not-saving-s`, says what was not saved and exits non-zero, within a bounded time.
+#[test]
+fn record_stops_and_fails_when_its_file_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0202";
+    let path = case_path(dir.path(), case);
+    let mut child = heracles()
+        .args(["record", "--source", "sim", "--case", case, "--seconds", "120"])
+        .args(["--max-not-saving-s", "2", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("recording started"), "{first}");
+    std::thread::sleep(Duration::from_millis(1000));
+    std::fs::remove_file(&path).unwrap();
+    let removed = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            removed.elapsed() < Duration::from_secs(30),
+            "record still running 30 s after its file was removed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("NOT SAVING"), "{stderr}");
+    assert!(stderr.contains("recording stopped"), "{stderr}");
+    assert!(stderr.contains("could not be saved"), "{stderr}");
+    println!(
+        "exited {:.1} s after the file was removed",
+        removed.elapsed().as_secs_f64()
+    );
+}
+
+/// Issue 14: `heracles analyze --json | head -c 10` panicked (exit 101, broken pipe). A reader that closes the
+/// pipe early now ends the command quietly with success, whether it closes at once or after a few bytes.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/inca/inca_ivc_occlusion_example.csv");
+    for read_first in [0usize, 10] {
+        let mut child = heracles()
+            .args(["analyze", "--json"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = vec![0u8; read_first];
+        std::io::Read::read_exact(&mut stdout, &mut head).unwrap();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        let stderr = text(&output.stderr);
+        assert!(
+            output.status.success(),
+            "after reading {read_first} bytes: {:?} {stderr}",
+            output.status
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if read_first > 0 {
+            assert!(text(&head).starts_with('{'), "{}", text(&head));
+        }
+    }
+}
+
+/// Issue 14's measurement: SIGKILLs of `record` spread over the first WAL checkpoint (about 52 s into a
+/// recording, when the log reaches SQLite's 1000 pages), `HERACLES_CHECKPOINT_KILLS` of them (default 12),
+/// `HERACLES_CHECKPOINT_PARALLEL` at a time (default 4). Every killed file must open for `case verify` and pass;
+/// prints how many were refused or failed and the worst loss (recording time at the kill minus seconds stored).
+#[test]
+#[ignore = "measurement: about a minute per kill"]
+fn record_survives_kills_around_the_wal_checkpoint() {
+    let number = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (num_kills, parallel) = (
+        number("HERACLES_CHECKPOINT_KILLS", 12),
+        number("HERACLES_CHECKPOINT_PARALLEL", 4).max(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let mut next = 0;
+    while next < num_kills {
+        let batch: Vec<_> = (next..(next + parallel).min(num_kills))
+            .map(|k| {
+                let (dir, outcomes) = (dir.path().to_owned(), outcomes.clone());
+                std::thread::Builder::new()
+                    .name(format!("kill-{k}"))
+                    .spawn(move || {
+                        // Spread over 46-60 s: before, during and after the first checkpoint.
+                        let delay_s = 46.0 + 14.0 * (k as f64 + 0.5) / num_kills as f64;
+                        let case = format!("HER-TST-{:04}", 3000 + k);
+                        let (mut child, started, _) = start_recording(&dir, &case, 90.0);
+                        std::thread::sleep(
+                            Duration::from_secs_f64(delay_s).saturating_sub(started.elapsed()),
+                        );
+                        child.kill().unwrap();
+                        let recording_s = started.elapsed().as_secs_f64();
+                        child.wait().unwrap();
+                        let path = case_path(&dir, &case);
+                        let output = run(heracles().args(["case", "verify"]).arg(&path));
+                        let stored_s = output.status.success().then(|| recorded_duration_s(&path));
+                        outcomes
+                            .lock()
+                            .unwrap()
+                            .push((k, recording_s, stored_s, text(&output.stderr)));
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for thread in batch {
+            thread.join().unwrap();
+        }
+        next += parallel;
+    }
+    let outcomes = outcomes.lock().unwrap();
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter(|(.., stored, _)| stored.is_none())
+        .collect();
+    let worst_loss_s = outcomes
+        .iter()
+        .filter_map(|(_, recording_s, stored_s, _)| stored_s.map(|s| recording_s - s))
+        .fold(0.0, f64::max);
+    println!(
+        "{} kills at 46-60 s: {} refused or failing verify; worst loss {:.3} s",
+        outcomes.len(),
+        failed.len(),
+        worst_loss_s
+    );
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
+/// Issue 14: a case on read-only media (or in a folder the reviewer cannot write) could not be verified, read or
+/// exported: a write-ahead-log file needs its shared-memory file, which cannot be made there. Tests run as root,
+/// for whom no folder is read-only, so the shared-memory file is made impossible to create another way (a
+/// dangling link in its place). The case opens read-only (immutable), verifies and exports.
+#[test]
+fn a_case_whose_shared_memory_file_cannot_be_made_opens_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0203";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 1.5);
+    assert!(child.wait().unwrap().success());
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    let shm = PathBuf::from(shm);
+    // A reader may have left the shared-memory file; a link into a folder that does not exist takes its place,
+    // so SQLite can neither open nor create it (as on read-only media). Plain SQLite then says "unable to open
+    // database file".
+    if shm.exists() {
+        std::fs::remove_file(&shm).unwrap();
+    }
+    std::os::unix::fs::symlink(dir.path().join("no-such-folder/shm"), &shm).unwrap();
+    for command in [&["case", "verify"][..], &["case", "info"][..]] {
+        let output = run(heracles().args(command).arg(&path));
+        assert!(output.status.success(), "{command:?}: {}", text(&output.stderr));
+    }
+    let output = run(heracles()
+        .args(["export", "--what", "wfdb", "--to"])
+        .arg(dir.path().join("out"))
+        .arg(&path));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+/// Issue 14: a case file really damaged in the middle (a page overwritten) fails verify; `case recover` copies
+/// every readable sample into a new file that verifies, says what was lost, and never writes to the original.
+#[test]
+fn case_recover_keeps_every_readable_sample_and_leaves_the_original_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0204";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 4.0);
+    assert!(child.wait().unwrap().success());
+    let intact_s = recorded_duration_s(&path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 16384;
+    let victim = (bytes.len() / page) * 6 / 10;
+    for (i, byte) in bytes[victim * page..(victim + 1) * page].iter_mut().enumerate() {
+        *byte = (i * 7919 % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let output = run(heracles().args(["case", "verify"]).arg(&path));
+    assert!(!output.status.success(), "the damage is seen");
+    let out = dir.path().join("recovered.heracles");
+    let output = run(heracles().args(["case", "recover"]).arg(&path).arg(&out));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let printed = text(&output.stdout);
+    assert!(printed.contains("unreadable"), "{printed}");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the original is untouched");
+    let output = run(heracles().args(["case", "verify"]).arg(&out));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let file = CaseFile::open_read_only(&out).unwrap();
+    let channels = file.channels().unwrap();
+    let kept: u64 = channels.iter().map(|c| c.num_samples).sum();
+    assert!(kept > 0, "{printed}");
+    assert!(
+        channels
+            .iter()
+            .all(|c| c.num_samples as f64 / c.sample_rate_hz <= intact_s + 1e-9),
+        "{channels:?}"
+    );
+    let trail = file.audit_trail().unwrap();
+    assert_eq!(trail.last().unwrap().action, "recover_case");
+    println!("{printed}");
+}
+
+/// Issue 14: `export_case` opened without verifying, so a tampered case was exported without complaint. Now it
+/// is refused, naming verification, and nothing appears.
+#[test]
+fn export_refuses_a_case_that_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0205";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 1.5);
+    assert!(child.wait().unwrap().success());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE chunk SET min_value = min_value - 1 WHERE id = (SELECT min(id) FROM chunk)")
+        .unwrap();
+    let out = dir.path().join("bundle");
+    let output = run(heracles()
+        .args(["export", "--what", "wfdb", "--to"])
+        .arg(&out)
+        .arg(&path));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("fails verification"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!out.exists(), "nothing exported");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Issue 14: a killed import left an empty case that passed verify and blocked importing again. Imports are
+/// killed at moments spread over their run; afterwards either no case exists (and importing again works) or
+/// the complete case does.
+#[test]
+fn a_killed_import_leaves_no_case_that_blocks_importing_again() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/labchart/labchart_export_two_blocks.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let import = |case: &str| {
+        heracles()
+            .args(["import", "--case", case, "--data-dir"])
+            .arg(dir.path())
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    assert!(import("HER-TST-0700").wait().unwrap().success());
+    let full = started.elapsed();
+    let (mut num_absent, mut num_complete) = (0, 0);
+    for k in 0..8u32 {
+        let case = format!("HER-TST-{:04}", 701 + k);
+        let mut child = import(&case);
+        std::thread::sleep(full * k / 8);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let path = case_path(dir.path(), &case);
+        if path.exists() {
+            num_complete += 1;
+            assert!(complete_case(&path), "kill {k}: an empty or failing case");
+        } else {
+            num_absent += 1;
+            let output = run(heracles()
+                .args(["import", "--case", &case, "--data-dir"])
+                .arg(dir.path())
+                .arg(&file));
+            assert!(output.status.success(), "kill {k}: {}", text(&output.stderr));
+            assert!(complete_case(&path));
+        }
+    }
+    let output = run(heracles().args(["case", "list", "--data-dir"]).arg(dir.path()));
+    assert!(
+        !text(&output.stdout).contains("UNREADABLE"),
+        "{}",
+        text(&output.stdout)
+    );
+    println!("import {full:?}; killed 8: {num_absent} left nothing, {num_complete} complete");
+}
+
+/// Whether the case file verifies and holds samples.
+fn complete_case(path: &Path) -> bool {
+    let file = CaseFile::open_read_only(path).unwrap();
+    file.verify().unwrap().ok() && file.channels().unwrap().iter().all(|c| c.num_samples > 0)
+}
+
+/// Issue 14: identifiers in an imported file's channel names got into the case (and the exported `.hea`). The
+/// import is refused, naming the field without repeating the identifier, and no case appears.
+#[test]
+fn import_refuses_identifiers_in_channel_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for (number, header) in ["Pa 943/476/5919", "John Smith", "MRN 12345678", "DOB 12.03.56"]
+        .into_iter()
+        .enumerate()
+    {
+        let csv = dir.path().join(format!("planted{number}.csv"));
+        let mut rows = format!("time,{header}\n");
+        for i in 0..100 {
+            rows.push_str(&format!("{},{}\n", f64::from(i) / 100.0, i));
+        }
+        std::fs::write(&csv, rows).unwrap();
+        let case = format!("HER-TST-{:04}", 800 + number);
+        let output = run(heracles()
+            .args(["import", "--case", &case, "--data-dir"])
+            .arg(dir.path())
+            .arg(&csv));
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{header}");
+        assert!(
+            stderr.contains("import refused: a channel name"),
+            "{header}: {stderr}"
+        );
+        assert!(!stderr.contains("5919") && !stderr.contains("Smith"), "{stderr}");
+        assert!(!case_path(dir.path(), &case).exists());
+    }
+}
+
+/// Issue 14: killed exports left partial bundles marked only by a missing manifest. Exports are killed at
+/// moments spread over their run: the bundle folder is then absent or complete with its `MANIFEST.sha256`.
+#[test]
+fn a_killed_export_leaves_no_partial_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = "HER-TST-0206";
+    let path = case_path(dir.path(), case);
+    let (mut child, _, _) = start_recording(dir.path(), case, 3.0);
+    assert!(child.wait().unwrap().success());
+    let export = |out: &Path| {
+        heracles()
+            .args(["export", "--what", "wfdb", "--to"])
+            .arg(out)
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    assert!(export(&dir.path().join("full")).wait().unwrap().success());
+    let full = started.elapsed();
+    let (mut num_absent, mut num_complete) = (0, 0);
+    for k in 0..8u32 {
+        let out = dir.path().join(format!("bundle-{k}"));
+        let mut child = export(&out);
+        std::thread::sleep(full * k / 8);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if out.exists() {
+            let names: Vec<String> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert!(
+                names.contains(&"MANIFEST.sha256".to_owned()),
+                "kill {k}: {names:?}"
+            );
+            num_complete += 1;
+        } else {
+            num_absent += 1;
+        }
+    }
+    println!("export {full:?}; killed 8: {num_absent} left nothing, {num_complete} complete");
+}
