@@ -11,6 +11,7 @@ mod export;
 mod formats;
 mod formats_import;
 mod layering;
+mod one_path;
 mod protocol;
 mod review;
 mod review_case;
