@@ -1,6 +1,8 @@
 //! Clinical endpoint arithmetic (ENDPOINTS.md section 7) on plain inputs from the follow-up forms: time to
-//! VA-ECMO decannulation with its competing outcomes recorded explicitly (never silently censored), days alive and
-//! out of ICU at 30 days, and the 6-month status. All times are days from randomisation (day 0).
+//! successful VA-ECMO decannulation (alive and free of re-cannulation and other mechanical support for 48 h, and
+//! at 30 days), with competing outcomes explicit and "still on ECMO" censored, each outcome with its event type
+//! and time; days alive and out of ICU at 30 days ("incomplete" until follow-up reaches day 30 or death); and the
+//! 6-month status. All times are days from randomisation (day 0).
 
 use serde::{Deserialize, Serialize};
 
@@ -28,37 +30,112 @@ pub struct EcmoCourse {
     pub last_follow_up_day: f64,
 }
 
-/// How the ECMO run ended (the competing outcomes of the time-to-decannulation endpoint).
+/// How the ECMO run ended, for the time-to-successful-decannulation endpoint. Success = decannulated, then alive
+/// and free of re-cannulation and of any other mechanical support for 48 h; a decannulation followed within 48 h
+/// by death, re-cannulation or other support is a failed attempt, not a success.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum DecannulationOutcome {
-    /// Successful decannulation (no re-cannulation within 48 h).
+    /// Successful decannulation (alive, no re-cannulation and no other mechanical support within 48 h).
     Decannulated {
         /// Time to decannulation, days.
         days: f64,
     },
-    /// Died while on ECMO.
+    /// Died while on ECMO (competing).
     DiedOnEcmo {
         /// Days from randomisation to death.
         days: f64,
     },
-    /// Bridged to a durable VAD or transplant while on ECMO.
+    /// Bridged to a durable VAD or transplant while on ECMO (competing).
     BridgedToVadOrTransplant {
         /// Days from randomisation to the bridge.
         days: f64,
     },
-    /// Decannulated, then re-cannulated within 48 h.
+    /// Decannulated, then re-cannulated within 48 h (competing: the attempt failed).
     RecannulatedWithin48h {
         /// Days to the (failed) decannulation.
         decannulation_days: f64,
         /// Days to the re-cannulation.
         recannulation_days: f64,
     },
-    /// Still on ECMO at the last follow-up: censored there, and said so.
+    /// Decannulated, then another mechanical support (VAD, transplant) within 48 h (competing).
+    SupportWithin48h {
+        /// Days to the (failed) decannulation.
+        decannulation_days: f64,
+        /// Days to the support.
+        support_days: f64,
+    },
+    /// Decannulated, then died within 48 h (competing: not a success).
+    DiedWithin48hOfDecannulation {
+        /// Days to the decannulation.
+        decannulation_days: f64,
+        /// Days to death.
+        death_days: f64,
+    },
+    /// Still on ECMO at the last follow-up: censored there (not a competing outcome).
     StillOnEcmo {
         /// Last day known on ECMO.
         censored_at_days: f64,
     },
+    /// Decannulated, but follow-up ends before 48 h had passed: success unconfirmed, censored at the last day.
+    DecannulatedUnconfirmed {
+        /// Days to the decannulation.
+        decannulation_days: f64,
+        /// Last day known.
+        censored_at_days: f64,
+    },
+}
+
+/// What an outcome is for a competing-risks analysis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// Censored (code 0): still on ECMO, or success not yet confirmable.
+    Censored,
+    /// The event of interest (code 1): successful decannulation.
+    Success,
+    /// A competing event (code 2): death, bridge, failed decannulation.
+    Competing,
+}
+
+impl EventType {
+    /// The conventional code (0 censored, 1 event, 2 competing).
+    pub fn code(self) -> u8 {
+        match self {
+            EventType::Censored => 0,
+            EventType::Success => 1,
+            EventType::Competing => 2,
+        }
+    }
+}
+
+impl DecannulationOutcome {
+    /// Censored, success or competing.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            DecannulationOutcome::Decannulated { .. } => EventType::Success,
+            DecannulationOutcome::StillOnEcmo { .. }
+            | DecannulationOutcome::DecannulatedUnconfirmed { .. } => EventType::Censored,
+            _ => EventType::Competing,
+        }
+    }
+
+    /// The time of the event (success: decannulation; competing: the competing event itself, e.g. the day of death
+    /// or re-cannulation; censored: the censoring day), days from randomisation.
+    pub fn event_time_days(&self) -> f64 {
+        match *self {
+            DecannulationOutcome::Decannulated { days }
+            | DecannulationOutcome::DiedOnEcmo { days }
+            | DecannulationOutcome::BridgedToVadOrTransplant { days } => days,
+            DecannulationOutcome::RecannulatedWithin48h {
+                recannulation_days, ..
+            } => recannulation_days,
+            DecannulationOutcome::SupportWithin48h { support_days, .. } => support_days,
+            DecannulationOutcome::DiedWithin48hOfDecannulation { death_days, .. } => death_days,
+            DecannulationOutcome::StillOnEcmo { censored_at_days }
+            | DecannulationOutcome::DecannulatedUnconfirmed { censored_at_days, .. } => censored_at_days,
+        }
+    }
 }
 
 fn check_day(name: &str, day: Option<f64>) -> Result<(), Unavailable> {
@@ -68,13 +145,25 @@ fn check_day(name: &str, day: Option<f64>) -> Result<(), Unavailable> {
     }
 }
 
-/// The outcome of the ECMO run. Events after the first terminal one are irrelevant to it.
-pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome, Unavailable> {
+fn check_course(course: &EcmoCourse) -> Result<(), Unavailable> {
     check_day("decannulation day", course.decannulation_day)?;
     check_day("re-cannulation day", course.recannulation_day)?;
     check_day("death day", course.death_day)?;
     check_day("VAD/transplant day", course.vad_or_transplant_day)?;
     check_day("last follow-up day", Some(course.last_follow_up_day))?;
+    if let (Some(decannulation), Some(recannulation)) = (course.decannulation_day, course.recannulation_day)
+        && recannulation < decannulation
+    {
+        return Err(Unavailable::NotApplicable(
+            "re-cannulation recorded before decannulation".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The outcome of the ECMO run. Events after the first terminal one are irrelevant to it.
+pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome, Unavailable> {
+    check_course(course)?;
     let on_ecmo_until = course.decannulation_day.unwrap_or(f64::INFINITY);
     // A bridge or death before (or on the day of) decannulation ends the run on ECMO; the earlier one counts.
     let terminal = [
@@ -90,23 +179,77 @@ pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome
     if let Some((_, outcome)) = terminal.into_iter().flatten().min_by(|a, b| a.0.total_cmp(&b.0)) {
         return Ok(outcome);
     }
-    match (course.decannulation_day, course.recannulation_day) {
-        (Some(decannulation), Some(recannulation)) if recannulation < decannulation => Err(
-            Unavailable::NotApplicable("re-cannulation recorded before decannulation".into()),
-        ),
-        (Some(decannulation), Some(recannulation))
-            if recannulation - decannulation <= RECANNULATION_WINDOW_DAYS =>
-        {
-            Ok(DecannulationOutcome::RecannulatedWithin48h {
-                decannulation_days: decannulation,
-                recannulation_days: recannulation,
-            })
-        }
-        (Some(days), _) => Ok(DecannulationOutcome::Decannulated { days }),
-        (None, _) => Ok(DecannulationOutcome::StillOnEcmo {
+    let Some(decannulation) = course.decannulation_day else {
+        return Ok(DecannulationOutcome::StillOnEcmo {
             censored_at_days: course.last_follow_up_day,
+        });
+    };
+    let horizon = decannulation + RECANNULATION_WINDOW_DAYS;
+    // The first failure within 48 h of decannulation, if any.
+    let failures = [
+        course.recannulation_day.filter(|&d| d <= horizon).map(|d| {
+            (
+                d,
+                DecannulationOutcome::RecannulatedWithin48h {
+                    decannulation_days: decannulation,
+                    recannulation_days: d,
+                },
+            )
         }),
+        course.vad_or_transplant_day.filter(|&d| d <= horizon).map(|d| {
+            (
+                d,
+                DecannulationOutcome::SupportWithin48h {
+                    decannulation_days: decannulation,
+                    support_days: d,
+                },
+            )
+        }),
+        course.death_day.filter(|&d| d <= horizon).map(|d| {
+            (
+                d,
+                DecannulationOutcome::DiedWithin48hOfDecannulation {
+                    decannulation_days: decannulation,
+                    death_days: d,
+                },
+            )
+        }),
+    ];
+    if let Some((_, outcome)) = failures.into_iter().flatten().min_by(|a, b| a.0.total_cmp(&b.0)) {
+        return Ok(outcome);
     }
+    if course.last_follow_up_day < horizon {
+        return Ok(DecannulationOutcome::DecannulatedUnconfirmed {
+            decannulation_days: decannulation,
+            censored_at_days: course.last_follow_up_day,
+        });
+    }
+    Ok(DecannulationOutcome::Decannulated { days: decannulation })
+}
+
+/// Successful decannulation at 30 days: decannulated, and on day 30 alive and free of re-cannulation and of any
+/// other mechanical support. `Err` ("incomplete") while follow-up has not reached day 30 and nothing decided it.
+pub fn successful_at_30_days(course: &EcmoCourse) -> Result<bool, Unavailable> {
+    check_course(course)?;
+    let horizon = ALIVE_OUT_OF_ICU_HORIZON_DAYS;
+    let failed = [
+        course.death_day,
+        course.recannulation_day,
+        course.vad_or_transplant_day,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|d| d <= horizon);
+    if failed {
+        return Ok(false);
+    }
+    if course.last_follow_up_day < horizon {
+        return Err(Unavailable::NotApplicable(format!(
+            "incomplete: follow-up reaches day {:.0} of {horizon:.0}",
+            course.last_follow_up_day
+        )));
+    }
+    Ok(course.decannulation_day.is_some_and(|d| d <= horizon))
 }
 
 /// One ICU stay, days from randomisation; an open stay has no discharge yet.
@@ -119,12 +262,23 @@ pub struct IcuStay {
 }
 
 /// Days alive and out of ICU at 30 days: `30 - ICU days within days 0-30`, and 0 if the patient died within 30
-/// days. Overlapping stays are counted once; an open stay runs to day 30.
-pub fn days_alive_out_of_icu_30(stays: &[IcuStay], death_day: Option<f64>) -> Result<f64, Unavailable> {
+/// days. Overlapping stays are counted once; an open stay runs to day 30. "Incomplete" (`Err`) until follow-up
+/// (`last_follow_up_day`) reaches day 30 or the patient died.
+pub fn days_alive_out_of_icu_30(
+    stays: &[IcuStay],
+    death_day: Option<f64>,
+    last_follow_up_day: f64,
+) -> Result<f64, Unavailable> {
     check_day("death day", death_day)?;
+    check_day("last follow-up day", Some(last_follow_up_day))?;
     let horizon = ALIVE_OUT_OF_ICU_HORIZON_DAYS;
     if death_day.is_some_and(|d| d <= horizon) {
         return Ok(0.0);
+    }
+    if last_follow_up_day < horizon {
+        return Err(Unavailable::NotApplicable(format!(
+            "incomplete: follow-up reaches day {last_follow_up_day:.0} of {horizon:.0}"
+        )));
     }
     let mut intervals = Vec::with_capacity(stays.len());
     for stay in stays {
@@ -240,6 +394,39 @@ mod tests {
             decannulation_outcome(&died_after).unwrap(),
             DecannulationOutcome::Decannulated { days: 5.5 }
         );
+        // Death hours after decannulation is not a success.
+        let died_soon = EcmoCourse {
+            death_day: Some(5.75),
+            ..ok
+        };
+        let outcome = decannulation_outcome(&died_soon).unwrap();
+        assert_eq!(
+            outcome,
+            DecannulationOutcome::DiedWithin48hOfDecannulation {
+                decannulation_days: 5.5,
+                death_days: 5.75
+            }
+        );
+        assert_eq!(outcome.event_type(), EventType::Competing);
+        assert_eq!(outcome.event_time_days(), 5.75);
+        // A VAD the next day is other mechanical support: a failed decannulation.
+        assert!(matches!(
+            decannulation_outcome(&EcmoCourse {
+                vad_or_transplant_day: Some(6.5),
+                ..ok
+            })
+            .unwrap(),
+            DecannulationOutcome::SupportWithin48h { .. }
+        ));
+        // Follow-up ending within 48 h of decannulation: censored, not a success.
+        let short = EcmoCourse {
+            last_follow_up_day: 6.0,
+            ..ok
+        };
+        let outcome = decannulation_outcome(&short).unwrap();
+        assert_eq!(outcome.event_type(), EventType::Censored);
+        assert_eq!(outcome.event_time_days(), 6.0);
+        assert_eq!(decannulation_outcome(&ok).unwrap().event_type().code(), 1);
         let bridged = EcmoCourse {
             vad_or_transplant_day: Some(12.0),
             death_day: Some(40.0),
@@ -258,6 +445,13 @@ mod tests {
             DecannulationOutcome::StillOnEcmo {
                 censored_at_days: 9.0
             }
+        );
+        assert_eq!(
+            DecannulationOutcome::StillOnEcmo {
+                censored_at_days: 9.0
+            }
+            .event_type(),
+            EventType::Censored
         );
         assert!(
             decannulation_outcome(&EcmoCourse {
@@ -291,19 +485,50 @@ mod tests {
                 discharge_day: Some(40.0),
             }, // runs past day 30
         ];
-        assert_eq!(days_alive_out_of_icu_30(&stays, None).unwrap(), 30.0 - 14.0 - 5.0);
-        assert_eq!(days_alive_out_of_icu_30(&stays, Some(29.0)).unwrap(), 0.0);
-        assert_eq!(days_alive_out_of_icu_30(&stays, Some(45.0)).unwrap(), 11.0);
+        assert_eq!(
+            days_alive_out_of_icu_30(&stays, None, 30.0).unwrap(),
+            30.0 - 14.0 - 5.0
+        );
+        assert_eq!(days_alive_out_of_icu_30(&stays, Some(29.0), 29.0).unwrap(), 0.0);
+        assert_eq!(days_alive_out_of_icu_30(&stays, Some(45.0), 45.0).unwrap(), 11.0);
+        // Follow-up short of day 30 without a death: incomplete, not a number.
+        let incomplete = days_alive_out_of_icu_30(&stays, None, 21.0).unwrap_err();
+        assert!(incomplete.to_string().contains("incomplete"), "{incomplete}");
         let open = [IcuStay {
             admission_day: 0.0,
             discharge_day: None,
         }];
-        assert_eq!(days_alive_out_of_icu_30(&open, None).unwrap(), 0.0);
+        assert_eq!(days_alive_out_of_icu_30(&open, None, 40.0).unwrap(), 0.0);
         let backwards = [IcuStay {
             admission_day: 5.0,
             discharge_day: Some(2.0),
         }];
-        assert!(days_alive_out_of_icu_30(&backwards, None).is_err());
+        assert!(days_alive_out_of_icu_30(&backwards, None, 40.0).is_err());
+    }
+
+    #[test]
+    fn success_at_30_days_needs_the_patient_alive_and_free_of_support_on_day_30() {
+        let ok = EcmoCourse {
+            decannulation_day: Some(5.5),
+            ..course()
+        };
+        assert_eq!(successful_at_30_days(&ok), Ok(true));
+        let late_recannulation = EcmoCourse {
+            recannulation_day: Some(12.0),
+            ..ok
+        };
+        assert_eq!(successful_at_30_days(&late_recannulation), Ok(false));
+        let died = EcmoCourse {
+            death_day: Some(25.0),
+            ..ok
+        };
+        assert_eq!(successful_at_30_days(&died), Ok(false));
+        let short = EcmoCourse {
+            last_follow_up_day: 14.0,
+            ..ok
+        };
+        assert!(successful_at_30_days(&short).is_err());
+        assert_eq!(successful_at_30_days(&course()), Ok(false)); // still on ECMO at day 30
     }
 
     #[test]

@@ -386,6 +386,101 @@ pub enum ResistanceKind {
     Hmr,
     /// Wave-free-period microvascular resistance at rest.
     WfpMr,
+    /// Basal microvascular resistance (whole beats, at rest).
+    Bmr,
+}
+
+impl ResistanceKind {
+    /// As written in the tables (`HMR`, `WFP-MR`, `BMR`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ResistanceKind::Hmr => "HMR",
+            ResistanceKind::WfpMr => "WFP-MR",
+            ResistanceKind::Bmr => "BMR",
+        }
+    }
+}
+
+/// The minimal microvascular resistance of one state, with its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MinimalResistance {
+    /// mmHg.s/cm.
+    pub value: f64,
+    /// Which resistance it is.
+    pub kind: ResistanceKind,
+}
+
+/// Why a minimal-MR rule cannot be applied to a case (the choice is refused and nothing is recomputed).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MinimalRuleRefused {
+    /// The rule needs a hyperaemic window in both states.
+    #[error("the rule '{rule}' needs a hyperaemic coronary window in both states; {missing} has none")]
+    NoHyperaemia {
+        /// The rule.
+        rule: &'static str,
+        /// Which state lacks it.
+        missing: &'static str,
+    },
+    /// The rule uses the wave-free period, which is not wave-free under a pumping balloon.
+    #[error(
+        "the rule '{rule}' uses the wave-free period, which is not wave-free under a pumping balloon (IABP case)"
+    )]
+    Balloon {
+        /// The rule.
+        rule: &'static str,
+    },
+}
+
+/// Checks that `rule` can apply to a case whose states have (or lack) a hyperaemic window and whose post state
+/// has (or has not) a pumping balloon.
+pub fn check_minimal_rule(
+    rule: MinimalResistanceChoice,
+    hyperaemia: [bool; 2],
+    balloon: bool,
+) -> Result<(), MinimalRuleRefused> {
+    if balloon && rule.uses_wave_free_period() {
+        return Err(MinimalRuleRefused::Balloon { rule: rule.label() });
+    }
+    if rule == MinimalResistanceChoice::Hmr && !(hyperaemia[0] && hyperaemia[1]) {
+        return Err(MinimalRuleRefused::NoHyperaemia {
+            rule: rule.label(),
+            missing: if hyperaemia[0] {
+                "the post-unloading state"
+            } else {
+                "the baseline state"
+            },
+        });
+    }
+    Ok(())
+}
+
+/// The minimal microvascular resistance of the baseline and post states by `rule`, chosen for both states
+/// together so that both are the same kind (a change is only ever between values of one kind). Each state's
+/// value is `None` when its resistance of that kind could not be computed. `Err` when the rule cannot apply.
+pub fn minimal_pair(
+    states: [&MicrovascularResistance; 2],
+    hyperaemia: [bool; 2],
+    balloon: bool,
+    rule: MinimalResistanceChoice,
+) -> Result<(ResistanceKind, [Option<MinimalResistance>; 2]), MinimalRuleRefused> {
+    check_minimal_rule(rule, hyperaemia, balloon)?;
+    let both_hyperaemia = hyperaemia[0] && hyperaemia[1];
+    let kind = match rule {
+        MinimalResistanceChoice::Hmr => ResistanceKind::Hmr,
+        MinimalResistanceChoice::HmrElseBmr if both_hyperaemia => ResistanceKind::Hmr,
+        MinimalResistanceChoice::HmrElseWfpMr if both_hyperaemia => ResistanceKind::Hmr,
+        MinimalResistanceChoice::HmrElseBmr | MinimalResistanceChoice::Bmr => ResistanceKind::Bmr,
+        MinimalResistanceChoice::HmrElseWfpMr | MinimalResistanceChoice::WfpMr => ResistanceKind::WfpMr,
+    };
+    let pick = |r: &MicrovascularResistance| {
+        let value = match kind {
+            ResistanceKind::Hmr => r.hmr,
+            ResistanceKind::WfpMr => r.wfp_mr,
+            ResistanceKind::Bmr => r.bmr,
+        }?;
+        Some(MinimalResistance { value, kind })
+    };
+    Ok((kind, states.map(pick)))
 }
 
 /// Microvascular resistances, mmHg.cm^-1.s.
@@ -434,9 +529,18 @@ pub fn microvascular_resistance(
     if hyperaemia.is_some() && hmr.is_none() {
         notes.push("HMR: hyperaemia recorded but Pd or APV unusable".to_owned());
     }
+    // One state alone: the rule read for this state (the case's pair is chosen by `minimal_pair`).
     let (minimal, minimal_kind) = match (settings.minimal_resistance, hyperaemia) {
-        (MinimalResistanceChoice::HmrElseWfpMr, Some(_)) => (hmr, Some(ResistanceKind::Hmr)),
-        _ => (wfp_mr, Some(ResistanceKind::WfpMr)),
+        (
+            MinimalResistanceChoice::HmrElseBmr
+            | MinimalResistanceChoice::HmrElseWfpMr
+            | MinimalResistanceChoice::Hmr,
+            Some(_),
+        ) => (hmr, Some(ResistanceKind::Hmr)),
+        (MinimalResistanceChoice::HmrElseWfpMr | MinimalResistanceChoice::WfpMr, _) => {
+            (wfp_mr, Some(ResistanceKind::WfpMr))
+        }
+        _ => (bmr, Some(ResistanceKind::Bmr)),
     };
     let corrected = |window: Option<&CoronaryWindow>| {
         let window = window?;
@@ -456,8 +560,8 @@ pub fn microvascular_resistance(
         hmr_back_pressure_corrected: corrected(hyperaemia),
         notes,
         provenance: Provenance::new(
-            "ratios of time-weighted means (whole beats; pooled wave-free periods); minimal = HMR if hyperaemia \
-             recorded else WFP-MR (setting minimal_resistance)",
+            "ratios of time-weighted means (whole beats; pooled wave-free periods); minimal by the case's rule \
+             (setting minimal_resistance)",
             settings,
         ),
     }
@@ -590,8 +694,8 @@ mod tests {
         let without = microvascular_resistance(&rest, None, Some(25.0), &s);
         assert!((without.bmr.unwrap() - 4.0).abs() < 1e-12);
         assert!((without.wfp_mr.unwrap() - (0.9 * 80.0) / (1.8 * 20.0)).abs() < 1e-12);
-        assert_eq!(without.minimal, without.wfp_mr);
-        assert_eq!(without.minimal_kind, Some(ResistanceKind::WfpMr));
+        assert_eq!(without.minimal, without.bmr);
+        assert_eq!(without.minimal_kind, Some(ResistanceKind::Bmr));
         assert!((without.bmr_back_pressure_corrected.unwrap() - (80.0 - 25.0) / 20.0).abs() < 1e-12);
         assert_eq!(without.hmr, None);
         let with = microvascular_resistance(&rest, Some(&hyper), Some(25.0), &s);
@@ -601,6 +705,60 @@ mod tests {
         let no_lvedp = microvascular_resistance(&rest, None, None, &s);
         assert_eq!(no_lvedp.bmr_back_pressure_corrected, None);
         assert!(!no_lvedp.notes.is_empty());
+    }
+
+    #[test]
+    fn the_minimal_pair_is_one_kind_in_both_states_and_refuses_what_cannot_apply() {
+        let s = settings();
+        let rest = coronary_window(&[planted_beat(1.0, 20.0, 80.0); 12], "h").unwrap();
+        let hyper = coronary_window(&[planted_beat(1.0, 40.0, 70.0); 12], "h").unwrap();
+        let with = microvascular_resistance(&rest, Some(&hyper), None, &s);
+        let without = microvascular_resistance(&rest, None, None, &s);
+        // Hyperaemia in one state only: the default rule falls back to BMR in both, never HMR against BMR.
+        let (kind, pair) = minimal_pair(
+            [&with, &without],
+            [true, false],
+            false,
+            MinimalResistanceChoice::HmrElseBmr,
+        )
+        .unwrap();
+        assert_eq!(kind, ResistanceKind::Bmr);
+        assert_eq!(pair.map(|m| m.unwrap().kind), [ResistanceKind::Bmr; 2]);
+        assert!((pair[0].unwrap().value - 4.0).abs() < 1e-12);
+        // Both with hyperaemia: HMR in both.
+        let (kind, pair) = minimal_pair(
+            [&with, &with],
+            [true, true],
+            true,
+            MinimalResistanceChoice::HmrElseBmr,
+        )
+        .unwrap();
+        assert_eq!(kind, ResistanceKind::Hmr);
+        assert!((pair[1].unwrap().value - 70.0 / 40.0).abs() < 1e-12);
+        // WFP-MR under a balloon, HMR without hyperaemia: refused with the reason.
+        let refused = minimal_pair(
+            [&without, &without],
+            [false, false],
+            true,
+            MinimalResistanceChoice::WfpMr,
+        );
+        assert!(matches!(refused, Err(MinimalRuleRefused::Balloon { .. })));
+        let refused = minimal_pair(
+            [&with, &without],
+            [true, false],
+            false,
+            MinimalResistanceChoice::Hmr,
+        );
+        assert!(refused.unwrap_err().to_string().contains("post-unloading"));
+        // Without a balloon, WFP-MR is allowed.
+        let (kind, _) = minimal_pair(
+            [&without, &without],
+            [false, false],
+            false,
+            MinimalResistanceChoice::HmrElseWfpMr,
+        )
+        .unwrap();
+        assert_eq!(kind, ResistanceKind::WfpMr);
     }
 
     #[test]

@@ -2,17 +2,21 @@
 //! clinical arithmetic. Every result carries its method, settings and algorithm version. Pure.
 //!
 //! The formula modules work on plain slices and beat boundaries so they can be checked against analytic answers;
-//! [`pipeline`] joins them to the beats found by [`crate::signal`] and produces one report per recording or window.
+//! [`pipeline`] joins them to the beats found by [`crate::signal`] and produces one report per recording or window;
+//! [`window::analyse_window`] is the one path from a stored window to its report, and [`endpoints`] labels every
+//! value of it (unit, method, kind, beats, flags, V0 source) for every view and export.
 //! A number that cannot be computed honestly is absent, with a reason ([`Unavailable`]), never invented.
 
 pub mod clinical;
 pub mod coronary;
+pub mod endpoints;
 mod numeric;
 pub mod pipeline;
 pub mod pv;
 pub mod settings;
 pub mod supply_demand;
 pub mod wia;
+pub mod window;
 
 pub use settings::{ALGORITHM_VERSION, AnalysisSettings};
 

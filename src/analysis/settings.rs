@@ -9,7 +9,7 @@ use crate::signal::savgol::SavgolSettings;
 
 /// Version of the analysis algorithms. Bump it whenever a change can alter any number computed from the same
 /// samples and settings, so a stored result says which code produced it.
-pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.0.0";
+pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.1.0";
 
 /// The state CDFR divides by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,14 +36,56 @@ pub struct CdfrSettings {
     pub heart_rate_change_limit_fraction: f64,
 }
 
-/// How the minimal microvascular resistance (secondary endpoint) is chosen.
+/// How the minimal microvascular resistance (secondary endpoint) is chosen. The rule is applied to both states
+/// of a case together, so that baseline and post-unloading are always the same kind of resistance (ENDPOINTS.md
+/// section 4: under a pumping balloon the wave-free period is not wave-free, so WFP-MR on the IABP arm is not the
+/// quantity it is on the Impella arm).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MinimalResistanceChoice {
-    /// HMR when a hyperaemic state was recorded, else WFP-MR (the trial's default).
+    /// HMR when both states have a hyperaemic window, else BMR in both (the trial's default: BMR averages whole
+    /// beats, so it means the same with and without a balloon).
+    HmrElseBmr,
+    /// HMR when both states have a hyperaemic window, else WFP-MR in both (refused when a balloon pumps).
     HmrElseWfpMr,
-    /// Always WFP-MR (resting, wave-free).
+    /// Always HMR (refused when a state has no hyperaemic window).
+    Hmr,
+    /// Always BMR.
+    Bmr,
+    /// Always WFP-MR (refused when a balloon pumps).
     WfpMr,
+}
+
+impl MinimalResistanceChoice {
+    /// Every rule.
+    pub const ALL: [MinimalResistanceChoice; 5] = [
+        MinimalResistanceChoice::HmrElseBmr,
+        MinimalResistanceChoice::HmrElseWfpMr,
+        MinimalResistanceChoice::Hmr,
+        MinimalResistanceChoice::Bmr,
+        MinimalResistanceChoice::WfpMr,
+    ];
+
+    /// The rule in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            MinimalResistanceChoice::HmrElseBmr => "HMR where both states have hyperaemia, else BMR in both",
+            MinimalResistanceChoice::HmrElseWfpMr => {
+                "HMR where both states have hyperaemia, else WFP-MR in both"
+            }
+            MinimalResistanceChoice::Hmr => "HMR in both states",
+            MinimalResistanceChoice::Bmr => "BMR in both states",
+            MinimalResistanceChoice::WfpMr => "WFP-MR in both states",
+        }
+    }
+
+    /// Whether the rule can use the wave-free period (not valid under a pumping balloon).
+    pub fn uses_wave_free_period(self) -> bool {
+        matches!(
+            self,
+            MinimalResistanceChoice::HmrElseWfpMr | MinimalResistanceChoice::WfpMr
+        )
+    }
 }
 
 /// Relaxation time constant (ENDPOINTS.md section 5).
@@ -61,10 +103,18 @@ pub struct TauSettings {
 pub enum V0Setting {
     /// From the patient's ESPVR when one was fitted, else 0 mL (ENDPOINTS.md section 3).
     FromEspvrElseZero,
-    /// A fixed value, e.g. the baseline ESPVR's V0 carried to the post state (V0 must stay fixed within a patient).
+    /// A fixed value entered by hand.
     Fixed {
         /// The intercept, mL.
         v0_ml: f64,
+    },
+    /// The V0 of the case's ESPVR (the baseline preload reduction), kept for every other window of the case
+    /// (V0 must stay fixed within a patient).
+    CaseEspvr {
+        /// The intercept, mL.
+        v0_ml: f64,
+        /// The analysis window whose ESPVR gave it.
+        window_id: i64,
     },
 }
 
@@ -146,7 +196,7 @@ impl Default for AnalysisSettings {
                 ecmo_flow_change_limit_l_min: 0.5,
                 heart_rate_change_limit_fraction: 0.10,
             },
-            minimal_resistance: MinimalResistanceChoice::HmrElseWfpMr,
+            minimal_resistance: MinimalResistanceChoice::HmrElseBmr,
             tau: TauSettings {
                 end_above_next_edp_mmhg: 5.0,
                 max_volume_change_fraction_of_sv: 0.05,

@@ -3,8 +3,9 @@
 //! the event itself (so reopening the case replays the protocol exactly) and the human-readable records a
 //! reviewer reads: protocol steps with their device and ECMO settings, markers, eligibility answers, checklist
 //! ticks, the allocation, captures, analysis windows with their beats and results, and the sign-off. Saving a
-//! window analyses it from the recorded samples with the analysis pipeline, stores the report, and computes the
-//! CDFR once a baseline and a post-unloading resting window exist.
+//! window stores it with the case's analysis settings and hands it to the review's `recompute` (the one path:
+//! [`crate::analysis::window::analyse_window`]), which stores its report, beats and the case results (CDFR,
+//! resistances); the writer does not analyse anything itself.
 //!
 //! The UI never waits for it: jobs go through a bounded queue (when it is full the session keeps them in order
 //! and offers them again next frame, so nothing is dropped) and replies come back through another.
@@ -18,13 +19,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::acquisition::calibration::{CalibrationRecord, store_calibration, stored_calibrations};
-use crate::analysis::coronary::CdfrResult;
-use crate::analysis::pipeline::{AnalysisRequest, Report, analyze_recording, cdfr_between};
-use crate::analysis::settings::AnalysisSettings;
-use crate::model::{
-    Beat, CaseId, EcmoSettings, Recording, RejectReason, Segment, StepId, TimeSeries, UnloadingDevice,
-};
+use crate::analysis::ALGORITHM_VERSION;
+use crate::analysis::pipeline::Report;
+use crate::analysis::window::WindowSettings;
+use crate::model::{CaseId, EcmoSettings, Recording, StepId, UnloadingDevice};
 use crate::protocol::{Arm, Effect, Event, Moment, WindowKind};
+use crate::review::analysis::{CaseAnalysis, ReviewError, Scope, case_settings, recompute};
+use crate::review::endpoints::{EndpointRow, endpoint_table};
+use crate::review::sign_off::current_results;
 use crate::store::{self, AnalysisWindow, CaseFile, Recorder, RecorderOptions, ResultRecord, StoreError};
 use crate::ui::protocol::device_label;
 
@@ -40,14 +42,8 @@ const COMMIT_WAIT: Duration = Duration::from_secs(5);
 /// Event kind of the rows that hold the accepted protocol events, replayed when a case is reopened.
 pub const PROTOCOL_EVENT_KIND: &str = "protocol";
 
-/// Result name of a saved window's whole analysis report.
-pub const REPORT_RESULT: &str = "report";
-
 /// Result name of a saved window's representative pressure-volume loop.
 pub const LOOP_RESULT: &str = "representative_loop";
-
-/// Result name of the CDFR.
-pub const CDFR_RESULT: &str = "cdfr";
 
 /// Longest representative loop kept, in points.
 const MAX_LOOP_POINTS: usize = 400;
@@ -108,6 +104,8 @@ pub struct AnalysedWindow {
     pub report: Report,
     /// A representative loop (volume mL, pressure mmHg): the last accepted beat.
     pub loop_points: Vec<[f64; 2]>,
+    /// The case's endpoint table after this window was analysed (the rows the review and exports show).
+    pub table: Vec<EndpointRow>,
 }
 
 /// What the writer tells the session.
@@ -127,10 +125,8 @@ pub enum Reply {
         /// put back in force on the live channel.
         calibrations: Vec<CalibrationRecord>,
     },
-    /// A saved window has been analysed and stored.
+    /// A saved window has been analysed and stored (with the case's endpoint table, CDFR included).
     Analysed(Box<AnalysedWindow>),
-    /// The CDFR between the newest baseline and post-unloading resting windows (or why there is none).
-    Cdfr(Box<Result<CdfrResult, String>>),
     /// Something the operator should know (e.g. free text that looks like an identifier).
     Notice(String),
     /// Writing failed; the message says what was not saved.
@@ -245,11 +241,8 @@ impl Drop for CaseWriter {
 struct Writer {
     file: CaseFile,
     replies: SyncSender<Reply>,
-    settings: AnalysisSettings,
     /// Row id of each step's open record.
     open_steps: HashMap<StepId, i64>,
-    /// The newest analysed window of each (step, kind).
-    windows: HashMap<(StepId, WindowKind), AnalysedWindow>,
 }
 
 fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
@@ -264,7 +257,7 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
                 path,
                 recorder: recorder.map(Box::new),
                 replay,
-                windows: windows.clone(),
+                windows,
                 calibrations,
             };
             if replies.send(ready).is_err() {
@@ -289,12 +282,7 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
             Writer {
                 file,
                 replies,
-                settings: AnalysisSettings::default(),
                 open_steps,
-                windows: windows
-                    .into_iter()
-                    .map(|window| ((window.step, window.kind), window))
-                    .collect(),
             }
         }
         Err(error) => {
@@ -369,26 +357,24 @@ fn open(opening: &Opening) -> Result<Opened, StoreError> {
     Ok((file, recorder, replay, windows))
 }
 
-/// The analysed windows stored in the file (newest per step and kind win when the session rebuilds them).
+/// The analysed windows stored in the file, each with the case's current report and table (newest per step and
+/// kind win when the session rebuilds them).
 fn stored_windows(file: &CaseFile) -> Result<Vec<AnalysedWindow>, StoreError> {
-    let windows = file.analysis_windows()?;
+    let analysis = CaseAnalysis::read(file).map_err(|error| StoreError::Invalid(error.to_string()))?;
+    let table = case_table(file)?;
     let results = file.results()?;
     let mut analysed = Vec::new();
-    for window in windows {
-        let (Some(step), Some(kind)) = (window.step, WindowKind::from_key(&window.method)) else {
+    for (window, kind, _) in &analysis.windows {
+        let (Some(step), Some(kind)) = (window.step, *kind) else {
             continue;
         };
-        let result = |name: &str| {
-            results
-                .iter()
-                .rev()
-                .find(|r| r.window_id == Some(window.id) && r.name == name)
-        };
-        let Some(report) = result(REPORT_RESULT).and_then(|r| serde_json::from_value(r.value.clone()).ok())
-        else {
+        let Some(report) = analysis.reports.get(&window.id).cloned() else {
             continue;
         };
-        let loop_points = result(LOOP_RESULT)
+        let loop_points = results
+            .iter()
+            .rev()
+            .find(|r| r.window_id == Some(window.id) && r.name == LOOP_RESULT)
             .and_then(|r| serde_json::from_value(r.value.clone()).ok())
             .unwrap_or_default();
         analysed.push(AnalysedWindow {
@@ -397,6 +383,7 @@ fn stored_windows(file: &CaseFile) -> Result<Vec<AnalysedWindow>, StoreError> {
             window_id: window.id,
             report,
             loop_points,
+            table: table.clone(),
         });
     }
     Ok(analysed)
@@ -613,8 +600,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Stores a saved window, analyses it from the recorded samples, stores the report, beats and loop, and
-    /// updates the CDFR.
+    /// Stores a saved window with the case's settings (the shape the review reads), waits for its samples, and
+    /// has the review's [`recompute`] analyse it: the bedside and the review get their numbers from the same
+    /// function with the same stored settings, and the panel shows the case's endpoint table as review and
+    /// exports show it.
     fn save_window(
         &mut self,
         who: &str,
@@ -622,36 +611,13 @@ impl Writer {
         window: &crate::protocol::SavedWindow,
     ) -> Result<(), StoreError> {
         let (start_s, end_s) = (window.start.recording_s, window.end.recording_s);
-        let recording = self.read_window(start_s, end_s)?;
-        let request = AnalysisRequest {
-            from_s: Some(start_s),
-            to_s: Some(end_s),
-            ..AnalysisRequest::default()
+        self.wait_for_commit(end_s)?;
+        // A new window takes the case's analysis settings (with any choice the review changed).
+        let case = CaseAnalysis::read(&self.file).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let stored = WindowSettings {
+            analysis: Some(case_settings(&case)),
+            occlusion_beats: None,
         };
-        let report = match analyze_recording(&recording, &self.settings, &request) {
-            Ok(report) => report,
-            Err(error) => {
-                self.reply(Reply::Failed(format!(
-                    "the {} could not be analysed: {error}",
-                    window.kind.label()
-                )));
-                return Ok(());
-            }
-        };
-        // A preload reduction is fitted over every accepted beat of the window here, as a live estimate; the
-        // fellow chooses the occlusion beats offline.
-        let report = match (window.kind, report.beats.first(), report.beats.last()) {
-            (WindowKind::PvPreloadReduction, Some(first), Some(last)) if report.beats.len() >= 5 => {
-                let request = AnalysisRequest {
-                    occlusion_beats: Some((first.number, last.number)),
-                    ..request
-                };
-                analyze_recording(&recording, &self.settings, &request).unwrap_or(report)
-            }
-            _ => report,
-        };
-        let settings =
-            serde_json::to_value(&report.settings).map_err(|error| StoreError::Invalid(error.to_string()))?;
         let window_id = self.file.save_analysis_window(
             who,
             &AnalysisWindow {
@@ -660,132 +626,77 @@ impl Writer {
                 start_s,
                 end_s,
                 method: window.kind.key().to_owned(),
-                settings: settings.clone(),
-                algorithm_version: report.algorithm_version.clone(),
+                settings: stored.json(),
+                algorithm_version: ALGORITHM_VERSION.to_owned(),
             },
         )?;
-        let rate = self.settings.analysis_rate_hz();
-        let beats: Vec<Beat> = report
-            .beats
-            .iter()
-            .map(|record| beat_from_record(record, rate))
-            .collect();
-        self.file.save_beats(who, window_id, &beats)?;
-        let loop_points = representative_loop(&recording, &report);
-        let json = |value: serde_json::Result<serde_json::Value>| {
-            value.map_err(|error| StoreError::Invalid(error.to_string()))
+        let analysis = match recompute(&mut self.file, who, Scope::Window(window_id)) {
+            Ok(analysis) => analysis,
+            Err(ReviewError::Store(error)) => return Err(error),
+            Err(error) => {
+                self.reply(Reply::Failed(format!(
+                    "the {} could not be analysed: {error}",
+                    window.kind.label()
+                )));
+                return Ok(());
+            }
         };
-        let values = [
-            (REPORT_RESULT, json(serde_json::to_value(&report))?),
-            (LOOP_RESULT, json(serde_json::to_value(&loop_points))?),
-        ];
-        for (name, value) in values {
-            self.file.save_result(
-                who,
-                &ResultRecord {
-                    id: 0,
-                    window_id: Some(window_id),
-                    name: name.to_owned(),
-                    method: window.kind.key().to_owned(),
-                    settings: settings.clone(),
-                    algorithm_version: report.algorithm_version.clone(),
-                    value,
-                },
-            )?;
-        }
+        let Some(report) = analysis.reports.get(&window_id).cloned() else {
+            self.reply(Reply::Failed(format!(
+                "the {} was saved but has no analysis",
+                window.kind.label()
+            )));
+            return Ok(());
+        };
+        let recording = self.file.recording(Some(start_s), Some(end_s))?;
+        let loop_points = representative_loop(&recording, &report);
+        self.file.save_result(
+            who,
+            &ResultRecord {
+                id: 0,
+                window_id: Some(window_id),
+                name: LOOP_RESULT.to_owned(),
+                method: window.kind.key().to_owned(),
+                settings: stored.json(),
+                algorithm_version: report.algorithm_version.clone(),
+                value: serde_json::to_value(&loop_points)
+                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
+            },
+        )?;
         let analysed = AnalysedWindow {
             step,
             kind: window.kind,
             window_id,
             report,
             loop_points,
+            table: case_table(&self.file)?,
         };
-        self.windows.insert((step, window.kind), analysed.clone());
         self.reply(Reply::Analysed(Box::new(analysed)));
-        if window.kind == WindowKind::CoronaryRest {
-            self.update_cdfr(who)?;
-        }
         Ok(())
     }
 
-    /// CDFR between the newest baseline and post-unloading resting windows, stored with the post window.
-    fn update_cdfr(&mut self, who: &str) -> Result<(), StoreError> {
-        let (Some(baseline), Some(post)) = (
-            self.windows
-                .get(&(StepId::BaselineCoronary, WindowKind::CoronaryRest)),
-            self.windows
-                .get(&(StepId::PostCoronary, WindowKind::CoronaryRest)),
-        ) else {
-            return Ok(());
-        };
-        let result = cdfr_between(&baseline.report, &post.report, &self.settings);
-        let value = match &result {
-            Ok(cdfr) => serde_json::to_value(cdfr),
-            Err(reason) => serde_json::to_value(serde_json::json!({ "no_value": reason.to_string() })),
-        }
-        .map_err(|error| StoreError::Invalid(error.to_string()))?;
-        let method = match &result {
-            Ok(cdfr) => cdfr.provenance.method.clone(),
-            Err(_) => "CDFR".to_owned(),
-        };
-        self.file.save_result(
-            who,
-            &ResultRecord {
-                id: 0,
-                window_id: Some(post.window_id),
-                name: CDFR_RESULT.to_owned(),
-                method,
-                settings: serde_json::to_value(&self.settings)
-                    .map_err(|error| StoreError::Invalid(error.to_string()))?,
-                algorithm_version: post.report.algorithm_version.clone(),
-                value,
-            },
-        )?;
-        self.reply(Reply::Cdfr(Box::new(result.map_err(|reason| reason.to_string()))));
-        Ok(())
-    }
-
-    /// The recorded samples of every channel over `[start_s, end_s)`, waiting (a few seconds at most) for the
-    /// recorder to commit the end of the window.
-    fn read_window(&self, start_s: f64, end_s: f64) -> Result<Recording, StoreError> {
+    /// Waits (a few seconds at most) for the recorder to commit every channel up to `end_s`.
+    fn wait_for_commit(&self, end_s: f64) -> Result<(), StoreError> {
         let deadline = Instant::now() + COMMIT_WAIT;
-        let channels = loop {
+        loop {
             let channels = self.file.channels()?;
             let committed = !channels.is_empty()
                 && channels
                     .iter()
                     .all(|channel| channel.end_sample as f64 >= end_s * channel.sample_rate_hz);
             if committed || Instant::now() >= deadline {
-                break channels;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
-        };
-        let mut series = Vec::new();
-        // The newest segment of each channel name covers the window (a reconnection starts a new segment).
-        for channel in channels.iter().rev() {
-            if series.iter().any(|s: &TimeSeries| s.name == channel.name) {
-                continue;
-            }
-            let rate = channel.sample_rate_hz;
-            let from = (start_s * rate).round().max(channel.first_sample as f64) as u64;
-            let to = (end_s * rate).round().max(from as f64) as u64;
-            let samples = self.file.read_samples(channel.id, from, to)?;
-            series.push(TimeSeries {
-                name: channel.name.clone(),
-                unit: channel.unit.clone(),
-                sample_rate_hz: rate,
-                samples: samples.values.iter().map(|v| f64::from(*v)).collect(),
-            });
         }
-        series.reverse();
-        Ok(Recording {
-            segments: vec![Segment {
-                start_s,
-                channels: series,
-            }],
-            markers: Vec::new(),
-        })
     }
+}
+
+/// The case's endpoint table as the review and the exports show it.
+fn case_table(file: &CaseFile) -> Result<Vec<EndpointRow>, StoreError> {
+    let analysis = CaseAnalysis::read(file).map_err(|error| StoreError::Invalid(error.to_string()))?;
+    let results = file.results()?;
+    Ok(endpoint_table(&analysis, &current_results(&results)))
 }
 
 /// ECMO settings in words.
@@ -793,32 +704,6 @@ fn ecmo_label(ecmo: &EcmoSettings) -> String {
     match ecmo.rpm {
         Some(rpm) => format!("{:.2} L/min, {rpm:.0} rpm", ecmo.flow_l_min),
         None => format!("{:.2} L/min", ecmo.flow_l_min),
-    }
-}
-
-/// The beat a report describes, at the analysis rate, for the case file's beat table.
-fn beat_from_record(record: &crate::analysis::pipeline::BeatRecord, rate_hz: f64) -> Beat {
-    let start = (record.time_s * rate_hz).round().max(0.0) as u64;
-    let reject = record.reject_reason.as_deref().map(|key| {
-        [
-            RejectReason::RrOutlier,
-            RejectReason::AfterRrOutlier,
-            RejectReason::DopplerDropout,
-            RejectReason::PressureDamping,
-            RejectReason::NonPulsatile,
-            RejectReason::MissingData,
-        ]
-        .into_iter()
-        .find(|reason| reason.key() == key)
-        .unwrap_or_else(|| RejectReason::Manual(key.to_owned()))
-    });
-    Beat {
-        number: record.number,
-        start,
-        end: start + (record.duration_s * rate_hz).round().max(0.0) as u64,
-        fiducial: record.fiducial,
-        reject,
-        non_pulsatile: record.non_pulsatile,
     }
 }
 

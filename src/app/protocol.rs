@@ -11,8 +11,6 @@ use egui::RichText;
 
 use crate::acquisition::calibration::CalibrationRecord;
 use crate::acquisition::{Engine, LiveState};
-use crate::analysis::coronary::CdfrResult;
-use crate::analysis::settings::AnalysisSettings;
 use crate::model::{CaseId, SignalKind, Site};
 use crate::protocol::{CaptureQuality, Effect, Event, Moment, State, WindowKind, handle};
 use crate::signal::{SignalSettings, Signals, segment};
@@ -50,8 +48,6 @@ pub struct ProtocolSession {
     demo: bool,
     /// Saved windows and their analyses, oldest first.
     windows: Vec<AnalysedWindow>,
-    /// The newest CDFR.
-    cdfr: Option<Result<CdfrResult, String>>,
     /// The endpoint panel's content.
     endpoints: Option<EndpointView>,
     /// A capture progress report not recorded yet: recorded just before the next recorded event, so that
@@ -59,7 +55,6 @@ pub struct ProtocolSession {
     unrecorded_progress: Option<(Event, Moment)>,
     /// Recording time of the last quality report.
     last_feed_s: f64,
-    settings: AnalysisSettings,
 }
 
 /// The time now: wall clock, and the recording time of the first source's newest sample.
@@ -131,11 +126,9 @@ impl ProtocolSession {
             path: None,
             demo,
             windows: Vec::new(),
-            cdfr: None,
             endpoints: None,
             unrecorded_progress: None,
             last_feed_s: now.recording_s,
-            settings: AnalysisSettings::default(),
         })
     }
 
@@ -291,10 +284,6 @@ impl ProtocolSession {
                     self.windows.push(*window);
                     self.refresh_endpoints();
                 }
-                Reply::Cdfr(result) => {
-                    self.cdfr = Some(*result);
-                    self.refresh_endpoints();
-                }
                 Reply::Notice(message) | Reply::Failed(message) => self.forms.message = Some(message),
             }
         }
@@ -332,7 +321,7 @@ impl ProtocolSession {
 
     fn refresh_endpoints(&mut self) {
         let post_label = device_label(&self.state.device);
-        self.endpoints = endpoint_view(&self.windows, self.cdfr.as_ref(), &post_label, &self.settings);
+        self.endpoints = endpoint_view(&self.windows, &post_label);
     }
 
     /// The top bar's step name.

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::analysis::AnalysisSettings;
-use crate::analysis::pipeline::{
-    AnalysisRequest, ChannelChoice, Report, analyze_recording, signal_kind_from_alias,
-};
+use crate::analysis::pipeline::{ChannelChoice, Report, signal_kind_from_alias};
+use crate::analysis::window::{WindowInput, WindowSettings, analyse_window};
 use crate::formats::{self, Format};
+use crate::model::WindowKind;
 
 /// Arguments of `heracles analyze`.
 #[derive(Debug, clap::Args)]
@@ -81,15 +81,19 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         None => AnalysisSettings::default(),
     };
     let recording = formats::read(&args.file, args.format)?;
-    let request = AnalysisRequest {
-        channels: args.signals.clone(),
+    // The same function the bedside, the review and the exports get a window's numbers from.
+    let input = WindowInput {
+        kind: args.occlusion_beats.map(|_| WindowKind::PvPreloadReduction),
         from_s: args.from,
         to_s: args.to,
-        occlusion_beats: args.occlusion_beats,
-        ..AnalysisRequest::default()
+        channels: args.signals.clone(),
+        stored: WindowSettings {
+            analysis: Some(settings),
+            occlusion_beats: args.occlusion_beats,
+        },
+        ..WindowInput::default()
     };
-    let report = analyze_recording(&recording, &settings, &request)
-        .with_context(|| format!("{}", args.file.display()))?;
+    let report = analyse_window(&recording, &input).with_context(|| format!("{}", args.file.display()))?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
@@ -140,8 +144,31 @@ fn print_summary(file: &std::path::Path, report: &Report) -> std::io::Result<()>
             fit.n
         )?;
     }
+    let mut group = None;
+    for endpoint in &report.endpoints {
+        if group != Some(endpoint.group) {
+            group = Some(endpoint.group);
+            outln!("{}:", endpoint.group.title())?;
+        }
+        let flags: Vec<String> = endpoint.flags.iter().map(|f| f.text()).collect();
+        let beats = endpoint
+            .num_beats_used
+            .map(|n| {
+                format!(
+                    " [{n} beats, {} excluded]",
+                    endpoint.num_beats_excluded.unwrap_or(0)
+                )
+            })
+            .unwrap_or_default();
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", flags.join("; "))
+        };
+        outln!("  {}: {}{beats}{flags}", endpoint.label, endpoint.display())?;
+    }
     for note in &summary.notes {
         outln!("note: {note}")?;
     }
-    outln!("(use --json for every beat and value)")
+    outln!("(use --json for every beat and value, with units, methods and V0 sources)")
 }

@@ -4,7 +4,9 @@
 //!
 //! Storage conventions (the bedside protocol and `heracles export` use the same ones):
 //! - an analysis window's `method` is its kind ([`WindowKind::key`]); its `settings` are [`WindowSettings`]
-//!   (the analysis settings and, for a preload reduction, the occlusion beats chosen);
+//!   (the case's analysis settings, with its per-case choices, and, for a preload reduction, the occlusion beats
+//!   chosen); the bedside's case writer stores a window and then calls [`recompute`], so the bedside and the
+//!   review analyse through the same [`crate::analysis::window::analyse_window`];
 //! - its beats are stored as [`Beat`]s numbered as the pipeline reports them, with sample indices at the
 //!   analysis rate on the case's time axis (`index = time_s x rate`);
 //! - result `report` of a window is the pipeline's whole [`Report`] for it (beats, per-beat metrics, summary);
@@ -12,9 +14,10 @@
 //!   ([`MicrovascularRecord`]) and `clinical` (the follow-up's [`ClinicalEndpoints`]).
 //!
 //! The newest result of a name is the current one; older ones stay as history. V0 is kept fixed within the
-//! patient (ENDPOINTS.md section 5): every PV window but the baseline preload reduction itself uses the V0 of the
-//! baseline ESPVR when there is one, and the post state's wave intensity is also computed with the baseline wave
-//! speed.
+//! patient (ENDPOINTS.md section 5): every window but the baseline preload reduction itself uses the V0 of the
+//! baseline ESPVR when there is one (its source is named in every result), and the post state's wave intensity is
+//! also computed with the baseline wave speed. The minimal microvascular resistance is chosen for both states
+//! together by the case's rule, so both are one kind.
 
 use std::collections::BTreeMap;
 
@@ -22,13 +25,20 @@ use serde::{Deserialize, Serialize};
 
 use super::follow_up::{ClinicalEndpoints, Computed, FollowUpForm};
 use super::sign_off::current_results;
-use crate::analysis::coronary::{CdfrResult, MicrovascularResistance, microvascular_resistance};
-use crate::analysis::pipeline::{AnalysisRequest, PipelineError, Report, analyze_recording, cdfr_between};
-use crate::analysis::settings::V0Setting;
+use crate::acquisition::calibration::{Calibration, stored_calibrations};
+use crate::analysis::coronary::{
+    CdfrResult, MicrovascularResistance, MinimalResistance, ResistanceKind, microvascular_resistance,
+    minimal_pair,
+};
+use crate::analysis::endpoints::{Unloading, WindowContext, choices_in_words};
+use crate::analysis::pipeline::{PipelineError, Report, cdfr_between};
+use crate::analysis::settings::CdfrReference;
+pub use crate::analysis::window::WindowSettings;
+use crate::analysis::window::{CaseV0, WindowInput, analyse_window_with};
 use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
 pub use crate::model::WindowKind;
-use crate::model::{Beat, RejectReason, StepId};
-use crate::store::{AnalysisWindow, CaseFile, ResultRecord, StoreError};
+use crate::model::{Beat, RejectReason, StepId, UnloadingDevice};
+use crate::store::{Allocation, AnalysisWindow, CaseFile, ResultRecord, StoreError};
 
 /// Result name of a window's pipeline report.
 pub const REPORT: &str = "report";
@@ -51,6 +61,9 @@ pub enum ReviewError {
     /// A stored document cannot be read by this version.
     #[error("{0}")]
     Stored(String),
+    /// The edit cannot apply to this case (nothing was changed or recomputed).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// The kind of a stored window: its `method` (see [`WindowKind::key`]), or for a method this version does not
@@ -106,27 +119,9 @@ impl State {
     }
 }
 
-/// The settings stored with an analysis window.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct WindowSettings {
-    /// The analysis settings (the defaults of this version when absent).
-    #[serde(default)]
-    pub analysis: Option<AnalysisSettings>,
-    /// First and last occlusion beat chosen for the ESPVR (preload reductions).
-    #[serde(default)]
-    pub occlusion_beats: Option<(u32, u32)>,
-}
-
-impl WindowSettings {
-    /// The settings of `window` (a window saved with other settings is analysed with the defaults).
-    pub fn of(window: &AnalysisWindow) -> WindowSettings {
-        serde_json::from_value(window.settings.clone()).unwrap_or_default()
-    }
-
-    /// As stored.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
+/// The stored settings of `window` (the one shape the bedside writes and the review reads).
+pub fn window_settings(window: &AnalysisWindow) -> WindowSettings {
+    WindowSettings::from_json(&window.settings)
 }
 
 /// The case's CDFR with the windows it compares.
@@ -138,6 +133,9 @@ pub struct CdfrRecord {
     pub post_window_id: i64,
     /// CDFR with its CI and flags, or why there is none.
     pub cdfr: Computed<CdfrResult>,
+    /// The case's analysis choices it was computed with, in words.
+    #[serde(default)]
+    pub choices: String,
 }
 
 /// A state's microvascular resistances, from its resting and (if recorded) hyperaemic windows and its LVEDP.
@@ -151,6 +149,16 @@ pub struct MicrovascularRecord {
     pub lvedp_window_id: Option<i64>,
     /// The resistances.
     pub resistance: MicrovascularResistance,
+    /// The minimal microvascular resistance by the case's rule, the same kind in both states (`None`: that
+    /// kind could not be computed in this state).
+    #[serde(default)]
+    pub minimal: Option<MinimalResistance>,
+    /// The kind the case's rule chose for both states, or why the rule could not apply.
+    #[serde(default)]
+    pub minimal_rule: Option<Computed<ResistanceKind>>,
+    /// The case's analysis choices it was computed with, in words.
+    #[serde(default)]
+    pub choices: String,
 }
 
 /// Result name of a state's microvascular resistances.
@@ -219,10 +227,13 @@ impl CaseAnalysis {
         Some((window, self.reports.get(&window.id)?))
     }
 
-    /// The V0 of the baseline ESPVR, with its window, when a preload reduction was fitted.
-    fn baseline_v0(&self) -> Option<(i64, f64)> {
+    /// The case's ESPVR V0: the baseline preload reduction's fit, when there is one.
+    pub fn case_v0(&self) -> Option<CaseV0> {
         let (window, report) = self.report(State::Baseline, WindowKind::PvPreloadReduction)?;
-        Some((window.id, report.summary.espvr.as_ref()?.v0_ml))
+        Some(CaseV0 {
+            v0_ml: report.summary.espvr.as_ref()?.v0_ml,
+            window_id: window.id,
+        })
     }
 
     /// The wave speed of the baseline resting coronary window.
@@ -231,37 +242,68 @@ impl CaseAnalysis {
         Some(report.summary.wave_intensity.as_ref()?.c_used_m_s)
     }
 
-    /// The analysis settings and request for `window` (V0 and wave speed carried from the baseline).
-    pub fn request(
-        &self,
-        file: &CaseFile,
-        window: &AnalysisWindow,
-    ) -> Result<(AnalysisSettings, AnalysisRequest), ReviewError> {
-        let stored = WindowSettings::of(window);
-        let mut settings = stored.analysis.clone().unwrap_or_default();
+    /// Everything [`crate::analysis::window::analyse_window`] needs for `window` as the case stands: its stored
+    /// settings, the case's V0 (except in the window that fits it), the baseline wave speed for the post resting
+    /// window, calibration state and device, and the reviewer's verdicts.
+    pub fn input(&self, file: &CaseFile, window: &AnalysisWindow) -> Result<WindowInput, ReviewError> {
         let (kind, state) = (window_kind(window), State::of_step(window.step));
         let is_baseline_preload =
             kind == Some(WindowKind::PvPreloadReduction) && state == Some(State::Baseline);
-        if !is_baseline_preload
-            && matches!(kind, Some(WindowKind::PvSteady | WindowKind::PvPreloadReduction))
-            && let Some((_, v0_ml)) = self.baseline_v0()
-        {
-            settings.v0 = V0Setting::Fixed { v0_ml };
-        }
         let baseline_wave_speed_m_s = match (state, kind) {
             (Some(State::Post), Some(WindowKind::CoronaryRest)) => self.baseline_wave_speed_m_s(),
             _ => None,
         };
-        let request = AnalysisRequest {
+        Ok(WindowInput {
+            kind,
             from_s: Some(window.start_s),
             to_s: Some(window.end_s),
-            occlusion_beats: stored.occlusion_beats,
+            channels: Vec::new(),
+            stored: window_settings(window),
+            case_v0: if is_baseline_preload { None } else { self.case_v0() },
             baseline_wave_speed_m_s,
+            context: window_context(file, window, state)?,
             verdicts: reviewer_verdicts(file, window.id)?,
-            ..AnalysisRequest::default()
-        };
-        Ok((settings, request))
+        })
     }
+}
+
+/// Whether the conductance volume was calibrated by the end of `window`, and the device in its state.
+pub fn window_context(
+    file: &CaseFile,
+    window: &AnalysisWindow,
+    state: Option<State>,
+) -> Result<WindowContext, ReviewError> {
+    let volume_calibrated = stored_calibrations(file)?.iter().any(|(_, record)| {
+        record.channel == "lvv"
+            && record.time_s <= window.end_s
+            && matches!(record.calibration, Calibration::Volume { .. })
+    });
+    let unloading = match state {
+        Some(State::Post) => case_unloading(file)?,
+        _ => Unloading::None,
+    };
+    Ok(WindowContext {
+        volume_calibrated,
+        unloading,
+    })
+}
+
+/// The case's unloading device: the device recorded at insertion, else the allocation.
+pub fn case_unloading(file: &CaseFile) -> Result<Unloading, ReviewError> {
+    let recorded = file
+        .steps()?
+        .into_iter()
+        .filter(|s| s.step == StepId::DeviceInsertion)
+        .find_map(|s| s.device);
+    Ok(match recorded {
+        Some(UnloadingDevice::Iabp(_)) => Unloading::Iabp,
+        Some(UnloadingDevice::Impella(_)) => Unloading::Impella,
+        Some(UnloadingDevice::None) | None => match file.summary()?.allocation {
+            Some(Allocation::Iabp) => Unloading::Iabp,
+            Some(Allocation::Impella) => Unloading::Impella,
+            _ => Unloading::None,
+        },
+    })
 }
 
 /// The verdicts a reviewer set on the beats of window `window_id` (beats whose verdict was changed by an audited
@@ -320,15 +362,24 @@ fn reject_reason_from_key(key: &str) -> RejectReason {
     }
 }
 
-/// Analyses `window` as the case stands (reviewer verdicts, chosen occlusion beats, baseline V0).
+/// Analyses `window` as the case stands (reviewer verdicts, chosen occlusion beats, the case's V0), through the
+/// one path every view uses.
 pub fn analyse_window(
     file: &CaseFile,
     analysis: &CaseAnalysis,
     window: &AnalysisWindow,
 ) -> Result<Report, ReviewError> {
-    let (settings, request) = analysis.request(file, window)?;
-    let recording = file.recording(Some(window.start_s), Some(window.end_s))?;
-    Ok(analyze_recording(&recording, &settings, &request)?)
+    analyse_input(file, &analysis.input(file, window)?, None)
+}
+
+/// Analyses a window described by `input` from the case's samples (`occlusion` overrides the stored choice).
+pub fn analyse_input(
+    file: &CaseFile,
+    input: &WindowInput,
+    occlusion: Option<(u32, u32)>,
+) -> Result<Report, ReviewError> {
+    let recording = file.recording(input.from_s, input.to_s)?;
+    Ok(analyse_window_with(&recording, input, occlusion)?)
 }
 
 /// Saves `report` as window `window_id`'s current result when it differs from the stored one.
@@ -396,7 +447,7 @@ pub enum Scope {
     CaseResults,
 }
 
-/// Analyses windows again and stores what changed: every window, one window and the windows that depend on it (the baseline preload reduction gives every PV window its V0; the baseline
+/// Analyses windows again and stores what changed: every window, one window and the windows that depend on it (the baseline preload reduction gives every window its V0; the baseline
 /// resting coronary window gives the post one its wave speed). Baseline windows go first. Windows without stored
 /// beats get them; reports and case results (CDFR, resistances, clinical endpoints) are stored only when they
 /// changed. Returns the case's analysis as it now stands.
@@ -414,12 +465,8 @@ pub fn recompute(file: &mut CaseFile, who: &str, scope: Scope) -> Result<CaseAna
     let affected = |w: &AnalysisWindow| match (changed, changed_role) {
         (None, _) => true,
         (Some(id), _) if w.id == id => true,
-        (Some(_), Some((Some(State::Baseline), Some(WindowKind::PvPreloadReduction)))) => {
-            matches!(
-                role(w).1,
-                Some(WindowKind::PvSteady | WindowKind::PvPreloadReduction)
-            )
-        }
+        // The baseline preload reduction gives every window the case's V0.
+        (Some(_), Some((Some(State::Baseline), Some(WindowKind::PvPreloadReduction)))) => true,
         (Some(_), Some((Some(State::Baseline), Some(WindowKind::CoronaryRest)))) => {
             role(w) == (Some(State::Post), Some(WindowKind::CoronaryRest))
         }
@@ -451,16 +498,38 @@ pub fn recompute(file: &mut CaseFile, who: &str, scope: Scope) -> Result<CaseAna
     CaseAnalysis::read(file)
 }
 
+/// The analysis settings of the case: those stored with its newest window (every window of a case carries the
+/// same choices; an edit of a choice rewrites them all), else this version's defaults.
+pub fn case_settings(analysis: &CaseAnalysis) -> AnalysisSettings {
+    analysis
+        .windows
+        .iter()
+        .map(|(w, _, _)| w)
+        .max_by_key(|w| w.id)
+        .map(|w| window_settings(w).settings())
+        .unwrap_or_default()
+}
+
 /// Recomputes and stores the case results (CDFR, resistances, clinical endpoints) from the current reports.
 fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -> Result<(), ReviewError> {
+    let settings = case_settings(analysis);
+    let choices = choices_in_words(&settings);
     if let (Some((reference, reference_report)), Some((post, post_report))) = (
         analysis.report(State::Baseline, WindowKind::CoronaryRest),
         analysis.report(State::Post, WindowKind::CoronaryRest),
     ) {
+        let cdfr = match settings.cdfr.reference {
+            CdfrReference::EcmoAloneBaseline => cdfr_between(reference_report, post_report, &settings),
+            CdfrReference::DeviceStandby => Err(crate::analysis::Unavailable::NotApplicable(
+                "the device-standby reference needs a resting window at standby, which this case does not have"
+                    .into(),
+            )),
+        };
         let record = CdfrRecord {
             reference_window_id: reference.id,
             post_window_id: post.id,
-            cdfr: cdfr_between(reference_report, post_report, &reference_report.settings).into(),
+            cdfr: cdfr.into(),
+            choices: choices.clone(),
         };
         store_case_result(
             file,
@@ -471,6 +540,8 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
             &record,
         )?;
     }
+    let balloon = case_unloading(file)? == Unloading::Iabp;
+    let mut records: Vec<(State, MicrovascularRecord, bool)> = Vec::new();
     for state in State::ALL {
         let Some((rest, rest_report)) = analysis.report(state, WindowKind::CoronaryRest) else {
             continue;
@@ -479,6 +550,7 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
             continue;
         };
         let hyperaemia = analysis.report(state, WindowKind::CoronaryHyperaemia);
+        let hyperaemic_window = hyperaemia.and_then(|(_, r)| r.summary.coronary.as_ref());
         let lvedp = analysis
             .report(state, WindowKind::PvSteady)
             .or(Some((rest, rest_report)))
@@ -489,19 +561,55 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
             lvedp_window_id: lvedp.map(|(id, _)| id),
             resistance: microvascular_resistance(
                 rest_window,
-                hyperaemia.and_then(|(_, r)| r.summary.coronary.as_ref()),
+                hyperaemic_window,
                 lvedp.map(|(_, p)| p),
-                &rest_report.settings,
+                &settings,
             ),
+            minimal: None,
+            minimal_rule: None,
+            choices: choices.clone(),
         };
-        let name = microvascular_result_name(state);
+        records.push((state, record, hyperaemic_window.is_some()));
+    }
+    // The minimal resistance is chosen for both states together: one kind in both.
+    if let [(_, baseline, baseline_hyperaemia), (_, post, post_hyperaemia)] = records.as_mut_slice() {
+        match minimal_pair(
+            [&baseline.resistance, &post.resistance],
+            [*baseline_hyperaemia, *post_hyperaemia],
+            balloon,
+            settings.minimal_resistance,
+        ) {
+            Ok((kind, [b, p])) => {
+                baseline.minimal = b;
+                post.minimal = p;
+                baseline.minimal_rule = Some(Computed::Value(kind));
+                post.minimal_rule = Some(Computed::Value(kind));
+            }
+            Err(refused) => {
+                let reason =
+                    Computed::Unavailable(crate::analysis::Unavailable::NotApplicable(refused.to_string()));
+                baseline.minimal_rule = Some(reason.clone());
+                post.minimal_rule = Some(reason);
+            }
+        }
+    } else {
+        for (_, record, _) in &mut records {
+            record.minimal_rule = Some(Computed::Unavailable(crate::analysis::Unavailable::NotApplicable(
+                "the minimal resistance is chosen for both states together; one state has no resting coronary \
+                 window"
+                    .into(),
+            )));
+        }
+    }
+    for (state, record, _) in &records {
+        let name = microvascular_result_name(*state);
         store_case_result(
             file,
             who,
             analysis,
             &name,
-            "analysis::coronary::microvascular_resistance",
-            &record,
+            "analysis::coronary::microvascular_resistance + minimal_pair",
+            record,
         )?;
     }
     let form =

@@ -1,306 +1,17 @@
-//! The endpoint table: baseline, post-unloading and their difference for every window value, then the case
-//! results (CDFR with its CI and flags, microvascular resistances, clinical endpoints). Every number is read from
-//! a stored result, never computed here (a difference is the one subtraction), and each row says which result and
-//! where in it ([`EndpointRow::result_id`], [`EndpointRow::json_pointer`]) and by which method, so the comparison
-//! view, the exports and the report show the same numbers as the case file holds.
+//! The endpoint table: for every labelled endpoint of the case's windows ([`crate::analysis::endpoints`]),
+//! baseline, post-unloading and their difference, grouped (primary, coronary, pressure-volume, relations,
+//! energetics, supply/demand, wave intensity, clinical), then the case results (CDFR with its CI and flags, the
+//! minimal microvascular resistance of one kind in both states, clinical endpoints). Every number is read from a
+//! stored result, never computed here (a difference is the one subtraction, and only between values of the same
+//! kind and unit), and each row says which result and where in it ([`EndpointRow::result_id`],
+//! [`EndpointRow::json_pointer`]) and by which method, so the bedside panel, the comparison view, the exports and
+//! the report show the same numbers as the case file holds.
 
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{CDFR, CLINICAL, CaseAnalysis, State, WindowKind, microvascular_result_name};
+use crate::analysis::endpoints::{Endpoint, Group, Unit, format_number};
 use crate::store::ResultRecord;
-
-/// Where a window value sits in a window's report.
-struct WindowValue {
-    key: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    group: &'static str,
-    kind: WindowKind,
-    pointer: &'static str,
-    /// Pointer to the `provenance` object that states the method.
-    provenance: &'static str,
-}
-
-const fn wv(
-    key: &'static str,
-    label: &'static str,
-    unit: &'static str,
-    group: &'static str,
-    kind: WindowKind,
-    pointer: &'static str,
-    provenance: &'static str,
-) -> WindowValue {
-    WindowValue {
-        key,
-        label,
-        unit,
-        group,
-        kind,
-        pointer,
-        provenance,
-    }
-}
-
-const CORONARY: &str = "/summary/coronary/provenance";
-const PV: &str = "/summary/pv/provenance";
-const ESPVR: &str = "/summary/espvr/provenance";
-
-/// The window values of the table, in display order.
-const WINDOW_VALUES: [WindowValue; 27] = [
-    wv(
-        "apv",
-        "APV",
-        "cm/s",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/apv_cm_s",
-        CORONARY,
-    ),
-    wv(
-        "diastolic_apv",
-        "Diastolic APV",
-        "cm/s",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/diastolic_apv_cm_s",
-        CORONARY,
-    ),
-    wv(
-        "pd_pa",
-        "Pd/Pa",
-        "",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/pd_pa",
-        CORONARY,
-    ),
-    wv(
-        "mean_pa",
-        "Mean Pa",
-        "mmHg",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/mean_pa_mmhg",
-        CORONARY,
-    ),
-    wv(
-        "mean_pd",
-        "Mean Pd",
-        "mmHg",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/mean_pd_mmhg",
-        CORONARY,
-    ),
-    wv(
-        "heart_rate_coronary",
-        "Heart rate (coronary)",
-        "/min",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/heart_rate_bpm",
-        CORONARY,
-    ),
-    wv(
-        "num_beats_coronary",
-        "Accepted beats (coronary)",
-        "",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary/num_beats",
-        CORONARY,
-    ),
-    wv(
-        "coronary_perfusion_pressure",
-        "Coronary perfusion pressure",
-        "mmHg",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/coronary_perfusion_pressure_mmhg",
-        CORONARY,
-    ),
-    wv(
-        "perfusion_efficiency",
-        "Wave perfusion efficiency",
-        "",
-        "coronary",
-        WindowKind::CoronaryRest,
-        "/summary/wave_intensity/perfusion_efficiency",
-        "/summary/wave_intensity/provenance",
-    ),
-    wv(
-        "heart_rate_pv",
-        "Heart rate (PV)",
-        "/min",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/heart_rate_bpm",
-        PV,
-    ),
-    wv(
-        "lvedp",
-        "LVEDP",
-        "mmHg",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/lvedp_mmhg",
-        PV,
-    ),
-    wv(
-        "edv",
-        "EDV",
-        "mL",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/edv_ml",
-        PV,
-    ),
-    wv(
-        "esv",
-        "ESV",
-        "mL",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/esv_ml",
-        PV,
-    ),
-    wv(
-        "lvesp",
-        "LVESP",
-        "mmHg",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/lvesp_mmhg",
-        PV,
-    ),
-    wv(
-        "lvsp",
-        "LVSP",
-        "mmHg",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/lvsp_mmhg",
-        PV,
-    ),
-    wv(
-        "sv",
-        "SV",
-        "mL",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/sv_ml",
-        PV,
-    ),
-    wv("ef", "EF", "", "pv", WindowKind::PvSteady, "/summary/pv/ef", PV),
-    wv(
-        "native_co",
-        "Native CO",
-        "L/min",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/native_co_l_min",
-        PV,
-    ),
-    wv(
-        "dpdt_max",
-        "dP/dt max",
-        "mmHg/s",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/dpdt_max_mmhg_s",
-        PV,
-    ),
-    wv(
-        "dpdt_min",
-        "dP/dt min",
-        "mmHg/s",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/dpdt_min_mmhg_s",
-        PV,
-    ),
-    wv(
-        "ea",
-        "Ea",
-        "mmHg/mL",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/ea_mmhg_per_ml",
-        PV,
-    ),
-    wv(
-        "sw",
-        "Stroke work",
-        "mmHg.mL",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/sw_mmhg_ml",
-        PV,
-    ),
-    wv(
-        "pva",
-        "PVA",
-        "mmHg.mL",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/pva_mmhg_ml",
-        PV,
-    ),
-    wv(
-        "tau_weiss",
-        "tau (Weiss)",
-        "ms",
-        "pv",
-        WindowKind::PvSteady,
-        "/summary/pv/tau_weiss_ms",
-        PV,
-    ),
-    wv(
-        "ees",
-        "Ees (ESPVR)",
-        "mmHg/mL",
-        "pv",
-        WindowKind::PvPreloadReduction,
-        "/summary/espvr/ees_mmhg_per_ml",
-        ESPVR,
-    ),
-    wv(
-        "v0",
-        "V0 (ESPVR)",
-        "mL",
-        "pv",
-        WindowKind::PvPreloadReduction,
-        "/summary/espvr/v0_ml",
-        ESPVR,
-    ),
-    wv(
-        "espvr_r2",
-        "ESPVR r²",
-        "",
-        "pv",
-        WindowKind::PvPreloadReduction,
-        "/summary/espvr/r2",
-        ESPVR,
-    ),
-];
-
-/// The microvascular resistances of each state (result `microvascular_resistance.<state>`).
-const RESISTANCES: [(&str, &str, &str); 5] = [
-    (
-        "minimal_mr",
-        "Minimal microvascular resistance",
-        "/resistance/minimal",
-    ),
-    ("bmr", "BMR", "/resistance/bmr"),
-    ("wfp_mr", "WFP-MR", "/resistance/wfp_mr"),
-    ("hmr", "HMR", "/resistance/hmr"),
-    (
-        "bmr_corrected",
-        "BMR, back-pressure corrected",
-        "/resistance/bmr_back_pressure_corrected",
-    ),
-];
-const RESISTANCE_UNIT: &str = "mmHg.s/cm";
 
 /// One row of the endpoint table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -309,9 +20,11 @@ pub struct EndpointRow {
     pub key: String,
     /// Name on screen.
     pub label: String,
-    /// Unit (empty for ratios).
+    /// Unit as written everywhere ([`Unit::symbol`]; empty for ratios).
     pub unit: String,
-    /// `primary`, `coronary`, `pv` or `clinical`.
+    /// Decimals shown.
+    pub decimals: usize,
+    /// [`Group::key`].
     pub group: String,
     /// `baseline`, `post`, `change` (post - baseline) or `case`.
     pub state: String,
@@ -319,8 +32,16 @@ pub struct EndpointRow {
     pub value: Option<f64>,
     /// 95 % confidence interval, when the method gives one.
     pub ci95: Option<[f64; 2]>,
-    /// Flags that ask for a second look (e.g. `ecmo_flow_changed`).
+    /// For resistances: `HMR`, `WFP-MR` or `BMR`.
+    pub kind: Option<String>,
+    /// Beats the value is computed from.
+    pub num_beats_used: Option<usize>,
+    /// Beats of the window left out of it.
+    pub num_beats_excluded: Option<usize>,
+    /// Flags (keys such as `uncalibrated_volume`, `not_isovolumic`, `ecmo_flow_changed`).
     pub flags: Vec<String>,
+    /// Where V0 came from, for values that depend on it.
+    pub v0_source: Option<String>,
     /// How it was computed.
     pub method: String,
     /// Algorithm version of the stored result.
@@ -337,6 +58,39 @@ pub struct EndpointRow {
     pub note: Option<String>,
 }
 
+impl EndpointRow {
+    /// The value as shown everywhere ([`format_number`]), or `-`.
+    pub fn shown(&self) -> String {
+        self.value
+            .map_or_else(|| "-".to_owned(), |value| format_number(value, self.decimals))
+    }
+}
+
+fn blank(key: &str, label: &str, unit: Unit, decimals: usize, group: Group, state: &str) -> EndpointRow {
+    EndpointRow {
+        key: key.into(),
+        label: label.into(),
+        unit: unit.symbol().into(),
+        decimals,
+        group: group.key().into(),
+        state: state.into(),
+        value: None,
+        ci95: None,
+        kind: None,
+        num_beats_used: None,
+        num_beats_excluded: None,
+        flags: Vec::new(),
+        v0_source: None,
+        method: String::new(),
+        algorithm_version: String::new(),
+        settings_hash: String::new(),
+        result_id: None,
+        window_id: None,
+        json_pointer: None,
+        note: None,
+    }
+}
+
 fn string_at(value: &serde_json::Value, pointer: &str) -> String {
     value
         .pointer(pointer)
@@ -345,7 +99,7 @@ fn string_at(value: &serde_json::Value, pointer: &str) -> String {
         .to_owned()
 }
 
-/// A row for the number at `pointer` inside `result`.
+/// A row for the number at `pointer` inside a case result.
 fn row_at(result: &ResultRecord, pointer: &str, provenance: Option<&str>, base: EndpointRow) -> EndpointRow {
     let value = result.value.pointer(pointer).and_then(serde_json::Value::as_f64);
     let provenance = provenance.and_then(|p| result.value.pointer(p));
@@ -373,43 +127,92 @@ fn row_at(result: &ResultRecord, pointer: &str, provenance: Option<&str>, base: 
     }
 }
 
-fn blank(key: &str, label: &str, unit: &str, group: &str, state: &str) -> EndpointRow {
+/// A row for a window's labelled endpoint number `index`, stored in `result` (the window's report).
+fn endpoint_row(
+    endpoint: &Endpoint,
+    index: usize,
+    result: &ResultRecord,
+    hash: &str,
+    state: &str,
+) -> EndpointRow {
     EndpointRow {
-        key: key.into(),
-        label: label.into(),
-        unit: unit.into(),
-        group: group.into(),
-        state: state.into(),
-        value: None,
-        ci95: None,
-        flags: Vec::new(),
-        method: String::new(),
-        algorithm_version: String::new(),
-        settings_hash: String::new(),
-        result_id: None,
-        window_id: None,
-        json_pointer: None,
-        note: None,
+        value: endpoint.value,
+        ci95: endpoint.ci95,
+        kind: endpoint.kind.map(|k| k.label().to_owned()),
+        num_beats_used: endpoint.num_beats_used,
+        num_beats_excluded: endpoint.num_beats_excluded,
+        flags: endpoint.flags.iter().map(|f| f.key().to_owned()).collect(),
+        v0_source: endpoint.v0_source.map(|s| s.text()),
+        method: endpoint.method.clone(),
+        algorithm_version: result.algorithm_version.clone(),
+        settings_hash: hash.to_owned(),
+        result_id: Some(result.id),
+        window_id: result.window_id,
+        json_pointer: Some(format!("/endpoints/{index}/value")),
+        note: endpoint.note.clone(),
+        ..blank(
+            &endpoint.key,
+            &endpoint.label,
+            endpoint.unit,
+            endpoint.decimals,
+            endpoint.group,
+            state,
+        )
     }
 }
 
-/// The difference row of a baseline/post pair.
+/// The difference row of a baseline/post pair: only between values of the same kind and unit.
 fn change_row(baseline: &EndpointRow, post: &EndpointRow) -> EndpointRow {
-    let mut row = blank(
-        &baseline.key,
-        &baseline.label,
-        &baseline.unit,
-        &baseline.group,
-        "change",
-    );
-    row.value = baseline.value.zip(post.value).map(|(b, p)| p - b);
+    let mut row = EndpointRow {
+        state: "change".into(),
+        ..blank(
+            &baseline.key,
+            &baseline.label,
+            Unit::Ratio,
+            baseline.decimals,
+            Group::Primary,
+            "",
+        )
+    };
+    row.unit = baseline.unit.clone();
+    row.group = baseline.group.clone();
+    row.kind = baseline.kind.clone();
     row.method = "post - baseline".into();
-    row.note = row.value.is_none().then(|| "needs both states".to_owned());
+    let comparable = baseline.unit == post.unit && baseline.kind == post.kind;
+    row.value = if comparable {
+        baseline.value.zip(post.value).map(|(b, p)| p - b)
+    } else {
+        None
+    };
+    row.note = if !comparable {
+        Some(format!(
+            "not computed: baseline is {} and post is {}",
+            baseline.kind.as_deref().unwrap_or(&baseline.unit),
+            post.kind.as_deref().unwrap_or(&post.unit)
+        ))
+    } else {
+        row.value.is_none().then(|| "needs both states".to_owned())
+    };
     row
 }
 
-/// The whole table for a case's current results. `results` are the case's current result records (for the ids
-/// and methods of the case results); window reports are read from `analysis`.
+/// The windows a group's values are read from, in order of preference (the PV console records beside the
+/// coronary one, so the PV values of a state come from its steady PV window, else its resting coronary window).
+fn preferred_kinds(group: Group, key: &str) -> &'static [WindowKind] {
+    use WindowKind::*;
+    match group {
+        Group::Coronary | Group::WaveIntensity => &[CoronaryRest],
+        Group::SupplyDemand => &[CoronaryRest, PvSteady],
+        Group::Relations if key != "single_beat_ees" => &[PvPreloadReduction, PvSteady, CoronaryRest],
+        _ => &[PvSteady, CoronaryRest, PvPreloadReduction],
+    }
+}
+
+/// Window-level keys the case results provide instead (computed with the state's LVEDP from its PV window).
+const CASE_LEVEL_KEYS: [&str; 1] = ["bmr_back_pressure_corrected"];
+
+/// The whole table for a case's current results. `results` are the case's current result records; window
+/// reports are read from `analysis`.
 pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec<EndpointRow> {
     let mut rows = Vec::new();
     let case_result = |name: &str| {
@@ -418,30 +221,105 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
             .copied()
             .find(|r| r.window_id.is_none() && r.name == name)
     };
-    let report_result = |state: State, kind: WindowKind| {
-        let window = analysis.window(state, kind)?;
+    let report_result = |window_id: i64| {
         results
             .iter()
             .copied()
-            .find(|r| r.window_id == Some(window.id) && r.name == super::analysis::REPORT)
+            .find(|r| r.window_id == Some(window_id) && r.name == super::analysis::REPORT)
     };
 
-    // Primary endpoint first.
+    rows.extend(primary_rows(case_result(CDFR)));
+
+    // Every labelled window endpoint, in group order, each with its baseline, post and change rows.
+    let mut keys: Vec<(Group, String)> = Vec::new();
+    for state in State::ALL {
+        for kind in [
+            WindowKind::CoronaryRest,
+            WindowKind::PvSteady,
+            WindowKind::PvPreloadReduction,
+        ] {
+            if let Some((_, report)) = analysis.report(state, kind) {
+                for endpoint in &report.endpoints {
+                    let entry = (endpoint.group, endpoint.key.clone());
+                    if !keys.contains(&entry) && !CASE_LEVEL_KEYS.contains(&endpoint.key.as_str()) {
+                        keys.push(entry);
+                    }
+                }
+            }
+        }
+    }
+    keys.sort_by_key(|(group, _)| *group);
+    let find = |state: State, group: Group, key: &str| {
+        preferred_kinds(group, key).iter().find_map(|&kind| {
+            let (window, report) = analysis.report(state, kind)?;
+            let index = report.endpoints.iter().position(|e| e.key == key)?;
+            let result = report_result(window.id)?;
+            Some((
+                &report.endpoints[index],
+                index,
+                result,
+                report.settings_hash.as_str(),
+            ))
+        })
+    };
+    let mut last_group = None;
+    for (group, key) in &keys {
+        if last_group != Some(*group) && *group > Group::Coronary && last_group <= Some(Group::Coronary) {
+            rows.extend(resistance_rows(&case_result));
+        }
+        last_group = Some(*group);
+        let pair: Vec<EndpointRow> = State::ALL
+            .into_iter()
+            .map(|state| match find(state, *group, key) {
+                Some((endpoint, index, result, hash)) => {
+                    endpoint_row(endpoint, index, result, hash, state.key())
+                }
+                None => {
+                    let template = State::ALL
+                        .into_iter()
+                        .find_map(|s| find(s, *group, key))
+                        .map(|(e, _, _, _)| e.clone());
+                    let mut row = match template {
+                        Some(e) => blank(&e.key, &e.label, e.unit, e.decimals, e.group, state.key()),
+                        None => blank(key, key, Unit::Ratio, 2, *group, state.key()),
+                    };
+                    row.note = Some(format!("no window with this value in the {} state", state.key()));
+                    row
+                }
+            })
+            .collect();
+        let change = change_row(&pair[0], &pair[1]);
+        rows.extend(pair);
+        rows.push(change);
+    }
+    if last_group <= Some(Group::Coronary) {
+        rows.extend(resistance_rows(&case_result));
+    }
+    if let Some(result) = case_result(CLINICAL) {
+        rows.extend(clinical_rows(result));
+    }
+    rows
+}
+
+/// CDFR and the diastolic-APV ratio, with CI, flags and the reference.
+fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
     let mut cdfr = blank(
         "cdfr",
         "CDFR (coronary device flow reserve)",
-        "",
-        "primary",
+        Unit::Ratio,
+        2,
+        Group::Primary,
         "case",
     );
     let mut ratio = blank(
         "diastolic_apv_ratio",
         "Diastolic APV ratio",
-        "",
-        "primary",
+        Unit::Ratio,
+        2,
+        Group::Primary,
         "case",
     );
-    match case_result(CDFR) {
+    match result {
         Some(result) => {
             cdfr = row_at(result, "/cdfr/value/cdfr", Some("/cdfr/value/provenance"), cdfr);
             ratio = row_at(
@@ -460,6 +338,25 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
                 .and_then(serde_json::Value::as_array)
                 .map(|flags| flags.iter().map(|f| string_at(f, "/flag")).collect())
                 .unwrap_or_default();
+            for (key, n) in [
+                ("reference", "/cdfr/value/num_reference_beats"),
+                ("post", "/cdfr/value/num_post_beats"),
+            ] {
+                if let Some(n) = result.value.pointer(n).and_then(serde_json::Value::as_u64) {
+                    cdfr.num_beats_used = Some(cdfr.num_beats_used.unwrap_or(0) + n as usize);
+                    cdfr.method.push_str(&format!("; {n} {key} beats"));
+                }
+            }
+            let reference = string_at(&result.value, "/cdfr/value/reference").replace('_', " ");
+            let choices = string_at(&result.value, "/choices");
+            for row in [&mut cdfr, &mut ratio] {
+                if !reference.is_empty() {
+                    row.method.push_str(&format!("; reference: {reference}"));
+                }
+                if !choices.is_empty() {
+                    row.method.push_str(&format!(" [{choices}]"));
+                }
+            }
             if let Some(reason) = result.value.pointer("/cdfr/unavailable") {
                 let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
                     .map(|u| u.to_string())
@@ -474,107 +371,190 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
             ratio.note = note;
         }
     }
-    rows.push(cdfr);
-    rows.push(ratio);
+    vec![cdfr, ratio]
+}
 
-    for def in &WINDOW_VALUES {
+/// The case-level resistances of each state: the minimal one by the case's rule (one kind in both states), HMR
+/// and the back-pressure-corrected variants.
+fn resistance_rows<'a>(case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>) -> Vec<EndpointRow> {
+    let defs: [(&str, &str, &str, Option<&str>); 4] = [
+        (
+            "minimal_mr",
+            "Minimal microvascular resistance",
+            "/minimal/value",
+            None,
+        ),
+        ("hmr", "HMR", "/resistance/hmr", Some("HMR")),
+        (
+            "bmr_back_pressure_corrected",
+            "BMR, back-pressure corrected (Pd - LVEDP)",
+            "/resistance/bmr_back_pressure_corrected",
+            Some("BMR"),
+        ),
+        (
+            "hmr_back_pressure_corrected",
+            "HMR, back-pressure corrected (Pd - LVEDP)",
+            "/resistance/hmr_back_pressure_corrected",
+            Some("HMR"),
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (key, label, pointer, kind) in defs {
         let pair: Vec<EndpointRow> = State::ALL
             .into_iter()
             .map(|state| {
-                let base = blank(def.key, def.label, def.unit, def.group, state.key());
-                match report_result(state, def.kind) {
-                    Some(result) => row_at(result, def.pointer, Some(def.provenance), base),
-                    None => EndpointRow {
-                        note: Some(format!("no {}", def.kind.label())),
-                        ..base
-                    },
-                }
-            })
-            .collect();
-        let change = change_row(&pair[0], &pair[1]);
-        rows.extend(pair);
-        rows.push(change);
-    }
-
-    for (key, label, pointer) in RESISTANCES {
-        let pair: Vec<EndpointRow> = State::ALL
-            .into_iter()
-            .map(|state| {
-                let base = blank(key, label, RESISTANCE_UNIT, "coronary", state.key());
-                match case_result(&microvascular_result_name(state)) {
-                    Some(result) => {
-                        let mut row = row_at(result, pointer, Some("/resistance/provenance"), base);
-                        if row.value.is_none() {
-                            let notes = result
-                                .value
-                                .pointer("/resistance/notes")
-                                .and_then(|n| n.as_array());
-                            let text: Vec<&str> = notes
-                                .into_iter()
-                                .flatten()
-                                .filter_map(serde_json::Value::as_str)
-                                .collect();
-                            row.note = Some(if text.is_empty() {
-                                "no value".into()
-                            } else {
-                                format!("no value: {}", text.join("; "))
-                            });
-                        }
-                        row
-                    }
-                    None => EndpointRow {
+                let base = blank(key, label, Unit::Resistance, 2, Group::Coronary, state.key());
+                let Some(result) = case_result(&microvascular_result_name(state)) else {
+                    return EndpointRow {
                         note: Some("no resting coronary window".into()),
                         ..base
-                    },
+                    };
+                };
+                let mut row = row_at(result, pointer, Some("/resistance/provenance"), base);
+                row.kind = match kind {
+                    Some(kind) => Some(kind.to_owned()),
+                    None => result
+                        .value
+                        .pointer("/minimal/kind")
+                        .and_then(|k| {
+                            serde_json::from_value::<crate::analysis::coronary::ResistanceKind>(k.clone())
+                                .ok()
+                        })
+                        .map(|k| k.label().to_owned()),
+                };
+                let choices = string_at(&result.value, "/choices");
+                if key == "minimal_mr" {
+                    row.method =
+                        format!("the case's minimal-MR rule applied to both states together [{choices}]");
+                    if let Some(reason) = result.value.pointer("/minimal_rule/unavailable") {
+                        let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
+                            .map(|u| u.to_string())
+                            .unwrap_or_else(|_| reason.to_string());
+                        row.note = Some(format!("no value: {text}"));
+                    }
                 }
+                if row.value.is_none() && row.note.as_deref() == Some("no value: see the analysis notes") {
+                    let text: Vec<&str> = result
+                        .value
+                        .pointer("/resistance/notes")
+                        .and_then(|n| n.as_array())
+                        .into_iter()
+                        .flatten()
+                        .filter_map(serde_json::Value::as_str)
+                        .collect();
+                    if !text.is_empty() {
+                        row.note = Some(format!("no value: {}", text.join("; ")));
+                    }
+                }
+                row
             })
             .collect();
         let change = change_row(&pair[0], &pair[1]);
         rows.extend(pair);
         rows.push(change);
     }
+    rows
+}
 
-    if let Some(result) = case_result(CLINICAL) {
-        let outcome = string_at(&result.value, "/decannulation/value/outcome");
-        let mut decannulation = row_at(
-            result,
-            "/decannulation/value/days",
-            None,
-            blank(
-                "time_to_decannulation",
-                "Time to ECMO decannulation",
-                "days",
-                "clinical",
-                "case",
-            ),
-        );
-        decannulation.note = Some(match result.value.pointer("/decannulation/unavailable") {
-            Some(reason) => format!("no value: {reason}"),
-            None if outcome == "decannulated" => "decannulated".into(),
-            None => format!("competing outcome: {}", outcome.replace('_', " ")),
-        });
-        rows.push(decannulation);
-        rows.push(row_at(
-            result,
-            "/days_alive_out_of_icu_30/value",
-            None,
-            blank(
-                "days_alive_out_of_icu_30",
-                "Days alive and out of ICU at 30 days",
-                "days",
-                "clinical",
-                "case",
-            ),
-        ));
-        let mut six_month = blank("six_month_status", "6-month status", "", "clinical", "case");
-        six_month.result_id = Some(result.id);
-        six_month.method = result.method.clone();
-        six_month.algorithm_version = result.algorithm_version.clone();
-        six_month.note = Some(match result.value.pointer("/six_month_status/value/status") {
-            Some(status) => status.as_str().unwrap_or_default().replace('_', " "),
-            None => "not entered".into(),
-        });
-        rows.push(six_month);
+/// The clinical endpoints of the follow-up: the decannulation event's time and type in separate rows (columns
+/// of a competing-risks data set), success at 30 days, days alive and out of ICU, 6-month status.
+fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
+    let mut rows = Vec::new();
+    let outcome = string_at(&result.value, "/decannulation/value/outcome").replace('_', " ");
+    let unavailable = |pointer: &str| {
+        result.value.pointer(pointer).map(|reason| {
+            let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| reason.to_string());
+            format!("no value: {text}")
+        })
+    };
+    let method = "success = alive and free of re-cannulation and other mechanical support 48 h after \
+                  decannulation; still on ECMO or unconfirmed = censored; death, bridge or failed attempt = competing";
+    let mut time = row_at(
+        result,
+        "/decannulation_event/time_days",
+        None,
+        blank(
+            "decannulation_event_time",
+            "Time to successful decannulation or competing event / censoring",
+            Unit::Days,
+            1,
+            Group::Clinical,
+            "case",
+        ),
+    );
+    time.method = method.into();
+    time.note = unavailable("/decannulation/unavailable").or_else(|| Some(format!("outcome: {outcome}")));
+    rows.push(time);
+    let mut event = row_at(
+        result,
+        "/decannulation_event/code",
+        None,
+        blank(
+            "decannulation_event_type",
+            "Decannulation event type (0 censored, 1 success, 2 competing)",
+            Unit::Ratio,
+            0,
+            Group::Clinical,
+            "case",
+        ),
+    );
+    event.method = method.into();
+    event.note = unavailable("/decannulation/unavailable")
+        .or_else(|| Some(string_at(&result.value, "/decannulation_event/event_type").replace('_', " ")));
+    rows.push(event);
+    let mut success_30 = blank(
+        "successful_decannulation_30",
+        "Successful decannulation at 30 days (1 yes, 0 no)",
+        Unit::Ratio,
+        0,
+        Group::Clinical,
+        "case",
+    );
+    success_30.result_id = Some(result.id);
+    success_30.method =
+        "decannulated, and on day 30 alive and free of re-cannulation and other support".into();
+    success_30.json_pointer = Some("/successful_decannulation_30/value".into());
+    success_30.value = result
+        .value
+        .pointer("/successful_decannulation_30/value")
+        .and_then(serde_json::Value::as_bool)
+        .map(|b| if b { 1.0 } else { 0.0 });
+    success_30.note = unavailable("/successful_decannulation_30/unavailable");
+    rows.push(success_30);
+    let mut alive = row_at(
+        result,
+        "/days_alive_out_of_icu_30/value",
+        None,
+        blank(
+            "days_alive_out_of_icu_30",
+            "Days alive and out of ICU at 30 days",
+            Unit::Days,
+            1,
+            Group::Clinical,
+            "case",
+        ),
+    );
+    if let Some(note) = unavailable("/days_alive_out_of_icu_30/unavailable") {
+        alive.note = Some(note);
     }
+    rows.push(alive);
+    let mut six_month = blank(
+        "six_month_status",
+        "6-month status",
+        Unit::Ratio,
+        0,
+        Group::Clinical,
+        "case",
+    );
+    six_month.result_id = Some(result.id);
+    six_month.method = result.method.clone();
+    six_month.algorithm_version = result.algorithm_version.clone();
+    six_month.note = Some(match result.value.pointer("/six_month_status/value/status") {
+        Some(status) => status.as_str().unwrap_or_default().replace('_', " "),
+        None => "not entered".into(),
+    });
+    rows.push(six_month);
     rows
 }

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Unavailable;
 use crate::analysis::clinical::{
-    DecannulationOutcome, EcmoCourse, IcuStay, SixMonthStatus, days_alive_out_of_icu_30,
-    decannulation_outcome, six_month_status,
+    DecannulationOutcome, EcmoCourse, EventType, IcuStay, SixMonthStatus, days_alive_out_of_icu_30,
+    decannulation_outcome, six_month_status, successful_at_30_days,
 };
 use crate::store::FollowUp;
 
@@ -211,6 +211,7 @@ impl FollowUpForm {
             EcmoOutcomeEntry::Weaned => {
                 course.decannulation_day = Some(needs("decannulation day", d.decannulation_day)?);
                 course.recannulation_day = d.recannulation_day;
+                course.vad_or_transplant_day = d.bridge_day;
             }
             EcmoOutcomeEntry::Recannulated => {
                 course.decannulation_day = Some(needs("decannulation day", d.decannulation_day)?);
@@ -258,8 +259,11 @@ impl FollowUpForm {
         let days_alive_out_of_icu = if self.icu.stays.is_empty() && self.death.death_day.is_none() {
             Err(Unavailable::NotApplicable("no ICU stay entered".into()))
         } else {
-            days_alive_out_of_icu_30(&self.icu.stays, self.death.death_day)
+            days_alive_out_of_icu_30(&self.icu.stays, self.death.death_day, self.last_known_day())
         };
+        let success_30 = self
+            .ecmo_course()
+            .and_then(|course| successful_at_30_days(&course));
         let six_month = match (self.death.death_day, self.month_6.last_contact_day) {
             (None, None) => Err(Unavailable::NotApplicable(
                 "6-month contact (or death) not entered".into(),
@@ -267,9 +271,15 @@ impl FollowUpForm {
             (death, contact) => six_month_status(death, contact.or(death).unwrap_or(0.0)),
         };
         ClinicalEndpoints {
-            decannulation: decannulation.into(),
+            decannulation: decannulation.clone().into(),
             outcome_differs_from_entry: outcome_differs,
             days_alive_out_of_icu_30: days_alive_out_of_icu.into(),
+            decannulation_event: decannulation.as_ref().ok().map(|outcome| DecannulationEvent {
+                event_type: outcome.event_type(),
+                code: outcome.event_type().code(),
+                time_days: outcome.event_time_days(),
+            }),
+            successful_decannulation_30: success_30.into(),
             six_month_status: six_month.into(),
         }
     }
@@ -294,6 +304,21 @@ impl<T> From<Result<T, Unavailable>> for Computed<T> {
     }
 }
 
+/// Event type and time of the decannulation endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecannulationEvent {
+    /// Censored, success or competing.
+    pub event_type: EventType,
+    /// 0 censored, 1 success, 2 competing.
+    pub code: u8,
+    /// Days from randomisation to the event (or censoring).
+    pub time_days: f64,
+}
+
+fn not_computed() -> Computed<bool> {
+    Computed::Unavailable(Unavailable::NotApplicable("computed by an older version".into()))
+}
+
 /// The clinical endpoints of a case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClinicalEndpoints {
@@ -304,6 +329,12 @@ pub struct ClinicalEndpoints {
     pub outcome_differs_from_entry: bool,
     /// Days alive and out of ICU at 30 days.
     pub days_alive_out_of_icu_30: Computed<f64>,
+    /// The decannulation outcome as a competing-risks analysis reads it: event type and time, separately.
+    #[serde(default)]
+    pub decannulation_event: Option<DecannulationEvent>,
+    /// Successful decannulation at 30 days (alive, free of re-cannulation and other support on day 30).
+    #[serde(default = "not_computed")]
+    pub successful_decannulation_30: Computed<bool>,
     /// Vital status at 6 months.
     pub six_month_status: Computed<SixMonthStatus>,
 }

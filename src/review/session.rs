@@ -11,12 +11,17 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::analysis::{self, CaseAnalysis, ReviewError, Scope, State, WindowKind, WindowSettings};
+use super::analysis::{
+    self, CaseAnalysis, ReviewError, Scope, State, WindowKind, WindowSettings, case_settings, case_unloading,
+    window_settings,
+};
 use super::endpoints::{EndpointRow, endpoint_table};
 use super::follow_up::FollowUpForm;
 use super::sign_off::{self, SignOffStatus, SignatureMeaning, current_results};
 use crate::analysis::ALGORITHM_VERSION;
-use crate::analysis::pipeline::{AnalysisRequest, analyze_recording};
+use crate::analysis::coronary::check_minimal_rule;
+use crate::analysis::endpoints::Unloading;
+use crate::analysis::settings::{CdfrReference, MinimalResistanceChoice, Mvo2Constants};
 use crate::model::{Beat, RejectReason};
 use crate::store::{
     AnalysisWindow, Annotation, AuditEntry, CaseFile, CaseSummary, Event, StepRecord, StoreError, TextWarning,
@@ -56,6 +61,9 @@ pub enum Edit {
         /// First and last beat.
         beats: Option<(u32, u32)>,
     },
+    /// Change the case's analysis choices (stored with every window, audited; every result is recomputed and a
+    /// sign-off no longer holds). Refused, with nothing changed, when a choice cannot apply to the case.
+    SetChoices(CaseChoices),
     /// Add an analysis window (for an imported recording, or a second try).
     AddWindow {
         /// The state it measures.
@@ -104,12 +112,46 @@ impl Edit {
             Edit::SetVerdict { number, .. } => format!("reject beat {number}"),
             Edit::MoveWindow { window_id, .. } => format!("move window {window_id}"),
             Edit::SetOcclusion { window_id, .. } => format!("occlusion beats of window {window_id}"),
+            Edit::SetChoices(_) => "analysis choices".into(),
             Edit::AddWindow { kind, .. } => format!("add a {}", kind.label()),
             Edit::AddAnnotation { .. } => "add an annotation".into(),
             Edit::EditAnnotation { id, .. } => format!("edit annotation {id}"),
             Edit::SetFollowUp(_) => "follow-up".into(),
             Edit::SignOff { .. } => "sign-off".into(),
         }
+    }
+}
+
+/// The per-case analysis choices (ENDPOINTS.md [choice]s a fellow may need to change for one case).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CaseChoices {
+    /// The state CDFR divides by.
+    pub cdfr_reference: CdfrReference,
+    /// The minimal microvascular resistance rule.
+    pub minimal_resistance: MinimalResistanceChoice,
+    /// Vessel diameter for volumetric flow and flow/PVA, cm (`None`: not entered).
+    pub vessel_diameter_cm: Option<f64>,
+    /// MVO2 constants (`None`: MVO2 is not estimated).
+    pub mvo2: Option<Mvo2Constants>,
+}
+
+impl CaseChoices {
+    /// The choices in `settings`.
+    pub fn of(settings: &crate::analysis::AnalysisSettings) -> CaseChoices {
+        CaseChoices {
+            cdfr_reference: settings.cdfr.reference,
+            minimal_resistance: settings.minimal_resistance,
+            vessel_diameter_cm: settings.vessel_diameter_cm,
+            mvo2: settings.mvo2.clone(),
+        }
+    }
+
+    /// `settings` with these choices.
+    pub fn apply(&self, settings: &mut crate::analysis::AnalysisSettings) {
+        settings.cdfr.reference = self.cdfr_reference;
+        settings.minimal_resistance = self.minimal_resistance;
+        settings.vessel_diameter_cm = self.vessel_diameter_cm;
+        settings.mvo2 = self.mvo2.clone();
     }
 }
 
@@ -253,7 +295,7 @@ impl ReviewSession {
             Edit::SetOcclusion { window_id, .. } => {
                 self.stored_window(*window_id)?.map(|w| Edit::SetOcclusion {
                     window_id: w.id,
-                    beats: WindowSettings::of(&w).occlusion_beats,
+                    beats: window_settings(&w).occlusion_beats,
                 })
             }
             Edit::EditAnnotation { id, .. } => self
@@ -266,6 +308,9 @@ impl ReviewSession {
                     text: a.text,
                 }),
             Edit::SetFollowUp(_) => Some(Edit::SetFollowUp(Box::new(self.follow_up()?))),
+            Edit::SetChoices(_) => Some(Edit::SetChoices(CaseChoices::of(&case_settings(
+                &CaseAnalysis::read(&self.file)?,
+            )))),
             Edit::AddWindow { .. } | Edit::AddAnnotation { .. } | Edit::SignOff { .. } => None,
         })
     }
@@ -302,18 +347,23 @@ impl ReviewSession {
                 let window = self
                     .stored_window(*window_id)?
                     .ok_or_else(|| StoreError::Invalid(format!("there is no window {window_id}")))?;
-                let mut settings = WindowSettings::of(&window);
+                let mut settings = window_settings(&window);
                 settings.occlusion_beats = *beats;
                 self.file
                     .set_analysis_window_settings(&who, *window_id, &settings.json(), reason)?;
                 analysis::recompute(&mut self.file, &who, Scope::Window(*window_id))?;
             }
+            Edit::SetChoices(choices) => self.set_choices(choices, reason)?,
             Edit::AddWindow {
                 state,
                 kind,
                 start_s,
                 end_s,
             } => {
+                let settings = WindowSettings {
+                    analysis: Some(case_settings(&CaseAnalysis::read(&self.file)?)),
+                    occlusion_beats: None,
+                };
                 let id = self.file.save_analysis_window(
                     &who,
                     &AnalysisWindow {
@@ -322,7 +372,7 @@ impl ReviewSession {
                         start_s: *start_s,
                         end_s: *end_s,
                         method: kind.key().into(),
-                        settings: WindowSettings::default().json(),
+                        settings: settings.json(),
                         algorithm_version: ALGORITHM_VERSION.into(),
                     },
                 )?;
@@ -355,6 +405,60 @@ impl ReviewSession {
         Ok(applied)
     }
 
+    /// Checks that `choices` can apply to this case (refused with the reason, nothing changed, when not), then
+    /// stores them with every window (audited with `reason`) and recomputes every result.
+    fn set_choices(&mut self, choices: &CaseChoices, reason: &str) -> Result<(), ReviewError> {
+        let who = self.who.clone();
+        let case = CaseAnalysis::read(&self.file)?;
+        let unloading = case_unloading(&self.file)?;
+        if choices.cdfr_reference == CdfrReference::DeviceStandby {
+            return Err(ReviewError::Refused(match unloading {
+                Unloading::Iabp => "the device-standby CDFR reference does not apply to an IABP case: a balloon at \
+                                    standby is not a defined reference state; use the baseline"
+                    .into(),
+                _ => "the device-standby CDFR reference needs a resting coronary window recorded with the device \
+                      at standby in the same session, and this case has none"
+                    .into(),
+            }));
+        }
+        let hyperaemia = State::ALL.map(|state| case.report(state, WindowKind::CoronaryHyperaemia).is_some());
+        check_minimal_rule(
+            choices.minimal_resistance,
+            hyperaemia,
+            unloading == Unloading::Iabp,
+        )
+        .map_err(|refused| ReviewError::Refused(refused.to_string()))?;
+        if let Some(diameter) = choices.vessel_diameter_cm
+            && !(diameter.is_finite() && diameter > 0.05 && diameter < 1.0)
+        {
+            return Err(ReviewError::Refused(format!(
+                "a coronary vessel diameter of {diameter} cm is not plausible (expected 0.05-1 cm)"
+            )));
+        }
+        if let Some(mvo2) = &choices.mvo2
+            && (mvo2.source.trim().is_empty()
+                || !mvo2.ml_o2_per_mmhg_ml.is_finite()
+                || !mvo2.ml_o2_per_beat.is_finite())
+        {
+            return Err(ReviewError::Refused(
+                "MVO2 constants need finite values and their source".into(),
+            ));
+        }
+        for (window, _, _) in &case.windows {
+            let mut stored = window_settings(window);
+            let mut settings = stored.settings();
+            choices.apply(&mut settings);
+            stored.analysis = Some(settings);
+            let json = stored.json();
+            if json != window.settings {
+                self.file
+                    .set_analysis_window_settings(&who, window.id, &json, reason)?;
+            }
+        }
+        analysis::recompute(&mut self.file, &who, Scope::All)?;
+        Ok(())
+    }
+
     /// Moves a window: finds its beats over the new range, carries the reviewer's verdicts to the beats that
     /// start at the same sample, stores the move and the beats in one transaction, then re-applies the carried
     /// verdicts (audited) and recomputes. Returns notes on verdicts that could not be carried.
@@ -377,13 +481,9 @@ impl ReviewSession {
             end_s,
             ..window.clone()
         };
-        let (settings, request) = case.request(&self.file, &moved)?;
-        let request = AnalysisRequest {
-            verdicts: BTreeMap::new(),
-            ..request
-        };
-        let recording = self.file.recording(Some(start_s), Some(end_s))?;
-        let report = analyze_recording(&recording, &settings, &request)?;
+        let mut input = case.input(&self.file, &moved)?;
+        input.verdicts = BTreeMap::new();
+        let report = analysis::analyse_input(&self.file, &input, None)?;
         let new_beats = analysis::stored_beats(&report);
         let mut carried = Vec::new();
         let mut notes = Vec::new();
@@ -427,13 +527,10 @@ impl ReviewSession {
         let window = self
             .stored_window(window_id)?
             .ok_or_else(|| StoreError::Invalid(format!("there is no window {window_id}")))?;
-        let (settings, request) = case.request(&self.file, &window)?;
-        let request = AnalysisRequest {
-            occlusion_beats: Some(occlusion),
-            ..request
-        };
-        let recording = self.file.recording(Some(window.start_s), Some(window.end_s))?;
-        Ok(analyze_recording(&recording, &settings, &request)?.summary.espvr)
+        let input = case.input(&self.file, &window)?;
+        Ok(analysis::analyse_input(&self.file, &input, Some(occlusion))?
+            .summary
+            .espvr)
     }
 
     /// The case as it stands.

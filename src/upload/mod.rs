@@ -2,7 +2,7 @@
 //!
 //! [`export_case`] writes, for one case file, any of: the endpoint table as CSV and JSON
 //! (`<case>_endpoints.csv`, `<case>_endpoints.json`), the per-beat table (`<case>_beats.csv`), the waveforms as a
-//! WFDB format-16 record (`<case>.hea` + `<case>.dat`) and a one-page case report (`<case>_report.pdf`), plus a
+//! WFDB format-16 record (`<case>.hea` + `<case>.dat`) and a case report (`<case>_report.pdf`: a summary page, then every endpoint), plus a
 //! `MANIFEST.sha256` of what it wrote. Every number comes from the case file's stored results; nothing is
 //! recomputed on the way out.
 //!
@@ -99,7 +99,7 @@ pub struct ExportWhat {
     pub beats: bool,
     /// Waveforms, WFDB format 16.
     pub wfdb: bool,
-    /// One-page case report, PDF.
+    /// Case report, PDF (summary page and every endpoint).
     pub report: bool,
 }
 
@@ -374,8 +374,8 @@ fn write_bundle(
     if what.report {
         let digest = crate::review::sign_off::results_digest(file)?;
         let waves = crate::review::waveforms::waveforms(file, &snapshot.analysis)?;
-        let page = report::case_report(snapshot, &waves, &digest);
-        write_new(&name("_report.pdf"), &page.to_pdf())?;
+        let pages = report::case_report(snapshot, &waves, &digest);
+        write_new(&name("_report.pdf"), &pdf::document_pdf(&pages))?;
         exported.files.push(name("_report.pdf"));
     }
     let mut manifest = String::new();

@@ -1,4 +1,4 @@
-//! A minimal one-page PDF writer (PDF 1.4): vector lines and rectangles, and text in the standard Helvetica and
+//! A minimal PDF writer (PDF 1.4, one or more pages): vector lines and rectangles, and text in the standard Helvetica and
 //! Helvetica-Bold fonts (base-14, so nothing is embedded). Enough for the case report, with no dependency.
 //!
 //! Coordinates are PDF points from the bottom-left corner. Text is encoded as WinAnsi; characters outside it are
@@ -160,42 +160,65 @@ impl Page {
 
     /// The whole PDF document holding this page.
     pub fn to_pdf(&self) -> Vec<u8> {
-        let objects = [
-            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 4 0 R /F2 5 0 R >> >> \
-                 /Contents 6 0 R >>",
-                self.width_pt, self.height_pt
-            ),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
-            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-                .to_owned(),
-        ];
-        let mut pdf: Vec<u8> = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, object) in objects.iter().enumerate() {
-            offsets.push(pdf.len());
-            pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
-        }
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("6 0 obj\n<< /Length {} >>\nstream\n", self.content.len()).as_bytes());
-        pdf.extend_from_slice(&self.content);
-        pdf.extend_from_slice(b"\nendstream\nendobj\n");
-        let xref = pdf.len();
-        pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
-        for offset in &offsets {
-            pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-        }
-        pdf.extend_from_slice(
-            format!(
-                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-                offsets.len() + 1
-            )
-            .as_bytes(),
-        );
-        pdf
+        document_pdf(std::slice::from_ref(self))
     }
+}
+
+/// A PDF document of `pages`, in order. Objects: 1 catalog, 2 page tree, 3-4 fonts, then a page object and its
+/// content stream per page.
+pub fn document_pdf(pages: &[Page]) -> Vec<u8> {
+    let page_object = |k: usize| 5 + 2 * k;
+    let kids: Vec<String> = (0..pages.len())
+        .map(|k| format!("{} 0 R", page_object(k)))
+        .collect();
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {} >>",
+            kids.join(" "),
+            pages.len()
+        )
+        .into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>".to_vec(),
+    ];
+    for (k, page) in pages.iter().enumerate() {
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {} {}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> \
+                 >> /Contents {} 0 R >>",
+                page.width_pt,
+                page.height_pt,
+                page_object(k) + 1
+            )
+            .into_bytes(),
+        );
+        let mut stream = format!("<< /Length {} >>\nstream\n", page.content.len()).into_bytes();
+        stream.extend_from_slice(&page.content);
+        stream.extend_from_slice(b"\nendstream");
+        objects.push(stream);
+    }
+    let mut pdf: Vec<u8> = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(object);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1).as_bytes());
+    for offset in &offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            offsets.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
 }
 
 /// Width of `text` in points at `size_pt`.

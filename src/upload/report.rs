@@ -1,6 +1,7 @@
-//! The one-page case report (A4, PDF): the case and its sign-off, the averaged PV loops and coronary beats of
-//! both states overlaid (baseline grey and dashed, post-unloading in colour and solid, so colour is never the
-//! only cue), and the endpoint table with differences, CI and flags. Every number is from the stored results.
+//! The case report (A4, PDF): a summary page with the case and its sign-off, the averaged PV loops and coronary
+//! beats of both states overlaid (baseline grey and dashed, post-unloading in colour and solid, so colour is never
+//! the only cue) and the key endpoints; then every endpoint of the table, grouped, with its kind, beats and flags.
+//! Every number is from the stored results, formatted as on screen ([`EndpointRow::shown`]).
 
 use super::pdf::{Font, Page};
 use crate::model::SignalKind;
@@ -253,15 +254,9 @@ fn table(page: &mut Page, rows: &[EndpointRow], top: f32) -> f32 {
             continue;
         };
         page.fill_rgb(BLACK);
-        page.text(columns[0], y, size, Font::Regular, &b.label);
+        page.text(columns[0], y, size, Font::Regular, &labelled(b));
         for (i, r) in [b, p, c].iter().enumerate() {
-            page.text_right(
-                columns[i + 1] + 50.0,
-                y,
-                size,
-                Font::Regular,
-                &format_value(r.value),
-            );
+            page.text_right(columns[i + 1] + 50.0, y, size, Font::Regular, &r.shown());
         }
         page.fill_rgb(GREY);
         page.text(columns[4], y, size, Font::Regular, &b.unit);
@@ -273,8 +268,155 @@ fn table(page: &mut Page, rows: &[EndpointRow], top: f32) -> f32 {
     y
 }
 
-/// Lays out the report page.
-pub fn case_report(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) -> Page {
+/// A row's label with its kind (for resistances) and a mark when it carries flags.
+fn labelled(row: &EndpointRow) -> String {
+    let mut label = match &row.kind {
+        Some(kind) if !row.label.contains(kind.as_str()) => format!("{} [{kind}]", row.label),
+        _ => row.label.clone(),
+    };
+    if !row.flags.is_empty() {
+        label.push_str(" *");
+    }
+    label
+}
+
+/// Truncates `text` to fit `width` points.
+fn fitted(text: &str, width: f32, size: f32) -> String {
+    let mut out: String = text.to_owned();
+    while super::pdf::text_width(&out, size, Font::Regular) > width && out.len() > 3 {
+        out.pop();
+        while !out.is_char_boundary(out.len()) {
+            out.pop();
+        }
+    }
+    if out.len() < text.len() {
+        out.push_str("...");
+    }
+    out
+}
+
+/// The full endpoint table, grouped, on as many pages as it needs: every computed endpoint with baseline, post,
+/// change, unit, kind, beats used/excluded and flags; then the case rows and the method of each.
+fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
+    let mut pages = Vec::new();
+    let size = 7.0;
+    let columns = [MARGIN, 250.0, 300.0, 350.0, 400.0, 455.0];
+    let mut page = Page::new(PAGE_WIDTH, PAGE_HEIGHT);
+    let mut y = PAGE_HEIGHT - MARGIN;
+    let header = |page: &mut Page, y: f32| {
+        page.fill_rgb(BLACK);
+        page.text(MARGIN, y, 11.0, Font::Bold, &format!("{case_id}: every endpoint"));
+        let y = y - 14.0;
+        for (i, h) in [
+            "Endpoint [kind]",
+            "Baseline",
+            "Post",
+            "Change",
+            "Unit",
+            "n used/excl, flags",
+        ]
+        .iter()
+        .enumerate()
+        {
+            page.text(columns[i], y, size, Font::Bold, h);
+        }
+        y - 10.0
+    };
+    y = header(&mut page, y);
+    let mut group = "";
+    let mut seen: Vec<&str> = Vec::new();
+    for row in rows.iter().filter(|r| r.state != "change") {
+        if seen.contains(&row.key.as_str()) {
+            continue;
+        }
+        seen.push(&row.key);
+        if y < 70.0 {
+            pages.push(std::mem::replace(&mut page, Page::new(PAGE_WIDTH, PAGE_HEIGHT)));
+            y = header(&mut page, PAGE_HEIGHT - MARGIN);
+        }
+        if row.group != group {
+            group = row.group.as_str();
+            let title = crate::analysis::endpoints::Group::ALL
+                .into_iter()
+                .find(|g| g.key() == group)
+                .map_or_else(|| group.to_owned(), |g| g.title().to_owned());
+            page.fill_rgb(BLACK);
+            page.text(MARGIN, y, size + 1.0, Font::Bold, &title);
+            y -= 10.0;
+        }
+        let find = |state: &str| rows.iter().find(|r| r.key == row.key && r.state == state);
+        page.fill_rgb(BLACK);
+        page.text(
+            columns[0],
+            y,
+            size,
+            Font::Regular,
+            &fitted(&labelled(row), 205.0, size),
+        );
+        let cells: [String; 3] = if row.state == "case" {
+            [row.shown(), String::new(), String::new()]
+        } else {
+            ["baseline", "post", "change"].map(|s| find(s).map(EndpointRow::shown).unwrap_or_default())
+        };
+        for (i, cell) in cells.iter().enumerate() {
+            page.text_right(columns[i + 1] + 42.0, y, size, Font::Regular, cell);
+        }
+        page.fill_rgb(GREY);
+        page.text(columns[4], y, size, Font::Regular, &fitted(&row.unit, 52.0, size));
+        let base = find("baseline").unwrap_or(row);
+        let post = find("post");
+        let counts = [Some(base), post]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                Some(format!(
+                    "{}/{}",
+                    r.num_beats_used?,
+                    r.num_beats_excluded.unwrap_or(0)
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut flags: Vec<String> = [Some(base), post]
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r.flags.iter().map(|f| f.replace('_', " ")))
+            .collect();
+        flags.dedup();
+        let extra = match (&row.note, row.state.as_str()) {
+            (Some(note), "case") => note.clone(),
+            _ => format!("{counts} {}", flags.join(", ")),
+        };
+        page.text(
+            columns[5],
+            y,
+            size,
+            Font::Regular,
+            &fitted(extra.trim(), 100.0, size),
+        );
+        y -= 9.0;
+    }
+    page.fill_rgb(GREY);
+    page.text(
+        MARGIN,
+        48.0,
+        7.0,
+        Font::Regular,
+        "* flagged (see the last column). Methods, V0 sources and notes are in the CSV/JSON export; definitions in docs/methods.md.",
+    );
+    pages.push(page);
+    pages
+}
+
+/// Lays out the report: the summary page, then the full endpoint table.
+pub fn case_report(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) -> Vec<Page> {
+    let mut pages = vec![summary_page(snapshot, waves, results_sha256)];
+    pages.extend(table_pages(&snapshot.endpoints, &snapshot.summary.case_id));
+    pages
+}
+
+/// The first page: case, sign-off, CDFR, loops and coronary beats, the key endpoints.
+fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) -> Page {
     let mut page = Page::new(PAGE_WIDTH, PAGE_HEIGHT);
     let summary = &snapshot.summary;
     let mut y = PAGE_HEIGHT - MARGIN - 10.0;
@@ -441,7 +583,7 @@ pub fn case_report(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str)
         48.0,
         7.0,
         Font::Regular,
-        "Pseudonymous case id only; no patient identifiers. Every number is the stored result; methods in the CSV/JSON export.",
+        "Pseudonymous case id only; no patient identifiers. Every number is the stored result; all endpoints on the next pages.",
     );
     page
 }

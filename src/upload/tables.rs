@@ -4,13 +4,13 @@
 
 use serde_json::json;
 
-use crate::review::analysis::{State, WindowKind, WindowSettings};
+use crate::review::analysis::{State, WindowKind, case_settings, window_settings};
 use crate::review::beat_table::{COLUMNS, rows};
 use crate::review::session::Snapshot;
 use crate::review::sign_off::{SignOffState, statement_digest};
 
 /// The endpoint CSV's header.
-pub const ENDPOINT_COLUMNS: [&str; 16] = [
+pub const ENDPOINT_COLUMNS: [&str; 20] = [
     "case_id",
     "group",
     "endpoint",
@@ -20,7 +20,11 @@ pub const ENDPOINT_COLUMNS: [&str; 16] = [
     "unit",
     "ci95_low",
     "ci95_high",
+    "kind",
+    "num_beats_used",
+    "num_beats_excluded",
     "flags",
+    "v0_source",
     "method",
     "algorithm_version",
     "settings_hash",
@@ -65,7 +69,11 @@ pub fn endpoints_csv(snapshot: &Snapshot) -> String {
             row.unit.clone(),
             number(row.ci95.map(|c| c[0])),
             number(row.ci95.map(|c| c[1])),
+            row.kind.clone().unwrap_or_default(),
+            row.num_beats_used.map(|n| n.to_string()).unwrap_or_default(),
+            row.num_beats_excluded.map(|n| n.to_string()).unwrap_or_default(),
             row.flags.join(";"),
+            row.v0_source.clone().unwrap_or_default(),
             row.method.clone(),
             row.algorithm_version.clone(),
             row.settings_hash.clone(),
@@ -93,7 +101,7 @@ pub fn endpoints_json(snapshot: &Snapshot, results_sha256: &str) -> String {
                 "step": window.step.map(|s| s.key()),
                 "start_s": window.start_s,
                 "end_s": window.end_s,
-                "occlusion_beats": WindowSettings::of(window).occlusion_beats,
+                "occlusion_beats": window_settings(window).occlusion_beats,
                 "num_beats": report.map(|r| r.summary.num_beats),
                 "num_accepted": report.map(|r| r.summary.num_accepted),
                 "rejected": report.map(|r| &r.summary.rejected),
@@ -122,6 +130,7 @@ pub fn endpoints_json(snapshot: &Snapshot, results_sha256: &str) -> String {
         "allocation": snapshot.summary.allocation,
         "status": snapshot.summary.status,
         "algorithm_version": crate::analysis::ALGORITHM_VERSION,
+        "analysis_choices": crate::analysis::endpoints::choices_in_words(&case_settings(&snapshot.analysis)),
         "results_sha256": results_sha256,
         "windows": windows,
         "endpoints": snapshot.endpoints,

@@ -56,7 +56,7 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
-fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+pub(crate) fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
     let mut lines = text.lines();
     let header = csv_fields(lines.next().unwrap());
     lines
@@ -195,7 +195,8 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
         }
     }
 
-    // The report is a one-page PDF naming the case and its primary endpoint; the manifest hashes every file.
+    // The report is a PDF naming the case and its primary endpoint, with every endpoint on the pages after the
+    // summary; the manifest hashes every file.
     let pdf = std::fs::read(out.join("HER-TST-0012_report.pdf")).unwrap();
     let text: String = pdf
         .iter()
@@ -204,7 +205,16 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
     assert!(text.starts_with("%PDF-1.4") && text.trim_end().ends_with("%%EOF"));
     assert!(text.contains("(HERACLES case report  HER-TST-0012) Tj"));
     assert!(text.contains("(CDFR "));
-    assert!(text.contains("/Count 1"));
+    assert!(text.contains("every endpoint"));
+    let num_pages: usize = text
+        .split("/Count ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(num_pages >= 2, "{num_pages} pages");
+    assert_eq!(text.matches("/Type /Page ").count(), num_pages);
     let manifest = std::fs::read_to_string(out.join("MANIFEST.sha256")).unwrap();
     assert_eq!(manifest.lines().count(), 6);
     assert!(manifest.contains("  HER-TST-0012_report.pdf\n"));

@@ -12,6 +12,7 @@ mod formats;
 mod formats_import;
 mod layering;
 mod newcomer;
+mod one_path;
 mod protocol;
 mod review;
 mod review_case;

@@ -85,7 +85,6 @@ fn opening_analyses_every_window_and_the_cdfr_matches_the_truth() {
 fn dragged_occlusion_beats_give_the_true_espvr_and_fix_v0_for_the_other_windows() {
     let (_dir, mut session) = open_session(2);
     let (window_id, before) = report(&session, State::Baseline, WindowKind::PvPreloadReduction);
-    assert!(before.summary.espvr.is_none(), "no ESPVR before beats are chosen");
     // The occlusion starts at 40 s: the beats from the R wave at 40.02 s on, 13 of them with falling EDV.
     let first = before
         .beats
@@ -93,6 +92,22 @@ fn dragged_occlusion_beats_give_the_true_espvr_and_fix_v0_for_the_other_windows(
         .find(|b| (b.time_s - 40.02).abs() < 0.003)
         .unwrap()
         .number;
+    // Before the fellow chooses, the falling limb of EDV is found automatically: no pre-occlusion beat in it.
+    let [auto_first, auto_last] = before
+        .summary
+        .occlusion_beats
+        .expect("occlusion found automatically");
+    assert!(
+        auto_first >= first && auto_last <= first + 13,
+        "{auto_first}-{auto_last}, occlusion from {first}"
+    );
+    let auto = before.summary.espvr.as_ref().expect("an automatic ESPVR");
+    assert!(auto.n >= 5);
+    assert!(
+        (auto.ees_mmhg_per_ml / review_case::EES - 1.0).abs() < 0.05,
+        "automatic Ees {}",
+        auto.ees_mmhg_per_ml
+    );
     let chosen = (first, first + 12);
     let preview = session.preview_occlusion(window_id, chosen).unwrap().unwrap();
     session
@@ -122,11 +137,17 @@ fn dragged_occlusion_beats_give_the_true_espvr_and_fix_v0_for_the_other_windows(
         espvr.v0_ml
     );
     assert!(espvr.r2 > 0.999, "r2 {}", espvr.r2);
-    // Every other PV window now uses that V0.
+    // Every other window now uses that V0, and says where it came from.
     let (_, steady) = report(&session, State::Post, WindowKind::PvSteady);
     let pv = steady.summary.pv.as_ref().unwrap();
     assert_eq!(pv.v0_ml, espvr.v0_ml);
-    assert_eq!(pv.v0_source, heracles::analysis::pipeline::V0Source::Fixed);
+    let (preload_id, _) = report(&session, State::Baseline, WindowKind::PvPreloadReduction);
+    assert_eq!(
+        pv.v0_source,
+        heracles::analysis::pipeline::V0Source::CaseEspvr {
+            window_id: preload_id
+        }
+    );
 }
 
 #[test]
@@ -289,7 +310,10 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     assert_eq!(snapshot.follow_up, form);
     let row = |key: &str| snapshot.endpoints.iter().find(|r| r.key == key).unwrap().clone();
     assert_eq!(row("days_alive_out_of_icu_30").value, Some(21.0));
-    assert_eq!(row("time_to_decannulation").value, Some(4.5));
+    // Event time and type in separate rows: a success (code 1) at day 4.5.
+    assert_eq!(row("decannulation_event_time").value, Some(4.5));
+    assert_eq!(row("decannulation_event_type").value, Some(1.0));
+    assert_eq!(row("successful_decannulation_30").value, Some(1.0));
     assert_eq!(row("six_month_status").note.as_deref(), Some("alive"));
     assert!(matches!(form.endpoints().days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
     // A second change of a section asks for a reason, and is audited with it.

@@ -375,12 +375,13 @@ fn the_action_bar_and_step_panel_fit_on_the_smallest_supported_screen() {
 }
 
 fn endpoint_view() -> EndpointView {
-    let row = |section: &str, name: &str, unit: &str, baseline, post| EndpointRow {
+    let row = |section: &str, name: &str, unit: &str, baseline: Option<f64>, post: Option<f64>| EndpointRow {
         section: section.into(),
         name: name.into(),
         unit: unit.into(),
         baseline,
         post,
+        change: baseline.zip(post).map(|(b, p)| p - b),
         decimals: 1,
         method: format!("{name}: method"),
         note: None,
@@ -395,8 +396,8 @@ fn endpoint_view() -> EndpointView {
         rows: vec![
             row(
                 "Microvascular resistance",
-                "Minimal MR",
-                "mmHg.cm-1.s",
+                "Minimal MR (BMR)",
+                "mmHg.s/cm",
                 Some(2.5),
                 Some(1.9),
             ),
@@ -648,6 +649,9 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_next(&mut harness, StepId::BaselinePv);
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");
+    // A preload reduction (the simulated patient's IVC occlusion): the case's ESPVR and V0.
+    app_capture(&mut harness, "Capture preload-reduction PV window");
+    app_wait(&mut harness, 5.0);
     app_next(&mut harness, StepId::Randomisation);
 
     app_click(&mut harness, "Impella");
@@ -724,6 +728,7 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         [
             StepId::BaselineCoronary,
             StepId::BaselinePv,
+            StepId::BaselinePv,
             StepId::PostCoronary,
             StepId::PostPv
         ]
@@ -736,6 +741,7 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         [
             WindowKind::CoronaryRest,
             WindowKind::PvSteady,
+            WindowKind::PvPreloadReduction,
             WindowKind::CoronaryRest,
             WindowKind::PvSteady
         ]
@@ -759,10 +765,11 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     }
     let results = file.results().unwrap();
     let cdfr = results.iter().find(|result| result.name == "cdfr").unwrap();
-    let value = cdfr.value["cdfr"].as_f64().unwrap();
+    let cdfr = &cdfr.value["cdfr"]["value"];
+    let value = cdfr["cdfr"].as_f64().unwrap();
     let ci = [
-        cdfr.value["ci95"][0].as_f64().unwrap(),
-        cdfr.value["ci95"][1].as_f64().unwrap(),
+        cdfr["ci95"][0].as_f64().unwrap(),
+        cdfr["ci95"][1].as_f64().unwrap(),
     ];
     assert!(ci[0] <= value && value <= ci[1], "{value} outside {ci:?}");
     let events = file.events().unwrap();
@@ -797,6 +804,9 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         ci[0], ci[1]
     );
 
+    // Every number the bedside showed is the review's and the export's (issue 13).
+    crate::one_path::bedside_matches_review_and_export(&path, &endpoints);
+
     // Reopening the case rebuilds its protocol from the file.
     let mut reopened = demo_app(dir.path());
     reopened.run_steps(4);
@@ -816,7 +826,7 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     run_until(&mut reopened, "the reopened case", 10.0, |h| {
         h.state().protocol().is_some_and(|p| p.state.signed_off.is_some())
     });
-    assert_eq!(session(&reopened).windows().len(), 4);
+    assert_eq!(session(&reopened).windows().len(), 5);
 }
 
 /// Starts a demo case by the start screen's button and waits until it records.

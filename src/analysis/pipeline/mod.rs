@@ -20,13 +20,14 @@ pub use channels::{ChannelChoice, signal_kind_from_alias};
 pub use summary::{PvWindow, Summary, SupplyDemandWindow, V0Source};
 
 use super::coronary::{CdfrResult, CoronaryBeat, CoronaryState, cdfr};
+use super::endpoints::{Endpoint, WindowContext, window_endpoints};
 use super::numeric::sum;
 use super::pv::relations::{
     BeatPoint, EdpvrFit, EspvrFit, LoopSamples, PrswFit, fit_edpvr, fit_espvr, fit_prsw,
 };
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
-use crate::model::{Beat, Recording, RejectReason};
+use crate::model::{Beat, Recording, RejectReason, WindowKind};
 use crate::signal::phases::BeatPhases;
 use crate::signal::{Segmentation, SignalError, segment};
 use beats::{BeatContext, LvTraces};
@@ -94,6 +95,10 @@ pub struct AnalysisRequest {
     /// The reviewer's verdicts by beat number, replacing quality control's (`None` accepts the beat, `Some`
     /// rejects it): every window value, fit and count then follows the reviewed beats.
     pub verdicts: BTreeMap<u32, Option<RejectReason>>,
+    /// What the window measures, when known (labels its endpoints).
+    pub kind: Option<WindowKind>,
+    /// Calibration state and device while it was recorded (flags its endpoints).
+    pub context: WindowContext,
 }
 
 /// The analysis of one recording (or window): what `heracles analyze --json` prints and the case file stores.
@@ -111,6 +116,10 @@ pub struct Report {
     pub settings_hash: String,
     /// The algorithm version that produced the report.
     pub algorithm_version: String,
+    /// Every value of the window, labelled ([`super::endpoints::window_endpoints`]): what every view and export
+    /// shows.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
 }
 
 impl Report {
@@ -178,7 +187,7 @@ pub fn analyze_recording(
         &mut notes,
     )?;
     let summary = summary::summarise(&context, &prepared, &analysed, request, notes);
-    Ok(Report {
+    let mut report = Report {
         beats: analysed
             .beats
             .iter()
@@ -189,7 +198,10 @@ pub fn analyze_recording(
         settings_hash: settings.hash(),
         settings: settings.clone(),
         algorithm_version: ALGORITHM_VERSION.to_owned(),
-    })
+        endpoints: Vec::new(),
+    };
+    report.endpoints = window_endpoints(&report, request.kind, &request.context);
+    Ok(report)
 }
 
 /// Beats, phases and metrics of one stretch of signal, with the fits when occlusion beats were chosen.
@@ -254,20 +266,27 @@ pub(crate) fn analyse(
     let beats: Vec<Beat> = segmentation.beats[skip..].to_vec();
     let phases = context.phases(&beats, notes);
     let spans = context.pv_spans(&beats, &phases);
-    let chosen: Vec<usize> = match occlusion {
+    // The relations use the accepted beats of the chosen range only: a beat rejected by quality control or by
+    // the reviewer is left out (and named in the notes).
+    let in_range: Vec<usize> = match occlusion {
         Some((first, last)) => (0..beats.len())
             .filter(|&k| (first..=last).contains(&beats[k].number))
             .collect(),
         None => Vec::new(),
     };
+    let chosen: Vec<usize> = in_range
+        .iter()
+        .copied()
+        .filter(|&k| beats[k].accepted())
+        .collect();
     if let Some((first, last)) = occlusion {
-        let missing = (u64::from(last) - u64::from(first) + 1).saturating_sub(chosen.len() as u64);
+        let missing = (u64::from(last) - u64::from(first) + 1).saturating_sub(in_range.len() as u64);
         if missing > 0 {
             notes.push(format!(
                 "occlusion beats {first}-{last}: {missing} of them not found in the analysed range"
             ));
         }
-        let rejected: Vec<String> = chosen
+        let rejected: Vec<String> = in_range
             .iter()
             .filter_map(|&k| {
                 beats[k]
@@ -278,7 +297,7 @@ pub(crate) fn analyse(
             .collect();
         if !rejected.is_empty() {
             notes.push(format!(
-                "occlusion beats rejected by QC but used because chosen: {}",
+                "occlusion beats rejected and left out of ESPVR/EDPVR/PRSW: {}",
                 rejected.join(", ")
             ));
         }
@@ -291,6 +310,7 @@ pub(crate) fn analyse(
     });
     let (v0_ml, v0_source) = match (settings.v0, &espvr) {
         (V0Setting::Fixed { v0_ml }, _) => (v0_ml, V0Source::Fixed),
+        (V0Setting::CaseEspvr { v0_ml, window_id }, _) => (v0_ml, V0Source::CaseEspvr { window_id }),
         (V0Setting::FromEspvrElseZero, Some(fit)) => (fit.v0_ml, V0Source::Espvr),
         (V0Setting::FromEspvrElseZero, None) => (0.0, V0Source::Zero),
     };

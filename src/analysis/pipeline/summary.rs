@@ -34,10 +34,27 @@ use crate::signal::window::{Pick, SteadyWindow, steady_window};
 pub enum V0Source {
     /// The ESPVR of the chosen occlusion beats in this recording.
     Espvr,
-    /// A fixed value from the settings (e.g. the baseline's V0 carried to the post state).
+    /// A fixed value entered in the settings.
     Fixed,
+    /// The case's ESPVR (the baseline preload reduction of analysis window `window_id`).
+    CaseEspvr {
+        /// The window whose ESPVR gave V0.
+        window_id: i64,
+    },
     /// No ESPVR: 0 mL, as ENDPOINTS.md section 3 says.
     Zero,
+}
+
+impl V0Source {
+    /// In words, for the tables and the report.
+    pub fn text(&self) -> String {
+        match self {
+            V0Source::Espvr => "this window's ESPVR".to_owned(),
+            V0Source::Fixed => "fixed in the settings".to_owned(),
+            V0Source::CaseEspvr { window_id } => format!("the case's ESPVR (window {window_id})"),
+            V0Source::Zero => "0 mL (no ESPVR in the case)".to_owned(),
+        }
+    }
 }
 
 /// Mean pressure-volume indices over the accepted beats of the window.
@@ -73,14 +90,15 @@ pub struct PvWindow {
     pub ea_mmhg_per_ml: Option<f64>,
     /// Mean stroke work, mmHg.mL.
     pub sw_mmhg_ml: f64,
-    /// Mean Weiss tau, ms (over every beat with a fit; see `num_tau_invalid`).
+    /// Mean Weiss tau, ms, over the beats with isovolumic relaxation (those flagged invalid are left out and
+    /// counted in `num_tau_invalid`).
     pub tau_weiss_ms: Option<f64>,
     /// Mean Glantz tau, ms.
     pub tau_glantz_ms: Option<f64>,
     /// Mean logistic tau, ms.
     pub tau_logistic_ms: Option<f64>,
     /// Beats whose tau is flagged invalid (volume moved by more than the set fraction of SV during relaxation):
-    /// when not 0, the tau means carry that flag.
+    /// left out of the tau means.
     pub num_tau_invalid: usize,
     /// Mean PVA, mmHg.mL.
     pub pva_mmhg_ml: Option<f64>,
@@ -218,6 +236,8 @@ fn pv_window(
         }
     }
     let total_rr: f64 = beats.iter().map(|b| b.rr_s).sum();
+    // tau is averaged over the beats with isovolumic relaxation only; the others are counted.
+    let isovolumic: Vec<&&PvBeat> = beats.iter().filter(|b| b.tau.valid != Some(false)).collect();
     Some(PvWindow {
         num_beats: beats.len(),
         beats_used,
@@ -234,9 +254,9 @@ fn pv_window(
         dpdt_min_mmhg_s: of(|b| b.dpdt_min_mmhg_s),
         ea_mmhg_per_ml: mean(beats.iter().filter_map(|b| b.ea_mmhg_per_ml)),
         sw_mmhg_ml: sw,
-        tau_weiss_ms: mean(beats.iter().filter_map(|b| b.tau.weiss.map(|f| f.tau_ms))),
-        tau_glantz_ms: mean(beats.iter().filter_map(|b| b.tau.glantz.map(|f| f.tau_ms))),
-        tau_logistic_ms: mean(beats.iter().filter_map(|b| b.tau.logistic.map(|f| f.tau_ms))),
+        tau_weiss_ms: mean(isovolumic.iter().filter_map(|b| b.tau.weiss.map(|f| f.tau_ms))),
+        tau_glantz_ms: mean(isovolumic.iter().filter_map(|b| b.tau.glantz.map(|f| f.tau_ms))),
+        tau_logistic_ms: mean(isovolumic.iter().filter_map(|b| b.tau.logistic.map(|f| f.tau_ms))),
         num_tau_invalid: beats.iter().filter(|b| b.tau.valid == Some(false)).count(),
         pva_mmhg_ml: pva,
         pva_includes_edpvr: !pvas.is_empty() && pvas.iter().all(|p| p.includes_edpvr),
@@ -494,7 +514,7 @@ pub(crate) fn summarise(
         }
         if window.num_tau_invalid > 0 {
             notes.push(format!(
-                "tau flagged invalid on {} of {} beats: volume changed by more than {:.0} % of SV during relaxation",
+                "tau flagged invalid on {} of {} beats (left out of the tau means): volume changed by more than {:.0} % of SV during relaxation",
                 window.num_tau_invalid,
                 window.num_beats,
                 100.0 * settings.tau.max_volume_change_fraction_of_sv

@@ -3,12 +3,13 @@
 //! (colour) loops overlaid, and the change in supply/demand. Every number shows its method on hover; a number that
 //! cannot be computed shows "no value" and the reason.
 //!
-//! The panel draws an [`EndpointView`], which the app fills from the analysis results, so this view never depends on
-//! how they are computed.
+//! The panel draws an [`EndpointView`], which the app fills from the case's endpoint table (the rows the review and
+//! the exports show), so this view never computes or converts a number.
 
 use egui::{RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use crate::analysis::endpoints::format_number;
 use crate::ui::theme;
 
 /// The primary endpoint.
@@ -37,19 +38,14 @@ pub struct EndpointRow {
     pub baseline: Option<f64>,
     /// Post-unloading.
     pub post: Option<f64>,
+    /// Post - baseline, from the endpoint table (absent when the two are not the same kind of value).
+    pub change: Option<f64>,
     /// Decimals to show.
     pub decimals: usize,
     /// How it was computed (shown on hover).
     pub method: String,
     /// Why a value is missing, or a caveat (e.g. `estimate`).
     pub note: Option<String>,
-}
-
-impl EndpointRow {
-    /// Post minus baseline, when both exist.
-    pub fn change(&self) -> Option<f64> {
-        Some(self.post? - self.baseline?)
-    }
 }
 
 /// Everything the endpoint panel shows.
@@ -133,7 +129,7 @@ fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
 
 fn format_value(value: Option<f64>, decimals: usize) -> String {
     match value {
-        Some(value) if value.is_finite() => format!("{value:.decimals$}"),
+        Some(value) if value.is_finite() => format_number(value, decimals),
         _ => "no value".to_owned(),
     }
 }
@@ -156,7 +152,7 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
             .size(theme::BODY_SIZE),
     )
     .on_hover_text(&hover);
-    let change = match (row.change(), row.baseline) {
+    let change = match (row.change, row.baseline) {
         (Some(change), Some(baseline)) if baseline.abs() > f64::EPSILON => {
             format!(
                 "{change:+.prec$} ({:+.0} %)",

@@ -167,6 +167,21 @@ fn ensemble_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms, kind: SignalKind, t
 /// The hover text of a number: its method and provenance, or why it is missing.
 fn provenance(row: &EndpointRow) -> String {
     let mut text = row.method.clone();
+    if let Some(kind) = &row.kind {
+        text.push_str(&format!("\nkind: {kind}"));
+    }
+    if let Some(used) = row.num_beats_used {
+        text.push_str(&format!(
+            "\nbeats used {used}, excluded {}",
+            row.num_beats_excluded.unwrap_or(0)
+        ));
+    }
+    if !row.flags.is_empty() {
+        text.push_str(&format!("\nflags: {}", row.flags.join(", ").replace('_', " ")));
+    }
+    if let Some(source) = &row.v0_source {
+        text.push_str(&format!("\nV0: {source}"));
+    }
     if !row.algorithm_version.is_empty() {
         text.push_str(&format!("\nalgorithm {}", row.algorithm_version));
     }
@@ -185,10 +200,10 @@ fn provenance(row: &EndpointRow) -> String {
 fn cell(ui: &mut egui::Ui, row: Option<&EndpointRow>) {
     match row {
         Some(row) => {
-            let text = if row.value.is_some() {
-                format_value(row.value)
+            let text = if row.flags.is_empty() {
+                row.shown()
             } else {
-                "–".into()
+                format!("{} !", row.shown())
             };
             ui.label(text).on_hover_text(provenance(row));
         }
@@ -243,7 +258,12 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         }
                         seen.push(row.key.clone());
                         let find = |state: &str| rows.iter().find(|r| r.key == row.key && r.state == state);
-                        ui.label(&row.label);
+                        match &row.kind {
+                            Some(kind) if !row.label.contains(kind.as_str()) => {
+                                ui.label(format!("{} [{kind}]", row.label))
+                            }
+                            _ => ui.label(&row.label),
+                        };
                         cell(ui, Some(row));
                         cell(ui, find("post"));
                         cell(ui, find("change"));

@@ -8,7 +8,7 @@ use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
 use super::traces::window_label;
 use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
 use crate::analysis::pipeline::Report;
-use crate::review::analysis::{State, WindowKind, WindowSettings, window_kind};
+use crate::review::analysis::{State, WindowKind, window_kind, window_settings};
 use crate::review::beat_table::{COLUMNS, rows};
 use crate::review::session::{Edit, Snapshot};
 use crate::ui::theme;
@@ -146,35 +146,72 @@ fn summary_ui(ui: &mut egui::Ui, report: &Report, kind: Option<WindowKind>) {
             )
         }
     ));
-    let mut values: Vec<(&str, Option<f64>, &str, String)> = Vec::new();
-    if let Some(c) = &summary.coronary
-        && matches!(
-            kind,
-            Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia)
-        )
-    {
-        let method = c.provenance.method.clone();
-        values.push(("APV", c.apv_cm_s, "cm/s", method.clone()));
-        values.push(("Pd/Pa", c.pd_pa, "", method.clone()));
-        values.push(("HR", Some(c.heart_rate_bpm), "/min", method));
-    }
-    if let Some(pv) = &summary.pv
-        && matches!(kind, Some(WindowKind::PvSteady | WindowKind::PvPreloadReduction))
-    {
-        let method = pv.provenance.method.clone();
-        values.push(("LVEDP", Some(pv.lvedp_mmhg), "mmHg", method.clone()));
-        values.push(("SV", Some(pv.sv_ml), "mL", method.clone()));
-        values.push(("EF", pv.ef, "", method));
-    }
+    // The window's labelled endpoints, the same the table and the exports show: the key ones on one line, every
+    // one grouped under a collapsed header (the beat table keeps the room).
+    let key_values: &[&str] = match kind {
+        Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia) => {
+            &["apv", "pd_pa", "heart_rate_coronary"]
+        }
+        Some(WindowKind::PvPreloadReduction) => &["ees", "v0", "espvr_r2"],
+        _ => &["lvedp", "sv", "ef"],
+    };
     ui.horizontal_wrapped(|ui| {
-        for (name, value, unit, method) in values {
-            ui.label(RichText::new(format!("{name} {} {unit}", value_text(value))).strong())
-                .on_hover_text(format!(
-                    "{method}\nalgorithm {}, settings {}",
-                    report.algorithm_version, report.settings_hash
-                ));
+        for endpoint in key_values
+            .iter()
+            .filter_map(|key| report.endpoints.iter().find(|e| e.key == *key))
+        {
+            ui.label(RichText::new(format!("{} {}", endpoint.label, endpoint.display())).strong())
+                .on_hover_text(endpoint_hover(endpoint, report));
         }
     });
+    egui::CollapsingHeader::new(format!("All {} values of this window", report.endpoints.len()))
+        .id_salt("window-endpoints")
+        .default_open(false)
+        .show(ui, |ui| {
+            egui::Grid::new("window-endpoint-grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    let mut group = None;
+                    for endpoint in &report.endpoints {
+                        if group != Some(endpoint.group) {
+                            group = Some(endpoint.group);
+                            ui.label(RichText::new(endpoint.group.title()).strong());
+                            ui.end_row();
+                        }
+                        let hover = endpoint_hover(endpoint, report);
+                        let label = match endpoint.kind {
+                            Some(kind) if !endpoint.label.contains(kind.label()) => {
+                                format!("{} [{}]", endpoint.label, kind.label())
+                            }
+                            _ => endpoint.label.clone(),
+                        };
+                        ui.label(label).on_hover_text(&hover);
+                        ui.label(RichText::new(endpoint.display()).strong())
+                            .on_hover_text(&hover);
+                        let flags: Vec<String> = endpoint.flags.iter().map(|f| f.text()).collect();
+                        ui.label(RichText::new(flags.join("; ")).color(theme::WARNING));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// A labelled endpoint's method, beats, V0 source and note, for its hover text.
+fn endpoint_hover(endpoint: &crate::analysis::endpoints::Endpoint, report: &Report) -> String {
+    let mut hover = format!(
+        "{}\nalgorithm {}, settings {}",
+        endpoint.method, report.algorithm_version, report.settings_hash
+    );
+    if let (Some(used), Some(excluded)) = (endpoint.num_beats_used, endpoint.num_beats_excluded) {
+        hover.push_str(&format!("\nbeats used {used}, excluded {excluded}"));
+    }
+    if let Some(source) = endpoint.v0_source {
+        hover.push_str(&format!("\nV0: {}", source.text()));
+    }
+    if let Some(note) = &endpoint.note {
+        hover.push_str(&format!("\n{note}"));
+    }
+    hover
 }
 
 /// Reject or accept the selected beat (through the reason dialog).
@@ -301,7 +338,7 @@ fn occlusion_ui(
 ) {
     ui.separator();
     ui.label(RichText::new("ESPVR: drag across the occlusion beats").strong());
-    let stored = WindowSettings::of(window).occlusion_beats;
+    let stored = window_settings(window).occlusion_beats;
     let numbers: Vec<u32> = report.beats.iter().map(|b| b.number).collect();
     if numbers.is_empty() {
         return;

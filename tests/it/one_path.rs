@@ -1,0 +1,162 @@
+//! One analysis, shown the same everywhere: a case captured through the real app (see `ui_protocol`) read back
+//! by the review and by `heracles export`. The review recomputing every window from the stored settings must find
+//! nothing to change, and every number the bedside panel showed must be the number in the review's table and in
+//! the exported CSV and JSON, with the same unit and kind. The settings the bedside stored are read back by the
+//! review (one shape), the preload reduction's ESPVR uses accepted occlusion beats only, and every other window
+//! takes its V0 from the case's ESPVR and says so.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use heracles::analysis::pipeline::V0Source;
+use heracles::review::analysis::{CaseAnalysis, Scope, State, WindowKind, recompute, window_settings};
+use heracles::review::endpoints::EndpointRow;
+use heracles::review::session::snapshot_of;
+use heracles::store::CaseFile;
+use heracles::ui::protocol::EndpointView;
+use heracles::upload::{self, ExportWhat};
+
+use crate::export::csv_rows;
+
+/// The table row the bedside row `name` shows, in `state`.
+fn table_row<'a>(table: &'a [EndpointRow], name: &str, state: &str) -> &'a EndpointRow {
+    table
+        .iter()
+        .find(|r| {
+            r.state == state
+                && (r.label == name
+                    || name
+                        .strip_prefix(r.label.as_str())
+                        .is_some_and(|rest| rest.starts_with(" (")))
+        })
+        .unwrap_or_else(|| panic!("no table row for the bedside's {name:?} ({state})"))
+}
+
+/// Checks the case at `path` (closed by the app) against what its bedside panel showed.
+pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointView) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(path.file_name().unwrap());
+    std::fs::copy(path, &copy).unwrap();
+
+    // The review reads the settings the bedside stored (one shape), and recomputing changes nothing.
+    let mut file = CaseFile::open(&copy).unwrap();
+    let before = file.results().unwrap().len();
+    for window in file.analysis_windows().unwrap() {
+        assert!(
+            window_settings(&window).analysis.is_some(),
+            "window {} settings not in the review's shape: {}",
+            window.id,
+            window.settings
+        );
+    }
+    recompute(&mut file, "statistician", Scope::All).unwrap();
+    assert_eq!(
+        file.results().unwrap().len(),
+        before,
+        "the review's recomputation differs from what the bedside stored"
+    );
+
+    // ESPVR of the preload reduction: accepted occlusion beats only, not the pre-occlusion beats; V0 of every
+    // other window from it, with its source.
+    let case = CaseAnalysis::read(&file).unwrap();
+    let (preload, preload_report) = case
+        .report(State::Baseline, WindowKind::PvPreloadReduction)
+        .expect("a baseline preload reduction");
+    let espvr = preload_report.summary.espvr.as_ref().expect("an ESPVR");
+    let [first, last] = preload_report.summary.occlusion_beats.unwrap();
+    let first_beat = preload_report.beats.first().unwrap().number;
+    assert!(
+        first > first_beat,
+        "the occlusion starts at the window's first beat"
+    );
+    for number in &espvr.beats {
+        let beat = preload_report.beats.iter().find(|b| b.number == *number).unwrap();
+        assert!(beat.accepted && (first..=last).contains(number), "beat {number}");
+    }
+    for (window, _, _) in &case.windows {
+        let report = &case.reports[&window.id];
+        let Some(pv) = &report.summary.pv else {
+            continue;
+        };
+        let expected = if window.id == preload.id {
+            V0Source::Espvr
+        } else {
+            V0Source::CaseEspvr {
+                window_id: preload.id,
+            }
+        };
+        assert_eq!(pv.v0_source, expected, "window {}", window.id);
+        assert_eq!(pv.v0_ml, espvr.v0_ml);
+    }
+
+    // Every number the bedside showed is the review's and the export's.
+    let table = snapshot_of(&file, None).unwrap().endpoints;
+    let out = dir.path().join("export");
+    upload::export_case(&copy, &out, ExportWhat::ALL).unwrap();
+    let stem = copy.file_stem().unwrap().to_str().unwrap();
+    let csv = csv_rows(&std::fs::read_to_string(out.join(format!("{stem}_endpoints.csv"))).unwrap());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(format!("{stem}_endpoints.json"))).unwrap())
+            .unwrap();
+    let json_rows = json["endpoints"].as_array().unwrap();
+    let exported = |key: &str, state: &str| -> (HashMap<String, String>, &serde_json::Value) {
+        let csv_row = csv
+            .iter()
+            .find(|r| r["endpoint"] == key && r["state"] == state)
+            .unwrap_or_else(|| panic!("{key} {state} not in the CSV"))
+            .clone();
+        let json_row = json_rows
+            .iter()
+            .find(|r| r["key"] == key && r["state"] == state)
+            .unwrap_or_else(|| panic!("{key} {state} not in the JSON"));
+        (csv_row, json_row)
+    };
+    let mut num_checked = 0;
+    for row in &bedside.rows {
+        for (state, shown) in [
+            ("baseline", row.baseline),
+            ("post", row.post),
+            ("change", row.change),
+        ] {
+            let reviewed = table_row(&table, &row.name, state);
+            assert_eq!(shown, reviewed.value, "{} {state}: bedside vs review", row.name);
+            assert_eq!(row.unit, reviewed.unit, "{}", row.name);
+            let (csv_row, json_row) = exported(&reviewed.key, state);
+            let in_csv: Option<f64> =
+                (!csv_row["value"].is_empty()).then(|| csv_row["value"].parse().unwrap());
+            assert_eq!(shown, in_csv, "{} {state}: bedside vs CSV", row.name);
+            assert_eq!(
+                shown,
+                json_row["value"].as_f64(),
+                "{} {state}: bedside vs JSON",
+                row.name
+            );
+            assert_eq!(csv_row["unit"], row.unit);
+            if let Some(kind) = &reviewed.kind {
+                assert_eq!(&csv_row["kind"], kind);
+                assert!(row.name.contains(kind.as_str()) || row.method.contains(kind.as_str()));
+            }
+            num_checked += usize::from(shown.is_some());
+        }
+    }
+    assert!(num_checked >= 30, "only {num_checked} bedside numbers checked");
+    let Some(Ok(cdfr)) = &bedside.cdfr else {
+        panic!("the bedside showed no CDFR: {:?}", bedside.cdfr)
+    };
+    let reviewed = table.iter().find(|r| r.key == "cdfr").unwrap();
+    assert_eq!(Some(cdfr.value), reviewed.value);
+    assert_eq!(cdfr.ci95.map(|(a, b)| [a, b]), reviewed.ci95);
+    let (csv_row, _) = exported("cdfr", "case");
+    assert_eq!(csv_row["value"].parse::<f64>().unwrap(), cdfr.value);
+
+    // One spelling per unit, EF in %, and the minimal resistance of one kind in both states.
+    assert!(table.iter().all(|r| r.unit != "mmHg.cm-1.s"));
+    assert!(table.iter().filter(|r| r.key == "ef").all(|r| r.unit == "%"));
+    let minimal: Vec<&EndpointRow> = table
+        .iter()
+        .filter(|r| r.key == "minimal_mr" && r.state != "change")
+        .collect();
+    assert_eq!(minimal.len(), 2);
+    assert_eq!(minimal[0].kind, minimal[1].kind, "{minimal:?}");
+    assert!(minimal[0].kind.is_some());
+}
