@@ -26,9 +26,8 @@ use crate::model::{CaseId, EcmoSettings, Recording, StepId, UnloadingDevice};
 use crate::protocol::{Arm, Effect, Event, Moment, WindowKind};
 use crate::review::analysis::{CaseAnalysis, ReviewError, Scope, case_settings, recompute};
 use crate::review::endpoints::{EndpointRow, endpoint_table};
-use crate::review::sign_off::current_results;
+use crate::review::sign_off::{self, current_results};
 use crate::store::{self, AnalysisWindow, CaseFile, Recorder, RecorderOptions, ResultRecord, StoreError};
-use crate::ui::protocol::device_label;
 
 /// Jobs waiting for the writer thread, at most (the session holds any more, in order).
 const JOB_QUEUE_LEN: usize = 64;
@@ -40,7 +39,7 @@ const REPLY_QUEUE_LEN: usize = 64;
 const COMMIT_WAIT: Duration = Duration::from_secs(5);
 
 /// Event kind of the rows that hold the accepted protocol events, replayed when a case is reopened.
-pub const PROTOCOL_EVENT_KIND: &str = "protocol";
+pub const PROTOCOL_EVENT_KIND: &str = crate::protocol::PROTOCOL_MARKER_KIND;
 
 /// Result name of a saved window's representative pressure-volume loop.
 pub const LOOP_RESULT: &str = "representative_loop";
@@ -497,8 +496,11 @@ impl Writer {
                     who,
                     at,
                     "ecmo",
-                    &format!("{}: {}", step.title(), ecmo_label(settings)),
+                    &format!("{}: {}", step.title(), settings.describe()),
                 )?;
+            }
+            Effect::CoronaryContextRecorded { context, at } => {
+                self.marker(who, at, "measurement_context", &context.to_string())?;
             }
             Effect::AllocationRecorded(allocation) => {
                 let arm = match allocation.arm {
@@ -529,7 +531,7 @@ impl Writer {
                     who,
                     at,
                     "device",
-                    &format!("{}; ECMO {}", device_label(device), ecmo_label(ecmo)),
+                    &format!("{}; ECMO {}", device.describe(), ecmo.describe()),
                 )?;
                 if let Some(step) = self.open_steps.get(&StepId::DeviceInsertion).copied() {
                     // The step row carries the settings in force; its end time stays open.
@@ -594,7 +596,8 @@ impl Writer {
                     statement.push(' ');
                     statement.push_str(&warning.to_string());
                 }
-                self.file.sign_off(by, "operator", &statement)?;
+                // Bound to the results digest, like a reviewer's signature: a later change of the results shows.
+                sign_off::sign_bound(&mut self.file, by, sign_off::OPERATOR_ROLE, &statement)?;
             }
         }
         Ok(())

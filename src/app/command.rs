@@ -29,7 +29,8 @@ pub enum Command {
     Start(StartChoice),
     /// Apply an operator's event to the open case's protocol.
     Protocol(Event),
-    /// Close the open case (recording stops) and show the start screen.
+    /// Close the open case (recording stops) and show the start screen. The view asks the operator first while
+    /// the case is recording.
     CloseCase,
     /// Show another screen.
     ShowView(View),
@@ -89,8 +90,18 @@ impl HeraclesApp {
             }
             Command::Protocol(event) => {
                 let now = super::protocol::moment_now(&self.shown);
-                if let Some(session) = &mut self.protocol {
-                    session.apply(event, now, self.patient.as_ref());
+                let Some(session) = &mut self.protocol else {
+                    return;
+                };
+                session.apply(event, now, self.patient.as_ref());
+                // A signed-off case takes no more records: its recording stops with the signature (the
+                // confirmation said so).
+                if session.state.signed_off.is_some()
+                    && self.engine.lock().recording.active
+                    && let Err(error) = self.engine.stop_recording()
+                {
+                    session.forms.message =
+                        Some(format!("The last samples of the case may not be saved: {error}"));
                 }
             }
             Command::CloseCase => {

@@ -206,6 +206,20 @@ impl HeraclesApp {
         }
         self.start.poll();
         self.top_bar = protocol::top_bar_info(self.protocol.as_ref());
+        // On the review screen with no bedside case open, the bar names the case under review.
+        if self.view == View::Review
+            && self.protocol.is_none()
+            && let Some(screen) = self.review_screen()
+        {
+            let case = screen
+                .path()
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned());
+            self.top_bar = TopBarInfo {
+                case_id: case.map(|case| format!("{case} (under review)")),
+                step: Some("offline review".to_owned()),
+            };
+        }
         let mut commands = Vec::new();
         match (self.view, &mut self.protocol) {
             (View::Live, None) => {

@@ -19,7 +19,7 @@ use crate::store::{self, CaseFile};
 use crate::ui::live::find_channel;
 use crate::ui::protocol::{
     ChannelStatus, EndpointView, ExistingCase, LiveChannels, PanelRequest, ProtocolForms, ProtocolView,
-    StartChoice, StartForm, device_label, protocol_panels_ui, shows_live_traces, start_ui,
+    StartChoice, StartForm, protocol_panels_ui, shows_live_traces, start_ui,
 };
 use crate::ui::theme;
 use crate::ui::top_bar::TopBarInfo;
@@ -320,7 +320,7 @@ impl ProtocolSession {
     }
 
     fn refresh_endpoints(&mut self) {
-        let post_label = device_label(&self.state.device);
+        let post_label = self.state.device.describe();
         self.endpoints = endpoint_view(&self.windows, &post_label);
     }
 
@@ -618,6 +618,7 @@ pub fn protocol_panels(
         live: &live,
         endpoints: endpoints.as_ref(),
         now: Utc::now(),
+        recording: shown.recording.active,
     };
     match protocol_panels_ui(ui, view, forms) {
         Some(PanelRequest::Event(event)) => commands.push(Command::Protocol(event)),

@@ -366,7 +366,20 @@ impl HeraclesApp {
         if let Some(path) = path {
             chooser.path = path.display().to_string();
         }
+        chooser.reviewer = self.operator().unwrap_or_default();
         self.review = Some(ReviewState::Choosing(chooser));
+    }
+
+    /// Who is working at this workstation: the open case's operator, else the name entered on the start screen.
+    /// The review chooser starts with it, so a review carries the same name as the case it follows.
+    pub fn operator(&self) -> Option<String> {
+        let from_case = self
+            .protocol
+            .as_ref()
+            .and_then(|session| session.state.case.as_ref())
+            .map(|case| case.operator.clone());
+        let typed = Some(self.start.form.operator.trim().to_owned()).filter(|name| !name.is_empty());
+        from_case.or(typed)
     }
 
     /// Applies a review command.

@@ -100,7 +100,15 @@ fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let channels = file.channels()?;
     let gaps = file.gaps()?;
     let steps = file.steps()?;
-    let events = file.events()?;
+    // Markers in words (a protocol event is stored as JSON for replay).
+    let events: Vec<store::Event> = file
+        .events()?
+        .into_iter()
+        .map(|event| store::Event {
+            text: crate::protocol::marker_words(&event.kind, &event.text),
+            ..event
+        })
+        .collect();
     if json {
         let value = serde_json::json!({
             "file": path,

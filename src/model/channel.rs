@@ -49,6 +49,19 @@ impl SignalKind {
         }
     }
 
+    /// The signal's name for people (`ECG`, `LV volume`, ...), where [`SignalKind::name`] is its id in files.
+    pub fn title(self) -> &'static str {
+        match self {
+            SignalKind::Ecg => "ECG",
+            SignalKind::Pa => "Aortic pressure (Pa)",
+            SignalKind::Pd => "Distal coronary pressure (Pd)",
+            SignalKind::Ipv => "Doppler peak velocity",
+            SignalKind::Lvp => "LV pressure",
+            SignalKind::Lvv => "LV volume",
+            SignalKind::EcmoFlow => "ECMO flow",
+        }
+    }
+
     /// The physical unit of the signal.
     pub fn unit(self) -> &'static str {
         match self {

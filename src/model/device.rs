@@ -114,6 +114,19 @@ pub enum UnloadingDevice {
     Impella(ImpellaSettings),
 }
 
+impl UnloadingDevice {
+    /// The device and its main settings in a few words, e.g. `Impella CP P-6` or `IABP 1:1, 40 mL`.
+    pub fn describe(&self) -> String {
+        match self {
+            UnloadingDevice::None => "VA-ECMO alone".to_owned(),
+            UnloadingDevice::Iabp(iabp) => {
+                format!("IABP {}, {:.0} mL", iabp.ratio.label(), iabp.balloon_volume_ml)
+            }
+            UnloadingDevice::Impella(impella) => format!("{} P-{}", impella.model.label(), impella.p_level),
+        }
+    }
+}
+
 /// VA-ECMO settings.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EcmoSettings {
@@ -121,4 +134,14 @@ pub struct EcmoSettings {
     pub flow_l_min: f64,
     /// Pump speed, revolutions per minute, when recorded.
     pub rpm: Option<f64>,
+}
+
+impl EcmoSettings {
+    /// The settings in words, e.g. `3.50 L/min, 3400 rpm`.
+    pub fn describe(&self) -> String {
+        match self.rpm {
+            Some(rpm) => format!("{:.2} L/min, {rpm:.0} rpm", self.flow_l_min),
+            None => format!("{:.2} L/min", self.flow_l_min),
+        }
+    }
 }

@@ -135,6 +135,7 @@ impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Verdict::Eligible => write!(f, "ELIGIBLE: every criterion met"),
+            Verdict::Incomplete(1) => write!(f, "1 criterion still to answer"),
             Verdict::Incomplete(count) => write!(f, "{count} criteria still to answer"),
             Verdict::Ineligible(criteria) => {
                 let reasons: Vec<&str> = criteria.iter().map(|criterion| criterion.text()).collect();
@@ -226,6 +227,11 @@ mod tests {
             Eligibility::default().verdict().to_string(),
             "9 criteria still to answer"
         );
+        let mut one_left = Eligibility::default();
+        for criterion in Criterion::ALL.into_iter().skip(1) {
+            one_left.set(criterion, criterion.kind() == CriterionKind::Inclusion);
+        }
+        assert_eq!(one_left.verdict().to_string(), "1 criterion still to answer");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{CaseIdError, EcmoSettings, Site, StepId, UnloadingDevice};
 
 use super::capture::{CaptureQuality, CaptureTarget, WindowKind};
+use super::context::CoronaryContext;
 use super::eligibility::{Criterion, Verdict};
 use super::state::{Allocation, CaseInfo, FinishReason, Missing, Moment, SavedWindow, Warning};
 
@@ -39,6 +40,8 @@ pub enum Event {
     },
     /// Record the ECMO settings now in effect.
     SetEcmo(EcmoSettings),
+    /// Record where and how the coronary measurements are made (baseline coronary step).
+    SetCoronaryContext(CoronaryContext),
     /// Record the randomisation system's allocation.
     RecordAllocation {
         /// The allocated arm.
@@ -90,6 +93,71 @@ pub enum Event {
     Confirm,
     /// Drop the pending action.
     Cancel,
+}
+
+impl Event {
+    /// The event in words, as a reader of the case (review lane, `case info`, exported markers) sees it.
+    pub fn describe(&self) -> String {
+        let yes_no = |answer: bool| if answer { "yes" } else { "no" };
+        match self {
+            Event::SetUpCase {
+                case_id, operator, ..
+            } => format!("Case {} set up by {}", case_id.trim(), operator.trim()),
+            Event::AnswerCriterion { criterion, answer } => {
+                format!("Eligibility: {}: {}", criterion.text(), yes_no(*answer))
+            }
+            Event::CheckItem { item, ticked } => format!(
+                "Checklist item {} {}",
+                item + 1,
+                if *ticked { "ticked" } else { "unticked" }
+            ),
+            Event::SetEcmo(ecmo) => format!("ECMO settings recorded: {}", ecmo.describe()),
+            Event::SetCoronaryContext(context) => format!("Measurement context recorded: {context}"),
+            Event::RecordAllocation { arm, reference, .. } => {
+                format!("Allocation recorded: {}, reference {reference}", arm.label())
+            }
+            Event::RecordDevice { device, ecmo } => {
+                format!("Device recorded: {}; ECMO {}", device.describe(), ecmo.describe())
+            }
+            Event::StartCapture(kind) => format!("Capture of the {} started", kind.label()),
+            Event::CaptureProgress(quality) => format!(
+                "Capture progress: {} beats accepted, {} rejected",
+                quality.num_beats_accepted, quality.num_beats_rejected
+            ),
+            Event::StopCapture => "Capture stopped by the operator".to_owned(),
+            Event::SaveCapture => "Capture saved as an analysis window".to_owned(),
+            Event::DiscardCapture => "Capture discarded".to_owned(),
+            Event::Skip { reason } => format!("Measurement skipped: {}", reason.trim()),
+            Event::Mark { text } => format!("Note: {}", text.trim()),
+            Event::Next => "Next step".to_owned(),
+            Event::Back => "Previous step".to_owned(),
+            Event::GoTo(step) => format!("Go to {}", step.title()),
+            Event::SignOff { by } => format!("Sign-off asked by {}", by.trim()),
+            Event::Confirm => "Confirmed".to_owned(),
+            Event::Cancel => "Cancelled".to_owned(),
+        }
+    }
+}
+
+/// The marker kind under which the app stores every accepted protocol event (as JSON, so that reopening the case
+/// replays it).
+pub const PROTOCOL_MARKER_KIND: &str = "protocol";
+
+/// A stored marker's text in words: a protocol event (kind [`PROTOCOL_MARKER_KIND`], stored as JSON with the
+/// event under `event`) is described by [`Event::describe`]; any other marker is its own text. The one place a
+/// marker is worded for a reader.
+pub fn marker_words(kind: &str, text: &str) -> String {
+    #[derive(Deserialize)]
+    struct Stored {
+        event: Event,
+    }
+    if kind != PROTOCOL_MARKER_KIND {
+        return text.to_owned();
+    }
+    match serde_json::from_str::<Stored>(text) {
+        Ok(stored) => stored.event.describe(),
+        Err(_) => format!("Protocol event (not readable by this version): {text}"),
+    }
 }
 
 /// What the app must record in the case file (every state change produces at least one) or do.
@@ -156,6 +224,13 @@ pub enum Effect {
         step: StepId,
         /// The settings.
         settings: EcmoSettings,
+        /// When.
+        at: Moment,
+    },
+    /// The coronary measurement context was recorded.
+    CoronaryContextRecorded {
+        /// The context.
+        context: CoronaryContext,
         /// When.
         at: Moment,
     },

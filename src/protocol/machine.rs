@@ -5,6 +5,7 @@ use chrono::Duration;
 use crate::model::{CaseId, EcmoSettings, StepId, UnloadingDevice};
 
 use super::capture::WindowKind;
+use super::context::CoronaryContext;
 use super::eligibility::Criterion;
 use super::event::{Effect, Event, Refusal};
 use super::state::{
@@ -72,6 +73,23 @@ impl Machine {
                     settings,
                     at: self.at,
                 });
+                Ok(())
+            }
+            Event::SetCoronaryContext(context) => {
+                self.in_step(StepId::BaselineCoronary, "recording the measurement context")?;
+                let (lo, hi) = CoronaryContext::PD_PA_RANGE;
+                in_range(context.pd_pa_at_equalisation, lo, hi, "Pd/Pa at equalisation", "")?;
+                let wire_position = match context.wire_position.trim() {
+                    "" => String::new(),
+                    text => short_text(text, "wire position")?,
+                };
+                let context = CoronaryContext {
+                    wire_position,
+                    ..context
+                };
+                self.state.coronary_context = Some(context.clone());
+                self.effects
+                    .push(Effect::CoronaryContextRecorded { context, at: self.at });
                 Ok(())
             }
             Event::RecordAllocation {
@@ -439,6 +457,9 @@ impl Machine {
                 });
             }
             PendingAction::SignOff { by } => {
+                // The step ends first: the signature is the case's last record, so that nothing the protocol
+                // itself writes comes after it.
+                self.leave(Vec::new());
                 self.state.signed_off = Some(SignOff {
                     by: by.clone(),
                     at: self.at,
@@ -448,7 +469,6 @@ impl Machine {
                     at: self.at,
                     acknowledged,
                 });
-                self.leave(Vec::new());
             }
         }
     }

@@ -8,13 +8,15 @@
 //! Rules the machine enforces:
 //! - going back is always possible; going forward needs every step on the way to be complete
 //!   ([`State::missing`]): the case set up, every eligibility criterion answered and the patient eligible, the
-//!   required window of each measurement step saved (or the step skipped with a reason), the allocation and the
-//!   device recorded;
+//!   required window of each measurement step saved (or the step skipped with a reason), the coronary measurement
+//!   context (vessel, segment, wire, Pd/Pa equalisation, zeroing) recorded at the baseline coronary step, the
+//!   allocation and the device recorded;
 //! - leaving a step with a running or unsaved capture or unticked checklist items, recording a device that differs
 //!   from the allocation, and signing off each wait for the operator's confirmation ([`Pending`]);
 //! - after sign-off every event is refused.
 
 mod capture;
+mod context;
 mod eligibility;
 mod event;
 mod machine;
@@ -25,8 +27,9 @@ pub use capture::{
     CaptureQuality, CaptureTarget, Drift, MAX_ECMO_FLOW_DRIFT_L_MIN, MAX_HEART_RATE_DRIFT_PCT, QualityIssue,
     RejectionCount, WindowKind,
 };
+pub use context::{CoronaryContext, Vessel, VesselSegment};
 pub use eligibility::{Criterion, CriterionKind, Eligibility, Verdict};
-pub use event::{Effect, Event, Refusal};
+pub use event::{Effect, Event, PROTOCOL_MARKER_KIND, Refusal, marker_words};
 pub use machine::handle;
 pub use state::{
     Allocation, Arm, Capture, CaptureStatus, CaseInfo, FinishReason, Missing, Moment, Note, Pending,

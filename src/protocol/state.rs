@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{CaseId, EcmoSettings, StepId, UnloadingDevice};
 
 use super::capture::{CaptureQuality, CaptureTarget, WindowKind};
+use super::context::CoronaryContext;
 use super::eligibility::{Eligibility, Verdict};
 use super::steps::{guide, required_window};
 
@@ -323,6 +324,8 @@ pub struct State {
     pub device: UnloadingDevice,
     /// The latest ECMO settings recorded.
     pub ecmo: Option<EcmoSettings>,
+    /// Where and how the coronary measurements are made (baseline coronary step).
+    pub coronary_context: Option<CoronaryContext>,
     /// A capture running or waiting to be saved.
     pub capture: Option<Capture>,
     /// An action waiting for the operator's confirmation.
@@ -351,6 +354,7 @@ impl Default for State {
             allocation: None,
             device: UnloadingDevice::None,
             ecmo: None,
+            coronary_context: None,
             capture: None,
             pending: None,
             notes: Vec::new(),
@@ -374,6 +378,8 @@ pub enum Missing {
     Eligible(Vec<String>),
     /// No saved window of this kind (and the step was not skipped).
     Window(WindowKind),
+    /// The coronary measurement context (vessel, segment, wire, Pd/Pa, zeroing) is not recorded.
+    CoronaryContext,
     /// No allocation recorded.
     Allocation,
     /// No device recorded.
@@ -386,6 +392,7 @@ impl fmt::Display for Missing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Missing::Case => write!(f, "the case is not set up (case id, site, operator)"),
+            Missing::Answers(1) => write!(f, "1 eligibility criterion is not answered"),
             Missing::Answers(count) => write!(f, "{count} eligibility criteria are not answered"),
             Missing::Eligible(reasons) => {
                 write!(
@@ -398,6 +405,10 @@ impl fmt::Display for Missing {
                 f,
                 "no saved {} (capture one, or skip the step with a reason)",
                 kind.label()
+            ),
+            Missing::CoronaryContext => write!(
+                f,
+                "the vessel, segment, wire position, Pd/Pa equalisation and zeroing are not recorded"
             ),
             Missing::Allocation => write!(f, "no allocation recorded from the trial's randomisation system"),
             Missing::Device => write!(f, "no unloading device recorded"),
@@ -455,8 +466,17 @@ impl State {
             StepId::Preparation | StepId::Review => None,
             StepId::BaselineCoronary | StepId::BaselinePv | StepId::PostCoronary | StepId::PostPv => {
                 let kind = required_window(step)?;
-                let done = self.latest_window(step, kind).is_some() || self.record(step).skipped.is_some();
-                (!done).then_some(Missing::Window(kind))
+                let skipped = self.record(step).skipped.is_some();
+                let done = self.latest_window(step, kind).is_some() || skipped;
+                let context_needed =
+                    step == StepId::BaselineCoronary && !skipped && self.coronary_context.is_none();
+                if !done {
+                    Some(Missing::Window(kind))
+                } else if context_needed {
+                    Some(Missing::CoronaryContext)
+                } else {
+                    None
+                }
             }
             StepId::Randomisation => self.allocation.is_none().then_some(Missing::Allocation),
             StepId::DeviceInsertion => (self.device == UnloadingDevice::None).then_some(Missing::Device),

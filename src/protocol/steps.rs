@@ -63,8 +63,9 @@ pub fn guide(step: StepId) -> StepGuide {
             captures: &[],
         },
         StepId::BaselineCoronary => StepGuide {
-            instructions: "On VA-ECMO alone, position the Doppler wire in the target vessel and capture a resting \
-                           steady window. Optionally capture a hyperaemic window during adenosine.",
+            instructions: "On VA-ECMO alone, position the Doppler wire in the target vessel, record the vessel, \
+                           segment, wire position, Pd/Pa at equalisation and zeroing, and capture a resting steady \
+                           window. Optionally capture a hyperaemic window during adenosine.",
             channels: &[
                 SignalKind::Ecg,
                 SignalKind::Pa,
@@ -73,7 +74,6 @@ pub fn guide(step: StepId) -> StepGuide {
                 SignalKind::EcmoFlow,
             ],
             checklist: &[
-                "Wire position noted (vessel and segment)",
                 "Stable Doppler envelope",
                 "No change in ECMO flow or ventilation during the capture",
             ],
@@ -129,7 +129,7 @@ pub fn guide(step: StepId) -> StepGuide {
                 SignalKind::EcmoFlow,
             ],
             checklist: &[
-                "Same vessel and wire position as baseline",
+                "Same vessel and wire position as baseline (shown above)",
                 "Stable Doppler envelope",
             ],
             captures: CORONARY,

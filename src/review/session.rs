@@ -162,7 +162,7 @@ pub struct Snapshot {
     pub summary: CaseSummary,
     /// Protocol steps (bands on the overview).
     pub steps: Vec<StepRecord>,
-    /// Markers and console events.
+    /// Markers and console events, their text in words ([`crate::protocol::marker_words`]).
     pub events: Vec<Event>,
     /// Reviewer annotations.
     pub annotations: Vec<Annotation>,
@@ -555,7 +555,15 @@ pub fn snapshot_of(file: &CaseFile, undo: Option<String>) -> Result<Snapshot, Re
     Ok(Snapshot {
         summary: file.summary()?,
         steps: file.steps()?,
-        events: file.events()?,
+        // Markers in words (a protocol event is stored as JSON for replay): the lane and the exports read these.
+        events: file
+            .events()?
+            .into_iter()
+            .map(|event| Event {
+                text: crate::protocol::marker_words(&event.kind, &event.text),
+                ..event
+            })
+            .collect(),
         annotations: file.annotations()?,
         beats,
         follow_up: FollowUpForm::from_records(&file.follow_ups()?)

@@ -1,6 +1,9 @@
-//! Sign-off of a reviewed case: who signed, what the signature means, when (UTC, from the store), bound to a
-//! SHA-256 digest of everything the results depend on. A later edit invalidates it, visibly: [`status`] names
-//! the first edit after the signature (who, when, what, why) and says whether the results themselves changed.
+//! Sign-off of a case (the operator's at the bedside, the reviewer's after review): who signed, what the
+//! signature means, when (UTC, from the store), bound to a SHA-256 digest of everything the results depend on. A
+//! signature stays valid until a person changes what it attests (a window, a beat's verdict, a result, the
+//! follow-up, a calibration or the allocation): protocol bookkeeping (steps starting and ending, markers) and notes
+//! never invalidate it. An invalidated signature is shown as such: [`status`] names the first change after it
+//! (who, when, what, why) and says whether the stored results themselves differ from those signed.
 //!
 //! The digest covers, in a canonical JSON form (keys sorted, no whitespace): the analysis windows, every beat
 //! with its verdict, the newest result of each name per window, and the follow-up forms. It is written into the
@@ -17,8 +20,17 @@ use crate::store::{AuditEntry, CaseFile, ResultRecord, SignOff, StoreError};
 const DIGEST_LABEL: &str = "Results SHA-256: ";
 /// The role every review sign-off is stored under.
 pub const REVIEWER_ROLE: &str = "reviewer";
-/// Audit actions that belong to signing itself and so do not invalidate a signature.
-const SIGNING_ACTIONS: [&str; 2] = ["sign_off", "set_status"];
+/// The role of the bedside operator's sign-off at the end of the protocol.
+pub const OPERATOR_ROLE: &str = "operator";
+/// Audited entities whose change alters what a signature attests.
+const ATTESTED_ENTITIES: [&str; 5] = ["analysis_window", "beat", "result", "follow_up", "calibration"];
+/// Audited actions outside those entities that alter what a signature attests.
+const ATTESTED_ACTIONS: [&str; 1] = ["set_allocation"];
+
+/// Whether an audited edit changes what a signature attests (rather than being bookkeeping or a note).
+pub fn changes_results(entry: &AuditEntry) -> bool {
+    ATTESTED_ENTITIES.contains(&entry.entity.as_str()) || ATTESTED_ACTIONS.contains(&entry.action.as_str())
+}
 
 /// What the signer attests (the "meaning" of an electronic signature).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -145,9 +157,9 @@ pub fn results_digest(file: &CaseFile) -> Result<String, StoreError> {
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The statement stored with a signature: what it means, then the digest it is bound to.
-pub fn signed_statement(meaning: SignatureMeaning, digest: &str) -> String {
-    format!("{}\n{DIGEST_LABEL}{digest}", meaning.statement())
+/// The statement stored with a signature: what it attests, then the digest it is bound to.
+pub fn signed_statement(statement: &str, digest: &str) -> String {
+    format!("{statement}\n{DIGEST_LABEL}{digest}")
 }
 
 /// The digest a signed statement is bound to, if it has one.
@@ -158,11 +170,22 @@ pub fn statement_digest(statement: &str) -> Option<&str> {
 /// Signs `file` off as its reviewer: computes the digest and stores the signature (the store adds the UTC time
 /// and the audit row, and sets the case's status).
 pub fn sign(file: &mut CaseFile, who: &str, meaning: SignatureMeaning) -> Result<SignOff, StoreError> {
+    sign_bound(file, who, REVIEWER_ROLE, meaning.statement())
+}
+
+/// Signs `file` off as `who` in `role` with `statement`, bound to the current results digest (so that a later
+/// change of the results shows as such, whoever signed). Returns the stored signature.
+pub fn sign_bound(
+    file: &mut CaseFile,
+    who: &str,
+    role: &str,
+    statement: &str,
+) -> Result<SignOff, StoreError> {
     if who.trim().is_empty() {
         return Err(StoreError::Invalid("the signer's name is required".into()));
     }
     let digest = results_digest(file)?;
-    let saved = file.sign_off(who, REVIEWER_ROLE, &signed_statement(meaning, &digest))?;
+    let saved = file.sign_off(who, role, &signed_statement(statement, &digest))?;
     file.sign_offs()?
         .into_iter()
         .find(|s| s.id == saved.id)
@@ -173,15 +196,15 @@ pub fn sign(file: &mut CaseFile, who: &str, meaning: SignatureMeaning) -> Result
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignOffState {
-    /// Nothing was edited since, and the results digest still matches.
+    /// Nothing it attests was changed since, and the results digest still matches.
     Valid,
-    /// The case was edited after the signature.
+    /// What the signature attests was changed after it.
     Invalidated {
-        /// The first edit after the signature (who, when, what, why).
+        /// The first change after the signature (who, when, what, why).
         first_edit: Box<AuditEntry>,
-        /// Edits after the signature.
+        /// Changes after the signature (notes and protocol bookkeeping not counted).
         num_edits: usize,
-        /// Whether the results digest differs from the signed one (the numbers changed, not only notes).
+        /// Whether the results digest differs from the signed one (the stored numbers changed).
         results_changed: bool,
     },
 }
@@ -195,6 +218,25 @@ pub struct SignOffStatus {
     pub signed_digest: Option<String>,
     /// Valid or invalidated.
     pub state: SignOffState,
+    /// Notes (markers, annotations) added after the signature: shown, but they do not invalidate it.
+    pub num_notes_since: usize,
+}
+
+impl SignOffStatus {
+    /// Whether the signature still holds.
+    pub fn valid(&self) -> bool {
+        self.state == SignOffState::Valid
+    }
+}
+
+/// The case's sign-off state in a few words for a header, from its signatures (newest last): "not signed off",
+/// "signed off by X" or "sign-off INVALIDATED" (the sign-off view says by what).
+pub fn status_label(sign_offs: &[SignOffStatus]) -> String {
+    match sign_offs.last() {
+        None => "not signed off".to_owned(),
+        Some(status) if status.valid() => format!("signed off by {}", status.sign_off.who),
+        Some(_) => "sign-off INVALIDATED".to_owned(),
+    }
 }
 
 /// The state of every signature of the case, oldest first.
@@ -212,14 +254,16 @@ pub fn status(file: &CaseFile) -> Result<Vec<SignOffStatus>, StoreError> {
                 .iter()
                 .find(|e| e.entity == "sign_off" && e.entity_id == Some(sign_off.id))
                 .map_or(i64::MAX, |e| e.seq);
-            let later: Vec<&AuditEntry> = trail
-                .iter()
+            let since = trail.iter().filter(|e| e.seq > signed_at);
+            let later: Vec<&AuditEntry> = since.clone().filter(|e| changes_results(e)).collect();
+            let num_notes_since = since
                 .filter(|e| {
-                    e.seq > signed_at
-                        && !SIGNING_ACTIONS.contains(&e.action.as_str())
-                        && !crate::store::RECORDER_ACTIONS.contains(&e.action.as_str())
+                    matches!(
+                        e.action.as_str(),
+                        "add_annotation" | "update_annotation" | "add_marker"
+                    )
                 })
-                .collect();
+                .count();
             let signed_digest = statement_digest(&sign_off.statement).map(str::to_owned);
             let results_changed = signed_digest.as_deref().is_some_and(|d| d != digest_now);
             let state = match later.first() {
@@ -250,6 +294,7 @@ pub fn status(file: &CaseFile) -> Result<Vec<SignOffStatus>, StoreError> {
                 sign_off,
                 signed_digest,
                 state,
+                num_notes_since,
             }
         })
         .collect())
@@ -271,7 +316,7 @@ mod tests {
 
     #[test]
     fn the_statement_carries_its_digest() {
-        let text = signed_statement(SignatureMeaning::Approval, "abc123");
+        let text = signed_statement(SignatureMeaning::Approval.statement(), "abc123");
         assert!(text.starts_with("I approve"));
         assert_eq!(statement_digest(&text), Some("abc123"));
         assert_eq!(statement_digest("signed at the bedside"), None);

@@ -13,7 +13,8 @@
 //!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not); not applied to
 //!    non-pulsatile beats, whose aortic values are not reported anyway;
 //! 6. `DopplerDropout`: velocity below 2 cm/s for more than 50 ms in diastole (from the end of systole, see
-//!    [`super::phases`]; the whole beat when systole cannot be timed).
+//!    [`super::phases`]; the whole beat when systole cannot be timed), judged on the velocity's running median
+//!    over 5 ms so that the noise floor's single spikes do not split a dropout into short ones.
 //!
 //! The reviewer can override any verdict offline (`RejectReason::Manual` or accepting a rejected beat).
 
@@ -154,16 +155,10 @@ impl BeatJudge {
                 .map(|p| p.systole_end)
                 .unwrap_or(start)
                 .clamp(start, end);
-        let from = (diastole_start - start) as usize;
+        let from = ((diastole_start - start) as usize).min(ipv.len());
         let longest = (qc.dropout_duration_s * self.sample_rate_hz).round() as usize;
-        let mut run = 0;
-        for &v in &ipv[from.min(ipv.len())..] {
-            run = if v < qc.dropout_velocity_cm_s { run + 1 } else { 0 };
-            if run > longest {
-                return true;
-            }
-        }
-        false
+        let half_width = (DROPOUT_SPIKE_S * self.sample_rate_hz / 2.0).round() as usize;
+        longest_run_below(&ipv[from..], half_width, qc.dropout_velocity_cm_s) > longest
     }
 
     fn judge_ready(&mut self, finished: bool, judged: &mut Vec<Beat>) {
@@ -229,6 +224,29 @@ impl BeatJudge {
     }
 }
 
+/// Noise spikes shorter than this (s) do not end a Doppler dropout: a lost signal reads as the noise floor, whose
+/// single samples rise above the dropout threshold now and then (a 60 ms dropout read as two short ones passed).
+const DROPOUT_SPIKE_S: f64 = 0.005;
+
+/// The longest run of samples whose running median over `2 * half_width + 1` samples (fewer at the ends) is below
+/// `threshold`. The median keeps the edges of a step where they are, so a run is measured at its true length.
+fn longest_run_below(values: &[f64], half_width: usize, threshold: f64) -> usize {
+    let mut window = Vec::with_capacity(2 * half_width + 1);
+    let (mut run, mut longest) = (0, 0);
+    for i in 0..values.len() {
+        window.clear();
+        window
+            .extend_from_slice(&values[i.saturating_sub(half_width)..(i + half_width + 1).min(values.len())]);
+        window.sort_by(f64::total_cmp);
+        let below = window
+            .get(window.len() / 2)
+            .is_some_and(|median| *median < threshold);
+        run = if below { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
 /// Median of the values (`None` when there are none).
 pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
@@ -242,4 +260,26 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dropout_with_noise_spikes_is_one_run_at_its_true_length() {
+        // 60 samples of noise floor with two single-sample spikes above the threshold, inside a flowing signal.
+        let mut values = vec![20.0; 200];
+        values[70..130].fill(0.5);
+        values[90] = 2.6;
+        values[111] = 3.0;
+        assert_eq!(longest_run_below(&values, 2, 2.0), 60);
+        // Without the median, the spikes split it into runs of 20, 20 and 18.
+        assert_eq!(longest_run_below(&values, 0, 2.0), 20);
+        // A clean 30-sample dropout stays 30 long (the median does not widen it).
+        let mut short = vec![20.0; 100];
+        short[40..70].fill(0.5);
+        assert_eq!(longest_run_below(&short, 2, 2.0), 30);
+        assert_eq!(longest_run_below(&[], 2, 2.0), 0);
+    }
 }

@@ -113,8 +113,8 @@ pub fn segment_with(
         let Some(report) = report(kind) else { continue };
         if !report.usable_as_fiducial() {
             notes.push(format!(
-                "{}: not used for beats: {}",
-                kind.name(),
+                "{} not used to find beats: {}",
+                kind.title(),
                 report.reason()
             ));
             continue;

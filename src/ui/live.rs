@@ -61,7 +61,7 @@ pub fn live_ui(
     demo: Option<&mut DemoPanel>,
     commands: &mut Vec<Command>,
 ) {
-    if ui.input(|input| input.key_pressed(Key::Space)) {
+    if super::keys::single_key_pressed(ui, Key::Space) {
         commands.push(Command::SetFrozen(!view.frozen));
     }
     let width = ui.available_width();
@@ -101,11 +101,12 @@ pub fn bar_frame() -> egui::Frame {
 fn controls_ui(ui: &mut egui::Ui, view: &LiveView, commands: &mut Vec<Command>) {
     ui.horizontal_centered(|ui| {
         let (text, hint) = if view.frozen {
-            ("Resume", "Traces are frozen; resume the live display (Space)")
+            ("Resume", "Traces are frozen; resume the live display (Space, when no field is being typed in)")
         } else {
             (
                 "Freeze",
-                "Freeze the traces, PV loop and numbers (Space); acquisition and recording go on",
+                "Freeze the traces, PV loop and numbers (Space, when no field is being typed in); acquisition and \
+                 recording go on",
             )
         };
         let button = egui::Button::new(RichText::new(text).strong()).min_size(theme::BUTTON_MIN_SIZE);

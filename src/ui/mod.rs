@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod icons;
+pub mod keys;
 pub mod live;
 pub mod numbers;
 pub mod protocol;

@@ -1,5 +1,6 @@
 //! The live pressure-volume loop: LV volume across, LV pressure up, the newest beats drawn over older ones that
-//! fade. Axes use the same scales as the LV pressure and LV volume strips, so a loop and its traces agree.
+//! fade. The axes fit the loops drawn (round limits, [`YRange::fitting`]), so a 15 mL loop of a failing
+//! ventricle fills the square as a 150 mL one does; the strips' scales are used until there is a loop to fit.
 
 use std::ops::Range;
 
@@ -10,7 +11,7 @@ use crate::model::SignalKind;
 
 use super::live::{LiveView, find_channel};
 use super::theme;
-use super::traces::Strip;
+use super::traces::{Strip, YRange};
 
 /// Points drawn for all loops together at most, whatever the sample rate (a loop is a smooth curve; more points
 /// add nothing but tessellation cost).
@@ -36,7 +37,12 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
     );
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
-    let (volume, pressure) = (view.range(Strip::LvVolume), view.range(Strip::LvPressure));
+    let fitted = pieces
+        .as_ref()
+        .ok()
+        .and_then(|(pieces, _)| fitted_ranges(state, pieces));
+    let (volume, pressure) =
+        fitted.unwrap_or_else(|| (view.range(Strip::LvVolume), view.range(Strip::LvPressure)));
     let to_screen = |v: f32, p: f32| {
         pos2(
             rect.left() + (v - volume.min) / (volume.max - volume.min) * rect.width(),
@@ -71,14 +77,14 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
     outside.text(
         pos2(rect.left(), x_axis_y),
         Align2::LEFT_TOP,
-        format!("{}", volume.min),
+        axis_number(volume.min),
         font.clone(),
         colour,
     );
     outside.text(
         pos2(rect.right(), x_axis_y),
         Align2::RIGHT_TOP,
-        format!("{}", volume.max),
+        axis_number(volume.max),
         font.clone(),
         colour,
     );
@@ -92,14 +98,14 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
     outside.text(
         pos2(rect.left() - 4.0, rect.top()),
         Align2::RIGHT_TOP,
-        format!("{}", pressure.max),
+        axis_number(pressure.max),
         font.clone(),
         colour,
     );
     outside.text(
         pos2(rect.left() - 4.0, rect.bottom()),
         Align2::RIGHT_BOTTOM,
-        format!("{}", pressure.min),
+        axis_number(pressure.min),
         font.clone(),
         colour,
     );
@@ -142,6 +148,31 @@ fn loop_pieces(state: &LiveState) -> Result<(Pieces, bool), String> {
         .map(|from| from..(from + piece + 1).min(end))
         .collect();
     Ok(((pieces, source), false))
+}
+
+/// An axis limit as printed: no "-0".
+fn axis_number(value: f32) -> String {
+    format!("{}", value + 0.0)
+}
+
+/// Volume and pressure ranges that hold every sample of the pieces, with round limits (`None` without samples).
+fn fitted_ranges(state: &LiveState, (pieces, source): &Pieces) -> Option<(YRange, YRange)> {
+    let live = state.sources.get(*source)?;
+    let pressure = live.channels.get(live.spec.channel_index(SignalKind::Lvp)?)?;
+    let volume = live.channels.get(live.spec.channel_index(SignalKind::Lvv)?)?;
+    let (mut v_lo, mut v_hi, mut p_lo, mut p_hi) =
+        (f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY, f32::NEG_INFINITY);
+    for range in pieces {
+        for index in range.clone() {
+            if let (Some(v), Some(p)) = (volume.at(index), pressure.at(index))
+                && v.is_finite()
+                && p.is_finite()
+            {
+                (v_lo, v_hi, p_lo, p_hi) = (v_lo.min(v), v_hi.max(v), p_lo.min(p), p_hi.max(p));
+            }
+        }
+    }
+    Some((YRange::fitting(v_lo, v_hi)?, YRange::fitting(p_lo, p_hi)?))
 }
 
 /// One faded polyline per piece, the newest brightest and thickest.

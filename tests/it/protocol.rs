@@ -8,9 +8,9 @@ use heracles::model::{
     UnloadingDevice,
 };
 use heracles::protocol::{
-    Arm, CaptureQuality, CaptureStatus, Criterion, CriterionKind, Effect, Event, FinishReason, Missing,
-    Moment, PendingAction, Refusal, State, StepStatus, Verdict, Warning, WindowKind, guide, handle,
-    required_window,
+    Arm, CaptureQuality, CaptureStatus, CoronaryContext, Criterion, CriterionKind, Effect, Event,
+    FinishReason, Missing, Moment, PendingAction, Refusal, State, StepStatus, Verdict, Vessel, VesselSegment,
+    Warning, WindowKind, guide, handle, required_window,
 };
 use proptest::prelude::*;
 
@@ -120,6 +120,9 @@ fn complete(state: &State) -> State {
             }
         }
         StepId::BaselineCoronary | StepId::BaselinePv | StepId::PostCoronary | StepId::PostPv => {
+            if state.current == StepId::BaselineCoronary {
+                state = ok(&state, Event::SetCoronaryContext(context()), 5.0).0;
+            }
             state = capture(&state, required_window(state.current).unwrap(), 10.0);
         }
         StepId::Randomisation => {
@@ -147,6 +150,17 @@ fn complete(state: &State) -> State {
         }
     }
     state
+}
+
+/// Mid LAD, equalised at 1.00, zeroed.
+fn context() -> CoronaryContext {
+    CoronaryContext {
+        vessel: Vessel::Lad,
+        segment: VesselSegment::Mid,
+        wire_position: "past D1".into(),
+        pd_pa_at_equalisation: 1.0,
+        zeroed: true,
+    }
 }
 
 fn set_up() -> State {
@@ -183,6 +197,7 @@ fn sample_events() -> Vec<Event> {
             ticked: true,
         },
         Event::SetEcmo(ECMO),
+        Event::SetCoronaryContext(context()),
         Event::RecordAllocation {
             arm: Arm::Iabp,
             reference: "R-1".into(),
@@ -233,6 +248,7 @@ fn expected_refusal(step: StepId, event: &Event) -> Option<fn(&Refusal) -> bool>
         Event::AnswerCriterion { .. } => (step != StepId::Eligibility).then_some(wrong_step),
         Event::RecordAllocation { .. } => (step != StepId::Randomisation).then_some(wrong_step),
         Event::RecordDevice { .. } => (step != StepId::DeviceInsertion).then_some(wrong_step),
+        Event::SetCoronaryContext(_) => (step != StepId::BaselineCoronary).then_some(wrong_step),
         Event::SignOff { .. } => (step != StepId::SignOff).then_some(wrong_step),
         Event::CheckItem { .. } => guide(step)
             .checklist
@@ -549,7 +565,35 @@ fn a_capture_stops_by_itself_at_its_target_and_reports_its_quality() {
         saved.latest_window(StepId::BaselineCoronary, WindowKind::CoronaryRest),
         Some(window)
     );
-    assert_eq!(saved.missing(StepId::BaselineCoronary), None);
+    // The window alone does not complete the baseline: CDFR needs to know which vessel it measured.
+    assert_eq!(
+        saved.missing(StepId::BaselineCoronary),
+        Some(Missing::CoronaryContext)
+    );
+    assert!(matches!(
+        refused(&saved, Event::Next),
+        Refusal::Incomplete {
+            missing: Missing::CoronaryContext,
+            ..
+        }
+    ));
+    // An implausible equalisation is refused with its reason; a plausible one completes the step.
+    let mut off = context();
+    off.pd_pa_at_equalisation = 0.5;
+    assert!(matches!(
+        refused(&saved, Event::SetCoronaryContext(off)),
+        Refusal::InvalidSetting { .. }
+    ));
+    let (with_context, effects) = ok(&saved, Event::SetCoronaryContext(context()), 117.0);
+    assert!(matches!(
+        &effects[..],
+        [Effect::CoronaryContextRecorded { context: c, .. }] if *c == context()
+    ));
+    assert_eq!(with_context.missing(StepId::BaselineCoronary), None);
+    assert_eq!(
+        Event::SetCoronaryContext(context()).describe(),
+        "Measurement context recorded: mid LAD, wire past D1; Pd/Pa 1.00 at equalisation; pressures zeroed"
+    );
 }
 
 #[test]
@@ -608,6 +652,7 @@ fn a_capture_times_out_or_is_stopped_and_can_be_repeated() {
 #[test]
 fn leaving_with_an_unsaved_or_running_capture_or_unticked_items_asks_first() {
     let state = tick_all(walk_to(StepId::BaselineCoronary));
+    let state = ok(&state, Event::SetCoronaryContext(context()), 0.0).0;
     let state = capture(&state, WindowKind::CoronaryRest, 0.0);
     let (running, _) = ok(&state, Event::StartCapture(WindowKind::CoronaryHyperaemia), 30.0);
     let (stopped, _) = ok(&running, Event::StopCapture, 40.0);
@@ -649,7 +694,7 @@ fn leaving_with_an_unsaved_or_running_capture_or_unticked_items_asks_first() {
     let (unticked, _) = ok(
         &state,
         Event::CheckItem {
-            item: 1,
+            item: 0,
             ticked: false,
         },
         50.0,
@@ -881,7 +926,7 @@ fn sign_off_asks_lists_skips_and_then_closes_the_case() {
     );
     let (signed, effects) = ok(&asking, Event::Confirm, 401.0);
     assert!(
-        matches!(&effects[..], [Effect::SignedOff { by, .. }, Effect::StepEnded { step: StepId::SignOff, .. }] if by == "Dr B")
+        matches!(&effects[..], [Effect::StepEnded { step: StepId::SignOff, .. }, Effect::SignedOff { by, .. }] if by == "Dr B")
     );
     assert_eq!(signed.signed_off.as_ref().unwrap().at, at(401.0));
     for event in sample_events() {

@@ -387,3 +387,80 @@ fn write_demo_case() {
         .unwrap();
     println!("{}", path.display());
 }
+
+#[test]
+fn a_bedside_sign_off_survives_bookkeeping_and_notes_and_falls_to_a_changed_result() {
+    let (_dir, session) = open_session(7);
+    let path = session.file().path().to_owned();
+    drop(session);
+    let mut file = CaseFile::open(&path).unwrap();
+    // The bedside operator signs, bound to the results digest like the reviewer.
+    let signed = heracles::review::sign_off::sign_bound(
+        &mut file,
+        "Dr A",
+        heracles::review::sign_off::OPERATOR_ROLE,
+        "I confirm the protocol was carried out as recorded.",
+    )
+    .unwrap();
+    assert!(heracles::review::sign_off::statement_digest(&signed.statement).is_some());
+    // Protocol bookkeeping after the signature (a step row closed, the protocol's own marker) and a note leave it
+    // valid: only a person changing a result may invalidate it.
+    let step = file
+        .start_step("Dr A", heracles::model::StepId::SignOff, Some(99.0), None, None)
+        .unwrap();
+    file.end_step("Dr A", step, Some(99.5), None, None).unwrap();
+    file.add_marker("Dr A", 99.5, "protocol", "{\"event\":\"Next\"}")
+        .unwrap();
+    file.add_annotation("Dr A", 10.0, None, "wire in mid LAD")
+        .unwrap();
+    let status = heracles::review::sign_off::status(&file).unwrap();
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0].state, SignOffState::Valid, "{:?}", status[0].state);
+    assert_eq!(status[0].num_notes_since, 2);
+    assert_eq!(
+        heracles::review::sign_off::status_label(&status),
+        "signed off by Dr A"
+    );
+    drop(file);
+    // A reviewer's rejection changes a result: now it is invalidated, and the results are said to differ.
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let (window_id, _) = report(&session, State::Baseline, WindowKind::CoronaryRest);
+    session
+        .apply(
+            Edit::SetVerdict {
+                window_id,
+                number: 3,
+                verdict: Some(RejectReason::Manual("artefact".into())),
+            },
+            "artefact",
+        )
+        .unwrap();
+    let snapshot = session.snapshot().unwrap();
+    match &snapshot.sign_offs[0].state {
+        SignOffState::Invalidated {
+            first_edit,
+            results_changed,
+            ..
+        } => {
+            assert_eq!(first_edit.action, "reject_beat");
+            assert_eq!(first_edit.who, "fellow");
+            assert!(results_changed);
+        }
+        SignOffState::Valid => panic!("a changed result must invalidate the sign-off"),
+    }
+    assert!(
+        heracles::review::sign_off::status_label(&snapshot.sign_offs).contains("INVALIDATED"),
+        "{}",
+        heracles::review::sign_off::status_label(&snapshot.sign_offs)
+    );
+    // Markers read in words: the protocol's JSON never reaches a reader.
+    assert!(
+        snapshot
+            .events
+            .iter()
+            .all(|event| !event.text.contains("{\"event\"")),
+        "{:?}",
+        snapshot.events
+    );
+    assert!(snapshot.events.iter().any(|event| event.text == "Next step"));
+}

@@ -1054,3 +1054,80 @@ fn test_icu_notch_timing_is_physiological_and_a_damped_stretch_is_rejected() {
     println!("TestICU damped 100-104 s: {rejected_inside} of {inside} beats inside rejected for damping");
     assert!(inside >= 3 && rejected_inside == inside);
 }
+
+/// Every beat of 120 s of the simulated patient (`hyperaemia` or at rest) whose diastole holds a Doppler dropout
+/// of at least 60 ms (the velocity reads below 3 cm/s while blood flows at more than 10 cm/s, the sensor chain's
+/// own dropouts) is rejected; no beat without one is rejected for a dropout. Returns how many dropout beats there
+/// were.
+fn dropouts_reject_their_beats(seed: u64, hyperaemia: bool) -> usize {
+    let mut sim = Simulator::new("shock-ecmo", seed, SensorLevel::Realistic).unwrap();
+    sim.control(heracles::sim::Control::Hyperaemia(hyperaemia));
+    let n = 120_000;
+    let (mut ecg, mut pa, mut pd, mut ipv, mut flowing) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    sim.advance(n, |s| {
+        ecg.push(s.measured[0]);
+        pa.push(s.measured[1]);
+        pd.push(s.measured[2]);
+        ipv.push(s.measured[3]);
+        flowing.push(s.truth.coronary_peak_velocity_cm_s > 10.0);
+    });
+    let signals = Signals {
+        first_sample: 0,
+        ecg: Some(&ecg),
+        pa: Some(&pa),
+        pd: Some(&pd),
+        ipv: Some(&ipv),
+        lvp: None,
+        lvv: None,
+    };
+    let settings = SignalSettings::default();
+    let result = segment(&signals, RATE, &settings).unwrap();
+    let lost = |i: usize| ipv[i] < 3.0 && flowing[i];
+    let mut num_dropout_beats = 0;
+    for beat in &result.beats {
+        let Ok(phases) = beat_phases(&signals, beat, RATE, &settings) else {
+            continue;
+        };
+        let (from, to) = (phases.systole_end as usize, beat.end as usize);
+        let (mut run, mut longest) = (0, 0);
+        for i in from..to.min(ipv.len()) {
+            run = if lost(i) { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        let any_lost = (beat.start as usize..(beat.end as usize).min(ipv.len())).any(lost);
+        if longest >= 60 {
+            num_dropout_beats += 1;
+            assert!(
+                beat.reject.is_some(),
+                "seed {seed}, hyperaemia {hyperaemia}: beat {} holds a {longest} ms dropout in diastole and \
+                 was accepted",
+                beat.number
+            );
+        } else if !any_lost {
+            assert_ne!(
+                beat.reject,
+                Some(RejectReason::DopplerDropout),
+                "seed {seed}: beat {} has no dropout",
+                beat.number
+            );
+        }
+    }
+    num_dropout_beats
+}
+
+#[test]
+fn the_simulators_doppler_dropouts_reject_their_beats_at_rest_as_in_hyperaemia() {
+    let mut at_rest = 0;
+    for seed in [11, 12, 13] {
+        at_rest += dropouts_reject_their_beats(seed, false);
+    }
+    let hyperaemic = dropouts_reject_their_beats(11, true);
+    eprintln!("dropout beats: {at_rest} at rest, {hyperaemic} in hyperaemia");
+    assert!(at_rest >= 3, "too few dropouts to test: {at_rest}");
+}

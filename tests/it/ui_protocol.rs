@@ -73,6 +73,7 @@ impl Bench {
             live: &self.live,
             endpoints: self.endpoints.as_ref(),
             now: Utc::now(),
+            recording: false,
         };
         if let Some(PanelRequest::Event(event)) = protocol_panels_ui(ui, view, &mut self.forms) {
             self.apply(event);
@@ -178,6 +179,15 @@ fn next(harness: &mut Harness<'_, Bench>, expected: StepId) {
     );
 }
 
+/// Records the measurement context of the baseline coronary step: mid LAD, zeroed, equalised at 1.00.
+fn record_context(harness: &mut Harness<'_, Bench>) {
+    click(harness, "LAD");
+    click(harness, "mid");
+    click(harness, "Pressures zeroed at mid-chest level");
+    click(harness, "Record measurement context");
+    assert!(harness.state().state.coronary_context.is_some());
+}
+
 fn capture_and_save(harness: &mut Harness<'_, Bench>, button: &str) {
     click(harness, button);
     assert!(harness.state().state.capture.as_ref().unwrap().running());
@@ -201,6 +211,7 @@ fn a_whole_case_can_be_walked_by_clicking_labelled_buttons() {
     click(&mut harness, "Record ECMO settings");
     assert_eq!(harness.state().state.ecmo.unwrap().rpm, Some(3200.0));
     next(&mut harness, StepId::BaselineCoronary);
+    record_context(&mut harness);
 
     tick_checklist(&mut harness);
     capture_and_save(&mut harness, "Capture F5");
@@ -294,6 +305,7 @@ fn shortcuts_capture_mark_and_move_on_with_a_confirmation_for_an_unsaved_capture
     next(&mut harness, StepId::Preparation);
     tick_checklist(&mut harness);
     next(&mut harness, StepId::BaselineCoronary);
+    record_context(&mut harness);
     tick_checklist(&mut harness);
 
     // F5 captures; the window is saved; F5 again repeats (a second window), F5 stops it early.
@@ -576,6 +588,17 @@ fn app_next(harness: &mut App, expected: StepId) {
     assert_eq!(session(harness).state.current, expected, "{message:?}");
 }
 
+/// Records the measurement context of the baseline coronary step: mid LAD past D1, zeroed, equalised at 1.00.
+fn app_record_context(harness: &mut App) {
+    app_click(harness, "LAD");
+    app_click(harness, "mid");
+    app_type(harness, "Wire position", "past D1");
+    app_click(harness, "Pressures zeroed at mid-chest level");
+    app_click(harness, "Record measurement context");
+    let message = session(harness).forms.message.clone();
+    assert!(session(harness).state.coronary_context.is_some(), "{message:?}");
+}
+
 /// Captures a window with `button`, waits for it to stop by itself, saves it and waits for its analysis.
 fn app_capture(harness: &mut App, button: &str) {
     let num_windows = session(harness).windows().len();
@@ -643,6 +666,7 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_type(&mut harness, "ECMO pump speed (rpm)", "3400");
     app_click(&mut harness, "Record ECMO settings");
     app_next(&mut harness, StepId::BaselineCoronary);
+    app_record_context(&mut harness);
 
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");
@@ -667,6 +691,9 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     // The simulated patient now has the Impella; let it reach its new steady state.
     app_wait(&mut harness, 20.0);
     app_next(&mut harness, StepId::PostCoronary);
+    // The baseline's vessel is shown where the post-unloading capture must match it.
+    harness.get_by_label("Same vessel as baseline?");
+    harness.get_by_label("Baseline: mid LAD, wire past D1; Pd/Pa 1.00 at equalisation; pressures zeroed");
 
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");
@@ -686,8 +713,12 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_click(&mut harness, "Sign off case");
     let message = session(&harness).forms.message.clone();
     assert!(session(&harness).state.pending.is_some(), "{message:?}");
+    harness.run_steps(3);
+    harness.get_by_label("Signing off stops the recording of this case.");
     app_click(&mut harness, "Confirm sign-off");
     assert!(session(&harness).state.signed_off.is_some());
+    // The signature ends the recording (nothing more is saved in a signed-off case).
+    assert!(!harness.state().engine().lock().recording.active);
     let path = session(&harness).path().unwrap().to_owned();
     let endpoints = session(&harness).endpoints().cloned().unwrap();
     run_until(
@@ -696,8 +727,55 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         10.0,
         |h| session(h).num_unwritten() == 0,
     );
+    // Not recording any more: closing asks nothing.
     app_click(&mut harness, "Close case");
     assert!(harness.state().protocol().is_none());
+
+    // The review, under the operator's name, finds the bedside signature valid: the protocol's own end-of-step
+    // record came before it, and nothing since changed a result.
+    wait_for_the_writer(&path);
+    harness
+        .state_mut()
+        .handle(heracles::app::Command::ChooseReviewCase);
+    harness.run_steps(3);
+    app_click(&mut harness, "HER-DEM-0001");
+    run_until(&mut harness, "the review to load", 60.0, |h| {
+        h.state()
+            .review_screen()
+            .is_some_and(|screen| screen.snapshot().is_some() && !screen.busy())
+    });
+    harness.get_by_label("Reviewer: trainee A");
+    harness.get_by_label("Status: signed off by trainee A");
+    app_click(&mut harness, "Sign-off");
+    harness.get_by_label("VALID");
+    assert!(harness.query_by_label("INVALIDATED").is_none());
+    harness.get_by_label_contains("Signed by trainee A as operator");
+    let snapshot = harness.state().review_screen().unwrap().snapshot().unwrap();
+    assert!(
+        snapshot.events.iter().all(|event| !event.text.contains("{\"")),
+        "raw JSON among the markers"
+    );
+    assert!(
+        snapshot
+            .events
+            .iter()
+            .any(|event| event.text == "Case HER-DEM-0001 set up by trainee A"),
+        "{:?}",
+        snapshot.events.iter().map(|e| &e.text).collect::<Vec<_>>()
+    );
+    let trail = heracles::store::CaseFile::open_read_only(&path)
+        .unwrap()
+        .audit_trail()
+        .unwrap();
+    assert!(
+        trail.iter().all(|entry| entry.who == "trainee A"),
+        "every action carries the operator's name: {:?}",
+        trail
+            .iter()
+            .map(|e| &e.who)
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+    harness.state_mut().handle(heracles::app::Command::CloseReview);
 
     // The case file holds what was done.
     let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
@@ -774,6 +852,7 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     assert!(ci[0] <= value && value <= ci[1], "{value} outside {ci:?}");
     let events = file.events().unwrap();
     for kind in [
+        "measurement_context",
         "eligibility",
         "checklist",
         "allocation",
@@ -829,6 +908,15 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     assert_eq!(session(&reopened).windows().len(), 5);
 }
 
+/// Waits until the case writer of a closed case has let go of its file (it reads as a valid case file).
+fn wait_for_the_writer(path: &std::path::Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while heracles::store::CaseFile::open_read_only(path).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the case file stays busy");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// Starts a demo case by the start screen's button and waits until it records.
 fn start_demo_case(harness: &mut App) {
     app_type(harness, "Operator", "trainee A");
@@ -870,7 +958,11 @@ fn an_ineligible_demo_patient_is_stopped_and_the_reason_lands_in_the_case_file()
     run_until(&mut harness, "the protocol records", 10.0, |h| {
         session(h).num_unwritten() == 0
     });
+    // The case is recording: closing it asks first.
     app_click(&mut harness, "Close case");
+    assert!(harness.state().protocol().is_some());
+    app_click(&mut harness, "Close case and stop recording");
+    assert!(harness.state().protocol().is_none());
 
     let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
     let events = file.events().unwrap();
@@ -944,4 +1036,121 @@ fn the_real_app_keeps_its_controls_and_the_recording_indicator_on_both_bedside_s
         assert_eq!(session(&harness).state.current, StepId::BaselineCoronary);
         assert!(session(&harness).state.capture.is_some());
     }
+}
+
+/// Types `text` as a keyboard does: a key press for every space as well as the character (kittest's
+/// `type_text` sends the characters alone, which no single-key shortcut would ever see).
+fn type_keys(harness: &mut App, text: &str) {
+    for c in text.chars() {
+        if c == ' ' {
+            harness.key_down(egui::Key::Space);
+        }
+        harness.event(egui::Event::Text(c.to_string()));
+        if c == ' ' {
+            harness.key_up(egui::Key::Space);
+        }
+        harness.run_steps(1);
+    }
+    harness.run_steps(2);
+}
+
+/// Presses `key` once and lets the app draw the answer.
+fn press(harness: &mut App, key: egui::Key) {
+    harness.run_steps(3);
+    harness.key_press(key);
+    harness.run_steps(3);
+}
+
+#[test]
+fn typing_a_note_never_freezes_the_traces_and_every_dialog_answers_enter_escape_and_its_function_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = demo_app(dir.path());
+    start_demo_case(&mut harness);
+
+    // Closing a recording case asks first; Escape keeps it open and recording.
+    app_click(&mut harness, "Close case");
+    harness.get_by_label_contains("while it is recording?");
+    press(&mut harness, egui::Key::Escape);
+    assert!(harness.state().protocol().is_some());
+    assert!(harness.state().engine().lock().recording.active);
+    assert!(
+        harness
+            .query_by_label_contains("while it is recording?")
+            .is_none()
+    );
+
+    for criterion in Criterion::ALL {
+        let answer = if criterion.kind() == CriterionKind::Inclusion {
+            "yes"
+        } else {
+            "no"
+        };
+        app_click(&mut harness, &format!("{}: {answer}", criterion.text()));
+    }
+    app_next(&mut harness, StepId::Preparation);
+    assert!(!harness.state().live().frozen);
+
+    // A note typed with its spaces leaves the traces running; Enter marks it.
+    app_click(&mut harness, "Note");
+    type_keys(&mut harness, "wire in mid LAD");
+    assert!(!harness.state().live().frozen, "typing a note froze the traces");
+    assert_eq!(session(&harness).forms.mark_text, "wire in mid LAD");
+    press(&mut harness, egui::Key::Enter);
+    let notes: Vec<String> = session(&harness)
+        .state
+        .notes
+        .iter()
+        .map(|note| note.text.clone())
+        .collect();
+    assert_eq!(notes, ["wire in mid LAD"]);
+    assert!(!harness.state().live().frozen);
+    // With nothing focused, Space still freezes and resumes.
+    press(&mut harness, egui::Key::Space);
+    assert!(harness.state().live().frozen);
+    press(&mut harness, egui::Key::Space);
+    assert!(!harness.state().live().frozen);
+
+    // F8 with unticked items asks; Escape stays.
+    press(&mut harness, egui::Key::F8);
+    assert!(session(&harness).state.pending.is_some());
+    harness.get_by_label_contains("Enter or F8: Leave step.");
+    press(&mut harness, egui::Key::Escape);
+    assert!(session(&harness).state.pending.is_none());
+    assert_eq!(session(&harness).state.current, StepId::Preparation);
+    // F8 again asks again, and F8 in the dialog confirms as advertised.
+    press(&mut harness, egui::Key::F8);
+    assert!(session(&harness).state.pending.is_some());
+    press(&mut harness, egui::Key::F8);
+    assert!(session(&harness).state.pending.is_none());
+    assert_eq!(session(&harness).state.current, StepId::BaselineCoronary);
+    // Back (F7) leaves at once; F8 asks (the preparation checklist is still unticked) and Enter confirms.
+    press(&mut harness, egui::Key::F7);
+    assert_eq!(session(&harness).state.current, StepId::Preparation);
+    press(&mut harness, egui::Key::F8);
+    assert!(session(&harness).state.pending.is_some());
+    press(&mut harness, egui::Key::Enter);
+    assert_eq!(session(&harness).state.current, StepId::BaselineCoronary);
+
+    // Closing while recording, answered with Enter, closes the case and stops the recording.
+    app_click(&mut harness, "Protocol steps");
+    app_click(&mut harness, "Close case");
+    harness.get_by_label_contains("while it is recording?");
+    press(&mut harness, egui::Key::Enter);
+    assert!(harness.state().protocol().is_none());
+    assert!(!harness.state().engine().lock().recording.active);
+}
+
+#[test]
+fn a_demo_case_needs_the_operators_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = demo_app(dir.path());
+    harness.run_steps(3);
+    harness.get_by_label("Enter the operator first.");
+    app_click(&mut harness, "Start demo case");
+    assert!(harness.state().protocol().is_none(), "started without a name");
+    app_type(&mut harness, "Operator", "Dr B");
+    assert!(harness.query_by_label("Enter the operator first.").is_none());
+    app_click(&mut harness, "Start demo case");
+    run_until(&mut harness, "the case", 10.0, |h| h.state().protocol().is_some());
+    assert_eq!(session(&harness).state.case.as_ref().unwrap().operator, "Dr B");
 }

@@ -128,6 +128,8 @@ fn rejecting_a_beat_in_the_table_changes_the_endpoint_and_audits_the_reason() {
 fn a_sign_off_is_shown_invalidated_after_a_later_edit() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, _path) = app_reviewing(dir.path(), 22);
+    // The top bar names the case under review (not "no case open").
+    harness.get_by_label("Case: HER-TST-0022 (under review)");
     harness.get_by_label("Sign-off").click();
     harness.run_steps(2);
     harness.get_by_label("Not signed off yet.");
@@ -141,7 +143,7 @@ fn a_sign_off_is_shown_invalidated_after_a_later_edit() {
     // The statement is shown twice: in the signature, and under the meaning still chosen in the form.
     let statement = "I approve the endpoints of this case for the trial's analysis.";
     assert_eq!(harness.get_all_by_label(statement).count(), 2);
-    harness.get_by_label("Status: signed off");
+    harness.get_by_label("Status: signed off by fellow");
 
     harness.get_by_label("Traces").click();
     harness.run_steps(2);
@@ -150,6 +152,9 @@ fn a_sign_off_is_shown_invalidated_after_a_later_edit() {
     harness.run_steps(2);
     harness.get_by_label("INVALIDATED");
     assert!(harness.query_by_label("VALID").is_none());
+    // The header no longer says "signed off" as if nothing had happened.
+    harness.get_by_label("Status: sign-off INVALIDATED");
+    assert!(harness.query_by_label("Status: signed off by fellow").is_none());
     let edited = label_starting(&harness, "Edited after signing:");
     assert!(edited.contains("reject beat by fellow at "), "{edited}");
     assert!(edited.contains("(ectopic beat)"), "{edited}");

@@ -1,10 +1,10 @@
-//! The action bar: Back, Capture, Mark event and Next, each with its keyboard shortcut shown on the button, and
-//! the reason the last action was refused.
+//! The action bar: Back, Capture, Mark event and Next, each with its keyboard shortcut shown on the button, the
+//! note field (Enter marks the note), and the reason the last action was refused.
 
-use egui::{Key, Modifiers, RichText, Ui};
+use egui::{Key, RichText, Ui};
 
 use crate::protocol::{Event, State, guide, required_window};
-use crate::ui::theme;
+use crate::ui::{keys, theme};
 
 use super::ProtocolForms;
 
@@ -46,9 +46,9 @@ const PLAIN_MARKER: &str = "Event marked";
 
 /// The action bar. Keyboard shortcuts act as the buttons do.
 pub fn action_bar_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms) -> Option<Event> {
-    let pressed = |ui: &mut Ui, shortcut: Shortcut| {
-        ui.input_mut(|input| input.consume_key(Modifiers::NONE, shortcut.key()))
-    };
+    // While a confirmation is open its dialog answers the keys (F8 there confirms the move it asked about).
+    let asking = state.pending.is_some();
+    let pressed = |ui: &mut Ui, shortcut: Shortcut| !asking && keys::function_key_pressed(ui, shortcut.key());
     let mut event = None;
     let open = state.signed_off.is_none() && state.case.is_some();
     ui.horizontal(|ui| {
@@ -71,13 +71,19 @@ pub fn action_bar_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms) -> O
         }
         ui.separator();
         let note = ui.label("Note");
-        ui.add(
-            egui::TextEdit::singleline(&mut forms.mark_text)
-                .hint_text("what happened")
-                .desired_width(180.0),
-        )
-        .labelled_by(note.id);
-        if button(ui, open, "Mark event", Shortcut::Mark, size) || (open && pressed(ui, Shortcut::Mark)) {
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut forms.mark_text)
+                    .hint_text("what happened (Enter marks it)")
+                    .desired_width(180.0),
+            )
+            .labelled_by(note.id);
+        let entered = field.lost_focus()
+            && ui.input(|input| input.key_pressed(egui::Key::Enter))
+            && !forms.mark_text.trim().is_empty();
+        if button(ui, open, "Mark event", Shortcut::Mark, size)
+            || (open && (entered || pressed(ui, Shortcut::Mark)))
+        {
             let text = if forms.mark_text.trim().is_empty() {
                 PLAIN_MARKER.to_owned()
             } else {

@@ -139,7 +139,7 @@ fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
         None => status_line(ui, false, "Heart rate: no accepted beats yet"),
     }
     if let Some(reason) = &quality.no_beats_reason {
-        status_line(ui, false, &format!("No beats: {reason}"));
+        status_line(ui, false, &format!("No beats found yet: {reason}"));
     }
     match quality.ecmo_flow_l_min {
         Some(flow) => {

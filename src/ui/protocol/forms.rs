@@ -1,12 +1,12 @@
-//! The data-entry forms of the protocol: ECMO settings, the randomisation system's allocation, and the inserted
-//! device. Each keeps what the operator typed and turns it into one [`Event`] on its button, or says which field
+//! The data-entry forms of the protocol: ECMO settings, the coronary measurement context, the randomisation
+//! system's allocation, and the inserted device. Each keeps what the operator typed and turns it into one [`Event`] on its button, or says which field
 //! is wrong.
 
 use chrono::{DateTime, Duration, Local, NaiveTime, TimeZone, Utc};
 use egui::{RichText, Ui};
 
 use crate::model::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
-use crate::protocol::{Arm, Event, State};
+use crate::protocol::{Arm, CoronaryContext, Event, State, Vessel, VesselSegment};
 use crate::ui::theme;
 
 /// A labelled single-line text field (the label names it for screen readers and tests).
@@ -75,10 +75,7 @@ impl EcmoForm {
         ui.label(RichText::new("ECMO settings").strong());
         self.fields_ui(ui, state);
         if let Some(ecmo) = state.ecmo {
-            let rpm = ecmo.rpm.map(|rpm| format!(", {rpm:.0} rpm")).unwrap_or_default();
-            ui.label(
-                RichText::new(format!("Recorded: {:.2} L/min{rpm}", ecmo.flow_l_min)).color(theme::TEXT_DIM),
-            );
+            ui.label(RichText::new(format!("Recorded: {}", ecmo.describe())).color(theme::TEXT_DIM));
         }
         let mut event = None;
         if ui.button("Record ECMO settings").clicked() {
@@ -92,6 +89,118 @@ impl EcmoForm {
         }
         error_ui(ui, &self.error);
         event
+    }
+}
+
+/// The coronary measurement context as entered (baseline coronary step).
+#[derive(Clone, Debug)]
+pub struct ContextForm {
+    /// The vessel.
+    pub vessel: Option<Vessel>,
+    /// The segment.
+    pub segment: Option<VesselSegment>,
+    /// The wire position in words.
+    pub wire_position: String,
+    /// Pd/Pa read at equalisation.
+    pub pd_pa: String,
+    /// Whether the pressures were zeroed.
+    pub zeroed: bool,
+    error: Option<String>,
+}
+
+impl Default for ContextForm {
+    fn default() -> ContextForm {
+        ContextForm {
+            vessel: None,
+            segment: None,
+            wire_position: String::new(),
+            pd_pa: "1.00".to_owned(),
+            zeroed: false,
+            error: None,
+        }
+    }
+}
+
+impl ContextForm {
+    fn context(&self) -> Result<CoronaryContext, String> {
+        Ok(CoronaryContext {
+            vessel: self.vessel.ok_or("choose the vessel")?,
+            segment: self.segment.ok_or("choose the segment")?,
+            wire_position: self.wire_position.trim().to_owned(),
+            pd_pa_at_equalisation: parse_number(&self.pd_pa)
+                .ok_or("enter the Pd/Pa read at equalisation, e.g. 1.00")?,
+            zeroed: self.zeroed,
+        })
+    }
+
+    /// The measurement context form with its own button (baseline coronary step).
+    pub(super) fn ui(&mut self, ui: &mut Ui, state: &State) -> Option<Event> {
+        ui.label(RichText::new("Measurement context").strong());
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Vessel");
+            for vessel in Vessel::ALL {
+                ui.selectable_value(
+                    &mut self.vessel,
+                    Some(vessel),
+                    RichText::new(vessel.label()).size(theme::BODY_SIZE + 2.0),
+                );
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Segment");
+            for segment in VesselSegment::ALL {
+                ui.selectable_value(
+                    &mut self.segment,
+                    Some(segment),
+                    RichText::new(segment.label()).size(theme::BODY_SIZE + 2.0),
+                );
+            }
+        });
+        text_field(
+            ui,
+            "Wire position",
+            &mut self.wire_position,
+            "e.g. past the first diagonal",
+        );
+        text_field(ui, "Pd/Pa at equalisation", &mut self.pd_pa, "e.g. 1.00");
+        ui.checkbox(&mut self.zeroed, "Pressures zeroed at mid-chest level");
+        let mut event = None;
+        if ui.button("Record measurement context").clicked() {
+            match self.context() {
+                Ok(context) => {
+                    self.error = None;
+                    event = Some(Event::SetCoronaryContext(context));
+                }
+                Err(error) => self.error = Some(error),
+            }
+        }
+        error_ui(ui, &self.error);
+        if let Some(context) = &state.coronary_context {
+            ui.label(RichText::new(format!("Recorded: {context}")).color(theme::OK));
+        }
+        event
+    }
+}
+
+/// The baseline's measurement context, read-only, where the post-unloading capture must match it.
+pub(super) fn baseline_context_ui(ui: &mut Ui, state: &State) {
+    ui.label(RichText::new("Same vessel as baseline?").strong());
+    match &state.coronary_context {
+        Some(context) => {
+            ui.label(RichText::new(format!("Baseline: {context}")).size(theme::BODY_SIZE + 2.0));
+            ui.label(
+                RichText::new("CDFR is valid only with the wire in the same vessel and position.")
+                    .color(theme::TEXT_DIM),
+            );
+        }
+        None => {
+            ui.label(
+                RichText::new(
+                    "The baseline vessel was not recorded (the baseline coronary step was skipped).",
+                )
+                .color(theme::WARNING),
+            );
+        }
     }
 }
 
@@ -331,20 +440,9 @@ impl DeviceForm {
         }
         error_ui(ui, &self.error);
         if state.device != UnloadingDevice::None {
-            ui.label(RichText::new(format!("Recorded: {}", device_label(&state.device))).color(theme::OK));
+            ui.label(RichText::new(format!("Recorded: {}", state.device.describe())).color(theme::OK));
         }
         event
-    }
-}
-
-/// A device and its main settings in a few words, e.g. `Impella CP P-6` or `IABP 1:1, 40 mL`.
-pub fn device_label(device: &UnloadingDevice) -> String {
-    match device {
-        UnloadingDevice::None => "VA-ECMO alone".to_owned(),
-        UnloadingDevice::Iabp(iabp) => {
-            format!("IABP {}, {:.0} mL", iabp.ratio.label(), iabp.balloon_volume_ml)
-        }
-        UnloadingDevice::Impella(impella) => format!("{} P-{}", impella.model.label(), impella.p_level),
     }
 }
 

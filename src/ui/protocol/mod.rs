@@ -19,9 +19,9 @@ use chrono::{DateTime, Utc};
 
 pub use action_bar::{Shortcut, action_bar_ui};
 pub use capture::capture_ui;
-pub use confirm::confirmation_ui;
+pub use confirm::{confirmation_ui, question_ui};
 pub use endpoints::{Cdfr, EndpointRow, EndpointView, endpoint_panel_ui};
-pub use forms::{AllocationForm, DeviceForm, EcmoForm, device_label};
+pub use forms::{AllocationForm, ContextForm, DeviceForm, EcmoForm};
 pub use screen::{PanelRequest, ProtocolView, protocol_panels_ui, shows_live_traces};
 pub use start::{ExistingCase, StartChoice, StartForm, start_ui};
 pub use step_list::step_list_ui;
@@ -40,6 +40,8 @@ pub struct ProtocolForms {
     pub skip_reason: String,
     /// ECMO settings (preparation step).
     pub ecmo: EcmoForm,
+    /// The coronary measurement context (baseline coronary step).
+    pub context: ContextForm,
     /// The allocation (randomisation step).
     pub allocation: AllocationForm,
     /// The device (device step).
@@ -48,6 +50,8 @@ pub struct ProtocolForms {
     pub sign_off_by: String,
     /// Why the last event was refused, shown until the next accepted one.
     pub message: Option<String>,
+    /// Whether the operator asked to close the case and is being asked to confirm.
+    pub closing: bool,
 }
 
 impl ProtocolForms {

@@ -2,7 +2,8 @@
 //! traces stay in view: the step list and the current step sit on the left, followed by the endpoints so far once
 //! a post-unloading window exists. In the form steps (case set-up, eligibility, randomisation, review, sign-off)
 //! the current step takes the centre of the screen, so its form is readable without scrolling at 1366x768.
-//! The action bar is always at the bottom, and the confirmation dialog above everything.
+//! The action bar is always at the bottom, and the confirmation dialogs (the protocol's, and closing a case that
+//! is recording) above everything.
 
 use chrono::{DateTime, Utc};
 use egui::Ui;
@@ -24,6 +25,8 @@ pub struct ProtocolView<'a> {
     pub endpoints: Option<&'a EndpointView>,
     /// Now, to date the allocation form.
     pub now: DateTime<Utc>,
+    /// Whether the case is being recorded (closing it then asks first).
+    pub recording: bool,
 }
 
 /// Width of the left protocol panel in the measurement steps, as a fraction of the window: the step and its
@@ -117,8 +120,35 @@ pub fn protocol_panels_ui(
         egui::CentralPanel::default().show(ui, |ui| events.extend(step_ui(ui, forms)));
     }
     events.extend(super::confirmation_ui(ui, view.state));
-    if close {
+    if close && !view.recording {
         return Some(PanelRequest::CloseCase);
+    }
+    forms.closing |= close;
+    if forms.closing {
+        let case = view
+            .state
+            .case
+            .as_ref()
+            .map_or_else(|| "the case".to_owned(), |case| case.case_id.to_string());
+        let details = [
+            "Recording stops: nothing more of this patient is saved in the case.".to_owned(),
+            "The case can be opened again from the start screen.".to_owned(),
+        ];
+        match super::question_ui(
+            ui,
+            "close-case-confirmation",
+            &format!("Close {case} while it is recording?"),
+            &details,
+            ("Close case and stop recording", "Keep recording"),
+            None,
+        ) {
+            Some(true) => {
+                forms.closing = false;
+                return Some(PanelRequest::CloseCase);
+            }
+            Some(false) => forms.closing = false,
+            None => {}
+        }
     }
     events.into_iter().next().map(PanelRequest::Event)
 }

@@ -1,5 +1,6 @@
-//! The start screen: a new trial case (pseudonymous case id checked as it is typed, site, operator), an existing
-//! case from the data folder, or a demo case on the simulated patient.
+//! The start screen: who is working (the operator every action of the case is attributed to, demo cases
+//! included), then a new trial case (pseudonymous case id checked as it is typed, site), an existing case from
+//! the data folder, or a demo case on the simulated patient.
 
 use std::path::PathBuf;
 
@@ -44,7 +45,7 @@ pub enum StartChoice {
     Review(PathBuf),
     /// Start a demo case on the simulated patient, run by this operator.
     Demo {
-        /// The operator (a trainee).
+        /// The operator, as entered on the start screen.
         operator: String,
     },
 }
@@ -64,6 +65,13 @@ pub fn start_ui(
             .color(theme::TEXT_DIM),
     );
     ui.add_space(12.0);
+    text_field(ui, "Operator", &mut form.operator, "your name or staff code");
+    let operator = form.operator.trim().to_owned();
+    ui.label(
+        RichText::new("Every action in the case, and its sign-off, carries this name.")
+            .color(theme::TEXT_DIM),
+    );
+    ui.add_space(8.0);
     ui.columns(3, |columns| {
         card(&mut columns[0], "New case", |ui| {
             let valid = new_case_ui(ui, form);
@@ -105,12 +113,15 @@ pub fn start_ui(
                  patient, so the post-unloading numbers respond. Stored as a HER-DEM case, never a trial case.",
             );
             ui.add_space(6.0);
-            if ui.button(RichText::new("Start demo case").size(theme::BODY_SIZE + 2.0)).clicked() {
-                let operator = match form.operator.trim() {
-                    "" => "trainee".to_owned(),
-                    operator => operator.to_owned(),
-                };
-                choice = Some(StartChoice::Demo { operator });
+            let named = !operator.is_empty();
+            let button = egui::Button::new(RichText::new("Start demo case").size(theme::BODY_SIZE + 2.0));
+            if ui.add_enabled(named, button).clicked() {
+                choice = Some(StartChoice::Demo {
+                    operator: operator.clone(),
+                });
+            }
+            if !named {
+                ui.label(RichText::new("Enter the operator first.").color(theme::WARNING));
             }
         });
     });
@@ -144,7 +155,6 @@ fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> bool {
     });
     let hint = format!("HER-{}-0001", form.site.unwrap_or(Site::Sth).code());
     text_field(ui, "Case id", &mut form.case_id, &hint);
-    text_field(ui, "Operator", &mut form.operator, "your name or staff code");
     let id: Result<CaseId, String> = form
         .case_id
         .trim()

@@ -54,9 +54,17 @@ pub fn step_panel_ui(
         StepId::Preparation => forms.ecmo.ui(ui, state),
         StepId::Randomisation => forms.allocation.ui(ui, state, now),
         StepId::DeviceInsertion => forms.device.ui(ui, state),
-        StepId::BaselineCoronary | StepId::BaselinePv | StepId::PostCoronary | StepId::PostPv => {
+        StepId::BaselineCoronary => {
+            let context = forms.context.ui(ui, state);
+            ui.add_space(6.0);
+            capture_ui(ui, state).or(context)
+        }
+        StepId::PostCoronary => {
+            super::forms::baseline_context_ui(ui, state);
+            ui.add_space(6.0);
             capture_ui(ui, state)
         }
+        StepId::BaselinePv | StepId::PostPv => capture_ui(ui, state),
         StepId::Review => {
             match endpoints {
                 Some(view) => endpoint_panel_ui(ui, view, 220.0),
@@ -106,7 +114,7 @@ fn channels_ui(ui: &mut Ui, channels: &[crate::model::SignalKind], live: &LiveCh
                 ChannelStatus::Disconnected => theme::ERROR,
                 ChannelStatus::Absent => theme::WARNING,
             };
-            ui.label(RichText::new(format!("{} {}", kind.name(), status.label())).color(colour));
+            ui.label(RichText::new(format!("{} {}", kind.title(), status.label())).color(colour));
         }
     });
 }

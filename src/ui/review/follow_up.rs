@@ -206,7 +206,7 @@ pub(super) fn follow_up_ui(
         });
 
         let ui = &mut columns[1];
-        ui.label(RichText::new("Clinical endpoints (ENDPOINTS.md section 7)").strong());
+        ui.label(RichText::new("Clinical endpoints").strong());
         match draft.form() {
             Err(error) => {
                 ui.label(RichText::new(error).color(theme::ERROR));

@@ -294,7 +294,12 @@ fn header_ui(ui: &mut egui::Ui, state: &mut ReviewUi, data: ReviewData<'_>, acti
             Some(snapshot) => {
                 let summary = &snapshot.summary;
                 ui.label(RichText::new(format!("Case: {}", summary.case_id)).strong());
-                ui.label(format!("Status: {}", summary.status.replace('_', " ")));
+                let status = if snapshot.sign_offs.is_empty() {
+                    summary.status.replace('_', " ")
+                } else {
+                    crate::review::sign_off::status_label(&snapshot.sign_offs)
+                };
+                ui.label(format!("Status: {status}"));
             }
             None => {
                 ui.label("Opening the case…");
@@ -319,7 +324,7 @@ fn header_ui(ui: &mut egui::Ui, state: &mut ReviewUi, data: ReviewData<'_>, acti
             }
             let undo = data.snapshot.and_then(|s| s.undo.clone());
             let hint = undo.clone().unwrap_or_else(|| "nothing to undo".into());
-            let undo_pressed = ui.input(|i| i.modifiers.command && i.key_pressed(Key::Z));
+            let undo_pressed = crate::ui::keys::command_key_pressed(ui, Key::Z);
             let enabled = undo.is_some() && !data.busy;
             if (ui
                 .add_enabled(enabled, egui::Button::new("Undo"))
@@ -363,12 +368,16 @@ fn reason_dialog_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions
         ui.label("Every change to a stored number is audited. Say why:");
         let label = ui.label("Reason");
         let edit = ui.add(
-            egui::TextEdit::multiline(&mut dialog.reason)
-                .desired_rows(2)
+            egui::TextEdit::singleline(&mut dialog.reason)
                 .desired_width(f32::INFINITY)
                 .hint_text("e.g. ectopic beat, catheter whip, Doppler signal lost"),
         );
-        edit.labelled_by(label.id);
+        let edit = edit.labelled_by(label.id);
+        // The reason is what the dialog asks for: the cursor starts in it.
+        if !edit.has_focus() && !edit.lost_focus() && dialog.reason.is_empty() {
+            edit.request_focus();
+        }
+        let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
         if dialog.reason.trim().is_empty() {
             ui.label(RichText::new("A reason is required.").color(theme::TEXT_DIM));
         }
@@ -378,7 +387,7 @@ fn reason_dialog_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions
         }
         ui.horizontal(|ui| {
             let ready = !dialog.reason.trim().is_empty() && warnings.is_empty() && !busy;
-            if ui.add_enabled(ready, egui::Button::new("Save")).clicked() {
+            if ui.add_enabled(ready, egui::Button::new("Save")).clicked() || (ready && entered) {
                 let reason = dialog.reason.trim().to_owned();
                 let edit = match &dialog.edit {
                     Edit::SetVerdict {
@@ -399,6 +408,7 @@ fn reason_dialog_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions
                 close = true;
             }
         });
+        ui.label(RichText::new("Enter: Save. Esc: Cancel.").color(theme::TEXT_DIM));
     });
     if close || modal.should_close() {
         state.dialog = None;

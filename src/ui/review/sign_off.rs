@@ -47,27 +47,44 @@ pub(super) fn sign_off_ui(
                         .small(),
                 );
             }
-            if let SignOffState::Invalidated {
-                first_edit,
-                num_edits,
-                results_changed,
-            } = &status.state
-            {
-                ui.label(
-                    RichText::new(format!(
-                        "Edited after signing: {} by {} at {} UTC ({}); {num_edits} edit(s) since.",
-                        first_edit.action.replace('_', " "),
-                        first_edit.who,
-                        first_edit.utc,
-                        first_edit.reason
-                    ))
-                    .color(theme::WARNING),
-                );
-                ui.label(if *results_changed {
-                    "The results differ from those signed: sign again after reviewing them."
-                } else {
-                    "The numbers are unchanged, but the case was edited: sign again."
-                });
+            match &status.state {
+                SignOffState::Invalidated {
+                    first_edit,
+                    num_edits,
+                    results_changed,
+                } => {
+                    ui.label(
+                        RichText::new(format!(
+                            "Edited after signing: {} by {} at {} UTC ({}); {num_edits} change(s) since.",
+                            first_edit.action.replace('_', " "),
+                            first_edit.who,
+                            first_edit.utc,
+                            first_edit.reason
+                        ))
+                        .color(theme::WARNING),
+                    );
+                    ui.label(match (&status.signed_digest, results_changed) {
+                        (None, _) => {
+                            "This signature is bound to no results digest, so whether the numbers changed cannot \
+                             be told: sign again after reviewing them."
+                        }
+                        (Some(_), true) => "The results differ from those signed: sign again after reviewing them.",
+                        (Some(_), false) => {
+                            "The stored results are still those signed, but what they are read with changed: \
+                             sign again after reviewing them."
+                        }
+                    });
+                }
+                SignOffState::Valid if status.num_notes_since > 0 => {
+                    ui.label(
+                        RichText::new(format!(
+                            "{} note(s) added since; notes do not change what was signed.",
+                            status.num_notes_since
+                        ))
+                        .color(theme::TEXT_DIM),
+                    );
+                }
+                SignOffState::Valid => {}
             }
         });
     }
@@ -84,7 +101,8 @@ pub(super) fn sign_off_ui(
     ui.label(
         RichText::new(
             "The signature records your name, this meaning and the UTC time, bound to a SHA-256 of the current \
-             results; any later edit invalidates it visibly.",
+             results; a later change of a window, a beat, a result, the follow-up or a calibration invalidates it \
+             visibly (notes do not).",
         )
         .color(theme::TEXT_DIM),
     );

@@ -327,10 +327,12 @@ pub(super) fn traces_ui(
             track_colour(&tracks[index]),
         ));
         let channel = &tracks[index].channel;
+        let name = SignalKind::from_name(&channel.name)
+            .map_or_else(|| channel.name.clone(), |kind| kind.title().to_owned());
         painter.text(
             rect.left_top() + vec2(4.0, 2.0),
             Align2::LEFT_TOP,
-            format!("{} ({})", channel.name, channel.unit),
+            format!("{name} ({})", channel.unit),
             theme::small_font(),
             track_colour(&tracks[index]),
         );
@@ -391,15 +393,14 @@ fn interact(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, layout
             );
         }
     }
-    if !ui.ctx().egui_wants_keyboard_input() {
-        let (left, right, zoom_in, zoom_out) = ui.input(|i| {
-            (
-                i.key_pressed(egui::Key::ArrowLeft),
-                i.key_pressed(egui::Key::ArrowRight),
-                i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
-                i.key_pressed(egui::Key::Minus),
-            )
-        });
+    {
+        use crate::ui::keys::single_key_pressed;
+        let (left, right, zoom_in, zoom_out) = (
+            single_key_pressed(ui, egui::Key::ArrowLeft),
+            single_key_pressed(ui, egui::Key::ArrowRight),
+            single_key_pressed(ui, egui::Key::Plus) || single_key_pressed(ui, egui::Key::Equals),
+            single_key_pressed(ui, egui::Key::Minus),
+        );
         let shift = if left {
             -0.2 * span
         } else if right {
@@ -629,10 +630,28 @@ fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout
     }
 }
 
+/// Rows of marker labels at the top of the traces: a label goes in the first row where it overlaps nothing, and
+/// is left out (its line stays) when every row is taken there.
+const MARK_ROWS: usize = 3;
+/// Longest marker label drawn, characters (the whole text is in the case file and the exports).
+const MARK_LABEL_CHARS: usize = 60;
+/// How close (s) a worded marker must be to a protocol event for the event's label to be left out (the marker
+/// already says what happened, e.g. "checklist item ticked" beside "Baseline: wire in place: ticked").
+const MARK_DUPLICATE_S: f64 = 1.0;
+
 fn marks_ui(ui: &egui::Ui, snapshot: &Snapshot, layout: Layout) {
     let painter = ui.painter_at(layout.plot);
     let in_view = |t: f64| (layout.from_s..=layout.to_s).contains(&t);
+    let protocol = crate::protocol::PROTOCOL_MARKER_KIND;
+    let mut row_ends = [f32::NEG_INFINITY; MARK_ROWS];
     for event in snapshot.events.iter().filter(|e| in_view(e.time_s)) {
+        let said_by_marker = event.kind == protocol
+            && snapshot.events.iter().any(|other| {
+                other.kind != protocol && (other.time_s - event.time_s).abs() < MARK_DUPLICATE_S
+            });
+        if said_by_marker {
+            continue;
+        }
         let x = layout.x_of(event.time_s);
         painter.add(Shape::dashed_line(
             &[pos2(x, layout.plot.top()), pos2(x, layout.plot.bottom())],
@@ -640,13 +659,18 @@ fn marks_ui(ui: &egui::Ui, snapshot: &Snapshot, layout: Layout) {
             6.0,
             4.0,
         ));
-        painter.text(
-            pos2(x + 3.0, layout.plot.top() + 28.0),
-            Align2::LEFT_TOP,
-            &event.text,
-            theme::small_font(),
-            theme::REVIEW_MARK,
-        );
+        let text = if event.text.chars().count() > MARK_LABEL_CHARS {
+            let short: String = event.text.chars().take(MARK_LABEL_CHARS - 1).collect();
+            format!("{short}…")
+        } else {
+            event.text.clone()
+        };
+        let galley = painter.layout_no_wrap(text, theme::small_font(), theme::REVIEW_MARK);
+        if let Some(row) = row_ends.iter().position(|end| *end < x) {
+            let y = layout.plot.top() + 28.0 + row as f32 * (galley.size().y + 2.0);
+            row_ends[row] = x + 3.0 + galley.size().x + 8.0;
+            painter.galley(pos2(x + 3.0, y), galley, theme::REVIEW_MARK);
+        }
     }
     for annotation in &snapshot.annotations {
         let end = annotation.end_s.unwrap_or(annotation.start_s);
