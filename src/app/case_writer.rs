@@ -702,14 +702,6 @@ fn case_table(file: &CaseFile) -> Result<Vec<EndpointRow>, StoreError> {
     Ok(endpoint_table(&analysis, &current_results(&results)))
 }
 
-/// ECMO settings in words.
-fn ecmo_label(ecmo: &EcmoSettings) -> String {
-    match ecmo.rpm {
-        Some(rpm) => format!("{:.2} L/min, {rpm:.0} rpm", ecmo.flow_l_min),
-        None => format!("{:.2} L/min", ecmo.flow_l_min),
-    }
-}
-
 /// The last accepted beat's loop (volume, pressure), thinned to at most [`MAX_LOOP_POINTS`] points.
 fn representative_loop(recording: &Recording, report: &Report) -> Vec<[f64; 2]> {
     let Some(segment) = recording.segments.first() else {
