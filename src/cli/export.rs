@@ -1,10 +1,18 @@
-//! `heracles export FILE --to DIR [--what endpoints,beats,wfdb,report]`: the review screen's exports, headless.
-//! FILE is a case file, or a case id looked up in the data folder. Prints the files written, one per line; an
-//! export refused because a free-text field looks like an identifier exits with code 1 and names the field.
+//! `heracles export FILE --to DIR [--what endpoints,beats,wfdb,report] [--as NAME]`: the review screen's exports,
+//! headless. FILE is a case file, or a case id looked up in the data folder. Prints what it did, then the files
+//! written, one per line; an export refused because a free-text field looks like an identifier exits with code 1
+//! and names the field.
+//!
+//! A case without analysis windows (recorded headless with `heracles record`, or imported) is first analysed as a
+//! whole (one baseline window per kind its channels allow, [`ReviewSession::analyse_whole_recording`]), saved in
+//! the case as audited edits by the person named with `--as`, so its numbers come from the same stored path as a
+//! protocol case's.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::review::session::ReviewSession;
+use crate::store::CaseFile;
 use crate::upload::{self, ExportWhat};
 
 /// Arguments of `heracles export`.
@@ -26,6 +34,10 @@ pub struct ExportArgs {
     /// What to export, comma-separated: endpoints, beats, wfdb, report (or all).
     #[arg(long, default_value = "all")]
     pub what: ExportWhat,
+    /// Who analyses a case that has no analysis windows yet (recorded headless or imported); every window added
+    /// is audited under this name.
+    #[arg(long = "as", value_name = "NAME")]
+    pub analyst: Option<String>,
 }
 
 /// The case file named by `file`: the path itself, or `<data dir>/<case id>.heracles`.
@@ -47,6 +59,10 @@ pub(crate) fn case_path(file: &Path, data_dir: Option<&Path>) -> anyhow::Result<
 /// Runs `heracles export`.
 pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let path = case_path(&args.file, data_dir.as_deref())?;
+    let needs_analysis = args.what.endpoints || args.what.beats || args.what.report;
+    if needs_analysis && CaseFile::open_read_only(&path)?.analysis_windows()?.is_empty() {
+        analyse_whole_recording(&path, args.analyst.as_deref())?;
+    }
     let files = match (&args.to, &args.outbox) {
         (_, Some(outbox)) => upload::outbox::enqueue(&path, outbox, args.what)?.1.files,
         (Some(dir), None) => upload::export_case(&path, dir, args.what)?.files,
@@ -56,4 +72,25 @@ pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         outln!("{}", file.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Analyses a case without windows as a whole, under `analyst`'s name, and says what it did.
+fn analyse_whole_recording(path: &Path, analyst: Option<&str>) -> anyhow::Result<()> {
+    let Some(analyst) = analyst else {
+        anyhow::bail!(
+            "{}: the case has no analysis windows (recorded headless or imported): give --as NAME to analyse the \
+             whole recording under your name, or choose its windows in `heracles review`",
+            path.display()
+        );
+    };
+    let added = ReviewSession::open(path, analyst)?.analyse_whole_recording()?;
+    for window in added {
+        outln!(
+            "no analysis windows: analysed {:.1}-{:.1} s as one baseline {} window (saved in the case, by {analyst})",
+            window.start_s,
+            window.end_s,
+            window.kind.label()
+        )?;
+    }
+    Ok(())
 }

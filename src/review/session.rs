@@ -211,6 +211,21 @@ pub struct ReviewSession {
     undo: Vec<(Edit, String)>,
 }
 
+/// The audited reason of the windows [`ReviewSession::analyse_whole_recording`] adds.
+pub const WHOLE_RECORDING_REASON: &str =
+    "no protocol windows (recorded headless or imported): the whole recording analysed as one window";
+
+/// A window added over a whole recording.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WholeRecordingWindow {
+    /// What it measures.
+    pub kind: WindowKind,
+    /// Start, s.
+    pub start_s: f64,
+    /// End, s.
+    pub end_s: f64,
+}
+
 impl ReviewSession {
     /// Opens the case file at `path` for editing as reviewer `who`, and analyses the windows that have no results
     /// yet (so a case straight from the lab, or an imported one with windows, has numbers to review).
@@ -247,6 +262,55 @@ impl ReviewSession {
             self.undo.push((inverse, reason.to_owned()));
         }
         Ok(applied)
+    }
+
+    /// For a case without analysis windows (recorded headless, or imported): one baseline window over the whole
+    /// recording for each kind its channels allow (coronary at rest with `pd` and `ipv`, PV steady with `lvp` and
+    /// `lvv`), added as audited edits and analysed through the one path. Returns the windows added (none when the
+    /// case already has windows: those were chosen by a person and are kept). A recording with neither set of
+    /// channels is refused with the reason.
+    pub fn analyse_whole_recording(&mut self) -> Result<Vec<WholeRecordingWindow>, ReviewError> {
+        if !self.file.analysis_windows()?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let channels = self.file.channels()?;
+        let has = |name: &str| channels.iter().any(|channel| channel.name == name);
+        let kinds: Vec<WindowKind> = [
+            (WindowKind::CoronaryRest, has("pd") && has("ipv")),
+            (WindowKind::PvSteady, has("lvp") && has("lvv")),
+        ]
+        .into_iter()
+        .filter_map(|(kind, possible)| possible.then_some(kind))
+        .collect();
+        if kinds.is_empty() {
+            return Err(ReviewError::Stored(
+                "nothing to analyse: the recording has neither coronary (pd and ipv) nor pressure-volume (lvp and \
+                 lvv) channels"
+                    .into(),
+            ));
+        }
+        let end_s = channels
+            .iter()
+            .map(|channel| channel.end_sample as f64 / channel.sample_rate_hz)
+            .fold(0.0, f64::max);
+        let start_s = channels
+            .iter()
+            .map(|channel| channel.first_sample as f64 / channel.sample_rate_hz)
+            .fold(end_s, f64::min);
+        let mut added = Vec::new();
+        for kind in kinds {
+            self.apply(
+                Edit::AddWindow {
+                    state: State::Baseline,
+                    kind,
+                    start_s,
+                    end_s,
+                },
+                WHOLE_RECORDING_REASON,
+            )?;
+            added.push(WholeRecordingWindow { kind, start_s, end_s });
+        }
+        Ok(added)
     }
 
     /// Takes back the last undoable edit (as a new audited edit); `None` when there is nothing to undo.

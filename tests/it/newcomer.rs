@@ -30,3 +30,98 @@ fn the_about_box_shows_version_commit_and_licence() {
     harness.get_by_label(&format!("Commit {}", heracles::model::about::COMMIT));
     harness.get_by_label("Licence Apache-2.0");
 }
+
+fn heracles(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_heracles"));
+    command.arg("--data-dir").arg(dir);
+    command
+}
+
+#[test]
+fn a_case_recorded_headless_goes_to_a_report_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = heracles(dir.path())
+        .args([
+            "record",
+            "--source",
+            "sim",
+            "--case",
+            "HER-TST-0151",
+            "--seconds",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        record.status.success(),
+        "{}",
+        String::from_utf8_lossy(&record.stderr)
+    );
+    let case = dir.path().join("HER-TST-0151.heracles");
+
+    // Without a name, nothing is analysed and the message says what to do.
+    let out = dir.path().join("bundle");
+    let refused = heracles(dir.path())
+        .args([
+            "export",
+            case.to_str().unwrap(),
+            "--to",
+            out.to_str().unwrap(),
+            "--what",
+            "all",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("--as NAME"), "{message}");
+    assert!(!out.exists());
+
+    let exported = heracles(dir.path())
+        .args([
+            "export",
+            case.to_str().unwrap(),
+            "--to",
+            out.to_str().unwrap(),
+            "--what",
+            "all",
+        ])
+        .args(["--as", "Dr Analyst"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&exported.stdout);
+    assert!(
+        exported.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    assert!(stdout.contains("as one baseline"), "{stdout}");
+    for suffix in [
+        "_endpoints.csv",
+        "_endpoints.json",
+        "_beats.csv",
+        ".hea",
+        ".dat",
+        "_report.pdf",
+    ] {
+        let path = out.join(format!("HER-TST-0151{suffix}"));
+        assert!(path.exists(), "{} missing; {stdout}", path.display());
+    }
+    assert!(out.join("MANIFEST.sha256").exists());
+    // The simulated patient has coronary and PV channels: both kinds were analysed, with real numbers.
+    let endpoints = std::fs::read_to_string(out.join("HER-TST-0151_endpoints.csv")).unwrap();
+    assert!(endpoints.contains("APV"), "{endpoints}");
+    assert!(endpoints.contains("LVEDP"), "{endpoints}");
+    let pdf = std::fs::read(out.join("HER-TST-0151_report.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    // The windows are in the case, audited under the analyst's name, and the file still verifies.
+    let file = heracles::store::CaseFile::open_read_only(&case).unwrap();
+    assert_eq!(file.analysis_windows().unwrap().len(), 2);
+    let trail = file.audit_trail().unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|entry| entry.who == "Dr Analyst" && entry.entity == "analysis_window")
+    );
+    assert!(file.verify().unwrap().ok());
+}
