@@ -433,6 +433,13 @@ fn resistance_rows<'a>(case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>) -
                         row.note = Some(format!("no value: {text}"));
                     }
                 }
+                let no_hyperaemia = result
+                    .value
+                    .pointer("/hyperaemia_window_id")
+                    .is_some_and(serde_json::Value::is_null);
+                if row.value.is_none() && kind == Some("HMR") && no_hyperaemia {
+                    row.note = Some("no value: no hyperaemic coronary window in this state".into());
+                }
                 if row.value.is_none() && row.note.as_deref() == Some("no value: see the analysis notes") {
                     let text: Vec<&str> = result
                         .value

@@ -37,6 +37,11 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join(path.file_name().unwrap());
     std::fs::copy(path, &copy).unwrap();
+    // `HERACLES_KEEP_CASE=/some/dir` keeps the app's case there, e.g. for `heracles export` by hand.
+    if let Ok(keep) = std::env::var("HERACLES_KEEP_CASE") {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(path, Path::new(&keep).join(path.file_name().unwrap())).unwrap();
+    }
 
     // The review reads the settings the bedside stored (one shape), and recomputing changes nothing.
     let mut file = CaseFile::open(&copy).unwrap();
