@@ -565,3 +565,40 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
     rows.push(six_month);
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, value: f64, kind: &str) -> EndpointRow {
+        EndpointRow {
+            value: Some(value),
+            kind: Some(kind.to_owned()),
+            ..blank(
+                "minimal_mr",
+                "Minimal MR",
+                Unit::Resistance,
+                2,
+                Group::Coronary,
+                state,
+            )
+        }
+    }
+
+    #[test]
+    fn a_change_is_only_computed_between_values_of_one_kind() {
+        let same = change_row(&row("baseline", 3.0, "BMR"), &row("post", 2.5, "BMR"));
+        assert_eq!(same.value, Some(-0.5));
+        assert_eq!(same.kind.as_deref(), Some("BMR"));
+        let unlike = change_row(&row("baseline", 3.0, "WFP-MR"), &row("post", 1.5, "HMR"));
+        assert_eq!(unlike.value, None);
+        let note = unlike.note.unwrap();
+        assert!(note.contains("WFP-MR") && note.contains("HMR"), "{note}");
+        let mut missing = row("post", 1.0, "BMR");
+        missing.value = None;
+        assert_eq!(
+            change_row(&row("baseline", 3.0, "BMR"), &missing).note.as_deref(),
+            Some("needs both states")
+        );
+    }
+}

@@ -154,6 +154,43 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     let (csv_row, _) = exported("cdfr", "case");
     assert_eq!(csv_row["value"].parse::<f64>().unwrap(), cdfr.value);
 
+    // The Impella empties the LV through the pump: the post state's SV says so, the baseline's does not; the
+    // volumes were never calibrated in this case, and every volume says that too.
+    let flags = |key: &str, state: &str| {
+        &table
+            .iter()
+            .find(|r| r.key == key && r.state == state)
+            .unwrap()
+            .flags
+    };
+    assert!(flags("sv", "post").iter().any(|f| f == "includes_pump_outflow"));
+    assert!(
+        !flags("sv", "baseline")
+            .iter()
+            .any(|f| f == "includes_pump_outflow")
+    );
+    assert!(
+        flags("edv", "baseline")
+            .iter()
+            .any(|f| f == "uncalibrated_volume")
+    );
+    // tau leaves out the non-isovolumic beats and counts them: it excludes more beats than the other PV values
+    // exactly when it carries the flag.
+    for state in ["baseline", "post"] {
+        let of = |key: &str| table.iter().find(|r| r.key == key && r.state == state).unwrap();
+        let (tau, lvedp) = (of("tau_weiss"), of("lvedp"));
+        assert_eq!(
+            tau.num_beats_used.unwrap() + tau.num_beats_excluded.unwrap(),
+            lvedp.num_beats_used.unwrap() + lvedp.num_beats_excluded.unwrap()
+        );
+        let flagged = tau.flags.iter().any(|f| f == "not_isovolumic");
+        assert_eq!(
+            flagged,
+            tau.num_beats_excluded > lvedp.num_beats_excluded,
+            "{state}: {tau:?}"
+        );
+    }
+
     // One spelling per unit, EF in %, and the minimal resistance of one kind in both states.
     assert!(table.iter().all(|r| r.unit != "mmHg.cm-1.s"));
     assert!(table.iter().filter(|r| r.key == "ef").all(|r| r.unit == "%"));
