@@ -483,7 +483,7 @@ pub fn minimal_pair(
     Ok((kind, states.map(pick)))
 }
 
-/// Microvascular resistances, mmHg.cm^-1.s.
+/// Microvascular resistances, mmHg.s/cm.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MicrovascularResistance {
     /// Basal: mean Pd / APV over whole beats at rest.

@@ -989,7 +989,8 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 crate::analysis::wia::WaveKind::DiastolicForwardCompression
                     | crate::analysis::wia::WaveKind::DiastolicForwardExpansion
             );
-            if expected_balloon && wave.is_none() && context.unloading != Unloading::Iabp {
+            // The diastolic forward waves are the balloon's: reported only where a balloon pumps.
+            if expected_balloon && context.unloading != Unloading::Iabp {
                 continue;
             }
             let mut peak = e(

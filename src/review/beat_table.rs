@@ -17,7 +17,7 @@ pub struct Column {
 }
 
 /// The numeric columns, in order.
-pub const COLUMNS: [Column; 17] = [
+pub const COLUMNS: [Column; 18] = [
     Column {
         header: "apv_cm_s",
         short: "APV",
@@ -123,6 +123,17 @@ pub const COLUMNS: [Column; 17] = [
         short: "PVA",
         unit: "mmHg.mL",
         value: |m| Some(m.pva.as_ref()?.pva_mmhg_ml),
+    },
+    Column {
+        header: "tau_isovolumic",
+        short: "iso",
+        unit: "1 = isovolumic relaxation (tau used), 0 = not (tau excluded from the means)",
+        value: |m| {
+            m.pv.as_ref()?
+                .tau
+                .valid
+                .map(|valid| if valid { 1.0 } else { 0.0 })
+        },
     },
 ];
 

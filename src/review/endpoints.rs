@@ -433,6 +433,13 @@ fn resistance_rows<'a>(case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>) -
                         row.note = Some(format!("no value: {text}"));
                     }
                 }
+                let no_hyperaemia = result
+                    .value
+                    .pointer("/hyperaemia_window_id")
+                    .is_some_and(serde_json::Value::is_null);
+                if row.value.is_none() && kind == Some("HMR") && no_hyperaemia {
+                    row.note = Some("no value: no hyperaemic coronary window in this state".into());
+                }
                 if row.value.is_none() && row.note.as_deref() == Some("no value: see the analysis notes") {
                     let text: Vec<&str> = result
                         .value
@@ -557,4 +564,41 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
     });
     rows.push(six_month);
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str, value: f64, kind: &str) -> EndpointRow {
+        EndpointRow {
+            value: Some(value),
+            kind: Some(kind.to_owned()),
+            ..blank(
+                "minimal_mr",
+                "Minimal MR",
+                Unit::Resistance,
+                2,
+                Group::Coronary,
+                state,
+            )
+        }
+    }
+
+    #[test]
+    fn a_change_is_only_computed_between_values_of_one_kind() {
+        let same = change_row(&row("baseline", 3.0, "BMR"), &row("post", 2.5, "BMR"));
+        assert_eq!(same.value, Some(-0.5));
+        assert_eq!(same.kind.as_deref(), Some("BMR"));
+        let unlike = change_row(&row("baseline", 3.0, "WFP-MR"), &row("post", 1.5, "HMR"));
+        assert_eq!(unlike.value, None);
+        let note = unlike.note.unwrap();
+        assert!(note.contains("WFP-MR") && note.contains("HMR"), "{note}");
+        let mut missing = row("post", 1.0, "BMR");
+        missing.value = None;
+        assert_eq!(
+            change_row(&row("baseline", 3.0, "BMR"), &missing).note.as_deref(),
+            Some("needs both states")
+        );
+    }
 }

@@ -765,6 +765,58 @@ fn cli_beats_are_the_inca_consoles_beats() {
 }
 
 #[test]
+fn cli_analyze_gives_the_inca_recordings_labelled_endpoints_with_units_and_flags() {
+    // The Inca example is an IVC occlusion: `heracles analyze --occlusion-beats` asks for the relations; the same
+    // labelled endpoint set as the bedside and the review comes back, one spelling per unit.
+    let file = data("inca/inca_ivc_occlusion_example.csv");
+    let output = heracles(&["analyze", file.to_str().unwrap(), "--format", "inca", "--json"]);
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let endpoints = json["endpoints"].as_array().unwrap();
+    let endpoint = |key: &str| {
+        endpoints
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+    };
+    // EF in %, volumes flagged uncalibrated (no calibration is known to the CLI), V0 source stated.
+    let ef = endpoint("ef");
+    assert_eq!(ef["unit"], "percent");
+    let ef_value = ef["value"].as_f64().unwrap();
+    let ef_fraction = json["summary"]["pv"]["ef"].as_f64().unwrap();
+    assert!((ef_value - 100.0 * ef_fraction).abs() < 1e-9);
+    assert!(
+        ef["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["flag"] == "uncalibrated_volume")
+    );
+    assert_eq!(endpoint("esv")["v0_source"], "zero");
+    // tau: beats used + excluded = the window's beats; flagged beats are excluded, not averaged.
+    let tau = endpoint("tau_weiss");
+    let used = tau["num_beats_used"].as_u64().unwrap();
+    let invalid = json["summary"]["pv"]["num_tau_invalid"].as_u64().unwrap();
+    assert_eq!(
+        used + invalid,
+        json["summary"]["pv"]["num_beats"].as_u64().unwrap()
+    );
+    // Every endpoint has a unit, group and method, and a value or the reason it has none.
+    for e in endpoints {
+        assert!(e["group"].is_string() && e["unit"].is_string(), "{e}");
+        assert!(e["value"].is_f64() || e["note"].is_string(), "{e}");
+        assert!(!e["method"].as_str().unwrap().is_empty(), "{e}");
+    }
+    let text = heracles(&["analyze", file.to_str().unwrap(), "--format", "inca"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Pressure-volume:") && text.contains("EF: "),
+        "{text}"
+    );
+    assert!(!text.contains("mmHg.cm-1.s"));
+}
+
+#[test]
 fn cli_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.csv");

@@ -37,6 +37,11 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join(path.file_name().unwrap());
     std::fs::copy(path, &copy).unwrap();
+    // `HERACLES_KEEP_CASE=/some/dir` keeps the app's case there, e.g. for `heracles export` by hand.
+    if let Ok(keep) = std::env::var("HERACLES_KEEP_CASE") {
+        std::fs::create_dir_all(&keep).unwrap();
+        std::fs::copy(path, Path::new(&keep).join(path.file_name().unwrap())).unwrap();
+    }
 
     // The review reads the settings the bedside stored (one shape), and recomputing changes nothing.
     let mut file = CaseFile::open(&copy).unwrap();
@@ -149,6 +154,43 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     let (csv_row, _) = exported("cdfr", "case");
     assert_eq!(csv_row["value"].parse::<f64>().unwrap(), cdfr.value);
 
+    // The Impella empties the LV through the pump: the post state's SV says so, the baseline's does not; the
+    // volumes were never calibrated in this case, and every volume says that too.
+    let flags = |key: &str, state: &str| {
+        &table
+            .iter()
+            .find(|r| r.key == key && r.state == state)
+            .unwrap()
+            .flags
+    };
+    assert!(flags("sv", "post").iter().any(|f| f == "includes_pump_outflow"));
+    assert!(
+        !flags("sv", "baseline")
+            .iter()
+            .any(|f| f == "includes_pump_outflow")
+    );
+    assert!(
+        flags("edv", "baseline")
+            .iter()
+            .any(|f| f == "uncalibrated_volume")
+    );
+    // tau leaves out the non-isovolumic beats and counts them: it excludes more beats than the other PV values
+    // exactly when it carries the flag.
+    for state in ["baseline", "post"] {
+        let of = |key: &str| table.iter().find(|r| r.key == key && r.state == state).unwrap();
+        let (tau, lvedp) = (of("tau_weiss"), of("lvedp"));
+        assert_eq!(
+            tau.num_beats_used.unwrap() + tau.num_beats_excluded.unwrap(),
+            lvedp.num_beats_used.unwrap() + lvedp.num_beats_excluded.unwrap()
+        );
+        let flagged = tau.flags.iter().any(|f| f == "not_isovolumic");
+        assert_eq!(
+            flagged,
+            tau.num_beats_excluded > lvedp.num_beats_excluded,
+            "{state}: {tau:?}"
+        );
+    }
+
     // One spelling per unit, EF in %, and the minimal resistance of one kind in both states.
     assert!(table.iter().all(|r| r.unit != "mmHg.cm-1.s"));
     assert!(table.iter().filter(|r| r.key == "ef").all(|r| r.unit == "%"));
@@ -159,4 +201,97 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     assert_eq!(minimal.len(), 2);
     assert_eq!(minimal[0].kind, minimal[1].kind, "{minimal:?}");
     assert!(minimal[0].kind.is_some());
+}
+
+/// The Inca example (an IVC occlusion recorded by the console) imported with `heracles import`, given a baseline
+/// preload-reduction window and a steady window in review, and exported: the review's table and the export hold
+/// the same labelled values, the occlusion is found automatically from accepted beats, and the steady window's
+/// end-systolic values take V0 from that ESPVR and say so.
+#[test]
+fn the_inca_example_imported_reviewed_and_exported_shows_one_labelled_analysis() {
+    use clap::Parser;
+    use heracles::review::session::{Edit, ReviewSession};
+    let dir = tempfile::tempdir().unwrap();
+    let inca = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/inca/inca_ivc_occlusion_example.csv"
+    );
+    let data = dir.path().display().to_string();
+    let cli = heracles::cli::Cli::try_parse_from([
+        "heracles",
+        "import",
+        inca,
+        "--format",
+        "inca",
+        "--case",
+        "HER-TST-0701",
+        "--data-dir",
+        &data,
+    ])
+    .unwrap();
+    heracles::cli::run(cli).unwrap();
+    let path = dir.path().join("HER-TST-0701.heracles");
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let duration_s = session.snapshot().unwrap().summary.duration_s;
+    for kind in [WindowKind::PvPreloadReduction, WindowKind::PvSteady] {
+        session
+            .apply(
+                Edit::AddWindow {
+                    state: State::Baseline,
+                    kind,
+                    start_s: 0.0,
+                    end_s: duration_s,
+                },
+                "windows over the Inca example",
+            )
+            .unwrap();
+    }
+    let case = CaseAnalysis::read(session.file()).unwrap();
+    let (preload, report) = case
+        .report(State::Baseline, WindowKind::PvPreloadReduction)
+        .unwrap();
+    let espvr = report
+        .summary
+        .espvr
+        .as_ref()
+        .expect("an automatic ESPVR on the Inca occlusion");
+    let [first, last] = report.summary.occlusion_beats.unwrap();
+    for number in &espvr.beats {
+        let beat = report.beats.iter().find(|b| b.number == *number).unwrap();
+        assert!(beat.accepted && (first..=last).contains(number));
+    }
+    println!(
+        "Inca example: occlusion beats {first}-{last}, Ees {:.3} mmHg/mL, V0 {:.1} mL, r2 {:.3}, n {}",
+        espvr.ees_mmhg_per_ml, espvr.v0_ml, espvr.r2, espvr.n
+    );
+    let (_, steady) = case.report(State::Baseline, WindowKind::PvSteady).unwrap();
+    let esv = steady.endpoints.iter().find(|e| e.key == "esv").unwrap();
+    assert_eq!(
+        esv.v0_source,
+        Some(V0Source::CaseEspvr {
+            window_id: preload.id
+        })
+    );
+    assert!(esv.flags.iter().any(|f| f.key() == "uncalibrated_volume"));
+
+    let table = session.snapshot().unwrap().endpoints;
+    let out = dir.path().join("export");
+    upload::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    let csv = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0701_endpoints.csv")).unwrap());
+    assert_eq!(csv.len(), table.len());
+    for (row, exported) in table.iter().zip(&csv) {
+        assert_eq!(exported["endpoint"], row.key);
+        assert_eq!(exported["state"], row.state);
+        let value: Option<f64> = (!exported["value"].is_empty()).then(|| exported["value"].parse().unwrap());
+        assert_eq!(value, row.value, "{} {}", row.key, row.state);
+        assert_eq!(exported["unit"], row.unit);
+        assert_eq!(exported["kind"], row.kind.clone().unwrap_or_default());
+        assert_eq!(exported["flags"], row.flags.join(";"));
+        assert_eq!(exported["v0_source"], row.v0_source.clone().unwrap_or_default());
+    }
+    let ees = table
+        .iter()
+        .find(|r| r.key == "ees" && r.state == "baseline")
+        .unwrap();
+    assert_eq!(ees.value, Some(espvr.ees_mmhg_per_ml));
 }

@@ -5,10 +5,11 @@
 
 use heracles::analysis::clinical::IcuStay;
 use heracles::analysis::pipeline::Report;
+use heracles::analysis::settings::{CdfrReference, MinimalResistanceChoice};
 use heracles::model::RejectReason;
-use heracles::review::analysis::{self, CaseAnalysis, State, WindowKind};
+use heracles::review::analysis::{self, CaseAnalysis, ReviewError, State, WindowKind};
 use heracles::review::follow_up::{Computed, EcmoOutcomeEntry, FollowUpForm};
-use heracles::review::session::{Edit, ReviewSession};
+use heracles::review::session::{CaseChoices, Edit, ReviewSession};
 use heracles::review::sign_off::{SignOffState, SignatureMeaning};
 use heracles::store::CaseFile;
 
@@ -463,4 +464,132 @@ fn a_bedside_sign_off_survives_bookkeeping_and_notes_and_falls_to_a_changed_resu
         snapshot.events
     );
     assert!(snapshot.events.iter().any(|event| event.text == "Next step"));
+}
+
+#[test]
+fn a_case_choice_is_stored_audited_echoed_and_invalidates_the_sign_off_and_an_impossible_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 8);
+    // An IABP case: a balloon pumps in the post state.
+    heracles::store::CaseFile::open(&path)
+        .unwrap()
+        .set_allocation(
+            "coordinator",
+            heracles::store::Allocation::Iabp,
+            "RND-8",
+            "allocation recorded",
+        )
+        .unwrap();
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    session
+        .apply(
+            Edit::SignOff {
+                meaning: SignatureMeaning::Approval,
+            },
+            "",
+        )
+        .unwrap();
+    let current = |session: &ReviewSession| {
+        heracles::review::analysis::case_settings(&CaseAnalysis::read(session.file()).unwrap())
+    };
+    let choices = CaseChoices::of(&current(&session));
+    assert_eq!(choices.minimal_resistance, MinimalResistanceChoice::HmrElseBmr);
+    let num_results = session.file().results().unwrap().len();
+    let num_audit = session.file().audit_trail().unwrap().len();
+    // Refused, with the reason, and nothing changed: the device-standby reference and a WFP-MR rule in an IABP
+    // case, the HMR rule without hyperaemic windows.
+    for (refused, why) in [
+        (
+            CaseChoices {
+                cdfr_reference: CdfrReference::DeviceStandby,
+                ..choices.clone()
+            },
+            "IABP",
+        ),
+        (
+            CaseChoices {
+                minimal_resistance: MinimalResistanceChoice::WfpMr,
+                ..choices.clone()
+            },
+            "balloon",
+        ),
+        (
+            CaseChoices {
+                minimal_resistance: MinimalResistanceChoice::Hmr,
+                ..choices.clone()
+            },
+            "hyperaemic",
+        ),
+    ] {
+        let error = session
+            .apply(Edit::SetChoices(refused), "protocol amendment")
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::Refused(_)), "{error}");
+        assert!(error.to_string().contains(why), "{error}");
+        assert_eq!(session.file().results().unwrap().len(), num_results);
+        assert_eq!(session.file().audit_trail().unwrap().len(), num_audit);
+    }
+    assert_eq!(
+        session.snapshot().unwrap().sign_offs[0].state,
+        SignOffState::Valid
+    );
+    // The minimal resistance is BMR in both states of this IABP case, and says so.
+    let snapshot = session.snapshot().unwrap();
+    let minimal: Vec<_> = snapshot
+        .endpoints
+        .iter()
+        .filter(|r| r.key == "minimal_mr")
+        .collect();
+    assert_eq!(minimal[0].kind.as_deref(), Some("BMR"));
+    assert_eq!(minimal[1].kind.as_deref(), Some("BMR"));
+    assert_eq!(
+        minimal[2].value,
+        minimal[0].value.zip(minimal[1].value).map(|(b, p)| p - b)
+    );
+    // A vessel diameter: stored with every window (audited with the reason), volumetric flow appears, the
+    // choice is echoed in the case results, and the sign-off no longer holds.
+    assert!(
+        snapshot
+            .endpoints
+            .iter()
+            .all(|r| r.key != "volumetric_flow" || r.value.is_none())
+    );
+    session
+        .apply(
+            Edit::SetChoices(CaseChoices {
+                vessel_diameter_cm: Some(0.3),
+                ..choices.clone()
+            }),
+            "diameter from QCA",
+        )
+        .unwrap();
+    assert_eq!(current(&session).vessel_diameter_cm, Some(0.3));
+    let snapshot = session.snapshot().unwrap();
+    let flow = snapshot
+        .endpoints
+        .iter()
+        .find(|r| r.key == "volumetric_flow" && r.state == "baseline")
+        .unwrap();
+    let apv = snapshot
+        .endpoints
+        .iter()
+        .find(|r| r.key == "apv" && r.state == "baseline")
+        .unwrap();
+    let expected = 60.0 * 0.5 * apv.value.unwrap() * std::f64::consts::PI * 0.3 * 0.3 / 4.0;
+    assert!((flow.value.unwrap() / expected - 1.0).abs() < 1e-12, "{flow:?}");
+    let cdfr = snapshot.endpoints.iter().find(|r| r.key == "cdfr").unwrap();
+    assert!(
+        cdfr.method.contains("vessel diameter: 0.30 cm"),
+        "{}",
+        cdfr.method
+    );
+    let trail = session.file().audit_trail().unwrap();
+    assert!(trail.iter().any(|e| e.reason == "diameter from QCA"));
+    assert!(matches!(
+        snapshot.sign_offs[0].state,
+        SignOffState::Invalidated { .. }
+    ));
+    // Undo puts the previous choices back.
+    session.undo().unwrap().unwrap();
+    assert_eq!(current(&session).vessel_diameter_cm, None);
 }

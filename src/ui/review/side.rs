@@ -7,10 +7,12 @@ use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
 
 use super::traces::window_label;
 use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
+use crate::analysis::endpoints::choices_in_words;
 use crate::analysis::pipeline::Report;
-use crate::review::analysis::{State, WindowKind, window_kind, window_settings};
+use crate::analysis::settings::{CdfrReference, MinimalResistanceChoice};
+use crate::review::analysis::{State, WindowKind, case_settings, window_kind, window_settings};
 use crate::review::beat_table::{COLUMNS, rows};
-use crate::review::session::{Edit, Snapshot};
+use crate::review::session::{CaseChoices, Edit, Snapshot};
 use crate::ui::theme;
 
 /// Columns of the on-screen table for each kind of window (positions in [`COLUMNS`]).
@@ -56,6 +58,7 @@ pub(super) fn side_ui(
             }
         });
     window_tools_ui(ui, state, snapshot, busy);
+    choices_ui(ui, state, snapshot, busy);
     let Some(window) = selected else {
         annotation_ui(ui, state, snapshot, busy, actions);
         return;
@@ -73,6 +76,99 @@ pub(super) fn side_ui(
     ui.separator();
     beat_table_ui(ui, state, snapshot, window.id, report, kind);
     annotation_ui(ui, state, snapshot, busy, actions);
+}
+
+/// The case's analysis choices (CDFR reference, minimal-MR rule, vessel diameter): a change goes through the
+/// reason dialog; the session refuses, with the reason, a choice that cannot apply to the case.
+fn choices_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy: bool) {
+    let settings = case_settings(&snapshot.analysis);
+    let current = CaseChoices::of(&settings);
+    let ask = |edit: CaseChoices, title: String, state: &mut ReviewUi| {
+        state.dialog = Some(ReasonDialog {
+            edit: Edit::SetChoices(edit),
+            title,
+            reason: String::new(),
+        });
+    };
+    egui::CollapsingHeader::new("Analysis choices of this case")
+        .id_salt("case-choices")
+        .default_open(false)
+        .show(ui, |ui| {
+            ui.label(RichText::new(choices_in_words(&settings)).color(theme::TEXT_DIM));
+            ui.add_enabled_ui(!busy, |ui| {
+                egui::ComboBox::from_label("CDFR reference")
+                    .selected_text(format!("{:?}", current.cdfr_reference))
+                    .show_ui(ui, |ui| {
+                        for reference in [CdfrReference::EcmoAloneBaseline, CdfrReference::DeviceStandby] {
+                            if ui
+                                .selectable_label(
+                                    current.cdfr_reference == reference,
+                                    format!("{reference:?}"),
+                                )
+                                .clicked()
+                                && reference != current.cdfr_reference
+                            {
+                                let title = format!("CDFR reference: {reference:?}");
+                                ask(
+                                    CaseChoices {
+                                        cdfr_reference: reference,
+                                        ..current.clone()
+                                    },
+                                    title,
+                                    state,
+                                );
+                            }
+                        }
+                    });
+                egui::ComboBox::from_label("Minimal MR rule")
+                    .selected_text(current.minimal_resistance.label())
+                    .show_ui(ui, |ui| {
+                        for rule in MinimalResistanceChoice::ALL {
+                            if ui
+                                .selectable_label(current.minimal_resistance == rule, rule.label())
+                                .clicked()
+                                && rule != current.minimal_resistance
+                            {
+                                ask(
+                                    CaseChoices {
+                                        minimal_resistance: rule,
+                                        ..current.clone()
+                                    },
+                                    format!("Minimal MR rule: {}", rule.label()),
+                                    state,
+                                );
+                            }
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    let id = ui.scope_id().with("vessel-diameter");
+                    let mut text: String = ui.data_mut(|d| {
+                        d.get_temp(id).unwrap_or_else(|| {
+                            current
+                                .vessel_diameter_cm
+                                .map_or_else(String::new, |d| format!("{d:.2}"))
+                        })
+                    });
+                    ui.label("Vessel diameter, cm");
+                    ui.add(egui::TextEdit::singleline(&mut text).desired_width(50.0));
+                    ui.data_mut(|d| d.insert_temp(id, text.clone()));
+                    if ui.button("Set diameter…").clicked() {
+                        let diameter = text.trim().replace(',', ".").parse::<f64>().ok();
+                        ask(
+                            CaseChoices {
+                                vessel_diameter_cm: diameter,
+                                ..current.clone()
+                            },
+                            match diameter {
+                                Some(d) => format!("Vessel diameter {d} cm"),
+                                None => "No vessel diameter".to_owned(),
+                            },
+                            state,
+                        );
+                    }
+                });
+            });
+        });
 }
 
 /// Moving the selected window to the view, adding a window over the view.
