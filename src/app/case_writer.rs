@@ -39,7 +39,7 @@ const REPLY_QUEUE_LEN: usize = 64;
 const COMMIT_WAIT: Duration = Duration::from_secs(5);
 
 /// Event kind of the rows that hold the accepted protocol events, replayed when a case is reopened.
-pub const PROTOCOL_EVENT_KIND: &str = crate::protocol::PROTOCOL_MARKER_KIND;
+pub const PROTOCOL_EVENT_KIND: &str = crate::review::markers::PROTOCOL_MARKER_KIND;
 
 /// Result name of a saved window's representative pressure-volume loop.
 pub const LOOP_RESULT: &str = "representative_loop";
@@ -83,11 +83,14 @@ pub struct Transition {
     pub who: String,
 }
 
-/// A stored protocol event: what the replay reads back.
+/// A stored protocol event: what the replay reads back, and the event in words for every reader
+/// ([`crate::review::markers::marker_words`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct StoredEvent {
     event: Event,
     at: Moment,
+    #[serde(default)]
+    words: String,
 }
 
 /// A saved window and its analysis.
@@ -415,6 +418,7 @@ impl Writer {
         let stored = StoredEvent {
             event: event.clone(),
             at: *at,
+            words: event.describe(),
         };
         let text = serde_json::to_string(&stored).map_err(|error| StoreError::Invalid(error.to_string()))?;
         self.file

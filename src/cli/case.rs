@@ -105,7 +105,7 @@ fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         .events()?
         .into_iter()
         .map(|event| store::Event {
-            text: crate::protocol::marker_words(&event.kind, &event.text),
+            text: crate::review::markers::marker_words(&event.kind, &event.text),
             ..event
         })
         .collect();

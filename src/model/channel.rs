@@ -49,13 +49,14 @@ impl SignalKind {
         }
     }
 
-    /// The signal's name for people (`ECG`, `LV volume`, ...), where [`SignalKind::name`] is its id in files.
+    /// The signal's name for people as the cath lab says it (`ECG`, `Pa`, `LV volume`, ...), where
+    /// [`SignalKind::name`] is its id in files.
     pub fn title(self) -> &'static str {
         match self {
             SignalKind::Ecg => "ECG",
-            SignalKind::Pa => "Aortic pressure (Pa)",
-            SignalKind::Pd => "Distal coronary pressure (Pd)",
-            SignalKind::Ipv => "Doppler peak velocity",
+            SignalKind::Pa => "Pa",
+            SignalKind::Pd => "Pd",
+            SignalKind::Ipv => "Doppler velocity",
             SignalKind::Lvp => "LV pressure",
             SignalKind::Lvv => "LV volume",
             SignalKind::EcmoFlow => "ECMO flow",

@@ -139,27 +139,6 @@ impl Event {
     }
 }
 
-/// The marker kind under which the app stores every accepted protocol event (as JSON, so that reopening the case
-/// replays it).
-pub const PROTOCOL_MARKER_KIND: &str = "protocol";
-
-/// A stored marker's text in words: a protocol event (kind [`PROTOCOL_MARKER_KIND`], stored as JSON with the
-/// event under `event`) is described by [`Event::describe`]; any other marker is its own text. The one place a
-/// marker is worded for a reader.
-pub fn marker_words(kind: &str, text: &str) -> String {
-    #[derive(Deserialize)]
-    struct Stored {
-        event: Event,
-    }
-    if kind != PROTOCOL_MARKER_KIND {
-        return text.to_owned();
-    }
-    match serde_json::from_str::<Stored>(text) {
-        Ok(stored) => stored.event.describe(),
-        Err(_) => format!("Protocol event (not readable by this version): {text}"),
-    }
-}
-
 /// What the app must record in the case file (every state change produces at least one) or do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {

@@ -29,7 +29,7 @@ pub use capture::{
 };
 pub use context::{CoronaryContext, Vessel, VesselSegment};
 pub use eligibility::{Criterion, CriterionKind, Eligibility, Verdict};
-pub use event::{Effect, Event, PROTOCOL_MARKER_KIND, Refusal, marker_words};
+pub use event::{Effect, Event, Refusal};
 pub use machine::handle;
 pub use state::{
     Allocation, Arm, Capture, CaptureStatus, CaseInfo, FinishReason, Missing, Moment, Note, Pending,

@@ -162,7 +162,7 @@ pub struct Snapshot {
     pub summary: CaseSummary,
     /// Protocol steps (bands on the overview).
     pub steps: Vec<StepRecord>,
-    /// Markers and console events, their text in words ([`crate::protocol::marker_words`]).
+    /// Markers and console events, their text in words ([`super::markers::marker_words`]).
     pub events: Vec<Event>,
     /// Reviewer annotations.
     pub annotations: Vec<Annotation>,
@@ -624,7 +624,7 @@ pub fn snapshot_of(file: &CaseFile, undo: Option<String>) -> Result<Snapshot, Re
             .events()?
             .into_iter()
             .map(|event| Event {
-                text: crate::protocol::marker_words(&event.kind, &event.text),
+                text: super::markers::marker_words(&event.kind, &event.text),
                 ..event
             })
             .collect(),

@@ -63,7 +63,7 @@ fn tile_ui(
             value: Ok(value),
             method,
             ..
-        }) => (format!("{value:.*}", quantity.decimals()), method.clone(), colour),
+        }) => (fixed(*value, quantity.decimals()), method.clone(), colour),
         Some(LiveNumber {
             value: Err(reason),
             method,
@@ -95,4 +95,27 @@ fn tile_ui(
 /// Runs `add_contents` in a child ui confined to `rect` with `layout`.
 fn place(ui: &mut egui::Ui, rect: Rect, layout: Layout, add_contents: impl FnOnce(&mut egui::Ui)) {
     ui.scope_builder(UiBuilder::new().max_rect(rect).layout(layout), add_contents);
+}
+
+/// `value` with `decimals` decimals, never "-0" or "-0.0": a value that rounds to zero has no sign.
+pub fn fixed(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    match text.strip_prefix('-') {
+        Some(magnitude) if magnitude.chars().all(|c| c == '0' || c == '.') => magnitude.to_owned(),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_that_rounds_to_zero_has_no_sign() {
+        assert_eq!(fixed(-0.04, 0), "0");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(-0.0, 2), "0.00");
+        assert_eq!(fixed(-0.06, 1), "-0.1");
+        assert_eq!(fixed(12.345, 1), "12.3");
+    }
 }

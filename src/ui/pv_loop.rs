@@ -11,7 +11,7 @@ use crate::model::SignalKind;
 
 use super::live::{LiveView, find_channel};
 use super::theme;
-use super::traces::{Strip, YRange};
+use super::traces::{Strip, YRange, format_tick};
 
 /// Points drawn for all loops together at most, whatever the sample rate (a loop is a smooth curve; more points
 /// add nothing but tessellation cost).
@@ -77,14 +77,14 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
     outside.text(
         pos2(rect.left(), x_axis_y),
         Align2::LEFT_TOP,
-        axis_number(volume.min),
+        format_tick(volume.min),
         font.clone(),
         colour,
     );
     outside.text(
         pos2(rect.right(), x_axis_y),
         Align2::RIGHT_TOP,
-        axis_number(volume.max),
+        format_tick(volume.max),
         font.clone(),
         colour,
     );
@@ -98,14 +98,14 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
     outside.text(
         pos2(rect.left() - 4.0, rect.top()),
         Align2::RIGHT_TOP,
-        axis_number(pressure.max),
+        format_tick(pressure.max),
         font.clone(),
         colour,
     );
     outside.text(
         pos2(rect.left() - 4.0, rect.bottom()),
         Align2::RIGHT_BOTTOM,
-        axis_number(pressure.min),
+        format_tick(pressure.min),
         font.clone(),
         colour,
     );
@@ -148,11 +148,6 @@ fn loop_pieces(state: &LiveState) -> Result<(Pieces, bool), String> {
         .map(|from| from..(from + piece + 1).min(end))
         .collect();
     Ok(((pieces, source), false))
-}
-
-/// An axis limit as printed: no "-0".
-fn axis_number(value: f32) -> String {
-    format!("{}", value + 0.0)
 }
 
 /// Volume and pressure ranges that hold every sample of the pieces, with round limits (`None` without samples).

@@ -408,12 +408,10 @@ fn y_axis_ui(ui: &egui::Ui, rect: Rect, range: YRange) {
     );
 }
 
-fn format_tick(value: f32) -> String {
-    if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
+/// An axis limit or tick as printed: whole numbers without decimals, others with one, never "-0".
+pub fn format_tick(value: f32) -> String {
+    let decimals = if value.fract() == 0.0 { 0 } else { 1 };
+    super::numbers::fixed(f64::from(value), decimals)
 }
 
 /// The strip's title (each signal in its colour) and its scale menu with an "Auto" button.

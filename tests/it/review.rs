@@ -410,8 +410,13 @@ fn a_bedside_sign_off_survives_bookkeeping_and_notes_and_falls_to_a_changed_resu
         .start_step("Dr A", heracles::model::StepId::SignOff, Some(99.0), None, None)
         .unwrap();
     file.end_step("Dr A", step, Some(99.5), None, None).unwrap();
-    file.add_marker("Dr A", 99.5, "protocol", "{\"event\":\"Next\"}")
-        .unwrap();
+    file.add_marker(
+        "Dr A",
+        99.5,
+        "protocol",
+        "{\"event\":\"Next\",\"words\":\"Next step\"}",
+    )
+    .unwrap();
     file.add_annotation("Dr A", 10.0, None, "wire in mid LAD")
         .unwrap();
     let status = heracles::review::sign_off::status(&file).unwrap();

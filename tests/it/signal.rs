@@ -467,7 +467,7 @@ fn flat_lines_give_no_beats_and_say_why() {
     assert!(result.beats.is_empty());
     let reason = result.no_beats_reason.unwrap();
     assert!(
-        reason.contains("ecg") && reason.contains("pa") && reason.contains("flat"),
+        reason.contains("ECG") && reason.contains("Pa") && reason.contains("flat"),
         "{reason}"
     );
 }

@@ -667,6 +667,13 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_click(&mut harness, "Record ECMO settings");
     app_next(&mut harness, StepId::BaselineCoronary);
     app_record_context(&mut harness);
+    // Recorded, the context folds to one line: the step's checklist stays in view at 1366x768.
+    harness.get_by_label_contains("Recorded: mid LAD, wire past D1");
+    app_on_screen(
+        &harness,
+        [1366.0, 768.0],
+        heracles::protocol::guide(StepId::BaselineCoronary).checklist,
+    );
 
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");

@@ -268,3 +268,27 @@ fn an_annotation_is_added_over_the_view_and_its_text_edited_with_the_old_text_au
         "{row:?}"
     );
 }
+
+#[test]
+fn the_tabs_stay_reachable_whatever_the_length_of_the_case_status_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 24);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path,
+        reviewer: "Dr Alexandra Montgomery-Fitzwilliam, consultant interventional cardiologist".into(),
+    });
+    settle(&mut harness, "the case to load");
+    for (tab, shows) in [
+        ("Sign-off", "Not signed off yet."),
+        ("Export", "Endpoint table (CSV and JSON)"),
+    ] {
+        let rect = harness.get_by_label(tab).rect();
+        assert!(rect.right() < 1366.0 - 150.0, "{tab} at {rect:?}");
+        harness.get_by_label(tab).click();
+        harness.run_steps(2);
+        harness.get_by_label(shows);
+    }
+}

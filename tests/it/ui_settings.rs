@@ -371,6 +371,8 @@ fn zeroing_a_live_pressure_shifts_it_and_lands_in_the_case_file_with_who_and_whe
 
     app_click(&mut harness, "Live");
     app_click(&mut harness, "Close case");
+    // The case is recording: closing asks first.
+    app_click(&mut harness, "Close case and stop recording");
     assert!(harness.state().protocol().is_none());
     let after_utc = chrono::Utc::now();
 

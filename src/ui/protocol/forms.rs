@@ -105,6 +105,8 @@ pub struct ContextForm {
     pub pd_pa: String,
     /// Whether the pressures were zeroed.
     pub zeroed: bool,
+    /// Whether a recorded context is being changed (the form is open again).
+    pub editing: bool,
     error: Option<String>,
 }
 
@@ -116,6 +118,7 @@ impl Default for ContextForm {
             wire_position: String::new(),
             pd_pa: "1.00".to_owned(),
             zeroed: false,
+            editing: false,
             error: None,
         }
     }
@@ -133,11 +136,20 @@ impl ContextForm {
         })
     }
 
-    /// The measurement context form with its own button (baseline coronary step).
+    /// The measurement context form with its own button (baseline coronary step). Once recorded it folds to one
+    /// line with a Change button, so the capture and the checklist stay in view.
     pub(super) fn ui(&mut self, ui: &mut Ui, state: &State) -> Option<Event> {
         ui.label(RichText::new("Measurement context").strong());
+        if let Some(context) = state.coronary_context.as_ref().filter(|_| !self.editing) {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(format!("Recorded: {context}")).color(theme::OK));
+                if ui.button("Change").clicked() {
+                    self.editing = true;
+                }
+            });
+            return None;
+        }
         ui.horizontal_wrapped(|ui| {
-            ui.label("Vessel");
             for vessel in Vessel::ALL {
                 ui.selectable_value(
                     &mut self.vessel,
@@ -145,9 +157,7 @@ impl ContextForm {
                     RichText::new(vessel.label()).size(theme::BODY_SIZE + 2.0),
                 );
             }
-        });
-        ui.horizontal_wrapped(|ui| {
-            ui.label("Segment");
+            ui.separator();
             for segment in VesselSegment::ALL {
                 ui.selectable_value(
                     &mut self.segment,
@@ -169,15 +179,13 @@ impl ContextForm {
             match self.context() {
                 Ok(context) => {
                     self.error = None;
+                    self.editing = false;
                     event = Some(Event::SetCoronaryContext(context));
                 }
                 Err(error) => self.error = Some(error),
             }
         }
         error_ui(ui, &self.error);
-        if let Some(context) = &state.coronary_context {
-            ui.label(RichText::new(format!("Recorded: {context}")).color(theme::OK));
-        }
         event
     }
 }

@@ -65,7 +65,12 @@ pub fn start_ui(
             .color(theme::TEXT_DIM),
     );
     ui.add_space(12.0);
-    text_field(ui, "Operator", &mut form.operator, "your name or staff code");
+    let field = text_field(ui, "Operator", &mut form.operator, "your name or staff code");
+    // The first thing to type: the cursor starts there (Tab would otherwise start at the top bar's tabs, where a
+    // typed space switches the view).
+    if form.operator.is_empty() && ui.ctx().memory(|memory| memory.focused().is_none()) {
+        field.request_focus();
+    }
     let operator = form.operator.trim().to_owned();
     ui.label(
         RichText::new("Every action in the case, and its sign-off, carries this name.")

@@ -290,23 +290,7 @@ fn header_ui(ui: &mut egui::Ui, state: &mut ReviewUi, data: ReviewData<'_>, acti
     ui.horizontal_centered(|ui| {
         ui.label(RichText::new("HERACLES review").heading().strong());
         ui.separator();
-        match data.snapshot {
-            Some(snapshot) => {
-                let summary = &snapshot.summary;
-                ui.label(RichText::new(format!("Case: {}", summary.case_id)).strong());
-                let status = if snapshot.sign_offs.is_empty() {
-                    summary.status.replace('_', " ")
-                } else {
-                    crate::review::sign_off::status_label(&snapshot.sign_offs)
-                };
-                ui.label(format!("Status: {status}"));
-            }
-            None => {
-                ui.label("Opening the case…");
-            }
-        }
-        ui.label(RichText::new(format!("Reviewer: {}", data.reviewer)).color(theme::TEXT_DIM));
-        ui.separator();
+        // The tabs first, so that a long case, status or name never pushes one under the buttons on the right.
         for tab in ReviewTab::ALL {
             let button =
                 egui::Button::selectable(state.tab == tab, tab.label()).min_size(theme::BUTTON_MIN_SIZE);
@@ -314,6 +298,7 @@ fn header_ui(ui: &mut egui::Ui, state: &mut ReviewUi, data: ReviewData<'_>, acti
                 state.tab = tab;
             }
         }
+        ui.separator();
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
                 .button("Close review")
@@ -335,6 +320,30 @@ fn header_ui(ui: &mut egui::Ui, state: &mut ReviewUi, data: ReviewData<'_>, acti
             {
                 actions.push(ReviewAction::Undo);
             }
+            ui.separator();
+            // Case, status and reviewer share what is left, shortened with an ellipsis (full text on hover).
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                let truncated = |ui: &mut egui::Ui, text: RichText| {
+                    ui.add(egui::Label::new(text).truncate());
+                };
+                match data.snapshot {
+                    Some(snapshot) => {
+                        let summary = &snapshot.summary;
+                        truncated(ui, RichText::new(format!("Case: {}", summary.case_id)).strong());
+                        let status = if snapshot.sign_offs.is_empty() {
+                            summary.status.replace('_', " ")
+                        } else {
+                            crate::review::sign_off::status_label(&snapshot.sign_offs)
+                        };
+                        truncated(ui, RichText::new(format!("Status: {status}")));
+                    }
+                    None => truncated(ui, RichText::new("Opening the case…")),
+                }
+                truncated(
+                    ui,
+                    RichText::new(format!("Reviewer: {}", data.reviewer)).color(theme::TEXT_DIM),
+                );
+            });
         });
     });
 }

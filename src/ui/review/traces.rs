@@ -642,7 +642,7 @@ const MARK_DUPLICATE_S: f64 = 1.0;
 fn marks_ui(ui: &egui::Ui, snapshot: &Snapshot, layout: Layout) {
     let painter = ui.painter_at(layout.plot);
     let in_view = |t: f64| (layout.from_s..=layout.to_s).contains(&t);
-    let protocol = crate::protocol::PROTOCOL_MARKER_KIND;
+    let protocol = crate::review::markers::PROTOCOL_MARKER_KIND;
     let mut row_ends = [f32::NEG_INFINITY; MARK_ROWS];
     for event in snapshot.events.iter().filter(|e| in_view(e.time_s)) {
         let said_by_marker = event.kind == protocol
