@@ -29,6 +29,11 @@ pub struct CaptureTarget {
     pub duration_s: f64,
     /// ... and until it holds at least this many consecutive accepted beats.
     pub min_consecutive_beats: u32,
+    /// ... spanning at least this long (s): the steady window the analysis looks for is made of complete beats
+    /// ([`crate::signal::window::steady_window`]), so the time the capture ran is not enough. Zero for a preload
+    /// reduction, which is not steady by design.
+    #[serde(default)]
+    pub min_run_s: f64,
     /// It stops anyway after this long, reporting that the target was not reached.
     pub max_duration_s: f64,
 }
@@ -46,9 +51,16 @@ impl CaptureTarget {
             }
         };
         let min_consecutive_beats = u32::try_from(steady.min_beats).unwrap_or(u32::MAX);
+        let min_run_s = match kind {
+            WindowKind::PvPreloadReduction => 0.0,
+            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia | WindowKind::PvSteady => {
+                steady.min_duration_s
+            }
+        };
         CaptureTarget {
             duration_s,
             min_consecutive_beats,
+            min_run_s,
             max_duration_s: 60.0,
         }
     }
@@ -112,6 +124,10 @@ pub struct CaptureQuality {
     /// The longest run of consecutive accepted beats (adjacent beats, no gap between them:
     /// [`crate::signal::window::accepted_runs`]).
     pub longest_accepted_run: u32,
+    /// How long the longest-lasting run of consecutive accepted beats spans, s (first beat's start to last beat's
+    /// end).
+    #[serde(default)]
+    pub longest_accepted_run_s: f64,
     /// Heart rate of the accepted beats (beats/min), when there are enough of them to judge.
     pub heart_rate_bpm: Option<Drift>,
     /// ECMO flow over the window (L/min), when the channel is recorded.
@@ -129,6 +145,13 @@ pub enum QualityIssue {
         longest_run: u32,
         /// The target.
         needed: u32,
+    },
+    /// The consecutive accepted beats span less than the target.
+    RunTooShort {
+        /// The longest span of consecutive accepted beats, s.
+        run_s: f64,
+        /// The target, s.
+        needed_s: f64,
     },
     /// No accepted beats at all, so no heart rate.
     NoHeartRate,
@@ -153,6 +176,10 @@ impl fmt::Display for QualityIssue {
                     "only {longest_run} consecutive accepted beats (at least {needed} needed)"
                 )
             }
+            QualityIssue::RunTooShort { run_s, needed_s } => write!(
+                f,
+                "the consecutive accepted beats span {run_s:.1} s of the {needed_s:.0} s needed"
+            ),
             QualityIssue::NoHeartRate => write!(f, "no accepted beats, so no heart rate"),
             QualityIssue::HeartRateDrift { change_pct } => {
                 write!(
@@ -173,12 +200,17 @@ impl CaptureQuality {
     /// (empty when the channel is not recorded). Non-finite flow samples are ignored.
     pub fn assess(beats: &[Beat], sample_rate_hz: f64, ecmo_flow_l_min: &[f64]) -> CaptureQuality {
         let mut quality = CaptureQuality::default();
-        let longest_run = accepted_runs(beats)
-            .into_iter()
-            .map(|run| run.len())
-            .max()
-            .unwrap_or(0);
+        let runs = accepted_runs(beats);
+        let longest_run = runs.iter().map(|run| run.len()).max().unwrap_or(0);
         quality.longest_accepted_run = u32::try_from(longest_run).unwrap_or(u32::MAX);
+        quality.longest_accepted_run_s = runs
+            .iter()
+            .filter_map(|run| {
+                let (first, last) = (beats.get(run.start)?, beats.get(run.end.checked_sub(1)?)?);
+                Some(last.end.saturating_sub(first.start) as f64 / sample_rate_hz)
+            })
+            .filter(|span_s| span_s.is_finite())
+            .fold(0.0, f64::max);
         let mut heart_rates_bpm = Vec::new();
         for beat in beats {
             match &beat.reject {
@@ -225,6 +257,12 @@ impl CaptureQuality {
             issues.push(QualityIssue::TooFewBeats {
                 longest_run: self.longest_accepted_run,
                 needed: target.min_consecutive_beats,
+            });
+        }
+        if self.longest_accepted_run_s < target.min_run_s {
+            issues.push(QualityIssue::RunTooShort {
+                run_s: self.longest_accepted_run_s,
+                needed_s: target.min_run_s,
             });
         }
         match self.heart_rate_bpm {
@@ -278,10 +316,11 @@ mod tests {
 
     #[test]
     fn steady_sinus_rhythm_is_steady() {
-        // 12 beats of 750 ms at 1 kHz: 80 beats/min exactly.
-        let quality = CaptureQuality::assess(&beats(&[750; 12], &[]), 1000.0, &[3.5; 100]);
-        assert_eq!(quality.num_beats_accepted, 12);
-        assert_eq!(quality.longest_accepted_run, 12);
+        // 21 beats of 750 ms at 1 kHz: 80 beats/min exactly, 15.75 s.
+        let quality = CaptureQuality::assess(&beats(&[750; 21], &[]), 1000.0, &[3.5; 100]);
+        assert_eq!(quality.num_beats_accepted, 21);
+        assert_eq!(quality.longest_accepted_run, 21);
+        assert!((quality.longest_accepted_run_s - 15.75).abs() < 1e-12);
         let hr = quality.heart_rate_bpm.unwrap();
         assert!((hr.mean - 80.0).abs() < 1e-9);
         assert!((quality.ecmo_flow_l_min.unwrap().mean - 3.5).abs() < 1e-12);
@@ -308,6 +347,7 @@ mod tests {
         assert_eq!(quality.ecmo_flow_l_min, None);
         let target = CaptureTarget {
             min_consecutive_beats: 11,
+            min_run_s: 0.0,
             ..CaptureTarget::default_for(WindowKind::PvSteady)
         };
         assert_eq!(
@@ -320,6 +360,26 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_is_steady_only_when_its_complete_beats_span_the_steady_minimum() {
+        // 15 s of capture holding 20 complete beats of 700 ms: 14 s of beats, short of the 15 s the analysis's
+        // steady window needs (the capture's first and last partial beats do not count).
+        let quality = CaptureQuality::assess(&beats(&[700; 20], &[]), 1000.0, &[]);
+        let target = CaptureTarget::default_for(WindowKind::CoronaryRest);
+        assert_eq!(
+            quality.issues(&target),
+            vec![QualityIssue::RunTooShort {
+                run_s: 14.0,
+                needed_s: 15.0
+            }]
+        );
+        // A preload reduction is not steady by design: no span is asked of it.
+        assert_eq!(
+            CaptureTarget::default_for(WindowKind::PvPreloadReduction).min_run_s,
+            0.0
+        );
+    }
+
+    #[test]
     fn drifting_heart_rate_and_flow_are_reported() {
         // First half at 60 beats/min, second half at 75: +22 % of the mean of 67.5.
         let mut rr = vec![1000; 6];
@@ -327,7 +387,11 @@ mod tests {
         let mut flow = vec![3.0; 50];
         flow.extend([3.8; 50]);
         let quality = CaptureQuality::assess(&beats(&rr, &[]), 1000.0, &flow);
-        let issues = quality.issues(&CaptureTarget::default_for(WindowKind::CoronaryRest));
+        let target = CaptureTarget {
+            min_run_s: 0.0,
+            ..CaptureTarget::default_for(WindowKind::CoronaryRest)
+        };
+        let issues = quality.issues(&target);
         assert_eq!(issues.len(), 2, "{issues:?}");
         let QualityIssue::HeartRateDrift { change_pct } = issues[0] else {
             panic!("{issues:?}")

@@ -123,6 +123,7 @@ impl Machine {
                 let target = capture.target;
                 if elapsed_s >= target.duration_s
                     && capture.quality.longest_accepted_run >= target.min_consecutive_beats
+                    && capture.quality.longest_accepted_run_s >= target.min_run_s
                 {
                     self.finish_capture(FinishReason::TargetReached);
                 } else if elapsed_s >= target.max_duration_s {

@@ -113,12 +113,21 @@ fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
     } else {
         format!(" ({})", rejected.join(", "))
     };
-    let run_ok = quality.longest_accepted_run >= target.min_consecutive_beats;
+    let run_ok = quality.longest_accepted_run >= target.min_consecutive_beats
+        && quality.longest_accepted_run_s >= target.min_run_s;
+    let span = if target.min_run_s > 0.0 {
+        format!(
+            " over {:.1} of {:.0} s",
+            quality.longest_accepted_run_s, target.min_run_s
+        )
+    } else {
+        String::new()
+    };
     status_line(
         ui,
         run_ok,
         &format!(
-            "Beats: {} accepted, {} rejected{rejected}; longest run {} of {} needed",
+            "Beats: {} accepted, {} rejected{rejected}; longest run {} of {} needed{span}",
             quality.num_beats_accepted,
             quality.num_beats_rejected,
             quality.longest_accepted_run,
