@@ -27,6 +27,10 @@ pub enum CaseCommand {
     Verify {
         /// The case file, or a case id.
         file: PathBuf,
+        /// An audit head printed by an earlier verify (kept outside the file): fail if the trail no longer
+        /// holds it (newest rows removed and the head rewound).
+        #[arg(long, value_name = "HEX")]
+        head: Option<String>,
     },
     /// Copy every readable sample and record of a damaged case file into a new file OUT, listing what could
     /// not be read (also in the new file's audit trail). The damaged file is never written to.
@@ -51,7 +55,7 @@ pub fn run(command: CaseCommand, data_dir: Option<PathBuf>) -> anyhow::Result<Ex
     match command {
         CaseCommand::List => list(&dir),
         CaseCommand::Info { file, json } => info(&resolve(&dir, &file), json),
-        CaseCommand::Verify { file } => verify(&resolve(&dir, &file)),
+        CaseCommand::Verify { file, head } => verify(&resolve(&dir, &file), head.as_deref()),
         CaseCommand::Recover { file, out } => recover(&resolve(&dir, &file), &out),
         CaseCommand::Snapshot { file, out } => {
             let file = resolve(&dir, &file);
@@ -179,8 +183,14 @@ fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(path: &Path) -> anyhow::Result<ExitCode> {
-    let report = CaseFile::open_read_only(path)?.verify()?;
+fn verify(path: &Path, head: Option<&str>) -> anyhow::Result<ExitCode> {
+    let file = CaseFile::open_read_only(path)?;
+    let mut report = file.verify()?;
+    if let Some(head) = head
+        && let Some(problem) = file.verify_head(head)?
+    {
+        report.problems.push(problem);
+    }
     if report.ok() {
         outln!(
             "{}: ok ({} audit rows, {} chunks, {} samples, {} gap samples)",
@@ -189,6 +199,10 @@ fn verify(path: &Path) -> anyhow::Result<ExitCode> {
             report.num_chunks,
             report.num_samples,
             report.num_gap_samples
+        )?;
+        outln!(
+            "audit head {} (note it to check later with --head)",
+            report.audit_head
         )?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -197,9 +197,12 @@ pub fn parse(bytes: &[u8], path: &Path, options: &CsvOptions) -> Result<Recordin
             let text = cells[column];
             let time_s: f64 = text
                 .parse()
-                .map_err(|_| syntax(number, format!("time {text:?} is not a number")))?;
+                .map_err(|_| syntax(number, format!("time {:?} is not a number", excerpt(text))))?;
             if times.last().is_some_and(|&(_, last)| time_s <= last) || !time_s.is_finite() {
-                return Err(syntax(number, format!("time {text} does not increase")));
+                return Err(syntax(
+                    number,
+                    format!("time {} does not increase", excerpt(text)),
+                ));
             }
             times.push((number, time_s));
         }
@@ -210,7 +213,7 @@ pub fn parse(bytes: &[u8], path: &Path, options: &CsvOptions) -> Result<Recordin
             } else {
                 let number: f64 = text
                     .parse()
-                    .map_err(|_| syntax(number, format!("value {text:?} is not a number")))?;
+                    .map_err(|_| syntax(number, format!("value {:?} is not a number", excerpt(text))))?;
                 number * channel.scale + channel.offset
             };
             channel.series.samples.push(value);
@@ -320,6 +323,15 @@ fn time_grid(times: &[(usize, f64)]) -> Result<TimeGrid, (usize, String)> {
     Ok((rate, segments))
 }
 
+/// At most the first 16 characters of a bad cell, for an error message: a cell can hold anything (even an
+/// identifier typed into the wrong column), and the line number says where the rest is.
+fn excerpt(cell: &str) -> String {
+    match cell.char_indices().nth(16) {
+        Some((end, _)) => format!("{}...", &cell[..end]),
+        None => cell.to_owned(),
+    }
+}
+
 fn series(name: &str, unit: &str) -> TimeSeries {
     TimeSeries {
         name: name.to_owned(),
@@ -421,6 +433,15 @@ mod tests {
         let recording = parse(text.as_bytes(), Path::new("r.csv"), &CsvOptions::default()).unwrap();
         assert_eq!(recording.segments.len(), 1);
         assert!((recording.segments[0].channels[0].sample_rate_hz - 300.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_bad_cell_is_quoted_only_in_part() {
+        let text = "time,pa\n0,1\n0.01,Mr John Smith 943 476 5919 seen today\n";
+        let error = parse(text.as_bytes(), Path::new("x.csv"), &CsvOptions::default()).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("x.csv:3"), "{message}");
+        assert!(message.contains("...") && !message.contains("5919"), "{message}");
     }
 
     #[test]

@@ -162,9 +162,13 @@ fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
         // Read-only media, or a folder this user cannot write: SQLite cannot make the shared-memory file a
         // write-ahead-log reader needs. A file nobody can be writing is read as it is (`immutable`).
         Err(error)
-            if !matches!(
+            if matches!(
                 error.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+                Some(
+                    rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::PermissionDenied
+                )
             ) =>
         {
             let conn = open_reader(path, true).map_err(|_| StoreError::Open {
@@ -185,7 +189,17 @@ fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
             }
             conn
         }
-        Err(error) => return Err(damaged(path)(error)),
+        Err(error) => {
+            return Err(match error.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+                    damaged(path)(error)
+                }
+                _ => StoreError::Open {
+                    path: path.to_owned(),
+                    detail: error.to_string(),
+                },
+            });
+        }
     };
     if header == HeaderCheck::NeedsLog {
         let problems = integrity_problems(&conn, false).map_err(damaged(path))?;

@@ -35,6 +35,9 @@ pub struct VerifyReport {
     pub num_samples: u64,
     /// Samples covered by recorded gaps (all channels).
     pub num_gap_samples: u64,
+    /// Hash of the newest audit row (hex; empty without rows). Kept outside the file (a study log, the export's
+    /// record), it is an external anchor: [`CaseFile::verify_head`] tells whether the trail still holds it.
+    pub audit_head: String,
 }
 
 impl VerifyReport {
@@ -104,7 +107,28 @@ impl CaseFile {
         }
         self.check_audited_records(&mut report)?;
         self.check_samples(&mut report)?;
+        report.audit_head = audit::stored_entries(&self.conn)?
+            .last()
+            .map_or_else(String::new, |stored| {
+                stored.hash.iter().map(|b| format!("{b:02x}")).collect()
+            });
         Ok(report)
+    }
+
+    /// A problem when no audit row of this file has the hash `head_hex` (an audit head noted earlier, e.g. from
+    /// `heracles case verify`): the trail was cut back below it or rewritten, even if it is consistent in itself.
+    pub fn verify_head(&self, head_hex: &str) -> Result<Option<Problem>, StoreError> {
+        let found = audit::stored_entries(&self.conn)?.iter().any(|stored| {
+            let hex: String = stored.hash.iter().map(|b| format!("{b:02x}")).collect();
+            hex.eq_ignore_ascii_case(head_hex.trim())
+        });
+        Ok((!found).then(|| Problem {
+            check: "audit",
+            message: format!(
+                "the audit trail no longer holds the head {} noted earlier: rows were removed or rewritten",
+                head_hex.trim()
+            ),
+        }))
     }
 
     fn check_audited_records(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
