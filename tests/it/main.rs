@@ -15,6 +15,8 @@ mod newcomer;
 mod protocol;
 mod review;
 mod review_case;
+#[cfg(feature = "screenshots")]
+mod screenshots;
 mod signal;
 mod sim;
 mod store;
