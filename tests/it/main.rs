@@ -16,6 +16,8 @@ mod one_path;
 mod protocol;
 mod review;
 mod review_case;
+#[cfg(feature = "screenshots")]
+mod screenshots;
 mod signal;
 mod sim;
 mod store;

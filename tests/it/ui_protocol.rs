@@ -522,7 +522,10 @@ pub(crate) fn demo_app(dir: &std::path::Path) -> Harness<'static, heracles::app:
 }
 
 /// The real app as [`demo_app`], on a screen of `size` points.
-fn demo_app_sized(dir: &std::path::Path, size: [f32; 2]) -> Harness<'static, heracles::app::HeraclesApp> {
+pub(crate) fn demo_app_sized(
+    dir: &std::path::Path,
+    size: [f32; 2],
+) -> Harness<'static, heracles::app::HeraclesApp> {
     let simulator =
         heracles::sim::Simulator::new("shock-ecmo", 7, heracles::sim::SensorLevel::Realistic).unwrap();
     let (tx, controls) = std::sync::mpsc::sync_channel(32);
@@ -542,7 +545,7 @@ fn demo_app_sized(dir: &std::path::Path, size: [f32; 2]) -> Harness<'static, her
 
 pub(crate) type App = Harness<'static, heracles::app::HeraclesApp>;
 
-fn session(harness: &App) -> &heracles::app::protocol::ProtocolSession {
+pub(crate) fn session(harness: &App) -> &heracles::app::protocol::ProtocolSession {
     harness.state().protocol().expect("a case is open")
 }
 
@@ -570,19 +573,19 @@ pub(crate) fn app_click(harness: &mut App, label: &str) {
     harness.run_steps(2);
 }
 
-fn app_type(harness: &mut App, label: &str, text: &str) {
+pub(crate) fn app_type(harness: &mut App, label: &str, text: &str) {
     app_click(harness, label);
     harness.get_by_label(label).type_text(text);
     harness.run_steps(2);
 }
 
-fn app_tick_checklist(harness: &mut App) {
+pub(crate) fn app_tick_checklist(harness: &mut App) {
     for item in heracles::protocol::guide(session(harness).state.current).checklist {
         app_click(harness, item);
     }
 }
 
-fn app_next(harness: &mut App, expected: StepId) {
+pub(crate) fn app_next(harness: &mut App, expected: StepId) {
     app_click(harness, "Next F8");
     let message = session(harness).forms.message.clone();
     assert_eq!(session(harness).state.current, expected, "{message:?}");
@@ -600,9 +603,14 @@ fn app_record_context(harness: &mut App) {
 }
 
 /// Captures a window with `button`, waits for it to stop by itself, saves it and waits for its analysis.
-fn app_capture(harness: &mut App, button: &str) {
-    let num_windows = session(harness).windows().len();
+pub(crate) fn app_capture(harness: &mut App, button: &str) {
     app_click(harness, button);
+    app_finish_capture(harness);
+}
+
+/// Waits for a running capture to stop by itself, saves it and waits for its analysis.
+pub(crate) fn app_finish_capture(harness: &mut App) {
+    let num_windows = session(harness).windows().len();
     run_until(harness, "the capture to stop by itself", 60.0, |h| {
         session(h)
             .state
@@ -624,7 +632,7 @@ fn app_capture(harness: &mut App, button: &str) {
 }
 
 /// Lets the simulated patient run for `seconds` of its time.
-fn app_wait(harness: &mut App, seconds: f64) {
+pub(crate) fn app_wait(harness: &mut App, seconds: f64) {
     let until = heracles::app::protocol::moment_now(&harness.state().engine().lock()).recording_s + seconds;
     run_until(
         harness,
@@ -925,7 +933,7 @@ fn wait_for_the_writer(path: &std::path::Path) {
 }
 
 /// Starts a demo case by the start screen's button and waits until it records.
-fn start_demo_case(harness: &mut App) {
+pub(crate) fn start_demo_case(harness: &mut App) {
     app_type(harness, "Operator", "trainee A");
     app_click(harness, "Start demo case");
     run_until(harness, "the recording indicator", 10.0, |h| {

@@ -1,0 +1,163 @@
+//! Every image the README shows, made by one command from the real app on the simulated patient, at the two
+//! bedside screen sizes (1366x768 and 1920x1080), so the pictures can be retaken whenever the UI changes:
+//!
+//! ```sh
+//! WGPU_BACKEND=gl HERACLES_SCREENSHOTS=docs/screenshots cargo test --features screenshots --test it screenshots
+//! ```
+//!
+//! The app is driven as the other UI tests drive it (kittest, by label) through a whole demo case, then the
+//! review; each picture is the frame kittest renders with wgpu (OpenGL through Mesa where there is no GPU).
+//! Without `HERACLES_SCREENSHOTS` the walk runs and renders but writes nothing.
+
+use std::path::PathBuf;
+
+use egui_kittest::kittest::Queryable;
+use heracles::app::{Command, HeraclesApp};
+use heracles::model::StepId;
+use heracles::protocol::{Criterion, CriterionKind};
+
+use crate::ui_protocol::{
+    App, app_capture, app_click, app_finish_capture, app_next, app_tick_checklist, app_type, app_wait,
+    demo_app_sized, run_until, session,
+};
+
+const SMALL: [f32; 2] = [1366.0, 768.0];
+const LARGE: [f32; 2] = [1920.0, 1080.0];
+
+/// Renders the current frame at `size` and writes it as `<name>.png` into `$HERACLES_SCREENSHOTS`.
+fn shoot(harness: &mut App, size: [f32; 2], name: &str) {
+    harness.set_size(egui::vec2(size[0], size[1]));
+    harness.run_steps(6);
+    let image = harness.render().expect("kittest renders the frame");
+    assert_eq!((image.width(), image.height()), (size[0] as u32, size[1] as u32));
+    if let Some(dir) = std::env::var_os("HERACLES_SCREENSHOTS") {
+        let path = PathBuf::from(dir).join(format!("{name}.png"));
+        image.save(&path).unwrap();
+        eprintln!("screenshots: wrote {}", path.display());
+    }
+    harness.set_size(egui::vec2(SMALL[0], SMALL[1]));
+    harness.run_steps(2);
+}
+
+/// Clicks Capture and waits until the capture has run for a few seconds, so its quality lines show.
+fn start_capture(harness: &mut App) {
+    app_click(harness, "Capture F5");
+    run_until(harness, "the capture to run", 10.0, |h| {
+        session(h).state.capture.as_ref().is_some_and(|c| c.running())
+    });
+    app_wait(harness, 5.0);
+}
+
+#[test]
+fn screenshots_of_a_demo_case_and_its_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = demo_app_sized(dir.path(), SMALL);
+    shoot(&mut harness, SMALL, "protocol-start");
+    app_type(&mut harness, "Operator", "Dr Demo");
+    app_click(&mut harness, "Start demo case");
+    run_until(&mut harness, "the recording indicator", 10.0, |h| {
+        h.query_by_label("RECORDING").is_some() && h.state().protocol().is_some_and(|p| p.path().is_some())
+    });
+
+    for criterion in Criterion::ALL {
+        let answer = if criterion.kind() == CriterionKind::Inclusion {
+            "yes"
+        } else {
+            "no"
+        };
+        app_click(&mut harness, &format!("{}: {answer}", criterion.text()));
+    }
+    shoot(&mut harness, SMALL, "protocol-eligibility");
+    shoot(&mut harness, LARGE, "protocol-eligibility-1920");
+    app_next(&mut harness, StepId::Preparation);
+
+    app_tick_checklist(&mut harness);
+    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
+    app_type(&mut harness, "ECMO pump speed (rpm)", "3400");
+    app_click(&mut harness, "Record ECMO settings");
+    shoot(&mut harness, SMALL, "protocol-preparation");
+    app_next(&mut harness, StepId::BaselineCoronary);
+
+    app_tick_checklist(&mut harness);
+    start_capture(&mut harness);
+    shoot(&mut harness, LARGE, "protocol-capture-1920");
+    app_finish_capture(&mut harness);
+    app_next(&mut harness, StepId::BaselinePv);
+    app_tick_checklist(&mut harness);
+    start_capture(&mut harness);
+    shoot(&mut harness, SMALL, "protocol-baseline-pv");
+    app_finish_capture(&mut harness);
+    app_next(&mut harness, StepId::Randomisation);
+
+    // Leaving a step with its checklist unticked asks first.
+    app_click(&mut harness, "Next F8");
+    run_until(&mut harness, "the confirmation", 5.0, |h| {
+        session(h).state.pending.is_some()
+    });
+    shoot(&mut harness, LARGE, "protocol-confirm-1920");
+    app_click(&mut harness, "Stay");
+    app_click(&mut harness, "Impella");
+    app_type(&mut harness, "Randomisation reference", "DEMO-RND-1");
+    app_click(&mut harness, "Record allocation");
+    app_tick_checklist(&mut harness);
+    shoot(&mut harness, SMALL, "protocol-randomisation");
+    app_next(&mut harness, StepId::DeviceInsertion);
+
+    app_click(&mut harness, "P-8");
+    app_type(&mut harness, "Impella flow (L/min)", "3.1");
+    app_click(&mut harness, "Record device");
+    app_tick_checklist(&mut harness);
+    app_wait(&mut harness, 20.0);
+    shoot(&mut harness, SMALL, "protocol-device");
+    app_next(&mut harness, StepId::PostCoronary);
+
+    app_tick_checklist(&mut harness);
+    app_capture(&mut harness, "Capture F5");
+    run_until(&mut harness, "the CDFR", 30.0, |h| {
+        session(h)
+            .endpoints()
+            .is_some_and(|endpoints| endpoints.cdfr.is_some())
+    });
+    shoot(&mut harness, SMALL, "protocol-post-coronary");
+    app_next(&mut harness, StepId::PostPv);
+    app_tick_checklist(&mut harness);
+    app_capture(&mut harness, "Capture F5");
+    shoot(&mut harness, SMALL, "protocol-post-pv");
+    app_next(&mut harness, StepId::Review);
+    shoot(&mut harness, SMALL, "protocol-review");
+    // The loops overlaid, above the step's checklist.
+    let first_item = heracles::protocol::guide(StepId::Review).checklist[0];
+    harness.get_by_label(first_item).scroll_to_me();
+    harness.run_steps(10);
+    shoot(&mut harness, SMALL, "protocol-review-loops");
+    app_tick_checklist(&mut harness);
+    app_next(&mut harness, StepId::SignOff);
+    shoot(&mut harness, SMALL, "protocol-sign-off");
+
+    // The live monitor of the same case.
+    app_click(&mut harness, "Live");
+    app_wait(&mut harness, 3.0);
+    shoot(&mut harness, SMALL, "live");
+
+    // The recorded case in review, and its comparison view.
+    let path = session(&harness).path().unwrap().to_owned();
+    harness.state_mut().handle(Command::OpenReview {
+        path,
+        reviewer: "Dr Fellow".into(),
+    });
+    settle_review(&mut harness);
+    shoot(&mut harness, SMALL, "review");
+    app_click(&mut harness, "Comparison");
+    settle_review(&mut harness);
+    shoot(&mut harness, SMALL, "comparison");
+}
+
+/// Steps frames until the review has loaded and answered.
+fn settle_review(harness: &mut App) {
+    run_until(harness, "the review", 60.0, |h| {
+        let app: &HeraclesApp = h.state();
+        app.review_screen()
+            .is_some_and(|screen| screen.snapshot().is_some() && !screen.busy())
+    });
+    harness.run_steps(10);
+}
