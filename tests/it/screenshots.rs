@@ -17,8 +17,8 @@ use heracles::model::StepId;
 use heracles::protocol::{Criterion, CriterionKind};
 
 use crate::ui_protocol::{
-    App, app_capture, app_click, app_finish_capture, app_next, app_tick_checklist, app_type, app_wait,
-    demo_app_sized, run_until, session,
+    App, app_capture, app_click, app_finish_capture, app_next, app_record_context, app_tick_checklist,
+    app_type, app_wait, demo_app_sized, run_until, session, wait_for_the_writer,
 };
 
 const SMALL: [f32; 2] = [1366.0, 768.0];
@@ -77,25 +77,28 @@ fn screenshots_of_a_demo_case_and_its_review() {
     app_click(&mut harness, "Record ECMO settings");
     shoot(&mut harness, SMALL, "protocol-preparation");
     app_next(&mut harness, StepId::BaselineCoronary);
+    app_record_context(&mut harness);
 
     app_tick_checklist(&mut harness);
     start_capture(&mut harness);
     shoot(&mut harness, LARGE, "protocol-capture-1920");
+    // Leaving a step while a capture runs asks first.
+    app_click(&mut harness, "Back F7");
+    run_until(&mut harness, "the confirmation", 5.0, |h| {
+        session(h).state.pending.is_some()
+    });
+    shoot(&mut harness, LARGE, "protocol-confirm-1920");
+    app_click(&mut harness, "Stay");
     app_finish_capture(&mut harness);
     app_next(&mut harness, StepId::BaselinePv);
     app_tick_checklist(&mut harness);
     start_capture(&mut harness);
     shoot(&mut harness, SMALL, "protocol-baseline-pv");
     app_finish_capture(&mut harness);
+    app_capture(&mut harness, "Capture preload-reduction PV window");
+    app_wait(&mut harness, 5.0);
     app_next(&mut harness, StepId::Randomisation);
 
-    // Leaving a step with its checklist unticked asks first.
-    app_click(&mut harness, "Next F8");
-    run_until(&mut harness, "the confirmation", 5.0, |h| {
-        session(h).state.pending.is_some()
-    });
-    shoot(&mut harness, LARGE, "protocol-confirm-1920");
-    app_click(&mut harness, "Stay");
     app_click(&mut harness, "Impella");
     app_type(&mut harness, "Randomisation reference", "DEMO-RND-1");
     app_click(&mut harness, "Record allocation");
@@ -132,19 +135,25 @@ fn screenshots_of_a_demo_case_and_its_review() {
     shoot(&mut harness, SMALL, "protocol-review-loops");
     app_tick_checklist(&mut harness);
     app_next(&mut harness, StepId::SignOff);
+    app_click(&mut harness, "Sign off case");
     shoot(&mut harness, SMALL, "protocol-sign-off");
+    app_click(&mut harness, "Confirm sign-off");
 
     // The live monitor of the same case.
     app_click(&mut harness, "Live");
     app_wait(&mut harness, 3.0);
     shoot(&mut harness, SMALL, "live");
 
-    // The recorded case in review, and its comparison view.
+    // The recorded case in review (under the operator's name), and its comparison view.
     let path = session(&harness).path().unwrap().to_owned();
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "Dr Fellow".into(),
+    run_until(&mut harness, "the case writer", 10.0, |h| {
+        session(h).num_unwritten() == 0
     });
+    app_click(&mut harness, "Close case");
+    wait_for_the_writer(&path);
+    harness.state_mut().handle(Command::ChooseReviewCase);
+    harness.run_steps(3);
+    app_click(&mut harness, "HER-DEM-0001");
     settle_review(&mut harness);
     shoot(&mut harness, SMALL, "review");
     app_click(&mut harness, "Comparison");
