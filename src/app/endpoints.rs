@@ -4,7 +4,6 @@
 //! resistances, the main pressure-volume and supply/demand values) with the baseline and post-unloading loops.
 
 use crate::analysis::endpoints::Group;
-use crate::review::endpoints::EndpointRow as TableRow;
 use crate::ui::protocol::{Cdfr, EndpointRow, EndpointView};
 
 use super::case_writer::AnalysedWindow;
@@ -66,7 +65,7 @@ pub fn endpoint_view(windows: &[AnalysedWindow], post_label: &str) -> Option<End
             post: post.value,
             change: change.and_then(|c| c.value),
             decimals: baseline.decimals,
-            method: describe(baseline),
+            method: baseline.provenance(),
             note: [baseline, post]
                 .iter()
                 .zip(["baseline", "post"])
@@ -80,7 +79,7 @@ pub fn endpoint_view(windows: &[AnalysedWindow], post_label: &str) -> Option<End
             value,
             ci95: row.ci95.map(|[low, high]| (low, high)),
             flags: row.flags.iter().map(|f| f.replace('_', " ")).collect(),
-            method: describe(row),
+            method: row.provenance(),
         })),
         (None, Some(note)) if note.starts_with("no value") => Some(Err(note.clone())),
         (None, _) => None,
@@ -112,25 +111,4 @@ fn section(group: &str) -> String {
         .into_iter()
         .find(|g| g.key() == group)
         .map_or_else(|| group.to_owned(), |g| g.title().to_owned())
-}
-
-/// The hover text: method, kind, beats, flags and V0 source, as the review shows them.
-fn describe(row: &TableRow) -> String {
-    let mut text = row.method.clone();
-    if let Some(kind) = &row.kind {
-        text.push_str(&format!("\nkind: {kind}"));
-    }
-    if let Some(used) = row.num_beats_used {
-        text.push_str(&format!(
-            "\nbeats used {used}, excluded {}",
-            row.num_beats_excluded.unwrap_or(0)
-        ));
-    }
-    if !row.flags.is_empty() {
-        text.push_str(&format!("\nflags: {}", row.flags.join(", ").replace('_', " ")));
-    }
-    if let Some(source) = &row.v0_source {
-        text.push_str(&format!("\nV0: {source}"));
-    }
-    text
 }

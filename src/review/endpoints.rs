@@ -59,6 +59,40 @@ pub struct EndpointRow {
 }
 
 impl EndpointRow {
+    /// The hover text of a number, wherever it is shown (bedside panel, review table, comparison): its method,
+    /// kind, beats, flags, V0 source, algorithm and settings, window, or why it is missing.
+    pub fn provenance(&self) -> String {
+        let mut text = self.method.clone();
+        if let Some(kind) = &self.kind {
+            text.push_str(&format!("\nkind: {kind}"));
+        }
+        if let Some(used) = self.num_beats_used {
+            text.push_str(&format!(
+                "\nbeats used {used}, excluded {}",
+                self.num_beats_excluded.unwrap_or(0)
+            ));
+        }
+        if !self.flags.is_empty() {
+            text.push_str(&format!("\nflags: {}", self.flags.join(", ").replace('_', " ")));
+        }
+        if let Some(source) = &self.v0_source {
+            text.push_str(&format!("\nV0: {source}"));
+        }
+        if !self.algorithm_version.is_empty() {
+            text.push_str(&format!("\nalgorithm {}", self.algorithm_version));
+        }
+        if !self.settings_hash.is_empty() {
+            text.push_str(&format!(", settings {}", self.settings_hash));
+        }
+        if let Some(window) = self.window_id {
+            text.push_str(&format!("\nwindow w{window}"));
+        }
+        if let Some(note) = &self.note {
+            text.push_str(&format!("\n{note}"));
+        }
+        text
+    }
+
     /// The value as shown everywhere ([`format_number`]), or `-`.
     pub fn shown(&self) -> String {
         self.value

@@ -164,39 +164,6 @@ fn ensemble_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms, kind: SignalKind, t
     }
 }
 
-/// The hover text of a number: its method and provenance, or why it is missing.
-fn provenance(row: &EndpointRow) -> String {
-    let mut text = row.method.clone();
-    if let Some(kind) = &row.kind {
-        text.push_str(&format!("\nkind: {kind}"));
-    }
-    if let Some(used) = row.num_beats_used {
-        text.push_str(&format!(
-            "\nbeats used {used}, excluded {}",
-            row.num_beats_excluded.unwrap_or(0)
-        ));
-    }
-    if !row.flags.is_empty() {
-        text.push_str(&format!("\nflags: {}", row.flags.join(", ").replace('_', " ")));
-    }
-    if let Some(source) = &row.v0_source {
-        text.push_str(&format!("\nV0: {source}"));
-    }
-    if !row.algorithm_version.is_empty() {
-        text.push_str(&format!("\nalgorithm {}", row.algorithm_version));
-    }
-    if !row.settings_hash.is_empty() {
-        text.push_str(&format!(", settings {}", row.settings_hash));
-    }
-    if let Some(window) = row.window_id {
-        text.push_str(&format!("\nwindow w{window}"));
-    }
-    if let Some(note) = &row.note {
-        text.push_str(&format!("\n{note}"));
-    }
-    text
-}
-
 fn cell(ui: &mut egui::Ui, row: Option<&EndpointRow>) {
     match row {
         Some(row) => {
@@ -205,7 +172,7 @@ fn cell(ui: &mut egui::Ui, row: Option<&EndpointRow>) {
             } else {
                 format!("{} !", row.shown())
             };
-            ui.label(text).on_hover_text(provenance(row));
+            ui.label(text).on_hover_text(row.provenance());
         }
         None => {
             ui.label("");
@@ -221,7 +188,7 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                     .size(theme::HEADING_SIZE + 4.0)
                     .strong(),
             )
-            .on_hover_text(provenance(cdfr));
+            .on_hover_text(cdfr.provenance());
             if let Some([lo, hi]) = cdfr.ci95 {
                 ui.label(format!(
                     "95 % CI {} to {}",
