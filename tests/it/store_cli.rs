@@ -508,9 +508,13 @@ fn a_closed_pipe_ends_output_quietly() {
 /// recording, when the log reaches SQLite's 1000 pages), `HERACLES_CHECKPOINT_KILLS` of them (default 12),
 /// `HERACLES_CHECKPOINT_PARALLEL` at a time (default 4). Every killed file must open for `case verify` and pass;
 /// prints how many were refused or failed and the worst loss (recording time at the kill minus seconds stored).
-#[test]
-#[ignore = "measurement: about a minute per kill"]
-fn record_survives_kills_around_the_wal_checkpoint() {
+/// Runs `one(k, num_kills, dir)` for `k` in `0..num_kills` (`$HERACLES_CHECKPOINT_KILLS`, else
+/// `default_kills`), `$HERACLES_CHECKPOINT_PARALLEL` (default 4) at a time on named threads, in one folder, and
+/// returns what each gave, in the order they ended.
+fn run_kills<T: Send + 'static>(
+    default_kills: usize,
+    one: impl Fn(usize, usize, &Path) -> T + Send + Sync + 'static,
+) -> Vec<T> {
     let number = |name: &str, default: usize| {
         std::env::var(name)
             .ok()
@@ -518,36 +522,21 @@ fn record_survives_kills_around_the_wal_checkpoint() {
             .unwrap_or(default)
     };
     let (num_kills, parallel) = (
-        number("HERACLES_CHECKPOINT_KILLS", 12),
+        number("HERACLES_CHECKPOINT_KILLS", default_kills),
         number("HERACLES_CHECKPOINT_PARALLEL", 4).max(1),
     );
     let dir = tempfile::tempdir().unwrap();
+    let one = Arc::new(one);
     let outcomes = Arc::new(Mutex::new(Vec::new()));
-    let mut next = 0;
-    while next < num_kills {
-        let batch: Vec<_> = (next..(next + parallel).min(num_kills))
+    for first in (0..num_kills).step_by(parallel) {
+        let batch: Vec<_> = (first..(first + parallel).min(num_kills))
             .map(|k| {
-                let (dir, outcomes) = (dir.path().to_owned(), outcomes.clone());
+                let (dir, outcomes, one) = (dir.path().to_owned(), outcomes.clone(), one.clone());
                 std::thread::Builder::new()
                     .name(format!("kill-{k}"))
                     .spawn(move || {
-                        // Spread over 46-60 s: before, during and after the first checkpoint.
-                        let delay_s = 46.0 + 14.0 * (k as f64 + 0.5) / num_kills as f64;
-                        let case = format!("HER-TST-{:04}", 3000 + k);
-                        let (mut child, started, _) = start_recording(&dir, &case, 90.0);
-                        std::thread::sleep(
-                            Duration::from_secs_f64(delay_s).saturating_sub(started.elapsed()),
-                        );
-                        child.kill().unwrap();
-                        let recording_s = started.elapsed().as_secs_f64();
-                        child.wait().unwrap();
-                        let path = case_path(&dir, &case);
-                        let output = run(heracles().args(["case", "verify"]).arg(&path));
-                        let stored_s = output.status.success().then(|| recorded_duration_s(&path));
-                        outcomes
-                            .lock()
-                            .unwrap()
-                            .push((k, recording_s, stored_s, text(&output.stderr)));
+                        let outcome = one(k, num_kills, &dir);
+                        outcomes.lock().unwrap().push(outcome);
                     })
                     .unwrap()
             })
@@ -555,9 +544,27 @@ fn record_survives_kills_around_the_wal_checkpoint() {
         for thread in batch {
             thread.join().unwrap();
         }
-        next += parallel;
     }
-    let outcomes = outcomes.lock().unwrap();
+    std::mem::take(&mut *outcomes.lock().unwrap())
+}
+
+#[test]
+#[ignore = "measurement: about a minute per kill"]
+fn record_survives_kills_around_the_wal_checkpoint() {
+    let outcomes = run_kills(12, |k, num_kills, dir| {
+        // Spread over 46-60 s: before, during and after the first checkpoint.
+        let delay_s = 46.0 + 14.0 * (k as f64 + 0.5) / num_kills as f64;
+        let case = format!("HER-TST-{:04}", 3000 + k);
+        let (mut child, started, _) = start_recording(dir, &case, 90.0);
+        std::thread::sleep(Duration::from_secs_f64(delay_s).saturating_sub(started.elapsed()));
+        child.kill().unwrap();
+        let recording_s = started.elapsed().as_secs_f64();
+        child.wait().unwrap();
+        let path = case_path(dir, &case);
+        let output = run(heracles().args(["case", "verify"]).arg(&path));
+        let stored_s = output.status.success().then(|| recorded_duration_s(&path));
+        (k, recording_s, stored_s, text(&output.stderr))
+    });
     let failed: Vec<_> = outcomes
         .iter()
         .filter(|(.., stored, _)| stored.is_none())
@@ -827,61 +834,26 @@ fn a_killed_export_leaves_no_partial_bundle() {
 #[test]
 #[ignore = "measurement: about a minute per kill"]
 fn record_survives_kills_inside_the_wal_checkpoint() {
-    let number = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (num_kills, parallel) = (
-        number("HERACLES_CHECKPOINT_KILLS", 8),
-        number("HERACLES_CHECKPOINT_PARALLEL", 4).max(1),
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let outcomes = Arc::new(Mutex::new(Vec::new()));
-    let mut next = 0;
-    while next < num_kills {
-        let batch: Vec<_> = (next..(next + parallel).min(num_kills))
-            .map(|k| {
-                let (dir, outcomes) = (dir.path().to_owned(), outcomes.clone());
-                std::thread::Builder::new()
-                    .name(format!("kill-{k}"))
-                    .spawn(move || {
-                        let delay = Duration::from_millis((40 * k / num_kills.max(1)) as u64);
-                        let case = format!("HER-TST-{:04}", 4000 + k);
-                        let (mut child, started, _) = start_recording(&dir, &case, 120.0);
-                        let path = case_path(&dir, &case);
-                        let modified = || std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-                        let before = modified();
-                        while modified() == before && started.elapsed() < Duration::from_secs(110) {
-                            std::thread::sleep(Duration::from_micros(500));
-                        }
-                        let changed_s = started.elapsed().as_secs_f64();
-                        std::thread::sleep(delay);
-                        child.kill().unwrap();
-                        let recording_s = started.elapsed().as_secs_f64();
-                        child.wait().unwrap();
-                        let short = shorter_than_its_header(&path);
-                        let output = run(heracles().args(["case", "verify"]).arg(&path));
-                        let stored_s = output.status.success().then(|| recorded_duration_s(&path));
-                        outcomes.lock().unwrap().push((
-                            k,
-                            short,
-                            changed_s,
-                            recording_s,
-                            stored_s,
-                            text(&output.stderr),
-                        ));
-                    })
-                    .unwrap()
-            })
-            .collect();
-        for thread in batch {
-            thread.join().unwrap();
+    let outcomes = run_kills(8, |k, num_kills, dir| {
+        let delay = Duration::from_millis((40 * k / num_kills.max(1)) as u64);
+        let case = format!("HER-TST-{:04}", 4000 + k);
+        let (mut child, started, _) = start_recording(dir, &case, 120.0);
+        let path = case_path(dir, &case);
+        let modified = || std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        let before = modified();
+        while modified() == before && started.elapsed() < Duration::from_secs(110) {
+            std::thread::sleep(Duration::from_micros(500));
         }
-        next += parallel;
-    }
-    let outcomes = outcomes.lock().unwrap();
+        let changed_s = started.elapsed().as_secs_f64();
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        let recording_s = started.elapsed().as_secs_f64();
+        child.wait().unwrap();
+        let short = shorter_than_its_header(&path);
+        let output = run(heracles().args(["case", "verify"]).arg(&path));
+        let stored_s = output.status.success().then(|| recorded_duration_s(&path));
+        (k, short, changed_s, recording_s, stored_s, text(&output.stderr))
+    });
     let failed: Vec<_> = outcomes.iter().filter(|o| o.4.is_none()).collect();
     let worst_loss_s = outcomes
         .iter()
