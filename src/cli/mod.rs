@@ -14,6 +14,7 @@ pub mod import;
 pub mod record;
 pub mod review;
 pub mod simulate;
+pub mod validate;
 
 /// heracles: cath-lab workstation for the HERACLES trial (VA-ECMO + IABP or Impella).
 ///
@@ -48,6 +49,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Open the offline review screen on a case (or the case chooser).
     Review(review::ReviewArgs),
+    /// Check the analysis against the simulated patient's truth on every arm; print bias and limits.
+    Validate(validate::ValidateArgs),
 }
 
 /// Entry point of the binary: parses arguments, sets up logging, runs.
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Import(args)) => import::run(args, data_dir),
         Some(Command::Export(args)) => export::run(args, data_dir),
         Some(Command::Review(args)) => review::run(args, data_dir),
+        Some(Command::Validate(args)) => validate::run(args),
     }
 }

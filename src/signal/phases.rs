@@ -338,7 +338,21 @@ pub fn beat_phases_with(
         let (foot, peak) = first_peak(pa, start, end, settings).ok_or(PhaseError::NoReference)?;
         systolic_peak = Some(peak);
         let pulse = pa.at(peak) - pa.at(foot);
-        if balloon_rise(pa, peak, end, balloon_threshold_mmhg(pulse, settings)).is_some() {
+        let slope = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
+        let (dpa, dpa_first) = derivative_around(
+            view.pa.unwrap_or_default(),
+            view.first_sample,
+            foot,
+            peak + 1,
+            slope,
+        );
+        let dpa = Trace {
+            samples: &dpa,
+            first_sample: dpa_first,
+        };
+        if balloon_rise(pa, peak, end, balloon_threshold_mmhg(pulse, settings)).is_some()
+            || augmented_upstroke(pa, dpa, foot, peak, settings)
+        {
             return Err(PhaseError::BalloonWithoutLvPressure);
         }
         let from = peak + ms(phases.notch_after_peak_s);
@@ -510,6 +524,29 @@ fn first_peak(pa: Trace, start: u64, end: u64, settings: &SignalSettings) -> Opt
     }
     None
 }
+
+/// Whether the rise from `foot` to `peak` is two rises: ejection (at least the balloon threshold), a shoulder
+/// where the rise nearly stops (valve closure), then a balloon inflation lifting pressure again by more than the
+/// balloon threshold. A natural upstroke
+/// only slows down towards its peak. `slope` is the aortic dP/dt over the rise.
+fn augmented_upstroke(pa: Trace, slope: Trace, foot: u64, peak: u64, settings: &SignalSettings) -> bool {
+    let mut steepest = 0.0f64;
+    for i in foot.max(slope.first_sample)..peak.min(slope.end()) {
+        steepest = steepest.max(slope.at(i));
+        let ejected = pa.at(i) - pa.at(foot);
+        if steepest > 0.0
+            && ejected >= settings.phases.balloon_rise_mmhg
+            && slope.at(i) < SHOULDER_SLOPE_FRACTION * steepest
+            && pa.at(peak) - pa.at(i) > balloon_threshold_mmhg(pa.at(i) - pa.at(foot), settings)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// A rise that slows below this fraction of its steepest slope and then climbs again is a shoulder.
+const SHOULDER_SLOPE_FRACTION: f64 = 0.3;
 
 /// The share of a beat searched for the foot of the aortic pulse.
 const FOOT_SEARCH_FRACTION: f64 = 0.3;

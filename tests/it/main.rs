@@ -11,6 +11,7 @@ mod export;
 mod formats;
 mod formats_import;
 mod layering;
+mod phases;
 mod protocol;
 mod review;
 mod review_case;
