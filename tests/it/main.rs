@@ -17,6 +17,7 @@ mod review;
 mod review_case;
 mod signal;
 mod sim;
+mod simulate_cli;
 mod store;
 mod store_cli;
 mod ui_live;
