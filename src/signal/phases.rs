@@ -95,7 +95,7 @@ pub struct BeatPhases {
     pub systole_start: u64,
     /// Systolic peak of the aortic trace (pulsatile beats).
     pub systolic_peak: Option<u64>,
-    /// Dicrotic notch, when one is found (near valve closure when LV pressure exists).
+    /// Dicrotic notch, when one is found (with LV pressure: only a notch near valve closure that confirms it).
     pub dicrotic_notch: Option<u64>,
     /// Whether a dicrotic notch was found within [`super::settings::PhaseSettings::notch_confirm_s`] of the
     /// pressure crossover (`None` when the crossover was not the rule).
@@ -317,15 +317,16 @@ pub fn beat_phases_with(
                 let pulse = pa.range(start, closure);
                 balloon_inflation = balloon_rise(pa, closure, end, balloon_threshold_mmhg(pulse, settings))
                     .map(|rise| bend_before(view.pa, view.first_sample, closure, rise, filters));
+                // A notch confirms the crossover when the sharpest upward bend within the window is a peak of
+                // the second derivative inside it (at the window's edge it is only the slope of a smooth curve).
                 let window = ms(phases.notch_confirm_s);
-                notch = sharpest_bend(
-                    view.pa,
-                    view.first_sample,
+                let (from, to) = (
                     closure.saturating_sub(window).max(start),
                     (closure + window + 1).min(end),
-                    filters,
                 );
-                notch_confirms = Some(notch.is_some_and(|n| n.abs_diff(closure) < window));
+                notch = sharpest_bend(view.pa, view.first_sample, from, to, filters)
+                    .filter(|&n| n > from && n + 1 < to);
+                notch_confirms = Some(notch.is_some());
                 systolic_peak = pa.argmax(lv.dpdt_max_index, closure);
                 (closure, SystoleEnd::PressureCrossover)
             }
