@@ -3,7 +3,9 @@
 //! where it does not; through the app's analysis pipeline (`heracles validate`'s harness), on clean and realistic
 //! (zeroed) sensors. Also the rules' bad-input side: a balloon-augmented pulse without LV pressure is not timed.
 
-use heracles::cli::validate::{Arm, BeatComparison, Case, cases, timing, validate_case};
+use heracles::cli::validate::{
+    Arm, BeatComparison, Case, ENDPOINTS, agreement, cases, timing, validate_case,
+};
 use heracles::model::{Beat, Fiducial};
 use heracles::signal::phases::{PhaseError, SystoleEnd, beat_phases};
 use heracles::signal::{SignalSettings, Signals, segment};
@@ -23,7 +25,13 @@ fn arm_beats(arm: Arm, level: SensorLevel) -> Vec<(Case, Vec<BeatComparison>)> {
 
 /// Checks one arm: >= 95 % of ejecting beats within `bound_ms` of valve closure, >= `shut_fraction` of
 /// non-ejecting beats within `shut_bound_ms` of dP/dt min, every case timed.
-fn check_arm(arm: Arm, level: SensorLevel, bound_ms: f64, shut_bound_ms: f64, shut_fraction: f64) {
+fn check_arm(
+    arm: Arm,
+    level: SensorLevel,
+    bound_ms: f64,
+    shut_bound_ms: f64,
+    shut_fraction: f64,
+) -> Vec<BeatComparison> {
     let per_case = arm_beats(arm, level);
     let all: Vec<BeatComparison> = per_case.iter().flat_map(|(_, beats)| beats.clone()).collect();
     for (case, beats) in &per_case {
@@ -68,20 +76,36 @@ fn check_arm(arm: Arm, level: SensorLevel, bound_ms: f64, shut_bound_ms: f64, sh
         "{arm:?} {level:?}: {within} of {} non-ejecting beats within {shut_bound_ms} ms of dP/dt min",
         shut.len()
     );
+    all
 }
 
 #[test]
 fn end_systole_is_valve_closure_on_every_arm_clean() {
+    let diastolic_apv = ENDPOINTS.iter().position(|e| *e == "diastolic APV").unwrap();
+    let mut bias = Vec::new();
     for arm in [Arm::None, Arm::Iabp, Arm::Impella, Arm::FullFlow, Arm::NoEcmo] {
-        check_arm(arm, SensorLevel::Clean, 5.0, 5.0, 0.95);
+        let beats = check_arm(arm, SensorLevel::Clean, 5.0, 5.0, 0.95);
+        // Diastolic APV over the analysed diastole against the true one: the phase rule no longer biases it
+        // (before issue 12: +6.8 % none, +6.6 % IABP, +4.5 % Impella, +10.9 % full flow).
+        let a = agreement(&beats, diastolic_apv).unwrap();
+        println!("{arm:?}: diastolic APV bias {:+.2} %", a.bias_percent);
+        assert!(
+            a.bias_percent.abs() <= 0.5,
+            "{arm:?}: diastolic APV bias {:+.2} %",
+            a.bias_percent
+        );
+        bias.push((arm, a.bias_percent));
     }
+    let of = |arm| bias.iter().find(|(a, _)| *a == arm).unwrap().1;
+    assert!((of(Arm::Iabp) - of(Arm::Impella)).abs() <= 1.0, "{bias:?}");
 }
 
 #[test]
 fn end_systole_is_valve_closure_on_every_trial_arm_realistic() {
     // Realistic sensors: 15 ms at valve closure (issue 12). Without ejection (Impella P-5 to P-9) the dP/dt min
     // of a noisy, broad relaxation does NOT meet the issue's 5 ms: 70 % of those beats are within 15 ms (worst
-    // under suction), held here so that it cannot get worse unnoticed (see docs/validation.md).
+    // under suction; 55 % within 5 ms over two seeds), held here so that it cannot get worse unnoticed (see
+    // docs/validation.md).
     for arm in [Arm::None, Arm::Iabp, Arm::Impella, Arm::FullFlow] {
         check_arm(arm, SensorLevel::Realistic, 15.0, 15.0, 0.65);
     }
