@@ -60,11 +60,21 @@ pub enum Arm {
     Impella,
     /// VA-ECMO at full flow (flat arterial pulse, aortic valve barely opening).
     FullFlow,
+    /// Any device, recorded without the LV catheter (aortic pressure alone): the notch rule, and balloon beats
+    /// left untimed.
+    AorticOnly,
 }
 
 impl Arm {
     /// Every arm, in table order.
-    pub const ALL: [Arm; 5] = [Arm::None, Arm::Iabp, Arm::Impella, Arm::FullFlow, Arm::NoEcmo];
+    pub const ALL: [Arm; 6] = [
+        Arm::None,
+        Arm::Iabp,
+        Arm::Impella,
+        Arm::FullFlow,
+        Arm::NoEcmo,
+        Arm::AorticOnly,
+    ];
 
     /// Name in the tables.
     pub fn label(self) -> &'static str {
@@ -74,6 +84,7 @@ impl Arm {
             Arm::Iabp => "IABP",
             Arm::Impella => "Impella",
             Arm::FullFlow => "full flow",
+            Arm::AorticOnly => "aortic pressure only (no LV catheter)",
         }
     }
 }
@@ -162,6 +173,19 @@ pub fn cases() -> Vec<Case> {
             None,
             Arm::Impella,
         ),
+        case("shock-ecmo, no LV catheter", "shock-ecmo", None, Arm::AorticOnly),
+        case(
+            "IABP 1:2, no LV catheter",
+            "shock-ecmo",
+            iabp(IabpRatio::OneToTwo, 0.0, 0.0),
+            Arm::AorticOnly,
+        ),
+        case(
+            "Impella CP P-2, no LV catheter",
+            "shock-ecmo",
+            impella_cp(2),
+            Arm::AorticOnly,
+        ),
     ]
 }
 
@@ -179,6 +203,7 @@ pub fn simulate_case(
         setup.device = device;
     }
     let mut sim = Simulator::from_setup(setup, seed, sensors);
+    let lv_catheter = case.arm != Arm::AorticOnly;
     // The protocol zeroes the transducers before measuring: the offsets at the start are removed, their drift
     // over the run is not.
     let [pa_zero, pd_zero, lvp_zero] = sim.calibration().pressure_offsets_mmhg;
@@ -209,6 +234,9 @@ pub fn simulate_case(
         }
         truths.extend(tracker.push(&sample.truth));
     });
+    if !lv_catheter {
+        channels.retain(|series| series.name != "lvp" && series.name != "lvv");
+    }
     Ok((
         Recording {
             segments: vec![Segment {
