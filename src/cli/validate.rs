@@ -601,8 +601,8 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          aortic-valve closure (LV pressure falling below ascending-aortic pressure) where the valve opens, and with\n\
          the true LV dP/dt min where it does not (ENDPOINTS.md section 3). Acceptance (issue 12): within 5 ms\n\
          (clean) / 15 ms (realistic) for at least 95 % of the beats in which the valve opens; dP/dt min within 5 ms.\n\
-         \"Untimed\" beats are those whose phases the analysis refused to place (e.g. a balloon-augmented pulse\n\
-         without LV pressure) and left out of the diastolic endpoints. Endpoint errors are per accepted beat, in\n\
+         \"Untimed\" beats are those whose phases the analysis refused to place (a balloon-augmented pulse, or an\n\
+         ECMO pulse under 10 mmHg, without LV pressure) and left out of the diastolic endpoints. Endpoint errors are per accepted beat, in\n\
          percent of the true value. Realistic pressures are zeroed at the start of each run (the protocol's zeroing\n\
          step: each mmHg of offset left between LV and aortic transducers moves the crossover by ~15 ms in the\n\
          shocked ventricle); their drift, noise and the aortic line's damping remain, as do the Doppler's gain\n\
