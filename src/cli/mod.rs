@@ -22,6 +22,7 @@ pub mod import;
 pub mod record;
 pub mod review;
 pub mod simulate;
+pub mod validate;
 
 /// heracles: cath-lab workstation for the HERACLES trial (VA-ECMO + IABP or Impella).
 ///
@@ -56,6 +57,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Open the offline review screen on a case (or the case chooser).
     Review(review::ReviewArgs),
+    /// Check the analysis against the simulated patient's truth on every arm; print bias and limits.
+    Validate(validate::ValidateArgs),
 }
 
 /// Writes one line to standard output (what [`outln!`] expands to).
@@ -102,5 +105,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Import(args)) => import::run(args, data_dir),
         Some(Command::Export(args)) => export::run(args, data_dir),
         Some(Command::Review(args)) => review::run(args, data_dir),
+        Some(Command::Validate(args)) => validate::run(args),
     }
 }

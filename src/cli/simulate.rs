@@ -1,15 +1,17 @@
 //! `heracles simulate`: run the simulated patient headless. `--list-scenarios` prints the scenarios;
-//! `--scenario NAME --seconds N --out FILE.csv` writes every channel at 1 kHz to a CSV file; `--pty` (prints the
+//! `--scenario NAME --seconds N --out FILE.csv` writes every channel at 1 kHz to a CSV file (which `heracles
+//! analyze` reads as it is), `--truth FILE.csv` the per-beat truth beside it (`sim::truth`); `--pty` (prints the
 //! port path to connect to) or `--port PATH --baud N` streams the heracles protocol in real time, with optional
 //! `--faults drop=P,corrupt=P,disconnect-after=S` logged frame by frame (see `acquisition::sim_stream`).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
+use crate::sim::truth::{BeatTruth, BeatTruthTracker};
 use crate::sim::{OUTPUT_RATE_HZ, SensorLevel, Simulator, scenarios};
 
 /// Longest run the CSV mode accepts, s (a day at 1 kHz is about 5 GB of text).
@@ -49,6 +51,11 @@ pub struct SimulateArgs {
     /// row per sample.
     #[arg(long, value_name = "FILE.csv")]
     pub out: Option<PathBuf>,
+    /// Write the per-beat truth of the same run to this CSV file (needs --out): R to R, the true valve events,
+    /// LV dP/dt min, end of systole, wave-free period, APV, diastolic APV, mean Pa and Pd over the beat, diastole
+    /// and wave-free period, Ees and V0 (times in s from the start of the run).
+    #[arg(long, value_name = "FILE.csv", requires = "out")]
+    pub truth: Option<PathBuf>,
     /// Seed of the sensor noise and sensor parameters (same seed, same output).
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
@@ -116,14 +123,47 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         let Some(seconds) = args.seconds else {
             bail!("--out needs --seconds N")
         };
-        write_csv(&mut sim, seconds, out)?;
+        write_csv(&mut sim, seconds, out, args.truth.as_deref())?;
         return Ok(ExitCode::SUCCESS);
     }
     bail!("nothing to do: give --seconds N --out FILE.csv, --pty, or --port PATH")
 }
 
-/// Writes `seconds` of `sim` to `out` as CSV.
-fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf) -> anyhow::Result<()> {
+/// The header of `--truth`.
+const TRUTH_HEADER: &str = "beat,start_s,end_s,valve_open_s,valve_close_s,dpdt_min_s,systole_end_s,\
+wfp_start_s,wfp_end_s,apv_cm_s,diastolic_apv_cm_s,wfp_ipv_cm_s,mean_pa_mmhg,mean_pd_mmhg,diastolic_pa_mmhg,\
+diastolic_pd_mmhg,wfp_pd_mmhg,ees_mmhg_per_ml,v0_ml,balloon_inflated";
+
+/// One row of `--truth` (an empty cell where the valve does not open).
+fn truth_row(beat: &BeatTruth) -> String {
+    let time = |t: Option<f64>| t.map_or(String::new(), |t| format!("{t:.3}"));
+    format!(
+        "{},{:.3},{:.3},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.5},{:.3},{}",
+        beat.number,
+        beat.start_s,
+        beat.end_s,
+        time(beat.valve_open_s),
+        time(beat.valve_close_s),
+        beat.dpdt_min_s,
+        beat.systole_end_s,
+        beat.wave_free_s.0,
+        beat.wave_free_s.1,
+        beat.apv_cm_s,
+        beat.diastolic_apv_cm_s,
+        beat.wfp_ipv_cm_s,
+        beat.mean_pa_mmhg,
+        beat.mean_pd_mmhg,
+        beat.diastolic_pa_mmhg,
+        beat.diastolic_pd_mmhg,
+        beat.wfp_pd_mmhg,
+        beat.ees_mmhg_per_ml,
+        beat.v0_ml,
+        u8::from(beat.balloon_inflated),
+    )
+}
+
+/// Writes `seconds` of `sim` to `out` as CSV, and its per-beat truth to `truth` when given.
+fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Path>) -> anyhow::Result<()> {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= MAX_SECONDS) {
         bail!("--seconds must be a number above 0 and at most {MAX_SECONDS}, not {seconds}");
     }
@@ -136,8 +176,20 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf) -> anyhow::Result
         .map(|channel| channel.name.as_str())
         .collect();
     writeln!(writer, "t_s,{}", header.join(","))?;
+    let mut truth_out = match truth {
+        Some(path) => {
+            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut writer = BufWriter::new(file);
+            writeln!(writer, "{TRUTH_HEADER}")?;
+            Some((writer, path))
+        }
+        None => None,
+    };
+    let phases = crate::signal::SignalSettings::default().phases;
+    let mut tracker = BeatTruthTracker::new(phases.wfp_start_fraction, phases.wfp_end_margin_s);
     let mut remaining = (seconds * OUTPUT_RATE_HZ).round() as usize;
     let mut rows = String::new();
+    let mut truth_rows = String::new();
     while remaining > 0 {
         let chunk = remaining.min(OUTPUT_RATE_HZ as usize);
         rows.clear();
@@ -150,7 +202,16 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf) -> anyhow::Result
                 rows,
                 "{t_s:.3},{ecg:.4},{pa:.3},{pd:.3},{ipv:.3},{lvp:.3},{lvv:.3},{ecmo:.4}"
             );
+            if let Some(beat) = tracker.push(&sample.truth) {
+                let _ = writeln!(truth_rows, "{}", truth_row(&beat));
+            }
         });
+        if let Some((writer, path)) = &mut truth_out {
+            writer
+                .write_all(truth_rows.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        truth_rows.clear();
         writer
             .write_all(rows.as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
@@ -159,6 +220,11 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf) -> anyhow::Result
     writer
         .flush()
         .with_context(|| format!("cannot write {}", out.display()))?;
+    if let Some((mut writer, path)) = truth_out {
+        writer
+            .flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Generic delimited text (CSV, semicolon- or tab-separated) with a column map.
 //!
-//! The first non-empty line is the header. A time column (`time`, `t`, `time_s` or `time (s)`, any case) sets the
+//! The first non-empty line is the header. A time column (`time`, `t`, `time_s`, `t_s` (the simulator's) or `time (s)`, any case) sets the
 //! sample rate and the start; without one, [`CsvOptions::sample_rate_hz`] must be given. By default every other
 //! column becomes a channel named after its header, with the unit taken from `name (unit)` or `name [unit]`;
 //! known signals get their canonical id (`Pa (mmHg)` -> `pa`). A column map ([`CsvOptions::columns`]) instead picks
@@ -103,7 +103,7 @@ fn split_unit(header: &str) -> (&str, &str) {
 }
 
 fn is_time(name: &str) -> bool {
-    ["time", "t", "time_s"]
+    ["time", "t", "time_s", "t_s"]
         .iter()
         .any(|t| name.eq_ignore_ascii_case(t))
 }

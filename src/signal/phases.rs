@@ -1,19 +1,33 @@
 //! Cardiac-cycle phases of one beat (ENDPOINTS.md section 3): end-diastole, systolic peak and dicrotic notch on
-//! aortic pressure, LV dP/dt max/min, the systole/diastole boundary, the wave-free period and the end-systole
-//! fallback.
+//! aortic pressure, LV dP/dt max/min, aortic-valve closure, the systole/diastole boundary, the wave-free period,
+//! the end-systole fallback, and balloon (IABP) inflation recognised on the waveform.
 //!
-//! Rules:
+//! One rule for every beat on every arm (no device, IABP, Impella, full ECMO flow), chosen per beat from what is
+//! recorded and trustworthy, and recorded in [`BeatPhases::systole_end_method`]:
+//! - LV and aortic pressure both recorded: systole ends at aortic-valve closure, the end of the LV-aortic pressure
+//!   crossover after ejection ([`SystoleEnd::PressureCrossover`]; see [`crossover`] for how transducer offsets
+//!   and the fluid-filled line's delay are kept out of it); the dicrotic notch, when one is found near it,
+//!   confirms it ([`BeatPhases::notch_confirms`]). When LV pressure never reaches aortic pressure the valve does
+//!   not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]);
+//! - aortic pressure alone: the dicrotic notch ([`SystoleEnd::DicroticNotch`]) after the first systolic peak, never
+//!   after a balloon's augmentation; a beat whose pulse a balloon augments has no phases
+//!   ([`PhaseError::BalloonWithoutLvPressure`]: the notch and the inflation cannot be told apart without LV
+//!   pressure or the console's timing), so it is left out of diastolic endpoints and counted;
+//! - LV pressure alone: LV dP/dt min, labelled as such ([`SystoleEnd::LvDpdtMinWithoutAorta`]: later than valve
+//!   closure by the isovolumic relaxation);
 //! - end-diastole (ED) is the beat's start when the beat is anchored on the ECG R peak or on the LV dP/dt rule;
 //!   for beats anchored on the arterial onset, ED comes from the LV dP/dt rule when LV pressure exists, else it
 //!   is unknown (the onset, i.e. the start of ejection, is later than ED by the pre-ejection period);
-//! - systole ends at the dicrotic notch of a pulsatile aortic trace; when the beat is non-pulsatile, or there is
-//!   no aortic trace, at LV dP/dt min; with neither there are no phases ([`PhaseError::NoReference`]);
 //! - diastole runs from the end of systole to the beat's end (the next fiducial);
 //! - wave-free period: from 25 % into diastole to 5 ms before its end;
 //! - dicrotic notch [choice]: the maximum of the Savitzky-Golay second derivative of aortic pressure (the
-//!   sharpest upward bend, which is also where a local minimum or the IABP inflation is) between 20 ms after the
-//!   systolic peak and 60 % of the way from the peak to the beat's end; systolic peak = maximum of the first
-//!   60 % of the beat.
+//!   sharpest upward bend) between 20 ms after the systolic peak and 60 % of the way from the peak to the beat's
+//!   end; systolic peak = the first local maximum of the smoothed aortic pressure after the beat's start
+//!   (the highest pressure of the beat is the balloon's augmentation under an IABP);
+//! - balloon inflation [choice]: aortic pressure rising again in diastole, by more than
+//!   [`super::settings::PhaseSettings::balloon_rise_mmhg`] above its lowest value since the systolic peak (or
+//!   since valve closure, with LV pressure): a windkessel on ECMO only falls in diastole. The inflation is the
+//!   sharpest upward bend before that rise.
 //!
 //! Every computation looks only at the beat and a fixed margin around it ([`margin_samples`]), so the online
 //! tracker (recent history) and offline analysis (whole arrays) get identical phases.
@@ -26,13 +40,32 @@ use super::settings::{SignalSettings, samples_from_s};
 use super::signals::Signals;
 use crate::model::{Beat, Fiducial};
 
-/// What ends systole.
+/// What ends systole in a beat: the rule that was used (ENDPOINTS.md section 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SystoleEnd {
-    /// The dicrotic notch on a pulsatile aortic trace.
+    /// Aortic-valve closure at the end of the LV-aortic pressure crossover after ejection (LV and aortic
+    /// pressure recorded).
+    PressureCrossover,
+    /// The dicrotic notch of the aortic trace (aortic pressure alone, pulse not augmented by a balloon).
     DicroticNotch,
-    /// LV dP/dt min (non-pulsatile beat or no aortic trace).
+    /// LV dP/dt min: the aortic valve does not open in the beat (LV pressure never reaches aortic pressure, or
+    /// no pulse at all on the aortic trace).
     LvDpdtMin,
+    /// LV dP/dt min because no aortic pressure is recorded: valve closure cannot be seen, and this is later than
+    /// it by the isovolumic relaxation.
+    LvDpdtMinWithoutAorta,
+}
+
+impl SystoleEnd {
+    /// A short key for tables and exports.
+    pub fn key(self) -> &'static str {
+        match self {
+            SystoleEnd::PressureCrossover => "lv_aortic_crossover",
+            SystoleEnd::DicroticNotch => "dicrotic_notch",
+            SystoleEnd::LvDpdtMin => "lv_dpdt_min_no_ejection",
+            SystoleEnd::LvDpdtMinWithoutAorta => "lv_dpdt_min_no_aortic_pressure",
+        }
+    }
 }
 
 /// Why a beat has no phases.
@@ -47,6 +80,10 @@ pub enum PhaseError {
     /// The beat is too short for the rules (e.g. diastole shorter than the margins).
     #[error("beat too short to place its phases")]
     TooShort,
+    /// A balloon augments the aortic pulse and there is no LV pressure: the notch cannot be told from the
+    /// inflation (the balloon's timing is unknown), so systole is not timed rather than guessed.
+    #[error("balloon-augmented aortic pulse without LV pressure: systole cannot be timed")]
+    BalloonWithoutLvPressure,
 }
 
 /// The phases of one beat (sample indices at the analysis rate).
@@ -58,13 +95,18 @@ pub struct BeatPhases {
     pub systole_start: u64,
     /// Systolic peak of the aortic trace (pulsatile beats).
     pub systolic_peak: Option<u64>,
-    /// Dicrotic notch (pulsatile beats).
+    /// Dicrotic notch, when one is found (with LV pressure: only a notch near valve closure that confirms it).
     pub dicrotic_notch: Option<u64>,
+    /// Whether a dicrotic notch was found within [`super::settings::PhaseSettings::notch_confirm_s`] of the
+    /// pressure crossover (`None` when the crossover was not the rule).
+    pub notch_confirms: Option<bool>,
+    /// Start of a balloon inflation recognised in the beat's diastole, if any.
+    pub balloon_inflation: Option<u64>,
     /// LV pressure fiducials, when LV pressure exists.
     pub lv: Option<LvFiducials>,
     /// End of systole = start of diastole.
     pub systole_end: u64,
-    /// What `systole_end` is.
+    /// The rule that placed `systole_end`.
     pub systole_end_method: SystoleEnd,
     /// End of diastole (exclusive) = the beat's end.
     pub diastole_end: u64,
@@ -115,11 +157,13 @@ pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg:
     Some(max - min < threshold_mmhg)
 }
 
-/// The Savitzky-Golay filters the phase rules use (LV dP/dt and the aortic second derivative), built once for
-/// many beats: building one solves its least-squares weights, which cost more than filtering a beat.
+/// The Savitzky-Golay filters the phase rules use (smoothing, LV dP/dt and the aortic second derivative), built
+/// once for many beats: building one solves its least-squares weights, which cost more than filtering a beat.
 #[derive(Clone, Debug)]
 pub struct PhaseFilters {
-    /// First derivative (`None` when the settings give no valid filter at this rate).
+    /// Smoothing (`None` when the settings give no valid filter at this rate).
+    smooth: Option<SavgolFilter>,
+    /// First derivative (same).
     first: Option<SavgolFilter>,
     /// Second derivative (same).
     second: Option<SavgolFilter>,
@@ -131,6 +175,7 @@ impl PhaseFilters {
         let filter =
             |derivative| SavgolFilter::from_settings(&settings.savgol, derivative, sample_rate_hz).ok();
         PhaseFilters {
+            smooth: filter(0),
             first: filter(1),
             second: filter(2),
         }
@@ -153,6 +198,38 @@ pub fn beat_phases(
     )
 }
 
+/// A channel over `[from, to)` of a view, as a function of absolute sample index.
+#[derive(Clone, Copy)]
+struct Trace<'a> {
+    samples: &'a [f64],
+    first_sample: u64,
+}
+
+impl Trace<'_> {
+    fn at(&self, index: u64) -> f64 {
+        self.samples[(index - self.first_sample) as usize]
+    }
+
+    fn end(&self) -> u64 {
+        self.first_sample + self.samples.len() as u64
+    }
+
+    /// Maximum minus minimum over `[from, to)` (clipped to the trace; 0 when empty).
+    fn range(&self, from: u64, to: u64) -> f64 {
+        let (from, to) = (from.max(self.first_sample), to.min(self.end()));
+        let (lo, hi) = (from..to).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), i| {
+            (lo.min(self.at(i)), hi.max(self.at(i)))
+        });
+        if hi >= lo { hi - lo } else { 0.0 }
+    }
+
+    /// Index of the maximum over `[from, to)` (clipped to the trace).
+    fn argmax(&self, from: u64, to: u64) -> Option<u64> {
+        let (from, to) = (from.max(self.first_sample), to.min(self.end()));
+        (from..to).max_by(|&a, &b| self.at(a).total_cmp(&self.at(b)))
+    }
+}
+
 /// [`beat_phases`] with filters built beforehand by [`PhaseFilters::new`] for the same rate and settings.
 pub fn beat_phases_with(
     filters: &PhaseFilters,
@@ -168,62 +245,140 @@ pub fn beat_phases_with(
     let (left, right) = margin_samples(sample_rate_hz, settings);
     let view = signals.window(start.saturating_sub(left), end + right);
     let phases = &settings.phases;
+    let ms = |s: f64| (s * sample_rate_hz).round() as u64;
 
-    let lv = match view.lvp {
+    let dpdt = match view.lvp {
         Some(lvp) => {
             let filter = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
-            let (dpdt, first) =
-                derivative_around(lvp, view.first_sample, start.saturating_sub(left), end, filter);
             let search_from = start.saturating_sub(left - filter.half_width() as u64);
-            beat_fiducials(
-                &dpdt,
-                first,
-                start,
-                end,
+            Some((
+                derivative_around(lvp, view.first_sample, start.saturating_sub(left), end, filter),
                 search_from,
-                settings.lv.ed_dpdt_fraction,
-            )
+            ))
         }
         None => None,
+    };
+    let lv = dpdt.as_ref().and_then(|((dpdt, first), search_from)| {
+        beat_fiducials(
+            dpdt,
+            *first,
+            start,
+            end,
+            *search_from,
+            settings.lv.ed_dpdt_fraction,
+        )
+    });
+    // LV dP/dt min as the end of systole of a beat without ejection: the vertex of a parabola fitted to dP/dt
+    // around its minimum (the minimum is broad in a failing or unloaded ventricle, and noise moves its sample).
+    let relaxation = |lv: &LvFiducials| {
+        dpdt.as_ref().map_or(lv.dpdt_min_index, |((dpdt, first), _)| {
+            parabola_vertex(
+                dpdt,
+                *first,
+                lv.dpdt_min_index,
+                ms(phases.dpdt_min_fit_s),
+                start,
+                end,
+            )
+        })
     };
     let end_diastole = match beat.fiducial {
         Fiducial::RWave | Fiducial::LvEndDiastole => Some(start),
         Fiducial::PressureOnset => lv.map(|f| f.dpdt_end_diastole_index),
     };
+    let pa_complete = view
+        .window(start, end)
+        .pa
+        .is_some_and(|pa| !pa.is_empty() && pa.iter().all(|v| v.is_finite()));
     let pulsatile = is_non_pulsatile(&view, start, end, settings.qc.non_pulsatile_pp_mmhg) == Some(false);
-    let (systolic_peak, notch) = if pulsatile {
-        match view.pa {
-            Some(pa) => aortic_points(
-                pa,
-                view.first_sample,
-                start,
-                end,
-                sample_rate_hz,
-                settings,
-                filters.second.as_ref(),
-            )?,
-            None => (None, None),
-        }
-    } else {
-        (None, None)
+    let smooth = filters.smooth.as_ref().ok_or(PhaseError::TooShort)?;
+    let smoothed_pa = match view.pa {
+        Some(pa) if pa_complete => Some(derivative_around(pa, view.first_sample, start, end, smooth)),
+        _ => None,
     };
-    let (systole_end, systole_end_method) = match (notch, lv) {
-        (Some(notch), _) => (notch, SystoleEnd::DicroticNotch),
-        (None, Some(lv)) => (lv.dpdt_min_index, SystoleEnd::LvDpdtMin),
-        (None, None) if view.lvp.is_some() || (pulsatile && view.pa.is_some()) => {
-            return Err(PhaseError::MissingSamples);
+    let pa_trace = smoothed_pa.as_ref().map(|(samples, first)| Trace {
+        samples,
+        first_sample: *first,
+    });
+
+    let mut systolic_peak = None;
+    let mut notch = None;
+    let mut notch_confirms = None;
+    let mut balloon_inflation = None;
+    let (systole_end, systole_end_method) = if let (Some(pa), Some(lvp)) = (pa_trace, view.lvp) {
+        let lv = lv.ok_or(PhaseError::MissingSamples)?;
+        let (lvp_smooth, lvp_first) = derivative_around(lvp, view.first_sample, start, end, smooth);
+        let lvp = Trace {
+            samples: &lvp_smooth,
+            first_sample: lvp_first,
+        };
+        match crossover(lvp, pa, &lv, (start, end), settings) {
+            Some(closure) => {
+                let pulse = pa.range(start, closure);
+                balloon_inflation = balloon_rise(pa, closure, end, balloon_threshold_mmhg(pulse, settings))
+                    .map(|rise| bend_before(view.pa, view.first_sample, closure, rise, filters));
+                // A notch confirms the crossover when the sharpest upward bend within the window is a peak of
+                // the second derivative inside it (at the window's edge it is only the slope of a smooth curve).
+                let window = ms(phases.notch_confirm_s);
+                let (from, to) = (
+                    closure.saturating_sub(window).max(start),
+                    (closure + window + 1).min(end),
+                );
+                notch = sharpest_bend(view.pa, view.first_sample, from, to, filters)
+                    .filter(|&n| n > from && n + 1 < to);
+                notch_confirms = Some(notch.is_some());
+                systolic_peak = pa.argmax(lv.dpdt_max_index, closure);
+                (closure, SystoleEnd::PressureCrossover)
+            }
+            None => (relaxation(&lv), SystoleEnd::LvDpdtMin),
         }
-        (None, None) => return Err(PhaseError::NoReference),
+    } else if let Some(pa) = pa_trace {
+        if !pulsatile {
+            return Err(PhaseError::NoReference);
+        }
+        let (foot, peak) = first_peak(pa, start, end, settings).ok_or(PhaseError::NoReference)?;
+        systolic_peak = Some(peak);
+        let pulse = pa.at(peak) - pa.at(foot);
+        let slope = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
+        let (dpa, dpa_first) = derivative_around(
+            view.pa.unwrap_or_default(),
+            view.first_sample,
+            foot,
+            peak + 1,
+            slope,
+        );
+        let dpa = Trace {
+            samples: &dpa,
+            first_sample: dpa_first,
+        };
+        if balloon_rise(pa, peak, end, balloon_threshold_mmhg(pulse, settings)).is_some()
+            || augmented_upstroke(pa, dpa, foot, peak, settings)
+        {
+            return Err(PhaseError::BalloonWithoutLvPressure);
+        }
+        let from = peak + ms(phases.notch_after_peak_s);
+        let to = peak + ((end - peak) as f64 * phases.notch_search_fraction).round() as u64;
+        notch = sharpest_bend(view.pa, view.first_sample, from, to, filters);
+        (notch.ok_or(PhaseError::TooShort)?, SystoleEnd::DicroticNotch)
+    } else if let Some(lv) = lv {
+        // No aortic trace, or one with samples missing in this beat.
+        (relaxation(&lv), SystoleEnd::LvDpdtMinWithoutAorta)
+    } else if view.lvp.is_some() || view.pa.is_some() {
+        return Err(PhaseError::MissingSamples);
+    } else {
+        return Err(PhaseError::NoReference);
     };
     let diastole = end.saturating_sub(systole_end);
     let wfp_start = systole_end + (phases.wfp_start_fraction * diastole as f64).round() as u64;
-    let wfp_end = end.saturating_sub((phases.wfp_end_margin_s * sample_rate_hz).round() as u64);
-    let es_offset = (phases.es_before_dpdt_min_s * sample_rate_hz).round() as u64;
+    let wfp_end = end.saturating_sub(ms(phases.wfp_end_margin_s));
+    let es_offset = ms(phases.es_before_dpdt_min_s);
     Ok(BeatPhases {
         end_diastole,
         systole_start: end_diastole.unwrap_or(start),
         systolic_peak,
         dicrotic_notch: notch,
+        notch_confirms,
+        balloon_inflation,
         lv,
         systole_end,
         systole_end_method,
@@ -233,31 +388,194 @@ pub fn beat_phases_with(
     })
 }
 
-/// Systolic peak and dicrotic notch of a pulsatile aortic beat.
-fn aortic_points(
-    pa: &[f64],
-    first_sample: u64,
-    start: u64,
-    end: u64,
-    sample_rate_hz: f64,
+/// Aortic-valve closure from smoothed LV and aortic pressure, or `None` when the valve does not open in the
+/// beat.
+///
+/// While the valve is open, LV pressure exceeds aortic pressure by the small drop across the open valve; it
+/// closes when LV pressure falls below aortic pressure again. So the valve is open in the beat when `D = LVP - Pa`
+/// rises above [`super::settings::PhaseSettings::crossover_open_mmhg`] between LV dP/dt max and min, and closes
+/// at the first sample after the maximum of `D` where `D` falls below zero: the end of the crossover. The
+/// fluid-filled aortic line's delay (a few ms) is not corrected: an estimate from the ejection's shape (the lag
+/// at which Pa best follows LVP) was tried and added more error on clean traces than it removed on damped ones.
+///
+/// In a shocked ventricle `D` leaves zero slowly (about 50 mmHg/s at closure), so each mmHg of relative offset
+/// between the two transducers moves the closure by ~15 ms: the pressures must be zeroed (ENDPOINTS.md section 8,
+/// the zeroing step), and an offset left in them is the largest error of this rule.
+fn crossover(
+    lvp: Trace,
+    pa: Trace,
+    lv: &LvFiducials,
+    (start, end): (u64, u64),
     settings: &SignalSettings,
-    second_derivative: Option<&SavgolFilter>,
-) -> Result<(Option<u64>, Option<u64>), PhaseError> {
-    let at = |i: u64| pa[(i - first_sample) as usize];
-    let peak_search_end = start + ((end - start) as f64 * 0.6).round() as u64;
-    let peak = (start..peak_search_end.max(start + 1))
-        .max_by(|&a, &b| at(a).total_cmp(&at(b)))
-        .unwrap_or(start);
-    let from = peak + (settings.phases.notch_after_peak_s * sample_rate_hz).round() as u64;
-    let to = peak + ((end - peak) as f64 * settings.phases.notch_search_fraction).round() as u64;
-    if to <= from + 2 {
-        return Ok((Some(peak), None));
+) -> Option<u64> {
+    let phases = &settings.phases;
+    let last = end.min(lvp.end()).min(pa.end());
+    let difference = |i: u64| lvp.at(i) - pa.at(i);
+    let from = lv
+        .dpdt_max_index
+        .max(start)
+        .max(pa.first_sample)
+        .max(lvp.first_sample);
+    let to = lv.dpdt_min_index.max(from + 1).min(last);
+    let top = (from..to).max_by(|&a, &b| difference(a).total_cmp(&difference(b)))?;
+    if difference(top) <= phases.crossover_open_mmhg.max(0.0) {
+        return None;
     }
-    let filter = second_derivative.ok_or(PhaseError::TooShort)?;
+    (top..last).find(|&i| difference(i) < 0.0)
+}
+
+/// The vertex of the least-squares parabola through `values` (`values[i]` is sample `first + i`) over
+/// `index +- half` (clipped to `[start, end)` and the values), as a sample index within that span; `index` when
+/// the fit has no minimum there.
+fn parabola_vertex(values: &[f64], first: u64, index: u64, half: u64, start: u64, end: u64) -> u64 {
+    let lo = index.saturating_sub(half).max(start).max(first);
+    let hi = (index + half + 1).min(end).min(first + values.len() as u64);
+    if hi <= lo + 4 {
+        return index;
+    }
+    // Fit y = a + b x + c x^2 with x centred on `index`, by the normal equations.
+    let mut m = [[0.0f64; 3]; 3];
+    let mut r = [0.0f64; 3];
+    for i in lo..hi {
+        let x = i as f64 - index as f64;
+        let y = values[(i - first) as usize];
+        if !y.is_finite() {
+            return index;
+        }
+        let powers = [1.0, x, x * x];
+        for (row, &p) in powers.iter().enumerate() {
+            for (col, &q) in powers.iter().enumerate() {
+                m[row][col] += p * q;
+            }
+            r[row] += p * y;
+        }
+    }
+    let Some([_, b, c]) = solve3(m, r) else {
+        return index;
+    };
+    if c <= 0.0 {
+        return index;
+    }
+    let vertex = index as f64 - b / (2.0 * c);
+    if vertex.is_finite() {
+        (vertex.round().max(lo as f64) as u64).min(hi - 1)
+    } else {
+        index
+    }
+}
+
+/// Solves the 3x3 system `m x = r` by Cramer's rule (`None` when singular).
+fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
+    let det = |a: [[f64; 3]; 3]| {
+        a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
+            + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0])
+    };
+    let d = det(m);
+    if d.abs() < 1e-12 {
+        return None;
+    }
+    let mut x = [0.0; 3];
+    for (col, out) in x.iter_mut().enumerate() {
+        let mut a = m;
+        for row in 0..3 {
+            a[row][col] = r[row];
+        }
+        *out = det(a) / d;
+    }
+    Some(x)
+}
+
+/// Where aortic pressure rises again in diastole, by more than `rise` above its lowest value since `from` (the
+/// systolic peak or valve closure): the sample where the rise exceeds it.
+fn balloon_rise(pa: Trace, from: u64, end: u64, rise: f64) -> Option<u64> {
+    let mut lowest = f64::INFINITY;
+    for i in from..end.min(pa.end()) {
+        let value = pa.at(i);
+        lowest = lowest.min(value);
+        if value - lowest > rise {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The start of a balloon inflation: the sharpest upward bend of aortic pressure between `from` and the rise.
+fn bend_before(pa: Option<&[f64]>, first_sample: u64, from: u64, rise: u64, filters: &PhaseFilters) -> u64 {
+    sharpest_bend(pa, first_sample, from, rise + 1, filters).unwrap_or(rise)
+}
+
+/// The systolic peak: the first local maximum of smoothed aortic pressure after the foot (the lowest pressure in
+/// the first [`FOOT_SEARCH_FRACTION`] of the beat) that stands at least
+/// [`super::settings::PhaseSettings::peak_prominence_mmhg`] above what follows it (the balloon's augmentation comes
+/// later), with the foot.
+fn first_peak(pa: Trace, start: u64, end: u64, settings: &SignalSettings) -> Option<(u64, u64)> {
+    let prominence = settings.phases.peak_prominence_mmhg;
+    let end = end.min(pa.end());
+    let start = start.max(pa.first_sample);
+    let foot_end = start + ((end.saturating_sub(start)) as f64 * FOOT_SEARCH_FRACTION).round() as u64;
+    let foot = (start..foot_end.max(start + 1)).min_by(|&a, &b| pa.at(a).total_cmp(&pa.at(b)))?;
+    let mut best = foot;
+    for i in foot..end {
+        let value = pa.at(i);
+        if value > pa.at(best) {
+            best = i;
+        } else if pa.at(best) - value > prominence {
+            return Some((foot, best));
+        }
+    }
+    None
+}
+
+/// Whether the rise from `foot` to `peak` is two rises: ejection (at least the balloon threshold), a shoulder
+/// where the rise nearly stops (valve closure), then a balloon inflation lifting pressure again by more than the
+/// balloon threshold. A natural upstroke
+/// only slows down towards its peak. `slope` is the aortic dP/dt over the rise.
+fn augmented_upstroke(pa: Trace, slope: Trace, foot: u64, peak: u64, settings: &SignalSettings) -> bool {
+    let mut steepest = 0.0f64;
+    for i in foot.max(slope.first_sample)..peak.min(slope.end()) {
+        steepest = steepest.max(slope.at(i));
+        let ejected = pa.at(i) - pa.at(foot);
+        if steepest > 0.0
+            && ejected >= settings.phases.balloon_rise_mmhg
+            && slope.at(i) < SHOULDER_SLOPE_FRACTION * steepest
+            && pa.at(peak) - pa.at(i) > balloon_threshold_mmhg(pa.at(i) - pa.at(foot), settings)
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// A rise that slows below this fraction of its steepest slope and then climbs again is a shoulder.
+const SHOULDER_SLOPE_FRACTION: f64 = 0.3;
+
+/// The share of a beat searched for the foot of the aortic pulse.
+const FOOT_SEARCH_FRACTION: f64 = 0.3;
+
+/// The smallest rise of aortic pressure in diastole taken for a balloon inflation: the set threshold, and half
+/// the systolic pulse (the dicrotic wave of a peripheral trace rises a few mmHg after the notch; a balloon
+/// augments diastole by about the pulse or more).
+fn balloon_threshold_mmhg(pulse_mmhg: f64, settings: &SignalSettings) -> f64 {
+    settings.phases.balloon_rise_mmhg.max(0.5 * pulse_mmhg)
+}
+
+/// The maximum of the second derivative of aortic pressure over `[from, to)`: the sharpest upward bend.
+fn sharpest_bend(
+    pa: Option<&[f64]>,
+    first_sample: u64,
+    from: u64,
+    to: u64,
+    filters: &PhaseFilters,
+) -> Option<u64> {
+    let pa = pa?;
+    if to <= from + 2 {
+        return None;
+    }
+    let filter = filters.second.as_ref()?;
     let (second, first) = derivative_around(pa, first_sample, from, to, filter);
-    let notch = (from..to)
-        .filter_map(|i| second.get((i - first) as usize).map(|v| (i, *v)))
+    (from..to)
+        .filter_map(|i| second.get(i.checked_sub(first)? as usize).map(|v| (i, *v)))
+        .filter(|(_, v)| v.is_finite())
         .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i);
-    Ok((Some(peak), notch))
+        .map(|(i, _)| i)
 }

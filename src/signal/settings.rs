@@ -273,6 +273,19 @@ pub struct PhaseSettings {
     pub notch_after_peak_s: f64,
     /// ... to this fraction of the time from the systolic peak to the end of the beat.
     pub notch_search_fraction: f64,
+    /// A notch within this of the LV-aortic pressure crossover confirms it, s.
+    pub notch_confirm_s: f64,
+    /// The aortic valve counts as open in a beat when LV minus aortic pressure (smoothed) exceeds this, mmHg.
+    pub crossover_open_mmhg: f64,
+    /// LV dP/dt min ending systole without ejection is the vertex of a parabola fitted to dP/dt over this either
+    /// side of its minimum, s.
+    pub dpdt_min_fit_s: f64,
+    /// Aortic pressure rising this much in diastole above its lowest value since systole is a balloon
+    /// inflation, mmHg.
+    pub balloon_rise_mmhg: f64,
+    /// The systolic peak is the first local maximum of aortic pressure that stands this far above what follows,
+    /// mmHg.
+    pub peak_prominence_mmhg: f64,
 }
 
 impl Default for PhaseSettings {
@@ -283,6 +296,11 @@ impl Default for PhaseSettings {
             es_before_dpdt_min_s: 0.020,
             notch_after_peak_s: 0.02,
             notch_search_fraction: 0.6,
+            notch_confirm_s: 0.02,
+            crossover_open_mmhg: 0.0,
+            dpdt_min_fit_s: 0.06,
+            balloon_rise_mmhg: 4.0,
+            peak_prominence_mmhg: 1.0,
         }
     }
 }

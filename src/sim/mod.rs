@@ -19,6 +19,7 @@ pub mod rhythm;
 pub mod rng;
 pub mod scenario;
 pub mod sensors;
+pub mod truth;
 
 use crate::model::{Block, ChannelSpec, SignalKind, SourceSpec, UnloadingDevice};
 
