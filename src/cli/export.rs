@@ -86,7 +86,7 @@ fn analyse_whole_recording(path: &Path, analyst: Option<&str>) -> anyhow::Result
     let added = ReviewSession::open(path, analyst)?.analyse_whole_recording()?;
     for window in added {
         outln!(
-            "no analysis windows: analysed {:.1}-{:.1} s as one baseline {} window (saved in the case, by {analyst})",
+            "no analysis windows: analysed {:.1}-{:.1} s as one baseline {} (saved in the case, by {analyst})",
             window.start_s,
             window.end_s,
             window.kind.label()
