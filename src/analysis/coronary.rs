@@ -1,5 +1,7 @@
 //! Coronary endpoints (ENDPOINTS.md section 4): per-beat APV, mean Pa/Pd, Pd/Pa, diastolic APV and DVTI;
-//! time-weighted window values; CDFR (the primary endpoint) with a bootstrap CI and stability flags; basal,
+//! time-weighted window values; CDFR (the primary endpoint) over each state's steady window with a moving-block
+//! bootstrap CI (blocks of about one ventilator cycle: consecutive beats of a ventilated patient are correlated,
+//! and resampling single beats gives too narrow an interval) and stability flags; basal,
 //! wave-free and hyperaemic microvascular resistance and the minimal one by the stated choice; coronary perfusion
 //! pressure; volumetric flow.
 //!
@@ -204,11 +206,14 @@ pub fn coronary_window(
     })
 }
 
-/// One protocol state as CDFR sees it: its accepted beats and the ECMO flow during them.
+/// One protocol state as CDFR sees it: its beats, in order, and the ECMO flow during them.
 #[derive(Clone, Copy, Debug)]
 pub struct CoronaryState<'a> {
-    /// Accepted beats of the state's steady window.
+    /// The consecutive accepted beats of the state's steady window, in order (all accepted beats when the state
+    /// never became steady; then `steady` is false). Order matters: the bootstrap resamples blocks of them.
     pub beats: &'a [CoronaryBeat],
+    /// Whether `beats` are a steady window (else the CDFR is flagged `not_steady`).
+    pub steady: bool,
     /// Mean ECMO pump flow over the window, L/min, if recorded.
     pub ecmo_flow_l_min: Option<f64>,
 }
@@ -229,6 +234,14 @@ pub enum CdfrFlag {
         /// (post - baseline) / baseline.
         change_fraction: f64,
     },
+    /// A state never became steady (no run of consecutive accepted beats met the steady-window criteria): its
+    /// APV is over all its accepted beats.
+    NotSteady {
+        /// The reference state was not steady.
+        reference: bool,
+        /// The post-unloading state was not steady.
+        post: bool,
+    },
     /// A state has fewer accepted beats than a steady window requires.
     FewBeats {
         /// Beats in the smaller state.
@@ -243,7 +256,8 @@ pub enum CdfrFlag {
 pub struct CdfrResult {
     /// `APV(post) / APV(reference)`, time-weighted over each state's window.
     pub cdfr: f64,
-    /// Bootstrap 95 % confidence interval (2.5th and 97.5th percentiles), resampling beats within each state.
+    /// Bootstrap 95 % confidence interval (2.5th and 97.5th percentiles), resampling blocks of consecutive beats
+    /// within each state ([`block_bootstrap_ratio`]).
     pub ci95: [f64; 2],
     /// Diastolic-APV ratio, post / reference.
     pub diastolic_apv_ratio: Option<f64>,
@@ -267,6 +281,9 @@ pub struct CdfrResult {
     pub bootstrap_iterations: usize,
     /// Bootstrap seed.
     pub bootstrap_seed: u64,
+    /// Bootstrap block length in beats, `[reference, post]` (the block setting over each state's median RR).
+    #[serde(default)]
+    pub bootstrap_block_beats: [usize; 2],
     /// Method, settings hash, algorithm version.
     pub provenance: Provenance,
 }
@@ -287,47 +304,103 @@ fn time_weighted(pairs: &[(f64, f64)]) -> f64 {
     vti / rr
 }
 
-/// CDFR between a reference state and the post-unloading state, with its bootstrap CI and stability flags.
+/// One state's beats for the bootstrap: `(VTI, RR)` pairs in order and the block length in beats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockSeries {
+    /// `(VTI cm, RR s)` per beat, consecutive.
+    pub pairs: Vec<(f64, f64)>,
+    /// Block length, beats (1 ..= number of beats).
+    pub block_beats: usize,
+}
+
+impl BlockSeries {
+    /// The series with blocks of about `block_s` seconds: `block_s` over the median RR, rounded, at least 1 beat
+    /// and at most all of them.
+    pub fn new(pairs: Vec<(f64, f64)>, block_s: f64) -> BlockSeries {
+        let mut rr: Vec<f64> = pairs.iter().map(|&(_, rr)| rr).collect();
+        rr.sort_by(f64::total_cmp);
+        let median_rr = if rr.is_empty() {
+            f64::NAN
+        } else {
+            quantile_sorted(&rr, 0.5)
+        };
+        let beats = (block_s / median_rr).round();
+        let block_beats = if beats.is_finite() && beats >= 1.0 {
+            (beats as usize).min(pairs.len().max(1))
+        } else {
+            1
+        };
+        BlockSeries { pairs, block_beats }
+    }
+
+    /// One circular moving-block resample's time-weighted APV: blocks of `block_beats` consecutive beats starting
+    /// at uniform random beats (wrapping round the end), until as many beats as the series has.
+    fn resample(&self, random: &mut SplitMix64) -> f64 {
+        let n = self.pairs.len();
+        let (mut vti, mut rr) = (0.0, 0.0);
+        let mut taken = 0;
+        while taken < n {
+            let start = random.below(n);
+            for k in 0..self.block_beats.min(n - taken) {
+                let (v, r) = self.pairs[(start + k) % n];
+                vti += v;
+                rr += r;
+            }
+            taken += self.block_beats;
+        }
+        vti / rr
+    }
+}
+
+/// Percentile 95 % interval of the time-weighted APV ratio `post / reference` by the circular moving-block
+/// bootstrap (Politis and Romano's circular blocks; each state resampled on its own), from `seed`'s SplitMix64
+/// stream: the same inputs and seed give the same interval. `[NaN, NaN]` when no resample is finite.
+pub fn block_bootstrap_ratio(
+    reference: &BlockSeries,
+    post: &BlockSeries,
+    iterations: usize,
+    seed: u64,
+) -> [f64; 2] {
+    let mut random = SplitMix64::new(seed);
+    let mut ratios: Vec<f64> = (0..iterations)
+        .map(|_| {
+            let reference_apv = reference.resample(&mut random);
+            post.resample(&mut random) / reference_apv
+        })
+        .filter(|r| r.is_finite())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    if ratios.is_empty() {
+        [f64::NAN, f64::NAN]
+    } else {
+        [quantile_sorted(&ratios, 0.025), quantile_sorted(&ratios, 0.975)]
+    }
+}
+
+/// CDFR between a reference state and the post-unloading state, with its block-bootstrap CI and stability flags.
 pub fn cdfr(
     reference: CoronaryState<'_>,
     post: CoronaryState<'_>,
     settings: &AnalysisSettings,
 ) -> Result<CdfrResult, Unavailable> {
-    let reference_beats = velocity_beats(reference.beats);
-    let post_beats = velocity_beats(post.beats);
-    let fewest = reference_beats.len().min(post_beats.len());
+    let cdfr_settings = &settings.cdfr;
+    let reference_beats = BlockSeries::new(velocity_beats(reference.beats), cdfr_settings.bootstrap_block_s);
+    let post_beats = BlockSeries::new(velocity_beats(post.beats), cdfr_settings.bootstrap_block_s);
+    let fewest = reference_beats.pairs.len().min(post_beats.pairs.len());
     if fewest < 2 {
         return Err(Unavailable::too_few("beats with velocity in a state", fewest, 2));
     }
-    let reference_apv = time_weighted(&reference_beats);
-    let post_apv = time_weighted(&post_beats);
+    let reference_apv = time_weighted(&reference_beats.pairs);
+    let post_apv = time_weighted(&post_beats.pairs);
     if reference_apv <= 0.0 || !reference_apv.is_finite() {
         return Err(Unavailable::NonPositive("reference APV".into()));
     }
-    let cdfr_settings = &settings.cdfr;
-    let mut random = SplitMix64::new(cdfr_settings.bootstrap_seed);
-    let resample = |pairs: &[(f64, f64)], random: &mut SplitMix64| {
-        let (mut vti, mut rr) = (0.0, 0.0);
-        for _ in 0..pairs.len() {
-            let (v, r) = pairs[random.below(pairs.len())];
-            vti += v;
-            rr += r;
-        }
-        vti / rr
-    };
-    let mut ratios: Vec<f64> = (0..cdfr_settings.bootstrap_iterations)
-        .map(|_| {
-            let reference_apv = resample(&reference_beats, &mut random);
-            resample(&post_beats, &mut random) / reference_apv
-        })
-        .filter(|r| r.is_finite())
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    let ci95 = if ratios.is_empty() {
-        [f64::NAN, f64::NAN]
-    } else {
-        [quantile_sorted(&ratios, 0.025), quantile_sorted(&ratios, 0.975)]
-    };
+    let ci95 = block_bootstrap_ratio(
+        &reference_beats,
+        &post_beats,
+        cdfr_settings.bootstrap_iterations,
+        cdfr_settings.bootstrap_seed,
+    );
 
     let rate = |beats: &[CoronaryBeat]| 60.0 * beats.len() as f64 / beats.iter().map(|b| b.rr_s).sum::<f64>();
     let (reference_hr, post_hr) = (rate(reference.beats), rate(post.beats));
@@ -349,6 +422,12 @@ pub fn cdfr(
             change_fraction: hr_change,
         });
     }
+    if !(reference.steady && post.steady) {
+        flags.push(CdfrFlag::NotSteady {
+            reference: !reference.steady,
+            post: !post.steady,
+        });
+    }
     let min_beats = settings.signal.window.min_beats;
     if fewest < min_beats {
         flags.push(CdfrFlag::FewBeats {
@@ -364,15 +443,20 @@ pub fn cdfr(
         reference: cdfr_settings.reference,
         reference_apv_cm_s: reference_apv,
         post_apv_cm_s: post_apv,
-        num_reference_beats: reference_beats.len(),
-        num_post_beats: post_beats.len(),
+        num_reference_beats: reference_beats.pairs.len(),
+        num_post_beats: post_beats.pairs.len(),
         reference_heart_rate_bpm: reference_hr,
         post_heart_rate_bpm: post_hr,
         flags,
         bootstrap_iterations: cdfr_settings.bootstrap_iterations,
         bootstrap_seed: cdfr_settings.bootstrap_seed,
+        bootstrap_block_beats: [reference_beats.block_beats, post_beats.block_beats],
         provenance: Provenance::new(
-            "CDFR = time-weighted APV(post) / APV(reference); percentile bootstrap over beats within each state",
+            &format!(
+                "CDFR = time-weighted APV(post) / APV(reference) over each state's steady window; 95 % CI by \
+                 circular moving-block bootstrap (blocks of {} s = {} reference / {} post beats), percentile",
+                cdfr_settings.bootstrap_block_s, reference_beats.block_beats, post_beats.block_beats
+            ),
             settings,
         ),
     })
@@ -789,10 +873,12 @@ mod tests {
         let post = noisy_state(2, 26.0, 30);
         let reference = CoronaryState {
             beats: &baseline,
+            steady: true,
             ecmo_flow_l_min: Some(3.5),
         };
         let after = CoronaryState {
             beats: &post,
+            steady: true,
             ecmo_flow_l_min: Some(3.6),
         };
         let result = cdfr(reference, after, &s).unwrap();
@@ -818,10 +904,12 @@ mod tests {
         let result = cdfr(
             CoronaryState {
                 beats: &baseline,
+                steady: true,
                 ecmo_flow_l_min: Some(4.0),
             },
             CoronaryState {
                 beats: &post,
+                steady: false,
                 ecmo_flow_l_min: Some(3.0),
             },
             &s,
@@ -843,13 +931,19 @@ mod tests {
             num_beats: 5,
             min_beats: 10
         }));
+        assert!(result.flags.contains(&CdfrFlag::NotSteady {
+            reference: false,
+            post: true
+        }));
         let unknown = cdfr(
             CoronaryState {
                 beats: &baseline,
+                steady: true,
                 ecmo_flow_l_min: None,
             },
             CoronaryState {
                 beats: &baseline,
+                steady: true,
                 ecmo_flow_l_min: Some(3.0),
             },
             &s,
@@ -860,6 +954,7 @@ mod tests {
             cdfr(
                 CoronaryState {
                     beats: &baseline[..1],
+                    steady: true,
                     ecmo_flow_l_min: None
                 },
                 unknown_state(&post),
@@ -869,9 +964,82 @@ mod tests {
         );
     }
 
+    /// `n` beats of RR 0.5 s whose APV follows the AR(1) process `x[k] = phi x[k-1] + e[k]` around `apv` (e
+    /// uniform, seeded): for `phi` = 0.8 the variance of a mean of many beats is `(1 + phi) / (1 - phi)` = 9 times
+    /// what independent beats give, so an honest interval is about 3 times wider than a single-beat one.
+    fn ar1_state(seed: u64, apv: f64, phi: f64, n: usize) -> Vec<(f64, f64)> {
+        let mut random = SplitMix64::new(seed);
+        let mut x = 0.0;
+        (0..n)
+            .map(|_| {
+                let e = random.below(1 << 20) as f64 / f64::from(1 << 20) - 0.5;
+                x = phi * x + e;
+                (apv * (1.0 + 0.2 * x) * 0.5, 0.5)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_block_bootstrap_is_wider_than_the_single_beat_one_on_correlated_beats() {
+        let s = settings();
+        let (iterations, seed) = (s.cdfr.bootstrap_iterations, s.cdfr.bootstrap_seed);
+        let (mut block_sum, mut single_sum) = (0.0, 0.0);
+        for run in 0..10 {
+            let reference = ar1_state(2 * run + 1, 20.0, 0.8, 60);
+            let post = ar1_state(2 * run + 2, 26.0, 0.8, 60);
+            let blocks = [
+                BlockSeries::new(reference.clone(), s.cdfr.bootstrap_block_s),
+                BlockSeries::new(post.clone(), s.cdfr.bootstrap_block_s),
+            ];
+            assert_eq!(blocks[0].block_beats, 10, "5 s of 0.5 s beats");
+            let singles = [BlockSeries::new(reference, 0.0), BlockSeries::new(post, 0.0)];
+            assert_eq!(singles[0].block_beats, 1);
+            let block = block_bootstrap_ratio(&blocks[0], &blocks[1], iterations, seed);
+            let single = block_bootstrap_ratio(&singles[0], &singles[1], iterations, seed);
+            assert!(
+                block[1] - block[0] > single[1] - single[0],
+                "{block:?} {single:?}"
+            );
+            block_sum += block[1] - block[0];
+            single_sum += single[1] - single[0];
+        }
+        // Blocks of 10 among 60 beats recover most of the factor 3 (a block bootstrap underestimates slightly).
+        assert!(block_sum > 2.0 * single_sum, "{block_sum} vs {single_sum}");
+        // Uncorrelated beats (phi = 0): the two agree within resampling noise.
+        let white = |seed| BlockSeries::new(ar1_state(seed, 20.0, 0.0, 60), 5.0);
+        let white_single = |seed| BlockSeries::new(ar1_state(seed, 20.0, 0.0, 60), 0.0);
+        let block = block_bootstrap_ratio(&white(1), &white(2), iterations, seed);
+        let single = block_bootstrap_ratio(&white_single(1), &white_single(2), iterations, seed);
+        let ratio = (block[1] - block[0]) / (single[1] - single[0]);
+        assert!((0.7..1.3).contains(&ratio), "{ratio}");
+    }
+
+    #[test]
+    fn the_block_bootstrap_of_constant_beats_has_zero_width_and_is_reproducible() {
+        let constant = |apv: f64| BlockSeries::new(vec![(apv * 0.8, 0.8); 25], 5.0);
+        let ci = block_bootstrap_ratio(&constant(20.0), &constant(25.0), 500, 7);
+        assert!(
+            (ci[0] - 1.25).abs() < 1e-12 && (ci[1] - 1.25).abs() < 1e-12,
+            "{ci:?}"
+        );
+        let reference = BlockSeries::new(ar1_state(3, 20.0, 0.8, 40), 5.0);
+        let post = BlockSeries::new(ar1_state(4, 24.0, 0.8, 40), 5.0);
+        let ci = block_bootstrap_ratio(&reference, &post, 500, 7);
+        assert_eq!(
+            block_bootstrap_ratio(&reference, &post, 500, 7),
+            ci,
+            "same seed, same CI"
+        );
+        assert_ne!(block_bootstrap_ratio(&reference, &post, 500, 8), ci);
+        // The block length never exceeds the beats (a short state is one block) and is at least one beat.
+        assert_eq!(BlockSeries::new(vec![(1.0, 0.5); 4], 5.0).block_beats, 4);
+        assert_eq!(BlockSeries::new(vec![(1.0, 2.0); 4], 0.5).block_beats, 1);
+    }
+
     fn unknown_state(beats: &[CoronaryBeat]) -> CoronaryState<'_> {
         CoronaryState {
             beats,
+            steady: true,
             ecmo_flow_l_min: None,
         }
     }

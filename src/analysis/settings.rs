@@ -9,7 +9,7 @@ use crate::signal::savgol::SavgolSettings;
 
 /// Version of the analysis algorithms. Bump it whenever a change can alter any number computed from the same
 /// samples and settings, so a stored result says which code produced it.
-pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.1.0";
+pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.2.0";
 
 /// The state CDFR divides by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,10 +30,20 @@ pub struct CdfrSettings {
     pub bootstrap_iterations: usize,
     /// Seed of the bootstrap's random stream (the CI is reproducible).
     pub bootstrap_seed: u64,
+    /// [choice] Length of the bootstrap's blocks of consecutive beats, s (about one ventilator cycle: 60/14 s at
+    /// 14 breaths/min, so 5 s by default); turned into beats by each state's median RR. Consecutive beats of a
+    /// ventilated patient are correlated, and resampling single beats gives too narrow an interval.
+    #[serde(default = "default_bootstrap_block_s")]
+    pub bootstrap_block_s: f64,
     /// Flag the result when ECMO flow differs between the states by more than this.
     pub ecmo_flow_change_limit_l_min: f64,
     /// Flag the result when heart rate differs between the states by more than this fraction.
     pub heart_rate_change_limit_fraction: f64,
+}
+
+/// The default bootstrap block, s (settings stored before the block bootstrap read back with it).
+fn default_bootstrap_block_s() -> f64 {
+    5.0
 }
 
 /// How the minimal microvascular resistance (secondary endpoint) is chosen. The rule is applied to both states
@@ -193,6 +203,7 @@ impl Default for AnalysisSettings {
                 reference: CdfrReference::EcmoAloneBaseline,
                 bootstrap_iterations: 2000,
                 bootstrap_seed: 0x4845_5241_434c_4553, // "HERACLES"
+                bootstrap_block_s: default_bootstrap_block_s(),
                 ecmo_flow_change_limit_l_min: 0.5,
                 heart_rate_change_limit_fraction: 0.10,
             },

@@ -155,8 +155,8 @@ fn dragged_occlusion_beats_give_the_true_espvr_and_fix_v0_for_the_other_windows(
 fn rejecting_a_beat_changes_the_endpoint_with_an_audited_reason_and_undo_restores_it() {
     let (_dir, mut session) = open_session(3);
     let (window_id, before) = report(&session, State::Baseline, WindowKind::CoronaryRest);
-    // The beat of the generator's largest diastolic velocity (factor 1.15): rejecting it lowers the APV.
-    let number = review_case::largest_velocity_beat(&before);
+    // The beat of the generator's smallest diastolic velocity (factor 0.85): rejecting it raises the APV.
+    let number = review_case::velocity_beat(&before, 0.85);
     let cdfr_before = CaseAnalysis::read(session.file()).unwrap().case_results[analysis::CDFR]
         .value
         .clone();
@@ -173,14 +173,15 @@ fn rejecting_a_beat_changes_the_endpoint_with_an_audited_reason_and_undo_restore
         .unwrap();
     let (_, after) = report(&session, State::Baseline, WindowKind::CoronaryRest);
     assert_eq!(after.summary.num_accepted, before.summary.num_accepted - 1);
-    assert!(apv(&after) < apv(&before), "{} vs {}", apv(&after), apv(&before));
+    assert!(apv(&after) > apv(&before), "{} vs {}", apv(&after), apv(&before));
     assert_eq!(after.summary.rejected.get("manual"), Some(&1));
     let cdfr_after = CaseAnalysis::read(session.file()).unwrap().case_results[analysis::CDFR]
         .value
         .clone();
     assert!(
-        cdfr_after["cdfr"]["value"]["cdfr"].as_f64() > cdfr_before["cdfr"]["value"]["cdfr"].as_f64(),
-        "a lower baseline APV raises the CDFR"
+        cdfr_after["cdfr"]["value"]["cdfr"].as_f64() < cdfr_before["cdfr"]["value"]["cdfr"].as_f64(),
+        "the baseline's steady window now starts after the slow beat and leaves out a slow phase of the 5-beat \
+         cycle rather than a fast one: a higher baseline APV lowers the CDFR"
     );
     let trail = session.file().audit_trail().unwrap();
     let row = trail.iter().find(|e| e.action == "reject_beat").unwrap();

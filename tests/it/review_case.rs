@@ -29,14 +29,16 @@ pub fn amplitude_factor(beat: u64) -> f64 {
     1.0 + 0.15 * ((beat * 3 % 5) as f64 - 2.0) / 2.0
 }
 
-/// The number of the first beat of `report` that starts a generator beat with the largest velocity factor.
-pub fn largest_velocity_beat(report: &heracles::analysis::pipeline::Report) -> u32 {
+/// The number of the first beat of `report` that starts a generator beat with velocity factor `factor` (one of
+/// [`amplitude_factor`]'s; the first five beats have them all, so the beat lies in the state's steady window and
+/// rejecting it moves that window).
+pub fn velocity_beat(report: &heracles::analysis::pipeline::Report, factor: f64) -> u32 {
     report
         .beats
         .iter()
         .find(|b| {
             let k = ((b.time_s - 0.02) / RR_S).round() as u64;
-            (amplitude_factor(k) - 1.15).abs() < 1e-9
+            (amplitude_factor(k) - factor).abs() < 1e-9
         })
         .unwrap()
         .number

@@ -123,35 +123,41 @@ pub struct Report {
 }
 
 impl Report {
-    /// The coronary values of the accepted beats (for CDFR between two reports).
-    pub fn accepted_coronary_beats(&self) -> Vec<CoronaryBeat> {
-        self.beats
+    /// The coronary values CDFR pools, in beat order, and whether they are a steady window: the consecutive
+    /// accepted beats of the summary's steady window (ENDPOINTS.md section 4), or every accepted beat when the
+    /// state never became steady (`false`: the CDFR is flagged `not_steady`).
+    pub fn steady_coronary_beats(&self) -> (Vec<CoronaryBeat>, bool) {
+        let steady = self.summary.steady_window.as_ref();
+        let beats = self
+            .beats
             .iter()
             .zip(&self.per_beat)
             .filter(|(beat, _)| beat.accepted)
+            .filter(|(beat, _)| steady.is_none_or(|window| window.beat_numbers.contains(&beat.number)))
             .filter_map(|(_, metrics)| metrics.coronary)
-            .collect()
+            .collect();
+        (beats, steady.is_some())
     }
 }
 
-/// CDFR between the reference state's report and the post-unloading state's, with the reference kind, CI and
-/// stability flags (ECMO flow from each report's `ecmo_flow` channel, when recorded).
+/// CDFR between the reference state's report and the post-unloading state's, over each one's steady window
+/// ([`Report::steady_coronary_beats`]), with the reference kind, CI and stability flags (ECMO flow from each report's `ecmo_flow` channel, when recorded).
 pub fn cdfr_between(
     reference: &Report,
     post: &Report,
     settings: &AnalysisSettings,
 ) -> Result<CdfrResult, Unavailable> {
-    let (reference_beats, post_beats) = (
-        reference.accepted_coronary_beats(),
-        post.accepted_coronary_beats(),
-    );
+    let ((reference_beats, reference_steady), (post_beats, post_steady)) =
+        (reference.steady_coronary_beats(), post.steady_coronary_beats());
     cdfr(
         CoronaryState {
             beats: &reference_beats,
+            steady: reference_steady,
             ecmo_flow_l_min: reference.summary.ecmo_flow_l_min,
         },
         CoronaryState {
             beats: &post_beats,
+            steady: post_steady,
             ecmo_flow_l_min: post.summary.ecmo_flow_l_min,
         },
         settings,
