@@ -599,7 +599,7 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          app's pipeline (`analysis::pipeline::analyze_recording`, default settings) and compared beat by beat with\n\
          the simulator's per-beat truth (`sim::truth::BeatTruth`). End of systole is compared with the true\n\
          aortic-valve closure (LV pressure falling below ascending-aortic pressure) where the valve opens, and with\n\
-         the true LV dP/dt min where it does not (ENDPOINTS.md section 3). Acceptance (issue 12): within 5 ms\n\
+         the true LV dP/dt min where it does not (docs/methods.md section 3). Acceptance (issue 12): within 5 ms\n\
          (clean) / 15 ms (realistic) for at least 95 % of the beats in which the valve opens; dP/dt min within 5 ms.\n\
          \"Untimed\" beats are those whose phases the analysis refused to place (a balloon-augmented pulse, or an\n\
          ECMO pulse under 10 mmHg, without LV pressure) and left out of the diastolic endpoints. Endpoint errors are per accepted beat, in\n\
