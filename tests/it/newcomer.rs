@@ -59,36 +59,27 @@ fn a_case_recorded_headless_goes_to_a_report_from_the_command_line() {
     );
     let case = dir.path().join("HER-TST-0151.heracles");
 
-    // Without a name, nothing is analysed and the message says what to do.
     let out = dir.path().join("bundle");
-    let refused = heracles(dir.path())
-        .args([
-            "export",
-            case.to_str().unwrap(),
-            "--to",
-            out.to_str().unwrap(),
-            "--what",
-            "all",
-        ])
-        .output()
-        .unwrap();
+    let export = |analyst: &[&str]| {
+        heracles(dir.path())
+            .arg("export")
+            .arg(&case)
+            .arg("--to")
+            .arg(&out)
+            .args(["--what", "all"])
+            .args(analyst)
+            .output()
+            .unwrap()
+    };
+
+    // Without a name, nothing is analysed and the message says what to do.
+    let refused = export(&[]);
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("--as NAME"), "{message}");
     assert!(!out.exists());
 
-    let exported = heracles(dir.path())
-        .args([
-            "export",
-            case.to_str().unwrap(),
-            "--to",
-            out.to_str().unwrap(),
-            "--what",
-            "all",
-        ])
-        .args(["--as", "Dr Analyst"])
-        .output()
-        .unwrap();
+    let exported = export(&["--as", "Dr Analyst"]);
     let stdout = String::from_utf8_lossy(&exported.stdout);
     assert!(
         exported.status.success(),
