@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use egui_kittest::kittest::Queryable;
 use heracles::app::{Command, HeraclesApp};
 use heracles::model::StepId;
-use heracles::protocol::{Criterion, CriterionKind};
 
 use crate::ui_protocol::{
-    App, app_capture, app_click, app_finish_capture, app_next, app_record_context, app_tick_checklist,
-    app_type, app_wait, demo_app_sized, run_until, session, wait_for_the_writer,
+    App, app_allocate_impella, app_answer_eligible, app_capture, app_click, app_finish_capture,
+    app_insert_impella_p8, app_next, app_record_context, app_record_ecmo, app_tick_checklist, app_type,
+    app_wait, demo_app_sized, run_until, session, wait_for_the_writer,
 };
 
 const SMALL: [f32; 2] = [1366.0, 768.0];
@@ -59,22 +59,12 @@ fn screenshots_of_a_demo_case_and_its_review() {
         h.query_by_label("RECORDING").is_some() && h.state().protocol().is_some_and(|p| p.path().is_some())
     });
 
-    for criterion in Criterion::ALL {
-        let answer = if criterion.kind() == CriterionKind::Inclusion {
-            "yes"
-        } else {
-            "no"
-        };
-        app_click(&mut harness, &format!("{}: {answer}", criterion.text()));
-    }
+    app_answer_eligible(&mut harness);
     shoot(&mut harness, SMALL, "protocol-eligibility");
     shoot(&mut harness, LARGE, "protocol-eligibility-1920");
     app_next(&mut harness, StepId::Preparation);
 
-    app_tick_checklist(&mut harness);
-    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
-    app_type(&mut harness, "ECMO pump speed (rpm)", "3400");
-    app_click(&mut harness, "Record ECMO settings");
+    app_record_ecmo(&mut harness);
     shoot(&mut harness, SMALL, "protocol-preparation");
     app_next(&mut harness, StepId::BaselineCoronary);
     app_record_context(&mut harness);
@@ -99,17 +89,11 @@ fn screenshots_of_a_demo_case_and_its_review() {
     app_wait(&mut harness, 5.0);
     app_next(&mut harness, StepId::Randomisation);
 
-    app_click(&mut harness, "Impella");
-    app_type(&mut harness, "Randomisation reference", "DEMO-RND-1");
-    app_click(&mut harness, "Record allocation");
-    app_tick_checklist(&mut harness);
+    app_allocate_impella(&mut harness);
     shoot(&mut harness, SMALL, "protocol-randomisation");
     app_next(&mut harness, StepId::DeviceInsertion);
 
-    app_click(&mut harness, "P-8");
-    app_type(&mut harness, "Impella flow (L/min)", "3.1");
-    app_click(&mut harness, "Record device");
-    app_tick_checklist(&mut harness);
+    app_insert_impella_p8(&mut harness);
     app_wait(&mut harness, 20.0);
     shoot(&mut harness, SMALL, "protocol-device");
     app_next(&mut harness, StepId::PostCoronary);

@@ -602,6 +602,42 @@ pub(crate) fn app_record_context(harness: &mut App) {
     assert!(session(harness).state.coronary_context.is_some(), "{message:?}");
 }
 
+/// Answers every eligibility criterion so that the patient is eligible.
+pub(crate) fn app_answer_eligible(harness: &mut App) {
+    for criterion in Criterion::ALL {
+        let answer = if criterion.kind() == CriterionKind::Inclusion {
+            "yes"
+        } else {
+            "no"
+        };
+        app_click(harness, &format!("{}: {answer}", criterion.text()));
+    }
+}
+
+/// Ticks the preparation checklist and records the ECMO settings (3.5 L/min, 3400 rpm).
+pub(crate) fn app_record_ecmo(harness: &mut App) {
+    app_tick_checklist(harness);
+    app_type(harness, "ECMO flow (L/min)", "3.5");
+    app_type(harness, "ECMO pump speed (rpm)", "3400");
+    app_click(harness, "Record ECMO settings");
+}
+
+/// Records an allocation to the Impella (reference DEMO-RND-1) and ticks the randomisation checklist.
+pub(crate) fn app_allocate_impella(harness: &mut App) {
+    app_click(harness, "Impella");
+    app_type(harness, "Randomisation reference", "DEMO-RND-1");
+    app_click(harness, "Record allocation");
+    app_tick_checklist(harness);
+}
+
+/// Records an Impella CP at P-8 (displayed flow 3.1 L/min) and ticks the device checklist.
+pub(crate) fn app_insert_impella_p8(harness: &mut App) {
+    app_click(harness, "P-8");
+    app_type(harness, "Impella flow (L/min)", "3.1");
+    app_click(harness, "Record device");
+    app_tick_checklist(harness);
+}
+
 /// Captures a window with `button`, waits for it to stop by itself, saves it and waits for its analysis.
 pub(crate) fn app_capture(harness: &mut App, button: &str) {
     app_click(harness, button);
@@ -659,20 +695,10 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         h.query_by_label("RECORDING").is_some()
     });
 
-    for criterion in Criterion::ALL {
-        let answer = if criterion.kind() == CriterionKind::Inclusion {
-            "yes"
-        } else {
-            "no"
-        };
-        app_click(&mut harness, &format!("{}: {answer}", criterion.text()));
-    }
+    app_answer_eligible(&mut harness);
     app_next(&mut harness, StepId::Preparation);
 
-    app_tick_checklist(&mut harness);
-    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
-    app_type(&mut harness, "ECMO pump speed (rpm)", "3400");
-    app_click(&mut harness, "Record ECMO settings");
+    app_record_ecmo(&mut harness);
     app_next(&mut harness, StepId::BaselineCoronary);
     app_record_context(&mut harness);
     // Recorded, the context folds to one line: the step's checklist stays in view at 1366x768.
@@ -693,16 +719,10 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_wait(&mut harness, 5.0);
     app_next(&mut harness, StepId::Randomisation);
 
-    app_click(&mut harness, "Impella");
-    app_type(&mut harness, "Randomisation reference", "DEMO-RND-1");
-    app_click(&mut harness, "Record allocation");
-    app_tick_checklist(&mut harness);
+    app_allocate_impella(&mut harness);
     app_next(&mut harness, StepId::DeviceInsertion);
 
-    app_click(&mut harness, "P-8");
-    app_type(&mut harness, "Impella flow (L/min)", "3.1");
-    app_click(&mut harness, "Record device");
-    app_tick_checklist(&mut harness);
+    app_insert_impella_p8(&mut harness);
     // The simulated patient now has the Impella; let it reach its new steady state.
     app_wait(&mut harness, 20.0);
     app_next(&mut harness, StepId::PostCoronary);
@@ -1098,14 +1118,7 @@ fn typing_a_note_never_freezes_the_traces_and_every_dialog_answers_enter_escape_
             .is_none()
     );
 
-    for criterion in Criterion::ALL {
-        let answer = if criterion.kind() == CriterionKind::Inclusion {
-            "yes"
-        } else {
-            "no"
-        };
-        app_click(&mut harness, &format!("{}: {answer}", criterion.text()));
-    }
+    app_answer_eligible(&mut harness);
     app_next(&mut harness, StepId::Preparation);
     assert!(!harness.state().live().frozen);
 
