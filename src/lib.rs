@@ -9,7 +9,7 @@
 //!   [`model`] (plain data), [`sim`] (the simulated patient), [`signal`] (filters, beat detection, QC),
 //!   [`analysis`] (the trial's endpoints), [`protocol`] (the measurement protocol as a state machine).
 //! - **I/O edges**: [`acquisition`] (sources, serial ports, the engine thread), [`formats`] (file importers and
-//!   exporters), [`store`] (the SQLite case file, the only user of rusqlite), [`upload`] (export bundles),
+//!   exporters), [`store`] (the SQLite case file, the only user of rusqlite), [`export`] (export bundles),
 //!   [`review`] (offline review: lazily loaded channels, follow-up, sign-off), [`cli`] (the headless
 //!   subcommands).
 //! - **UI**: [`app`] (the eframe shell, commands, draining engine output) and [`ui`] (egui views, widgets and the
@@ -21,6 +21,7 @@ pub mod acquisition;
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod export;
 pub mod formats;
 pub mod model;
 pub mod protocol;
@@ -29,4 +30,3 @@ pub mod signal;
 pub mod sim;
 pub mod store;
 pub mod ui;
-pub mod upload;

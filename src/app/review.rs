@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::time::Duration;
 
 use super::{Command, HeraclesApp, View};
+use crate::export::{ExportWhat, Exported, export_case};
 use crate::review::loader::TileLoader;
 use crate::review::session::Snapshot;
 use crate::review::tracks::Track;
@@ -15,7 +16,6 @@ use crate::review::waveforms::Waveforms;
 use crate::review::worker::{Reply, Request, ReviewWorker};
 use crate::ui::review::chooser::{ChooserAction, ChooserState, chooser_ui};
 use crate::ui::review::{ReviewAction, ReviewData, ReviewUi, review_ui};
-use crate::upload::{ExportWhat, Exported, export_case};
 
 /// Time per frame spent taking loaded tiles.
 const TILE_BUDGET: Duration = Duration::from_millis(3);

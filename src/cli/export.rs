@@ -11,9 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::export::{self, ExportWhat};
 use crate::review::session::ReviewSession;
 use crate::store::CaseFile;
-use crate::upload::{self, ExportWhat};
 
 /// Arguments of `heracles export`.
 #[derive(Debug, clap::Args)]
@@ -64,8 +64,8 @@ pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         analyse_whole_recording(&path, args.analyst.as_deref())?;
     }
     let files = match (&args.to, &args.outbox) {
-        (_, Some(outbox)) => upload::outbox::enqueue(&path, outbox, args.what)?.1.files,
-        (Some(dir), None) => upload::export_case(&path, dir, args.what)?.files,
+        (_, Some(outbox)) => export::outbox::enqueue(&path, outbox, args.what)?.1.files,
+        (Some(dir), None) => export::export_case(&path, dir, args.what)?.files,
         (None, None) => anyhow::bail!("give --to DIR or --outbox DIR"),
     };
     for file in files {

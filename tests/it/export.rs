@@ -7,12 +7,12 @@ use std::path::Path;
 
 use clap::Parser;
 use heracles::cli::Cli;
+use heracles::export::{self, ExportError, ExportWhat};
 use heracles::formats::{self, Format};
 use heracles::model::RejectReason;
 use heracles::review::analysis::{CaseAnalysis, State, WindowKind};
 use heracles::review::session::{Edit, ReviewSession};
 use heracles::store::CaseFile;
-use heracles::upload::{self, ExportError, ExportWhat};
 
 use crate::review_case;
 
@@ -75,7 +75,7 @@ fn a_wfdb_export_reads_back_as_the_stored_samples_within_its_quantisation() {
         wfdb: true,
         report: false,
     };
-    upload::export_case(&path, &out, wfdb_only).unwrap();
+    export::export_case(&path, &out, wfdb_only).unwrap();
     let header = std::fs::read_to_string(out.join("HER-TST-0011.hea")).unwrap();
     assert!(header.starts_with("HER-TST-0011 6 1000 125000\n"), "{header}");
     assert!(header.contains("/mmHg 16 0"), "units in the header: {header}");
@@ -117,7 +117,7 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
     let dir = tempfile::tempdir().unwrap();
     let path = reviewed_case(dir.path(), 12);
     let out = dir.path().join("out");
-    let exported = upload::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    let exported = export::export_case(&path, &out, ExportWhat::ALL).unwrap();
     assert_eq!(exported.files.len(), 7, "{:?}", exported.files);
     let file = CaseFile::open_read_only(&path).unwrap();
     let results = file.results().unwrap();
@@ -239,7 +239,7 @@ fn an_identifier_in_a_free_text_field_refuses_the_export_and_writes_nothing() {
     assert_eq!(applied.warnings.len(), 1);
     drop(session);
     let out = dir.path().join("out");
-    let error = upload::export_case(&path, &out, ExportWhat::ALL).unwrap_err();
+    let error = export::export_case(&path, &out, ExportWhat::ALL).unwrap_err();
     match &error {
         ExportError::Identifier { field, .. } => assert_eq!(field, "annotation at 12.0 s"),
         other => panic!("expected a refusal, got {other}"),
@@ -249,7 +249,7 @@ fn an_identifier_in_a_free_text_field_refuses_the_export_and_writes_nothing() {
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
     // The waveforms alone carry no annotation, so they may still be exported.
     let wfdb_only: ExportWhat = "wfdb".parse().unwrap();
-    upload::export_case(&path, &out, wfdb_only).unwrap();
+    export::export_case(&path, &out, wfdb_only).unwrap();
 }
 
 #[test]
@@ -307,7 +307,7 @@ fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
         "beats",
     ])
     .unwrap();
-    assert!(outbox.join("HER-TST-0014-1").join(upload::outbox::READY).exists());
+    assert!(outbox.join("HER-TST-0014-1").join(export::outbox::READY).exists());
     assert!(
         outbox
             .join("HER-TST-0014-1")

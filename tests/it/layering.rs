@@ -117,19 +117,19 @@ fn only_store_uses_sqlite_only_acquisition_uses_serial_only_ui_uses_egui() {
         "sim",
     ];
     let mut found = Vec::new();
-    for module in modules.iter().chain(["ui", "upload"].iter()) {
+    for module in modules.iter().chain(["ui", "export"].iter()) {
         found.extend(violations(module, &["rusqlite"]));
     }
     for module in modules
         .iter()
-        .chain(["store", "ui", "upload"].iter())
+        .chain(["store", "ui", "export"].iter())
         .filter(|m| **m != "acquisition")
     {
         found.extend(violations(module, &["serialport"]));
     }
     for module in modules
         .iter()
-        .chain(["store", "upload"].iter())
+        .chain(["store", "export"].iter())
         .filter(|m| **m != "app")
     {
         found.extend(violations(module, &["egui", "eframe", "egui_plot"]));
@@ -147,7 +147,7 @@ const EDGE_MAY_IMPORT: &[&str] = &[
     "formats",
     "store",
     "review",
-    "upload",
+    "export",
 ];
 
 /// Every top-level module of the library and the crate modules it may import (`crate::NAME`): the pure core in
@@ -165,7 +165,7 @@ const MAY_IMPORT: [(&str, &[&str]); 13] = [
     ("acquisition", EDGE_MAY_IMPORT),
     ("store", EDGE_MAY_IMPORT),
     ("review", EDGE_MAY_IMPORT),
-    ("upload", EDGE_MAY_IMPORT),
+    ("export", EDGE_MAY_IMPORT),
     (
         "app",
         &[
@@ -178,7 +178,7 @@ const MAY_IMPORT: [(&str, &[&str]); 13] = [
             "formats",
             "store",
             "review",
-            "upload",
+            "export",
             "ui",
         ],
     ),
@@ -194,7 +194,7 @@ const MAY_IMPORT: [(&str, &[&str]); 13] = [
             "formats",
             "store",
             "review",
-            "upload",
+            "export",
             "app",
         ],
     ),
@@ -210,7 +210,7 @@ const MAY_IMPORT: [(&str, &[&str]); 13] = [
             "formats",
             "store",
             "review",
-            "upload",
+            "export",
             "app",
         ],
     ),

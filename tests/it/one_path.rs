@@ -9,12 +9,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use heracles::analysis::pipeline::V0Source;
+use heracles::export::{self, ExportWhat};
 use heracles::review::analysis::{CaseAnalysis, Scope, State, WindowKind, recompute, window_settings};
 use heracles::review::endpoints::EndpointRow;
 use heracles::review::session::snapshot_of;
 use heracles::store::CaseFile;
 use heracles::ui::protocol::EndpointView;
-use heracles::upload::{self, ExportWhat};
 
 use crate::export::csv_rows;
 
@@ -97,7 +97,7 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     // Every number the bedside showed is the review's and the export's.
     let table = snapshot_of(&file, None).unwrap().endpoints;
     let out = dir.path().join("export");
-    upload::export_case(&copy, &out, ExportWhat::ALL).unwrap();
+    export::export_case(&copy, &out, ExportWhat::ALL).unwrap();
     let stem = copy.file_stem().unwrap().to_str().unwrap();
     let csv = csv_rows(&std::fs::read_to_string(out.join(format!("{stem}_endpoints.csv"))).unwrap());
     let json: serde_json::Value =
@@ -276,7 +276,7 @@ fn the_inca_example_imported_reviewed_and_exported_shows_one_labelled_analysis()
 
     let table = session.snapshot().unwrap().endpoints;
     let out = dir.path().join("export");
-    upload::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    export::export_case(&path, &out, ExportWhat::ALL).unwrap();
     let csv = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0701_endpoints.csv")).unwrap());
     assert_eq!(csv.len(), table.len());
     for (row, exported) in table.iter().zip(&csv) {

@@ -4,12 +4,12 @@
 
 use egui::{Align2, Pos2, Rect, RichText, Shape, Stroke, pos2, vec2};
 
+use crate::export::report::{format_ratio, format_value};
 use crate::model::SignalKind;
 use crate::review::endpoints::EndpointRow;
 use crate::review::session::Snapshot;
 use crate::review::waveforms::{Waveforms, padded_range};
 use crate::ui::theme;
-use crate::upload::report::{format_ratio, format_value};
 
 /// Draws one curve: baseline dashed grey, post solid orange.
 fn curve(painter: &egui::Painter, points: Vec<Pos2>, baseline: bool) {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use egui::RichText;
 
 use super::ReviewAction;
+use crate::export::ExportWhat;
 use crate::ui::theme;
-use crate::upload::ExportWhat;
 
 /// What the reviewer chose to export, and where.
 #[derive(Clone, Debug, PartialEq)]

@@ -189,7 +189,7 @@ pub enum ReviewAction {
         /// The folder.
         folder: std::path::PathBuf,
         /// The parts.
-        what: crate::upload::ExportWhat,
+        what: crate::export::ExportWhat,
     },
     /// Open the system's folder dialog for the export folder.
     ChooseFolder,

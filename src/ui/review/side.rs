@@ -24,7 +24,7 @@ fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
 }
 
 fn value_text(value: Option<f64>) -> String {
-    crate::upload::report::format_value(value)
+    crate::export::report::format_value(value)
 }
 
 pub(super) fn side_ui(
