@@ -10,12 +10,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::analysis::AnalysisSettings;
-use crate::model::{Gap, GapReason, RecordItem, SourceSpec};
+use crate::model::{Gap, GapReason, RecordItem};
 
-use super::calibration::Calibration;
+use super::live_source::LiveSource;
 use super::online::{self, LiveAnalysis, SourceWindow};
-use super::ring::RingBuffer;
-use super::source::{Source, SourceEvent, SourceSink, SourceStatus};
+use super::source::{Source, SourceEvent, SourceSink};
 
 /// The engine keeps at least this many seconds of unrecorded samples in memory before it starts dropping the
 /// oldest (and recording the loss as a gap).
@@ -72,73 +71,6 @@ pub trait RecordSink: Send {
     /// them in time (oldest first): commit everything within a bounded time, and record every sample that could
     /// not be saved as a gap. Never waits for ever; an error says what was not saved.
     fn finish(self: Box<Self>, unsent: Vec<RecordItem>) -> Result<(), String>;
-}
-
-/// What the UI knows about one source.
-#[derive(Clone, Debug)]
-pub struct LiveSource {
-    /// Channels and rate as last announced.
-    pub spec: SourceSpec,
-    /// Whether the source is delivering samples now.
-    pub connected: bool,
-    /// Why it is not connected, when it is not.
-    pub disconnect_reason: Option<String>,
-    /// Whether the source has ended (a replay reached its end).
-    pub finished: bool,
-    /// Transport and decoder counters.
-    pub status: SourceStatus,
-    /// Samples received (per channel).
-    pub num_samples: u64,
-    /// Samples known lost (gaps reported by the source).
-    pub num_dropped_samples: u64,
-    /// One ring buffer per channel, in the order of `spec.channels`, holding calibrated values.
-    pub channels: Vec<RingBuffer>,
-    /// The calibration in force on each channel (applied to every block before it enters `channels`; the
-    /// recorder gets the raw block).
-    pub calibrations: Vec<Calibration>,
-    /// Index of the first sample each channel's calibration applies to.
-    pub calibrated_from: Vec<u64>,
-}
-
-impl LiveSource {
-    pub(crate) fn new(spec: SourceSpec, live_window_s: f64) -> LiveSource {
-        let capacity = (live_window_s * spec.sample_rate_hz).ceil() as usize;
-        LiveSource {
-            channels: spec.channels.iter().map(|_| RingBuffer::new(capacity)).collect(),
-            calibrations: vec![Calibration::IDENTITY; spec.channels.len()],
-            calibrated_from: vec![0; spec.channels.len()],
-            spec,
-            connected: false,
-            disconnect_reason: None,
-            finished: false,
-            status: SourceStatus::default(),
-            num_samples: 0,
-            num_dropped_samples: 0,
-        }
-    }
-
-    /// A connected source whose rings already hold `samples` (one slice per channel, starting at sample 0), with
-    /// no calibration: the frame a benchmark draws or a test analyses without running an engine.
-    pub fn holding(spec: SourceSpec, samples: &[Vec<f32>]) -> LiveSource {
-        let num_samples = samples.first().map_or(0, Vec::len);
-        let mut source = LiveSource::new(spec, 0.0);
-        source.channels = samples
-            .iter()
-            .map(|channel| {
-                let mut ring = RingBuffer::new(num_samples);
-                ring.extend(0, channel);
-                ring
-            })
-            .collect();
-        source.connected = true;
-        source.num_samples = num_samples as u64;
-        source
-    }
-
-    /// Index one past the newest sample.
-    pub fn end_sample(&self) -> u64 {
-        self.channels.first().map_or(0, RingBuffer::end_sample)
-    }
 }
 
 /// State of the recording path, shown in the top bar.

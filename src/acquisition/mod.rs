@@ -15,6 +15,7 @@
 pub mod calibration;
 pub mod codec;
 pub mod engine;
+pub mod live_source;
 pub mod online;
 pub mod profile;
 pub mod replay;
@@ -25,7 +26,8 @@ pub mod sim_stream;
 pub mod source;
 pub mod text_stream;
 
-pub use engine::{Engine, EngineConfig, LiveSource, LiveState, RecordSink, RecorderHealth};
+pub use engine::{Engine, EngineConfig, LiveState, RecordSink, RecorderHealth};
+pub use live_source::LiveSource;
 pub use online::{LiveAnalysis, LiveNumber, LiveQuantity};
 pub use ring::RingBuffer;
 pub use sim_source::{SimControl, SimControlError, SimSource};

@@ -19,7 +19,7 @@ use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
 use crate::model::SignalKind;
 use crate::signal::usability::assess;
 
-use super::engine::LiveSource;
+use super::live_source::LiveSource;
 
 /// Seconds of signal the analysis looks at: the beat detectors need ~10-15 s to settle.
 pub const WINDOW_S: f64 = 15.0;
