@@ -71,9 +71,9 @@ fn live_frame(c: &mut Criterion) {
         theme::apply(&ctx);
         c.bench_function(name, |b| {
             b.iter(|| {
-                let mut commands = Vec::new();
+                let mut actions = Vec::new();
                 let output = ctx.run_ui(input(width, height), |ui| {
-                    live_frame_ui(ui, &info, &view, &state, Some(&mut demo), &mut commands);
+                    live_frame_ui(ui, &info, &view, &state, Some(&mut demo), &mut actions);
                 });
                 black_box(ctx.tessellate(output.shapes, output.pixels_per_point))
             });

@@ -5,24 +5,17 @@ use crate::acquisition::calibration::{Calibration, CalibrationRecord};
 use crate::acquisition::serial::{SerialConfig, SerialSource, available_ports};
 use crate::acquisition::{Engine, EngineConfig};
 use crate::protocol::Event;
-use crate::sim::Control;
+use crate::ui::action::{Action, View};
 use crate::ui::protocol::StartChoice;
 use crate::ui::settings::SettingsCommand;
-use crate::ui::traces::{Strip, YRange};
 
-use super::{HeraclesApp, View};
+use super::HeraclesApp;
 
 /// A request from a view.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Freeze (`true`) or resume (`false`) the traces, PV loop and numbers; acquisition and recording go on.
-    SetFrozen(bool),
-    /// Show this many seconds across the traces.
-    SetSweep(f64),
-    /// Give a strip a new vertical scale.
-    SetRange(Strip, YRange),
-    /// Steer the simulated patient (the demo panel).
-    Simulate(Control),
+    /// What a live view, the top bar or the demo panel asked for.
+    Ui(Action),
     /// Show the start screen (new case, open a case, demo case).
     ShowStart,
     /// Start the case chosen on the start screen.
@@ -32,8 +25,6 @@ pub enum Command {
     /// Close the open case (recording stops) and show the start screen. The view asks the operator first while
     /// the case is recording.
     CloseCase,
-    /// Show another screen.
-    ShowView(View),
     /// What the console settings view asked for.
     Settings(SettingsCommand),
     /// Show the review screen's case chooser.
@@ -53,12 +44,12 @@ impl HeraclesApp {
     /// Applies one command.
     pub fn handle(&mut self, command: Command) {
         match command {
-            Command::SetFrozen(frozen) => self.live.frozen = frozen,
-            Command::SetSweep(sweep_s) => self.live.sweep_s = sweep_s,
-            Command::SetRange(strip, range) => self.live.ranges[strip as usize] = range,
-            Command::ShowView(view) => self.view = view,
+            Command::Ui(Action::SetFrozen(frozen)) => self.live.frozen = frozen,
+            Command::Ui(Action::SetSweep(sweep_s)) => self.live.sweep_s = sweep_s,
+            Command::Ui(Action::SetRange(strip, range)) => self.live.ranges[strip as usize] = range,
+            Command::Ui(Action::ShowView(view)) => self.view = view,
             Command::Settings(command) => self.handle_settings(command),
-            Command::Simulate(control) => {
+            Command::Ui(Action::Simulate(control)) => {
                 let Some(sim) = &mut self.sim else {
                     log::warn!("simulator control {control:?} ignored: the simulator is not the source");
                     return;

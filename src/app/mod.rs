@@ -20,40 +20,13 @@ use crate::acquisition::profile::load_profiles;
 use crate::acquisition::serial::available_ports;
 use crate::acquisition::{Engine, EngineConfig, LiveState, SimControl, SimSource, Source};
 use crate::sim::{self, Control, SensorLevel, SimError, Simulator};
+use crate::ui::action::{Action, View};
 use crate::ui::demo::DemoPanel;
 use crate::ui::live::{LiveView, bar_frame, live_ui};
 use crate::ui::settings::{SettingsState, settings_ui};
 use crate::ui::theme;
 use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
 use protocol::{PatientControl, ProtocolSession, StartScreen};
-
-/// The screens of the workstation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
-    /// The bedside live monitor (with the guided protocol around it when a case is open).
-    Live,
-    /// The start screen: new case, open a case, demo case.
-    Start,
-    /// Console connection and calibration.
-    Settings,
-    /// Offline review of a recorded case (or choosing one).
-    Review,
-}
-
-impl View {
-    /// Every view reachable from the top bar, in order.
-    pub const ALL: [View; 3] = [View::Live, View::Review, View::Settings];
-
-    /// The view's name on its tab.
-    pub fn label(self) -> &'static str {
-        match self {
-            View::Live => "Live",
-            View::Settings => "Settings",
-            View::Start => "Start",
-            View::Review => "Review",
-        }
-    }
-}
 
 /// The simulated patient's control handle and panel, when the simulator is the source.
 struct SimDemo {
@@ -221,25 +194,26 @@ impl HeraclesApp {
             };
         }
         let mut commands = Vec::new();
+        let mut actions = Vec::new();
         match (self.view, &mut self.protocol) {
             (View::Live, None) => {
                 protocol::no_case_bar_ui(ui, &mut commands);
                 let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
-                live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, demo, &mut commands);
+                live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, demo, &mut actions);
             }
             (View::Live, Some(session)) => {
-                top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut commands);
+                top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut actions);
                 if protocol::protocol_panels(ui, session, &self.shown, &mut commands) {
                     let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
-                    live_ui(ui, &self.live, &self.shown, demo, &mut commands);
+                    live_ui(ui, &self.live, &self.shown, demo, &mut actions);
                 }
             }
             (View::Start, _) => {
-                top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut commands);
+                top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut actions);
                 self.start.ui(ui, &mut commands);
             }
             (View::Settings, _) => {
-                top_bar_panel_ui(ui, &self.top_bar, View::Settings, &self.shown, &mut commands);
+                top_bar_panel_ui(ui, &self.top_bar, View::Settings, &self.shown, &mut actions);
                 self.settings.show_live(&self.shown);
                 egui::CentralPanel::default().show(ui, |ui| {
                     commands.extend(
@@ -250,11 +224,11 @@ impl HeraclesApp {
                 });
             }
             (View::Review, _) => {
-                top_bar_panel_ui(ui, &self.top_bar, View::Review, &self.shown, &mut commands);
+                top_bar_panel_ui(ui, &self.top_bar, View::Review, &self.shown, &mut actions);
                 self.review_frame_ui(ui, &mut commands);
             }
         }
-        for command in commands {
+        for command in actions.into_iter().map(Command::Ui).chain(commands) {
             self.handle(command);
         }
     }
@@ -268,10 +242,10 @@ pub fn live_frame_ui(
     view: &LiveView,
     state: &LiveState,
     demo: Option<&mut DemoPanel>,
-    commands: &mut Vec<Command>,
+    actions: &mut Vec<Action>,
 ) {
-    top_bar_panel_ui(ui, top_bar, View::Live, state, commands);
-    live_ui(ui, view, state, demo, commands);
+    top_bar_panel_ui(ui, top_bar, View::Live, state, actions);
+    live_ui(ui, view, state, demo, actions);
 }
 
 /// The top bar, shown over every view.
@@ -280,12 +254,12 @@ fn top_bar_panel_ui(
     top_bar: &TopBarInfo,
     current: View,
     state: &LiveState,
-    commands: &mut Vec<Command>,
+    actions: &mut Vec<Action>,
 ) {
     egui::Panel::top("top-bar")
         .exact_size(theme::TOP_BAR_HEIGHT)
         .frame(bar_frame())
-        .show(ui, |ui| top_bar_ui(ui, top_bar, current, state, commands));
+        .show(ui, |ui| top_bar_ui(ui, top_bar, current, state, actions));
 }
 
 impl eframe::App for HeraclesApp {

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 use std::time::Duration;
 
-use super::{Command, HeraclesApp, View};
+use super::{Command, HeraclesApp};
 use crate::export::{ExportWhat, Exported, export_case};
 use crate::review::loader::TileLoader;
 use crate::review::session::Snapshot;
 use crate::review::tracks::Track;
 use crate::review::waveforms::Waveforms;
 use crate::review::worker::{Reply, Request, ReviewWorker};
+use crate::ui::action::View;
 use crate::ui::review::chooser::{ChooserAction, ChooserState, chooser_ui};
 use crate::ui::review::{ReviewAction, ReviewData, ReviewUi, review_ui};
 

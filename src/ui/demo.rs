@@ -6,7 +6,7 @@
 
 use egui::RichText;
 
-use crate::app::Command;
+use super::action::Action;
 use crate::model::{IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 use crate::sim::{Control, Setup};
 
@@ -93,8 +93,8 @@ impl DemoPanel {
     }
 }
 
-/// Draws the panel; every change becomes a [`Command::Simulate`].
-pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, commands: &mut Vec<Command>) {
+/// Draws the panel; every change becomes a [`Action::Simulate`].
+pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, actions: &mut Vec<Action>) {
     let header = format!("Simulated patient controls · {}", panel.scenario);
     egui::CollapsingHeader::new(RichText::new(header).strong())
         .id_salt("demo-panel")
@@ -113,7 +113,7 @@ pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, commands: &mut Ve
                         .on_hover_text("Target pump flow; the pump ramps to it")
                         .changed()
                     {
-                        commands.push(Command::Simulate(Control::EcmoFlow {
+                        actions.push(Action::Simulate(Control::EcmoFlow {
                             target_l_min: panel.ecmo_flow_l_min,
                         }));
                     }
@@ -145,12 +145,12 @@ pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, commands: &mut Ve
                         }
                     }
                     if panel.device() != before {
-                        commands.push(Command::Simulate(Control::Device(panel.device())));
+                        actions.push(Action::Simulate(Control::Device(panel.device())));
                     }
 
                     ui.label("Adenosine");
                     if ui.checkbox(&mut panel.hyperaemia, "hyperaemia").changed() {
-                        commands.push(Command::Simulate(Control::Hyperaemia(panel.hyperaemia)));
+                        actions.push(Action::Simulate(Control::Hyperaemia(panel.hyperaemia)));
                     }
                     ui.end_row();
 
@@ -159,7 +159,7 @@ pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, commands: &mut Ve
                         .checkbox(&mut panel.ventilation, "mechanical ventilation")
                         .changed()
                     {
-                        commands.push(Command::Simulate(Control::Ventilation(panel.ventilation)));
+                        actions.push(Action::Simulate(Control::Ventilation(panel.ventilation)));
                     }
                     ui.end_row();
 
@@ -168,7 +168,7 @@ pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, commands: &mut Ve
                         .button("IVC occlusion")
                         .on_hover_text("Occlude the inferior vena cava for about 10 beats, then release");
                     if occlusion.clicked() {
-                        commands.push(Command::Simulate(Control::PreloadReduction));
+                        actions.push(Action::Simulate(Control::PreloadReduction));
                     }
                     ui.end_row();
                 });

@@ -1,11 +1,11 @@
 //! The bedside live screen: stacked scrolling traces, the live PV loop, the large numbers and the freeze/sweep
 //! controls. It draws from a [`LiveState`] (the app's per-frame copy of the engine's state) and reports what
-//! the user asked for as [`Command`]s; it owns no data of its own besides what [`LiveView`] holds.
+//! the user asked for as [`Action`]s; it owns no data of its own besides what [`LiveView`] holds.
 
 use egui::{Key, RichText};
 
+use super::action::Action;
 use crate::acquisition::LiveState;
-use crate::app::Command;
 use crate::model::SignalKind;
 
 use super::demo::{self, DemoPanel};
@@ -59,16 +59,16 @@ pub fn live_ui(
     view: &LiveView,
     state: &LiveState,
     demo: Option<&mut DemoPanel>,
-    commands: &mut Vec<Command>,
+    actions: &mut Vec<Action>,
 ) {
     if super::keys::single_key_pressed(ui, Key::Space) {
-        commands.push(Command::SetFrozen(!view.frozen));
+        actions.push(Action::SetFrozen(!view.frozen));
     }
     let width = ui.available_width();
     egui::Panel::bottom("live-controls")
         .exact_size(theme::BOTTOM_BAR_HEIGHT)
         .frame(bar_frame())
-        .show(ui, |ui| controls_ui(ui, view, commands));
+        .show(ui, |ui| controls_ui(ui, view, actions));
     egui::Panel::right("live-numbers")
         .exact_size(theme::NUMBERS_WIDTH.max(width * theme::NUMBERS_WIDTH_FRACTION))
         .resizable(false)
@@ -82,12 +82,12 @@ pub fn live_ui(
             pv_loop::pv_loop_ui(ui, view, state);
             if let Some(demo) = demo {
                 ui.add_space(theme::PANEL_MARGIN);
-                demo::demo_panel_ui(ui, demo, commands);
+                demo::demo_panel_ui(ui, demo, actions);
             }
         });
     egui::CentralPanel::default()
         .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
-        .show(ui, |ui| traces::traces_ui(ui, view, state, commands));
+        .show(ui, |ui| traces::traces_ui(ui, view, state, actions));
 }
 
 /// The frame of the bars and side panels.
@@ -98,7 +98,7 @@ pub fn bar_frame() -> egui::Frame {
 }
 
 /// Freeze/resume and the sweep speed.
-fn controls_ui(ui: &mut egui::Ui, view: &LiveView, commands: &mut Vec<Command>) {
+fn controls_ui(ui: &mut egui::Ui, view: &LiveView, actions: &mut Vec<Action>) {
     ui.horizontal_centered(|ui| {
         let (text, hint) = if view.frozen {
             ("Resume", "Traces are frozen; resume the live display (Space, when no field is being typed in)")
@@ -111,7 +111,7 @@ fn controls_ui(ui: &mut egui::Ui, view: &LiveView, commands: &mut Vec<Command>) 
         };
         let button = egui::Button::new(RichText::new(text).strong()).min_size(theme::BUTTON_MIN_SIZE);
         if ui.add(button).on_hover_text(hint).clicked() {
-            commands.push(Command::SetFrozen(!view.frozen));
+            actions.push(Action::SetFrozen(!view.frozen));
         }
         if view.frozen {
             ui.label(RichText::new("FROZEN").strong().color(theme::FROZEN));
@@ -123,7 +123,7 @@ fn controls_ui(ui: &mut egui::Ui, view: &LiveView, commands: &mut Vec<Command>) 
             let button = egui::Button::selectable(selected, format!("{sweep_s:.0} s"))
                 .min_size(theme::BUTTON_MIN_SIZE);
             if ui.add(button).clicked() && !selected {
-                commands.push(Command::SetSweep(sweep_s));
+                actions.push(Action::SetSweep(sweep_s));
             }
         }
     });

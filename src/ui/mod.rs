@@ -1,6 +1,7 @@
 //! egui views and widgets. Views draw from plain state and report what the user asked for as
-//! [`crate::app::Command`]s; they never touch the engine or the disk. All colours and sizes live in [`theme`].
+//! [`action::Action`]s (or their own request types, turned into commands by the app); they never touch the engine or the disk. All colours and sizes live in [`theme`].
 
+pub mod action;
 pub mod demo;
 pub mod icons;
 pub mod keys;

@@ -3,9 +3,9 @@
 
 use egui::{Align, Frame, Layout, RichText, Stroke};
 
+use super::action::{Action, View};
 use crate::acquisition::engine::RecordingState;
 use crate::acquisition::{LiveSource, LiveState};
-use crate::app::{Command, View};
 
 use super::icons::{Icon, icon_ui};
 use super::theme;
@@ -25,7 +25,7 @@ pub fn top_bar_ui(
     info: &TopBarInfo,
     current: View,
     state: &LiveState,
-    commands: &mut Vec<Command>,
+    actions: &mut Vec<Action>,
 ) {
     ui.horizontal_centered(|ui| {
         let about = ui
@@ -36,7 +36,7 @@ pub fn top_bar_ui(
             let tab =
                 egui::Button::selectable(view == current, view.label()).min_size(theme::BUTTON_MIN_SIZE);
             if ui.add(tab).clicked() && view != current {
-                commands.push(Command::ShowView(view));
+                actions.push(Action::ShowView(view));
             }
         }
         ui.separator();

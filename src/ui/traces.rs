@@ -5,8 +5,8 @@
 
 use egui::{Align, Align2, Color32, Layout, Mesh, Rect, RichText, Sense, Stroke, UiBuilder, pos2};
 
+use super::action::Action;
 use crate::acquisition::{LiveSource, LiveState};
-use crate::app::Command;
 use crate::model::SignalKind;
 
 use super::live::{LiveView, find_channel};
@@ -197,7 +197,7 @@ impl ColumnGrid {
 }
 
 /// Draws the strips and the time axis into the whole of `ui`'s available rectangle.
-pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, commands: &mut Vec<Command>) {
+pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions: &mut Vec<Action>) {
     let area = ui.available_rect_before_wrap();
     let summary_response = ui.interact(area, ui.scope_id().with("traces"), Sense::hover());
     let plot_left = area.left() + theme::Y_AXIS_WIDTH;
@@ -283,7 +283,7 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, commands
         let border = if view.frozen { theme::FROZEN } else { theme::BORDER };
         painter.rect_stroke(rect, 0.0, Stroke::new(1.0, border), egui::StrokeKind::Inside);
         y_axis_ui(ui, rect, range);
-        strip_header_ui(ui, strip, rect, range, visible, commands);
+        strip_header_ui(ui, strip, rect, range, visible, actions);
     }
 
     let axis_rect = Rect::from_min_max(
@@ -421,7 +421,7 @@ fn strip_header_ui(
     rect: Rect,
     range: YRange,
     visible: Option<(f32, f32)>,
-    commands: &mut Vec<Command>,
+    actions: &mut Vec<Action>,
 ) {
     let header = Rect::from_min_size(
         rect.min + egui::vec2(6.0, 2.0),
@@ -460,7 +460,7 @@ fn strip_header_ui(
             if auto.clicked()
                 && let Some(fitted) = visible.and_then(|(low, high)| YRange::fitting(low, high))
             {
-                commands.push(Command::SetRange(strip, fitted));
+                actions.push(Action::SetRange(strip, fitted));
             }
             egui::ComboBox::new(
                 ("scale", strip),
@@ -471,7 +471,7 @@ fn strip_header_ui(
             .show_ui(ui, |ui| {
                 for &preset in strip.presets() {
                     if ui.selectable_label(preset == range, preset.label()).clicked() && preset != range {
-                        commands.push(Command::SetRange(strip, preset));
+                        actions.push(Action::SetRange(strip, preset));
                     }
                 }
             });

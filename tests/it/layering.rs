@@ -195,7 +195,6 @@ const MAY_IMPORT: [(&str, &[&str]); 13] = [
             "store",
             "review",
             "export",
-            "app",
         ],
     ),
     (

@@ -9,8 +9,9 @@ use std::time::Duration;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use heracles::acquisition::{LiveAnalysis, LiveNumber, LiveQuantity, Source};
-use heracles::app::{HeraclesApp, View};
+use heracles::app::HeraclesApp;
 use heracles::model::SignalKind;
+use heracles::ui::action::View;
 
 use crate::engine::{FakeRecorder, PacedSource, spec, wait_for};
 

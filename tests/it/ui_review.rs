@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use heracles::app::{Command, HeraclesApp, View};
+use heracles::app::{Command, HeraclesApp};
 use heracles::store::CaseFile;
+use heracles::ui::action::View;
 
 use crate::review_case;
 

@@ -8,6 +8,7 @@ use egui_kittest::kittest::Queryable;
 use heracles::acquisition::calibration::Calibration;
 use heracles::acquisition::profile::load_profiles;
 use heracles::acquisition::serial::{Framing, PortInfo};
+use heracles::ui::action::{Action, View};
 use heracles::ui::settings::{SettingsCommand, SettingsState, settings_ui};
 
 struct Screen {
@@ -301,7 +302,7 @@ fn zeroing_a_live_pressure_shifts_it_and_lands_in_the_case_file_with_who_and_whe
     // Without a case there is nowhere to store a calibration: refused, nothing applied.
     harness
         .state_mut()
-        .handle(heracles::app::Command::ShowView(heracles::app::View::Settings));
+        .handle(heracles::app::Command::Ui(Action::ShowView(View::Settings)));
     run_until(&mut harness, "2 s open to air", 10.0, |h| {
         newest_pa(h).is_some_and(|(index, _)| index > 2_200)
     });
