@@ -4,7 +4,7 @@
 //! resistances, the main pressure-volume and supply/demand values) with the baseline and post-unloading loops.
 
 use crate::analysis::endpoints::Group;
-use crate::ui::protocol::{Cdfr, EndpointRow, EndpointView};
+use crate::ui::protocol::{Cdfr, EndpointRow, EndpointView, WindowNumber, WindowNumbers};
 
 use super::case_writer::AnalysedWindow;
 use crate::model::StepId;
@@ -33,6 +33,61 @@ pub const BEDSIDE_KEYS: [&str; 20] = [
     "apv_per_pva_rate",
     "sevr",
 ];
+
+/// What a saved window of each kind shows under it at the bedside, in order (the rows of the endpoint table
+/// measured on that window; the resistance rows carry their kind).
+fn window_keys(kind: WindowKind) -> &'static [&'static str] {
+    match kind {
+        WindowKind::CoronaryRest => &[
+            "apv",
+            "diastolic_apv",
+            "pd_pa",
+            "heart_rate_coronary",
+            "bmr",
+            "wfp_mr",
+        ],
+        WindowKind::CoronaryHyperaemia => &["apv", "pd_pa", "bmr", "bmr_back_pressure_corrected"],
+        WindowKind::PvSteady => &[
+            "lvedp",
+            "edv",
+            "esv",
+            "ef",
+            "dpdt_max",
+            "tau_weiss",
+            "heart_rate_pv",
+        ],
+        WindowKind::PvPreloadReduction => &["ees", "v0", "espvr_r2", "edpvr_beta", "prsw_mw"],
+    }
+}
+
+/// The numbers a saved window measured: its rows in the endpoint table as it stood once the window was analysed.
+fn window_numbers(window: &AnalysedWindow) -> WindowNumbers {
+    let numbers = window_keys(window.kind)
+        .iter()
+        .filter_map(|key| {
+            window
+                .table
+                .iter()
+                .find(|row| row.key == *key && row.window_id == Some(window.window_id))
+        })
+        .map(|row| WindowNumber {
+            name: match &row.kind {
+                Some(kind) if !row.label.contains(kind.as_str()) => format!("{} ({kind})", row.label),
+                _ => row.label.clone(),
+            },
+            value: row.value,
+            unit: row.unit.clone(),
+            decimals: row.decimals,
+            method: row.provenance(),
+            note: row.note.clone(),
+        })
+        .collect();
+    WindowNumbers {
+        step: window.step,
+        kind: window.kind,
+        numbers,
+    }
+}
 
 /// The endpoint panel's content, or `None` before any baseline window is analysed. `windows` are the analysed
 /// windows, oldest first; the newest carries the case's current table.
@@ -102,6 +157,7 @@ pub fn endpoint_view(windows: &[AnalysedWindow], post_label: &str) -> Option<End
         baseline_loop: loop_of([StepId::BaselinePv, StepId::BaselineCoronary]),
         post_loop: loop_of([StepId::PostPv, StepId::PostCoronary]),
         post_label: post_label.to_owned(),
+        windows: windows.iter().map(window_numbers).collect(),
     })
 }
 

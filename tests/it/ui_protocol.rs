@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use heracles::analysis::endpoints::format_number;
 use heracles::model::{Beat, Fiducial, StepId, UnloadingDevice};
 use heracles::protocol::{
     CaptureQuality, Criterion, CriterionKind, Effect, Event, Moment, State, WindowKind, handle,
@@ -416,6 +417,7 @@ fn endpoint_view() -> EndpointView {
             row("Pressure-volume", "LVEDP", "mmHg", Some(24.0), Some(14.0)),
             row("Pressure-volume", "PVA", "mmHg.mL", Some(5000.0), None),
         ],
+        windows: Vec::new(),
         baseline_loop: vec![
             [120.0, 20.0],
             [120.0, 90.0],
@@ -667,6 +669,25 @@ pub(crate) fn app_finish_capture(harness: &mut App) {
     });
 }
 
+/// The value of `name` under the newest window saved in `step`, once it is on screen (with its label).
+fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
+    harness.run_steps(2);
+    let endpoints = session(harness).endpoints().cloned().unwrap();
+    let window = endpoints.windows.iter().rev().find(|w| w.step == step).unwrap();
+    let number = window.numbers.iter().find(|n| n.name.starts_with(name));
+    let Some((number, value)) = number.and_then(|n| Some((n, n.value?))) else {
+        panic!("no {name} under the window: {:?}", window.numbers);
+    };
+    let shown = format!(
+        "{} {} {}",
+        number.name,
+        format_number(value, number.decimals),
+        number.unit
+    );
+    harness.get_by_label(shown.trim_end());
+    value
+}
+
 /// Lets the simulated patient run for `seconds` of its time.
 pub(crate) fn app_wait(harness: &mut App, seconds: f64) {
     let until = heracles::app::protocol::moment_now(&harness.state().engine().lock()).recording_s + seconds;
@@ -711,11 +732,25 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
 
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");
+    // What the window measured shows under it at once: the endpoint table's number, with its unit.
+    let apv = app_window_number(&mut harness, StepId::BaselineCoronary, "APV");
+    let table_apv = session(&harness)
+        .endpoints()
+        .unwrap()
+        .rows
+        .iter()
+        .find(|r| r.name == "APV")
+        .unwrap()
+        .baseline;
+    assert_eq!(Some(apv), table_apv);
     app_next(&mut harness, StepId::BaselinePv);
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");
+    app_window_number(&mut harness, StepId::BaselinePv, "LVEDP");
     // A preload reduction (the simulated patient's IVC occlusion): the case's ESPVR and V0.
     app_capture(&mut harness, "Capture preload-reduction PV window");
+    let ees = app_window_number(&mut harness, StepId::BaselinePv, "Ees");
+    assert!(ees > 0.0, "{ees}");
     app_wait(&mut harness, 5.0);
     app_next(&mut harness, StepId::Randomisation);
 

@@ -8,8 +8,11 @@ use crate::model::RejectReason;
 use crate::protocol::{CaptureQuality, CaptureStatus, CaptureTarget, Event, State, guide};
 use crate::ui::theme;
 
-/// The capture controls and quality of the current step (nothing in steps that capture no window).
-pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
+use super::endpoints::{WindowNumbers, window_numbers_ui};
+
+/// The capture controls and quality of the current step (nothing in steps that capture no window), and under each
+/// saved window what it measured (`numbers`: every analysed window of the case, oldest first).
+pub fn capture_ui(ui: &mut Ui, state: &State, numbers: &[WindowNumbers]) -> Option<Event> {
     let step = state.current;
     let captures = guide(step).captures;
     let mut event = None;
@@ -76,7 +79,16 @@ pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
                 }
             });
     }
-    for window in &state.record(step).windows {
+    for (index, window) in state.record(step).windows.iter().enumerate() {
+        // The n-th saved window of a kind in this step is the n-th analysed one of that kind and step.
+        let nth = state.record(step).windows[..index]
+            .iter()
+            .filter(|w| w.kind == window.kind)
+            .count();
+        let analysed = numbers
+            .iter()
+            .filter(|n| n.step == step && n.kind == window.kind)
+            .nth(nth);
         let issues = window.quality.issues(&window.target);
         let verdict = if issues.is_empty() {
             "steady".to_owned()
@@ -97,6 +109,7 @@ pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
                 theme::WARNING
             }),
         );
+        window_numbers_ui(ui, analysed);
     }
     event
 }

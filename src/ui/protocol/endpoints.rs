@@ -10,6 +10,7 @@ use egui::{RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::analysis::endpoints::format_number;
+use crate::model::{StepId, WindowKind};
 use crate::ui::theme;
 
 /// The primary endpoint.
@@ -48,6 +49,35 @@ pub struct EndpointRow {
     pub note: Option<String>,
 }
 
+/// What one saved window measured, shown under it in its step as soon as it is analysed: the rows of the
+/// endpoint table measured on that window, at that moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowNumbers {
+    /// The step it was captured in.
+    pub step: StepId,
+    /// What it measures.
+    pub kind: WindowKind,
+    /// Its main numbers, in display order.
+    pub numbers: Vec<WindowNumber>,
+}
+
+/// One number of a saved window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowNumber {
+    /// Its name, with the resistance kind where there is one (e.g. `BMR (HMR)`).
+    pub name: String,
+    /// The value, or `None` with the reason in `note`.
+    pub value: Option<f64>,
+    /// Its unit.
+    pub unit: String,
+    /// Decimals to show.
+    pub decimals: usize,
+    /// How it was computed, beats used and excluded, flags (shown on hover).
+    pub method: String,
+    /// Why there is no value, or a caveat.
+    pub note: Option<String>,
+}
+
 /// Everything the endpoint panel shows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EndpointView {
@@ -61,6 +91,45 @@ pub struct EndpointView {
     pub post_loop: Vec<[f64; 2]>,
     /// What the post state is, e.g. `Impella CP P-6`.
     pub post_label: String,
+    /// What each saved window measured, oldest first.
+    pub windows: Vec<WindowNumbers>,
+}
+
+/// The numbers of a saved window on one wrapped line (each with its method on hover), or that it is still being
+/// analysed.
+pub fn window_numbers_ui(ui: &mut Ui, numbers: Option<&WindowNumbers>) {
+    let Some(numbers) = numbers else {
+        ui.label(RichText::new("analysing...").color(theme::TEXT_DIM));
+        return;
+    };
+    if numbers.numbers.is_empty() {
+        ui.label(RichText::new("no numbers from this window").color(theme::TEXT_DIM));
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (index, number) in numbers.numbers.iter().enumerate() {
+            if index > 0 {
+                ui.label(RichText::new("·").color(theme::TEXT_DIM));
+            }
+            let hover = match &number.note {
+                Some(note) => format!("{}\n{note}", number.method),
+                None => number.method.clone(),
+            };
+            let text = match number.value {
+                Some(value) if value.is_finite() => {
+                    format!(
+                        "{} {} {}",
+                        number.name,
+                        format_number(value, number.decimals),
+                        number.unit
+                    )
+                }
+                _ => format!("{}: no value", number.name),
+            };
+            ui.label(RichText::new(text.trim_end()).size(theme::BODY_SIZE).strong())
+                .on_hover_text(hover);
+        }
+    });
 }
 
 /// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).

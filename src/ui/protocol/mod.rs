@@ -20,7 +20,9 @@ use chrono::{DateTime, Utc};
 pub use action_bar::{Shortcut, action_bar_ui};
 pub use capture::capture_ui;
 pub use confirm::{confirmation_ui, question_ui};
-pub use endpoints::{Cdfr, EndpointRow, EndpointView, endpoint_panel_ui};
+pub use endpoints::{
+    Cdfr, EndpointRow, EndpointView, WindowNumber, WindowNumbers, endpoint_panel_ui, window_numbers_ui,
+};
 pub use forms::{AllocationForm, ContextForm, DeviceForm, EcmoForm};
 pub use screen::{PanelRequest, ProtocolView, protocol_panels_ui, shows_live_traces};
 pub use start::{ExistingCase, StartChoice, StartForm, start_ui};
