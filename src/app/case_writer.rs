@@ -26,6 +26,7 @@ use crate::model::{CaseId, EcmoSettings, Recording, StepId, UnloadingDevice};
 use crate::protocol::{Arm, Effect, Event, Moment, WindowKind};
 use crate::review::analysis::{CaseAnalysis, ReviewError, Scope, case_settings, recompute};
 use crate::review::endpoints::{EndpointRow, endpoint_table};
+use crate::review::follow_up::RandomisationEntry;
 use crate::review::sign_off::{self, current_results};
 use crate::store::{self, AnalysisWindow, CaseFile, Recorder, RecorderOptions, ResultRecord, StoreError};
 
@@ -524,6 +525,19 @@ impl Writer {
                     allocation.allocated_utc.to_rfc3339()
                 );
                 self.marker(who, &allocation.recorded, "allocation", &text)?;
+                // The allocation time is the follow-up's day 0: stored once, where the follow-up reads it, so
+                // the review does not ask for it again.
+                let randomisation = RandomisationEntry {
+                    randomised_utc: Some(allocation.allocated_utc.to_rfc3339()),
+                };
+                let data =
+                    serde_json::to_value(&randomisation).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                self.file.set_follow_up(
+                    who,
+                    "randomisation",
+                    &data,
+                    "allocation time recorded at the bedside from the trial system",
+                )?;
             }
             Effect::DeviceRecorded {
                 device,

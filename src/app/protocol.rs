@@ -121,7 +121,7 @@ impl ProtocolSession {
             .map_err(|error| format!("could not start the case writer: {error}"))?;
         Ok(ProtocolSession {
             state: State::new(),
-            forms: ProtocolForms::new(now.utc),
+            forms: ProtocolForms::default(),
             writer,
             path: None,
             demo,

@@ -34,7 +34,7 @@ impl Bench {
         Bench {
             t0: Utc::now(),
             state: State::new(),
-            forms: ProtocolForms::new(Utc::now()),
+            forms: ProtocolForms::default(),
             live: LiveChannels::all_live(),
             endpoints: None,
             time_s: 0.0,
@@ -225,11 +225,16 @@ fn a_whole_case_can_be_walked_by_clicking_labelled_buttons() {
 
     click(&mut harness, "Impella");
     type_into(&mut harness, "Randomisation reference", "RND-0012");
+    // No time is filled in for the operator: the trial system's time is typed (or Now pressed).
     click(&mut harness, "Record allocation");
-    assert_eq!(
-        harness.state().state.allocation.as_ref().unwrap().reference,
-        "RND-0012"
-    );
+    assert!(harness.state().state.allocation.is_none());
+    harness.get_by_label_contains("enter the allocation time the trial system gave");
+    type_into(&mut harness, "Allocation time (HH:MM)", "00:01");
+    click(&mut harness, "Record allocation");
+    let allocation = harness.state().state.allocation.clone().unwrap();
+    assert_eq!(allocation.reference, "RND-0012");
+    let local = allocation.allocated_utc.with_timezone(&chrono::Local);
+    assert_eq!(local.format("%H:%M").to_string(), "00:01");
     tick_checklist(&mut harness);
     next(&mut harness, StepId::DeviceInsertion);
 
@@ -628,6 +633,7 @@ pub(crate) fn app_record_ecmo(harness: &mut App) {
 pub(crate) fn app_allocate_impella(harness: &mut App) {
     app_click(harness, "Impella");
     app_type(harness, "Randomisation reference", "DEMO-RND-1");
+    app_click(harness, "Now");
     app_click(harness, "Record allocation");
     app_tick_checklist(harness);
 }
@@ -857,6 +863,16 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     assert_eq!(summary.allocation, Some(heracles::store::Allocation::Impella));
     assert_eq!(summary.allocation_reference.as_deref(), Some("DEMO-RND-1"));
     assert_eq!(summary.status, "signed_off");
+    // The allocation time is the follow-up's day 0: the review does not ask for it again.
+    let follow_up =
+        heracles::review::follow_up::FollowUpForm::from_records(&file.follow_ups().unwrap()).unwrap();
+    let randomised = follow_up
+        .randomised()
+        .expect("the randomisation time from the allocation");
+    assert!(
+        (chrono::Utc::now() - randomised).num_minutes().abs() < 10,
+        "{randomised}"
+    );
     let steps = file.steps().unwrap();
     let recorded: Vec<StepId> = steps.iter().map(|step| step.step).collect();
     assert_eq!(recorded, StepId::ALL, "every step, once, in order");

@@ -219,22 +219,20 @@ pub struct AllocationForm {
     pub arm: Option<Arm>,
     /// The randomisation reference.
     pub reference: String,
-    /// The allocation time, local `HH:MM`.
+    /// The allocation time, local `HH:MM`, as the trial system gave it (empty until typed or set to now: a time
+    /// filled in by the software would be taken for the trial system's).
     pub time_hhmm: String,
     error: Option<String>,
 }
 
 impl AllocationForm {
-    /// An empty form with the time set to `now`.
-    pub fn new(now: DateTime<Utc>) -> AllocationForm {
-        AllocationForm {
-            time_hhmm: now.with_timezone(&Local).format("%H:%M").to_string(),
-            ..AllocationForm::default()
-        }
-    }
-
     /// The allocation time as UTC: today at `HH:MM` local time, or yesterday if that is still to come.
     fn allocated_utc(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+        if self.time_hhmm.trim().is_empty() {
+            return Err(
+                "enter the allocation time the trial system gave (HH:MM, local time), or press Now".into(),
+            );
+        }
         let time = NaiveTime::parse_from_str(self.time_hhmm.trim(), "%H:%M")
             .map_err(|_| "enter the allocation time as HH:MM".to_owned())?;
         let local_now = now.with_timezone(&Local);
@@ -268,14 +266,36 @@ impl AllocationForm {
             &mut self.reference,
             "as given by the web system",
         );
-        text_field(ui, "Allocation time (HH:MM)", &mut self.time_hhmm, "local time");
+        let local_now = now.with_timezone(&Local);
+        ui.horizontal(|ui| {
+            text_field(
+                ui,
+                "Allocation time (HH:MM)",
+                &mut self.time_hhmm,
+                "from the trial system",
+            );
+            if ui
+                .button("Now")
+                .on_hover_text("The time on this workstation now")
+                .clicked()
+            {
+                self.time_hhmm = local_now.format("%H:%M").to_string();
+            }
+            ui.label(
+                RichText::new(format!("local time, UTC{}", local_now.format("%:z"))).color(theme::TEXT_DIM),
+            );
+        });
         if let Some(allocation) = &state.allocation {
             ui.label(
                 RichText::new(format!(
-                    "Recorded: {} (reference {}, allocated {})",
+                    "Recorded: {} (reference {}, allocated {} local, {} UTC; day 0 of the follow-up)",
                     allocation.arm.label(),
                     allocation.reference,
-                    allocation.allocated_utc.with_timezone(&Local).format("%H:%M")
+                    allocation
+                        .allocated_utc
+                        .with_timezone(&Local)
+                        .format("%Y-%m-%d %H:%M"),
+                    allocation.allocated_utc.format("%H:%M")
                 ))
                 .color(theme::OK),
             );
@@ -470,7 +490,9 @@ mod tests {
     #[test]
     fn the_allocation_time_is_today_or_yesterday_never_ahead() {
         let now = Utc::now();
-        let mut form = AllocationForm::new(now);
+        let mut form = AllocationForm::default();
+        assert!(form.allocated_utc(now).unwrap_err().contains("Now"));
+        form.time_hhmm = now.with_timezone(&Local).format("%H:%M").to_string();
         let at = form.allocated_utc(now).unwrap();
         assert!(at <= now && now - at < Duration::minutes(1), "{at} vs {now}");
         // An hour ahead of now means yesterday's allocation.

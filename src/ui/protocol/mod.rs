@@ -15,8 +15,6 @@ mod start;
 mod step_list;
 mod step_panel;
 
-use chrono::{DateTime, Utc};
-
 pub use action_bar::{Shortcut, action_bar_ui};
 pub use capture::capture_ui;
 pub use confirm::{confirmation_ui, question_ui};
@@ -54,16 +52,6 @@ pub struct ProtocolForms {
     pub message: Option<String>,
     /// Whether the operator asked to close the case and is being asked to confirm.
     pub closing: bool,
-}
-
-impl ProtocolForms {
-    /// Empty forms; the allocation time starts at `now` (the operator corrects it to the trial system's time).
-    pub fn new(now: DateTime<Utc>) -> ProtocolForms {
-        ProtocolForms {
-            allocation: AllocationForm::new(now),
-            ..ProtocolForms::default()
-        }
-    }
 }
 
 /// Whether a channel is delivering now.
