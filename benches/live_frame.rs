@@ -73,7 +73,7 @@ fn live_frame(c: &mut Criterion) {
             b.iter(|| {
                 let mut actions = Vec::new();
                 let output = ctx.run_ui(input(width, height), |ui| {
-                    live_frame_ui(ui, &info, &view, &state, Some(&mut demo), &mut actions);
+                    live_frame_ui(ui, &info, &view, &state, &[], Some(&mut demo), &mut actions);
                 });
                 black_box(ctx.tessellate(output.shapes, output.pixels_per_point))
             });

@@ -199,13 +199,22 @@ impl HeraclesApp {
             (View::Live, None) => {
                 protocol::no_case_bar_ui(ui, &mut commands);
                 let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
-                live_frame_ui(ui, &self.top_bar, &self.live, &self.shown, demo, &mut actions);
+                live_frame_ui(
+                    ui,
+                    &self.top_bar,
+                    &self.live,
+                    &self.shown,
+                    &[],
+                    demo,
+                    &mut actions,
+                );
             }
             (View::Live, Some(session)) => {
                 top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut actions);
                 if protocol::protocol_panels(ui, session, &self.shown, &mut commands) {
                     let demo = self.sim.as_mut().map(|sim| &mut sim.panel);
-                    live_ui(ui, &self.live, &self.shown, demo, &mut actions);
+                    let baseline_loop = session.endpoints().map_or(&[][..], |e| &e.baseline_loop[..]);
+                    live_ui(ui, &self.live, &self.shown, baseline_loop, demo, &mut actions);
                 }
             }
             (View::Start, _) => {
@@ -241,11 +250,12 @@ pub fn live_frame_ui(
     top_bar: &TopBarInfo,
     view: &LiveView,
     state: &LiveState,
+    baseline_loop: &[[f64; 2]],
     demo: Option<&mut DemoPanel>,
     actions: &mut Vec<Action>,
 ) {
     top_bar_panel_ui(ui, top_bar, View::Live, state, actions);
-    live_ui(ui, view, state, demo, actions);
+    live_ui(ui, view, state, baseline_loop, demo, actions);
 }
 
 /// The top bar, shown over every view.

@@ -53,11 +53,13 @@ pub fn find_channel(state: &LiveState, kind: SignalKind) -> Option<(usize, usize
 }
 
 /// Draws the live screen into `ui` (everything below the top bar); `demo` is the simulated patient's control
-/// panel, when the simulator is the source.
+/// panel, when the simulator is the source; `baseline_loop` (volume mL, pressure mmHg; empty for none) is the
+/// case's saved baseline loop, drawn grey behind the live loops.
 pub fn live_ui(
     ui: &mut egui::Ui,
     view: &LiveView,
     state: &LiveState,
+    baseline_loop: &[[f64; 2]],
     demo: Option<&mut DemoPanel>,
     actions: &mut Vec<Action>,
 ) {
@@ -79,7 +81,7 @@ pub fn live_ui(
         .resizable(false)
         .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
         .show(ui, |ui| {
-            pv_loop::pv_loop_ui(ui, view, state);
+            pv_loop::pv_loop_ui(ui, view, state, baseline_loop);
             if let Some(demo) = demo {
                 ui.add_space(theme::PANEL_MARGIN);
                 demo::demo_panel_ui(ui, demo, actions);

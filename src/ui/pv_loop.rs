@@ -20,8 +20,9 @@ const MAX_POINTS: u64 = 800;
 /// Number of equal pieces the fallback window is cut into when no beats are known (each fades by its age).
 const NUM_FALLBACK_PIECES: u64 = 12;
 
-/// Draws the PV loop at the top of `ui` as a square as wide as the column.
-pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
+/// Draws the PV loop at the top of `ui` as a square as wide as the column, with `baseline_loop` (the case's saved
+/// baseline loop, volume mL and pressure mmHg; empty for none) in grey behind the live loops, on the same axes.
+pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, baseline_loop: &[[f64; 2]]) {
     let pieces = loop_pieces(state);
     let title = match &pieces {
         Ok((_, true)) => format!("PV loop · last {} beats", theme::PV_NUM_LOOPS),
@@ -29,6 +30,9 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
         Err(reason) => format!("PV loop · {reason}"),
     };
     ui.label(RichText::new(title).heading().color(theme::PV_LOOP));
+    if !baseline_loop.is_empty() {
+        ui.label(RichText::new("grey: baseline loop (VA-ECMO alone)").color(theme::LOOP_BASELINE));
+    }
     let side = ui.available_width().min(ui.available_height() * 0.75);
     let (outer, _) = ui.allocate_exact_size(vec2(ui.available_width(), side), egui::Sense::hover());
     let rect = Rect::from_min_max(
@@ -40,7 +44,7 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
     let fitted = pieces
         .as_ref()
         .ok()
-        .and_then(|(pieces, _)| fitted_ranges(state, pieces));
+        .and_then(|(pieces, _)| fitted_ranges(state, pieces, baseline_loop));
     let (volume, pressure) =
         fitted.unwrap_or_else(|| (view.range(Strip::LvVolume), view.range(Strip::LvPressure)));
     let to_screen = |v: f32, p: f32| {
@@ -60,6 +64,13 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState) {
             [pos2(x, rect.top()), pos2(x, rect.bottom())],
             Stroke::new(1.0, theme::GRID),
         );
+    }
+    if baseline_loop.len() > 1 {
+        let points = baseline_loop
+            .iter()
+            .map(|&[v, p]| to_screen(v as f32, p as f32))
+            .collect();
+        painter.add(Shape::line(points, Stroke::new(2.0, theme::LOOP_BASELINE)));
     }
     if let Ok((pieces, _)) = &pieces {
         painter.extend(loop_shapes(state, pieces, to_screen));
@@ -150,8 +161,13 @@ fn loop_pieces(state: &LiveState) -> Result<(Pieces, bool), String> {
     Ok(((pieces, source), false))
 }
 
-/// Volume and pressure ranges that hold every sample of the pieces, with round limits (`None` without samples).
-fn fitted_ranges(state: &LiveState, (pieces, source): &Pieces) -> Option<(YRange, YRange)> {
+/// Volume and pressure ranges that hold every sample of the pieces and every point of the baseline loop, with round
+/// limits (`None` without samples).
+fn fitted_ranges(
+    state: &LiveState,
+    (pieces, source): &Pieces,
+    baseline_loop: &[[f64; 2]],
+) -> Option<(YRange, YRange)> {
     let live = state.sources.get(*source)?;
     let pressure = live.channels.get(live.spec.channel_index(SignalKind::Lvp)?)?;
     let volume = live.channels.get(live.spec.channel_index(SignalKind::Lvv)?)?;
@@ -166,6 +182,13 @@ fn fitted_ranges(state: &LiveState, (pieces, source): &Pieces) -> Option<(YRange
                 (v_lo, v_hi, p_lo, p_hi) = (v_lo.min(v), v_hi.max(v), p_lo.min(p), p_hi.max(p));
             }
         }
+    }
+    for &[v, p] in baseline_loop
+        .iter()
+        .filter(|[v, p]| v.is_finite() && p.is_finite())
+    {
+        let (v, p) = (v as f32, p as f32);
+        (v_lo, v_hi, p_lo, p_hi) = (v_lo.min(v), v_hi.max(v), p_lo.min(p), p_hi.max(p));
     }
     Some((YRange::fitting(v_lo, v_hi)?, YRange::fitting(p_lo, p_hi)?))
 }

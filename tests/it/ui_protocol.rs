@@ -779,6 +779,9 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
             .is_some_and(|endpoints| endpoints.cdfr.is_some())
     });
     app_next(&mut harness, StepId::PostPv);
+    // The baseline loop stays on screen, grey behind the live loops, to compare against.
+    harness.get_by_label("grey: baseline loop (VA-ECMO alone)");
+    assert!(!session(&harness).endpoints().unwrap().baseline_loop.is_empty());
     app_tick_checklist(&mut harness);
     app_capture(&mut harness, "Capture F5");
     app_next(&mut harness, StepId::Review);
