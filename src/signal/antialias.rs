@@ -229,8 +229,16 @@ mod tests {
         let low = filter.decimate(&sine(1.0, 1000.0, n), 0, 4, 2500);
         assert_eq!(low.len(), 2500);
         let expected = sine(1.0, 250.0, 2500);
-        for (k, (got, want)) in low.iter().zip(&expected).enumerate() {
-            assert!((got - want).abs() < 2e-3, "sample {k}: {got} vs {want}");
+        // Away from the ends (where the held end sample is not the sine's continuation), the kernel's reach of
+        // 73 input samples = 19 outputs.
+        let edge = filter.half_length().div_ceil(4);
+        for k in edge..2500 - edge {
+            assert!(
+                (low[k] - expected[k]).abs() < 1e-3,
+                "sample {k}: {} vs {}",
+                low[k],
+                expected[k]
+            );
         }
         // 150 Hz would fold to 100 Hz at 250 Hz; after the filter less than 0.15 % of it is left.
         let high = filter.decimate(&sine(150.0, 1000.0, n), 0, 4, 2500);

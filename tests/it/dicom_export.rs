@@ -22,6 +22,14 @@ use heracles::store::CaseFile;
 
 use crate::review_case;
 
+/// The errors `dciodvfy` (dicom3tools of June 2022, Debian's) gives for standard attributes newer than its
+/// dictionary, which the study uses deliberately: the Other Clinical Trial Protocol IDs Sequence (0012,0023) and its
+/// Issuer of Clinical Trial Protocol ID (0012,0022) carry the IRAS id where the standard now has a place for it.
+pub(crate) const DCIODVFY_NEWER_ATTRIBUTES: [&str; 2] = [
+    "Attribute with an even group number is not a recognized standard attribute - (0x0012,0x0022)",
+    "Attribute with an even group number is not a recognized standard attribute - (0x0012,0x0023)",
+];
+
 /// The synthetic recorded case (baseline 0-60 s, post-unloading 60-125 s, a marker at 40 s), analysed.
 fn analysed_case(dir: &Path, number: u16) -> PathBuf {
     let path = review_case::create(dir, number);
@@ -127,7 +135,10 @@ fn a_recorded_case_becomes_one_study_of_waveforms_report_and_case_file() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("Error")).collect();
+        let errors: Vec<&str> = report
+            .lines()
+            .filter(|l| l.starts_with("Error") && !DCIODVFY_NEWER_ATTRIBUTES.iter().any(|a| l.contains(a)))
+            .collect();
         assert!(errors.is_empty(), "{}:\n{report}", file.display());
         warnings.extend(
             report
@@ -171,6 +182,9 @@ fn pydicom_reads_the_waveforms_back_as_the_decimated_signal_within_quantisation(
     let script = r#"
 import json, sys
 import pydicom
+from pydicom.multival import MultiValue
+def positions(value):
+    return list(value) if isinstance(value, (list, MultiValue)) else [value]
 ds = pydicom.dcmread(sys.argv[1])
 group = ds.WaveformSequence[0]
 arr = ds.waveform_array(0)
@@ -189,7 +203,7 @@ out = {
         for i, ch in enumerate(group.ChannelDefinitionSequence)
     ],
     "annotations": [
-        [a.UnformattedTextValue, a.TemporalRangeType, [int(p) for p in a.ReferencedSamplePositions]]
+        [a.UnformattedTextValue, a.TemporalRangeType, [int(p) for p in positions(a.ReferencedSamplePositions)]]
         for a in ds.WaveformAnnotationSequence
     ],
 }
