@@ -635,3 +635,167 @@ fn heracles_export_dicom_writes_the_study_headless() {
         ]
     );
 }
+
+/// A 20 s case from two sources: `coronary` at 1 kHz (Pa, 80 + 20 sin(2 pi 1.2 t) mmHg) that lost 10-12 s
+/// (disconnected), and `ecmo` at 200 Hz, a rate that is no multiple of 250 Hz (flow 3 + 0.5 sin(2 pi t) L/min).
+fn gapped_case(dir: &Path) -> PathBuf {
+    use heracles::acquisition::RecordSink;
+    use heracles::model::{Block, ChannelSpec, Gap, GapReason, RecordItem, SignalKind, SourceSpec};
+    use heracles::store::{Recorder, RecorderOptions};
+    let file = CaseFile::create(dir, "HER-TST-0710".parse().unwrap(), "operator").unwrap();
+    let path = file.path().to_owned();
+    let mut recorder: Box<dyn RecordSink> =
+        Box::new(Recorder::start(file, RecorderOptions::default()).unwrap());
+    let spec = |id: &str, rate: f64, kind| SourceSpec {
+        id: id.into(),
+        label: id.into(),
+        sample_rate_hz: rate,
+        channels: vec![ChannelSpec::of(kind)],
+    };
+    let pa = |i: u64| (80.0 + 20.0 * (2.0 * std::f64::consts::PI * 1.2 * i as f64 / 1000.0).sin()) as f32;
+    let flow = |i: u64| (3.0 + 0.5 * (2.0 * std::f64::consts::PI * i as f64 / 200.0).sin()) as f32;
+    let block = |source, first: u64, end: u64, f: &dyn Fn(u64) -> f32| RecordItem::Block {
+        source,
+        block: Block {
+            first_sample: first,
+            channels: vec![(first..end).map(f).collect()],
+        },
+    };
+    let items = vec![
+        RecordItem::Source {
+            source: 0,
+            spec: spec("coronary", 1000.0, SignalKind::Pa),
+            first_sample: 0,
+        },
+        RecordItem::Source {
+            source: 1,
+            spec: spec("ecmo", 200.0, SignalKind::EcmoFlow),
+            first_sample: 0,
+        },
+        block(0, 0, 10_000, &pa),
+        RecordItem::Gap {
+            source: 0,
+            gap: Gap {
+                first_sample: 10_000,
+                num_samples: 2_000,
+                reason: GapReason::Disconnected,
+            },
+        },
+        block(0, 12_000, 20_000, &pa),
+        block(1, 0, 4_000, &flow),
+    ];
+    for mut item in items {
+        while let Err(back) = recorder.offer(item) {
+            item = back;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    recorder.finish(Vec::new()).unwrap();
+    path
+}
+
+#[test]
+fn a_gap_is_padding_with_an_annotation_and_a_200_hz_channel_joins_at_250_hz() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = gapped_case(dir.path());
+    let study = study(&path);
+    let kinds: Vec<&str> = study.instances.iter().map(|i| i.kind()).collect();
+    // No analysed window, so no report; no protocol steps, so one whole-case series.
+    assert_eq!(kinds, ["waveform", "casefile"]);
+    let object = dicom_object::from_reader(&study.instances[0].bytes[..]).unwrap();
+    assert_eq!(
+        object
+            .element(tags::CLINICAL_TRIAL_SERIES_ID)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim(),
+        "CASE"
+    );
+    let group = &object.element(tags::WAVEFORM_SEQUENCE).unwrap().items().unwrap()[0];
+    assert_eq!(
+        group
+            .element(tags::NUMBER_OF_WAVEFORM_SAMPLES)
+            .unwrap()
+            .to_int::<usize>()
+            .unwrap(),
+        5_000
+    );
+    let padding = group
+        .element(tags::WAVEFORM_PADDING_VALUE)
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    assert_eq!(i16::from_le_bytes([padding[0], padding[1]]), i16::MIN);
+    let definitions = group
+        .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap();
+    let sensitivity = |c: usize| {
+        definitions[c]
+            .element(tags::CHANNEL_SENSITIVITY)
+            .unwrap()
+            .to_float64()
+            .unwrap()
+    };
+    let data = group.element(tags::WAVEFORM_DATA).unwrap().to_bytes().unwrap();
+    let code = |k: usize, c: usize| i16::from_le_bytes([data[(k * 2 + c) * 2], data[(k * 2 + c) * 2 + 1]]);
+    // The 1 kHz filter reaches this many input samples either side of an output.
+    let reach = LowPassFir::kaiser(
+        waveform::PASS_HZ,
+        waveform::STOP_HZ,
+        waveform::ATTENUATION_DB,
+        1000.0,
+    )
+    .unwrap()
+    .half_length();
+    for k in 0..5_000 {
+        let t = k as f64 / 250.0;
+        let pa = 80.0 + 20.0 * (2.0 * std::f64::consts::PI * 1.2 * t).sin();
+        if 4 * k + reach >= 10_000 && 4 * k <= 11_999 + reach {
+            assert_eq!(code(k, 0), i16::MIN, "Pa at {t} s is in the gap");
+        } else if (0.2..19.8).contains(&t) {
+            // Away from the recording's ends, where the held end sample is not the sine's continuation.
+            let got = f64::from(code(k, 0)) * sensitivity(0);
+            assert!((got - pa).abs() < 0.05, "Pa at {t} s: {got} vs {pa}");
+        }
+        // The 200 Hz flow, resampled to 1 kHz then decimated, away from the ends (held samples there).
+        if (0.2..19.8).contains(&t) {
+            let flow = 3.0 + 0.5 * (2.0 * std::f64::consts::PI * t).sin();
+            let got = f64::from(code(k, 1)) * sensitivity(1);
+            assert!((got - flow).abs() < 0.005, "flow at {t} s: {got} vs {flow}");
+        }
+    }
+    let notes = object
+        .element(tags::WAVEFORM_ANNOTATION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap();
+    let gap = notes
+        .iter()
+        .find(|n| {
+            n.element(tags::ANNOTATION_GROUP_NUMBER)
+                .unwrap()
+                .to_int::<u16>()
+                .unwrap()
+                == 4
+        })
+        .unwrap();
+    assert_eq!(
+        gap.element(tags::UNFORMATTED_TEXT_VALUE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim(),
+        "Not recorded (source coronary): disconnected"
+    );
+    assert_eq!(
+        gap.element(tags::REFERENCED_SAMPLE_POSITIONS)
+            .unwrap()
+            .to_multi_int::<u32>()
+            .unwrap(),
+        [2_501, 3_000]
+    );
+    assert_eq!(limits::check(&object), []);
+}
