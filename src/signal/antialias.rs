@@ -155,14 +155,24 @@ impl LowPassFir {
         (0..count)
             .map(|k| {
                 let centre = (start + k * factor) as i64;
-                self.taps
-                    .iter()
-                    .enumerate()
-                    .map(|(j, tap)| {
-                        let index = (centre + j as i64 - half).clamp(0, last) as usize;
-                        tap * samples[index]
-                    })
-                    .sum()
+                if centre - half >= 0 && centre + half <= last {
+                    // Inside the input: one dot product over the kernel's reach.
+                    let from = (centre - half) as usize;
+                    samples[from..from + self.taps.len()]
+                        .iter()
+                        .zip(&self.taps)
+                        .map(|(sample, tap)| tap * sample)
+                        .sum()
+                } else {
+                    self.taps
+                        .iter()
+                        .enumerate()
+                        .map(|(j, tap)| {
+                            let index = (centre + j as i64 - half).clamp(0, last) as usize;
+                            tap * samples[index]
+                        })
+                        .sum()
+                }
             })
             .collect()
     }

@@ -799,3 +799,17 @@ fn a_gap_is_padding_with_an_annotation_and_a_200_hz_channel_joins_at_250_hz() {
     );
     assert_eq!(limits::check(&object), []);
 }
+
+#[test]
+fn a_case_that_fails_verify_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = gapped_case(dir.path());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE chunk SET min_value = min_value - 1 WHERE id = (SELECT min(id) FROM chunk)")
+        .unwrap();
+    match study_of_case(&path, &TrialContext::heracles()) {
+        Err(DicomError::Export(ExportError::FailsVerify { .. })) => {}
+        other => panic!("expected a refusal for failing verification, got {other:?}"),
+    }
+}
