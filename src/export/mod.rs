@@ -12,9 +12,13 @@
 //! names, sign-off statements) is checked with the store's identifier checks first. If one looks like it holds an
 //! NHS number or a date of birth the export is refused, naming the field, and nothing is written.
 //!
+//! [`dicom`] makes the same case a DICOM study (waveforms, the report, the case file itself) for the core lab's
+//! archive, under the same identifier screen and `verify` refusal.
+//!
 //! The upload queue is a folder ([`outbox`]): a finished bundle is moved into `<outbox>/<bundle>` in one rename,
 //! with a `READY` file written last, so an uploader (or a person with a USB stick) takes only complete bundles.
 
+pub mod dicom;
 pub mod odm;
 pub mod outbox;
 pub mod pdf;
