@@ -68,7 +68,9 @@ pub(crate) fn case_path(file: &Path, data_dir: Option<&Path>) -> anyhow::Result<
 pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let path = case_path(&args.file, data_dir.as_deref())?;
     let what = if args.odm { ExportWhat::ODM } else { args.what };
-    if (args.dicom || what.needs_analysis()) && CaseFile::open_read_only(&path)?.analysis_windows()?.is_empty() {
+    if (args.dicom || what.needs_analysis())
+        && CaseFile::open_read_only(&path)?.analysis_windows()?.is_empty()
+    {
         analyse_whole_recording(&path, args.analyst.as_deref())?;
     }
     if args.dicom {

@@ -9,9 +9,11 @@
 //! (Acquisition DateTime, else Content Date/Time; Multiplex Group Time Offset). Patient, study and institution
 //! attributes are never read.
 //!
-//! Several objects of one series (a long recording split into consecutive instances) are joined in time: ordered
-//! by acquisition time (instance number where times are missing or equal), each group placed at its own time, so
-//! the recorder sees contiguous samples or a gap where the instances do not meet. Groups with different rates
+//! Several objects of one study (a long recording split into consecutive instances, one series per protocol
+//! state) are joined in time: ordered by acquisition time (instance number where times are missing or equal),
+//! each group placed at its own time, so the recorder sees contiguous samples or a gap where the instances do not
+//! meet. Objects of different studies, or objects that overlap in time, are refused: which one to keep is the
+//! user's choice. Groups with different rates
 //! keep their own rates (the importer makes one source per rate). A run of samples where every channel of a
 //! group holds the padding value splits the segment (the importer records it as a gap); a padded sample in one
 //! channel alone is a missing sample (`NaN`).
@@ -47,13 +49,13 @@ pub fn looks_like(head: &[u8]) -> bool {
     head.get(128..132) == Some(b"DICM".as_slice()) || head.get(..4) == Some(b"DICM".as_slice())
 }
 
-/// Reads one DICOM waveform file, or every DICOM file of a folder (the instances of one series), dropping the
+/// Reads one DICOM waveform file, or every DICOM file of a folder (the instances of one study), dropping the
 /// warnings (see [`read_with_warnings`]).
 pub fn read(path: &Path) -> Result<Recording, FormatError> {
     read_with_warnings(path).map(|import| import.recording)
 }
 
-/// Reads one DICOM waveform file, or every DICOM file directly inside a folder (the instances of one series).
+/// Reads one DICOM waveform file, or every DICOM file directly inside a folder (the instances of one study).
 pub fn read_with_warnings(path: &Path) -> Result<DicomImport, FormatError> {
     let files = if path.is_dir() {
         dicom_files_in(path)?
@@ -88,13 +90,18 @@ fn dicom_files_in(dir: &Path) -> Result<Vec<PathBuf>, FormatError> {
     Ok(files)
 }
 
-/// Parses the bytes of DICOM files (each named by its path in errors) as the instances of one series.
+/// Parses the bytes of DICOM files (each named by its path in errors) as the instances of one study.
 pub fn parse_many(files: &[(PathBuf, Vec<u8>)]) -> Result<DicomImport, FormatError> {
     let mut warnings = Vec::new();
     let mut instances = Vec::with_capacity(files.len());
     let mut seen_uids = HashSet::new();
     for (path, bytes) in files {
         let object = open(bytes, path)?;
+        if files.len() > 1 && items(&object, tags::WAVEFORM_SEQUENCE).is_empty() {
+            // A study folder also holds reports, images, the case file: not waveforms, not an error.
+            warnings.push(format!("{}: not a waveform object; skipped", display_name(path)));
+            continue;
+        }
         let instance = read_instance(&object, path, &mut warnings)?;
         if let Some(uid) = &instance.sop_instance_uid
             && !seen_uids.insert(uid.clone())
@@ -107,17 +114,27 @@ pub fn parse_many(files: &[(PathBuf, Vec<u8>)]) -> Result<DicomImport, FormatErr
         }
         instances.push(instance);
     }
-    let series: HashSet<&str> = instances.iter().filter_map(|i| i.series_uid.as_deref()).collect();
-    if series.len() > 1 {
+    let first_path = files.first().map(|f| f.0.clone()).unwrap_or_default();
+    if instances.is_empty() {
         return Err(FormatError::Unsupported {
-            path: files.first().map(|f| f.0.clone()).unwrap_or_default(),
+            path: first_path,
+            message: "none of the files holds a waveform".into(),
+        });
+    }
+    let studies: HashSet<&str> = instances.iter().filter_map(|i| i.study_uid.as_deref()).collect();
+    if studies.len() > 1 {
+        return Err(FormatError::Unsupported {
+            path: first_path,
             message: format!(
-                "the files belong to {} different series; import one series at a time",
-                series.len()
+                "the files belong to {} different studies; import one study at a time",
+                studies.len()
             ),
         });
     }
-    let recording = assemble(instances, &mut warnings);
+    let recording = assemble(instances, &mut warnings).map_err(|message| FormatError::Unsupported {
+        path: first_path,
+        message,
+    })?;
     Ok(DicomImport { recording, warnings })
 }
 
@@ -311,7 +328,7 @@ struct Group {
 #[derive(Debug)]
 struct Instance {
     sop_instance_uid: Option<String>,
-    series_uid: Option<String>,
+    study_uid: Option<String>,
     number: Option<i64>,
     /// Seconds since a fixed epoch, when the object says when it was acquired.
     start_s: Option<f64>,
@@ -394,7 +411,7 @@ fn read_instance(
     let annotations = read_annotations(object, &decoded);
     Ok(Instance {
         sop_instance_uid: text(object, tags::SOP_INSTANCE_UID),
-        series_uid: text(object, tags::SERIES_INSTANCE_UID),
+        study_uid: text(object, tags::STUDY_INSTANCE_UID),
         number: integer(object, tags::INSTANCE_NUMBER),
         start_s: acquisition_time_s(object),
         groups: decoded,
@@ -902,7 +919,7 @@ fn acquisition_time_s(object: &InMemDicomObject) -> Option<f64> {
     None
 }
 
-/// `YYYYMMDDHHMMSS.FFFFFF` (trailing parts optional, a `+ZZZZ` offset ignored: the instances of one series share
+/// `YYYYMMDDHHMMSS.FFFFFF` (trailing parts optional, a `+ZZZZ` offset ignored: the instances of one study share
 /// it) as seconds since 0000-03-01.
 fn parse_datetime(text: &str) -> Option<f64> {
     let text = text.split(['+', '-']).next()?.trim();
@@ -935,8 +952,8 @@ fn parse_datetime(text: &str) -> Option<f64> {
     Some(days as f64 * 86_400.0 + (hour * 3600 + minute * 60) as f64 + second)
 }
 
-/// Joins the instances in time into one recording.
-fn assemble(mut instances: Vec<Instance>, warnings: &mut Vec<String>) -> Recording {
+/// Joins the instances in time into one recording; an error when two of them overlap at the same rate.
+fn assemble(mut instances: Vec<Instance>, warnings: &mut Vec<String>) -> Result<Recording, String> {
     let any_original = instances.iter().flat_map(|i| &i.groups).any(|g| !g.derived);
     if any_original {
         let mut skipped = 0;
@@ -1016,7 +1033,39 @@ fn assemble(mut instances: Vec<Instance>, warnings: &mut Vec<String>) -> Recordi
     for segment in &mut recording.segments {
         name_leads(&mut segment.channels);
     }
-    recording
+    check_no_overlap(&recording)?;
+    Ok(recording)
+}
+
+/// Refuses segments (in time order) whose channels of one rate start before that rate's previous samples end
+/// (by more than half a sample: rounding of the objects' times).
+fn check_no_overlap(recording: &Recording) -> Result<(), String> {
+    let mut ends: Vec<(f64, f64)> = Vec::new();
+    for segment in &recording.segments {
+        let mut seen: Vec<f64> = Vec::new();
+        for channel in &segment.channels {
+            let rate = channel.sample_rate_hz;
+            if seen.contains(&rate) {
+                continue;
+            }
+            seen.push(rate);
+            let end = segment.start_s + channel.duration_s();
+            match ends.iter_mut().find(|(r, _)| *r == rate) {
+                Some((_, previous_end)) => {
+                    if segment.start_s < *previous_end - 0.5 / rate {
+                        return Err(format!(
+                            "objects overlap in time at {rate} Hz ({:.3} s starts before {:.3} s ends); import them \
+                             one at a time",
+                            segment.start_s, previous_end
+                        ));
+                    }
+                    *previous_end = previous_end.max(end);
+                }
+                None => ends.push((rate, end)),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The segments of groups that start together at `start_s`: one segment, split where a group of one rate
