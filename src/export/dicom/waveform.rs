@@ -111,7 +111,7 @@ struct TimePoint {
 
 /// What the waveform objects of a case will hold, read before anything is built (so its text can be screened).
 #[derive(Clone, Debug)]
-pub struct WaveformPlan {
+pub(crate) struct WaveformPlan {
     channels: Vec<ChannelPlan>,
     notes: Vec<Note>,
     time_points: Vec<TimePoint>,
