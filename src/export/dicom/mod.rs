@@ -36,7 +36,7 @@ use dicom_object::InMemDicomObject;
 
 use super::ExportError;
 use crate::review::analysis::ReviewError;
-use crate::store::{CaseFile, StoreError};
+use crate::store::StoreError;
 
 /// The trial, as the Clinical Trial modules name it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,16 +178,7 @@ pub(crate) struct SeriesInfo {
 /// Converts the case file at `case_path` into its DICOM study (see the module documentation). Nothing is
 /// written to disk except a temporary snapshot of the case file, removed before returning.
 pub fn study_of_case(case_path: &Path, trial: &TrialContext) -> Result<DicomStudy, DicomError> {
-    let file = CaseFile::open_read_only(case_path)?;
-    let report = file.verify()?;
-    if let Some(first) = report.problems.first() {
-        return Err(ExportError::FailsVerify {
-            path: case_path.to_owned(),
-            num_problems: report.problems.len(),
-            first: first.message.clone(),
-        }
-        .into());
-    }
+    let file = super::open_verified(case_path)?;
     let snapshot = crate::review::session::snapshot_of(&file, None)?;
     let summary = &snapshot.summary;
     let site = crate::model::Site::from_code(&summary.site);
