@@ -20,7 +20,9 @@
 //! Determinism: nothing here reads the clock. UIDs are derived from the case ([`uids`]); dates and times are the
 //! case's own (the recording's start from its source rows, offsets on its time axis), so the same case file gives
 //! the same bytes, and a re-upload the same objects. An instance whose content changes (the report after a
-//! re-analysis, the case file after an edit) gets a new SOP Instance UID in the same series.
+//! re-analysis, the case file after an edit) gets a new SOP Instance UID in the same series; an archive that held
+//! the earlier version keeps it too, so an uploader confirms a study by the SOP Instance UIDs it sent (and the
+//! case file's SHA-256), not by counting the series' instances.
 
 pub mod casefile;
 mod elements;
