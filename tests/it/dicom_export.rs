@@ -813,3 +813,91 @@ fn a_case_that_fails_verify_is_refused() {
         other => panic!("expected a refusal for failing verification, got {other:?}"),
     }
 }
+
+/// Channel `channel` of the first multiplex group of a waveform object: physical values, the step, and the
+/// Acquisition DateTime.
+fn decoded(bytes: &[u8], channel: usize) -> (Vec<f64>, f64, String) {
+    let object = dicom_object::from_reader(bytes).unwrap();
+    let group = &object.element(tags::WAVEFORM_SEQUENCE).unwrap().items().unwrap()[0];
+    let channels = group
+        .element(tags::NUMBER_OF_WAVEFORM_CHANNELS)
+        .unwrap()
+        .to_int::<usize>()
+        .unwrap();
+    let definition = &group
+        .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap()[channel];
+    let sensitivity = definition
+        .element(tags::CHANNEL_SENSITIVITY)
+        .unwrap()
+        .to_float64()
+        .unwrap();
+    let data = group.element(tags::WAVEFORM_DATA).unwrap().to_bytes().unwrap();
+    let values = data
+        .chunks_exact(2 * channels)
+        .map(|frame| {
+            f64::from(i16::from_le_bytes([frame[2 * channel], frame[2 * channel + 1]])) * sensitivity
+        })
+        .collect();
+    let acquired = object
+        .element(tags::ACQUISITION_DATE_TIME)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim()
+        .to_owned();
+    (values, sensitivity, acquired)
+}
+
+#[test]
+fn a_long_recording_is_cut_into_10_minute_instances_without_a_seam() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create_lasting(
+        dir.path(),
+        709,
+        700.0,
+        heracles::store::RecorderOptions::default(),
+    );
+    let study = study(&path);
+    let kinds: Vec<&str> = study.instances.iter().map(|i| i.kind()).collect();
+    // Baseline 0-60 s; post-unloading 60-660 s and 660-700 s; no analysed window, so no report.
+    assert_eq!(kinds, ["waveform", "waveform", "waveform", "casefile"]);
+    assert_eq!(
+        study.instances[1].series_instance_uid,
+        study.instances[2].series_instance_uid
+    );
+    let pa = 1;
+    let (first, step_first, first_time) = decoded(&study.instances[1].bytes, pa);
+    let (second, step_second, second_time) = decoded(&study.instances[2].bytes, pa);
+    assert_eq!((first.len(), second.len()), (150_000, 10_000));
+    let parse = |dt: &str| chrono::NaiveDateTime::parse_from_str(&dt[..18], "%Y%m%d%H%M%S%.3f").unwrap();
+    assert_eq!(
+        (parse(&second_time) - parse(&first_time)).num_milliseconds(),
+        600_000
+    );
+    // Across the seam at 660 s the samples are those of one continuous filtered signal.
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let recording = file.recording(Some(655.0), Some(666.0)).unwrap();
+    let samples = &recording.segments[0].channels[pa].samples;
+    let filter = LowPassFir::kaiser(
+        waveform::PASS_HZ,
+        waveform::STOP_HZ,
+        waveform::ATTENUATION_DB,
+        1000.0,
+    )
+    .unwrap();
+    let truth = filter.decimate(samples, 4_000, 4, 500); // 659-661 s
+    let read: Vec<(f64, f64)> = first[149_750..]
+        .iter()
+        .map(|&v| (v, step_first))
+        .chain(second[..250].iter().map(|&v| (v, step_second)))
+        .collect();
+    for (k, ((got, step), want)) in read.iter().zip(&truth).enumerate() {
+        assert!(
+            (got - want).abs() <= step / 2.0 + 1e-9,
+            "sample {k} from 659 s: {got} vs {want}"
+        );
+    }
+}

@@ -2,9 +2,9 @@
 //!
 //! - **Rate.** The IOD allows at most 400 Hz; every channel leaves at [`RATE_HZ`] = 250 Hz, whatever its native
 //!   rate. A rate that is a whole multiple of 250 Hz is low-passed by a Kaiser-window FIR designed at that rate
-//!   (pass band to 100 Hz, stop band from 125 Hz = the new Nyquist frequency, 60 dB; [`signal::antialias`]) and
+//!   (pass band to 100 Hz, stop band from 125 Hz = the new Nyquist frequency, 60 dB; [`crate::signal::antialias`]) and
 //!   decimated; any other whole rate is first brought to 1 kHz by the analysis' own band-limited resampler
-//!   ([`signal::resample`]) and then filtered and decimated the same way. Output sample `k` of an instance that
+//!   ([`crate::signal::resample`]) and then filtered and decimated the same way. Output sample `k` of an instance that
 //!   starts at `t0` on the case's time axis is the filtered signal at `t0 + k / 250 s`; instances are cut from one
 //!   continuous filtered signal (each read with a 1 s margin), so a boundary leaves no seam.
 //! - **Samples.** 16-bit signed (SS), 16 bits stored, scaled per channel and instance by a Channel Sensitivity of
@@ -111,7 +111,7 @@ struct TimePoint {
 
 /// What the waveform objects of a case will hold, read before anything is built (so its text can be screened).
 #[derive(Clone, Debug)]
-pub struct WaveformPlan {
+pub(crate) struct WaveformPlan {
     channels: Vec<ChannelPlan>,
     notes: Vec<Note>,
     time_points: Vec<TimePoint>,
