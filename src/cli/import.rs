@@ -1,6 +1,7 @@
 //! `heracles import FILE --case ID [--data-dir DIR]`: reads a recorded file (WFDB, Inca CSV, LabChart text,
-//! ComboMap text, generic CSV) and writes it into a new case file through the store's recorder, with the file's
-//! comments as markers. The file's name and any identifying header fields are never stored: the case records
+//! ComboMap text, generic CSV, a DICOM waveform object or a folder of them) and writes it into a new case file
+//! through the store's recorder, with the file's comments (DICOM: waveform annotations) as markers and what the
+//! reader had to work around (a non-conformant DICOM object) as `import` markers and warnings on standard error. The file's name and any identifying header fields are never stored: the case records
 //! only that a file of that format was imported.
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,8 @@ const BLOCK_SAMPLES: usize = 4096;
 /// Arguments of `heracles import`.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// The recording: a WFDB header (`.hea`), an Inca CSV, a LabChart or ComboMap text export, or a CSV.
+    /// The recording: a WFDB header (`.hea`), an Inca CSV, a LabChart or ComboMap text export, a CSV, a DICOM
+    /// waveform object (`.dcm`) or a folder of the DICOM instances of one series.
     pub file: PathBuf,
     /// Pseudonymous case id of the new case file, e.g. `HER-STH-0007`.
     #[arg(long, value_name = "ID")]
@@ -62,6 +64,8 @@ pub struct ImportSummary {
     pub num_samples: u64,
     /// Markers written (the file's comments).
     pub num_markers: usize,
+    /// What the reader worked around (e.g. a DICOM object beyond its IOD's limits), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// Parses `HEADER=NAME[:UNIT[:SCALE[:OFFSET]]]`.
@@ -94,8 +98,8 @@ fn parse_map(text: &str) -> anyhow::Result<CsvColumn> {
     })
 }
 
-/// Reads the file as `args` say.
-fn read_recording(args: &ImportArgs) -> anyhow::Result<(Recording, Format)> {
+/// Reads the file as `args` say: the recording, its format and the reader's warnings.
+fn read_recording(args: &ImportArgs) -> anyhow::Result<(Recording, Format, Vec<String>)> {
     let csv_options_given = !args.maps.is_empty() || args.rate.is_some() || args.delimiter.is_some();
     let format = match args.format {
         Format::Auto if csv_options_given => Format::Csv,
@@ -113,30 +117,38 @@ fn read_recording(args: &ImportArgs) -> anyhow::Result<(Recording, Format)> {
                 .collect::<anyhow::Result<_>>()?,
         };
         formats::csv::read_with(&args.file, &options)?
+    } else if format == Format::Dicom {
+        let import = formats::dicom::read_with_warnings(&args.file)?;
+        return Ok((import.recording, format, import.warnings));
     } else {
         formats::read(&args.file, format)?
     };
-    Ok((recording, format))
+    Ok((recording, format, Vec::new()))
 }
 
 /// Runs `heracles import`.
 pub fn run(args: ImportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let (recording, format) = read_recording(&args)?;
+    let (recording, format, warnings) = read_recording(&args)?;
     let dir = store::data_dir(data_dir.as_deref())?;
-    let summary = import_recording(&recording, format, args.case, &args.operator, &dir)?;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
+    let summary = import_recording(&recording, &warnings, format, args.case, &args.operator, &dir)?;
     outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `recording` (read from a `format` file) into a new case file `case_id` in `dir`.
+/// Writes `recording` (read from a `format` file, with the reader's `warnings`) into a new case file `case_id`
+/// in `dir`.
 pub fn import_recording(
     recording: &Recording,
+    warnings: &[String],
     format: Format,
     case_id: CaseId,
     operator: &str,
     dir: &Path,
 ) -> anyhow::Result<ImportSummary> {
-    screen_recording(recording)?;
+    screen_recording(recording, warnings)?;
     let sources = split_by_rate(recording, format.name(), &format!("Imported {format} file"));
     if sources.iter().all(Vec::is_empty) {
         bail!("the file holds no samples");
@@ -148,11 +160,12 @@ pub fn import_recording(
         return Err(store::StoreError::Exists(published).into());
     }
     let staging = CaseFile::staging_dir(dir, case_id)?;
-    let result =
-        build_case(recording, format, case_id, operator, &sources, &staging).and_then(|(staged, summary)| {
+    let result = build_case(recording, warnings, format, case_id, operator, &sources, &staging).and_then(
+        |(staged, summary)| {
             let path = CaseFile::publish(&staged, dir)?;
             Ok(ImportSummary { path, ..summary })
-        });
+        },
+    );
     if result.is_err() && staging.exists() {
         // Nothing half-built stays behind.
         let _ = std::fs::remove_dir_all(&staging);
@@ -162,8 +175,8 @@ pub fn import_recording(
 
 /// Refuses a recording whose channel names, units or comments look like they hold a patient identifier, naming
 /// the field (the identifier itself is not repeated): the operator fixes it now (`--map` renames a CSV column),
-/// not at export time.
-fn screen_recording(recording: &Recording) -> anyhow::Result<()> {
+/// not at export time. The reader's warnings are screened too (they may quote a channel label).
+fn screen_recording(recording: &Recording, warnings: &[String]) -> anyhow::Result<()> {
     let channels = recording.segments.iter().flat_map(|segment| &segment.channels);
     let fields = channels
         .flat_map(|channel| {
@@ -177,7 +190,8 @@ fn screen_recording(recording: &Recording) -> anyhow::Result<()> {
                 .markers
                 .iter()
                 .map(|marker| ("comment", marker.text.as_str())),
-        );
+        )
+        .chain(warnings.iter().map(|warning| ("label", warning.as_str())));
     for (field, text) in fields {
         if let Some(warning) = store::text_warnings(text).into_iter().next() {
             bail!("import refused: a {field} in the file: {warning}");
@@ -189,6 +203,7 @@ fn screen_recording(recording: &Recording) -> anyhow::Result<()> {
 /// Writes the case file into `staging`; returns its path there and the summary.
 fn build_case(
     recording: &Recording,
+    warnings: &[String],
     format: Format,
     case_id: CaseId,
     operator: &str,
@@ -203,6 +218,9 @@ fn build_case(
         sources.len()
     );
     file.add_marker(operator, 0.0, "import", &note)?;
+    for warning in warnings {
+        file.add_marker(operator, 0.0, "import", &format!("import warning: {warning}"))?;
+    }
     for marker in &recording.markers {
         file.add_marker(operator, marker.time_s, "comment", &marker.text)?;
     }
@@ -228,6 +246,7 @@ fn build_case(
         num_sources: sources.len(),
         num_samples,
         num_markers: recording.markers.len(),
+        warnings: warnings.to_vec(),
     };
     Ok((path, summary))
 }

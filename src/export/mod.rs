@@ -2,7 +2,8 @@
 //!
 //! [`export_case`] writes, for one case file, any of: the endpoint table as CSV and JSON
 //! (`<case>_endpoints.csv`, `<case>_endpoints.json`), the per-beat table (`<case>_beats.csv`), the waveforms as a
-//! WFDB format-16 record (`<case>.hea` + `<case>.dat`) and a case report (`<case>_report.pdf`: a summary page, then every endpoint), plus a
+//! WFDB format-16 record (`<case>.hea` + `<case>.dat`), a case report (`<case>_report.pdf`: a summary page, then every endpoint)
+//! and the endpoints as CDISC ODM 1.3.2 for the trial database (`<case>_endpoints.odm.xml`, [`odm`]), plus a
 //! `MANIFEST.sha256` of what it wrote. Every number comes from the case file's stored results; nothing is
 //! recomputed on the way out.
 //!
@@ -11,9 +12,14 @@
 //! names, sign-off statements) is checked with the store's identifier checks first. If one looks like it holds an
 //! NHS number or a date of birth the export is refused, naming the field, and nothing is written.
 //!
+//! [`dicom`] makes the same case a DICOM study (waveforms, the report, the case file itself) for the core lab's
+//! archive, under the same identifier screen and `verify` refusal.
+//!
 //! The upload queue is a folder ([`outbox`]): a finished bundle is moved into `<outbox>/<bundle>` in one rename,
 //! with a `READY` file written last, so an uploader (or a person with a USB stick) takes only complete bundles.
 
+pub mod dicom;
+pub mod odm;
 pub mod outbox;
 pub mod pdf;
 pub mod report;
@@ -101,6 +107,8 @@ pub struct ExportWhat {
     pub wfdb: bool,
     /// Case report, PDF (summary page and every endpoint).
     pub report: bool,
+    /// Endpoints as a CDISC ODM 1.3.2 document (metadata and clinical data) for the trial database.
+    pub odm: bool,
 }
 
 impl ExportWhat {
@@ -110,19 +118,35 @@ impl ExportWhat {
         beats: true,
         wfdb: true,
         report: true,
+        odm: true,
     };
+
+    /// The endpoints as CDISC ODM only.
+    pub const ODM: ExportWhat = ExportWhat {
+        endpoints: false,
+        beats: false,
+        wfdb: false,
+        report: false,
+        odm: true,
+    };
+
+    /// Whether any part needs the stored analysis (everything but the waveforms).
+    pub fn needs_analysis(self) -> bool {
+        self.endpoints || self.beats || self.report || self.odm
+    }
 }
 
 impl FromStr for ExportWhat {
     type Err = String;
 
-    /// A comma-separated list of `endpoints`, `beats`, `wfdb`, `report` (or `all`).
+    /// A comma-separated list of `endpoints`, `beats`, `wfdb`, `report`, `odm` (or `all`).
     fn from_str(text: &str) -> Result<ExportWhat, String> {
         let mut what = ExportWhat {
             endpoints: false,
             beats: false,
             wfdb: false,
             report: false,
+            odm: false,
         };
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
@@ -130,16 +154,17 @@ impl FromStr for ExportWhat {
                 "beats" => what.beats = true,
                 "wfdb" => what.wfdb = true,
                 "report" => what.report = true,
+                "odm" => what.odm = true,
                 "all" => what = ExportWhat::ALL,
                 other => {
                     return Err(format!(
-                        "unknown export part {other:?}: expected endpoints, beats, wfdb, report or all"
+                        "unknown export part {other:?}: expected endpoints, beats, wfdb, report, odm or all"
                     ));
                 }
             }
         }
-        if !(what.endpoints || what.beats || what.wfdb || what.report) {
-            return Err("nothing to export: name at least one of endpoints, beats, wfdb, report".into());
+        if !(what.needs_analysis() || what.wfdb) {
+            return Err("nothing to export: name at least one of endpoints, beats, wfdb, report, odm".into());
         }
         Ok(what)
     }
@@ -197,6 +222,9 @@ fn exported_text(
             }
         }
     }
+    if what.odm {
+        fields.extend(odm::free_text(snapshot));
+    }
     if what.wfdb {
         for channel in file.channels()? {
             fields.push(("channel name".into(), channel.name.clone()));
@@ -243,14 +271,9 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     file.sync_all().map_err(ExportError::io(path))
 }
 
-/// Exports the parts `what` of the case file at `case_path` into `out_dir` (created if missing; files already
-/// there are never replaced). Refuses a case file that fails verification, and checks every exported free-text
-/// field for identifiers before writing anything.
-///
-/// The bundle is written into a hidden staging folder and appears complete, with its `MANIFEST.sha256`, or not
-/// at all: a new `out_dir` is the staging folder renamed; into an existing one the files are renamed one by one,
-/// the manifest last (so a bundle without its manifest exists only for the microseconds between renames).
-pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
+/// Opens the case file at `case_path` read-only, refusing it when it fails verification: nothing leaves a file
+/// whose samples or records may have been changed or lost.
+fn open_verified(case_path: &Path) -> Result<CaseFile, ExportError> {
     let file = CaseFile::open_read_only(case_path)?;
     let report = file.verify()?;
     if let Some(first) = report.problems.first() {
@@ -260,9 +283,21 @@ pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result
             first: first.message.clone(),
         });
     }
+    Ok(file)
+}
+
+/// Exports the parts `what` of the case file at `case_path` into `out_dir` (created if missing; files already
+/// there are never replaced). Refuses a case file that fails verification, and checks every exported free-text
+/// field for identifiers before writing anything.
+///
+/// The bundle is written into a hidden staging folder and appears complete, with its `MANIFEST.sha256`, or not
+/// at all: a new `out_dir` is the staging folder renamed; into an existing one the files are renamed one by one,
+/// the manifest last (so a bundle without its manifest exists only for the microseconds between renames).
+pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
+    let file = open_verified(case_path)?;
     let snapshot = snapshot_of(&file, None)?;
     screen(&exported_text(&file, &snapshot, what)?)?;
-    if (what.endpoints || what.beats || what.report) && snapshot.analysis.reports.is_empty() {
+    if what.needs_analysis() && snapshot.analysis.reports.is_empty() {
         return Err(ExportError::NothingAnalysed);
     }
     let case_id = snapshot.summary.case_id.clone();
@@ -337,6 +372,7 @@ fn write_bundle(
         (what.wfdb, ".hea"),
         (what.wfdb, ".dat"),
         (what.report, "_report.pdf"),
+        (what.odm, "_endpoints.odm.xml"),
     ]
     .into_iter()
     .filter(|(wanted, _)| *wanted)
@@ -377,6 +413,14 @@ fn write_bundle(
         let pages = report::case_report(snapshot, &waves, &digest);
         write_new(&name("_report.pdf"), &pdf::document_pdf(&pages))?;
         exported.files.push(name("_report.pdf"));
+    }
+    if what.odm {
+        let digest = crate::review::sign_off::results_digest(file)?;
+        write_new(
+            &name("_endpoints.odm.xml"),
+            odm::odm_document(snapshot, &digest).as_bytes(),
+        )?;
+        exported.files.push(name("_endpoints.odm.xml"));
     }
     let mut manifest = String::new();
     for path in &exported.files {

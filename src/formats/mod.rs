@@ -1,4 +1,5 @@
-//! File importers and exporters (WFDB, CD Leycom Inca CSV, LabChart text, ComboMap text, generic CSV),
+//! File importers and exporters (WFDB, CD Leycom Inca CSV, LabChart text, ComboMap text, generic CSV, DICOM
+//! waveforms),
 //! each producing a [`crate::model::Recording`] and reporting malformed input with file and line.
 //!
 //! Entry point: [`read`]`(path, format)`, with [`Format::Auto`] choosing the reader from the file name and its
@@ -15,6 +16,7 @@ use crate::model::Recording;
 
 pub mod combomap;
 pub mod csv;
+pub mod dicom;
 pub mod inca;
 pub mod labchart;
 pub mod wfdb;
@@ -99,17 +101,20 @@ pub enum Format {
     ComboMap,
     /// Generic delimited text with a header row (see [`csv`] for the column map).
     Csv,
+    /// DICOM Hemodynamic or ECG waveform object (`.dcm`), or a folder of the instances of one series.
+    Dicom,
 }
 
 impl Format {
     /// Every format, `Auto` first.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Auto,
         Format::Wfdb,
         Format::Inca,
         Format::LabChart,
         Format::ComboMap,
         Format::Csv,
+        Format::Dicom,
     ];
 
     /// The name used on the command line.
@@ -121,6 +126,7 @@ impl Format {
             Format::LabChart => "labchart",
             Format::ComboMap => "combomap",
             Format::Csv => "csv",
+            Format::Dicom => "dicom",
         }
     }
 
@@ -163,7 +169,14 @@ pub fn detect(path: &Path) -> Result<Format, FormatError> {
         None if path.with_extension("hea").exists() => return Ok(Format::Wfdb),
         _ => {}
     }
+    if path.is_dir() {
+        // A folder of DICOM instances; the reader says so if it holds none.
+        return Ok(Format::Dicom);
+    }
     let head = read_head(path, 4096)?;
+    if dicom::looks_like(&head) {
+        return Ok(Format::Dicom);
+    }
     if inca::looks_like(&head) {
         return Ok(Format::Inca);
     }
@@ -194,6 +207,7 @@ pub fn read(path: &Path, format: Format) -> Result<Recording, FormatError> {
         Format::LabChart => labchart::read(path),
         Format::ComboMap => combomap::read(path),
         Format::Csv => csv::read(path),
+        Format::Dicom => dicom::read(path),
         Format::Auto => Err(FormatError::Unrecognised {
             path: path.to_owned(),
         }),

@@ -74,6 +74,7 @@ fn a_wfdb_export_reads_back_as_the_stored_samples_within_its_quantisation() {
         beats: false,
         wfdb: true,
         report: false,
+        odm: false,
     };
     export::export_case(&path, &out, wfdb_only).unwrap();
     let header = std::fs::read_to_string(out.join("HER-TST-0011.hea")).unwrap();
@@ -118,7 +119,7 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
     let path = reviewed_case(dir.path(), 12);
     let out = dir.path().join("out");
     let exported = export::export_case(&path, &out, ExportWhat::ALL).unwrap();
-    assert_eq!(exported.files.len(), 7, "{:?}", exported.files);
+    assert_eq!(exported.files.len(), 8, "{:?}", exported.files);
     let file = CaseFile::open_read_only(&path).unwrap();
     let results = file.results().unwrap();
     let csv = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0012_endpoints.csv")).unwrap());
@@ -216,8 +217,9 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
     assert!(num_pages >= 2, "{num_pages} pages");
     assert_eq!(text.matches("/Type /Page ").count(), num_pages);
     let manifest = std::fs::read_to_string(out.join("MANIFEST.sha256")).unwrap();
-    assert_eq!(manifest.lines().count(), 6);
+    assert_eq!(manifest.lines().count(), 7);
     assert!(manifest.contains("  HER-TST-0012_report.pdf\n"));
+    assert!(manifest.contains("  HER-TST-0012_endpoints.odm.xml\n"));
 }
 
 #[test]
@@ -342,4 +344,150 @@ fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
     ])
     .unwrap_err();
     assert!(error.to_string().contains("date of birth"), "{error}");
+}
+
+/// The venv's Python with lxml and odmlib's ODM 1.3.2 schemas (`.ci/run` sets it); the test fails without it.
+fn test_python() -> String {
+    std::env::var("HERACLES_TEST_PYTHON")
+        .expect("HERACLES_TEST_PYTHON must name the venv's python with lxml and odmlib (.ci/run sets it)")
+}
+
+/// Validates an ODM file against the ODM 1.3.2 schema shipped in odmlib and lists its ItemData as JSON:
+/// `{"errors": [...], "items": [[event, group, item, value or null, is_null]], "comments": [...]}`.
+const ODM_CHECK: &str = r#"
+import json, os, sys
+import odmlib
+from lxml import etree
+xsd = os.path.join(os.path.dirname(odmlib.__file__), "schemas", "odm", "1.3.2", "ODM1-3-2.xsd")
+schema = etree.XMLSchema(etree.parse(xsd))
+doc = etree.parse(sys.argv[1])
+schema.validate(doc)
+ns = {"o": "http://www.cdisc.org/ns/odm/v1.3"}
+items = []
+for event in doc.iterfind(".//o:StudyEventData", ns):
+    for group in event.iterfind(".//o:ItemGroupData", ns):
+        for item in group.iterfind("o:ItemData", ns):
+            items.append([event.get("StudyEventOID"), group.get("ItemGroupOID"), item.get("ItemOID"),
+                          item.get("Value"), item.get("IsNull") == "Yes"])
+comments = [c.text for c in doc.iterfind(".//o:Annotation/o:Comment", ns)]
+defs = [d.get("OID") for d in doc.iterfind(".//o:ItemDef", ns)]
+print(json.dumps({"errors": [str(e) for e in schema.error_log], "items": items, "comments": comments,
+                  "item_defs": defs}))
+"#;
+
+#[test]
+fn the_odm_export_is_valid_odm_1_3_2_and_carries_the_json_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = reviewed_case(dir.path(), 15);
+    // A reviewer's note with every character XML must escape.
+    let tricky = "Pd drift <0.9> & \"re-zeroed\" at the 'wire' tip";
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    session
+        .apply(
+            Edit::AddAnnotation {
+                start_s: 12.0,
+                end_s: None,
+                text: tricky.into(),
+            },
+            "",
+        )
+        .unwrap();
+    drop(session);
+    let out = dir.path().join("out");
+    let what = ExportWhat {
+        endpoints: true,
+        odm: true,
+        ..ExportWhat::ODM
+    };
+    export::export_case(&path, &out, what).unwrap();
+    let odm_path = out.join("HER-TST-0015_endpoints.odm.xml");
+    let output = std::process::Command::new(test_python())
+        .args(["-c", ODM_CHECK, odm_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let checked: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(checked["errors"], serde_json::json!([]), "schema errors");
+    // The annotation came through the escaping intact.
+    let comments = checked["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].as_str().unwrap().ends_with(tricky), "{comments:?}");
+    // Every endpoint row of the JSON export is in ClinicalData, in its event and group, with the same value (or
+    // flagged null where the JSON has none), and nothing else is.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("HER-TST-0015_endpoints.json")).unwrap())
+            .unwrap();
+    let rows: Vec<heracles::review::endpoints::EndpointRow> =
+        serde_json::from_value(json["endpoints"].clone()).unwrap();
+    assert!(rows.len() > 40, "{} rows", rows.len());
+    let items = checked["items"].as_array().unwrap();
+    let value_items: Vec<_> = items
+        .iter()
+        .filter(|i| {
+            let oid = i[2].as_str().unwrap();
+            oid.split('.').count() == 2 || oid.ends_with(".CHANGE")
+        })
+        .collect();
+    assert_eq!(value_items.len(), rows.len());
+    let mut with_values = 0;
+    for row in &rows {
+        let event = heracles::export::odm::study_event_oid(row);
+        let group = heracles::export::odm::item_group_oid(&row.group);
+        let oid = heracles::export::odm::item_oid(row);
+        let found: Vec<_> = value_items
+            .iter()
+            .filter(|i| i[0] == event.as_str() && i[1] == group.as_str() && i[2] == oid.as_str())
+            .collect();
+        assert_eq!(found.len(), 1, "{event} {group} {oid}");
+        match row.value {
+            Some(value) => {
+                let written: f64 = found[0][3].as_str().unwrap().parse().unwrap();
+                assert_eq!(written, value, "{oid} in {event}");
+                with_values += 1;
+            }
+            None => {
+                assert_eq!(
+                    found[0][4], true,
+                    "{oid} in {event}: a missing value is flagged, not a number"
+                );
+                assert!(found[0][3].is_null());
+                if let Some(note) = &row.note {
+                    let note_item = items
+                        .iter()
+                        .find(|i| i[0] == event.as_str() && i[2] == format!("{oid}.NOTE").as_str())
+                        .unwrap_or_else(|| panic!("{oid}: no note"));
+                    assert_eq!(note_item[3].as_str().unwrap(), note);
+                }
+            }
+        }
+        if let Some(used) = row.num_beats_used {
+            let beats = items
+                .iter()
+                .find(|i| i[0] == event.as_str() && i[2] == format!("{oid}.BEATS_USED").as_str())
+                .unwrap();
+            assert_eq!(beats[3].as_str().unwrap(), used.to_string());
+        }
+    }
+    assert!(with_values > 20, "{with_values} values");
+    // Every ItemData has its ItemDef.
+    let defs: std::collections::HashSet<&str> = checked["item_defs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert!(items.iter().all(|i| defs.contains(i[2].as_str().unwrap())));
+    // The same case exported again gives the same document, byte for byte.
+    let again = dir.path().join("again");
+    export::export_case(&path, &again, ExportWhat::ODM).unwrap();
+    assert_eq!(
+        std::fs::read(&odm_path).unwrap(),
+        std::fs::read(again.join("HER-TST-0015_endpoints.odm.xml")).unwrap()
+    );
+    let manifest = std::fs::read_to_string(again.join("MANIFEST.sha256")).unwrap();
+    assert!(manifest.contains("HER-TST-0015_endpoints.odm.xml"), "{manifest}");
 }

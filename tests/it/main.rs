@@ -7,6 +7,8 @@
 mod analysis;
 mod cdfr_coverage;
 mod consoles;
+mod dicom_export;
+mod dicom_import;
 mod engine;
 mod export;
 mod formats;

@@ -94,6 +94,7 @@ fn a_case_recorded_headless_goes_to_a_report_from_the_command_line() {
         ".hea",
         ".dat",
         "_report.pdf",
+        "_endpoints.odm.xml",
     ] {
         let path = out.join(format!("HER-TST-0151{suffix}"));
         assert!(path.exists(), "{} missing; {stdout}", path.display());

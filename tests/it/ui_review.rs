@@ -194,7 +194,7 @@ fn the_export_tab_writes_the_bundle_beside_the_case_without_blocking_the_ui() {
     harness.run_steps(2);
     let (message, error) = harness.state().review_screen().unwrap().export_outcome().unwrap();
     assert!(!error, "{message}");
-    harness.get_by_label_contains("Exported 7 files to ");
+    harness.get_by_label_contains("Exported 8 files to ");
     let folder = dir.path().join("HER-TST-0023-export");
     for name in [
         "HER-TST-0023_endpoints.csv",
@@ -203,6 +203,7 @@ fn the_export_tab_writes_the_bundle_beside_the_case_without_blocking_the_ui() {
         "HER-TST-0023.hea",
         "HER-TST-0023.dat",
         "HER-TST-0023_report.pdf",
+        "HER-TST-0023_endpoints.odm.xml",
         "MANIFEST.sha256",
     ] {
         assert!(folder.join(name).is_file(), "{name} missing");

@@ -1,4 +1,5 @@
-//! The Export tab: which parts (endpoints CSV+JSON, per-beat CSV, WFDB waveforms, PDF report) into which folder.
+//! The Export tab: which parts (endpoints CSV+JSON, per-beat CSV, WFDB waveforms, PDF report, endpoints as CDISC
+//! ODM) into which folder.
 //! The folder is typed, or chosen in the system's dialog, which the app runs asynchronously off the UI thread;
 //! the export itself runs on its own thread in the app and is refused, naming the field, when a free-text field looks like it holds an identifier.
 
@@ -67,8 +68,12 @@ pub(super) fn export_ui(
         "Waveforms (WFDB format 16, header with units and gains)",
     );
     ui.checkbox(&mut draft.what.report, "One-page case report (PDF)");
+    ui.checkbox(
+        &mut draft.what.odm,
+        "Endpoints for the trial database (CDISC ODM 1.3.2 XML)",
+    );
     let what = draft.what;
-    let anything = what.endpoints || what.beats || what.wfdb || what.report;
+    let anything = what.needs_analysis() || what.wfdb;
     let folder = draft.folder.trim();
     let ready = anything && !folder.is_empty() && !running;
     ui.add_space(8.0);
