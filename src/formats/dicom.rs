@@ -18,8 +18,9 @@
 //! group holds the padding value splits the segment (the importer records it as a gap); a padded sample in one
 //! channel alone is a missing sample (`NaN`).
 //!
-//! Old cath-lab systems write objects that break their IOD's limits (ECG leads inside a hemodynamic object, more
-//! than 8 channels or 4 groups, rates above 400 Hz, no units): those import with a warning each
+//! Old cath-lab systems write objects that break their IOD's limits (more than 8 channels or 4 groups, rates above
+//! 400 Hz, no units): those import with a warning each (an ECG lead among a hemodynamic object's pressures is
+//! not one: the IOD's channel-source context group is extensible, and heracles writes it so too)
 //! ([`DicomImport::warnings`]); only what cannot be read at all (not DICOM, no waveform, truncated sample data,
 //! an unknown sample encoding) is a [`FormatError`].
 
@@ -291,23 +292,21 @@ struct Limits {
     max_groups: usize,
     max_channels: usize,
     max_rate_hz: f64,
-    ecg_allowed: bool,
 }
 
 /// The limits of the waveform IODs this reader knows (PS3.3 A.34 and A.35).
 fn limits(sop_class: &str) -> Option<Limits> {
-    let limits = |name, max_groups, max_channels, max_rate_hz, ecg_allowed| Limits {
+    let limits = |name, max_groups, max_channels, max_rate_hz| Limits {
         name,
         max_groups,
         max_channels,
         max_rate_hz,
-        ecg_allowed,
     };
     match sop_class {
-        uids::HEMODYNAMIC_WAVEFORM_STORAGE => Some(limits("Hemodynamic Waveform", 4, 8, 400.0, false)),
-        uids::TWELVE_LEAD_ECG_WAVEFORM_STORAGE => Some(limits("12-lead ECG", 5, 13, 1000.0, true)),
-        uids::GENERAL_ECG_WAVEFORM_STORAGE => Some(limits("General ECG", 4, 24, 1000.0, true)),
-        uids::AMBULATORY_ECG_WAVEFORM_STORAGE => Some(limits("Ambulatory ECG", 1, 12, 1000.0, true)),
+        uids::HEMODYNAMIC_WAVEFORM_STORAGE => Some(limits("Hemodynamic Waveform", 4, 8, 400.0)),
+        uids::TWELVE_LEAD_ECG_WAVEFORM_STORAGE => Some(limits("12-lead ECG", 5, 13, 1000.0)),
+        uids::GENERAL_ECG_WAVEFORM_STORAGE => Some(limits("General ECG", 4, 24, 1000.0)),
+        uids::AMBULATORY_ECG_WAVEFORM_STORAGE => Some(limits("Ambulatory ECG", 1, 12, 1000.0)),
         _ => None,
     }
 }
@@ -488,7 +487,7 @@ fn read_group(
     let mut channels = Vec::with_capacity(num_channels);
     for index in 0..num_channels {
         let definition = definitions.get(index);
-        let channel = describe_channel(definition, limits, name, &where_, index + 1, warnings);
+        let channel = describe_channel(definition, name, &where_, index + 1, warnings);
         let samples = (0..num_samples)
             .map(|s| {
                 let value = raw[s * num_channels + index];
@@ -651,7 +650,6 @@ struct ChannelDescription {
 /// when its source code, label and unit say which, converted to that signal's unit; else its own label and unit.
 fn describe_channel(
     definition: Option<&InMemDicomObject>,
-    limits: Option<Limits>,
     name: &str,
     group: &str,
     number: usize,
@@ -682,16 +680,9 @@ fn describe_channel(
             "{name}: {group}, channel {number} ({title}) has no Channel Sensitivity; its samples are raw numbers"
         ));
     }
+    // An ECG lead beside the pressures of a Hemodynamic object is not a departure: the IOD's channel sources
+    // (CID 3003) are a Defined, extensible context group, and cath-lab systems time pressures by that ECG.
     let role = channel_role(&source, label.as_deref(), ucum.as_deref());
-    if role == Some(SignalKind::Ecg)
-        && let Some(limits) = limits
-        && !limits.ecg_allowed
-    {
-        warnings.push(format!(
-            "{name}: {group}, channel {number} ({title}) is an ECG lead inside a {} object",
-            limits.name
-        ));
-    }
     let (unit, factor) = match (role, ucum.as_deref()) {
         (Some(kind), Some(unit)) => match factor_to(kind, unit) {
             Some(factor) => (kind.unit().to_owned(), factor),

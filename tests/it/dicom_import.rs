@@ -1,6 +1,6 @@
 //! DICOM waveform import: a real third-party 12-lead ECG object checked sample by sample against pydicom's
-//! `waveform_array`; hemodynamic objects built here with dicom-object, conformant and not (ECG leads in an HD
-//! object, 10 channels per group, 5 groups, 1 kHz, missing units, padding, several instances, 8-bit samples);
+//! `waveform_array`; hemodynamic objects built here with dicom-object, conformant and not (ECG leads among the
+//! pressures, 10 channels per group, 5 groups, 1 kHz, missing units, padding, several instances, 8-bit samples);
 //! damaged files (truncated, mutated, not DICOM), which must give an error and never a panic; and the round trip
 //! through the study writer (`export::dicom`): a recorded simulated case comes back as its decimated signal within
 //! half a quantisation step, a protocol case as one timeline with its markers.
@@ -402,7 +402,6 @@ fn a_non_conformant_cath_lab_object_imports_with_warnings() {
         "5 multiplex groups",
         "10 channels",
         "1000 Hz",
-        "ECG lead inside",
         "no units; taken as mmHg",
     ] {
         assert!(warnings.contains(expected), "missing {expected:?} in\n{warnings}");
@@ -692,13 +691,12 @@ fn a_recorded_simulated_case_exported_as_dicom_imports_as_its_decimated_signal()
         "{:?}",
         import.warnings
     );
-    // Nothing else but the reference ECG, which the writer puts beside the pressures in its HD object (the issue
-    // counts an ECG lead in an HD object as an older system's departure; the import says so and keeps it).
+    // Nothing else: the reference ECG beside the pressures is within the HD object's (extensible) channel sources.
     assert!(
         import
             .warnings
             .iter()
-            .all(|w| w.contains("not a waveform object") || w.contains("ECG lead inside a Hemodynamic")),
+            .all(|w| w.contains("not a waveform object")),
         "{:?}",
         import.warnings
     );
