@@ -3,7 +3,10 @@
 //! error; pydicom (`$HERACLES_TEST_PYTHON`, which `.ci/run` provides) reads the waveforms back as the decimated
 //! stored signal within quantisation, with the units and sources written; UIDs and bytes are the same on a
 //! second conversion and differ between cases; an identifier planted in an annotation refuses the study naming
-//! the field; the Raw Data instance carries the case file snapshot and its SHA-256.
+//! the field; the Raw Data instance carries the case file snapshot and its SHA-256; a case failing `verify` is
+//! refused; a gap is padding with an annotation; a 200 Hz source is resampled and decimated, a 250 Hz one only
+//! filtered; ten channels fill two multiplex groups; a long recording is cut into 10-minute instances without a
+//! seam; `heracles export --dicom` writes the study.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
