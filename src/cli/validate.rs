@@ -3,9 +3,9 @@
 //! P-levels; full ECMO flow) x a few seeds x `clean` and `realistic` sensors is simulated, analysed through the
 //! same pipeline as the app ([`analyze_recording`] with the default settings) and compared beat by beat with
 //! [`BeatTruth`]: end-systole against aortic-valve closure (or LV dP/dt min where the valve does not open), and the
-//! coronary endpoints against their true values. Prints, per arm (none, IABP, Impella, full flow) and sensor
-//! level, the timing errors and each endpoint's bias and 95 % limits of agreement; `--markdown FILE` writes
-//! `docs/validation.md`.
+//! coronary endpoints against their true values. Prints, per arm (none, IABP, Impella, full flow, rhythm
+//! disorders) and sensor level, the timing errors, each endpoint's bias and 95 % limits of agreement and the beats
+//! quality control excluded, by reason; `--markdown FILE` writes `docs/validation.md`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ use crate::model::{
     IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, Recording, Segment, TimeSeries, UnloadingDevice,
 };
 use crate::sim::truth::{BeatTruth, BeatTruthTracker};
-use crate::sim::{OUTPUT_RATE_HZ, SensorLevel, Simulator, scenario};
+use crate::sim::{OUTPUT_RATE_HZ, Rhythm, SensorLevel, Simulator, scenario};
 
 /// End-systole must be within this of the truth on clean sensors, ms (issue 12's acceptance) ...
 pub const CLEAN_BOUND_MS: f64 = 5.0;
@@ -63,17 +63,20 @@ pub enum Arm {
     /// Any device, recorded without the LV catheter (aortic pressure alone): the notch rule, and balloon beats
     /// left untimed.
     AorticOnly,
+    /// VA-ECMO at baseline flow in atrial fibrillation, with ventricular ectopics or paced (no device).
+    Rhythm,
 }
 
 impl Arm {
     /// Every arm, in table order.
-    pub const ALL: [Arm; 6] = [
+    pub const ALL: [Arm; 7] = [
         Arm::None,
         Arm::Iabp,
         Arm::Impella,
         Arm::FullFlow,
         Arm::NoEcmo,
         Arm::AorticOnly,
+        Arm::Rhythm,
     ];
 
     /// Name in the tables.
@@ -85,6 +88,7 @@ impl Arm {
             Arm::Impella => "Impella",
             Arm::FullFlow => "full flow",
             Arm::AorticOnly => "aortic pressure only (no LV catheter)",
+            Arm::Rhythm => "rhythm disorders (AF, ectopics, paced)",
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct Case {
     pub scenario: &'static str,
     /// A device replacing the scenario's own, from the start (settled during the warm-up).
     pub device: Option<UnloadingDevice>,
+    /// A rhythm replacing the scenario's own.
+    pub rhythm: Option<Rhythm>,
     /// The arm it belongs to.
     pub arm: Arm,
 }
@@ -125,6 +131,7 @@ pub fn cases() -> Vec<Case> {
         label,
         scenario,
         device,
+        rhythm: None,
         arm,
     };
     vec![
@@ -186,6 +193,14 @@ pub fn cases() -> Vec<Case> {
             impella_cp(2),
             Arm::AorticOnly,
         ),
+        case("AF 110/min", "shock-ecmo-af", None, Arm::Rhythm),
+        case(
+            "ventricular ectopics 10/100 beats",
+            "shock-ecmo-ectopics",
+            None,
+            Arm::Rhythm,
+        ),
+        case("paced 80/min", "shock-ecmo-paced", None, Arm::Rhythm),
     ]
 }
 
@@ -201,6 +216,9 @@ pub fn simulate_case(
         scenario::setup(case.scenario).with_context(|| format!("unknown scenario `{}`", case.scenario))?;
     if let Some(device) = case.device {
         setup.device = device;
+    }
+    if let Some(rhythm) = case.rhythm {
+        setup.rhythm = rhythm;
     }
     let mut sim = Simulator::from_setup(setup, seed, sensors);
     let lv_catheter = case.arm != Arm::AorticOnly;
@@ -256,6 +274,8 @@ pub struct BeatComparison {
     pub truth: BeatTruth,
     /// Accepted by quality control.
     pub accepted: bool,
+    /// Why quality control (or a reviewer) rejected it ([`crate::model::RejectReason::key`]), when it did.
+    pub reject_reason: Option<String>,
     /// End of systole found by the analysis minus the true one (valve closure, or dP/dt min without ejection),
     /// ms; `None` when the analysis placed no diastole in the beat.
     pub systole_end_error_ms: Option<f64>,
@@ -323,6 +343,7 @@ pub fn compare(report: &Report, truths: &[BeatTruth]) -> Vec<BeatComparison> {
             Some(BeatComparison {
                 truth: *truth,
                 accepted: beat.accepted,
+                reject_reason: beat.reject_reason.clone(),
                 systole_end_error_ms,
                 errors_percent,
             })
@@ -546,6 +567,34 @@ pub fn tables(groups: &[(Arm, usize, Vec<BeatComparison>)]) -> String {
                 }
             }
         }
+    }
+    let _ = writeln!(
+        out,
+        "\n### Beat quality control: beats matched with a true beat, accepted, and excluded by reason\n\n\
+         | arm | sensors | beats | accepted | excluded (by reason) |\n|---|---|---|---|---|"
+    );
+    for (arm, level, beats) in groups {
+        let (_, level_name, _) = LEVELS[*level];
+        let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for reason in beats.iter().filter_map(|b| b.reject_reason.as_deref()) {
+            *reasons.entry(reason).or_default() += 1;
+        }
+        let excluded: Vec<String> = reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {level_name} | {} | {} | {} |",
+            arm.label(),
+            beats.len(),
+            beats.iter().filter(|b| b.accepted).count(),
+            if excluded.is_empty() {
+                "-".to_owned()
+            } else {
+                excluded.join(", ")
+            },
+        );
     }
     out
 }

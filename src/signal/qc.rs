@@ -1,12 +1,31 @@
 //! Beat quality control with reasons (ENDPOINTS.md section 2), in beat order so that the online tracker and
 //! offline segmentation reach the same verdicts.
 //!
+//! The rhythm first. Each beat is judged within a regular or an irregular (AF-like) rhythm: irregular when the
+//! median absolute successive RR difference over the beat and the 23 before it (the first 24 beats of a record
+//! use the first 24) exceeds 0.067 of their median RR. This is the normalised RMSSD of Dash et al. 2009
+//! ("Automatic real time detection of atrial fibrillation", Ann Biomed Eng 37:1701-1709; AF when RMSSD over the
+//! mean RR exceeds 0.1 after their outlier trimming) in a robust form: the median of |dRR| is 0.674 of the RMSSD
+//! for normal differences (0.1 x 0.674 = 0.067). Where Dash et al. trim the extreme RRs, the differences touching
+//! an ectopic pattern (a beat more than 20 % short of the window's median RR, not followed by another short one,
+//! and the beat after it) are left out, and the median ignores the rest of the outliers (a missed beat disturbs
+//! two differences), so sinus rhythm with ectopics, even bigeminy, stays regular while AF (median |dRR| about
+//! 0.15-0.2 of RR after the same exclusion) does not. The rhythm is reported per beat
+//! ([`crate::model::Beat::irregular_rhythm`]) and counted per window ([`QcCounts::num_irregular_rhythm`]).
+//!
 //! Per beat, one reason (the first that applies, in this order):
 //! 1. `MissingData`: a sample is missing in a channel the beat is measured on;
-//! 2. `RrOutlier`: RR differs from the local median by more than 20 %, or is longer than 3 s. The local median is
-//!    over the beat and the 8 before it; the first 8 beats of a record use the first 9 beats (so their verdict
-//!    waits for the 9th beat); beats with missing data are left out of the median;
-//! 3. `AfterRrOutlier`: the beat after an RR outlier;
+//! 2. `RrOutlier` as an artefact, in any rhythm: RR shorter than 250 ms or longer than 3 s;
+//! 3. in a regular rhythm only (an irregular rhythm is not an artefact, and its beats are kept):
+//!    - `Ectopic`: a premature beat, RR more than 20 % below the local median, followed by a beat that is not
+//!      also short (a pause: compensatory after a ventricular ectopic, shorter after an atrial one). The beat
+//!      cut short, the ectopic beat (the next) and the post-ectopic beat (the one after) are all `Ectopic`;
+//!      their filling, contraction and diastole are the ectopic's, not the rhythm's. Two short beats in a row
+//!      are an extra detection: `RrOutlier`;
+//!    - `RrOutlier`: RR differs from the local median by more than 20 %. The local median is over the beat and
+//!      the 8 before it; the first 8 beats of a record use the first 9 beats (so their verdict waits for the 9th
+//!      beat); beats with missing data are left out of the median;
+//!    - `AfterRrOutlier`: the beat after an RR outlier;
 //! 4. `NonPulsatile`: arterial pulse pressure below 10 mmHg, when the beat was detected on that arterial trace
 //!    (with an ECG or LV fiducial a non-pulsatile beat is only labelled, [`crate::model::Beat::non_pulsatile`]);
 //! 5. `PressureDamping`: arterial pulse pressure below 50 % of the local median while the mean stays within 15 %
@@ -38,6 +57,16 @@ pub struct QcCounts {
     pub rejected: BTreeMap<String, usize>,
     /// Beats labelled non-pulsatile (accepted or not).
     pub num_non_pulsatile: usize,
+    /// Beats judged within an irregular (AF-like) rhythm.
+    #[serde(default)]
+    pub num_irregular_rhythm: usize,
+}
+
+impl QcCounts {
+    /// Whether most beats were judged within an irregular (AF-like) rhythm.
+    pub fn irregular_rhythm(&self) -> bool {
+        self.num_beats > 0 && 2 * self.num_irregular_rhythm > self.num_beats
+    }
 }
 
 /// Counts the verdicts of `beats`.
@@ -52,6 +81,7 @@ pub fn counts(beats: &[Beat]) -> QcCounts {
             Some(reason) => *counts.rejected.entry(reason.key().to_owned()).or_default() += 1,
         }
         counts.num_non_pulsatile += usize::from(beat.non_pulsatile);
+        counts.num_irregular_rhythm += usize::from(beat.irregular_rhythm);
     }
     counts
 }
@@ -78,6 +108,8 @@ pub struct BeatJudge {
     measured: Vec<Measures>,
     num_judged: usize,
     previous_outlier: bool,
+    /// Beats up to this index (exclusive) belong to an ectopic pattern already recognised.
+    ectopic_until: usize,
 }
 
 impl BeatJudge {
@@ -91,6 +123,7 @@ impl BeatJudge {
             measured: Vec::new(),
             num_judged: 0,
             previous_outlier: false,
+            ectopic_until: 0,
         }
     }
 
@@ -149,6 +182,7 @@ impl BeatJudge {
             fiducial: self.fiducial,
             reject: None,
             non_pulsatile: false,
+            irregular_rhythm: false,
         };
         let diastole_start =
             beat_phases_with(&self.filters, signals, &beat, self.sample_rate_hz, &self.settings)
@@ -162,24 +196,62 @@ impl BeatJudge {
     }
 
     fn judge_ready(&mut self, finished: bool, judged: &mut Vec<Beat>) {
-        let window = self.settings.qc.rr_median_beats.max(1);
+        let qc = &self.settings.qc;
+        let median_beats = qc.rr_median_beats.max(1);
+        let rhythm_beats = qc.rhythm_window_beats.max(2);
+        // A beat's verdict needs its local median, its rhythm window and the next beat (the ectopic pattern).
+        let needed = |i: usize| median_beats.max(rhythm_beats).max(i + 2);
         while self.num_judged < self.measured.len()
-            && (finished || self.measured.len() >= window.max(self.num_judged + 1))
+            && (finished || self.measured.len() >= needed(self.num_judged))
         {
             let i = self.num_judged;
-            let range = if i + 1 >= window {
-                i + 1 - window..i + 1
-            } else {
-                0..window.min(self.measured.len())
+            let trailing = |beats: usize| {
+                if i + 1 >= beats {
+                    i + 1 - beats..i + 1
+                } else {
+                    0..beats.min(self.measured.len())
+                }
             };
-            let beat = self.verdict(i, &self.measured[range]);
+            let irregular = self.is_irregular(&self.measured[trailing(rhythm_beats)]);
+            let beat = self.verdict(i, &self.measured[trailing(median_beats)], irregular);
             self.previous_outlier = beat.reject == Some(RejectReason::RrOutlier);
+            if beat.reject == Some(RejectReason::Ectopic) && i >= self.ectopic_until {
+                // A premature beat: the ectopic beat and the post-ectopic beat follow.
+                self.ectopic_until = self.ectopic_until.max(i + 3);
+            }
             judged.push(beat);
             self.num_judged += 1;
         }
     }
 
-    fn verdict(&self, i: usize, window: &[Measures]) -> Beat {
+    /// Whether the RRs of `window` are irregular (AF-like): median |successive difference| above the set
+    /// fraction of the median RR, leaving out the differences that touch an ectopic pattern (a premature beat
+    /// and the one after it), so that frequent ectopics in a regular rhythm do not read as AF.
+    fn is_irregular(&self, window: &[Measures]) -> bool {
+        let qc = &self.settings.qc;
+        let rr = |w: &Measures| (w.end - w.start) as f64;
+        let Some(rr_median) = median(window.iter().filter(|w| !w.missing).map(rr)) else {
+            return false;
+        };
+        let short = |w: &Measures| rr(w) < (1.0 - qc.rr_tolerance) * rr_median;
+        let mut in_pattern = vec![false; window.len()];
+        for i in 0..window.len() {
+            if short(&window[i]) && window.get(i + 1).is_none_or(|next| !short(next)) {
+                in_pattern[i] = true;
+                if let Some(next) = in_pattern.get_mut(i + 1) {
+                    *next = true;
+                }
+            }
+        }
+        let differences = window
+            .windows(2)
+            .zip(in_pattern.windows(2))
+            .filter(|(pair, pattern)| !pair[0].missing && !pair[1].missing && !pattern[0] && !pattern[1])
+            .map(|(pair, _)| (rr(&pair[1]) - rr(&pair[0])).abs());
+        median(differences).is_some_and(|difference| difference > qc.irregular_rr_fraction * rr_median)
+    }
+
+    fn verdict(&self, i: usize, window: &[Measures], irregular: bool) -> Beat {
         let qc = &self.settings.qc;
         let m = self.measured[i];
         let rr = (m.end - m.start) as f64;
@@ -189,17 +261,37 @@ impl BeatJudge {
                 .filter(|w| !w.missing)
                 .map(|w| (w.end - w.start) as f64),
         );
+        let next_rr = self
+            .measured
+            .get(i + 1)
+            .filter(|next| !next.missing)
+            .map(|next| (next.end - next.start) as f64);
         let arterial: Vec<(f64, f64)> = window.iter().filter_map(|w| w.arterial).collect();
         let pp_median = median(arterial.iter().map(|a| a.0));
         let mean_median = median(arterial.iter().map(|a| a.1));
+        let rate = self.sample_rate_hz;
         let reject = if m.missing {
             Some(RejectReason::MissingData)
-        } else if rr > qc.max_beat_s * self.sample_rate_hz
-            || rr_median.is_some_and(|med| (rr - med).abs() > qc.rr_tolerance * med)
+        } else if rr > qc.max_beat_s * rate || rr < qc.min_beat_s * rate {
+            Some(RejectReason::RrOutlier)
+        } else if irregular {
+            None
+        } else if i < self.ectopic_until {
+            Some(RejectReason::Ectopic)
+        } else if let Some(med) = rr_median
+            && rr < (1.0 - qc.rr_tolerance) * med
+            && next_rr.is_some_and(|next| next >= (1.0 - qc.rr_tolerance) * med)
         {
+            Some(RejectReason::Ectopic)
+        } else if rr_median.is_some_and(|med| (rr - med).abs() > qc.rr_tolerance * med) {
             Some(RejectReason::RrOutlier)
         } else if self.previous_outlier {
             Some(RejectReason::AfterRrOutlier)
+        } else {
+            None
+        };
+        let reject = if reject.is_some() {
+            reject
         } else if m.non_pulsatile && self.fiducial == Fiducial::PressureOnset {
             Some(RejectReason::NonPulsatile)
         } else if let (Some((pp, mean)), Some(pp_med), Some(mean_med)) = (m.arterial, pp_median, mean_median)
@@ -220,6 +312,7 @@ impl BeatJudge {
             fiducial: self.fiducial,
             reject,
             non_pulsatile: m.non_pulsatile,
+            irregular_rhythm: irregular,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! period from a fraction into diastole to a margin before its end (the caller gives both, the analysis settings'
 //! values, so truth and analysis use one definition).
 
+use super::rhythm::BeatKind;
 use super::{OUTPUT_RATE_HZ, Truth};
 
 /// What is true about one complete beat. Times are seconds since the start of the run (the sample's
@@ -21,6 +22,8 @@ pub struct BeatTruth {
     pub start_s: f64,
     /// Next R wave (end of the beat), s.
     pub end_s: f64,
+    /// What started the beat (sinus, AF, ectopic, paced).
+    pub kind: BeatKind,
     /// Aortic valve opening, s (the first in the beat), when it opens.
     pub valve_open_s: Option<f64>,
     /// Aortic valve closure after that opening, s.
@@ -60,6 +63,11 @@ impl BeatTruth {
     pub fn rr_s(&self) -> f64 {
         self.end_s - self.start_s
     }
+
+    /// Whether the beat ejected (its aortic valve opened): a beat that does not eject has no arterial pulse.
+    pub fn ejected(&self) -> bool {
+        self.valve_open_s.is_some()
+    }
 }
 
 /// What the tracker keeps of each sample of the current beat.
@@ -81,6 +89,7 @@ pub struct BeatTruthTracker {
     wfp_start_fraction: f64,
     wfp_end_margin_s: f64,
     beat_number: Option<u64>,
+    beat_kind: BeatKind,
     started: bool,
     samples: Vec<Kept>,
     ees_mmhg_per_ml: f64,
@@ -95,6 +104,7 @@ impl BeatTruthTracker {
             wfp_start_fraction,
             wfp_end_margin_s,
             beat_number: None,
+            beat_kind: BeatKind::Sinus,
             started: false,
             samples: Vec::new(),
             ees_mmhg_per_ml: 0.0,
@@ -124,6 +134,7 @@ impl BeatTruthTracker {
                 } else {
                     None
                 };
+                self.beat_kind = truth.beat_kind;
                 self.samples.clear();
                 self.samples.push(kept);
                 self.started = true;
@@ -178,6 +189,7 @@ impl BeatTruthTracker {
             number,
             start_s,
             end_s,
+            kind: self.beat_kind,
             valve_open_s: open.map(|i| s[i].time_s),
             valve_close_s: close.map(|i| s[i].time_s),
             dpdt_min_s: s[dpdt_min].time_s,
