@@ -218,7 +218,7 @@ impl Default for QcSettings {
             damping_mean_tolerance: 0.15,
             max_beat_s: 3.0,
             min_beat_s: 0.25,
-            rhythm_window_beats: 24,
+            rhythm_window_beats: 64,
             irregular_rr_fraction: 0.067,
         }
     }
