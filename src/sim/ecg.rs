@@ -71,8 +71,9 @@ const WIDE_WAVES: [Wave; 3] = [
     },
 ];
 
-/// The pacing spike: its time before the R peak of a paced beat (s), amplitude (mV) and width (s).
-const PACING_SPIKE_LEAD_S: f64 = 0.045;
+/// The pacing spike's time before the R peak of a paced beat, s (an R-wave detector may mark the spike).
+pub const PACING_SPIKE_LEAD_S: f64 = 0.045;
+/// The pacing spike's amplitude (mV) and width (s).
 const PACING_SPIKE_MV: f64 = 2.5;
 const PACING_SPIKE_WIDTH_S: f64 = 0.0004;
 

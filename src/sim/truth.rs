@@ -5,7 +5,8 @@
 //! A beat runs from one R wave (LV contraction onset) to the next. Its events follow ENDPOINTS.md section 3 on the
 //! true signals: systole ends at aortic-valve closure (LV pressure falling below ascending-aortic pressure after
 //! the valve's first opening in the beat); when the valve does not open at all, at LV dP/dt min (central
-//! difference of the true LV pressure). Diastole is from the end of systole to the next R wave; the wave-free
+//! difference of the true LV pressure; the beat's own, after its dP/dt max: a premature beat starts while the
+//! previous one still relaxes). Diastole is from the end of systole to the next R wave; the wave-free
 //! period from a fraction into diastole to a margin before its end (the caller gives both, the analysis settings'
 //! values, so truth and analysis use one definition).
 
@@ -167,12 +168,15 @@ impl BeatTruthTracker {
                 .position(|w| w[0].valve_open && !w[1].valve_open)
                 .map(|i| o + i + 1)
         });
-        let dpdt_min = (1..s.len() - 1)
-            .min_by(|&a, &b| {
-                let slope = |i: usize| s[i + 1].lv_mmhg - s[i - 1].lv_mmhg;
-                slope(a).total_cmp(&slope(b))
-            })
+        // The beat's own relaxation: after its own contraction (dP/dt max). A beat that starts early (AF, an
+        // ectopic) begins while the previous beat still relaxes, whose dP/dt min is not this beat's.
+        let slope = |i: usize| s[i + 1].lv_mmhg - s[i - 1].lv_mmhg;
+        let dpdt_max = (1..s.len() - 1)
+            .max_by(|&a, &b| slope(a).total_cmp(&slope(b)))
             .unwrap_or(1);
+        let dpdt_min = (dpdt_max..s.len() - 1)
+            .min_by(|&a, &b| slope(a).total_cmp(&slope(b)))
+            .unwrap_or(dpdt_max);
         let systole_end = close.unwrap_or(dpdt_min);
         let diastole_s = end_s - s[systole_end].time_s;
         let wfp_from_s = s[systole_end].time_s + self.wfp_start_fraction * diastole_s;
