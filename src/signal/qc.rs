@@ -11,7 +11,7 @@
 //! for normal differences (0.1 x 0.674 = 0.067). Where Dash et al. trim the extreme RRs, the differences touching
 //! an ectopic pattern (a beat more than 20 % short of the window's median RR, not followed by another short one,
 //! and the beat after it) are left out, and the median ignores the rest of the outliers (a missed beat disturbs
-//! two differences), so sinus rhythm with ectopics, even bigeminy, stays regular while AF (median |dRR| about
+//! two differences), so sinus rhythm with ectopics (bigeminy too) stays regular while AF (median |dRR| about
 //! 0.15-0.2 of RR after the same exclusion) does not. The rhythm is reported per beat
 //! ([`crate::model::Beat::irregular_rhythm`]) and counted per window ([`QcCounts::num_irregular_rhythm`]).
 //!
@@ -19,8 +19,8 @@
 //! 1. `MissingData`: a sample is missing in a channel the beat is measured on;
 //! 2. `RrOutlier` as an artefact, in any rhythm: RR shorter than 250 ms or longer than 3 s;
 //! 3. in a regular rhythm only (an irregular rhythm is not an artefact, and its beats are kept):
-//!    - `Ectopic`: a premature beat, RR more than 20 % below the local median, followed by a beat that is not
-//!      also short (a pause: compensatory after a ventricular ectopic, shorter after an atrial one). The beat
+//!    - `Ectopic`: a premature beat, RR more than 20 % below the local median, between beats that are not also
+//!      short (a pause follows: compensatory after a ventricular ectopic, shorter after an atrial one). The beat
 //!      cut short, the ectopic beat (the next) and the post-ectopic beat (the one after) are all `Ectopic`;
 //!      their filling, contraction and diastole are the ectopic's, not the rhythm's. Two short beats in a row
 //!      are an extra detection: `RrOutlier`;
@@ -215,10 +215,10 @@ impl BeatJudge {
                 }
             };
             let irregular = self.is_irregular(&self.measured[trailing(rhythm_beats)]);
-            let beat = self.verdict(i, &self.measured[trailing(median_beats)], irregular);
+            let (beat, premature) = self.verdict(i, &self.measured[trailing(median_beats)], irregular);
             self.previous_outlier = beat.reject == Some(RejectReason::RrOutlier);
-            if beat.reject == Some(RejectReason::Ectopic) && i >= self.ectopic_until {
-                // A premature beat: the ectopic beat and the post-ectopic beat follow.
+            if premature {
+                // The ectopic beat and the post-ectopic beat follow.
                 self.ectopic_until = self.ectopic_until.max(i + 3);
             }
             judged.push(beat);
@@ -253,7 +253,8 @@ impl BeatJudge {
         median(differences).is_some_and(|difference| difference > qc.irregular_rr_fraction * rr_median)
     }
 
-    fn verdict(&self, i: usize, window: &[Measures], irregular: bool) -> Beat {
+    /// The verdict on beat `i`, and whether it is cut short by a premature (ectopic) beat.
+    fn verdict(&self, i: usize, window: &[Measures], irregular: bool) -> (Beat, bool) {
         let qc = &self.settings.qc;
         let m = self.measured[i];
         let rr = (m.end - m.start) as f64;
@@ -263,27 +264,32 @@ impl BeatJudge {
                 .filter(|w| !w.missing)
                 .map(|w| (w.end - w.start) as f64),
         );
-        let next_rr = self
-            .measured
-            .get(i + 1)
-            .filter(|next| !next.missing)
-            .map(|next| (next.end - next.start) as f64);
+        let rr_of = |j: Option<usize>| {
+            j.and_then(|j| self.measured.get(j))
+                .filter(|beat| !beat.missing)
+                .map(|beat| (beat.end - beat.start) as f64)
+        };
+        let rate = self.sample_rate_hz;
+        let plausible = !m.missing && rr <= qc.max_beat_s * rate && rr >= qc.min_beat_s * rate;
+        // Short, between two beats that are not (a pause follows; two short beats in a row are an extra detection).
+        let premature = plausible
+            && !irregular
+            && rr_median.is_some_and(|med| {
+                let short = |r: f64| r < (1.0 - qc.rr_tolerance) * med;
+                short(rr)
+                    && rr_of(i.checked_sub(1)).is_none_or(|prev| !short(prev))
+                    && rr_of(Some(i + 1)).is_some_and(|next| !short(next))
+            });
         let arterial: Vec<(f64, f64)> = window.iter().filter_map(|w| w.arterial).collect();
         let pp_median = median(arterial.iter().map(|a| a.0));
         let mean_median = median(arterial.iter().map(|a| a.1));
-        let rate = self.sample_rate_hz;
         let reject = if m.missing {
             Some(RejectReason::MissingData)
-        } else if rr > qc.max_beat_s * rate || rr < qc.min_beat_s * rate {
+        } else if !plausible {
             Some(RejectReason::RrOutlier)
         } else if irregular {
             None
-        } else if i < self.ectopic_until {
-            Some(RejectReason::Ectopic)
-        } else if let Some(med) = rr_median
-            && rr < (1.0 - qc.rr_tolerance) * med
-            && next_rr.is_some_and(|next| next >= (1.0 - qc.rr_tolerance) * med)
-        {
+        } else if premature || i < self.ectopic_until {
             Some(RejectReason::Ectopic)
         } else if rr_median.is_some_and(|med| (rr - med).abs() > qc.rr_tolerance * med) {
             Some(RejectReason::RrOutlier)
@@ -307,7 +313,7 @@ impl BeatJudge {
         } else {
             None
         };
-        Beat {
+        let beat = Beat {
             number: i as u32 + 1,
             start: m.start,
             end: m.end,
@@ -315,7 +321,8 @@ impl BeatJudge {
             reject,
             non_pulsatile: m.non_pulsatile,
             irregular_rhythm: irregular,
-        }
+        };
+        (beat, premature)
     }
 }
 
@@ -360,6 +367,78 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Verdicts (reason, judged irregular) on beats of these RRs (ms at 1 kHz), no other channel.
+    fn verdicts(rrs: &[u64]) -> Vec<(Option<RejectReason>, bool)> {
+        judged(rrs, &SignalSettings::default())
+            .iter()
+            .map(|b| (b.reject.clone(), b.irregular_rhythm))
+            .collect()
+    }
+
+    fn judged(rrs: &[u64], settings: &SignalSettings) -> Vec<Beat> {
+        let mut judge = BeatJudge::new(Fiducial::RWave, 1000.0, settings);
+        let mut start = 0;
+        for &rr in rrs {
+            judge.measured.push(Measures {
+                start,
+                end: start + rr,
+                missing: false,
+                arterial: None,
+                non_pulsatile: false,
+                dropout: false,
+            });
+            start += rr;
+        }
+        let mut judged = Vec::new();
+        judge.finish(&mut judged);
+        judged
+    }
+
+    #[test]
+    fn ectopics_extra_detections_and_af_each_get_their_rule() {
+        // Sinus at 800 ms with an ectopic (coupling 480 ms, compensatory 1120 ms) cutting beat 20 short.
+        let mut rrs = vec![800; 40];
+        (rrs[20], rrs[21]) = (480, 1120);
+        let v = verdicts(&rrs);
+        for (i, (reason, irregular)) in v.iter().enumerate() {
+            let want = (20..=22).contains(&i).then_some(RejectReason::Ectopic);
+            assert_eq!((reason, *irregular), (&want, false), "beat {i}");
+        }
+        // An extra detection splits beat 20 in two short beats: RR outliers, not an ectopic.
+        let mut rrs = vec![800; 40];
+        rrs.splice(20..21, [400, 400]);
+        let v = verdicts(&rrs);
+        assert_eq!(v[20].0, Some(RejectReason::RrOutlier));
+        assert_eq!(v[21].0, Some(RejectReason::RrOutlier));
+        assert_eq!(v[22].0, Some(RejectReason::AfterRrOutlier));
+        assert!(v.iter().all(|(_, irregular)| !irregular));
+        // Ventricular bigeminy is not AF (its differences all touch an ectopic pattern).
+        let bigeminy: Vec<u64> = (0..60).map(|i| if i % 2 == 0 { 480 } else { 1120 }).collect();
+        assert!(verdicts(&bigeminy).iter().all(|(_, irregular)| !irregular));
+        // AF: irregularly irregular RRs (a fixed pseudo-random sequence, CV ~0.25): irregular, nothing rejected for
+        // its RR, except a non-physiological 200 ms.
+        let mut x: u64 = 12345;
+        let mut af: Vec<u64> = (0..80)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                350 + (x >> 33) % 450
+            })
+            .collect();
+        af[40] = 200;
+        let v = verdicts(&af);
+        for (i, (reason, irregular)) in v.iter().enumerate() {
+            let want = (i == 40).then_some(RejectReason::RrOutlier);
+            assert_eq!((reason, *irregular), (&want, true), "AF beat {i} of RR {}", af[i]);
+        }
+        // The sinus rule on the same AF (never irregular) throws most of it away.
+        let mut sinus_rule = SignalSettings::default();
+        sinus_rule.qc.irregular_rr_fraction = f64::INFINITY;
+        let judged = judged(&af, &sinus_rule);
+        assert!(judged.iter().filter(|b| b.accepted()).count() < af.len() / 2);
+    }
 
     #[test]
     fn a_dropout_with_noise_spikes_is_one_run_at_its_true_length() {

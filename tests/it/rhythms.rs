@@ -249,7 +249,7 @@ fn true_window_apv(truths: &[BeatTruth], from_s: f64, to_s: f64) -> f64 {
 
 /// The window APV of an AF run must be this close to the truth, % (clean sensors: a beat's APV is exact to
 /// 0.02 %, so what remains is which beats are averaged).
-const APV_TOLERANCE_PERCENT: f64 = 0.25;
+const APV_TOLERANCE_PERCENT: f64 = 0.1;
 
 #[test]
 fn af_window_apv_matches_the_truth_where_the_sinus_rule_does_not() {
