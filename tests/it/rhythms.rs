@@ -440,3 +440,60 @@ fn simulate_rhythm_option_writes_every_true_beat_with_its_kind_and_ejection() {
         rr.collect::<Vec<_>>()
     );
 }
+
+/// Arterial pressure alone (the pulse onset as the fiducial) in AF under a balloon: the beats that eject are found
+/// and kept, each onset within 100 ms of its true aortic-valve opening; a beat that does not eject has no pulse and
+/// is part of the next one (the truth says which).
+#[test]
+fn arterial_pressure_alone_keeps_the_ejecting_beats_of_af() {
+    let run = case(
+        "AF 110/min with IABP 1:1",
+        "shock-ecmo",
+        Some(UnloadingDevice::Iabp(IabpSettings::default())),
+        Some(Rhythm::AtrialFibrillation { mean_rate_bpm: 110.0 }),
+    );
+    for seed in [1, 2] {
+        let (mut recording, truths) = simulate_case(&run, seed, SensorLevel::Clean, SECONDS).unwrap();
+        recording.segments[0].channels.retain(|c| c.name == "pa");
+        let report = analyze_recording(
+            &recording,
+            &AnalysisSettings::default(),
+            &AnalysisRequest::default(),
+        )
+        .unwrap();
+        let inside = |t: f64| (EDGE_S..SECONDS - EDGE_S).contains(&t);
+        // The pulse onset is the aortic valve's opening.
+        let ejected: Vec<f64> = truths
+            .iter()
+            .filter_map(|t| t.valve_open_s)
+            .filter(|&t| inside(t))
+            .collect();
+        let accepted: Vec<f64> = report
+            .beats
+            .iter()
+            .filter(|b| b.accepted && inside(b.time_s))
+            .map(|b| b.time_s)
+            .collect();
+        let matched = match_times(&accepted, &ejected, SIM_TOLERANCE_S);
+        let (sensitivity, ppv) = (
+            matched as f64 / ejected.len() as f64,
+            matched as f64 / accepted.len() as f64,
+        );
+        println!(
+            "AF + IABP, arterial pressure alone, seed {seed}: fiducial {:?}, {} beats, {} accepted, excluded {:?}, {} \
+             irregular; {} ejecting true beats of {}; sensitivity {sensitivity:.4}, PPV {ppv:.4}",
+            report.summary.fiducial,
+            report.summary.num_beats,
+            report.summary.num_accepted,
+            report.summary.rejected,
+            report.summary.num_irregular_rhythm,
+            ejected.len(),
+            truths.len()
+        );
+        assert!(report.summary.irregular_rhythm);
+        assert!(
+            sensitivity >= 0.995 && ppv >= 0.995,
+            "seed {seed}: sensitivity {sensitivity}, PPV {ppv}"
+        );
+    }
+}
