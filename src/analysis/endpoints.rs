@@ -219,6 +219,9 @@ pub enum Flag {
     V0Zero,
     /// Measured under a pumping balloon: diastole carries its inflation and deflation waves.
     BalloonPumping,
+    /// Most beats of the window were in an irregular (AF-like) rhythm: no beat was rejected for its RR alone,
+    /// and the value averages beats of varying filling.
+    IrregularRhythm,
 }
 
 impl Flag {
@@ -233,6 +236,7 @@ impl Flag {
             Flag::IncludesPumpOutflow => "includes_pump_outflow",
             Flag::V0Zero => "v0_zero",
             Flag::BalloonPumping => "balloon_pumping",
+            Flag::IrregularRhythm => "irregular_rhythm",
         }
     }
 
@@ -249,6 +253,7 @@ impl Flag {
             Flag::IncludesPumpOutflow => "includes the pump's outflow".into(),
             Flag::V0Zero => "V0 = 0 mL (no ESPVR)".into(),
             Flag::BalloonPumping => "balloon pumping".into(),
+            Flag::IrregularRhythm => "irregular rhythm (AF-like)".into(),
         }
     }
 }
@@ -1022,6 +1027,11 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 2,
                 Some(b.perfusion_efficiency),
             ));
+        }
+    }
+    if summary.irregular_rhythm {
+        for endpoint in out.iter_mut().filter(|e| e.num_beats_used.is_some()) {
+            endpoint.flags.push(Flag::IrregularRhythm);
         }
     }
     out

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::sim::truth::{BeatTruth, BeatTruthTracker};
-use crate::sim::{OUTPUT_RATE_HZ, SensorLevel, Simulator, scenarios};
+use crate::sim::{OUTPUT_RATE_HZ, Rhythm, SensorLevel, SimError, Simulator, scenario, scenarios};
 
 /// Longest run the CSV mode accepts, s (a day at 1 kHz is about 5 GB of text).
 const MAX_SECONDS: f64 = 86_400.0;
@@ -53,10 +53,16 @@ pub struct SimulateArgs {
     pub out: Option<PathBuf>,
     /// Write the per-beat truth of the same run to this CSV file (needs --out): R to R, the true valve events,
     /// LV dP/dt min, end of systole, wave-free period, APV, diastolic APV, mean Pa and Pd over the beat, diastole
-    /// and wave-free period, Ees and V0 (times in s from the start of the run).
+    /// and wave-free period, Ees and V0, the beat's kind (`rhythm`: sinus, af, ectopic, paced) and whether it
+    /// ejected (times in s from the start of the run).
     #[arg(long, value_name = "FILE.csv", requires = "out")]
     pub truth: Option<PathBuf>,
-    /// Seed of the sensor noise and sensor parameters (same seed, same output).
+    /// The heart's rhythm instead of the scenario's: `sinus`, `af[:RATE]` (atrial fibrillation, mean rate
+    /// beats/min, default 110), `ectopics[:N]` (N ventricular ectopics per 100 beats, default 10), `paced[:RATE]`
+    /// (default 80/min). Combines with any scenario's devices.
+    #[arg(long, value_name = "RHYTHM")]
+    pub rhythm: Option<Rhythm>,
+    /// Seed of the sensor noise, the sensor parameters and the rhythm's RRs (same seed, same output).
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
     /// Sensor fidelity.
@@ -112,7 +118,11 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let Some(name) = args.scenario.as_deref() else {
         bail!("give --scenario NAME (see --list-scenarios)")
     };
-    let mut sim = Simulator::new(name, args.seed, args.sensors.into())?;
+    let mut setup = scenario::setup(name).ok_or_else(|| SimError::UnknownScenario(name.to_owned()))?;
+    if let Some(rhythm) = args.rhythm {
+        setup.rhythm = rhythm;
+    }
+    let mut sim = Simulator::from_setup(setup, args.seed, args.sensors.into());
     if args.stream.pty || args.stream.port.is_some() {
         return stream(sim, &args);
     }
@@ -132,13 +142,13 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
 /// The header of `--truth`.
 const TRUTH_HEADER: &str = "beat,start_s,end_s,valve_open_s,valve_close_s,dpdt_min_s,systole_end_s,\
 wfp_start_s,wfp_end_s,apv_cm_s,diastolic_apv_cm_s,wfp_ipv_cm_s,mean_pa_mmhg,mean_pd_mmhg,diastolic_pa_mmhg,\
-diastolic_pd_mmhg,wfp_pd_mmhg,ees_mmhg_per_ml,v0_ml,balloon_inflated";
+diastolic_pd_mmhg,wfp_pd_mmhg,ees_mmhg_per_ml,v0_ml,balloon_inflated,rhythm,ejected";
 
 /// One row of `--truth` (an empty cell where the valve does not open).
 fn truth_row(beat: &BeatTruth) -> String {
     let time = |t: Option<f64>| t.map_or(String::new(), |t| format!("{t:.3}"));
     format!(
-        "{},{:.3},{:.3},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.5},{:.3},{}",
+        "{},{:.3},{:.3},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{:.5},{:.3},{},{},{}",
         beat.number,
         beat.start_s,
         beat.end_s,
@@ -159,6 +169,8 @@ fn truth_row(beat: &BeatTruth) -> String {
         beat.ees_mmhg_per_ml,
         beat.v0_ml,
         u8::from(beat.balloon_inflated),
+        beat.kind.key(),
+        u8::from(beat.ejected()),
     )
 }
 

@@ -18,8 +18,11 @@ pub enum Fiducial {
 pub enum RejectReason {
     /// RR interval more than the allowed fraction from the local median.
     RrOutlier,
-    /// The beat after an RR outlier (ectopy disturbs the next beat too).
+    /// The beat after an RR outlier (an RR outlier disturbs the next beat too).
     AfterRrOutlier,
+    /// Part of a premature (ectopic) beat's pattern in a regular rhythm: the beat it cuts short, the ectopic
+    /// beat and the post-ectopic beat.
+    Ectopic,
     /// Doppler velocity dropout in diastole.
     DopplerDropout,
     /// Damped pressure waveform.
@@ -38,6 +41,7 @@ impl RejectReason {
         match self {
             RejectReason::RrOutlier => "rr_outlier",
             RejectReason::AfterRrOutlier => "after_rr_outlier",
+            RejectReason::Ectopic => "ectopic",
             RejectReason::DopplerDropout => "doppler_dropout",
             RejectReason::PressureDamping => "pressure_damping",
             RejectReason::NonPulsatile => "non_pulsatile",
@@ -66,6 +70,10 @@ pub struct Beat {
     /// was recorded.
     #[serde(default)]
     pub non_pulsatile: bool,
+    /// Quality control judged the beat within an irregular (AF-like) rhythm, where RR outlier rules do not apply
+    /// (see [`crate::signal::qc`]).
+    #[serde(default)]
+    pub irregular_rhythm: bool,
 }
 
 impl Beat {

@@ -307,6 +307,7 @@ mod tests {
                         .find(|(at, _)| *at == i)
                         .map(|(_, reason)| reason.clone()),
                     non_pulsatile: false,
+                    irregular_rhythm: false,
                 };
                 start += rr;
                 beat

@@ -344,6 +344,7 @@ pub fn stored_beats(report: &Report) -> Vec<Beat> {
                 fiducial: record.fiducial,
                 reject: record.reject_reason.as_deref().map(reject_reason_from_key),
                 non_pulsatile: record.non_pulsatile,
+                irregular_rhythm: record.irregular_rhythm,
             }
         })
         .collect()
@@ -354,6 +355,7 @@ fn reject_reason_from_key(key: &str) -> RejectReason {
     match key {
         "rr_outlier" => RejectReason::RrOutlier,
         "after_rr_outlier" => RejectReason::AfterRrOutlier,
+        "ectopic" => RejectReason::Ectopic,
         "doppler_dropout" => RejectReason::DopplerDropout,
         "pressure_damping" => RejectReason::PressureDamping,
         "non_pulsatile" => RejectReason::NonPulsatile,

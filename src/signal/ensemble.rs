@@ -73,6 +73,7 @@ mod tests {
             fiducial: Fiducial::RWave,
             reject,
             non_pulsatile: false,
+            irregular_rhythm: false,
         }
     }
 

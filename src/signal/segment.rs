@@ -4,7 +4,8 @@
 //! Fiducial priority: the ECG R wave; LV pressure end-diastole when there is no usable ECG (pressure-volume
 //! data; on VA-ECMO the aortic trace may be flat); the arterial onset when only arterial pressure exists. A
 //! channel is tried only when [`super::usability`] finds it usable; its beats are kept when at least half are
-//! accepted by QC, otherwise the next channel is tried (and the notes say why). When no channel gives
+//! accepted by QC (beats excluded as part of an ectopic pattern count as found: they are a rhythm, not a failure
+//! of the channel), otherwise the next channel is tried (and the notes say why). When no channel gives
 //! acceptable beats, the best attempt is returned with its rejections, or no beats when nothing could be
 //! detected at all. Beats are numbered from 1; the first beat starts at the first fiducial after the lead-in
 //! (so beat 1 is the first complete beat). Indices are at the analysis rate.
@@ -16,7 +17,7 @@ use super::qc::{BeatJudge, QcCounts, counts};
 use super::settings::SignalSettings;
 use super::signals::{KINDS, SignalError, Signals};
 use super::usability::{ChannelReport, assess};
-use crate::model::{Beat, Fiducial};
+use crate::model::{Beat, Fiducial, RejectReason};
 
 /// The result of segmenting a record into beats.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,8 +125,13 @@ pub fn segment_with(
         input.set(kind, signals.get(kind));
         let beats = detect_beats(&input, fiducial, sample_rate_hz, settings)?;
         let num_accepted = beats.iter().filter(|b| b.accepted()).count();
+        let num_rhythm = beats
+            .iter()
+            .filter(|b| b.reject == Some(RejectReason::Ectopic))
+            .count();
         let good = beats.len() >= 2
-            && num_accepted as f64 >= settings.usability.min_accepted_fraction * beats.len() as f64;
+            && (num_accepted + num_rhythm) as f64
+                >= settings.usability.min_accepted_fraction * beats.len() as f64;
         if good {
             best = Some((fiducial, beats));
             break;

@@ -178,7 +178,8 @@ impl Default for LvSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QcSettings {
-    /// Reject a beat (and the next) whose RR differs from the local median by more than this fraction.
+    /// In a regular rhythm, reject a beat (and the next) whose RR differs from the local median by more than
+    /// this fraction (a premature beat followed by a pause: the ectopic pattern, see [`super::qc`]).
     pub rr_tolerance: f64,
     /// Beats in the local median (the beat and the ones before it; the first beats of a record use the first
     /// this many).
@@ -193,8 +194,16 @@ pub struct QcSettings {
     pub damping_pp_fraction: f64,
     /// ... while the mean pressure stays within this fraction of the local median mean.
     pub damping_mean_tolerance: f64,
-    /// Longest plausible beat, s (HR 20/min); a longer beat is an RR outlier whatever the median.
+    /// Longest plausible beat, s (HR 20/min); a longer beat is an RR outlier whatever the median or rhythm.
     pub max_beat_s: f64,
+    /// Shortest plausible beat, s (HR 240/min); a shorter one is an artefact (an RR outlier) in any rhythm.
+    pub min_beat_s: f64,
+    /// Beats over which the rhythm's irregularity is measured (the beat and the ones before it; the first beats
+    /// of a record use the first this many).
+    pub rhythm_window_beats: usize,
+    /// The rhythm is irregular (AF-like) when the median absolute successive RR difference over the rhythm
+    /// window exceeds this fraction of the median RR.
+    pub irregular_rr_fraction: f64,
 }
 
 impl Default for QcSettings {
@@ -208,6 +217,9 @@ impl Default for QcSettings {
             damping_pp_fraction: 0.5,
             damping_mean_tolerance: 0.15,
             max_beat_s: 3.0,
+            min_beat_s: 0.25,
+            rhythm_window_beats: 64,
+            irregular_rr_fraction: 0.067,
         }
     }
 }

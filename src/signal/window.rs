@@ -111,6 +111,7 @@ mod tests {
                 fiducial: Fiducial::RWave,
                 reject: rejected.contains(&i).then_some(RejectReason::RrOutlier),
                 non_pulsatile: false,
+                irregular_rhythm: false,
             })
             .collect()
     }

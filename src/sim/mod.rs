@@ -8,7 +8,9 @@
 //!
 //! Map: [`patient`] (parameters and presets), [`circulation`] (equations and the RK4 step), [`rhythm`] (beat
 //! clock, ventilation), [`devices`] (ECMO, Impella, IABP), [`coronary`] (the wired coronary artery), [`ecg`],
-//! [`sensors`] (the measurement chain), [`rng`] (the seeded generator), [`scenario`] (the named set-ups).
+//! [`sensors`] (the measurement chain), [`rng`] (the seeded generator), [`scenario`] (the named set-ups), [`truth`]
+//! (per-beat truth). The rhythm (sinus, atrial fibrillation, ventricular ectopics, pacing: [`Rhythm`]) is part of
+//! the set-up; its draws come from the seed, so a seed fixes every RR.
 
 pub mod circulation;
 pub mod coronary;
@@ -25,7 +27,8 @@ use crate::model::{Block, ChannelSpec, SignalKind, SourceSpec, UnloadingDevice};
 
 use circulation::{Aux, Drive, Inputs, Model, State, ix, rk4_step};
 use devices::{Ecmo, HqLine, Iabp, Impella};
-use rhythm::{BeatClock, Ventilation};
+pub use rhythm::Rhythm;
+use rhythm::{BeatClock, BeatKind, RhythmGenerator, Ventilation};
 pub use scenario::{ScenarioInfo, Setup, scenarios};
 use sensors::Sensors;
 pub use sensors::{NUM_CHANNELS, SensorCalibration, SensorLevel};
@@ -73,6 +76,8 @@ pub struct Truth {
     pub time_s: f64,
     /// R waves (LV contraction onsets) since the start of the run.
     pub beat_number: u64,
+    /// What started the current beat (sinus, AF, ectopic, paced).
+    pub beat_kind: BeatKind,
     /// Heart rate of the current beat, beats/min.
     pub heart_rate_bpm: f64,
     /// LV volume, mL.
@@ -162,6 +167,7 @@ pub struct Simulator {
     model: Model,
     state: State,
     clock: BeatClock,
+    rhythm: RhythmGenerator,
     ventilation: Option<Ventilation>,
     ecmo: Ecmo,
     impella: Impella,
@@ -184,9 +190,10 @@ pub struct Simulator {
 #[derive(Clone, Copy, Debug)]
 struct BeatSnapshot {
     beat_start_s: f64,
-    r_peaks_s: [f64; 3],
+    r_peaks: [(f64, BeatKind); 3],
     rr_s: f64,
     r_waves: u64,
+    kind: BeatKind,
 }
 
 impl Simulator {
@@ -200,10 +207,12 @@ impl Simulator {
     /// A patient set up as `setup` says (a scenario's set-up, or one made for a test or a lesson).
     pub fn from_setup(setup: scenario::Setup, seed: u64, sensors: SensorLevel) -> Simulator {
         let model = Model::new(setup.patient);
-        let rr_s = model.patient.rr_s();
+        let rhythm = RhythmGenerator::new(setup.rhythm, seed);
+        let (kind, rr_s) = rhythm.first(model.patient.rr_s());
         let mut sim = Simulator {
             state: model.initial_state(),
-            clock: BeatClock::new(0.0, rr_s),
+            clock: BeatClock::new(0.0, rr_s, kind),
+            rhythm,
             ventilation: None,
             ecmo: Ecmo::running_at(setup.ecmo_l_min),
             impella: Impella::running(HqLine::OFF),
@@ -421,12 +430,17 @@ impl Simulator {
     }
 
     fn advance_clock(&mut self, t_s: f64) {
+        if !self.clock.is_due(t_s) {
+            return;
+        }
         let rest_rr_s = self.model.patient.rr_s();
-        let following_rr_s = match &self.ventilation {
+        let sinus_rr_s = match &self.ventilation {
             Some(vent) => vent.modulated_rr_s(rest_rr_s, t_s),
             None => rest_rr_s,
         };
-        if self.clock.advance(t_s, following_rr_s) {
+        // One draw per beat, in beat order: the rhythm does not depend on how the run is chunked.
+        let following = self.rhythm.next(sinus_rr_s);
+        if self.clock.advance(t_s, following) {
             let lv = &self.model.patient.lv;
             self.iabp.beat_started(
                 self.clock.num_beats_started(),
@@ -459,7 +473,8 @@ impl Simulator {
     fn drive(&self, t_s: f64) -> Drive {
         let p = &self.model.patient;
         Drive {
-            activation: [&p.la, &p.lv, &p.ra, &p.rv].map(|chamber| self.clock.activation(chamber, t_s)),
+            activation: [(&p.la, true), (&p.lv, false), (&p.ra, true), (&p.rv, false)]
+                .map(|(chamber, atrial)| self.clock.activation(chamber, atrial, t_s)),
             intrathoracic_mmhg: self
                 .ventilation
                 .as_ref()
@@ -472,11 +487,17 @@ impl Simulator {
         let onset_s = self.model.patient.lv.onset_s;
         let start_s = self.clock.start_s();
         let r_s = start_s + onset_s;
+        let [prev, current, next] = self.clock.kinds();
         BeatSnapshot {
             beat_start_s: start_s,
-            r_peaks_s: [r_s - self.clock.prev_rr_s(), r_s, r_s + self.clock.rr_s()],
+            r_peaks: [
+                (r_s - self.clock.prev_rr_s(), prev),
+                (r_s, current),
+                (r_s + self.clock.rr_s(), next),
+            ],
             rr_s: self.clock.rr_s(),
             r_waves: self.clock.num_beats_started() - u64::from(t_s < r_s),
+            kind: if t_s < r_s { prev } else { current },
         }
     }
 
@@ -487,6 +508,7 @@ impl Simulator {
         Truth {
             time_s: t_s - self.origin_sample as f64 / OUTPUT_RATE_HZ,
             beat_number: snapshot.r_waves.saturating_sub(self.origin_r_waves),
+            beat_kind: snapshot.kind,
             heart_rate_bpm: 60.0 / snapshot.rr_s,
             lv_volume_ml: y[ix::V_LV],
             lv_pressure_mmhg: aux.chamber_mmhg[1],
@@ -508,7 +530,12 @@ impl Simulator {
             iabp_volume_ml: drive.balloon_ml,
             intrathoracic_pressure_mmhg: drive.intrathoracic_mmhg,
             preload_reduction: self.occlusion.is_some(),
-            ecg_mv: ecg::ecg_mv(t_s, snapshot.r_peaks_s, snapshot.rr_s),
+            ecg_mv: ecg::ecg_mv(t_s, snapshot.r_peaks, snapshot.rr_s)
+                + if matches!(self.rhythm.rhythm(), Rhythm::AtrialFibrillation { .. }) {
+                    ecg::fibrillatory_mv(t_s)
+                } else {
+                    0.0
+                },
         }
     }
 }

@@ -1,11 +1,210 @@
-//! Timing: the beat clock (when each heart beat starts and how long it lasts) and mechanical ventilation
+//! Timing: the beat clock (when each heart beat starts and how long it lasts), the rhythm that decides each
+//! beat's RR and kind (sinus, atrial fibrillation, ventricular ectopics, pacing), and mechanical ventilation
 //! (intrathoracic pressure and respiratory sinus arrhythmia).
 //!
 //! The reference implementation takes the activation modulo a fixed RR. Here each beat has its own RR (the
-//! ventilator modulates it), so a chamber's activation is its twitch in the current beat plus the tail of
-//! its twitch in the previous beat; with a constant RR this is exactly the modulo form.
+//! ventilator modulates it, the rhythm draws it), so a chamber's activation is its twitch in the current beat
+//! plus the tail of its twitch in the previous beat; with a constant RR this is exactly the modulo form.
+//!
+//! Rhythm disorders are common on VA-ECMO and the analysis must hold on them, so the simulated patient has them:
+//! - atrial fibrillation: no atrial contraction and an irregularly irregular RR, a renewal process (each RR
+//!   independent of the others). The RR is a refractory period plus the time for [`AF_SUMMED_IMPULSES`] atrial
+//!   impulses, arriving at random (Poisson), to reach the AV node: the random-bombardment AV node model of Cohen,
+//!   Berger & Dushane (IEEE Trans Biomed Eng 1983;30:769-781) reduced to its renewal form. The RR distribution is
+//!   unimodal and wide (coefficient of variation about 0.22 at 110/min, within the 0.15-0.30 reported in AF).
+//!   Stroke volume then varies beat to beat through filling alone (the circulation's equations), and a short
+//!   RR can leave the aortic valve shut;
+//! - ventricular ectopics: a premature beat at [`ECTOPIC_COUPLING`] of the sinus RR with a full compensatory pause
+//!   (the sinus node is not reset: the ectopic cycle ends two sinus RRs after the last sinus beat), contracting
+//!   at [`ECTOPIC_STRENGTH`] of a sinus beat (a wide, asynchronous QRS); little filling, so often non-ejecting;
+//! - ventricular pacing: a fixed RR (no respiratory variation), atrial contraction kept (dual-chamber pacing).
 
 use super::patient::Chamber;
+use super::rng::Rng;
+
+/// Atrial impulses summed at the AV node per conducted beat in atrial fibrillation (the shape of the RR
+/// distribution: its variable part has a coefficient of variation of 1/sqrt(4)).
+pub const AF_SUMMED_IMPULSES: u32 = 4;
+/// AV-node refractory period as a fraction of the mean RR in atrial fibrillation (at least
+/// [`AF_MIN_REFRACTORY_S`]).
+const AF_REFRACTORY_FRACTION: f64 = 0.55;
+/// Shortest AV-node refractory period, s (no conducted RR is shorter).
+pub const AF_MIN_REFRACTORY_S: f64 = 0.3;
+/// Coupling interval of a ventricular ectopic as a fraction of the sinus RR.
+pub const ECTOPIC_COUPLING: f64 = 0.6;
+/// Ventricular contraction of an ectopic beat relative to a sinus beat.
+pub const ECTOPIC_STRENGTH: f64 = 0.8;
+
+/// The heart's rhythm.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rhythm {
+    /// Sinus rhythm at the patient's rate (with respiratory sinus arrhythmia under ventilation).
+    Sinus,
+    /// Atrial fibrillation with this mean ventricular rate.
+    AtrialFibrillation {
+        /// Mean ventricular rate, beats/min.
+        mean_rate_bpm: f64,
+    },
+    /// Sinus rhythm with ventricular premature beats (never two in a row).
+    VentricularEctopics {
+        /// Ectopic beats per 100 beats.
+        per_100_beats: f64,
+    },
+    /// Paced at a fixed rate.
+    Paced {
+        /// Pacing rate, beats/min.
+        rate_bpm: f64,
+    },
+}
+
+/// What `--rhythm` could not read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown rhythm `{0}`: give sinus, af[:RATE_BPM], ectopics[:PER_100_BEATS] or paced[:RATE_BPM]")]
+pub struct RhythmParseError(String);
+
+impl std::str::FromStr for Rhythm {
+    type Err = RhythmParseError;
+
+    /// `sinus`, `af[:RATE]` (default 110/min), `ectopics[:PER_100]` (default 10), `paced[:RATE]` (default 80/min).
+    fn from_str(text: &str) -> Result<Rhythm, RhythmParseError> {
+        let error = || RhythmParseError(text.to_owned());
+        let (name, value) = match text.split_once(':') {
+            Some((name, value)) => {
+                let value: f64 = value.trim().parse().map_err(|_| error())?;
+                (name.trim(), Some(value))
+            }
+            None => (text.trim(), None),
+        };
+        let rhythm = match name {
+            "sinus" if value.is_none() => Rhythm::Sinus,
+            "af" => Rhythm::AtrialFibrillation {
+                mean_rate_bpm: value.unwrap_or(110.0),
+            },
+            "ectopics" => Rhythm::VentricularEctopics {
+                per_100_beats: value.unwrap_or(10.0),
+            },
+            "paced" => Rhythm::Paced {
+                rate_bpm: value.unwrap_or(80.0),
+            },
+            _ => return Err(error()),
+        };
+        let plausible = match rhythm {
+            Rhythm::Sinus => true,
+            Rhythm::AtrialFibrillation { mean_rate_bpm: rate } | Rhythm::Paced { rate_bpm: rate } => {
+                (30.0..=180.0).contains(&rate)
+            }
+            Rhythm::VentricularEctopics { per_100_beats } => (0.0..=40.0).contains(&per_100_beats),
+        };
+        if plausible { Ok(rhythm) } else { Err(error()) }
+    }
+}
+
+/// What started a beat (the R wave's origin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BeatKind {
+    /// Conducted from the sinus node (P wave before the QRS).
+    #[default]
+    Sinus,
+    /// Conducted through the AV node in atrial fibrillation (no P wave, no atrial contraction).
+    Fibrillation,
+    /// A ventricular premature beat (no P wave, wide QRS).
+    Ectopic,
+    /// A paced ventricular beat (pacing spike, wide QRS).
+    Paced,
+}
+
+impl BeatKind {
+    /// Stable key (`sinus`, `af`, `ectopic`, `paced`), as in `heracles simulate --truth`.
+    pub fn key(self) -> &'static str {
+        match self {
+            BeatKind::Sinus => "sinus",
+            BeatKind::Fibrillation => "af",
+            BeatKind::Ectopic => "ectopic",
+            BeatKind::Paced => "paced",
+        }
+    }
+
+    /// How strongly a chamber contracts in a beat of this kind, relative to a sinus beat.
+    pub fn strength(self, atrial: bool) -> f64 {
+        match (self, atrial) {
+            (BeatKind::Fibrillation, true) => 0.0,
+            (BeatKind::Ectopic, false) => ECTOPIC_STRENGTH,
+            _ => 1.0,
+        }
+    }
+}
+
+/// Draws each beat's kind and RR for a [`Rhythm`]; deterministic given its seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RhythmGenerator {
+    rhythm: Rhythm,
+    rng: Rng,
+    /// The ectopic beat that follows a shortened sinus beat.
+    pending: Option<(BeatKind, f64)>,
+    /// The beat after an ectopic is sinus.
+    after_ectopic: bool,
+}
+
+impl RhythmGenerator {
+    /// A generator for `rhythm` whose draws are fixed by `seed`.
+    pub fn new(rhythm: Rhythm, seed: u64) -> RhythmGenerator {
+        RhythmGenerator {
+            rhythm,
+            // Its own stream: the sensors' noise draws from the same seed.
+            rng: Rng::new(seed ^ 0x5248_5954_484d_0001),
+            pending: None,
+            after_ectopic: false,
+        }
+    }
+
+    /// The rhythm.
+    pub fn rhythm(&self) -> Rhythm {
+        self.rhythm
+    }
+
+    /// Kind and RR of the first beat, for a sinus RR of `sinus_rr_s` (no draw: the first beats settle unobserved).
+    pub fn first(&self, sinus_rr_s: f64) -> (BeatKind, f64) {
+        match self.rhythm {
+            Rhythm::Sinus | Rhythm::VentricularEctopics { .. } => (BeatKind::Sinus, sinus_rr_s),
+            Rhythm::AtrialFibrillation { mean_rate_bpm } => (BeatKind::Fibrillation, 60.0 / mean_rate_bpm),
+            Rhythm::Paced { rate_bpm } => (BeatKind::Paced, 60.0 / rate_bpm),
+        }
+    }
+
+    /// Kind and RR of the next beat; `sinus_rr_s` is the sinus RR now (the ventilator modulates it).
+    pub fn next(&mut self, sinus_rr_s: f64) -> (BeatKind, f64) {
+        match self.rhythm {
+            Rhythm::Sinus => (BeatKind::Sinus, sinus_rr_s),
+            Rhythm::Paced { rate_bpm } => (BeatKind::Paced, 60.0 / rate_bpm),
+            Rhythm::AtrialFibrillation { mean_rate_bpm } => {
+                let mean_rr_s = 60.0 / mean_rate_bpm;
+                let refractory_s = (AF_REFRACTORY_FRACTION * mean_rr_s)
+                    .max(AF_MIN_REFRACTORY_S)
+                    .min(mean_rr_s);
+                let k = f64::from(AF_SUMMED_IMPULSES);
+                let rate_per_s = k / (mean_rr_s - refractory_s).max(1e-3);
+                // Erlang(k): the sum of k exponential waiting times.
+                let wait_s: f64 = (0..AF_SUMMED_IMPULSES)
+                    .map(|_| -(1.0 - self.rng.uniform()).ln() / rate_per_s)
+                    .sum();
+                (BeatKind::Fibrillation, refractory_s + wait_s)
+            }
+            Rhythm::VentricularEctopics { per_100_beats } => {
+                if let Some(ectopic) = self.pending.take() {
+                    self.after_ectopic = true;
+                    return ectopic;
+                }
+                if !std::mem::take(&mut self.after_ectopic) && self.rng.uniform() < per_100_beats / 100.0 {
+                    // This sinus beat is cut short by the ectopic, whose cycle ends where the second sinus beat
+                    // would have started (full compensatory pause).
+                    self.pending = Some((BeatKind::Ectopic, (2.0 - ECTOPIC_COUPLING) * sinus_rr_s));
+                    return (BeatKind::Sinus, ECTOPIC_COUPLING * sinus_rr_s);
+                }
+                (BeatKind::Sinus, sinus_rr_s)
+            }
+        }
+    }
+}
 
 /// Breaths per minute of the ventilator.
 const BREATHS_PER_MIN: f64 = 14.0;
@@ -22,17 +221,20 @@ pub struct BeatClock {
     rr_s: f64,
     next_rr_s: f64,
     num_beats_started: u64,
+    /// Kinds of the previous, current and next beats.
+    kinds: [BeatKind; 3],
 }
 
 impl BeatClock {
-    /// A clock whose first beat starts at `start_s`, every beat lasting `rr_s` until told otherwise.
-    pub fn new(start_s: f64, rr_s: f64) -> BeatClock {
+    /// A clock whose first beat starts at `start_s`, every beat of `kind` lasting `rr_s` until told otherwise.
+    pub fn new(start_s: f64, rr_s: f64, kind: BeatKind) -> BeatClock {
         BeatClock {
             prev_rr_s: rr_s,
             start_s,
             rr_s,
             next_rr_s: rr_s,
             num_beats_started: 1,
+            kinds: [kind; 3],
         }
     }
 
@@ -47,24 +249,42 @@ impl BeatClock {
         }
     }
 
-    /// Activation (0..1) of `chamber` at `t_s`.
-    pub fn activation(&self, chamber: &Chamber, t_s: f64) -> f64 {
-        let (s, prev_rr_s) = self.locate(t_s);
-        (chamber.twitch(s) + chamber.twitch(s + prev_rr_s)).clamp(0.0, 1.0)
+    /// Activation (0..1) of `chamber` (an atrium when `atrial`) at `t_s`, each beat's twitch scaled by its
+    /// kind's [`BeatKind::strength`].
+    pub fn activation(&self, chamber: &Chamber, atrial: bool, t_s: f64) -> f64 {
+        let s = t_s - self.start_s;
+        let (s, prev_rr_s, [prev, current]) = if s >= self.rr_s {
+            (s - self.rr_s, self.rr_s, [self.kinds[1], self.kinds[2]])
+        } else {
+            (s, self.prev_rr_s, [self.kinds[0], self.kinds[1]])
+        };
+        (current.strength(atrial) * chamber.twitch(s) + prev.strength(atrial) * chamber.twitch(s + prev_rr_s))
+            .clamp(0.0, 1.0)
     }
 
-    /// Moves to the next beat if `t_s` has reached it; the beat after that will last `following_rr_s`.
-    /// Returns whether a new beat started.
-    pub fn advance(&mut self, t_s: f64, following_rr_s: f64) -> bool {
-        if t_s < self.start_s + self.rr_s {
+    /// Whether `t_s` has reached the start of the next beat.
+    pub fn is_due(&self, t_s: f64) -> bool {
+        t_s >= self.start_s + self.rr_s
+    }
+
+    /// Moves to the next beat if `t_s` has reached it; the beat after that will be `following` (its kind and
+    /// RR). Returns whether a new beat started.
+    pub fn advance(&mut self, t_s: f64, following: (BeatKind, f64)) -> bool {
+        if !self.is_due(t_s) {
             return false;
         }
         self.prev_rr_s = self.rr_s;
         self.start_s += self.rr_s;
         self.rr_s = self.next_rr_s;
-        self.next_rr_s = following_rr_s;
+        self.next_rr_s = following.1;
+        self.kinds = [self.kinds[1], self.kinds[2], following.0];
         self.num_beats_started += 1;
         true
+    }
+
+    /// Kinds of the previous, current and next beats.
+    pub fn kinds(&self) -> [BeatKind; 3] {
+        self.kinds
     }
 
     /// Start of the current beat, s.
@@ -159,13 +379,13 @@ mod tests {
     #[test]
     fn constant_rr_activation_equals_the_modulo_form() {
         let patient = Patient::healthy();
-        let mut clock = BeatClock::new(0.0, 0.8);
+        let mut clock = BeatClock::new(0.0, 0.8, BeatKind::Sinus);
         for i in 0..4000 {
             let t = i as f64 * 0.001;
-            clock.advance(t, 0.8);
+            clock.advance(t, (BeatKind::Sinus, 0.8));
             let modulo = patient.lv.twitch(t.rem_euclid(0.8));
             assert!(
-                (clock.activation(&patient.lv, t) - modulo).abs() < 1e-12,
+                (clock.activation(&patient.lv, false, t) - modulo).abs() < 1e-12,
                 "t = {t}"
             );
         }
@@ -175,10 +395,45 @@ mod tests {
     #[test]
     fn a_twitch_longer_than_the_beat_continues_into_the_next() {
         let shock = Patient::cardiogenic_shock();
-        let clock = BeatClock::new(0.0, 0.6);
+        let clock = BeatClock::new(0.0, 0.6, BeatKind::Sinus);
         // The atria start 0.48 s into the beat and twitch for 0.26 s: the tail lies in the next beat.
-        let tail = clock.activation(&shock.la, 0.6 + 0.1);
+        let tail = clock.activation(&shock.la, true, 0.6 + 0.1);
         assert!((tail - shock.la.twitch(0.7)).abs() < 1e-12 && tail > 0.0);
+    }
+
+    #[test]
+    fn af_rr_is_a_wide_unimodal_renewal_process_and_ectopics_keep_the_sinus_grid() {
+        let mut af = RhythmGenerator::new(Rhythm::AtrialFibrillation { mean_rate_bpm: 110.0 }, 7);
+        let rrs: Vec<f64> = (0..20_000).map(|_| af.next(0.6)).map(|(_, rr)| rr).collect();
+        let mean = rrs.iter().sum::<f64>() / rrs.len() as f64;
+        let sd = (rrs.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / rrs.len() as f64).sqrt();
+        assert!((mean - 60.0 / 110.0).abs() < 0.005, "mean RR {mean}");
+        assert!((0.18..0.27).contains(&(sd / mean)), "CV {}", sd / mean);
+        assert!(rrs.iter().all(|&rr| rr >= AF_MIN_REFRACTORY_S));
+        // Successive RRs are uncorrelated (a renewal process).
+        let lag1 = rrs.windows(2).map(|w| (w[0] - mean) * (w[1] - mean)).sum::<f64>()
+            / ((rrs.len() - 1) as f64 * sd * sd);
+        assert!(lag1.abs() < 0.03, "lag-1 correlation {lag1}");
+
+        let mut ectopics = RhythmGenerator::new(Rhythm::VentricularEctopics { per_100_beats: 10.0 }, 7);
+        let beats: Vec<(BeatKind, f64)> = (0..10_000).map(|_| ectopics.next(0.6)).collect();
+        let num_ectopic = beats.iter().filter(|b| b.0 == BeatKind::Ectopic).count();
+        assert!((800..1100).contains(&num_ectopic), "{num_ectopic} ectopics");
+        for (i, pair) in beats.windows(2).enumerate() {
+            if pair[1].0 == BeatKind::Ectopic {
+                assert!(
+                    (pair[0].1 + pair[1].1 - 1.2).abs() < 1e-12,
+                    "beat {i}: no compensatory pause"
+                );
+                assert_ne!(beats[i + 2].0, BeatKind::Ectopic);
+            }
+        }
+        assert_eq!(
+            "af:90".parse(),
+            Ok(Rhythm::AtrialFibrillation { mean_rate_bpm: 90.0 })
+        );
+        assert_eq!("paced".parse(), Ok(Rhythm::Paced { rate_bpm: 80.0 }));
+        assert!("af:9000".parse::<Rhythm>().is_err() && "flutter".parse::<Rhythm>().is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::Control;
 use super::coronary::CoronaryParams;
 use super::patient::Patient;
+use super::rhythm::Rhythm;
 use crate::model::{IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 
 /// A scenario's name and what it shows.
@@ -15,7 +16,7 @@ pub struct ScenarioInfo {
     pub description: &'static str,
 }
 
-const SCENARIOS: [ScenarioInfo; 10] = [
+const SCENARIOS: [ScenarioInfo; 13] = [
     ScenarioInfo {
         name: "healthy",
         description: "Published defaults of Regazzoni et al. 2020: healthy adult, 75 bpm, no support, no ventilation",
@@ -56,6 +57,18 @@ const SCENARIOS: [ScenarioInfo; 10] = [
         name: "shock-ecmo-impella-suction",
         description: "Bleeding (about 500 mL lost) on VA-ECMO at 4.5 L/min with an Impella CP at P-9: suction",
     },
+    ScenarioInfo {
+        name: "shock-ecmo-af",
+        description: "shock-ecmo in atrial fibrillation at a mean 110/min (irregular RR, no atrial kick)",
+    },
+    ScenarioInfo {
+        name: "shock-ecmo-ectopics",
+        description: "shock-ecmo with ventricular ectopics (about 10 per 100 beats, compensatory pauses)",
+    },
+    ScenarioInfo {
+        name: "shock-ecmo-paced",
+        description: "shock-ecmo paced at 80/min (pacing spikes, fixed RR)",
+    },
 ];
 
 /// Every scenario, in menu order.
@@ -82,6 +95,8 @@ pub struct Setup {
     pub ventilation: bool,
     /// Controls applied at these times (s since the start of the run).
     pub timed: Vec<(f64, Control)>,
+    /// The heart's rhythm.
+    pub rhythm: Rhythm,
 }
 
 const BASELINE_ECMO_L_MIN: f64 = 3.5;
@@ -107,6 +122,7 @@ pub fn setup(name: &str) -> Option<Setup> {
         hyperaemia: false,
         ventilation: true,
         timed: Vec::new(),
+        rhythm: Rhythm::Sinus,
     };
     let setup = match name {
         "healthy" => Setup {
@@ -116,6 +132,7 @@ pub fn setup(name: &str) -> Option<Setup> {
             hyperaemia: false,
             ventilation: false,
             timed: Vec::new(),
+            rhythm: Rhythm::Sinus,
         },
         "shock" => shock_on_ecmo(0.0, UnloadingDevice::None),
         "shock-ecmo" => shock_on_ecmo(BASELINE_ECMO_L_MIN, UnloadingDevice::None),
@@ -146,6 +163,18 @@ pub fn setup(name: &str) -> Option<Setup> {
             setup.patient.initial.pressures_mmhg[1] -= 9.0;
             setup
         }
+        "shock-ecmo-af" => Setup {
+            rhythm: Rhythm::AtrialFibrillation { mean_rate_bpm: 110.0 },
+            ..shock_on_ecmo(BASELINE_ECMO_L_MIN, UnloadingDevice::None)
+        },
+        "shock-ecmo-ectopics" => Setup {
+            rhythm: Rhythm::VentricularEctopics { per_100_beats: 10.0 },
+            ..shock_on_ecmo(BASELINE_ECMO_L_MIN, UnloadingDevice::None)
+        },
+        "shock-ecmo-paced" => Setup {
+            rhythm: Rhythm::Paced { rate_bpm: 80.0 },
+            ..shock_on_ecmo(BASELINE_ECMO_L_MIN, UnloadingDevice::None)
+        },
         _ => return None,
     };
     Some(setup)

@@ -5,10 +5,12 @@
 //! A beat runs from one R wave (LV contraction onset) to the next. Its events follow ENDPOINTS.md section 3 on the
 //! true signals: systole ends at aortic-valve closure (LV pressure falling below ascending-aortic pressure after
 //! the valve's first opening in the beat); when the valve does not open at all, at LV dP/dt min (central
-//! difference of the true LV pressure). Diastole is from the end of systole to the next R wave; the wave-free
+//! difference of the true LV pressure; the beat's own, after its dP/dt max: a premature beat starts while the
+//! previous one still relaxes). Diastole is from the end of systole to the next R wave; the wave-free
 //! period from a fraction into diastole to a margin before its end (the caller gives both, the analysis settings'
 //! values, so truth and analysis use one definition).
 
+use super::rhythm::BeatKind;
 use super::{OUTPUT_RATE_HZ, Truth};
 
 /// What is true about one complete beat. Times are seconds since the start of the run (the sample's
@@ -21,6 +23,8 @@ pub struct BeatTruth {
     pub start_s: f64,
     /// Next R wave (end of the beat), s.
     pub end_s: f64,
+    /// What started the beat (sinus, AF, ectopic, paced).
+    pub kind: BeatKind,
     /// Aortic valve opening, s (the first in the beat), when it opens.
     pub valve_open_s: Option<f64>,
     /// Aortic valve closure after that opening, s.
@@ -60,6 +64,11 @@ impl BeatTruth {
     pub fn rr_s(&self) -> f64 {
         self.end_s - self.start_s
     }
+
+    /// Whether the beat ejected (its aortic valve opened): a beat that does not eject has no arterial pulse.
+    pub fn ejected(&self) -> bool {
+        self.valve_open_s.is_some()
+    }
 }
 
 /// What the tracker keeps of each sample of the current beat.
@@ -81,6 +90,7 @@ pub struct BeatTruthTracker {
     wfp_start_fraction: f64,
     wfp_end_margin_s: f64,
     beat_number: Option<u64>,
+    beat_kind: BeatKind,
     started: bool,
     samples: Vec<Kept>,
     ees_mmhg_per_ml: f64,
@@ -95,6 +105,7 @@ impl BeatTruthTracker {
             wfp_start_fraction,
             wfp_end_margin_s,
             beat_number: None,
+            beat_kind: BeatKind::Sinus,
             started: false,
             samples: Vec::new(),
             ees_mmhg_per_ml: 0.0,
@@ -124,6 +135,7 @@ impl BeatTruthTracker {
                 } else {
                     None
                 };
+                self.beat_kind = truth.beat_kind;
                 self.samples.clear();
                 self.samples.push(kept);
                 self.started = true;
@@ -156,12 +168,15 @@ impl BeatTruthTracker {
                 .position(|w| w[0].valve_open && !w[1].valve_open)
                 .map(|i| o + i + 1)
         });
-        let dpdt_min = (1..s.len() - 1)
-            .min_by(|&a, &b| {
-                let slope = |i: usize| s[i + 1].lv_mmhg - s[i - 1].lv_mmhg;
-                slope(a).total_cmp(&slope(b))
-            })
+        // The beat's own relaxation: after its own contraction (dP/dt max). A beat that starts early (AF, an
+        // ectopic) begins while the previous beat still relaxes, whose dP/dt min is not this beat's.
+        let slope = |i: usize| s[i + 1].lv_mmhg - s[i - 1].lv_mmhg;
+        let dpdt_max = (1..s.len() - 1)
+            .max_by(|&a, &b| slope(a).total_cmp(&slope(b)))
             .unwrap_or(1);
+        let dpdt_min = (dpdt_max..s.len() - 1)
+            .min_by(|&a, &b| slope(a).total_cmp(&slope(b)))
+            .unwrap_or(dpdt_max);
         let systole_end = close.unwrap_or(dpdt_min);
         let diastole_s = end_s - s[systole_end].time_s;
         let wfp_from_s = s[systole_end].time_s + self.wfp_start_fraction * diastole_s;
@@ -178,6 +193,7 @@ impl BeatTruthTracker {
             number,
             start_s,
             end_s,
+            kind: self.beat_kind,
             valve_open_s: open.map(|i| s[i].time_s),
             valve_close_s: close.map(|i| s[i].time_s),
             dpdt_min_s: s[dpdt_min].time_s,

@@ -338,6 +338,7 @@ fn espvr_of_a_simulated_occlusion_recovers_the_true_ees_and_v0() {
             hyperaemia: false,
             ventilation: false,
             timed: vec![(5.0, Control::PreloadReduction)],
+            rhythm: heracles::sim::Rhythm::Sinus,
         };
         let (recording, truth, simulator) = simulate(Simulator::from_setup(setup, 11, level), 20.0);
         assert!(simulator.model().lv_espvr_is_linear());

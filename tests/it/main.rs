@@ -20,6 +20,7 @@ mod phases;
 mod protocol;
 mod review;
 mod review_case;
+mod rhythms;
 #[cfg(feature = "screenshots")]
 mod screenshots;
 mod signal;

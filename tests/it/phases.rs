@@ -189,6 +189,7 @@ fn systole_end_rule_is_recorded_per_beat() {
         fiducial: Fiducial::RWave,
         reject: None,
         non_pulsatile: false,
+        irregular_rhythm: false,
     };
     let lv_only = Signals {
         lvp: Some(&ch[4]),

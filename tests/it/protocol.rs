@@ -68,6 +68,7 @@ fn steady_beats(n: usize) -> Vec<Beat> {
             fiducial: Fiducial::RWave,
             reject: None,
             non_pulsatile: false,
+            irregular_rhythm: false,
         })
         .collect()
 }

@@ -321,6 +321,7 @@ fn edits_write_their_audit_rows_and_warn_on_identifiers() {
             fiducial: Fiducial::RWave,
             reject: None,
             non_pulsatile: false,
+            irregular_rhythm: false,
         })
         .collect();
     file.save_beats("fellow", window_id, &beats).unwrap();

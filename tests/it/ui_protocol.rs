@@ -126,6 +126,7 @@ fn steady_beats(n: u64) -> Vec<Beat> {
             fiducial: Fiducial::RWave,
             reject: None,
             non_pulsatile: false,
+            irregular_rhythm: false,
         })
         .collect()
 }

@@ -39,6 +39,9 @@ pub struct BeatRecord {
     pub reject_reason: Option<String>,
     /// Arterial pulse pressure below the pulsatility threshold over the beat.
     pub non_pulsatile: bool,
+    /// Judged within an irregular (AF-like) rhythm.
+    #[serde(default)]
+    pub irregular_rhythm: bool,
 }
 
 /// The metrics of one beat; a part is absent when its channels are, with the reason in `notes`.
@@ -128,6 +131,7 @@ impl BeatContext<'_> {
             accepted: beat.accepted(),
             reject_reason: beat.reject.as_ref().map(|r| r.key().to_owned()),
             non_pulsatile: beat.non_pulsatile,
+            irregular_rhythm: beat.irregular_rhythm,
         }
     }
 

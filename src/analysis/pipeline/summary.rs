@@ -156,6 +156,12 @@ pub struct Summary {
     pub rejected: BTreeMap<String, usize>,
     /// Beats labelled non-pulsatile.
     pub num_non_pulsatile: usize,
+    /// Beats judged within an irregular (AF-like) rhythm (RR outlier rules not applied to them).
+    #[serde(default)]
+    pub num_irregular_rhythm: usize,
+    /// Whether the window's rhythm is irregular (AF-like): most of its beats were judged so.
+    #[serde(default)]
+    pub irregular_rhythm: bool,
     /// Why there are no beats, when there are none.
     pub no_beats_reason: Option<String>,
     /// The verdict on every channel used.
@@ -553,6 +559,8 @@ pub(crate) fn summarise(
         num_accepted: counts.num_accepted,
         rejected: counts.rejected.clone(),
         num_non_pulsatile: counts.num_non_pulsatile,
+        num_irregular_rhythm: counts.num_irregular_rhythm,
+        irregular_rhythm: counts.irregular_rhythm(),
         no_beats_reason: analysed.segmentation.no_beats_reason.clone(),
         channels: analysed.segmentation.channels.clone(),
         steady_window: steady,

@@ -206,6 +206,7 @@ pub(super) fn reject_label(reason: &RejectReason) -> String {
     match reason {
         RejectReason::RrOutlier => "RR outlier".to_owned(),
         RejectReason::AfterRrOutlier => "after RR outlier".to_owned(),
+        RejectReason::Ectopic => "ectopic".to_owned(),
         RejectReason::DopplerDropout => "Doppler dropout".to_owned(),
         RejectReason::PressureDamping => "pressure damping".to_owned(),
         RejectReason::NonPulsatile => "non-pulsatile".to_owned(),
