@@ -300,7 +300,8 @@ impl eframe::App for HeraclesApp {
 
 /// Opens the workstation window on the simulated patient, at the start screen, and runs until it is closed.
 /// Case files are kept in `data_dir` (default: the platform data folder).
-pub fn run_gui(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run_gui(data_dir: Option<PathBuf>, config_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let _ = config_dir;
     // A new patient each session: the noise seed comes from the clock (the run is still reproducible from the
     // seed, which is logged).
     let seed = std::time::SystemTime::now()

@@ -21,16 +21,8 @@ pub struct ExportArgs {
     /// The case file (`.heracles`), or a case id such as HER-STH-0007 in the data folder.
     pub file: PathBuf,
     /// Folder to write the bundle into (created if missing; existing files are never replaced).
-    #[arg(
-        long,
-        value_name = "DIR",
-        required_unless_present = "outbox",
-        conflicts_with = "outbox"
-    )]
-    pub to: Option<PathBuf>,
-    /// Put the bundle into this upload outbox instead (as `<case>-<n>/`, complete or not at all).
     #[arg(long, value_name = "DIR")]
-    pub outbox: Option<PathBuf>,
+    pub to: PathBuf,
     /// What to export, comma-separated: endpoints, beats, wfdb, report (or all).
     #[arg(long, default_value = "all")]
     pub what: ExportWhat,
@@ -63,12 +55,7 @@ pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
     if needs_analysis && CaseFile::open_read_only(&path)?.analysis_windows()?.is_empty() {
         analyse_whole_recording(&path, args.analyst.as_deref())?;
     }
-    let files = match (&args.to, &args.outbox) {
-        (_, Some(outbox)) => export::outbox::enqueue(&path, outbox, args.what)?.1.files,
-        (Some(dir), None) => export::export_case(&path, dir, args.what)?.files,
-        (None, None) => anyhow::bail!("give --to DIR or --outbox DIR"),
-    };
-    for file in files {
+    for file in export::export_case(&path, &args.to, args.what)?.files {
         outln!("{}", file.display())?;
     }
     Ok(ExitCode::SUCCESS)

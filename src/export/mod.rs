@@ -1,4 +1,4 @@
-//! Export bundles of a case and the upload outbox.
+//! Export bundles of a case.
 //!
 //! [`export_case`] writes, for one case file, any of: the endpoint table as CSV and JSON
 //! (`<case>_endpoints.csv`, `<case>_endpoints.json`), the per-beat table (`<case>_beats.csv`), the waveforms as a
@@ -10,11 +10,7 @@
 //! case file, and every free-text field that would be exported (annotations, markers, reviewer reasons, channel
 //! names, sign-off statements) is checked with the store's identifier checks first. If one looks like it holds an
 //! NHS number or a date of birth the export is refused, naming the field, and nothing is written.
-//!
-//! The upload queue is a folder ([`outbox`]): a finished bundle is moved into `<outbox>/<bundle>` in one rename,
-//! with a `READY` file written last, so an uploader (or a person with a USB stick) takes only complete bundles.
 
-pub mod outbox;
 pub mod pdf;
 pub mod report;
 pub mod tables;
