@@ -1,5 +1,6 @@
 //! `heracles export FILE --to DIR [--what endpoints,beats,wfdb,report] [--as NAME]`: the review screen's exports,
-//! headless. FILE is a case file, or a case id looked up in the data folder. Prints what it did, then the files
+//! headless. `heracles export FILE --to DIR --dicom [--as NAME]` writes the case as a DICOM study instead
+//! ([`crate::export::dicom`]: waveforms, report and the case file as `.dcm` files). FILE is a case file, or a case id looked up in the data folder. Prints what it did, then the files
 //! written, one per line; an export refused because a free-text field looks like an identifier exits with code 1
 //! and names the field.
 //!
@@ -26,6 +27,10 @@ pub struct ExportArgs {
     /// What to export, comma-separated: endpoints, beats, wfdb, report (or all).
     #[arg(long, default_value = "all")]
     pub what: ExportWhat,
+    /// Write the case as a DICOM study (Hemodynamic Waveform, Encapsulated PDF report, Raw Data with the case
+    /// file) into DIR instead of the bundle.
+    #[arg(long, conflicts_with = "what")]
+    pub dicom: bool,
     /// Who analyses a case that has no analysis windows yet (recorded headless or imported); every window added
     /// is audited under this name.
     #[arg(long = "as", value_name = "NAME")]
@@ -51,9 +56,23 @@ pub(crate) fn case_path(file: &Path, data_dir: Option<&Path>) -> anyhow::Result<
 /// Runs `heracles export`.
 pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let path = case_path(&args.file, data_dir.as_deref())?;
-    let needs_analysis = args.what.endpoints || args.what.beats || args.what.report;
+    let needs_analysis = args.dicom || args.what.endpoints || args.what.beats || args.what.report;
     if needs_analysis && CaseFile::open_read_only(&path)?.analysis_windows()?.is_empty() {
         analyse_whole_recording(&path, args.analyst.as_deref())?;
+    }
+    if args.dicom {
+        let study = export::dicom::study_of_case(&path, &export::dicom::TrialContext::heracles())?;
+        let files = export::dicom::write_study(&study, &args.to)?;
+        outln!(
+            "DICOM study {} ({} objects; case file SHA-256 {})",
+            study.study_instance_uid,
+            study.instances.len(),
+            study.case_sha256_hex
+        )?;
+        for file in files {
+            outln!("{}", file.display())?;
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     for file in export::export_case(&path, &args.to, args.what)?.files {
         outln!("{}", file.display())?;

@@ -77,7 +77,7 @@ pub fn run(args: UploadArgs, data_dir: Option<PathBuf>, config_dir: Option<PathB
     } else {
         upload_settings.user.trim()
     };
-    let trial = TrialContext::default();
+    let trial = TrialContext::heracles();
     let build = |path: &Path| study_of_case(path, &trial);
     let uploader = Uploader::new(&data_dir, archive, who, RetryPolicy::STANDARD, &build)?;
     let cases = match (&args.case, args.all) {

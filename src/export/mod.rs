@@ -10,7 +10,11 @@
 //! case file, and every free-text field that would be exported (annotations, markers, reviewer reasons, channel
 //! names, sign-off statements) is checked with the store's identifier checks first. If one looks like it holds an
 //! NHS number or a date of birth the export is refused, naming the field, and nothing is written.
+//!
+//! [`dicom`] makes the same case a DICOM study (waveforms, the report, the case file itself) for the core lab's
+//! archive, under the same identifier screen and `verify` refusal.
 
+pub mod dicom;
 pub mod pdf;
 pub mod report;
 pub mod tables;

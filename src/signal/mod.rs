@@ -19,6 +19,8 @@
 //! - [`window::steady_window`]: >= 10 accepted consecutive beats and >= 15 s.
 //! - [`ensemble::ensemble_average`]: aligned on the fiducial, trimmed to the shortest beat.
 //! - [`online::BeatTracker`]: live, chunk by chunk, the same beats as [`segment::detect_beats`].
+//! - [`antialias::LowPassFir`]: a Kaiser-windowed-sinc low-pass designed from a pass band, stop band and
+//!   attenuation (Kaiser 1974), and integer-factor decimation through it (the DICOM export's 250 Hz).
 //! - [`decimate`]: min/max columns and the pyramid for drawing long recordings.
 //! - [`filter`]: the ECG band-pass (0.5-45 Hz) and the Butterworth sections the detectors use. No spectral
 //!   (FFT) method was needed: every filter here runs sample by sample, and the noise test of [`usability`] needs
@@ -37,6 +39,7 @@
 //!   non-pulsatile runs, `NaN` gaps, flat lines, noise, implausible pressure, empty and 2-sample inputs; the
 //!   online tracker fed in chunks of 1, 7, 1000 samples and whole gives the offline beats exactly.
 
+pub mod antialias;
 pub mod decimate;
 pub mod ecg;
 pub mod ensemble;

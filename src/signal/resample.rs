@@ -192,7 +192,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 }
 
 /// Modified Bessel function of the first kind, order 0 (power series; converges fast for the betas used).
-fn bessel_i0(x: f64) -> f64 {
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     let mut sum = 1.0;
     let mut term = 1.0;
     let half = x / 2.0;

@@ -250,6 +250,30 @@ impl CaseFile {
         )
     }
 
+    /// When sample 0 of the recording's time axis was taken, UTC: the earliest source segment's start time less
+    /// its first sample's offset (`None` when nothing was recorded or a stored time cannot be read). Exports that
+    /// must date their content (DICOM acquisition times) take the case's own time from here, never "now".
+    pub fn recording_start_utc(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        let sources = self.all(
+            "SELECT started_utc, first_sample, sample_rate_hz FROM source ORDER BY position, id",
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, u64>(1)?,
+                    row.get::<_, f64>(2)?,
+                ))
+            },
+        )?;
+        Ok(sources
+            .into_iter()
+            .filter_map(|(started, first_sample, rate_hz)| {
+                let started = chrono::DateTime::parse_from_rfc3339(&started).ok()?;
+                let offset_ms = (first_sample as f64 / rate_hz * 1000.0).round() as i64;
+                Some(started.with_timezone(&chrono::Utc) - chrono::Duration::milliseconds(offset_ms))
+            })
+            .min())
+    }
+
     /// The samples of channel `channel_id` in `[from, to)`; `NaN` where none were recorded.
     pub fn read_samples(&self, channel_id: i64, from: u64, to: u64) -> Result<Samples, StoreError> {
         let to = to.max(from);

@@ -7,6 +7,7 @@
 mod analysis;
 mod cdfr_coverage;
 mod consoles;
+mod dicom_export;
 mod engine;
 mod export;
 mod formats;

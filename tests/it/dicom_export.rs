@@ -1,0 +1,623 @@
+//! The case as a DICOM study (issue #17 item 1), checked against the case file it comes from and by outside
+//! readers: our own IOD limits checker passes every object and finds each broken limit; `dciodvfy` reports no
+//! error; pydicom (`$HERACLES_TEST_PYTHON`, which `.ci/run` provides) reads the waveforms back as the decimated
+//! stored signal within quantisation, with the units and sources written; UIDs and bytes are the same on a
+//! second conversion and differ between cases; an identifier planted in an annotation refuses the study naming
+//! the field; the Raw Data instance carries the case file snapshot and its SHA-256.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Parser;
+use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
+use dicom_core::{DataElement, VR};
+use dicom_dictionary_std::tags;
+use heracles::export::ExportError;
+use heracles::export::dicom::{
+    self, DicomError, DicomStudy, TrialContext, casefile, limits, study_of_case, waveform,
+};
+use heracles::review::session::{Edit, ReviewSession};
+use heracles::signal::antialias::LowPassFir;
+use heracles::store::CaseFile;
+
+use crate::review_case;
+
+/// The synthetic recorded case (baseline 0-60 s, post-unloading 60-125 s, a marker at 40 s), analysed.
+fn analysed_case(dir: &Path, number: u16) -> PathBuf {
+    let path = review_case::create(dir, number);
+    drop(ReviewSession::open(&path, "fellow").unwrap());
+    path
+}
+
+fn study(path: &Path) -> DicomStudy {
+    study_of_case(path, &TrialContext::heracles()).unwrap()
+}
+
+/// The Python interpreter with pydicom: `$HERACLES_TEST_PYTHON`, which `.ci/run` sets up; the test fails without
+/// it rather than pass having checked nothing.
+fn python() -> String {
+    std::env::var("HERACLES_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "HERACLES_TEST_PYTHON is not set: it names a Python with pydicom and numpy (.ci/run creates one; \
+             e.g. export HERACLES_TEST_PYTHON=$CARGO_TARGET_DIR/ci-venv/bin/python)"
+        )
+    })
+}
+
+#[test]
+fn a_recorded_case_becomes_one_study_of_waveforms_report_and_case_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = analysed_case(dir.path(), 701);
+    let study = study(&path);
+    let kinds: Vec<&str> = study.instances.iter().map(|i| i.kind()).collect();
+    // Baseline (0-60 s) and post-unloading (60-125 s): one waveform instance each (under 10 min).
+    assert_eq!(kinds, ["waveform", "waveform", "report", "casefile"]);
+    let series: std::collections::BTreeSet<&str> = study
+        .instances
+        .iter()
+        .map(|i| i.series_instance_uid.as_str())
+        .collect();
+    assert_eq!(series.len(), 4, "baseline, post-unloading, report, case file");
+    for instance in &study.instances {
+        // (a) Our own IOD checker passes every object.
+        assert_eq!(limits::check_bytes(&instance.bytes), [], "{}", instance.kind());
+        let object = dicom_object::from_reader(&instance.bytes[..]).unwrap();
+        let text = |tag| {
+            object
+                .element(tag)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .trim_end_matches('\0')
+                .to_owned()
+        };
+        assert_eq!(text(tags::STUDY_INSTANCE_UID), study.study_instance_uid);
+        assert_eq!(text(tags::SOP_INSTANCE_UID), instance.sop_instance_uid);
+        assert_eq!(text(tags::PATIENT_ID), "HER-TST-0701");
+        assert_eq!(text(tags::CLINICAL_TRIAL_SUBJECT_ID), "HER-TST-0701");
+        assert_eq!(text(tags::CLINICAL_TRIAL_PROTOCOL_ID), "HERACLES");
+        assert_eq!(text(tags::CLINICAL_TRIAL_SITE_ID), "TST");
+        assert_eq!(text(tags::PATIENT_BIRTH_DATE), "");
+        let other = object
+            .element(tags::OTHER_CLINICAL_TRIAL_PROTOCOL_I_DS_SEQUENCE)
+            .unwrap();
+        let iras = &other.items().unwrap()[0];
+        assert_eq!(
+            iras.element(tags::CLINICAL_TRIAL_PROTOCOL_ID)
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "300145"
+        );
+        assert_eq!(
+            iras.element(tags::ISSUER_OF_CLINICAL_TRIAL_PROTOCOL_ID)
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            "IRAS"
+        );
+    }
+    let series_ids: Vec<String> = study
+        .instances
+        .iter()
+        .map(|i| {
+            let object = dicom_object::from_reader(&i.bytes[..]).unwrap();
+            object
+                .element(tags::CLINICAL_TRIAL_SERIES_ID)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(series_ids, ["BASELINE", "POST-UNLOADING", "REPORT", "CASE-FILE"]);
+    // Written as files, one per object, and `dciodvfy` (b) finds no error in any.
+    let out = dir.path().join("study");
+    let files = dicom::write_study(&study, &out).unwrap();
+    assert_eq!(files.len(), 4);
+    let mut warnings = Vec::new();
+    for file in &files {
+        let output = Command::new("dciodvfy")
+            .arg(file)
+            .output()
+            .expect("dciodvfy (dicom3tools) is installed by .ci/run");
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("Error")).collect();
+        assert!(errors.is_empty(), "{}:\n{report}", file.display());
+        warnings.extend(
+            report
+                .lines()
+                .filter(|l| l.starts_with("Warning"))
+                .map(|l| format!("{}: {l}", file.file_name().unwrap().to_string_lossy())),
+        );
+    }
+    eprintln!("dciodvfy warnings:\n{}", warnings.join("\n"));
+    // The same folder again is refused, nothing replaced.
+    assert!(dicom::write_study(&study, &out).is_err());
+}
+
+/// The stored channels over the first `seconds`, low-passed and decimated to 250 Hz exactly as the export's
+/// design says (1 kHz source: factor 4, Kaiser 100/125 Hz, 60 dB).
+fn decimated_truth(path: &Path, seconds: f64) -> Vec<(String, Vec<f64>)> {
+    let file = CaseFile::open_read_only(path).unwrap();
+    let recording = file.recording(Some(0.0), Some(seconds + 1.0)).unwrap();
+    let filter = LowPassFir::kaiser(
+        waveform::PASS_HZ,
+        waveform::STOP_HZ,
+        waveform::ATTENUATION_DB,
+        1000.0,
+    )
+    .unwrap();
+    let count = (seconds * waveform::RATE_HZ) as usize;
+    recording.segments[0]
+        .channels
+        .iter()
+        .map(|c| (c.name.clone(), filter.decimate(&c.samples, 0, 4, count)))
+        .collect()
+}
+
+#[test]
+fn pydicom_reads_the_waveforms_back_as_the_decimated_signal_within_quantisation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = analysed_case(dir.path(), 702);
+    let study = study(&path);
+    let baseline = dir.path().join("baseline.dcm");
+    std::fs::write(&baseline, &study.instances[0].bytes).unwrap();
+    let script = r#"
+import json, sys
+import pydicom
+ds = pydicom.dcmread(sys.argv[1])
+group = ds.WaveformSequence[0]
+arr = ds.waveform_array(0)
+out = {
+    "modality": ds.Modality,
+    "rate": float(group.SamplingFrequency),
+    "samples": int(group.NumberOfWaveformSamples),
+    "channels": [
+        {
+            "label": ch.ChannelLabel,
+            "source": [ch.ChannelSourceSequence[0].CodeValue, ch.ChannelSourceSequence[0].CodingSchemeDesignator],
+            "unit": ch.ChannelSensitivityUnitsSequence[0].CodeValue,
+            "sensitivity": float(ch.ChannelSensitivity),
+            "values": arr[:, i].tolist(),
+        }
+        for i, ch in enumerate(group.ChannelDefinitionSequence)
+    ],
+    "annotations": [
+        [a.UnformattedTextValue, a.TemporalRangeType, [int(p) for p in a.ReferencedSamplePositions]]
+        for a in ds.WaveformAnnotationSequence
+    ],
+}
+json.dump(out, sys.stdout)
+"#;
+    let output = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(read["modality"], "HD");
+    assert_eq!(read["rate"], 250.0);
+    assert_eq!(read["samples"], 15_000, "the baseline series: 0-60 s at 250 Hz");
+    let truth = decimated_truth(&path, 60.0);
+    let expected = [
+        ("ECG", "2:0", "MDC", "mV"),
+        ("Pa", "128444004", "SCT", "mm[Hg]"),
+        ("Pd", "128433007", "SCT", "mm[Hg]"),
+        ("Doppler velocity", "128434001", "SCT", "cm/s"),
+        ("LV pressure", "128438003", "SCT", "mm[Hg]"),
+        ("LV volume", "128432002", "SCT", "mL"),
+    ];
+    let channels = read["channels"].as_array().unwrap();
+    assert_eq!(channels.len(), expected.len());
+    for ((channel, (label, code, scheme, unit)), (name, values)) in channels.iter().zip(expected).zip(&truth)
+    {
+        assert_eq!(channel["label"], label, "{name}");
+        assert_eq!(channel["source"][0], code, "{name}");
+        assert_eq!(channel["source"][1], scheme, "{name}");
+        assert_eq!(channel["unit"], unit, "{name}");
+        let sensitivity = channel["sensitivity"].as_f64().unwrap();
+        let read_values = channel["values"].as_array().unwrap();
+        assert_eq!(read_values.len(), values.len());
+        for (k, (got, want)) in read_values.iter().zip(values).enumerate() {
+            let got = got.as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= sensitivity / 2.0 + 1e-9,
+                "{name} sample {k}: read {got}, decimated {want}, step {sensitivity}"
+            );
+        }
+    }
+    // The marker at 40 s is at sample 40 * 250 + 1; the protocol steps are segments.
+    let annotations = read["annotations"].as_array().unwrap();
+    assert!(
+        annotations
+            .iter()
+            .any(|a| a[0] == "IVC balloon inflated" && a[1] == "POINT" && a[2][0] == 10_001),
+        "{annotations:?}"
+    );
+    assert!(
+        annotations
+            .iter()
+            .any(|a| a[0] == "Protocol step: Baseline coronary" && a[1] == "SEGMENT"),
+        "{annotations:?}"
+    );
+}
+
+#[test]
+fn the_same_case_gives_the_same_objects_and_another_case_other_uids() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = analysed_case(dir.path(), 703);
+    let second = analysed_case(dir.path(), 704);
+    let (a, again, other) = (study(&first), study(&first), study(&second));
+    assert_eq!(a.study_instance_uid, again.study_instance_uid);
+    assert_eq!(a.case_sha256_hex, again.case_sha256_hex);
+    assert_eq!(a.instances.len(), again.instances.len());
+    for (x, y) in a.instances.iter().zip(&again.instances) {
+        assert_eq!(x.sop_instance_uid, y.sop_instance_uid);
+        assert_eq!(x.series_instance_uid, y.series_instance_uid);
+        assert!(x.bytes == y.bytes, "{} differs byte for byte", x.kind());
+    }
+    assert_ne!(a.study_instance_uid, other.study_instance_uid);
+    let uids = |s: &DicomStudy| -> Vec<String> {
+        s.instances
+            .iter()
+            .flat_map(|i| [i.sop_instance_uid.clone(), i.series_instance_uid.clone()])
+            .collect()
+    };
+    let theirs = uids(&other);
+    assert!(uids(&a).iter().all(|uid| !theirs.contains(uid)));
+    // An edit changes the report's content: a new report instance in the same series; the waveforms stay.
+    let mut session = ReviewSession::open(&first, "fellow").unwrap();
+    session
+        .apply(
+            Edit::AddAnnotation {
+                start_s: 70.0,
+                end_s: None,
+                text: "wire repositioned".into(),
+            },
+            "",
+        )
+        .unwrap();
+    drop(session);
+    let edited = study(&first);
+    assert_eq!(
+        edited.instances[0].sop_instance_uid, a.instances[0].sop_instance_uid,
+        "baseline untouched"
+    );
+    assert_ne!(
+        edited.instances[1].sop_instance_uid, a.instances[1].sop_instance_uid,
+        "annotation at 70 s"
+    );
+    assert_eq!(
+        edited.instances[1].series_instance_uid,
+        a.instances[1].series_instance_uid
+    );
+    assert_ne!(edited.case_sha256_hex, a.case_sha256_hex);
+}
+
+#[test]
+fn an_identifier_in_an_annotation_refuses_the_study_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = analysed_case(dir.path(), 705);
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    session
+        .apply(
+            Edit::AddAnnotation {
+                start_s: 12.0,
+                end_s: None,
+                text: "seen by Mrs Jane Hargreaves".into(),
+            },
+            "",
+        )
+        .unwrap();
+    drop(session);
+    match study_of_case(&path, &TrialContext::heracles()) {
+        Err(DicomError::Export(ExportError::Identifier { field, .. })) => {
+            assert_eq!(field, "annotation at 12.0 s")
+        }
+        other => panic!("expected a refusal naming the annotation, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_raw_data_instance_carries_the_case_file_snapshot_and_its_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = analysed_case(dir.path(), 706);
+    let study = study(&path);
+    let raw = study.instances.last().unwrap();
+    assert_eq!(raw.sop_class_uid, casefile::SOP_CLASS_UID);
+    let object = dicom_object::from_reader(&raw.bytes[..]).unwrap();
+    let creator = object
+        .element(casefile::CREATOR_ELEMENT)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(creator.trim(), casefile::PRIVATE_CREATOR);
+    let length = object
+        .element(casefile::LENGTH_ELEMENT)
+        .unwrap()
+        .to_int::<usize>()
+        .unwrap();
+    let payload = object
+        .element(casefile::PAYLOAD_ELEMENT)
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    let payload = &payload[..length];
+    let snapshot = dir.path().join("independent.heracles");
+    CaseFile::open_read_only(&path)
+        .unwrap()
+        .snapshot(&snapshot)
+        .unwrap();
+    let expected = std::fs::read(&snapshot).unwrap();
+    assert!(
+        payload == expected.as_slice(),
+        "the payload is the snapshot, byte for byte"
+    );
+    let sha = object
+        .element(casefile::SHA256_ELEMENT)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim()
+        .to_owned();
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(&expected)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(sha, digest);
+    assert_eq!(study.case_sha256_hex, digest);
+    // The payload opens as the case it came from.
+    let copy = dir.path().join("carried.heracles");
+    std::fs::write(&copy, payload).unwrap();
+    let carried = CaseFile::open_read_only(&copy).unwrap();
+    assert!(carried.verify().unwrap().ok());
+    assert_eq!(carried.summary().unwrap().case_id, "HER-TST-0706");
+}
+
+/// Replaces the item `index` of sequence `tag` in `object` after `change`.
+fn change_group(
+    object: &mut dicom_object::DefaultDicomObject,
+    change: impl FnOnce(&mut Vec<dicom_object::InMemDicomObject>),
+) {
+    let mut groups = object
+        .element(tags::WAVEFORM_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap()
+        .to_vec();
+    change(&mut groups);
+    object.put(DataElement::new(
+        tags::WAVEFORM_SEQUENCE,
+        VR::SQ,
+        Value::from(DataSetSequence::from(groups)),
+    ));
+}
+
+#[test]
+fn the_limits_checker_finds_each_broken_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = analysed_case(dir.path(), 707);
+    let study = study(&path);
+    let valid = dicom_object::from_reader(&study.instances[0].bytes[..]).unwrap();
+    assert_eq!(limits::check(&valid), []);
+    let breaks = |change: &dyn Fn(&mut dicom_object::DefaultDicomObject), expected: &str| {
+        let mut broken = valid.clone();
+        change(&mut broken);
+        let violations = limits::check(&broken);
+        assert!(
+            violations.iter().any(|v| v.to_string().contains(expected)),
+            "expected {expected:?} in {violations:?}"
+        );
+    };
+    let set = |tag, vr, value: PrimitiveValue| {
+        move |group: &mut dicom_object::InMemDicomObject| {
+            group.put(DataElement::new(tag, vr, value.clone()));
+        }
+    };
+    // Five multiplex groups.
+    breaks(
+        &|o| change_group(o, |g| g.extend(std::iter::repeat_n(g[0].clone(), 4))),
+        "5 multiplex groups",
+    );
+    // More than 400 Hz.
+    breaks(
+        &|o| {
+            change_group(o, |g| {
+                set(tags::SAMPLING_FREQUENCY, VR::DS, "500".into())(&mut g[0])
+            })
+        },
+        "at most 400 Hz",
+    );
+    // Nine channels.
+    breaks(
+        &|o| {
+            change_group(o, |g| {
+                set(
+                    tags::NUMBER_OF_WAVEFORM_CHANNELS,
+                    VR::US,
+                    PrimitiveValue::from(9_u16),
+                )(&mut g[0])
+            })
+        },
+        "is 9; the IOD allows 1 to 8",
+    );
+    // Eight-bit samples, and another sample interpretation.
+    breaks(
+        &|o| {
+            change_group(o, |g| {
+                set(tags::WAVEFORM_BITS_ALLOCATED, VR::US, PrimitiveValue::from(8_u16))(&mut g[0])
+            })
+        },
+        "must be 16",
+    );
+    breaks(
+        &|o| {
+            change_group(o, |g| {
+                set(tags::WAVEFORM_SAMPLE_INTERPRETATION, VR::CS, "SB".into())(&mut g[0])
+            })
+        },
+        "must be SS",
+    );
+    // Data that does not match channels x samples.
+    breaks(
+        &|o| {
+            change_group(o, |g| {
+                set(
+                    tags::WAVEFORM_DATA,
+                    VR::OW,
+                    PrimitiveValue::U8(vec![0u8; 10].into()),
+                )(&mut g[0])
+            })
+        },
+        "10 bytes for 6 channels",
+    );
+    // A required attribute missing, and a type 2 one.
+    breaks(
+        &|o| {
+            o.remove_element(tags::STUDY_INSTANCE_UID);
+        },
+        "StudyInstanceUID: required (type 1) but missing",
+    );
+    breaks(
+        &|o| {
+            o.remove_element(tags::PATIENT_BIRTH_DATE);
+        },
+        "PatientBirthDate: required (type 2) but missing",
+    );
+    // A patient identifier.
+    breaks(
+        &|o| {
+            o.put(DataElement::new(
+                tags::PATIENT_BIRTH_DATE,
+                VR::DA,
+                PrimitiveValue::from("19500101"),
+            ));
+        },
+        "must be empty",
+    );
+    breaks(
+        &|o| {
+            o.put(DataElement::new(
+                tags::PATIENT_NAME,
+                VR::PN,
+                PrimitiveValue::from("Smith^Jane"),
+            ));
+        },
+        "pseudonymous case id",
+    );
+    // A channel without its source.
+    breaks(
+        &|o| {
+            change_group(o, |g| {
+                let mut definitions = g[0]
+                    .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+                    .unwrap()
+                    .items()
+                    .unwrap()
+                    .to_vec();
+                definitions[0].remove_element(tags::CHANNEL_SOURCE_SEQUENCE);
+                g[0].put(DataElement::new(
+                    tags::CHANNEL_DEFINITION_SEQUENCE,
+                    VR::SQ,
+                    Value::from(DataSetSequence::from(definitions)),
+                ));
+            })
+        },
+        "ChannelSourceSequence: required (type 1) but missing",
+    );
+    // An annotation beyond the samples.
+    breaks(
+        &|o| {
+            let mut notes = o
+                .element(tags::WAVEFORM_ANNOTATION_SEQUENCE)
+                .unwrap()
+                .items()
+                .unwrap()
+                .to_vec();
+            notes[0].put(DataElement::new(
+                tags::REFERENCED_SAMPLE_POSITIONS,
+                VR::UL,
+                PrimitiveValue::from(1_000_000_u32),
+            ));
+            notes[0].put(DataElement::new(
+                tags::TEMPORAL_RANGE_TYPE,
+                VR::CS,
+                PrimitiveValue::from("POINT"),
+            ));
+            o.put(DataElement::new(
+                tags::WAVEFORM_ANNOTATION_SEQUENCE,
+                VR::SQ,
+                Value::from(DataSetSequence::from(notes)),
+            ));
+        },
+        "outside samples",
+    );
+    // The raw data's hash and the report's MIME type.
+    let mut raw = dicom_object::from_reader(&study.instances[3].bytes[..]).unwrap();
+    assert_eq!(limits::check(&raw), []);
+    raw.put(DataElement::new(
+        casefile::SHA256_ELEMENT,
+        VR::LO,
+        PrimitiveValue::from("0".repeat(64)),
+    ));
+    assert!(
+        limits::check(&raw)
+            .iter()
+            .any(|v| v.to_string().contains("SHA-256 does not match"))
+    );
+    let mut report = dicom_object::from_reader(&study.instances[2].bytes[..]).unwrap();
+    report.put(DataElement::new(
+        tags::MIME_TYPE_OF_ENCAPSULATED_DOCUMENT,
+        VR::LO,
+        PrimitiveValue::from("text/plain"),
+    ));
+    assert!(
+        limits::check(&report)
+            .iter()
+            .any(|v| v.to_string().contains("application/pdf"))
+    );
+}
+
+#[test]
+fn heracles_export_dicom_writes_the_study_headless() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = analysed_case(dir.path(), 708);
+    let out = dir.path().join("dicom");
+    let args = [
+        "heracles",
+        "export",
+        path.to_str().unwrap(),
+        "--to",
+        out.to_str().unwrap(),
+        "--dicom",
+    ];
+    let code = heracles::cli::run(heracles::cli::Cli::try_parse_from(args).unwrap()).unwrap();
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "001-waveform.dcm",
+            "002-waveform.dcm",
+            "003-report.dcm",
+            "004-casefile.dcm"
+        ]
+    );
+}
