@@ -10,7 +10,7 @@ use dicom_ul::ClientAssociationOptions;
 use dicom_ul::association::client::ClientAssociation;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu, PresentationContextResultReason};
 
-use super::transport::{Archive, StoreOutcome, TransportError};
+use super::transport::{Archive, InstanceRef, StoreOutcome, TransportError};
 
 /// Study Root Query/Retrieve Information Model - FIND.
 const STUDY_ROOT_FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
@@ -262,6 +262,11 @@ impl Archive for Pacs {
         }
         let _ = association.release();
         Ok(uids)
+    }
+
+    fn case_file_sha256(&self, _instance: &InstanceRef<'_>) -> Result<Option<String>, TransportError> {
+        // A PACS answers C-FIND for standard keys only; the instance's UID stands for its content.
+        Ok(None)
     }
 }
 

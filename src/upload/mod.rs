@@ -28,11 +28,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::export::dicom::{DicomError, DicomStudy};
+use crate::export::dicom::{DicomError, DicomStudy, casefile};
 use crate::review::sign_off;
 use crate::store::{CaseFile, SentStudy, StoreError, UploadEntry, UploadQueue, UploadState};
 
-pub use transport::{Archive, ArchiveKind, Credentials, StoreOutcome, TransportError};
+pub use transport::{Archive, ArchiveKind, Credentials, InstanceRef, StoreOutcome, TransportError};
 
 /// A process that has not touched a `sending` or `delivered` row for this long has stopped; the row is due again.
 pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
@@ -106,6 +106,16 @@ pub enum UploadError {
         /// Of those, how many the archive holds.
         num_held: usize,
     },
+    /// The archive's copy of the case file carries another SHA-256 than the one sent.
+    #[error("{case_id}: not confirmed: the archive's case file has SHA-256 {held:?}, {sent} was sent")]
+    CaseFileDiffers {
+        /// The case.
+        case_id: String,
+        /// The SHA-256 sent.
+        sent: String,
+        /// The SHA-256 the archive's copy carries.
+        held: String,
+    },
 }
 
 impl UploadError {
@@ -113,7 +123,7 @@ impl UploadError {
     pub fn retryable(&self) -> bool {
         match self {
             UploadError::Transport(error) => error.retryable(),
-            UploadError::NotConfirmed { .. } => true,
+            UploadError::NotConfirmed { .. } | UploadError::CaseFileDiffers { .. } => true,
             UploadError::Store(_) | UploadError::Study { .. } | UploadError::NotSignedOff { .. } => false,
         }
     }
@@ -275,7 +285,8 @@ impl<'a> Uploader<'a> {
     }
 }
 
-/// Asks the archive which instances of the study it holds; fine when it holds every object sent.
+/// Asks the archive which instances of the study it holds, and which SHA-256 its copy of the case file carries;
+/// fine when it holds every object sent and the case file sent.
 fn confirm(archive: &dyn Archive, case_id: &str, study: &DicomStudy) -> Result<(), UploadError> {
     let held: BTreeSet<String> = archive
         .study_instances(&study.study_instance_uid)?
@@ -287,21 +298,40 @@ fn confirm(archive: &dyn Archive, case_id: &str, study: &DicomStudy) -> Result<(
         .map(|instance| instance.sop_instance_uid.as_str())
         .collect();
     let num_held = sent.iter().filter(|uid| held.contains(**uid)).count();
-    if num_held == sent.len() {
-        if held.len() > sent.len() {
-            log::info!(
-                "{case_id}: the archive also holds {} objects of an earlier version of the study",
-                held.len() - sent.len()
-            );
-        }
-        Ok(())
-    } else {
-        Err(UploadError::NotConfirmed {
+    if num_held < sent.len() {
+        return Err(UploadError::NotConfirmed {
             case_id: case_id.to_owned(),
             num_sent: sent.len(),
             num_held,
-        })
+        });
     }
+    if held.len() > sent.len() {
+        log::info!(
+            "{case_id}: the archive also holds {} objects of an earlier version of the study",
+            held.len() - sent.len()
+        );
+    }
+    let case_files = study
+        .instances
+        .iter()
+        .filter(|instance| instance.sop_class_uid == casefile::SOP_CLASS_UID);
+    for instance in case_files {
+        let reference = InstanceRef {
+            study: &study.study_instance_uid,
+            series: &instance.series_instance_uid,
+            sop: &instance.sop_instance_uid,
+        };
+        if let Some(held) = archive.case_file_sha256(&reference)?
+            && held != study.case_sha256_hex
+        {
+            return Err(UploadError::CaseFileDiffers {
+                case_id: case_id.to_owned(),
+                sent: study.case_sha256_hex.clone(),
+                held,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Counts of the queue's rows by state, for a status line.

@@ -180,7 +180,29 @@ pub trait Archive: Send {
     fn store(&self, part10: &[u8]) -> Result<StoreOutcome, TransportError>;
     /// The SOP Instance UIDs the archive holds in study `study_instance_uid` (empty if it holds no such study).
     fn study_instances(&self, study_instance_uid: &str) -> Result<Vec<String>, TransportError>;
+    /// The case-file SHA-256 that the archive's copy of a case-file object carries in its private element
+    /// ([`CASE_SHA256_ELEMENT`]; empty when that copy has none), or `None` when this kind of archive cannot be
+    /// asked for a private element (C-FIND to a PACS): then the instance's UID, derived from that SHA-256, stands
+    /// for it.
+    fn case_file_sha256(&self, instance: &InstanceRef<'_>) -> Result<Option<String>, TransportError>;
 }
+
+/// One instance of a study, by its UIDs.
+#[derive(Clone, Copy, Debug)]
+pub struct InstanceRef<'a> {
+    /// Study Instance UID.
+    pub study: &'a str,
+    /// Series Instance UID.
+    pub series: &'a str,
+    /// SOP Instance UID.
+    pub sop: &'a str,
+}
+
+/// The private element that holds the case file's SHA-256 in the case-file object, as `group-element` hex.
+const CASE_SHA256_ELEMENT: (u16, u16) = (
+    crate::export::dicom::casefile::SHA256_ELEMENT.0,
+    crate::export::dicom::casefile::SHA256_ELEMENT.1,
+);
 
 /// Opens the archive of `kind` at `url` with `credentials` (no connection is made yet).
 pub fn connect(
@@ -443,6 +465,41 @@ impl Archive for OrthancRest {
             })
             .collect()
     }
+
+    fn case_file_sha256(&self, instance: &InstanceRef<'_>) -> Result<Option<String>, TransportError> {
+        let answer = self.http.call(
+            "POST",
+            "/tools/lookup",
+            Some("text/plain"),
+            "application/json",
+            Some(instance.sop.as_bytes()),
+        )?;
+        if answer.status != 200 {
+            return Err(self.http.refused(&answer));
+        }
+        let found = self.http.json(&answer)?;
+        let Some(id) = found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|item| item["Type"] == "Instance")
+            .and_then(|item| item["ID"].as_str())
+        else {
+            return Ok(Some(String::new()));
+        };
+        let (group, element) = CASE_SHA256_ELEMENT;
+        let answer = self.http.call(
+            "GET",
+            &format!("/instances/{id}/content/{group:04x}-{element:04x}"),
+            None,
+            "*/*",
+            None,
+        )?;
+        Ok(Some(match answer.status {
+            200 => answer.body.trim_end_matches(['\0', ' ']).to_owned(),
+            _ => String::new(),
+        }))
+    }
 }
 
 /// A DICOMweb server (the URL is its root, e.g. `https://archive/dicom-web`).
@@ -546,6 +603,32 @@ impl Archive for DicomWeb {
                     .ok_or_else(|| self.http.protocol("an instance without SOPInstanceUID"))
             })
             .collect()
+    }
+
+    fn case_file_sha256(&self, instance: &InstanceRef<'_>) -> Result<Option<String>, TransportError> {
+        let answer = self.http.call(
+            "GET",
+            &format!(
+                "/studies/{}/series/{}/instances/{}/metadata",
+                instance.study, instance.series, instance.sop
+            ),
+            None,
+            "application/dicom+json",
+            None,
+        )?;
+        if answer.status != 200 {
+            return Ok(Some(String::new()));
+        }
+        let (group, element) = CASE_SHA256_ELEMENT;
+        let key = format!("{group:04X}{element:04X}");
+        let metadata = self.http.json(&answer)?;
+        Ok(Some(
+            metadata[0][key.as_str()]["Value"][0]
+                .as_str()
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned(),
+        ))
     }
 }
 

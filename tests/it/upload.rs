@@ -336,3 +336,145 @@ fn an_archive_answering_500_is_retried_with_backoff_and_the_case_waits() {
     assert!(entry.last_error.unwrap().contains("HTTP 500"));
     assert!(entry.next_attempt_utc.is_some());
 }
+
+/// `heracles upload ARGS` with its own data and configuration folders and the password in the environment.
+fn upload_command(data_dir: &Path, password: &str, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_heracles"));
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--config-dir")
+        .arg(data_dir.join("config"))
+        .arg("upload")
+        .args(args)
+        .env(heracles::upload::settings::PASSWORD_ENV, password)
+        .env("RUST_LOG", "info");
+    command
+}
+
+fn run_upload(data_dir: &Path, password: &str, args: &[&str]) -> std::process::Output {
+    upload_command(data_dir, password, args).output().unwrap()
+}
+
+/// The queue row of `case_id` as `heracles upload --status --json` shows it.
+fn status_of(data_dir: &Path, case_id: &str) -> serde_json::Value {
+    let output = run_upload(data_dir, "", &["--status", "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["case_id"] == case_id)
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn heracles_upload_sends_a_recorded_case_as_its_dicom_study_and_orthanc_confirms_it() {
+    use heracles::export::dicom::{TrialContext, casefile, study_of_case};
+    let server = Orthanc::start();
+    let dir = tempfile::tempdir().unwrap();
+    let case = signed_case(dir.path(), 41);
+    let study = study_of_case(&case, &TrialContext::heracles()).unwrap();
+    let url = server.url();
+    // Without a password nothing can log in: a clear error and exit 1, before anything is queued or sent.
+    let output = run_upload(dir.path(), "", &["HER-TST-0041", "--server", &url, "--user", orthanc::USER]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no password"), "{stderr}");
+    assert_eq!(status_of(dir.path(), "HER-TST-0041"), serde_json::Value::Null);
+    let output = run_upload(
+        dir.path(),
+        orthanc::PASSWORD,
+        &["HER-TST-0041", "--server", &url, "--user", orthanc::USER],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains(orthanc::PASSWORD), "the password never shows in the log: {stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("HER-TST-0041: confirmed by {url} ({} objects", study.instances.len())),
+        "{stdout}"
+    );
+    assert_eq!(
+        server.num_study_instances(&study.study_instance_uid),
+        study.instances.len()
+    );
+    // The archive's copy of the case file carries the SHA-256 of the case file sent.
+    let raw = study
+        .instances
+        .iter()
+        .find(|i| i.sop_class_uid == casefile::SOP_CLASS_UID)
+        .unwrap();
+    let archive = transport::connect(ArchiveKind::Dicomweb, &server.dicomweb_url(), basic(orthanc::PASSWORD), "")
+        .unwrap();
+    let reference = heracles::upload::InstanceRef {
+        study: &study.study_instance_uid,
+        series: &raw.series_instance_uid,
+        sop: &raw.sop_instance_uid,
+    };
+    assert_eq!(
+        archive.case_file_sha256(&reference).unwrap().as_deref(),
+        Some(study.case_sha256_hex.as_str())
+    );
+    let row = status_of(dir.path(), "HER-TST-0041");
+    assert_eq!(row["state"], "confirmed");
+    assert_eq!(row["num_instances"], study.instances.len());
+    assert_eq!(row["case_sha256_hex"], study.case_sha256_hex.as_str());
+    // The human status line.
+    let output = run_upload(dir.path(), "", &["--status"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("Upload queue: 1 confirmed\nHER-TST-0041  uploaded  attempts 1"), "{text}");
+    // --all sends what is not confirmed yet: nothing here, so nothing is sent again.
+    let before = server.num_instances();
+    let output = run_upload(dir.path(), orthanc::PASSWORD, &["--all", "--server", &url, "--user", orthanc::USER]);
+    assert!(output.status.success());
+    assert_eq!(server.num_instances(), before);
+}
+
+#[test]
+fn a_kill_during_heracles_upload_then_a_rerun_delivers_the_study_once() {
+    let server = Orthanc::start();
+    let dir = tempfile::tempdir().unwrap();
+    // A quarter of an hour of recording: several waveform objects and a large case file, so the upload takes a
+    // while.
+    let case = review_case::create_lasting(
+        dir.path(),
+        42,
+        900.0,
+        heracles::store::RecorderOptions::default(),
+    );
+    sign(&mut CaseFile::open(&case).unwrap(), "Dr B", SignatureMeaning::Approval).unwrap();
+    let url = server.url();
+    let args = ["HER-TST-0042", "--server", url.as_str(), "--user", orthanc::USER];
+    let mut child = upload_command(dir.path(), orthanc::PASSWORD, &args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill -9 as soon as the archive holds the first object.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while server.num_instances() == 0 {
+        assert!(Instant::now() < deadline, "the upload never started");
+        assert!(child.try_wait().unwrap().is_none(), "the upload ended before it was killed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let row = status_of(dir.path(), "HER-TST-0042");
+    assert!(
+        row["state"] == "sending" || row["state"] == "delivered",
+        "killed during the upload, not confirmed: {row}"
+    );
+    let output = run_upload(dir.path(), orthanc::PASSWORD, &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let row = status_of(dir.path(), "HER-TST-0042");
+    assert_eq!(row["state"], "confirmed");
+    assert_eq!(row["attempts"], 2);
+    let num = row["num_instances"].as_u64().unwrap();
+    assert!(num >= 4, "{row}");
+    // Delivered once: the archive holds exactly the study's objects, none twice.
+    let study_uid = row["study_instance_uid"].as_str().unwrap();
+    assert_eq!(server.num_study_instances(study_uid) as u64, num);
+    assert_eq!(server.num_instances(), num);
+}
