@@ -9,6 +9,7 @@ use crate::sim::Control;
 use crate::ui::protocol::StartChoice;
 use crate::ui::settings::SettingsCommand;
 use crate::ui::traces::{Strip, YRange};
+use crate::ui::upload::UploadAction;
 
 use super::{HeraclesApp, View};
 
@@ -47,6 +48,8 @@ pub enum Command {
     },
     /// Leave the review screen (back to the live monitor).
     CloseReview,
+    /// What an upload view asked for (settings, test connection, upload a case now).
+    Upload(UploadAction),
 }
 
 impl HeraclesApp {
@@ -58,6 +61,7 @@ impl HeraclesApp {
             Command::SetRange(strip, range) => self.live.ranges[strip as usize] = range,
             Command::ShowView(view) => self.view = view,
             Command::Settings(command) => self.handle_settings(command),
+            Command::Upload(action) => self.uploads.handle(action),
             Command::Simulate(control) => {
                 let Some(sim) = &mut self.sim else {
                     log::warn!("simulator control {control:?} ignored: the simulator is not the source");

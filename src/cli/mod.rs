@@ -111,7 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Case(command)) => case::run(command, data_dir),
         Some(Command::Import(args)) => import::run(args, data_dir),
         Some(Command::Export(args)) => export::run(args, data_dir),
-        Some(Command::Review(args)) => review::run(args, data_dir),
+        Some(Command::Review(args)) => review::run(args, data_dir, config_dir),
         Some(Command::Upload(args)) => upload::run(args, data_dir, config_dir),
         Some(Command::Validate(args)) => validate::run(args),
     }

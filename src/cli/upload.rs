@@ -45,7 +45,11 @@ pub struct UploadArgs {
 }
 
 /// Runs `heracles upload`.
-pub fn run(args: UploadArgs, data_dir: Option<PathBuf>, config_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: UploadArgs,
+    data_dir: Option<PathBuf>,
+    config_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let data_dir = crate::store::data_dir(data_dir.as_deref())?;
     if args.status {
         return status(&data_dir, args.json);
@@ -142,7 +146,10 @@ fn secret(config_dir: &Path, upload_settings: &UploadSettings) -> anyhow::Result
         );
     }
     // The prompt goes to standard error; echo is turned off on the terminal while the answer is typed.
-    eprint!("password for {} at {}: ", upload_settings.user, upload_settings.server);
+    eprint!(
+        "password for {} at {}: ",
+        upload_settings.user, upload_settings.server
+    );
     std::io::stderr().flush()?;
     let echo = |on: bool| {
         std::process::Command::new("stty")

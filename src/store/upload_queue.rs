@@ -196,13 +196,7 @@ impl UploadQueue {
                  case_path = excluded.case_path, server = excluded.server, state = 'pending',
                  unsigned_reason = COALESCE(excluded.unsigned_reason, unsigned_reason),
                  updated_utc = excluded.updated_utc, next_attempt_utc = excluded.next_attempt_utc",
-            params![
-                case_id,
-                case_path.to_string_lossy(),
-                server,
-                unsigned_reason,
-                now
-            ],
+            params![case_id, case_path.to_string_lossy(), server, unsigned_reason, now],
         )?;
         self.require(case_id)
     }
@@ -244,7 +238,12 @@ impl UploadQueue {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    fn update(&self, case_id: &str, sql: &str, values: &[&dyn rusqlite::ToSql]) -> Result<UploadEntry, StoreError> {
+    fn update(
+        &self,
+        case_id: &str,
+        sql: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<UploadEntry, StoreError> {
         let now = super::utc_now();
         let mut all: Vec<&dyn rusqlite::ToSql> = vec![&case_id, &now];
         all.extend_from_slice(values);
@@ -253,7 +252,9 @@ impl UploadQueue {
             all.as_slice(),
         )?;
         if changed == 0 {
-            return Err(StoreError::Invalid(format!("{case_id} is not in the upload queue")));
+            return Err(StoreError::Invalid(format!(
+                "{case_id} is not in the upload queue"
+            )));
         }
         self.require(case_id)
     }
@@ -324,7 +325,9 @@ mod tests {
         let case = dir.path().join("HER-TST-0001.heracles");
         {
             let queue = UploadQueue::open(dir.path()).unwrap();
-            let entry = queue.enqueue("HER-TST-0001", &case, "http://archive", None).unwrap();
+            let entry = queue
+                .enqueue("HER-TST-0001", &case, "http://archive", None)
+                .unwrap();
             assert_eq!((entry.state, entry.attempts), (UploadState::Pending, 0));
             let entry = queue.start_attempt("HER-TST-0001").unwrap();
             assert_eq!((entry.state, entry.attempts), (UploadState::Sending, 1));
@@ -333,7 +336,12 @@ mod tests {
         let queue = UploadQueue::open(dir.path()).unwrap();
         let now = chrono::Utc::now();
         let later = now + chrono::Duration::hours(1);
-        assert!(queue.due(now, now - chrono::Duration::hours(1)).unwrap().is_empty());
+        assert!(
+            queue
+                .due(now, now - chrono::Duration::hours(1))
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(queue.due(later, later).unwrap().len(), 1);
         let entry = queue
             .retry_later("HER-TST-0001", "archive unreachable", later)
@@ -346,7 +354,9 @@ mod tests {
         queue
             .enqueue("HER-TST-0001", &case, "http://archive", Some("core lab asked"))
             .unwrap();
-        let entry = queue.enqueue("HER-TST-0001", &case, "http://archive", None).unwrap();
+        let entry = queue
+            .enqueue("HER-TST-0001", &case, "http://archive", None)
+            .unwrap();
         assert_eq!(entry.unsigned_reason.as_deref(), Some("core lab asked"));
         assert_eq!(entry.attempts, 1);
         queue.start_attempt("HER-TST-0001").unwrap();
@@ -361,7 +371,10 @@ mod tests {
         );
         let entry = queue.confirmed("HER-TST-0001").unwrap();
         assert_eq!((entry.state, entry.attempts), (UploadState::Confirmed, 2));
-        assert_eq!(queue.failed("HER-TST-0001", "x").unwrap().state, UploadState::Failed);
+        assert_eq!(
+            queue.failed("HER-TST-0001", "x").unwrap().state,
+            UploadState::Failed
+        );
         assert!(queue.failed("HER-TST-0002", "x").is_err());
         assert_eq!(queue.entries().unwrap().len(), 1);
     }

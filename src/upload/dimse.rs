@@ -28,6 +28,9 @@ const STATUS_PENDING: [u16; 2] = [0xFF00, 0xFF01];
 /// C-STORE warning "duplicate SOP instance" some PACSs send for an object they already hold.
 const STATUS_DUPLICATE: u16 = 0x0111;
 
+/// A flat data set as read: (tag as `group << 16 | element`, value bytes) in order.
+type Elements = Vec<(u32, Vec<u8>)>;
+
 /// A PACS at `dicom://CALLED_AE@host:port`.
 pub(super) struct Pacs {
     url: String,
@@ -98,7 +101,10 @@ impl Pacs {
             // A rejected association is how a PACS says it does not know this AE title.
             TransportError::Refused {
                 server: self.url.clone(),
-                detail: format!("association rejected ({detail}); is {} registered?", self.calling_ae_title),
+                detail: format!(
+                    "association rejected ({detail}); is {} registered?",
+                    self.calling_ae_title
+                ),
             }
         } else {
             TransportError::Unreachable {
@@ -143,7 +149,7 @@ impl Pacs {
     fn receive_message(
         &self,
         association: &mut ClientAssociation<std::net::TcpStream>,
-    ) -> Result<(Vec<(u32, Vec<u8>)>, Option<Vec<(u32, Vec<u8>)>>), TransportError> {
+    ) -> Result<(Elements, Option<Elements>), TransportError> {
         let mut command = Vec::new();
         let mut data = Vec::new();
         let mut command_done = false;
@@ -168,13 +174,15 @@ impl Pacs {
                 }
             }
             if command_done {
-                let elements = read_elements(&command).ok_or_else(|| self.protocol("unreadable command set"))?;
+                let elements =
+                    read_elements(&command).ok_or_else(|| self.protocol("unreadable command set"))?;
                 let has_data = element_u16(&elements, 0x0000_0800) != Some(NO_DATA_SET);
                 if !has_data {
                     return Ok((elements, None));
                 }
                 if data_done {
-                    let data_set = read_elements(&data).ok_or_else(|| self.protocol("unreadable data set"))?;
+                    let data_set =
+                        read_elements(&data).ok_or_else(|| self.protocol("unreadable data set"))?;
                     return Ok((elements, Some(data_set)));
                 }
             }
@@ -194,7 +202,8 @@ impl Archive for Pacs {
     }
 
     fn store(&self, part10: &[u8]) -> Result<StoreOutcome, TransportError> {
-        let (meta, data_set) = split_part10(part10).ok_or_else(|| self.protocol("not a DICOM Part 10 file"))?;
+        let (meta, data_set) =
+            split_part10(part10).ok_or_else(|| self.protocol("not a DICOM Part 10 file"))?;
         let sop_class = element_text(&meta, 0x0002_0002).unwrap_or_default();
         let sop_instance = element_text(&meta, 0x0002_0003).unwrap_or_default();
         let transfer_syntax = element_text(&meta, 0x0002_0010).unwrap_or_default();
@@ -303,15 +312,15 @@ fn encode_elements(elements: &[(u32, Value<'_>)]) -> Vec<u8> {
 /// A command set: the elements preceded by their Command Group Length (0000,0000).
 fn command_set(elements: &[(u32, Value<'_>)]) -> Vec<u8> {
     let body = encode_elements(elements);
-    let mut out = encode_elements(&[]);
-    out.extend_from_slice(&[0, 0, 0, 0, 4, 0, 0, 0]);
+    // (0000,0000) UL, 4 bytes: the length of the rest.
+    let mut out = vec![0, 0, 0, 0, 4, 0, 0, 0];
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&body);
     out
 }
 
 /// Reads a flat Implicit VR Little Endian data set (no sequences of undefined length) as (tag, value) pairs.
-fn read_elements(mut bytes: &[u8]) -> Option<Vec<(u32, Vec<u8>)>> {
+fn read_elements(mut bytes: &[u8]) -> Option<Elements> {
     let mut elements = Vec::new();
     while !bytes.is_empty() {
         let header: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
@@ -338,7 +347,7 @@ fn element_text(elements: &[(u32, Vec<u8>)], tag: u32) -> Option<String> {
 
 /// Splits a Part 10 file into its file meta elements and the encoded data set that follows them. The meta group
 /// is Explicit VR Little Endian; its group length says where the data set starts.
-fn split_part10(part10: &[u8]) -> Option<(Vec<(u32, Vec<u8>)>, &[u8])> {
+fn split_part10(part10: &[u8]) -> Option<(Elements, &[u8])> {
     if part10.get(128..132)? != b"DICM" {
         return None;
     }
@@ -393,7 +402,11 @@ mod tests {
     #[test]
     fn pacs_addresses_need_an_ae_title_and_a_port() {
         assert!(Pacs::new("dicom://ORTHANC@127.0.0.1:4242", "HERACLES").is_ok());
-        for url in ["dicom://127.0.0.1:4242", "http://ORTHANC@x:1", "dicom://ORTHANC@host"] {
+        for url in [
+            "dicom://127.0.0.1:4242",
+            "http://ORTHANC@x:1",
+            "dicom://ORTHANC@host",
+        ] {
             assert!(Pacs::new(url, "HERACLES").is_err(), "{url}");
         }
     }

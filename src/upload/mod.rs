@@ -175,7 +175,11 @@ impl<'a> Uploader<'a> {
     /// Queues `case_path` (with `unsigned_reason`, audited in the case file if the case is not validly signed
     /// off) and makes up to the policy's attempts now, waiting the backoff between them. Returns the confirmed
     /// row, or the last error (the row keeps it, pending or failed).
-    pub fn upload(&self, case_path: &Path, unsigned_reason: Option<&str>) -> Result<UploadEntry, UploadError> {
+    pub fn upload(
+        &self,
+        case_path: &Path,
+        unsigned_reason: Option<&str>,
+    ) -> Result<UploadEntry, UploadError> {
         let entry = self.enqueue(case_path, unsigned_reason)?;
         let mut attempt = 1;
         loop {
@@ -193,7 +197,11 @@ impl<'a> Uploader<'a> {
 
     /// Queues a case without sending it: the row made pending (due now), the reason audited when the case is not
     /// validly signed off.
-    pub fn enqueue(&self, case_path: &Path, unsigned_reason: Option<&str>) -> Result<UploadEntry, UploadError> {
+    pub fn enqueue(
+        &self,
+        case_path: &Path,
+        unsigned_reason: Option<&str>,
+    ) -> Result<UploadEntry, UploadError> {
         let case_id = CaseFile::open_read_only(case_path)?.summary()?.case_id;
         let reason = unsigned_reason.map(str::trim).filter(|r| !r.is_empty());
         let mut audited = None;
@@ -201,7 +209,9 @@ impl<'a> Uploader<'a> {
             && !sign_off_gate(case_path)?.0
         {
             CaseFile::open(case_path)?.record_unsigned_upload(&self.who, reason)?;
-            log::info!("{case_id}: queued for upload without a valid sign-off (reason audited in the case file)");
+            log::info!(
+                "{case_id}: queued for upload without a valid sign-off (reason audited in the case file)"
+            );
             audited = Some(reason);
         }
         Ok(self
@@ -225,7 +235,11 @@ impl<'a> Uploader<'a> {
     /// One attempt for a queued case: the outcome is recorded in the queue before it is returned.
     pub fn attempt(&self, case_id: &str, case_path: &Path) -> Result<UploadEntry, UploadError> {
         let entry = self.queue.start_attempt(case_id)?;
-        log::info!("{case_id}: upload attempt {} to {}", entry.attempts, self.archive.server());
+        log::info!(
+            "{case_id}: upload attempt {} to {}",
+            entry.attempts,
+            self.archive.server()
+        );
         match self.send_and_confirm(&entry, case_path) {
             Ok(()) => {
                 log::info!("{case_id}: confirmed by the archive");
@@ -235,8 +249,12 @@ impl<'a> Uploader<'a> {
                 let message = error.to_string();
                 if error.retryable() {
                     let delay = self.policy.delay_after(entry.attempts);
-                    let next = chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                    log::warn!("{case_id}: upload attempt {} failed, retried in {delay:?}: {message}", entry.attempts);
+                    let next = chrono::Utc::now()
+                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    log::warn!(
+                        "{case_id}: upload attempt {} failed, retried in {delay:?}: {message}",
+                        entry.attempts
+                    );
                     self.queue.retry_later(case_id, &message, next)?;
                 } else {
                     log::warn!("{case_id}: upload failed: {message}");

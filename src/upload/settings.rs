@@ -120,7 +120,9 @@ impl UploadSettings {
         let path = dir.join(SETTINGS_FILE_NAME);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(UploadSettings::default()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(UploadSettings::default());
+            }
             Err(error) => return Err(io_error(&path)(error)),
         };
         toml::from_str(&text).map_err(|error| SettingsError::Invalid {
@@ -216,7 +218,10 @@ mod tests {
     #[test]
     fn settings_round_trip_without_the_password() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(UploadSettings::load(dir.path()).unwrap(), UploadSettings::default());
+        assert_eq!(
+            UploadSettings::load(dir.path()).unwrap(),
+            UploadSettings::default()
+        );
         let settings = UploadSettings {
             server: "https://corelab.example/orthanc".into(),
             kind: ArchiveKind::Dicomweb,
@@ -245,13 +250,19 @@ mod tests {
         assert_eq!(load_secret(dir.path()).unwrap(), None);
         save_secret(dir.path(), "s3cret").unwrap();
         let path = dir.path().join(SECRET_FILE_NAME);
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(load_secret(dir.path()).unwrap().as_deref(), Some("s3cret"));
         save_secret(dir.path(), "changed").unwrap();
         assert_eq!(load_secret(dir.path()).unwrap().as_deref(), Some("changed"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let error = load_secret(dir.path()).unwrap_err();
-        assert!(matches!(error, SettingsError::Exposed { mode: 0o644, .. }), "{error}");
+        assert!(
+            matches!(error, SettingsError::Exposed { mode: 0o644, .. }),
+            "{error}"
+        );
         assert!(error.to_string().contains("chmod 600"));
     }
 }

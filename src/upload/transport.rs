@@ -277,10 +277,12 @@ impl Http {
                 server,
                 detail: format!("the server did not answer as HTTPS ({error})"),
             },
-            ureq::Error::Io(error) if error.kind() == std::io::ErrorKind::InvalidData => TransportError::Tls {
-                server,
-                detail: error.to_string(),
-            },
+            ureq::Error::Io(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                TransportError::Tls {
+                    server,
+                    detail: error.to_string(),
+                }
+            }
             ureq::Error::HostNotFound => TransportError::Unreachable {
                 server,
                 detail: "unknown host".into(),
@@ -532,7 +534,10 @@ impl Archive for DicomWeb {
     fn store(&self, part10: &[u8]) -> Result<StoreOutcome, TransportError> {
         // The boundary must not occur in the body; a random-looking fixed token plus the length is enough for
         // a binary DICOM file in practice, and is checked.
-        let boundary = format!("heracles-stow-{:016x}", part10.len() as u64 ^ 0x9e37_79b9_7f4a_7c15);
+        let boundary = format!(
+            "heracles-stow-{:016x}",
+            part10.len() as u64 ^ 0x9e37_79b9_7f4a_7c15
+        );
         if part10
             .windows(boundary.len())
             .any(|window| window == boundary.as_bytes())

@@ -139,7 +139,11 @@ fn refresh(context: &Context) {
 }
 
 /// An uploader with the saved settings, or why there is none.
-fn uploader<'a>(data_dir: &Path, config_dir: &Path, build: &'a BuildStudy<'a>) -> Result<Uploader<'a>, String> {
+fn uploader<'a>(
+    data_dir: &Path,
+    config_dir: &Path,
+    build: &'a BuildStudy<'a>,
+) -> Result<Uploader<'a>, String> {
     let settings = UploadSettings::load(config_dir).map_err(|e| e.to_string())?;
     if settings.server.trim().is_empty() {
         return Err("no archive is set up: enter its URL in Settings > Upload".into());

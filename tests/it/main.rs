@@ -31,4 +31,5 @@ mod ui_live;
 mod ui_protocol;
 mod ui_review;
 mod ui_settings;
+mod ui_upload;
 mod upload;

@@ -81,7 +81,12 @@ fn basic(password: &str) -> Credentials {
 /// A signed-off synthetic case in `dir`.
 fn signed_case(dir: &Path, number: u16) -> std::path::PathBuf {
     let path = review_case::create(dir, number);
-    sign(&mut CaseFile::open(&path).unwrap(), "Dr B", SignatureMeaning::Approval).unwrap();
+    sign(
+        &mut CaseFile::open(&path).unwrap(),
+        "Dr B",
+        SignatureMeaning::Approval,
+    )
+    .unwrap();
     path
 }
 
@@ -109,9 +114,18 @@ fn the_three_transports_store_list_and_answer_already_stored() {
         let answer = archive.check().unwrap();
         assert!(!answer.is_empty(), "{kind:?}");
         let study = tiny_study(1000 + k as u32, 2);
-        assert!(archive.study_instances(&study.study_instance_uid).unwrap().is_empty());
+        assert!(
+            archive
+                .study_instances(&study.study_instance_uid)
+                .unwrap()
+                .is_empty()
+        );
         for instance in &study.instances {
-            assert_eq!(archive.store(&instance.bytes).unwrap(), StoreOutcome::Stored, "{kind:?}");
+            assert_eq!(
+                archive.store(&instance.bytes).unwrap(),
+                StoreOutcome::Stored,
+                "{kind:?}"
+            );
         }
         // Sent again (an interrupted upload resumed): no duplicate. Orthanc's REST API says so; DICOMweb and
         // C-STORE report success, and the archive still holds one copy.
@@ -121,7 +135,11 @@ fn the_three_transports_store_list_and_answer_already_stored() {
         }
         let mut held = archive.study_instances(&study.study_instance_uid).unwrap();
         held.sort();
-        let sent: Vec<String> = study.instances.iter().map(|i| i.sop_instance_uid.clone()).collect();
+        let sent: Vec<String> = study
+            .instances
+            .iter()
+            .map(|i| i.sop_instance_uid.clone())
+            .collect();
         assert_eq!(held, sent, "{kind:?}");
         assert_eq!(server.num_study_instances(&study.study_instance_uid), 2);
     }
@@ -143,7 +161,10 @@ fn wrong_password_tls_and_unreachable_are_told_apart() {
         assert!(matches!(error, TransportError::Unauthorized { .. }), "{error}");
         let message = error.to_string();
         assert!(message.contains("refused the login of user corelab"), "{message}");
-        assert!(!message.contains("guess-1234"), "the password never shows: {message}");
+        assert!(
+            !message.contains("guess-1234"),
+            "the password never shows: {message}"
+        );
         assert!(!error.retryable());
     }
     // HTTPS to a plain-HTTP port: a TLS failure, not retried.
@@ -158,7 +179,10 @@ fn wrong_password_tls_and_unreachable_are_told_apart() {
     let closed = format!("http://127.0.0.1:{}", orthanc::free_port());
     for (kind, url) in [
         (ArchiveKind::Orthanc, closed.clone()),
-        (ArchiveKind::Dimse, format!("dicom://X@127.0.0.1:{}", orthanc::free_port())),
+        (
+            ArchiveKind::Dimse,
+            format!("dicom://X@127.0.0.1:{}", orthanc::free_port()),
+        ),
     ] {
         let error = transport::connect(kind, &url, Credentials::None, "HERACLES")
             .unwrap()
@@ -176,10 +200,14 @@ fn an_unsigned_case_is_refused_without_a_reason_and_uploaded_with_an_audited_one
     let dir = tempfile::tempdir().unwrap();
     let case = review_case::create(dir.path(), 31);
     let build = |_: &Path| -> Result<DicomStudy, DicomError> { Ok(tiny_study(3100, 3)) };
-    let archive = transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "")
-        .unwrap();
+    let archive =
+        transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "").unwrap();
     let uploader = Uploader::new(dir.path(), archive, "fellow", QUICK, &build).unwrap();
-    let audit_before = CaseFile::open_read_only(&case).unwrap().audit_trail().unwrap().len();
+    let audit_before = CaseFile::open_read_only(&case)
+        .unwrap()
+        .audit_trail()
+        .unwrap()
+        .len();
     let error = uploader.upload(&case, None).unwrap_err();
     assert!(matches!(error, UploadError::NotSignedOff { .. }), "{error}");
     assert!(error.to_string().contains("not signed off"), "{error}");
@@ -199,18 +227,37 @@ fn an_unsigned_case_is_refused_without_a_reason_and_uploaded_with_an_audited_one
     let trail = CaseFile::open_read_only(&case).unwrap().audit_trail().unwrap();
     let audited = trail.last().unwrap();
     assert_eq!(
-        (audited.action.as_str(), audited.who.as_str(), audited.reason.as_str()),
-        ("upload_unsigned", "fellow", "core lab asked for the raw data before review")
+        (
+            audited.action.as_str(),
+            audited.who.as_str(),
+            audited.reason.as_str()
+        ),
+        (
+            "upload_unsigned",
+            "fellow",
+            "core lab asked for the raw data before review"
+        )
     );
     let report = CaseFile::open_read_only(&case).unwrap().verify().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(server.num_study_instances("2.25.3100"), 3);
     // A signed case needs no reason and none is audited.
     let signed = signed_case(dir.path(), 32);
-    let before = CaseFile::open_read_only(&signed).unwrap().audit_trail().unwrap().len();
-    assert_eq!(uploader.upload(&signed, None).unwrap().state, UploadState::Confirmed);
+    let before = CaseFile::open_read_only(&signed)
+        .unwrap()
+        .audit_trail()
+        .unwrap()
+        .len();
     assert_eq!(
-        CaseFile::open_read_only(&signed).unwrap().audit_trail().unwrap().len(),
+        uploader.upload(&signed, None).unwrap().state,
+        UploadState::Confirmed
+    );
+    assert_eq!(
+        CaseFile::open_read_only(&signed)
+            .unwrap()
+            .audit_trail()
+            .unwrap()
+            .len(),
         before
     );
 }
@@ -222,8 +269,13 @@ fn a_stopped_archive_leaves_the_case_pending_and_it_goes_when_the_archive_is_bac
     let case = signed_case(dir.path(), 33);
     let build = |_: &Path| -> Result<DicomStudy, DicomError> { Ok(tiny_study(3300, 4)) };
     server.stop();
-    let archive = transport::connect(ArchiveKind::Dicomweb, &server.dicomweb_url(), basic(orthanc::PASSWORD), "")
-        .unwrap();
+    let archive = transport::connect(
+        ArchiveKind::Dicomweb,
+        &server.dicomweb_url(),
+        basic(orthanc::PASSWORD),
+        "",
+    )
+    .unwrap();
     let uploader = Uploader::new(dir.path(), archive, "fellow", QUICK, &build).unwrap();
     let error = uploader.upload(&case, None).unwrap_err();
     assert!(error.to_string().contains("cannot be reached"), "{error}");
@@ -257,10 +309,15 @@ fn a_wrong_password_fails_clearly_and_loses_nothing() {
     let entry = uploader.queue().entry("HER-TST-0034").unwrap().unwrap();
     assert_eq!((entry.state, entry.attempts), (UploadState::Failed, 1));
     assert!(entry.last_error.unwrap().contains("wrong user name or password"));
-    assert_eq!(std::fs::read(&case).unwrap(), before, "the case file is untouched");
+    assert_eq!(
+        std::fs::read(&case).unwrap(),
+        before,
+        "the case file is untouched"
+    );
     drop(uploader);
     // The right password: the same queue row goes through.
-    let right = transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "").unwrap();
+    let right =
+        transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "").unwrap();
     let uploader = Uploader::new(dir.path(), right, "fellow", QUICK, &build).unwrap();
     let entry = uploader.upload(&case, None).unwrap();
     assert_eq!((entry.state, entry.attempts), (UploadState::Confirmed, 2));
@@ -359,7 +416,11 @@ fn run_upload(data_dir: &Path, password: &str, args: &[&str]) -> std::process::O
 /// The queue row of `case_id` as `heracles upload --status --json` shows it.
 fn status_of(data_dir: &Path, case_id: &str) -> serde_json::Value {
     let output = run_upload(data_dir, "", &["--status", "--json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     rows.as_array()
         .unwrap()
@@ -378,7 +439,11 @@ fn heracles_upload_sends_a_recorded_case_as_its_dicom_study_and_orthanc_confirms
     let study = study_of_case(&case, &TrialContext::heracles()).unwrap();
     let url = server.url();
     // Without a password nothing can log in: a clear error and exit 1, before anything is queued or sent.
-    let output = run_upload(dir.path(), "", &["HER-TST-0041", "--server", &url, "--user", orthanc::USER]);
+    let output = run_upload(
+        dir.path(),
+        "",
+        &["HER-TST-0041", "--server", &url, "--user", orthanc::USER],
+    );
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no password"), "{stderr}");
@@ -390,10 +455,16 @@ fn heracles_upload_sends_a_recorded_case_as_its_dicom_study_and_orthanc_confirms
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(!stderr.contains(orthanc::PASSWORD), "the password never shows in the log: {stderr}");
+    assert!(
+        !stderr.contains(orthanc::PASSWORD),
+        "the password never shows in the log: {stderr}"
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains(&format!("HER-TST-0041: confirmed by {url} ({} objects", study.instances.len())),
+        stdout.contains(&format!(
+            "HER-TST-0041: confirmed by {url} ({} objects",
+            study.instances.len()
+        )),
         "{stdout}"
     );
     assert_eq!(
@@ -406,8 +477,13 @@ fn heracles_upload_sends_a_recorded_case_as_its_dicom_study_and_orthanc_confirms
         .iter()
         .find(|i| i.sop_class_uid == casefile::SOP_CLASS_UID)
         .unwrap();
-    let archive = transport::connect(ArchiveKind::Dicomweb, &server.dicomweb_url(), basic(orthanc::PASSWORD), "")
-        .unwrap();
+    let archive = transport::connect(
+        ArchiveKind::Dicomweb,
+        &server.dicomweb_url(),
+        basic(orthanc::PASSWORD),
+        "",
+    )
+    .unwrap();
     let reference = heracles::upload::InstanceRef {
         study: &study.study_instance_uid,
         series: &raw.series_instance_uid,
@@ -424,10 +500,17 @@ fn heracles_upload_sends_a_recorded_case_as_its_dicom_study_and_orthanc_confirms
     // The human status line.
     let output = run_upload(dir.path(), "", &["--status"]);
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.starts_with("Upload queue: 1 confirmed\nHER-TST-0041  uploaded  attempts 1"), "{text}");
+    assert!(
+        text.starts_with("Upload queue: 1 confirmed\nHER-TST-0041  uploaded  attempts 1"),
+        "{text}"
+    );
     // --all sends what is not confirmed yet: nothing here, so nothing is sent again.
     let before = server.num_instances();
-    let output = run_upload(dir.path(), orthanc::PASSWORD, &["--all", "--server", &url, "--user", orthanc::USER]);
+    let output = run_upload(
+        dir.path(),
+        orthanc::PASSWORD,
+        &["--all", "--server", &url, "--user", orthanc::USER],
+    );
     assert!(output.status.success());
     assert_eq!(server.num_instances(), before);
 }
@@ -438,13 +521,14 @@ fn a_kill_during_heracles_upload_then_a_rerun_delivers_the_study_once() {
     let dir = tempfile::tempdir().unwrap();
     // A quarter of an hour of recording: several waveform objects and a large case file, so the upload takes a
     // while.
-    let case = review_case::create_lasting(
-        dir.path(),
-        42,
-        900.0,
-        heracles::store::RecorderOptions::default(),
-    );
-    sign(&mut CaseFile::open(&case).unwrap(), "Dr B", SignatureMeaning::Approval).unwrap();
+    let case =
+        review_case::create_lasting(dir.path(), 42, 900.0, heracles::store::RecorderOptions::default());
+    sign(
+        &mut CaseFile::open(&case).unwrap(),
+        "Dr B",
+        SignatureMeaning::Approval,
+    )
+    .unwrap();
     let url = server.url();
     let args = ["HER-TST-0042", "--server", url.as_str(), "--user", orthanc::USER];
     let mut child = upload_command(dir.path(), orthanc::PASSWORD, &args)
@@ -456,7 +540,10 @@ fn a_kill_during_heracles_upload_then_a_rerun_delivers_the_study_once() {
     let deadline = Instant::now() + Duration::from_secs(300);
     while server.num_instances() == 0 {
         assert!(Instant::now() < deadline, "the upload never started");
-        assert!(child.try_wait().unwrap().is_none(), "the upload ended before it was killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the upload ended before it was killed"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
@@ -467,7 +554,11 @@ fn a_kill_during_heracles_upload_then_a_rerun_delivers_the_study_once() {
         "killed during the upload, not confirmed: {row}"
     );
     let output = run_upload(dir.path(), orthanc::PASSWORD, &args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let row = status_of(dir.path(), "HER-TST-0042");
     assert_eq!(row["state"], "confirmed");
     assert_eq!(row["attempts"], 2);

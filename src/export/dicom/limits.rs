@@ -357,7 +357,7 @@ fn hemodynamic(c: &mut Checker, o: &InMemDicomObject) {
             .get(tags::REFERENCED_WAVEFORM_CHANNELS)
             .and_then(|e| e.to_multi_int::<u32>().ok())
             .unwrap_or_default();
-        if references.is_empty() || references.len() % 2 != 0 {
+        if references.is_empty() || !references.len().is_multiple_of(2) {
             c.fail(
                 format!("{path}ReferencedWaveformChannels"),
                 "must be (group, channel) pairs",
@@ -383,7 +383,7 @@ fn hemodynamic(c: &mut Checker, o: &InMemDicomObject) {
             "POINT" | "BEGIN" | "END" => positions.len() == 1,
             "SEGMENT" => positions.len() == 2 && positions[0] <= positions[1],
             "MULTIPOINT" => !positions.is_empty(),
-            "MULTISEGMENT" => !positions.is_empty() && positions.len() % 2 == 0,
+            "MULTISEGMENT" => !positions.is_empty() && positions.len().is_multiple_of(2),
             _ => false,
         };
         if !count_ok {
