@@ -569,3 +569,70 @@ fn a_kill_during_heracles_upload_then_a_rerun_delivers_the_study_once() {
     assert_eq!(server.num_study_instances(study_uid) as u64, num);
     assert_eq!(server.num_instances(), num);
 }
+
+#[test]
+#[ignore = "measurement: a 2-hour case converted and uploaded by the CLI (several minutes in a debug build)"]
+fn measure_a_two_hour_case_converted_and_uploaded_to_orthanc() {
+    let server = Orthanc::start();
+    let dir = tempfile::tempdir().unwrap();
+    let made = Instant::now();
+    let case = review_case::create_lasting(
+        dir.path(),
+        7200,
+        7200.0,
+        heracles::store::RecorderOptions::default(),
+    );
+    sign(
+        &mut CaseFile::open(&case).unwrap(),
+        "Dr B",
+        SignatureMeaning::Approval,
+    )
+    .unwrap();
+    println!("2-hour case made in {:.1} s", made.elapsed().as_secs_f64());
+    let case_bytes = std::fs::metadata(&case).unwrap().len();
+    // Conversion alone: `heracles export --dicom`.
+    let out = dir.path().join("study");
+    let started = Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_heracles"))
+        .arg("export")
+        .arg(&case)
+        .arg("--to")
+        .arg(&out)
+        .arg("--dicom")
+        .output()
+        .unwrap();
+    let convert_s = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let study_bytes: u64 = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    // Conversion, upload and confirmation: `heracles upload`.
+    let url = server.url();
+    let started = Instant::now();
+    let output = run_upload(
+        dir.path(),
+        orthanc::PASSWORD,
+        &["HER-TST-7200", "--server", &url, "--user", orthanc::USER],
+    );
+    let upload_s = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = status_of(dir.path(), "HER-TST-7200");
+    assert_eq!(row["state"], "confirmed");
+    println!(
+        "case file {:.1} MB; DICOM study {} objects, {:.1} MB ({:.2} x the case file); export --dicom {convert_s:.1} s; \
+         upload (convert + send + confirm) {upload_s:.1} s",
+        case_bytes as f64 / 1e6,
+        row["num_instances"],
+        study_bytes as f64 / 1e6,
+        study_bytes as f64 / case_bytes as f64
+    );
+}
