@@ -118,15 +118,18 @@ pub fn run(
 /// The data folder's cases that the archive has not confirmed.
 fn unconfirmed_cases(data_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let queue = UploadQueue::open(data_dir)?;
-    let confirmed: Vec<PathBuf> = queue
+    let confirmed: Vec<String> = queue
         .entries()?
         .into_iter()
         .filter(|entry| entry.state == crate::store::UploadState::Confirmed)
-        .map(|entry| entry.case_path)
+        .map(|entry| entry.case_id)
         .collect();
     Ok(list_case_files(data_dir)?
         .into_iter()
-        .filter(|path| !confirmed.contains(path))
+        .filter(|path| {
+            let case_id = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            !case_id.is_some_and(|id| confirmed.contains(&id))
+        })
         .collect())
 }
 

@@ -220,6 +220,12 @@ pub fn connect(
                     kind.label()
                 )));
             }
+            if url.starts_with("http://") && !is_loopback(&url) {
+                return Err(TransportError::Settings(format!(
+                    "{url}: plain http would send the password unencrypted; use https:// (http:// only to this \
+                     computer's loopback)"
+                )));
+            }
             if url.contains('@') {
                 return Err(TransportError::Settings(
                     "put the user name in the user field, never in the URL".into(),
@@ -233,6 +239,20 @@ pub fn connect(
         }
         ArchiveKind::Dimse => Ok(Box::new(super::dimse::Pacs::new(&url, calling_ae_title)?)),
     }
+}
+
+/// Whether an `http://` URL names this computer (127.0.0.0/8, `localhost`, `[::1]`).
+fn is_loopback(url: &str) -> bool {
+    let rest = url.trim_start_matches("http://");
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']').map(|(h, _)| h))
+        .unwrap_or_else(|| host.split(':').next().unwrap_or_default());
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An HTTP answer: status and body text.
@@ -659,12 +679,25 @@ mod tests {
     }
 
     #[test]
-    fn urls_with_credentials_or_without_a_scheme_are_refused() {
-        for url in ["archive.example/orthanc", "https://user:pw@archive.example"] {
+    fn urls_with_credentials_without_a_scheme_or_plain_http_off_this_computer_are_refused() {
+        for url in [
+            "archive.example/orthanc",
+            "https://user:pw@archive.example",
+            "http://archive.example/orthanc",
+            "http://10.0.0.5:8042",
+        ] {
             assert!(matches!(
                 connect(ArchiveKind::Orthanc, url, Credentials::None, "HERACLES"),
                 Err(TransportError::Settings(_))
             ));
+        }
+        for url in [
+            "http://127.0.0.1:8042",
+            "http://localhost:8042/orthanc",
+            "http://[::1]:8042",
+            "https://archive.example",
+        ] {
+            assert!(connect(ArchiveKind::Orthanc, url, Credentials::None, "HERACLES").is_ok(), "{url}");
         }
     }
 

@@ -636,3 +636,27 @@ fn measure_a_two_hour_case_converted_and_uploaded_to_orthanc() {
         study_bytes as f64 / case_bytes as f64
     );
 }
+
+#[test]
+fn a_case_that_fails_verify_is_refused_untouched_and_its_reason_kept_in_the_queue() {
+    use heracles::export::dicom::{TrialContext, study_of_case};
+    let server = Orthanc::start();
+    let dir = tempfile::tempdir().unwrap();
+    let case = signed_case(dir.path(), 36);
+    rusqlite::Connection::open(&case)
+        .unwrap()
+        .execute_batch("UPDATE chunk SET min_value = min_value - 1 WHERE id = (SELECT min(id) FROM chunk)")
+        .unwrap();
+    let before = std::fs::read(&case).unwrap();
+    let build = |path: &Path| study_of_case(path, &TrialContext::heracles());
+    let archive = transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "").unwrap();
+    let uploader = Uploader::new(dir.path(), archive, "fellow", QUICK, &build).unwrap();
+    let error = uploader.upload(&case, None).unwrap_err();
+    assert!(matches!(error, UploadError::Study { .. }), "{error}");
+    assert!(error.to_string().contains("verif"), "{error}");
+    let entry = uploader.queue().entry("HER-TST-0036").unwrap().unwrap();
+    assert_eq!((entry.state, entry.attempts), (UploadState::Failed, 1));
+    assert!(entry.last_error.unwrap().contains("verif"));
+    assert_eq!(std::fs::read(&case).unwrap(), before, "the case file is untouched");
+    assert_eq!(server.num_instances(), 0);
+}
