@@ -22,6 +22,14 @@ use heracles::store::CaseFile;
 
 use crate::review_case;
 
+/// The errors `dciodvfy` (dicom3tools of June 2022, Debian's) gives for standard attributes newer than its
+/// dictionary, which the study uses deliberately: the Other Clinical Trial Protocol IDs Sequence (0012,0023) and its
+/// Issuer of Clinical Trial Protocol ID (0012,0022) carry the IRAS id where the standard now has a place for it.
+pub(crate) const DCIODVFY_NEWER_ATTRIBUTES: [&str; 2] = [
+    "Attribute with an even group number is not a recognized standard attribute - (0x0012,0x0022)",
+    "Attribute with an even group number is not a recognized standard attribute - (0x0012,0x0023)",
+];
+
 /// The synthetic recorded case (baseline 0-60 s, post-unloading 60-125 s, a marker at 40 s), analysed.
 fn analysed_case(dir: &Path, number: u16) -> PathBuf {
     let path = review_case::create(dir, number);
@@ -127,7 +135,10 @@ fn a_recorded_case_becomes_one_study_of_waveforms_report_and_case_file() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("Error")).collect();
+        let errors: Vec<&str> = report
+            .lines()
+            .filter(|l| l.starts_with("Error") && !DCIODVFY_NEWER_ATTRIBUTES.iter().any(|a| l.contains(a)))
+            .collect();
         assert!(errors.is_empty(), "{}:\n{report}", file.display());
         warnings.extend(
             report
@@ -171,6 +182,9 @@ fn pydicom_reads_the_waveforms_back_as_the_decimated_signal_within_quantisation(
     let script = r#"
 import json, sys
 import pydicom
+from pydicom.multival import MultiValue
+def positions(value):
+    return list(value) if isinstance(value, (list, MultiValue)) else [value]
 ds = pydicom.dcmread(sys.argv[1])
 group = ds.WaveformSequence[0]
 arr = ds.waveform_array(0)
@@ -189,7 +203,7 @@ out = {
         for i, ch in enumerate(group.ChannelDefinitionSequence)
     ],
     "annotations": [
-        [a.UnformattedTextValue, a.TemporalRangeType, [int(p) for p in a.ReferencedSamplePositions]]
+        [a.UnformattedTextValue, a.TemporalRangeType, [int(p) for p in positions(a.ReferencedSamplePositions)]]
         for a in ds.WaveformAnnotationSequence
     ],
 }
@@ -620,4 +634,270 @@ fn heracles_export_dicom_writes_the_study_headless() {
             "004-casefile.dcm"
         ]
     );
+}
+
+/// A 20 s case from two sources: `coronary` at 1 kHz (Pa, 80 + 20 sin(2 pi 1.2 t) mmHg) that lost 10-12 s
+/// (disconnected), and `ecmo` at 200 Hz, a rate that is no multiple of 250 Hz (flow 3 + 0.5 sin(2 pi t) L/min).
+fn gapped_case(dir: &Path) -> PathBuf {
+    use heracles::acquisition::RecordSink;
+    use heracles::model::{Block, ChannelSpec, Gap, GapReason, RecordItem, SignalKind, SourceSpec};
+    use heracles::store::{Recorder, RecorderOptions};
+    let file = CaseFile::create(dir, "HER-TST-0710".parse().unwrap(), "operator").unwrap();
+    let path = file.path().to_owned();
+    let mut recorder: Box<dyn RecordSink> =
+        Box::new(Recorder::start(file, RecorderOptions::default()).unwrap());
+    let spec = |id: &str, rate: f64, kind| SourceSpec {
+        id: id.into(),
+        label: id.into(),
+        sample_rate_hz: rate,
+        channels: vec![ChannelSpec::of(kind)],
+    };
+    let pa = |i: u64| (80.0 + 20.0 * (2.0 * std::f64::consts::PI * 1.2 * i as f64 / 1000.0).sin()) as f32;
+    let flow = |i: u64| (3.0 + 0.5 * (2.0 * std::f64::consts::PI * i as f64 / 200.0).sin()) as f32;
+    let block = |source, first: u64, end: u64, f: &dyn Fn(u64) -> f32| RecordItem::Block {
+        source,
+        block: Block {
+            first_sample: first,
+            channels: vec![(first..end).map(f).collect()],
+        },
+    };
+    let items = vec![
+        RecordItem::Source {
+            source: 0,
+            spec: spec("coronary", 1000.0, SignalKind::Pa),
+            first_sample: 0,
+        },
+        RecordItem::Source {
+            source: 1,
+            spec: spec("ecmo", 200.0, SignalKind::EcmoFlow),
+            first_sample: 0,
+        },
+        block(0, 0, 10_000, &pa),
+        RecordItem::Gap {
+            source: 0,
+            gap: Gap {
+                first_sample: 10_000,
+                num_samples: 2_000,
+                reason: GapReason::Disconnected,
+            },
+        },
+        block(0, 12_000, 20_000, &pa),
+        block(1, 0, 4_000, &flow),
+    ];
+    for mut item in items {
+        while let Err(back) = recorder.offer(item) {
+            item = back;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    recorder.finish(Vec::new()).unwrap();
+    path
+}
+
+#[test]
+fn a_gap_is_padding_with_an_annotation_and_a_200_hz_channel_joins_at_250_hz() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = gapped_case(dir.path());
+    let study = study(&path);
+    let kinds: Vec<&str> = study.instances.iter().map(|i| i.kind()).collect();
+    // No analysed window, so no report; no protocol steps, so one whole-case series.
+    assert_eq!(kinds, ["waveform", "casefile"]);
+    let object = dicom_object::from_reader(&study.instances[0].bytes[..]).unwrap();
+    assert_eq!(
+        object
+            .element(tags::CLINICAL_TRIAL_SERIES_ID)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim(),
+        "CASE"
+    );
+    let group = &object.element(tags::WAVEFORM_SEQUENCE).unwrap().items().unwrap()[0];
+    assert_eq!(
+        group
+            .element(tags::NUMBER_OF_WAVEFORM_SAMPLES)
+            .unwrap()
+            .to_int::<usize>()
+            .unwrap(),
+        5_000
+    );
+    let padding = group
+        .element(tags::WAVEFORM_PADDING_VALUE)
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    assert_eq!(i16::from_le_bytes([padding[0], padding[1]]), i16::MIN);
+    let definitions = group
+        .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap();
+    let sensitivity = |c: usize| {
+        definitions[c]
+            .element(tags::CHANNEL_SENSITIVITY)
+            .unwrap()
+            .to_float64()
+            .unwrap()
+    };
+    let data = group.element(tags::WAVEFORM_DATA).unwrap().to_bytes().unwrap();
+    let code = |k: usize, c: usize| i16::from_le_bytes([data[(k * 2 + c) * 2], data[(k * 2 + c) * 2 + 1]]);
+    // The 1 kHz filter reaches this many input samples either side of an output.
+    let reach = LowPassFir::kaiser(
+        waveform::PASS_HZ,
+        waveform::STOP_HZ,
+        waveform::ATTENUATION_DB,
+        1000.0,
+    )
+    .unwrap()
+    .half_length();
+    for k in 0..5_000 {
+        let t = k as f64 / 250.0;
+        let pa = 80.0 + 20.0 * (2.0 * std::f64::consts::PI * 1.2 * t).sin();
+        if 4 * k + reach >= 10_000 && 4 * k <= 11_999 + reach {
+            assert_eq!(code(k, 0), i16::MIN, "Pa at {t} s is in the gap");
+        } else if (0.2..19.8).contains(&t) {
+            // Away from the recording's ends, where the held end sample is not the sine's continuation.
+            let got = f64::from(code(k, 0)) * sensitivity(0);
+            assert!((got - pa).abs() < 0.05, "Pa at {t} s: {got} vs {pa}");
+        }
+        // The 200 Hz flow, resampled to 1 kHz then decimated, away from the ends (held samples there).
+        if (0.2..19.8).contains(&t) {
+            let flow = 3.0 + 0.5 * (2.0 * std::f64::consts::PI * t).sin();
+            let got = f64::from(code(k, 1)) * sensitivity(1);
+            assert!((got - flow).abs() < 0.005, "flow at {t} s: {got} vs {flow}");
+        }
+    }
+    let notes = object
+        .element(tags::WAVEFORM_ANNOTATION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap();
+    let gap = notes
+        .iter()
+        .find(|n| {
+            n.element(tags::ANNOTATION_GROUP_NUMBER)
+                .unwrap()
+                .to_int::<u16>()
+                .unwrap()
+                == 4
+        })
+        .unwrap();
+    assert_eq!(
+        gap.element(tags::UNFORMATTED_TEXT_VALUE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim(),
+        "Not recorded (source coronary): disconnected"
+    );
+    assert_eq!(
+        gap.element(tags::REFERENCED_SAMPLE_POSITIONS)
+            .unwrap()
+            .to_multi_int::<u32>()
+            .unwrap(),
+        [2_501, 3_000]
+    );
+    assert_eq!(limits::check(&object), []);
+}
+
+#[test]
+fn a_case_that_fails_verify_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = gapped_case(dir.path());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE chunk SET min_value = min_value - 1 WHERE id = (SELECT min(id) FROM chunk)")
+        .unwrap();
+    match study_of_case(&path, &TrialContext::heracles()) {
+        Err(DicomError::Export(ExportError::FailsVerify { .. })) => {}
+        other => panic!("expected a refusal for failing verification, got {other:?}"),
+    }
+}
+
+/// Channel `channel` of the first multiplex group of a waveform object: physical values, the step, and the
+/// Acquisition DateTime.
+fn decoded(bytes: &[u8], channel: usize) -> (Vec<f64>, f64, String) {
+    let object = dicom_object::from_reader(bytes).unwrap();
+    let group = &object.element(tags::WAVEFORM_SEQUENCE).unwrap().items().unwrap()[0];
+    let channels = group
+        .element(tags::NUMBER_OF_WAVEFORM_CHANNELS)
+        .unwrap()
+        .to_int::<usize>()
+        .unwrap();
+    let definition = &group
+        .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap()[channel];
+    let sensitivity = definition
+        .element(tags::CHANNEL_SENSITIVITY)
+        .unwrap()
+        .to_float64()
+        .unwrap();
+    let data = group.element(tags::WAVEFORM_DATA).unwrap().to_bytes().unwrap();
+    let values = data
+        .chunks_exact(2 * channels)
+        .map(|frame| {
+            f64::from(i16::from_le_bytes([frame[2 * channel], frame[2 * channel + 1]])) * sensitivity
+        })
+        .collect();
+    let acquired = object
+        .element(tags::ACQUISITION_DATE_TIME)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim()
+        .to_owned();
+    (values, sensitivity, acquired)
+}
+
+#[test]
+fn a_long_recording_is_cut_into_10_minute_instances_without_a_seam() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create_lasting(
+        dir.path(),
+        709,
+        700.0,
+        heracles::store::RecorderOptions::default(),
+    );
+    let study = study(&path);
+    let kinds: Vec<&str> = study.instances.iter().map(|i| i.kind()).collect();
+    // Baseline 0-60 s; post-unloading 60-660 s and 660-700 s; no analysed window, so no report.
+    assert_eq!(kinds, ["waveform", "waveform", "waveform", "casefile"]);
+    assert_eq!(
+        study.instances[1].series_instance_uid,
+        study.instances[2].series_instance_uid
+    );
+    let pa = 1;
+    let (first, step_first, first_time) = decoded(&study.instances[1].bytes, pa);
+    let (second, step_second, second_time) = decoded(&study.instances[2].bytes, pa);
+    assert_eq!((first.len(), second.len()), (150_000, 10_000));
+    let parse = |dt: &str| chrono::NaiveDateTime::parse_from_str(&dt[..18], "%Y%m%d%H%M%S%.3f").unwrap();
+    assert_eq!(
+        (parse(&second_time) - parse(&first_time)).num_milliseconds(),
+        600_000
+    );
+    // Across the seam at 660 s the samples are those of one continuous filtered signal.
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let recording = file.recording(Some(655.0), Some(666.0)).unwrap();
+    let samples = &recording.segments[0].channels[pa].samples;
+    let filter = LowPassFir::kaiser(
+        waveform::PASS_HZ,
+        waveform::STOP_HZ,
+        waveform::ATTENUATION_DB,
+        1000.0,
+    )
+    .unwrap();
+    let truth = filter.decimate(samples, 4_000, 4, 500); // 659-661 s
+    let read: Vec<(f64, f64)> = first[149_750..]
+        .iter()
+        .map(|&v| (v, step_first))
+        .chain(second[..250].iter().map(|&v| (v, step_second)))
+        .collect();
+    for (k, ((got, step), want)) in read.iter().zip(&truth).enumerate() {
+        assert!(
+            (got - want).abs() <= step / 2.0 + 1e-9,
+            "sample {k} from 659 s: {got} vs {want}"
+        );
+    }
 }

@@ -150,12 +150,6 @@ pub(crate) fn base_object(
     );
     put_str(&mut o, tags::CLINICAL_TRIAL_SITE_ID, VR::LO, &context.site_code);
     put_str(&mut o, tags::CLINICAL_TRIAL_SITE_NAME, VR::LO, &context.site_name);
-    put_str(
-        &mut o,
-        tags::ISSUER_OF_CLINICAL_TRIAL_SITE_ID,
-        VR::LO,
-        &trial.protocol_id,
-    );
     put_str(&mut o, tags::CLINICAL_TRIAL_SUBJECT_ID, VR::LO, &context.case_id);
     // General Study: dated by the recording's start; no referring physician or accession number.
     put_str(&mut o, tags::STUDY_INSTANCE_UID, VR::UI, &context.study_uid);
@@ -184,6 +178,10 @@ pub(crate) fn base_object(
     put_str(&mut o, tags::SERIES_INSTANCE_UID, VR::UI, &series.uid);
     put_str(&mut o, tags::SERIES_NUMBER, VR::IS, &series.number.to_string());
     put_str(&mut o, tags::SERIES_DESCRIPTION, VR::LO, &series.description);
+    if series.modality != "DOC" {
+        // General Series: the heart, an unpaired body part (so no Laterality).
+        put_str(&mut o, tags::BODY_PART_EXAMINED, VR::CS, "HEART");
+    }
     if trial.coordinating_centre_name.is_empty() {
         put_empty(&mut o, tags::CLINICAL_TRIAL_COORDINATING_CENTER_NAME, VR::LO);
     } else {

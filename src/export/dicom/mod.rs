@@ -60,8 +60,7 @@ impl TrialContext {
         TrialContext {
             sponsor_name: "HERACLES trial".into(),
             protocol_id: "HERACLES".into(),
-            protocol_name: "HERACLES: LV unloading with IABP or Impella on VA-ECMO in cardiogenic shock"
-                .into(),
+            protocol_name: "HERACLES (IRAS 300145): LV unloading on VA-ECMO".into(),
             iras_id: "300145".into(),
             coordinating_centre_name: String::new(),
         }

@@ -111,7 +111,7 @@ struct TimePoint {
 
 /// What the waveform objects of a case will hold, read before anything is built (so its text can be screened).
 #[derive(Clone, Debug)]
-pub struct WaveformPlan {
+pub(crate) struct WaveformPlan {
     channels: Vec<ChannelPlan>,
     notes: Vec<Note>,
     time_points: Vec<TimePoint>,
@@ -319,6 +319,19 @@ fn sensitivity(max_abs: f64) -> (String, f64) {
     let text = format!("{:.*}", (-exponent).max(0) as usize, value);
     let parsed = text.parse().unwrap_or(value);
     (text, parsed)
+}
+
+/// A note's text as an ST value: at most 1024 characters (longer ones cut, with an ellipsis).
+fn short_text(text: &str) -> String {
+    const MAX_CHARS: usize = 1024;
+    if text.chars().count() <= MAX_CHARS {
+        text.to_owned()
+    } else {
+        text.chars()
+            .take(MAX_CHARS - 1)
+            .chain(std::iter::once('…'))
+            .collect()
+    }
 }
 
 /// The 16-bit code of a value at `sensitivity` units per step; `NaN` is [`PADDING`].
@@ -571,7 +584,7 @@ impl WaveformPlan {
                 .into_iter()
                 .map(|(text, group, positions)| {
                     let mut item = InMemDicomObject::new_empty();
-                    put_str(&mut item, tags::UNFORMATTED_TEXT_VALUE, VR::UT, &text);
+                    put_str(&mut item, tags::UNFORMATTED_TEXT_VALUE, VR::ST, &text);
                     put_u16(&mut item, tags::REFERENCED_WAVEFORM_CHANNELS, &channels);
                     let range = if positions.len() == 1 { "POINT" } else { "SEGMENT" };
                     put_str(&mut item, tags::TEMPORAL_RANGE_TYPE, VR::CS, range);
@@ -606,7 +619,7 @@ impl WaveformPlan {
                 }),
                 _ => (from_s..to_s)
                     .contains(&note.start_s)
-                    .then(|| (note.text.clone(), note.group, vec![position(note.start_s)])),
+                    .then(|| (short_text(&note.text), note.group, vec![position(note.start_s)])),
             })
             .collect()
     }
