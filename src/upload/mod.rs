@@ -26,7 +26,7 @@ pub mod worker;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::export::dicom::{DicomError, DicomStudy, casefile};
 use crate::review::sign_off;
@@ -223,8 +223,7 @@ impl<'a> Uploader<'a> {
     /// ([`STALE_AFTER`]).
     pub fn due(&self) -> Result<Vec<UploadEntry>, UploadError> {
         let now = chrono::Utc::now();
-        let stale = chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::MAX);
-        Ok(self.queue.due(now, now - stale)?)
+        Ok(self.queue.due(now, shifted(now, STALE_AFTER, false))?)
     }
 
     /// Checks the connection and the login; what answered.
@@ -249,8 +248,7 @@ impl<'a> Uploader<'a> {
                 let message = error.to_string();
                 if error.retryable() {
                     let delay = self.policy.delay_after(entry.attempts);
-                    let next = chrono::Utc::now()
-                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    let next = shifted(chrono::Utc::now(), delay, true);
                     log::warn!(
                         "{case_id}: upload attempt {} failed, retried in {delay:?}: {message}",
                         entry.attempts
@@ -274,23 +272,29 @@ impl<'a> Uploader<'a> {
                 status,
             });
         }
+        let started = Instant::now();
         let study = (self.build)(case_path).map_err(|source| UploadError::Study {
             case_id: case_id.clone(),
             source,
         })?;
+        let num_sent = study.instances.len();
+        let num_bytes: usize = study.instances.iter().map(|i| i.bytes.len()).sum();
+        log::info!(
+            "{case_id}: DICOM study built in {:.1} s ({num_sent} objects, {:.1} MB)",
+            started.elapsed().as_secs_f64(),
+            num_bytes as f64 / 1e6
+        );
+        let started = Instant::now();
         let mut num_already = 0;
         for instance in &study.instances {
             if self.archive.store(&instance.bytes)? == StoreOutcome::AlreadyStored {
                 num_already += 1;
             }
         }
-        if num_already > 0 {
-            log::info!(
-                "{case_id}: the archive already held {num_already} of {} objects",
-                study.instances.len()
-            );
-        }
-        let num_sent = study.instances.len();
+        log::info!(
+            "{case_id}: sent in {:.1} s (the archive already held {num_already} of {num_sent} objects)",
+            started.elapsed().as_secs_f64()
+        );
         self.queue.delivered(
             case_id,
             &SentStudy {
@@ -299,8 +303,29 @@ impl<'a> Uploader<'a> {
                 case_sha256_hex: &study.case_sha256_hex,
             },
         )?;
-        confirm(self.archive.as_ref(), case_id, &study)
+        let started = Instant::now();
+        confirm(self.archive.as_ref(), case_id, &study)?;
+        log::info!(
+            "{case_id}: the archive's holdings checked in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
     }
+}
+
+/// `time` moved `by` later (`later`) or earlier, saturating at the ends of the representable range.
+fn shifted(time: chrono::DateTime<chrono::Utc>, by: Duration, later: bool) -> chrono::DateTime<chrono::Utc> {
+    let by = chrono::TimeDelta::from_std(by).unwrap_or(chrono::TimeDelta::MAX);
+    let moved = if later {
+        time.checked_add_signed(by)
+    } else {
+        time.checked_sub_signed(by)
+    };
+    moved.unwrap_or(if later {
+        chrono::DateTime::<chrono::Utc>::MAX_UTC
+    } else {
+        chrono::DateTime::<chrono::Utc>::MIN_UTC
+    })
 }
 
 /// Asks the archive which instances of the study it holds, and which SHA-256 its copy of the case file carries;
@@ -426,6 +451,23 @@ mod tests {
         let delays: Vec<u64> = (1..=6).map(|n| policy.delay_after(n).as_secs()).collect();
         assert_eq!(delays, [5, 10, 20, 40, 60, 60]);
         assert_eq!(policy.delay_after(u32::MAX), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn times_shift_without_overflow() {
+        let now = chrono::Utc::now();
+        assert_eq!(
+            shifted(now, Duration::from_secs(5), true) - now,
+            chrono::TimeDelta::seconds(5)
+        );
+        assert_eq!(
+            now - shifted(now, Duration::from_secs(5), false),
+            chrono::TimeDelta::seconds(5)
+        );
+        assert_eq!(
+            shifted(now, Duration::MAX, true),
+            chrono::DateTime::<chrono::Utc>::MAX_UTC
+        );
     }
 
     #[test]

@@ -249,10 +249,7 @@ fn is_loopback(url: &str) -> bool {
         .strip_prefix('[')
         .and_then(|h| h.split_once(']').map(|(h, _)| h))
         .unwrap_or_else(|| host.split(':').next().unwrap_or_default());
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// An HTTP answer: status and body text.
@@ -697,7 +694,10 @@ mod tests {
             "http://[::1]:8042",
             "https://archive.example",
         ] {
-            assert!(connect(ArchiveKind::Orthanc, url, Credentials::None, "HERACLES").is_ok(), "{url}");
+            assert!(
+                connect(ArchiveKind::Orthanc, url, Credentials::None, "HERACLES").is_ok(),
+                "{url}"
+            );
         }
     }
 

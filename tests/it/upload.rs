@@ -649,7 +649,8 @@ fn a_case_that_fails_verify_is_refused_untouched_and_its_reason_kept_in_the_queu
         .unwrap();
     let before = std::fs::read(&case).unwrap();
     let build = |path: &Path| study_of_case(path, &TrialContext::heracles());
-    let archive = transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "").unwrap();
+    let archive =
+        transport::connect(ArchiveKind::Orthanc, &server.url(), basic(orthanc::PASSWORD), "").unwrap();
     let uploader = Uploader::new(dir.path(), archive, "fellow", QUICK, &build).unwrap();
     let error = uploader.upload(&case, None).unwrap_err();
     assert!(matches!(error, UploadError::Study { .. }), "{error}");
@@ -657,6 +658,10 @@ fn a_case_that_fails_verify_is_refused_untouched_and_its_reason_kept_in_the_queu
     let entry = uploader.queue().entry("HER-TST-0036").unwrap().unwrap();
     assert_eq!((entry.state, entry.attempts), (UploadState::Failed, 1));
     assert!(entry.last_error.unwrap().contains("verif"));
-    assert_eq!(std::fs::read(&case).unwrap(), before, "the case file is untouched");
+    assert_eq!(
+        std::fs::read(&case).unwrap(),
+        before,
+        "the case file is untouched"
+    );
     assert_eq!(server.num_instances(), 0);
 }
