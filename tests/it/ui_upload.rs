@@ -215,3 +215,22 @@ fn the_app_saves_the_settings_tests_the_connection_and_uploads_a_case_from_the_s
     harness.get_by_label("Upload queue: 1 confirmed");
     assert!(server.num_instances() >= 3);
 }
+
+#[test]
+fn the_review_screen_shows_the_case_upload_and_says_when_no_archive_is_set_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = crate::review_case::create(dir.path(), 52);
+    let mut harness = upload_app(dir.path(), &dir.path().join("config"));
+    harness.state_mut().handle(heracles::app::Command::OpenReview {
+        path: case,
+        reviewer: "fellow".into(),
+    });
+    run_until(&mut harness, "the review screen", 60.0, |h| {
+        h.query_by_label("HER-TST-0052: not uploaded").is_some()
+    });
+    app_click(&mut harness, "Upload now");
+    run_until(&mut harness, "the upload thread's answer", 30.0, |h| {
+        h.query_by_label_contains("no archive is set up").is_some()
+    });
+    harness.get_by_label("Upload queue: empty");
+}

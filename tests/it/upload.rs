@@ -620,11 +620,11 @@ fn measure_a_two_hour_case_converted_and_uploaded_to_orthanc() {
         &["HER-TST-7200", "--server", &url, "--user", orthanc::USER],
     );
     let upload_s = started.elapsed().as_secs_f64();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    for line in log.lines().filter(|l| l.contains("HER-TST-7200")) {
+        println!("{line}");
+    }
     let row = status_of(dir.path(), "HER-TST-7200");
     assert_eq!(row["state"], "confirmed");
     println!(
