@@ -119,7 +119,6 @@ pub struct SentStudy<'a> {
 /// The queue database.
 pub struct UploadQueue {
     conn: Connection,
-    path: PathBuf,
 }
 
 fn utc_text(time: chrono::DateTime<chrono::Utc>) -> String {
@@ -170,12 +169,7 @@ impl UploadQueue {
         }
         conn.execute_batch(SCHEMA)?;
         conn.pragma_update(None, "user_version", QUEUE_VERSION)?;
-        Ok(UploadQueue { conn, path })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(UploadQueue { conn })
     }
 
     /// Queues `case_id` for `server` (due now): a new row, or the existing one made pending again with its
