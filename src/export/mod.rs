@@ -243,14 +243,9 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     file.sync_all().map_err(ExportError::io(path))
 }
 
-/// Exports the parts `what` of the case file at `case_path` into `out_dir` (created if missing; files already
-/// there are never replaced). Refuses a case file that fails verification, and checks every exported free-text
-/// field for identifiers before writing anything.
-///
-/// The bundle is written into a hidden staging folder and appears complete, with its `MANIFEST.sha256`, or not
-/// at all: a new `out_dir` is the staging folder renamed; into an existing one the files are renamed one by one,
-/// the manifest last (so a bundle without its manifest exists only for the microseconds between renames).
-pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
+/// Opens the case file at `case_path` read-only, refusing it when it fails verification: nothing leaves a file
+/// whose samples or records may have been changed or lost.
+fn open_verified(case_path: &Path) -> Result<CaseFile, ExportError> {
     let file = CaseFile::open_read_only(case_path)?;
     let report = file.verify()?;
     if let Some(first) = report.problems.first() {
@@ -260,6 +255,18 @@ pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result
             first: first.message.clone(),
         });
     }
+    Ok(file)
+}
+
+/// Exports the parts `what` of the case file at `case_path` into `out_dir` (created if missing; files already
+/// there are never replaced). Refuses a case file that fails verification, and checks every exported free-text
+/// field for identifiers before writing anything.
+///
+/// The bundle is written into a hidden staging folder and appears complete, with its `MANIFEST.sha256`, or not
+/// at all: a new `out_dir` is the staging folder renamed; into an existing one the files are renamed one by one,
+/// the manifest last (so a bundle without its manifest exists only for the microseconds between renames).
+pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
+    let file = open_verified(case_path)?;
     let snapshot = snapshot_of(&file, None)?;
     screen(&exported_text(&file, &snapshot, what)?)?;
     if (what.endpoints || what.beats || what.report) && snapshot.analysis.reports.is_empty() {

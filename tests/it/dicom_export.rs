@@ -3,7 +3,10 @@
 //! error; pydicom (`$HERACLES_TEST_PYTHON`, which `.ci/run` provides) reads the waveforms back as the decimated
 //! stored signal within quantisation, with the units and sources written; UIDs and bytes are the same on a
 //! second conversion and differ between cases; an identifier planted in an annotation refuses the study naming
-//! the field; the Raw Data instance carries the case file snapshot and its SHA-256.
+//! the field; the Raw Data instance carries the case file snapshot and its SHA-256; a case failing `verify` is
+//! refused; a gap is padding with an annotation; a 200 Hz source is resampled and decimated, a 250 Hz one only
+//! filtered; ten channels fill two multiplex groups; a long recording is cut into 10-minute instances without a
+//! seam; `heracles export --dicom` writes the study.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -898,6 +901,128 @@ fn a_long_recording_is_cut_into_10_minute_instances_without_a_seam() {
         assert!(
             (got - want).abs() <= step / 2.0 + 1e-9,
             "sample {k} from 659 s: {got} vs {want}"
+        );
+    }
+}
+
+/// Ten channels at 250 Hz (so two multiplex groups, and no decimation: the filter alone), channel `c` a constant
+/// `10 c` mmHg plus a 2 Hz sine of 1 mmHg, 10 s.
+fn ten_channel_case(dir: &Path) -> PathBuf {
+    use heracles::acquisition::RecordSink;
+    use heracles::model::{Block, ChannelSpec, RecordItem, SourceSpec};
+    use heracles::store::{Recorder, RecorderOptions};
+    let file = CaseFile::create(dir, "HER-TST-0711".parse().unwrap(), "operator").unwrap();
+    let path = file.path().to_owned();
+    let mut recorder: Box<dyn RecordSink> =
+        Box::new(Recorder::start(file, RecorderOptions::default()).unwrap());
+    let channels: Vec<ChannelSpec> = (0..10)
+        .map(|c| ChannelSpec {
+            name: format!("p{c}"),
+            unit: "mmHg".into(),
+        })
+        .collect();
+    let value = |c: usize, i: u64| {
+        (10.0 * c as f64 + (2.0 * std::f64::consts::PI * 2.0 * i as f64 / 250.0).sin()) as f32
+    };
+    let items = vec![
+        RecordItem::Source {
+            source: 0,
+            spec: SourceSpec {
+                id: "lab".into(),
+                label: "lab".into(),
+                sample_rate_hz: 250.0,
+                channels,
+            },
+            first_sample: 0,
+        },
+        RecordItem::Block {
+            source: 0,
+            block: Block {
+                first_sample: 0,
+                channels: (0..10)
+                    .map(|c| (0..2_500).map(|i| value(c, i)).collect())
+                    .collect(),
+            },
+        },
+    ];
+    for mut item in items {
+        while let Err(back) = recorder.offer(item) {
+            item = back;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    recorder.finish(Vec::new()).unwrap();
+    path
+}
+
+#[test]
+fn more_than_eight_channels_fill_a_second_multiplex_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = ten_channel_case(dir.path());
+    let study = study(&path);
+    let waveform = &study.instances[0];
+    assert_eq!(limits::check_bytes(&waveform.bytes), []);
+    let object = dicom_object::from_reader(&waveform.bytes[..]).unwrap();
+    let groups = object.element(tags::WAVEFORM_SEQUENCE).unwrap().items().unwrap();
+    let counts: Vec<usize> = groups
+        .iter()
+        .map(|g| {
+            g.element(tags::NUMBER_OF_WAVEFORM_CHANNELS)
+                .unwrap()
+                .to_int()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(counts, [8, 2]);
+    let file = dir.path().join("ten.dcm");
+    std::fs::write(&file, &waveform.bytes).unwrap();
+    let output = Command::new("dciodvfy").arg(&file).output().unwrap();
+    let report =
+        String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout);
+    let errors: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("Error") && !DCIODVFY_NEWER_ATTRIBUTES.iter().any(|a| l.contains(a)))
+        .collect();
+    assert!(errors.is_empty(), "{report}");
+    // Channel p9 is the second channel of group 2: 90 mmHg plus the 2 Hz sine (in the pass band: unchanged).
+    let group = &groups[1];
+    let definitions = group
+        .element(tags::CHANNEL_DEFINITION_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap();
+    assert_eq!(
+        definitions[1]
+            .element(tags::CHANNEL_LABEL)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim(),
+        "p9"
+    );
+    let source = &definitions[1]
+        .element(tags::CHANNEL_SOURCE_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap()[0];
+    assert_eq!(
+        source.element(tags::CODE_VALUE).unwrap().to_str().unwrap().trim(),
+        "128433007"
+    );
+    let sensitivity = definitions[1]
+        .element(tags::CHANNEL_SENSITIVITY)
+        .unwrap()
+        .to_float64()
+        .unwrap();
+    let data = group.element(tags::WAVEFORM_DATA).unwrap().to_bytes().unwrap();
+    for k in 50..2_450 {
+        let code = i16::from_le_bytes([data[(k * 2 + 1) * 2], data[(k * 2 + 1) * 2 + 1]]);
+        let want = 90.0 + (2.0 * std::f64::consts::PI * 2.0 * k as f64 / 250.0).sin();
+        let got = f64::from(code) * sensitivity;
+        // DC passes exactly (unit DC gain); the 1 mmHg sine within the pass-band ripple; plus half a step.
+        assert!(
+            (got - want).abs() <= 1.5e-3 + sensitivity / 2.0,
+            "sample {k}: {got} vs {want}"
         );
     }
 }

@@ -11,6 +11,9 @@
 //! | (0011,1003) | LO | the file's name, e.g. `HER-STH-0007.heracles` |
 //! | (0011,1004) | LO | its media type, `application/vnd.sqlite3` |
 //! | (0011,1005) | UL | its length in bytes |
+//!
+//! An archive reports the private elements as they are (Orthanc: `GET /instances/{id}/content/0011-1002` answers
+//! the SHA-256 as text), so an uploader can confirm that the server holds the case file it sent.
 
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::tags;

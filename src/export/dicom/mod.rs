@@ -20,7 +20,9 @@
 //! Determinism: nothing here reads the clock. UIDs are derived from the case ([`uids`]); dates and times are the
 //! case's own (the recording's start from its source rows, offsets on its time axis), so the same case file gives
 //! the same bytes, and a re-upload the same objects. An instance whose content changes (the report after a
-//! re-analysis, the case file after an edit) gets a new SOP Instance UID in the same series.
+//! re-analysis, the case file after an edit) gets a new SOP Instance UID in the same series; an archive that held
+//! the earlier version keeps it too, so an uploader confirms a study by the SOP Instance UIDs it sent (and the
+//! case file's SHA-256), not by counting the series' instances.
 
 pub mod casefile;
 mod elements;
@@ -36,7 +38,7 @@ use dicom_object::InMemDicomObject;
 
 use super::ExportError;
 use crate::review::analysis::ReviewError;
-use crate::store::{CaseFile, StoreError};
+use crate::store::StoreError;
 
 /// The trial, as the Clinical Trial modules name it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,16 +180,7 @@ pub(crate) struct SeriesInfo {
 /// Converts the case file at `case_path` into its DICOM study (see the module documentation). Nothing is
 /// written to disk except a temporary snapshot of the case file, removed before returning.
 pub fn study_of_case(case_path: &Path, trial: &TrialContext) -> Result<DicomStudy, DicomError> {
-    let file = CaseFile::open_read_only(case_path)?;
-    let report = file.verify()?;
-    if let Some(first) = report.problems.first() {
-        return Err(ExportError::FailsVerify {
-            path: case_path.to_owned(),
-            num_problems: report.problems.len(),
-            first: first.message.clone(),
-        }
-        .into());
-    }
+    let file = super::open_verified(case_path)?;
     let snapshot = crate::review::session::snapshot_of(&file, None)?;
     let summary = &snapshot.summary;
     let site = crate::model::Site::from_code(&summary.site);

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 /// Namespace of every heracles UID; changing it would change every UID ever written.
 const NAMESPACE: &str = "heracles DICOM export v1";
 
-/// The `2.25.` UID named by `parts` (joined with NUL bytes under [`NAMESPACE`]).
+/// The `2.25.` UID named by `parts` (joined with NUL bytes under this program's fixed namespace).
 pub fn derived_uid(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(NAMESPACE.as_bytes());

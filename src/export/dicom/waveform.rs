@@ -2,9 +2,9 @@
 //!
 //! - **Rate.** The IOD allows at most 400 Hz; every channel leaves at [`RATE_HZ`] = 250 Hz, whatever its native
 //!   rate. A rate that is a whole multiple of 250 Hz is low-passed by a Kaiser-window FIR designed at that rate
-//!   (pass band to 100 Hz, stop band from 125 Hz = the new Nyquist frequency, 60 dB; [`signal::antialias`]) and
+//!   (pass band to 100 Hz, stop band from 125 Hz = the new Nyquist frequency, 60 dB; [`crate::signal::antialias`]) and
 //!   decimated; any other whole rate is first brought to 1 kHz by the analysis' own band-limited resampler
-//!   ([`signal::resample`]) and then filtered and decimated the same way. Output sample `k` of an instance that
+//!   ([`crate::signal::resample`]) and then filtered and decimated the same way. Output sample `k` of an instance that
 //!   starts at `t0` on the case's time axis is the filtered signal at `t0 + k / 250 s`; instances are cut from one
 //!   continuous filtered signal (each read with a 1 s margin), so a boundary leaves no seam.
 //! - **Samples.** 16-bit signed (SS), 16 bits stored, scaled per channel and instance by a Channel Sensitivity of
@@ -86,6 +86,8 @@ struct ChannelPlan {
     source: (&'static str, &'static str, &'static str),
     /// Channel Sensitivity Units: UCUM code and meaning.
     ucum: (String, String),
+    /// Filter High Frequency: the anti-aliasing filter's -3 dB frequency, Hz, as DS text.
+    high_cut_hz: String,
 }
 
 /// A time-anchored text for the Waveform Annotation Sequence.
@@ -216,6 +218,11 @@ pub(crate) fn plan(file: &CaseFile) -> Result<WaveformPlan, DicomError> {
         }
         let rate_hz = rate as u64;
         grid = gcd(grid, rate_hz);
+        let filter = LowPassFir::kaiser(PASS_HZ, STOP_HZ, ATTENUATION_DB, design_rate_hz(rate_hz) as f64)
+            .map_err(|error| DicomError::Channel {
+                channel: series.name.clone(),
+                reason: error.to_string(),
+            })?;
         let label = SignalKind::from_name(&series.name)
             .map_or_else(|| series.name.clone(), |kind| kind.title().to_owned())
             .chars()
@@ -228,6 +235,7 @@ pub(crate) fn plan(file: &CaseFile) -> Result<WaveformPlan, DicomError> {
             label,
             source: source_of(&series.name, &series.unit),
             ucum: ucum_of(&series.unit),
+            high_cut_hz: format!("{:.1}", minus_3_db_hz(&filter)),
         });
     }
     if channels.len() > MAX_CHANNELS_PER_GROUP * MAX_GROUPS {
@@ -300,6 +308,31 @@ pub(crate) fn plan(file: &CaseFile) -> Result<WaveformPlan, DicomError> {
         },
         grid_hz: grid as f64,
     })
+}
+
+/// The rate a channel recorded at `rate_hz` is low-passed at: its own when a whole multiple of [`RATE_HZ`],
+/// otherwise the 1 kHz it is first resampled to.
+fn design_rate_hz(rate_hz: u64) -> u64 {
+    if rate_hz.is_multiple_of(RATE_HZ as u64) {
+        rate_hz
+    } else {
+        INTERMEDIATE_HZ
+    }
+}
+
+/// The frequency in the transition band where `filter`'s gain is 1/sqrt(2) (-3 dB), by bisection (the gain falls
+/// monotonically from the pass band to the stop band).
+fn minus_3_db_hz(filter: &LowPassFir) -> f64 {
+    let (mut lo, mut hi) = (PASS_HZ, STOP_HZ);
+    for _ in 0..40 {
+        let mid = 0.5 * (lo + hi);
+        if filter.gain_at(mid) > std::f64::consts::FRAC_1_SQRT_2 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// A Channel Sensitivity of 1, 2 or 5 x 10^n, as written (DS text) and as a number, for samples up to
@@ -390,8 +423,9 @@ impl WaveformPlan {
                 })
                 .map_or(&[][..], |c| c.samples.as_slice());
             let rate_out = RATE_HZ as u64;
-            let (input, rate): (std::borrow::Cow<'_, [f64]>, u64) = if channel.rate_hz % rate_out == 0 {
-                (samples.into(), channel.rate_hz)
+            let rate = design_rate_hz(channel.rate_hz);
+            let input: std::borrow::Cow<'_, [f64]> = if rate == channel.rate_hz {
+                samples.into()
             } else {
                 let resampler =
                     Resampler::new(channel.rate_hz as f64, INTERMEDIATE_HZ as f64).map_err(|error| {
@@ -400,7 +434,7 @@ impl WaveformPlan {
                             reason: error.to_string(),
                         }
                     })?;
-                (resampler.apply(samples).into(), INTERMEDIATE_HZ)
+                resampler.apply(samples).into()
             };
             let filter = match filters.entry(rate) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
@@ -522,6 +556,7 @@ impl WaveformPlan {
                 put_str(&mut d, tags::CHANNEL_BASELINE, VR::DS, "0");
                 put_str(&mut d, tags::CHANNEL_SAMPLE_SKEW, VR::DS, "0");
                 put_u16(&mut d, tags::WAVEFORM_BITS_STORED, &[16]);
+                put_str(&mut d, tags::FILTER_HIGH_FREQUENCY, VR::DS, &channel.high_cut_hz);
                 definitions.push(d);
                 for part in [&channel.label, value, scheme, &channel.ucum.0, &sensitivity_text] {
                     hasher.update(part.as_bytes());
@@ -641,6 +676,20 @@ mod tests {
             assert!(text.len() <= 16, "{text}");
             assert_eq!(text.parse::<f64>().unwrap(), value);
         }
+    }
+
+    #[test]
+    fn the_filter_high_frequency_is_the_minus_3_db_point() {
+        for rate in [250, 500, 1000, 2000] {
+            let filter = LowPassFir::kaiser(PASS_HZ, STOP_HZ, ATTENUATION_DB, f64::from(rate)).unwrap();
+            let f = minus_3_db_hz(&filter);
+            assert!((PASS_HZ..STOP_HZ).contains(&f), "{f}");
+            assert!((filter.gain_at(f) - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+        }
+        assert_eq!(design_rate_hz(1000), 1000);
+        assert_eq!(design_rate_hz(250), 250);
+        assert_eq!(design_rate_hz(200), 1000);
+        assert_eq!(design_rate_hz(300), 1000);
     }
 
     #[test]
