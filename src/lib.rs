@@ -10,7 +10,8 @@
 //!   [`analysis`] (the trial's endpoints), [`protocol`] (the measurement protocol as a state machine).
 //! - **I/O edges**: [`acquisition`] (sources, serial ports, the engine thread), [`formats`] (file importers and
 //!   exporters), [`store`] (the SQLite case file, the only user of rusqlite), [`export`] (export bundles),
-//!   [`review`] (offline review: lazily loaded channels, follow-up, sign-off), [`cli`] (the headless
+//!   [`upload`] (the upload queue and the transport to the core lab's archive), [`review`] (offline review:
+//!   lazily loaded channels, follow-up, sign-off), [`cli`] (the headless
 //!   subcommands).
 //! - **UI**: [`app`] (the eframe shell, commands, draining engine output) and [`ui`] (egui views, widgets and the
 //!   theme). Only these two touch egui.
@@ -30,3 +31,4 @@ pub mod signal;
 pub mod sim;
 pub mod store;
 pub mod ui;
+pub mod upload;

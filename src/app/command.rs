@@ -8,6 +8,7 @@ use crate::protocol::Event;
 use crate::ui::action::{Action, View};
 use crate::ui::protocol::StartChoice;
 use crate::ui::settings::SettingsCommand;
+use crate::ui::upload::UploadAction;
 
 use super::HeraclesApp;
 
@@ -38,6 +39,8 @@ pub enum Command {
     },
     /// Leave the review screen (back to the live monitor).
     CloseReview,
+    /// What an upload view asked for (settings, test connection, upload a case now).
+    Upload(UploadAction),
 }
 
 impl HeraclesApp {
@@ -49,6 +52,7 @@ impl HeraclesApp {
             Command::Ui(Action::SetRange(strip, range)) => self.live.ranges[strip as usize] = range,
             Command::Ui(Action::ShowView(view)) => self.view = view,
             Command::Settings(command) => self.handle_settings(command),
+            Command::Upload(action) => self.uploads.handle(action),
             Command::Ui(Action::Simulate(control)) => {
                 let Some(sim) = &mut self.sim else {
                     log::warn!("simulator control {control:?} ignored: the simulator is not the source");

@@ -8,6 +8,7 @@ pub mod drain;
 pub mod endpoints;
 pub mod protocol;
 pub mod review;
+pub mod upload;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use crate::ui::live::{LiveView, bar_frame, live_ui};
 use crate::ui::settings::{SettingsState, settings_ui};
 use crate::ui::theme;
 use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
+use crate::ui::upload::{case_upload_ui, queue_line_ui, upload_settings_ui};
 use protocol::{PatientControl, ProtocolSession, StartScreen};
 
 /// The simulated patient's control handle and panel, when the simulator is the source.
@@ -72,6 +74,8 @@ pub struct HeraclesApp {
     repaint: Arc<dyn Fn() + Send + Sync>,
     /// The review screen, once opened.
     review: Option<review::ReviewState>,
+    /// The upload thread, its status and the Upload section's form.
+    uploads: upload::Uploads,
 }
 
 impl HeraclesApp {
@@ -101,6 +105,7 @@ impl HeraclesApp {
             settings: SettingsState::new(profiles, available_ports()),
             repaint,
             review: None,
+            uploads: upload::Uploads::default(),
         })
     }
 
@@ -133,6 +138,19 @@ impl HeraclesApp {
     /// Keeps case files in `dir` instead of the platform data folder.
     pub fn set_data_dir(&mut self, dir: Option<PathBuf>) {
         self.data_dir = dir;
+    }
+
+    /// Starts the uploads (the `upload` thread) for the data folder, with the settings of `config_dir` (the
+    /// platform's configuration folder when `None`). Call after [`HeraclesApp::set_data_dir`].
+    pub fn start_uploads(&mut self, config_dir: Option<PathBuf>) {
+        let repaint = Arc::clone(&self.repaint);
+        self.uploads
+            .start(self.data_dir.as_deref(), config_dir.as_deref(), repaint);
+    }
+
+    /// The uploads' status as the views show it.
+    pub fn upload_status(&self) -> &crate::upload::worker::UploadStatus {
+        &self.uploads.status
     }
 
     /// Declares the source to be the simulated patient, steered by `control`: demo cases give it the recorded
@@ -178,6 +196,7 @@ impl HeraclesApp {
             }
         }
         self.start.poll();
+        self.uploads.poll();
         self.top_bar = protocol::top_bar_info(self.protocol.as_ref());
         // On the review screen with no bedside case open, the bar names the case under review.
         if self.view == View::Review
@@ -219,11 +238,24 @@ impl HeraclesApp {
             }
             (View::Start, _) => {
                 top_bar_panel_ui(ui, &self.top_bar, self.view, &self.shown, &mut actions);
-                self.start.ui(ui, &mut commands);
+                queue_line_panel_ui(ui, &self.uploads.status);
+                self.start
+                    .ui(ui, &self.uploads.status, &mut self.uploads.reason, &mut commands);
             }
             (View::Settings, _) => {
                 top_bar_panel_ui(ui, &self.top_bar, View::Settings, &self.shown, &mut actions);
+                queue_line_panel_ui(ui, &self.uploads.status);
                 self.settings.show_live(&self.shown);
+                egui::Panel::right("upload-settings")
+                    .default_size(440.0)
+                    .show(ui, |ui| {
+                        let uploads = &mut self.uploads;
+                        commands.extend(
+                            upload_settings_ui(ui, &mut uploads.form, &uploads.status)
+                                .into_iter()
+                                .map(Command::Upload),
+                        );
+                    });
                 egui::CentralPanel::default().show(ui, |ui| {
                     commands.extend(
                         settings_ui(ui, &mut self.settings)
@@ -234,6 +266,17 @@ impl HeraclesApp {
             }
             (View::Review, _) => {
                 top_bar_panel_ui(ui, &self.top_bar, View::Review, &self.shown, &mut actions);
+                let case = self.review_screen().map(|screen| screen.path().to_owned());
+                egui::Panel::bottom("upload-status").show(ui, |ui| {
+                    if let Some(path) = &case
+                        && let Some(case_id) = path.file_stem().map(|s| s.to_string_lossy().into_owned())
+                        && let Some(action) =
+                            case_upload_ui(ui, &case_id, path, &self.uploads.status, &mut self.uploads.reason)
+                    {
+                        commands.push(Command::Upload(action));
+                    }
+                    queue_line_ui(ui, &self.uploads.status);
+                });
                 self.review_frame_ui(ui, &mut commands);
             }
         }
@@ -256,6 +299,11 @@ pub fn live_frame_ui(
 ) {
     top_bar_panel_ui(ui, top_bar, View::Live, state, actions);
     live_ui(ui, view, state, baseline_loop, demo, actions);
+}
+
+/// The upload queue's status line at the bottom of the start and settings screens.
+fn queue_line_panel_ui(ui: &mut egui::Ui, status: &crate::upload::worker::UploadStatus) {
+    egui::Panel::bottom("upload-status").show(ui, |ui| queue_line_ui(ui, status));
 }
 
 /// The top bar, shown over every view.
@@ -284,7 +332,7 @@ impl eframe::App for HeraclesApp {
 
 /// Opens the workstation window on the simulated patient, at the start screen, and runs until it is closed.
 /// Case files are kept in `data_dir` (default: the platform data folder).
-pub fn run_gui(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run_gui(data_dir: Option<PathBuf>, config_dir: Option<PathBuf>) -> anyhow::Result<()> {
     // A new patient each session: the noise seed comes from the clock (the run is still reproducible from the
     // seed, which is logged).
     let seed = std::time::SystemTime::now()
@@ -303,6 +351,7 @@ pub fn run_gui(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
         Box::new(|cc| {
             let mut app = HeraclesApp::on_simulator(&cc.egui_ctx, DEFAULT_SCENARIO, seed)?;
             app.set_data_dir(data_dir);
+            app.start_uploads(config_dir);
             app.handle(Command::ShowStart);
             Ok(Box::new(app))
         }),

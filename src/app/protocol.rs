@@ -23,6 +23,8 @@ use crate::ui::protocol::{
 };
 use crate::ui::theme;
 use crate::ui::top_bar::TopBarInfo;
+use crate::ui::upload::CaseUploads;
+use crate::upload::worker::UploadStatus;
 
 use super::Command;
 use super::case_writer::{AnalysedWindow, CaseWriter, Opening, Reply, Transition};
@@ -461,12 +463,32 @@ impl StartScreen {
         }
     }
 
-    /// Draws the start screen; the choice becomes a [`Command::Start`].
-    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+    /// Draws the start screen with each case's upload state from `uploads`; the choice becomes a
+    /// [`Command::Start`], an upload asked for a [`Command::Upload`].
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        uploads: &UploadStatus,
+        unsigned_reason: &mut String,
+        commands: &mut Vec<Command>,
+    ) {
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(choice) = start_ui(ui, &mut self.form, &self.cases, self.message.as_deref()) {
+            let mut upload = CaseUploads {
+                status: uploads,
+                reason: unsigned_reason,
+                actions: Vec::new(),
+            };
+            let choice = start_ui(
+                ui,
+                &mut self.form,
+                &self.cases,
+                &mut upload,
+                self.message.as_deref(),
+            );
+            if let Some(choice) = choice {
                 commands.push(Command::Start(choice));
             }
+            commands.extend(upload.actions.into_iter().map(Command::Upload));
         });
     }
 

@@ -427,11 +427,13 @@ impl HeraclesApp {
 }
 
 /// Opens the workstation on the review screen: on `path` as `reviewer` when both are given, otherwise on the case
-/// chooser listing `data_dir` (the platform's data folder when `None`).
+/// chooser listing `data_dir` (the platform's data folder when `None`). Uploads run with the settings of
+/// `config_dir` (the platform's configuration folder when `None`).
 pub fn run_review_gui(
     path: Option<PathBuf>,
     reviewer: Option<String>,
     data_dir: Option<PathBuf>,
+    config_dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -444,6 +446,8 @@ pub fn run_review_gui(
         options,
         Box::new(move |cc| {
             let mut app = HeraclesApp::new(&cc.egui_ctx, Vec::new())?;
+            app.set_data_dir(data_dir.clone());
+            app.start_uploads(config_dir);
             match (path, reviewer) {
                 (Some(path), Some(reviewer)) => app.handle(Command::OpenReview { path, reviewer }),
                 (path, reviewer) => {

@@ -22,16 +22,8 @@ pub struct ExportArgs {
     /// The case file (`.heracles`), or a case id such as HER-STH-0007 in the data folder.
     pub file: PathBuf,
     /// Folder to write the bundle into (created if missing; existing files are never replaced).
-    #[arg(
-        long,
-        value_name = "DIR",
-        required_unless_present = "outbox",
-        conflicts_with = "outbox"
-    )]
-    pub to: Option<PathBuf>,
-    /// Put the bundle into this upload outbox instead (as `<case>-<n>/`, complete or not at all).
     #[arg(long, value_name = "DIR")]
-    pub outbox: Option<PathBuf>,
+    pub to: PathBuf,
     /// What to export, comma-separated: endpoints, beats, wfdb, report, odm (or all).
     #[arg(long, default_value = "all")]
     pub what: ExportWhat,
@@ -40,7 +32,7 @@ pub struct ExportArgs {
     pub odm: bool,
     /// Write the case as a DICOM study (Hemodynamic Waveform, Encapsulated PDF report, Raw Data with the case
     /// file) into DIR instead of the bundle.
-    #[arg(long, requires = "to", conflicts_with_all = ["outbox", "what"])]
+    #[arg(long, conflicts_with = "what")]
     pub dicom: bool,
     /// Who analyses a case that has no analysis windows yet (recorded headless or imported); every window added
     /// is audited under this name.
@@ -74,11 +66,8 @@ pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         analyse_whole_recording(&path, args.analyst.as_deref())?;
     }
     if args.dicom {
-        let Some(dir) = &args.to else {
-            anyhow::bail!("give --to DIR for the DICOM study");
-        };
         let study = export::dicom::study_of_case(&path, &export::dicom::TrialContext::heracles())?;
-        let files = export::dicom::write_study(&study, dir)?;
+        let files = export::dicom::write_study(&study, &args.to)?;
         outln!(
             "DICOM study {} ({} objects; case file SHA-256 {})",
             study.study_instance_uid,
@@ -90,12 +79,7 @@ pub fn run(args: ExportArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let files = match (&args.to, &args.outbox) {
-        (_, Some(outbox)) => export::outbox::enqueue(&path, outbox, what)?.1.files,
-        (Some(dir), None) => export::export_case(&path, dir, what)?.files,
-        (None, None) => anyhow::bail!("give --to DIR or --outbox DIR"),
-    };
-    for file in files {
+    for file in export::export_case(&path, &args.to, what)?.files {
         outln!("{}", file.display())?;
     }
     Ok(ExitCode::SUCCESS)

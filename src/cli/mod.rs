@@ -22,6 +22,7 @@ pub mod import;
 pub mod record;
 pub mod review;
 pub mod simulate;
+pub mod upload;
 pub mod validate;
 
 /// heracles: cath-lab workstation for the HERACLES trial (VA-ECMO + IABP or Impella).
@@ -33,6 +34,10 @@ pub struct Cli {
     /// Folder holding the case files (default: the platform data folder).
     #[arg(long, global = true, env = "HERACLES_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Folder holding the settings (default: the platform configuration folder).
+    #[arg(long, global = true, env = "HERACLES_CONFIG_DIR", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
 
     /// What to do (omit to open the workstation).
     #[command(subcommand)]
@@ -57,6 +62,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Open the offline review screen on a case (or the case chooser).
     Review(review::ReviewArgs),
+    /// Send cases to the core lab's archive through the upload queue, or show the queue.
+    Upload(upload::UploadArgs),
     /// Check the analysis against the simulated patient's truth on every arm; print bias and limits.
     Validate(validate::ValidateArgs),
 }
@@ -95,16 +102,17 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let data_dir = cli.data_dir;
+    let (data_dir, config_dir) = (cli.data_dir, cli.config_dir);
     match cli.command {
-        None => crate::app::run_gui(data_dir).map(|()| ExitCode::SUCCESS),
+        None => crate::app::run_gui(data_dir, config_dir).map(|()| ExitCode::SUCCESS),
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Record(args)) => record::run(args, data_dir),
         Some(Command::Case(command)) => case::run(command, data_dir),
         Some(Command::Import(args)) => import::run(args, data_dir),
         Some(Command::Export(args)) => export::run(args, data_dir),
-        Some(Command::Review(args)) => review::run(args, data_dir),
+        Some(Command::Review(args)) => review::run(args, data_dir, config_dir),
+        Some(Command::Upload(args)) => upload::run(args, data_dir, config_dir),
         Some(Command::Validate(args)) => validate::run(args),
     }
 }

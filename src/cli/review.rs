@@ -15,11 +15,15 @@ pub struct ReviewArgs {
 }
 
 /// Runs `heracles review`.
-pub fn run(args: ReviewArgs, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: ReviewArgs,
+    data_dir: Option<PathBuf>,
+    config_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let path = args
         .file
         .map(|file| super::export::case_path(&file, data_dir.as_deref()))
         .transpose()?;
-    crate::app::review::run_review_gui(path, args.reviewer, data_dir)?;
+    crate::app::review::run_review_gui(path, args.reviewer, data_dir, config_dir)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! Export bundles of a case and the upload outbox.
+//! Export bundles of a case.
 //!
 //! [`export_case`] writes, for one case file, any of: the endpoint table as CSV and JSON
 //! (`<case>_endpoints.csv`, `<case>_endpoints.json`), the per-beat table (`<case>_beats.csv`), the waveforms as a
@@ -14,13 +14,9 @@
 //!
 //! [`dicom`] makes the same case a DICOM study (waveforms, the report, the case file itself) for the core lab's
 //! archive, under the same identifier screen and `verify` refusal.
-//!
-//! The upload queue is a folder ([`outbox`]): a finished bundle is moved into `<outbox>/<bundle>` in one rename,
-//! with a `READY` file written last, so an uploader (or a person with a USB stick) takes only complete bundles.
 
 pub mod dicom;
 pub mod odm;
-pub mod outbox;
 pub mod pdf;
 pub mod report;
 pub mod tables;

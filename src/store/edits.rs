@@ -730,6 +730,29 @@ impl CaseFile {
 }
 
 impl CaseFile {
+    /// Records that the case is uploaded although it is not validly signed off, with `who`'s reason: an audit
+    /// row (`upload_unsigned`) and nothing else changed, so the reason travels in the case file's trail. A
+    /// reason that is empty or looks like a patient identifier is refused.
+    pub fn record_unsigned_upload(&mut self, who: &str, reason: &str) -> Result<(), StoreError> {
+        require_reason(reason)?;
+        if let Some(warning) = text_warnings(reason).into_iter().next() {
+            return Err(StoreError::Invalid(format!(
+                "the reason looks like it holds a patient identifier ({warning}); reword it"
+            )));
+        }
+        let target = Target {
+            who,
+            action: "upload_unsigned",
+            entity: "case",
+            id: Some(1),
+            reason,
+        };
+        self.audited(target, |_| Ok(1))?;
+        Ok(())
+    }
+}
+
+impl CaseFile {
     /// Moves analysis window `id` to `[start_s, end_s)` and replaces its beats with `beats` (found again over the
     /// new range, reviewer verdicts carried over by the caller), in one transaction: one audit row for the move,
     /// with the reviewer's reason, and one per beat removed and added. Results computed on the old range stay in

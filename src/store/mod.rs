@@ -8,6 +8,7 @@
 //!   commits batched transactions at most [`COMMIT_INTERVAL`] apart and reports failures as health, never panics.
 //! - [`CaseFile::verify`] checks SQLite integrity, the audit hash chain and sample continuity.
 //! - [`CaseFile::recover`] copies what a damaged file still yields into a new one (the original untouched).
+//! - [`UploadQueue`] is the upload queue's table (one database per data folder; the logic is `crate::upload`).
 //!
 //! A file is validated read-only (header, `application_id`, `user_version`, integrity) before anything writes
 //! to it, so a damaged, foreign or newer file is refused and left untouched.
@@ -23,6 +24,7 @@ mod read;
 mod recorder;
 mod recover;
 pub mod schema;
+mod upload_queue;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +40,7 @@ pub use load::ChunkSummary;
 pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples, StoredCalibration};
 pub use recorder::{COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, RECORDER_ACTIONS, Recorder, RecorderOptions};
 pub use recover::RecoveryReport;
+pub use upload_queue::{QUEUE_FILE_NAME, SentStudy, UploadEntry, UploadQueue, UploadState};
 pub use verify::{Problem, VerifyReport};
 
 /// File extension of case files.

@@ -14,3 +14,4 @@ pub mod settings;
 pub mod theme;
 pub mod top_bar;
 pub mod traces;
+pub mod upload;

@@ -285,7 +285,7 @@ fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
             "MANIFEST.sha256"
         ]
     );
-    // The same again refuses to overwrite; by case id through the data folder into the outbox it works.
+    // The same again refuses to overwrite; by case id through the data folder it works.
     assert!(
         run(&[
             "heracles",
@@ -296,26 +296,20 @@ fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
         ])
         .is_err()
     );
-    let outbox = dir.path().join("outbox");
+    let by_id = dir.path().join("by-id");
     run(&[
         "heracles",
         "--data-dir",
         dir.path().to_str().unwrap(),
         "export",
         "HER-TST-0014",
-        "--outbox",
-        outbox.to_str().unwrap(),
+        "--to",
+        by_id.to_str().unwrap(),
         "--what",
         "beats",
     ])
     .unwrap();
-    assert!(outbox.join("HER-TST-0014-1").join(export::outbox::READY).exists());
-    assert!(
-        outbox
-            .join("HER-TST-0014-1")
-            .join("HER-TST-0014_beats.csv")
-            .exists()
-    );
+    assert!(by_id.join("HER-TST-0014_beats.csv").exists());
     assert!(Cli::try_parse_from(["heracles", "export", "x", "--to", "y", "--what", "loops"]).is_err());
     // A date of birth in a reviewer's reason refuses the per-beat export.
     let mut session = ReviewSession::open(&path, "fellow").unwrap();

@@ -16,6 +16,8 @@ use heracles::ui::protocol::{
     Cdfr, EndpointRow, EndpointView, LiveChannels, PanelRequest, ProtocolForms, ProtocolView, StartChoice,
     endpoint_panel_ui, protocol_panels_ui, shows_live_traces, start_ui,
 };
+use heracles::ui::upload::CaseUploads;
+use heracles::upload::worker::UploadStatus;
 
 /// The protocol views on the real state machine, with a clock the test moves.
 struct Bench {
@@ -62,9 +64,17 @@ impl Bench {
 
     fn ui(&mut self, ui: &mut egui::Ui) {
         if self.state.case.is_none() {
-            if let Some(StartChoice::NewCase(event)) =
-                start_ui(ui, &mut self.forms.start, &[], self.forms.message.as_deref())
-            {
+            if let Some(StartChoice::NewCase(event)) = start_ui(
+                ui,
+                &mut self.forms.start,
+                &[],
+                &mut CaseUploads {
+                    status: &UploadStatus::default(),
+                    reason: &mut String::new(),
+                    actions: Vec::new(),
+                },
+                self.forms.message.as_deref(),
+            ) {
                 self.apply(event);
             }
             return;

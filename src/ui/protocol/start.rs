@@ -9,6 +9,7 @@ use egui::{RichText, Ui};
 use crate::model::{CaseId, Site};
 use crate::protocol::Event;
 use crate::ui::theme;
+use crate::ui::upload::CaseUploads;
 
 use super::forms::text_field;
 
@@ -50,11 +51,13 @@ pub enum StartChoice {
     },
 }
 
-/// The start screen. `cases` are the case files in the data folder, newest first.
+/// The start screen. `cases` are the case files in the data folder, newest first, each shown with its upload
+/// state from `uploads` (whose actions it collects).
 pub fn start_ui(
     ui: &mut Ui,
     form: &mut StartForm,
     cases: &[ExistingCase],
+    uploads: &mut CaseUploads<'_>,
     message: Option<&str>,
 ) -> Option<StartChoice> {
     let mut choice = None;
@@ -109,6 +112,7 @@ pub fn start_ui(
                         }
                         ui.label(RichText::new(&case.summary).color(theme::TEXT_DIM));
                     });
+                    uploads.case_ui(ui, &case.case_id.to_string(), &case.path);
                 }
             });
         });
