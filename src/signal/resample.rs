@@ -138,41 +138,48 @@ impl Resampler {
         }
         let mut out = Vec::with_capacity(n_out);
         match &self.table {
-            Some(p) => {
-                let at = |k: u64| {
-                    let position = k * p.down;
-                    (
-                        (position / p.up) as i64 + p.first_offset,
-                        (position % p.up) as usize,
-                    )
-                };
-                // LANES outputs at a time, each summed tap by tap in the order `dot_clamped` uses (so the numbers
-                // are the same), but as independent chains the processor overlaps: one output's sum waits on
-                // each addition, LANES of them do not wait on each other.
-                const LANES: u64 = 8;
-                let num_taps = p.weights[0].len();
+            Some(p) if p.down == 1 => {
+                // Whole-number upsampling (125, 200, 250, 500 Hz to 1 kHz): the `up` outputs from input sample i
+                // on all read the taps from x[i + first_offset]; each tap is loaded once and multiplied into up
+                // to LANES sums held in registers. Every output is still summed tap by tap from -0.0 in the order
+                // `dot_clamped` uses, so the numbers are the same (tested).
+                const LANES: usize = 8;
+                let (up, num_taps, n) = (p.up as usize, p.weights[0].len(), x.len());
+                // Weights by tap, then phase.
+                let by_tap: Vec<f64> = (0..num_taps)
+                    .flat_map(|j| p.weights.iter().map(move |phase| phase[j]))
+                    .collect();
                 let mut k = 0;
-                while k < n_out as u64 {
-                    let (first, _) = at(k);
-                    let (last, _) = at(k + LANES - 1);
-                    if k + LANES > n_out as u64 || first < 0 || last + num_taps as i64 > x.len() as i64 {
-                        let (start, phase) = at(k);
-                        out.push(dot_clamped(x, start, &p.weights[phase]));
-                        k += 1;
+                while k < n_out {
+                    let base = (k / up) as i64 + p.first_offset;
+                    let count = up.min(n_out - k);
+                    let start = base.max(0) as usize;
+                    if base < 0 || start + num_taps > n || count < up {
+                        out.extend((0..count).map(|phase| dot_clamped(x, base, &p.weights[phase])));
+                        k += count;
                         continue;
                     }
-                    let lanes: [(usize, &[f64]); LANES as usize] = std::array::from_fn(|i| {
-                        let (start, phase) = at(k + i as u64);
-                        (start as usize, p.weights[phase].as_slice())
-                    });
-                    let mut acc = [-0.0; LANES as usize];
-                    for j in 0..num_taps {
-                        for (a, (start, weights)) in acc.iter_mut().zip(&lanes) {
-                            *a += weights[j] * x[start + j];
+                    let taps = &x[start..start + num_taps];
+                    for first in (0..up).step_by(LANES) {
+                        let lanes = (up - first).min(LANES);
+                        let mut acc = [-0.0; LANES];
+                        for (j, &v) in taps.iter().enumerate() {
+                            let weights = &by_tap[j * up + first..j * up + first + lanes];
+                            for (a, &w) in acc.iter_mut().zip(weights) {
+                                *a += w * v;
+                            }
                         }
+                        out.extend_from_slice(&acc[..lanes]);
                     }
-                    out.extend_from_slice(&acc);
-                    k += LANES;
+                    k += up;
+                }
+            }
+            Some(p) => {
+                for k in 0..n_out as u64 {
+                    let position = k * p.down;
+                    let base = (position / p.up) as i64;
+                    let phase = (position % p.up) as usize;
+                    out.push(dot_clamped(x, base + p.first_offset, &p.weights[phase]));
                 }
             }
             None => {
@@ -286,12 +293,13 @@ mod tests {
     }
 
     #[test]
-    fn outputs_computed_side_by_side_are_bit_for_bit_the_single_dot_products() {
+    fn outputs_computed_together_are_bit_for_bit_the_single_dot_products() {
         let x: Vec<f64> = (0..3000)
             .map(|i| 80.0 + 30.0 * (i as f64 * 0.05).sin() + (i * 7919 % 13) as f64 * 0.1)
             .collect();
         for (from, to) in [
             (125.0, 1000.0),
+            (100.0, 1000.0),
             (250.0, 1000.0),
             (200.0, 1000.0),
             (1000.0, 250.0),
