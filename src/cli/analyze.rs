@@ -1,6 +1,7 @@
 //! `heracles analyze FILE`: reads a recording, finds and judges the beats, computes every endpoint the channels
 //! allow and prints the report (`--json`: one JSON document with `beats`, `per_beat`, `summary` and `settings`).
 //! Unreadable input is an error naming the file (and line): exit code 1. Bad arguments exit with code 2.
+//! Several files or a folder: the batch mode of [`batch`] (all cores, a summary CSV, one JSON per record).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,11 +14,15 @@ use crate::analysis::window::{WindowInput, WindowSettings, analyse_window};
 use crate::formats::{self, Format};
 use crate::model::WindowKind;
 
+mod batch;
+
 /// Arguments of `heracles analyze`.
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// The recording: a WFDB record (`.hea` or `.dat`), an Inca CSV export, ...
-    pub file: PathBuf,
+    /// The recording: a WFDB record (`.hea` or `.dat`), an Inca CSV export, ... Several recordings, or a folder
+    /// (its `.hea`, `.csv` and `.txt` files), are analysed as a batch into `--out-dir`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// File format (`auto` decides from the name and the first lines).
     #[arg(long, default_value = "auto", value_name = "FORMAT")]
     pub format: Format,
@@ -40,6 +45,13 @@ pub struct AnalyzeArgs {
     /// Print the whole report as one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// Batch: records analysed at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
+    /// Batch: the folder that receives `summary.csv` and one `RECORD.json` report per record (created if needed;
+    /// needed when several files or a folder are given).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 fn parse_channel_choice(text: &str) -> Result<ChannelChoice, String> {
@@ -80,7 +92,37 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         }
         None => AnalysisSettings::default(),
     };
-    let recording = formats::read(&args.file, args.format)?;
+    let single = match args.files.as_slice() {
+        [file] if !file.is_dir() => Some(file.clone()),
+        _ => None,
+    };
+    let Some(file) = single else {
+        return batch::run(&args, settings);
+    };
+    if args.jobs.is_some() || args.out_dir.is_some() {
+        anyhow::bail!("--jobs and --out-dir apply to several files or a folder");
+    }
+    let report = analyse_file(&file, &args, settings)?;
+    if args.json {
+        // Written as it is serialised: no copy of the whole document in memory.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        // (an error writing is an I/O error, so a closed pipe ends the command quietly)
+        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+        std::io::Write::flush(&mut out)?;
+    } else {
+        print_summary(&file, &report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `file` and analyses it as `args` ask: the one analysis of a single record and of every batch record.
+fn analyse_file(
+    file: &std::path::Path,
+    args: &AnalyzeArgs,
+    settings: AnalysisSettings,
+) -> anyhow::Result<Report> {
+    let recording = formats::read(file, args.format)?;
     // The same function the bedside, the review and the exports get a window's numbers from.
     let input = WindowInput {
         kind: args.occlusion_beats.map(|_| WindowKind::PvPreloadReduction),
@@ -93,13 +135,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         },
         ..WindowInput::default()
     };
-    let report = analyse_window(&recording, &input).with_context(|| format!("{}", args.file.display()))?;
-    if args.json {
-        outln!("{}", serde_json::to_string_pretty(&report)?)?;
-    } else {
-        print_summary(&args.file, &report)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    analyse_window(&recording, &input).with_context(|| format!("{}", file.display()))
 }
 
 /// A few lines for a human at a terminal; the JSON report has everything.

@@ -197,8 +197,11 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Pa
         }
         None => None,
     };
+    // The per-beat truth is followed only when asked for.
     let phases = crate::signal::SignalSettings::default().phases;
-    let mut tracker = BeatTruthTracker::new(phases.wfp_start_fraction, phases.wfp_end_margin_s);
+    let mut tracker = truth_out
+        .is_some()
+        .then(|| BeatTruthTracker::new(phases.wfp_start_fraction, phases.wfp_end_margin_s));
     let mut remaining = (seconds * OUTPUT_RATE_HZ).round() as usize;
     let mut rows = String::new();
     let mut truth_rows = String::new();
@@ -206,15 +209,31 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Pa
         let chunk = remaining.min(OUTPUT_RATE_HZ as usize);
         rows.clear();
         sim.advance(chunk, |sample| {
-            use std::fmt::Write as _;
             let t_s = sample.index as f64 / OUTPUT_RATE_HZ;
             let [ecg, pa, pd, ipv, lvp, lvv, ecmo] = sample.measured;
-            // Writing to a String cannot fail.
-            let _ = writeln!(
-                rows,
-                "{t_s:.3},{ecg:.4},{pa:.3},{pd:.3},{ipv:.3},{lvp:.3},{lvv:.3},{ecmo:.4}"
-            );
-            if let Some(beat) = tracker.push(&sample.truth) {
+            // The row `{t_s:.3},{ecg:.4},{pa:.3},{pd:.3},{ipv:.3},{lvp:.3},{lvv:.3},{ecmo:.4}`.
+            for (k, (value, decimals)) in [
+                (t_s, 3),
+                (ecg, 4),
+                (pa, 3),
+                (pd, 3),
+                (ipv, 3),
+                (lvp, 3),
+                (lvv, 3),
+                (ecmo, 4),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if k > 0 {
+                    rows.push(',');
+                }
+                push_fixed(&mut rows, value, decimals);
+            }
+            rows.push('\n');
+            if let Some(beat) = tracker.as_mut().and_then(|tracker| tracker.push(&sample.truth)) {
+                use std::fmt::Write as _;
+                // Writing to a String cannot fail.
                 let _ = writeln!(truth_rows, "{}", truth_row(&beat));
             }
         });
@@ -238,6 +257,42 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Pa
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Appends `x` with `decimals` decimals exactly as `format!("{x:.decimals$}")` writes it. The CSV writer's hot
+/// path (8 numbers per sample): the general formatter's exact decimal expansion is needed only near a tie.
+fn push_fixed(out: &mut String, x: f64, decimals: usize) {
+    const SCALE: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
+    let scaled = x.abs() * SCALE.get(decimals).copied().unwrap_or(f64::NAN);
+    // Below 1e9 the product is within 6e-8 of the exact decimal value |x| * 10^decimals, so unless its fraction
+    // is within 1e-6 of one half both round to the same whole number (NaN, infinities and the rest: the general
+    // formatter).
+    if !(scaled < 1e9 && (scaled.fract() - 0.5).abs() > 1e-6) {
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{x:.decimals$}");
+        return;
+    }
+    let mut n = scaled.round() as u64;
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    // Digits from the last: `decimals` fraction digits, the point, then the whole part (at least one digit).
+    let mut digits = [0_u8; 24];
+    let mut at = digits.len();
+    for k in 0.. {
+        if k == decimals && decimals > 0 {
+            at -= 1;
+            digits[at] = b'.';
+        }
+        if k > decimals && n == 0 {
+            break;
+        }
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Streams the protocol to a new pseudo-terminal or to `--port`, in real time.
@@ -290,4 +345,59 @@ fn stream(sim: Simulator, args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         report.num_frames, report.num_faults
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_fixed;
+
+    #[test]
+    fn fixed_decimals_are_written_exactly_as_the_general_formatter_writes_them() {
+        // Exact ties (multiples of 1/16000 and 1/160000), values just around them, both signs, negative zero,
+        // the limits of the fast path, and non-finite values; plus a spread of pseudo-random magnitudes.
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.0625,
+            -0.0625,
+            2.5,
+            0.5,
+            1e9,
+            1e12,
+            1e-9,
+            -1e-9,
+            999_999.999_5,
+        ];
+        values.extend([
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ]);
+        for k in -20_000..20_000 {
+            let tie = f64::from(k) / 16_000.0;
+            values.extend([tie, f64::from(k) / 160_000.0, tie.next_up(), tie.next_down()]);
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let unit = (state >> 11) as f64 / (1_u64 << 53) as f64;
+            let exponent = f64::from((state % 17) as u8) - 6.0;
+            values.push((unit - 0.3) * 10_f64.powf(exponent));
+        }
+        for value in values {
+            for decimals in 0..=4 {
+                let mut fast = String::new();
+                push_fixed(&mut fast, value, decimals);
+                assert_eq!(
+                    fast,
+                    format!("{value:.decimals$}"),
+                    "{value:e} with {decimals} decimals"
+                );
+            }
+        }
+    }
 }

@@ -42,7 +42,8 @@ pub fn csv_field(text: &str) -> String {
     }
 }
 
-fn number(value: Option<f64>) -> String {
+/// A number as a CSV cell: Rust's shortest round-trip form; empty when missing or not finite.
+pub fn number(value: Option<f64>) -> String {
     value
         .filter(|v| v.is_finite())
         .map(|v| v.to_string())
