@@ -47,6 +47,7 @@ fn window_keys(kind: WindowKind) -> &'static [&'static str] {
             "wfp_mr",
         ],
         WindowKind::CoronaryHyperaemia => &["apv", "pd_pa", "bmr", "bmr_back_pressure_corrected"],
+        WindowKind::CoronaryRestMinimumSupport => &["apv", "diastolic_apv", "pd_pa", "heart_rate_coronary"],
         WindowKind::PvSteady => &[
             "lvedp",
             "edv",

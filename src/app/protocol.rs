@@ -228,6 +228,10 @@ impl ProtocolSession {
                     vec![Control::Device(*device), flow(ecmo.flow_l_min)]
                 }
                 Effect::EcmoRecorded { settings, .. } => vec![flow(settings.flow_l_min)],
+                Effect::MinimumSupportRecorded { device, .. }
+                | Effect::TargetSupportRestored { device, .. } => {
+                    vec![Control::Device(*device)]
+                }
                 Effect::CaptureStarted {
                     kind: WindowKind::CoronaryHyperaemia,
                     ..

@@ -90,6 +90,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         stored: WindowSettings {
             analysis: Some(settings),
             occlusion_beats: args.occlusion_beats,
+            ..WindowSettings::default()
         },
         ..WindowInput::default()
     };

@@ -109,8 +109,7 @@ impl State {
 
     /// The step where a window of `kind` is measured in this state.
     pub fn step(self, kind: WindowKind) -> StepId {
-        let coronary = matches!(kind, WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia);
-        match (self, coronary) {
+        match (self, kind.is_coronary()) {
             (State::Baseline, true) => StepId::BaselineCoronary,
             (State::Baseline, false) => StepId::BaselinePv,
             (State::Post, true) => StepId::PostCoronary,

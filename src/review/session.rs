@@ -426,7 +426,7 @@ impl ReviewSession {
             } => {
                 let settings = WindowSettings {
                     analysis: Some(case_settings(&CaseAnalysis::read(&self.file)?)),
-                    occlusion_beats: None,
+                    ..WindowSettings::default()
                 };
                 let id = self.file.save_analysis_window(
                     &who,

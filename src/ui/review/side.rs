@@ -18,7 +18,7 @@ use crate::ui::theme;
 /// Columns of the on-screen table for each kind of window (positions in [`COLUMNS`]).
 fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
     match kind {
-        Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia) => &[0, 2, 3, 4, 5],
+        Some(kind) if kind.is_coronary() => &[0, 2, 3, 4, 5],
         _ => &[5, 6, 7, 8, 11, 12],
     }
 }
@@ -245,9 +245,7 @@ fn summary_ui(ui: &mut egui::Ui, report: &Report, kind: Option<WindowKind>) {
     // The window's labelled endpoints, the same the table and the exports show: the key ones on one line, every
     // one grouped under a collapsed header (the beat table keeps the room).
     let key_values: &[&str] = match kind {
-        Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia) => {
-            &["apv", "pd_pa", "heart_rate_coronary"]
-        }
+        Some(kind) if kind.is_coronary() => &["apv", "pd_pa", "heart_rate_coronary"],
         Some(WindowKind::PvPreloadReduction) => &["ees", "v0", "espvr_r2"],
         _ => &["lvedp", "sv", "ef"],
     };
