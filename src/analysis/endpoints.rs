@@ -1031,7 +1031,9 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
 pub fn choices_in_words(settings: &AnalysisSettings) -> String {
     let reference = match settings.cdfr.reference {
         super::settings::CdfrReference::EcmoAloneBaseline => "baseline (VA-ECMO alone)",
-        super::settings::CdfrReference::DeviceStandby => "device at standby in the same session",
+        super::settings::CdfrReference::DeviceStandby => {
+            "within the session: device at minimum support (IABP standby, Impella lowest level above P-0)"
+        }
     };
     let diameter = settings
         .vessel_diameter_cm

@@ -17,7 +17,9 @@ pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.2.0";
 pub enum CdfrReference {
     /// VA-ECMO alone, before the unloading device goes in (the trial's default).
     EcmoAloneBaseline,
-    /// Within-session: the device at standby or minimum support (Impella P-0 is not "off": blood flows back).
+    /// Within-session: the device at minimum support after unloading, the post-unloading coronary step's resting
+    /// window at minimum support (IABP on standby; Impella at its lowest level above P-0, since at P-0 blood
+    /// flows back through the pump).
     DeviceStandby,
 }
 

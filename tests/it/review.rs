@@ -502,15 +502,15 @@ fn a_case_choice_is_stored_audited_echoed_and_invalidates_the_sign_off_and_an_im
     assert_eq!(choices.minimal_resistance, MinimalResistanceChoice::HmrElseBmr);
     let num_results = session.file().results().unwrap().len();
     let num_audit = session.file().audit_trail().unwrap().len();
-    // Refused, with the reason, and nothing changed: the device-standby reference and a WFP-MR rule in an IABP
-    // case, the HMR rule without hyperaemic windows.
+    // Refused, with the reason, and nothing changed: the within-session reference without a resting window at
+    // minimum support, a WFP-MR rule in an IABP case, the HMR rule without hyperaemic windows.
     for (refused, why) in [
         (
             CaseChoices {
                 cdfr_reference: CdfrReference::DeviceStandby,
                 ..choices.clone()
             },
-            "IABP",
+            "minimum support",
         ),
         (
             CaseChoices {
@@ -598,4 +598,143 @@ fn a_case_choice_is_stored_audited_echoed_and_invalidates_the_sign_off_and_an_im
     // Undo puts the previous choices back.
     session.undo().unwrap().unwrap();
     assert_eq!(current(&session).vessel_diameter_cm, None);
+}
+
+#[test]
+fn the_within_session_reference_divides_by_the_resting_window_at_minimum_support() {
+    use heracles::model::{IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, StepId, UnloadingDevice};
+    use heracles::store::AnalysisWindow;
+    let impella = |p_level| {
+        UnloadingDevice::Impella(ImpellaSettings {
+            model: ImpellaModel::ImpellaCp,
+            p_level,
+            displayed_flow_l_min: None,
+        })
+    };
+    let iabp = |ratio| {
+        UnloadingDevice::Iabp(IabpSettings {
+            ratio,
+            ..IabpSettings::default()
+        })
+    };
+    for (number, target, minimum, words) in [
+        (31, impella(6), impella(2), "Impella CP P-2"),
+        (
+            32,
+            iabp(IabpRatio::OneToOne),
+            iabp(IabpRatio::Standby),
+            "IABP standby, 40 mL",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = review_case::create(dir.path(), number);
+        let mut file = CaseFile::open(&path).unwrap();
+        let step = file
+            .start_step(
+                "operator",
+                StepId::DeviceInsertion,
+                Some(59.0),
+                Some(&target),
+                None,
+            )
+            .unwrap();
+        file.end_step("operator", step, Some(60.0), None, None).unwrap();
+        drop(file);
+        let mut session = ReviewSession::open(&path, "fellow").unwrap();
+        let current =
+            |session: &ReviewSession| analysis::case_settings(&CaseAnalysis::read(session.file()).unwrap());
+        let choices = CaseChoices::of(&current(&session));
+        let within = CaseChoices {
+            cdfr_reference: CdfrReference::DeviceStandby,
+            ..choices.clone()
+        };
+        // Without the window at minimum support the reference is refused with the reason, nothing changed.
+        let num_audit = session.file().audit_trail().unwrap().len();
+        let error = session
+            .apply(Edit::SetChoices(within.clone()), "within-session reference")
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::Refused(_)), "{error}");
+        assert!(error.to_string().contains("minimum support"), "{error}");
+        assert_eq!(session.file().audit_trail().unwrap().len(), num_audit);
+        assert_eq!(current(&session).cdfr.reference, CdfrReference::EcmoAloneBaseline);
+        drop(session);
+        // The bedside stores the window at minimum support with the device setting the operator recorded.
+        let mut file = CaseFile::open(&path).unwrap();
+        file.save_analysis_window(
+            "operator",
+            &AnalysisWindow {
+                id: 0,
+                step: Some(StepId::PostCoronary),
+                start_s: 95.0,
+                end_s: 124.0,
+                method: WindowKind::CoronaryRestMinimumSupport.key().into(),
+                settings: serde_json::json!({ "support": minimum }),
+                algorithm_version: heracles::analysis::ALGORITHM_VERSION.into(),
+            },
+        )
+        .unwrap();
+        drop(file);
+        let mut session = ReviewSession::open(&path, "fellow").unwrap();
+        let baseline_cdfr = |session: &ReviewSession| {
+            let case = CaseAnalysis::read(session.file()).unwrap();
+            case.case_results[analysis::CDFR].value["cdfr"]["value"]["cdfr"]
+                .as_f64()
+                .unwrap()
+        };
+        let by_baseline = baseline_cdfr(&session);
+        session
+            .apply(Edit::SetChoices(within.clone()), "within-session reference")
+            .unwrap();
+        assert_eq!(current(&session).cdfr.reference, CdfrReference::DeviceStandby);
+        let (minimum_id, minimum_report) =
+            report(&session, State::Post, WindowKind::CoronaryRestMinimumSupport);
+        let (_, post_report) = report(&session, State::Post, WindowKind::CoronaryRest);
+        let case = CaseAnalysis::read(session.file()).unwrap();
+        let record = &case.case_results[analysis::CDFR].value;
+        assert_eq!(record["reference_window_id"].as_i64(), Some(minimum_id));
+        assert_eq!(record["reference_support"].as_str(), Some(words));
+        let cdfr = &record["cdfr"]["value"];
+        assert_eq!(cdfr["reference"].as_str(), Some("device_standby"));
+        let value = cdfr["cdfr"].as_f64().unwrap();
+        // Each window's APV, time-weighted over the steady beats of its stored report (the CDFR's rule).
+        let steady_apv = |report: &Report| {
+            let (beats, steady) = report.steady_coronary_beats();
+            assert!(steady && beats.len() >= 10, "{} steady beats", beats.len());
+            let (vti, rr) = beats
+                .iter()
+                .fold((0.0, 0.0), |(v, r), b| (v + b.vti_cm.unwrap(), r + b.rr_s));
+            vti / rr
+        };
+        let expected = steady_apv(&post_report) / steady_apv(&minimum_report);
+        assert!(
+            (value / expected - 1.0).abs() < 1e-9,
+            "CDFR {value} vs {expected}"
+        );
+        // The windows' own APVs agree (the synthetic post state is the same at both settings).
+        assert!((expected / (apv(&post_report) / apv(&minimum_report)) - 1.0).abs() < 0.01);
+        assert!(
+            (value - by_baseline).abs() > 0.05,
+            "{value} is the baseline reference's {by_baseline}"
+        );
+        // The endpoint table's row says which reference it divides by.
+        let row = session
+            .snapshot()
+            .unwrap()
+            .endpoints
+            .into_iter()
+            .find(|r| r.key == "cdfr")
+            .unwrap();
+        assert_eq!(row.value, Some(value));
+        assert!(
+            row.method
+                .contains(&format!("minimum support in the same session ({words})")),
+            "{}",
+            row.method
+        );
+        // Back to the baseline reference: the same function, the other denominator.
+        session
+            .apply(Edit::SetChoices(choices.clone()), "back to the trial's default")
+            .unwrap();
+        assert_eq!(baseline_cdfr(&session), by_baseline);
+    }
 }

@@ -197,7 +197,10 @@ fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
         }
         ui.menu_button("Add window over view", |ui| {
             for state_kind in State::ALL {
-                for kind in WindowKind::ALL {
+                // A window at minimum support exists only after unloading.
+                for kind in WindowKind::ALL.into_iter().filter(|kind| {
+                    state_kind == State::Post || *kind != WindowKind::CoronaryRestMinimumSupport
+                }) {
                     let label = format!("{} {}", state_kind.key(), kind.label());
                     if ui.add_enabled(!busy, egui::Button::new(&label)).clicked() {
                         state.dialog = Some(ReasonDialog {
