@@ -161,6 +161,16 @@ pub struct Mvo2Constants {
     pub source: String,
 }
 
+impl Mvo2Constants {
+    /// The constants in words with their units and source, as every MVO2 result and the case's choices echo them.
+    pub fn describe(&self) -> String {
+        format!(
+            "a = {} mL O2/(mmHg.mL), b = {} mL O2/beat ({})",
+            self.ml_o2_per_mmhg_ml, self.ml_o2_per_beat, self.source
+        )
+    }
+}
+
 /// Every analysis choice, stored with each case and identified in each result by its hash.
 ///
 /// Missing fields take their defaults when stored settings are read back (`#[serde(default)]`), so settings

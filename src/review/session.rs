@@ -516,11 +516,11 @@ impl ReviewSession {
         }
         if let Some(mvo2) = &choices.mvo2
             && (mvo2.source.trim().is_empty()
-                || !mvo2.ml_o2_per_mmhg_ml.is_finite()
-                || !mvo2.ml_o2_per_beat.is_finite())
+                || !(mvo2.ml_o2_per_mmhg_ml.is_finite() && mvo2.ml_o2_per_mmhg_ml > 0.0)
+                || !(mvo2.ml_o2_per_beat.is_finite() && mvo2.ml_o2_per_beat >= 0.0))
         {
             return Err(ReviewError::Refused(
-                "MVO2 constants need finite values and their source".into(),
+                "MVO2 constants need a slope a > 0, an intercept b >= 0 and their source".into(),
             ));
         }
         for (window, _, _) in &case.windows {

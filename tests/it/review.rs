@@ -738,3 +738,99 @@ fn the_within_session_reference_divides_by_the_resting_window_at_minimum_support
         assert_eq!(baseline_cdfr(&session), by_baseline);
     }
 }
+
+#[test]
+fn mvo2_constants_are_a_case_choice_echoed_in_the_energetics_rows() {
+    use heracles::analysis::settings::Mvo2Constants;
+    let (_dir, mut session) = open_session(34);
+    let current =
+        |session: &ReviewSession| analysis::case_settings(&CaseAnalysis::read(session.file()).unwrap());
+    let choices = CaseChoices::of(&current(&session));
+    assert_eq!(choices.mvo2, None);
+    let row = |session: &ReviewSession, state: &str| {
+        session
+            .snapshot()
+            .unwrap()
+            .endpoints
+            .into_iter()
+            .find(|r| r.key == "mvo2" && r.state == state)
+            .unwrap()
+    };
+    assert_eq!(row(&session, "post").value, None);
+    let constants = Mvo2Constants {
+        ml_o2_per_mmhg_ml: 1.8e-5,
+        ml_o2_per_beat: 2.4e-3,
+        source: "Suga 1981, dog".into(),
+    };
+    // Refused with the reason, nothing stored: no slope, a negative intercept, no source.
+    let num_audit = session.file().audit_trail().unwrap().len();
+    for wrong in [
+        Mvo2Constants {
+            ml_o2_per_mmhg_ml: 0.0,
+            ..constants.clone()
+        },
+        Mvo2Constants {
+            ml_o2_per_beat: -1e-3,
+            ..constants.clone()
+        },
+        Mvo2Constants {
+            source: " ".into(),
+            ..constants.clone()
+        },
+    ] {
+        let error = session
+            .apply(
+                Edit::SetChoices(CaseChoices {
+                    mvo2: Some(wrong),
+                    ..choices.clone()
+                }),
+                "constants from the literature",
+            )
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::Refused(_)), "{error}");
+        assert!(error.to_string().contains("MVO2"), "{error}");
+    }
+    assert_eq!(session.file().audit_trail().unwrap().len(), num_audit);
+    session
+        .apply(
+            Edit::SetChoices(CaseChoices {
+                mvo2: Some(constants.clone()),
+                ..choices.clone()
+            }),
+            "constants from the literature",
+        )
+        .unwrap();
+    assert_eq!(current(&session).mvo2, Some(constants.clone()));
+    assert!(
+        session
+            .file()
+            .audit_trail()
+            .unwrap()
+            .iter()
+            .any(|e| e.reason == "constants from the literature")
+    );
+    for state in [State::Baseline, State::Post] {
+        let (_, pv) = report(&session, state, WindowKind::PvSteady);
+        let window = pv.summary.pv.as_ref().unwrap();
+        let expected = (constants.ml_o2_per_mmhg_ml * window.pva_mmhg_ml.unwrap() + constants.ml_o2_per_beat)
+            * window.heart_rate_bpm;
+        let row = row(&session, state.key());
+        assert!(
+            (row.value.unwrap() / expected - 1.0).abs() < 1e-12,
+            "{:?} vs {expected}",
+            row.value
+        );
+        assert!(row.flags.iter().any(|f| f == "estimate"), "{:?}", row.flags);
+        for words in [
+            "a = 0.000018 mL O2/(mmHg.mL)",
+            "b = 0.0024 mL O2/beat",
+            "Suga 1981, dog",
+        ] {
+            assert!(row.method.contains(words), "{words} not in {}", row.method);
+        }
+    }
+    // Undo takes the constants away again, and the estimate with them.
+    session.undo().unwrap().unwrap();
+    assert_eq!(current(&session).mvo2, None);
+    assert_eq!(row(&session, "post").value, None);
+}
