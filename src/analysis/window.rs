@@ -169,7 +169,7 @@ pub fn occlusion_from_edv(report: &Report) -> Option<(u32, u32)> {
         .beats
         .iter()
         .zip(&report.per_beat)
-        .filter(|(beat, _)| beat.accepted)
+        .filter(|(beat, _)| crate::model::RejectReason::counts_for_pv(beat.reject_reason.as_deref()))
         .filter_map(|(beat, metrics)| Some((beat.number, metrics.pv.as_ref()?.edv_ml)))
         .filter(|(_, edv)| edv.is_finite())
         .collect();
