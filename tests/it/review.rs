@@ -834,3 +834,187 @@ fn mvo2_constants_are_a_case_choice_echoed_in_the_energetics_rows() {
     assert_eq!(current(&session).mvo2, None);
     assert_eq!(row(&session, "post").value, None);
 }
+
+/// The simulated patient on VA-ECMO alone (0-40 s), with `target` from 40 s and at `minimum` from 100 s to 140 s,
+/// recorded into a case file with its steps and windows as the bedside stores them (the window at minimum support
+/// with its device setting). Returns the path and the true peak velocity at every sample.
+fn simulated_case(
+    dir: &std::path::Path,
+    number: u16,
+    target: heracles::model::UnloadingDevice,
+    minimum: heracles::model::UnloadingDevice,
+) -> (std::path::PathBuf, Vec<f64>) {
+    use heracles::acquisition::RecordSink;
+    use heracles::model::{Block, CaseId, RecordItem, StepId, UnloadingDevice};
+    use heracles::sim::{Control, SensorLevel, Simulator};
+    use heracles::store::{AnalysisWindow, Recorder, RecorderOptions};
+    let case_id: CaseId = format!("HER-TST-{number:04}").parse().unwrap();
+    let file = CaseFile::create(dir, case_id, "operator").unwrap();
+    let path = file.path().to_owned();
+    let mut recorder: Box<dyn RecordSink> =
+        Box::new(Recorder::start(file, RecorderOptions::default()).unwrap());
+    let mut simulator = Simulator::new("shock-ecmo", 7, SensorLevel::Clean).unwrap();
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: simulator.source_spec(),
+        first_sample: 0,
+    }];
+    let mut truth = Vec::new();
+    for (device, seconds) in [(UnloadingDevice::None, 40), (target, 60), (minimum, 40)] {
+        simulator.control(Control::Device(device));
+        for _ in 0..seconds {
+            let first_sample = truth.len() as u64;
+            let mut channels: Vec<Vec<f32>> = (0..7).map(|_| Vec::with_capacity(1000)).collect();
+            simulator.advance(1000, |sample| {
+                for (channel, value) in channels.iter_mut().zip(sample.measured) {
+                    channel.push(value as f32);
+                }
+                truth.push(sample.truth.coronary_peak_velocity_cm_s);
+            });
+            items.push(RecordItem::Block {
+                source: 0,
+                block: Block {
+                    first_sample,
+                    channels,
+                },
+            });
+        }
+    }
+    for mut item in items {
+        while let Err(back) = recorder.offer(item) {
+            item = back;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    recorder.finish(Vec::new()).unwrap();
+    let mut file = CaseFile::open(&path).unwrap();
+    for (step, from, to, device) in [
+        (StepId::BaselineCoronary, 0.0, 40.0, None),
+        (StepId::DeviceInsertion, 40.0, 60.0, Some(&target)),
+        (StepId::PostCoronary, 60.0, 140.0, None),
+    ] {
+        let id = file
+            .start_step("operator", step, Some(from), device, None)
+            .unwrap();
+        file.end_step("operator", id, Some(to), None, None).unwrap();
+    }
+    for (step, kind, start_s, end_s, settings) in [
+        (
+            StepId::BaselineCoronary,
+            WindowKind::CoronaryRest,
+            10.0,
+            38.0,
+            serde_json::json!({}),
+        ),
+        (
+            StepId::PostCoronary,
+            WindowKind::CoronaryRest,
+            70.0,
+            98.0,
+            serde_json::json!({}),
+        ),
+        (
+            StepId::PostCoronary,
+            WindowKind::CoronaryRestMinimumSupport,
+            110.0,
+            138.0,
+            serde_json::json!({ "support": minimum }),
+        ),
+    ] {
+        file.save_analysis_window(
+            "operator",
+            &AnalysisWindow {
+                id: 0,
+                step: Some(step),
+                start_s,
+                end_s,
+                method: kind.key().into(),
+                settings,
+                algorithm_version: heracles::analysis::ALGORITHM_VERSION.into(),
+            },
+        )
+        .unwrap();
+    }
+    (path, truth)
+}
+
+#[test]
+fn on_the_simulated_patient_the_within_session_cdfr_is_the_true_velocity_ratio_of_the_two_supports() {
+    use heracles::model::{IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
+    let impella = |p_level| {
+        UnloadingDevice::Impella(ImpellaSettings {
+            model: ImpellaModel::ImpellaCp,
+            p_level,
+            displayed_flow_l_min: None,
+        })
+    };
+    let iabp = |ratio| {
+        UnloadingDevice::Iabp(IabpSettings {
+            ratio,
+            ..IabpSettings::default()
+        })
+    };
+    for (number, target, minimum) in [
+        (41, impella(6), impella(2)),
+        (42, iabp(IabpRatio::OneToOne), iabp(IabpRatio::Standby)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, truth) = simulated_case(dir.path(), number, target, minimum);
+        let mut session = ReviewSession::open(&path, "fellow").unwrap();
+        let choices = CaseChoices::of(&analysis::case_settings(
+            &CaseAnalysis::read(session.file()).unwrap(),
+        ));
+        session
+            .apply(
+                Edit::SetChoices(CaseChoices {
+                    cdfr_reference: CdfrReference::DeviceStandby,
+                    ..choices
+                }),
+                "within-session reference",
+            )
+            .unwrap();
+        let case = CaseAnalysis::read(session.file()).unwrap();
+        let cdfr: heracles::analysis::coronary::CdfrResult =
+            serde_json::from_value(case.case_results[analysis::CDFR].value["cdfr"]["value"].clone()).unwrap();
+        // The true time-weighted peak velocity over the beats each state pooled.
+        let true_apv = |state: State, kind: WindowKind| {
+            let (_, report) = report(&session, state, kind);
+            let steady: Vec<u32> = report
+                .summary
+                .steady_window
+                .as_ref()
+                .unwrap()
+                .beat_numbers
+                .clone();
+            let (mut sum, mut count) = (0.0, 0usize);
+            for beat in report
+                .beats
+                .iter()
+                .filter(|b| b.accepted && steady.contains(&b.number))
+            {
+                let from = (beat.time_s * 1000.0).round() as usize;
+                let to = from + (beat.duration_s * 1000.0).round() as usize;
+                sum += truth[from..to].iter().sum::<f64>();
+                count += to - from;
+            }
+            sum / count as f64
+        };
+        let expected = true_apv(State::Post, WindowKind::CoronaryRest)
+            / true_apv(State::Post, WindowKind::CoronaryRestMinimumSupport);
+        println!(
+            "{}: CDFR {:.4} [{:.4}, {:.4}] vs true {expected:.4} ({} / {} beats)",
+            minimum.describe(),
+            cdfr.cdfr,
+            cdfr.ci95[0],
+            cdfr.ci95[1],
+            cdfr.num_post_beats,
+            cdfr.num_reference_beats
+        );
+        assert_eq!(cdfr.reference, CdfrReference::DeviceStandby);
+        assert!(
+            (cdfr.cdfr / expected - 1.0).abs() < 0.005,
+            "{} vs {expected}",
+            cdfr.cdfr
+        );
+    }
+}
