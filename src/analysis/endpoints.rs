@@ -707,11 +707,15 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
         if summary.mvo2.is_none() && settings.mvo2.is_none() {
             mvo2.note = Some("not estimated: no MVO2 constants chosen for this case".into());
         }
-        let method = summary
-            .mvo2
-            .as_ref()
-            .map(|m| m.label.clone())
-            .unwrap_or_else(|| "MVO2 = a PVA + b (Suga), only with constants".into());
+        let method = summary.mvo2.as_ref().map_or_else(
+            || "MVO2 = (a PVA + b) x HR (Suga), only with constants".into(),
+            |m| {
+                format!(
+                    "MVO2 = (a PVA + b) x HR (Suga), {} [case choice]",
+                    m.constants.describe()
+                )
+            },
+        );
         out.push(
             mvo2.with(summary.mvo2.as_ref().map(|m| m.ml_o2_per_min), &method)
                 .beats(used, excluded)
@@ -1041,17 +1045,17 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
 pub fn choices_in_words(settings: &AnalysisSettings) -> String {
     let reference = match settings.cdfr.reference {
         super::settings::CdfrReference::EcmoAloneBaseline => "baseline (VA-ECMO alone)",
-        super::settings::CdfrReference::DeviceStandby => "device at standby in the same session",
+        super::settings::CdfrReference::DeviceStandby => {
+            "within the session: device at minimum support (IABP standby, Impella lowest level above P-0)"
+        }
     };
     let diameter = settings
         .vessel_diameter_cm
         .map_or("none".to_owned(), |d| format!("{d:.2} cm"));
-    let mvo2 = settings.mvo2.as_ref().map_or("none".to_owned(), |m| {
-        format!(
-            "a = {}, b = {} ({})",
-            m.ml_o2_per_mmhg_ml, m.ml_o2_per_beat, m.source
-        )
-    });
+    let mvo2 = settings
+        .mvo2
+        .as_ref()
+        .map_or("none".to_owned(), super::settings::Mvo2Constants::describe);
     format!(
         "CDFR reference: {reference}; minimal MR rule: {}; vessel diameter: {diameter}; MVO2 constants: {mvo2}",
         settings.minimal_resistance.label()

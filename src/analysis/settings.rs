@@ -17,7 +17,9 @@ pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.3.0";
 pub enum CdfrReference {
     /// VA-ECMO alone, before the unloading device goes in (the trial's default).
     EcmoAloneBaseline,
-    /// Within-session: the device at standby or minimum support (Impella P-0 is not "off": blood flows back).
+    /// Within-session: the device at minimum support after unloading, the post-unloading coronary step's resting
+    /// window at minimum support (IABP on standby; Impella at its lowest level above P-0, since at P-0 blood
+    /// flows back through the pump).
     DeviceStandby,
 }
 
@@ -157,6 +159,16 @@ pub struct Mvo2Constants {
     pub ml_o2_per_beat: f64,
     /// Where the constants come from (publication, species, normalisation).
     pub source: String,
+}
+
+impl Mvo2Constants {
+    /// The constants in words with their units and source, as every MVO2 result and the case's choices echo them.
+    pub fn describe(&self) -> String {
+        format!(
+            "a = {} mL O2/(mmHg.mL), b = {} mL O2/beat ({})",
+            self.ml_o2_per_mmhg_ml, self.ml_o2_per_beat, self.source
+        )
+    }
 }
 
 /// Every analysis choice, stored with each case and identified in each result by its hash.

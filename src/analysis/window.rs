@@ -33,6 +33,10 @@ pub struct WindowSettings {
     /// First and last occlusion beat chosen for the ESPVR (preload reductions; `None`: chosen automatically).
     #[serde(default)]
     pub occlusion_beats: Option<(u32, u32)>,
+    /// The device setting the operator recorded for a resting window at minimum support (IABP on standby,
+    /// Impella at its lowest P-level): the within-session CDFR reference names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<crate::model::UnloadingDevice>,
 }
 
 impl WindowSettings {
@@ -45,7 +49,7 @@ impl WindowSettings {
         if is_bare {
             return WindowSettings {
                 analysis: serde_json::from_value(value.clone()).ok(),
-                occlusion_beats: None,
+                ..WindowSettings::default()
             };
         }
         serde_json::from_value(value.clone()).unwrap_or_default()
@@ -165,7 +169,7 @@ pub fn occlusion_from_edv(report: &Report) -> Option<(u32, u32)> {
         .beats
         .iter()
         .zip(&report.per_beat)
-        .filter(|(beat, _)| beat.accepted)
+        .filter(|(beat, _)| crate::model::RejectReason::counts_for_pv(beat.reject_reason.as_deref()))
         .filter_map(|(beat, metrics)| Some((beat.number, metrics.pv.as_ref()?.edv_ml)))
         .filter(|(_, edv)| edv.is_finite())
         .collect();
@@ -203,6 +207,7 @@ mod tests {
         let wrapped = WindowSettings {
             analysis: Some(settings),
             occlusion_beats: Some((3, 9)),
+            support: None,
         };
         assert_eq!(WindowSettings::from_json(&wrapped.json()), wrapped);
         assert_eq!(

@@ -559,6 +559,21 @@ impl Writer {
                     self.marker(who, at, "deviation", &deviation.to_string())?;
                 }
             }
+            Effect::MinimumSupportRecorded { device, at } => {
+                let text = format!(
+                    "{} at minimum support for the within-session CDFR reference",
+                    device.describe()
+                );
+                self.marker(who, at, "device", &text)?;
+            }
+            Effect::TargetSupportRestored { device, at } => {
+                self.marker(
+                    who,
+                    at,
+                    "device",
+                    &format!("{} back at its target setting", device.describe()),
+                )?;
+            }
             Effect::CaptureStarted {
                 step,
                 kind,
@@ -638,6 +653,7 @@ impl Writer {
         let stored = WindowSettings {
             analysis: Some(case_settings(&case)),
             occlusion_beats: None,
+            support: window.support,
         };
         let window_id = self.file.save_analysis_window(
             who,

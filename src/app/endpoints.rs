@@ -47,6 +47,9 @@ fn window_keys(kind: WindowKind) -> &'static [&'static str] {
             "wfp_mr",
         ],
         WindowKind::CoronaryHyperaemia => &["apv", "pd_pa", "bmr", "bmr_back_pressure_corrected"],
+        // The endpoint table has no rows of its own for the window at minimum support (it is the within-session
+        // CDFR's denominator, named in the CDFR row when the case uses that reference), so nothing is shown under it.
+        WindowKind::CoronaryRestMinimumSupport => &[],
         WindowKind::PvSteady => &[
             "lvedp",
             "edv",

@@ -224,32 +224,7 @@ impl ProtocolSession {
     /// Gives the simulated patient what the protocol just recorded.
     fn steer(&mut self, patient: &PatientControl, effects: &[Effect]) {
         for effect in effects {
-            let flow = |l_min| Control::EcmoFlow { target_l_min: l_min };
-            let controls: Vec<Control> = match effect {
-                Effect::DeviceRecorded { device, ecmo, .. } => {
-                    vec![Control::Device(*device), flow(ecmo.flow_l_min)]
-                }
-                Effect::EcmoRecorded { settings, .. } => vec![flow(settings.flow_l_min)],
-                Effect::CaptureStarted {
-                    kind: WindowKind::CoronaryHyperaemia,
-                    ..
-                } => vec![Control::Hyperaemia(true)],
-                Effect::CaptureFinished {
-                    kind: WindowKind::CoronaryHyperaemia,
-                    ..
-                }
-                | Effect::CaptureDiscarded {
-                    kind: WindowKind::CoronaryHyperaemia,
-                    ..
-                } => {
-                    vec![Control::Hyperaemia(false)]
-                }
-                Effect::CaptureStarted {
-                    kind: WindowKind::PvPreloadReduction,
-                    ..
-                } => vec![Control::PreloadReduction],
-                _ => Vec::new(),
-            };
+            let controls = patient_controls(effect);
             for control in controls {
                 if let Err(error) = patient(control) {
                     self.forms.message =
@@ -648,4 +623,82 @@ pub fn protocol_panels(
         None => {}
     }
     shows_live_traces(state.current)
+}
+
+/// What the simulated patient of a demo case is told when the protocol records `effect`: the device and ECMO flow
+/// as recorded (the minimum support for the within-session CDFR reference and back), adenosine during a
+/// hyperaemic capture, an IVC occlusion at the start of a preload reduction.
+fn patient_controls(effect: &Effect) -> Vec<Control> {
+    let flow = |l_min| Control::EcmoFlow { target_l_min: l_min };
+    match effect {
+        Effect::DeviceRecorded { device, ecmo, .. } => vec![Control::Device(*device), flow(ecmo.flow_l_min)],
+        Effect::EcmoRecorded { settings, .. } => vec![flow(settings.flow_l_min)],
+        Effect::MinimumSupportRecorded { device, .. } | Effect::TargetSupportRestored { device, .. } => {
+            vec![Control::Device(*device)]
+        }
+        Effect::CaptureStarted {
+            kind: WindowKind::CoronaryHyperaemia,
+            ..
+        } => vec![Control::Hyperaemia(true)],
+        Effect::CaptureFinished {
+            kind: WindowKind::CoronaryHyperaemia,
+            ..
+        }
+        | Effect::CaptureDiscarded {
+            kind: WindowKind::CoronaryHyperaemia,
+            ..
+        } => vec![Control::Hyperaemia(false)],
+        Effect::CaptureStarted {
+            kind: WindowKind::PvPreloadReduction,
+            ..
+        } => vec![Control::PreloadReduction],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ImpellaModel, ImpellaSettings, StepId, UnloadingDevice};
+
+    #[test]
+    fn the_demo_patient_follows_the_device_to_minimum_support_and_back() {
+        let impella = |p_level| {
+            UnloadingDevice::Impella(ImpellaSettings {
+                model: ImpellaModel::ImpellaCp,
+                p_level,
+                displayed_flow_l_min: None,
+            })
+        };
+        let at = Moment {
+            utc: Utc::now(),
+            recording_s: 10.0,
+        };
+        let effects = [
+            Effect::MinimumSupportRecorded {
+                device: impella(2),
+                at,
+            },
+            Effect::TargetSupportRestored {
+                device: impella(6),
+                at,
+            },
+        ];
+        let controls: Vec<Vec<Control>> = effects.iter().map(patient_controls).collect();
+        assert_eq!(
+            controls,
+            [
+                vec![Control::Device(impella(2))],
+                vec![Control::Device(impella(6))]
+            ]
+        );
+        // The capture itself changes nothing: the device was set when the operator recorded it.
+        let started = Effect::CaptureStarted {
+            step: StepId::PostCoronary,
+            kind: WindowKind::CoronaryRestMinimumSupport,
+            at,
+            target: crate::protocol::CaptureTarget::default_for(WindowKind::CoronaryRestMinimumSupport),
+        };
+        assert!(patient_controls(&started).is_empty());
+    }
 }

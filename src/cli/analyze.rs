@@ -132,6 +132,7 @@ fn analyse_file(
         stored: WindowSettings {
             analysis: Some(settings),
             occlusion_beats: args.occlusion_beats,
+            ..WindowSettings::default()
         },
         ..WindowInput::default()
     };

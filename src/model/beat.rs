@@ -49,6 +49,14 @@ impl RejectReason {
             RejectReason::Manual(_) => "manual",
         }
     }
+
+    /// Whether a beat rejected for the reason with this [`key`](RejectReason::key) (`None`: not rejected) still
+    /// counts for the pressure-volume endpoints. Each family is judged on its own signals: a Doppler dropout
+    /// concerns the coronary velocity only, so it does not take the beat's LV pressure and volume away. Every
+    /// other reason (rhythm, missing samples, arterial pressure, a reviewer) applies to both families.
+    pub fn counts_for_pv(key: Option<&str>) -> bool {
+        key.is_none_or(|key| key == RejectReason::DopplerDropout.key())
+    }
 }
 
 /// One beat: from its fiducial to the next beat's fiducial.
@@ -80,6 +88,11 @@ impl Beat {
     /// Whether quality control (or the reviewer) accepted the beat.
     pub fn accepted(&self) -> bool {
         self.reject.is_none()
+    }
+
+    /// Whether the beat counts for the pressure-volume endpoints ([`RejectReason::counts_for_pv`]).
+    pub fn accepted_for_pv(&self) -> bool {
+        RejectReason::counts_for_pv(self.reject.as_ref().map(RejectReason::key))
     }
 
     /// Length of the beat in samples.

@@ -12,6 +12,10 @@ pub enum WindowKind {
     CoronaryRest,
     /// Coronary pressure and flow velocity during adenosine hyperaemia (HMR), optional.
     CoronaryHyperaemia,
+    /// Coronary pressure and flow velocity at rest after unloading, with the device turned down to its minimum
+    /// support (IABP on standby, Impella at its lowest P-level above P-0), optional: the denominator of the
+    /// within-session CDFR reference (docs/methods.md, CDFR).
+    CoronaryRestMinimumSupport,
     /// Pressure-volume loops in a steady state.
     PvSteady,
     /// Pressure-volume loops during a preload reduction (IVC occlusion), optional, for ESPVR/EDPVR/PRSW.
@@ -20,9 +24,10 @@ pub enum WindowKind {
 
 impl WindowKind {
     /// Every kind.
-    pub const ALL: [WindowKind; 4] = [
+    pub const ALL: [WindowKind; 5] = [
         WindowKind::CoronaryRest,
         WindowKind::CoronaryHyperaemia,
+        WindowKind::CoronaryRestMinimumSupport,
         WindowKind::PvSteady,
         WindowKind::PvPreloadReduction,
     ];
@@ -32,6 +37,7 @@ impl WindowKind {
         match self {
             WindowKind::CoronaryRest => "resting coronary window",
             WindowKind::CoronaryHyperaemia => "hyperaemic coronary window",
+            WindowKind::CoronaryRestMinimumSupport => "resting coronary window at minimum support",
             WindowKind::PvSteady => "steady PV window",
             WindowKind::PvPreloadReduction => "preload-reduction PV window",
         }
@@ -42,6 +48,7 @@ impl WindowKind {
         match self {
             WindowKind::CoronaryRest => "coronary_rest",
             WindowKind::CoronaryHyperaemia => "coronary_hyperaemia",
+            WindowKind::CoronaryRestMinimumSupport => "coronary_rest_minimum_support",
             WindowKind::PvSteady => "pv_steady",
             WindowKind::PvPreloadReduction => "pv_preload_reduction",
         }
@@ -55,13 +62,20 @@ impl WindowKind {
     /// The channels the window is analysed from (ECMO flow is used when present, never required).
     pub fn channels(self) -> &'static [SignalKind] {
         match self {
-            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia => {
+            WindowKind::CoronaryRest
+            | WindowKind::CoronaryHyperaemia
+            | WindowKind::CoronaryRestMinimumSupport => {
                 &[SignalKind::Ecg, SignalKind::Pa, SignalKind::Pd, SignalKind::Ipv]
             }
             WindowKind::PvSteady | WindowKind::PvPreloadReduction => {
                 &[SignalKind::Ecg, SignalKind::Lvp, SignalKind::Lvv]
             }
         }
+    }
+
+    /// Whether the window measures coronary pressure and flow velocity (else pressure-volume loops).
+    pub fn is_coronary(self) -> bool {
+        self.channels().contains(&SignalKind::Ipv)
     }
 
     /// Whether the step cannot be completed without a saved window of this kind.

@@ -46,16 +46,18 @@ impl CaptureTarget {
         let steady = WindowSettings::default();
         let duration_s = match kind {
             WindowKind::PvPreloadReduction => steady.min_duration_s.max(20.0),
-            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia | WindowKind::PvSteady => {
-                steady.min_duration_s
-            }
+            WindowKind::CoronaryRest
+            | WindowKind::CoronaryHyperaemia
+            | WindowKind::CoronaryRestMinimumSupport
+            | WindowKind::PvSteady => steady.min_duration_s,
         };
         let min_consecutive_beats = u32::try_from(steady.min_beats).unwrap_or(u32::MAX);
         let min_run_s = match kind {
             WindowKind::PvPreloadReduction => 0.0,
-            WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia | WindowKind::PvSteady => {
-                steady.min_duration_s
-            }
+            WindowKind::CoronaryRest
+            | WindowKind::CoronaryHyperaemia
+            | WindowKind::CoronaryRestMinimumSupport
+            | WindowKind::PvSteady => steady.min_duration_s,
         };
         CaptureTarget {
             duration_s,

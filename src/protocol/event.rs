@@ -58,6 +58,9 @@ pub enum Event {
         /// The ECMO settings.
         ecmo: EcmoSettings,
     },
+    /// Record that the device was turned down to its minimum support for the within-session CDFR reference
+    /// (post-unloading coronary step): IABP on standby, Impella at its lowest level above P-0.
+    RecordMinimumSupport(UnloadingDevice),
     /// Start capturing a window of this kind in the current step.
     StartCapture(WindowKind),
     /// The app's latest quality assessment of the running capture (it stops by itself when the target is reached).
@@ -118,6 +121,9 @@ impl Event {
             }
             Event::RecordDevice { device, ecmo } => {
                 format!("Device recorded: {}; ECMO {}", device.describe(), ecmo.describe())
+            }
+            Event::RecordMinimumSupport(device) => {
+                format!("Device at minimum support recorded: {}", device.describe())
             }
             Event::StartCapture(kind) => format!("Capture of the {} started", kind.label()),
             Event::CaptureProgress(quality) => format!(
@@ -223,6 +229,22 @@ pub enum Effect {
         ecmo: EcmoSettings,
         /// Set when the device differs from the allocation (a protocol deviation).
         deviation: Option<Warning>,
+        /// When.
+        at: Moment,
+    },
+    /// The device was turned down to its minimum support. The app steers the simulated patient to it in a demo
+    /// case.
+    MinimumSupportRecorded {
+        /// The device at minimum support.
+        device: UnloadingDevice,
+        /// When.
+        at: Moment,
+    },
+    /// The device is back at its target setting (the window at minimum support was saved or discarded, or the
+    /// step was left). The app steers the simulated patient back in a demo case.
+    TargetSupportRestored {
+        /// The device at its target setting, as the device step recorded it.
+        device: UnloadingDevice,
         /// When.
         at: Moment,
     },
@@ -370,6 +392,17 @@ pub enum Refusal {
         /// The kind asked for.
         kind: &'static str,
     },
+    /// A window at minimum support needs the minimum setting recorded first.
+    #[error(
+        "record the device's minimum support setting first (IABP on standby, Impella at its lowest level above \
+             P-0)"
+    )]
+    NoMinimumSupport,
+    /// The device is at minimum support: only the window at minimum support can be captured.
+    #[error(
+        "the device is at minimum support: capture or discard the resting window at minimum support first"
+    )]
+    AtMinimumSupport,
     /// A capture is running.
     #[error("a capture is running: wait for it to finish or stop it")]
     CaptureRunning,

@@ -113,6 +113,7 @@ impl Machine {
                 Ok(())
             }
             Event::RecordDevice { device, ecmo } => self.record_device(device, ecmo),
+            Event::RecordMinimumSupport(device) => self.record_minimum_support(device),
             Event::StartCapture(kind) => self.start_capture(kind),
             Event::CaptureProgress(quality) => {
                 let at = self.at;
@@ -143,6 +144,7 @@ impl Machine {
                     return Err(Refusal::NoCapture("discard"));
                 }
                 self.discard_capture();
+                self.restore_target_support();
                 Ok(())
             }
             Event::Skip { reason } => self.skip(&reason),
@@ -288,6 +290,69 @@ impl Machine {
         Ok(())
     }
 
+    /// Records the device turned down for the within-session CDFR reference: the same device as the device step
+    /// recorded, an IABP on standby, an Impella at a level below its target and above P-0 (at P-0 blood flows
+    /// back through the pump into the ventricle, so P-0 is not "no support").
+    fn record_minimum_support(&mut self, device: UnloadingDevice) -> Result<(), Refusal> {
+        self.in_step(StepId::PostCoronary, "recording the minimum support")?;
+        if self.state.capture.as_ref().is_some_and(Capture::running) {
+            return Err(Refusal::CaptureRunning);
+        }
+        validate_device(&device)?;
+        let invalid = |why: &str| Refusal::InvalidSetting {
+            what: "minimum support",
+            why: why.to_owned(),
+        };
+        match (self.state.device, device) {
+            (UnloadingDevice::Iabp(_), UnloadingDevice::Iabp(iabp)) => {
+                if iabp.ratio != crate::model::IabpRatio::Standby {
+                    return Err(invalid("an IABP at minimum support is on standby (not pumping)"));
+                }
+            }
+            (UnloadingDevice::Impella(target), UnloadingDevice::Impella(impella)) => {
+                if impella.model != target.model {
+                    return Err(invalid(
+                        "the Impella recorded at the device step is a different model",
+                    ));
+                }
+                if impella.p_level == 0 {
+                    return Err(invalid(
+                        "P-0 is not minimum support: blood flows back through the pump; use P-1 or P-2",
+                    ));
+                }
+                if impella.p_level >= target.p_level {
+                    return Err(invalid(&format!(
+                        "P-{} is not below the target setting P-{}",
+                        impella.p_level, target.p_level
+                    )));
+                }
+            }
+            (UnloadingDevice::None, _) => {
+                return Err(invalid("no unloading device is recorded at the device step"));
+            }
+            (recorded, _) => {
+                return Err(invalid(&format!(
+                    "the device step recorded {}, a different device",
+                    recorded.describe()
+                )));
+            }
+        }
+        self.state.minimum_support = Some(device);
+        self.effects
+            .push(Effect::MinimumSupportRecorded { device, at: self.at });
+        Ok(())
+    }
+
+    /// The device goes back to its target setting when it was at minimum support.
+    fn restore_target_support(&mut self) {
+        if self.state.minimum_support.take().is_some() {
+            self.effects.push(Effect::TargetSupportRestored {
+                device: self.state.device,
+                at: self.at,
+            });
+        }
+    }
+
     fn start_capture(&mut self, kind: WindowKind) -> Result<(), Refusal> {
         let step = self.state.current;
         if !guide(step).captures.contains(&kind) {
@@ -298,6 +363,11 @@ impl Machine {
         }
         if self.state.capture.as_ref().is_some_and(Capture::running) {
             return Err(Refusal::CaptureRunning);
+        }
+        match (kind, self.state.minimum_support) {
+            (WindowKind::CoronaryRestMinimumSupport, None) => return Err(Refusal::NoMinimumSupport),
+            (WindowKind::CoronaryRestMinimumSupport, Some(_)) | (_, None) => {}
+            (_, Some(_)) => return Err(Refusal::AtMinimumSupport),
         }
         // Starting again replaces a finished capture that was not saved: that is what "repeat" means.
         if self.state.capture.is_some() {
@@ -359,6 +429,10 @@ impl Machine {
             quality: capture.quality,
             target: capture.target,
             finish: reason,
+            support: match capture.kind {
+                WindowKind::CoronaryRestMinimumSupport => self.state.minimum_support,
+                _ => None,
+            },
         };
         let record = self.state.record_mut(capture.step);
         if required_window(capture.step) == Some(window.kind) {
@@ -369,6 +443,9 @@ impl Machine {
             step: capture.step,
             window,
         });
+        if capture.kind == WindowKind::CoronaryRestMinimumSupport {
+            self.restore_target_support();
+        }
         Ok(())
     }
 
@@ -443,6 +520,7 @@ impl Machine {
         match action {
             PendingAction::Move(target) => {
                 self.discard_capture();
+                self.restore_target_support();
                 self.leave(acknowledged);
                 self.enter(target);
             }

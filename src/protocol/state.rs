@@ -170,6 +170,10 @@ pub struct SavedWindow {
     pub target: CaptureTarget,
     /// Why it stopped.
     pub finish: FinishReason,
+    /// The device at minimum support while a [`WindowKind::CoronaryRestMinimumSupport`] window was captured
+    /// (none for the other kinds: the device step's setting holds).
+    #[serde(default)]
+    pub support: Option<UnloadingDevice>,
 }
 
 /// What one step has recorded.
@@ -324,6 +328,10 @@ pub struct State {
     pub device: UnloadingDevice,
     /// The latest ECMO settings recorded.
     pub ecmo: Option<EcmoSettings>,
+    /// The device turned down to its minimum support (post-unloading coronary step), until the resting window
+    /// at minimum support is saved or discarded or the step is left: then the device is back at `device`.
+    #[serde(default)]
+    pub minimum_support: Option<UnloadingDevice>,
     /// Where and how the coronary measurements are made (baseline coronary step).
     pub coronary_context: Option<CoronaryContext>,
     /// A capture running or waiting to be saved.
@@ -354,6 +362,7 @@ impl Default for State {
             allocation: None,
             device: UnloadingDevice::None,
             ecmo: None,
+            minimum_support: None,
             coronary_context: None,
             capture: None,
             pending: None,

@@ -28,6 +28,13 @@ const ALL_CHANNELS: &[SignalKind] = &[
     SignalKind::EcmoFlow,
 ];
 const CORONARY: &[WindowKind] = &[WindowKind::CoronaryRest, WindowKind::CoronaryHyperaemia];
+/// After unloading, the coronary step can also capture the resting window at minimum support (the within-session
+/// CDFR reference).
+const POST_CORONARY: &[WindowKind] = &[
+    WindowKind::CoronaryRest,
+    WindowKind::CoronaryHyperaemia,
+    WindowKind::CoronaryRestMinimumSupport,
+];
 const PV: &[WindowKind] = &[WindowKind::PvSteady, WindowKind::PvPreloadReduction];
 
 /// The guide for `step`.
@@ -120,7 +127,10 @@ pub fn guide(step: StepId) -> StepGuide {
         },
         StepId::PostCoronary => StepGuide {
             instructions: "With the device running, capture a resting coronary window in the same vessel and wire \
-                           position as at baseline. Optionally repeat hyperaemia.",
+                           position as at baseline. Optionally repeat hyperaemia. Optionally, for the within-session \
+                           CDFR reference, record the device at its minimum support (IABP on standby, Impella at \
+                           P-2 or its lowest level above P-0, never P-0), wait for a steady state, capture a resting \
+                           window at minimum support, then return the device to its target setting.",
             channels: &[
                 SignalKind::Ecg,
                 SignalKind::Pa,
@@ -132,7 +142,7 @@ pub fn guide(step: StepId) -> StepGuide {
                 "Same vessel and wire position as baseline (shown above)",
                 "Stable Doppler envelope",
             ],
-            captures: CORONARY,
+            captures: POST_CORONARY,
         },
         StepId::PostPv => StepGuide {
             instructions: "Capture a steady window of loops with the device running. Optionally capture a preload \

@@ -109,8 +109,7 @@ impl State {
 
     /// The step where a window of `kind` is measured in this state.
     pub fn step(self, kind: WindowKind) -> StepId {
-        let coronary = matches!(kind, WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia);
-        match (self, coronary) {
+        match (self, kind.is_coronary()) {
             (State::Baseline, true) => StepId::BaselineCoronary,
             (State::Baseline, false) => StepId::BaselinePv,
             (State::Post, true) => StepId::PostCoronary,
@@ -127,8 +126,13 @@ pub fn window_settings(window: &AnalysisWindow) -> WindowSettings {
 /// The case's CDFR with the windows it compares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CdfrRecord {
-    /// The reference (baseline, at rest) window.
-    pub reference_window_id: i64,
+    /// The reference window: the baseline resting window, or with the within-session reference the post-unloading
+    /// resting window at minimum support (absent when that window has no analysis).
+    pub reference_window_id: Option<i64>,
+    /// The device setting of the reference window when it was recorded at minimum support, in words (e.g.
+    /// `Impella CP P-2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_support: Option<String>,
     /// The post-unloading window.
     pub post_window_id: i64,
     /// CDFR with its CI and flags, or why there is none.
@@ -516,19 +520,30 @@ pub fn case_settings(analysis: &CaseAnalysis) -> AnalysisSettings {
 fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -> Result<(), ReviewError> {
     let settings = case_settings(analysis);
     let choices = choices_in_words(&settings);
-    if let (Some((reference, reference_report)), Some((post, post_report))) = (
-        analysis.report(State::Baseline, WindowKind::CoronaryRest),
-        analysis.report(State::Post, WindowKind::CoronaryRest),
-    ) {
-        let cdfr = match settings.cdfr.reference {
-            CdfrReference::EcmoAloneBaseline => cdfr_between(reference_report, post_report, &settings),
-            CdfrReference::DeviceStandby => Err(crate::analysis::Unavailable::NotApplicable(
-                "the device-standby reference needs a resting window at standby, which this case does not have"
-                    .into(),
-            )),
+    // The one CDFR function for both references: post-unloading at target support over the reference state.
+    let reference = match settings.cdfr.reference {
+        CdfrReference::EcmoAloneBaseline => analysis.report(State::Baseline, WindowKind::CoronaryRest),
+        CdfrReference::DeviceStandby => analysis.report(State::Post, WindowKind::CoronaryRestMinimumSupport),
+    };
+    let baseline_exists = analysis
+        .report(State::Baseline, WindowKind::CoronaryRest)
+        .is_some();
+    if let Some((post, post_report)) = analysis.report(State::Post, WindowKind::CoronaryRest)
+        && (reference.is_some() || baseline_exists)
+    {
+        let cdfr = match reference {
+            Some((_, reference_report)) => cdfr_between(reference_report, post_report, &settings),
+            None => Err(crate::analysis::Unavailable::NotApplicable(format!(
+                "the within-session reference needs an analysed {} after unloading, which this case does not \
+                 have",
+                WindowKind::CoronaryRestMinimumSupport.label()
+            ))),
         };
         let record = CdfrRecord {
-            reference_window_id: reference.id,
+            reference_window_id: reference.map(|(w, _)| w.id),
+            reference_support: reference
+                .and_then(|(w, _)| window_settings(w).support)
+                .map(|device| device.describe()),
             post_window_id: post.id,
             cdfr: cdfr.into(),
             choices: choices.clone(),

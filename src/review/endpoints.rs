@@ -381,7 +381,22 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
                     cdfr.method.push_str(&format!("; {n} {key} beats"));
                 }
             }
-            let reference = string_at(&result.value, "/cdfr/value/reference").replace('_', " ");
+            let reference = match result.value.pointer("/cdfr/value/reference").and_then(|r| {
+                serde_json::from_value::<crate::analysis::settings::CdfrReference>(r.clone()).ok()
+            }) {
+                Some(crate::analysis::settings::CdfrReference::EcmoAloneBaseline) => {
+                    "baseline, VA-ECMO alone".to_owned()
+                }
+                Some(crate::analysis::settings::CdfrReference::DeviceStandby) => format!(
+                    "resting window at minimum support in the same session ({})",
+                    result
+                        .value
+                        .pointer("/reference_support")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("device setting not recorded")
+                ),
+                None => String::new(),
+            };
             let choices = string_at(&result.value, "/choices");
             for row in [&mut cdfr, &mut ratio] {
                 if !reference.is_empty() {

@@ -424,9 +424,14 @@ impl ReviewSession {
                 start_s,
                 end_s,
             } => {
+                if *state == State::Baseline && *kind == WindowKind::CoronaryRestMinimumSupport {
+                    return Err(ReviewError::Refused(
+                        "a window at minimum support is measured after unloading, not at baseline".into(),
+                    ));
+                }
                 let settings = WindowSettings {
                     analysis: Some(case_settings(&CaseAnalysis::read(&self.file)?)),
-                    occlusion_beats: None,
+                    ..WindowSettings::default()
                 };
                 let id = self.file.save_analysis_window(
                     &who,
@@ -475,14 +480,24 @@ impl ReviewSession {
         let who = self.who.clone();
         let case = CaseAnalysis::read(&self.file)?;
         let unloading = case_unloading(&self.file)?;
-        if choices.cdfr_reference == CdfrReference::DeviceStandby {
+        // The within-session reference (IABP on standby or Impella at minimum support) needs its window; an
+        // IABP case may use it: a balloon on standby moves no blood (docs/methods.md, CDFR).
+        if choices.cdfr_reference == CdfrReference::DeviceStandby
+            && case
+                .report(State::Post, WindowKind::CoronaryRestMinimumSupport)
+                .is_none()
+        {
             return Err(ReviewError::Refused(match unloading {
-                Unloading::Iabp => "the device-standby CDFR reference does not apply to an IABP case: a balloon at \
-                                    standby is not a defined reference state; use the baseline"
-                    .into(),
-                _ => "the device-standby CDFR reference needs a resting coronary window recorded with the device \
-                      at standby in the same session, and this case has none"
-                    .into(),
+                Unloading::None => {
+                    "the within-session CDFR reference needs an unloading device, and this case \
+                                    has none recorded"
+                        .into()
+                }
+                _ => format!(
+                    "the within-session CDFR reference needs an analysed {} after unloading (IABP on standby, \
+                     Impella at its lowest level above P-0), and this case has none",
+                    WindowKind::CoronaryRestMinimumSupport.label()
+                ),
             }));
         }
         let hyperaemia = State::ALL.map(|state| case.report(state, WindowKind::CoronaryHyperaemia).is_some());
@@ -501,11 +516,11 @@ impl ReviewSession {
         }
         if let Some(mvo2) = &choices.mvo2
             && (mvo2.source.trim().is_empty()
-                || !mvo2.ml_o2_per_mmhg_ml.is_finite()
-                || !mvo2.ml_o2_per_beat.is_finite())
+                || !(mvo2.ml_o2_per_mmhg_ml.is_finite() && mvo2.ml_o2_per_mmhg_ml > 0.0)
+                || !(mvo2.ml_o2_per_beat.is_finite() && mvo2.ml_o2_per_beat >= 0.0))
         {
             return Err(ReviewError::Refused(
-                "MVO2 constants need finite values and their source".into(),
+                "MVO2 constants need a slope a > 0, an intercept b >= 0 and their source".into(),
             ));
         }
         for (window, _, _) in &case.windows {

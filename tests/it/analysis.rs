@@ -857,3 +857,64 @@ fn cli_exit_codes() {
         assert_eq!(heracles(&args).status.code(), Some(2), "{args:?}");
     }
 }
+
+/// A Doppler dropout rejects its beat for the coronary endpoints only: the pressure-volume endpoints of the same
+/// window, judged on LV pressure and volume, keep the beat (ESPVR, EDPVR and the PV means alike).
+#[test]
+fn a_doppler_dropout_takes_its_beat_from_the_coronary_endpoints_not_from_the_pv_ones() {
+    let settings = AnalysisSettings::default();
+    let (clean, _, _) = simulate(Simulator::new("shock-ecmo", 5, SensorLevel::Clean).unwrap(), 30.0);
+    let before = analyze_recording(&clean, &settings, &AnalysisRequest::default()).unwrap();
+    assert!(
+        before.beats.iter().all(|b| b.accepted),
+        "the clean recording has no rejected beat"
+    );
+    // Every fourth beat's velocity falls to zero over the second half of the beat (diastole).
+    let mut dropped = clean.clone();
+    let ipv = dropped.segments[0]
+        .channels
+        .iter_mut()
+        .find(|c| c.name == "ipv")
+        .unwrap();
+    let mut planted = Vec::new();
+    for beat in before.beats.iter().skip(2).step_by(4) {
+        let from = ((beat.time_s + 0.5 * beat.duration_s) * 1000.0).round() as usize;
+        let to = ((beat.time_s + 0.95 * beat.duration_s) * 1000.0).round() as usize;
+        if to < ipv.samples.len() {
+            ipv.samples[from..to].fill(0.0);
+            planted.push(beat.number);
+        }
+    }
+    let after = analyze_recording(&dropped, &settings, &AnalysisRequest::default()).unwrap();
+    let dropouts: Vec<u32> = after
+        .beats
+        .iter()
+        .filter(|b| b.reject_reason.as_deref() == Some("doppler_dropout"))
+        .map(|b| b.number)
+        .collect();
+    assert!(dropouts.len() >= 4, "{dropouts:?} of planted {planted:?}");
+    assert!(
+        dropouts.iter().all(|n| planted.contains(n)),
+        "{dropouts:?} vs {planted:?}"
+    );
+    let coronary = |report: &Report| report.summary.coronary.as_ref().unwrap().num_beats;
+    assert_eq!(coronary(&after), coronary(&before) - dropouts.len());
+    let (pv_before, pv_after) = (
+        before.summary.pv.as_ref().unwrap(),
+        after.summary.pv.as_ref().unwrap(),
+    );
+    assert_eq!(
+        pv_after.num_beats, pv_before.num_beats,
+        "the PV means lost the dropout beats"
+    );
+    assert_eq!(pv_after.lvedp_mmhg, pv_before.lvedp_mmhg);
+    assert_eq!(pv_after.heart_rate_bpm, pv_before.heart_rate_bpm);
+    // The labelled PV rows say so too: every beat used, none excluded.
+    let row = |report: &Report, key: &str| report.endpoints.iter().find(|e| e.key == key).unwrap().clone();
+    assert_eq!(
+        row(&after, "lvedp").num_beats_used,
+        row(&before, "lvedp").num_beats_used
+    );
+    assert_eq!(row(&after, "lvedp").value, row(&before, "lvedp").value);
+    assert_ne!(row(&after, "apv").value, row(&before, "apv").value);
+}

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use heracles::model::{
-    Beat, EcmoSettings, Fiducial, IabpSettings, ImpellaModel, ImpellaSettings, RejectReason, Site, StepId,
-    UnloadingDevice,
+    Beat, EcmoSettings, Fiducial, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, RejectReason, Site,
+    StepId, UnloadingDevice,
 };
 use heracles::protocol::{
     Arm, CaptureQuality, CaptureStatus, CoronaryContext, Criterion, CriterionKind, Effect, Event,
@@ -51,6 +51,15 @@ fn impella() -> UnloadingDevice {
         model: ImpellaModel::ImpellaCp,
         p_level: 6,
         displayed_flow_l_min: Some(2.8),
+    })
+}
+
+/// The Impella of [`impella`] at `p_level`.
+fn impella_at(p_level: u8) -> UnloadingDevice {
+    UnloadingDevice::Impella(ImpellaSettings {
+        model: ImpellaModel::ImpellaCp,
+        p_level,
+        displayed_flow_l_min: None,
     })
 }
 
@@ -212,6 +221,8 @@ fn sample_events() -> Vec<Event> {
         Event::StartCapture(WindowKind::CoronaryHyperaemia),
         Event::StartCapture(WindowKind::PvSteady),
         Event::StartCapture(WindowKind::PvPreloadReduction),
+        Event::RecordMinimumSupport(impella_at(2)),
+        Event::StartCapture(WindowKind::CoronaryRestMinimumSupport),
         Event::CaptureProgress(good_quality()),
         Event::StopCapture,
         Event::SaveCapture,
@@ -249,6 +260,7 @@ fn expected_refusal(step: StepId, event: &Event) -> Option<fn(&Refusal) -> bool>
         Event::AnswerCriterion { .. } => (step != StepId::Eligibility).then_some(wrong_step),
         Event::RecordAllocation { .. } => (step != StepId::Randomisation).then_some(wrong_step),
         Event::RecordDevice { .. } => (step != StepId::DeviceInsertion).then_some(wrong_step),
+        Event::RecordMinimumSupport(_) => (step != StepId::PostCoronary).then_some(wrong_step),
         Event::SetCoronaryContext(_) => (step != StepId::BaselineCoronary).then_some(wrong_step),
         Event::SignOff { .. } => (step != StepId::SignOff).then_some(wrong_step),
         Event::CheckItem { .. } => guide(step)
@@ -261,8 +273,13 @@ fn expected_refusal(step: StepId, event: &Event) -> Option<fn(&Refusal) -> bool>
             let pv = matches!(step, StepId::BaselinePv | StepId::PostPv);
             let legal = match kind {
                 WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia => coronary,
+                WindowKind::CoronaryRestMinimumSupport => step == StepId::PostCoronary,
                 WindowKind::PvSteady | WindowKind::PvPreloadReduction => pv,
             };
+            if legal && *kind == WindowKind::CoronaryRestMinimumSupport {
+                // Not before the operator has recorded the device's minimum setting.
+                return Some(|r| matches!(r, Refusal::NoMinimumSupport));
+            }
             (!legal).then_some(|r| matches!(r, Refusal::CaptureNotInStep { .. }))
         }
         Event::CaptureProgress(_) | Event::StopCapture | Event::SaveCapture | Event::DiscardCapture => {
@@ -1047,5 +1064,98 @@ proptest! {
             }
             state = next;
         }
+    }
+}
+
+/// Walks a case with `device` inserted to the post-unloading coronary step.
+fn walk_with_device(device: UnloadingDevice) -> State {
+    let mut state = walk_to(StepId::DeviceInsertion);
+    state = ok(&state, Event::RecordDevice { device, ecmo: ECMO }, 200.0).0;
+    if state.pending.is_some() {
+        state = ok(&state, Event::Confirm, 200.0).0;
+    }
+    state = ok(&tick_all(state), Event::Next, 210.0).0;
+    assert_eq!(state.current, StepId::PostCoronary);
+    state
+}
+
+#[test]
+fn the_resting_window_at_minimum_support_records_the_device_setting_and_returns_to_target_support() {
+    let standby = UnloadingDevice::Iabp(IabpSettings {
+        ratio: IabpRatio::Standby,
+        ..IabpSettings::default()
+    });
+    for (target, minimum, wrong) in [
+        (
+            impella(),
+            impella_at(2),
+            vec![impella_at(0), impella_at(6), iabp(), standby],
+        ),
+        (iabp(), standby, vec![iabp(), impella_at(2)]),
+    ] {
+        let state = walk_with_device(target);
+        // Not before the minimum setting is recorded, and never "off" (P-0), the target itself or another device.
+        assert_eq!(
+            refused(
+                &state,
+                Event::StartCapture(WindowKind::CoronaryRestMinimumSupport)
+            ),
+            Refusal::NoMinimumSupport
+        );
+        for device in wrong {
+            assert!(
+                matches!(
+                    refused(&state, Event::RecordMinimumSupport(device)),
+                    Refusal::InvalidSetting {
+                        what: "minimum support",
+                        ..
+                    }
+                ),
+                "{device:?} accepted as the minimum support of {target:?}"
+            );
+        }
+        let (state, effects) = ok(&state, Event::RecordMinimumSupport(minimum), 300.0);
+        assert!(matches!(effects[..], [Effect::MinimumSupportRecorded { device, .. }] if device == minimum));
+        assert_eq!(state.device, target, "the device step's setting stays the target");
+        // At minimum support, only the window at minimum support is captured.
+        assert_eq!(
+            refused(&state, Event::StartCapture(WindowKind::CoronaryRest)),
+            Refusal::AtMinimumSupport
+        );
+        let kind = WindowKind::CoronaryRestMinimumSupport;
+        let (state, _) = ok(&state, Event::StartCapture(kind), 310.0);
+        let duration_s = state.target(kind).duration_s;
+        let (state, _) = ok(&state, Event::CaptureProgress(good_quality()), 310.0 + duration_s);
+        let (state, effects) = ok(&state, Event::SaveCapture, 311.0 + duration_s);
+        match &effects[..] {
+            [
+                Effect::WindowSaved { step, window },
+                Effect::TargetSupportRestored { device, .. },
+            ] => {
+                assert_eq!(*step, StepId::PostCoronary);
+                assert_eq!(window.kind, kind);
+                assert_eq!(window.support, Some(minimum));
+                assert_eq!(*device, target);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(state.minimum_support, None);
+        // Back at target support: the required resting window can be captured, and a second window at minimum
+        // support needs the setting recorded again.
+        assert_eq!(
+            refused(&state, Event::StartCapture(kind)),
+            Refusal::NoMinimumSupport
+        );
+        let state = capture(&state, WindowKind::CoronaryRest, 400.0);
+        assert!(state.latest_window(StepId::PostCoronary, kind).is_some());
+        // Leaving the step at minimum support puts the device back too.
+        let (state, _) = ok(&state, Event::RecordMinimumSupport(minimum), 500.0);
+        let (_, effects) = ok(&tick_all(state), Event::Next, 510.0);
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::TargetSupportRestored { device, .. } if *device == target)),
+            "{effects:?}"
+        );
     }
 }

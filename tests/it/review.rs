@@ -502,15 +502,15 @@ fn a_case_choice_is_stored_audited_echoed_and_invalidates_the_sign_off_and_an_im
     assert_eq!(choices.minimal_resistance, MinimalResistanceChoice::HmrElseBmr);
     let num_results = session.file().results().unwrap().len();
     let num_audit = session.file().audit_trail().unwrap().len();
-    // Refused, with the reason, and nothing changed: the device-standby reference and a WFP-MR rule in an IABP
-    // case, the HMR rule without hyperaemic windows.
+    // Refused, with the reason, and nothing changed: the within-session reference without a resting window at
+    // minimum support, a WFP-MR rule in an IABP case, the HMR rule without hyperaemic windows.
     for (refused, why) in [
         (
             CaseChoices {
                 cdfr_reference: CdfrReference::DeviceStandby,
                 ..choices.clone()
             },
-            "IABP",
+            "minimum support",
         ),
         (
             CaseChoices {
@@ -598,4 +598,423 @@ fn a_case_choice_is_stored_audited_echoed_and_invalidates_the_sign_off_and_an_im
     // Undo puts the previous choices back.
     session.undo().unwrap().unwrap();
     assert_eq!(current(&session).vessel_diameter_cm, None);
+}
+
+#[test]
+fn the_within_session_reference_divides_by_the_resting_window_at_minimum_support() {
+    use heracles::model::{IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, StepId, UnloadingDevice};
+    use heracles::store::AnalysisWindow;
+    let impella = |p_level| {
+        UnloadingDevice::Impella(ImpellaSettings {
+            model: ImpellaModel::ImpellaCp,
+            p_level,
+            displayed_flow_l_min: None,
+        })
+    };
+    let iabp = |ratio| {
+        UnloadingDevice::Iabp(IabpSettings {
+            ratio,
+            ..IabpSettings::default()
+        })
+    };
+    for (number, target, minimum, words) in [
+        (31, impella(6), impella(2), "Impella CP P-2"),
+        (
+            32,
+            iabp(IabpRatio::OneToOne),
+            iabp(IabpRatio::Standby),
+            "IABP standby, 40 mL",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = review_case::create(dir.path(), number);
+        let mut file = CaseFile::open(&path).unwrap();
+        let step = file
+            .start_step(
+                "operator",
+                StepId::DeviceInsertion,
+                Some(59.0),
+                Some(&target),
+                None,
+            )
+            .unwrap();
+        file.end_step("operator", step, Some(60.0), None, None).unwrap();
+        drop(file);
+        let mut session = ReviewSession::open(&path, "fellow").unwrap();
+        let current =
+            |session: &ReviewSession| analysis::case_settings(&CaseAnalysis::read(session.file()).unwrap());
+        let choices = CaseChoices::of(&current(&session));
+        let within = CaseChoices {
+            cdfr_reference: CdfrReference::DeviceStandby,
+            ..choices.clone()
+        };
+        // Without the window at minimum support the reference is refused with the reason, nothing changed.
+        let num_audit = session.file().audit_trail().unwrap().len();
+        let error = session
+            .apply(Edit::SetChoices(within.clone()), "within-session reference")
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::Refused(_)), "{error}");
+        assert!(error.to_string().contains("minimum support"), "{error}");
+        assert_eq!(session.file().audit_trail().unwrap().len(), num_audit);
+        assert_eq!(current(&session).cdfr.reference, CdfrReference::EcmoAloneBaseline);
+        drop(session);
+        // The bedside stores the window at minimum support with the device setting the operator recorded.
+        let mut file = CaseFile::open(&path).unwrap();
+        file.save_analysis_window(
+            "operator",
+            &AnalysisWindow {
+                id: 0,
+                step: Some(StepId::PostCoronary),
+                start_s: 95.0,
+                end_s: 124.0,
+                method: WindowKind::CoronaryRestMinimumSupport.key().into(),
+                settings: serde_json::json!({ "support": minimum }),
+                algorithm_version: heracles::analysis::ALGORITHM_VERSION.into(),
+            },
+        )
+        .unwrap();
+        drop(file);
+        let mut session = ReviewSession::open(&path, "fellow").unwrap();
+        let baseline_cdfr = |session: &ReviewSession| {
+            let case = CaseAnalysis::read(session.file()).unwrap();
+            case.case_results[analysis::CDFR].value["cdfr"]["value"]["cdfr"]
+                .as_f64()
+                .unwrap()
+        };
+        let by_baseline = baseline_cdfr(&session);
+        session
+            .apply(Edit::SetChoices(within.clone()), "within-session reference")
+            .unwrap();
+        assert_eq!(current(&session).cdfr.reference, CdfrReference::DeviceStandby);
+        let (minimum_id, minimum_report) =
+            report(&session, State::Post, WindowKind::CoronaryRestMinimumSupport);
+        let (_, post_report) = report(&session, State::Post, WindowKind::CoronaryRest);
+        let case = CaseAnalysis::read(session.file()).unwrap();
+        let record = &case.case_results[analysis::CDFR].value;
+        assert_eq!(record["reference_window_id"].as_i64(), Some(minimum_id));
+        assert_eq!(record["reference_support"].as_str(), Some(words));
+        let cdfr = &record["cdfr"]["value"];
+        assert_eq!(cdfr["reference"].as_str(), Some("device_standby"));
+        let value = cdfr["cdfr"].as_f64().unwrap();
+        // Each window's APV, time-weighted over the steady beats of its stored report (the CDFR's rule).
+        let steady_apv = |report: &Report| {
+            let (beats, steady) = report.steady_coronary_beats();
+            assert!(steady && beats.len() >= 10, "{} steady beats", beats.len());
+            let (vti, rr) = beats
+                .iter()
+                .fold((0.0, 0.0), |(v, r), b| (v + b.vti_cm.unwrap(), r + b.rr_s));
+            vti / rr
+        };
+        let expected = steady_apv(&post_report) / steady_apv(&minimum_report);
+        assert!(
+            (value / expected - 1.0).abs() < 1e-9,
+            "CDFR {value} vs {expected}"
+        );
+        // The windows' own APVs agree (the synthetic post state is the same at both settings).
+        assert!((expected / (apv(&post_report) / apv(&minimum_report)) - 1.0).abs() < 0.01);
+        assert!(
+            (value - by_baseline).abs() > 0.05,
+            "{value} is the baseline reference's {by_baseline}"
+        );
+        // The endpoint table's row says which reference it divides by.
+        let row = session
+            .snapshot()
+            .unwrap()
+            .endpoints
+            .into_iter()
+            .find(|r| r.key == "cdfr")
+            .unwrap();
+        assert_eq!(row.value, Some(value));
+        assert!(
+            row.method
+                .contains(&format!("minimum support in the same session ({words})")),
+            "{}",
+            row.method
+        );
+        // Back to the baseline reference: the same function, the other denominator.
+        session
+            .apply(Edit::SetChoices(choices.clone()), "back to the trial's default")
+            .unwrap();
+        assert_eq!(baseline_cdfr(&session), by_baseline);
+    }
+}
+
+#[test]
+fn mvo2_constants_are_a_case_choice_echoed_in_the_energetics_rows() {
+    use heracles::analysis::settings::Mvo2Constants;
+    let (_dir, mut session) = open_session(34);
+    let current =
+        |session: &ReviewSession| analysis::case_settings(&CaseAnalysis::read(session.file()).unwrap());
+    let choices = CaseChoices::of(&current(&session));
+    assert_eq!(choices.mvo2, None);
+    let row = |session: &ReviewSession, state: &str| {
+        session
+            .snapshot()
+            .unwrap()
+            .endpoints
+            .into_iter()
+            .find(|r| r.key == "mvo2" && r.state == state)
+            .unwrap()
+    };
+    assert_eq!(row(&session, "post").value, None);
+    let constants = Mvo2Constants {
+        ml_o2_per_mmhg_ml: 1.8e-5,
+        ml_o2_per_beat: 2.4e-3,
+        source: "Suga 1981, dog".into(),
+    };
+    // Refused with the reason, nothing stored: no slope, a negative intercept, no source.
+    let num_audit = session.file().audit_trail().unwrap().len();
+    for wrong in [
+        Mvo2Constants {
+            ml_o2_per_mmhg_ml: 0.0,
+            ..constants.clone()
+        },
+        Mvo2Constants {
+            ml_o2_per_beat: -1e-3,
+            ..constants.clone()
+        },
+        Mvo2Constants {
+            source: " ".into(),
+            ..constants.clone()
+        },
+    ] {
+        let error = session
+            .apply(
+                Edit::SetChoices(CaseChoices {
+                    mvo2: Some(wrong),
+                    ..choices.clone()
+                }),
+                "constants from the literature",
+            )
+            .unwrap_err();
+        assert!(matches!(error, ReviewError::Refused(_)), "{error}");
+        assert!(error.to_string().contains("MVO2"), "{error}");
+    }
+    assert_eq!(session.file().audit_trail().unwrap().len(), num_audit);
+    session
+        .apply(
+            Edit::SetChoices(CaseChoices {
+                mvo2: Some(constants.clone()),
+                ..choices.clone()
+            }),
+            "constants from the literature",
+        )
+        .unwrap();
+    assert_eq!(current(&session).mvo2, Some(constants.clone()));
+    assert!(
+        session
+            .file()
+            .audit_trail()
+            .unwrap()
+            .iter()
+            .any(|e| e.reason == "constants from the literature")
+    );
+    for state in [State::Baseline, State::Post] {
+        let (_, pv) = report(&session, state, WindowKind::PvSteady);
+        let window = pv.summary.pv.as_ref().unwrap();
+        let expected = (constants.ml_o2_per_mmhg_ml * window.pva_mmhg_ml.unwrap() + constants.ml_o2_per_beat)
+            * window.heart_rate_bpm;
+        let row = row(&session, state.key());
+        assert!(
+            (row.value.unwrap() / expected - 1.0).abs() < 1e-12,
+            "{:?} vs {expected}",
+            row.value
+        );
+        assert!(row.flags.iter().any(|f| f == "estimate"), "{:?}", row.flags);
+        for words in [
+            "a = 0.000018 mL O2/(mmHg.mL)",
+            "b = 0.0024 mL O2/beat",
+            "Suga 1981, dog",
+        ] {
+            assert!(row.method.contains(words), "{words} not in {}", row.method);
+        }
+    }
+    // Undo takes the constants away again, and the estimate with them.
+    session.undo().unwrap().unwrap();
+    assert_eq!(current(&session).mvo2, None);
+    assert_eq!(row(&session, "post").value, None);
+}
+
+/// The simulated patient on VA-ECMO alone (0-40 s), with `target` from 40 s and at `minimum` from 100 s to 140 s,
+/// recorded into a case file with its steps and windows as the bedside stores them (the window at minimum support
+/// with its device setting). Returns the path and the true peak velocity at every sample.
+fn simulated_case(
+    dir: &std::path::Path,
+    number: u16,
+    target: heracles::model::UnloadingDevice,
+    minimum: heracles::model::UnloadingDevice,
+) -> (std::path::PathBuf, Vec<f64>) {
+    use heracles::acquisition::RecordSink;
+    use heracles::model::{Block, CaseId, RecordItem, StepId, UnloadingDevice};
+    use heracles::sim::{Control, SensorLevel, Simulator};
+    use heracles::store::{AnalysisWindow, Recorder, RecorderOptions};
+    let case_id: CaseId = format!("HER-TST-{number:04}").parse().unwrap();
+    let file = CaseFile::create(dir, case_id, "operator").unwrap();
+    let path = file.path().to_owned();
+    let mut recorder: Box<dyn RecordSink> =
+        Box::new(Recorder::start(file, RecorderOptions::default()).unwrap());
+    let mut simulator = Simulator::new("shock-ecmo", 7, SensorLevel::Clean).unwrap();
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: simulator.source_spec(),
+        first_sample: 0,
+    }];
+    let mut truth = Vec::new();
+    for (device, seconds) in [(UnloadingDevice::None, 40), (target, 60), (minimum, 40)] {
+        simulator.control(Control::Device(device));
+        for _ in 0..seconds {
+            let first_sample = truth.len() as u64;
+            let mut channels: Vec<Vec<f32>> = (0..7).map(|_| Vec::with_capacity(1000)).collect();
+            simulator.advance(1000, |sample| {
+                for (channel, value) in channels.iter_mut().zip(sample.measured) {
+                    channel.push(value as f32);
+                }
+                truth.push(sample.truth.coronary_peak_velocity_cm_s);
+            });
+            items.push(RecordItem::Block {
+                source: 0,
+                block: Block {
+                    first_sample,
+                    channels,
+                },
+            });
+        }
+    }
+    for mut item in items {
+        while let Err(back) = recorder.offer(item) {
+            item = back;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    recorder.finish(Vec::new()).unwrap();
+    let mut file = CaseFile::open(&path).unwrap();
+    for (step, from, to, device) in [
+        (StepId::BaselineCoronary, 0.0, 40.0, None),
+        (StepId::DeviceInsertion, 40.0, 60.0, Some(&target)),
+        (StepId::PostCoronary, 60.0, 140.0, None),
+    ] {
+        let id = file
+            .start_step("operator", step, Some(from), device, None)
+            .unwrap();
+        file.end_step("operator", id, Some(to), None, None).unwrap();
+    }
+    for (step, kind, start_s, end_s, settings) in [
+        (
+            StepId::BaselineCoronary,
+            WindowKind::CoronaryRest,
+            10.0,
+            38.0,
+            serde_json::json!({}),
+        ),
+        (
+            StepId::PostCoronary,
+            WindowKind::CoronaryRest,
+            70.0,
+            98.0,
+            serde_json::json!({}),
+        ),
+        (
+            StepId::PostCoronary,
+            WindowKind::CoronaryRestMinimumSupport,
+            110.0,
+            138.0,
+            serde_json::json!({ "support": minimum }),
+        ),
+    ] {
+        file.save_analysis_window(
+            "operator",
+            &AnalysisWindow {
+                id: 0,
+                step: Some(step),
+                start_s,
+                end_s,
+                method: kind.key().into(),
+                settings,
+                algorithm_version: heracles::analysis::ALGORITHM_VERSION.into(),
+            },
+        )
+        .unwrap();
+    }
+    (path, truth)
+}
+
+#[test]
+fn on_the_simulated_patient_the_within_session_cdfr_is_the_true_velocity_ratio_of_the_two_supports() {
+    use heracles::model::{IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
+    let impella = |p_level| {
+        UnloadingDevice::Impella(ImpellaSettings {
+            model: ImpellaModel::ImpellaCp,
+            p_level,
+            displayed_flow_l_min: None,
+        })
+    };
+    let iabp = |ratio| {
+        UnloadingDevice::Iabp(IabpSettings {
+            ratio,
+            ..IabpSettings::default()
+        })
+    };
+    for (number, target, minimum) in [
+        (41, impella(6), impella(2)),
+        (42, iabp(IabpRatio::OneToOne), iabp(IabpRatio::Standby)),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, truth) = simulated_case(dir.path(), number, target, minimum);
+        let mut session = ReviewSession::open(&path, "fellow").unwrap();
+        let choices = CaseChoices::of(&analysis::case_settings(
+            &CaseAnalysis::read(session.file()).unwrap(),
+        ));
+        session
+            .apply(
+                Edit::SetChoices(CaseChoices {
+                    cdfr_reference: CdfrReference::DeviceStandby,
+                    ..choices
+                }),
+                "within-session reference",
+            )
+            .unwrap();
+        let case = CaseAnalysis::read(session.file()).unwrap();
+        let cdfr: heracles::analysis::coronary::CdfrResult =
+            serde_json::from_value(case.case_results[analysis::CDFR].value["cdfr"]["value"].clone()).unwrap();
+        // The true time-weighted peak velocity over the beats each state pooled.
+        let true_apv = |state: State, kind: WindowKind| {
+            let (_, report) = report(&session, state, kind);
+            let steady: Vec<u32> = report
+                .summary
+                .steady_window
+                .as_ref()
+                .unwrap()
+                .beat_numbers
+                .clone();
+            let (mut sum, mut count) = (0.0, 0usize);
+            for beat in report
+                .beats
+                .iter()
+                .filter(|b| b.accepted && steady.contains(&b.number))
+            {
+                let from = (beat.time_s * 1000.0).round() as usize;
+                let to = from + (beat.duration_s * 1000.0).round() as usize;
+                sum += truth[from..to].iter().sum::<f64>();
+                count += to - from;
+            }
+            sum / count as f64
+        };
+        let expected = true_apv(State::Post, WindowKind::CoronaryRest)
+            / true_apv(State::Post, WindowKind::CoronaryRestMinimumSupport);
+        println!(
+            "{}: CDFR {:.4} [{:.4}, {:.4}] vs true {expected:.4} ({} / {} beats)",
+            minimum.describe(),
+            cdfr.cdfr,
+            cdfr.ci95[0],
+            cdfr.ci95[1],
+            cdfr.num_post_beats,
+            cdfr.num_reference_beats
+        );
+        assert_eq!(cdfr.reference, CdfrReference::DeviceStandby);
+        assert!(
+            (cdfr.cdfr / expected - 1.0).abs() < 0.005,
+            "{} vs {expected}",
+            cdfr.cdfr
+        );
+    }
 }

@@ -283,7 +283,7 @@ pub(crate) fn analyse(
     let chosen: Vec<usize> = in_range
         .iter()
         .copied()
-        .filter(|&k| beats[k].accepted())
+        .filter(|&k| beats[k].accepted_for_pv())
         .collect();
     if let Some((first, last)) = occlusion {
         let missing = (u64::from(last) - u64::from(first) + 1).saturating_sub(in_range.len() as u64);
@@ -294,6 +294,7 @@ pub(crate) fn analyse(
         }
         let rejected: Vec<String> = in_range
             .iter()
+            .filter(|&&k| !beats[k].accepted_for_pv())
             .filter_map(|&k| {
                 beats[k]
                     .reject

@@ -389,16 +389,22 @@ pub(crate) fn summarise(
     let rate = settings.analysis_rate_hz();
     let beats = &analysed.beats;
     let accepted: Vec<usize> = (0..beats.len()).filter(|&k| beats[k].accepted()).collect();
+    // The PV family is judged on its own signals: a beat rejected for a Doppler dropout keeps its loop.
+    let pv_accepted: Vec<usize> = (0..beats.len()).filter(|&k| beats[k].accepted_for_pv()).collect();
     let in_occlusion = |k: usize| {
         request
             .occlusion_beats
             .is_some_and(|(first, last)| (first..=last).contains(&beats[k].number))
     };
-    let outside: Vec<usize> = accepted.iter().copied().filter(|&k| !in_occlusion(k)).collect();
+    let outside: Vec<usize> = pv_accepted
+        .iter()
+        .copied()
+        .filter(|&k| !in_occlusion(k))
+        .collect();
     let (pv_used, pv_label) = if request.occlusion_beats.is_some() && !outside.is_empty() {
         (outside, "accepted beats outside the occlusion".to_owned())
     } else {
-        (accepted.clone(), "accepted beats".to_owned())
+        (pv_accepted, "accepted beats".to_owned())
     };
 
     let coronary_beats: Vec<_> = accepted

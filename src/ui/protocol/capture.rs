@@ -4,11 +4,61 @@
 
 use egui::{RichText, Ui};
 
-use crate::model::RejectReason;
-use crate::protocol::{CaptureQuality, CaptureStatus, CaptureTarget, Event, State, guide};
+use crate::model::{IabpRatio, ImpellaSettings, RejectReason, UnloadingDevice};
+use crate::protocol::{CaptureQuality, CaptureStatus, CaptureTarget, Event, State, WindowKind, guide};
 use crate::ui::theme;
 
 use super::endpoints::{WindowNumbers, window_numbers_ui};
+
+/// The settings the device can be turned down to for the resting window at minimum support (the within-session
+/// CDFR reference): an IABP on standby; an Impella at P-1 or P-2, below its target (never P-0, where blood flows
+/// back through the pump).
+fn minimum_settings(device: UnloadingDevice) -> Vec<UnloadingDevice> {
+    match device {
+        UnloadingDevice::Iabp(iabp) => vec![UnloadingDevice::Iabp(crate::model::IabpSettings {
+            ratio: IabpRatio::Standby,
+            ..iabp
+        })],
+        UnloadingDevice::Impella(impella) => (1..impella.p_level.min(3))
+            .map(|p_level| {
+                UnloadingDevice::Impella(ImpellaSettings {
+                    p_level,
+                    displayed_flow_l_min: None,
+                    ..impella
+                })
+            })
+            .collect(),
+        UnloadingDevice::None => Vec::new(),
+    }
+}
+
+/// Recording the device's minimum support before the window at minimum support, or the setting in force.
+fn minimum_support_ui(ui: &mut Ui, state: &State, idle: bool) -> Option<Event> {
+    let mut event = None;
+    ui.horizontal_wrapped(|ui| match state.minimum_support {
+        Some(device) => {
+            ui.label(
+                RichText::new(format!(
+                    "Device at minimum support: {} (back to target when the window is saved or discarded)",
+                    device.describe()
+                ))
+                .color(theme::ACCENT),
+            );
+        }
+        None => {
+            ui.label("Within-session CDFR reference: turn the device down, then record");
+            for device in minimum_settings(state.device) {
+                if ui
+                    .add_enabled(idle, egui::Button::new(device.describe()))
+                    .clicked()
+                {
+                    event = Some(Event::RecordMinimumSupport(device));
+                }
+            }
+        }
+    });
+    event
+}
 
 /// The capture controls and quality of the current step (nothing in steps that capture no window), and under each
 /// saved window what it measured (`numbers`: every analysed window of the case, oldest first).
@@ -20,6 +70,9 @@ pub fn capture_ui(ui: &mut Ui, state: &State, numbers: &[WindowNumbers]) -> Opti
         return None;
     }
     let idle = !state.capture.as_ref().is_some_and(|capture| capture.running());
+    if captures.contains(&WindowKind::CoronaryRestMinimumSupport) {
+        event = minimum_support_ui(ui, state, idle).or(event);
+    }
     ui.horizontal_wrapped(|ui| {
         for kind in captures.iter().filter(|kind| !kind.required()) {
             if ui

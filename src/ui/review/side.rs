@@ -18,7 +18,7 @@ use crate::ui::theme;
 /// Columns of the on-screen table for each kind of window (positions in [`COLUMNS`]).
 fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
     match kind {
-        Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia) => &[0, 2, 3, 4, 5],
+        Some(kind) if kind.is_coronary() => &[0, 2, 3, 4, 5],
         _ => &[5, 6, 7, 8, 11, 12],
     }
 }
@@ -197,7 +197,10 @@ fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
         }
         ui.menu_button("Add window over view", |ui| {
             for state_kind in State::ALL {
-                for kind in WindowKind::ALL {
+                // A window at minimum support exists only after unloading.
+                for kind in WindowKind::ALL.into_iter().filter(|kind| {
+                    state_kind == State::Post || *kind != WindowKind::CoronaryRestMinimumSupport
+                }) {
                     let label = format!("{} {}", state_kind.key(), kind.label());
                     if ui.add_enabled(!busy, egui::Button::new(&label)).clicked() {
                         state.dialog = Some(ReasonDialog {
@@ -245,9 +248,7 @@ fn summary_ui(ui: &mut egui::Ui, report: &Report, kind: Option<WindowKind>) {
     // The window's labelled endpoints, the same the table and the exports show: the key ones on one line, every
     // one grouped under a collapsed header (the beat table keeps the room).
     let key_values: &[&str] = match kind {
-        Some(WindowKind::CoronaryRest | WindowKind::CoronaryHyperaemia) => {
-            &["apv", "pd_pa", "heart_rate_coronary"]
-        }
+        Some(kind) if kind.is_coronary() => &["apv", "pd_pa", "heart_rate_coronary"],
         Some(WindowKind::PvPreloadReduction) => &["ees", "v0", "espvr_r2"],
         _ => &["lvedp", "sv", "ef"],
     };
