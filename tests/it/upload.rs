@@ -394,9 +394,15 @@ fn an_archive_answering_500_is_retried_with_backoff_and_the_case_waits() {
     assert!(entry.next_attempt_utc.is_some());
 }
 
+/// The binary the tests run: the one `cargo test` built, or for the measurement a release build named by
+/// `HERACLES_MEASURE_BIN` (docs/performance.md).
+fn heracles_bin() -> std::path::PathBuf {
+    std::env::var_os("HERACLES_MEASURE_BIN").map_or_else(|| env!("CARGO_BIN_EXE_heracles").into(), Into::into)
+}
+
 /// `heracles upload ARGS` with its own data and configuration folders and the password in the environment.
 fn upload_command(data_dir: &Path, password: &str, args: &[&str]) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_heracles"));
+    let mut command = std::process::Command::new(heracles_bin());
     command
         .arg("--data-dir")
         .arg(data_dir)
@@ -593,7 +599,7 @@ fn measure_a_two_hour_case_converted_and_uploaded_to_orthanc() {
     // Conversion alone: `heracles export --dicom`.
     let out = dir.path().join("study");
     let started = Instant::now();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_heracles"))
+    let output = std::process::Command::new(heracles_bin())
         .arg("export")
         .arg(&case)
         .arg("--to")
