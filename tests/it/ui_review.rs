@@ -296,3 +296,47 @@ fn the_tabs_stay_reachable_whatever_the_length_of_the_case_status_and_name() {
         harness.get_by_label(shows);
     }
 }
+
+#[test]
+fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed_vessel() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 27);
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_marker(
+        "operator",
+        3.0,
+        "measurement_context",
+        "distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed",
+    )
+    .unwrap();
+    file.add_marker(
+        "operator",
+        90.0,
+        "checklist",
+        "Post-unloading coronary left with unticked items: Same vessel and wire position as baseline (shown above)",
+    )
+    .unwrap();
+    drop(file);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path,
+        reviewer: "fellow".into(),
+    });
+    settle(&mut harness, "the case to load");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    harness.get_by_label("Measurement context: distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed");
+    harness.get_by_label("Post-unloading: same vessel and wire position as baseline NOT confirmed");
+    assert!(
+        label_starting(&harness, "Flags: ").contains("same vessel not confirmed"),
+        "CDFR is flagged"
+    );
+    // The context is a line above the table, not a row of dashes in it.
+    assert!(
+        harness
+            .query_by_label("Measurement context (vessel, segment, wire)")
+            .is_none()
+    );
+}
