@@ -340,3 +340,101 @@ fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed
             .is_none()
     );
 }
+
+/// The labels of the occlusion chooser's loops, and which of them are chosen.
+fn loops_shown(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, bool)> {
+    harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.starts_with("Loop of beat ")))
+        .map(|node| {
+            let node = node.accesskit_node();
+            (
+                node.label().unwrap(),
+                node.toggled() == Some(egui::accesskit::Toggled::True),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_espvr_chooser_draws_the_occlusion_loops_and_a_loop_toggles_its_beat() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 28);
+    let case =
+        heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap();
+    let (window, report) = case
+        .report(
+            heracles::review::analysis::State::Baseline,
+            heracles::review::analysis::WindowKind::PvPreloadReduction,
+        )
+        .unwrap();
+    harness.get_by_role(egui::accesskit::Role::ComboBox).click();
+    harness.run_steps(2);
+    harness
+        .get_by_label(&format!("baseline preload-reduction PV window (w{})", window.id))
+        .click();
+    harness.run_steps(3);
+
+    // One loop per beat of the window; the chosen run's loops are the chosen ones.
+    let numbers: Vec<u32> = report.beats.iter().map(|b| b.number).collect();
+    let run = window_run(&harness);
+    let shown = loops_shown(&harness);
+    assert_eq!(shown.len(), numbers.len(), "{shown:?}");
+    for number in &numbers {
+        let chosen = shown
+            .iter()
+            .find(|(label, _)| *label == format!("Loop of beat {number}"))
+            .unwrap_or_else(|| panic!("no loop of beat {number}"))
+            .1;
+        assert_eq!(chosen, (run.0..=run.1).contains(number), "beat {number}");
+    }
+    // The fit of the chosen beats is written beside the loops.
+    assert!(fit_shown(&harness).is_some(), "no fit for the chosen beats");
+
+    // The run's first loop, clicked, leaves the run: the fit follows for the rest.
+    harness
+        .get_by_label(&format!("Loop of beat {}", run.0))
+        .click_accesskit();
+    harness.run_steps(3);
+    let after = window_run(&harness);
+    let next = *numbers.iter().find(|&&n| n > run.0).unwrap();
+    assert_eq!(after, (next, run.1));
+    assert!(
+        !loops_shown(&harness)
+            .iter()
+            .any(|(label, chosen)| *label == format!("Loop of beat {}", run.0) && *chosen)
+    );
+    let started = Instant::now();
+    while fit_shown(&harness).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no preview fit");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    let fit = fit_shown(&harness).unwrap();
+    let n: usize = fit.rsplit("n ").next().unwrap().trim().parse().unwrap();
+    assert!(n <= (run.1 - next + 1) as usize, "{fit}");
+    // A loop outside the run, clicked, brings it back.
+    harness
+        .get_by_label(&format!("Loop of beat {}", run.0))
+        .click_accesskit();
+    harness.run_steps(3);
+    assert_eq!(window_run(&harness), run);
+}
+
+/// The occlusion run the chooser's strip states ("Occlusion beats A to B").
+fn window_run(harness: &Harness<'static, HeraclesApp>) -> (u32, u32) {
+    let text = label_starting(harness, "Occlusion beats ");
+    let numbers: Vec<u32> = text
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+/// The chooser's fit line ("Ees … mmHg/mL · V0 … mL · r² … · n …"), when shown.
+fn fit_shown(harness: &Harness<'static, HeraclesApp>) -> Option<String> {
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    harness
+        .query_all_by(|node| text(node).is_some_and(|l| l.starts_with("Ees ") && l.contains(" · V0 ")))
+        .map(|node| text(&node.accesskit_node()).unwrap())
+        .next()
+}

@@ -247,7 +247,7 @@ pub fn review_ui(
                     .resizable(false)
                     .frame(super::live::bar_frame())
                     .show(ui, |ui| {
-                        side::side_ui(ui, state, snapshot, data.busy, &mut actions)
+                        side::side_ui(ui, state, snapshot, data.waveforms, data.busy, &mut actions)
                     });
                 egui::CentralPanel::default()
                     .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
