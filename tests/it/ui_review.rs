@@ -438,3 +438,83 @@ fn fit_shown(harness: &Harness<'static, HeraclesApp>) -> Option<String> {
         .map(|node| text(&node.accesskit_node()).unwrap())
         .next()
 }
+
+#[test]
+fn a_window_edge_shows_a_resize_cursor_and_a_drag_below_the_steady_minimum_warns_before_it_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 29);
+    // The first window is selected: the baseline resting coronary window, 2-32 s.
+    let window = heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap())
+        .unwrap()
+        .windows[0]
+        .0
+        .clone();
+    assert_eq!((window.start_s, window.end_s), (2.0, 32.0));
+    let traces = harness.get_by_label_contains("Review traces: ");
+    let plot = traces.rect();
+    let label = traces.accesskit_node().label().unwrap();
+    let span: Vec<f64> = label
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let x_of = |t: f64| plot.left() + ((t - span[0]) / (span[1] - span[0])) as f32 * plot.width();
+    let y = plot.center().y;
+    let cursor = |harness: &Harness<'static, HeraclesApp>| harness.output().platform_output.cursor_icon;
+
+    // Over the trace, the ordinary cursor; over the end edge's handle, the resize cursor.
+    harness.hover_at(egui::pos2(x_of(20.0), y));
+    harness.run_steps(2);
+    assert_ne!(cursor(&harness), egui::CursorIcon::ResizeHorizontal);
+    harness.hover_at(egui::pos2(x_of(32.0) + 2.0, y));
+    harness.run_steps(2);
+    assert_eq!(cursor(&harness), egui::CursorIcon::ResizeHorizontal);
+
+    // Taking the end edge and moving at once (no holding still) drags the edge, not the view: to 12 s.
+    harness.drag_at(egui::pos2(x_of(32.0) + 2.0, y));
+    harness.run_steps(1);
+    for k in 1..=10 {
+        let t = 32.0 - 2.0 * f64::from(k);
+        harness.hover_at(egui::pos2(x_of(t), y));
+        harness.run_steps(1);
+    }
+    harness.get_by_label_contains("shorter than a steady window");
+    harness.drop_at(egui::pos2(x_of(12.0), y));
+    harness.run_steps(3);
+    assert_eq!(
+        harness
+            .get_by_label_contains("Review traces: ")
+            .accesskit_node()
+            .label()
+            .unwrap(),
+        label,
+        "the view panned"
+    );
+    // The reason dialog says what the shrink will do before anything is applied.
+    harness.run_steps(3);
+    // (The heading's node and its text run: the longer is the whole title.)
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    let title = harness
+        .get_all_by(|node| text(node).is_some_and(|l| l.starts_with("Move baseline resting coronary window")))
+        .map(|node| text(&node.accesskit_node()).unwrap())
+        .max_by_key(String::len)
+        .unwrap();
+    let end_s: f64 = title
+        .rsplit("– ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" s")
+        .parse()
+        .unwrap();
+    assert!(
+        title.contains(" to 2.00 – ") && (end_s - 12.0).abs() < 0.2,
+        "{title}"
+    );
+    harness.get_by_label_contains("under the 15 s a steady window needs");
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let stored = file.analysis_windows().unwrap();
+    assert_eq!(
+        (stored[0].start_s, stored[0].end_s),
+        (2.0, 32.0),
+        "applied before the reason"
+    );
+}

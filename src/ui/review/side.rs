@@ -95,6 +95,7 @@ fn choices_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy
             edit: Edit::SetChoices(edit),
             title,
             reason: String::new(),
+            warning: None,
         });
     };
     egui::CollapsingHeader::new("Analysis choices of this case")
@@ -200,6 +201,7 @@ fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
                     state.to_s
                 ),
                 reason: String::new(),
+                warning: super::traces::shrink_warning(snapshot, window, state.from_s, state.to_s),
             });
         }
         ui.menu_button("Add window over view", |ui| {
@@ -219,6 +221,7 @@ fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
                                 state.from_s, state.to_s
                             ),
                             reason: String::new(),
+                            warning: None,
                         });
                         ui.close();
                     }
@@ -361,6 +364,7 @@ fn beat_actions_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
                     if verdict.is_some() { "Reject" } else { "Accept" }
                 ),
                 reason: String::new(),
+                warning: None,
             });
         }
     });
@@ -601,6 +605,7 @@ fn occlusion_ui(
                 choice.beats.0, choice.beats.1
             ),
             reason: String::new(),
+            warning: None,
         });
     }
 }
