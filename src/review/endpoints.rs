@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::{CDFR, CLINICAL, CaseAnalysis, State, WindowKind, microvascular_result_name};
 use crate::analysis::endpoints::{Endpoint, Group, Unit, format_number};
-use crate::model::StepId;
+use crate::model::{SAME_VESSEL_CHECK, StepId};
 use crate::store::{Event, ResultRecord};
 
 /// One row of the endpoint table.
@@ -353,7 +353,7 @@ pub const NOT_SAME_VESSEL: &str = "same_vessel_not_confirmed";
 /// `<step> left with unticked items: <item>; ...`. `None` when no checklist marker speaks of the item (a case not
 /// run through the protocol, or still before that step).
 pub fn same_vessel_confirmed(events: &[Event]) -> Option<bool> {
-    let item = crate::protocol::guide(StepId::PostCoronary).checklist.first()?;
+    let item = SAME_VESSEL_CHECK;
     let title = StepId::PostCoronary.title();
     let changed = format!("{title}: {item}: ");
     let left = format!("{title} left with unticked items: ");
@@ -364,7 +364,7 @@ pub fn same_vessel_confirmed(events: &[Event]) -> Option<bool> {
         if let Some(state) = event.text.strip_prefix(&changed) {
             confirmed = Some(state == "ticked");
         } else if let Some(items) = event.text.strip_prefix(&left)
-            && items.split("; ").any(|unticked| unticked == *item)
+            && items.split("; ").any(|unticked| unticked == item)
         {
             confirmed = Some(false);
         }
@@ -725,7 +725,6 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::guide;
 
     fn marker(id: i64, time_s: f64, kind: &str, text: &str) -> Event {
         Event {
@@ -743,7 +742,7 @@ mod tests {
 
     #[test]
     fn the_same_vessel_check_is_the_items_last_state() {
-        let item = guide(StepId::PostCoronary).checklist[0];
+        let item = SAME_VESSEL_CHECK;
         let ticked = marker(
             1,
             10.0,
@@ -791,7 +790,7 @@ mod tests {
 
     #[test]
     fn the_context_rows_follow_the_primary_rows_and_flag_cdfr_in_another_vessel() {
-        let item = guide(StepId::PostCoronary).checklist[0];
+        let item = SAME_VESSEL_CHECK;
         let context = marker(
             1,
             3.0,
