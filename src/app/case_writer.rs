@@ -733,7 +733,9 @@ impl Writer {
 fn case_table(file: &CaseFile) -> Result<Vec<EndpointRow>, StoreError> {
     let analysis = CaseAnalysis::read(file).map_err(|error| StoreError::Invalid(error.to_string()))?;
     let results = file.results()?;
-    Ok(endpoint_table(&analysis, &current_results(&results)))
+    let mut table = endpoint_table(&analysis, &current_results(&results));
+    crate::review::endpoints::add_measurement_context(&mut table, &file.events()?);
+    Ok(table)
 }
 
 /// The last accepted beat's loop (volume, pressure), thinned to at most [`MAX_LOOP_POINTS`] points.

@@ -13,7 +13,10 @@
 //! - item groups `IG.<GROUP>` per endpoint group; item `IT.<KEY>` for an endpoint's value, `IT.<KEY>.CHANGE` for
 //!   its change, each with companions `.KIND`, `.BEATS_USED`, `.BEATS_EXCLUDED`, `.FLAGS`, `.CI95_LOW`,
 //!   `.CI95_HIGH`, `.V0_SOURCE` and `.NOTE` (why a value is missing, or what it means);
-//! - a missing value is `IsNull="Yes"` with its reason in `.NOTE`, never a number.
+//! - a missing value is `IsNull="Yes"` with its reason in `.NOTE`, never a number;
+//! - the coronary measurement context is the text item `IT.MEASUREMENT_CONTEXT` on the baseline event (vessel,
+//!   segment, wire position) and the post-unloading event (whether the same vessel was confirmed; its `.FLAGS`
+//!   say `same_vessel_not_confirmed` when not, as CDFR's do).
 //!
 //! The document is deterministic for an unchanged case: `FileOID` carries the results digest and
 //! `CreationDateTime` is the time of the case's newest audited change. Text is escaped by the small writer
@@ -24,7 +27,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::endpoints::Group;
 use crate::model::Site;
-use crate::review::endpoints::EndpointRow;
+use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT};
 use crate::review::session::Snapshot;
 
 /// The study's OID.
@@ -148,6 +151,14 @@ fn companion_value(row: &EndpointRow, suffix: &str) -> Option<String> {
         "NOTE" => row.note.clone(),
         _ => None,
     }
+}
+
+/// The text of a row whose value is words, not a number (the measurement context: vessel, segment and wire at
+/// baseline, the same-vessel check at post-unloading), item `IT.MEASUREMENT_CONTEXT` of type text.
+fn text_item(row: &EndpointRow) -> Option<&str> {
+    (row.key == MEASUREMENT_CONTEXT)
+        .then_some(row.note.as_deref())
+        .flatten()
 }
 
 /// The OID of a row's value item: `IT.<KEY>`, or `IT.<KEY>.CHANGE` for a change row.
@@ -518,7 +529,8 @@ pub fn odm_document(snapshot: &Snapshot, results_sha256: &str) -> String {
             row.label.clone()
         };
         let unit = unit_of(&row.unit);
-        let data_type = if row.unit == "beats" { "integer" } else { "float" };
+        let data_type =
+            text_item(row).map_or(if row.unit == "beats" { "integer" } else { "float" }, |_| "text");
         let description = if change {
             format!(
                 "{}: the post-unloading value minus the baseline value, both computed as: {}",
@@ -624,8 +636,12 @@ pub fn odm_document(snapshot: &Snapshot, results_sha256: &str) -> String {
             xml.open("ItemGroupData", &[("ItemGroupOID", &item_group_oid(&group))]);
             for row in event_rows.iter().filter(|r| r.group == group) {
                 let oid = item_oid(row);
-                match row.value.filter(|v| v.is_finite()) {
-                    Some(value) => xml.empty("ItemData", &[("ItemOID", &oid), ("Value", &value.to_string())]),
+                let value = match text_item(row) {
+                    Some(text) => Some(text.to_owned()),
+                    None => row.value.filter(|v| v.is_finite()).map(|v| v.to_string()),
+                };
+                match value {
+                    Some(value) => xml.empty("ItemData", &[("ItemOID", &oid), ("Value", &value)]),
                     None => xml.empty("ItemData", &[("ItemOID", &oid), ("IsNull", "Yes")]),
                 }
                 for companion in COMPANIONS {

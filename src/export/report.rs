@@ -5,7 +5,7 @@
 
 use super::pdf::{Font, Page};
 use crate::model::SignalKind;
-use crate::review::endpoints::EndpointRow;
+use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, measurement_context_text};
 use crate::review::session::Snapshot;
 use crate::review::sign_off::SignOffState;
 use crate::review::waveforms::{Waveforms, padded_range};
@@ -325,7 +325,23 @@ fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
     y = header(&mut page, y);
     let mut group = "";
     let mut seen: Vec<&str> = Vec::new();
-    for row in rows.iter().filter(|r| r.state != "change") {
+    if let Some((lines, _)) = measurement_context_text(rows) {
+        page.fill_rgb(BLACK);
+        for line in lines {
+            page.text(
+                MARGIN,
+                y,
+                size,
+                Font::Regular,
+                &fitted(&line, PAGE_WIDTH - 2.0 * MARGIN, size),
+            );
+            y -= 10.0;
+        }
+    }
+    for row in rows
+        .iter()
+        .filter(|r| r.state != "change" && r.key != MEASUREMENT_CONTEXT)
+    {
         if seen.contains(&row.key.as_str()) {
             continue;
         }
@@ -522,6 +538,20 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
         y -= 12.0;
         page.fill_rgb(GREY);
         page.text(MARGIN, y, 7.0, Font::Regular, &cdfr.method);
+    }
+    if let Some((lines, flagged)) = measurement_context_text(&snapshot.endpoints) {
+        page.fill_rgb(if flagged { ALERT } else { BLACK });
+        let font = if flagged { Font::Bold } else { Font::Regular };
+        for line in lines {
+            y -= 11.0;
+            page.text(
+                MARGIN,
+                y,
+                8.0,
+                font,
+                &fitted(&line, PAGE_WIDTH - 2.0 * MARGIN, 8.0),
+            );
+        }
     }
     y -= 22.0;
 

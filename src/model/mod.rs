@@ -21,5 +21,5 @@ pub use case::{CaseId, CaseIdError, Site};
 pub use channel::{ChannelSpec, SignalKind, SourceSpec};
 pub use device::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 pub use recording::{Marker, Recording, Segment, TimeSeries};
-pub use step::StepId;
+pub use step::{SAME_VESSEL_CHECK, StepId};
 pub use window::WindowKind;

@@ -86,6 +86,11 @@ impl StepId {
     }
 }
 
+/// The post-unloading coronary step's checklist item by which the operator confirms the wire is where it was at
+/// baseline (CDFR is valid only in the same vessel): the protocol lists it, and the review reads its checklist
+/// records to flag CDFR when it was not confirmed.
+pub const SAME_VESSEL_CHECK: &str = "Same vessel and wire position as baseline (shown above)";
+
 #[cfg(test)]
 mod tests {
     use super::*;

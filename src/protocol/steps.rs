@@ -1,7 +1,7 @@
 //! What each protocol step asks of the operator: instructions, the channels it needs, its checklist and the windows
 //! it captures. Static text, so the step panel, the case file and the tests all read the same definitions.
 
-use crate::model::{SignalKind, StepId};
+use crate::model::{SAME_VESSEL_CHECK, SignalKind, StepId};
 
 use super::capture::WindowKind;
 
@@ -138,10 +138,7 @@ pub fn guide(step: StepId) -> StepGuide {
                 SignalKind::Ipv,
                 SignalKind::EcmoFlow,
             ],
-            checklist: &[
-                "Same vessel and wire position as baseline (shown above)",
-                "Stable Doppler envelope",
-            ],
+            checklist: &[SAME_VESSEL_CHECK, "Stable Doppler envelope"],
             captures: POST_CORONARY,
         },
         StepId::PostPv => StepGuide {

@@ -6,12 +6,18 @@
 //! kind and unit), and each row says which result and where in it ([`EndpointRow::result_id`],
 //! [`EndpointRow::json_pointer`]) and by which method, so the bedside panel, the comparison view, the exports and
 //! the report show the same numbers as the case file holds.
+//!
+//! The coronary measurement context (vessel, segment, wire position, entered at the baseline coronary step and
+//! stored as a `measurement_context` marker) is a text row of each state beside CDFR
+//! ([`add_measurement_context`]): CDFR is only valid in the same vessel, so when the post-unloading step did not
+//! confirm the same vessel and wire position, CDFR and the post row carry the flag [`NOT_SAME_VESSEL`].
 
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{CDFR, CLINICAL, CaseAnalysis, State, WindowKind, microvascular_result_name};
 use crate::analysis::endpoints::{Endpoint, Group, Unit, format_number};
-use crate::store::ResultRecord;
+use crate::model::{SAME_VESSEL_CHECK, StepId};
+use crate::store::{Event, ResultRecord};
 
 /// One row of the endpoint table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -335,6 +341,122 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
     rows
 }
 
+/// Key of the measurement-context rows (text in [`EndpointRow::note`], no number).
+pub const MEASUREMENT_CONTEXT: &str = "measurement_context";
+
+/// Flag on CDFR and the post-unloading context row when the post-unloading step did not confirm that the wire
+/// is in the same vessel and position as at baseline.
+pub const NOT_SAME_VESSEL: &str = "same_vessel_not_confirmed";
+
+/// Whether the post-unloading coronary step confirmed the baseline's vessel and wire position: its checklist
+/// item's last state in the stored checklist markers, the case writer's `<step>: <item>: ticked|unticked` and
+/// `<step> left with unticked items: <item>; ...`. `None` when no checklist marker speaks of the item (a case not
+/// run through the protocol, or still before that step).
+pub fn same_vessel_confirmed(events: &[Event]) -> Option<bool> {
+    let item = SAME_VESSEL_CHECK;
+    let title = StepId::PostCoronary.title();
+    let changed = format!("{title}: {item}: ");
+    let left = format!("{title} left with unticked items: ");
+    let mut confirmed = None;
+    let mut ordered: Vec<&Event> = events.iter().filter(|e| e.kind == "checklist").collect();
+    ordered.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.id.cmp(&b.id)));
+    for event in ordered {
+        if let Some(state) = event.text.strip_prefix(&changed) {
+            confirmed = Some(state == "ticked");
+        } else if let Some(items) = event.text.strip_prefix(&left)
+            && items.split("; ").any(|unticked| unticked == item)
+        {
+            confirmed = Some(false);
+        }
+    }
+    confirmed
+}
+
+/// Adds the measurement-context rows after CDFR (the baseline's vessel, segment and wire position; at
+/// post-unloading whether the same vessel was confirmed) and flags CDFR when it was not. Nothing is added for a
+/// case with neither a recorded context nor a checklist record of the post-unloading check.
+pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
+    let context = events
+        .iter()
+        .filter(|e| e.kind == MEASUREMENT_CONTEXT)
+        .max_by(|a, b| a.time_s.total_cmp(&b.time_s).then(a.id.cmp(&b.id)));
+    let confirmed = same_vessel_confirmed(events);
+    if context.is_none() && confirmed.is_none() {
+        return;
+    }
+    let label = "Measurement context (vessel, segment, wire)";
+    let mut context_rows = Vec::new();
+    let mut baseline = blank(
+        MEASUREMENT_CONTEXT,
+        label,
+        Unit::Ratio,
+        0,
+        Group::Primary,
+        "baseline",
+    );
+    baseline.method = "entered at the baseline coronary step".into();
+    baseline.note = Some(context.map_or_else(
+        || "not recorded (the baseline coronary step was skipped)".to_owned(),
+        |event| event.text.clone(),
+    ));
+    context_rows.push(baseline);
+    if let Some(confirmed) = confirmed {
+        let mut post = blank(MEASUREMENT_CONTEXT, label, Unit::Ratio, 0, Group::Primary, "post");
+        post.method = "checked at the post-unloading coronary step".into();
+        post.note = Some(if confirmed {
+            "same vessel and wire position as baseline".to_owned()
+        } else {
+            "same vessel and wire position as baseline NOT confirmed".to_owned()
+        });
+        if !confirmed {
+            post.flags.push(NOT_SAME_VESSEL.into());
+            for row in rows.iter_mut().filter(|row| row.key == "cdfr") {
+                row.flags.push(NOT_SAME_VESSEL.into());
+            }
+        }
+        context_rows.push(post);
+    }
+    let at = rows
+        .iter()
+        .rposition(|row| row.group == Group::Primary.key())
+        .map_or(0, |i| i + 1);
+    rows.splice(at..at, context_rows);
+}
+
+/// The measurement context as every reader shows it, one or two lines ("Measurement context: mid LAD, ...",
+/// "Post-unloading: same vessel ..."), and whether it flags CDFR; `None` when the table has no context rows.
+pub fn measurement_context_text(rows: &[EndpointRow]) -> Option<(Vec<String>, bool)> {
+    let of = |state: &str| {
+        rows.iter()
+            .find(|row| row.key == MEASUREMENT_CONTEXT && row.state == state)
+    };
+    let baseline = of("baseline")?;
+    let mut lines = vec![format!(
+        "Measurement context: {}",
+        baseline.note.as_deref().unwrap_or_default()
+    )];
+    let post = of("post");
+    if let Some(note) = post.and_then(|row| row.note.as_deref()) {
+        lines.push(format!("Post-unloading: {note}"));
+    }
+    let flagged = post.is_some_and(|row| row.flags.iter().any(|f| f == NOT_SAME_VESSEL));
+    Some((lines, flagged))
+}
+
+/// The vessel and segment measured at baseline, short ("mid LAD": the context's words up to its first comma or
+/// semicolon), for labels such as the DICOM series description; `None` without a recorded context.
+pub fn measured_vessel(rows: &[EndpointRow]) -> Option<String> {
+    let row = rows
+        .iter()
+        .find(|row| row.key == MEASUREMENT_CONTEXT && row.state == "baseline")?;
+    let note = row.note.as_deref()?;
+    if note.starts_with("not recorded") {
+        return None;
+    }
+    let short = note.split([',', ';']).next().unwrap_or_default().trim();
+    (!short.is_empty()).then(|| short.to_owned())
+}
+
 /// CDFR and the diastolic-APV ratio, with CI, flags and the reference.
 fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
     let mut cdfr = blank(
@@ -618,6 +740,122 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn marker(id: i64, time_s: f64, kind: &str, text: &str) -> Event {
+        Event {
+            id,
+            time_s,
+            created_utc: String::new(),
+            kind: kind.into(),
+            text: text.into(),
+        }
+    }
+
+    fn cdfr_row() -> EndpointRow {
+        blank("cdfr", "CDFR", Unit::Ratio, 2, Group::Primary, "case")
+    }
+
+    #[test]
+    fn the_same_vessel_check_is_the_items_last_state() {
+        let item = SAME_VESSEL_CHECK;
+        let ticked = marker(
+            1,
+            10.0,
+            "checklist",
+            &format!("Post-unloading coronary: {item}: ticked"),
+        );
+        let left = marker(
+            2,
+            20.0,
+            "checklist",
+            &format!("Post-unloading coronary left with unticked items: Stable Doppler envelope; {item}"),
+        );
+        let untick = marker(
+            3,
+            15.0,
+            "checklist",
+            &format!("Post-unloading coronary: {item}: unticked"),
+        );
+        let other = marker(
+            4,
+            5.0,
+            "checklist",
+            "Baseline coronary: Wire position recorded: ticked",
+        );
+        assert_eq!(same_vessel_confirmed(std::slice::from_ref(&other)), None);
+        assert_eq!(same_vessel_confirmed(&[ticked.clone(), other]), Some(true));
+        assert_eq!(same_vessel_confirmed(&[left, ticked.clone()]), Some(false));
+        assert_eq!(
+            same_vessel_confirmed(&[untick.clone(), ticked.clone()]),
+            Some(false)
+        );
+        assert_eq!(
+            same_vessel_confirmed(&[
+                marker(
+                    5,
+                    16.0,
+                    "checklist",
+                    &format!("Post-unloading coronary: {item}: ticked")
+                ),
+                untick
+            ]),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn the_context_rows_follow_the_primary_rows_and_flag_cdfr_in_another_vessel() {
+        let item = SAME_VESSEL_CHECK;
+        let context = marker(
+            1,
+            3.0,
+            "measurement_context",
+            "mid RCA; Pd/Pa 1.00 at equalisation; pressures zeroed",
+        );
+        let unticked = marker(
+            2,
+            90.0,
+            "checklist",
+            &format!("Post-unloading coronary: {item}: unticked"),
+        );
+        let later = blank("apv", "APV", Unit::CmPerS, 1, Group::Coronary, "baseline");
+        let mut rows = vec![cdfr_row(), later.clone()];
+        add_measurement_context(&mut rows, &[context.clone(), unticked]);
+        let keys: Vec<(&str, &str)> = rows.iter().map(|r| (r.key.as_str(), r.state.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                ("cdfr", "case"),
+                (MEASUREMENT_CONTEXT, "baseline"),
+                (MEASUREMENT_CONTEXT, "post"),
+                ("apv", "baseline")
+            ]
+        );
+        assert_eq!(rows[0].flags, [NOT_SAME_VESSEL]);
+        assert_eq!(measured_vessel(&rows).as_deref(), Some("mid RCA"));
+        let (lines, flagged) = measurement_context_text(&rows).unwrap();
+        assert!(flagged);
+        assert_eq!(
+            lines,
+            [
+                "Measurement context: mid RCA; Pd/Pa 1.00 at equalisation; pressures zeroed",
+                "Post-unloading: same vessel and wire position as baseline NOT confirmed"
+            ]
+        );
+
+        // Without any record: nothing added, nothing flagged.
+        let mut rows = vec![cdfr_row(), later];
+        add_measurement_context(&mut rows, &[]);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].flags.is_empty() && measurement_context_text(&rows).is_none());
+
+        // A context without the post step yet: the baseline row alone, CDFR not flagged.
+        let mut rows = vec![cdfr_row()];
+        add_measurement_context(&mut rows, &[context]);
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].flags.is_empty());
+        assert!(!measurement_context_text(&rows).unwrap().1);
+    }
 
     fn row(state: &str, value: f64, kind: &str) -> EndpointRow {
         EndpointRow {

@@ -627,16 +627,18 @@ pub fn snapshot_of(file: &CaseFile, undo: Option<String>) -> Result<Snapshot, Re
     }
     let results = file.results()?;
     let current = current_results(&results);
-    let endpoints = endpoint_table(&analysis, &current);
+    let mut endpoints = endpoint_table(&analysis, &current);
+    let steps = file.steps()?;
+    let stored_events = file.events()?;
+    super::endpoints::add_measurement_context(&mut endpoints, &stored_events);
     let mut audit_tail = file.audit_trail()?;
     let skip = audit_tail.len().saturating_sub(AUDIT_TAIL);
     audit_tail.drain(..skip);
     Ok(Snapshot {
         summary: file.summary()?,
-        steps: file.steps()?,
+        steps,
         // Markers in words (a protocol event is stored as JSON for replay): the lane and the exports read these.
-        events: file
-            .events()?
+        events: stored_events
             .into_iter()
             .map(|event| Event {
                 text: super::markers::marker_words(&event.kind, &event.text),

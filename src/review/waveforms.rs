@@ -1,7 +1,10 @@
 //! The waveforms the comparison view and the case report draw: for each state, the ensemble-averaged coronary
 //! beat (Pa, Pd, Doppler velocity) of its resting window and the ensemble-averaged PV loop of its steady PV
 //! window, over the accepted stored beats (ensemble averaging by [`crate::signal::ensemble`]), and the ESPVR line
-//! of the preload reduction.
+//! of the preload reduction; and the review's occlusion chooser draws every beat's loop of each preload-reduction
+//! window ([`BeatLoop`]).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -79,6 +82,66 @@ pub struct Waveforms {
     pub baseline: StateWaveforms,
     /// After unloading.
     pub post: StateWaveforms,
+    /// Every beat's loop of each preload-reduction window, by window id.
+    pub occlusion_loops: BTreeMap<i64, Vec<BeatLoop>>,
+}
+
+/// One beat's pressure-volume loop, as drawn by the occlusion chooser.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BeatLoop {
+    /// The beat's number in its window.
+    pub number: u32,
+    /// Whether QC (or the reviewer) accepted it.
+    pub accepted: bool,
+    /// (volume mL, pressure mmHg) from the beat's fiducial to the next, at most [`MAX_LOOP_POINTS`] of them.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Most points kept of one loop (every n-th sample): enough for the eye, little to draw per frame.
+pub const MAX_LOOP_POINTS: usize = 120;
+
+/// Every stored beat's loop of each preload-reduction window with a report (beats outside the samples, and
+/// samples not finite, left out).
+fn occlusion_loops(
+    file: &CaseFile,
+    analysis: &CaseAnalysis,
+) -> Result<BTreeMap<i64, Vec<BeatLoop>>, ReviewError> {
+    let mut out = BTreeMap::new();
+    for (window, kind, _) in &analysis.windows {
+        if *kind != Some(WindowKind::PvPreloadReduction) {
+            continue;
+        }
+        let Some(report) = analysis.reports.get(&window.id) else {
+            continue;
+        };
+        let rate = report.settings.analysis_rate_hz();
+        let (first, channels) = channels_at_rate(file, window, rate, &[SignalKind::Lvp, SignalKind::Lvv])?;
+        let samples = |kind| channels.iter().find(|(k, _)| *k == kind).map(|(_, s)| s);
+        let (Some(pressure), Some(volume)) = (samples(SignalKind::Lvp), samples(SignalKind::Lvv)) else {
+            continue;
+        };
+        let len = pressure.len().min(volume.len()) as u64;
+        let loops = file
+            .beats(window.id)?
+            .into_iter()
+            .filter(|beat| beat.start >= first && beat.end <= first + len && beat.end > beat.start)
+            .map(|beat| {
+                let (from, to) = ((beat.start - first) as usize, (beat.end - first) as usize);
+                let step = (to - from).div_ceil(MAX_LOOP_POINTS).max(1);
+                BeatLoop {
+                    number: beat.number,
+                    accepted: beat.accepted(),
+                    points: (from..to)
+                        .step_by(step)
+                        .map(|i| (volume[i], pressure[i]))
+                        .filter(|(v, p)| v.is_finite() && p.is_finite())
+                        .collect(),
+                }
+            })
+            .collect();
+        out.insert(window.id, loops);
+    }
+    Ok(out)
 }
 
 impl Waveforms {
@@ -181,5 +244,6 @@ pub fn waveforms(file: &CaseFile, analysis: &CaseAnalysis) -> Result<Waveforms, 
     Ok(Waveforms {
         baseline: state_waveforms(file, analysis, State::Baseline)?,
         post: state_waveforms(file, analysis, State::Post)?,
+        occlusion_loops: occlusion_loops(file, analysis)?,
     })
 }

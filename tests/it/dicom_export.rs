@@ -1026,3 +1026,54 @@ fn more_than_eight_channels_fill_a_second_multiplex_group() {
         );
     }
 }
+
+#[test]
+fn the_waveform_series_name_the_vessel_measured_and_an_unconfirmed_post_vessel() {
+    for (number, same_vessel) in [(731, true), (732, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = review_case::create(dir.path(), number);
+        let mut file = CaseFile::open(&path).unwrap();
+        file.add_marker(
+            "operator",
+            3.0,
+            "measurement_context",
+            "proximal LCx, wire past OM1; Pd/Pa 0.99 at equalisation; pressures zeroed",
+        )
+        .unwrap();
+        let item = "Same vessel and wire position as baseline (shown above)";
+        let state = if same_vessel { "ticked" } else { "unticked" };
+        file.add_marker(
+            "operator",
+            90.0,
+            "checklist",
+            &format!("Post-unloading coronary: {item}: {state}"),
+        )
+        .unwrap();
+        drop(file);
+        drop(ReviewSession::open(&path, "fellow").unwrap());
+        let descriptions: Vec<String> = study(&path)
+            .instances
+            .iter()
+            .filter(|i| i.kind() == "waveform")
+            .map(|instance| {
+                assert_eq!(limits::check_bytes(&instance.bytes), [], "{}", instance.kind());
+                let object = dicom_object::from_reader(&instance.bytes[..]).unwrap();
+                let text = |tag| object.element(tag).unwrap().to_str().unwrap().trim().to_owned();
+                assert_eq!(
+                    text(tags::SERIES_DESCRIPTION),
+                    text(tags::CLINICAL_TRIAL_SERIES_DESCRIPTION)
+                );
+                text(tags::SERIES_DESCRIPTION)
+            })
+            .collect();
+        let post = if same_vessel {
+            "Hemodynamic waveforms, post-unloading, proximal LCx"
+        } else {
+            "Hemodynamic waveforms, post-unloading, vessel not confirmed"
+        };
+        assert_eq!(
+            descriptions,
+            ["Hemodynamic waveforms, baseline, proximal LCx", post]
+        );
+    }
+}

@@ -485,3 +485,102 @@ fn the_odm_export_is_valid_odm_1_3_2_and_carries_the_json_values() {
     let manifest = std::fs::read_to_string(again.join("MANIFEST.sha256")).unwrap();
     assert!(manifest.contains("HER-TST-0015_endpoints.odm.xml"), "{manifest}");
 }
+
+/// The context the bedside records at the baseline coronary step (the `measurement_context` marker's text).
+const CONTEXT: &str = "mid LAD, wire past D1; Pd/Pa 1.00 at equalisation; pressures zeroed";
+
+/// A reviewed case whose bedside recorded the measurement context at baseline and, at the post-unloading
+/// coronary step, ticked "same vessel" or left it unticked (the case writer's checklist markers).
+fn case_with_context(dir: &Path, number: u16, same_vessel: bool) -> std::path::PathBuf {
+    let path = reviewed_case(dir, number);
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_marker("operator", 3.0, "measurement_context", CONTEXT)
+        .unwrap();
+    let item = "Same vessel and wire position as baseline (shown above)";
+    let text = if same_vessel {
+        format!("Post-unloading coronary: {item}: ticked")
+    } else {
+        format!("Post-unloading coronary left with unticked items: {item}; Stable Doppler envelope")
+    };
+    file.add_marker("operator", 90.0, "checklist", &text).unwrap();
+    path
+}
+
+#[test]
+fn the_measurement_context_is_in_every_export_and_cdfr_in_another_vessel_is_flagged() {
+    for (number, same_vessel) in [(31, false), (32, true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = case_with_context(dir.path(), number, same_vessel);
+        let out = dir.path().join("out");
+        let what = ExportWhat {
+            endpoints: true,
+            report: true,
+            odm: true,
+            ..ExportWhat::ODM
+        };
+        export::export_case(&path, &out, what).unwrap();
+        let case_id = format!("HER-TST-{number:04}");
+        let read = |suffix: &str| std::fs::read_to_string(out.join(format!("{case_id}{suffix}"))).unwrap();
+        let flag = "same_vessel_not_confirmed";
+
+        // CSV: a baseline and a post row of the primary group beside CDFR; CDFR flagged in another vessel.
+        let rows = csv_rows(&read("_endpoints.csv"));
+        let context = |state: &str| {
+            rows.iter()
+                .find(|r| r["endpoint"] == "measurement_context" && r["state"] == state)
+                .unwrap_or_else(|| panic!("no {state} context row"))
+        };
+        assert_eq!(context("baseline")["note"], CONTEXT);
+        assert_eq!(context("baseline")["group"], "primary");
+        assert_eq!(context("post")["flags"] == flag, !same_vessel);
+        let cdfr = rows.iter().find(|r| r["endpoint"] == "cdfr").unwrap();
+        assert_eq!(cdfr["flags"].contains(flag), !same_vessel, "{cdfr:?}");
+
+        // JSON: the same rows.
+        let json: serde_json::Value = serde_json::from_str(&read("_endpoints.json")).unwrap();
+        let endpoints = json["endpoints"].as_array().unwrap();
+        assert!(
+            endpoints
+                .iter()
+                .any(|r| r["key"] == "measurement_context" && r["note"] == CONTEXT)
+        );
+        let cdfr = endpoints.iter().find(|r| r["key"] == "cdfr").unwrap();
+        assert_eq!(
+            cdfr["flags"].as_array().unwrap().iter().any(|f| f == flag),
+            !same_vessel
+        );
+
+        // PDF: the context in words on the summary page and the endpoint pages.
+        let pdf: String = std::fs::read(out.join(format!("{case_id}_report.pdf")))
+            .unwrap()
+            .iter()
+            .map(|&b| if b < 128 { b as char } else { '?' })
+            .collect();
+        let line = format!("(Measurement context: {CONTEXT}) Tj");
+        assert_eq!(pdf.matches(&line).count(), 2, "summary and table pages");
+        let post = if same_vessel {
+            "(Post-unloading: same vessel and wire position as baseline) Tj"
+        } else {
+            "(Post-unloading: same vessel and wire position as baseline NOT confirmed) Tj"
+        };
+        assert_eq!(pdf.matches(post).count(), 2, "{post}");
+
+        // ODM: a text item on the baseline and on the post-unloading event.
+        let odm = read("_endpoints.odm.xml");
+        assert!(odm.contains(r#"<ItemDef OID="IT.MEASUREMENT_CONTEXT" Name="Measurement context (vessel, segment, wire)" DataType="text">"#), "{odm}");
+        let baseline = odm.split("SE.POST_UNLOADING\">").next().unwrap();
+        assert!(baseline.contains(&format!(
+            r#"<ItemData ItemOID="IT.MEASUREMENT_CONTEXT" Value="{CONTEXT}"/>"#
+        )));
+        let post = odm.rsplit("StudyEventOID=\"SE.POST_UNLOADING\">").next().unwrap();
+        assert!(post.contains(
+            r#"<ItemData ItemOID="IT.MEASUREMENT_CONTEXT" Value="same vessel and wire position as baseline"#
+        ));
+        assert_eq!(
+            post.contains(&format!(
+                r#"<ItemData ItemOID="IT.MEASUREMENT_CONTEXT.FLAGS" Value="{flag}"/>"#
+            )),
+            !same_vessel
+        );
+    }
+}

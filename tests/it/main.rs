@@ -30,6 +30,7 @@ mod sim;
 mod simulate_cli;
 mod store;
 mod store_cli;
+mod ui_keyboard;
 mod ui_live;
 mod ui_protocol;
 mod ui_review;

@@ -296,3 +296,225 @@ fn the_tabs_stay_reachable_whatever_the_length_of_the_case_status_and_name() {
         harness.get_by_label(shows);
     }
 }
+
+#[test]
+fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed_vessel() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 27);
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_marker(
+        "operator",
+        3.0,
+        "measurement_context",
+        "distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed",
+    )
+    .unwrap();
+    file.add_marker(
+        "operator",
+        90.0,
+        "checklist",
+        "Post-unloading coronary left with unticked items: Same vessel and wire position as baseline (shown above)",
+    )
+    .unwrap();
+    drop(file);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path,
+        reviewer: "fellow".into(),
+    });
+    settle(&mut harness, "the case to load");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    harness.get_by_label("Measurement context: distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed");
+    harness.get_by_label("Post-unloading: same vessel and wire position as baseline NOT confirmed");
+    assert!(
+        label_starting(&harness, "Flags: ").contains("same vessel not confirmed"),
+        "CDFR is flagged"
+    );
+    // The context is a line above the table, not a row of dashes in it.
+    assert!(
+        harness
+            .query_by_label("Measurement context (vessel, segment, wire)")
+            .is_none()
+    );
+}
+
+/// The labels of the occlusion chooser's loops, and which of them are chosen.
+fn loops_shown(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, bool)> {
+    harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.starts_with("Loop of beat ")))
+        .map(|node| {
+            let node = node.accesskit_node();
+            (
+                node.label().unwrap(),
+                node.toggled() == Some(egui::accesskit::Toggled::True),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_espvr_chooser_draws_the_occlusion_loops_and_a_loop_toggles_its_beat() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 28);
+    let case =
+        heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap();
+    let (window, report) = case
+        .report(
+            heracles::review::analysis::State::Baseline,
+            heracles::review::analysis::WindowKind::PvPreloadReduction,
+        )
+        .unwrap();
+    harness.get_by_role(egui::accesskit::Role::ComboBox).click();
+    harness.run_steps(2);
+    harness
+        .get_by_label(&format!("baseline preload-reduction PV window (w{})", window.id))
+        .click();
+    harness.run_steps(3);
+
+    // One loop per beat of the window; the chosen run's loops are the chosen ones.
+    let numbers: Vec<u32> = report.beats.iter().map(|b| b.number).collect();
+    let run = window_run(&harness);
+    let shown = loops_shown(&harness);
+    assert_eq!(shown.len(), numbers.len(), "{shown:?}");
+    for number in &numbers {
+        let chosen = shown
+            .iter()
+            .find(|(label, _)| *label == format!("Loop of beat {number}"))
+            .unwrap_or_else(|| panic!("no loop of beat {number}"))
+            .1;
+        assert_eq!(chosen, (run.0..=run.1).contains(number), "beat {number}");
+    }
+    // The fit of the chosen beats is written beside the loops.
+    assert!(fit_shown(&harness).is_some(), "no fit for the chosen beats");
+
+    // The run's first loop, clicked, leaves the run: the fit follows for the rest.
+    harness
+        .get_by_label(&format!("Loop of beat {}", run.0))
+        .click_accesskit();
+    harness.run_steps(3);
+    let after = window_run(&harness);
+    let next = *numbers.iter().find(|&&n| n > run.0).unwrap();
+    assert_eq!(after, (next, run.1));
+    assert!(
+        !loops_shown(&harness)
+            .iter()
+            .any(|(label, chosen)| *label == format!("Loop of beat {}", run.0) && *chosen)
+    );
+    let started = Instant::now();
+    while fit_shown(&harness).is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no preview fit");
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    let fit = fit_shown(&harness).unwrap();
+    let n: usize = fit.rsplit("n ").next().unwrap().trim().parse().unwrap();
+    assert!(n <= (run.1 - next + 1) as usize, "{fit}");
+    // A loop outside the run, clicked, brings it back.
+    harness
+        .get_by_label(&format!("Loop of beat {}", run.0))
+        .click_accesskit();
+    harness.run_steps(3);
+    assert_eq!(window_run(&harness), run);
+}
+
+/// The occlusion run the chooser's strip states ("Occlusion beats A to B").
+fn window_run(harness: &Harness<'static, HeraclesApp>) -> (u32, u32) {
+    let text = label_starting(harness, "Occlusion beats ");
+    let numbers: Vec<u32> = text
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+/// The chooser's fit line ("Ees … mmHg/mL · V0 … mL · r² … · n …"), when shown.
+fn fit_shown(harness: &Harness<'static, HeraclesApp>) -> Option<String> {
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    harness
+        .query_all_by(|node| text(node).is_some_and(|l| l.starts_with("Ees ") && l.contains(" · V0 ")))
+        .map(|node| text(&node.accesskit_node()).unwrap())
+        .next()
+}
+
+#[test]
+fn a_window_edge_shows_a_resize_cursor_and_a_drag_below_the_steady_minimum_warns_before_it_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 29);
+    // The first window is selected: the baseline resting coronary window, 2-32 s.
+    let window = heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap())
+        .unwrap()
+        .windows[0]
+        .0
+        .clone();
+    assert_eq!((window.start_s, window.end_s), (2.0, 32.0));
+    let traces = harness.get_by_label_contains("Review traces: ");
+    let plot = traces.rect();
+    let label = traces.accesskit_node().label().unwrap();
+    let span: Vec<f64> = label
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let x_of = |t: f64| plot.left() + ((t - span[0]) / (span[1] - span[0])) as f32 * plot.width();
+    let y = plot.center().y;
+    let cursor = |harness: &Harness<'static, HeraclesApp>| harness.output().platform_output.cursor_icon;
+
+    // Over the trace, the ordinary cursor; over the end edge's handle, the resize cursor.
+    harness.hover_at(egui::pos2(x_of(20.0), y));
+    harness.run_steps(2);
+    assert_ne!(cursor(&harness), egui::CursorIcon::ResizeHorizontal);
+    harness.hover_at(egui::pos2(x_of(32.0) + 2.0, y));
+    harness.run_steps(2);
+    assert_eq!(cursor(&harness), egui::CursorIcon::ResizeHorizontal);
+
+    // Taking the end edge and moving at once (no holding still) drags the edge, not the view: to 12 s.
+    harness.drag_at(egui::pos2(x_of(32.0) + 2.0, y));
+    harness.run_steps(1);
+    for k in 1..=10 {
+        let t = 32.0 - 2.0 * f64::from(k);
+        harness.hover_at(egui::pos2(x_of(t), y));
+        harness.run_steps(1);
+    }
+    harness.get_by_label_contains("shorter than a steady window");
+    harness.drop_at(egui::pos2(x_of(12.0), y));
+    harness.run_steps(3);
+    assert_eq!(
+        harness
+            .get_by_label_contains("Review traces: ")
+            .accesskit_node()
+            .label()
+            .unwrap(),
+        label,
+        "the view panned"
+    );
+    // The reason dialog says what the shrink will do before anything is applied.
+    harness.run_steps(3);
+    // (The heading's node and its text run: the longer is the whole title.)
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    let title = harness
+        .get_all_by(|node| text(node).is_some_and(|l| l.starts_with("Move baseline resting coronary window")))
+        .map(|node| text(&node.accesskit_node()).unwrap())
+        .max_by_key(String::len)
+        .unwrap();
+    let end_s: f64 = title
+        .rsplit("– ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" s")
+        .parse()
+        .unwrap();
+    assert!(
+        title.contains(" to 2.00 – ") && (end_s - 12.0).abs() < 0.2,
+        "{title}"
+    );
+    harness.get_by_label_contains("under the 15 s a steady window needs");
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let stored = file.analysis_windows().unwrap();
+    assert_eq!(
+        (stored[0].start_s, stored[0].end_s),
+        (2.0, 32.0),
+        "applied before the reason"
+    );
+}

@@ -200,7 +200,13 @@ pub fn study_of_case(case_path: &Path, trial: &TrialContext) -> Result<DicomStud
         start,
         trial,
     };
-    let waveforms = waveform::plan(&file)?;
+    let mut waveforms = waveform::plan(&file)?;
+    let flagged = crate::review::endpoints::measurement_context_text(&snapshot.endpoints)
+        .is_some_and(|(_, flagged)| flagged);
+    waveforms.describe_vessel(
+        crate::review::endpoints::measured_vessel(&snapshot.endpoints).as_deref(),
+        !flagged,
+    );
     // Every free text the study carries, screened before anything is built.
     let mut fields = super::exported_text(&file, &snapshot, super::ExportWhat::ALL)?;
     fields.extend(waveforms.screened_text());

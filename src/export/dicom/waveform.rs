@@ -106,7 +106,7 @@ struct Note {
 #[derive(Clone, Debug)]
 struct TimePoint {
     id: &'static str,
-    description: &'static str,
+    description: String,
     from_s: f64,
     to_s: f64,
 }
@@ -190,7 +190,7 @@ fn time_points(steps: &[crate::store::StepRecord], duration_s: f64) -> Vec<TimeP
         .filter(|(_, from, to)| to > from)
         .map(|((id, description), from_s, to_s)| TimePoint {
             id,
-            description,
+            description: description.to_owned(),
             from_s,
             to_s,
         })
@@ -454,6 +454,23 @@ impl WaveformPlan {
         Ok(Stretch { from_s, values })
     }
 
+    /// Names the coronary measurement context in the series descriptions: the vessel measured (`mid LAD`) on the
+    /// baseline and whole-case series, and on the post-unloading series too when the same vessel was confirmed
+    /// (else `vessel not confirmed`), so the archive shows where CDFR was measured without opening an object.
+    pub(crate) fn describe_vessel(&mut self, vessel: Option<&str>, same_vessel_confirmed: bool) {
+        let Some(vessel) = vessel else {
+            return;
+        };
+        for time_point in &mut self.time_points {
+            let words = if time_point.id != "POST-UNLOADING" || same_vessel_confirmed {
+                vessel
+            } else {
+                "vessel not confirmed"
+            };
+            time_point.description = format!("{}, {words}", time_point.description);
+        }
+    }
+
     /// Every waveform object of the case, series by series in time order.
     pub(crate) fn instances(
         &self,
@@ -469,7 +486,7 @@ impl WaveformPlan {
                 uid: uids::series_uid(&context.case_id, &role),
                 number: number as u32 + 1,
                 modality: "HD",
-                description: time_point.description.to_owned(),
+                description: time_point.description.clone(),
                 trial_series_id: time_point.id.to_owned(),
             };
             let mut from_s = time_point.from_s;

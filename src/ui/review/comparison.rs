@@ -6,7 +6,7 @@ use egui::{Align2, Pos2, Rect, RichText, Shape, Stroke, pos2, vec2};
 
 use crate::export::report::{format_ratio, format_value};
 use crate::model::SignalKind;
-use crate::review::endpoints::EndpointRow;
+use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, measurement_context_text};
 use crate::review::session::Snapshot;
 use crate::review::waveforms::{Waveforms, padded_range};
 use crate::ui::theme;
@@ -207,6 +207,12 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
             );
         }
     }
+    if let Some((lines, flagged)) = measurement_context_text(rows) {
+        let color = if flagged { theme::WARNING } else { theme::TEXT };
+        for line in lines {
+            ui.label(RichText::new(line).color(color));
+        }
+    }
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -219,7 +225,8 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                     }
                     ui.end_row();
                     let mut seen = Vec::new();
-                    for row in rows.iter().filter(|r| r.state == "baseline") {
+                    let table_rows = rows.iter().filter(|r| r.key != MEASUREMENT_CONTEXT);
+                    for row in table_rows.filter(|r| r.state == "baseline") {
                         if seen.contains(&row.key) {
                             continue;
                         }

@@ -278,6 +278,7 @@ pub(super) fn follow_up_ui(
                             edit: Edit::SetFollowUp(Box::new(form)),
                             title: "Save the follow-up".into(),
                             reason: String::new(),
+                            warning: None,
                         });
                     }
                     if ui.add_enabled(changed, egui::Button::new("Revert")).clicked() {

@@ -69,6 +69,9 @@ pub struct ReasonDialog {
     pub title: String,
     /// The reason typed so far.
     pub reason: String,
+    /// What the edit would do that the reviewer may not expect (a steady window shrunk below its minimum), shown
+    /// before it is applied.
+    pub warning: Option<String>,
 }
 
 /// A preview's answer: the ESPVR fit, none (too few usable beats), or why it could not be computed.
@@ -96,6 +99,8 @@ pub struct WindowDrag {
     pub start_s: f64,
     /// New end, s.
     pub end_s: f64,
+    /// Whether the start edge was taken (else the end): it alone follows the pointer, wherever it goes.
+    pub moving_start: bool,
 }
 
 /// Everything the review screens remember between frames (nothing here is stored in the case file).
@@ -247,7 +252,7 @@ pub fn review_ui(
                     .resizable(false)
                     .frame(super::live::bar_frame())
                     .show(ui, |ui| {
-                        side::side_ui(ui, state, snapshot, data.busy, &mut actions)
+                        side::side_ui(ui, state, snapshot, data.waveforms, data.busy, &mut actions)
                     });
                 egui::CentralPanel::default()
                     .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
@@ -374,6 +379,9 @@ fn reason_dialog_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions
     let modal = egui::Modal::new(egui::Id::unique("review-reason")).show(ui.ctx(), |ui| {
         ui.set_width(460.0);
         ui.heading(&dialog.title);
+        if let Some(warning) = &dialog.warning {
+            ui.label(RichText::new(warning).color(theme::WARNING));
+        }
         ui.label("Every change to a stored number is audited. Say why:");
         let label = ui.label("Reason");
         let edit = ui.add(

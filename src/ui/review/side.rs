@@ -1,6 +1,7 @@
 //! The side panel of the review screen: which window is analysed and its key values, the per-beat table (as
 //! LabChart users expect beside the traces), the selected beat's verdict, moving or adding a window, the
-//! occlusion beats of a preload reduction chosen by dragging across them (Ees, V0, r² and n follow live), and
+//! occlusion beats of a preload reduction chosen by dragging across them or by clicking their loops (the loop
+//! family with the chosen end-systolic points and the fitted ESPVR; Ees, V0, r² and n follow live), and
 //! annotations at the view.
 
 use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
@@ -9,10 +10,12 @@ use super::traces::window_label;
 use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
 use crate::analysis::endpoints::choices_in_words;
 use crate::analysis::pipeline::Report;
+use crate::analysis::pv::relations::EspvrFit;
 use crate::analysis::settings::{CdfrReference, MinimalResistanceChoice};
 use crate::review::analysis::{State, WindowKind, case_settings, window_kind, window_settings};
 use crate::review::beat_table::{COLUMNS, rows};
 use crate::review::session::{CaseChoices, Edit, Snapshot};
+use crate::review::waveforms::{BeatLoop, Waveforms, padded_range};
 use crate::ui::theme;
 
 /// Columns of the on-screen table for each kind of window (positions in [`COLUMNS`]).
@@ -31,6 +34,7 @@ pub(super) fn side_ui(
     ui: &mut egui::Ui,
     state: &mut ReviewUi,
     snapshot: &Snapshot,
+    waveforms: Option<&Waveforms>,
     busy: bool,
     actions: &mut Vec<ReviewAction>,
 ) {
@@ -70,7 +74,10 @@ pub(super) fn side_ui(
     };
     summary_ui(ui, report, kind);
     if kind == Some(WindowKind::PvPreloadReduction) {
-        occlusion_ui(ui, state, &window, report, busy, actions);
+        let loops = waveforms
+            .and_then(|w| w.occlusion_loops.get(&window.id))
+            .map(Vec::as_slice);
+        occlusion_ui(ui, state, &window, report, loops, busy, actions);
     }
     beat_actions_ui(ui, state, snapshot, window.id, busy);
     ui.separator();
@@ -88,6 +95,7 @@ fn choices_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy
             edit: Edit::SetChoices(edit),
             title,
             reason: String::new(),
+            warning: None,
         });
     };
     egui::CollapsingHeader::new("Analysis choices of this case")
@@ -193,6 +201,7 @@ fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
                     state.to_s
                 ),
                 reason: String::new(),
+                warning: super::traces::shrink_warning(snapshot, window, state.from_s, state.to_s),
             });
         }
         ui.menu_button("Add window over view", |ui| {
@@ -215,6 +224,7 @@ fn window_tools_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
                                 state.from_s, state.to_s
                             ),
                             reason: String::new(),
+                            warning: None,
                         });
                         ui.close();
                     }
@@ -355,6 +365,7 @@ fn beat_actions_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot,
                     if verdict.is_some() { "Reject" } else { "Accept" }
                 ),
                 reason: String::new(),
+                warning: None,
             });
         }
     });
@@ -424,12 +435,13 @@ fn beat_table_ui(
         });
 }
 
-/// Choosing the occlusion beats by dragging across a strip of beat boxes; the fit follows while dragging.
+/// Choosing the occlusion beats by dragging across a strip of beat boxes or clicking loops; the fit follows.
 fn occlusion_ui(
     ui: &mut egui::Ui,
     state: &mut ReviewUi,
     window: &crate::store::AnalysisWindow,
     report: &Report,
+    loops: Option<&[BeatLoop]>,
     busy: bool,
     actions: &mut Vec<ReviewAction>,
 ) {
@@ -440,9 +452,15 @@ fn occlusion_ui(
     if numbers.is_empty() {
         return;
     }
+    // Without a stored choice the window's fit is over the automatic occlusion beats: the run starts there.
+    let stored_fit = report.summary.espvr.as_ref();
+    let fitted = stored.or_else(|| {
+        let beats = &stored_fit?.beats;
+        Some((*beats.iter().min()?, *beats.iter().max()?))
+    });
     let choice = state.occlusion.get_or_insert_with(|| OcclusionChoice {
         window_id: window.id,
-        beats: stored.unwrap_or((numbers[0], numbers[numbers.len() - 1])),
+        beats: fitted.unwrap_or((numbers[0], numbers[numbers.len() - 1])),
         preview: None,
         dragging: false,
     });
@@ -513,16 +531,31 @@ fn occlusion_ui(
             format!("Occlusion beats {} to {}", choice.beats.0, choice.beats.1),
         )
     });
+    let preview = choice.preview.as_ref();
+    let shown = match preview {
+        Some((beats, fit)) if *beats == choice.beats => Some(fit.clone()),
+        _ if Some(choice.beats) == fitted => Some(Ok(stored_fit.cloned())),
+        _ => None,
+    };
+    if let Some(loops) = loops.filter(|loops| !loops.is_empty()) {
+        let fit = shown
+            .as_ref()
+            .and_then(|fit| fit.as_ref().ok())
+            .and_then(Option::as_ref);
+        if let Some(beats) = occlusion_loops_ui(ui, loops, choice.beats, fit) {
+            choice.beats = beats;
+            changed = true;
+        }
+    }
     if changed && choice.beats.1 >= choice.beats.0 + 2 {
         actions.push(ReviewAction::Preview {
             window_id: window.id,
             beats: choice.beats,
         });
     }
-    let (stored_fit, preview) = (report.summary.espvr.as_ref(), choice.preview.as_ref());
     let shown = match preview {
         Some((beats, fit)) if *beats == choice.beats => Some(fit.clone()),
-        _ if Some(choice.beats) == stored => Some(Ok(stored_fit.cloned())),
+        _ if Some(choice.beats) == fitted => Some(Ok(stored_fit.cloned())),
         _ => None,
     };
     match shown {
@@ -573,8 +606,147 @@ fn occlusion_ui(
                 choice.beats.0, choice.beats.1
             ),
             reason: String::new(),
+            warning: None,
         });
     }
+}
+
+/// The run of beats after toggling beat `number` (a click on its loop): the occlusion beats are one run of
+/// consecutive beats (`numbers`, ascending, are the window's), so a beat outside the run extends the run to it, a
+/// beat at either end leaves it, and a beat inside it moves the nearer end past it. A run keeps at least one beat.
+pub(super) fn toggle_beat(run: (u32, u32), number: u32, numbers: &[u32]) -> (u32, u32) {
+    let next = |n: u32| numbers.iter().copied().find(|&m| m > n);
+    let previous = |n: u32| numbers.iter().rev().copied().find(|&m| m < n);
+    let (first, last) = run;
+    if number < first {
+        (number, last)
+    } else if number > last {
+        (first, number)
+    } else if first == last {
+        run
+    } else if number - first <= last - number {
+        (next(number).unwrap_or(last).min(last), last)
+    } else {
+        (first, previous(number).unwrap_or(first).max(first))
+    }
+}
+
+/// Height of the occlusion chooser's loop plot, points.
+const LOOPS_HEIGHT: f32 = 190.0;
+
+/// The occlusion window's loops, volume across and pressure up: the chosen beats' loops in the post-unloading
+/// colour over the others in grey, the fit's end-systolic points ringed, and the fitted ESPVR line from V0 with Ees
+/// and V0 written on it. Each loop is a widget labelled "Loop of beat N" (chosen or not): a click picks the loop
+/// nearest the pointer, Space/Enter the focused one, and toggles its beat ([`toggle_beat`]); returns the new run.
+fn occlusion_loops_ui(
+    ui: &mut egui::Ui,
+    loops: &[BeatLoop],
+    run: (u32, u32),
+    fit: Option<&EspvrFit>,
+) -> Option<(u32, u32)> {
+    let width = ui.available_width() - 8.0;
+    let (rect, _) = ui.allocate_exact_size(vec2(width, LOOPS_HEIGHT), Sense::hover());
+    let plot = rect.shrink2(vec2(6.0, 14.0));
+    let points = || loops.iter().flat_map(|l| l.points.iter());
+    let (v_lo, v_hi) = padded_range(points().map(|p| p.0));
+    let (p_lo, p_hi) = padded_range(points().map(|p| p.1));
+    let to_screen = |(v, p): (f64, f64)| {
+        pos2(
+            plot.left() + ((v - v_lo) / (v_hi - v_lo)) as f32 * plot.width(),
+            plot.bottom() - ((p - p_lo) / (p_hi - p_lo)) as f32 * plot.height(),
+        )
+    };
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, theme::PLOT_BACKGROUND);
+    let chosen = |number: u32| (run.0..=run.1).contains(&number);
+    for pass_chosen in [false, true] {
+        for beat_loop in loops.iter().filter(|l| chosen(l.number) == pass_chosen) {
+            let line: Vec<egui::Pos2> = beat_loop.points.iter().map(|&p| to_screen(p)).collect();
+            let stroke = if pass_chosen {
+                Stroke::new(1.5, theme::REVIEW_POST)
+            } else {
+                Stroke::new(1.0, theme::REVIEW_BASELINE.gamma_multiply(0.5))
+            };
+            painter.add(egui::Shape::line(line, stroke));
+        }
+    }
+    if let Some(fit) = fit {
+        for point in &fit.points {
+            painter.circle_stroke(
+                to_screen((point.esv_ml, point.esp_mmhg)),
+                3.5,
+                Stroke::new(1.5, theme::TEXT),
+            );
+        }
+        let v_from = fit.v0_ml.max(v_lo);
+        let line = [v_from, v_hi].map(|v| to_screen((v, fit.ees_mmhg_per_ml * (v - fit.v0_ml))));
+        painter.line_segment(line, Stroke::new(1.5, theme::ACCENT));
+        painter.text(
+            plot.left_top(),
+            egui::Align2::LEFT_TOP,
+            format!(
+                "ESPVR: Ees {} mmHg/mL, V0 {} mL",
+                value_text(Some(fit.ees_mmhg_per_ml)),
+                value_text(Some(fit.v0_ml))
+            ),
+            theme::small_font(),
+            theme::ACCENT,
+        );
+    }
+    painter.text(
+        rect.left_bottom() + vec2(4.0, -2.0),
+        egui::Align2::LEFT_BOTTOM,
+        format!("volume {v_lo:.0}-{v_hi:.0} mL across, pressure {p_lo:.0}-{p_hi:.0} mmHg up"),
+        theme::small_font(),
+        theme::TEXT_DIM,
+    );
+    let numbers: Vec<u32> = loops.iter().map(|l| l.number).collect();
+    let nearest = |pointer: egui::Pos2| {
+        loops
+            .iter()
+            .filter_map(|l| {
+                let distance = l
+                    .points
+                    .iter()
+                    .map(|&p| to_screen(p).distance(pointer))
+                    .fold(f32::INFINITY, f32::min);
+                distance.is_finite().then_some((distance, l.number))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .filter(|(distance, _)| *distance < 12.0)
+            .map(|(_, number)| number)
+    };
+    let mut toggled = None;
+    for beat_loop in loops {
+        let bounds =
+            egui::Rect::from_points(&beat_loop.points.iter().map(|&p| to_screen(p)).collect::<Vec<_>>())
+                .intersect(rect);
+        if !bounds.is_positive() {
+            continue;
+        }
+        let id = ui.scope_id().with(("occlusion-loop", beat_loop.number));
+        let response = ui
+            .interact(bounds, id, Sense::click())
+            .on_hover_cursor(egui::CursorIcon::PointingHand);
+        let is_chosen = chosen(beat_loop.number);
+        response.widget_info(|| {
+            egui::WidgetInfo::selected(
+                egui::Role::CheckBox,
+                true,
+                is_chosen,
+                format!("Loop of beat {}", beat_loop.number),
+            )
+        });
+        if response.clicked() {
+            // A pointer picks the loop nearest it (the loops overlap); a key or an assistive tool, this loop.
+            let number = match response.interact_pointer_pos() {
+                Some(pointer) => nearest(pointer),
+                None => Some(beat_loop.number),
+            };
+            toggled = number.map(|n| toggle_beat(run, n, &numbers));
+        }
+    }
+    toggled.filter(|beats| *beats != run)
 }
 
 /// An annotation at the view, and the annotations in the view with their text editable (a note does not change a
@@ -650,5 +822,26 @@ fn annotation_ui(
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toggle_beat;
+
+    #[test]
+    fn a_loop_toggles_its_beat_at_the_runs_edges() {
+        let numbers = [1, 2, 3, 5, 6, 7, 8];
+        // Outside the run: the run reaches it.
+        assert_eq!(toggle_beat((3, 6), 1, &numbers), (1, 6));
+        assert_eq!(toggle_beat((3, 6), 8, &numbers), (3, 8));
+        // At an end: it leaves (across a missing number).
+        assert_eq!(toggle_beat((3, 6), 3, &numbers), (5, 6));
+        assert_eq!(toggle_beat((3, 7), 7, &numbers), (3, 6));
+        // Inside: the nearer end moves past it.
+        assert_eq!(toggle_beat((1, 8), 2, &numbers), (3, 8));
+        assert_eq!(toggle_beat((1, 8), 7, &numbers), (1, 6));
+        // A run keeps one beat.
+        assert_eq!(toggle_beat((5, 5), 5, &numbers), (5, 5));
     }
 }

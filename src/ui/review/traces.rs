@@ -2,13 +2,15 @@
 //! synchronised channels: min/max columns from the pyramid-backed tracks at any zoom, analysis windows as bands
 //! (the selected one with edges to drag), the selected window's beats (accepted: a short green tick; rejected: a
 //! red line and a cross), markers and annotations. Scroll to zoom about the pointer, drag to pan, click a beat to
-//! select it; arrow keys pan and +/- zoom.
+//! select it; arrow keys pan and +/- zoom. The selected window's edges carry handles with a resize cursor; an edge
+//! is taken where the press began, its length shows while dragging, and a steady window dragged below its minimum
+//! is said so, on the band and in the reason dialog, before anything is applied ([`shrink_warning`]).
 
 use egui::{Align2, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 
 use super::{ReasonDialog, ReviewAction, ReviewUi, WindowDrag};
 use crate::model::SignalKind;
-use crate::review::analysis::{State, window_kind};
+use crate::review::analysis::{State, WindowKind, case_settings, window_kind};
 use crate::review::session::{Edit, Snapshot};
 use crate::review::tracks::Track;
 use crate::signal::decimate::MinMax;
@@ -418,24 +420,39 @@ fn interact(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, layout
             state.set_view(centre - span, centre + span, duration);
         }
     }
+    // An edge is taken where the press began (a drag starts only once the pointer has moved, by then maybe past
+    // the edge's reach), so grabbing a handle and moving at once moves the edge rather than panning.
+    let on_edge = |pointer: Pos2| {
+        selected
+            .as_ref()
+            .is_some_and(|window| near_edge(layout, window, pointer))
+    };
+    let hover = ui.input(|i| i.pointer.hover_pos());
+    if state.window_drag.is_some() || (response.hovered() && hover.is_some_and(on_edge)) {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+    }
     if response.drag_started()
-        && let (Some(pointer), Some(window)) = (response.interact_pointer_pos(), &selected)
+        && let (Some(pointer), Some(window)) = (
+            ui.input(|i| i.pointer.press_origin())
+                .or(response.interact_pointer_pos()),
+            &selected,
+        )
+        && near_edge(layout, window, pointer)
     {
-        let near = |t: f64| (layout.x_of(t) - pointer.x).abs() <= PICK_DISTANCE;
-        if near(window.start_s) || near(window.end_s) {
-            state.window_drag = Some(WindowDrag {
-                window_id: window.id,
-                start_s: window.start_s,
-                end_s: window.end_s,
-            });
-        }
+        let distance = |t: f64| (layout.x_of(t) - pointer.x).abs();
+        state.window_drag = Some(WindowDrag {
+            window_id: window.id,
+            start_s: window.start_s,
+            end_s: window.end_s,
+            moving_start: distance(window.start_s) <= distance(window.end_s),
+        });
     }
     if response.dragged() {
         match (&mut state.window_drag, response.interact_pointer_pos(), &selected) {
-            (Some(drag), Some(pointer), Some(window)) => {
+            (Some(drag), Some(pointer), Some(_)) => {
                 let t = layout.t_of(pointer.x).clamp(0.0, duration);
-                // The edge nearer the pointer follows it; a window keeps at least one second.
-                if (t - window.start_s).abs() <= (t - window.end_s).abs() {
+                // The edge taken follows the pointer, past the middle too; a window keeps at least one second.
+                if drag.moving_start {
                     drag.start_s = t.min(drag.end_s - 1.0).max(0.0);
                 } else {
                     drag.end_s = t.max(drag.start_s + 1.0).min(duration);
@@ -465,6 +482,7 @@ fn interact(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, layout
                 drag.end_s
             ),
             reason: String::new(),
+            warning: shrink_warning(snapshot, window, drag.start_s, drag.end_s),
         });
     }
     if response.double_clicked()
@@ -477,13 +495,74 @@ fn interact(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, layout
     {
         click(state, snapshot, layout, pointer);
     }
+    // The edge being dragged, in words too (what the band shows).
+    let moving = state
+        .window_drag
+        .zip(selected.as_ref())
+        .map(|(drag, window)| {
+            let warning = shrink_warning(snapshot, window, drag.start_s, drag.end_s);
+            format!(
+                "; moving the window to {:.2} – {:.2} s: {}",
+                drag.start_s,
+                drag.end_s,
+                drag_text(&drag, warning.is_some())
+            )
+        })
+        .unwrap_or_default();
     response.widget_info(|| {
         egui::WidgetInfo::labeled(
             egui::Role::Image,
             true,
-            format!("Review traces: {:.2} s to {:.2} s", state.from_s, state.to_s),
+            format!(
+                "Review traces: {:.2} s to {:.2} s{moving}",
+                state.from_s, state.to_s
+            ),
         )
     });
+}
+
+/// The length of a window being dragged, and whether that is too short for a steady window.
+fn drag_text(drag: &WindowDrag, too_short: bool) -> String {
+    let duration_s = drag.end_s - drag.start_s;
+    if too_short {
+        format!("{duration_s:.1} s, shorter than a steady window")
+    } else {
+        format!("{duration_s:.1} s")
+    }
+}
+
+/// Whether `pointer` is within reach of an edge of `window` (its handle).
+fn near_edge(layout: Layout, window: &AnalysisWindow, pointer: Pos2) -> bool {
+    let reach = PICK_DISTANCE.max(HANDLE_WIDTH);
+    [window.start_s, window.end_s]
+        .iter()
+        .any(|&t| (layout.x_of(t) - pointer.x).abs() <= reach)
+}
+
+/// Width of a window edge's handle, points.
+const HANDLE_WIDTH: f32 = 8.0;
+
+/// The warning a move of `window` to `start_s`-`end_s` needs before it is applied: a steady window (every kind
+/// but a preload reduction) made shorter than the case's steady-window minimum has no steady stretch left, so its
+/// values come from all its accepted beats and are flagged not steady; `None` otherwise.
+pub(super) fn shrink_warning(
+    snapshot: &Snapshot,
+    window: &AnalysisWindow,
+    start_s: f64,
+    end_s: f64,
+) -> Option<String> {
+    if window_kind(window) == Some(WindowKind::PvPreloadReduction) {
+        return None;
+    }
+    let minimum_s = case_settings(&snapshot.analysis).signal.window.min_duration_s;
+    let duration_s = end_s - start_s;
+    (duration_s < minimum_s && duration_s < window.end_s - window.start_s).then(|| {
+        format!(
+            "The window would last {duration_s:.1} s, under the {minimum_s:.0} s a steady window needs: it would \
+             have no steady stretch, its values would be over all its accepted beats (flagged not steady) and its \
+             beats renumbered."
+        )
+    })
 }
 
 /// Selects the beat of the selected window nearest the click (within reach), else the window clicked in.
@@ -562,6 +641,30 @@ fn windows_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layo
                 painter.line_segment(
                     [pos2(x, band.top()), pos2(x, band.bottom())],
                     Stroke::new(3.0, theme::FROZEN),
+                );
+                // The handle: a grip at mid-height to take the edge by.
+                let handle = Rect::from_center_size(pos2(x, band.center().y), vec2(HANDLE_WIDTH, 36.0));
+                painter.rect_filled(handle, 2.0, theme::FROZEN);
+                for dy in [-6.0, 0.0, 6.0] {
+                    let y = handle.center().y + dy;
+                    painter.line_segment(
+                        [pos2(handle.left() + 2.0, y), pos2(handle.right() - 2.0, y)],
+                        Stroke::new(1.0, theme::BACKGROUND),
+                    );
+                }
+            }
+            if let Some(drag) = state.window_drag.filter(|d| d.window_id == window.id) {
+                let warning = shrink_warning(snapshot, window, drag.start_s, drag.end_s);
+                painter.text(
+                    band.center_top() + vec2(0.0, 2.0),
+                    Align2::CENTER_TOP,
+                    drag_text(&drag, warning.is_some()),
+                    theme::small_font(),
+                    if warning.is_some() {
+                        theme::WARNING
+                    } else {
+                        theme::TEXT
+                    },
                 );
             }
         }
