@@ -671,3 +671,48 @@ fn a_case_that_fails_verify_is_refused_untouched_and_its_reason_kept_in_the_queu
     );
     assert_eq!(server.num_instances(), 0);
 }
+
+#[test]
+fn a_study_that_cannot_be_staged_leaves_the_case_untouched_and_the_reason_in_the_queue() {
+    // The case file's snapshot is staged in the temporary folder. One that cannot take it (here a path under a
+    // plain file, so the write fails as it would on a full disk) must fail with the reason, touch nothing and
+    // keep the case in the queue; with room again, the same command delivers it.
+    let server = Orthanc::start();
+    let dir = tempfile::tempdir().unwrap();
+    let case = signed_case(dir.path(), 37);
+    let before = std::fs::read(&case).unwrap();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let url = server.url();
+    let args = ["HER-TST-0037", "--server", &url, "--user", orthanc::USER];
+    let output = upload_command(dir.path(), orthanc::PASSWORD, &args)
+        .env("TMPDIR", blocker.join("tmp"))
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{log}");
+    assert!(
+        log.contains("HER-TST-0037") && log.contains("not-a-folder"),
+        "{log}"
+    );
+    assert_eq!(
+        std::fs::read(&case).unwrap(),
+        before,
+        "the case file is untouched"
+    );
+    let row = status_of(dir.path(), "HER-TST-0037");
+    assert_ne!(row["state"], "confirmed", "{row}");
+    assert!(
+        row["last_error"].as_str().unwrap().contains("not-a-folder"),
+        "{row}"
+    );
+    assert_eq!(server.num_instances(), 0);
+
+    let output = run_upload(dir.path(), orthanc::PASSWORD, &args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(status_of(dir.path(), "HER-TST-0037")["state"], "confirmed");
+}
