@@ -1043,12 +1043,7 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
 
 /// The settings choices a result depends on, in words (echoed with every case result).
 pub fn choices_in_words(settings: &AnalysisSettings) -> String {
-    let reference = match settings.cdfr.reference {
-        super::settings::CdfrReference::EcmoAloneBaseline => "baseline (VA-ECMO alone)",
-        super::settings::CdfrReference::DeviceStandby => {
-            "within the session: device at minimum support (IABP standby, Impella lowest level above P-0)"
-        }
-    };
+    let reference = settings.cdfr.reference.label();
     let diameter = settings
         .vessel_diameter_cm
         .map_or("none".to_owned(), |d| format!("{d:.2} cm"));

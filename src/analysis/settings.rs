@@ -23,6 +23,18 @@ pub enum CdfrReference {
     DeviceStandby,
 }
 
+impl CdfrReference {
+    /// The reference in words, as the review's chooser and every CDFR result say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CdfrReference::EcmoAloneBaseline => "baseline (VA-ECMO alone)",
+            CdfrReference::DeviceStandby => {
+                "within the session: device at minimum support (IABP standby, Impella lowest level above P-0)"
+            }
+        }
+    }
+}
+
 /// Coronary device flow reserve (ENDPOINTS.md section 4).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CdfrSettings {

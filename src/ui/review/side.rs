@@ -105,14 +105,11 @@ fn choices_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy
             ui.label(RichText::new(choices_in_words(&settings)).color(theme::TEXT_DIM));
             ui.add_enabled_ui(!busy, |ui| {
                 egui::ComboBox::from_label("CDFR reference")
-                    .selected_text(format!("{:?}", current.cdfr_reference))
+                    .selected_text(current.cdfr_reference.label())
                     .show_ui(ui, |ui| {
                         for reference in [CdfrReference::EcmoAloneBaseline, CdfrReference::DeviceStandby] {
                             if ui
-                                .selectable_label(
-                                    current.cdfr_reference == reference,
-                                    format!("{reference:?}"),
-                                )
+                                .selectable_label(current.cdfr_reference == reference, reference.label())
                                 .clicked()
                                 && reference != current.cdfr_reference
                             {
