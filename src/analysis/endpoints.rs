@@ -741,100 +741,59 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             }
             endpoint.flagged(&volume_flags)
         };
+        // Each fit's values, with the fit's method and beat count (or the relation's name when there is no fit).
         let espvr = summary.espvr.as_ref();
-        let m = espvr.map(|f| f.provenance.method.as_str()).unwrap_or("ESPVR");
-        let n = espvr.map(|f| f.n);
-        out.push(relation(
-            "ees",
-            "Ees (ESPVR)",
-            Unit::MmhgPerMl,
-            2,
-            espvr.map(|f| f.ees_mmhg_per_ml),
-            n,
-            m,
-        ));
-        out.push(relation(
-            "v0",
-            "V0 (ESPVR)",
-            Unit::Ml,
-            1,
-            espvr.map(|f| f.v0_ml),
-            n,
-            m,
-        ));
-        out.push(relation(
-            "espvr_r2",
-            "ESPVR r2",
-            Unit::Ratio,
-            3,
-            espvr.map(|f| f.r2),
-            n,
-            m,
-        ));
         let edpvr = summary.edpvr.as_ref();
-        let m = edpvr
-            .map(|f| f.provenance.method.as_str())
-            .unwrap_or("EDPVR: EDP = A e^(beta EDV) + C");
-        let n = edpvr.map(|f| f.n);
-        out.push(relation(
-            "edpvr_a",
-            "EDPVR A",
-            Unit::Mmhg,
-            3,
-            edpvr.map(|f| f.a_mmhg),
-            n,
-            m,
-        ));
-        out.push(relation(
-            "edpvr_beta",
-            "EDPVR beta",
-            Unit::PerMl,
-            4,
-            edpvr.map(|f| f.beta_per_ml),
-            n,
-            m,
-        ));
-        out.push(relation(
-            "edpvr_r2",
-            "EDPVR r2",
-            Unit::Ratio,
-            3,
-            edpvr.map(|f| f.r2),
-            n,
-            m,
-        ));
         let prsw = summary.prsw.as_ref();
-        let m = prsw
-            .map(|f| f.provenance.method.as_str())
-            .unwrap_or("PRSW: SW = Mw (EDV - Vw)");
-        let n = prsw.map(|f| f.n);
-        out.push(relation(
-            "prsw_mw",
-            "PRSW Mw",
-            Unit::Mmhg,
-            1,
-            prsw.map(|f| f.mw_mmhg),
-            n,
-            m,
-        ));
-        out.push(relation(
-            "prsw_vw",
-            "PRSW Vw",
-            Unit::Ml,
-            1,
-            prsw.map(|f| f.vw_ml),
-            n,
-            m,
-        ));
-        out.push(relation(
-            "prsw_r2",
-            "PRSW r2",
-            Unit::Ratio,
-            3,
-            prsw.map(|f| f.r2),
-            n,
-            m,
-        ));
+        let fits = [
+            (
+                espvr.map(|f| f.provenance.method.as_str()).unwrap_or("ESPVR"),
+                espvr.map(|f| f.n),
+                [
+                    (
+                        "ees",
+                        "Ees (ESPVR)",
+                        Unit::MmhgPerMl,
+                        2,
+                        espvr.map(|f| f.ees_mmhg_per_ml),
+                    ),
+                    ("v0", "V0 (ESPVR)", Unit::Ml, 1, espvr.map(|f| f.v0_ml)),
+                    ("espvr_r2", "ESPVR r2", Unit::Ratio, 3, espvr.map(|f| f.r2)),
+                ],
+            ),
+            (
+                edpvr
+                    .map(|f| f.provenance.method.as_str())
+                    .unwrap_or("EDPVR: EDP = A e^(beta EDV) + C"),
+                edpvr.map(|f| f.n),
+                [
+                    ("edpvr_a", "EDPVR A", Unit::Mmhg, 3, edpvr.map(|f| f.a_mmhg)),
+                    (
+                        "edpvr_beta",
+                        "EDPVR beta",
+                        Unit::PerMl,
+                        4,
+                        edpvr.map(|f| f.beta_per_ml),
+                    ),
+                    ("edpvr_r2", "EDPVR r2", Unit::Ratio, 3, edpvr.map(|f| f.r2)),
+                ],
+            ),
+            (
+                prsw.map(|f| f.provenance.method.as_str())
+                    .unwrap_or("PRSW: SW = Mw (EDV - Vw)"),
+                prsw.map(|f| f.n),
+                [
+                    ("prsw_mw", "PRSW Mw", Unit::Mmhg, 1, prsw.map(|f| f.mw_mmhg)),
+                    ("prsw_vw", "PRSW Vw", Unit::Ml, 1, prsw.map(|f| f.vw_ml)),
+                    ("prsw_r2", "PRSW r2", Unit::Ratio, 3, prsw.map(|f| f.r2)),
+                ],
+            ),
+        ];
+        for (method, n, rows) in fits {
+            for (key, label, unit, decimals, value) in rows {
+                out.push(relation(key, label, unit, decimals, value, n, method));
+            }
+        }
         out.push(
             Endpoint::new("ea_ees", "Ea/Ees (coupling)", rg, Unit::Ratio, 2)
                 .with(summary.ea_ees, "mean Ea of the steady beats / Ees of the ESPVR"),

@@ -404,6 +404,30 @@ struct OrthancRest {
     http: Http,
 }
 
+impl OrthancRest {
+    /// Orthanc's id of the resource of `kind` (`Study`, `Instance`) with DICOM UID `uid`, if it holds one.
+    fn lookup(&self, uid: &str, kind: &str) -> Result<Option<String>, TransportError> {
+        let answer = self.http.call(
+            "POST",
+            "/tools/lookup",
+            Some("text/plain"),
+            "application/json",
+            Some(uid.as_bytes()),
+        )?;
+        if answer.status != 200 {
+            return Err(self.http.refused(&answer));
+        }
+        let found = self.http.json(&answer)?;
+        Ok(found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|item| item["Type"] == kind)
+            .and_then(|item| item["ID"].as_str())
+            .map(str::to_owned))
+    }
+}
+
 impl Archive for OrthancRest {
     fn server(&self) -> &str {
         &self.http.base
@@ -441,24 +465,7 @@ impl Archive for OrthancRest {
     }
 
     fn study_instances(&self, study_instance_uid: &str) -> Result<Vec<String>, TransportError> {
-        let answer = self.http.call(
-            "POST",
-            "/tools/lookup",
-            Some("text/plain"),
-            "application/json",
-            Some(study_instance_uid.as_bytes()),
-        )?;
-        if answer.status != 200 {
-            return Err(self.http.refused(&answer));
-        }
-        let found = self.http.json(&answer)?;
-        let Some(study_id) = found
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|item| item["Type"] == "Study")
-            .and_then(|item| item["ID"].as_str())
-        else {
+        let Some(study_id) = self.lookup(study_instance_uid, "Study")? else {
             return Ok(Vec::new());
         };
         let answer = self.http.call(
@@ -486,24 +493,7 @@ impl Archive for OrthancRest {
     }
 
     fn case_file_sha256(&self, instance: &InstanceRef<'_>) -> Result<Option<String>, TransportError> {
-        let answer = self.http.call(
-            "POST",
-            "/tools/lookup",
-            Some("text/plain"),
-            "application/json",
-            Some(instance.sop.as_bytes()),
-        )?;
-        if answer.status != 200 {
-            return Err(self.http.refused(&answer));
-        }
-        let found = self.http.json(&answer)?;
-        let Some(id) = found
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|item| item["Type"] == "Instance")
-            .and_then(|item| item["ID"].as_str())
-        else {
+        let Some(id) = self.lookup(instance.sop, "Instance")? else {
             return Ok(Some(String::new()));
         };
         let (group, element) = CASE_SHA256_ELEMENT;
