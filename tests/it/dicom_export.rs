@@ -44,17 +44,6 @@ fn study(path: &Path) -> DicomStudy {
     study_of_case(path, &TrialContext::heracles()).unwrap()
 }
 
-/// The Python interpreter with pydicom: `$HERACLES_TEST_PYTHON`, which `.ci/run` sets up; the test fails without
-/// it rather than pass having checked nothing.
-fn python() -> String {
-    std::env::var("HERACLES_TEST_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "HERACLES_TEST_PYTHON is not set: it names a Python with pydicom and numpy (.ci/run creates one; \
-             e.g. export HERACLES_TEST_PYTHON=$CARGO_TARGET_DIR/ci-venv/bin/python)"
-        )
-    })
-}
-
 #[test]
 fn a_recorded_case_becomes_one_study_of_waveforms_report_and_case_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -212,18 +201,7 @@ out = {
 }
 json.dump(out, sys.stdout)
 "#;
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(&baseline)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let read: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let read = crate::python::run_json(script, &[baseline.as_os_str()]);
     assert_eq!(read["modality"], "HD");
     assert_eq!(read["rate"], 250.0);
     assert_eq!(read["samples"], 15_000, "the baseline series: 0-60 s at 250 Hz");

@@ -24,12 +24,6 @@ fn scratch() -> tempfile::TempDir {
         .unwrap()
 }
 
-/// The Python of the test venv (`.ci/run` sets it); the test fails without it rather than passing untested.
-fn python() -> String {
-    std::env::var("HERACLES_TEST_PYTHON")
-        .expect("HERACLES_TEST_PYTHON must name the venv's python with pydicom (.ci/run sets it)")
-}
-
 #[test]
 fn the_real_ecg_object_matches_pydicom_sample_by_sample() {
     let path = Path::new(ECG);
@@ -42,16 +36,7 @@ fn the_real_ecg_object_matches_pydicom_sample_by_sample() {
                   g=ds.WaveformSequence[0]\n\
                   print(json.dumps({'rate':float(g.SamplingFrequency),'values':a.T.tolist(),\n\
                   'leads':[c.ChannelSourceSequence[0].CodeMeaning for c in g.ChannelDefinitionSequence]}))";
-    let output = std::process::Command::new(python())
-        .args(["-c", script, ECG])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let reference: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reference = crate::python::run_json(script, &[std::ffi::OsStr::new(ECG)]);
     let expected: Vec<Vec<f64>> = serde_json::from_value(reference["values"].clone()).unwrap();
     assert_eq!(expected.len(), 12);
     assert_eq!(

@@ -340,12 +340,6 @@ fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
     assert!(error.to_string().contains("date of birth"), "{error}");
 }
 
-/// The venv's Python with lxml and odmlib's ODM 1.3.2 schemas (`.ci/run` sets it); the test fails without it.
-fn test_python() -> String {
-    std::env::var("HERACLES_TEST_PYTHON")
-        .expect("HERACLES_TEST_PYTHON must name the venv's python with lxml and odmlib (.ci/run sets it)")
-}
-
 /// Validates an ODM file against the ODM 1.3.2 schema shipped in odmlib and lists its ItemData as JSON:
 /// `{"errors": [...], "items": [[event, group, item, value or null, is_null]], "comments": [...]}`.
 const ODM_CHECK: &str = r#"
@@ -395,16 +389,7 @@ fn the_odm_export_is_valid_odm_1_3_2_and_carries_the_json_values() {
     };
     export::export_case(&path, &out, what).unwrap();
     let odm_path = out.join("HER-TST-0015_endpoints.odm.xml");
-    let output = std::process::Command::new(test_python())
-        .args(["-c", ODM_CHECK, odm_path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let checked: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let checked = crate::python::run_json(ODM_CHECK, &[odm_path.as_os_str()]);
     assert_eq!(checked["errors"], serde_json::json!([]), "schema errors");
     // The annotation came through the escaping intact.
     let comments = checked["comments"].as_array().unwrap();

@@ -20,6 +20,7 @@ mod one_path;
 mod orthanc;
 mod phases;
 mod protocol;
+mod python;
 mod review;
 mod review_case;
 mod rhythms;
