@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::model::CaseId;
-use crate::store::{self, CaseFile};
+use crate::store::{self, CaseFile, ExternalAnchor};
 
 /// The `heracles case` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -31,6 +31,11 @@ pub enum CaseCommand {
         /// holds it (newest rows removed and the head rewound).
         #[arg(long, value_name = "HEX")]
         head: Option<String>,
+        /// An export's `MANIFEST.sha256` (or its folder): fail unless the file still holds the audit and
+        /// sample chain heads the export noted in it (kept outside the file, they show rows removed with every
+        /// head rewound, which the file alone cannot).
+        #[arg(long, value_name = "MANIFEST")]
+        against: Option<PathBuf>,
     },
     /// Copy every readable sample and record of a damaged case file into a new file OUT, listing what could
     /// not be read (also in the new file's audit trail). The damaged file is never written to.
@@ -55,7 +60,9 @@ pub fn run(command: CaseCommand, data_dir: Option<PathBuf>) -> anyhow::Result<Ex
     match command {
         CaseCommand::List => list(&dir),
         CaseCommand::Info { file, json } => info(&resolve(&dir, &file), json),
-        CaseCommand::Verify { file, head } => verify(&resolve(&dir, &file), head.as_deref()),
+        CaseCommand::Verify { file, head, against } => {
+            verify(&resolve(&dir, &file), head.as_deref(), against.as_deref())
+        }
         CaseCommand::Recover { file, out } => recover(&resolve(&dir, &file), &out),
         CaseCommand::Snapshot { file, out } => {
             let file = resolve(&dir, &file);
@@ -183,13 +190,35 @@ fn info(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(path: &Path, head: Option<&str>) -> anyhow::Result<ExitCode> {
+fn verify(path: &Path, head: Option<&str>, against: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let anchor = match against {
+        None => None,
+        Some(manifest) => {
+            let manifest = if manifest.is_dir() {
+                manifest.join("MANIFEST.sha256")
+            } else {
+                manifest.to_owned()
+            };
+            let text = std::fs::read_to_string(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            Some(ExternalAnchor::parse(&text).with_context(|| {
+                format!(
+                    "{} holds no heracles chain heads (an export made before they were noted, or not a \
+                     heracles manifest)",
+                    manifest.display()
+                )
+            })?)
+        }
+    };
     let file = CaseFile::open_read_only(path)?;
     let mut report = file.verify()?;
     if let Some(head) = head
         && let Some(problem) = file.verify_head(head)?
     {
         report.problems.push(problem);
+    }
+    if let Some(anchor) = &anchor {
+        report.problems.extend(file.verify_against(anchor)?);
     }
     if report.ok() {
         outln!(

@@ -426,6 +426,9 @@ fn write_bundle(
             .unwrap_or_default();
         manifest.push_str(&format!("{}  {file_name}\n", file_sha256(path)?));
     }
+    // The chain heads as `sha256sum -c` ignores them: kept outside the file, `heracles case verify --against`
+    // shows rows removed from the case with every head rewound, which the file alone cannot.
+    manifest.push_str(&file.external_anchor()?.manifest_lines());
     let manifest_path = staging.join("MANIFEST.sha256");
     write_new(&manifest_path, manifest.as_bytes())?;
     exported.files.push(manifest_path);

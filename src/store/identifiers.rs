@@ -9,14 +9,17 @@
 //!   `19560312`, `12031956`, `12 March 1956`, `12th Mar 1956`, `March 12, 1956`; and the words "date of birth",
 //!   "DOB" or "born".
 //! - Names: a capitalised word after a title (`Mr`, `Mrs`, `Ms`, `Dr`, ...) or after "patient", "pt", "name",
-//!   "named", "called"; a common forename followed by a capitalised word (`John Smith`).
+//!   "named", "called"; a common forename followed by a capitalised word (`John Smith`); two consecutive
+//!   name-shaped words that are neither clinical terms nor everyday words (`Xanthe Okonkwo-Brightwater`); a
+//!   label of up to three words (a channel name, a marker kind) holding such a word (`Okonkwo`, `pa Okonkwo`).
 //! - Hospital numbers: "MRN", "hospital number", "hosp no", "unit number", "patient id" and the like followed by a
 //!   number, and letters directly followed by 6-10 digits (`RXH1234567`).
 //! - Phone numbers: 10-11 digits starting with `0`, or `+` and 11-13 digits, in one run or joined groups.
 //! - UK postcodes: `SW1A 1AA`, `M1 1AE`, `B338TH`.
 //!
-//! The checks are deliberately simple and deterministic (no dictionary of surnames): a warning is a question to
-//! the operator, a refused export names the field, and neither repeats the identifier.
+//! The checks are deliberately simple and deterministic (no dictionary of surnames; a short vocabulary of the
+//! lab's capitalised words instead): a warning is a question to the operator, a refused export names the field,
+//! and neither repeats the identifier.
 
 use chrono::Datelike;
 
@@ -508,6 +511,119 @@ fn name_warnings(text: &str) -> Vec<TextWarning> {
     warnings
 }
 
+/// Words that are written capitalised in cath-lab notes, channel names and console files without being names
+/// (lower case): anatomy, devices and their makers, channel words, eponyms of methods and catheters
+/// (`Weiss/Glantz`, `Savitzky-Golay`, `Swan-Ganz`), measurements, and the everyday words a note starts with. A capitalised word outside this list and the forenames is treated as
+/// a possible surname (see [`bare_name_warnings`]).
+const VOCABULARY: &str = "
+    abbott abiomed absent accepted according acute added adenosine adjusted admitted adrenaline after again
+    alarm all alpha also amplitude analysis anatomy angiogram angiography angioplasty anterior aorta aortic
+    apex apical arrhythmia arrival arterial artery atrial augmentation augmented automatic average axis
+    back balloon baseline basal beat beats before beta bicarbonate bleeding blood blue body both brachial
+    bradycardia breath by cable calibrated calibration cannula cannulation capture cardiac cardiogenic
+    cardiology case catheter cath cavity central change changed channel check checked circumflex clamp clamped
+    clinical closed cold combo combowire comment comments conductance confirmed consultant continuous coronary
+    corrected cough crossover cuff curve cyclic damped damping data datum deflated deflation delay delayed
+    descending device diagonal diastole diastolic dobutamine doppler dose drift during early echo ecmo edge
+    ejection electrode electrodes end ended ending epinephrine equalisation equalised equalization error event
+    expi expiration expiratory external extremities failed failure fellow femoral fill filter final first
+    flow flows flush flushed fluid for frequency from gain given good guide guiding guidewire half heart
+    heparin hepatic high hold hyperaemia hyperemia iabp impella in inca inferior inflated inflation inspi
+    inspiration inspiratory interval intra ivc jugular junction lab lactate late lead leads left level limb
+    line loop loops low lower main manual marker mean measured measurement medtronic milrinone minimal minimum
+    mitral mode moderate monitor moved near new next no noise noisy none noradrenaline norepinephrine normal
+    not note occluded occlusion off ok on onset operator out output oxygen pace paced pacing paper parallel
+    peak phase placement position post posterior pre preload pressure procedure protocol proximal pullback
+    pulmonary pulse pump radial ramp ratio reading recorded recording reduced reduction reference repeat
+    repeated resistance respiration respiratory rest resting restarted restored resumed review right run saline
+    scale segment sensor setting settings severe shock signal sinus slow speed stable standard standby start
+    started state steady stenosis stent step stopped suction superior support swan ganz syringe systole
+    systolic target temperature test thermo thermodilution time total trace transducer trial trigger
+    ultrasound unit unloading valve vein venous ventricle ventricular volume volumes wave waveform wedge weaning
+    wire with zero zeroed
+    analog analogue calculated derived filtered input probe rate raw resp sampling velocity hyperaemic
+    microvascular perfusion ventilation vessel distal decannulation eligibility randomisation allocation
+    annotation comparison endpoint endpoints export imported reviewed reviewer saved signed simulated simulator
+    summary window windows sample samples study report result results method methods status upload
+    weiss glantz savitzky golay suga sagawa takeuchi regazzoni nyquist kaiser butterworth pan tompkins zong
+    bland altman frank starling fick poiseuille laplace wiggers burkhoff kass gaasch parker davies pijls
+    bernoulli gorlin hakki seldinger judkins amplatz sones cournand forssmann
+";
+
+/// Whether `word` is shaped like a surname or a given name: a capital, then lower-case letters (at least 3
+/// letters in all), each part after a hyphen or apostrophe the same (`Okonkwo`, `Okonkwo-Brightwater`,
+/// `O'Brien`), or `Mc`/`Mac` and such a part (`McDonald`); not `ComboWire`, `PushSWE` or `CP`.
+fn name_shaped(word: &str) -> bool {
+    let part_ok = |part: &str| {
+        let rest = part
+            .strip_prefix("Mc")
+            .or_else(|| part.strip_prefix("Mac"))
+            .filter(|rest| rest.chars().next().is_some_and(char::is_uppercase))
+            .unwrap_or(part);
+        let mut chars = rest.chars();
+        chars.next().is_some_and(char::is_uppercase) && chars.all(char::is_lowercase)
+    };
+    word.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && word
+            .split(['-', '\''])
+            .enumerate()
+            .all(|(at, part)| part_ok(part) || (at == 0 && part.len() == 1 && part == "O"))
+}
+
+/// Whether `word` (as written) is a possible name: name-shaped and neither a clinical or everyday word nor a
+/// title or cue.
+fn unknown_name_word(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let known = |part: &str| VOCABULARY.split_whitespace().any(|known| known == part);
+    name_shaped(word)
+        && !lower.split(['-', '\'']).all(known)
+        && !TITLES.contains(&word)
+        && !NAME_CUES.contains(&lower.as_str())
+}
+
+/// Names without a cue: two or more consecutive name-shaped words that are not clinical or everyday words
+/// (`Xanthe Okonkwo-Brightwater`), and in a short label (a channel name, a marker kind: up to three words of
+/// letters, with numbers or `_` around them) such a word after the first word or anywhere in a label without
+/// spaces (`Okonkwo`, `Okonkwo_lvp`, `pa Okonkwo`). Sentence-initial everyday words and
+/// the capitalised terms of the lab are in [`VOCABULARY`], so clinical text passes; the operator confirms a
+/// false alarm at entry, and an export names the field.
+fn bare_name_warnings(text: &str) -> Vec<TextWarning> {
+    let tokens: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '_' | '/'))
+        .map(|t| t.trim_end_matches(['.', '!', '?']))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut warnings = Vec::new();
+    if tokens
+        .windows(2)
+        .any(|pair| unknown_name_word(pair[0]) && unknown_name_word(pair[1]))
+    {
+        warnings.push(TextWarning::Name {
+            what: "two capitalised words that are not clinical terms".into(),
+        });
+    }
+    let lettered: Vec<&&str> = tokens
+        .iter()
+        .filter(|t| t.chars().any(char::is_alphabetic))
+        .collect();
+    // In a label of up to three words, the first may be a term written capitalised ("Inspi cyclic"); a later
+    // one that is a capitalised non-term is taken for a name.
+    // A label without spaces (`Okonkwo_lvp`) is a key: any capitalised non-term in it counts.
+    let one_key = !text.trim().contains(char::is_whitespace);
+    let labelled = lettered.len() <= 3
+        && lettered.iter().enumerate().any(|(at, word)| {
+            (at > 0 || one_key || lettered.len() == 1)
+                && unknown_name_word(word)
+                && word.chars().filter(|c| c.is_alphabetic()).count() >= 4
+        });
+    if labelled {
+        warnings.push(TextWarning::Name {
+            what: "a label that is a capitalised word, not a clinical term".into(),
+        });
+    }
+    warnings
+}
+
 /// Words that introduce a hospital or record number (lower case, as word sequences).
 const HOSPITAL_NUMBER_CUES: [&[&str]; 12] = [
     &["mrn"],
@@ -663,6 +779,7 @@ pub fn text_warnings(text: &str) -> Vec<TextWarning> {
         });
     }
     warnings.extend(name_warnings(text));
+    warnings.extend(bare_name_warnings(text));
     warnings.extend(hospital_number_warnings(text));
     if has_postcode(text) {
         warnings.push(TextWarning::Postcode);
@@ -812,6 +929,15 @@ mod tests {
         "DN551PT",
         "aortic 943 476 5919",
         "LV pressure John Smith",
+        "Seen by Xanthe Okonkwo-Brightwater",
+        "Okonkwo",
+        "Okonkwo_lvp",
+        "pa Okonkwo",
+        "discussed with Siobhan O'Donoghue-Adeyemi",
+        "Reviewed Okafor",
+        "Zhang Wei consented",
+        "Kowalczyk",
+        "McAllister 2",
     ];
 
     /// Clinical text that must never be refused: devices, vessels, flows, pressures, steps, case ids, times.
@@ -869,6 +995,30 @@ mod tests {
         "P8 to P6 at 14:32",
         "3 units",
         "0.9 NaCl 500 mL",
+        "Stable Doppler",
+        "Electrode Placement",
+        "QTc Interval",
+        "Standard 12-lead positions: limb leads placed at extremities",
+        "Pressure",
+        "Total Volume",
+        "Temperature",
+        "ECG catheter",
+        "PushSWE",
+        "Flow BIS",
+        "Inspi cyclic",
+        "VolumeResp",
+        "Balloon Deflated",
+        "Adenosine Started. Good Hyperaemia",
+        "Impella P-8, Left Main",
+        "Swan-Ganz",
+        "Mean Pd",
+        "Thermo 1",
+        "Note: wire moved",
+        "Repeat after flush",
+        "tau by Weiss/Glantz/logistic, dP/dt by Savitzky-Golay",
+        "single-beat Ees (Takeuchi 1991)",
+        "Flow Probe",
+        "Aortic Velocity",
     ];
 
     #[test]

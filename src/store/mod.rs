@@ -41,7 +41,7 @@ pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples, StoredCalibration};
 pub use recorder::{COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, RECORDER_ACTIONS, Recorder, RecorderOptions};
 pub use recover::RecoveryReport;
 pub use upload_queue::{QUEUE_FILE_NAME, SentStudy, UploadEntry, UploadQueue, UploadState};
-pub use verify::{Problem, VerifyReport};
+pub use verify::{ExternalAnchor, Problem, VerifyReport};
 
 /// File extension of case files.
 pub const EXTENSION: &str = "heracles";

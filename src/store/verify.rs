@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::edits::{AUDITED, entity_json};
@@ -334,5 +335,131 @@ impl CaseFile {
             }
         }
         Ok(())
+    }
+}
+
+/// The heads of a case file's chains at one moment, to keep outside the file (the export's `MANIFEST.sha256`
+/// carries them as `# heracles` comment lines, which `sha256sum -c` ignores). Nothing inside a file can prove
+/// that its newest rows were not removed with every head rewound to match (anybody can recompute unkeyed
+/// hashes); a head kept elsewhere can: [`CaseFile::verify_against`] fails when the file no longer holds it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExternalAnchor {
+    /// Hash of the newest audit row (hex) and its row number.
+    pub audit_head: Option<(String, i64)>,
+    /// Per channel row id: label (`source/name`), chunks chained, the newest chunk's hash (hex).
+    pub channels: Vec<(i64, String, u64, String)>,
+}
+
+/// What starts an anchor line in a manifest.
+const ANCHOR_PREFIX: &str = "# heracles ";
+
+impl ExternalAnchor {
+    /// The anchor as manifest comment lines (each ending in a newline).
+    pub fn manifest_lines(&self) -> String {
+        let mut text = String::new();
+        if let Some((head, seq)) = &self.audit_head {
+            text.push_str(&format!("{ANCHOR_PREFIX}audit {seq} {head}\n"));
+        }
+        for (id, label, num_chunks, head) in &self.channels {
+            text.push_str(&format!(
+                "{ANCHOR_PREFIX}channel {id} {num_chunks} {head} {label}\n"
+            ));
+        }
+        text
+    }
+
+    /// The anchor lines of a manifest (other lines are ignored); `None` when it holds none.
+    pub fn parse(manifest: &str) -> Option<ExternalAnchor> {
+        let mut anchor = ExternalAnchor::default();
+        let mut found = false;
+        for line in manifest.lines() {
+            let Some(rest) = line.strip_prefix(ANCHOR_PREFIX) else {
+                continue;
+            };
+            let words: Vec<&str> = rest.splitn(5, ' ').collect();
+            match words.as_slice() {
+                ["audit", seq, head] => {
+                    anchor.audit_head = Some(((*head).to_owned(), seq.parse().ok()?));
+                }
+                ["channel", id, num_chunks, head, label] => anchor.channels.push((
+                    id.parse().ok()?,
+                    (*label).to_owned(),
+                    num_chunks.parse().ok()?,
+                    (*head).to_owned(),
+                )),
+                _ => return None,
+            }
+            found = true;
+        }
+        found.then_some(anchor)
+    }
+}
+
+impl CaseFile {
+    /// The heads of the audit trail and of every channel's sample chain as they are now.
+    pub fn external_anchor(&self) -> Result<ExternalAnchor, StoreError> {
+        let audit_head = audit::stored_entries(&self.conn)?.last().map(|stored| {
+            (
+                stored.hash.iter().map(|b| format!("{b:02x}")).collect(),
+                stored.entry.seq,
+            )
+        });
+        let mut channels = Vec::new();
+        for channel in self.channels()? {
+            if let Some(head) = chain::stored_head(&self.conn, channel.id)? {
+                channels.push((
+                    channel.id,
+                    format!("{}/{}", channel.source, channel.name),
+                    head.num_chunks,
+                    chain::hex(&head.hash),
+                ));
+            }
+        }
+        Ok(ExternalAnchor { audit_head, channels })
+    }
+
+    /// What of `anchor` (heads noted earlier, outside the file) this file no longer holds: an audit row with the
+    /// noted hash, and per channel a chunk with the noted hash at the noted place in its chain. Together with
+    /// [`CaseFile::verify`] (which checks every stored hash against the content) this catches rows removed with
+    /// every head rewound, which the file alone cannot show.
+    pub fn verify_against(&self, anchor: &ExternalAnchor) -> Result<Vec<Problem>, StoreError> {
+        let mut problems = Vec::new();
+        if let Some((head, seq)) = &anchor.audit_head
+            && let Some(mut problem) = self.verify_head(head)?
+        {
+            problem.message = format!(
+                "the audit trail no longer holds row {seq} as it was noted outside the file ({head}): rows were \
+                 removed or rewritten"
+            );
+            problems.push(problem);
+        }
+        for (id, label, num_chunks, head) in &anchor.channels {
+            let held: Option<Vec<u8>> = if *num_chunks == 0 {
+                None
+            } else {
+                self.conn
+                    .query_row(
+                        "SELECT hash FROM chunk WHERE channel_id = ?1 ORDER BY first_sample LIMIT 1 OFFSET ?2",
+                        rusqlite::params![id, num_chunks - 1],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .flatten()
+            };
+            let matches = match held {
+                None => *num_chunks == 0,
+                Some(bytes) => <[u8; 32]>::try_from(bytes).is_ok_and(|hash| chain::hex(&hash) == *head),
+            };
+            if !matches {
+                problems.push(Problem {
+                    check: "samples",
+                    message: format!(
+                        "channel {label}: chunk {num_chunks} is no longer the one noted outside the file ({head}): \
+                         the newest chunks were removed or replaced"
+                    ),
+                });
+            }
+        }
+        Ok(problems)
     }
 }

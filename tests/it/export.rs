@@ -217,7 +217,20 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
     assert!(num_pages >= 2, "{num_pages} pages");
     assert_eq!(text.matches("/Type /Page ").count(), num_pages);
     let manifest = std::fs::read_to_string(out.join("MANIFEST.sha256")).unwrap();
-    assert_eq!(manifest.lines().count(), 7);
+    assert_eq!(manifest.lines().filter(|l| !l.starts_with('#')).count(), 7);
+    // The chain heads, for `heracles case verify --against`.
+    let anchor = heracles::store::ExternalAnchor::parse(&manifest).unwrap();
+    assert!(
+        anchor.audit_head.is_some() && !anchor.channels.is_empty(),
+        "{manifest}"
+    );
+    assert!(
+        heracles::store::CaseFile::open_read_only(&path)
+            .unwrap()
+            .verify_against(&anchor)
+            .unwrap()
+            .is_empty()
+    );
     assert!(manifest.contains("  HER-TST-0012_report.pdf\n"));
     assert!(manifest.contains("  HER-TST-0012_endpoints.odm.xml\n"));
 }
@@ -285,6 +298,38 @@ fn heracles_export_writes_the_bundle_headless_and_refuses_identifiers() {
             "MANIFEST.sha256"
         ]
     );
+    // The manifest's chain heads check the case file from outside it; the newest audit row removed with the
+    // trail's head rewound (and the trigger put back) fails it.
+    let against = |case: &Path| {
+        run(&[
+            "heracles",
+            "case",
+            "verify",
+            case.to_str().unwrap(),
+            "--against",
+            out.to_str().unwrap(),
+        ])
+        .unwrap()
+    };
+    assert_eq!(against(&path), std::process::ExitCode::SUCCESS);
+    let rewound = dir.path().join("rewound.heracles");
+    std::fs::copy(&path, &rewound).unwrap();
+    let conn = rusqlite::Connection::open(&rewound).unwrap();
+    let trigger: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'audit_no_delete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    conn.execute_batch(&format!(
+        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);
+         UPDATE case_info SET audit_count = (SELECT max(seq) FROM audit),
+           audit_head = (SELECT hash FROM audit WHERE seq = (SELECT max(seq) FROM audit)); {trigger}"
+    ))
+    .unwrap();
+    drop(conn);
+    assert_eq!(against(&rewound), std::process::ExitCode::FAILURE);
     // The same again refuses to overwrite; by case id through the data folder it works.
     assert!(
         run(&[

@@ -593,6 +593,107 @@ fn tampering_behind_the_stores_back_fails_verify_and_says_where() {
     assert!(conn.execute("DELETE FROM audit", []).is_err());
 }
 
+/// Removes the newest audit row as an editor who knows the schema would: the append-only trigger dropped and
+/// re-created, the trail's count and head in `case_info` rewound to the row before.
+const AUDIT_ROW_REMOVED_HEAD_REWOUND: &str = "DROP TRIGGER audit_no_delete;
+     DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);
+     UPDATE case_info SET audit_count = (SELECT max(seq) FROM audit),
+       audit_head = (SELECT hash FROM audit WHERE seq = (SELECT max(seq) FROM audit));";
+
+/// Removes the newest chunk of every channel and rewinds each channel's head to match.
+const NEWEST_CHUNKS_REMOVED_HEADS_REWOUND: &str = "DELETE FROM chunk WHERE id IN (SELECT id FROM chunk c WHERE
+       first_sample = (SELECT max(first_sample) FROM chunk WHERE channel_id = c.channel_id));
+     UPDATE channel SET num_chunks = (SELECT count(*) FROM chunk WHERE channel_id = channel.id),
+       chunk_head = (SELECT hash FROM chunk WHERE channel_id = channel.id ORDER BY first_sample DESC LIMIT 1);";
+
+/// Runs `sql` on the file, then re-creates the audit trail's delete trigger exactly as it was.
+fn tamper_keeping_the_trigger(path: &Path, sql: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let trigger: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_no_delete'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    conn.execute_batch(sql).unwrap();
+    if !sql.contains("DROP TRIGGER") {
+        return;
+    }
+    conn.execute_batch(&trigger).unwrap();
+}
+
+/// Issue 14's remaining holes: the newest audit row removed with the head rewound and the trigger re-created,
+/// and the newest chunks removed with the chain heads rewound together with the audit row that anchored them.
+/// What the file alone shows, and what heads noted outside it (the export manifest's lines) show.
+#[test]
+fn rows_removed_with_every_head_rewound_are_caught_against_heads_kept_outside_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // The newest audit row of an edited case is an edit's: its record no longer matches the trail, in-file.
+    let path = case_for_tampering(dir.path(), 400);
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_marker("dr-a", 9.0, "marker", "after the recording")
+        .unwrap();
+    drop(file);
+    tamper_keeping_the_trigger(&path, AUDIT_ROW_REMOVED_HEAD_REWOUND);
+    let report = CaseFile::open_read_only(&path).unwrap().verify().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.message.contains("written without an audit row")),
+        "{:?}",
+        report.problems
+    );
+
+    // The newest audit row of a recorded case is the recorder's final anchor. Removed (head rewound, trigger
+    // re-created) alone, and with the newest chunks and every chain head rewound: consistent in itself.
+    for (number, sql) in [
+        (401, AUDIT_ROW_REMOVED_HEAD_REWOUND.to_owned()),
+        (
+            402,
+            format!("{AUDIT_ROW_REMOVED_HEAD_REWOUND}{NEWEST_CHUNKS_REMOVED_HEADS_REWOUND}"),
+        ),
+    ] {
+        let path = case_for_tampering(dir.path(), number);
+        let noted = CaseFile::open_read_only(&path)
+            .unwrap()
+            .external_anchor()
+            .unwrap()
+            .manifest_lines();
+        let anchor = store::ExternalAnchor::parse(&format!("0123  some_file.csv\n{noted}")).unwrap();
+        assert!(
+            anchor.audit_head.is_some() && !anchor.channels.is_empty(),
+            "{noted}"
+        );
+        let file = CaseFile::open_read_only(&path).unwrap();
+        assert!(file.verify().unwrap().ok());
+        assert_eq!(file.verify_against(&anchor).unwrap(), Vec::new());
+        drop(file);
+        tamper_keeping_the_trigger(&path, &sql);
+        let file = CaseFile::open_read_only(&path).unwrap();
+        // The limit of a file without a key: a rewind of everything to an earlier consistent state passes
+        // verify (ARCHITECTURE.md, "What verify can and cannot show").
+        let in_file = file.verify().unwrap();
+        assert!(in_file.ok(), "{sql}: {:?}", in_file.problems);
+        let against = file.verify_against(&anchor).unwrap();
+        assert!(
+            against
+                .iter()
+                .any(|p| p.check == "audit" && p.message.contains("no longer holds row")),
+            "{sql}: {against:?}"
+        );
+        if number == 402 {
+            assert!(
+                against
+                    .iter()
+                    .any(|p| p.check == "samples" && p.message.contains("newest chunks were removed")),
+                "{against:?}"
+            );
+        }
+    }
+}
+
 /// Bytes and modification time, to prove a file was not touched.
 fn fingerprint(path: &Path) -> (Vec<u8>, std::time::SystemTime) {
     (
