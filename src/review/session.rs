@@ -181,6 +181,8 @@ pub struct Snapshot {
     pub audit_tail: Vec<AuditEntry>,
     /// What undo would take back, when anything.
     pub undo: Option<String>,
+    /// Why nothing can be saved, when the case file is read-only where it is (the review shows it as a banner).
+    pub read_only: Option<String>,
 }
 
 impl Snapshot {
@@ -209,6 +211,8 @@ pub struct ReviewSession {
     file: CaseFile,
     who: String,
     undo: Vec<(Edit, String)>,
+    /// Why nothing can be saved, when the file is read-only where it is (then every edit is refused with it).
+    read_only: Option<String>,
 }
 
 /// The audited reason of the windows [`ReviewSession::analyse_whole_recording`] adds.
@@ -233,11 +237,23 @@ impl ReviewSession {
         if who.trim().is_empty() {
             return Err(StoreError::Invalid("the reviewer's name is required".into()).into());
         }
+        // A case on read-only media or in a folder the reviewer cannot write opens for reading, with the reason.
+        let (file, read_only) = match CaseFile::open(path) {
+            Ok(file) => (file, None),
+            Err(error @ StoreError::ReadOnlyPlace(_)) => {
+                (CaseFile::open_read_only(path)?, Some(error.to_string()))
+            }
+            Err(error) => return Err(error.into()),
+        };
         let mut session = ReviewSession {
-            file: CaseFile::open(path)?,
+            file,
             who: who.to_owned(),
             undo: Vec::new(),
+            read_only,
         };
+        if session.read_only.is_some() {
+            return Ok(session);
+        }
         let analysis = CaseAnalysis::read(&session.file)?;
         let missing = analysis
             .windows
@@ -247,6 +263,11 @@ impl ReviewSession {
             analysis::recompute(&mut session.file, &session.who, Scope::All)?;
         }
         Ok(session)
+    }
+
+    /// Why nothing can be saved (the file is read-only where it is), if so.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
     }
 
     /// The case file.
@@ -270,6 +291,9 @@ impl ReviewSession {
     /// case already has windows: those were chosen by a person and are kept). A recording with neither set of
     /// channels is refused with the reason.
     pub fn analyse_whole_recording(&mut self) -> Result<Vec<WholeRecordingWindow>, ReviewError> {
+        if let Some(why) = &self.read_only {
+            return Err(ReviewError::Refused(why.clone()));
+        }
         if !self.file.analysis_windows()?.is_empty() {
             return Ok(Vec::new());
         }
@@ -388,6 +412,9 @@ impl ReviewSession {
     }
 
     fn apply_only(&mut self, edit: &Edit, reason: &str) -> Result<Applied, ReviewError> {
+        if let Some(why) = &self.read_only {
+            return Err(ReviewError::Refused(why.clone()));
+        }
         let who = self.who.clone();
         let mut applied = Applied::default();
         match edit {
@@ -614,7 +641,9 @@ impl ReviewSession {
 
     /// The case as it stands.
     pub fn snapshot(&self) -> Result<Snapshot, ReviewError> {
-        snapshot_of(&self.file, self.undo_description())
+        let mut snapshot = snapshot_of(&self.file, self.undo_description())?;
+        snapshot.read_only = self.read_only.clone();
+        Ok(snapshot)
     }
 }
 
@@ -653,6 +682,7 @@ pub fn snapshot_of(file: &CaseFile, undo: Option<String>) -> Result<Snapshot, Re
         endpoints,
         audit_tail,
         undo,
+        read_only: None,
         analysis,
     })
 }

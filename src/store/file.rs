@@ -155,8 +155,9 @@ fn damaged(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 /// A file whose main part is short but whose write-ahead log holds the rest (a crash during a checkpoint) is
 /// opened as SQLite recovers it and then given SQLite's quick check: it is refused only if pages are really
 /// missing.
-fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
+fn open_checked(path: &Path) -> Result<(Connection, i32, bool), StoreError> {
     let header = check_header(path)?;
+    let mut immutable = false;
     let conn = match open_reader(path, false) {
         Ok(conn) => conn,
         // Read-only media, or a folder this user cannot write: SQLite cannot make the shared-memory file a
@@ -175,6 +176,7 @@ fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
                 path: path.to_owned(),
                 detail: error.to_string(),
             })?;
+            immutable = true;
             if has_wal(path) {
                 log::warn!(
                     "{}: opened read-only as it is on disk; its write-ahead log cannot be read here, so the \
@@ -237,7 +239,7 @@ fn open_checked(path: &Path) -> Result<(Connection, i32), StoreError> {
             detail: "it has no schema (version 0)".into(),
         });
     }
-    Ok((conn, version))
+    Ok((conn, version, immutable))
 }
 
 /// SQLite's quick integrity check; an error naming the first problem when it fails.
@@ -406,7 +408,10 @@ impl CaseFile {
     }
 
     pub(crate) fn open_with_migrations(path: &Path, migrations: &[&str]) -> Result<CaseFile, StoreError> {
-        let (checker, _) = open_checked(path)?;
+        let (checker, _, immutable) = open_checked(path)?;
+        if immutable {
+            return Err(StoreError::ReadOnlyPlace(path.to_owned()));
+        }
         let problems = integrity_problems(&checker, false).map_err(damaged(path))?;
         if let Some(first) = problems.first() {
             return Err(StoreError::Damaged {
@@ -419,7 +424,30 @@ impl CaseFile {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        set_writer_pragmas(&conn)?;
+        // A file SQLite opened for reading only (write-protected), or whose log and shared-memory files cannot be
+        // written (read-only media, a folder this user cannot write): said so before anything tries to write.
+        // (A writer holding the lock for longer than the busy timeout is no reason to refuse.)
+        let probe = set_writer_pragmas(&conn).and_then(|()| {
+            conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+                .or_else(|error| match error.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(()),
+                    _ => Err(error),
+                })
+        });
+        let read_only_code = |error: &rusqlite::Error| {
+            matches!(
+                error.sqlite_error_code(),
+                Some(
+                    rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::PermissionDenied
+                )
+            )
+        };
+        if conn.is_readonly(rusqlite::MAIN_DB)? || probe.as_ref().is_err_and(read_only_code) {
+            return Err(StoreError::ReadOnlyPlace(path.to_owned()));
+        }
+        probe?;
         schema::migrate(&mut conn, migrations)?;
         Ok(CaseFile {
             conn,
@@ -431,7 +459,7 @@ impl CaseFile {
     /// Opens a case file for viewing only (review, `case info`, `case verify`): validates header, application id
     /// and version but skips the integrity scan, so even a 2-hour case opens at once. Nothing is ever written.
     pub fn open_read_only(path: &Path) -> Result<CaseFile, StoreError> {
-        let (conn, version) = open_checked(path)?;
+        let (conn, version, _) = open_checked(path)?;
         if version < CURRENT_VERSION {
             return Err(StoreError::NeedsMigration {
                 path: path.to_owned(),

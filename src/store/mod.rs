@@ -134,6 +134,14 @@ pub enum StoreError {
         /// The version this build writes.
         current: i32,
     },
+    /// The file cannot be written where it is (read-only media, a folder this user cannot write, a
+    /// write-protected file): it opens for reading only ([`CaseFile::open_read_only`]).
+    #[error(
+        "{0}: read-only here (read-only media or a folder you cannot write): it can be read, verified and \
+         exported, but annotations, verdicts, follow-up and sign-off cannot be saved; copy the case file to a \
+         folder you can write to edit it"
+    )]
+    ReadOnlyPlace(PathBuf),
     /// An edit was attempted on a file opened read-only.
     #[error("the case file was opened read-only")]
     ReadOnly,

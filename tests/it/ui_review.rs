@@ -518,3 +518,70 @@ fn a_window_edge_shows_a_resize_cursor_and_a_drag_below_the_steady_minimum_warns
         "applied before the reason"
     );
 }
+
+/// Issue 14: a case on read-only media or in a folder the reviewer cannot write opens for review with a banner
+/// saying so, and an edit is refused with that reason (never an internal temp-file error); nothing is written.
+/// Tests run as root, for whom no folder is read-only, so the condition SQLite meets there is made another way:
+/// the shared-memory file cannot be created (a dangling link in its place), exactly as on read-only media.
+#[test]
+fn a_read_only_case_shows_a_banner_and_refuses_edits_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 27);
+    // Analysed where it was made (a read-only case cannot store results), then read-only.
+    drop(heracles::review::session::ReviewSession::open(&path, "fellow").unwrap());
+    let trail_before = CaseFile::open_read_only(&path)
+        .unwrap()
+        .audit_trail()
+        .unwrap()
+        .len();
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    let shm = std::path::PathBuf::from(shm);
+    if shm.exists() {
+        std::fs::remove_file(&shm).unwrap();
+    }
+    std::os::unix::fs::symlink(dir.path().join("no-such-folder/shm"), &shm).unwrap();
+    let bytes_before = std::fs::read(&path).unwrap();
+
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path: path.clone(),
+        reviewer: "fellow".into(),
+    });
+    settle(&mut harness, "the read-only case to load");
+    // A wrapped label: its node holds the whole text, its text runs a line each.
+    let longest = |harness: &Harness<'static, HeraclesApp>, prefix: &str| -> String {
+        let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+        harness
+            .get_all_by(|node| text(node).is_some_and(|l| l.starts_with(prefix)))
+            .map(|node| text(&node.accesskit_node()).unwrap())
+            .max_by_key(String::len)
+            .unwrap_or_else(|| panic!("no label starting {prefix:?}"))
+    };
+    let banner = longest(&harness, "READ-ONLY: ");
+    assert!(
+        banner.contains("annotations, verdicts, follow-up and sign-off cannot be saved")
+            && banner.contains("copy the case file"),
+        "{banner}"
+    );
+    // The numbers are there to read.
+    label_starting(&harness, "APV ");
+    reject_beat(&mut harness, 3, "catheter whip");
+    let refusal = longest(&harness, "refused: ");
+    assert!(refusal.contains("read-only here"), "{refusal}");
+    assert!(
+        !refusal.contains("-shm") && !refusal.contains("-wal"),
+        "{refusal}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes_before, "nothing was written");
+    assert_eq!(
+        CaseFile::open_read_only(&path)
+            .unwrap()
+            .audit_trail()
+            .unwrap()
+            .len(),
+        trail_before
+    );
+}

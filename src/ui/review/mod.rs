@@ -239,6 +239,9 @@ pub fn review_ui(
         .exact_size(theme::BOTTOM_BAR_HEIGHT)
         .frame(super::live::bar_frame())
         .show(ui, |ui| status_ui(ui, data));
+    if let Some(why) = data.snapshot.and_then(|snapshot| snapshot.read_only.as_deref()) {
+        read_only_banner_ui(ui, why);
+    }
     match data.snapshot {
         None => {
             egui::CentralPanel::default().show(ui, |ui| {
@@ -351,6 +354,24 @@ fn header_ui(ui: &mut egui::Ui, state: &mut ReviewUi, data: ReviewData<'_>, acti
             });
         });
     });
+}
+
+/// The banner of a case that cannot be saved where it is (read-only media, a folder the reviewer cannot write):
+/// always in view, in words, so an edit's refusal is no surprise.
+fn read_only_banner_ui(ui: &mut egui::Ui, why: &str) {
+    egui::Panel::top("review-read-only")
+        .frame(
+            egui::Frame::NONE
+                .fill(theme::WARNING)
+                .inner_margin(theme::PANEL_MARGIN),
+        )
+        .show(ui, |ui| {
+            ui.label(
+                RichText::new(format!("READ-ONLY: {why}"))
+                    .color(theme::TEXT_ON_WARNING)
+                    .strong(),
+            );
+        });
 }
 
 fn status_ui(ui: &mut egui::Ui, data: ReviewData<'_>) {
