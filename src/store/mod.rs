@@ -38,7 +38,10 @@ pub use file::CaseFile;
 pub use identifiers::{TextWarning, text_warnings};
 pub use load::ChunkSummary;
 pub use read::{CaseSummary, ChannelInfo, GapRecord, Samples, StoredCalibration};
-pub use recorder::{COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, RECORDER_ACTIONS, Recorder, RecorderOptions};
+pub use recorder::{
+    COMMIT_INTERVAL, FINISH_TIMEOUT, NOT_SAVED, RECORDER_ACTIONS, RELOCATE_ACTION, Recorder, RecorderOptions,
+    Relocator,
+};
 pub use recover::RecoveryReport;
 pub use upload_queue::{QUEUE_FILE_NAME, SentStudy, UploadEntry, UploadQueue, UploadState};
 pub use verify::{ExternalAnchor, Problem, VerifyReport};

@@ -81,6 +81,8 @@ struct Shared {
     finishing: AtomicBool,
     /// What the engine could not hand over before `finish` (taken once the queue has closed).
     unsent: Mutex<Vec<RecordItem>>,
+    /// A request to continue in another folder (see [`Relocator`]), with where to answer.
+    relocate: Mutex<Option<(PathBuf, SyncSender<Result<PathBuf, String>>)>>,
 }
 
 impl Shared {
@@ -110,6 +112,7 @@ impl Recorder {
             num_committed_samples: AtomicU64::new(0),
             finishing: AtomicBool::new(false),
             unsent: Mutex::new(Vec::new()),
+            relocate: Mutex::new(None),
         });
         let mut worker = Worker {
             conn: file.conn,
@@ -138,6 +141,51 @@ impl Recorder {
     /// Samples (per channel, summed over sources) committed so far.
     pub fn num_committed_samples(&self) -> u64 {
         self.shared.num_committed_samples.load(Ordering::Relaxed)
+    }
+
+    /// A handle that can move the recording to another folder while the engine owns the recorder.
+    pub fn relocator(&self) -> Relocator {
+        Relocator {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Moves a running recording to another folder: for when its case file cannot be written (a full disk, the file
+/// removed, an I/O error). The recorder copies the case as committed (through its open connection, so a removed
+/// file's content is still there) into a new file of the same name in the folder, appends a `relocate_case`
+/// audit row saying from where, to where and why, and goes on there, writing everything it held in memory. The
+/// old file is left as it was (the state before the failure); the new one is the case.
+#[derive(Clone)]
+pub struct Relocator {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Relocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relocator").finish_non_exhaustive()
+    }
+}
+
+/// The audit action of a recording moved to another folder.
+pub const RELOCATE_ACTION: &str = "relocate_case";
+
+/// How long [`Relocator::relocate`] waits for the recorder (which checks for a request between commits).
+pub const RELOCATE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Relocator {
+    /// Asks the recorder to continue in `folder`; returns the new case file's path, or why not (the recording
+    /// then goes on where it was). Waits at most [`RELOCATE_TIMEOUT`].
+    pub fn relocate(&self, folder: &std::path::Path) -> Result<PathBuf, String> {
+        let (answer, answered) = sync_channel(1);
+        *self
+            .shared
+            .relocate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((folder.to_owned(), answer));
+        answered
+            .recv_timeout(RELOCATE_TIMEOUT)
+            .map_err(|_| "the recorder did not answer (the recording has ended?)".to_owned())?
     }
 }
 
@@ -246,6 +294,21 @@ impl Worker {
         let mut disconnected = false;
         let mut finish_deadline: Option<Instant> = None;
         loop {
+            let request = self
+                .shared
+                .relocate
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some((folder, answer)) = request {
+                let moved = self.relocate(&folder, failure.as_deref());
+                match &moved {
+                    Ok(path) => log::warn!("recording continues in {}", path.display()),
+                    Err(message) => log::error!("the recording could not be moved: {message}"),
+                }
+                // The asker may have given up waiting; the outcome is in the log and the audit trail.
+                let _ = answer.try_send(moved);
+            }
             if failure.is_some() && !disconnected && self.shared.finishing.load(Ordering::Relaxed) {
                 // Finishing while failing: take what is left in the queue now (it will not be retried forever).
                 disconnected = self.take_rest();
@@ -293,6 +356,84 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Copies the case as committed into `folder` (a new file of the same name, made under a temporary name and
+    /// renamed into place), records the move in its audit trail and continues there. `failure` is why.
+    fn relocate(&mut self, folder: &std::path::Path, failure: Option<&str>) -> Result<PathBuf, String> {
+        let name = self
+            .path
+            .file_name()
+            .ok_or_else(|| "the case file has no name".to_owned())?;
+        let target = folder.join(name);
+        if target.exists() {
+            return Err(format!("{} already exists", target.display()));
+        }
+        if !folder.is_dir() {
+            return Err(format!("{} is not a folder", folder.display()));
+        }
+        let mut staging_name = std::ffi::OsString::from(".");
+        staging_name.push(name);
+        staging_name.push(format!(".relocating-{}", std::process::id()));
+        let staging = folder.join(staging_name);
+        let _ = std::fs::remove_file(&staging);
+        let copied = self
+            .conn
+            .execute("VACUUM INTO ?1", [staging.to_string_lossy()])
+            .map_err(|error| format!("copying the case into {} failed: {error}", folder.display()));
+        if let Err(message) = copied {
+            let _ = std::fs::remove_file(&staging);
+            return Err(message);
+        }
+        std::fs::rename(&staging, &target).map_err(|error| {
+            let _ = std::fs::remove_file(&staging);
+            format!("{}: {error}", target.display())
+        })?;
+        let mut file = CaseFile::open(&target).map_err(|error| error.to_string())?;
+        let why = failure.unwrap_or("moved by the operator");
+        let record = serde_json::json!({
+            "from": self.path.display().to_string(),
+            "to": target.display().to_string(),
+            "failure": why,
+        });
+        let noted = file
+            .writable_conn()
+            .map_err(|error| error.to_string())
+            .and_then(|conn| {
+                let tx = conn.transaction().map_err(|error| error.to_string())?;
+                super::audit::append(
+                    &tx,
+                    super::audit::Edit {
+                        who: RECORDER,
+                        action: RELOCATE_ACTION,
+                        entity: "case_file",
+                        entity_id: None,
+                        old_value: None,
+                        new_value: Some(record.to_string()),
+                        reason: &format!(
+                            "the case file {} could not be written ({why}); the recording continues in {}, with \
+                             everything held in memory",
+                            self.path.display(),
+                            target.display()
+                        ),
+                    },
+                )
+                .map_err(|error| error.to_string())?;
+                tx.commit().map_err(|error| error.to_string())
+            });
+        if let Err(message) = noted {
+            drop(file);
+            let _ = std::fs::remove_file(&target);
+            return Err(format!("{}: {message}", target.display()));
+        }
+        self.identity = file_identity(&target).map_err(|error| error.to_string())?;
+        self.conn = file.conn;
+        self.path = target.clone();
+        // Commit what is held at once.
+        if !self.pending.is_empty() {
+            self.oldest.get_or_insert_with(Instant::now);
+        }
+        Ok(target)
     }
 
     /// Takes every item still queued without waiting; once the queue has closed, also what the engine handed to
@@ -690,9 +831,9 @@ fn anchor_heads(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
 /// The audit action of the recorder's chain-head anchors.
 pub(crate) const ANCHOR_ACTION: &str = "anchor_samples";
 
-/// The audit actions the recorder writes (gaps and chain-head anchors): they record how the samples were
+/// The audit actions the recorder writes (gaps, chain-head anchors, a move to another folder): they record how the samples were
 /// stored and change no result, so a signature given while recording goes on stays valid.
-pub const RECORDER_ACTIONS: [&str; 2] = ["record_gap", ANCHOR_ACTION];
+pub const RECORDER_ACTIONS: [&str; 3] = ["record_gap", ANCHOR_ACTION, RELOCATE_ACTION];
 
 fn write_error(error: rusqlite::Error) -> String {
     format!("writing the case file failed: {error}")

@@ -1054,6 +1054,82 @@ fn recorder_reports_a_removed_file_and_never_panics() {
     assert!(message.contains("removed"), "{message}");
 }
 
+/// Issue 14: the data folder removed under a running recorder (NOT SAVING), the recording moved to a second
+/// folder: the case goes on there with every sample, the ones held in memory while failing too, verifies, and its
+/// audit trail says from where, to where and why.
+#[test]
+fn a_recording_whose_folder_fails_continues_in_another_folder_with_nothing_lost() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let elsewhere = root.path().join("elsewhere");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let file = new_case(&data, 12);
+    let name = file.path().file_name().unwrap().to_owned();
+    let mut recorder = Recorder::start(file, RecorderOptions::default()).unwrap();
+    let relocator = recorder.relocator();
+    let mut offer = |item: RecordItem| recorder.offer(item).unwrap();
+    offer(RecordItem::Source {
+        source: 0,
+        spec: spec("s", 2, 1000.0),
+        first_sample: 0,
+    });
+    offer(RecordItem::Block {
+        source: 0,
+        block: block(2, 0, 500),
+    });
+    wait_for("first commit", Duration::from_secs(5), || {
+        recorder.num_committed_samples() == 500
+    });
+    std::fs::remove_dir_all(&data).unwrap();
+    recorder
+        .offer(RecordItem::Block {
+            source: 0,
+            block: block(2, 500, 500),
+        })
+        .unwrap();
+    wait_for("NOT SAVING", Duration::from_secs(5), || {
+        matches!(recorder.health(), RecorderHealth::Failed(_))
+    });
+    // Moving into a folder that does not exist is refused with the reason; the recording stays where it was.
+    let refused = relocator.relocate(&root.path().join("missing")).unwrap_err();
+    assert!(refused.contains("not a folder"), "{refused}");
+    let moved = relocator.relocate(&elsewhere).unwrap();
+    assert_eq!(moved, elsewhere.join(&name));
+    wait_for("saving again", Duration::from_secs(5), || {
+        recorder.health() == RecorderHealth::Saving
+    });
+    recorder
+        .offer(RecordItem::Block {
+            source: 0,
+            block: block(2, 1000, 500),
+        })
+        .unwrap();
+    Box::new(recorder).finish(Vec::new()).unwrap();
+
+    let file = CaseFile::open_read_only(&moved).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.num_gap_samples, 0, "nothing lost");
+    let recording = file.recording(None, None).unwrap();
+    assert_eq!(recording.segments.len(), 1);
+    let channel = &recording.segments[0].channels[0];
+    assert_eq!(channel.samples.len(), 1500);
+    for (index, &value) in channel.samples.iter().enumerate() {
+        assert_eq!(value as f32, sample(0, index as u64), "sample {index}");
+    }
+    let trail = file.audit_trail().unwrap();
+    let relocated = trail
+        .iter()
+        .find(|entry| entry.action == store::RELOCATE_ACTION)
+        .unwrap();
+    assert!(
+        relocated.reason.contains("removed") && relocated.reason.contains(&elsewhere.display().to_string()),
+        "{}",
+        relocated.reason
+    );
+}
+
 /// A source delivering 20-sample blocks of [`block`] in real time, 2 channels at 1 kHz.
 struct PacedSource;
 
