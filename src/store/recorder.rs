@@ -82,8 +82,11 @@ struct Shared {
     /// What the engine could not hand over before `finish` (taken once the queue has closed).
     unsent: Mutex<Vec<RecordItem>>,
     /// A request to continue in another folder (see [`Relocator`]), with where to answer.
-    relocate: Mutex<Option<(PathBuf, SyncSender<Result<PathBuf, String>>)>>,
+    relocate: Mutex<Option<RelocateRequest>>,
 }
+
+/// A folder to continue in, and where to answer with the new path or why not.
+type RelocateRequest = (PathBuf, SyncSender<Result<PathBuf, String>>);
 
 impl Shared {
     fn set_health(&self, health: RecorderHealth) {
