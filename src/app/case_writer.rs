@@ -28,7 +28,9 @@ use crate::review::analysis::{CaseAnalysis, ReviewError, Scope, case_settings, r
 use crate::review::endpoints::{EndpointRow, endpoint_table};
 use crate::review::follow_up::RandomisationEntry;
 use crate::review::sign_off::{self, current_results};
-use crate::store::{self, AnalysisWindow, CaseFile, Recorder, RecorderOptions, ResultRecord, StoreError};
+use crate::store::{
+    self, AnalysisWindow, CaseFile, Recorder, RecorderOptions, Relocator, ResultRecord, StoreError,
+};
 
 /// Jobs waiting for the writer thread, at most (the session holds any more, in order).
 const JOB_QUEUE_LEN: usize = 64;
@@ -134,11 +136,14 @@ pub enum Reply {
     Notice(String),
     /// Writing failed; the message says what was not saved.
     Failed(String),
+    /// The recording continues in this case file in another folder (after [`CaseWriter::relocate`]).
+    Relocated(PathBuf),
 }
 
 enum Job {
     Record(Box<Transition>),
     Calibrate(Box<CalibrationRecord>),
+    Relocate(PathBuf),
 }
 
 /// The writer thread and its queues.
@@ -174,6 +179,13 @@ impl CaseWriter {
     /// Queues a calibration to be stored (in order with the transitions, never dropped).
     pub fn calibrate(&mut self, record: CalibrationRecord) {
         self.backlog.push_back(Job::Calibrate(Box::new(record)));
+        self.flush();
+    }
+
+    /// Asks for the recording (and this writer) to continue in `folder`, when the case file cannot be written
+    /// where it is; answered with [`Reply::Relocated`] or [`Reply::Failed`]. The wait is on the writer's thread.
+    pub fn relocate(&mut self, folder: PathBuf) {
+        self.backlog.push_back(Job::Relocate(folder));
         self.flush();
     }
 
@@ -246,6 +258,8 @@ struct Writer {
     replies: SyncSender<Reply>,
     /// Row id of each step's open record.
     open_steps: HashMap<StepId, i64>,
+    /// Moves the recording to another folder (none for a case opened without a recorder).
+    relocator: Option<Relocator>,
 }
 
 fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
@@ -256,6 +270,7 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
                 Ok(stored) => (stored.into_iter().map(|(_, record)| record).collect(), None),
                 Err(error) => (Vec::new(), Some(error)),
             };
+            let relocator = recorder.as_ref().map(Recorder::relocator);
             let ready = Reply::Ready {
                 path,
                 recorder: recorder.map(Box::new),
@@ -286,6 +301,7 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
                 file,
                 replies,
                 open_steps,
+                relocator,
             }
         }
         Err(error) => {
@@ -310,6 +326,10 @@ fn run(opening: Opening, jobs: Receiver<Job>, replies: SyncSender<Reply>) {
                         record.channel
                     )));
                 }
+            }
+            Job::Relocate(folder) => {
+                let reply = writer.relocate(&folder);
+                writer.reply(reply);
             }
         }
     }
@@ -396,6 +416,29 @@ impl Writer {
     fn reply(&self, reply: Reply) {
         // The UI is gone only when the app is closing; nothing is left to tell.
         let _ = self.replies.send(reply);
+    }
+
+    /// Has the recorder continue in `folder`, then writes the protocol's records there too.
+    fn relocate(&mut self, folder: &Path) -> Reply {
+        let Some(relocator) = &self.relocator else {
+            return Reply::Failed("this case is not recording: there is nothing to move".into());
+        };
+        match relocator.relocate(folder) {
+            Ok(path) => match CaseFile::open(&path) {
+                Ok(file) => {
+                    self.file = file;
+                    Reply::Relocated(path)
+                }
+                Err(error) => Reply::Failed(format!(
+                    "the samples are saved in {}, but the protocol's records cannot be written there: {error}",
+                    path.display()
+                )),
+            },
+            Err(message) => Reply::Failed(format!(
+                "Still NOT SAVING: the case could not continue in {}: {message}",
+                folder.display()
+            )),
+        }
     }
 
     fn marker(&mut self, who: &str, at: &Moment, kind: &str, text: &str) -> Result<(), StoreError> {

@@ -41,6 +41,8 @@ pub enum Command {
     CloseReview,
     /// What an upload view asked for (settings, test connection, upload a case now).
     Upload(UploadAction),
+    /// Continue saving the open case in this folder (NOT SAVING where it is).
+    SaveElsewhere(std::path::PathBuf),
 }
 
 impl HeraclesApp {
@@ -51,6 +53,13 @@ impl HeraclesApp {
             Command::Ui(Action::SetSweep(sweep_s)) => self.live.sweep_s = sweep_s,
             Command::Ui(Action::SetRange(strip, range)) => self.live.ranges[strip as usize] = range,
             Command::Ui(Action::ShowView(view)) => self.view = view,
+            Command::Ui(Action::SaveElsewhere) => {
+                self.save_elsewhere.get_or_insert_with(String::new);
+            }
+            Command::SaveElsewhere(folder) => match &mut self.protocol {
+                Some(session) => session.save_elsewhere(folder),
+                None => log::warn!("no case is open to save elsewhere"),
+            },
             Command::Settings(command) => self.handle_settings(command),
             Command::Upload(action) => self.uploads.handle(action),
             Command::Ui(Action::Simulate(control)) => {

@@ -26,7 +26,7 @@ use crate::ui::demo::DemoPanel;
 use crate::ui::live::{LiveView, bar_frame, live_ui};
 use crate::ui::settings::{SettingsState, settings_ui};
 use crate::ui::theme;
-use crate::ui::top_bar::{TopBarInfo, top_bar_ui};
+use crate::ui::top_bar::{SaveElsewhere, TopBarInfo, save_elsewhere_ui, top_bar_ui};
 use crate::ui::upload::{case_upload_ui, queue_line_ui, upload_settings_ui};
 use protocol::{PatientControl, ProtocolSession, StartScreen};
 
@@ -76,6 +76,8 @@ pub struct HeraclesApp {
     review: Option<review::ReviewState>,
     /// The upload thread, its status and the Upload section's form.
     uploads: upload::Uploads,
+    /// The folder typed in the "save to another folder" dialog, while it is open (offered while NOT SAVING).
+    save_elsewhere: Option<String>,
 }
 
 impl HeraclesApp {
@@ -106,6 +108,7 @@ impl HeraclesApp {
             repaint,
             review: None,
             uploads: upload::Uploads::default(),
+            save_elsewhere: None,
         })
     }
 
@@ -278,6 +281,16 @@ impl HeraclesApp {
                     queue_line_ui(ui, &self.uploads.status);
                 });
                 self.review_frame_ui(ui, &mut commands);
+            }
+        }
+        if let Some(folder) = &mut self.save_elsewhere {
+            match save_elsewhere_ui(ui.ctx(), folder) {
+                Some(SaveElsewhere::Folder(folder)) => {
+                    self.save_elsewhere = None;
+                    commands.push(Command::SaveElsewhere(folder));
+                }
+                Some(SaveElsewhere::Cancel) => self.save_elsewhere = None,
+                None => {}
             }
         }
         for command in actions.into_iter().map(Command::Ui).chain(commands) {

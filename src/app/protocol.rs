@@ -177,6 +177,13 @@ impl ProtocolSession {
         self.writer.num_waiting()
     }
 
+    /// Continues saving the case in `folder` (the case file cannot be written where it is: NOT SAVING); the
+    /// outcome comes back as a message, and the case's path changes when it worked.
+    pub fn save_elsewhere(&mut self, folder: std::path::PathBuf) {
+        self.forms.message = Some(format!("Moving the case to {}…", folder.display()));
+        self.writer.relocate(folder);
+    }
+
     /// Applies an operator's (or the capture feed's) event at `now`; a refusal is shown to the operator.
     pub fn apply(&mut self, event: Event, now: Moment, patient: Option<&PatientControl>) {
         match handle(&self.state, event.clone(), now) {
@@ -262,6 +269,13 @@ impl ProtocolSession {
                     self.refresh_endpoints();
                 }
                 Reply::Notice(message) | Reply::Failed(message) => self.forms.message = Some(message),
+                Reply::Relocated(path) => {
+                    self.forms.message = Some(format!(
+                        "Saving again: the case continues in {} (the move is in its audit trail)",
+                        path.display()
+                    ));
+                    self.path = Some(path);
+                }
             }
         }
         let Some(capture) = self.state.capture.as_ref().filter(|capture| capture.running()) else {

@@ -46,4 +46,6 @@ pub enum Action {
     Simulate(Control),
     /// Show another screen.
     ShowView(View),
+    /// Ask for another folder to continue saving the case in (the top bar offers it while NOT SAVING).
+    SaveElsewhere,
 }

@@ -43,6 +43,16 @@ pub fn top_bar_ui(
         // The indicator comes before the case and step, and those share what the source chips leave (shortened
         // with an ellipsis, full text on hover), so a long step name never pushes RECORDING under a chip.
         recording_ui(ui, &state.recording);
+        if state.recording.failure.is_some()
+            && ui
+                .button("Save to another folder…")
+                .on_hover_text(
+                    "Continue the case in a new file in another folder, with everything held in memory",
+                )
+                .clicked()
+        {
+            actions.push(Action::SaveElsewhere);
+        }
         ui.separator();
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
             for source in state.sources.iter().rev() {
@@ -192,4 +202,46 @@ fn source_chip_ui(ui: &mut egui::Ui, source: &LiveSource) {
         })
         .response
         .on_hover_text(details);
+}
+
+/// What the "save to another folder" dialog answers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SaveElsewhere {
+    /// Continue saving in this folder.
+    Folder(std::path::PathBuf),
+    /// Closed without choosing (the case stays NOT SAVING).
+    Cancel,
+}
+
+/// The dialog offered while NOT SAVING: a folder typed (a system dialog would block the screen), then "Continue
+/// saving there". `folder` is the text typed so far; returns the answer once there is one.
+pub fn save_elsewhere_ui(ctx: &egui::Context, folder: &mut String) -> Option<SaveElsewhere> {
+    let mut answer = None;
+    egui::Modal::new(egui::Id::unique("save-elsewhere")).show(ctx, |ui| {
+        ui.set_width(520.0);
+        ui.label(RichText::new("NOT SAVING: continue in another folder").strong().color(theme::WARNING));
+        ui.label(
+            "The case file cannot be written where it is. The case continues in a new file of the same name in \
+             the folder you give, with every sample held in memory; the old file keeps what was saved before, and \
+             the move is recorded in the new file's audit trail.",
+        );
+        ui.horizontal(|ui| {
+            let label = ui.label("Folder");
+            ui.add(egui::TextEdit::singleline(folder).desired_width(400.0))
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            let chosen = !folder.trim().is_empty();
+            if ui
+                .add_enabled(chosen, egui::Button::new("Continue saving there"))
+                .clicked()
+            {
+                answer = Some(SaveElsewhere::Folder(std::path::PathBuf::from(folder.trim())));
+            }
+            if ui.button("Cancel").clicked() {
+                answer = Some(SaveElsewhere::Cancel);
+            }
+        });
+    });
+    answer
 }

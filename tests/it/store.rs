@@ -1368,3 +1368,64 @@ fn recording_on_after_a_sign_off_keeps_it_valid() {
     assert!(matches!(states[0].state, SignOffState::Valid), "{states:?}");
     assert!(file.verify().unwrap().ok());
 }
+
+/// Issue 14, through the app: the data folder removed under a recording demo case shows NOT SAVING and offers
+/// "Save to another folder…"; a folder typed there takes the case on (RECORDING again), and the new file holds
+/// every sample since the start (verify: each index stored or in a recorded gap, none `not saved`), with the
+/// move in its audit trail.
+#[test]
+fn the_app_offers_to_continue_a_case_that_cannot_be_saved_in_another_folder() {
+    use crate::ui_protocol::{app_click, app_type, demo_app_sized, run_until, start_demo_case};
+    use egui_kittest::kittest::Queryable;
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let elsewhere = root.path().join("elsewhere");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let mut harness = demo_app_sized(&data, [1366.0, 768.0]);
+    start_demo_case(&mut harness);
+    let first = harness.state().protocol().unwrap().path().unwrap().to_owned();
+    std::fs::remove_dir_all(&data).unwrap();
+    run_until(&mut harness, "NOT SAVING", 15.0, |h| {
+        h.query_by_label("NOT SAVING").is_some()
+    });
+    app_click(&mut harness, "Save to another folder…");
+    app_type(&mut harness, "Folder", &elsewhere.display().to_string());
+    app_click(&mut harness, "Continue saving there");
+    run_until(&mut harness, "saving again", 40.0, |h| {
+        h.query_by_label("RECORDING").is_some()
+            && h.state().protocol().unwrap().path() != Some(first.as_path())
+    });
+    harness
+        .query_by_label_contains("Saving again: the case continues in")
+        .unwrap();
+    let moved = harness.state().protocol().unwrap().path().unwrap().to_owned();
+    assert_eq!(moved, elsewhere.join(first.file_name().unwrap()));
+    // A few more seconds there, then the case is closed (the recorder finishes into the new file).
+    let until = Instant::now() + Duration::from_secs(1);
+    run_until(&mut harness, "a second in the new folder", 10.0, |_| {
+        Instant::now() >= until
+    });
+    harness.state_mut().handle(heracles::app::Command::CloseCase);
+    drop(harness);
+    let file = CaseFile::open_read_only(&moved).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let gaps = file.gaps().unwrap();
+    assert!(
+        gaps.iter()
+            .all(|gap| gap.detail.as_deref() != Some(store::NOT_SAVED)),
+        "{gaps:?}"
+    );
+    let trail = file.audit_trail().unwrap();
+    let relocated = trail
+        .iter()
+        .find(|entry| entry.action == store::RELOCATE_ACTION)
+        .unwrap();
+    assert!(
+        relocated.reason.contains(&moved.display().to_string()),
+        "{}",
+        relocated.reason
+    );
+    assert!(report.num_samples > 0);
+}
