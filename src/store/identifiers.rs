@@ -545,6 +545,8 @@ const VOCABULARY: &str = "
     microvascular perfusion ventilation vessel distal decannulation eligibility randomisation allocation
     annotation comparison endpoint endpoints export imported reviewed reviewer saved signed simulated simulator
     summary window windows sample samples study report result results method methods status upload
+    cancelled canceled approved approval responsible responsibility incomplete skipped discarded ticked
+    unticked preparation insertion consoles energetics demonstration eligible ineligible confirmation
     weiss glantz savitzky golay suga sagawa takeuchi regazzoni nyquist kaiser butterworth pan tompkins zong
     bland altman frank starling fick poiseuille laplace wiggers burkhoff kass gaasch parker davies pijls
     bernoulli gorlin hakki seldinger judkins amplatz sones cournand forssmann
@@ -1019,6 +1021,10 @@ mod tests {
         "single-beat Ees (Takeuchi 1991)",
         "Flow Probe",
         "Aortic Velocity",
+        "Cancelled",
+        "Confirmed",
+        "Go to Eligibility",
+        "Approved",
     ];
 
     #[test]
