@@ -1429,3 +1429,77 @@ fn the_app_offers_to_continue_a_case_that_cannot_be_saved_in_another_folder() {
     );
     assert!(report.num_samples > 0);
 }
+
+/// Issue 14 on a real full disk (not in CI: it needs a small file system that can fill up, e.g. as root
+/// `mount -t tmpfs -o size=3m tmpfs DIR`, then `HERACLES_FULL_DISK_DIR=DIR cargo test --test it -- --ignored
+/// a_recording_on_a_full_disk`): samples are offered as fast as the recorder takes them until the disk is full
+/// (NOT SAVING), the recording moves to another folder, and the case there holds every sample offered.
+#[test]
+#[ignore = "needs HERACLES_FULL_DISK_DIR, a small file system that can fill up"]
+fn a_recording_on_a_full_disk_continues_in_another_folder() {
+    let data = PathBuf::from(std::env::var("HERACLES_FULL_DISK_DIR").expect("HERACLES_FULL_DISK_DIR"));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = new_case(&data, 13);
+    let first_path = file.path().to_owned();
+    let mut recorder = Recorder::start(file, RecorderOptions::default()).unwrap();
+    let relocator = recorder.relocator();
+    recorder
+        .offer(RecordItem::Source {
+            source: 0,
+            spec: spec("s", 2, 1000.0),
+            first_sample: 0,
+        })
+        .unwrap();
+    let block_len = 1000u64;
+    let mut next = 0u64;
+    let mut held: Option<RecordItem> = None;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        let item = RecordItem::Block {
+            source: 0,
+            block: block(2, next, block_len as usize),
+        };
+        match recorder.offer(item) {
+            Ok(()) => next += block_len,
+            Err(back) => {
+                if matches!(recorder.health(), RecorderHealth::Failed(_)) {
+                    held = Some(back);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+    let RecorderHealth::Failed(message) = recorder.health() else {
+        panic!("the disk never filled in 120 s ({next} samples offered)")
+    };
+    eprintln!("NOT SAVING after {next} samples per channel: {message}");
+    let moved = relocator.relocate(elsewhere.path()).unwrap();
+    let mut item = held.unwrap();
+    loop {
+        match recorder.offer(item) {
+            Ok(()) => break,
+            Err(back) => {
+                item = back;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+    next += block_len;
+    Box::new(recorder).finish(Vec::new()).unwrap();
+    let file = CaseFile::open_read_only(&moved).unwrap();
+    let report = file.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.num_gap_samples, 0);
+    assert_eq!(
+        report.num_samples,
+        2 * next,
+        "every sample offered is in the new file"
+    );
+    eprintln!(
+        "moved from {} to {}: {} samples per channel, verify ok",
+        first_path.display(),
+        moved.display(),
+        next
+    );
+}
