@@ -78,6 +78,8 @@ pub struct HeraclesApp {
     uploads: upload::Uploads,
     /// The folder typed in the "save to another folder" dialog, while it is open (offered while NOT SAVING).
     save_elsewhere: Option<String>,
+    /// The system's folder dialog opened from it, while open (thread `save-folder-dialog`).
+    save_elsewhere_pick: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
 }
 
 impl HeraclesApp {
@@ -109,6 +111,7 @@ impl HeraclesApp {
             review: None,
             uploads: upload::Uploads::default(),
             save_elsewhere: None,
+            save_elsewhere_pick: None,
         })
     }
 
@@ -283,11 +286,33 @@ impl HeraclesApp {
                 self.review_frame_ui(ui, &mut commands);
             }
         }
+        if let Some(pick) = &self.save_elsewhere_pick {
+            match pick.try_recv() {
+                Ok(chosen) => {
+                    if let (Some(chosen), Some(folder)) = (chosen, &mut self.save_elsewhere) {
+                        *folder = chosen.display().to_string();
+                    }
+                    self.save_elsewhere_pick = None;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.save_elsewhere_pick = None,
+            }
+        }
         if let Some(folder) = &mut self.save_elsewhere {
-            match save_elsewhere_ui(ui.ctx(), folder) {
+            match save_elsewhere_ui(ui.ctx(), folder, self.save_elsewhere_pick.is_some()) {
                 Some(SaveElsewhere::Folder(folder)) => {
                     self.save_elsewhere = None;
                     commands.push(Command::SaveElsewhere(folder));
+                }
+                Some(SaveElsewhere::Choose) => {
+                    match review::pick_folder(
+                        "Continue saving the case in folder",
+                        "save-folder-dialog",
+                        self.repaint.clone(),
+                    ) {
+                        Ok(receiver) => self.save_elsewhere_pick = Some(receiver),
+                        Err(error) => log::error!("the folder dialog could not be opened: {error}"),
+                    }
                 }
                 Some(SaveElsewhere::Cancel) => self.save_elsewhere = None,
                 None => {}

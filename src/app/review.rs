@@ -198,20 +198,8 @@ impl ReviewScreen {
         if self.folder_dialog.is_some() {
             return;
         }
-        let (sender, receiver) = sync_channel(1);
-        let wake = self.repaint.clone();
-        let started = std::thread::Builder::new()
-            .name("review-folder-dialog".into())
-            .spawn(move || {
-                let dialog = rfd::AsyncFileDialog::new()
-                    .set_title("Export into folder")
-                    .pick_folder();
-                let chosen = block_on(dialog).map(|handle| handle.path().to_owned());
-                let _ = sender.send(chosen);
-                wake();
-            });
-        match started {
-            Ok(_) => self.folder_dialog = Some(receiver),
+        match pick_folder("Export into folder", "review-folder-dialog", self.repaint.clone()) {
+            Ok(receiver) => self.folder_dialog = Some(receiver),
             Err(error) => {
                 self.export_outcome = Some((format!("could not open the folder dialog: {error}"), true))
             }
@@ -297,6 +285,24 @@ impl ReviewScreen {
             ));
         }
     }
+}
+
+/// Opens the system's folder dialog titled `title` (rfd's asynchronous dialog, driven on its own thread named
+/// `thread`, so the UI keeps drawing); the folder chosen, or `None`, arrives on the receiver, and `wake` is called.
+pub(crate) fn pick_folder(
+    title: &str,
+    thread: &str,
+    wake: Arc<dyn Fn() + Send + Sync>,
+) -> std::io::Result<Receiver<Option<PathBuf>>> {
+    let (sender, receiver) = sync_channel(1);
+    let title = title.to_owned();
+    std::thread::Builder::new().name(thread.into()).spawn(move || {
+        let dialog = rfd::AsyncFileDialog::new().set_title(title).pick_folder();
+        let chosen = block_on(dialog).map(|handle| handle.path().to_owned());
+        let _ = sender.send(chosen);
+        wake();
+    })?;
+    Ok(receiver)
 }
 
 /// Runs `future` to completion on the calling thread, parking it between wake-ups (the folder dialog's thread

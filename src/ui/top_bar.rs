@@ -209,13 +209,16 @@ fn source_chip_ui(ui: &mut egui::Ui, source: &LiveSource) {
 pub enum SaveElsewhere {
     /// Continue saving in this folder.
     Folder(std::path::PathBuf),
+    /// Open the system's folder dialog (asynchronous: the screen keeps drawing).
+    Choose,
     /// Closed without choosing (the case stays NOT SAVING).
     Cancel,
 }
 
-/// The dialog offered while NOT SAVING: a folder typed (a system dialog would block the screen), then "Continue
-/// saving there". `folder` is the text typed so far; returns the answer once there is one.
-pub fn save_elsewhere_ui(ctx: &egui::Context, folder: &mut String) -> Option<SaveElsewhere> {
+/// The dialog offered while NOT SAVING: a folder typed or chosen in the system's dialog ("Choose…", never
+/// blocking the screen; `choosing` while it is open), then "Continue saving there". `folder` is the text so far;
+/// returns the answer once there is one.
+pub fn save_elsewhere_ui(ctx: &egui::Context, folder: &mut String, choosing: bool) -> Option<SaveElsewhere> {
     let mut answer = None;
     egui::Modal::new(egui::Id::unique("save-elsewhere")).show(ctx, |ui| {
         ui.set_width(520.0);
@@ -227,8 +230,11 @@ pub fn save_elsewhere_ui(ctx: &egui::Context, folder: &mut String) -> Option<Sav
         );
         ui.horizontal(|ui| {
             let label = ui.label("Folder");
-            ui.add(egui::TextEdit::singleline(folder).desired_width(400.0))
+            ui.add(egui::TextEdit::singleline(folder).desired_width(380.0))
                 .labelled_by(label.id);
+            if ui.add_enabled(!choosing, egui::Button::new("Choose…")).clicked() {
+                answer = Some(SaveElsewhere::Choose);
+            }
         });
         ui.horizontal(|ui| {
             let chosen = !folder.trim().is_empty();
