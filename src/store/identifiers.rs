@@ -547,6 +547,10 @@ const VOCABULARY: &str = "
     summary window windows sample samples study report result results method methods status upload
     cancelled canceled approved approval responsible responsibility incomplete skipped discarded ticked
     unticked preparation insertion consoles energetics demonstration eligible ineligible confirmation
+    offset fiducial point rhythm complex morphology nadir trough notch dicrotic incisura upstroke inflection
+    measurement measurements interpretation statement normal abnormal borderline
+    duration length width height area diameter depth size maximum max minimum median count number index
+    percent degrees
     weiss glantz savitzky golay suga sagawa takeuchi regazzoni nyquist kaiser butterworth pan tompkins zong
     bland altman frank starling fick poiseuille laplace wiggers burkhoff kass gaasch parker davies pijls
     bernoulli gorlin hakki seldinger judkins amplatz sones cournand forssmann
@@ -1025,6 +1029,10 @@ mod tests {
         "Confirmed",
         "Go to Eligibility",
         "Approved",
+        "T Offset",
+        "Fiducial Point",
+        "QRS Onset",
+        "QRS Duration: 90 ms",
     ];
 
     #[test]
