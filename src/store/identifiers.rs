@@ -19,7 +19,10 @@
 //!
 //! The checks are deliberately simple and deterministic (no dictionary of surnames; a short vocabulary of the
 //! lab's capitalised words instead): a warning is a question to the operator, a refused export names the field,
-//! and neither repeats the identifier.
+//! and neither repeats the identifier. The bare-name rules trade some false alarms for catching uncommon names:
+//! a capitalised term missing from [`VOCABULARY`] (a new drug or device name alone in a comment, or beside
+//! another such word) is taken for a name, and an import carrying it is refused naming the field; such a term
+//! belongs in the vocabulary (and in the corpus's innocent text).
 
 use chrono::Datelike;
 
@@ -551,6 +554,12 @@ const VOCABULARY: &str = "
     measurement measurements interpretation statement normal abnormal borderline
     duration length width height area diameter depth size maximum max minimum median count number index
     percent degrees
+    nitro nitrate nitrates nitroglycerin nitroglycerine glyceryl trinitrate nitroprusside atropine verapamil
+    papaverine acetylcholine protamine amiodarone metaraminol phenylephrine vasopressin dopamine levosimendan
+    furosemide frusemide propofol fentanyl midazolam ketamine morphine bivalirudin tirofiban eptifibatide
+    abciximab cangrelor isoprenaline isoproterenol esmolol labetalol adrenalin noradrenalin dobutamine
+    contrast iodixanol iohexol bolus infusion paused stopped ventriculogram aortogram oximetry sats gas
+    predilatation postdilatation dilatation inflated deflated crossed removed inserted withdrawn advanced
     weiss glantz savitzky golay suga sagawa takeuchi regazzoni nyquist kaiser butterworth pan tompkins zong
     bland altman frank starling fick poiseuille laplace wiggers burkhoff kass gaasch parker davies pijls
     bernoulli gorlin hakki seldinger judkins amplatz sones cournand forssmann
@@ -1033,6 +1042,9 @@ mod tests {
         "Fiducial Point",
         "QRS Onset",
         "QRS Duration: 90 ms",
+        "Nitro",
+        "Verapamil 200 mcg",
+        "Contrast Bolus",
     ];
 
     #[test]
