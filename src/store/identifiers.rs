@@ -20,7 +20,7 @@
 //! The checks are deliberately simple and deterministic (no dictionary of surnames; a short vocabulary of the
 //! lab's capitalised words instead): a warning is a question to the operator, a refused export names the field,
 //! and neither repeats the identifier. The bare-name rules trade some false alarms for catching uncommon names:
-//! a capitalised term missing from [`VOCABULARY`] (a new drug or device name alone in a comment, or beside
+//! a capitalised term missing from `VOCABULARY` (a new drug or device name alone in a comment, or beside
 //! another such word) is taken for a name, and an import carrying it is refused naming the field; such a term
 //! belongs in the vocabulary (and in the corpus's innocent text).
 
