@@ -8,7 +8,6 @@
 //! intrathoracic pressure; the systemic veins do not. VA-ECMO drains the inferior vena cava and the
 //! right atrium and returns to the descending aorta.
 
-use super::coronary::CoronaryParams;
 use super::devices::{Ecmo, HqLine, Impella};
 use super::patient::{Passive, Patient, Valve};
 
@@ -229,11 +228,11 @@ impl Model {
             None => (0.0, 1.0),
         };
         let [q_as, q_vs, q_ap, q_vp] = [y[ix::Q_AS], y[ix::Q_VS], y[ix::Q_AP], y[ix::Q_VP]];
-        let (coronary_ml_s, d_im, pd_mmhg) = coronary(
-            &p.coronary,
+        let coronary = p.coronary.flows(
             inputs.microvascular_scale,
             p_ao,
             p_lv,
+            drive.activation[1],
             p_ra,
             y[ix::V_IM],
         );
@@ -255,7 +254,7 @@ impl Model {
             / (sys.l_ven * inputs.venous_obstruction);
         dy[ix::Q_AP] = (p_ap - p_vp - pul.r_ar * q_ap) / pul.l_ar;
         dy[ix::Q_VP] = (p_vp - p_la - pul.r_ven * q_vp) / pul.l_ven;
-        dy[ix::V_IM] = d_im;
+        dy[ix::V_IM] = coronary.d_volume_ml_s;
 
         let aux = Aux {
             chamber_mmhg,
@@ -266,8 +265,8 @@ impl Model {
             ecmo_ml_s,
             impella_ml_s,
             impella_inflow,
-            coronary_ml_s,
-            pd_mmhg,
+            coronary_ml_s: coronary.inflow_ml_s,
+            pd_mmhg: coronary.pd_mmhg,
         };
         (dy, aux)
     }
@@ -283,22 +282,6 @@ impl Model {
     pub fn lv_espvr_is_linear(&self) -> bool {
         matches!(self.patient.lv.passive, Passive::Linear { .. })
     }
-}
-
-/// Coronary inflow (mL/s), d(intramyocardial volume)/dt and distal pressure Pd for aortic pressure `pa`, LV
-/// pressure `p_lv` and right-atrial pressure `p_ra`.
-fn coronary(
-    params: &CoronaryParams,
-    scale: f64,
-    pa: f64,
-    p_lv: f64,
-    p_ra: f64,
-    v_im: f64,
-) -> (f64, f64, f64) {
-    let node = v_im / params.c_intramyocardial + params.compression_fraction * p_lv;
-    let inflow = params.inflow_ml_s(pa, node, params.r_arteriolar * scale);
-    let outflow = (node - p_ra) / (params.r_venular * scale);
-    (inflow, inflow - outflow, pa - params.stenosis_drop_mmhg(inflow))
 }
 
 /// One classical RK4 step of `dt_s` from `y`, with the drive at the start, middle and end of the step. Returns
