@@ -8,9 +8,9 @@
 //! intrathoracic pressure; the systemic veins do not. VA-ECMO drains the inferior vena cava and the
 //! right atrium and returns to the descending aorta.
 
-use super::coronary::CoronaryParams;
 use super::devices::{Ecmo, HqLine, Impella};
 use super::patient::{Passive, Patient, Valve};
+use super::rhythm::{HalfCosine, Twitch};
 
 /// Number of states.
 pub const NUM_STATES: usize = 14;
@@ -138,6 +138,21 @@ fn atan(z: f64) -> f64 {
     std::f64::consts::FRAC_PI_2.copysign(z) - w * (1.0 - w2 * (1.0 / 3.0 - w2 * (1.0 / 5.0 - w2 / 7.0)))
 }
 
+/// Reciprocals of the constants the equations divide by (a multiplication is several times cheaper than a
+/// division, and the equations run eight times per sample).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Reciprocals {
+    c_ao: f64,
+    c_da: f64,
+    c_ven: f64,
+    c_ap: f64,
+    c_vp: f64,
+    l_as: f64,
+    l_ap: f64,
+    l_vp: f64,
+    r_arch: f64,
+}
+
 /// The patient's equations with derived constants.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -146,6 +161,9 @@ pub struct Model {
     valves: [ValveLaw; 4],
     c_ao: f64,
     c_da: f64,
+    per: Reciprocals,
+    twitches: [Twitch; 4],
+    half_cosine: HalfCosine,
 }
 
 impl Model {
@@ -157,6 +175,19 @@ impl Model {
             valves: patient.valves.map(ValveLaw::new),
             c_ao,
             c_da,
+            per: Reciprocals {
+                c_ao: 1.0 / c_ao,
+                c_da: 1.0 / c_da,
+                c_ven: 1.0 / patient.systemic.c_ven,
+                c_ap: 1.0 / patient.pulmonary.c_ar,
+                c_vp: 1.0 / patient.pulmonary.c_ven,
+                l_as: 1.0 / patient.systemic.l_ar,
+                l_ap: 1.0 / patient.pulmonary.l_ar,
+                l_vp: 1.0 / patient.pulmonary.l_ven,
+                r_arch: 1.0 / patient.aortic_arch_resistance,
+            },
+            twitches: [&patient.la, &patient.lv, &patient.ra, &patient.rv].map(Twitch::of),
+            half_cosine: HalfCosine::new(),
             patient,
         }
     }
@@ -173,6 +204,11 @@ impl Model {
         y[ix::P_VP] = init.pressures_mmhg[3];
         y[ix::Q_AS..=ix::Q_VP].copy_from_slice(&init.flows_ml_s);
         y
+    }
+
+    /// The twitches of LA, LV, RA, RV and the table they are evaluated through.
+    pub fn twitches(&self) -> (&[Twitch; 4], &HalfCosine) {
+        (&self.twitches, &self.half_cosine)
     }
 
     /// Descending-aorta compliance, mL/mmHg.
@@ -208,7 +244,7 @@ impl Model {
         }
         let [p_la, p_lv, p_ra, p_rv] = chamber_mmhg;
         let p_ao = y[ix::P_AO] + pth;
-        let p_da = y[ix::P_DA] + drive.balloon_ml / self.c_da + pth;
+        let p_da = y[ix::P_DA] + drive.balloon_ml * self.per.c_da + pth;
         let p_vs = y[ix::P_VS];
         let p_ap = y[ix::P_AP] + pth;
         let p_vp = y[ix::P_VP] + pth;
@@ -217,7 +253,7 @@ impl Model {
         let q_av = self.valves[1].flow(p_lv, p_ao);
         let q_tv = self.valves[2].flow(p_ra, p_rv);
         let q_pv = self.valves[3].flow(p_rv, p_ap);
-        let q_arch = (p_ao - p_da) / p.aortic_arch_resistance;
+        let q_arch = (p_ao - p_da) * self.per.r_arch;
         // A multi-stage drainage cannula: side holes in the inferior vena cava, the tip at the cavo-atrial
         // junction. Each part collapses on its own when its vessel empties.
         let atrial = p.ecmo_atrial_drainage_fraction;
@@ -229,11 +265,11 @@ impl Model {
             None => (0.0, 1.0),
         };
         let [q_as, q_vs, q_ap, q_vp] = [y[ix::Q_AS], y[ix::Q_VS], y[ix::Q_AP], y[ix::Q_VP]];
-        let (coronary_ml_s, d_im, pd_mmhg) = coronary(
-            &p.coronary,
+        let coronary = p.coronary.flows(
             inputs.microvascular_scale,
             p_ao,
             p_lv,
+            drive.activation[1],
             p_ra,
             y[ix::V_IM],
         );
@@ -243,19 +279,19 @@ impl Model {
         dy[ix::V_LV] = q_mv - q_av - impella_ml_s;
         dy[ix::V_RA] = q_vs - q_tv - ecmo_ra_ml_s;
         dy[ix::V_RV] = q_tv - q_pv;
-        dy[ix::P_AO] = (q_av + impella_ml_s - q_arch) / self.c_ao;
-        dy[ix::P_DA] = (q_arch + ecmo_ml_s - q_as) / self.c_da;
-        dy[ix::P_VS] = (q_as - q_vs - ecmo_vs_ml_s) / sys.c_ven;
-        dy[ix::P_AP] = (q_pv - q_ap) / pul.c_ar;
-        dy[ix::P_VP] = (q_ap - q_vp) / pul.c_ven;
-        dy[ix::Q_AS] = (p_da - p_vs - sys.r_ar * q_as) / sys.l_ar;
+        dy[ix::P_AO] = (q_av + impella_ml_s - q_arch) * self.per.c_ao;
+        dy[ix::P_DA] = (q_arch + ecmo_ml_s - q_as) * self.per.c_da;
+        dy[ix::P_VS] = (q_as - q_vs - ecmo_vs_ml_s) * self.per.c_ven;
+        dy[ix::P_AP] = (q_pv - q_ap) * self.per.c_ap;
+        dy[ix::P_VP] = (q_ap - q_vp) * self.per.c_vp;
+        dy[ix::Q_AS] = (p_da - p_vs - sys.r_ar * q_as) * self.per.l_as;
         // The occlusion narrows the vena cava: resistance and inertance rise together, keeping the branch's
         // time constant (and the integration's stability) unchanged.
         dy[ix::Q_VS] = (p_vs - p_ra - sys.r_ven * inputs.venous_obstruction * q_vs)
             / (sys.l_ven * inputs.venous_obstruction);
-        dy[ix::Q_AP] = (p_ap - p_vp - pul.r_ar * q_ap) / pul.l_ar;
-        dy[ix::Q_VP] = (p_vp - p_la - pul.r_ven * q_vp) / pul.l_ven;
-        dy[ix::V_IM] = d_im;
+        dy[ix::Q_AP] = (p_ap - p_vp - pul.r_ar * q_ap) * self.per.l_ap;
+        dy[ix::Q_VP] = (p_vp - p_la - pul.r_ven * q_vp) * self.per.l_vp;
+        dy[ix::V_IM] = coronary.d_volume_ml_s;
 
         let aux = Aux {
             chamber_mmhg,
@@ -266,8 +302,8 @@ impl Model {
             ecmo_ml_s,
             impella_ml_s,
             impella_inflow,
-            coronary_ml_s,
-            pd_mmhg,
+            coronary_ml_s: coronary.inflow_ml_s,
+            pd_mmhg: coronary.pd_mmhg,
         };
         (dy, aux)
     }
@@ -283,22 +319,6 @@ impl Model {
     pub fn lv_espvr_is_linear(&self) -> bool {
         matches!(self.patient.lv.passive, Passive::Linear { .. })
     }
-}
-
-/// Coronary inflow (mL/s), d(intramyocardial volume)/dt and distal pressure Pd for aortic pressure `pa`, LV
-/// pressure `p_lv` and right-atrial pressure `p_ra`.
-fn coronary(
-    params: &CoronaryParams,
-    scale: f64,
-    pa: f64,
-    p_lv: f64,
-    p_ra: f64,
-    v_im: f64,
-) -> (f64, f64, f64) {
-    let node = v_im / params.c_intramyocardial + params.compression_fraction * p_lv;
-    let inflow = params.inflow_ml_s(pa, node, params.r_arteriolar * scale);
-    let outflow = (node - p_ra) / (params.r_venular * scale);
-    (inflow, inflow - outflow, pa - params.stenosis_drop_mmhg(inflow))
 }
 
 /// One classical RK4 step of `dt_s` from `y`, with the drive at the start, middle and end of the step. Returns

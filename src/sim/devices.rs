@@ -1,6 +1,23 @@
 //! The circulatory support devices: VA-ECMO (a flow-controlled pump from the right atrium to the descending
 //! aorta), the Impella (a trans-aortic-valve pump whose flow falls linearly with the aorta-LV pressure
 //! difference, one line per P-level) and the IABP (a balloon in the descending aorta timed on the beat).
+//!
+//! Impella H-Q lines: the only published numbers used are the flow ranges per P-level of the Automated Impella
+//! Controller's instructions for use (Abiomed document 0042-9023, "P-level flow rates"), read as the flows at an
+//! aorta-LV difference of 20 mmHg (upper end) and 80 mmHg (lower end), the span of a beat's pressure difference
+//! in the patients the table describes. For the Impella CP this gives, at 0 and 60 mmHg, L/min: P-1 1.87/0.47,
+//! P-2 2.40/0.90, P-3 2.57/1.17, P-4 2.83/1.53, P-5 2.93/1.93, P-6 3.07/2.27, P-7 3.37/2.57, P-8 3.53/2.83,
+//! P-9 3.97/3.17 (a test holds them). The 2.5's table was checked against a stored copy of the IFU; the CP's
+//! was not (no copy could be found), and no peer-reviewed H-Q characterisation of the CP was at hand to check
+//! the slope (0.012-0.025 L/min per mmHg here), so the afterload sensitivity of the simulated pump is the
+//! manufacturer's table read as a line, not a measured pump curve.
+//!
+//! IABP: inflation adds the balloon's volume to the descending aorta (diastolic augmentation); deflation
+//! removes it before systole, and the assisted beat starts from a lower pressure than an unassisted one
+//! because the augmented diastole ran more blood off to the periphery (afterload reduction: lower assisted
+//! end-diastolic, systolic and LV end-systolic pressures). In this lumped aorta that presystolic dip is about
+//! 4 mmHg with a 40 mL balloon (`tests/it/sim.rs`), short of the 5-15 mmHg of clinical timing guides: the
+//! model has no wave travel and no local compliance around the balloon.
 
 use crate::model::{IabpSettings, ImpellaModel, ImpellaSettings};
 
@@ -356,6 +373,33 @@ mod tests {
             HqLine::of(&cp(0)).flow_l_min(60.0) < 0.0,
             "blood flows back through a stopped pump"
         );
+    }
+
+    #[test]
+    fn impella_cp_flow_at_zero_and_60_mmhg() {
+        // L/min at an aorta-LV difference of 0 and 60 mmHg, P-1 ... P-9 (module documentation).
+        let expected = [
+            (1.87, 0.47),
+            (2.40, 0.90),
+            (2.57, 1.17),
+            (2.83, 1.53),
+            (2.93, 1.93),
+            (3.07, 2.27),
+            (3.37, 2.57),
+            (3.53, 2.83),
+            (3.97, 3.17),
+        ];
+        for (p_level, (at_0, at_60)) in (1..=9).zip(expected) {
+            let line = HqLine::of(&cp(p_level));
+            assert!(
+                (line.flow_l_min(0.0) - at_0).abs() < 0.005,
+                "P-{p_level} at 0 mmHg"
+            );
+            assert!(
+                (line.flow_l_min(60.0) - at_60).abs() < 0.005,
+                "P-{p_level} at 60 mmHg"
+            );
+        }
     }
 
     #[test]

@@ -184,6 +184,8 @@ pub struct Simulator {
     num_steps: u64,
     aortic_valve_was_open: bool,
     timed_controls: Vec<(u64, Control)>,
+    /// The drive at the end of the last sample, for the sample that starts there (none after a control).
+    next_drive: Option<Drive>,
 }
 
 /// What the beat clock says about one instant, taken before the step that leaves it.
@@ -226,6 +228,7 @@ impl Simulator {
             num_steps: 0,
             aortic_valve_was_open: false,
             timed_controls: Vec::new(),
+            next_drive: None,
             model,
         };
         sim.control(Control::Device(setup.device));
@@ -302,6 +305,7 @@ impl Simulator {
     /// Applies a change to the running patient, from the next sample on.
     pub fn control(&mut self, control: Control) {
         let now_s = self.physics_time_s();
+        self.next_drive = None;
         match control {
             Control::EcmoFlow { target_l_min } => self.ecmo.set_target(target_l_min),
             Control::Device(device) => {
@@ -375,9 +379,14 @@ impl Simulator {
         let snapshot = self.snapshot(t0_s);
         let state0 = self.state;
         // The drive at every half substep of the sample, each computed once (a new beat starting within the
-        // sample changes the clock's bookkeeping, not the drive it gives for a time).
-        let drives: [Drive; 2 * SUBSTEPS_PER_SAMPLE + 1] =
-            std::array::from_fn(|i| self.drive(t0_s + 0.5 * i as f64 * DT_S));
+        // sample changes the clock's bookkeeping, not the drive it gives for a time); the first is the last of
+        // the sample before (the same instant, to rounding of its time) unless a control came between.
+        let first = self.next_drive.take();
+        let drives: [Drive; 2 * SUBSTEPS_PER_SAMPLE + 1] = std::array::from_fn(|i| match first {
+            Some(drive) if i == 0 => drive,
+            _ => self.drive(t0_s + 0.5 * i as f64 * DT_S),
+        });
+        self.next_drive = Some(drives[2 * SUBSTEPS_PER_SAMPLE]);
         let mut aux0 = Aux::default();
         for substep in 0..SUBSTEPS_PER_SAMPLE {
             let [start, mid, end] = [
@@ -441,6 +450,8 @@ impl Simulator {
         // One draw per beat, in beat order: the rhythm does not depend on how the run is chunked.
         let following = self.rhythm.next(sinus_rr_s);
         if self.clock.advance(t_s, following) {
+            // A new beat may schedule an inflation that is already under way (a large early offset).
+            self.next_drive = None;
             let lv = &self.model.patient.lv;
             self.iabp.beat_started(
                 self.clock.num_beats_started(),
@@ -471,10 +482,14 @@ impl Simulator {
     }
 
     fn drive(&self, t_s: f64) -> Drive {
-        let p = &self.model.patient;
+        let ([la, lv, ra, rv], shape) = self.model.twitches();
+        let activation = |twitch, atrial| self.clock.activation(twitch, shape, atrial, t_s);
+        let (la_act, lv_act) = (activation(la, true), activation(lv, false));
+        // Chambers that twitch alike (the atria of both presets, the ventricles of `healthy`) share the value.
+        let ra_act = if ra == la { la_act } else { activation(ra, true) };
+        let rv_act = if rv == lv { lv_act } else { activation(rv, false) };
         Drive {
-            activation: [(&p.la, true), (&p.lv, false), (&p.ra, true), (&p.rv, false)]
-                .map(|(chamber, atrial)| self.clock.activation(chamber, atrial, t_s)),
+            activation: [la_act, lv_act, ra_act, rv_act],
             intrathoracic_mmhg: self
                 .ventilation
                 .as_ref()

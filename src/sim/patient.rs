@@ -43,7 +43,7 @@ impl Passive {
 
 /// One heart chamber: `P = EA act(t) (V - V0) + passive(V - V0)`, with the activation of Regazzoni et al.:
 /// a raised-cosine contraction of `contraction_s` starting `onset_s` after the beat starts, then a
-/// raised-cosine relaxation of `relaxation_s`.
+/// raised-cosine relaxation of `relaxation_s` (evaluated by [`super::rhythm::Twitch`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Chamber {
     /// Active elastance amplitude EA, mmHg/mL.
@@ -65,20 +65,6 @@ impl Chamber {
     pub fn pressure_mmhg(&self, volume_ml: f64, act: f64) -> f64 {
         let x = volume_ml - self.v0_ml;
         self.ea_mmhg_per_ml * act * x + self.passive.pressure_mmhg(x)
-    }
-
-    /// Activation of one beat at `s` seconds after that beat started (0 outside the beat's twitch).
-    pub fn twitch(&self, s: f64) -> f64 {
-        let x = s - self.onset_s;
-        if x < 0.0 {
-            0.0
-        } else if x < self.contraction_s {
-            0.5 * (1.0 - (std::f64::consts::PI * x / self.contraction_s).cos())
-        } else if x < self.contraction_s + self.relaxation_s {
-            0.5 * (1.0 + (std::f64::consts::PI * (x - self.contraction_s) / self.relaxation_s).cos())
-        } else {
-            0.0
-        }
     }
 }
 
@@ -338,16 +324,6 @@ fn chamber(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn twitch_is_a_raised_cosine_pair() {
-        let lv = Patient::healthy().lv;
-        assert_eq!(lv.twitch(0.05), 0.0);
-        assert!((lv.twitch(0.1 + 0.125) - 0.5).abs() < 1e-12);
-        assert!((lv.twitch(0.35) - 1.0).abs() < 1e-12);
-        assert!((lv.twitch(0.35 + 0.2) - 0.5).abs() < 1e-12);
-        assert_eq!(lv.twitch(0.76), 0.0);
-    }
 
     #[test]
     fn healthy_lv_espvr_is_ea_plus_eb() {
