@@ -537,12 +537,10 @@ fn unloading(case: &Case) -> Unloading {
 /// The CDFR reference state of every run: VA-ECMO alone (`shock-ecmo`), the same seed and sensors.
 pub const REFERENCE_SCENARIO: &str = "shock-ecmo";
 
-/// Whether `case` is the CDFR reference itself (its CDFR would be 1 by construction).
+/// Whether `case` is the CDFR reference's patient and state (its CDFR would be 1 by construction; also without
+/// the LV catheter, which CDFR does not use).
 fn is_reference(case: &Case) -> bool {
-    case.scenario == REFERENCE_SCENARIO
-        && case.device.is_none()
-        && case.rhythm.is_none()
-        && case.arm == Arm::None
+    case.scenario == REFERENCE_SCENARIO && case.device.is_none() && case.rhythm.is_none()
 }
 
 /// An analysed resting run and its true beats.
