@@ -10,7 +10,7 @@
 pub mod clinical;
 pub mod coronary;
 pub mod endpoints;
-mod numeric;
+pub(crate) mod numeric;
 pub mod pipeline;
 pub mod pv;
 pub mod settings;

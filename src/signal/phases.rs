@@ -270,10 +270,16 @@ pub fn beat_phases_with(
     });
     // LV dP/dt min as the end of systole of a beat without ejection: the vertex of a parabola fitted to dP/dt
     // around its minimum (the minimum is broad in a failing or unloaded ventricle, and noise moves its sample).
+    // The derivative is smoothed further (the same cubic, three more passes) before the fit: the minimum is flat,
+    // and sample noise on dP/dt moves the vertex of a parabola through it by more than the 5 ms bound.
     let relaxation = |lv: &LvFiducials| {
         dpdt.as_ref().map_or(lv.dpdt_min_index, |((dpdt, first), _)| {
+            let smoothed = filters
+                .smooth
+                .as_ref()
+                .map(|smooth| smooth.apply(&smooth.apply(&smooth.apply(dpdt))));
             parabola_vertex(
-                dpdt,
+                smoothed.as_deref().unwrap_or(dpdt),
                 *first,
                 lv.dpdt_min_index,
                 ms(phases.dpdt_min_fit_s),

@@ -51,12 +51,17 @@ pub struct BeatTruth {
     pub diastolic_pd_mmhg: f64,
     /// Mean distal pressure over the wave-free period, mmHg.
     pub wfp_pd_mmhg: f64,
-    /// LV end-systolic elastance, mmHg/mL.
+    /// LV end-systolic elastance, mmHg/mL: the ESPVR's slope at V0 (for a nonlinear passive relation, lower
+    /// than the slope of a line fitted over the volumes a preload reduction spans: fit that line through the
+    /// beats' [`BeatTruth::end_systolic_point`]s instead).
     pub ees_mmhg_per_ml: f64,
     /// LV unstressed volume, mL.
     pub v0_ml: f64,
     /// Whether the IABP balloon held volume during the beat.
     pub balloon_inflated: bool,
+    /// LV volume and pressure (mL, mmHg) at the beat's peak LV activation: a point of the true ESPVR (the
+    /// chamber's `P = EA (V - V0) + passive(V - V0)` at full activation).
+    pub end_systolic_point: (f64, f64),
 }
 
 impl BeatTruth {
@@ -76,6 +81,8 @@ impl BeatTruth {
 struct Kept {
     time_s: f64,
     lv_mmhg: f64,
+    lv_ml: f64,
+    lv_activation: f64,
     pa_mmhg: f64,
     pd_mmhg: f64,
     ipv_cm_s: f64,
@@ -118,6 +125,8 @@ impl BeatTruthTracker {
         let kept = Kept {
             time_s: truth.time_s,
             lv_mmhg: truth.lv_pressure_mmhg,
+            lv_ml: truth.lv_volume_ml,
+            lv_activation: truth.lv_activation,
             pa_mmhg: truth.aortic_pressure_mmhg,
             pd_mmhg: truth.distal_pressure_mmhg,
             ipv_cm_s: truth.coronary_peak_velocity_cm_s,
@@ -189,6 +198,10 @@ impl BeatTruthTracker {
             if n == 0 { f64::NAN } else { sum / n as f64 }
         };
         let diastole_from_s = s[systole_end].time_s;
+        let peak = s
+            .iter()
+            .max_by(|a, b| a.lv_activation.total_cmp(&b.lv_activation))
+            .unwrap_or(&s[0]);
         Some(BeatTruth {
             number,
             start_s,
@@ -210,6 +223,7 @@ impl BeatTruthTracker {
             ees_mmhg_per_ml: self.ees_mmhg_per_ml,
             v0_ml: self.v0_ml,
             balloon_inflated: s.iter().any(|k| k.balloon_ml > 0.5),
+            end_systolic_point: (peak.lv_ml, peak.lv_mmhg),
         })
     }
 }

@@ -38,3 +38,4 @@ mod ui_review;
 mod ui_settings;
 mod ui_upload;
 mod upload;
+mod validation;

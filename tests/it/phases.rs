@@ -3,9 +3,7 @@
 //! where it does not; through the app's analysis pipeline (`heracles validate`'s harness), on clean and realistic
 //! (zeroed) sensors. Also the rules' bad-input side: a balloon-augmented pulse without LV pressure is not timed.
 
-use heracles::cli::validate::{
-    Arm, BeatComparison, Case, ENDPOINTS, agreement, cases, timing, validate_case,
-};
+use heracles::cli::validate::{Arm, BeatComparison, Case, ENDPOINTS, agreement, cases, compare_case, timing};
 use heracles::model::{Beat, Fiducial};
 use heracles::signal::phases::{PhaseError, SystoleEnd, beat_phases};
 use heracles::signal::{SignalSettings, Signals, segment};
@@ -19,7 +17,7 @@ fn arm_beats(arm: Arm, level: SensorLevel) -> Vec<(Case, Vec<BeatComparison>)> {
     cases()
         .into_iter()
         .filter(|case| case.arm == arm)
-        .map(|case| (case, validate_case(&case, 1, level, SECONDS).unwrap()))
+        .map(|case| (case, compare_case(&case, 1, level, SECONDS).unwrap()))
         .collect()
 }
 
