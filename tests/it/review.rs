@@ -1018,3 +1018,106 @@ fn on_the_simulated_patient_the_within_session_cdfr_is_the_true_velocity_ratio_o
         );
     }
 }
+
+#[test]
+fn the_window_at_minimum_support_has_its_own_rows_in_the_table_and_every_export() {
+    use heracles::export::{self, ExportWhat};
+    use heracles::model::{IabpRatio, IabpSettings, UnloadingDevice};
+    let iabp = |ratio| {
+        UnloadingDevice::Iabp(IabpSettings {
+            ratio,
+            ..IabpSettings::default()
+        })
+    };
+    let minimum = iabp(IabpRatio::Standby);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = simulated_case(dir.path(), 43, iabp(IabpRatio::OneToOne), minimum);
+    let session = ReviewSession::open(&path, "fellow").unwrap();
+    let (minimum_id, minimum_report) = report(&session, State::Post, WindowKind::CoronaryRestMinimumSupport);
+    let table = session.snapshot().unwrap().endpoints;
+    let at_minimum = |key: &str| {
+        table
+            .iter()
+            .find(|r| r.key == key && r.state == "min_support")
+            .unwrap_or_else(|| panic!("no {key} row at minimum support"))
+    };
+    // The window's own APV, Pd/Pa and resistances with their kind, each with its beats, labelled and sourced.
+    let apv_row = at_minimum("apv");
+    assert_eq!(apv_row.value, Some(apv(&minimum_report)));
+    assert_eq!(apv_row.window_id, Some(minimum_id));
+    assert_eq!(apv_row.unit.symbol(), "cm/s");
+    assert!(apv_row.label.contains("at minimum support"), "{}", apv_row.label);
+    assert!(apv_row.method.contains(&minimum.describe()), "{}", apv_row.method);
+    for (key, kind) in [
+        ("apv", None),
+        ("pd_pa", None),
+        ("bmr", Some("BMR")),
+        ("wfp_mr", Some("WFP-MR")),
+    ] {
+        let row = at_minimum(key);
+        assert!(row.value.is_some(), "{key}: {:?}", row.note);
+        assert_eq!(row.kind.as_deref(), kind, "{key}");
+        assert!(row.num_beats_used.is_some_and(|n| n >= 10), "{key}");
+        assert!(row.num_beats_excluded.is_some(), "{key}");
+    }
+    // A balloon on standby does not pump: the flag is on the post rows at 1:1, not on the window at standby.
+    let flags = |state: &str| {
+        table
+            .iter()
+            .find(|r| r.key == "diastolic_apv" && r.state == state)
+            .unwrap()
+            .flags
+            .clone()
+    };
+    assert!(flags("post").iter().any(|f| f == "balloon_pumping"));
+    assert!(!flags("min_support").iter().any(|f| f == "balloon_pumping"));
+    drop(session);
+
+    let out = dir.path().join("out");
+    let what = ExportWhat {
+        endpoints: true,
+        report: true,
+        odm: true,
+        ..ExportWhat::ODM
+    };
+    export::export_case(&path, &out, what).unwrap();
+    let read = |suffix: &str| std::fs::read_to_string(out.join(format!("HER-TST-0043{suffix}"))).unwrap();
+    let csv = crate::export::csv_rows(&read("_endpoints.csv"));
+    let exported: Vec<_> = csv.iter().filter(|r| r["state"] == "min_support").collect();
+    assert_eq!(
+        exported.len(),
+        table.iter().filter(|r| r.state == "min_support").count()
+    );
+    let apv_csv = exported.iter().find(|r| r["endpoint"] == "apv").unwrap();
+    assert_eq!(apv_csv["value"].parse::<f64>().unwrap(), apv(&minimum_report));
+    assert_eq!(apv_csv["unit"], "cm/s");
+    assert_eq!(
+        exported.iter().find(|r| r["endpoint"] == "wfp_mr").unwrap()["kind"],
+        "WFP-MR"
+    );
+    let json: serde_json::Value = serde_json::from_str(&read("_endpoints.json")).unwrap();
+    assert!(
+        json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "apv" && r["state"] == "min_support" && r["unit"] == "cm/s")
+    );
+    let odm = read("_endpoints.odm.xml");
+    let post = odm.rsplit("StudyEventOID=\"SE.POST_UNLOADING\">").next().unwrap();
+    assert!(post.contains(&format!(
+        r#"<ItemData ItemOID="IT.APV.MIN_SUPPORT" Value="{}"/>"#,
+        apv(&minimum_report)
+    )));
+    assert!(post.contains(r#"<ItemData ItemOID="IT.BMR.MIN_SUPPORT.KIND" Value="BMR"/>"#));
+    let pdf: String = std::fs::read(out.join("HER-TST-0043_report.pdf"))
+        .unwrap()
+        .iter()
+        .map(|&b| if b < 128 { b as char } else { '?' })
+        .collect();
+    assert!(
+        pdf.contains("(APV, at minimum support) Tj"),
+        "no minimum-support rows in the PDF"
+    );
+    assert!(pdf.contains("within-session CDFR reference"));
+}

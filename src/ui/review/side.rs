@@ -8,7 +8,8 @@ use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
 
 use super::traces::window_label;
 use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
-use crate::analysis::endpoints::choices_in_words;
+use crate::analysis::endpoints::{Unit, choices_in_words};
+use crate::analysis::format;
 use crate::analysis::pipeline::Report;
 use crate::analysis::pv::relations::EspvrFit;
 use crate::analysis::settings::{CdfrReference, MinimalResistanceChoice};
@@ -24,10 +25,6 @@ fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
         Some(kind) if kind.is_coronary() => &[0, 2, 3, 4, 5],
         _ => &[5, 6, 7, 8, 11, 12],
     }
-}
-
-fn value_text(value: Option<f64>) -> String {
-    crate::export::report::format_value(value)
 }
 
 pub(super) fn side_ui(
@@ -397,7 +394,7 @@ fn beat_table_ui(
                     ui.label(RichText::new("QC").strong());
                     for &c in columns {
                         ui.label(RichText::new(COLUMNS[c].short).strong())
-                            .on_hover_text(COLUMNS[c].unit);
+                            .on_hover_text(format!("{} [{}]", COLUMNS[c].header, COLUMNS[c].unit.symbol()));
                     }
                     ui.end_row();
                     for row in rows(report, stored) {
@@ -424,7 +421,7 @@ fn beat_table_ui(
                             }
                         }
                         for &c in columns {
-                            ui.label(value_text((COLUMNS[c].value)(row.metrics)));
+                            ui.label(format::optional((COLUMNS[c].value)(row.metrics), COLUMNS[c].unit));
                         }
                         ui.end_row();
                     }
@@ -559,10 +556,10 @@ fn occlusion_ui(
         Some(Ok(Some(fit))) => {
             ui.label(
                 RichText::new(format!(
-                    "Ees {} mmHg/mL · V0 {} mL · r² {:.4} · n {}",
-                    value_text(Some(fit.ees_mmhg_per_ml)),
-                    value_text(Some(fit.v0_ml)),
-                    fit.r2,
+                    "Ees {} · V0 {} · r² {} · n {}",
+                    format::with_unit(fit.ees_mmhg_per_ml, Unit::MmhgPerMl),
+                    format::with_unit(fit.v0_ml, Unit::Ml),
+                    format::number(fit.r2, Unit::Ratio),
                     fit.n
                 ))
                 .strong(),
@@ -682,9 +679,9 @@ fn occlusion_loops_ui(
             plot.left_top(),
             egui::Align2::LEFT_TOP,
             format!(
-                "ESPVR: Ees {} mmHg/mL, V0 {} mL",
-                value_text(Some(fit.ees_mmhg_per_ml)),
-                value_text(Some(fit.v0_ml))
+                "ESPVR: Ees {}, V0 {}",
+                format::with_unit(fit.ees_mmhg_per_ml, Unit::MmhgPerMl),
+                format::with_unit(fit.v0_ml, Unit::Ml)
             ),
             theme::small_font(),
             theme::ACCENT,
