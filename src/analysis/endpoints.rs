@@ -636,10 +636,16 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 .v0(Some(pv.v0_source)),
         );
         out.push(
-            e("ef", "EF", pvg, Unit::Percent, pv.ef.map(|ef| 100.0 * ef))
-                .flagged(&volume_flags)
-                .flagged(&pump)
-                .v0(Some(pv.v0_source)),
+            e(
+                "ef",
+                "EF",
+                pvg,
+                Unit::Percent,
+                pv.ef_fraction.map(|ef| 100.0 * ef),
+            )
+            .flagged(&volume_flags)
+            .flagged(&pump)
+            .v0(Some(pv.v0_source)),
         );
         out.push(
             e(
@@ -658,14 +664,14 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "dP/dt max",
             pvg,
             Unit::MmhgPerS,
-            Some(pv.dpdt_max_mmhg_s),
+            Some(pv.dpdt_max_mmhg_per_s),
         ));
         out.push(e(
             "dpdt_min",
             "dP/dt min",
             pvg,
             Unit::MmhgPerS,
-            Some(pv.dpdt_min_mmhg_s),
+            Some(pv.dpdt_min_mmhg_per_s),
         ));
         out.push(
             e("ea", "Ea (ESP/SV)", pvg, Unit::MmhgPerMl, pv.ea_mmhg_per_ml)

@@ -103,16 +103,16 @@ pub const COLUMNS: [Column; 18] = [
         value: |m| Some(m.pv.as_ref()?.sw_mmhg_ml),
     },
     Column {
-        header: "dpdt_max_mmhg_s",
+        header: "dpdt_max_mmhg_per_s",
         short: "dP/dt+",
         unit: Unit::MmhgPerS,
-        value: |m| Some(m.pv.as_ref()?.dpdt_max_mmhg_s),
+        value: |m| Some(m.pv.as_ref()?.dpdt_max_mmhg_per_s),
     },
     Column {
-        header: "dpdt_min_mmhg_s",
+        header: "dpdt_min_mmhg_per_s",
         short: "dP/dt-",
         unit: Unit::MmhgPerS,
-        value: |m| Some(m.pv.as_ref()?.dpdt_min_mmhg_s),
+        value: |m| Some(m.pv.as_ref()?.dpdt_min_mmhg_per_s),
     },
     Column {
         header: "tau_weiss_ms",
