@@ -1036,7 +1036,9 @@ pub fn choices_in_words(settings: &AnalysisSettings) -> String {
         .as_ref()
         .map_or("none".to_owned(), super::settings::Mvo2Constants::describe);
     format!(
-        "CDFR reference: {reference}; minimal MR rule: {}; vessel diameter: {diameter}; MVO2 constants: {mvo2}",
-        settings.minimal_resistance.label()
+        "CDFR reference: {reference}; minimal MR rule: {}; vessel diameter: {diameter}; MVO2 constants: {mvo2}; \
+         clinical horizons: {}",
+        settings.minimal_resistance.label(),
+        settings.clinical.describe()
     )
 }

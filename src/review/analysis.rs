@@ -636,7 +636,7 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
     let form =
         FollowUpForm::from_records(&file.follow_ups()?).map_err(|e| ReviewError::Stored(e.to_string()))?;
     if form != FollowUpForm::default() {
-        let endpoints: ClinicalEndpoints = form.endpoints();
+        let endpoints: ClinicalEndpoints = form.endpoints(&settings.clinical);
         store_case_result(file, who, analysis, CLINICAL, "analysis::clinical", &endpoints)?;
     }
     Ok(())

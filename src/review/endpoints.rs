@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{CDFR, CLINICAL, CaseAnalysis, State, WindowKind, microvascular_result_name};
+use crate::analysis::clinical::ClinicalHorizons;
 use crate::analysis::endpoints::{Endpoint, Group, Unit};
 use crate::analysis::format;
 use crate::model::{SAME_VESSEL_CHECK, StepId};
@@ -676,8 +677,18 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
             format!("no value: {text}")
         })
     };
-    let method = "success = alive and free of re-cannulation and other mechanical support 48 h after \
-                  decannulation; still on ECMO or unconfirmed = censored; death, bridge or failed attempt = competing";
+    // The horizons the result was computed over (the trial setting), echoed in the labels and methods.
+    let horizons: ClinicalHorizons = result
+        .value
+        .pointer("/horizons")
+        .and_then(|h| serde_json::from_value(h.clone()).ok())
+        .unwrap_or_default();
+    let method = format!(
+        "success = alive and free of re-cannulation and other mechanical support {:.0} h after decannulation; \
+         still on ECMO or unconfirmed = censored; death, bridge or failed attempt = competing [{}]",
+        horizons.confirmation_hours(),
+        horizons.describe()
+    );
     let mut time = row_at(
         result,
         "/decannulation_event/time_days",
@@ -690,7 +701,7 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
             "case",
         ),
     );
-    time.method = method.into();
+    time.method = method.clone();
     time.note = unavailable("/decannulation/unavailable").or_else(|| Some(format!("outcome: {outcome}")));
     rows.push(time);
     let mut event = row_at(
@@ -705,20 +716,27 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
             "case",
         ),
     );
-    event.method = method.into();
+    event.method = method;
     event.note = unavailable("/decannulation/unavailable")
         .or_else(|| Some(string_at(&result.value, "/decannulation_event/event_type").replace('_', " ")));
     rows.push(event);
+    let success_label = format!(
+        "Successful decannulation at {:.0} days (1 yes, 0 no)",
+        horizons.success_horizon_days
+    );
     let mut success_30 = blank(
         "successful_decannulation_30",
-        "Successful decannulation at 30 days (1 yes, 0 no)",
+        &success_label,
         Unit::Code,
         Group::Clinical,
         "case",
     );
     success_30.result_id = Some(result.id);
-    success_30.method =
-        "decannulated, and on day 30 alive and free of re-cannulation and other support".into();
+    success_30.method = format!(
+        "decannulated, and on day {:.0} alive and free of re-cannulation and other support [{}]",
+        horizons.success_horizon_days,
+        horizons.describe()
+    );
     success_30.json_pointer = Some("/successful_decannulation_30/value".into());
     success_30.value = result
         .value
@@ -727,17 +745,26 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
         .map(|b| if b { 1.0 } else { 0.0 });
     success_30.note = unavailable("/successful_decannulation_30/unavailable");
     rows.push(success_30);
+    let alive_label = format!(
+        "Days alive and out of ICU at {:.0} days",
+        horizons.alive_out_of_icu_horizon_days
+    );
     let mut alive = row_at(
         result,
         "/days_alive_out_of_icu_30/value",
         None,
         blank(
             "days_alive_out_of_icu_30",
-            "Days alive and out of ICU at 30 days",
+            &alive_label,
             Unit::Days,
             Group::Clinical,
             "case",
         ),
+    );
+    alive.method = format!(
+        "H - ICU days within days 0-H, 0 after death by day H, H = {:.0} days [{}]",
+        horizons.alive_out_of_icu_horizon_days,
+        horizons.describe()
     );
     if let Some(note) = unavailable("/days_alive_out_of_icu_30/unavailable") {
         alive.note = Some(note);

@@ -317,7 +317,27 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     assert_eq!(row("decannulation_event_type").value, Some(1.0));
     assert_eq!(row("successful_decannulation_30").value, Some(1.0));
     assert_eq!(row("six_month_status").note.as_deref(), Some("alive"));
-    assert!(matches!(form.endpoints().days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
+    let defaults = heracles::analysis::clinical::ClinicalHorizons::default();
+    assert!(matches!(form.endpoints(&defaults).days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
+    // The horizons (a trial setting) are echoed in the rows and in the stored result.
+    assert_eq!(
+        row("successful_decannulation_30").label,
+        "Successful decannulation at 30 days (1 yes, 0 no)"
+    );
+    assert!(
+        row("decannulation_event_type")
+            .method
+            .contains("48 h after decannulation")
+    );
+    assert_eq!(
+        row("days_alive_out_of_icu_30").label,
+        "Days alive and out of ICU at 30 days"
+    );
+    let case = CaseAnalysis::read(session.file()).unwrap();
+    assert_eq!(
+        case.case_results[analysis::CLINICAL].value["horizons"]["success_confirmation_days"],
+        2.0
+    );
     // A second change of a section asks for a reason, and is audited with it.
     form.decannulation.decannulation_day = Some(5.0);
     assert!(
@@ -339,6 +359,32 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     );
     let file = CaseFile::open_read_only(session.file().path()).unwrap();
     assert!(file.verify().unwrap().ok());
+
+    // A trial with other horizons: 28 days for both 30-day endpoints. The ICU stay (days 0-9) then leaves 19 days
+    // alive and out of ICU, and the labels say 28.
+    let path = session.file().path().to_owned();
+    drop((session, file));
+    let mut file = CaseFile::open(&path).unwrap();
+    for window in file.analysis_windows().unwrap() {
+        let mut stored = analysis::window_settings(&window);
+        let mut settings = stored.settings();
+        settings.clinical.success_horizon_days = 28.0;
+        settings.clinical.alive_out_of_icu_horizon_days = 28.0;
+        stored.analysis = Some(settings);
+        file.set_analysis_window_settings("fellow", window.id, &stored.json(), "trial horizons")
+            .unwrap();
+    }
+    analysis::recompute(&mut file, "fellow", analysis::Scope::All).unwrap();
+    drop(file);
+    let session = ReviewSession::open(&path, "fellow").unwrap();
+    let snapshot = session.snapshot().unwrap();
+    let row = |key: &str| snapshot.endpoints.iter().find(|r| r.key == key).unwrap().clone();
+    assert_eq!(row("days_alive_out_of_icu_30").value, Some(19.0));
+    assert_eq!(
+        row("days_alive_out_of_icu_30").label,
+        "Days alive and out of ICU at 28 days"
+    );
+    assert!(row("successful_decannulation_30").label.contains("at 28 days"));
 }
 
 /// Writes the synthetic case, analysed, with an occlusion chosen and one beat rejected, into `$HERACLES_DEMO_DIR`
