@@ -1128,7 +1128,16 @@ fn the_window_at_minimum_support_has_its_own_rows_in_the_table_and_every_export(
     };
     export::export_case(&path, &out, what).unwrap();
     let read = |suffix: &str| std::fs::read_to_string(out.join(format!("HER-TST-0043{suffix}"))).unwrap();
-    let csv = crate::export::csv_rows(&read("_endpoints.csv"));
+    let text = read("_endpoints.csv");
+    // The rows as exported (shown with --nocapture): unit, kind, beats, flags and method of each.
+    for line in text
+        .lines()
+        .take(1)
+        .chain(text.lines().filter(|l| l.contains(",min_support,")))
+    {
+        println!("{line}");
+    }
+    let csv = crate::export::csv_rows(&text);
     let exported: Vec<_> = csv.iter().filter(|r| r["state"] == "min_support").collect();
     assert_eq!(
         exported.len(),
