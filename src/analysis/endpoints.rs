@@ -1042,3 +1042,33 @@ pub fn choices_in_words(settings: &AnalysisSettings) -> String {
         settings.clinical.describe()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_is_written_as_its_symbol_and_read_back_from_it_or_its_old_name() {
+        for unit in Unit::ALL {
+            let json = serde_json::to_value(unit).unwrap();
+            assert_eq!(json, unit.symbol());
+            assert_eq!(serde_json::from_value::<Unit>(json).unwrap(), unit);
+        }
+        // Reports stored before units were written as symbols.
+        for (old, unit) in [
+            ("cm_per_s", Unit::CmPerS),
+            ("ratio", Unit::Ratio),
+            ("w_per_m2_s2", Unit::WPerM2S2),
+            ("ml_o2_per_min", Unit::MlO2PerMin),
+            ("l_per_min", Unit::LPerMin),
+        ] {
+            assert_eq!(serde_json::from_value::<Unit>(old.into()).unwrap(), unit);
+        }
+        assert!(serde_json::from_value::<Unit>("furlongs".into()).is_err());
+        // One spelling per unit: no two units share a symbol.
+        let mut symbols: Vec<&str> = Unit::ALL.iter().map(|u| u.symbol()).collect();
+        symbols.sort_unstable();
+        symbols.dedup();
+        assert_eq!(symbols.len(), Unit::ALL.len());
+    }
+}
