@@ -14,6 +14,7 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use crate::analysis::endpoints::Unit;
 use crate::analysis::pipeline::live::{LatestBeats, LiveWindow, latest_beats};
 use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
 use crate::model::SignalKind;
@@ -53,7 +54,7 @@ pub enum LiveQuantity {
     Lvesp,
     /// Stroke volume from the conductance volume, mL.
     StrokeVolume,
-    /// Stroke work (area of the PV loop), mmHg·mL.
+    /// Stroke work (area of the PV loop), mmHg.mL.
     StrokeWork,
     /// ECMO pump flow, L/min.
     EcmoFlow,
@@ -88,25 +89,16 @@ impl LiveQuantity {
         }
     }
 
-    /// Unit shown beside the value (empty for a ratio).
-    pub fn unit(self) -> &'static str {
+    /// Its unit (shown as [`Unit::symbol`], the value formatted by [`crate::analysis::format`]).
+    pub fn unit(self) -> Unit {
         match self {
-            LiveQuantity::HeartRate => "bpm",
-            LiveQuantity::MeanArterialPressure | LiveQuantity::Lvedp | LiveQuantity::Lvesp => "mmHg",
-            LiveQuantity::PdPa => "",
-            LiveQuantity::Apv => "cm/s",
-            LiveQuantity::StrokeVolume => "mL",
-            LiveQuantity::StrokeWork => "mmHg·mL",
-            LiveQuantity::EcmoFlow => "L/min",
-        }
-    }
-
-    /// Decimal places shown.
-    pub fn decimals(self) -> usize {
-        match self {
-            LiveQuantity::PdPa => 2,
-            LiveQuantity::EcmoFlow => 1,
-            _ => 0,
+            LiveQuantity::HeartRate => Unit::PerMin,
+            LiveQuantity::MeanArterialPressure | LiveQuantity::Lvedp | LiveQuantity::Lvesp => Unit::Mmhg,
+            LiveQuantity::PdPa => Unit::Ratio,
+            LiveQuantity::Apv => Unit::CmPerS,
+            LiveQuantity::StrokeVolume => Unit::Ml,
+            LiveQuantity::StrokeWork => Unit::MmhgMl,
+            LiveQuantity::EcmoFlow => Unit::LPerMin,
         }
     }
 

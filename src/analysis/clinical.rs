@@ -3,15 +3,73 @@
 //! at 30 days), with competing outcomes explicit and "still on ECMO" censored, each outcome with its event type
 //! and time; days alive and out of ICU at 30 days ("incomplete" until follow-up reaches day 30 or death); and the
 //! 6-month status. All times are days from randomisation (day 0).
+//!
+//! The horizons (48 h, 30 days, 30 days) are a trial setting, [`ClinicalHorizons`], stored with the case's
+//! analysis settings and echoed in every clinical result: a trial that defines success at 72 h or counts days
+//! alive out of ICU at 28 days changes the setting, not the code.
 
 use serde::{Deserialize, Serialize};
 
 use super::Unavailable;
 
-/// A re-cannulation within this many days of decannulation makes the decannulation unsuccessful (48 h).
-pub const RECANNULATION_WINDOW_DAYS: f64 = 2.0;
-/// The horizon of "days alive and out of ICU".
-pub const ALIVE_OUT_OF_ICU_HORIZON_DAYS: f64 = 30.0;
+/// The horizons of the clinical endpoints, a trial setting (defaults in docs/methods.md section 8).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClinicalHorizons {
+    /// A decannulation is successful when the patient is alive and free of re-cannulation and of other mechanical
+    /// support this long after it, days (default 2: 48 h).
+    pub success_confirmation_days: f64,
+    /// The day from randomisation at which "successful decannulation" is also judged (default 30).
+    pub success_horizon_days: f64,
+    /// The horizon of "days alive and out of ICU", days from randomisation (default 30).
+    pub alive_out_of_icu_horizon_days: f64,
+}
+
+impl Default for ClinicalHorizons {
+    fn default() -> ClinicalHorizons {
+        ClinicalHorizons {
+            success_confirmation_days: 2.0,
+            success_horizon_days: 30.0,
+            alive_out_of_icu_horizon_days: 30.0,
+        }
+    }
+}
+
+impl ClinicalHorizons {
+    /// The confirmation window in hours.
+    pub fn confirmation_hours(&self) -> f64 {
+        24.0 * self.success_confirmation_days
+    }
+
+    /// The horizons in words, as the clinical results and the case's choices echo them.
+    pub fn describe(&self) -> String {
+        format!(
+            "success = alive and free of re-cannulation and other support {:.0} h after decannulation, also judged on \
+             day {:.0}; days alive and out of ICU at day {:.0}",
+            self.confirmation_hours(),
+            self.success_horizon_days,
+            self.alive_out_of_icu_horizon_days
+        )
+    }
+
+    /// Whether every horizon is a positive number of days (`Err` names the one that is not).
+    pub fn check(&self) -> Result<(), Unavailable> {
+        for (name, days) in [
+            ("success confirmation window", self.success_confirmation_days),
+            ("successful decannulation horizon", self.success_horizon_days),
+            (
+                "days alive and out of ICU horizon",
+                self.alive_out_of_icu_horizon_days,
+            ),
+        ] {
+            if !(days.is_finite() && days > 0.0) {
+                return Err(Unavailable::NonPositive(format!("{name} ({days} days)")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Six months, in days from randomisation.
 pub const SIX_MONTHS_DAYS: f64 = 182.0;
 
@@ -161,9 +219,15 @@ fn check_course(course: &EcmoCourse) -> Result<(), Unavailable> {
     Ok(())
 }
 
-/// The outcome of the ECMO run. Events after the first terminal one are irrelevant to it.
-pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome, Unavailable> {
+/// The outcome of the ECMO run, success confirmed over `horizons.success_confirmation_days` (48 h by default; the
+/// outcome names say 48h, the stored setting says how long). Events after the first terminal one are irrelevant
+/// to it.
+pub fn decannulation_outcome(
+    course: &EcmoCourse,
+    horizons: &ClinicalHorizons,
+) -> Result<DecannulationOutcome, Unavailable> {
     check_course(course)?;
+    horizons.check()?;
     let on_ecmo_until = course.decannulation_day.unwrap_or(f64::INFINITY);
     // A bridge or death before (or on the day of) decannulation ends the run on ECMO; the earlier one counts.
     let terminal = [
@@ -184,7 +248,7 @@ pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome
             censored_at_days: course.last_follow_up_day,
         });
     };
-    let horizon = decannulation + RECANNULATION_WINDOW_DAYS;
+    let horizon = decannulation + horizons.success_confirmation_days;
     // The first failure within 48 h of decannulation, if any.
     let failures = [
         course.recannulation_day.filter(|&d| d <= horizon).map(|d| {
@@ -227,11 +291,13 @@ pub fn decannulation_outcome(course: &EcmoCourse) -> Result<DecannulationOutcome
     Ok(DecannulationOutcome::Decannulated { days: decannulation })
 }
 
-/// Successful decannulation at 30 days: decannulated, and on day 30 alive and free of re-cannulation and of any
-/// other mechanical support. `Err` ("incomplete") while follow-up has not reached day 30 and nothing decided it.
-pub fn successful_at_30_days(course: &EcmoCourse) -> Result<bool, Unavailable> {
+/// Successful decannulation at the horizon (day 30 by default): decannulated, and on that day alive and free of
+/// re-cannulation and of any other mechanical support. `Err` ("incomplete") while follow-up has not reached the
+/// horizon and nothing decided it.
+pub fn successful_at_horizon(course: &EcmoCourse, horizons: &ClinicalHorizons) -> Result<bool, Unavailable> {
     check_course(course)?;
-    let horizon = ALIVE_OUT_OF_ICU_HORIZON_DAYS;
+    horizons.check()?;
+    let horizon = horizons.success_horizon_days;
     let failed = [
         course.death_day,
         course.recannulation_day,
@@ -261,17 +327,19 @@ pub struct IcuStay {
     pub discharge_day: Option<f64>,
 }
 
-/// Days alive and out of ICU at 30 days: `30 - ICU days within days 0-30`, and 0 if the patient died within 30
-/// days. Overlapping stays are counted once; an open stay runs to day 30. "Incomplete" (`Err`) until follow-up
-/// (`last_follow_up_day`) reaches day 30 or the patient died.
-pub fn days_alive_out_of_icu_30(
+/// Days alive and out of ICU at the horizon H (day 30 by default): `H - ICU days within days 0-H`, and 0 if the
+/// patient died by day H. Overlapping stays are counted once; an open stay runs to day H. "Incomplete" (`Err`)
+/// until follow-up (`last_follow_up_day`) reaches day H or the patient died.
+pub fn days_alive_out_of_icu(
     stays: &[IcuStay],
     death_day: Option<f64>,
     last_follow_up_day: f64,
+    horizons: &ClinicalHorizons,
 ) -> Result<f64, Unavailable> {
     check_day("death day", death_day)?;
     check_day("last follow-up day", Some(last_follow_up_day))?;
-    let horizon = ALIVE_OUT_OF_ICU_HORIZON_DAYS;
+    horizons.check()?;
+    let horizon = horizons.alive_out_of_icu_horizon_days;
     if death_day.is_some_and(|d| d <= horizon) {
         return Ok(0.0);
     }
@@ -342,6 +410,12 @@ pub fn six_month_status(
 mod tests {
     use super::*;
 
+    const H: ClinicalHorizons = ClinicalHorizons {
+        success_confirmation_days: 2.0,
+        success_horizon_days: 30.0,
+        alive_out_of_icu_horizon_days: 30.0,
+    };
+
     fn course() -> EcmoCourse {
         EcmoCourse {
             last_follow_up_day: 180.0,
@@ -356,7 +430,7 @@ mod tests {
             ..course()
         };
         assert_eq!(
-            decannulation_outcome(&ok).unwrap(),
+            decannulation_outcome(&ok, &H).unwrap(),
             DecannulationOutcome::Decannulated { days: 5.5 }
         );
         let late_recannulation = EcmoCourse {
@@ -364,7 +438,7 @@ mod tests {
             ..ok
         };
         assert_eq!(
-            decannulation_outcome(&late_recannulation).unwrap(),
+            decannulation_outcome(&late_recannulation, &H).unwrap(),
             DecannulationOutcome::Decannulated { days: 5.5 }
         );
         let failed = EcmoCourse {
@@ -372,7 +446,7 @@ mod tests {
             ..ok
         };
         assert_eq!(
-            decannulation_outcome(&failed).unwrap(),
+            decannulation_outcome(&failed, &H).unwrap(),
             DecannulationOutcome::RecannulatedWithin48h {
                 decannulation_days: 5.5,
                 recannulation_days: 7.0
@@ -383,7 +457,7 @@ mod tests {
             ..course()
         };
         assert_eq!(
-            decannulation_outcome(&died).unwrap(),
+            decannulation_outcome(&died, &H).unwrap(),
             DecannulationOutcome::DiedOnEcmo { days: 3.0 }
         );
         let died_after = EcmoCourse {
@@ -391,7 +465,7 @@ mod tests {
             ..ok
         };
         assert_eq!(
-            decannulation_outcome(&died_after).unwrap(),
+            decannulation_outcome(&died_after, &H).unwrap(),
             DecannulationOutcome::Decannulated { days: 5.5 }
         );
         // Death hours after decannulation is not a success.
@@ -399,7 +473,7 @@ mod tests {
             death_day: Some(5.75),
             ..ok
         };
-        let outcome = decannulation_outcome(&died_soon).unwrap();
+        let outcome = decannulation_outcome(&died_soon, &H).unwrap();
         assert_eq!(
             outcome,
             DecannulationOutcome::DiedWithin48hOfDecannulation {
@@ -411,10 +485,13 @@ mod tests {
         assert_eq!(outcome.event_time_days(), 5.75);
         // A VAD the next day is other mechanical support: a failed decannulation.
         assert!(matches!(
-            decannulation_outcome(&EcmoCourse {
-                vad_or_transplant_day: Some(6.5),
-                ..ok
-            })
+            decannulation_outcome(
+                &EcmoCourse {
+                    vad_or_transplant_day: Some(6.5),
+                    ..ok
+                },
+                &H
+            )
             .unwrap(),
             DecannulationOutcome::SupportWithin48h { .. }
         ));
@@ -423,24 +500,27 @@ mod tests {
             last_follow_up_day: 6.0,
             ..ok
         };
-        let outcome = decannulation_outcome(&short).unwrap();
+        let outcome = decannulation_outcome(&short, &H).unwrap();
         assert_eq!(outcome.event_type(), EventType::Censored);
         assert_eq!(outcome.event_time_days(), 6.0);
-        assert_eq!(decannulation_outcome(&ok).unwrap().event_type().code(), 1);
+        assert_eq!(decannulation_outcome(&ok, &H).unwrap().event_type().code(), 1);
         let bridged = EcmoCourse {
             vad_or_transplant_day: Some(12.0),
             death_day: Some(40.0),
             ..course()
         };
         assert_eq!(
-            decannulation_outcome(&bridged).unwrap(),
+            decannulation_outcome(&bridged, &H).unwrap(),
             DecannulationOutcome::BridgedToVadOrTransplant { days: 12.0 }
         );
         assert_eq!(
-            decannulation_outcome(&EcmoCourse {
-                last_follow_up_day: 9.0,
-                ..course()
-            })
+            decannulation_outcome(
+                &EcmoCourse {
+                    last_follow_up_day: 9.0,
+                    ..course()
+                },
+                &H
+            )
             .unwrap(),
             DecannulationOutcome::StillOnEcmo {
                 censored_at_days: 9.0
@@ -454,17 +534,23 @@ mod tests {
             EventType::Censored
         );
         assert!(
-            decannulation_outcome(&EcmoCourse {
-                decannulation_day: Some(-1.0),
-                ..course()
-            })
+            decannulation_outcome(
+                &EcmoCourse {
+                    decannulation_day: Some(-1.0),
+                    ..course()
+                },
+                &H
+            )
             .is_err()
         );
         assert!(
-            decannulation_outcome(&EcmoCourse {
-                recannulation_day: Some(4.0),
-                ..ok
-            })
+            decannulation_outcome(
+                &EcmoCourse {
+                    recannulation_day: Some(4.0),
+                    ..ok
+                },
+                &H
+            )
             .is_err()
         );
     }
@@ -486,24 +572,24 @@ mod tests {
             }, // runs past day 30
         ];
         assert_eq!(
-            days_alive_out_of_icu_30(&stays, None, 30.0).unwrap(),
+            days_alive_out_of_icu(&stays, None, 30.0, &H).unwrap(),
             30.0 - 14.0 - 5.0
         );
-        assert_eq!(days_alive_out_of_icu_30(&stays, Some(29.0), 29.0).unwrap(), 0.0);
-        assert_eq!(days_alive_out_of_icu_30(&stays, Some(45.0), 45.0).unwrap(), 11.0);
+        assert_eq!(days_alive_out_of_icu(&stays, Some(29.0), 29.0, &H).unwrap(), 0.0);
+        assert_eq!(days_alive_out_of_icu(&stays, Some(45.0), 45.0, &H).unwrap(), 11.0);
         // Follow-up short of day 30 without a death: incomplete, not a number.
-        let incomplete = days_alive_out_of_icu_30(&stays, None, 21.0).unwrap_err();
+        let incomplete = days_alive_out_of_icu(&stays, None, 21.0, &H).unwrap_err();
         assert!(incomplete.to_string().contains("incomplete"), "{incomplete}");
         let open = [IcuStay {
             admission_day: 0.0,
             discharge_day: None,
         }];
-        assert_eq!(days_alive_out_of_icu_30(&open, None, 40.0).unwrap(), 0.0);
+        assert_eq!(days_alive_out_of_icu(&open, None, 40.0, &H).unwrap(), 0.0);
         let backwards = [IcuStay {
             admission_day: 5.0,
             discharge_day: Some(2.0),
         }];
-        assert!(days_alive_out_of_icu_30(&backwards, None, 40.0).is_err());
+        assert!(days_alive_out_of_icu(&backwards, None, 40.0, &H).is_err());
     }
 
     #[test]
@@ -512,23 +598,23 @@ mod tests {
             decannulation_day: Some(5.5),
             ..course()
         };
-        assert_eq!(successful_at_30_days(&ok), Ok(true));
+        assert_eq!(successful_at_horizon(&ok, &H), Ok(true));
         let late_recannulation = EcmoCourse {
             recannulation_day: Some(12.0),
             ..ok
         };
-        assert_eq!(successful_at_30_days(&late_recannulation), Ok(false));
+        assert_eq!(successful_at_horizon(&late_recannulation, &H), Ok(false));
         let died = EcmoCourse {
             death_day: Some(25.0),
             ..ok
         };
-        assert_eq!(successful_at_30_days(&died), Ok(false));
+        assert_eq!(successful_at_horizon(&died, &H), Ok(false));
         let short = EcmoCourse {
             last_follow_up_day: 14.0,
             ..ok
         };
-        assert!(successful_at_30_days(&short).is_err());
-        assert_eq!(successful_at_30_days(&course()), Ok(false)); // still on ECMO at day 30
+        assert!(successful_at_horizon(&short, &H).is_err());
+        assert_eq!(successful_at_horizon(&course(), &H), Ok(false)); // still on ECMO at day 30
     }
 
     #[test]
@@ -549,5 +635,62 @@ mod tests {
             }
         );
         assert!(six_month_status(Some(f64::NAN), 90.0).is_err());
+    }
+
+    #[test]
+    fn the_horizons_are_a_setting() {
+        let ok = EcmoCourse {
+            decannulation_day: Some(5.5),
+            ..course()
+        };
+        // Death 2.5 days after decannulation: a success at 48 h, a failure with a 72-h confirmation window.
+        let died = EcmoCourse {
+            death_day: Some(8.0),
+            ..ok
+        };
+        assert_eq!(
+            decannulation_outcome(&died, &H).unwrap(),
+            DecannulationOutcome::Decannulated { days: 5.5 }
+        );
+        let h72 = ClinicalHorizons {
+            success_confirmation_days: 3.0,
+            ..H
+        };
+        assert_eq!(h72.confirmation_hours(), 72.0);
+        assert_eq!(
+            decannulation_outcome(&died, &h72).unwrap().event_type(),
+            EventType::Competing
+        );
+        // A re-cannulation on day 29: a failure at 30 days, a success at 28.
+        let late = EcmoCourse {
+            recannulation_day: Some(29.0),
+            ..ok
+        };
+        let h28 = ClinicalHorizons {
+            success_horizon_days: 28.0,
+            alive_out_of_icu_horizon_days: 28.0,
+            ..H
+        };
+        assert_eq!(successful_at_horizon(&late, &H), Ok(false));
+        assert_eq!(successful_at_horizon(&late, &h28), Ok(true));
+        // Days alive out of ICU at 28 days: 28 - 10 ICU days; incomplete at day 29 for a 30-day horizon.
+        let stays = [IcuStay {
+            admission_day: 0.0,
+            discharge_day: Some(10.0),
+        }];
+        assert_eq!(days_alive_out_of_icu(&stays, None, 29.0, &h28), Ok(18.0));
+        assert!(days_alive_out_of_icu(&stays, None, 29.0, &H).is_err());
+        // A horizon that is not a positive number of days is refused, with its name.
+        let zero = ClinicalHorizons {
+            success_horizon_days: 0.0,
+            ..H
+        };
+        let refused = successful_at_horizon(&ok, &zero).unwrap_err();
+        assert!(
+            refused.to_string().contains("successful decannulation horizon"),
+            "{refused}"
+        );
+        assert_eq!(ClinicalHorizons::default(), H);
+        assert!(H.describe().contains("48 h") && H.describe().contains("day 30"));
     }
 }

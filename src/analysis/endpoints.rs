@@ -79,12 +79,14 @@ impl Group {
     }
 }
 
-/// The unit of an endpoint. [`Unit::symbol`] is the only place a unit is spelt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The unit of an endpoint. [`Unit::symbol`] is the only place a unit is spelt: on screen, in the report, in the
+/// CSV, in every JSON document (a unit serialises as its symbol) and in the ODM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unit {
     /// A dimensionless ratio.
     Ratio,
+    /// A coded value (e.g. 0 censored, 1 success, 2 competing).
+    Code,
     /// A count of beats.
     Beats,
     /// Percent.
@@ -140,10 +142,43 @@ pub enum Unit {
 }
 
 impl Unit {
+    /// Every unit.
+    pub const ALL: [Unit; 28] = [
+        Unit::Ratio,
+        Unit::Code,
+        Unit::Beats,
+        Unit::Percent,
+        Unit::CmPerS,
+        Unit::Cm,
+        Unit::Mmhg,
+        Unit::PerMin,
+        Unit::Ml,
+        Unit::LPerMin,
+        Unit::MlPerMin,
+        Unit::MmhgPerS,
+        Unit::MmhgPerMl,
+        Unit::PerMl,
+        Unit::MmhgMl,
+        Unit::Ms,
+        Unit::Resistance,
+        Unit::MmhgS,
+        Unit::MmhgPerMin,
+        Unit::ApvPerPvaRate,
+        Unit::FlowPerPvaRate,
+        Unit::CmPerMmhgMl,
+        Unit::MlPerMmhgMl,
+        Unit::MPerS,
+        Unit::WPerM2S2,
+        Unit::JPerM2S2,
+        Unit::MlO2PerMin,
+        Unit::Days,
+    ];
+
     /// The unit as written everywhere (empty for a ratio).
     pub fn symbol(self) -> &'static str {
         match self {
             Unit::Ratio => "",
+            Unit::Code => "code",
             Unit::Beats => "beats",
             Unit::Percent => "%",
             Unit::CmPerS => "cm/s",
@@ -172,26 +207,43 @@ impl Unit {
             Unit::Days => "days",
         }
     }
+
+    /// The unit of `text`: its symbol, or the snake-case name results stored before units were written as
+    /// symbols (`cm_per_s`).
+    pub fn from_text(text: &str) -> Option<Unit> {
+        Unit::ALL
+            .into_iter()
+            .find(|unit| unit.symbol() == text)
+            .or_else(|| Unit::ALL.into_iter().find(|unit| unit.legacy_key() == text))
+    }
+
+    /// The variant's name in snake case, as the derived serde form wrote it.
+    fn legacy_key(self) -> String {
+        let mut key = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    key.push('_');
+                }
+                key.push(c.to_ascii_lowercase());
+            } else {
+                key.push(c);
+            }
+        }
+        key
+    }
 }
 
-/// An endpoint's number with its decimals, without unit: the one number formatting of every endpoint on screen
-/// (bedside panel, review table) and in the PDF (the CSV and JSON hold the full value).
-pub fn format_number(value: f64, decimals: usize) -> String {
-    // A value that rounds to zero is shown as zero, without a sign.
-    let value = if value.abs() < 0.5 * 10f64.powi(-(decimals as i32)) {
-        0.0
-    } else {
-        value
-    };
-    format!("{value:.decimals$}")
+impl Serialize for Unit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.symbol())
+    }
 }
 
-/// `value` formatted by [`format_number`] with its unit.
-pub fn format_value(value: f64, unit: Unit, decimals: usize) -> String {
-    let number = format_number(value, decimals);
-    match unit.symbol() {
-        "" => number,
-        symbol => format!("{number} {symbol}"),
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Unit, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Unit::from_text(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown unit {text:?}")))
     }
 }
 
@@ -291,8 +343,6 @@ pub struct Endpoint {
     pub group: Group,
     /// Its unit.
     pub unit: Unit,
-    /// Decimals shown.
-    pub decimals: usize,
     /// The number (`None`: not computed, see `note`).
     pub value: Option<f64>,
     /// 95 % confidence interval, when the method gives one.
@@ -316,13 +366,12 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// An endpoint with no value yet.
-    pub fn new(key: &str, label: &str, group: Group, unit: Unit, decimals: usize) -> Endpoint {
+    pub fn new(key: &str, label: &str, group: Group, unit: Unit) -> Endpoint {
         Endpoint {
             key: key.to_owned(),
             label: label.to_owned(),
             group,
             unit,
-            decimals,
             value: None,
             ci95: None,
             method: String::new(),
@@ -335,10 +384,10 @@ impl Endpoint {
         }
     }
 
-    /// The value as shown (with unit), or `no value`.
+    /// The value as shown (with unit, [`super::format::with_unit`]), or `no value`.
     pub fn display(&self) -> String {
         match self.value {
-            Some(value) => format_value(value, self.unit, self.decimals),
+            Some(value) => super::format::with_unit(value, self.unit),
             None => "no value".to_owned(),
         }
     }
@@ -422,38 +471,35 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
         let m = c.provenance.method.as_str();
         let used = c.num_beats;
         let excluded = num_beats.saturating_sub(used);
-        let e = |key, label, unit, decimals, value: Option<f64>| {
-            Endpoint::new(key, label, Group::Coronary, unit, decimals)
+        let e = |key, label, unit, value: Option<f64>| {
+            Endpoint::new(key, label, Group::Coronary, unit)
                 .with(value, m)
                 .beats(used, excluded)
                 .flagged(&not_steady)
         };
-        out.push(e("apv", "APV", Unit::CmPerS, 1, c.apv_cm_s));
+        out.push(e("apv", "APV", Unit::CmPerS, c.apv_cm_s));
         out.push(
             e(
                 "diastolic_apv",
                 "Diastolic APV",
                 Unit::CmPerS,
-                1,
                 c.diastolic_apv_cm_s,
             )
             .flagged(&balloon),
         );
-        out.push(e("mean_pa", "Mean Pa", Unit::Mmhg, 1, c.mean_pa_mmhg));
-        out.push(e("mean_pd", "Mean Pd", Unit::Mmhg, 1, c.mean_pd_mmhg));
-        out.push(e("pd_pa", "Pd/Pa", Unit::Ratio, 2, c.pd_pa));
+        out.push(e("mean_pa", "Mean Pa", Unit::Mmhg, c.mean_pa_mmhg));
+        out.push(e("mean_pd", "Mean Pd", Unit::Mmhg, c.mean_pd_mmhg));
+        out.push(e("pd_pa", "Pd/Pa", Unit::Ratio, c.pd_pa));
         out.push(e(
             "mean_diastolic_pa",
             "Mean diastolic Pa",
             Unit::Mmhg,
-            1,
             c.mean_diastolic_pa_mmhg,
         ));
         out.push(e(
             "heart_rate_coronary",
             "Heart rate (coronary)",
             Unit::PerMin,
-            0,
             Some(c.heart_rate_bpm),
         ));
         out.push(
@@ -461,7 +507,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "wfp_mean_pd",
                 "Mean Pd over the WFP",
                 Unit::Mmhg,
-                1,
                 c.wfp_mean_pd_mmhg,
             )
             .flagged(&balloon),
@@ -471,20 +516,19 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "wfp_mean_ipv",
                 "Mean ipv over the WFP",
                 Unit::CmPerS,
-                1,
                 c.wfp_mean_ipv_cm_s,
             )
             .flagged(&balloon),
         );
         if let Some(r) = &summary.microvascular_resistance {
             let m = r.provenance.method.as_str();
-            let mut bmr = Endpoint::new("bmr", "BMR", Group::Coronary, Unit::Resistance, 2)
+            let mut bmr = Endpoint::new("bmr", "BMR", Group::Coronary, Unit::Resistance)
                 .with(r.bmr, "mean Pd / APV over whole beats at rest")
                 .beats(used, excluded)
                 .flagged(&not_steady);
             bmr.kind = Some(ResistanceKind::Bmr);
             out.push(bmr);
-            let mut wfp = Endpoint::new("wfp_mr", "WFP-MR", Group::Coronary, Unit::Resistance, 2)
+            let mut wfp = Endpoint::new("wfp_mr", "WFP-MR", Group::Coronary, Unit::Resistance)
                 .with(
                     r.wfp_mr,
                     "mean Pd / mean ipv over the pooled wave-free periods at rest",
@@ -499,7 +543,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "BMR, back-pressure corrected (Pd - LVEDP)",
                 Group::Coronary,
                 Unit::Resistance,
-                2,
             )
             .with(r.bmr_back_pressure_corrected, m)
             .beats(used, excluded);
@@ -512,7 +555,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "Coronary perfusion pressure (diastolic Pa - LVEDP)",
                 Group::Coronary,
                 Unit::Mmhg,
-                1,
             )
             .with(
                 summary.coronary_perfusion_pressure_mmhg,
@@ -525,7 +567,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "Volumetric coronary flow",
             Group::Coronary,
             Unit::MlPerMin,
-            1,
         );
         if settings.vessel_diameter_cm.is_none() {
             flow.note = Some("no vessel diameter entered for this case".into());
@@ -560,8 +601,8 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
         } else {
             Vec::new()
         };
-        let e = |key, label, group, unit, decimals, value: Option<f64>| {
-            Endpoint::new(key, label, group, unit, decimals)
+        let e = |key, label, group, unit, value: Option<f64>| {
+            Endpoint::new(key, label, group, unit)
                 .with(value, m)
                 .beats(used, excluded)
                 .flagged(&not_steady)
@@ -572,34 +613,39 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "Heart rate (PV)",
             pvg,
             Unit::PerMin,
-            0,
             Some(pv.heart_rate_bpm),
         ));
-        out.push(e("lvedp", "LVEDP", pvg, Unit::Mmhg, 1, Some(pv.lvedp_mmhg)));
-        out.push(e("edv", "EDV", pvg, Unit::Ml, 0, Some(pv.edv_ml)).flagged(&volume_flags));
+        out.push(e("lvedp", "LVEDP", pvg, Unit::Mmhg, Some(pv.lvedp_mmhg)));
+        out.push(e("edv", "EDV", pvg, Unit::Ml, Some(pv.edv_ml)).flagged(&volume_flags));
         out.push(
-            e("esv", "ESV", pvg, Unit::Ml, 0, Some(pv.esv_ml))
+            e("esv", "ESV", pvg, Unit::Ml, Some(pv.esv_ml))
                 .flagged(&volume_flags)
                 .flagged(&v0_flags)
                 .v0(Some(pv.v0_source)),
         );
         out.push(
-            e("lvesp", "LVESP", pvg, Unit::Mmhg, 1, Some(pv.lvesp_mmhg))
+            e("lvesp", "LVESP", pvg, Unit::Mmhg, Some(pv.lvesp_mmhg))
                 .flagged(&v0_flags)
                 .v0(Some(pv.v0_source)),
         );
-        out.push(e("lvsp", "LVSP", pvg, Unit::Mmhg, 1, Some(pv.lvsp_mmhg)));
+        out.push(e("lvsp", "LVSP", pvg, Unit::Mmhg, Some(pv.lvsp_mmhg)));
         out.push(
-            e("sv", "SV", pvg, Unit::Ml, 0, Some(pv.sv_ml))
+            e("sv", "SV", pvg, Unit::Ml, Some(pv.sv_ml))
                 .flagged(&volume_flags)
                 .flagged(&pump)
                 .v0(Some(pv.v0_source)),
         );
         out.push(
-            e("ef", "EF", pvg, Unit::Percent, 0, pv.ef.map(|ef| 100.0 * ef))
-                .flagged(&volume_flags)
-                .flagged(&pump)
-                .v0(Some(pv.v0_source)),
+            e(
+                "ef",
+                "EF",
+                pvg,
+                Unit::Percent,
+                pv.ef_fraction.map(|ef| 100.0 * ef),
+            )
+            .flagged(&volume_flags)
+            .flagged(&pump)
+            .v0(Some(pv.v0_source)),
         );
         out.push(
             e(
@@ -607,7 +653,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "Native CO (SV x HR)",
                 pvg,
                 Unit::LPerMin,
-                2,
                 Some(pv.native_co_l_min),
             )
             .flagged(&volume_flags)
@@ -619,19 +664,17 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "dP/dt max",
             pvg,
             Unit::MmhgPerS,
-            0,
-            Some(pv.dpdt_max_mmhg_s),
+            Some(pv.dpdt_max_mmhg_per_s),
         ));
         out.push(e(
             "dpdt_min",
             "dP/dt min",
             pvg,
             Unit::MmhgPerS,
-            0,
-            Some(pv.dpdt_min_mmhg_s),
+            Some(pv.dpdt_min_mmhg_per_s),
         ));
         out.push(
-            e("ea", "Ea (ESP/SV)", pvg, Unit::MmhgPerMl, 2, pv.ea_mmhg_per_ml)
+            e("ea", "Ea (ESP/SV)", pvg, Unit::MmhgPerMl, pv.ea_mmhg_per_ml)
                 .flagged(&volume_flags)
                 .v0(Some(pv.v0_source)),
         );
@@ -658,7 +701,7 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "P = P_A/(1 + e^(t/tau_L)) + P_B",
             ),
         ] {
-            let mut tau = Endpoint::new(key, label, pvg, Unit::Ms, 1)
+            let mut tau = Endpoint::new(key, label, pvg, Unit::Ms)
                 .with(
                     value,
                     &format!("{how}, from dP/dt min to next EDP + margin; mean over isovolumic beats only"),
@@ -679,9 +722,9 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             vec![Flag::PvaChordOnly]
         };
         let eg = Group::Energetics;
-        out.push(e("sw", "Stroke work", eg, Unit::MmhgMl, 0, Some(pv.sw_mmhg_ml)).flagged(&volume_flags));
+        out.push(e("sw", "Stroke work", eg, Unit::MmhgMl, Some(pv.sw_mmhg_ml)).flagged(&volume_flags));
         out.push(
-            Endpoint::new("pva", "PVA (SW + PE)", eg, Unit::MmhgMl, 0)
+            Endpoint::new("pva", "PVA (SW + PE)", eg, Unit::MmhgMl)
                 .with(pv.pva_mmhg_ml, "Suga's sweep over systole + EDPVR sliver")
                 .beats(used, excluded)
                 .flagged(&not_steady)
@@ -696,14 +739,13 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "Mechanical efficiency (SW/PVA)",
                 eg,
                 Unit::Ratio,
-                2,
             )
             .with(pv.mechanical_efficiency, "mean SW / mean PVA")
             .beats(used, excluded)
             .flagged(&pva_flags)
             .v0(Some(pv.v0_source)),
         );
-        let mut mvo2 = Endpoint::new("mvo2", "MVO2 estimate (a PVA + b) x HR", eg, Unit::MlO2PerMin, 2);
+        let mut mvo2 = Endpoint::new("mvo2", "MVO2 estimate (a PVA + b) x HR", eg, Unit::MlO2PerMin);
         if summary.mvo2.is_none() && settings.mvo2.is_none() {
             mvo2.note = Some("not estimated: no MVO2 constants chosen for this case".into());
         }
@@ -731,8 +773,8 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
         let occlusion_beats = summary
             .occlusion_beats
             .map(|[first, last]| (last.saturating_sub(first) + 1) as usize);
-        let relation = |key, label, unit, decimals, value: Option<f64>, n: Option<usize>, method: &str| {
-            let mut endpoint = Endpoint::new(key, label, rg, unit, decimals).with(value, method);
+        let relation = |key, label, unit, value: Option<f64>, n: Option<usize>, method: &str| {
+            let mut endpoint = Endpoint::new(key, label, rg, unit).with(value, method);
             if let Some(n) = n {
                 endpoint = endpoint.beats(n, occlusion_beats.unwrap_or(n).saturating_sub(n));
             }
@@ -754,11 +796,10 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                         "ees",
                         "Ees (ESPVR)",
                         Unit::MmhgPerMl,
-                        2,
                         espvr.map(|f| f.ees_mmhg_per_ml),
                     ),
-                    ("v0", "V0 (ESPVR)", Unit::Ml, 1, espvr.map(|f| f.v0_ml)),
-                    ("espvr_r2", "ESPVR r2", Unit::Ratio, 3, espvr.map(|f| f.r2)),
+                    ("v0", "V0 (ESPVR)", Unit::Ml, espvr.map(|f| f.v0_ml)),
+                    ("espvr_r2", "ESPVR r2", Unit::Ratio, espvr.map(|f| f.r2)),
                 ],
             ),
             (
@@ -767,15 +808,14 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                     .unwrap_or("EDPVR: EDP = A e^(beta EDV) + C"),
                 edpvr.map(|f| f.n),
                 [
-                    ("edpvr_a", "EDPVR A", Unit::Mmhg, 3, edpvr.map(|f| f.a_mmhg)),
+                    ("edpvr_a", "EDPVR A", Unit::Mmhg, edpvr.map(|f| f.a_mmhg)),
                     (
                         "edpvr_beta",
                         "EDPVR beta",
                         Unit::PerMl,
-                        4,
                         edpvr.map(|f| f.beta_per_ml),
                     ),
-                    ("edpvr_r2", "EDPVR r2", Unit::Ratio, 3, edpvr.map(|f| f.r2)),
+                    ("edpvr_r2", "EDPVR r2", Unit::Ratio, edpvr.map(|f| f.r2)),
                 ],
             ),
             (
@@ -783,19 +823,19 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                     .unwrap_or("PRSW: SW = Mw (EDV - Vw)"),
                 prsw.map(|f| f.n),
                 [
-                    ("prsw_mw", "PRSW Mw", Unit::Mmhg, 1, prsw.map(|f| f.mw_mmhg)),
-                    ("prsw_vw", "PRSW Vw", Unit::Ml, 1, prsw.map(|f| f.vw_ml)),
-                    ("prsw_r2", "PRSW r2", Unit::Ratio, 3, prsw.map(|f| f.r2)),
+                    ("prsw_mw", "PRSW Mw", Unit::Mmhg, prsw.map(|f| f.mw_mmhg)),
+                    ("prsw_vw", "PRSW Vw", Unit::Ml, prsw.map(|f| f.vw_ml)),
+                    ("prsw_r2", "PRSW r2", Unit::Ratio, prsw.map(|f| f.r2)),
                 ],
             ),
         ];
         for (method, n, rows) in fits {
-            for (key, label, unit, decimals, value) in rows {
-                out.push(relation(key, label, unit, decimals, value, n, method));
+            for (key, label, unit, value) in rows {
+                out.push(relation(key, label, unit, value, n, method));
             }
         }
         out.push(
-            Endpoint::new("ea_ees", "Ea/Ees (coupling)", rg, Unit::Ratio, 2)
+            Endpoint::new("ea_ees", "Ea/Ees (coupling)", rg, Unit::Ratio)
                 .with(summary.ea_ees, "mean Ea of the steady beats / Ees of the ESPVR"),
         );
     }
@@ -806,7 +846,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "Ees, single-beat estimate",
             rg,
             Unit::MmhgPerMl,
-            2,
         )
         .with(
             single.map(|s| s.ees_estimate_mmhg_per_ml),
@@ -829,8 +868,8 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
         let excluded = num_beats.saturating_sub(used);
         let g = Group::SupplyDemand;
         let m = "means of per-beat values over the accepted beats";
-        let e = |key, label, unit, decimals, value: Option<f64>| {
-            Endpoint::new(key, label, g, unit, decimals)
+        let e = |key, label, unit, value: Option<f64>| {
+            Endpoint::new(key, label, g, unit)
                 .with(value, m)
                 .beats(used, excluded)
                 .flagged(&not_steady)
@@ -839,7 +878,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "tti",
             "TTI (integral of LVP over systole)",
             Unit::MmhgS,
-            2,
             sd.tti_mmhg_s,
         ));
         out.push(
@@ -847,17 +885,15 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "dpti",
                 "DPTI (integral of Pa - LVP over diastole)",
                 Unit::MmhgS,
-                2,
                 sd.dpti_mmhg_s,
             )
             .flagged(&balloon),
         );
-        out.push(e("sevr", "SEVR (DPTI/TTI)", Unit::Ratio, 2, sd.sevr).flagged(&balloon));
+        out.push(e("sevr", "SEVR (DPTI/TTI)", Unit::Ratio, sd.sevr).flagged(&balloon));
         out.push(e(
             "rate_pressure_product",
             "Rate-pressure product",
             Unit::MmhgPerMin,
-            0,
             sd.rate_pressure_product_mmhg_per_min,
         ));
         let pv_source = summary.pv.as_ref().map(|pv| pv.v0_source);
@@ -866,7 +902,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "dvti_per_pva",
                 "DVTI / PVA per beat",
                 Unit::CmPerMmhgMl,
-                5,
                 sd.dvti_per_pva_cm_per_mmhg_ml,
             )
             .flagged(&volume_flags)
@@ -877,7 +912,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "flow_per_pva",
                 "Flow per beat / PVA",
                 Unit::MlPerMmhgMl,
-                5,
                 sd.flow_per_pva_ml_per_mmhg_ml,
             )
             .flagged(&volume_flags)
@@ -888,7 +922,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "apv_per_pva_rate",
                 "APV / (PVA x HR)",
                 Unit::ApvPerPvaRate,
-                5,
                 sd.apv_per_pva_rate,
             )
             .flagged(&volume_flags)
@@ -899,7 +932,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "flow_per_pva_rate",
                 "Flow / (PVA x HR)",
                 Unit::FlowPerPvaRate,
-                5,
                 sd.flow_per_pva_rate,
             )
             .flagged(&volume_flags)
@@ -916,8 +948,8 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             .as_ref()
             .map_or(summary.num_accepted, |s| s.beat_numbers.len());
         let excluded = num_beats.saturating_sub(used);
-        let e = |key: &str, label: &str, unit, decimals, value: Option<f64>| {
-            Endpoint::new(key, label, g, unit, decimals)
+        let e = |key: &str, label: &str, unit, value: Option<f64>| {
+            Endpoint::new(key, label, g, unit)
                 .with(value, m)
                 .beats(used, excluded)
                 .flagged(&not_steady)
@@ -926,28 +958,24 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
             "wave_speed",
             "Wave speed c (single point)",
             Unit::MPerS,
-            2,
             Some(w.c_single_point_m_s),
         ));
         out.push(e(
             "velocity_lag",
             "Velocity lag corrected",
             Unit::Ms,
-            0,
             Some(w.velocity_lag_ms),
         ));
         out.push(e(
             "peak_net_wave_intensity",
             "Peak net wave intensity",
             Unit::WPerM2S2,
-            0,
             Some(w.peak_net_w_m2_s2),
         ));
         out.push(e(
             "perfusion_efficiency",
             "Perfusion efficiency",
             Unit::Ratio,
-            2,
             Some(w.perfusion_efficiency),
         ));
         for (wave_kind, key, label) in WAVES {
@@ -965,14 +993,12 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 &format!("{key}_peak"),
                 &format!("{label}: peak"),
                 Unit::WPerM2S2,
-                0,
                 wave.map(|x| x.peak_w_m2_s2),
             );
             let mut cumulative = e(
                 &format!("{key}_cumulative"),
                 &format!("{label}: cumulative"),
                 Unit::JPerM2S2,
-                1,
                 wave.map(|x| x.cumulative_j_m2_s2),
             );
             if wave.is_none() {
@@ -987,7 +1013,6 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                 "perfusion_efficiency_baseline_c",
                 "Perfusion efficiency with the baseline wave speed",
                 Unit::Ratio,
-                2,
                 Some(b.perfusion_efficiency),
             ));
         }
@@ -1011,7 +1036,39 @@ pub fn choices_in_words(settings: &AnalysisSettings) -> String {
         .as_ref()
         .map_or("none".to_owned(), super::settings::Mvo2Constants::describe);
     format!(
-        "CDFR reference: {reference}; minimal MR rule: {}; vessel diameter: {diameter}; MVO2 constants: {mvo2}",
-        settings.minimal_resistance.label()
+        "CDFR reference: {reference}; minimal MR rule: {}; vessel diameter: {diameter}; MVO2 constants: {mvo2}; \
+         clinical horizons: {}",
+        settings.minimal_resistance.label(),
+        settings.clinical.describe()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_is_written_as_its_symbol_and_read_back_from_it_or_its_old_name() {
+        for unit in Unit::ALL {
+            let json = serde_json::to_value(unit).unwrap();
+            assert_eq!(json, unit.symbol());
+            assert_eq!(serde_json::from_value::<Unit>(json).unwrap(), unit);
+        }
+        // Reports stored before units were written as symbols.
+        for (old, unit) in [
+            ("cm_per_s", Unit::CmPerS),
+            ("ratio", Unit::Ratio),
+            ("w_per_m2_s2", Unit::WPerM2S2),
+            ("ml_o2_per_min", Unit::MlO2PerMin),
+            ("l_per_min", Unit::LPerMin),
+        ] {
+            assert_eq!(serde_json::from_value::<Unit>(old.into()).unwrap(), unit);
+        }
+        assert!(serde_json::from_value::<Unit>("furlongs".into()).is_err());
+        // One spelling per unit: no two units share a symbol.
+        let mut symbols: Vec<&str> = Unit::ALL.iter().map(|u| u.symbol()).collect();
+        symbols.sort_unstable();
+        symbols.dedup();
+        assert_eq!(symbols.len(), Unit::ALL.len());
+    }
 }

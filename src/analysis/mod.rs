@@ -10,6 +10,7 @@
 pub mod clinical;
 pub mod coronary;
 pub mod endpoints;
+pub mod format;
 pub(crate) mod numeric;
 pub mod pipeline;
 pub mod pv;

@@ -215,6 +215,8 @@ pub struct AnalysisSettings {
     pub vessel_diameter_cm: Option<f64>,
     /// MVO2 from PVA, only when constants are given (`None`: not estimated).
     pub mvo2: Option<Mvo2Constants>,
+    /// The horizons of the clinical endpoints (48 h, 30 days, 30 days by default), a trial setting.
+    pub clinical: super::clinical::ClinicalHorizons,
 }
 
 impl Default for AnalysisSettings {
@@ -251,6 +253,7 @@ impl Default for AnalysisSettings {
             },
             vessel_diameter_cm: None,
             mvo2: None,
+            clinical: super::clinical::ClinicalHorizons::default(),
         }
     }
 }

@@ -47,9 +47,10 @@ fn window_keys(kind: WindowKind) -> &'static [&'static str] {
             "wfp_mr",
         ],
         WindowKind::CoronaryHyperaemia => &["apv", "pd_pa", "bmr", "bmr_back_pressure_corrected"],
-        // The endpoint table has no rows of its own for the window at minimum support (it is the within-session
-        // CDFR's denominator, named in the CDFR row when the case uses that reference), so nothing is shown under it.
-        WindowKind::CoronaryRestMinimumSupport => &[],
+        // Its rows of state `min_support` (the within-session CDFR reference).
+        WindowKind::CoronaryRestMinimumSupport => {
+            &["apv", "diastolic_apv", "pd_pa", "heart_rate_coronary", "bmr"]
+        }
         WindowKind::PvSteady => &[
             "lvedp",
             "edv",
@@ -79,8 +80,7 @@ fn window_numbers(window: &AnalysedWindow) -> WindowNumbers {
                 _ => row.label.clone(),
             },
             value: row.value,
-            unit: row.unit.clone(),
-            decimals: row.decimals,
+            unit: row.unit,
             method: row.provenance(),
             note: row.note.clone(),
         })
@@ -118,11 +118,10 @@ pub fn endpoint_view(windows: &[AnalysedWindow], post_label: &str) -> Option<End
         rows.push(EndpointRow {
             section: section(&baseline.group),
             name,
-            unit: baseline.unit.clone(),
+            unit: baseline.unit,
             baseline: baseline.value,
             post: post.value,
             change: change.and_then(|c| c.value),
-            decimals: baseline.decimals,
             method: baseline.provenance(),
             note: [baseline, post]
                 .iter()

@@ -1,5 +1,9 @@
 //! `heracles analyze FILE`: reads a recording, finds and judges the beats, computes every endpoint the channels
-//! allow and prints the report (`--json`: one JSON document with `beats`, `per_beat`, `summary` and `settings`).
+//! allow and prints the report (`--json`: one JSON document with `beats`, `per_beat`, `summary`, `settings` and
+//! the labelled `endpoints`; every per-beat and summary field name ends in its unit (`_ms`, `_mmhg`, `_cm_s`,
+//! `_mmhg_per_s`, `_fraction`, ...; a bare name is a dimensionless ratio such as `pd_pa`), and every endpoint carries
+//! its `unit` in the endpoint table's spelling, [`crate::analysis::endpoints::Unit::symbol`]). The text summary
+//! shows the labelled endpoints in the one notation policy ([`crate::analysis::format`]).
 //! Unreadable input is an error naming the file (and line): exit code 1. Bad arguments exit with code 2.
 //! Several files or a folder: the batch mode of [`batch`] (all cores, a summary CSV, one JSON per record).
 
@@ -153,34 +157,6 @@ fn print_summary(file: &std::path::Path, report: &Report) -> std::io::Result<()>
             summary.rejected
         )?,
     }
-    if let Some(coronary) = &summary.coronary {
-        outln!(
-            "APV {:?} cm/s, Pd/Pa {:?}, HR {:.0}/min",
-            coronary.apv_cm_s,
-            coronary.pd_pa,
-            coronary.heart_rate_bpm
-        )?;
-    }
-    if let Some(pv) = &summary.pv {
-        outln!(
-            "EDV {:.1} mL, ESV {:.1} mL, LVEDP {:.1} mmHg, LVSP {:.1} mmHg, SW {:.0} mmHg.mL ({} beats)",
-            pv.edv_ml,
-            pv.esv_ml,
-            pv.lvedp_mmhg,
-            pv.lvsp_mmhg,
-            pv.sw_mmhg_ml,
-            pv.num_beats
-        )?;
-    }
-    if let Some(fit) = &summary.espvr {
-        outln!(
-            "ESPVR Ees {:.3} mmHg/mL, V0 {:.1} mL, r^2 {:.3}, n {}",
-            fit.ees_mmhg_per_ml,
-            fit.v0_ml,
-            fit.r2,
-            fit.n
-        )?;
-    }
     let mut group = None;
     for endpoint in &report.endpoints {
         if group != Some(endpoint.group) {
@@ -207,5 +183,5 @@ fn print_summary(file: &std::path::Path, report: &Report) -> std::io::Result<()>
     for note in &summary.notes {
         outln!("note: {note}")?;
     }
-    outln!("(use --json for every beat and value, with units, methods and V0 sources)")
+    outln!("(use --json for every beat and value at full precision, with units, methods and V0 sources)")
 }

@@ -7,7 +7,8 @@
 //! - study `HERACLES` (IRAS 300145); sites as AdminData Locations `LOC.<site code>`; the subject is the
 //!   pseudonymous case id;
 //! - study events `SE.BASELINE`, `SE.POST_UNLOADING`, `SE.FOLLOW_UP`, each with one form (`FORM.<event>`): a row of
-//!   state `baseline` goes to the baseline event; `post` and `change` (post - baseline) to post-unloading; the
+//!   state `baseline` goes to the baseline event; `post`, `change` (post - baseline) and `min_support` (the resting
+//!   window at minimum support, the within-session CDFR reference: items `IT.<KEY>.MIN_SUPPORT`) to post-unloading; the
 //!   case-level rows (CDFR, which compares the two states) to post-unloading, except the clinical group, which is
 //!   follow-up;
 //! - item groups `IG.<GROUP>` per endpoint group; item `IT.<KEY>` for an endpoint's value, `IT.<KEY>.CHANGE` for
@@ -25,9 +26,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::analysis::endpoints::Group;
+use crate::analysis::endpoints::{Group, Unit};
 use crate::model::Site;
-use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT};
+use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, MINIMUM_SUPPORT};
 use crate::review::session::Snapshot;
 
 /// The study's OID.
@@ -161,13 +162,14 @@ fn text_item(row: &EndpointRow) -> Option<&str> {
         .flatten()
 }
 
-/// The OID of a row's value item: `IT.<KEY>`, or `IT.<KEY>.CHANGE` for a change row.
+/// The OID of a row's value item: `IT.<KEY>`, `IT.<KEY>.CHANGE` for a change row, `IT.<KEY>.MIN_SUPPORT` for a
+/// row of the resting window at minimum support (post-unloading event, beside the value at target support).
 pub fn item_oid(row: &EndpointRow) -> String {
     let base = format!("IT.{}", oid_part(&row.key));
-    if row.state == "change" {
-        format!("{base}.CHANGE")
-    } else {
-        base
+    match row.state.as_str() {
+        "change" => format!("{base}.CHANGE"),
+        MINIMUM_SUPPORT => format!("{base}.MIN_SUPPORT"),
+        _ => base,
     }
 }
 
@@ -361,15 +363,15 @@ pub fn odm_document(snapshot: &Snapshot, results_sha256: &str) -> String {
         }
     }
     let mut units: BTreeMap<String, String> = BTreeMap::new();
-    for row in rows.iter().filter(|row| !row.unit.is_empty()) {
-        let oid = unit_oid(&row.unit);
-        let taken_by_other = units.get(&oid).is_some_and(|symbol| symbol != &row.unit);
+    for row in rows.iter().filter(|row| !row.unit.symbol().is_empty()) {
+        let oid = unit_oid(row.unit.symbol());
+        let taken_by_other = units.get(&oid).is_some_and(|symbol| symbol != row.unit.symbol());
         let oid = if taken_by_other {
             format!("{oid}_{}", units.len())
         } else {
             oid
         };
-        units.entry(oid).or_insert_with(|| row.unit.clone());
+        units.entry(oid).or_insert_with(|| row.unit.symbol().to_owned());
     }
     let unit_of = |symbol: &str| {
         units
@@ -528,9 +530,15 @@ pub fn odm_document(snapshot: &Snapshot, results_sha256: &str) -> String {
         } else {
             row.label.clone()
         };
-        let unit = unit_of(&row.unit);
-        let data_type =
-            text_item(row).map_or(if row.unit == "beats" { "integer" } else { "float" }, |_| "text");
+        let unit = unit_of(row.unit.symbol());
+        let data_type = text_item(row).map_or(
+            if matches!(row.unit, Unit::Beats | Unit::Code) {
+                "integer"
+            } else {
+                "float"
+            },
+            |_| "text",
+        );
         let description = if change {
             format!(
                 "{}: the post-unloading value minus the baseline value, both computed as: {}",

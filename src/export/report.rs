@@ -1,11 +1,12 @@
 //! The case report (A4, PDF): a summary page with the case and its sign-off, the averaged PV loops and coronary
 //! beats of both states overlaid (baseline grey and dashed, post-unloading in colour and solid, so colour is never
 //! the only cue) and the key endpoints; then every endpoint of the table, grouped, with its kind, beats and flags.
-//! Every number is from the stored results, formatted as on screen ([`EndpointRow::shown`]).
+//! Every number is from the stored results, formatted as on screen ([`EndpointRow::shown`], [`format`]).
 
 use super::pdf::{Font, Page};
+use crate::analysis::format;
 use crate::model::SignalKind;
-use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, measurement_context_text};
+use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, MINIMUM_SUPPORT, measurement_context_text};
 use crate::review::session::Snapshot;
 use crate::review::sign_off::SignOffState;
 use crate::review::waveforms::{Waveforms, padded_range};
@@ -44,35 +45,6 @@ const REPORT_KEYS: [&str; 20] = [
     "tau_weiss",
 ];
 
-/// Formats a value with about four significant digits.
-pub fn format_value(value: Option<f64>) -> String {
-    match value {
-        Some(v) if v.is_finite() => {
-            let magnitude = v.abs();
-            // A value that rounds to zero is shown as zero, without a sign.
-            let v = if magnitude < 5e-4 { 0.0 } else { v };
-            if magnitude >= 1000.0 {
-                format!("{v:.0}")
-            } else if magnitude >= 100.0 {
-                format!("{v:.1}")
-            } else if magnitude >= 1.0 {
-                format!("{v:.2}")
-            } else {
-                format!("{v:.3}")
-            }
-        }
-        _ => "–".into(),
-    }
-}
-
-/// A ratio such as the CDFR, to three decimals (a change of a few tenths of a percent shows).
-pub fn format_ratio(value: Option<f64>) -> String {
-    match value {
-        Some(v) if v.is_finite() => format!("{v:.3}"),
-        _ => "–".into(),
-    }
-}
-
 /// A plot area on the page with data ranges.
 struct Plot {
     x: f32,
@@ -102,7 +74,7 @@ impl Plot {
         page.fill_rgb(BLACK);
         page.text(self.x, self.y + self.height + 6.0, 9.0, Font::Bold, title);
         page.fill_rgb(GREY);
-        let label = |v: f64| format_value(Some(v));
+        let label = format::tick;
         page.text(self.x, self.y - 10.0, 7.0, Font::Regular, &label(self.x_range.0));
         page.text_right(
             self.x + self.width,
@@ -259,7 +231,7 @@ fn table(page: &mut Page, rows: &[EndpointRow], top: f32) -> f32 {
             page.text_right(columns[i + 1] + 50.0, y, size, Font::Regular, &r.shown());
         }
         page.fill_rgb(GREY);
-        page.text(columns[4], y, size, Font::Regular, &b.unit);
+        page.text(columns[4], y, size, Font::Regular, b.unit.symbol());
         y -= 11.0;
         if y < 90.0 {
             break;
@@ -338,9 +310,53 @@ fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
             y -= 10.0;
         }
     }
+    let minimum_support: Vec<&EndpointRow> = rows.iter().filter(|r| r.state == MINIMUM_SUPPORT).collect();
+    if !minimum_support.is_empty() {
+        page.fill_rgb(BLACK);
+        page.text(
+            MARGIN,
+            y,
+            size + 1.0,
+            Font::Bold,
+            "Post-unloading at minimum support (within-session CDFR reference)",
+        );
+        y -= 10.0;
+        for row in minimum_support {
+            page.fill_rgb(BLACK);
+            page.text(
+                columns[0],
+                y,
+                size,
+                Font::Regular,
+                &fitted(&labelled(row), 205.0, size),
+            );
+            page.text_right(columns[2] + 42.0, y, size, Font::Regular, &row.shown());
+            page.fill_rgb(GREY);
+            page.text(
+                columns[4],
+                y,
+                size,
+                Font::Regular,
+                &fitted(row.unit.symbol(), 52.0, size),
+            );
+            let counts = row
+                .num_beats_used
+                .map(|used| format!("{used}/{}", row.num_beats_excluded.unwrap_or(0)))
+                .unwrap_or_default();
+            let flags: Vec<String> = row.flags.iter().map(|f| f.replace('_', " ")).collect();
+            page.text(
+                columns[5],
+                y,
+                size,
+                Font::Regular,
+                &fitted(format!("{counts} {}", flags.join(", ")).trim(), 100.0, size),
+            );
+            y -= 9.0;
+        }
+    }
     for row in rows
         .iter()
-        .filter(|r| r.state != "change" && r.key != MEASUREMENT_CONTEXT)
+        .filter(|r| r.state != "change" && r.state != MINIMUM_SUPPORT && r.key != MEASUREMENT_CONTEXT)
     {
         if seen.contains(&row.key.as_str()) {
             continue;
@@ -378,7 +394,13 @@ fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
             page.text_right(columns[i + 1] + 42.0, y, size, Font::Regular, cell);
         }
         page.fill_rgb(GREY);
-        page.text(columns[4], y, size, Font::Regular, &fitted(&row.unit, 52.0, size));
+        page.text(
+            columns[4],
+            y,
+            size,
+            Font::Regular,
+            &fitted(row.unit.symbol(), 52.0, size),
+        );
         let base = find("baseline").unwrap_or(row);
         let post = find("post");
         let counts = [Some(base), post]
@@ -505,21 +527,9 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
         page.fill_rgb(BLACK);
         let ci = cdfr
             .ci95
-            .map(|[lo, hi]| {
-                format!(
-                    "  (95 % CI {} to {})",
-                    format_value(Some(lo)),
-                    format_value(Some(hi))
-                )
-            })
+            .map(|ci| format!("  (95 % CI {})", format::interval(ci, cdfr.unit)))
             .unwrap_or_default();
-        page.text(
-            MARGIN,
-            y,
-            12.0,
-            Font::Bold,
-            &format!("CDFR {}{ci}", format_ratio(cdfr.value)),
-        );
+        page.text(MARGIN, y, 12.0, Font::Bold, &format!("CDFR {}{ci}", cdfr.shown()));
         if let Some(note) = &cdfr.note {
             page.fill_rgb(GREY);
             page.text(MARGIN + 200.0, y, 8.0, Font::Regular, note);

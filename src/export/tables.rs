@@ -67,7 +67,7 @@ pub fn endpoints_csv(snapshot: &Snapshot) -> String {
             row.label.clone(),
             row.state.clone(),
             number(row.value),
-            row.unit.clone(),
+            row.unit.symbol().to_owned(),
             number(row.ci95.map(|c| c[0])),
             number(row.ci95.map(|c| c[1])),
             row.kind.clone().unwrap_or_default(),

@@ -37,7 +37,7 @@ pub use crate::analysis::window::WindowSettings;
 use crate::analysis::window::{CaseV0, WindowInput, analyse_window_with};
 use crate::analysis::{ALGORITHM_VERSION, AnalysisSettings};
 pub use crate::model::WindowKind;
-use crate::model::{Beat, RejectReason, StepId, UnloadingDevice};
+use crate::model::{Beat, IabpRatio, RejectReason, StepId, UnloadingDevice};
 use crate::store::{Allocation, AnalysisWindow, CaseFile, ResultRecord, StoreError};
 
 /// Result name of a window's pipeline report.
@@ -282,8 +282,12 @@ pub fn window_context(
             && record.time_s <= window.end_s
             && matches!(record.calibration, Calibration::Volume { .. })
     });
-    let unloading = match state {
-        Some(State::Post) => case_unloading(file)?,
+    let unloading = match (state, window_settings(window).support) {
+        // A balloon on standby does not pump: the window at minimum support is not measured under one.
+        (Some(State::Post), Some(UnloadingDevice::Iabp(iabp))) if iabp.ratio == IabpRatio::Standby => {
+            Unloading::None
+        }
+        (Some(State::Post), _) => case_unloading(file)?,
         _ => Unloading::None,
     };
     Ok(WindowContext {
@@ -632,7 +636,7 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
     let form =
         FollowUpForm::from_records(&file.follow_ups()?).map_err(|e| ReviewError::Stored(e.to_string()))?;
     if form != FollowUpForm::default() {
-        let endpoints: ClinicalEndpoints = form.endpoints();
+        let endpoints: ClinicalEndpoints = form.endpoints(&settings.clinical);
         store_case_result(file, who, analysis, CLINICAL, "analysis::clinical", &endpoints)?;
     }
     Ok(())

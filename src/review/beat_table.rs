@@ -1,6 +1,7 @@
 //! The per-beat table, as LabChart users expect it beside the traces, and as the per-beat CSV export writes it:
 //! one row per beat of a window with its verdict and the pipeline's per-beat metrics from the stored report.
 
+use crate::analysis::endpoints::Unit;
 use crate::analysis::pipeline::{BeatMetrics, BeatRecord, Report};
 use crate::model::{Beat, RejectReason};
 
@@ -10,8 +11,9 @@ pub struct Column {
     pub header: &'static str,
     /// Short header for the screen.
     pub short: &'static str,
-    /// Unit.
-    pub unit: &'static str,
+    /// Unit (`tau_isovolumic`: a code, 1 = isovolumic relaxation, tau used; 0 = not, tau excluded from the
+    /// means).
+    pub unit: Unit,
     /// The value of a beat, when it has one.
     pub value: fn(&BeatMetrics) -> Option<f64>,
 }
@@ -21,37 +23,37 @@ pub const COLUMNS: [Column; 18] = [
     Column {
         header: "apv_cm_s",
         short: "APV",
-        unit: "cm/s",
+        unit: Unit::CmPerS,
         value: |m| m.coronary?.apv_cm_s,
     },
     Column {
         header: "diastolic_apv_cm_s",
         short: "dAPV",
-        unit: "cm/s",
+        unit: Unit::CmPerS,
         value: |m| m.coronary?.diastolic_apv_cm_s,
     },
     Column {
         header: "mean_pa_mmhg",
         short: "Pa",
-        unit: "mmHg",
+        unit: Unit::Mmhg,
         value: |m| m.coronary?.mean_pa_mmhg,
     },
     Column {
         header: "mean_pd_mmhg",
         short: "Pd",
-        unit: "mmHg",
+        unit: Unit::Mmhg,
         value: |m| m.coronary?.mean_pd_mmhg,
     },
     Column {
         header: "pd_pa",
         short: "Pd/Pa",
-        unit: "",
+        unit: Unit::Ratio,
         value: |m| m.coronary?.pd_pa,
     },
     Column {
         header: "heart_rate_bpm",
         short: "HR",
-        unit: "/min",
+        unit: Unit::PerMin,
         value: |m| {
             m.pv.as_ref()
                 .map(|p| p.heart_rate_bpm)
@@ -61,73 +63,73 @@ pub const COLUMNS: [Column; 18] = [
     Column {
         header: "lvedp_mmhg",
         short: "LVEDP",
-        unit: "mmHg",
+        unit: Unit::Mmhg,
         value: |m| Some(m.pv.as_ref()?.lvedp_mmhg),
     },
     Column {
         header: "edv_ml",
         short: "EDV",
-        unit: "mL",
+        unit: Unit::Ml,
         value: |m| Some(m.pv.as_ref()?.edv_ml),
     },
     Column {
         header: "esv_ml",
         short: "ESV",
-        unit: "mL",
+        unit: Unit::Ml,
         value: |m| Some(m.pv.as_ref()?.esv_ml),
     },
     Column {
         header: "lvesp_mmhg",
         short: "LVESP",
-        unit: "mmHg",
+        unit: Unit::Mmhg,
         value: |m| Some(m.pv.as_ref()?.lvesp_mmhg),
     },
     Column {
         header: "lvsp_mmhg",
         short: "LVSP",
-        unit: "mmHg",
+        unit: Unit::Mmhg,
         value: |m| Some(m.pv.as_ref()?.lvsp_mmhg),
     },
     Column {
         header: "sv_ml",
         short: "SV",
-        unit: "mL",
+        unit: Unit::Ml,
         value: |m| Some(m.pv.as_ref()?.sv_ml),
     },
     Column {
         header: "sw_mmhg_ml",
         short: "SW",
-        unit: "mmHg.mL",
+        unit: Unit::MmhgMl,
         value: |m| Some(m.pv.as_ref()?.sw_mmhg_ml),
     },
     Column {
-        header: "dpdt_max_mmhg_s",
+        header: "dpdt_max_mmhg_per_s",
         short: "dP/dt+",
-        unit: "mmHg/s",
-        value: |m| Some(m.pv.as_ref()?.dpdt_max_mmhg_s),
+        unit: Unit::MmhgPerS,
+        value: |m| Some(m.pv.as_ref()?.dpdt_max_mmhg_per_s),
     },
     Column {
-        header: "dpdt_min_mmhg_s",
+        header: "dpdt_min_mmhg_per_s",
         short: "dP/dt-",
-        unit: "mmHg/s",
-        value: |m| Some(m.pv.as_ref()?.dpdt_min_mmhg_s),
+        unit: Unit::MmhgPerS,
+        value: |m| Some(m.pv.as_ref()?.dpdt_min_mmhg_per_s),
     },
     Column {
         header: "tau_weiss_ms",
         short: "tau",
-        unit: "ms",
+        unit: Unit::Ms,
         value: |m| Some(m.pv.as_ref()?.tau.weiss.as_ref()?.tau_ms),
     },
     Column {
         header: "pva_mmhg_ml",
         short: "PVA",
-        unit: "mmHg.mL",
+        unit: Unit::MmhgMl,
         value: |m| Some(m.pva.as_ref()?.pva_mmhg_ml),
     },
     Column {
         header: "tau_isovolumic",
         short: "iso",
-        unit: "1 = isovolumic relaxation (tau used), 0 = not (tau excluded from the means)",
+        unit: Unit::Code,
         value: |m| {
             m.pv.as_ref()?
                 .tau

@@ -1,7 +1,9 @@
 //! The endpoint table: for every labelled endpoint of the case's windows ([`crate::analysis::endpoints`]),
 //! baseline, post-unloading and their difference, grouped (primary, coronary, pressure-volume, relations,
 //! energetics, supply/demand, wave intensity, clinical), then the case results (CDFR with its CI and flags, the
-//! minimal microvascular resistance of one kind in both states, clinical endpoints). Every number is read from a
+//! minimal microvascular resistance of one kind in both states, clinical endpoints), and the coronary rows of the
+//! post-unloading resting window at minimum support, the within-session CDFR reference (state
+//! [`MINIMUM_SUPPORT`]). Every number is read from a
 //! stored result, never computed here (a difference is the one subtraction, and only between values of the same
 //! kind and unit), and each row says which result and where in it ([`EndpointRow::result_id`],
 //! [`EndpointRow::json_pointer`]) and by which method, so the bedside panel, the comparison view, the exports and
@@ -15,7 +17,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{CDFR, CLINICAL, CaseAnalysis, State, WindowKind, microvascular_result_name};
-use crate::analysis::endpoints::{Endpoint, Group, Unit, format_number};
+use crate::analysis::clinical::ClinicalHorizons;
+use crate::analysis::endpoints::{Endpoint, Group, Unit};
+use crate::analysis::format;
 use crate::model::{SAME_VESSEL_CHECK, StepId};
 use crate::store::{Event, ResultRecord};
 
@@ -26,10 +30,8 @@ pub struct EndpointRow {
     pub key: String,
     /// Name on screen.
     pub label: String,
-    /// Unit as written everywhere ([`Unit::symbol`]; empty for ratios).
-    pub unit: String,
-    /// Decimals shown.
-    pub decimals: usize,
+    /// Its unit, written everywhere as [`Unit::symbol`] (empty for ratios; JSON too).
+    pub unit: Unit,
     /// [`Group::key`].
     pub group: String,
     /// `baseline`, `post`, `change` (post - baseline) or `case`.
@@ -99,19 +101,20 @@ impl EndpointRow {
         text
     }
 
-    /// The value as shown everywhere ([`format_number`]), or `-`.
+    /// The value as shown everywhere ([`format::optional`]; a change with its sign), or [`format::MISSING`].
     pub fn shown(&self) -> String {
-        self.value
-            .map_or_else(|| "-".to_owned(), |value| format_number(value, self.decimals))
+        match self.value {
+            Some(value) if self.state == "change" => format::change(value, self.unit),
+            value => format::optional(value, self.unit),
+        }
     }
 }
 
-fn blank(key: &str, label: &str, unit: Unit, decimals: usize, group: Group, state: &str) -> EndpointRow {
+fn blank(key: &str, label: &str, unit: Unit, group: Group, state: &str) -> EndpointRow {
     EndpointRow {
         key: key.into(),
         label: label.into(),
-        unit: unit.symbol().into(),
-        decimals,
+        unit,
         group: group.key().into(),
         state: state.into(),
         value: None,
@@ -194,7 +197,6 @@ fn endpoint_row(
             &endpoint.key,
             &endpoint.label,
             endpoint.unit,
-            endpoint.decimals,
             endpoint.group,
             state,
         )
@@ -205,16 +207,8 @@ fn endpoint_row(
 fn change_row(baseline: &EndpointRow, post: &EndpointRow) -> EndpointRow {
     let mut row = EndpointRow {
         state: "change".into(),
-        ..blank(
-            &baseline.key,
-            &baseline.label,
-            Unit::Ratio,
-            baseline.decimals,
-            Group::Primary,
-            "",
-        )
+        ..blank(&baseline.key, &baseline.label, baseline.unit, Group::Primary, "")
     };
-    row.unit = baseline.unit.clone();
     row.group = baseline.group.clone();
     row.kind = baseline.kind.clone();
     row.method = "post - baseline".into();
@@ -227,8 +221,8 @@ fn change_row(baseline: &EndpointRow, post: &EndpointRow) -> EndpointRow {
     row.note = if !comparable {
         Some(format!(
             "not computed: baseline is {} and post is {}",
-            baseline.kind.as_deref().unwrap_or(&baseline.unit),
-            post.kind.as_deref().unwrap_or(&post.unit)
+            baseline.kind.as_deref().unwrap_or(baseline.unit.symbol()),
+            post.kind.as_deref().unwrap_or(post.unit.symbol())
         ))
     } else {
         row.value.is_none().then(|| "needs both states".to_owned())
@@ -246,6 +240,44 @@ fn preferred_kinds(group: Group, key: &str) -> &'static [WindowKind] {
         Group::Relations if key != "single_beat_ees" => &[PvPreloadReduction, PvSteady, CoronaryRest],
         _ => &[PvSteady, CoronaryRest, PvPreloadReduction],
     }
+}
+
+/// State of the rows of the post-unloading resting window at minimum support (IABP on standby, Impella at its
+/// lowest level above P-0): the within-session CDFR reference, measured in the post-unloading session.
+pub const MINIMUM_SUPPORT: &str = "min_support";
+
+/// The coronary rows of the resting window at minimum support (APV, pressures, Pd/Pa, resistances with their
+/// kind, beats used and excluded, flags), state [`MINIMUM_SUPPORT`], labelled with the device setting; none when
+/// the case has no such window. They stand whether or not the case's CDFR uses this reference.
+fn minimum_support_rows<'a>(
+    analysis: &CaseAnalysis,
+    report_result: &dyn Fn(i64) -> Option<&'a ResultRecord>,
+) -> Vec<EndpointRow> {
+    let Some((window, report)) = analysis.report(State::Post, WindowKind::CoronaryRestMinimumSupport) else {
+        return Vec::new();
+    };
+    let Some(result) = report_result(window.id) else {
+        return Vec::new();
+    };
+    let support = super::analysis::window_settings(window).support.map_or_else(
+        || "device setting not recorded".to_owned(),
+        |device| device.describe(),
+    );
+    report
+        .endpoints
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.group == Group::Coronary && !CASE_LEVEL_KEYS.contains(&e.key.as_str()))
+        .map(|(index, endpoint)| {
+            let mut row = endpoint_row(endpoint, index, result, &report.settings_hash, MINIMUM_SUPPORT);
+            row.label = format!("{}, at minimum support", endpoint.label);
+            row.method = format!(
+                "{}; post-unloading resting window at minimum support ({support}), the within-session CDFR reference",
+                endpoint.method
+            );
+            row
+        })
+        .collect()
 }
 
 /// Window-level keys the case results provide instead (computed with the state's LVEDP from its PV window).
@@ -269,6 +301,7 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
     };
 
     rows.extend(primary_rows(case_result(CDFR)));
+    rows.extend(minimum_support_rows(analysis, &report_result));
 
     // Every labelled window endpoint, in group order, each with its baseline, post and change rows.
     let mut keys: Vec<(Group, String)> = Vec::new();
@@ -320,8 +353,8 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
                         .find_map(|s| find(s, *group, key))
                         .map(|(e, _, _, _)| e.clone());
                     let mut row = match template {
-                        Some(e) => blank(&e.key, &e.label, e.unit, e.decimals, e.group, state.key()),
-                        None => blank(key, key, Unit::Ratio, 2, *group, state.key()),
+                        Some(e) => blank(&e.key, &e.label, e.unit, e.group, state.key()),
+                        None => blank(key, key, Unit::Ratio, *group, state.key()),
                     };
                     row.note = Some(format!("no window with this value in the {} state", state.key()));
                     row
@@ -390,7 +423,6 @@ pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
         MEASUREMENT_CONTEXT,
         label,
         Unit::Ratio,
-        0,
         Group::Primary,
         "baseline",
     );
@@ -401,7 +433,7 @@ pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
     ));
     context_rows.push(baseline);
     if let Some(confirmed) = confirmed {
-        let mut post = blank(MEASUREMENT_CONTEXT, label, Unit::Ratio, 0, Group::Primary, "post");
+        let mut post = blank(MEASUREMENT_CONTEXT, label, Unit::Ratio, Group::Primary, "post");
         post.method = "checked at the post-unloading coronary step".into();
         post.note = Some(if confirmed {
             "same vessel and wire position as baseline".to_owned()
@@ -463,7 +495,6 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
         "cdfr",
         "CDFR (coronary device flow reserve)",
         Unit::Ratio,
-        2,
         Group::Primary,
         "case",
     );
@@ -471,7 +502,6 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
         "diastolic_apv_ratio",
         "Diastolic APV ratio",
         Unit::Ratio,
-        2,
         Group::Primary,
         "case",
     );
@@ -574,7 +604,7 @@ fn resistance_rows<'a>(case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>) -
         let pair: Vec<EndpointRow> = State::ALL
             .into_iter()
             .map(|state| {
-                let base = blank(key, label, Unit::Resistance, 2, Group::Coronary, state.key());
+                let base = blank(key, label, Unit::Resistance, Group::Coronary, state.key());
                 let Some(result) = case_result(&microvascular_result_name(state)) else {
                     return EndpointRow {
                         note: Some("no resting coronary window".into()),
@@ -647,8 +677,18 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
             format!("no value: {text}")
         })
     };
-    let method = "success = alive and free of re-cannulation and other mechanical support 48 h after \
-                  decannulation; still on ECMO or unconfirmed = censored; death, bridge or failed attempt = competing";
+    // The horizons the result was computed over (the trial setting), echoed in the labels and methods.
+    let horizons: ClinicalHorizons = result
+        .value
+        .pointer("/horizons")
+        .and_then(|h| serde_json::from_value(h.clone()).ok())
+        .unwrap_or_default();
+    let method = format!(
+        "success = alive and free of re-cannulation and other mechanical support {:.0} h after decannulation; \
+         still on ECMO or unconfirmed = censored; death, bridge or failed attempt = competing [{}]",
+        horizons.confirmation_hours(),
+        horizons.describe()
+    );
     let mut time = row_at(
         result,
         "/decannulation_event/time_days",
@@ -657,12 +697,11 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
             "decannulation_event_time",
             "Time to successful decannulation or competing event / censoring",
             Unit::Days,
-            1,
             Group::Clinical,
             "case",
         ),
     );
-    time.method = method.into();
+    time.method = method.clone();
     time.note = unavailable("/decannulation/unavailable").or_else(|| Some(format!("outcome: {outcome}")));
     rows.push(time);
     let mut event = row_at(
@@ -672,27 +711,32 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
         blank(
             "decannulation_event_type",
             "Decannulation event type (0 censored, 1 success, 2 competing)",
-            Unit::Ratio,
-            0,
+            Unit::Code,
             Group::Clinical,
             "case",
         ),
     );
-    event.method = method.into();
+    event.method = method;
     event.note = unavailable("/decannulation/unavailable")
         .or_else(|| Some(string_at(&result.value, "/decannulation_event/event_type").replace('_', " ")));
     rows.push(event);
+    let success_label = format!(
+        "Successful decannulation at {:.0} days (1 yes, 0 no)",
+        horizons.success_horizon_days
+    );
     let mut success_30 = blank(
         "successful_decannulation_30",
-        "Successful decannulation at 30 days (1 yes, 0 no)",
-        Unit::Ratio,
-        0,
+        &success_label,
+        Unit::Code,
         Group::Clinical,
         "case",
     );
     success_30.result_id = Some(result.id);
-    success_30.method =
-        "decannulated, and on day 30 alive and free of re-cannulation and other support".into();
+    success_30.method = format!(
+        "decannulated, and on day {:.0} alive and free of re-cannulation and other support [{}]",
+        horizons.success_horizon_days,
+        horizons.describe()
+    );
     success_30.json_pointer = Some("/successful_decannulation_30/value".into());
     success_30.value = result
         .value
@@ -701,18 +745,26 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
         .map(|b| if b { 1.0 } else { 0.0 });
     success_30.note = unavailable("/successful_decannulation_30/unavailable");
     rows.push(success_30);
+    let alive_label = format!(
+        "Days alive and out of ICU at {:.0} days",
+        horizons.alive_out_of_icu_horizon_days
+    );
     let mut alive = row_at(
         result,
         "/days_alive_out_of_icu_30/value",
         None,
         blank(
             "days_alive_out_of_icu_30",
-            "Days alive and out of ICU at 30 days",
+            &alive_label,
             Unit::Days,
-            1,
             Group::Clinical,
             "case",
         ),
+    );
+    alive.method = format!(
+        "H - ICU days within days 0-H, 0 after death by day H, H = {:.0} days [{}]",
+        horizons.alive_out_of_icu_horizon_days,
+        horizons.describe()
     );
     if let Some(note) = unavailable("/days_alive_out_of_icu_30/unavailable") {
         alive.note = Some(note);
@@ -722,7 +774,6 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
         "six_month_status",
         "6-month status",
         Unit::Ratio,
-        0,
         Group::Clinical,
         "case",
     );
@@ -752,7 +803,7 @@ mod tests {
     }
 
     fn cdfr_row() -> EndpointRow {
-        blank("cdfr", "CDFR", Unit::Ratio, 2, Group::Primary, "case")
+        blank("cdfr", "CDFR", Unit::Ratio, Group::Primary, "case")
     }
 
     #[test]
@@ -818,7 +869,7 @@ mod tests {
             "checklist",
             &format!("Post-unloading coronary: {item}: unticked"),
         );
-        let later = blank("apv", "APV", Unit::CmPerS, 1, Group::Coronary, "baseline");
+        let later = blank("apv", "APV", Unit::CmPerS, Group::Coronary, "baseline");
         let mut rows = vec![cdfr_row(), later.clone()];
         add_measurement_context(&mut rows, &[context.clone(), unticked]);
         let keys: Vec<(&str, &str)> = rows.iter().map(|r| (r.key.as_str(), r.state.as_str())).collect();
@@ -865,7 +916,6 @@ mod tests {
                 "minimal_mr",
                 "Minimal MR",
                 Unit::Resistance,
-                2,
                 Group::Coronary,
                 state,
             )

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Unavailable;
 use crate::analysis::clinical::{
-    DecannulationOutcome, EcmoCourse, EventType, IcuStay, SixMonthStatus, days_alive_out_of_icu_30,
-    decannulation_outcome, six_month_status, successful_at_30_days,
+    ClinicalHorizons, DecannulationOutcome, EcmoCourse, EventType, IcuStay, SixMonthStatus,
+    days_alive_out_of_icu, decannulation_outcome, six_month_status, successful_at_horizon,
 };
 use crate::store::FollowUp;
 
@@ -228,11 +228,11 @@ impl FollowUpForm {
         Ok(course)
     }
 
-    /// The clinical endpoints (ENDPOINTS.md section 7).
-    pub fn endpoints(&self) -> ClinicalEndpoints {
+    /// The clinical endpoints (ENDPOINTS.md section 7) over the trial's `horizons` (the case's analysis setting).
+    pub fn endpoints(&self, horizons: &ClinicalHorizons) -> ClinicalEndpoints {
         let decannulation = self
             .ecmo_course()
-            .and_then(|course| decannulation_outcome(&course));
+            .and_then(|course| decannulation_outcome(&course, horizons));
         let entered = self.decannulation.outcome;
         let outcome_differs = match (&decannulation, entered) {
             (Ok(computed), Some(entered)) => !matches!(
@@ -259,11 +259,16 @@ impl FollowUpForm {
         let days_alive_out_of_icu = if self.icu.stays.is_empty() && self.death.death_day.is_none() {
             Err(Unavailable::NotApplicable("no ICU stay entered".into()))
         } else {
-            days_alive_out_of_icu_30(&self.icu.stays, self.death.death_day, self.last_known_day())
+            days_alive_out_of_icu(
+                &self.icu.stays,
+                self.death.death_day,
+                self.last_known_day(),
+                horizons,
+            )
         };
         let success_30 = self
             .ecmo_course()
-            .and_then(|course| successful_at_30_days(&course));
+            .and_then(|course| successful_at_horizon(&course, horizons));
         let six_month = match (self.death.death_day, self.month_6.last_contact_day) {
             (None, None) => Err(Unavailable::NotApplicable(
                 "6-month contact (or death) not entered".into(),
@@ -281,6 +286,7 @@ impl FollowUpForm {
             }),
             successful_decannulation_30: success_30.into(),
             six_month_status: six_month.into(),
+            horizons: *horizons,
         }
     }
 }
@@ -337,6 +343,10 @@ pub struct ClinicalEndpoints {
     pub successful_decannulation_30: Computed<bool>,
     /// Vital status at 6 months.
     pub six_month_status: Computed<SixMonthStatus>,
+    /// The horizons the endpoints were computed over (the trial setting in force); results stored before the
+    /// setting existed read as the defaults they were computed with.
+    #[serde(default)]
+    pub horizons: ClinicalHorizons,
 }
 
 /// Reads a day as typed on the form: a number of days (`5.5`), a date (`2026-03-14`, midnight UTC) or a date
@@ -406,7 +416,7 @@ mod tests {
 
     #[test]
     fn endpoints_from_a_complete_form() {
-        let endpoints = form().endpoints();
+        let endpoints = form().endpoints(&ClinicalHorizons::default());
         assert_eq!(
             endpoints.decannulation,
             Computed::Value(DecannulationOutcome::Decannulated { days: 6.0 })
@@ -421,7 +431,7 @@ mod tests {
     fn a_weaning_followed_by_recannulation_within_48h_is_not_a_success() {
         let mut f = form();
         f.decannulation.recannulation_day = Some(7.5);
-        let endpoints = f.endpoints();
+        let endpoints = f.endpoints(&ClinicalHorizons::default());
         assert!(matches!(
             endpoints.decannulation,
             Computed::Value(DecannulationOutcome::RecannulatedWithin48h { .. })
@@ -433,10 +443,10 @@ mod tests {
     fn death_zeroes_days_out_of_icu_and_missing_entries_say_why() {
         let mut f = form();
         f.decannulation.outcome = Some(EcmoOutcomeEntry::DiedOnEcmo);
-        let missing = f.endpoints();
+        let missing = f.endpoints(&ClinicalHorizons::default());
         assert!(matches!(missing.decannulation, Computed::Unavailable(_)));
         f.death.death_day = Some(4.0);
-        let endpoints = f.endpoints();
+        let endpoints = f.endpoints(&ClinicalHorizons::default());
         assert_eq!(
             endpoints.decannulation,
             Computed::Value(DecannulationOutcome::DiedOnEcmo { days: 4.0 })
@@ -446,7 +456,7 @@ mod tests {
             endpoints.six_month_status,
             Computed::Value(SixMonthStatus::Dead { day: 4.0 })
         );
-        let empty = FollowUpForm::default().endpoints();
+        let empty = FollowUpForm::default().endpoints(&ClinicalHorizons::default());
         assert!(matches!(empty.decannulation, Computed::Unavailable(_)));
         assert!(matches!(empty.six_month_status, Computed::Unavailable(_)));
     }

@@ -213,11 +213,11 @@ pub struct LvFiducials {
     /// Sample of dP/dt max within the beat.
     pub dpdt_max_index: u64,
     /// dP/dt max, mmHg/s.
-    pub dpdt_max_mmhg_s: f64,
+    pub dpdt_max_mmhg_per_s: f64,
     /// Sample of dP/dt min within the beat (after dP/dt max).
     pub dpdt_min_index: u64,
     /// dP/dt min, mmHg/s.
-    pub dpdt_min_mmhg_s: f64,
+    pub dpdt_min_mmhg_per_s: f64,
     /// End-diastole by the fallback rule: the first sample of the run before dP/dt max where dP/dt exceeds
     /// the set fraction (10 %) of dP/dt max; searched back from dP/dt max, at most to `search_from`.
     pub dpdt_end_diastole_index: u64,
@@ -263,9 +263,9 @@ pub fn beat_fiducials(
     }
     Some(LvFiducials {
         dpdt_max_index: max.1,
-        dpdt_max_mmhg_s: max.0,
+        dpdt_max_mmhg_per_s: max.0,
         dpdt_min_index: min.1,
-        dpdt_min_mmhg_s: min.0,
+        dpdt_min_mmhg_per_s: min.0,
         dpdt_end_diastole_index: ed,
     })
 }

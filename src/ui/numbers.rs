@@ -1,10 +1,11 @@
 //! The column of large live numbers, legible from two metres: one tile per quantity with its name and unit on the
 //! left and the value large on the right; the method on hover; "—" with the reason when the analysis has no
-//! value. The tiles share the column's height equally, and the numbers grow with them.
+//! value. Values follow the one notation policy ([`format`]). The tiles share the column's height equally, and the numbers grow with them.
 
 use egui::{Align, Layout, Rect, RichText, Stroke, UiBuilder, pos2, vec2};
 
 use crate::acquisition::{LiveAnalysis, LiveNumber, LiveQuantity};
+use crate::analysis::format;
 
 use super::theme;
 
@@ -53,7 +54,7 @@ fn tile_ui(
                 .color(colour),
         );
         ui.label(
-            RichText::new(quantity.unit())
+            RichText::new(quantity.unit().symbol())
                 .size(label_size * 0.9)
                 .color(theme::TEXT_DIM),
         );
@@ -63,7 +64,7 @@ fn tile_ui(
             value: Ok(value),
             method,
             ..
-        }) => (fixed(*value, quantity.decimals()), method.clone(), colour),
+        }) => (format::number(*value, quantity.unit()), method.clone(), colour),
         Some(LiveNumber {
             value: Err(reason),
             method,
@@ -95,27 +96,4 @@ fn tile_ui(
 /// Runs `add_contents` in a child ui confined to `rect` with `layout`.
 fn place(ui: &mut egui::Ui, rect: Rect, layout: Layout, add_contents: impl FnOnce(&mut egui::Ui)) {
     ui.scope_builder(UiBuilder::new().max_rect(rect).layout(layout), add_contents);
-}
-
-/// `value` with `decimals` decimals, never "-0" or "-0.0": a value that rounds to zero has no sign.
-pub fn fixed(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    match text.strip_prefix('-') {
-        Some(magnitude) if magnitude.chars().all(|c| c == '0' || c == '.') => magnitude.to_owned(),
-        _ => text,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_value_that_rounds_to_zero_has_no_sign() {
-        assert_eq!(fixed(-0.04, 0), "0");
-        assert_eq!(fixed(-0.04, 1), "0.0");
-        assert_eq!(fixed(-0.0, 2), "0.00");
-        assert_eq!(fixed(-0.06, 1), "-0.1");
-        assert_eq!(fixed(12.345, 1), "12.3");
-    }
 }

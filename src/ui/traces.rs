@@ -408,10 +408,9 @@ fn y_axis_ui(ui: &egui::Ui, rect: Rect, range: YRange) {
     );
 }
 
-/// An axis limit or tick as printed: whole numbers without decimals, others with one, never "-0".
+/// An axis limit or tick as printed ([`crate::analysis::format::tick`]).
 pub fn format_tick(value: f32) -> String {
-    let decimals = if value.fract() == 0.0 { 0 } else { 1 };
-    super::numbers::fixed(f64::from(value), decimals)
+    crate::analysis::format::tick(f64::from(value))
 }
 
 /// The strip's title (each signal in its colour) and its scale menu with an "Auto" button.

@@ -782,9 +782,9 @@ fn cli_analyze_gives_the_inca_recordings_labelled_endpoints_with_units_and_flags
     };
     // EF in %, volumes flagged uncalibrated (no calibration is known to the CLI), V0 source stated.
     let ef = endpoint("ef");
-    assert_eq!(ef["unit"], "percent");
+    assert_eq!(ef["unit"], "%");
     let ef_value = ef["value"].as_f64().unwrap();
-    let ef_fraction = json["summary"]["pv"]["ef"].as_f64().unwrap();
+    let ef_fraction = json["summary"]["pv"]["ef_fraction"].as_f64().unwrap();
     assert!((ef_value - 100.0 * ef_fraction).abs() < 1e-9);
     assert!(
         ef["flags"]

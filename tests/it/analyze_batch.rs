@@ -92,7 +92,7 @@ fn a_folder_is_analysed_on_several_threads_into_one_summary_and_a_report_per_rec
     let excluded: usize = sim[column("excluded")].parse().unwrap();
     assert!(beats >= 12, "{beats} beats in 12 s");
     assert_eq!(accepted + excluded, beats);
-    let apv: f64 = sim[column("apv")].parse().unwrap();
+    let apv: f64 = sim[column("apv [cm/s]")].parse().unwrap();
 
     // The record's JSON is what the single-record command prints, and the summary holds its numbers.
     let batch_json: serde_json::Value =

@@ -142,7 +142,7 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
                 "{} {state}: bedside vs JSON",
                 row.name
             );
-            assert_eq!(csv_row["unit"], row.unit);
+            assert_eq!(csv_row["unit"], row.unit.symbol());
             if let Some(kind) = &reviewed.kind {
                 assert_eq!(&csv_row["kind"], kind);
                 assert!(row.name.contains(kind.as_str()) || row.method.contains(kind.as_str()));
@@ -198,8 +198,13 @@ pub(crate) fn bedside_matches_review_and_export(path: &Path, bedside: &EndpointV
     }
 
     // One spelling per unit, EF in %, and the minimal resistance of one kind in both states.
-    assert!(table.iter().all(|r| r.unit != "mmHg.cm-1.s"));
-    assert!(table.iter().filter(|r| r.key == "ef").all(|r| r.unit == "%"));
+    assert!(table.iter().all(|r| r.unit.symbol() != "mmHg.cm-1.s"));
+    assert!(
+        table
+            .iter()
+            .filter(|r| r.key == "ef")
+            .all(|r| r.unit.symbol() == "%")
+    );
     let minimal: Vec<&EndpointRow> = table
         .iter()
         .filter(|r| r.key == "minimal_mr" && r.state != "change")
@@ -291,7 +296,7 @@ fn the_inca_example_imported_reviewed_and_exported_shows_one_labelled_analysis()
         assert_eq!(exported["state"], row.state);
         let value: Option<f64> = (!exported["value"].is_empty()).then(|| exported["value"].parse().unwrap());
         assert_eq!(value, row.value, "{} {}", row.key, row.state);
-        assert_eq!(exported["unit"], row.unit);
+        assert_eq!(exported["unit"], row.unit.symbol());
         assert_eq!(exported["kind"], row.kind.clone().unwrap_or_default());
         assert_eq!(exported["flags"], row.flags.join(";"));
         assert_eq!(exported["v0_source"], row.v0_source.clone().unwrap_or_default());

@@ -317,7 +317,27 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     assert_eq!(row("decannulation_event_type").value, Some(1.0));
     assert_eq!(row("successful_decannulation_30").value, Some(1.0));
     assert_eq!(row("six_month_status").note.as_deref(), Some("alive"));
-    assert!(matches!(form.endpoints().days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
+    let defaults = heracles::analysis::clinical::ClinicalHorizons::default();
+    assert!(matches!(form.endpoints(&defaults).days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
+    // The horizons (a trial setting) are echoed in the rows and in the stored result.
+    assert_eq!(
+        row("successful_decannulation_30").label,
+        "Successful decannulation at 30 days (1 yes, 0 no)"
+    );
+    assert!(
+        row("decannulation_event_type")
+            .method
+            .contains("48 h after decannulation")
+    );
+    assert_eq!(
+        row("days_alive_out_of_icu_30").label,
+        "Days alive and out of ICU at 30 days"
+    );
+    let case = CaseAnalysis::read(session.file()).unwrap();
+    assert_eq!(
+        case.case_results[analysis::CLINICAL].value["horizons"]["success_confirmation_days"],
+        2.0
+    );
     // A second change of a section asks for a reason, and is audited with it.
     form.decannulation.decannulation_day = Some(5.0);
     assert!(
@@ -339,6 +359,32 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     );
     let file = CaseFile::open_read_only(session.file().path()).unwrap();
     assert!(file.verify().unwrap().ok());
+
+    // A trial with other horizons: 28 days for both 30-day endpoints. The ICU stay (days 0-9) then leaves 19 days
+    // alive and out of ICU, and the labels say 28.
+    let path = session.file().path().to_owned();
+    drop((session, file));
+    let mut file = CaseFile::open(&path).unwrap();
+    for window in file.analysis_windows().unwrap() {
+        let mut stored = analysis::window_settings(&window);
+        let mut settings = stored.settings();
+        settings.clinical.success_horizon_days = 28.0;
+        settings.clinical.alive_out_of_icu_horizon_days = 28.0;
+        stored.analysis = Some(settings);
+        file.set_analysis_window_settings("fellow", window.id, &stored.json(), "trial horizons")
+            .unwrap();
+    }
+    analysis::recompute(&mut file, "fellow", analysis::Scope::All).unwrap();
+    drop(file);
+    let session = ReviewSession::open(&path, "fellow").unwrap();
+    let snapshot = session.snapshot().unwrap();
+    let row = |key: &str| snapshot.endpoints.iter().find(|r| r.key == key).unwrap().clone();
+    assert_eq!(row("days_alive_out_of_icu_30").value, Some(19.0));
+    assert_eq!(
+        row("days_alive_out_of_icu_30").label,
+        "Days alive and out of ICU at 28 days"
+    );
+    assert!(row("successful_decannulation_30").label.contains("at 28 days"));
 }
 
 /// Writes the synthetic case, analysed, with an occlusion chosen and one beat rejected, into `$HERACLES_DEMO_DIR`
@@ -1017,4 +1063,116 @@ fn on_the_simulated_patient_the_within_session_cdfr_is_the_true_velocity_ratio_o
             cdfr.cdfr
         );
     }
+}
+
+#[test]
+fn the_window_at_minimum_support_has_its_own_rows_in_the_table_and_every_export() {
+    use heracles::export::{self, ExportWhat};
+    use heracles::model::{IabpRatio, IabpSettings, UnloadingDevice};
+    let iabp = |ratio| {
+        UnloadingDevice::Iabp(IabpSettings {
+            ratio,
+            ..IabpSettings::default()
+        })
+    };
+    let minimum = iabp(IabpRatio::Standby);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = simulated_case(dir.path(), 43, iabp(IabpRatio::OneToOne), minimum);
+    let session = ReviewSession::open(&path, "fellow").unwrap();
+    let (minimum_id, minimum_report) = report(&session, State::Post, WindowKind::CoronaryRestMinimumSupport);
+    let table = session.snapshot().unwrap().endpoints;
+    let at_minimum = |key: &str| {
+        table
+            .iter()
+            .find(|r| r.key == key && r.state == "min_support")
+            .unwrap_or_else(|| panic!("no {key} row at minimum support"))
+    };
+    // The window's own APV, Pd/Pa and resistances with their kind, each with its beats, labelled and sourced.
+    let apv_row = at_minimum("apv");
+    assert_eq!(apv_row.value, Some(apv(&minimum_report)));
+    assert_eq!(apv_row.window_id, Some(minimum_id));
+    assert_eq!(apv_row.unit.symbol(), "cm/s");
+    assert!(apv_row.label.contains("at minimum support"), "{}", apv_row.label);
+    assert!(apv_row.method.contains(&minimum.describe()), "{}", apv_row.method);
+    for (key, kind) in [
+        ("apv", None),
+        ("pd_pa", None),
+        ("bmr", Some("BMR")),
+        ("wfp_mr", Some("WFP-MR")),
+    ] {
+        let row = at_minimum(key);
+        assert!(row.value.is_some(), "{key}: {:?}", row.note);
+        assert_eq!(row.kind.as_deref(), kind, "{key}");
+        assert!(row.num_beats_used.is_some_and(|n| n >= 10), "{key}");
+        assert!(row.num_beats_excluded.is_some(), "{key}");
+    }
+    // A balloon on standby does not pump: the flag is on the post rows at 1:1, not on the window at standby.
+    let flags = |state: &str| {
+        table
+            .iter()
+            .find(|r| r.key == "diastolic_apv" && r.state == state)
+            .unwrap()
+            .flags
+            .clone()
+    };
+    assert!(flags("post").iter().any(|f| f == "balloon_pumping"));
+    assert!(!flags("min_support").iter().any(|f| f == "balloon_pumping"));
+    drop(session);
+
+    let out = dir.path().join("out");
+    let what = ExportWhat {
+        endpoints: true,
+        report: true,
+        odm: true,
+        ..ExportWhat::ODM
+    };
+    export::export_case(&path, &out, what).unwrap();
+    let read = |suffix: &str| std::fs::read_to_string(out.join(format!("HER-TST-0043{suffix}"))).unwrap();
+    let text = read("_endpoints.csv");
+    // The rows as exported (shown with --nocapture): unit, kind, beats, flags and method of each.
+    for line in text
+        .lines()
+        .take(1)
+        .chain(text.lines().filter(|l| l.contains(",min_support,")))
+    {
+        println!("{line}");
+    }
+    let csv = crate::export::csv_rows(&text);
+    let exported: Vec<_> = csv.iter().filter(|r| r["state"] == "min_support").collect();
+    assert_eq!(
+        exported.len(),
+        table.iter().filter(|r| r.state == "min_support").count()
+    );
+    let apv_csv = exported.iter().find(|r| r["endpoint"] == "apv").unwrap();
+    assert_eq!(apv_csv["value"].parse::<f64>().unwrap(), apv(&minimum_report));
+    assert_eq!(apv_csv["unit"], "cm/s");
+    assert_eq!(
+        exported.iter().find(|r| r["endpoint"] == "wfp_mr").unwrap()["kind"],
+        "WFP-MR"
+    );
+    let json: serde_json::Value = serde_json::from_str(&read("_endpoints.json")).unwrap();
+    assert!(
+        json["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "apv" && r["state"] == "min_support" && r["unit"] == "cm/s")
+    );
+    let odm = read("_endpoints.odm.xml");
+    let post = odm.rsplit("StudyEventOID=\"SE.POST_UNLOADING\">").next().unwrap();
+    assert!(post.contains(&format!(
+        r#"<ItemData ItemOID="IT.APV.MIN_SUPPORT" Value="{}"/>"#,
+        apv(&minimum_report)
+    )));
+    assert!(post.contains(r#"<ItemData ItemOID="IT.BMR.MIN_SUPPORT.KIND" Value="BMR"/>"#));
+    let pdf: String = std::fs::read(out.join("HER-TST-0043_report.pdf"))
+        .unwrap()
+        .iter()
+        .map(|&b| if b < 128 { b as char } else { '?' })
+        .collect();
+    assert!(
+        pdf.contains("(APV, at minimum support) Tj"),
+        "no minimum-support rows in the PDF"
+    );
+    assert!(pdf.contains("within-session CDFR reference"));
 }

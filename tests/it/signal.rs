@@ -387,14 +387,14 @@ fn synthetic_phases_notch_wave_free_period_and_lv_fiducials() {
         assert!(ms(lv.dpdt_min_index, r + LV_DELAY_S + 0.75 * CONTRACTION_S).abs() <= 15.0);
         let expected_max = 110.0 * std::f64::consts::PI / CONTRACTION_S;
         assert!(
-            (lv.dpdt_max_mmhg_s / expected_max - 1.0).abs() < 0.03,
+            (lv.dpdt_max_mmhg_per_s / expected_max - 1.0).abs() < 0.03,
             "{}",
-            lv.dpdt_max_mmhg_s
+            lv.dpdt_max_mmhg_per_s
         );
         assert!(
-            (lv.dpdt_min_mmhg_s / -expected_max - 1.0).abs() < 0.03,
+            (lv.dpdt_min_mmhg_per_s / -expected_max - 1.0).abs() < 0.03,
             "{}",
-            lv.dpdt_min_mmhg_s
+            lv.dpdt_min_mmhg_per_s
         );
         let (wfp_start, wfp_end) = phases.wave_free.unwrap();
         let diastole = (beat.end - notch) as f64;

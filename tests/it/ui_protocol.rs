@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use heracles::analysis::endpoints::format_number;
+use heracles::analysis::endpoints::Unit;
+use heracles::analysis::format;
 use heracles::model::{Beat, Fiducial, StepId, UnloadingDevice};
 use heracles::protocol::{
     CaptureQuality, Criterion, CriterionKind, Effect, Event, Moment, State, WindowKind, handle,
@@ -404,14 +405,13 @@ fn the_action_bar_and_step_panel_fit_on_the_smallest_supported_screen() {
 }
 
 fn endpoint_view() -> EndpointView {
-    let row = |section: &str, name: &str, unit: &str, baseline: Option<f64>, post: Option<f64>| EndpointRow {
+    let row = |section: &str, name: &str, unit: Unit, baseline: Option<f64>, post: Option<f64>| EndpointRow {
         section: section.into(),
         name: name.into(),
-        unit: unit.into(),
+        unit,
         baseline,
         post,
         change: baseline.zip(post).map(|(b, p)| p - b),
-        decimals: 1,
         method: format!("{name}: method"),
         note: None,
     };
@@ -426,12 +426,12 @@ fn endpoint_view() -> EndpointView {
             row(
                 "Microvascular resistance",
                 "Minimal MR (BMR)",
-                "mmHg.s/cm",
+                Unit::Resistance,
                 Some(2.5),
                 Some(1.9),
             ),
-            row("Pressure-volume", "LVEDP", "mmHg", Some(24.0), Some(14.0)),
-            row("Pressure-volume", "PVA", "mmHg.mL", Some(5000.0), None),
+            row("Pressure-volume", "LVEDP", Unit::Mmhg, Some(24.0), Some(14.0)),
+            row("Pressure-volume", "PVA", Unit::MmhgMl, Some(5000.0), None),
         ],
         windows: Vec::new(),
         baseline_loop: vec![
@@ -462,7 +462,7 @@ fn the_endpoint_panel_shows_cdfr_with_ci_flags_changes_and_missing_values() {
     harness.get_by_label("1.42");
     harness.get_by_label("95 % CI 1.21 to 1.65");
     harness.get_by_label("FLAG: ECMO flow changed by 0.8 L/min between states");
-    harness.get_by_label("-10.0 (-42 %)"); // LVEDP 24 -> 14
+    harness.get_by_label("-10 (-42 %)"); // LVEDP 24 -> 14, mmHg whole (the one notation policy)
     harness.get_by_label("no value"); // PVA post
     // Every number explains its method on hover.
     harness.get_by_label("1.42").hover();
@@ -695,13 +695,8 @@ fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     let Some((number, value)) = number.and_then(|n| Some((n, n.value?))) else {
         panic!("no {name} under the window: {:?}", window.numbers);
     };
-    let shown = format!(
-        "{} {} {}",
-        number.name,
-        format_number(value, number.decimals),
-        number.unit
-    );
-    harness.get_by_label(shown.trim_end());
+    let shown = format!("{} {}", number.name, format::with_unit(value, number.unit));
+    harness.get_by_label(&shown);
     value
 }
 

@@ -585,3 +585,112 @@ fn a_read_only_case_shows_a_banner_and_refuses_edits_with_the_reason() {
         trail_before
     );
 }
+
+/// Types `text` into the field labelled `label` (replacing what it held).
+fn type_into(harness: &mut Harness<'static, HeraclesApp>, label: &str, text: &str) {
+    harness.get_by_label(label).scroll_to_me();
+    harness.run_steps(2);
+    harness.get_by_label(label).focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run_steps(1);
+    harness.get_by_label(label).type_text(text);
+    harness.run_steps(1);
+}
+
+/// Sets the MVO2 constants through the choices' fields and the reason dialog.
+fn set_mvo2(harness: &mut Harness<'static, HeraclesApp>, a: &str, b: &str, source: &str, reason: &str) {
+    type_into(harness, "MVO2 slope a, mL O2/(mmHg.mL)", a);
+    type_into(harness, "MVO2 intercept b, mL O2/beat", b);
+    type_into(harness, "MVO2 constants source", source);
+    harness.get_by_label("Set MVO2 constants…").scroll_to_me();
+    harness.run_steps(2);
+    // Below the fold of the side panel at 1366x768: pressed as assistive technology presses it.
+    harness.get_by_label("Set MVO2 constants…").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Reason").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Reason").type_text(reason);
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
+    harness.run_steps(1);
+    settle(harness, "the MVO2 constants");
+}
+
+#[test]
+fn the_mvo2_constants_are_edited_in_review_with_a_reason_refused_when_not_physical_and_void_a_sign_off() {
+    use heracles::review::analysis::{CaseAnalysis, case_settings};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 26);
+    harness.get_by_label("Sign-off").click();
+    harness.run_steps(2);
+    harness.get_by_label("Approved").click();
+    harness.run_steps(1);
+    harness.get_by_label("Sign").click();
+    harness.run_steps(1);
+    settle(&mut harness, "the sign-off");
+    harness.get_by_label("VALID");
+    harness.get_by_label("Traces").click();
+    harness.run_steps(2);
+    harness.get_by_label("Analysis choices of this case").click();
+    harness.run_steps(2);
+    let settings = || case_settings(&CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap());
+    let audit_rows = || {
+        CaseFile::open_read_only(&path)
+            .unwrap()
+            .audit_trail()
+            .unwrap()
+            .len()
+    };
+
+    // A negative slope is not physical: refused with the reason, nothing stored or audited.
+    let before = audit_rows();
+    set_mvo2(
+        &mut harness,
+        "-1.8e-5",
+        "0.0024",
+        "Suga 1981, dog",
+        "constants from the literature",
+    );
+    harness.get_by_label_contains("MVO2 constants need a slope a > 0");
+    assert_eq!(settings().mvo2, None);
+    assert_eq!(audit_rows(), before);
+
+    // Physical constants: stored with the reason, every result recomputed, the sign-off void.
+    set_mvo2(
+        &mut harness,
+        "1.8e-5",
+        "0.0024",
+        "Suga 1981, dog",
+        "constants from the literature",
+    );
+    harness.get_by_label_contains("Saved; results recomputed.");
+    let constants = settings().mvo2.expect("the constants are stored");
+    assert_eq!(constants.ml_o2_per_mmhg_ml, 1.8e-5);
+    assert_eq!(constants.ml_o2_per_beat, 0.0024);
+    assert_eq!(constants.source, "Suga 1981, dog");
+    let file = CaseFile::open_read_only(&path).unwrap();
+    assert!(
+        file.audit_trail()
+            .unwrap()
+            .iter()
+            .any(|e| e.reason == "constants from the literature")
+    );
+    let case = CaseAnalysis::read(&file).unwrap();
+    let (_, post) = case
+        .report(
+            heracles::review::analysis::State::Post,
+            heracles::review::analysis::WindowKind::PvSteady,
+        )
+        .or_else(|| {
+            case.report(
+                heracles::review::analysis::State::Post,
+                heracles::review::analysis::WindowKind::CoronaryRest,
+            )
+        })
+        .unwrap();
+    assert_eq!(post.settings.mvo2.as_ref(), Some(&constants));
+    harness.get_by_label("Sign-off").click();
+    harness.run_steps(2);
+    harness.get_by_label("INVALIDATED");
+}

@@ -79,13 +79,16 @@ pub struct PvWindow {
     /// Mean SV, mL.
     pub sv_ml: f64,
     /// Mean EF (beats with EDV > 0).
-    pub ef: Option<f64>,
+    #[serde(alias = "ef")]
+    pub ef_fraction: Option<f64>,
     /// Mean native CO, L/min (the LV's own output, not systemic flow on ECMO).
     pub native_co_l_min: f64,
     /// Mean dP/dt max, mmHg/s.
-    pub dpdt_max_mmhg_s: f64,
+    #[serde(alias = "dpdt_max_mmhg_s")]
+    pub dpdt_max_mmhg_per_s: f64,
     /// Mean dP/dt min, mmHg/s.
-    pub dpdt_min_mmhg_s: f64,
+    #[serde(alias = "dpdt_min_mmhg_s")]
+    pub dpdt_min_mmhg_per_s: f64,
     /// Mean Ea, mmHg/mL (beats with SV > 0).
     pub ea_mmhg_per_ml: Option<f64>,
     /// Mean stroke work, mmHg.mL.
@@ -254,10 +257,10 @@ fn pv_window(
         esv_ml: of(|b| b.esv_ml),
         lvsp_mmhg: of(|b| b.lvsp_mmhg),
         sv_ml: of(|b| b.sv_ml),
-        ef: mean(beats.iter().filter_map(|b| b.ef)),
+        ef_fraction: mean(beats.iter().filter_map(|b| b.ef_fraction)),
         native_co_l_min: of(|b| b.native_co_l_min),
-        dpdt_max_mmhg_s: of(|b| b.dpdt_max_mmhg_s),
-        dpdt_min_mmhg_s: of(|b| b.dpdt_min_mmhg_s),
+        dpdt_max_mmhg_per_s: of(|b| b.dpdt_max_mmhg_per_s),
+        dpdt_min_mmhg_per_s: of(|b| b.dpdt_min_mmhg_per_s),
         ea_mmhg_per_ml: mean(beats.iter().filter_map(|b| b.ea_mmhg_per_ml)),
         sw_mmhg_ml: sw,
         tau_weiss_ms: mean(isovolumic.iter().filter_map(|b| b.tau.weiss.map(|f| f.tau_ms))),

@@ -103,13 +103,16 @@ pub struct PvBeat {
     /// EDV - ESV, mL.
     pub sv_ml: f64,
     /// SV / EDV (only when EDV > 0).
-    pub ef: Option<f64>,
+    #[serde(alias = "ef")]
+    pub ef_fraction: Option<f64>,
     /// SV x HR, L/min. On ECMO or an Impella this is the LV's own output, not systemic flow.
     pub native_co_l_min: f64,
     /// Maximum dP/dt, mmHg/s.
-    pub dpdt_max_mmhg_s: f64,
+    #[serde(alias = "dpdt_max_mmhg_s")]
+    pub dpdt_max_mmhg_per_s: f64,
     /// Minimum dP/dt, mmHg/s.
-    pub dpdt_min_mmhg_s: f64,
+    #[serde(alias = "dpdt_min_mmhg_s")]
+    pub dpdt_min_mmhg_per_s: f64,
     /// Time of dP/dt max after ED, s.
     pub dpdt_max_time_s: f64,
     /// Time of dP/dt min after ED, s.
@@ -218,10 +221,10 @@ pub fn pv_beat(
         v0_ml,
         lvsp_mmhg: p[..p.len() - 1].iter().copied().fold(f64::NEG_INFINITY, f64::max),
         sv_ml: sv,
-        ef: (edv > 0.0).then(|| sv / edv),
+        ef_fraction: (edv > 0.0).then(|| sv / edv),
         native_co_l_min: sv * heart_rate / 1000.0,
-        dpdt_max_mmhg_s: dpdt[dpdt_max_at],
-        dpdt_min_mmhg_s: dpdt[dpdt_min_at],
+        dpdt_max_mmhg_per_s: dpdt[dpdt_max_at],
+        dpdt_min_mmhg_per_s: dpdt[dpdt_min_at],
         dpdt_max_time_s: dpdt_max_at as f64 * dt,
         dpdt_min_time_s: dpdt_min_at as f64 * dt,
         ea_mmhg_per_ml: (sv > 0.0).then(|| lvesp / sv),
@@ -302,14 +305,14 @@ pub(crate) mod tests {
         assert_eq!((beat.lvesp_mmhg, beat.esv_ml), (110.0, 50.0));
         assert_eq!(beat.es_method, EndSystoleMethod::MaxElastance);
         assert_eq!(beat.sv_ml, 70.0);
-        assert!((beat.ef.unwrap() - 70.0 / 120.0).abs() < 1e-12);
+        assert!((beat.ef_fraction.unwrap() - 70.0 / 120.0).abs() < 1e-12);
         assert!((beat.heart_rate_bpm - 75.0).abs() < 1e-12);
         assert!((beat.native_co_l_min - 70.0 * 75.0 / 1000.0).abs() < 1e-12);
         assert_eq!(beat.lvsp_mmhg, 110.0);
         assert!((beat.ea_mmhg_per_ml.unwrap() - 110.0 / 70.0).abs() < 1e-12);
         // Trapezoid (120,8)-(120,100)-(50,110)-(50,8): 70 x (92 + 102) / 2.
         assert!((beat.sw_mmhg_ml - 70.0 * 97.0).abs() < 1e-9);
-        assert!((beat.dpdt_max_mmhg_s - 92.0 / 0.2).abs() < 1e-6);
+        assert!((beat.dpdt_max_mmhg_per_s - 92.0 / 0.2).abs() < 1e-6);
         assert!(beat.warnings.is_empty(), "{:?}", beat.warnings);
     }
 
@@ -329,7 +332,7 @@ pub(crate) mod tests {
             dpdt_mmhg_s: &dpdt,
         };
         let beat = pv_beat(channels, 0, 800, 0.0, &settings).unwrap();
-        assert_eq!(beat.ef, None);
+        assert_eq!(beat.ef_fraction, None);
         assert_eq!(beat.es_method, EndSystoleMethod::BeforeDpdtMin);
         assert!(beat.warnings.len() >= 3, "{:?}", beat.warnings);
         assert!((beat.sw_mmhg_ml - 70.0 * 97.0).abs() < 1e-9);

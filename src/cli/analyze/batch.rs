@@ -1,7 +1,8 @@
 //! `heracles analyze` on several records (files, or every `.hea`, `.csv` and `.txt` file of a folder): a core
 //! lab analyses a trial's recordings in one go. Each record is analysed exactly as `heracles analyze FILE` would
 //! (the same settings and channel choices for all), on `--jobs` named threads; `--out-dir` receives one JSON
-//! report per record and `summary.csv` (record, status, reason, beats, accepted, excluded, every window endpoint).
+//! report per record and `summary.csv` (record, status, reason, beats, accepted, excluded, every window endpoint
+//! headed with its unit).
 //! A record that cannot be read or analysed is a `failed` row with its reason and the others go on; the command
 //! then exits with code 1. Progress goes to standard error: a bar on a terminal, one line per record otherwise.
 
@@ -17,6 +18,7 @@ use anyhow::{Context, bail};
 
 use super::{AnalyzeArgs, analyse_file};
 use crate::analysis::AnalysisSettings;
+use crate::analysis::endpoints::Unit;
 use crate::export::tables::{csv_field, number};
 
 /// The summary's name in `--out-dir`.
@@ -29,8 +31,8 @@ const RECORD_EXTENSIONS: [&str; 3] = ["hea", "csv", "txt"];
 struct Row {
     num_beats: usize,
     num_accepted: usize,
-    /// Every window endpoint, by key, in the report's order.
-    endpoints: Vec<(String, Option<f64>)>,
+    /// Every window endpoint, by key with its unit, in the report's order.
+    endpoints: Vec<(String, Unit, Option<f64>)>,
 }
 
 /// Runs the batch: every record of `args.files`, `args.jobs` at a time.
@@ -193,7 +195,7 @@ fn analyse_one(
             endpoints: report
                 .endpoints
                 .into_iter()
-                .map(|endpoint| (endpoint.key, endpoint.value))
+                .map(|endpoint| (endpoint.key, endpoint.unit, endpoint.value))
                 .collect(),
         })
     };
@@ -212,13 +214,15 @@ fn analyse_one(
 }
 
 /// The summary: one row per record in the order given; the endpoint columns are every key any record reported,
-/// in order of first appearance (an empty cell: not computed for that record, see its JSON report's note).
+/// in order of first appearance, each headed with its unit as the endpoint table writes it (`apv [cm/s]`, a ratio
+/// bare: `pd_pa`); values at full precision (an empty cell: not computed for that record, see its JSON report's
+/// note).
 fn summary_csv(files: &[PathBuf], json_names: &[String], outcomes: &[Result<Row, String>]) -> String {
-    let mut keys: Vec<&str> = Vec::new();
+    let mut keys: Vec<(&str, Unit)> = Vec::new();
     for row in outcomes.iter().flatten() {
-        for (key, _) in &row.endpoints {
-            if !keys.contains(&key.as_str()) {
-                keys.push(key);
+        for (key, unit, _) in &row.endpoints {
+            if !keys.iter().any(|(k, _)| k == key) {
+                keys.push((key, *unit));
             }
         }
     }
@@ -227,7 +231,10 @@ fn summary_csv(files: &[PathBuf], json_names: &[String], outcomes: &[Result<Row,
     ]
     .map(str::to_owned)
     .to_vec();
-    header.extend(keys.iter().map(|key| (*key).to_owned()));
+    header.extend(keys.iter().map(|(key, unit)| match unit.symbol() {
+        "" => (*key).to_owned(),
+        symbol => format!("{key} [{symbol}]"),
+    }));
     let width = header.len();
     let mut out = String::new();
     let mut line = |fields: Vec<String>| {
@@ -249,8 +256,12 @@ fn summary_csv(files: &[PathBuf], json_names: &[String], outcomes: &[Result<Row,
                     row.num_accepted.to_string(),
                     (row.num_beats - row.num_accepted.min(row.num_beats)).to_string(),
                 ];
-                fields.extend(keys.iter().map(|key| {
-                    let value = row.endpoints.iter().find(|(k, _)| k == key).and_then(|(_, v)| *v);
+                fields.extend(keys.iter().map(|(key, _)| {
+                    let value = row
+                        .endpoints
+                        .iter()
+                        .find(|(k, _, _)| k == key)
+                        .and_then(|(_, _, v)| *v);
                     number(value)
                 }));
                 fields

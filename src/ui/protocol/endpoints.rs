@@ -9,7 +9,8 @@
 use egui::{RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use crate::analysis::endpoints::format_number;
+use crate::analysis::endpoints::Unit;
+use crate::analysis::format;
 use crate::model::{StepId, WindowKind};
 use crate::ui::theme;
 
@@ -33,16 +34,14 @@ pub struct EndpointRow {
     pub section: String,
     /// Its name, e.g. `LVEDP`.
     pub name: String,
-    /// Its unit, e.g. `mmHg`.
-    pub unit: String,
+    /// Its unit, e.g. mmHg (shown as [`Unit::symbol`]).
+    pub unit: Unit,
     /// At baseline (`None` when it could not be computed).
     pub baseline: Option<f64>,
     /// Post-unloading.
     pub post: Option<f64>,
     /// Post - baseline, from the endpoint table (absent when the two are not the same kind of value).
     pub change: Option<f64>,
-    /// Decimals to show.
-    pub decimals: usize,
     /// How it was computed (shown on hover).
     pub method: String,
     /// Why a value is missing, or a caveat (e.g. `estimate`).
@@ -69,9 +68,7 @@ pub struct WindowNumber {
     /// The value, or `None` with the reason in `note`.
     pub value: Option<f64>,
     /// Its unit.
-    pub unit: String,
-    /// Decimals to show.
-    pub decimals: usize,
+    pub unit: Unit,
     /// How it was computed, beats used and excluded, flags (shown on hover).
     pub method: String,
     /// Why there is no value, or a caveat.
@@ -117,12 +114,7 @@ pub fn window_numbers_ui(ui: &mut Ui, numbers: Option<&WindowNumbers>) {
             };
             let text = match number.value {
                 Some(value) if value.is_finite() => {
-                    format!(
-                        "{} {} {}",
-                        number.name,
-                        format_number(value, number.decimals),
-                        number.unit
-                    )
+                    format!("{} {}", number.name, format::with_unit(value, number.unit))
                 }
                 _ => format!("{}: no value", number.name),
             };
@@ -174,15 +166,16 @@ fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
     ui.horizontal(|ui| {
         ui.label(RichText::new("CDFR").size(theme::BODY_SIZE + 2.0).strong());
         ui.label(
-            RichText::new(format!("{:.2}", cdfr.value))
+            RichText::new(format::number(cdfr.value, Unit::Ratio))
                 .size(theme::NUMBER_SIZE)
                 .strong(),
         )
         .on_hover_text(&cdfr.method);
         match cdfr.ci95 {
-            Some((low, high)) => {
-                ui.label(RichText::new(format!("95 % CI {low:.2} to {high:.2}")).size(theme::BODY_SIZE))
-            }
+            Some((low, high)) => ui.label(
+                RichText::new(format!("95 % CI {}", format::interval([low, high], Unit::Ratio)))
+                    .size(theme::BODY_SIZE),
+            ),
             None => ui.label(RichText::new("no confidence interval").color(theme::TEXT_DIM)),
         };
     });
@@ -196,9 +189,9 @@ fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
     }
 }
 
-fn format_value(value: Option<f64>, decimals: usize) -> String {
+fn format_value(value: Option<f64>, unit: Unit) -> String {
     match value {
-        Some(value) if value.is_finite() => format_number(value, decimals),
+        Some(value) if value.is_finite() => format::number(value, unit),
         _ => "no value".to_owned(),
     }
 }
@@ -210,13 +203,13 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
     };
     ui.label(&row.name).on_hover_text(&hover);
     ui.label(
-        RichText::new(format_value(row.baseline, row.decimals))
+        RichText::new(format_value(row.baseline, row.unit))
             .color(theme::LOOP_BASELINE)
             .size(theme::BODY_SIZE),
     )
     .on_hover_text(&hover);
     ui.label(
-        RichText::new(format_value(row.post, row.decimals))
+        RichText::new(format_value(row.post, row.unit))
             .color(theme::PV_LOOP)
             .size(theme::BODY_SIZE),
     )
@@ -224,17 +217,17 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
     let change = match (row.change, row.baseline) {
         (Some(change), Some(baseline)) if baseline.abs() > f64::EPSILON => {
             format!(
-                "{change:+.prec$} ({:+.0} %)",
-                100.0 * change / baseline.abs(),
-                prec = row.decimals
+                "{} ({})",
+                format::change(change, row.unit),
+                format::percent_change(change / baseline.abs())
             )
         }
-        (Some(change), _) => format!("{change:+.prec$}", prec = row.decimals),
+        (Some(change), _) => format::change(change, row.unit),
         (None, _) => String::new(),
     };
     ui.label(RichText::new(change).size(theme::BODY_SIZE).strong())
         .on_hover_text(&hover);
-    ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+    ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
 }
 
 fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {

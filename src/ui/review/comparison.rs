@@ -4,9 +4,9 @@
 
 use egui::{Align2, Pos2, Rect, RichText, Shape, Stroke, pos2, vec2};
 
-use crate::export::report::{format_ratio, format_value};
+use crate::analysis::format;
 use crate::model::SignalKind;
-use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, measurement_context_text};
+use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, MINIMUM_SUPPORT, measurement_context_text};
 use crate::review::session::Snapshot;
 use crate::review::waveforms::{Waveforms, padded_range};
 use crate::ui::theme;
@@ -63,28 +63,28 @@ impl Plot {
         painter.text(
             rect.left_bottom() + vec2(0.0, 3.0),
             Align2::LEFT_TOP,
-            format_value(Some(x.0)),
+            format::tick(x.0),
             font.clone(),
             theme::TEXT_DIM,
         );
         painter.text(
             rect.right_bottom() + vec2(0.0, 3.0),
             Align2::RIGHT_TOP,
-            format!("{} {}", format_value(Some(x.1)), units.0),
+            format!("{} {}", format::tick(x.1), units.0),
             font.clone(),
             theme::TEXT_DIM,
         );
         painter.text(
             rect.left_bottom() - vec2(4.0, 0.0),
             Align2::RIGHT_BOTTOM,
-            format_value(Some(y.0)),
+            format::tick(y.0),
             font.clone(),
             theme::TEXT_DIM,
         );
         painter.text(
             rect.left_top() - vec2(4.0, 0.0),
             Align2::RIGHT_TOP,
-            format!("{}\n{}", format_value(Some(y.1)), units.1),
+            format!("{}\n{}", format::tick(y.1), units.1),
             font,
             theme::TEXT_DIM,
         );
@@ -184,17 +184,13 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
     if let Some(cdfr) = rows.iter().find(|r| r.key == "cdfr") {
         ui.horizontal(|ui| {
             ui.label(
-                RichText::new(format!("CDFR {}", format_ratio(cdfr.value)))
+                RichText::new(format!("CDFR {}", cdfr.shown()))
                     .size(theme::HEADING_SIZE + 4.0)
                     .strong(),
             )
             .on_hover_text(cdfr.provenance());
-            if let Some([lo, hi]) = cdfr.ci95 {
-                ui.label(format!(
-                    "95 % CI {} to {}",
-                    format_value(Some(lo)),
-                    format_value(Some(hi))
-                ));
+            if let Some(ci) = cdfr.ci95 {
+                ui.label(format!("95 % CI {}", format::interval(ci, cdfr.unit)));
             }
             if let Some(note) = &cdfr.note {
                 ui.label(RichText::new(note).color(theme::TEXT_DIM));
@@ -232,16 +228,21 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         }
                         seen.push(row.key.clone());
                         let find = |state: &str| rows.iter().find(|r| r.key == row.key && r.state == state);
-                        match &row.kind {
-                            Some(kind) if !row.label.contains(kind.as_str()) => {
-                                ui.label(format!("{} [{kind}]", row.label))
-                            }
-                            _ => ui.label(&row.label),
-                        };
+                        ui.label(kind_label(row));
                         cell(ui, Some(row));
                         cell(ui, find("post"));
                         cell(ui, find("change"));
-                        ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+                        ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
+                        method_ui(ui, row);
+                        ui.end_row();
+                    }
+                    // The resting window at minimum support (the within-session CDFR reference): its own rows.
+                    for row in rows.iter().filter(|r| r.state == MINIMUM_SUPPORT) {
+                        ui.label(kind_label(row));
+                        ui.label("");
+                        cell(ui, Some(row));
+                        ui.label("");
+                        ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
                         method_ui(ui, row);
                         ui.end_row();
                     }
@@ -250,12 +251,20 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         cell(ui, Some(row));
                         ui.label(row.note.clone().unwrap_or_default());
                         ui.label("");
-                        ui.label(RichText::new(&row.unit).color(theme::TEXT_DIM));
+                        ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
                         method_ui(ui, row);
                         ui.end_row();
                     }
                 });
         });
+}
+
+/// A row's label with its resistance kind, when the label does not name it.
+fn kind_label(row: &EndpointRow) -> String {
+    match &row.kind {
+        Some(kind) if !row.label.contains(kind.as_str()) => format!("{} [{kind}]", row.label),
+        _ => row.label.clone(),
+    }
 }
 
 /// The method of a row, shortened to fit the column; the whole method, algorithm and settings on hover.

@@ -212,7 +212,8 @@ pub(super) fn follow_up_ui(
                 ui.label(RichText::new(error).color(theme::ERROR));
             }
             Ok(form) => {
-                let endpoints = form.endpoints();
+                let horizons = crate::review::analysis::case_settings(&snapshot.analysis).clinical;
+                let endpoints = form.endpoints(&horizons);
                 let (decannulation, ok) = computed_text(&endpoints.decannulation, |o| {
                     serde_json::to_value(o)
                         .ok()

@@ -8,7 +8,8 @@ use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
 
 use super::traces::window_label;
 use super::{OcclusionChoice, ReasonDialog, ReviewAction, ReviewUi};
-use crate::analysis::endpoints::choices_in_words;
+use crate::analysis::endpoints::{Unit, choices_in_words};
+use crate::analysis::format;
 use crate::analysis::pipeline::Report;
 use crate::analysis::pv::relations::EspvrFit;
 use crate::analysis::settings::{CdfrReference, MinimalResistanceChoice};
@@ -24,10 +25,6 @@ fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
         Some(kind) if kind.is_coronary() => &[0, 2, 3, 4, 5],
         _ => &[5, 6, 7, 8, 11, 12],
     }
-}
-
-fn value_text(value: Option<f64>) -> String {
-    crate::export::report::format_value(value)
 }
 
 pub(super) fn side_ui(
@@ -85,8 +82,8 @@ pub(super) fn side_ui(
     annotation_ui(ui, state, snapshot, busy, actions);
 }
 
-/// The case's analysis choices (CDFR reference, minimal-MR rule, vessel diameter): a change goes through the
-/// reason dialog; the session refuses, with the reason, a choice that cannot apply to the case.
+/// The case's analysis choices (CDFR reference, minimal-MR rule, vessel diameter, MVO2 constants): a change goes
+/// through the reason dialog; the session refuses, with the reason, a choice that cannot apply to the case.
 fn choices_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy: bool) {
     let settings = case_settings(&snapshot.analysis);
     let current = CaseChoices::of(&settings);
@@ -172,8 +169,78 @@ fn choices_ui(ui: &mut egui::Ui, state: &mut ReviewUi, snapshot: &Snapshot, busy
                         );
                     }
                 });
+                mvo2_ui(ui, &current, ask, state);
             });
         });
+}
+
+/// The MVO2 constants of the case (Suga: MVO2 = (a PVA + b) x HR): slope a, intercept b and their source, typed
+/// and set through the reason dialog, or cleared. Text that is not a number is sent as such (NaN) so the session
+/// refuses it with the reason, as it refuses a non-physical slope or intercept or a missing source.
+fn mvo2_ui(
+    ui: &mut egui::Ui,
+    current: &CaseChoices,
+    ask: impl Fn(CaseChoices, String, &mut ReviewUi),
+    state: &mut ReviewUi,
+) {
+    let id = ui.scope_id().with("mvo2-constants");
+    let mut texts: [String; 3] = ui.data_mut(|d| {
+        d.get_temp(id).unwrap_or_else(|| match &current.mvo2 {
+            Some(m) => [
+                m.ml_o2_per_mmhg_ml.to_string(),
+                m.ml_o2_per_beat.to_string(),
+                m.source.clone(),
+            ],
+            None => Default::default(),
+        })
+    });
+    ui.label("MVO2 constants (Suga: MVO2 = (a PVA + b) x HR)");
+    egui::Grid::new("mvo2-constants").num_columns(2).show(ui, |ui| {
+        for (text, (name, hint)) in texts.iter_mut().zip([
+            ("MVO2 slope a, mL O2/(mmHg.mL)", "e.g. 1.8e-5"),
+            ("MVO2 intercept b, mL O2/beat", "e.g. 0.0024"),
+            ("MVO2 constants source", "publication, species"),
+        ]) {
+            let label = ui.label(name);
+            ui.add(
+                egui::TextEdit::singleline(text)
+                    .desired_width(110.0)
+                    .hint_text(hint),
+            )
+            .labelled_by(label.id);
+            ui.end_row();
+        }
+    });
+    ui.data_mut(|d| d.insert_temp(id, texts.clone()));
+    ui.horizontal(|ui| {
+        if ui.button("Set MVO2 constants…").clicked() {
+            let number = |text: &str| text.trim().replace(',', ".").parse::<f64>().unwrap_or(f64::NAN);
+            let constants = crate::analysis::settings::Mvo2Constants {
+                ml_o2_per_mmhg_ml: number(&texts[0]),
+                ml_o2_per_beat: number(&texts[1]),
+                source: texts[2].trim().to_owned(),
+            };
+            let title = format!("MVO2 constants: {}", constants.describe());
+            ask(
+                CaseChoices {
+                    mvo2: Some(constants),
+                    ..current.clone()
+                },
+                title,
+                state,
+            );
+        }
+        if current.mvo2.is_some() && ui.button("No MVO2 estimate…").clicked() {
+            ask(
+                CaseChoices {
+                    mvo2: None,
+                    ..current.clone()
+                },
+                "No MVO2 constants (no MVO2 estimate)".to_owned(),
+                state,
+            );
+        }
+    });
 }
 
 /// Moving the selected window to the view, adding a window over the view.
@@ -397,7 +464,7 @@ fn beat_table_ui(
                     ui.label(RichText::new("QC").strong());
                     for &c in columns {
                         ui.label(RichText::new(COLUMNS[c].short).strong())
-                            .on_hover_text(COLUMNS[c].unit);
+                            .on_hover_text(format!("{} [{}]", COLUMNS[c].header, COLUMNS[c].unit.symbol()));
                     }
                     ui.end_row();
                     for row in rows(report, stored) {
@@ -424,7 +491,7 @@ fn beat_table_ui(
                             }
                         }
                         for &c in columns {
-                            ui.label(value_text((COLUMNS[c].value)(row.metrics)));
+                            ui.label(format::optional((COLUMNS[c].value)(row.metrics), COLUMNS[c].unit));
                         }
                         ui.end_row();
                     }
@@ -559,10 +626,10 @@ fn occlusion_ui(
         Some(Ok(Some(fit))) => {
             ui.label(
                 RichText::new(format!(
-                    "Ees {} mmHg/mL · V0 {} mL · r² {:.4} · n {}",
-                    value_text(Some(fit.ees_mmhg_per_ml)),
-                    value_text(Some(fit.v0_ml)),
-                    fit.r2,
+                    "Ees {} · V0 {} · r² {} · n {}",
+                    format::with_unit(fit.ees_mmhg_per_ml, Unit::MmhgPerMl),
+                    format::with_unit(fit.v0_ml, Unit::Ml),
+                    format::number(fit.r2, Unit::Ratio),
                     fit.n
                 ))
                 .strong(),
@@ -682,9 +749,9 @@ fn occlusion_loops_ui(
             plot.left_top(),
             egui::Align2::LEFT_TOP,
             format!(
-                "ESPVR: Ees {} mmHg/mL, V0 {} mL",
-                value_text(Some(fit.ees_mmhg_per_ml)),
-                value_text(Some(fit.v0_ml))
+                "ESPVR: Ees {}, V0 {}",
+                format::with_unit(fit.ees_mmhg_per_ml, Unit::MmhgPerMl),
+                format::with_unit(fit.v0_ml, Unit::Ml)
             ),
             theme::small_font(),
             theme::ACCENT,

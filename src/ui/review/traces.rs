@@ -345,7 +345,7 @@ pub(super) fn traces_ui(
             painter.text(
                 pos2(rect.left() - 4.0, y),
                 align,
-                crate::export::report::format_value(Some(f64::from(value))),
+                crate::analysis::format::tick(f64::from(value)),
                 theme::small_font(),
                 theme::TEXT_DIM,
             );
