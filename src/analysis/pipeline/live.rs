@@ -115,6 +115,7 @@ pub fn latest_beats(
     let mut notes = Vec::new();
     let analysed = analyse(
         &context,
+        None,
         Some(num_newest),
         None,
         &std::collections::BTreeMap::new(),
