@@ -230,7 +230,10 @@ pub(crate) fn prepare<'a>(
 
 /// The channels as recorded when all share one rate below `analysis_rate_hz` (at least 100 Hz, what the
 /// detectors need) and none is Doppler velocity, cut to the shortest.
-fn native_channels<'a>(recorded: &[(SignalKind, &'a [f64], f64)], analysis_rate_hz: f64) -> Option<Native<'a>> {
+fn native_channels<'a>(
+    recorded: &[(SignalKind, &'a [f64], f64)],
+    analysis_rate_hz: f64,
+) -> Option<Native<'a>> {
     let &(_, _, rate_hz) = recorded.first()?;
     let one_rate = recorded.iter().all(|&(_, _, rate)| rate == rate_hz);
     // QC judges a Doppler dropout on the velocity's running median over 5 ms in diastole, which needs the

@@ -185,7 +185,10 @@ pub fn analyze_recording(
         pv: traces.view(&signals),
         settings,
     };
-    let native = prepared.native.as_ref().map(|native| (native.signals(), native.rate_hz));
+    let native = prepared
+        .native
+        .as_ref()
+        .map(|native| (native.signals(), native.rate_hz));
     let analysed = analyse(
         &context,
         native,
