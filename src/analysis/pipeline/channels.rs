@@ -228,6 +228,18 @@ pub(crate) fn prepare<'a>(
     })
 }
 
+/// Whether channels of `kinds` recorded at `rate_hz` have their beats found at that rate rather than at the
+/// analysis rate: a rate below it and at least 100 Hz (what the detectors need), and no Doppler velocity (QC
+/// judges a Doppler dropout on the velocity's running median over 5 ms in diastole, which needs the analysis
+/// rate). The offline analysis and the live monitor decide alike, so they find the same beats.
+pub(crate) fn beats_at_recorded_rate(
+    mut kinds: impl Iterator<Item = SignalKind>,
+    rate_hz: f64,
+    analysis_rate_hz: f64,
+) -> bool {
+    rate_hz >= 100.0 && rate_hz < analysis_rate_hz && !kinds.any(|kind| kind == SignalKind::Ipv)
+}
+
 /// The channels as recorded when all share one rate below `analysis_rate_hz` (at least 100 Hz, what the
 /// detectors need) and none is Doppler velocity, cut to the shortest.
 fn native_channels<'a>(
@@ -236,10 +248,8 @@ fn native_channels<'a>(
 ) -> Option<Native<'a>> {
     let &(_, _, rate_hz) = recorded.first()?;
     let one_rate = recorded.iter().all(|&(_, _, rate)| rate == rate_hz);
-    // QC judges a Doppler dropout on the velocity's running median over 5 ms in diastole, which needs the
-    // analysis rate: a record with Doppler velocity is segmented there.
-    let doppler = recorded.iter().any(|&(kind, _, _)| kind == SignalKind::Ipv);
-    if !(one_rate && !doppler && rate_hz >= 100.0 && rate_hz < analysis_rate_hz) {
+    let kinds = recorded.iter().map(|&(kind, _, _)| kind);
+    if !(one_rate && beats_at_recorded_rate(kinds, rate_hz, analysis_rate_hz)) {
         return None;
     }
     let len = recorded.iter().map(|(_, samples, _)| samples.len()).min()?;
