@@ -283,7 +283,7 @@ impl Stored<'_> {
             }
             212 => {
                 let at = 3 * (index / 2);
-                let v = if index % 2 == 0 {
+                let v = if index.is_multiple_of(2) {
                     b[at] as i32 | ((b[at + 1] as i32 & 0x0F) << 8)
                 } else {
                     b[at + 2] as i32 | ((b[at + 1] as i32 & 0xF0) << 4)

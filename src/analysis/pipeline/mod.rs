@@ -1,5 +1,6 @@
 //! From a recording to one report (ENDPOINTS.md sections 2-6): channels picked and brought to the analysis rate,
-//! beats found and judged by `signal/`, every per-beat metric, the window values and the fits (ESPVR, EDPVR,
+//! beats found and judged by `signal/` (at the record's own rate when it is lower: `channels`), every
+//! per-beat metric, the window values and the fits (ESPVR, EDPVR,
 //! PRSW from the chosen occlusion beats). The same per-beat code serves the live monitor ([`live`]).
 //!
 //! Bad data never stops the pipeline: a flat, noisy or missing channel yields no beats or no values, with the
