@@ -227,18 +227,17 @@ fn inca_beats_are_numbered_like_the_console() {
 fn live_window_gives_the_offline_metrics_of_its_newest_beats() {
     let recording = inca();
     let segment = &recording.segments[0];
-    let at_rate = |name: &str| {
-        let channel = segment.channel(name).unwrap();
-        resample(&channel.samples, channel.sample_rate_hz, 1000.0).unwrap()
-    };
-    let (ecg, lvp, lvv) = (at_rate("ecg"), at_rate("lvp"), at_rate("lvv"));
+    // As the console streams them: at its own rate (250 Hz), where both find the beats.
+    let rate = segment.channel("ecg").unwrap().sample_rate_hz;
+    let recorded = |name: &str| segment.channel(name).unwrap().samples.clone();
+    let (ecg, lvp, lvv) = (recorded("ecg"), recorded("lvp"), recorded("lvv"));
     let settings = AnalysisSettings::default();
     let offline = inca_report(None);
     // The newest 12 s, as the live monitor would hold them.
-    let first = ecg.len() - 12_000;
+    let first = ecg.len() - (12.0 * rate) as usize;
     let window = LiveWindow {
         first_sample: first as u64,
-        sample_rate_hz: 1000.0,
+        sample_rate_hz: rate,
         ecg: Some(&ecg[first..]),
         lvp: Some(&lvp[first..]),
         lvv: Some(&lvv[first..]),

@@ -1156,3 +1156,76 @@ fn the_simulators_doppler_dropouts_reject_their_beats_at_rest_as_in_hyperaemia()
     eprintln!("dropout beats: {at_rest} at rest, {hyperaemic} in hyperaemia");
     assert!(at_rest >= 3, "too few dropouts to test: {at_rest}");
 }
+
+/// `heracles analyze` finds the beats of a 125 Hz record at 125 Hz (not on its 1 kHz copy) and brings them to the
+/// analysis rate: against PhysioNet `wabp` the beats keep their sensitivity and PPV (every beat and the accepted
+/// ones), and each onset stays within two recorded samples of the one found on the 1 kHz copy (the 125 Hz grid
+/// and the low-pass delay rounded to whole samples there).
+#[test]
+fn test_icu_beats_found_at_the_recorded_rate_match_wabp_and_the_1_khz_beats() {
+    use heracles::analysis::AnalysisSettings;
+    use heracles::analysis::pipeline::{AnalysisRequest, ChannelChoice, analyze_recording};
+    let recording = formats::read(&data("wfdb/TestICU.hea"), Format::Wfdb).unwrap();
+    let request = AnalysisRequest {
+        channels: vec![ChannelChoice {
+            kind: SignalKind::Pa,
+            index: 2,
+        }],
+        ..AnalysisRequest::default()
+    };
+    let report = analyze_recording(&recording, &AnalysisSettings::default(), &request).unwrap();
+    let abp = test_icu_abp();
+    let at_1khz = segment(
+        &Signals {
+            pa: Some(&abp),
+            ..Signals::default()
+        },
+        RATE,
+        &SignalSettings::default(),
+    )
+    .unwrap();
+    let times: Vec<f64> = report.beats.iter().map(|b| b.time_s).collect();
+    let accepted: Vec<f64> = report
+        .beats
+        .iter()
+        .filter(|b| b.accepted)
+        .map(|b| b.time_s)
+        .collect();
+    let reference = wabp_onsets_s();
+    let (first, last) = (times[0], *times.last().unwrap());
+    let expected: Vec<f64> = reference
+        .iter()
+        .copied()
+        .filter(|&o| o > first - 0.05 && o < last + 0.05)
+        .collect();
+    let all = match_times(&times, &expected, 0.05);
+    let kept = match_times(&accepted, &expected, 0.05);
+    let old: Vec<f64> = at_1khz.beats.iter().map(|b| b.start as f64 / RATE).collect();
+    let moved = match_times(&times, &old, 0.05);
+    let largest_move_ms = 1000.0 * moved.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    println!(
+        "TestICU beats at 125 Hz: {} ({} accepted; at 1 kHz {} and {}), {} wabp onsets in their span; all: \
+         sensitivity {:.4} PPV {:.4}, accepted: sensitivity {:.4} PPV {:.4}; median offset to wabp {:.1} ms \
+         (at 1 kHz {:.1} ms); onsets moved from the 1 kHz ones by median {:.1} ms, at most {largest_move_ms:.1} ms",
+        times.len(),
+        accepted.len(),
+        at_1khz.beats.len(),
+        at_1khz.counts.num_accepted,
+        expected.len(),
+        all.len() as f64 / expected.len() as f64,
+        all.len() as f64 / times.len() as f64,
+        kept.len() as f64 / expected.len() as f64,
+        kept.len() as f64 / accepted.len() as f64,
+        1000.0 * median(all.clone()),
+        1000.0 * median(match_times(&old, &expected, 0.05)),
+        1000.0 * median(moved.clone()),
+    );
+    for (matched, found) in [(&all, &times), (&kept, &accepted)] {
+        assert!(matched.len() as f64 >= 0.99 * expected.len() as f64);
+        assert!(matched.len() as f64 >= 0.99 * found.len() as f64);
+    }
+    assert!(1000.0 * median(all).abs() < 20.0);
+    assert_eq!(moved.len(), old.len(), "every 1 kHz beat found at 125 Hz");
+    assert_eq!(times.len(), old.len(), "and no other");
+    assert!(largest_move_ms <= 16.0, "{largest_move_ms} ms");
+}

@@ -1,5 +1,7 @@
 //! Picking the channels of a recording, cropping them to the requested time range and bringing them to the
 //! analysis rate. Channels already at the analysis rate are borrowed, not copied (a 2-hour case is 460 MB).
+//! When every channel was recorded at one lower rate (a 125 Hz monitor record), the cropped channels at that
+//! rate are kept too ([`Prepared::native`]): beats are found there, not on the 8x upsampled copy.
 
 use std::borrow::Cow;
 
@@ -41,6 +43,28 @@ pub(crate) struct Prepared<'a> {
     pub channels: Vec<(SignalKind, Cow<'a, [f64]>)>,
     /// What was chosen and why (segments skipped, duplicate channels, resampling).
     pub notes: Vec<String>,
+    /// The same channels at their recorded rate, cropped alike, when all were resampled up from one rate.
+    pub native: Option<Native<'a>>,
+}
+
+/// The prepared channels as recorded, at one rate below the analysis rate (see [`Prepared::native`]).
+#[derive(Debug)]
+pub(crate) struct Native<'a> {
+    /// Their sample rate, Hz.
+    pub rate_hz: f64,
+    /// The channels, in the order of [`Prepared::channels`], equal lengths.
+    pub channels: Vec<(SignalKind, &'a [f64])>,
+}
+
+impl Native<'_> {
+    /// The channels `signal/` uses, borrowed, starting at sample 0.
+    pub fn signals(&self) -> Signals<'_> {
+        let mut signals = Signals::default();
+        for (kind, samples) in &self.channels {
+            signals.set(*kind, Some(samples));
+        }
+        signals
+    }
 }
 
 impl Prepared<'_> {
@@ -108,6 +132,7 @@ pub(crate) fn prepare<'a>(
             start_s: from.max(0.0),
             channels: Vec::new(),
             notes,
+            native: None,
         });
     };
     if recording.segments.len() > 1 {
@@ -130,6 +155,8 @@ pub(crate) fn prepare<'a>(
     let (start, end) = span(segment);
     let (t0, t1) = (from.max(start), to.min(end));
     let mut channels: Vec<(SignalKind, Cow<'a, [f64]>)> = Vec::new();
+    // The cropped channels as recorded, with their rates.
+    let mut recorded: Vec<(SignalKind, &'a [f64], f64)> = Vec::new();
     // Time of the first kept sample (of the first channel kept; others agree within one of their samples).
     let mut start_s = None;
     for (index, series) in segment.channels.iter().enumerate() {
@@ -160,6 +187,7 @@ pub(crate) fn prepare<'a>(
             (((t1 - segment.start_s) * rate).ceil().max(0.0) as usize).clamp(first, series.samples.len());
         let cropped = &series.samples[first..last];
         start_s.get_or_insert(segment.start_s + first as f64 / rate);
+        recorded.push((kind, cropped, rate));
         let samples = if (rate - rate_hz).abs() <= 1e-9 * rate_hz {
             Cow::Borrowed(cropped)
         } else {
@@ -184,6 +212,7 @@ pub(crate) fn prepare<'a>(
             Cow::Owned(vec) => vec.truncate(len),
         }
     }
+    let native = native_channels(&recorded, rate_hz);
     if channels.is_empty() {
         let names: Vec<&str> = segment.channels.iter().map(|c| c.name.as_str()).collect();
         notes.push(format!(
@@ -195,5 +224,40 @@ pub(crate) fn prepare<'a>(
         start_s: start_s.unwrap_or(t0),
         channels,
         notes,
+        native,
+    })
+}
+
+/// Whether channels of `kinds` recorded at `rate_hz` have their beats found at that rate rather than at the
+/// analysis rate: a rate below it and at least 100 Hz (what the detectors need), and no Doppler velocity (QC
+/// judges a Doppler dropout on the velocity's running median over 5 ms in diastole, which needs the analysis
+/// rate). The offline analysis and the live monitor decide alike, so they find the same beats.
+pub(crate) fn beats_at_recorded_rate(
+    mut kinds: impl Iterator<Item = SignalKind>,
+    rate_hz: f64,
+    analysis_rate_hz: f64,
+) -> bool {
+    rate_hz >= 100.0 && rate_hz < analysis_rate_hz && !kinds.any(|kind| kind == SignalKind::Ipv)
+}
+
+/// The channels as recorded when all share one rate below `analysis_rate_hz` (at least 100 Hz, what the
+/// detectors need) and none is Doppler velocity, cut to the shortest.
+fn native_channels<'a>(
+    recorded: &[(SignalKind, &'a [f64], f64)],
+    analysis_rate_hz: f64,
+) -> Option<Native<'a>> {
+    let &(_, _, rate_hz) = recorded.first()?;
+    let one_rate = recorded.iter().all(|&(_, _, rate)| rate == rate_hz);
+    let kinds = recorded.iter().map(|&(kind, _, _)| kind);
+    if !(one_rate && beats_at_recorded_rate(kinds, rate_hz, analysis_rate_hz)) {
+        return None;
+    }
+    let len = recorded.iter().map(|(_, samples, _)| samples.len()).min()?;
+    Some(Native {
+        rate_hz,
+        channels: recorded
+            .iter()
+            .map(|&(kind, samples, _)| (kind, &samples[..len]))
+            .collect(),
     })
 }

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::beats::{BeatContext, BeatMetrics, BeatRecord, LvTraces};
+use super::channels::beats_at_recorded_rate;
 use super::{PipelineError, analyse};
 use crate::analysis::settings::AnalysisSettings;
 use crate::model::{Beat, Fiducial, SignalKind};
@@ -112,9 +113,33 @@ pub fn latest_beats(
         pv: traces.view(&signals),
         settings,
     };
+    // Beats found at the window's own rate when the offline analysis would (same beats live and offline).
+    let recorded = [
+        (SignalKind::Ecg, window.ecg),
+        (SignalKind::Pa, window.pa),
+        (SignalKind::Pd, window.pd),
+        (SignalKind::Ipv, window.ipv),
+        (SignalKind::Lvp, window.lvp),
+        (SignalKind::Lvv, window.lvv),
+    ];
+    let present = recorded.iter().filter_map(|(kind, s)| s.map(|s| (*kind, s)));
+    let native_len = present.clone().map(|(_, s)| s.len()).min().unwrap_or(0);
+    let native = (!same_rate
+        && beats_at_recorded_rate(present.clone().map(|(kind, _)| kind), window.sample_rate_hz, rate))
+    .then(|| {
+        let mut native = Signals {
+            first_sample: window.first_sample,
+            ..Signals::default()
+        };
+        for (kind, samples) in present {
+            native.set(kind, Some(&samples[..native_len]));
+        }
+        (native, window.sample_rate_hz)
+    });
     let mut notes = Vec::new();
     let analysed = analyse(
         &context,
+        native,
         Some(num_newest),
         None,
         &std::collections::BTreeMap::new(),

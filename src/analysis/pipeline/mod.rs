@@ -1,5 +1,6 @@
 //! From a recording to one report (ENDPOINTS.md sections 2-6): channels picked and brought to the analysis rate,
-//! beats found and judged by `signal/`, every per-beat metric, the window values and the fits (ESPVR, EDPVR,
+//! beats found and judged by `signal/` (at the record's own rate when it is lower: `channels`), every
+//! per-beat metric, the window values and the fits (ESPVR, EDPVR,
 //! PRSW from the chosen occlusion beats). The same per-beat code serves the live monitor ([`live`]).
 //!
 //! Bad data never stops the pipeline: a flat, noisy or missing channel yields no beats or no values, with the
@@ -29,7 +30,7 @@ use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording, RejectReason, WindowKind};
 use crate::signal::phases::BeatPhases;
-use crate::signal::{Segmentation, SignalError, segment};
+use crate::signal::{Segmentation, SignalError, Signals, segment};
 use beats::{BeatContext, LvTraces};
 
 /// A caller's mistake that stops the analysis (bad data never does: it is reported).
@@ -185,8 +186,13 @@ pub fn analyze_recording(
         pv: traces.view(&signals),
         settings,
     };
+    let native = prepared
+        .native
+        .as_ref()
+        .map(|native| (native.signals(), native.rate_hz));
     let analysed = analyse(
         &context,
+        native,
         None,
         request.occlusion_beats,
         &request.verdicts,
@@ -235,17 +241,20 @@ fn dpdt_min_offset(dpdt: &[f64]) -> usize {
         .0
 }
 
-/// Segments, places phases and computes per-beat metrics and fits. `newest` limits the metrics to the last
-/// beats (live use); `occlusion` names the beats of a preload reduction; `verdicts` are the reviewer's.
+/// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
+/// was recorded (below the analysis rate): beats are found and judged there ([`segment_at`]). `newest` limits the
+/// metrics to the last beats (live use); `occlusion` names the beats of a preload reduction; `verdicts` are the
+/// reviewer's.
 pub(crate) fn analyse(
     context: &BeatContext<'_>,
+    native: Option<(Signals<'_>, f64)>,
     newest: Option<usize>,
     occlusion: Option<(u32, u32)>,
     verdicts: &BTreeMap<u32, Option<RejectReason>>,
     notes: &mut Vec<String>,
 ) -> Result<Analysed, PipelineError> {
     let settings = context.settings;
-    let mut segmentation = segment(&context.signals, settings.analysis_rate_hz(), &settings.signal)?;
+    let mut segmentation = segment_at(context, native)?;
     if !verdicts.is_empty() {
         let mut num_applied = 0;
         for beat in &mut segmentation.beats {
@@ -380,6 +389,35 @@ pub(crate) fn analyse(
         edpvr,
         prsw,
     })
+}
+
+/// The beats of `context`, found and judged at the rate of `native` when given (the record's own rate), with
+/// their sample indices then brought to the analysis rate: detection and quality control need no more than the
+/// recorded samples (PhysioNet's `wabp` works at 125 Hz), and an 8x upsampled copy costs them 8x the work. An
+/// onset moves by less than one recorded sample (8 ms at 125 Hz); the phases and every per-beat value are still
+/// measured at the analysis rate.
+fn segment_at(
+    context: &BeatContext<'_>,
+    native: Option<(Signals<'_>, f64)>,
+) -> Result<Segmentation, PipelineError> {
+    let settings = context.settings;
+    let rate = settings.analysis_rate_hz();
+    let Some((signals, native_rate)) = native else {
+        return Ok(segment(&context.signals, rate, &settings.signal)?);
+    };
+    let mut segmentation = segment(&signals, native_rate, &settings.signal)?;
+    let (first, end) = (context.signals.first_sample, context.signals.end_sample());
+    let to_analysis = |index: u64| {
+        let offset = (index - signals.first_sample) as f64 * rate / native_rate;
+        (first + offset.round() as u64).min(end)
+    };
+    for beat in &mut segmentation.beats {
+        (beat.start, beat.end) = (to_analysis(beat.start), to_analysis(beat.end));
+    }
+    for run in &mut segmentation.non_pulsatile {
+        *run = (to_analysis(run.0), to_analysis(run.1));
+    }
+    Ok(segmentation)
 }
 
 /// The ESPVR over the chosen beats (ES searched from ED up to dP/dt min).
