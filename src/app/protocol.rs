@@ -618,6 +618,7 @@ pub fn protocol_panels(
     commands: &mut Vec<Command>,
 ) -> bool {
     let live = live_channels(shown);
+    let recording = shown.recording.active;
     let ProtocolSession {
         state,
         forms,
@@ -629,14 +630,14 @@ pub fn protocol_panels(
         live: &live,
         endpoints: endpoints.as_ref(),
         now: Utc::now(),
-        recording: shown.recording.active,
+        recording,
     };
     match protocol_panels_ui(ui, view, forms) {
         Some(PanelRequest::Event(event)) => commands.push(Command::Protocol(event)),
         Some(PanelRequest::CloseCase) => commands.push(Command::CloseCase),
         None => {}
     }
-    shows_live_traces(state.current)
+    shows_live_traces(state.current, recording)
 }
 
 /// What the simulated patient of a demo case is told when the protocol records `effect`: the device and ECMO flow

@@ -128,6 +128,7 @@ impl ReviewScreen {
                     if let Some(choice) = &mut self.ui.occlusion {
                         choice.preview = None;
                     }
+                    self.ui.keep_selected_beat(self.snapshot.as_deref(), &snapshot);
                     self.snapshot = Some(snapshot);
                     self.waveforms = Some(waveforms);
                 }

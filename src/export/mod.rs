@@ -7,7 +7,8 @@
 //! `MANIFEST.sha256` of what it wrote. Every number comes from the case file's stored results; nothing is
 //! recomputed on the way out.
 //!
-//! No export carries a patient identifier: the case id is pseudonymous, no date of birth or name exists in the
+//! Every export follows the one de-identification policy of [`policy`] (dates in UTC, staff by role, the case's
+//! origin stated). No export carries a patient identifier: the case id is pseudonymous, no date of birth or name exists in the
 //! case file, and every free-text field that would be exported (annotations, markers, reviewer reasons, channel
 //! names, sign-off statements) is checked with the store's identifier checks first. If one looks like it holds an
 //! NHS number or a date of birth the export is refused, naming the field, and nothing is written.
@@ -18,6 +19,7 @@
 pub mod dicom;
 pub mod odm;
 pub mod pdf;
+pub mod policy;
 pub mod report;
 pub mod tables;
 pub mod waveforms;
@@ -291,7 +293,8 @@ fn open_verified(case_path: &Path) -> Result<CaseFile, ExportError> {
 /// the manifest last (so a bundle without its manifest exists only for the microseconds between renames).
 pub fn export_case(case_path: &Path, out_dir: &Path, what: ExportWhat) -> Result<Exported, ExportError> {
     let file = open_verified(case_path)?;
-    let snapshot = snapshot_of(&file, None)?;
+    let mut snapshot = snapshot_of(&file, None)?;
+    policy::deidentify(&mut snapshot);
     screen(&exported_text(&file, &snapshot, what)?)?;
     if what.needs_analysis() && snapshot.analysis.reports.is_empty() {
         return Err(ExportError::NothingAnalysed);

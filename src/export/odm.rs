@@ -617,12 +617,25 @@ pub fn odm_document(snapshot: &Snapshot, results_sha256: &str) -> String {
         "SiteRef",
         &[("LocationOID", &format!("LOC.{}", oid_part(&summary.site)))],
     );
+    // The first annotation says where the case came from and the export policy; the reviewer's follow.
+    xml.open("Annotation", &[("SeqNum", "1")]);
+    xml.text(
+        "Comment",
+        &[("SponsorOrSite", "Sponsor")],
+        &format!(
+            "case origin: {} ({}). {}.",
+            summary.origin.key(),
+            summary.origin.text(),
+            super::policy::POLICY
+        ),
+    );
+    xml.close("Annotation");
     for (number, annotation) in snapshot.annotations.iter().enumerate() {
         let at = match annotation.end_s {
             Some(end) => format!("{:.1}-{end:.1} s", annotation.start_s),
             None => format!("{:.1} s", annotation.start_s),
         };
-        xml.open("Annotation", &[("SeqNum", &(number + 1).to_string())]);
+        xml.open("Annotation", &[("SeqNum", &(number + 2).to_string())]);
         xml.text(
             "Comment",
             &[("SponsorOrSite", "Site")],

@@ -482,6 +482,27 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
             summary.status.replace('_', " ")
         ),
     );
+    // Where the case came from (a demo or imported case in red, bold) and the export policy.
+    y -= 11.0;
+    let recorded = summary.origin == crate::model::CaseOrigin::Recorded;
+    page.fill_rgb(if recorded { BLACK } else { ALERT });
+    page.text(
+        MARGIN,
+        y,
+        8.5,
+        if recorded { Font::Regular } else { Font::Bold },
+        &format!("Case origin: {}", summary.origin.text()),
+    );
+    y -= 10.0;
+    page.fill_rgb(GREY);
+    let policy = format!("{}.", super::policy::POLICY);
+    page.text(
+        MARGIN,
+        y,
+        7.0,
+        Font::Regular,
+        &fitted(&policy, PAGE_WIDTH - 2.0 * MARGIN, 7.0),
+    );
     y -= 13.0;
     match snapshot.sign_offs.last() {
         None => {
@@ -491,8 +512,8 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
         Some(status) => {
             let meaning = status.sign_off.statement.lines().next().unwrap_or_default();
             let signed = format!(
-                "Signed by {} ({}), {} UTC: {meaning}",
-                status.sign_off.who, status.sign_off.role, status.sign_off.utc
+                "Signed by {}, {} UTC: {meaning}",
+                status.sign_off.who, status.sign_off.utc
             );
             page.fill_rgb(BLACK);
             page.text(MARGIN, y, 8.0, Font::Regular, &signed);

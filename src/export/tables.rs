@@ -1,6 +1,8 @@
 //! The tabular exports: the endpoint table as CSV and JSON, and the per-beat table as CSV. Numbers are written
 //! in Rust's shortest round-trip form, so a value read back is the stored value exactly; a missing value is an
-//! empty cell (CSV) or `null` (JSON) with its reason in `note`.
+//! empty cell (CSV) or `null` (JSON) with its reason in `note`. Every row (CSV) and the document (JSON) says where
+//! the case came from (`case_origin`: recorded, simulated, imported); the JSON also states the export policy
+//! ([`super::policy::POLICY`]) and the case's creation time in UTC.
 
 use serde_json::json;
 
@@ -10,7 +12,7 @@ use crate::review::session::Snapshot;
 use crate::review::sign_off::{SignOffState, statement_digest};
 
 /// The endpoint CSV's header.
-pub const ENDPOINT_COLUMNS: [&str; 20] = [
+pub const ENDPOINT_COLUMNS: [&str; 21] = [
     "case_id",
     "group",
     "endpoint",
@@ -31,6 +33,7 @@ pub const ENDPOINT_COLUMNS: [&str; 20] = [
     "result_id",
     "json_pointer",
     "note",
+    "case_origin",
 ];
 
 /// One CSV field, quoted when it holds a comma, quote or line break.
@@ -81,6 +84,7 @@ pub fn endpoints_csv(snapshot: &Snapshot) -> String {
             row.result_id.map(|id| id.to_string()).unwrap_or_default(),
             row.json_pointer.clone().unwrap_or_default(),
             row.note.clone().unwrap_or_default(),
+            snapshot.summary.origin.key().to_owned(),
         ]));
     }
     out
@@ -89,6 +93,7 @@ pub fn endpoints_csv(snapshot: &Snapshot) -> String {
 /// The endpoint table and the case's context as JSON: windows with their notes, sign-offs with their validity,
 /// annotations and markers, and the results digest.
 pub fn endpoints_json(snapshot: &Snapshot, results_sha256: &str) -> String {
+    let origin = snapshot.summary.origin;
     let windows: Vec<serde_json::Value> = snapshot
         .analysis
         .windows
@@ -127,6 +132,10 @@ pub fn endpoints_json(snapshot: &Snapshot, results_sha256: &str) -> String {
         .collect();
     let document = json!({
         "case_id": snapshot.summary.case_id,
+        "case_origin": origin.key(),
+        "case_origin_text": origin.text(),
+        "deidentification": super::policy::POLICY,
+        "case_created_utc": snapshot.summary.created_utc,
         "site": snapshot.summary.site,
         "allocation": snapshot.summary.allocation,
         "status": snapshot.summary.status,
@@ -167,6 +176,7 @@ pub fn beats_csv(snapshot: &Snapshot) -> String {
     .map(str::to_owned)
     .to_vec();
     header.extend(COLUMNS.iter().map(|c| c.header.to_owned()));
+    header.push("case_origin".to_owned());
     let mut out = csv_line(&header);
     for (window, kind, state) in &snapshot.analysis.windows {
         let Some(report) = snapshot.analysis.reports.get(&window.id) else {
@@ -193,6 +203,7 @@ pub fn beats_csv(snapshot: &Snapshot) -> String {
                 row.record.non_pulsatile.to_string(),
             ];
             fields.extend(COLUMNS.iter().map(|c| number((c.value)(row.metrics))));
+            fields.push(snapshot.summary.origin.key().to_owned());
             out.push_str(&csv_line(&fields));
         }
     }

@@ -59,6 +59,12 @@ pub fn write_wfdb(file: &CaseFile, dir: &Path, record_name: &str) -> Result<Writ
     let num_frames = (duration_s * frame_rate_hz).ceil() as u64;
     let frames_per_block = (BLOCK_S * frame_rate_hz) as u64;
     let mut writer = WfdbWriter::create(dir, record_name, &specs)?;
+    // The export policy: the recording's start in UTC as the record's base time, the case's origin, the policy.
+    if let Some(start) = file.recording_start_utc()? {
+        writer.set_base_time(start);
+    }
+    writer.add_comment(&format!("case origin: {}", file.summary()?.origin.text()));
+    writer.add_comment(super::policy::POLICY);
     let mut frame = 0;
     while frame < num_frames {
         let block = frames_per_block.min(num_frames - frame);

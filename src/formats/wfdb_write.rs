@@ -6,7 +6,8 @@
 //! value differs from the original by at most half of it ([`SignalLayout::max_error`]). `NaN` is written as the
 //! invalid-sample code -32768. Signals at different integer rates share one record: the frame rate is the greatest
 //! common divisor of the rates and each signal has `rate / frame rate` samples per frame. The header carries units
-//! and descriptions but no base date or time (a recording date is a quasi-identifier; exports carry none).
+//! and descriptions, the base time and date when given ([`WfdbWriter::set_base_time`], in UTC) and the caller's
+//! comment lines (the export's case origin and de-identification policy).
 //!
 //! The writer streams: frames are written as they come, the header (which needs the frame count and checksums)
 //! at [`WfdbWriter::finish`], so a 2-hour case is exported without holding it in memory.
@@ -135,10 +136,24 @@ pub struct WfdbWriter {
     initial: Vec<Option<i16>>,
     /// Running 16-bit checksum of each signal's ADC values.
     checksums: Vec<u16>,
+    /// The record's base time and date (UTC), when given.
+    base_utc: Option<chrono::DateTime<chrono::Utc>>,
+    /// Comment lines of the header (without `#`).
+    comments: Vec<String>,
     buffer: Vec<u8>,
 }
 
 impl WfdbWriter {
+    /// Gives the record its base time and date, the time of its first frame (written in UTC).
+    pub fn set_base_time(&mut self, utc: chrono::DateTime<chrono::Utc>) {
+        self.base_utc = Some(utc);
+    }
+
+    /// Adds a comment line to the header.
+    pub fn add_comment(&mut self, text: &str) {
+        self.comments.push(text.to_owned());
+    }
+
     /// Creates `dir/record_name.dat` for `signals` (the header follows at [`WfdbWriter::finish`]). The record
     /// name may hold letters, digits, `_` and `-` only.
     pub fn create(dir: &Path, record_name: &str, signals: &[SignalSpec]) -> Result<WfdbWriter, FormatError> {
@@ -182,6 +197,8 @@ impl WfdbWriter {
             num_frames: 0,
             initial: vec![None; signals.len()],
             checksums: vec![0; signals.len()],
+            base_utc: None,
+            comments: Vec::new(),
             buffer: Vec::new(),
         })
     }
@@ -241,8 +258,12 @@ impl WfdbWriter {
             .sync_all()
             .map_err(|e| FormatError::io(&self.data_path, e))?;
         let data_name = format!("{}.dat", self.record_name);
+        // WFDB's base time is `HH:MM:SS[.sss]` and its base date `DD/MM/YYYY`.
+        let base = self.base_utc.map_or_else(String::new, |utc| {
+            format!(" {}", utc.format("%H:%M:%S%.3f %d/%m/%Y"))
+        });
         let mut header = format!(
-            "{} {} {} {}\n",
+            "{} {} {} {}{base}\n",
             self.record_name,
             self.layouts.len(),
             self.frame_rate_hz,
@@ -268,7 +289,13 @@ impl WfdbWriter {
                 self.checksums[k] as i16,
             ));
         }
-        header.push_str("# written by heracles (no base date or time: exports carry no dates)\n");
+        header.push_str("# written by heracles\n");
+        if self.base_utc.is_some() {
+            header.push_str("# base time and date: UTC\n");
+        }
+        for comment in &self.comments {
+            header.push_str(&format!("# {}\n", comment.replace(['\n', '\r'], " ")));
+        }
         std::fs::write(&self.header_path, header).map_err(|e| FormatError::io(&self.header_path, e))?;
         Ok(WrittenRecord {
             header_path: self.header_path,

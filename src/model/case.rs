@@ -176,3 +176,35 @@ mod tests {
         );
     }
 }
+
+/// Where a case's recording came from: every export says it, so a simulated or imported case is never read as a
+/// patient recorded at the bedside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaseOrigin {
+    /// Recorded at the bedside from the consoles.
+    Recorded,
+    /// A demonstration or test case on the simulated patient: no patient.
+    Simulated,
+    /// Imported from a file (WFDB, Inca, LabChart, ComboMap, CSV, DICOM) by `heracles import`.
+    Imported,
+}
+
+impl CaseOrigin {
+    /// Stable text id (the exports' `case_origin`).
+    pub fn key(self) -> &'static str {
+        match self {
+            CaseOrigin::Recorded => "recorded",
+            CaseOrigin::Simulated => "simulated",
+            CaseOrigin::Imported => "imported",
+        }
+    }
+
+    /// What it means, in words a reader of an export understands at once.
+    pub fn text(self) -> &'static str {
+        match self {
+            CaseOrigin::Recorded => "recorded at the bedside from the consoles",
+            CaseOrigin::Simulated => "DEMO CASE: simulated patient, not a patient recording",
+            CaseOrigin::Imported => "IMPORTED CASE: recording imported from a file, not recorded by heracles",
+        }
+    }
+}

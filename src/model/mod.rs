@@ -17,7 +17,7 @@ pub mod window;
 
 pub use beat::{Beat, Fiducial, RejectReason};
 pub use block::{Block, Gap, GapReason, RecordItem};
-pub use case::{CaseId, CaseIdError, Site};
+pub use case::{CaseId, CaseIdError, CaseOrigin, Site};
 pub use channel::{ChannelSpec, SignalKind, SourceSpec};
 pub use device::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 pub use recording::{Marker, Recording, Segment, TimeSeries};

@@ -161,6 +161,10 @@ impl Occlusion {
     }
 }
 
+/// The source id of the simulated patient's channels (a case file with a source of this id holds a simulated
+/// patient, whichever way it was recorded).
+pub const SOURCE_ID: &str = "sim";
+
 /// The simulated patient and its sensors.
 #[derive(Clone, Debug)]
 pub struct Simulator {
@@ -252,11 +256,11 @@ impl Simulator {
         sim
     }
 
-    /// The channels: id `sim`, 1 kHz, ecg (mV), pa, pd (mmHg), ipv (cm/s), lvp (mmHg), lvv (mL),
+    /// The channels: id [`SOURCE_ID`], 1 kHz, ecg (mV), pa, pd (mmHg), ipv (cm/s), lvp (mmHg), lvv (mL),
     /// ecmo_flow (L/min).
     pub fn source_spec(&self) -> SourceSpec {
         SourceSpec {
-            id: "sim".to_owned(),
+            id: SOURCE_ID.to_owned(),
             label: "Simulated patient".to_owned(),
             sample_rate_hz: OUTPUT_RATE_HZ,
             channels: CHANNEL_KINDS.iter().map(|&kind| ChannelSpec::of(kind)).collect(),

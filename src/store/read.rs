@@ -41,6 +41,9 @@ pub struct CaseSummary {
     pub schema_version: i32,
     /// Rows in the audit trail.
     pub num_audit_entries: i64,
+    /// Where the recording came from: imported (an `import` marker), simulated (a source of the simulated
+    /// patient, or the demonstration site), or recorded at the bedside.
+    pub origin: crate::model::CaseOrigin,
 }
 
 /// One recorded channel.
@@ -145,8 +148,16 @@ impl CaseFile {
 
     /// The case at a glance.
     pub fn summary(&self) -> Result<CaseSummary, StoreError> {
-        let duration_s = self
-            .channels()?
+        let channels = self.channels()?;
+        let imported: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM event WHERE kind = 'import')",
+            [],
+            |row| row.get(0),
+        )?;
+        let simulated = channels
+            .iter()
+            .any(|channel| channel.source == crate::sim::SOURCE_ID);
+        let duration_s = channels
             .iter()
             .map(|channel| (channel.end_sample - channel.first_sample) as f64 / channel.sample_rate_hz)
             .fold(0.0, f64::max);
@@ -170,6 +181,12 @@ impl CaseFile {
                     duration_s,
                     schema_version,
                     num_audit_entries: row.get(8)?,
+                    origin: match row.get::<_, String>(1)?.as_str() {
+                        _ if imported => crate::model::CaseOrigin::Imported,
+                        "DEM" => crate::model::CaseOrigin::Simulated,
+                        _ if simulated => crate::model::CaseOrigin::Simulated,
+                        _ => crate::model::CaseOrigin::Recorded,
+                    },
                 })
             },
         )?)

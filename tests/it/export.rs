@@ -78,7 +78,19 @@ fn a_wfdb_export_reads_back_as_the_stored_samples_within_its_quantisation() {
     };
     export::export_case(&path, &out, wfdb_only).unwrap();
     let header = std::fs::read_to_string(out.join("HER-TST-0011.hea")).unwrap();
-    assert!(header.starts_with("HER-TST-0011 6 1000 125000\n"), "{header}");
+    // The record line ends with the base time and date: the recording's start, in UTC (the export policy).
+    let start = CaseFile::open_read_only(&path)
+        .unwrap()
+        .recording_start_utc()
+        .unwrap()
+        .unwrap();
+    assert!(
+        header.starts_with(&format!(
+            "HER-TST-0011 6 1000 125000 {}\n",
+            start.format("%H:%M:%S%.3f %d/%m/%Y")
+        )),
+        "{header}"
+    );
     assert!(header.contains("/mmHg 16 0"), "units in the header: {header}");
     assert!(header.contains("/cm/s 16 0"), "{header}");
     let back = formats::read(&out.join("HER-TST-0011.hea"), Format::Wfdb).unwrap();
@@ -437,9 +449,17 @@ fn the_odm_export_is_valid_odm_1_3_2_and_carries_the_json_values() {
     let checked = crate::python::run_json(ODM_CHECK, &[odm_path.as_os_str()]);
     assert_eq!(checked["errors"], serde_json::json!([]), "schema errors");
     // The annotation came through the escaping intact.
+    // (The first comment states the case's origin and the export policy.)
     let comments = checked["comments"].as_array().unwrap();
-    assert_eq!(comments.len(), 1);
-    assert!(comments[0].as_str().unwrap().ends_with(tricky), "{comments:?}");
+    assert_eq!(comments.len(), 2);
+    assert!(
+        comments[0]
+            .as_str()
+            .unwrap()
+            .starts_with("case origin: simulated"),
+        "{comments:?}"
+    );
+    assert!(comments[1].as_str().unwrap().ends_with(tricky), "{comments:?}");
     // Every endpoint row of the JSON export is in ClinicalData, in its event and group, with the same value (or
     // flagged null where the JSON has none), and nothing else is.
     let json: serde_json::Value =
@@ -613,4 +633,189 @@ fn the_measurement_context_is_in_every_export_and_cdfr_in_another_vessel_is_flag
             !same_vessel
         );
     }
+}
+
+/// The bytes of `path` as text (non-ASCII bytes as `?`), for searching any exported file.
+fn file_text(path: &Path) -> String {
+    std::fs::read(path)
+        .unwrap()
+        .iter()
+        .map(|&b| if b < 128 { b as char } else { '?' })
+        .collect()
+}
+
+#[test]
+fn every_export_follows_the_one_deidentification_policy_and_says_where_the_case_came_from() {
+    use heracles::export::policy::POLICY;
+    let dir = tempfile::tempdir().unwrap();
+    // The synthetic case is recorded from the simulated patient's source: a demo case. A reviewer named
+    // "Ann Lee" annotates, signs it off, and appears by name in a marker's text.
+    let path = reviewed_case(dir.path(), 41);
+    let reviewer = "Ann Lee";
+    {
+        let mut session = ReviewSession::open(&path, reviewer).unwrap();
+        session
+            .apply(
+                Edit::AddAnnotation {
+                    start_s: 10.0,
+                    end_s: None,
+                    text: "wire checked".into(),
+                },
+                "annotation",
+            )
+            .unwrap();
+    }
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_marker(
+        "operator",
+        45.0,
+        "marker",
+        &format!("balloon checked by {reviewer}"),
+    )
+    .unwrap();
+    heracles::review::sign_off::sign(
+        &mut file,
+        reviewer,
+        heracles::review::sign_off::SignatureMeaning::Review,
+    )
+    .unwrap();
+    let start_utc = file.recording_start_utc().unwrap().unwrap();
+    assert_eq!(
+        file.summary().unwrap().origin,
+        heracles::model::CaseOrigin::Simulated
+    );
+    drop(file);
+
+    let out = dir.path().join("bundle");
+    let exported = export::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    // No name of a person in any file of the bundle.
+    for path in &exported.files {
+        let text = file_text(path);
+        assert!(!text.contains(reviewer), "{} names the reviewer", path.display());
+    }
+    let name = |suffix: &str| out.join(format!("HER-TST-0041{suffix}"));
+
+    // CSV: every row of both tables says the case is simulated.
+    for table in ["_endpoints.csv", "_beats.csv"] {
+        let rows = csv_rows(&std::fs::read_to_string(name(table)).unwrap());
+        assert!(!rows.is_empty());
+        assert!(
+            rows.iter().all(|row| row["case_origin"] == "simulated"),
+            "{table}"
+        );
+    }
+    // JSON: the origin, the policy, people by role, times in UTC.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(name("_endpoints.json")).unwrap()).unwrap();
+    assert_eq!(json["case_origin"], "simulated");
+    assert!(
+        json["case_origin_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("DEMO CASE")
+    );
+    assert_eq!(json["deidentification"], POLICY);
+    let sign_off = &json["sign_offs"][0];
+    assert_eq!(sign_off["who"], "reviewer 1");
+    for time in [&sign_off["utc"], &json["case_created_utc"]] {
+        let time = chrono::DateTime::parse_from_rfc3339(time.as_str().unwrap()).unwrap();
+        assert_eq!(time.offset().local_minus_utc(), 0, "{time}");
+    }
+    let markers = json["markers"].as_array().unwrap();
+    assert!(
+        markers
+            .iter()
+            .any(|m| m["text"] == "balloon checked by reviewer 1"),
+        "{markers:?}"
+    );
+    // WFDB: the base time and date are the recording's start in UTC (no claim of no dates), with the origin and
+    // the policy as comments.
+    let header = std::fs::read_to_string(name(".hea")).unwrap();
+    let record_line: Vec<&str> = header.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        record_line[4..],
+        [
+            start_utc.format("%H:%M:%S%.3f").to_string(),
+            start_utc.format("%d/%m/%Y").to_string()
+        ]
+    );
+    assert!(header.contains("# base time and date: UTC\n"));
+    assert!(header.contains("# case origin: DEMO CASE: simulated patient"));
+    assert!(header.contains(&format!("# {POLICY}\n")));
+    assert!(!header.contains("no dates"));
+    let record = formats::read(&name(".hea"), Format::Wfdb).unwrap();
+    assert!(!record.segments.is_empty());
+    // PDF: the origin in red on the summary page, the policy, the signer by role.
+    let pdf = file_text(&name("_report.pdf"));
+    assert!(
+        pdf.contains("(Case origin: DEMO CASE: simulated patient"),
+        "origin"
+    );
+    assert!(pdf.contains("(HERACLES export policy:"), "policy");
+    assert!(pdf.contains("(Signed by reviewer 1, "), "signer");
+    // ODM: the first subject annotation states the origin and the policy.
+    let odm = std::fs::read_to_string(name("_endpoints.odm.xml")).unwrap();
+    let first = odm.split("<Annotation SeqNum=\"1\">").nth(1).unwrap();
+    let comment = first.split("</Comment>").next().unwrap();
+    assert!(comment.contains("case origin: simulated (DEMO CASE"), "{comment}");
+    assert!(comment.contains(POLICY), "{comment}");
+
+    // DICOM: the study says it is a demo, states the policy, is dated by the recording's start in UTC, and
+    // names nobody outside the case file itself (the audited source record).
+    let study =
+        heracles::export::dicom::study_of_case(&path, &heracles::export::dicom::TrialContext::heracles())
+            .unwrap();
+    for instance in &study.instances {
+        let object = dicom_object::from_reader(&instance.bytes[..]).unwrap();
+        let text = |tag| {
+            object
+                .element(tag)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .trim_end_matches(['\0', ' '])
+                .to_owned()
+        };
+        assert_eq!(
+            text(dicom_dictionary_std::tags::STUDY_DESCRIPTION),
+            "HERACLES DEMO case: simulated patient"
+        );
+        assert!(text(dicom_dictionary_std::tags::DEIDENTIFICATION_METHOD).contains("UTC"));
+        assert_eq!(
+            text(dicom_dictionary_std::tags::STUDY_DATE),
+            start_utc.format("%Y%m%d").to_string()
+        );
+        let bytes: String = instance
+            .bytes
+            .iter()
+            .map(|&b| if b < 128 { b as char } else { '?' })
+            .collect();
+        if instance.kind() != "casefile" {
+            assert!(
+                !bytes.contains(reviewer),
+                "{} names the reviewer",
+                instance.kind()
+            );
+        }
+    }
+
+    // An imported case says so.
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_marker(
+        "operator",
+        0.0,
+        "import",
+        "imported from a wfdb file: 1 segment(s)",
+    )
+    .unwrap();
+    assert_eq!(
+        file.summary().unwrap().origin,
+        heracles::model::CaseOrigin::Imported
+    );
+    drop(file);
+    let out = dir.path().join("imported");
+    export::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    let rows = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0041_endpoints.csv")).unwrap());
+    assert!(rows.iter().all(|row| row["case_origin"] == "imported"));
+    assert!(file_text(&out.join("HER-TST-0041_report.pdf")).contains("(Case origin: IMPORTED CASE"));
 }

@@ -30,6 +30,8 @@ struct Bench {
     endpoints: Option<EndpointView>,
     time_s: f64,
     effects: Vec<Effect>,
+    /// Whether the case is drawn as recording (the traces then stay in view on every step).
+    recording: bool,
 }
 
 impl Bench {
@@ -42,6 +44,7 @@ impl Bench {
             endpoints: None,
             time_s: 0.0,
             effects: Vec::new(),
+            recording: false,
         }
     }
 
@@ -85,12 +88,12 @@ impl Bench {
             live: &self.live,
             endpoints: self.endpoints.as_ref(),
             now: Utc::now(),
-            recording: false,
+            recording: self.recording,
         };
         if let Some(PanelRequest::Event(event)) = protocol_panels_ui(ui, view, &mut self.forms) {
             self.apply(event);
         }
-        if shows_live_traces(self.state.current) {
+        if shows_live_traces(self.state.current, self.recording) {
             egui::CentralPanel::default().show(ui, |ui| {
                 ui.label("live traces");
             });
@@ -299,6 +302,126 @@ fn a_whole_case_can_be_walked_by_clicking_labelled_buttons() {
         .collect();
     assert_eq!(started, StepId::ALL);
     harness.get_by_label_contains("Signed off by Dr Test");
+}
+
+/// Asserts that every checklist item of the current step lies on a `width`x`height` screen above the action bar,
+/// without anything scrolled to it, and that the live traces are in view beside it.
+fn assert_checklist_in_view(harness: &Harness<'_, Bench>, width: f32, height: f32) {
+    let step = harness.state().state.current;
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(width, height));
+    let bar_top = harness.get_by_label("Next F8").rect().top();
+    for item in heracles::protocol::guide(step).checklist {
+        let rect = harness.get_by_label(item).rect();
+        assert!(
+            screen.contains_rect(rect) && rect.bottom() <= bar_top,
+            "{step:?}: \"{item}\" at {rect:?} is hidden on a {width}x{height} screen (action bar at {bar_top})"
+        );
+    }
+    // (The bench's traces are a label at the top left of the space left to them.)
+    let traces = harness.get_by_label("live traces").rect();
+    assert!(
+        screen.contains_rect(traces) && traces.left() < width * 0.6,
+        "{step:?}: traces at {traces:?}"
+    );
+}
+
+#[test]
+fn every_checklist_item_of_every_step_is_in_view_without_scrolling_while_the_traces_stay_at_both_sizes() {
+    for (width, height) in [(1366.0, 768.0), (1920.0, 1080.0)] {
+        let mut harness = harness(width, height);
+        harness.state_mut().recording = true;
+        set_up_case(&mut harness);
+        let check = |harness: &Harness<'_, Bench>| assert_checklist_in_view(harness, width, height);
+        // Eligibility: no checklist, but the patient is on the table: the traces are in view.
+        check(&harness);
+        answer_eligible(&mut harness);
+        check(&harness);
+        next(&mut harness, StepId::Preparation);
+        check(&harness);
+        tick_checklist(&mut harness);
+        type_into(&mut harness, "ECMO flow (L/min)", "3.5");
+        click(&mut harness, "Record ECMO settings");
+        check(&harness);
+        next(&mut harness, StepId::BaselineCoronary);
+        check(&harness);
+        record_context(&mut harness);
+        tick_checklist(&mut harness);
+        capture_and_save(&mut harness, "Capture F5");
+        capture_and_save(&mut harness, "Capture hyperaemic coronary window");
+        // Two saved windows with their numbers: the checklist has not moved out of view.
+        check(&harness);
+        next(&mut harness, StepId::BaselinePv);
+        check(&harness);
+        tick_checklist(&mut harness);
+        capture_and_save(&mut harness, "Capture F5");
+        capture_and_save(&mut harness, "Capture preload-reduction PV window");
+        check(&harness);
+        next(&mut harness, StepId::Randomisation);
+        check(&harness);
+        click(&mut harness, "Impella");
+        type_into(&mut harness, "Randomisation reference", "RND-0012");
+        type_into(&mut harness, "Allocation time (HH:MM)", "00:01");
+        click(&mut harness, "Record allocation");
+        check(&harness);
+        tick_checklist(&mut harness);
+        next(&mut harness, StepId::DeviceInsertion);
+        check(&harness);
+        click(&mut harness, "P-7");
+        click(&mut harness, "Record device");
+        check(&harness);
+        tick_checklist(&mut harness);
+        next(&mut harness, StepId::PostCoronary);
+        check(&harness);
+        tick_checklist(&mut harness);
+        capture_and_save(&mut harness, "Capture F5");
+        check(&harness);
+        next(&mut harness, StepId::PostPv);
+        tick_checklist(&mut harness);
+        capture_and_save(&mut harness, "Capture F5");
+        capture_and_save(&mut harness, "Capture preload-reduction PV window");
+        check(&harness);
+        next(&mut harness, StepId::Review);
+        check(&harness);
+        tick_checklist(&mut harness);
+        next(&mut harness, StepId::SignOff);
+        check(&harness);
+    }
+}
+
+#[test]
+fn enter_in_a_forms_text_field_submits_the_form() {
+    let mut harness = harness(1366.0, 768.0);
+    let enter = |harness: &mut Harness<'_, Bench>| {
+        harness.key_press(egui::Key::Enter);
+        harness.run();
+    };
+    // The case id: Enter creates the case.
+    click(&mut harness, "St Thomas' Hospital");
+    type_into(&mut harness, "Operator", "Dr Test");
+    type_into(&mut harness, "Case id", "HER-STH-0012");
+    enter(&mut harness);
+    assert_eq!(harness.state().state.current, StepId::Eligibility);
+    answer_eligible(&mut harness);
+    next(&mut harness, StepId::Preparation);
+    // The ECMO flow: Enter records the settings.
+    type_into(&mut harness, "ECMO flow (L/min)", "3.5");
+    enter(&mut harness);
+    assert_eq!(harness.state().state.ecmo.map(|e| e.flow_l_min), Some(3.5));
+    // The measurement context: Enter in the wire position records it.
+    tick_checklist(&mut harness);
+    next(&mut harness, StepId::BaselineCoronary);
+    click(&mut harness, "LAD");
+    click(&mut harness, "mid");
+    click(&mut harness, "Pressures zeroed at mid-chest level");
+    type_into(&mut harness, "Wire position", "past D1");
+    enter(&mut harness);
+    let context = harness.state().state.coronary_context.clone();
+    assert_eq!(
+        context.map(|c| c.wire_position),
+        Some("past D1".to_owned()),
+        "{:?}",
+        harness.state().forms.message
+    );
 }
 
 #[test]
@@ -589,6 +712,14 @@ pub(crate) fn app_click(harness: &mut App, label: &str) {
     harness.run_steps(10);
     harness.get_by_label(label).click();
     harness.run_steps(2);
+}
+
+/// Clicks "Close case", unfolding the step list first when the traces keep it folded.
+pub(crate) fn app_close_case(harness: &mut App) {
+    if harness.query_by_label("Close case").is_none() {
+        app_click(harness, "Protocol steps");
+    }
+    app_click(harness, "Close case");
 }
 
 pub(crate) fn app_type(harness: &mut App, label: &str, text: &str) {
@@ -1050,7 +1181,9 @@ fn an_ineligible_demo_patient_is_stopped_and_the_reason_lands_in_the_case_file()
     assert_eq!(session(&harness).state.current, StepId::Eligibility);
     let message = session(&harness).forms.message.clone().unwrap_or_default();
     assert!(message.contains("not eligible"), "{message}");
-    // Going straight to randomisation from the step list is refused the same way.
+    // Going straight to randomisation from the step list (folded while the traces are in view) is refused the
+    // same way.
+    app_click(&mut harness, "Protocol steps");
     app_click(&mut harness, "6. Randomisation to do");
     assert_eq!(session(&harness).state.current, StepId::Eligibility);
     let path = session(&harness).path().unwrap().to_owned();
@@ -1058,7 +1191,7 @@ fn an_ineligible_demo_patient_is_stopped_and_the_reason_lands_in_the_case_file()
         session(h).num_unwritten() == 0
     });
     // The case is recording: closing it asks first.
-    app_click(&mut harness, "Close case");
+    app_close_case(&mut harness);
     assert!(harness.state().protocol().is_some());
     app_click(&mut harness, "Close case and stop recording");
     assert!(harness.state().protocol().is_none());
@@ -1167,7 +1300,7 @@ fn typing_a_note_never_freezes_the_traces_and_every_dialog_answers_enter_escape_
     start_demo_case(&mut harness);
 
     // Closing a recording case asks first; Escape keeps it open and recording.
-    app_click(&mut harness, "Close case");
+    app_close_case(&mut harness);
     harness.get_by_label_contains("while it is recording?");
     press(&mut harness, egui::Key::Escape);
     assert!(harness.state().protocol().is_some());
@@ -1224,8 +1357,7 @@ fn typing_a_note_never_freezes_the_traces_and_every_dialog_answers_enter_escape_
     assert_eq!(session(&harness).state.current, StepId::BaselineCoronary);
 
     // Closing while recording, answered with Enter, closes the case and stops the recording.
-    app_click(&mut harness, "Protocol steps");
-    app_click(&mut harness, "Close case");
+    app_close_case(&mut harness);
     harness.get_by_label_contains("while it is recording?");
     press(&mut harness, egui::Key::Enter);
     assert!(harness.state().protocol().is_none());

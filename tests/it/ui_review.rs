@@ -694,3 +694,157 @@ fn the_mvo2_constants_are_edited_in_review_with_a_reason_refused_when_not_physic
     harness.run_steps(2);
     harness.get_by_label("INVALIDATED");
 }
+
+/// The traces' plot rectangle and the time at its left and right edges (from the traces' label).
+fn traces_span(harness: &Harness<'static, HeraclesApp>) -> (egui::Rect, f64, f64) {
+    let traces = harness.get_by_label_contains("Review traces: ");
+    let label = traces.accesskit_node().label().unwrap();
+    let span: Vec<f64> = label
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    (traces.rect(), span[0], span[1])
+}
+
+/// Drags an edge of the selected window from `from_s` to `to_s` in small steps.
+fn drag_edge(harness: &mut Harness<'static, HeraclesApp>, from_s: f64, to_s: f64) {
+    let (plot, left_s, right_s) = traces_span(harness);
+    let x_of = |t: f64| plot.left() + ((t - left_s) / (right_s - left_s)) as f32 * plot.width();
+    let y = plot.center().y;
+    let nudge = if to_s > from_s { 2.0 } else { -2.0 };
+    harness.drag_at(egui::pos2(x_of(from_s) + nudge, y));
+    harness.run_steps(1);
+    for k in 1..=10 {
+        let t = from_s + (to_s - from_s) * f64::from(k) / 10.0;
+        harness.hover_at(egui::pos2(x_of(t), y));
+        harness.run_steps(1);
+    }
+    harness.drop_at(egui::pos2(x_of(to_s), y));
+    harness.run_steps(3);
+}
+
+#[test]
+fn shrinking_a_window_keeps_the_selected_beat_by_its_time_though_the_beats_are_renumbered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 31);
+    // The first window is selected: the baseline resting coronary window, 2-32 s. Beat #6 is chosen (a row of
+    // the table in view).
+    let window_id = heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap())
+        .unwrap()
+        .windows[0]
+        .0
+        .id;
+    let start_of = |number: u32| -> Option<u64> {
+        let file = CaseFile::open_read_only(&path).unwrap();
+        let beats = file.beats(window_id).unwrap();
+        beats.iter().find(|b| b.number == number).map(|b| b.start)
+    };
+    let chosen = 6;
+    let start = start_of(chosen).unwrap();
+    harness.get_by_label(&format!("#{chosen}")).click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label(&format!("Beat #{chosen}: accepted"));
+
+    // The start edge moves from 2 s to 4.5 s: the beats before go, the rest are numbered again from 1.
+    drag_edge(&mut harness, 2.0, 4.5);
+    harness
+        .get_by_label("Reason")
+        .type_text("catheter settling at the start");
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
+    harness.run_steps(1);
+    settle(&mut harness, "the shrunk window to be recomputed");
+    let file = CaseFile::open_read_only(&path).unwrap();
+    let window = &file.analysis_windows().unwrap()[0];
+    assert!((window.start_s - 4.5).abs() < 0.3, "{}", window.start_s);
+    let renumbered = file
+        .beats(window_id)
+        .unwrap()
+        .iter()
+        .find(|b| b.start == start)
+        .map(|b| b.number)
+        .unwrap();
+    assert!(renumbered < chosen, "beat {chosen} kept its number {renumbered}");
+    // The same beat (the same moment) is still the selected one, under its new number.
+    harness.get_by_label(&format!("Beat #{renumbered}: accepted"));
+    assert!(
+        harness
+            .query_by_label(&format!("Beat #{chosen}: accepted"))
+            .is_none()
+    );
+}
+
+/// Presses `key` with a frame before and after, as a hand on the keyboard does.
+fn press(harness: &mut Harness<'static, HeraclesApp>, key: egui::Key) {
+    harness.run_steps(2);
+    harness.key_press(key);
+    harness.run_steps(2);
+}
+
+#[test]
+fn every_review_dialog_takes_enter_and_escape_from_its_text_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, path) = app_reviewing(dir.path(), 33);
+    let audit_rows = || {
+        CaseFile::open_read_only(&path)
+            .unwrap()
+            .audit_trail()
+            .unwrap()
+            .len()
+    };
+
+    // The reason dialog: the cursor is in the reason; Escape there cancels, nothing is saved.
+    harness.get_by_label("#2").click_accesskit();
+    harness.run_steps(2);
+    harness.get_by_label("Reject beat…").click();
+    harness.run_steps(2);
+    assert!(harness.get_by_label("Reason").is_focused());
+    harness.get_by_label("Reason").type_text("ectopic");
+    press(&mut harness, egui::Key::Escape);
+    assert!(
+        harness.query_by_label("Reason").is_none(),
+        "Escape left the dialog open"
+    );
+    harness.get_by_label("Beat #2: accepted");
+    let rows = audit_rows();
+    // Enter in the reason saves, as the dialog's default answer.
+    harness.get_by_label("Reject beat…").click();
+    harness.run_steps(2);
+    harness.get_by_label("Reason").type_text("ectopic beat");
+    press(&mut harness, egui::Key::Enter);
+    settle(&mut harness, "the rejection to be saved");
+    harness.get_by_label("Beat #2: rejected by reviewer: ectopic beat");
+    assert!(audit_rows() > rows);
+
+    // The annotation: Enter in the note adds it.
+    harness.get_by_label("Note").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Note").type_text("wire pulled back");
+    press(&mut harness, egui::Key::Enter);
+    settle(&mut harness, "the annotation to be saved");
+    let texts = || -> Vec<String> {
+        let file = CaseFile::open_read_only(&path).unwrap();
+        file.annotations().unwrap().into_iter().map(|a| a.text).collect()
+    };
+    assert_eq!(texts(), ["wire pulled back"]);
+    // Its text edited: Escape in the field cancels, Enter saves.
+    harness.get_all_by_label("Edit").last().unwrap().click();
+    harness.run_steps(2);
+    harness.get_by_label("Annotation text").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Annotation text").type_text(" 1 cm");
+    press(&mut harness, egui::Key::Escape);
+    assert!(
+        harness.query_by_label("Annotation text").is_none(),
+        "Escape left the edit open"
+    );
+    assert_eq!(texts(), ["wire pulled back"]);
+    harness.get_all_by_label("Edit").last().unwrap().click();
+    harness.run_steps(2);
+    harness.get_by_label("Annotation text").focus();
+    harness.run_steps(1);
+    harness.get_by_label("Annotation text").type_text(" 1 cm");
+    press(&mut harness, egui::Key::Enter);
+    settle(&mut harness, "the annotation text to be saved");
+    assert_eq!(texts(), ["wire pulled back 1 cm"]);
+}

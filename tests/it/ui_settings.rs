@@ -2,7 +2,7 @@
 //! and profile, laying out a text line stream, and calibrating (zero, two-point, volume); what it asks the app to
 //! do comes out as commands.
 
-use crate::ui_protocol::{App, app_click, run_until};
+use crate::ui_protocol::{App, app_click, app_close_case, run_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use heracles::acquisition::calibration::Calibration;
@@ -371,7 +371,7 @@ fn zeroing_a_live_pressure_shifts_it_and_lands_in_the_case_file_with_who_and_whe
     harness.get_by_label_contains("varies too much");
 
     app_click(&mut harness, "Live");
-    app_click(&mut harness, "Close case");
+    app_close_case(&mut harness);
     // The case is recording: closing asks first.
     app_click(&mut harness, "Close case and stop recording");
     assert!(harness.state().protocol().is_none());

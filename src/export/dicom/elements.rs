@@ -104,11 +104,13 @@ pub(crate) fn base_object(
     put_empty(&mut o, tags::PATIENT_BIRTH_DATE, VR::DA);
     put_empty(&mut o, tags::PATIENT_SEX, VR::CS);
     put_str(&mut o, tags::PATIENT_IDENTITY_REMOVED, VR::CS, "YES");
+    // The export policy (`export::policy`), one value per rule (a value holds at most 64 characters).
     put_str(
         &mut o,
         tags::DEIDENTIFICATION_METHOD,
         VR::LO,
-        "Pseudonymous trial case id; no identifier recorded",
+        "Pseudonymous trial case id; no identifier recorded\\Dates and times in UTC, as recorded\\Staff by role and \
+         number in the case, never by name",
     );
     // Clinical Trial Subject.
     let trial = context.trial;
@@ -162,7 +164,13 @@ pub(crate) fn base_object(
         &mut o,
         tags::STUDY_DESCRIPTION,
         VR::LO,
-        &format!("{} catheterisation case", trial.protocol_id),
+        &match context.origin {
+            crate::model::CaseOrigin::Recorded => format!("{} catheterisation case", trial.protocol_id),
+            crate::model::CaseOrigin::Simulated => {
+                format!("{} DEMO case: simulated patient", trial.protocol_id)
+            }
+            crate::model::CaseOrigin::Imported => format!("{} case IMPORTED from a file", trial.protocol_id),
+        },
     );
     // Clinical Trial Study: the case is one visit of the trial, the catheterisation.
     put_str(&mut o, tags::CLINICAL_TRIAL_TIME_POINT_ID, VR::LO, "CATH");

@@ -158,6 +158,8 @@ pub(crate) struct CaseContext<'a> {
     pub study_uid: String,
     /// When sample 0 of the recording was taken (the case's creation when nothing was recorded).
     pub start: DateTime<Utc>,
+    /// Where the recording came from (a demo or imported case says so in its study description).
+    pub origin: crate::model::CaseOrigin,
     /// The trial.
     pub trial: &'a TrialContext,
 }
@@ -181,7 +183,9 @@ pub(crate) struct SeriesInfo {
 /// written to disk except a temporary snapshot of the case file, removed before returning.
 pub fn study_of_case(case_path: &Path, trial: &TrialContext) -> Result<DicomStudy, DicomError> {
     let file = super::open_verified(case_path)?;
-    let snapshot = crate::review::session::snapshot_of(&file, None)?;
+    let mut snapshot = crate::review::session::snapshot_of(&file, None)?;
+    let staff = super::policy::Staff::of(&snapshot);
+    super::policy::deidentify(&mut snapshot);
     let summary = &snapshot.summary;
     let site = crate::model::Site::from_code(&summary.site);
     let start = match file.recording_start_utc()? {
@@ -198,9 +202,11 @@ pub fn study_of_case(case_path: &Path, trial: &TrialContext) -> Result<DicomStud
         site_name: site.map_or_else(|| summary.site.clone(), |s| s.label().to_owned()),
         study_uid: uids::study_uid(&summary.case_id),
         start,
+        origin: summary.origin,
         trial,
     };
     let mut waveforms = waveform::plan(&file)?;
+    waveforms.scrub_names(&staff);
     let flagged = crate::review::endpoints::measurement_context_text(&snapshot.endpoints)
         .is_some_and(|(_, flagged)| flagged);
     waveforms.describe_vessel(

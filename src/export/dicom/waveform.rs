@@ -383,6 +383,14 @@ struct Stretch {
 }
 
 impl WaveformPlan {
+    /// Names the people in the annotations' text by role, as the export policy says
+    /// ([`crate::export::policy`]).
+    pub(crate) fn scrub_names(&mut self, staff: &crate::export::policy::Staff) {
+        for note in &mut self.notes {
+            note.text = staff.scrub(&note.text);
+        }
+    }
+
     /// The free text the waveform objects carry, each with the field it comes from.
     pub(crate) fn screened_text(&self) -> Vec<(String, String)> {
         let mut fields: Vec<(String, String)> = self

@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 
 use crate::model::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 use crate::protocol::{Arm, CoronaryContext, Event, State, Vessel, VesselSegment};
-use crate::ui::theme;
+use crate::ui::{keys, theme};
 
 /// A labelled single-line text field (the label names it for screen readers and tests).
 pub(super) fn text_field(ui: &mut Ui, label: &str, text: &mut String, hint: &str) -> egui::Response {
@@ -59,26 +59,28 @@ impl EcmoForm {
         Ok(EcmoSettings { flow_l_min, rpm })
     }
 
-    fn fields_ui(&mut self, ui: &mut Ui, state: &State) {
+    /// The ECMO fields; returns whether Enter was pressed in one of them.
+    fn fields_ui(&mut self, ui: &mut Ui, state: &State) -> bool {
         if self.flow_l_min.is_empty()
             && let Some(ecmo) = state.ecmo
         {
             self.flow_l_min = format!("{:.2}", ecmo.flow_l_min);
             self.rpm = ecmo.rpm.map(|rpm| format!("{rpm:.0}")).unwrap_or_default();
         }
-        text_field(ui, "ECMO flow (L/min)", &mut self.flow_l_min, "e.g. 3.5");
-        text_field(ui, "ECMO pump speed (rpm)", &mut self.rpm, "optional");
+        let flow = text_field(ui, "ECMO flow (L/min)", &mut self.flow_l_min, "e.g. 3.5");
+        let rpm = text_field(ui, "ECMO pump speed (rpm)", &mut self.rpm, "optional");
+        keys::entered(&flow) || keys::entered(&rpm)
     }
 
     /// The ECMO form with its own button (preparation step).
     pub(super) fn ui(&mut self, ui: &mut Ui, state: &State) -> Option<Event> {
         ui.label(RichText::new("ECMO settings").strong());
-        self.fields_ui(ui, state);
+        let entered = self.fields_ui(ui, state);
         if let Some(ecmo) = state.ecmo {
             ui.label(RichText::new(format!("Recorded: {}", ecmo.describe())).color(theme::TEXT_DIM));
         }
         let mut event = None;
-        if ui.button("Record ECMO settings").clicked() {
+        if ui.button("Record ECMO settings").clicked() || entered {
             match self.settings() {
                 Ok(settings) => {
                     self.error = None;
@@ -166,16 +168,17 @@ impl ContextForm {
                 );
             }
         });
-        text_field(
+        let wire = text_field(
             ui,
             "Wire position",
             &mut self.wire_position,
             "e.g. past the first diagonal",
         );
-        text_field(ui, "Pd/Pa at equalisation", &mut self.pd_pa, "e.g. 1.00");
+        let pd_pa = text_field(ui, "Pd/Pa at equalisation", &mut self.pd_pa, "e.g. 1.00");
+        let entered = keys::entered(&wire) || keys::entered(&pd_pa);
         ui.checkbox(&mut self.zeroed, "Pressures zeroed at mid-chest level");
         let mut event = None;
-        if ui.button("Record measurement context").clicked() {
+        if ui.button("Record measurement context").clicked() || entered {
             match self.context() {
                 Ok(context) => {
                     self.error = None;
@@ -260,20 +263,22 @@ impl AllocationForm {
                 );
             }
         });
-        text_field(
+        let reference = text_field(
             ui,
             "Randomisation reference",
             &mut self.reference,
             "as given by the web system",
         );
+        let mut entered = keys::entered(&reference);
         let local_now = now.with_timezone(&Local);
         ui.horizontal(|ui| {
-            text_field(
+            let time = text_field(
                 ui,
                 "Allocation time (HH:MM)",
                 &mut self.time_hhmm,
                 "from the trial system",
             );
+            entered |= keys::entered(&time);
             if ui
                 .button("Now")
                 .on_hover_text("The time on this workstation now")
@@ -301,7 +306,7 @@ impl AllocationForm {
             );
         }
         let mut event = None;
-        if ui.button("Record allocation").clicked() {
+        if ui.button("Record allocation").clicked() || entered {
             let checked = self
                 .arm
                 .ok_or_else(|| "choose the allocated arm".to_owned())
@@ -394,6 +399,7 @@ impl DeviceForm {
         ui.label(RichText::new("Device inserted").strong());
         let allocated = state.allocation.as_ref().map(|allocation| allocation.arm);
         let mut arm = self.arm.or(allocated);
+        let mut entered = false;
         ui.horizontal(|ui| {
             for choice in Arm::ALL {
                 ui.selectable_value(
@@ -412,19 +418,22 @@ impl DeviceForm {
                         ui.selectable_value(&mut self.iabp_ratio, ratio, ratio.label());
                     }
                 });
-                text_field(ui, "Balloon volume (mL)", &mut self.balloon_volume_ml, "e.g. 40");
-                text_field(
-                    ui,
-                    "Inflation offset (ms)",
-                    &mut self.inflation_offset_ms,
-                    "negative = early",
-                );
-                text_field(
-                    ui,
-                    "Deflation offset (ms)",
-                    &mut self.deflation_offset_ms,
-                    "positive = late",
-                );
+                let fields = [
+                    text_field(ui, "Balloon volume (mL)", &mut self.balloon_volume_ml, "e.g. 40"),
+                    text_field(
+                        ui,
+                        "Inflation offset (ms)",
+                        &mut self.inflation_offset_ms,
+                        "negative = early",
+                    ),
+                    text_field(
+                        ui,
+                        "Deflation offset (ms)",
+                        &mut self.deflation_offset_ms,
+                        "positive = late",
+                    ),
+                ];
+                entered |= fields.iter().any(keys::entered);
             }
             Some(Arm::Impella) => {
                 ui.horizontal(|ui| {
@@ -438,20 +447,21 @@ impl DeviceForm {
                         ui.selectable_value(&mut self.p_level, level, format!("P-{level}"));
                     }
                 });
-                text_field(
+                let flow = text_field(
                     ui,
                     "Impella flow (L/min)",
                     &mut self.impella_flow_l_min,
                     "as on the console",
                 );
+                entered |= keys::entered(&flow);
             }
             None => {
                 ui.label(RichText::new("Choose the device that was inserted.").color(theme::TEXT_DIM));
             }
         }
-        self.ecmo.fields_ui(ui, state);
+        entered |= self.ecmo.fields_ui(ui, state);
         let mut event = None;
-        if ui.button("Record device").clicked() {
+        if ui.button("Record device").clicked() || entered {
             let checked = arm.ok_or_else(|| "choose the device".to_owned()).and_then(|arm| {
                 Ok(Event::RecordDevice {
                     device: self.device(arm)?,

@@ -25,7 +25,7 @@ pub use forms::{AllocationForm, ContextForm, DeviceForm, EcmoForm};
 pub use screen::{PanelRequest, ProtocolView, protocol_panels_ui, shows_live_traces};
 pub use start::{ExistingCase, StartChoice, StartForm, start_ui};
 pub use step_list::step_list_ui;
-pub use step_panel::step_panel_ui;
+pub use step_panel::{checklist_ui, step_panel_ui};
 
 use crate::model::SignalKind;
 

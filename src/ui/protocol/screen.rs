@@ -1,9 +1,10 @@
-//! The protocol's panels around the live monitor. In the measurement steps (preparation, captures, device) the
-//! traces stay in view: the step list and the current step sit on the left, followed by the endpoints so far once
-//! a post-unloading window exists. In the form steps (case set-up, eligibility, randomisation, review, sign-off)
-//! the current step takes the centre of the screen, so its form is readable without scrolling at 1366x768.
-//! The action bar is always at the bottom, and the confirmation dialogs (the protocol's, and closing a case that
-//! is recording) above everything.
+//! The protocol's panels around the live monitor. While the case is recording the traces stay in view on every
+//! step (the patient is on the table whatever the step): the step list and the current step sit on the left, a
+//! quarter of the screen in the measurement steps (preparation, captures, device), close to half in the form
+//! steps (case set-up, eligibility, randomisation, review, sign-off), followed by the endpoints so far once a
+//! post-unloading window exists. When nothing is recorded, a form step takes the centre of the screen. The step's
+//! checklist is pinned under its panel, never below the fold. The action bar is always at the bottom, and the
+//! confirmation dialogs (the protocol's, and closing a case that is recording) above everything.
 
 use chrono::{DateTime, Utc};
 use egui::Ui;
@@ -36,6 +37,11 @@ const STEP_PANEL_FRACTION: f32 = 0.25;
 /// Narrowest and widest left protocol panel, points.
 const STEP_PANEL_WIDTH: (f32, f32) = (330.0, 440.0);
 
+/// Width of the left protocol panel in a form step while the traces are in view, as a fraction of the window,
+/// and its narrowest and widest, points: the form is read and typed in, the traces only watched.
+const FORM_PANEL_FRACTION: f32 = 0.45;
+const FORM_PANEL_WIDTH: (f32, f32) = (560.0, 900.0);
+
 /// Width of the step list when the current step takes the centre.
 const STEP_LIST_WIDTH: f32 = 320.0;
 
@@ -48,8 +54,14 @@ pub enum PanelRequest {
     CloseCase,
 }
 
-/// Whether the operator needs the live traces during `step` (the caller then draws them in the space left).
-pub fn shows_live_traces(step: StepId) -> bool {
+/// Whether the live traces are drawn during `step` (the caller then draws them in the space left): always while
+/// the case is `recording`, and in the steps that measure (they need channels) even when it is not.
+pub fn shows_live_traces(step: StepId, recording: bool) -> bool {
+    recording || measures(step)
+}
+
+/// Whether `step` measures from the live channels.
+fn measures(step: StepId) -> bool {
     !guide(step).channels.is_empty()
 }
 
@@ -68,6 +80,13 @@ pub fn protocol_panels_ui(
         ui.add_space(2.0);
     });
     let step_ui = |ui: &mut Ui, forms: &mut ProtocolForms| {
+        // The checklist first, as a panel at the bottom: the scrolling step takes what is left above it.
+        let mut checked = None;
+        if !guide(view.state.current).checklist.is_empty() {
+            egui::Panel::bottom("protocol-checklist").show(ui, |ui| {
+                checked = super::checklist_ui(ui, view.state);
+            });
+        }
         // Not shrunk to the content: a wrapping label then takes the panel's width instead of its own last width.
         egui::ScrollArea::vertical()
             .id_salt("protocol-step")
@@ -93,9 +112,14 @@ pub fn protocol_panels_ui(
                 event
             })
             .inner
+            .or(checked)
     };
-    let width = (ui.available_width() * STEP_PANEL_FRACTION).clamp(STEP_PANEL_WIDTH.0, STEP_PANEL_WIDTH.1);
-    if shows_live_traces(view.state.current) {
+    let width = if measures(view.state.current) {
+        (ui.available_width() * STEP_PANEL_FRACTION).clamp(STEP_PANEL_WIDTH.0, STEP_PANEL_WIDTH.1)
+    } else {
+        (ui.available_width() * FORM_PANEL_FRACTION).clamp(FORM_PANEL_WIDTH.0, FORM_PANEL_WIDTH.1)
+    };
+    if shows_live_traces(view.state.current, view.recording) {
         egui::Panel::left("protocol-steps")
             .exact_size(width)
             .show(ui, |ui| {

@@ -82,8 +82,9 @@ pub fn start_ui(
     ui.add_space(8.0);
     ui.columns(3, |columns| {
         card(&mut columns[0], "New case", |ui| {
-            let valid = new_case_ui(ui, form);
-            if ui.add_enabled(valid, egui::Button::new(RichText::new("Create case").size(theme::BODY_SIZE + 2.0))).clicked()
+            let (valid, entered) = new_case_ui(ui, form);
+            if (ui.add_enabled(valid, egui::Button::new(RichText::new("Create case").size(theme::BODY_SIZE + 2.0))).clicked()
+                || (valid && entered))
                 && let Some(site) = form.site
             {
                 choice = Some(StartChoice::NewCase(Event::SetUpCase {
@@ -154,8 +155,9 @@ fn card(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
         });
 }
 
-/// The new-case fields, with the case id checked as it is typed. Returns whether they can be submitted.
-fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> bool {
+/// The new-case fields, with the case id checked as it is typed. Returns whether they can be submitted, and
+/// whether Enter was pressed in the case id (which submits them).
+fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> (bool, bool) {
     ui.horizontal_wrapped(|ui| {
         ui.label("Site");
         for site in Site::TRIAL {
@@ -163,7 +165,7 @@ fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> bool {
         }
     });
     let hint = format!("HER-{}-0001", form.site.unwrap_or(Site::Sth).code());
-    text_field(ui, "Case id", &mut form.case_id, &hint);
+    let field = text_field(ui, "Case id", &mut form.case_id, &hint);
     let id: Result<CaseId, String> = form
         .case_id
         .trim()
@@ -186,5 +188,5 @@ fn new_case_ui(ui: &mut Ui, form: &mut StartForm) -> bool {
         None => ui.label(RichText::new("Case id valid.").color(theme::OK)),
     };
     ui.label(RichText::new("Never enter a name, date of birth or hospital number.").color(theme::TEXT_DIM));
-    problem.is_none()
+    (problem.is_none(), crate::ui::keys::entered(&field))
 }

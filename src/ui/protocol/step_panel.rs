@@ -1,13 +1,13 @@
 //! The panel of the current step: title and instructions, the channels it needs with their live status, the
-//! step's own form (eligibility, ECMO, allocation, device, sign-off), its captures, its checklist, skipping a
-//! measurement with a reason, and the endpoints on the review step.
+//! step's own form (eligibility, ECMO, allocation, device, sign-off), its captures, skipping a measurement with a
+//! reason, and the endpoints on the review step; and the step's checklist, which the screen pins in view.
 
 use chrono::{DateTime, Utc};
 use egui::{RichText, Ui};
 
 use crate::model::StepId;
 use crate::protocol::{Criterion, CriterionKind, Event, State, Verdict, guide, required_window};
-use crate::ui::theme;
+use crate::ui::{keys, theme};
 
 use super::endpoints::{EndpointView, endpoint_panel_ui};
 use super::{ChannelStatus, LiveChannels, ProtocolForms, capture_ui};
@@ -78,20 +78,6 @@ pub fn step_panel_ui(
         StepId::SignOff => sign_off_ui(ui, state, forms),
     };
     event = event.or(form_event);
-    if !guide.checklist.is_empty() {
-        ui.add_space(6.0);
-        ui.label(RichText::new("Checklist").strong());
-        let record = state.record(step);
-        for (item, text) in guide.checklist.iter().enumerate() {
-            let mut ticked = record.checklist.get(item).copied().unwrap_or(false);
-            if ui
-                .checkbox(&mut ticked, RichText::new(*text).size(theme::BODY_SIZE))
-                .changed()
-            {
-                event = Some(Event::CheckItem { item, ticked });
-            }
-        }
-    }
     if let Some(kind) = required_window(step) {
         event = event.or(skip_ui(ui, state, forms, kind.label()));
     }
@@ -102,6 +88,31 @@ pub fn step_panel_ui(
         ui.add_space(4.0);
         ui.label(RichText::new(format!("Before going on: {missing}.")).color(theme::WARNING));
     }
+    event
+}
+
+/// The current step's checklist (nothing when it has none). The screen draws it pinned under the step's
+/// scrolling panel, so no item is ever below the fold, however long the step's form and captures grow.
+pub fn checklist_ui(ui: &mut Ui, state: &State) -> Option<Event> {
+    let step = state.current;
+    let checklist = guide(step).checklist;
+    if checklist.is_empty() {
+        return None;
+    }
+    let mut event = None;
+    ui.add_space(4.0);
+    ui.label(RichText::new("Checklist").strong());
+    let record = state.record(step);
+    for (item, text) in checklist.iter().enumerate() {
+        let mut ticked = record.checklist.get(item).copied().unwrap_or(false);
+        if ui
+            .checkbox(&mut ticked, RichText::new(*text).size(theme::BODY_SIZE))
+            .changed()
+        {
+            event = Some(Event::CheckItem { item, ticked });
+        }
+    }
+    ui.add_space(2.0);
     event
 }
 
@@ -206,8 +217,9 @@ fn skip_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms, window: &str) 
     }
     let mut event = None;
     egui::CollapsingHeader::new(format!("Cannot capture the {window}?")).show(ui, |ui| {
-        super::forms::text_field(ui, "Reason", &mut forms.skip_reason, "e.g. wire could not cross");
-        if ui.button("Skip measurement").clicked() {
+        let field =
+            super::forms::text_field(ui, "Reason", &mut forms.skip_reason, "e.g. wire could not cross");
+        if ui.button("Skip measurement").clicked() || keys::entered(&field) {
             event = Some(Event::Skip {
                 reason: forms.skip_reason.clone(),
             });
@@ -225,10 +237,11 @@ fn sign_off_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms) -> Option<
     {
         forms.sign_off_by = case.operator.clone();
     }
-    super::forms::text_field(ui, "Signed off by", &mut forms.sign_off_by, "name or staff code");
-    ui.button(RichText::new("Sign off case").size(theme::BODY_SIZE + 2.0))
-        .clicked()
-        .then(|| Event::SignOff {
-            by: forms.sign_off_by.clone(),
-        })
+    let field = super::forms::text_field(ui, "Signed off by", &mut forms.sign_off_by, "name or staff code");
+    let clicked = ui
+        .button(RichText::new("Sign off case").size(theme::BODY_SIZE + 2.0))
+        .clicked();
+    (clicked || keys::entered(&field)).then(|| Event::SignOff {
+        by: forms.sign_off_by.clone(),
+    })
 }

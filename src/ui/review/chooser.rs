@@ -92,15 +92,16 @@ pub fn chooser_ui(ui: &mut egui::Ui, state: &mut ChooserState) -> Option<Chooser
         }
         ui.horizontal(|ui| {
             let label = ui.label("Case file");
-            ui.add(
-                egui::TextEdit::singleline(&mut state.path)
-                    .desired_width(420.0)
-                    .hint_text("path to a .heracles file"),
-            )
-            .labelled_by(label.id);
-            if ui
-                .add_enabled(named && !state.path.trim().is_empty(), egui::Button::new("Open"))
-                .clicked()
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut state.path)
+                        .desired_width(420.0)
+                        .hint_text("path to a .heracles file"),
+                )
+                .labelled_by(label.id);
+            let ready = named && !state.path.trim().is_empty();
+            if ui.add_enabled(ready, egui::Button::new("Open")).clicked()
+                || (ready && crate::ui::keys::entered(&field))
             {
                 action = Some(ChooserAction::Open(
                     PathBuf::from(state.path.trim()),

@@ -41,8 +41,10 @@ pub(super) fn export_ui(
 ) {
     ui.heading("Export");
     ui.label(
-        "Every number comes from the case file's stored results. Exports carry the pseudonymous case id only; \
-         an export is refused if a note, marker, reason or statement looks like it holds an identifier.",
+        "Every number comes from the case file's stored results. Exports carry the pseudonymous case id only, \
+         times in UTC and people by role (operator 1, reviewer 1), never by name; every file says whether the case \
+         was recorded, simulated or imported. An export is refused if a note, marker, reason or statement looks \
+         like it holds an identifier.",
     );
     ui.add_space(8.0);
     ui.horizontal(|ui| {

@@ -166,6 +166,35 @@ impl ReviewUi {
         let from_s = from_s.clamp(0.0, duration_s - span);
         (self.from_s, self.to_s) = (from_s, from_s + span);
     }
+
+    /// Keeps the selected beat when `new` replaces `old` (an edit recomputed the window): a beat is the moment it
+    /// starts, not its number, and shrinking a window renumbers its beats. The beat of `new` that starts within
+    /// half a beat of the old one's start is selected; none when the beat left the window.
+    pub fn keep_selected_beat(&mut self, old: Option<&Snapshot>, new: &Snapshot) {
+        let (Some(window_id), Some(number), Some(old)) = (self.selected_window, self.selected_beat, old)
+        else {
+            return;
+        };
+        let Some(beat) = old
+            .beats
+            .get(&window_id)
+            .and_then(|beats| beats.iter().find(|b| b.number == number))
+        else {
+            return;
+        };
+        let old_rate = traces::beat_rate(old, window_id);
+        let start_s = beat.start as f64 / old_rate;
+        let reach_s = (beat.end.saturating_sub(beat.start)) as f64 / old_rate / 2.0;
+        let new_rate = traces::beat_rate(new, window_id);
+        self.selected_beat = new.beats.get(&window_id).and_then(|beats| {
+            beats
+                .iter()
+                .map(|b| (b.number, (b.start as f64 / new_rate - start_s).abs()))
+                .filter(|&(_, distance_s)| distance_s <= reach_s)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(number, _)| number)
+        });
+    }
 }
 
 /// What the review screens ask the app to do.
@@ -415,7 +444,7 @@ fn reason_dialog_ui(ui: &mut egui::Ui, state: &mut ReviewUi, busy: bool, actions
         if !edit.has_focus() && !edit.lost_focus() && dialog.reason.is_empty() {
             edit.request_focus();
         }
-        let entered = edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        let entered = super::keys::entered(&edit);
         if dialog.reason.trim().is_empty() {
             ui.label(RichText::new("A reason is required.").color(theme::TEXT_DIM));
         }

@@ -17,7 +17,7 @@ use crate::review::analysis::{State, WindowKind, case_settings, window_kind, win
 use crate::review::beat_table::{COLUMNS, rows};
 use crate::review::session::{CaseChoices, Edit, Snapshot};
 use crate::review::waveforms::{BeatLoop, Waveforms, padded_range};
-use crate::ui::theme;
+use crate::ui::{keys, theme};
 
 /// Columns of the on-screen table for each kind of window (positions in [`COLUMNS`]).
 fn screen_columns(kind: Option<WindowKind>) -> &'static [usize] {
@@ -825,15 +825,17 @@ fn annotation_ui(
     ui.separator();
     ui.horizontal(|ui| {
         let label = ui.label("Note");
-        ui.add(
-            egui::TextEdit::singleline(&mut state.annotation)
-                .desired_width(240.0)
-                .hint_text("annotation over the view"),
-        )
-        .labelled_by(label.id);
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut state.annotation)
+                    .desired_width(240.0)
+                    .hint_text("annotation over the view"),
+            )
+            .labelled_by(label.id);
         let warnings = crate::store::text_warnings(&state.annotation);
         let ready = !state.annotation.trim().is_empty() && warnings.is_empty() && !busy;
-        if ui.add_enabled(ready, egui::Button::new("Annotate")).clicked() {
+        if ui.add_enabled(ready, egui::Button::new("Annotate")).clicked() || (ready && keys::entered(&field))
+        {
             actions.push(ReviewAction::Apply(
                 Edit::AddAnnotation {
                     start_s: state.from_s,
@@ -858,11 +860,14 @@ fn annotation_ui(
             match &mut state.editing_annotation {
                 Some((id, text)) if *id == annotation.id => {
                     let label = ui.label("Annotation text");
-                    ui.add(egui::TextEdit::singleline(text).desired_width(200.0))
+                    let field = ui
+                        .add(egui::TextEdit::singleline(text).desired_width(200.0))
                         .labelled_by(label.id);
                     let warnings = crate::store::text_warnings(text);
                     let ready = !text.trim().is_empty() && warnings.is_empty() && !busy;
-                    if ui.add_enabled(ready, egui::Button::new("Save text")).clicked() {
+                    if ui.add_enabled(ready, egui::Button::new("Save text")).clicked()
+                        || (ready && keys::entered(&field))
+                    {
                         actions.push(ReviewAction::Apply(
                             Edit::EditAnnotation {
                                 id: annotation.id,
@@ -871,7 +876,7 @@ fn annotation_ui(
                             "annotation text edited".into(),
                         ));
                         state.editing_annotation = None;
-                    } else if ui.button("Cancel").clicked() {
+                    } else if ui.button("Cancel").clicked() || keys::escaped(&field) {
                         state.editing_annotation = None;
                     } else if let Some(warning) = warnings.first() {
                         ui.label(RichText::new(warning.to_string()).color(theme::WARNING));
