@@ -198,7 +198,12 @@ fn exported_text(
         }
         for status in &snapshot.sign_offs {
             fields.push(("sign-off name".into(), status.sign_off.who.clone()));
-            fields.push(("sign-off statement".into(), status.sign_off.statement.clone()));
+            // The sentence only: the digest line under it is this program's hexadecimal SHA-256, whose digit
+            // runs can look like a compact date.
+            fields.push((
+                "sign-off statement".into(),
+                crate::review::sign_off::attested_sentence(&status.sign_off.statement).to_owned(),
+            ));
         }
         for row in &snapshot.endpoints {
             fields.extend(

@@ -8,7 +8,7 @@ use crate::analysis::format;
 use crate::model::SignalKind;
 use crate::review::endpoints::{EndpointRow, MEASUREMENT_CONTEXT, MINIMUM_SUPPORT, measurement_context_text};
 use crate::review::session::Snapshot;
-use crate::review::sign_off::SignOffState;
+use crate::review::sign_off::{SignOffState, attested_sentence};
 use crate::review::waveforms::{Waveforms, padded_range};
 
 const PAGE_WIDTH: f32 = 595.0;
@@ -510,7 +510,7 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
             page.text(MARGIN, y, 9.0, Font::Bold, "NOT SIGNED OFF");
         }
         Some(status) => {
-            let meaning = status.sign_off.statement.lines().next().unwrap_or_default();
+            let meaning = attested_sentence(&status.sign_off.statement);
             let signed = format!(
                 "Signed by {}, {} UTC: {meaning}",
                 status.sign_off.who, status.sign_off.utc

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::review::analysis::{State, WindowKind, case_settings, window_settings};
 use crate::review::beat_table::{COLUMNS, rows};
 use crate::review::session::Snapshot;
-use crate::review::sign_off::{SignOffState, statement_digest};
+use crate::review::sign_off::{SignOffState, attested_sentence, statement_digest};
 
 /// The endpoint CSV's header.
 pub const ENDPOINT_COLUMNS: [&str; 21] = [
@@ -123,7 +123,7 @@ pub fn endpoints_json(snapshot: &Snapshot, results_sha256: &str) -> String {
                 "who": status.sign_off.who,
                 "role": status.sign_off.role,
                 "utc": status.sign_off.utc,
-                "statement": status.sign_off.statement.lines().next().unwrap_or_default(),
+                "statement": attested_sentence(&status.sign_off.statement),
                 "signed_results_sha256": statement_digest(&status.sign_off.statement),
                 "valid": status.state == SignOffState::Valid,
                 "state": status.state,

@@ -162,6 +162,11 @@ pub fn signed_statement(statement: &str, digest: &str) -> String {
     format!("{statement}\n{DIGEST_LABEL}{digest}")
 }
 
+/// The sentence a stored statement attests (its first line, without the digest it is bound to).
+pub fn attested_sentence(statement: &str) -> &str {
+    statement.lines().next().unwrap_or_default()
+}
+
 /// The digest a signed statement is bound to, if it has one.
 pub fn statement_digest(statement: &str) -> Option<&str> {
     statement.lines().find_map(|line| line.strip_prefix(DIGEST_LABEL))

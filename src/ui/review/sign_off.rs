@@ -6,7 +6,7 @@ use egui::RichText;
 
 use super::{ReviewAction, ReviewUi};
 use crate::review::session::{Edit, Snapshot};
-use crate::review::sign_off::{SignOffState, SignatureMeaning};
+use crate::review::sign_off::{SignOffState, SignatureMeaning, attested_sentence};
 use crate::ui::icons::{Icon, icon_ui};
 use crate::ui::theme;
 
@@ -39,7 +39,7 @@ pub(super) fn sign_off_ui(
                 "Signed by {} as {}, {} UTC",
                 sign_off.who, sign_off.role, sign_off.utc
             ));
-            ui.label(RichText::new(sign_off.statement.lines().next().unwrap_or_default()).italics());
+            ui.label(RichText::new(attested_sentence(&sign_off.statement)).italics());
             if let Some(digest) = &status.signed_digest {
                 ui.label(
                     RichText::new(format!("Bound to results SHA-256 {digest}"))
