@@ -910,6 +910,29 @@ pub fn assessed(arm: Arm) -> bool {
 }
 
 /// `pass` or `fail` of a bias against an acceptance bound (`-`: no criterion or no value).
+/// One row of a bias table: the endpoint, arm and sensors, then the agreement and its verdict (dashes without
+/// values).
+fn agreement_row(
+    out: &mut String,
+    endpoint: &str,
+    arm: &str,
+    level_name: &str,
+    agreement: Option<Agreement>,
+    bound_percent: Option<f64>,
+) {
+    let _ = match agreement {
+        Some(a) => writeln!(
+            out,
+            "| {endpoint} | {arm} | {level_name} | {} | {:+.2} | {} | {} |",
+            a.n,
+            a.bias_percent,
+            a.limits(),
+            verdict(Some(a.bias_percent), bound_percent),
+        ),
+        None => writeln!(out, "| {endpoint} | {arm} | {level_name} | 0 | - | - | - |"),
+    };
+}
+
 fn verdict(bias_percent: Option<f64>, bound_percent: Option<f64>) -> &'static str {
     match (bias_percent, bound_percent) {
         (Some(bias), Some(bound)) if bias.abs() <= bound => "pass",
@@ -1054,27 +1077,14 @@ pub fn tables(groups: &[Group]) -> String {
     for (k, endpoint) in WINDOW_ENDPOINTS.iter().enumerate() {
         for group in groups {
             let (_, level_name, _) = LEVELS[group.level];
-            let bound = WINDOW_BOUNDS_PERCENT[k];
-            match window_agreement(&group.windows, k) {
-                Some(a) => {
-                    let _ = writeln!(
-                        out,
-                        "| {endpoint} | {} | {level_name} | {} | {:+.2} | {} | {} |",
-                        group.arm.label(),
-                        a.n,
-                        a.bias_percent,
-                        a.limits(),
-                        verdict(Some(a.bias_percent), bound),
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "| {endpoint} | {} | {level_name} | 0 | - | - | - |",
-                        group.arm.label()
-                    );
-                }
-            }
+            agreement_row(
+                &mut out,
+                endpoint,
+                group.arm.label(),
+                level_name,
+                window_agreement(&group.windows, k),
+                WINDOW_BOUNDS_PERCENT[k],
+            );
         }
     }
     let _ = writeln!(
@@ -1085,26 +1095,14 @@ pub fn tables(groups: &[Group]) -> String {
     for (k, endpoint) in ENDPOINTS.iter().enumerate() {
         for group in groups {
             let (_, level_name, _) = LEVELS[group.level];
-            match agreement(&group.beats, k) {
-                Some(a) => {
-                    let _ = writeln!(
-                        out,
-                        "| {endpoint} | {} | {level_name} | {} | {:+.2} | {} | {} |",
-                        group.arm.label(),
-                        a.n,
-                        a.bias_percent,
-                        a.limits(),
-                        verdict(Some(a.bias_percent), BEAT_BOUNDS_PERCENT[k]),
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "| {endpoint} | {} | {level_name} | 0 | - | - | - |",
-                        group.arm.label()
-                    );
-                }
-            }
+            agreement_row(
+                &mut out,
+                endpoint,
+                group.arm.label(),
+                level_name,
+                agreement(&group.beats, k),
+                BEAT_BOUNDS_PERCENT[k],
+            );
         }
     }
     let _ = writeln!(

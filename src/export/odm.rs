@@ -712,34 +712,11 @@ mod tests {
     #[test]
     fn unit_oids_are_distinct_for_every_unit() {
         use crate::analysis::endpoints::Unit;
-        let all = [
-            Unit::Beats,
-            Unit::Percent,
-            Unit::CmPerS,
-            Unit::Cm,
-            Unit::Mmhg,
-            Unit::PerMin,
-            Unit::Ml,
-            Unit::LPerMin,
-            Unit::MlPerMin,
-            Unit::MmhgPerS,
-            Unit::MmhgPerMl,
-            Unit::PerMl,
-            Unit::MmhgMl,
-            Unit::Ms,
-            Unit::Resistance,
-            Unit::MmhgS,
-            Unit::MmhgPerMin,
-            Unit::ApvPerPvaRate,
-            Unit::FlowPerPvaRate,
-            Unit::CmPerMmhgMl,
-            Unit::MlPerMmhgMl,
-            Unit::MPerS,
-            Unit::WPerM2S2,
-            Unit::JPerM2S2,
-            Unit::MlO2PerMin,
-            Unit::Days,
-        ];
+        // Every unit written with a symbol (a ratio has none; a code is not a measurement unit).
+        let all: Vec<Unit> = Unit::ALL
+            .into_iter()
+            .filter(|u| !matches!(u, Unit::Ratio | Unit::Code))
+            .collect();
         let oids: std::collections::HashSet<String> = all.iter().map(|u| unit_oid(u.symbol())).collect();
         assert_eq!(oids.len(), all.len(), "{oids:?}");
         assert_eq!(unit_oid("mmHg/mL"), "MU.MMHG_PER_ML");
