@@ -338,7 +338,7 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
     let mut last_group = None;
     for (group, key) in &keys {
         if last_group != Some(*group) && *group > Group::Coronary && last_group <= Some(Group::Coronary) {
-            rows.extend(resistance_rows(&case_result));
+            rows.extend(resistance_rows(analysis, &case_result));
         }
         last_group = Some(*group);
         let pair: Vec<EndpointRow> = State::ALL
@@ -366,7 +366,7 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
         rows.push(change);
     }
     if last_group <= Some(Group::Coronary) {
-        rows.extend(resistance_rows(&case_result));
+        rows.extend(resistance_rows(analysis, &case_result));
     }
     if let Some(result) = case_result(CLINICAL) {
         rows.extend(clinical_rows(result));
@@ -576,8 +576,17 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
 }
 
 /// The case-level resistances of each state: the minimal one by the case's rule (one kind in both states), HMR
-/// and the back-pressure-corrected variants.
-fn resistance_rows<'a>(case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>) -> Vec<EndpointRow> {
+/// and the back-pressure-corrected variants. Each row counts the beats of the window its value comes from (the
+/// hyperaemic window for an HMR, the resting window otherwise), as that window's APV row counts them.
+fn resistance_rows<'a>(
+    analysis: &CaseAnalysis,
+    case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>,
+) -> Vec<EndpointRow> {
+    let window_counts = |window_id: Option<i64>| {
+        let report = analysis.reports.get(&window_id?)?;
+        let apv = report.endpoints.iter().find(|e| e.key == "apv")?;
+        Some((apv.num_beats_used, apv.num_beats_excluded))
+    };
     let defs: [(&str, &str, &str, Option<&str>); 4] = [
         (
             "minimal_mr",
@@ -623,6 +632,20 @@ fn resistance_rows<'a>(case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>) -
                         })
                         .map(|k| k.label().to_owned()),
                 };
+                let from_window = if row.kind.as_deref() == Some("HMR") {
+                    "/hyperaemia_window_id"
+                } else {
+                    "/rest_window_id"
+                };
+                if let Some((used, excluded)) = window_counts(
+                    result
+                        .value
+                        .pointer(from_window)
+                        .and_then(serde_json::Value::as_i64),
+                ) {
+                    row.num_beats_used = row.num_beats_used.or(used);
+                    row.num_beats_excluded = row.num_beats_excluded.or(excluded);
+                }
                 let choices = string_at(&result.value, "/choices");
                 if key == "minimal_mr" {
                     row.method =

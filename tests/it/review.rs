@@ -594,6 +594,19 @@ fn a_case_choice_is_stored_audited_echoed_and_invalidates_the_sign_off_and_an_im
         .collect();
     assert_eq!(minimal[0].kind.as_deref(), Some("BMR"));
     assert_eq!(minimal[1].kind.as_deref(), Some("BMR"));
+    // Each counts the beats of its state's resting window, as that window's APV row does.
+    for (row, state) in minimal[..2].iter().zip(["baseline", "post"]) {
+        let apv = snapshot
+            .endpoints
+            .iter()
+            .find(|r| r.key == "apv" && r.state == state)
+            .unwrap();
+        assert!(row.num_beats_used.is_some_and(|n| n > 0), "{row:?}");
+        assert_eq!(
+            (row.num_beats_used, row.num_beats_excluded),
+            (apv.num_beats_used, apv.num_beats_excluded)
+        );
+    }
     assert_eq!(
         minimal[2].value,
         minimal[0].value.zip(minimal[1].value).map(|(b, p)| p - b)
