@@ -13,7 +13,7 @@ use crate::upload::settings::{AuthKind, UploadSettings};
 use crate::upload::worker::UploadStatus;
 use crate::upload::{ArchiveKind, QueueCounts, entry_words};
 
-use super::theme;
+use super::{keys, theme};
 
 /// What the user asked of the upload.
 #[derive(Clone, Debug, PartialEq)]
@@ -178,6 +178,11 @@ pub fn case_upload_ui(
 ) -> Option<UploadAction> {
     let entry = status.entry(case_id);
     let mut action = None;
+    let sending = status.sending.as_deref() == Some(case_id);
+    let upload_now = |reason: &str| UploadAction::UploadNow {
+        case_path: case_path.to_owned(),
+        unsigned_reason: (!reason.trim().is_empty()).then(|| reason.trim().to_owned()),
+    };
     ui.horizontal(|ui| {
         let (words, colour) = match entry {
             None => ("not uploaded".to_owned(), theme::TEXT_DIM),
@@ -191,23 +196,23 @@ pub fn case_upload_ui(
             ),
         };
         ui.label(RichText::new(format!("{case_id}: {words}")).color(colour));
-        let sending = status.sending.as_deref() == Some(case_id);
         if ui
             .add_enabled(!sending, egui::Button::new("Upload now"))
             .clicked()
         {
-            let reason = reason.trim();
-            action = Some(UploadAction::UploadNow {
-                case_path: case_path.to_owned(),
-                unsigned_reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            });
+            action = Some(upload_now(reason));
         }
     });
     if entry.is_some_and(|e| e.state == UploadState::Failed) {
         ui.horizontal(|ui| {
             let label = ui.label("Reason to upload without a valid sign-off (audited)");
-            ui.add(TextEdit::singleline(reason).desired_width(260.0))
+            let field = ui
+                .add(TextEdit::singleline(reason).desired_width(260.0))
                 .labelled_by(label.id);
+            // Enter in the reason is "Upload now", the form's default answer.
+            if keys::entered(&field) && !sending {
+                action = Some(upload_now(reason));
+            }
         });
     }
     action

@@ -171,7 +171,11 @@ fn the_export_tab_writes_the_bundle_beside_the_case_without_blocking_the_ui() {
     harness.get_by_label("Export").click();
     harness.run_steps(2);
     harness.get_by_label("Endpoint table (CSV and JSON)");
-    harness.get_by_label("Export to folder").click();
+    harness.get_by_label("Export to folder");
+    // Enter in the folder field is the form's default answer, "Export to folder" (issue 16: keyboard-complete).
+    harness.get_by_label("Folder").focus();
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
     let started = Instant::now();
     loop {
         // Frames keep coming while the export runs on its own thread.

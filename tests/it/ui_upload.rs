@@ -145,13 +145,21 @@ fn each_case_shows_its_upload_state_and_the_status_line_counts_the_queue() {
     assert_eq!(buttons.len(), 3);
     buttons[1].click();
     harness.run();
-    assert_eq!(
-        harness.state().actions.last(),
-        Some(&UploadAction::UploadNow {
-            case_path: PathBuf::from("/cases/HER-STH-0002.heracles"),
-            unsigned_reason: Some("core lab needs the raw data".into()),
-        })
-    );
+    let sent = Some(UploadAction::UploadNow {
+        case_path: PathBuf::from("/cases/HER-STH-0002.heracles"),
+        unsigned_reason: Some("core lab needs the raw data".into()),
+    });
+    assert_eq!(harness.state().actions.last(), sent.as_ref());
+    // Enter in the reason is Upload now too (the form's default answer).
+    let before = harness.state().actions.len();
+    harness
+        .get_by_label("Reason to upload without a valid sign-off (audited)")
+        .focus();
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert_eq!(harness.state().actions.len(), before + 1);
+    assert_eq!(harness.state().actions.last(), sent.as_ref());
 }
 
 /// The real app with no console, case files in `data_dir`, settings in `config_dir`, uploads started.

@@ -9,7 +9,7 @@ use egui::RichText;
 
 use super::ReviewAction;
 use crate::export::ExportWhat;
-use crate::ui::theme;
+use crate::ui::{keys, theme};
 
 /// What the reviewer chose to export, and where.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,14 +47,17 @@ pub(super) fn export_ui(
          like it holds an identifier.",
     );
     ui.add_space(8.0);
+    let mut folder_entered = false;
     ui.horizontal(|ui| {
         let label = ui.label("Folder");
-        ui.add(
-            egui::TextEdit::singleline(&mut draft.folder)
-                .desired_width(560.0)
-                .hint_text("e.g. /media/usb/heracles"),
-        )
-        .labelled_by(label.id);
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut draft.folder)
+                    .desired_width(560.0)
+                    .hint_text("e.g. /media/usb/heracles"),
+            )
+            .labelled_by(label.id);
+        folder_entered = keys::entered(&field);
         if ui
             .add_enabled(!running, egui::Button::new("Choose…"))
             .on_hover_text("The system's folder dialog (the screen keeps running while it is open)")
@@ -85,6 +88,7 @@ pub(super) fn export_ui(
             egui::Button::new(RichText::new("Export to folder").strong()).min_size(theme::BUTTON_MIN_SIZE),
         )
         .clicked()
+        || (ready && folder_entered)
     {
         actions.push(ReviewAction::Export {
             folder: PathBuf::from(folder),
