@@ -63,13 +63,18 @@ fn reject_beat(harness: &mut Harness<'static, HeraclesApp>, number: u32, reason:
     harness.run_steps(2);
     harness.get_by_label("Reject beat…").click();
     harness.run_steps(2);
+    give_reason(harness, reason, "the rejection to be saved");
+}
+
+/// Answers the open reason dialog with `reason`, saves, and waits for `what` to be stored.
+fn give_reason(harness: &mut Harness<'static, HeraclesApp>, reason: &str, what: &str) {
     harness.get_by_label("Reason").focus();
     harness.run_steps(1);
     harness.get_by_label("Reason").type_text(reason);
     harness.run_steps(2);
     harness.get_by_label("Save").click();
     harness.run_steps(1);
-    settle(harness, "the rejection to be saved");
+    settle(harness, what);
 }
 
 #[test]
@@ -612,13 +617,7 @@ fn set_mvo2(harness: &mut Harness<'static, HeraclesApp>, a: &str, b: &str, sourc
     // Below the fold of the side panel at 1366x768: pressed as assistive technology presses it.
     harness.get_by_label("Set MVO2 constants…").click_accesskit();
     harness.run_steps(2);
-    harness.get_by_label("Reason").focus();
-    harness.run_steps(1);
-    harness.get_by_label("Reason").type_text(reason);
-    harness.run_steps(2);
-    harness.get_by_label("Save").click();
-    harness.run_steps(1);
-    settle(harness, "the MVO2 constants");
+    give_reason(harness, reason, "the MVO2 constants");
 }
 
 #[test]

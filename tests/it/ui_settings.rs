@@ -46,7 +46,8 @@ fn harness() -> Harness<'static, Screen> {
     harness
 }
 
-fn type_into(harness: &mut Harness<'static, Screen>, label: &str, text: &str) {
+/// Focuses the field labelled `label` and types `text` into it (any screen under test).
+pub fn type_into<State>(harness: &mut Harness<'_, State>, label: &str, text: &str) {
     harness.get_by_label(label).focus();
     harness.run();
     harness.get_by_label(label).type_text(text);

@@ -14,6 +14,7 @@ use heracles::upload::worker::UploadStatus;
 
 use crate::orthanc::{self, Orthanc};
 use crate::ui_protocol::{App, app_click, app_type, run_until};
+use crate::ui_settings::type_into;
 
 struct Screen {
     form: UploadForm,
@@ -67,13 +68,6 @@ fn harness(status: UploadStatus) -> Harness<'static, Screen> {
         );
     harness.run();
     harness
-}
-
-fn type_into(harness: &mut Harness<'static, Screen>, label: &str, text: &str) {
-    harness.get_by_label(label).focus();
-    harness.run();
-    harness.get_by_label(label).type_text(text);
-    harness.run();
 }
 
 #[test]
