@@ -46,6 +46,10 @@ pub enum SystoleEnd {
     /// Aortic-valve closure at the end of the LV-aortic pressure crossover after ejection (LV and aortic
     /// pressure recorded).
     PressureCrossover,
+    /// Aortic-valve closure at the kink where LV pressure leaves aortic pressure (the curvature of LV minus
+    /// aortic pressure steps down when outflow stops), found after the LV-aortic pressure crossover, which a
+    /// fluid-filled aortic line moves early (LV and aortic pressure recorded; see [`closure_kink`]).
+    CrossoverKink,
     /// The dicrotic notch of the aortic trace (aortic pressure alone, pulse not augmented by a balloon).
     DicroticNotch,
     /// LV dP/dt min: the aortic valve does not open in the beat (LV pressure never reaches aortic pressure, or
@@ -61,6 +65,7 @@ impl SystoleEnd {
     pub fn key(self) -> &'static str {
         match self {
             SystoleEnd::PressureCrossover => "lv_aortic_crossover",
+            SystoleEnd::CrossoverKink => "lv_aortic_crossover_kink",
             SystoleEnd::DicroticNotch => "dicrotic_notch",
             SystoleEnd::LvDpdtMin => "lv_dpdt_min_no_ejection",
             SystoleEnd::LvDpdtMinWithoutAorta => "lv_dpdt_min_no_aortic_pressure",
@@ -167,6 +172,76 @@ pub struct PhaseFilters {
     first: Option<SavgolFilter>,
     /// Second derivative (same).
     second: Option<SavgolFilter>,
+    /// The curvature-step filter of [`closure_kink`] (`None` when its span is shorter than its fit needs).
+    kink: Option<KinkFilter>,
+}
+
+/// A linear filter whose output at sample `t` is the step in the second derivative at `t` (mmHg/s^2) of the
+/// least-squares fit `a + b u + c u^2 + (h / 2) max(u, 0)^2` (`u` = time from `t`) to the samples within
+/// `half` either side: by the Frisch-Waugh theorem, `h` is the samples' projection on the hinge column
+/// `max(u, 0)^2` with the quadratic taken out of it, scaled by that residual column's norm.
+#[derive(Clone, Debug)]
+struct KinkFilter {
+    /// Weights of the samples `t - half ..= t + half`.
+    weights: Vec<f64>,
+    /// Samples either side of `t`.
+    half: u64,
+    /// Candidates start this many samples before the crossover.
+    search_before: u64,
+}
+
+impl KinkFilter {
+    fn new(settings: &super::settings::PhaseSettings, sample_rate_hz: f64) -> Option<KinkFilter> {
+        let half = samples_from_s(settings.closure_kink_half_s, sample_rate_hz);
+        if half < 3 {
+            return None;
+        }
+        let u: Vec<f64> = (0..=2 * half)
+            .map(|j| (j as f64 - half as f64) / sample_rate_hz)
+            .collect();
+        let mut residual: Vec<f64> = u.iter().map(|&x| if x > 0.0 { x * x } else { 0.0 }).collect();
+        // Orthonormal basis of {1, u, u^2} (Gram-Schmidt), then the hinge column minus its projection on it.
+        let mut basis: Vec<Vec<f64>> = Vec::with_capacity(3);
+        for power in 0..3 {
+            let mut column: Vec<f64> = u.iter().map(|&x| x.powi(power)).collect();
+            for b in &basis {
+                let along = dot(&column, b);
+                column.iter_mut().zip(b).for_each(|(c, b)| *c -= along * b);
+            }
+            let norm = dot(&column, &column).sqrt();
+            if norm.is_nan() || norm <= 0.0 {
+                return None;
+            }
+            column.iter_mut().for_each(|c| *c /= norm);
+            basis.push(column);
+        }
+        for b in &basis {
+            let along = dot(&residual, b);
+            residual.iter_mut().zip(b).for_each(|(r, b)| *r -= along * b);
+        }
+        let energy = dot(&residual, &residual);
+        if energy.is_nan() || energy <= 0.0 {
+            return None;
+        }
+        Some(KinkFilter {
+            weights: residual.iter().map(|r| 2.0 * r / energy).collect(),
+            half: half as u64,
+            search_before: samples_from_s(settings.closure_kink_before_s, sample_rate_hz) as u64,
+        })
+    }
+
+    /// The curvature step at `t` of `x` (absolute sample `i` is `x[i - first]`), `None` when the span is not
+    /// all there and finite.
+    fn step_at(&self, x: &[f64], first: u64, t: u64) -> Option<f64> {
+        let from = t.checked_sub(self.half)?.checked_sub(first)? as usize;
+        let span = x.get(from..from + self.weights.len())?;
+        let step: f64 = span.iter().zip(&self.weights).map(|(v, w)| v * w).sum();
+        step.is_finite().then_some(step)
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 impl PhaseFilters {
@@ -178,6 +253,7 @@ impl PhaseFilters {
             smooth: filter(0),
             first: filter(1),
             second: filter(2),
+            kink: KinkFilter::new(&settings.phases, sample_rate_hz),
         }
     }
 }
@@ -319,7 +395,24 @@ pub fn beat_phases_with(
             first_sample: lvp_first,
         };
         match crossover(lvp, pa, &lv, (start, end), settings) {
-            Some(closure) => {
+            Some(crossed) => {
+                let kink = match (view.lvp, view.pa, filters.kink.as_ref()) {
+                    (Some(lv_raw), Some(pa_raw), Some(filter)) => {
+                        let raw = Raw {
+                            lvp: lv_raw,
+                            pa: pa_raw,
+                            first_sample: view.first_sample,
+                        };
+                        closure_kink(raw, (lvp, pa), &lv, crossed, end, filter, settings)
+                    }
+                    _ => None,
+                };
+                let (closure, method) = match kink {
+                    Some(kink) if kink > crossed + ms(phases.closure_kink_min_delay_s) => {
+                        (kink, SystoleEnd::CrossoverKink)
+                    }
+                    _ => (crossed, SystoleEnd::PressureCrossover),
+                };
                 let pulse = pa.range(start, closure);
                 balloon_inflation = balloon_rise(pa, closure, end, balloon_threshold_mmhg(pulse, settings))
                     .map(|rise| bend_before(view.pa, view.first_sample, closure, rise, filters));
@@ -334,7 +427,7 @@ pub fn beat_phases_with(
                     .filter(|&n| n > from && n + 1 < to);
                 notch_confirms = Some(notch.is_some());
                 systolic_peak = pa.argmax(lv.dpdt_max_index, closure);
-                (closure, SystoleEnd::PressureCrossover)
+                (closure, method)
             }
             None => (relaxation(&lv), SystoleEnd::LvDpdtMin),
         }
@@ -428,6 +521,60 @@ fn crossover(
         return None;
     }
     (top..last).find(|&i| difference(i) < 0.0)
+}
+
+/// Raw (unsmoothed) LV and aortic pressure of a view, from `first_sample`.
+#[derive(Clone, Copy)]
+struct Raw<'a> {
+    lvp: &'a [f64],
+    pa: &'a [f64],
+    first_sample: u64,
+}
+
+/// Aortic-valve closure refined on LV pressure's own kink, when one stands out after the crossover `crossed`.
+///
+/// On realistic sensors aortic pressure comes through a fluid-filled line (an underdamped second-order response
+/// of 15-25 Hz) while LV pressure comes from a micromanometer: the line's delay keeps the recorded aortic
+/// pressure above the true one while it falls at end-ejection, and LV and aortic pressure part slowly there
+/// (10-50 mmHg/s in the simulated shocked and healthy ventricles), so noise and the delay make the crossover
+/// early (median 5-7 ms on VA-ECMO, 17-41 ms without it). What the line does not move is the kink of LV
+/// pressure at closure: while the valve is open the ventricle follows the aorta, and when outflow stops its fall
+/// steepens abruptly (the curvature of LV pressure steps down by some 2000-5000 mmHg/s^2). Aortic pressure,
+/// smooth there, is subtracted first, which removes the curvature the two share during ejection.
+///
+/// The kink is the most negative curvature step ([`KinkFilter`], fitted over
+/// [`super::settings::PhaseSettings::closure_kink_half_s`] either side) between
+/// [`super::settings::PhaseSettings::closure_kink_before_s`] before the crossover and the sample where smoothed
+/// LV pressure has fallen [`super::settings::PhaseSettings::closure_kink_separation_mmhg`] below aortic
+/// pressure (by then the valve has closed whatever the line did). It is taken only when that step is steeper
+/// than [`super::settings::PhaseSettings::closure_kink_min_mmhg_s2`] (a valve that barely opens, as under an
+/// Impella, leaves no kink) and, by the caller, only when it is later than the crossover by more than
+/// [`super::settings::PhaseSettings::closure_kink_min_delay_s`]: on a faithful line the crossover is exact and
+/// the fitted kink lies within a few ms of it (before it where the ventricle decouples gradually, up to 3 ms
+/// after it under an Impella), so a smaller move would only add the kink's own scatter.
+fn closure_kink(
+    raw: Raw,
+    (lvp, pa): (Trace, Trace),
+    lv: &LvFiducials,
+    crossed: u64,
+    end: u64,
+    filter: &KinkFilter,
+    settings: &SignalSettings,
+) -> Option<u64> {
+    let phases = &settings.phases;
+    let last = end.min(lvp.end()).min(pa.end());
+    let separated = (crossed..last)
+        .find(|&i| lvp.at(i) - pa.at(i) < -phases.closure_kink_separation_mmhg)
+        .unwrap_or(crossed);
+    let from = crossed
+        .saturating_sub(filter.search_before)
+        .max(lv.dpdt_max_index);
+    let n = raw.lvp.len().min(raw.pa.len());
+    let difference: Vec<f64> = (0..n).map(|i| raw.lvp[i] - raw.pa[i]).collect();
+    let (at, step) = (from..=separated)
+        .filter_map(|t| filter.step_at(&difference, raw.first_sample, t).map(|h| (t, h)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    (step < -phases.closure_kink_min_mmhg_s2).then_some(at)
 }
 
 /// The vertex of the least-squares parabola through `values` (`values[i]` is sample `first + i`) over

@@ -292,6 +292,18 @@ pub struct PhaseSettings {
     /// LV dP/dt min ending systole without ejection is the vertex of a parabola fitted to dP/dt over this either
     /// side of its minimum, s.
     pub dpdt_min_fit_s: f64,
+    /// Valve closure after the LV-aortic crossover: the step of the curvature of LV minus aortic pressure is
+    /// fitted over this either side of each candidate sample, s ...
+    pub closure_kink_half_s: f64,
+    /// ... candidates from this long before the crossover ...
+    pub closure_kink_before_s: f64,
+    /// ... to where smoothed LV pressure has fallen this far below aortic pressure, mmHg ...
+    pub closure_kink_separation_mmhg: f64,
+    /// ... and the step must be steeper than this downwards, mmHg/s^2, and later than the crossover by more than
+    /// `closure_kink_min_delay_s` (else the crossover stands).
+    pub closure_kink_min_mmhg_s2: f64,
+    /// See `closure_kink_min_mmhg_s2`, s.
+    pub closure_kink_min_delay_s: f64,
     /// Aortic pressure rising this much in diastole above its lowest value since systole is a balloon
     /// inflation, mmHg.
     pub balloon_rise_mmhg: f64,
@@ -311,6 +323,11 @@ impl Default for PhaseSettings {
             notch_confirm_s: 0.02,
             crossover_open_mmhg: 0.0,
             dpdt_min_fit_s: 0.06,
+            closure_kink_half_s: 0.04,
+            closure_kink_before_s: 0.005,
+            closure_kink_separation_mmhg: 1.0,
+            closure_kink_min_mmhg_s2: 3000.0,
+            closure_kink_min_delay_s: 0.004,
             balloon_rise_mmhg: 4.0,
             peak_prominence_mmhg: 1.0,
         }
