@@ -396,11 +396,10 @@ pub fn beat_phases_with(
         };
         match crossover(lvp, pa, &lv, (start, end), settings) {
             Some(crossed) => {
-                let kink = match (view.lvp, view.pa, filters.kink.as_ref()) {
-                    (Some(lv_raw), Some(pa_raw), Some(filter)) => {
-                        let raw = Raw {
-                            lvp: lv_raw,
-                            pa: pa_raw,
+                let kink = match (view.lvp, filters.kink.as_ref()) {
+                    (Some(lv_raw), Some(filter)) => {
+                        let raw = Trace {
+                            samples: lv_raw,
                             first_sample: view.first_sample,
                         };
                         closure_kink(raw, (lvp, pa), &lv, crossed, end, filter, settings)
@@ -523,14 +522,6 @@ fn crossover(
     (top..last).find(|&i| difference(i) < 0.0)
 }
 
-/// Raw (unsmoothed) LV and aortic pressure of a view, from `first_sample`.
-#[derive(Clone, Copy)]
-struct Raw<'a> {
-    lvp: &'a [f64],
-    pa: &'a [f64],
-    first_sample: u64,
-}
-
 /// Aortic-valve closure refined on LV pressure's own kink, when one stands out after the crossover `crossed`.
 ///
 /// On realistic sensors aortic pressure comes through a fluid-filled line (an underdamped second-order response
@@ -540,7 +531,8 @@ struct Raw<'a> {
 /// early (median 5-7 ms on VA-ECMO, 17-41 ms without it). What the line does not move is the kink of LV
 /// pressure at closure: while the valve is open the ventricle follows the aorta, and when outflow stops its fall
 /// steepens abruptly (the curvature of LV pressure steps down by some 2000-5000 mmHg/s^2). Aortic pressure,
-/// smooth there, is subtracted first, which removes the curvature the two share during ejection.
+/// smooth there, is subtracted first (smoothed, `pa`: its noise would otherwise add to LV pressure's), which
+/// removes the curvature the two share during ejection; LV pressure stays raw (`lv_raw`), its kink unblurred.
 ///
 /// The kink is the most negative curvature step ([`KinkFilter`], fitted over
 /// [`super::settings::PhaseSettings::closure_kink_half_s`] either side) between
@@ -553,7 +545,7 @@ struct Raw<'a> {
 /// the fitted kink lies within a few ms of it (before it where the ventricle decouples gradually, up to 3 ms
 /// after it under an Impella), so a smaller move would only add the kink's own scatter.
 fn closure_kink(
-    raw: Raw,
+    lv_raw: Trace,
     (lvp, pa): (Trace, Trace),
     lv: &LvFiducials,
     crossed: u64,
@@ -569,10 +561,13 @@ fn closure_kink(
     let from = crossed
         .saturating_sub(filter.search_before)
         .max(lv.dpdt_max_index);
-    let n = raw.lvp.len().min(raw.pa.len());
-    let difference: Vec<f64> = (0..n).map(|i| raw.lvp[i] - raw.pa[i]).collect();
+    let (first, last) = (
+        pa.first_sample.max(lv_raw.first_sample),
+        pa.end().min(lv_raw.end()),
+    );
+    let difference: Vec<f64> = (first..last).map(|i| lv_raw.at(i) - pa.at(i)).collect();
     let (at, step) = (from..=separated)
-        .filter_map(|t| filter.step_at(&difference, raw.first_sample, t).map(|h| (t, h)))
+        .filter_map(|t| filter.step_at(&difference, first, t).map(|h| (t, h)))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     (step < -phases.closure_kink_min_mmhg_s2).then_some(at)
 }
