@@ -5,10 +5,11 @@
 //! One rule for every beat on every arm (no device, IABP, Impella, full ECMO flow), chosen per beat from what is
 //! recorded and trustworthy, and recorded in [`BeatPhases::systole_end_method`]:
 //! - LV and aortic pressure both recorded: systole ends at aortic-valve closure, the end of the LV-aortic pressure
-//!   crossover after ejection ([`SystoleEnd::PressureCrossover`]; see [`crossover`] for how transducer offsets
-//!   and the fluid-filled line's delay are kept out of it); the dicrotic notch, when one is found near it,
-//!   confirms it ([`BeatPhases::notch_confirms`]). When LV pressure never reaches aortic pressure the valve does
-//!   not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]);
+//!   crossover after ejection ([`SystoleEnd::PressureCrossover`]; see [`crossover`] for transducer offsets),
+//!   moved later to the kink where LV pressure leaves the aorta when the fluid-filled aortic line's delay made
+//!   the crossover early ([`SystoleEnd::CrossoverKink`], [`closure_kink`]); the dicrotic notch, when one is
+//!   found near it, confirms it ([`BeatPhases::notch_confirms`]). When LV pressure never reaches aortic pressure
+//!   the valve does not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]);
 //! - aortic pressure alone: the dicrotic notch ([`SystoleEnd::DicroticNotch`]) after the first systolic peak, never
 //!   after a balloon's augmentation; a beat whose pulse a balloon augments has no phases
 //!   ([`PhaseError::BalloonWithoutLvPressure`]: the notch and the inflation cannot be told apart without LV
@@ -48,7 +49,7 @@ pub enum SystoleEnd {
     PressureCrossover,
     /// Aortic-valve closure at the kink where LV pressure leaves aortic pressure (the curvature of LV minus
     /// aortic pressure steps down when outflow stops), found after the LV-aortic pressure crossover, which a
-    /// fluid-filled aortic line moves early (LV and aortic pressure recorded; see [`closure_kink`]).
+    /// fluid-filled aortic line moves early (LV and aortic pressure recorded; docs/methods.md section 3).
     CrossoverKink,
     /// The dicrotic notch of the aortic trace (aortic pressure alone, pulse not augmented by a balloon).
     DicroticNotch,
@@ -493,8 +494,9 @@ pub fn beat_phases_with(
 /// closes when LV pressure falls below aortic pressure again. So the valve is open in the beat when `D = LVP - Pa`
 /// rises above [`super::settings::PhaseSettings::crossover_open_mmhg`] between LV dP/dt max and min, and closes
 /// at the first sample after the maximum of `D` where `D` falls below zero: the end of the crossover. The
-/// fluid-filled aortic line's delay (a few ms) is not corrected: an estimate from the ejection's shape (the lag
-/// at which Pa best follows LVP) was tried and added more error on clean traces than it removed on damped ones.
+/// fluid-filled aortic line's delay is not corrected here (an estimate from the ejection's shape, the lag at
+/// which Pa best follows LVP, was tried and added more error on clean traces than it removed on damped ones):
+/// [`closure_kink`] moves a crossover that the line made early.
 ///
 /// In a shocked ventricle `D` leaves zero slowly (about 50 mmHg/s at closure), so each mmHg of relative offset
 /// between the two transducers moves the closure by ~15 ms: the pressures must be zeroed (ENDPOINTS.md section 8,
