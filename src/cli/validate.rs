@@ -1506,7 +1506,10 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          seed fixes every RR) are matched on the R wave, a paced beat on its pacing spike (45 ms before it, where the\n\
          R-wave detector marks a paced beat: its analysed diastole ends there, hence the small diastolic biases on\n\
          clean sensors). The last table counts the beats quality control excluded, by reason: none in AF for its\n\
-         RR; each ectopic excludes three beats as `ectopic` (the beat it cuts short, the ectopic, the post-ectopic).\n\n\
+         RR; each ectopic excludes three beats as `ectopic` (the beat it cuts short, the ectopic, the post-ectopic).\n\
+         The detection table before it (issue 18) counts every resting run's beats against the true beats: every\n\
+         detected beat, and the beats quality control keeps against the true beats it should keep; each arm's\n\
+         sensitivity and PPV must reach 0.995, and its aortic pulse pressure shows how low the pulse went.\n\n\
          Window endpoints (issue 12, item 3) are one value per run (case and seed), through the app's one path from\n\
          a window to its numbers (`analysis::window::analyse_window`): the resting window's time-weighted APV,\n\
          diastolic APV, mean Pa and Pd, BMR and WFP-MR, each against the truth pooled the same way over the same\n\

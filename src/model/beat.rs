@@ -35,7 +35,7 @@ pub enum RejectReason {
     /// air or to the flush; see [`crate::signal::qc`]).
     FlatPressure,
     /// The aortic or distal pressure is clipped at the amplifier's rail over the beat (a run of identical samples
-    /// at the beat's maximum or minimum, reached at speed).
+    /// at the beat's maximum, the upper rail, reached at speed).
     ClippedPressure,
     /// Rejected by a reviewer, with their reason.
     Manual(String),

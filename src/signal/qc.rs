@@ -28,7 +28,7 @@
 //!    is below 1 mmHg at a mean more than 15 % from the local median mean: a transducer opened to air or to the
 //!    flush. A pulse that fades at the patient's own pressure is not flat: on VA-ECMO with an Impella the aortic
 //!    pulse can be 0.4 mmHg (the simulator's P-8 arm), physiology that is labelled non-pulsatile, not rejected;
-//! 3. `ClippedPressure`: an aortic or distal pressure with a run of identical samples at the beat's maximum or minimum lasting at
+//! 3. `ClippedPressure`: an aortic or distal pressure with a run of identical samples at the beat's maximum lasting at
 //!    least 30 ms (and 3 samples), entered or left at speed (a step of at least 3 times the beat's smallest
 //!    non-zero step): the amplifier's rail. A quantised peak repeats its extreme too, but one step at a time;
 //!    a rail is only seen at the rate it was recorded (a resampled plateau ripples);
@@ -520,11 +520,12 @@ fn smoothed_range(values: &[f64], width: usize) -> f64 {
     (high - low) / width as f64
 }
 
-/// Whether `values` hold a run of at least `min_run` identical samples at their maximum or minimum that the
-/// signal enters or leaves (over two samples) by a step of at least `edge_steps` times its smallest non-zero step: a signal cut at
+/// Whether `values` hold a run of at least `min_run` identical samples at their maximum that the signal enters
+/// or leaves (over two samples) by a step of at least `edge_steps` times its smallest non-zero step: a signal cut at
 /// an amplifier's rail. A quantised peak also repeats its extreme sample, but rounds over it one step at a time
-/// (TestICU's arterial pressure, 1 mmHg steps at 125 Hz, repeats its maximum for up to 6 samples and its minimum
-/// for up to 12).
+/// (TestICU's arterial pressure, 1 mmHg steps at 125 Hz, repeats its maximum for up to 6 samples). Only the upper
+/// rail: an aortic or distal pressure does not reach a pressure amplifier's lower one (-30 mmHg or below), and a
+/// waveform that drops onto a constant diastole (as synthetic ones do) would look like it.
 fn is_clipped(values: &[f64], min_run: usize, edge_steps: f64) -> bool {
     let smallest_step = values
         .windows(2)
@@ -534,42 +535,36 @@ fn is_clipped(values: &[f64], min_run: usize, edge_steps: f64) -> bool {
     if !smallest_step.is_finite() {
         return false;
     }
-    let (min, max) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    [min, max].into_iter().any(|rail| {
-        let mut i = 0;
-        while i < values.len() {
-            if values[i] != rail {
-                i += 1;
-                continue;
-            }
-            let run_end = values[i..]
-                .iter()
-                .position(|v| *v != rail)
-                .map_or(values.len(), |n| i + n);
-            // The two steps before the run and the two after it (the last step into a rail may be any part of
-            // the signal's step there).
-            let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
-            let steep = [
-                i.checked_sub(2),
-                i.checked_sub(1),
-                Some(run_end - 1),
-                Some(run_end),
-            ]
-            .into_iter()
-            .flatten()
-            .filter_map(step)
-            .any(|step| step >= edge_steps * smallest_step);
-            if run_end - i >= min_run && steep {
-                return true;
-            }
-            i = run_end;
+    let rail = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut i = 0;
+    while i < values.len() {
+        if values[i] != rail {
+            i += 1;
+            continue;
         }
-        false
-    })
+        let run_end = values[i..]
+            .iter()
+            .position(|v| *v != rail)
+            .map_or(values.len(), |n| i + n);
+        // The two steps before the run and the two after it (the last step into a rail may be any part of the
+        // signal's step there).
+        let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
+        let steep = [
+            i.checked_sub(2),
+            i.checked_sub(1),
+            Some(run_end - 1),
+            Some(run_end),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(step)
+        .any(|step| step >= edge_steps * smallest_step);
+        if run_end - i >= min_run && steep {
+            return true;
+        }
+        i = run_end;
+    }
+    false
 }
 
 /// Median of the values (`None` when there are none).

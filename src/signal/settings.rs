@@ -211,7 +211,7 @@ pub struct QcSettings {
     pub flat_range_mmhg: f64,
     /// See `flat_range_mmhg`, s.
     pub flat_smooth_s: f64,
-    /// Clipped pressure: a run of identical samples at the beat's maximum or minimum at least this long, s ...
+    /// Clipped pressure: a run of identical samples at the beat's maximum (the upper rail) at least this long, s ...
     pub clip_run_s: f64,
     /// ... entered or left by a step at least this many times the beat's smallest non-zero sample step (a
     /// signal cut at a rail arrives at speed; a quantised peak rounds over it one step at a time).
