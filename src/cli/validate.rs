@@ -306,17 +306,216 @@ pub fn simulate_case_with(
     ))
 }
 
+/// Where a true beat's fiducial lies, s: its R wave, or a paced beat's pacing spike (where the R-wave detector
+/// marks it).
+fn true_fiducial_s(truth: &BeatTruth) -> f64 {
+    let spike_s = if truth.kind == BeatKind::Paced {
+        ecg::PACING_SPIKE_LEAD_S
+    } else {
+        0.0
+    };
+    truth.start_s - spike_s
+}
+
 /// The true beat an analysed beat is: the one whose R wave (a paced beat's pacing spike) is within
 /// [`MATCH_S`] of the beat's start.
 pub fn true_beat<'a>(beat: &BeatRecord, truths: &'a [BeatTruth]) -> Option<&'a BeatTruth> {
-    truths.iter().find(|truth| {
-        let spike_s = if truth.kind == BeatKind::Paced {
-            ecg::PACING_SPIKE_LEAD_S
-        } else {
-            0.0
-        };
-        (truth.start_s - spike_s - beat.time_s).abs() <= MATCH_S
-    })
+    truths
+        .iter()
+        .find(|truth| (true_fiducial_s(truth) - beat.time_s).abs() <= MATCH_S)
+}
+
+/// Beats at the edges of a run (the detectors' learning and lead-in, the unfinished last beat) are left out of
+/// the detection figures, s.
+pub const DETECTION_EDGE_S: f64 = 2.0;
+/// Sensitivity and PPV of beat detection and of the beats quality control keeps must reach this on every arm
+/// (issue 18).
+pub const DETECTION_BOUND: f64 = 0.995;
+/// Reasons quality control gives for the realistic sensors' own artefacts (the simulator drops the Doppler signal
+/// and damps the aortic line now and then): a beat rejected for one of them is one the rhythm rules kept.
+pub const SENSOR_ARTEFACTS: [&str; 3] = ["doppler_dropout", "pressure_damping", "missing_data"];
+
+/// Detected beats against the true beats of one or more runs, inside [`DETECTION_EDGE_S`] of each run's ends,
+/// matched one to one when the analysed beat starts within [`MATCH_S`] of the true fiducial.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Detection {
+    /// True beats.
+    pub num_true: usize,
+    /// True beats that a detected beat matches.
+    pub num_true_found: usize,
+    /// Detected beats (every verdict).
+    pub num_detected: usize,
+    /// Detected beats that match a true beat.
+    pub num_detected_true: usize,
+    /// True beats quality control should keep: all but an ectopic pattern's three (the beat the ectopic cuts
+    /// short, the ectopic, the post-ectopic beat).
+    pub num_true_kept: usize,
+    /// Those that a kept beat matches.
+    pub num_true_kept_found: usize,
+    /// Kept beats: accepted, or rejected only for a sensor artefact ([`SENSOR_ARTEFACTS`]).
+    pub num_kept: usize,
+    /// Kept beats that match a true beat that should be kept.
+    pub num_kept_true: usize,
+    /// The aortic pulse pressure (maximum - minimum of `pa`) of every true beat, mmHg.
+    pub pulse_pressures_mmhg: Vec<f64>,
+}
+
+impl Detection {
+    /// Adds the counts of `other`.
+    pub fn add(&mut self, other: &Detection) {
+        self.num_true += other.num_true;
+        self.num_true_found += other.num_true_found;
+        self.num_detected += other.num_detected;
+        self.num_detected_true += other.num_detected_true;
+        self.num_true_kept += other.num_true_kept;
+        self.num_true_kept_found += other.num_true_kept_found;
+        self.num_kept += other.num_kept;
+        self.num_kept_true += other.num_kept_true;
+        self.pulse_pressures_mmhg.extend(&other.pulse_pressures_mmhg);
+    }
+
+    /// Sensitivity of detection (every detected beat).
+    pub fn sensitivity(&self) -> f64 {
+        ratio(self.num_true_found, self.num_true)
+    }
+
+    /// Positive predictive value of detection (every detected beat).
+    pub fn ppv(&self) -> f64 {
+        ratio(self.num_detected_true, self.num_detected)
+    }
+
+    /// Sensitivity of the kept beats for the true beats that should be kept.
+    pub fn kept_sensitivity(&self) -> f64 {
+        ratio(self.num_true_kept_found, self.num_true_kept)
+    }
+
+    /// Positive predictive value of the kept beats.
+    pub fn kept_ppv(&self) -> f64 {
+        ratio(self.num_kept_true, self.num_kept)
+    }
+
+    /// Whether all four reach [`DETECTION_BOUND`].
+    pub fn passes(&self) -> bool {
+        [
+            self.sensitivity(),
+            self.ppv(),
+            self.kept_sensitivity(),
+            self.kept_ppv(),
+        ]
+        .iter()
+        .all(|x| *x >= DETECTION_BOUND)
+    }
+}
+
+/// `part / whole` (1 when `whole` is 0: nothing to find, nothing missed).
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// One-to-one matches of two sorted time lists within `tolerance_s`: `(index in found, index in reference)`.
+fn match_one_to_one(found: &[f64], reference: &[f64], tolerance_s: f64) -> Vec<(usize, usize)> {
+    let (mut j, mut pairs) = (0, Vec::new());
+    for (k, &r) in reference.iter().enumerate() {
+        while j < found.len() && found[j] < r - tolerance_s {
+            j += 1;
+        }
+        if j < found.len() && (found[j] - r).abs() <= tolerance_s {
+            pairs.push((j, k));
+            j += 1;
+        }
+    }
+    pairs
+}
+
+/// The detection figures of one run: `report`'s beats against `truths`, over `seconds` of `recording`.
+pub fn detection(report: &Report, truths: &[BeatTruth], recording: &Recording, seconds: f64) -> Detection {
+    let inside = |t: f64| (DETECTION_EDGE_S..seconds - DETECTION_EDGE_S).contains(&t);
+    let ectopic = |i: usize| truths.get(i).is_some_and(|t| t.kind == BeatKind::Ectopic);
+    let keep: Vec<bool> = (0..truths.len())
+        .map(|i| !(ectopic(i) || ectopic(i + 1) || (i > 0 && ectopic(i - 1))))
+        .collect();
+    let reference: Vec<f64> = truths.iter().map(true_fiducial_s).collect();
+    let found: Vec<f64> = report.beats.iter().map(|b| b.time_s).collect();
+    let kept_beat: Vec<bool> = report
+        .beats
+        .iter()
+        .map(|b| {
+            b.accepted
+                || b.reject_reason
+                    .as_deref()
+                    .is_some_and(|r| SENSOR_ARTEFACTS.contains(&r))
+        })
+        .collect();
+    let mut d = Detection::default();
+    // Every detected beat against every true beat.
+    let pairs = match_one_to_one(&found, &reference, MATCH_S);
+    let mut true_of = vec![None; found.len()];
+    for &(j, k) in &pairs {
+        true_of[j] = Some(k);
+    }
+    d.num_true = reference.iter().filter(|t| inside(**t)).count();
+    d.num_true_found = pairs.iter().filter(|(_, k)| inside(reference[*k])).count();
+    // A detected beat is inside when its true beat is (or, unmatched, its own time).
+    let at = |j: usize| true_of[j].map_or(found[j], |k| reference[k]);
+    d.num_detected = (0..found.len()).filter(|&j| inside(at(j))).count();
+    d.num_detected_true = (0..found.len())
+        .filter(|&j| true_of[j].is_some() && inside(at(j)))
+        .count();
+    // The kept beats against the true beats that should be kept.
+    let kept_indices: Vec<usize> = (0..found.len()).filter(|&j| kept_beat[j]).collect();
+    let kept_times: Vec<f64> = kept_indices.iter().map(|&j| found[j]).collect();
+    let true_kept: Vec<usize> = (0..reference.len()).filter(|&k| keep[k]).collect();
+    let true_kept_times: Vec<f64> = true_kept.iter().map(|&k| reference[k]).collect();
+    let kept_pairs = match_one_to_one(&kept_times, &true_kept_times, MATCH_S);
+    d.num_true_kept = true_kept_times.iter().filter(|t| inside(**t)).count();
+    d.num_true_kept_found = kept_pairs
+        .iter()
+        .filter(|(_, k)| inside(true_kept_times[*k]))
+        .count();
+    let mut kept_true_of = vec![None; kept_times.len()];
+    for &(j, k) in &kept_pairs {
+        kept_true_of[j] = Some(k);
+    }
+    let kept_at = |j: usize| kept_true_of[j].map_or(kept_times[j], |k| true_kept_times[k]);
+    d.num_kept = (0..kept_times.len()).filter(|&j| inside(kept_at(j))).count();
+    d.num_kept_true = (0..kept_times.len())
+        .filter(|&j| kept_true_of[j].is_some() && inside(kept_at(j)))
+        .count();
+    let pa = recording
+        .segments
+        .first()
+        .and_then(|segment| segment.channels.iter().find(|c| c.name == "pa"));
+    if let Some(pa) = pa {
+        let rate = pa.sample_rate_hz;
+        d.pulse_pressures_mmhg = truths
+            .iter()
+            .filter(|t| inside(t.start_s))
+            .filter_map(|t| {
+                let from = ((t.start_s * rate) as usize).min(pa.samples.len());
+                let to = ((t.end_s * rate) as usize).clamp(from, pa.samples.len());
+                let beat = &pa.samples[from..to];
+                let (lo, hi) = beat
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                (hi >= lo).then_some(hi - lo)
+            })
+            .collect();
+    }
+    d
+}
+
+/// Simulates and analyses `case` at rest (the resting run of [`validate_case`]) and counts its beats against the
+/// truth.
+pub fn detect_case(case: &Case, seed: u64, sensors: SensorLevel, seconds: f64) -> anyhow::Result<Detection> {
+    let (recording, truths) = simulate_case(case, seed, sensors, seconds)?;
+    let report = analyse_recording(case, seed, &recording, WindowKind::CoronaryRest)?;
+    Ok(detection(&report, &truths, &recording, seconds))
 }
 
 /// One analysed beat beside its truth.
@@ -557,6 +756,16 @@ pub fn analyse_case(
     kind: WindowKind,
 ) -> anyhow::Result<AnalysedRun> {
     let (recording, truths) = simulate_case_with(case, seed, sensors, seconds, manoeuvre)?;
+    Ok((analyse_recording(case, seed, &recording, kind)?, truths))
+}
+
+/// Analyses `recording` of `case` as a window of `kind` (see [`analyse_case`]).
+fn analyse_recording(
+    case: &Case,
+    seed: u64,
+    recording: &Recording,
+    kind: WindowKind,
+) -> anyhow::Result<Report> {
     let input = WindowInput {
         kind: Some(kind),
         context: WindowContext {
@@ -565,9 +774,7 @@ pub fn analyse_case(
         },
         ..WindowInput::default()
     };
-    let report =
-        analyse_window(&recording, &input).with_context(|| format!("{} (seed {seed})", case.label))?;
-    Ok((report, truths))
+    analyse_window(recording, &input).with_context(|| format!("{} (seed {seed})", case.label))
 }
 
 /// The CDFR reference run for `seed` and `sensors` (see [`REFERENCE_SCENARIO`]).
@@ -615,6 +822,8 @@ pub struct CaseComparison {
     /// The window endpoints: the resting window's, CDFR against `reference`, HMR from a second run in hyperaemia,
     /// Ees and V0 from a third with a preload reduction (with an LV catheter).
     pub window: WindowComparison,
+    /// The resting run's beats against the true beats.
+    pub detection: Detection,
 }
 
 /// Simulates and analyses `case` (at rest, in hyperaemia, with a preload reduction) and compares it with the
@@ -627,14 +836,8 @@ pub fn validate_case(
     reference: Option<&AnalysedRun>,
 ) -> anyhow::Result<CaseComparison> {
     let settings = AnalysisSettings::default();
-    let (rest, truths) = analyse_case(
-        case,
-        seed,
-        sensors,
-        seconds,
-        Manoeuvre::Rest,
-        WindowKind::CoronaryRest,
-    )?;
+    let (recording, truths) = simulate_case(case, seed, sensors, seconds)?;
+    let rest = analyse_recording(case, seed, &recording, WindowKind::CoronaryRest)?;
     let mut errors = [None; NUM_WINDOW_ENDPOINTS];
     let rest_window = rest.summary.coronary.as_ref();
     if let (Some(measured), Some(truth)) = (rest_window, true_window(&rest, &truths, false)) {
@@ -705,6 +908,7 @@ pub fn validate_case(
         }
     }
     Ok(CaseComparison {
+        detection: detection(&rest, &truths, &recording, seconds),
         beats: compare(&rest, &truths),
         window: WindowComparison {
             label: case.label,
@@ -858,6 +1062,8 @@ pub struct Group {
     pub beats: Vec<BeatComparison>,
     /// Every run's window endpoints.
     pub windows: Vec<WindowComparison>,
+    /// Every resting run's beats against the true beats.
+    pub detection: Detection,
 }
 
 /// Runs `cases` x seeds 1..=`num_seeds` x both sensor levels; the comparisons per arm and level, for the arms
@@ -879,6 +1085,7 @@ pub fn run_all(
                 level,
                 beats: Vec::new(),
                 windows: Vec::new(),
+                detection: Detection::default(),
             });
         }
     }
@@ -895,6 +1102,7 @@ pub fn run_all(
                 {
                     group.beats.extend(compared.beats);
                     group.windows.push(compared.window);
+                    group.detection.add(&compared.detection);
                 }
             }
         }
@@ -980,6 +1188,9 @@ pub fn arm_differences(groups: &[Group], level: usize) -> Vec<(String, f64, f64)
 pub fn failures(groups: &[Group], group: &Group) -> Vec<String> {
     let (_, _, bound_ms) = LEVELS[group.level];
     let mut out = Vec::new();
+    if !group.detection.passes() {
+        out.push("beat detection".to_owned());
+    }
     if !timing_passes(&timing(&group.beats, bound_ms)) {
         out.push("end-systole timing".to_owned());
     }
@@ -1159,6 +1370,7 @@ pub fn tables(groups: &[Group]) -> String {
             );
         }
     }
+    let _ = writeln!(out, "\n{}", detection_table(groups));
     let _ = writeln!(
         out,
         "\n### Beat quality control: beats matched with a true beat, accepted, and excluded by reason\n\n\
@@ -1185,6 +1397,49 @@ pub fn tables(groups: &[Group]) -> String {
             } else {
                 excluded.join(", ")
             },
+        );
+    }
+    out
+}
+
+/// The detection table of `groups` (Markdown): per arm and sensor level, the true beats, the detected ones,
+/// their sensitivity and PPV, the same for the beats quality control keeps, and the aortic pulse pressure.
+pub fn detection_table(groups: &[Group]) -> String {
+    let mut out = format!(
+        "### Beat detection against the true beats (resting runs; a beat matches a true beat when it starts within \
+         {:.0} ms of its R wave, a paced beat's pacing spike; {:.0} s at each end of a run left out; kept: accepted or \
+         rejected only for a sensor artefact ({}), against the true beats outside ectopic patterns; acceptance: all \
+         four >= {})\n\n\
+         | arm | sensors | true beats | detected | matched | sensitivity | PPV | should be kept | kept | kept and \
+         matched | kept sensitivity | kept PPV | aortic pulse pressure, median (min) mmHg | acceptance |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        1000.0 * MATCH_S,
+        DETECTION_EDGE_S,
+        SENSOR_ARTEFACTS.join(", "),
+        DETECTION_BOUND
+    );
+    for group in groups {
+        let d = &group.detection;
+        let mut pulse = d.pulse_pressures_mmhg.clone();
+        pulse.sort_by(f64::total_cmp);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.4} | {:.4} | {} | {} | {} | {:.4} | {:.4} | {:.1} ({:.1}) | {} |",
+            group.arm.label(),
+            LEVELS[group.level].1,
+            d.num_true,
+            d.num_detected,
+            d.num_detected_true,
+            d.sensitivity(),
+            d.ppv(),
+            d.num_true_kept,
+            d.num_kept,
+            d.num_kept_true,
+            d.kept_sensitivity(),
+            d.kept_ppv(),
+            quantile(&pulse, 0.5),
+            quantile(&pulse, 0.0),
+            if d.passes() { "pass" } else { "fail" },
         );
     }
     out
@@ -1251,7 +1506,10 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          seed fixes every RR) are matched on the R wave, a paced beat on its pacing spike (45 ms before it, where the\n\
          R-wave detector marks a paced beat: its analysed diastole ends there, hence the small diastolic biases on\n\
          clean sensors). The last table counts the beats quality control excluded, by reason: none in AF for its\n\
-         RR; each ectopic excludes three beats as `ectopic` (the beat it cuts short, the ectopic, the post-ectopic).\n\n\
+         RR; each ectopic excludes three beats as `ectopic` (the beat it cuts short, the ectopic, the post-ectopic).\n\
+         The detection table before it (issue 18) counts every resting run's beats against the true beats: every\n\
+         detected beat, and the beats quality control keeps against the true beats it should keep; each arm's\n\
+         sensitivity and PPV must reach 0.995, and its aortic pulse pressure shows how low the pulse went.\n\n\
          Window endpoints (issue 12, item 3) are one value per run (case and seed), through the app's one path from\n\
          a window to its numbers (`analysis::window::analyse_window`): the resting window's time-weighted APV,\n\
          diastolic APV, mean Pa and Pd, BMR and WFP-MR, each against the truth pooled the same way over the same\n\

@@ -31,6 +31,12 @@ pub enum RejectReason {
     NonPulsatile,
     /// Samples missing (a gap) in a channel the beat is measured on.
     MissingData,
+    /// The aortic or distal pressure is flat over the beat, away from its usual level (a transducer opened to
+    /// air or to the flush; see [`crate::signal::qc`]).
+    FlatPressure,
+    /// The aortic or distal pressure is clipped at the amplifier's rail over the beat (a run of identical samples
+    /// at the beat's maximum, the upper rail, reached at speed).
+    ClippedPressure,
     /// Rejected by a reviewer, with their reason.
     Manual(String),
 }
@@ -46,7 +52,26 @@ impl RejectReason {
             RejectReason::PressureDamping => "pressure_damping",
             RejectReason::NonPulsatile => "non_pulsatile",
             RejectReason::MissingData => "missing_data",
+            RejectReason::FlatPressure => "flat_pressure",
+            RejectReason::ClippedPressure => "clipped_pressure",
             RejectReason::Manual(_) => "manual",
+        }
+    }
+
+    /// The reason stored under `key` ([`key`](RejectReason::key)'s inverse; any other key is a reviewer's
+    /// rejection whose words are `key` itself).
+    pub fn from_key(key: &str) -> RejectReason {
+        match key {
+            "rr_outlier" => RejectReason::RrOutlier,
+            "after_rr_outlier" => RejectReason::AfterRrOutlier,
+            "ectopic" => RejectReason::Ectopic,
+            "doppler_dropout" => RejectReason::DopplerDropout,
+            "pressure_damping" => RejectReason::PressureDamping,
+            "non_pulsatile" => RejectReason::NonPulsatile,
+            "missing_data" => RejectReason::MissingData,
+            "flat_pressure" => RejectReason::FlatPressure,
+            "clipped_pressure" => RejectReason::ClippedPressure,
+            other => RejectReason::Manual(other.to_owned()),
         }
     }
 

@@ -350,26 +350,12 @@ pub fn stored_beats(report: &Report) -> Vec<Beat> {
                 start,
                 end: start + (record.duration_s * rate).round().max(0.0) as u64,
                 fiducial: record.fiducial,
-                reject: record.reject_reason.as_deref().map(reject_reason_from_key),
+                reject: record.reject_reason.as_deref().map(RejectReason::from_key),
                 non_pulsatile: record.non_pulsatile,
                 irregular_rhythm: record.irregular_rhythm,
             }
         })
         .collect()
-}
-
-/// The QC reason stored under `key` (a manual rejection's words are in the beat itself, not the report).
-fn reject_reason_from_key(key: &str) -> RejectReason {
-    match key {
-        "rr_outlier" => RejectReason::RrOutlier,
-        "after_rr_outlier" => RejectReason::AfterRrOutlier,
-        "ectopic" => RejectReason::Ectopic,
-        "doppler_dropout" => RejectReason::DopplerDropout,
-        "pressure_damping" => RejectReason::PressureDamping,
-        "non_pulsatile" => RejectReason::NonPulsatile,
-        "missing_data" => RejectReason::MissingData,
-        other => RejectReason::Manual(other.to_owned()),
-    }
 }
 
 /// Analyses `window` as the case stands (reviewer verdicts, chosen occlusion beats, the case's V0), through the

@@ -15,10 +15,33 @@
 //! 0.15-0.2 of RR after the same exclusion) does not. The rhythm is reported per beat
 //! ([`crate::model::Beat::irregular_rhythm`]) and counted per window ([`QcCounts::num_irregular_rhythm`]).
 //!
+//! Before any verdict, a beat shorter than the shortest plausible one (250 ms) must show a pulse behind it: its
+//! end counts as a beat only when, within 300 ms after it, the pressure (LV where recorded, else aortic) falls
+//! and rises again by at least 30 % of its range. Otherwise the second detection is a double detection (or an
+//! extra systole that ejects nothing) and the two beats are merged into one, which is then judged like any other
+//! (without a pressure no pulse can be shown, so it is merged too). A short beat with a pulse of its own stays a
+//! beat, rejected as `RrOutlier` (too short to measure).
+//!
 //! Per beat, one reason (the first that applies, in this order):
 //! 1. `MissingData`: a sample is missing in a channel the beat is measured on;
-//! 2. `RrOutlier` as an artefact, in any rhythm: RR shorter than 250 ms or longer than 3 s;
-//! 3. in a regular rhythm only (an irregular rhythm is not an artefact, and its beats are kept):
+//! 2. `FlatPressure`: an aortic or distal pressure whose range over the beat, after a 20 ms moving mean,
+//!    is below 1 mmHg at a mean more than 15 % from the local median mean: a transducer opened to air or to the
+//!    flush. A pulse that fades at the patient's own pressure is not flat: on VA-ECMO with an Impella the aortic
+//!    pulse can be 0.4 mmHg (the simulator's P-8 arm), physiology that is labelled non-pulsatile, not rejected;
+//! 3. `ClippedPressure`: an aortic or distal pressure with a run of identical samples at the beat's maximum lasting at
+//!    least 30 ms (and 3 samples), entered or left at speed (a step of at least 3 times the beat's smallest
+//!    non-zero step): the amplifier's rail. A quantised peak repeats its extreme too, but one step at a time;
+//!    a rail is only seen at the rate it was recorded (a resampled plateau ripples);
+//! 4. `RrOutlier` as an artefact, in any rhythm: RR shorter than 250 ms or longer than 3 s;
+//! 5. in a regular rhythm only (an irregular rhythm is not an artefact, and its beats are kept):
+//!    - bigeminy: where the RRs of the beat, the three before and the next alternate short and long (each short
+//!      one more than 20 % below its neighbours, the short ones within 20 % of each other and the long ones
+//!      too), the sinus beat (the short one, cut short by the ectopic) is kept and the ectopic beat (the long one,
+//!      from the ectopic to the next sinus beat) is `Ectopic`. So half the beats stay, and the window's
+//!      time-weighted values (APV) are over the sinus beats' coupling intervals, about a third of the time; the
+//!      count of `ectopic` beats says so. (The single-ectopic rule below would exclude every beat: each sinus
+//!      beat of bigeminy is both cut short and post-ectopic, and the local median flips between the two RRs.)
+//!      The first and last couplets of a run follow the single-ectopic rule;
 //!    - `Ectopic`: a premature beat, RR more than 20 % below the local median, between beats that are not also
 //!      short (a pause follows: compensatory after a ventricular ectopic, shorter after an atrial one). The beat
 //!      cut short, the ectopic beat (the next) and the post-ectopic beat (the one after) are all `Ectopic`;
@@ -28,12 +51,12 @@
 //!      the 8 before it; the first 8 beats of a record use the first 9 beats (so their verdict waits for the 9th
 //!      beat); beats with missing data are left out of the median;
 //!    - `AfterRrOutlier`: the beat after an RR outlier;
-//! 4. `NonPulsatile`: arterial pulse pressure below 10 mmHg, when the beat was detected on that arterial trace
+//! 6. `NonPulsatile`: arterial pulse pressure below 10 mmHg, when the beat was detected on that arterial trace
 //!    (with an ECG or LV fiducial a non-pulsatile beat is only labelled, [`crate::model::Beat::non_pulsatile`]);
-//! 5. `PressureDamping`: arterial pulse pressure below 50 % of the local median while the mean stays within 15 %
+//! 7. `PressureDamping`: arterial pulse pressure below 50 % of the local median while the mean stays within 15 %
 //!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not); not applied to
 //!    non-pulsatile beats, whose aortic values are not reported anyway;
-//! 6. `DopplerDropout`: velocity below 2 cm/s for more than 50 ms in diastole (from the end of systole, see
+//! 8. `DopplerDropout`: velocity below 2 cm/s for more than 50 ms in diastole (from the end of systole, see
 //!    [`super::phases`]; the whole beat when systole cannot be timed), judged on the velocity's running median
 //!    over 5 ms so that the noise floor's single spikes do not split a dropout into short ones.
 //!
@@ -94,6 +117,11 @@ struct Measures {
     start: u64,
     end: u64,
     missing: bool,
+    /// Per coronary pressure channel (aortic, distal), its range over the beat after the flat rule's moving mean
+    /// and its mean, mmHg.
+    pressures: [Option<(f64, f64)>; 2],
+    /// A pressure channel is clipped over the beat.
+    clipped: bool,
     /// Arterial pulse pressure and mean, mmHg.
     arterial: Option<(f64, f64)>,
     non_pulsatile: bool,
@@ -112,6 +140,9 @@ pub struct BeatJudge {
     previous_outlier: bool,
     /// Beats up to this index (exclusive) belong to an ectopic pattern already recognised.
     ectopic_until: usize,
+    /// The start of a beat too short to be one and without a pulse behind it (a double detection), waiting
+    /// to be merged with the next beat.
+    pending_start: Option<u64>,
 }
 
 impl BeatJudge {
@@ -126,17 +157,37 @@ impl BeatJudge {
             num_judged: 0,
             previous_outlier: false,
             ectopic_until: 0,
+            pending_start: None,
         }
     }
 
-    /// Samples of signal needed before a beat's start and after its end to measure it.
+    /// Samples of signal needed before a beat's start and after its end to measure it (before: also the
+    /// shortest beat, which a double detection may merge into the next; after: also the pulse check's window).
     pub fn margins(&self) -> (u64, u64) {
-        margin_samples(self.sample_rate_hz, &self.settings)
+        let (before, after) = margin_samples(self.sample_rate_hz, &self.settings);
+        let qc = &self.settings.qc;
+        let samples = |s: f64| (s * self.sample_rate_hz).ceil().max(0.0) as u64;
+        (
+            before + samples(qc.min_beat_s),
+            after.max(samples(qc.pulse_check_s) + 1),
+        )
     }
 
     /// Adds the beat `[start, end)`, measured on `signals` (which must cover the beat and its margins where the
     /// record has them; only that window is looked at). Appends the beats whose verdict is now known.
+    ///
+    /// A beat shorter than the shortest plausible one counts as a beat only when a new pressure pulse starts
+    /// after it ([`BeatJudge::pulse_after`]); otherwise its end is a double detection (or an extra systole that
+    /// ejects nothing) and the beat is merged with the next one, once (a merged beat still too short is an RR
+    /// outlier). The last beat of a record cannot be merged and is left out.
     pub fn add(&mut self, signals: &Signals, start: u64, end: u64, judged: &mut Vec<Beat>) {
+        let merged = self.pending_start.take();
+        let start = merged.unwrap_or(start);
+        let too_short = ((end - start) as f64) < self.settings.qc.min_beat_s * self.sample_rate_hz;
+        if merged.is_none() && too_short && !self.pulse_after(signals, start, end) {
+            self.pending_start = Some(start);
+            return;
+        }
         let measures = self.measure(signals, start, end);
         self.measured.push(measures);
         self.judge_ready(false, judged);
@@ -162,14 +213,69 @@ impl BeatJudge {
         let non_pulsatile =
             !missing && is_non_pulsatile(signals, start, end, qc.non_pulsatile_pp_mmhg).unwrap_or(false);
         let dropout = !missing && self.dropout(signals, start, end);
+        // Not LV pressure: no reason is judged on the pressure-volume signals alone, so none can take a coronary
+        // beat away (docs/methods.md section 2).
+        let channels = [beat_view.pa, beat_view.pd];
+        let channels = channels.map(|p| p.filter(|p| p.len() >= 2 && !missing));
+        let min_run = ((qc.clip_run_s * self.sample_rate_hz).ceil() as usize).max(3);
+        let smooth = ((qc.flat_smooth_s * self.sample_rate_hz).round() as usize).max(1);
+        let clipped = channels
+            .iter()
+            .flatten()
+            .any(|p| is_clipped(p, min_run, qc.clip_edge_steps));
+        let pressures =
+            channels.map(|p| p.map(|p| (smoothed_range(p, smooth), p.iter().sum::<f64>() / p.len() as f64)));
         Measures {
             start,
             end,
             missing,
+            pressures,
+            clipped,
             arterial,
             non_pulsatile,
             dropout,
         }
+    }
+
+    /// Whether a new pressure pulse starts within the pulse check's window after `end` (LV pressure where it
+    /// exists, else aortic): after `end` the pressure falls to a low point and rises again, each by at least
+    /// the set fraction of the pressure's range over `[start, end + window)`. A double detection inside one
+    /// pulse sees the pressure still rising, or only falling. No pressure: no pulse can be shown.
+    fn pulse_after(&self, signals: &Signals, start: u64, end: u64) -> bool {
+        let qc = &self.settings.qc;
+        let window = (qc.pulse_check_s * self.sample_rate_hz).round() as u64;
+        let view = signals.window(start, end + window);
+        let Some(split) = end.checked_sub(view.first_sample).map(|s| s as usize) else {
+            return false;
+        };
+        let Some(pressure) = [view.lvp, view.pa]
+            .into_iter()
+            .flatten()
+            .find(|p| p.len() > split + 1 && p.iter().all(|v| v.is_finite()))
+        else {
+            return false;
+        };
+        let (low, high) = pressure
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let least = qc.pulse_rise_fraction * (high - low);
+        let after = &pressure[split..];
+        let Some((trough, trough_mmhg)) = after
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            return false;
+        };
+        let peak_before = pressure[..=split + trough]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let peak_after = after[trough..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        least > 0.0 && peak_before - trough_mmhg >= least && peak_after - trough_mmhg >= least
     }
 
     fn dropout(&self, signals: &Signals, start: u64, end: u64) -> bool {
@@ -253,6 +359,35 @@ impl BeatJudge {
         median(differences).is_some_and(|difference| difference > qc.irregular_rr_fraction * rr_median)
     }
 
+    /// Whether beat `i` lies in a run of bigeminy: the RRs of beats `i - 3..=i + 1` (at least four of them, none
+    /// with missing data) alternate short and long, each short one more than the RR tolerance below its
+    /// neighbours, the short ones within the tolerance of each other and the long ones too. The local median of such a run is either RR, so the single-ectopic rule cannot apply.
+    fn is_bigeminy(&self, i: usize) -> bool {
+        let qc = &self.settings.qc;
+        let Some(run) = self
+            .measured
+            .get(i.saturating_sub(3)..(i + 2).min(self.measured.len()))
+        else {
+            return false;
+        };
+        if run.len() < 4 || run.iter().any(|m| m.missing) {
+            return false;
+        }
+        let rr: Vec<f64> = run.iter().map(|m| (m.end - m.start) as f64).collect();
+        let short = |a: f64, b: f64| a < (1.0 - qc.rr_tolerance) * b;
+        // Every other RR, the short ones and the long ones, each within the tolerance of their own median (a fixed
+        // coupling interval; an artefact's or AF's alternation is not that regular).
+        let steady = |parity: usize| {
+            let same: Vec<f64> = rr.iter().skip(parity).step_by(2).copied().collect();
+            median(same.iter().copied())
+                .is_some_and(|med| same.iter().all(|r| (r - med).abs() <= qc.rr_tolerance * med))
+        };
+        rr.windows(2).all(|p| short(p[0], p[1]) || short(p[1], p[0]))
+            && rr.windows(3).all(|t| (t[0] < t[1]) != (t[1] < t[2]))
+            && steady(0)
+            && steady(1)
+    }
+
     /// The verdict on beat `i`, and whether it is cut short by a premature (ectopic) beat.
     fn verdict(&self, i: usize, window: &[Measures], irregular: bool) -> (Beat, bool) {
         let qc = &self.settings.qc;
@@ -271,9 +406,11 @@ impl BeatJudge {
         };
         let rate = self.sample_rate_hz;
         let plausible = !m.missing && rr <= qc.max_beat_s * rate && rr >= qc.min_beat_s * rate;
+        let bigeminy = plausible && !irregular && self.is_bigeminy(i);
         // Short, between two beats that are not (a pause follows; two short beats in a row are an extra detection).
         let premature = plausible
             && !irregular
+            && !bigeminy
             && rr_median.is_some_and(|med| {
                 let short = |r: f64| r < (1.0 - qc.rr_tolerance) * med;
                 short(rr)
@@ -283,12 +420,33 @@ impl BeatJudge {
         let arterial: Vec<(f64, f64)> = window.iter().filter_map(|w| w.arterial).collect();
         let pp_median = median(arterial.iter().map(|a| a.0));
         let mean_median = median(arterial.iter().map(|a| a.1));
+        // Flat: a pressure that stopped moving at another level than its local median mean (opened to air or to
+        // the flush). A pulse that fades at the patient's pressure is physiology on ECMO and an Impella (or, when
+        // sudden, a damped line: `PressureDamping`).
+        let flat = (0..m.pressures.len()).any(|c| {
+            let mean_median = median(window.iter().filter_map(|w| w.pressures[c]).map(|p| p.1));
+            m.pressures[c]
+                .zip(mean_median)
+                .is_some_and(|((range, mean), mean_med)| {
+                    range < qc.flat_range_mmhg
+                        && (mean - mean_med).abs() > qc.damping_mean_tolerance * mean_med.abs()
+                })
+        });
         let reject = if m.missing {
             Some(RejectReason::MissingData)
+        } else if flat {
+            Some(RejectReason::FlatPressure)
+        } else if m.clipped {
+            Some(RejectReason::ClippedPressure)
         } else if !plausible {
             Some(RejectReason::RrOutlier)
         } else if irregular {
             None
+        } else if bigeminy {
+            // The sinus beat is the one the ectopic cuts short; the ectopic beat runs to the next sinus beat.
+            rr_of(Some(i + 1))
+                .is_none_or(|next| rr >= next)
+                .then_some(RejectReason::Ectopic)
         } else if premature || i < self.ectopic_until {
             Some(RejectReason::Ectopic)
         } else if rr_median.is_some_and(|med| (rr - med).abs() > qc.rr_tolerance * med) {
@@ -349,6 +507,66 @@ fn longest_run_below(values: &[f64], half_width: usize, threshold: f64) -> usize
     longest
 }
 
+/// The range (maximum - minimum) of the moving mean of `values` over `width` samples.
+fn smoothed_range(values: &[f64], width: usize) -> f64 {
+    let width = width.clamp(1, values.len().max(1));
+    let mut sum: f64 = values.iter().take(width).sum();
+    let (mut low, mut high) = (sum, sum);
+    for i in width..values.len() {
+        sum += values[i] - values[i - width];
+        low = low.min(sum);
+        high = high.max(sum);
+    }
+    (high - low) / width as f64
+}
+
+/// Whether `values` hold a run of at least `min_run` identical samples at their maximum that the signal enters
+/// or leaves (over two samples) by a step of at least `edge_steps` times its smallest non-zero step: a signal cut at
+/// an amplifier's rail. A quantised peak also repeats its extreme sample, but rounds over it one step at a time
+/// (TestICU's arterial pressure, 1 mmHg steps at 125 Hz, repeats its maximum for up to 6 samples). Only the upper
+/// rail: an aortic or distal pressure does not reach a pressure amplifier's lower one (-30 mmHg or below), and a
+/// waveform that drops onto a constant diastole (as synthetic ones do) would look like it.
+fn is_clipped(values: &[f64], min_run: usize, edge_steps: f64) -> bool {
+    let smallest_step = values
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if !smallest_step.is_finite() {
+        return false;
+    }
+    let rail = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut i = 0;
+    while i < values.len() {
+        if values[i] != rail {
+            i += 1;
+            continue;
+        }
+        let run_end = values[i..]
+            .iter()
+            .position(|v| *v != rail)
+            .map_or(values.len(), |n| i + n);
+        // The two steps before the run and the two after it (the last step into a rail may be any part of the
+        // signal's step there).
+        let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
+        let steep = [
+            i.checked_sub(2),
+            i.checked_sub(1),
+            Some(run_end - 1),
+            Some(run_end),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(step)
+        .any(|step| step >= edge_steps * smallest_step);
+        if run_end - i >= min_run && steep {
+            return true;
+        }
+        i = run_end;
+    }
+    false
+}
+
 /// Median of the values (`None` when there are none).
 pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
@@ -384,6 +602,8 @@ mod tests {
                 start,
                 end: start + rr,
                 missing: false,
+                pressures: [None; 2],
+                clipped: false,
                 arterial: None,
                 non_pulsatile: false,
                 dropout: false,
@@ -438,6 +658,135 @@ mod tests {
         sinus_rule.qc.irregular_rr_fraction = f64::INFINITY;
         let judged = judged(&af, &sinus_rule);
         assert!(judged.iter().filter(|b| b.accepted()).count() < af.len() / 2);
+    }
+
+    /// Aortic pressure at 1 kHz: 60 mmHg with a 30 mmHg pulse (sin^2 over 250 ms) starting 80 ms after each R
+    /// wave in `r_waves`, `len` samples.
+    fn pulses(r_waves: &[u64], len: usize) -> Vec<f64> {
+        (0..len)
+            .map(|t| {
+                let pulse = |r: &u64| {
+                    let x = (t as f64 - *r as f64 - 80.0) / 250.0;
+                    if (0.0..=1.0).contains(&x) {
+                        30.0 * (std::f64::consts::PI * x).sin().powi(2)
+                    } else {
+                        0.0
+                    }
+                };
+                60.0 + r_waves.iter().map(pulse).sum::<f64>()
+            })
+            .collect()
+    }
+
+    /// Beats judged from the fiducials `fiducials` on `signals` (1 kHz).
+    fn judged_on(signals: &Signals, fiducials: &[u64]) -> Vec<Beat> {
+        let mut judge = BeatJudge::new(Fiducial::RWave, 1000.0, &SignalSettings::default());
+        let mut judged = Vec::new();
+        for pair in fiducials.windows(2) {
+            judge.add(signals, pair[0], pair[1], &mut judged);
+        }
+        judge.finish(&mut judged);
+        judged
+    }
+
+    #[test]
+    fn a_double_detection_is_merged_and_a_short_beat_with_a_pulse_is_kept() {
+        let sinus: Vec<u64> = (0..30).map(|k| 800 * k).collect();
+        // A second detection 220 ms after the R wave at 8000 ms, inside its pulse: merged, one accepted beat.
+        let mut fiducials = sinus.clone();
+        fiducials.insert(11, 8220);
+        let pa = pulses(&sinus, 24_000);
+        let signals = Signals {
+            pa: Some(&pa),
+            ..Signals::default()
+        };
+        let beats = judged_on(&signals, &fiducials);
+        assert_eq!(beats.len(), sinus.len() - 1);
+        let merged = beats.iter().find(|b| b.start == 8000).unwrap();
+        assert_eq!((merged.end, merged.reject.clone()), (8800, None));
+        assert!(beats.iter().all(|b| b.accepted()), "{beats:?}");
+        // With a pulse of its own behind the short RR, it is a beat (too short to be measured: an RR outlier).
+        let mut with_pulse = sinus.clone();
+        with_pulse.insert(11, 8220);
+        let pa = pulses(&with_pulse, 24_000);
+        let signals = Signals {
+            pa: Some(&pa),
+            ..Signals::default()
+        };
+        let beats = judged_on(&signals, &with_pulse);
+        assert_eq!(beats.len(), with_pulse.len() - 1);
+        let short = beats.iter().find(|b| b.start == 8000).unwrap();
+        assert_eq!(
+            (short.end, short.reject.clone()),
+            (8220, Some(RejectReason::RrOutlier))
+        );
+        // Without any pressure no pulse can be shown: merged.
+        let ecg_only = vec![0.0; 24_000];
+        let signals = Signals {
+            ecg: Some(&ecg_only),
+            ..Signals::default()
+        };
+        assert_eq!(judged_on(&signals, &fiducials).len(), sinus.len() - 1);
+    }
+
+    #[test]
+    fn flat_and_clipped_pressure_beats_get_their_own_reasons() {
+        let sinus: Vec<u64> = (0..30).map(|k| 800 * k).collect();
+        let mut pa = pulses(&sinus, 24_000);
+        // Beat 10 (8000..8800): the transducer closed to the patient (a constant with 0.2 mmHg of noise).
+        for (k, v) in pa[8000..8800].iter_mut().enumerate() {
+            *v = 12.0 + 0.2 * ((k * 7919 % 13) as f64 / 6.0 - 1.0);
+        }
+        // Beat 15 (12000..12800): clipped at 80 mmHg for the 130 ms around its peak.
+        for v in &mut pa[12000..12800] {
+            *v = v.min(80.0);
+        }
+        // Beat 20: the same pulse quantised to 1 mmHg, which repeats its extreme samples: not clipped.
+        for v in &mut pa[16000..16800] {
+            *v = v.round();
+        }
+        // Beat 25: the pulse gone at the patient's mean pressure (physiology on ECMO and an Impella, or a closed
+        // stopcock): not flat; labelled non-pulsatile (not rejected: the beat was found on the ECG).
+        let mean = pa[20000..20800].iter().sum::<f64>() / 800.0;
+        pa[20000..20800].fill(mean);
+        let signals = Signals {
+            pa: Some(&pa),
+            ..Signals::default()
+        };
+        let beats = judged_on(&signals, &sinus);
+        for beat in &beats {
+            let want = match beat.start {
+                8000 => Some(RejectReason::FlatPressure),
+                12000 => Some(RejectReason::ClippedPressure),
+
+                _ => None,
+            };
+            assert_eq!(beat.reject, want, "beat at {}", beat.start);
+        }
+        assert!(beats.iter().find(|b| b.start == 20000).unwrap().non_pulsatile);
+        assert_eq!(counts(&beats).rejected.get("flat_pressure"), Some(&1));
+        assert_eq!(counts(&beats).rejected.get("clipped_pressure"), Some(&1));
+    }
+
+    #[test]
+    fn bigeminy_keeps_its_sinus_beats_and_excludes_its_ectopic_beats() {
+        // Sinus at 800 ms, then bigeminy (sinus beats cut short at 480 ms, compensatory 1120 ms), then sinus.
+        let mut rrs = vec![800; 20];
+        rrs.extend((0..40).map(|i| if i % 2 == 0 { 480 } else { 1120 }));
+        rrs.extend([800; 20]);
+        let v = verdicts(&rrs);
+        assert!(v.iter().all(|(_, irregular)| !irregular));
+        // Inside the run (its first and last couplets follow the single-ectopic rule), every sinus beat is kept
+        // and every ectopic beat is excluded as ectopic: half the beats, a third of the time.
+        for i in 24..56 {
+            let want = (rrs[i] == 1120).then_some(RejectReason::Ectopic);
+            assert_eq!(v[i].0, want, "beat {i} of RR {}", rrs[i]);
+        }
+        // Sinus rhythm on either side is kept.
+        assert!(
+            v[..19].iter().chain(&v[63..]).all(|(reason, _)| reason.is_none()),
+            "{v:?}"
+        );
     }
 
     #[test]

@@ -204,6 +204,24 @@ pub struct QcSettings {
     /// The rhythm is irregular (AF-like) when the median absolute successive RR difference over the rhythm
     /// window exceeds this fraction of the median RR.
     pub irregular_rr_fraction: f64,
+    /// Flat pressure: the range of a pressure channel over the beat, after a moving mean over `flat_smooth_s`
+    /// (which takes most of the noise away), below this, mmHg, at a mean more than `damping_mean_tolerance`
+    /// from the local median mean: a transducer opened to air or to the flush. (An Impella with ECMO can leave
+    /// the aortic pulse at 0.4 mmHg: physiology, at the patient's mean pressure.)
+    pub flat_range_mmhg: f64,
+    /// See `flat_range_mmhg`, s.
+    pub flat_smooth_s: f64,
+    /// Clipped pressure: a run of identical samples at the beat's maximum (the upper rail) at least this long, s ...
+    pub clip_run_s: f64,
+    /// ... entered or left by a step at least this many times the beat's smallest non-zero sample step (a
+    /// signal cut at a rail arrives at speed; a quantised peak rounds over it one step at a time).
+    pub clip_edge_steps: f64,
+    /// A beat shorter than `min_beat_s` counts as a beat only when a new pressure pulse starts within this
+    /// after its end (a fall, then a rise, each at least `pulse_rise_fraction` of the pressure's range);
+    /// otherwise it is a double detection and merged with the next beat, s.
+    pub pulse_check_s: f64,
+    /// See `pulse_check_s`.
+    pub pulse_rise_fraction: f64,
 }
 
 impl Default for QcSettings {
@@ -220,6 +238,12 @@ impl Default for QcSettings {
             min_beat_s: 0.25,
             rhythm_window_beats: 64,
             irregular_rr_fraction: 0.067,
+            flat_range_mmhg: 1.0,
+            flat_smooth_s: 0.02,
+            clip_run_s: 0.03,
+            clip_edge_steps: 3.0,
+            pulse_check_s: 0.3,
+            pulse_rise_fraction: 0.3,
         }
     }
 }

@@ -495,3 +495,140 @@ fn arterial_pressure_alone_keeps_the_ejecting_beats_of_af() {
         );
     }
 }
+
+/// A synthetic ECG (a 1 mV Gaussian R wave, 8 ms wide, at each time in `r_waves`) and aortic pressure (60 mmHg with
+/// a 30 mmHg sin^2 pulse over 250 ms starting 80 ms after each R wave in `pulses`), at 1 kHz for `len` samples.
+fn synthetic(r_waves: &[u64], pulses: &[u64], len: usize) -> (Vec<f64>, Vec<f64>) {
+    let ecg = (0..len)
+        .map(|t| {
+            r_waves
+                .iter()
+                .map(|&r| (-0.5 * ((t as f64 - r as f64) / 8.0).powi(2)).exp())
+                .sum()
+        })
+        .collect();
+    let pa = (0..len)
+        .map(|t| {
+            let pulse = |r: &u64| {
+                let x = (t as f64 - *r as f64 - 80.0) / 250.0;
+                if (0.0..=1.0).contains(&x) {
+                    30.0 * (std::f64::consts::PI * x).sin().powi(2)
+                } else {
+                    0.0
+                }
+            };
+            60.0 + pulses.iter().map(pulse).sum::<f64>()
+        })
+        .collect();
+    (ecg, pa)
+}
+
+/// Ventricular bigeminy (issue 18): alternating short-long RR is a regular rhythm with an ectopic every other beat,
+/// not AF. Inside the run every sinus beat (the one the ectopic cuts short) is kept and every ectopic beat (from
+/// the ectopic to the next sinus beat) is excluded as `ectopic`: the time-weighted APV is then the sinus beats'.
+/// Before the bigeminy rule the local median flipped between the two RRs and every beat was excluded.
+#[test]
+fn bigeminy_keeps_the_sinus_beats_and_excludes_the_ectopic_beats() {
+    // 10 sinus beats at 800 ms, 30 couplets (sinus cut short at 480 ms, compensatory 1120 ms), 10 sinus beats.
+    let mut r_waves = vec![1000u64];
+    let mut kinds = vec![BeatKind::Sinus];
+    let mut push = |rr: u64, kind| {
+        r_waves.push(r_waves.last().unwrap() + rr);
+        kinds.push(kind);
+    };
+    for _ in 0..10 {
+        push(800, BeatKind::Sinus);
+    }
+    for _ in 0..30 {
+        push(480, BeatKind::Ectopic);
+        push(1120, BeatKind::Sinus);
+    }
+    for _ in 0..10 {
+        push(800, BeatKind::Sinus);
+    }
+    let len = *r_waves.last().unwrap() as usize + 1500;
+    let (ecg, pa) = synthetic(&r_waves, &r_waves, len);
+    let signals = Signals {
+        ecg: Some(&ecg),
+        pa: Some(&pa),
+        ..Signals::default()
+    };
+    let result = segment(&signals, 1000.0, &SignalSettings::default()).unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::RWave));
+    assert_eq!(result.counts.num_irregular_rhythm, 0, "bigeminy taken for AF");
+    // Inside the run (its first and last couplets follow the single-ectopic rule).
+    let run = (r_waves[14], r_waves[66]);
+    let mut checked = 0;
+    for beat in result.beats.iter().filter(|b| (run.0..run.1).contains(&b.start)) {
+        let k = r_waves
+            .iter()
+            .position(|&r| r.abs_diff(beat.start) <= 10)
+            .unwrap_or_else(|| panic!("no R wave at {}", beat.start));
+        let want = (kinds[k] == BeatKind::Ectopic).then_some(RejectReason::Ectopic);
+        assert_eq!(beat.reject, want, "beat at {} ({:?})", beat.start, kinds[k]);
+        checked += 1;
+    }
+    assert_eq!(checked, 52);
+    // The sinus rhythm on either side is kept.
+    let sinus_edges = result
+        .beats
+        .iter()
+        .filter(|b| b.start < r_waves[9] || b.start >= r_waves[73]);
+    assert!(sinus_edges.clone().count() >= 12);
+    assert!(
+        sinus_edges.clone().all(|b| b.accepted()),
+        "{:?}",
+        sinus_edges.collect::<Vec<_>>()
+    );
+}
+
+/// A second detection behind an RR under 250 ms (issue 18): checked for a pulse of its own before it counts. A
+/// pacing-like spike 220 ms after some R waves, inside their pressure pulse, is a double detection: merged, so
+/// the record keeps one accepted beat per true beat. Before, each made a 220 ms RR outlier and a rejected beat
+/// after it.
+#[test]
+fn a_double_detection_without_a_pulse_is_merged_into_its_beat() {
+    let r_waves: Vec<u64> = (0..60).map(|k| 1000 + 800 * k).collect();
+    let extra: Vec<u64> = r_waves[10..50].iter().step_by(8).map(|r| r + 220).collect();
+    let mut spikes = r_waves.clone();
+    spikes.extend(&extra);
+    spikes.sort_unstable();
+    let len = *r_waves.last().unwrap() as usize + 1500;
+    let (ecg, pa) = synthetic(&spikes, &r_waves, len);
+    let signals = Signals {
+        ecg: Some(&ecg),
+        pa: Some(&pa),
+        ..Signals::default()
+    };
+    let result = segment(&signals, 1000.0, &SignalSettings::default()).unwrap();
+    assert_eq!(result.fiducial, Some(Fiducial::RWave));
+    // Every beat starts at a true R wave, none at an extra spike, and all are accepted.
+    for beat in &result.beats {
+        assert!(
+            r_waves.iter().any(|r| r.abs_diff(beat.start) <= 10),
+            "a beat at {} (extra spikes at {extra:?})",
+            beat.start
+        );
+    }
+    assert!(
+        result.beats.len() >= r_waves.len() - 4,
+        "{} beats",
+        result.beats.len()
+    );
+    assert_eq!(
+        result.counts.num_accepted,
+        result.beats.len(),
+        "{:?}",
+        result.counts
+    );
+    // With a pulse of its own behind each extra spike, they are beats (too short to measure: RR outliers).
+    let (ecg, pa) = synthetic(&spikes, &spikes, len);
+    let signals = Signals {
+        ecg: Some(&ecg),
+        pa: Some(&pa),
+        ..Signals::default()
+    };
+    let result = segment(&signals, 1000.0, &SignalSettings::default()).unwrap();
+    let short = result.beats.iter().filter(|b| b.num_samples() < 250).count();
+    assert_eq!(short, extra.len());
+}

@@ -264,6 +264,8 @@ pub(super) fn reject_label(reason: &RejectReason) -> String {
         RejectReason::PressureDamping => "pressure damping".to_owned(),
         RejectReason::NonPulsatile => "non-pulsatile".to_owned(),
         RejectReason::MissingData => "missing data".to_owned(),
+        RejectReason::FlatPressure => "flat pressure".to_owned(),
+        RejectReason::ClippedPressure => "clipped pressure".to_owned(),
         RejectReason::Manual(why) => format!("rejected by reviewer: {why}"),
     }
 }
