@@ -361,7 +361,8 @@ impl BeatJudge {
 
     /// Whether beat `i` lies in a run of bigeminy: the RRs of beats `i - 3..=i + 1` (at least four of them, none
     /// with missing data) alternate short and long, each short one more than the RR tolerance below its
-    /// neighbours, the short ones within the tolerance of each other and the long ones too. The local median of such a run is either RR, so the single-ectopic rule cannot apply.
+    /// neighbours, the short ones within the tolerance of each other and the long ones too. The local median of
+    /// such a run is either RR, so the single-ectopic rule cannot apply.
     fn is_bigeminy(&self, i: usize) -> bool {
         let qc = &self.settings.qc;
         let Some(run) = self
