@@ -1406,10 +1406,10 @@ pub fn tables(groups: &[Group]) -> String {
 /// their sensitivity and PPV, the same for the beats quality control keeps, and the aortic pulse pressure.
 pub fn detection_table(groups: &[Group]) -> String {
     let mut out = format!(
-        "### Beat detection against the true beats (resting runs; a beat matches a true beat when it starts within \
-         {:.0} ms of its R wave, a paced beat's pacing spike; {:.0} s at each end of a run left out; kept: accepted or \
-         rejected only for a sensor artefact ({}), against the true beats outside ectopic patterns; acceptance: all \
-         four >= {})\n\n\
+        "### Beat detection against the true beats (resting runs; a beat matches a true beat when it starts \
+         within {:.0} ms of its R wave, a paced beat's pacing spike; {:.0} s at each end of a run left out; kept: \
+         accepted or rejected only for a sensor artefact ({}), against the true beats outside ectopic patterns; \
+         acceptance: all four >= {})\n\n\
          | arm | sensors | true beats | detected | matched | sensitivity | PPV | should be kept | kept | kept and \
          matched | kept sensitivity | kept PPV | aortic pulse pressure, median (min) mmHg | acceptance |\n\
          |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",

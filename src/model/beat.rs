@@ -103,8 +103,8 @@ pub struct Beat {
     /// was recorded.
     #[serde(default)]
     pub non_pulsatile: bool,
-    /// Quality control judged the beat within an irregular (AF-like) rhythm, where RR outlier rules do not apply
-    /// (see [`crate::signal::qc`]).
+    /// Quality control judged the beat within an irregular rhythm (AF-like, or the regular irregularity of
+    /// sustained bigeminy), where RR outlier rules do not apply and every beat is kept (see [`crate::signal::qc`]).
     #[serde(default)]
     pub irregular_rhythm: bool,
 }

@@ -36,11 +36,12 @@
 //! 5. in a regular rhythm only (an irregular rhythm is not an artefact, and its beats are kept):
 //!    - bigeminy: where the RRs of the beat, the three before and the next alternate short and long (each short
 //!      one more than 20 % below its neighbours, the short ones within 20 % of each other and the long ones
-//!      too), the sinus beat (the short one, cut short by the ectopic) is kept and the ectopic beat (the long one,
-//!      from the ectopic to the next sinus beat) is `Ectopic`. So half the beats stay, and the window's
-//!      time-weighted values (APV) are over the sinus beats' coupling intervals, about a third of the time; the
-//!      count of `ectopic` beats says so. (The single-ectopic rule below would exclude every beat: each sinus
-//!      beat of bigeminy is both cut short and post-ectopic, and the local median flips between the two RRs.)
+//!      too), the rhythm is a rhythm, not an artefact: every beat is kept and labelled as judged within an
+//!      irregular rhythm (regularly irregular), so the window's time-weighted values (APV) cover the whole
+//!      cycle, the sinus beat cut short and the ectopic beat with its compensatory pause, whose long diastole
+//!      carries most of the coronary flow. (The single-ectopic rule below would exclude every beat: each sinus
+//!      beat of bigeminy is both cut short and post-ectopic, and the local median flips between the two RRs;
+//!      keeping only the sinus beats would keep a third of the time and the shortest diastoles.)
 //!      The first and last couplets of a run follow the single-ectopic rule;
 //!    - `Ectopic`: a premature beat, RR more than 20 % below the local median, between beats that are not also
 //!      short (a pause follows: compensatory after a ventricular ectopic, shorter after an atrial one). The beat
@@ -361,7 +362,8 @@ impl BeatJudge {
 
     /// Whether beat `i` lies in a run of bigeminy: the RRs of beats `i - 3..=i + 1` (at least four of them, none
     /// with missing data) alternate short and long, each short one more than the RR tolerance below its
-    /// neighbours, the short ones within the tolerance of each other and the long ones too. The local median of such a run is either RR, so the single-ectopic rule cannot apply.
+    /// neighbours, the short ones within the tolerance of each other and the long ones too. The local median of
+    /// such a run is either RR, so the single-ectopic rule cannot apply.
     fn is_bigeminy(&self, i: usize) -> bool {
         let qc = &self.settings.qc;
         let Some(run) = self
@@ -440,13 +442,8 @@ impl BeatJudge {
             Some(RejectReason::ClippedPressure)
         } else if !plausible {
             Some(RejectReason::RrOutlier)
-        } else if irregular {
+        } else if irregular || bigeminy {
             None
-        } else if bigeminy {
-            // The sinus beat is the one the ectopic cuts short; the ectopic beat runs to the next sinus beat.
-            rr_of(Some(i + 1))
-                .is_none_or(|next| rr >= next)
-                .then_some(RejectReason::Ectopic)
         } else if premature || i < self.ectopic_until {
             Some(RejectReason::Ectopic)
         } else if rr_median.is_some_and(|med| (rr - med).abs() > qc.rr_tolerance * med) {
@@ -478,7 +475,7 @@ impl BeatJudge {
             fiducial: self.fiducial,
             reject,
             non_pulsatile: m.non_pulsatile,
-            irregular_rhythm: irregular,
+            irregular_rhythm: irregular || bigeminy,
         };
         (beat, premature)
     }
@@ -633,9 +630,13 @@ mod tests {
         assert_eq!(v[21].0, Some(RejectReason::RrOutlier));
         assert_eq!(v[22].0, Some(RejectReason::AfterRrOutlier));
         assert!(v.iter().all(|(_, irregular)| !irregular));
-        // Ventricular bigeminy is not AF (its differences all touch an ectopic pattern).
+        // Ventricular bigeminy is a rhythm too: inside its run nothing is rejected for its RR.
         let bigeminy: Vec<u64> = (0..60).map(|i| if i % 2 == 0 { 480 } else { 1120 }).collect();
-        assert!(verdicts(&bigeminy).iter().all(|(_, irregular)| !irregular));
+        assert!(
+            verdicts(&bigeminy)[4..56]
+                .iter()
+                .all(|(reason, _)| reason.is_none())
+        );
         // AF: irregularly irregular RRs (a fixed pseudo-random sequence, CV ~0.25): irregular, nothing rejected for
         // its RR, except a non-physiological 200 ms.
         let mut x: u64 = 12345;
@@ -769,22 +770,23 @@ mod tests {
     }
 
     #[test]
-    fn bigeminy_keeps_its_sinus_beats_and_excludes_its_ectopic_beats() {
+    fn bigeminy_is_a_rhythm_whose_every_beat_is_kept() {
         // Sinus at 800 ms, then bigeminy (sinus beats cut short at 480 ms, compensatory 1120 ms), then sinus.
         let mut rrs = vec![800; 20];
         rrs.extend((0..40).map(|i| if i % 2 == 0 { 480 } else { 1120 }));
         rrs.extend([800; 20]);
         let v = verdicts(&rrs);
-        assert!(v.iter().all(|(_, irregular)| !irregular));
-        // Inside the run (its first and last couplets follow the single-ectopic rule), every sinus beat is kept
-        // and every ectopic beat is excluded as ectopic: half the beats, a third of the time.
-        for i in 24..56 {
-            let want = (rrs[i] == 1120).then_some(RejectReason::Ectopic);
-            assert_eq!(v[i].0, want, "beat {i} of RR {}", rrs[i]);
+        // Inside the run (its first and last couplets follow the single-ectopic rule), every beat is kept and
+        // labelled as judged within an irregular rhythm: the whole cycle, not a third of it.
+        for (i, (reason, irregular)) in v.iter().enumerate().take(56).skip(24) {
+            assert_eq!((reason, *irregular), (&None, true), "beat {i} of RR {}", rrs[i]);
         }
-        // Sinus rhythm on either side is kept.
+        // Sinus rhythm on either side is kept, and regular.
         assert!(
-            v[..19].iter().chain(&v[63..]).all(|(reason, _)| reason.is_none()),
+            v[..19]
+                .iter()
+                .chain(&v[63..])
+                .all(|(reason, irregular)| reason.is_none() && !irregular),
             "{v:?}"
         );
     }
