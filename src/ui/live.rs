@@ -79,17 +79,30 @@ pub fn live_ui(
     egui::Panel::right("live-pv")
         .exact_size(theme::PV_COLUMN_WIDTH.max(width * theme::PV_COLUMN_WIDTH_FRACTION))
         .resizable(false)
-        .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
+        .frame(plot_frame())
         .show(ui, |ui| {
-            pv_loop::pv_loop_ui(ui, view, state, baseline_loop);
+            // The demo panel at the column's foot, the loop in all the height above it.
             if let Some(demo) = demo {
-                ui.add_space(theme::PANEL_MARGIN);
-                demo::demo_panel_ui(ui, demo, actions);
+                egui::Panel::bottom("live-demo")
+                    .frame(egui::Frame::NONE.inner_margin(egui::Margin {
+                        top: theme::PANEL_MARGIN as i8,
+                        ..Default::default()
+                    }))
+                    .show(ui, |ui| demo::demo_panel_ui(ui, demo, actions));
             }
+            pv_loop::pv_loop_ui(ui, view, state, baseline_loop);
         });
     egui::CentralPanel::default()
-        .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
+        .frame(plot_frame())
         .show(ui, |ui| traces::traces_ui(ui, view, state, actions));
+}
+
+/// The frame of the traces and the PV loop's column: the window's background (painted, so that a rendering without
+/// the window's clear colour, the screenshots', looks as the screen does).
+fn plot_frame() -> egui::Frame {
+    egui::Frame::NONE
+        .fill(theme::BACKGROUND)
+        .inner_margin(theme::PANEL_MARGIN)
 }
 
 /// The frame of the bars and side panels.

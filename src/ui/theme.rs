@@ -103,6 +103,25 @@ pub const NUMBER_LABEL_SIZE: f32 = 15.0;
 /// Minimum size of a clickable button, points.
 pub const BUTTON_MIN_SIZE: egui::Vec2 = egui::vec2(36.0, 30.0);
 
+/// The screen the layout is drawn for, logical points: the smallest bedside screen, 1366x768, where nothing is
+/// scaled.
+pub const REFERENCE_SCREEN: egui::Vec2 = egui::vec2(1366.0, 768.0);
+
+/// The largest zoom (a 4K screen at 100 % is drawn as a 1920x1080 one at 200 %).
+const MAX_ZOOM: f32 = 2.5;
+
+/// The one scale factor of the whole UI on a window of `size` logical points: the layout is the reference
+/// screen's, magnified until it fills the window's narrower dimension, never shrunk (1366x768: 1; 1920x1080:
+/// 1.41, so every text, control and number is 41 % larger and no area is left empty).
+pub fn zoom_for(size: egui::Vec2) -> f32 {
+    let zoom = (size.x / REFERENCE_SCREEN.x).min(size.y / REFERENCE_SCREEN.y);
+    if zoom.is_finite() {
+        zoom.clamp(1.0, MAX_ZOOM)
+    } else {
+        1.0
+    }
+}
+
 /// Font for text drawn with the painter (axis labels).
 pub fn small_font() -> FontId {
     FontId::new(SMALL_SIZE, FontFamily::Proportional)

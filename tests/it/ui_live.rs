@@ -219,3 +219,57 @@ fn settings_tab_connects_a_console_in_place_of_the_simulated_patient() {
     assert!(harness.query_by_label_contains("Simulated patient").is_none());
     harness.get_by_label_contains("DISCONNECTED");
 }
+
+/// Physical pixels of a widget's height on the harness's screen.
+fn height_px(harness: &Harness<'_, HeraclesApp>, rect: egui::Rect) -> f32 {
+    rect.height() * harness.ctx.pixels_per_point()
+}
+
+#[test]
+fn a_1920x1080_screen_shows_the_1366x768_layout_larger_with_numbers_readable_from_two_metres() {
+    let mut harness = app_on_test_source();
+    // 1366x768: nothing is scaled; the PV loop takes the height of its column, down to the controls bar.
+    assert_eq!(harness.ctx.zoom_factor(), 1.0);
+    let freeze_px = height_px(&harness, harness.get_by_label("Freeze").rect());
+    let number_px = height_px(&harness, harness.get_all_by_label("—").next().unwrap().rect());
+    let pv_loop = harness.get_by_label("PV loop plot").rect();
+    let controls_top = harness.get_by_label("Freeze").rect().top();
+    assert!(
+        pv_loop.bottom() > controls_top - 20.0 && pv_loop.height() > 500.0,
+        "PV loop {pv_loop:?}, controls at {controls_top}"
+    );
+
+    crate::ui_protocol::set_window(&mut harness, [1920.0, 1080.0]);
+    let zoom = harness.ctx.zoom_factor();
+    assert!((1.40..1.41).contains(&zoom), "zoom {zoom}");
+    // The same layout: the window is 1366x768 points, the loop still fills its column.
+    let points = harness.ctx.viewport_rect().size();
+    assert!(
+        (points.x - 1366.0).abs() < 1.0 && (points.y - 768.0).abs() < 1.0,
+        "{points:?}"
+    );
+    let pv_loop = harness.get_by_label("PV loop plot").rect();
+    assert!(pv_loop.bottom() > harness.get_by_label("Freeze").rect().top() - 20.0);
+    // Text and controls are 1.4 times larger on the screen: the Freeze button ...
+    let scaled_freeze_px = height_px(&harness, harness.get_by_label("Freeze").rect());
+    assert!(
+        scaled_freeze_px > 1.35 * freeze_px,
+        "Freeze {scaled_freeze_px} px against {freeze_px} px at 1366x768"
+    );
+    // ... and each live number. A digit is about 0.7 of the line height: on a 24-inch 1920x1080 screen
+    // (0.28 mm pixels) a 60 px line gives digits of 11.5 mm, 20 minutes of arc at two metres, where 5 is the
+    // limit of normal acuity: readable with a glance, gloves on, from the foot of the table.
+    let scaled_number_px = height_px(&harness, harness.get_all_by_label("—").next().unwrap().rect());
+    eprintln!(
+        "zoom {zoom:.4}: Freeze {freeze_px:.0} -> {scaled_freeze_px:.0} px, live number {number_px:.0} -> \
+         {scaled_number_px:.0} px"
+    );
+    assert!(
+        scaled_number_px > 1.35 * number_px && scaled_number_px >= 60.0,
+        "number {scaled_number_px} px against {number_px} px at 1366x768"
+    );
+
+    // Back to 1366x768: back to no zoom.
+    crate::ui_protocol::set_window(&mut harness, [1366.0, 768.0]);
+    assert_eq!(harness.ctx.zoom_factor(), 1.0);
+}

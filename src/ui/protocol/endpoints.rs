@@ -92,36 +92,109 @@ pub struct EndpointView {
     pub windows: Vec<WindowNumbers>,
 }
 
-/// The numbers of a saved window on one wrapped line (each with its method on hover), or that it is still being
-/// analysed.
-pub fn window_numbers_ui(ui: &mut Ui, numbers: Option<&WindowNumbers>) {
-    let Some(numbers) = numbers else {
-        ui.label(RichText::new("analysing...").color(theme::TEXT_DIM));
-        return;
-    };
-    if numbers.numbers.is_empty() {
-        ui.label(RichText::new("no numbers from this window").color(theme::TEXT_DIM));
+/// Width of a value column of the saved windows' table, points: the widest number the notation policy writes
+/// (`1234.5`, `0.0012`) in body text, and a window's name in small text over at most two lines.
+const VALUE_COLUMN_WIDTH: f32 = 62.0;
+
+/// One column of the saved windows' table: a saved window, with its heading, what it measured (`None` while it is
+/// being analysed), whether it was steady, and its summary on hover.
+pub struct SavedColumn<'a> {
+    /// The window's short name, e.g. `rest`.
+    pub heading: String,
+    /// What it measured, once analysed.
+    pub numbers: Option<&'a WindowNumbers>,
+    /// Whether the window met every steadiness criterion (the heading is then green, else amber).
+    pub steady: bool,
+    /// Its duration, beats and verdict in words (on hover over the heading).
+    pub summary: String,
+}
+
+/// The numbers of a step's saved windows as one compact table (a row per number, a column per window, the unit
+/// after each name), so that every captured number is in view at once beside the pinned checklist, however many
+/// windows the step saved. Each value shows its method on hover; a missing one shows [`format::MISSING`].
+pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
+    if columns.is_empty() {
         return;
     }
-    ui.horizontal_wrapped(|ui| {
-        for (index, number) in numbers.numbers.iter().enumerate() {
-            if index > 0 {
-                ui.label(RichText::new("·").color(theme::TEXT_DIM));
-            }
-            let hover = match &number.note {
-                Some(note) => format!("{}\n{note}", number.method),
-                None => number.method.clone(),
-            };
-            let text = match number.value {
-                Some(value) if value.is_finite() => {
-                    format!("{} {}", number.name, format::with_unit(value, number.unit))
-                }
-                _ => format!("{}: no value", number.name),
-            };
-            ui.label(RichText::new(text.trim_end()).size(theme::BODY_SIZE).strong())
-                .on_hover_text(hover);
+    // The rows: every number's name in the order the windows measured them.
+    let mut rows: Vec<(&str, Unit)> = Vec::new();
+    for number in columns.iter().flat_map(|c| c.numbers).flat_map(|n| &n.numbers) {
+        if !rows.iter().any(|(name, _)| *name == number.name) {
+            rows.push((&number.name, number.unit));
+        }
+    }
+    ui.label(RichText::new("Saved windows").strong());
+    ui.spacing_mut().item_spacing = egui::vec2(4.0, 2.0);
+    let spacing = ui.spacing().item_spacing.x;
+    let name_width =
+        (ui.available_width() - columns.len() as f32 * (VALUE_COLUMN_WIDTH + spacing) - spacing).max(60.0);
+    // A row as tall as its content (`ui.horizontal` would make each at least a button high).
+    let row_ui = |ui: &mut Ui, add: &mut dyn FnMut(&mut Ui)| {
+        let layout = egui::Layout::left_to_right(egui::Align::Min);
+        ui.allocate_ui_with_layout(egui::vec2(ui.available_width(), 0.0), layout, add);
+    };
+    let cell = |ui: &mut Ui, width: f32, align: egui::Align, add: &mut dyn FnMut(&mut Ui)| {
+        ui.allocate_ui_with_layout(egui::vec2(width, 0.0), egui::Layout::top_down(align), |ui| {
+            ui.set_width(width);
+            add(ui);
+        });
+    };
+    row_ui(ui, &mut |ui| {
+        cell(ui, name_width, egui::Align::Min, &mut |_| {});
+        for column in columns {
+            cell(ui, VALUE_COLUMN_WIDTH, egui::Align::Max, &mut |ui| {
+                let colour = if column.steady { theme::OK } else { theme::WARNING };
+                ui.add(
+                    egui::Label::new(RichText::new(&column.heading).small().color(colour).strong()).wrap(),
+                )
+                .on_hover_text(&column.summary);
+            });
         }
     });
+    if rows.is_empty() {
+        ui.label(RichText::new("analysing...").color(theme::TEXT_DIM));
+    }
+    for (row, (name, unit)) in rows.iter().enumerate() {
+        row_ui(ui, &mut |ui| {
+            cell(ui, name_width, egui::Align::Min, &mut |ui| {
+                let mut job = egui::text::LayoutJob::default();
+                let style = ui.style().clone();
+                for text in [
+                    RichText::new(*name),
+                    RichText::new(format!(" {}", unit.symbol())).color(theme::TEXT_DIM),
+                ] {
+                    text.small().append_to(
+                        &mut job,
+                        &style,
+                        egui::FontSelection::Default,
+                        egui::Align::Center,
+                    );
+                }
+                ui.add(egui::Label::new(job).wrap());
+            });
+            for column in columns {
+                cell(ui, VALUE_COLUMN_WIDTH, egui::Align::Max, &mut |ui| {
+                    let Some(numbers) = column.numbers else {
+                        if row == 0 {
+                            ui.label(RichText::new("...").color(theme::TEXT_DIM))
+                                .on_hover_text("analysing");
+                        }
+                        return;
+                    };
+                    let Some(number) = numbers.numbers.iter().find(|n| n.name == *name) else {
+                        return;
+                    };
+                    let hover = match &number.note {
+                        Some(note) => format!("{}\n{note}", number.method),
+                        None => number.method.clone(),
+                    };
+                    let text = format::optional(number.value, number.unit);
+                    ui.label(RichText::new(text).size(theme::BODY_SIZE).strong())
+                        .on_hover_text(hover);
+                });
+            }
+        });
+    }
 }
 
 /// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).

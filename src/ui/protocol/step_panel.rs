@@ -24,7 +24,6 @@ pub fn step_panel_ui(
     let step = state.current;
     let guide = guide(step);
     let mut event = None;
-    let numbers = endpoints.map_or(&[][..], |view| &view.windows[..]);
     ui.label(
         RichText::new(format!("{}. {}", step as usize + 1, step.title()))
             .size(theme::TITLE_SIZE)
@@ -58,14 +57,14 @@ pub fn step_panel_ui(
         StepId::BaselineCoronary => {
             let context = forms.context.ui(ui, state);
             ui.add_space(6.0);
-            capture_ui(ui, state, numbers).or(context)
+            capture_ui(ui, state).or(context)
         }
         StepId::PostCoronary => {
             super::forms::baseline_context_ui(ui, state);
             ui.add_space(6.0);
-            capture_ui(ui, state, numbers)
+            capture_ui(ui, state)
         }
-        StepId::BaselinePv | StepId::PostPv => capture_ui(ui, state, numbers),
+        StepId::BaselinePv | StepId::PostPv => capture_ui(ui, state),
         StepId::Review => {
             match endpoints {
                 Some(view) => endpoint_panel_ui(ui, view, 220.0),
