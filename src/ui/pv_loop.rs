@@ -35,7 +35,6 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, baselin
     }
     // The whole of what is left: the loop is fitted to its axes, so it fills a tall column as well as a square.
     let (outer, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::hover());
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, "PV loop plot"));
     let rect = Rect::from_min_max(
         pos2(outer.left() + theme::Y_AXIS_WIDTH, outer.top()),
         pos2(outer.right(), outer.bottom() - theme::TIME_AXIS_HEIGHT),
@@ -48,6 +47,19 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, baselin
         .and_then(|(pieces, _)| fitted_ranges(state, pieces, baseline_loop));
     let (volume, pressure) =
         fitted.unwrap_or_else(|| (view.range(Strip::LvVolume), view.range(Strip::LvPressure)));
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::accesskit::Role::Image,
+            true,
+            format!(
+                "PV loop plot: LV volume {} to {} mL, LV pressure {} to {} mmHg",
+                format_tick(volume.min),
+                format_tick(volume.max),
+                format_tick(pressure.min),
+                format_tick(pressure.max)
+            ),
+        )
+    });
     let to_screen = |v: f32, p: f32| {
         pos2(
             rect.left() + (v - volume.min) / (volume.max - volume.min) * rect.width(),

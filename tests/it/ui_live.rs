@@ -55,7 +55,8 @@ fn shows_the_source_chip_traces_and_numbers() {
     for title in ["ECG", "Pa", "Pd", "Doppler APV", "LV pressure", "LV volume", "mV"] {
         harness.get_by_label(title);
     }
-    harness.get_by_label_contains("PV loop");
+    harness.get_by_label_contains("PV loop ·");
+    harness.get_by_label_contains("PV loop plot");
     for name in ["HR", "MAP", "Pd/Pa", "APV", "LVEDP", "LVESP", "SV", "SW", "ECMO"] {
         harness.get_by_label(name);
     }
@@ -232,7 +233,7 @@ fn a_1920x1080_screen_shows_the_1366x768_layout_larger_with_numbers_readable_fro
     assert_eq!(harness.ctx.zoom_factor(), 1.0);
     let freeze_px = height_px(&harness, harness.get_by_label("Freeze").rect());
     let number_px = height_px(&harness, harness.get_all_by_label("—").next().unwrap().rect());
-    let pv_loop = harness.get_by_label("PV loop plot").rect();
+    let pv_loop = harness.get_by_label_contains("PV loop plot").rect();
     let controls_top = harness.get_by_label("Freeze").rect().top();
     assert!(
         pv_loop.bottom() > controls_top - 20.0 && pv_loop.height() > 500.0,
@@ -248,7 +249,7 @@ fn a_1920x1080_screen_shows_the_1366x768_layout_larger_with_numbers_readable_fro
         (points.x - 1366.0).abs() < 1.0 && (points.y - 768.0).abs() < 1.0,
         "{points:?}"
     );
-    let pv_loop = harness.get_by_label("PV loop plot").rect();
+    let pv_loop = harness.get_by_label_contains("PV loop plot").rect();
     assert!(pv_loop.bottom() > harness.get_by_label("Freeze").rect().top() - 20.0);
     // Text and controls are 1.4 times larger on the screen: the Freeze button ...
     let scaled_freeze_px = height_px(&harness, harness.get_by_label("Freeze").rect());
@@ -272,4 +273,31 @@ fn a_1920x1080_screen_shows_the_1366x768_layout_larger_with_numbers_readable_fro
     // Back to 1366x768: back to no zoom.
     crate::ui_protocol::set_window(&mut harness, [1366.0, 768.0]);
     assert_eq!(harness.ctx.zoom_factor(), 1.0);
+}
+
+#[test]
+fn the_live_pv_loop_fits_its_axes_to_a_small_loop_of_a_failing_ventricle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = crate::ui_protocol::demo_app(dir.path());
+    crate::ui_protocol::start_demo_case(&mut harness);
+    crate::ui_protocol::run_until(&mut harness, "the PV loop's beats", 30.0, |h| {
+        h.query_by_label_contains("PV loop · last").is_some()
+    });
+    let label = harness
+        .get_by_label_contains("PV loop plot")
+        .accesskit_node()
+        .label()
+        .unwrap();
+    // "PV loop plot: LV volume A to B mL, LV pressure C to D mmHg"
+    let numbers: Vec<f64> = label
+        .split([' ', ':', ','])
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let [v_min, v_max, p_min, p_max] = numbers[..] else {
+        panic!("{label}")
+    };
+    // The shock patient's loop is about 15 mL wide at an end-diastolic volume near 200 mL: the axis spans tens
+    // of mL around it, not the 0-300 mL of the volume trace, so the loop fills the plot.
+    assert!(v_min > 100.0 && v_max - v_min <= 60.0, "{label}");
+    assert!(p_max > p_min && p_max <= 200.0, "{label}");
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use heracles::analysis::endpoints::Unit;
 use heracles::analysis::format;
 use heracles::model::{Beat, Fiducial, StepId, UnloadingDevice};
@@ -414,6 +414,23 @@ fn assert_checklist_in_view(harness: &Harness<'_, Bench>, width: f32, height: f3
         screen.contains_rect(traces) && traces.left() < screen.width() * 0.6,
         "{step:?}: traces at {traces:?}"
     );
+    // No text of the step panel runs under the traces: every label that starts in it wraps or ends inside it.
+    let clipped: Vec<String> = harness
+        .query_all_by(|node| node.bounding_box().is_some() && node.role() != egui::accesskit::Role::Window)
+        .filter(|node| {
+            let rect = node.rect();
+            rect.left() < traces.left() && rect.top() < bar_top && rect.right() > traces.left() + 1.0
+        })
+        .map(|node| {
+            let text = node.accesskit_node().label().or(node.accesskit_node().value());
+            format!("{:?} {text:?} at {:?}", node.accesskit_node().role(), node.rect())
+        })
+        .collect();
+    assert!(
+        clipped.is_empty(),
+        "{step:?}: clipped at {}: {clipped:?}",
+        traces.left()
+    );
 }
 
 /// Asserts that every number of every window saved in the current step lies on a `width`x`height` screen, in the
@@ -520,6 +537,34 @@ fn every_checklist_item_of_every_step_is_in_view_without_scrolling_while_the_tra
         tick_checklist(&mut harness);
         next(&mut harness, StepId::SignOff);
         check(&mut harness);
+    }
+}
+
+#[test]
+fn a_refused_step_says_why_on_the_action_bar_without_moving_anything_above_it() {
+    for (width, height) in [(1366.0, 768.0), (1920.0, 1080.0)] {
+        let mut harness = harness(width, height);
+        harness.state_mut().recording = true;
+        set_up_case(&mut harness);
+        let rects = |harness: &Harness<'_, Bench>| {
+            ["2. Eligibility", "live traces", "Next F8", "Back F7"]
+                .map(|label| harness.get_by_label(label).rect())
+        };
+        let before = rects(&harness);
+        // Nothing answered yet: Next is refused, with the reason.
+        click(&mut harness, "Next F8");
+        assert_eq!(harness.state().state.current, StepId::Eligibility);
+        let message = harness.state().forms.message.clone().expect("a refusal");
+        let shown = harness.get_by_label(&message).rect();
+        assert!(
+            points_screen(width, height).contains_rect(shown),
+            "{message} at {shown:?}"
+        );
+        assert_eq!(
+            rects(&harness),
+            before,
+            "the layout moved when the refusal appeared"
+        );
     }
 }
 
@@ -969,7 +1014,8 @@ pub(crate) fn app_finish_capture(harness: &mut App) {
     });
 }
 
-/// The value of `name` under the newest window saved in `step`, once it is on screen (with its label).
+/// The value of `name` of the newest window saved in `step`, once it is on screen in the step's table of saved
+/// windows (its name with its unit, its value as the notation policy writes it).
 fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     harness.run_steps(2);
     let endpoints = session(harness).endpoints().cloned().unwrap();
@@ -978,8 +1024,13 @@ fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     let Some((number, value)) = number.and_then(|n| Some((n, n.value?))) else {
         panic!("no {name} under the window: {:?}", window.numbers);
     };
-    let shown = format!("{} {}", number.name, format::with_unit(value, number.unit));
-    harness.get_by_label(&shown);
+    let name = format!("{} {}", number.name, number.unit.symbol());
+    harness.get_by_label(name.trim_end());
+    let shown = format::number(value, number.unit);
+    assert!(
+        harness.query_all_by_label(&shown).count() > 0,
+        "{shown} not shown"
+    );
     value
 }
 

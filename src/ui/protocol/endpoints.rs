@@ -159,10 +159,10 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
             cell(ui, name_width, egui::Align::Min, &mut |ui| {
                 let mut job = egui::text::LayoutJob::default();
                 let style = ui.style().clone();
-                for text in [
-                    RichText::new(*name),
-                    RichText::new(format!(" {}", unit.symbol())).color(theme::TEXT_DIM),
-                ] {
+                let unit = Some(unit.symbol()).filter(|symbol| !symbol.is_empty());
+                let texts = std::iter::once(RichText::new(*name))
+                    .chain(unit.map(|symbol| RichText::new(format!(" {symbol}")).color(theme::TEXT_DIM)));
+                for text in texts {
                     text.small().append_to(
                         &mut job,
                         &style,

@@ -215,7 +215,9 @@ fn skip_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms, window: &str) 
         return None;
     }
     let mut event = None;
-    egui::CollapsingHeader::new(format!("Cannot capture the {window}?")).show(ui, |ui| {
+    // A short header (a header does not wrap: a long one would widen the panel and cut its text off).
+    egui::CollapsingHeader::new("Cannot capture? Skip with a reason").show(ui, |ui| {
+        ui.add(egui::Label::new(format!("Why can the {window} not be captured?")).wrap());
         let field =
             super::forms::text_field(ui, "Reason", &mut forms.skip_reason, "e.g. wire could not cross");
         if ui.button("Skip measurement").clicked() || keys::entered(&field) {
