@@ -66,6 +66,9 @@ pub const NUMBERS_WIDTH_FRACTION: f32 = 0.17;
 pub const PV_COLUMN_WIDTH: f32 = 330.0;
 /// Fraction of the window width given to the PV-loop column.
 pub const PV_COLUMN_WIDTH_FRACTION: f32 = 0.24;
+/// The narrowest the live traces may be, points: about four beats a second wide at the 10 s sweep, with room for
+/// each strip's title and scale controls. Narrower, the PV loop's column gives way.
+pub const MIN_TRACES_WIDTH: f32 = 400.0;
 /// Width of the y-axis labels left of each trace strip.
 pub const Y_AXIS_WIDTH: f32 = 44.0;
 /// Height of the time axis under the traces.

@@ -122,18 +122,18 @@ fn screenshots_of_a_demo_case_and_its_review() {
     shoot(&mut harness, SMALL, "protocol-sign-off");
     app_click(&mut harness, "Confirm sign-off");
 
-    // The live monitor of the same case.
-    app_click(&mut harness, "Live");
-    app_wait(&mut harness, 3.0);
-    shoot(&mut harness, SMALL, "live");
-
-    // The recorded case in review (under the operator's name), and its comparison view.
+    // The case closed, the live monitor on its own: traces, the PV loop and the numbers across the screen.
     let path = session(&harness).path().unwrap().to_owned();
     run_until(&mut harness, "the case writer", 10.0, |h| {
         session(h).num_unwritten() == 0
     });
     app_click(&mut harness, "Close case");
     wait_for_the_writer(&path);
+    app_click(&mut harness, "Live");
+    harness.run_steps(20);
+    shoot(&mut harness, SMALL, "live");
+
+    // The recorded case in review (under the operator's name), and its comparison view.
     harness.state_mut().handle(Command::ChooseReviewCase);
     harness.run_steps(3);
     app_click(&mut harness, "HER-DEM-0001");

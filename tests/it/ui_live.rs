@@ -280,6 +280,9 @@ fn the_live_pv_loop_fits_its_axes_to_a_small_loop_of_a_failing_ventricle() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = crate::ui_protocol::demo_app(dir.path());
     crate::ui_protocol::start_demo_case(&mut harness);
+    // The first measurement step (beside the eligibility form the loop gives way to the traces).
+    crate::ui_protocol::app_answer_eligible(&mut harness);
+    crate::ui_protocol::app_next(&mut harness, heracles::model::StepId::Preparation);
     crate::ui_protocol::run_until(&mut harness, "the PV loop's beats", 30.0, |h| {
         h.query_by_label_contains("PV loop · last").is_some()
     });

@@ -70,6 +70,14 @@ impl Bench {
                             let first = 601 + view.windows.iter().map(|w| w.numbers.len()).sum::<usize>();
                             view.windows
                                 .push(bench_window_numbers(*step, window.kind, first as f64));
+                            // With a post-unloading resting window, the CDFR and the table exist.
+                            if *step == StepId::PostCoronary && window.kind == WindowKind::CoronaryRest {
+                                let full = endpoint_view();
+                                view.cdfr = full.cdfr;
+                                view.rows = full.rows;
+                                view.baseline_loop = full.baseline_loop;
+                                view.post_loop = full.post_loop;
+                            }
                         }
                     }
                 }
@@ -331,6 +339,8 @@ fn a_whole_case_can_be_walked_by_clicking_labelled_buttons() {
 
     click(&mut harness, "Impella");
     type_into(&mut harness, "Randomisation reference", "RND-0012");
+    // The time is typed as the wall clock shows it, and the form says which zone that is.
+    harness.get_by_label_contains("local time, UTC");
     // No time is filled in for the operator: the trial system's time is typed (or Now pressed).
     click(&mut harness, "Record allocation");
     assert!(harness.state().state.allocation.is_none());
@@ -431,6 +441,13 @@ fn assert_checklist_in_view(harness: &Harness<'_, Bench>, width: f32, height: f3
         "{step:?}: clipped at {}: {clipped:?}",
         traces.left()
     );
+    // Words for the operator: no document references, no raw event JSON.
+    for jargon in ["ENDPOINTS.md", "{\""] {
+        assert!(
+            harness.query_by_label_contains(jargon).is_none(),
+            "{step:?}: {jargon} shown"
+        );
+    }
 }
 
 /// Asserts that every number of every window saved in the current step lies on a `width`x`height` screen, in the
@@ -602,6 +619,22 @@ fn enter_in_a_forms_text_field_submits_the_form() {
         "{:?}",
         harness.state().forms.message
     );
+}
+
+#[test]
+fn the_eligibility_verdict_counts_what_is_left_in_words_one_criterion_not_one_criteria() {
+    let mut harness = harness(1366.0, 768.0);
+    set_up_case(&mut harness);
+    harness.get_by_label(&format!("{} criteria still to answer", Criterion::ALL.len()));
+    for criterion in &Criterion::ALL[1..] {
+        let answer = if criterion.kind() == CriterionKind::Inclusion {
+            "yes"
+        } else {
+            "no"
+        };
+        click(&mut harness, &format!("{}: {answer}", criterion.text()));
+    }
+    harness.get_by_label("1 criterion still to answer");
 }
 
 #[test]
@@ -1431,6 +1464,12 @@ fn the_real_app_keeps_its_controls_and_the_recording_indicator_on_both_bedside_s
             &harness,
             size,
             &["RECORDING", "Next F8", "Back F7", "Mark event F6"],
+        );
+        // Beside the eligibility form the traces keep a readable width (the PV loop gives way, not they).
+        let traces = harness.get_by_label_contains("Traces:").rect();
+        assert!(
+            traces.width() >= heracles::ui::theme::MIN_TRACES_WIDTH - 20.0,
+            "traces {traces:?} beside the form on {size:?}"
         );
         for criterion in Criterion::ALL {
             let answer = if criterion.kind() == CriterionKind::Inclusion {

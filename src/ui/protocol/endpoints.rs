@@ -197,8 +197,10 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
     }
 }
 
-/// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).
-pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
+/// The primary endpoint alone (CDFR with its interval and flags, or why there is none): what follows the step in
+/// the narrow step panel, where the whole table would not fit (it is on the review step, and each window's own
+/// numbers are in the step's table of saved windows).
+pub fn primary_endpoint_ui(ui: &mut Ui, view: &EndpointView) {
     match &view.cdfr {
         None => {
             ui.label(
@@ -211,6 +213,11 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
         }
         Some(Ok(cdfr)) => cdfr_ui(ui, cdfr),
     }
+}
+
+/// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).
+pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
+    primary_endpoint_ui(ui, view);
     let mut section = "";
     egui::Grid::new("endpoint-rows")
         .num_columns(5)

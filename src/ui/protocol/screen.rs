@@ -118,7 +118,7 @@ pub fn protocol_panels_ui(
                             .strong(),
                     )
                     .default_open(true)
-                    .show(ui, |ui| super::endpoint_panel_ui(ui, endpoints, 0.0));
+                    .show(ui, |ui| super::primary_endpoint_ui(ui, endpoints));
                 }
                 event
             })
