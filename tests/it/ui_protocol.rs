@@ -766,6 +766,14 @@ fn endpoint_view() -> EndpointView {
                 Some(2.5),
                 Some(1.9),
             ),
+            // The longest name the case's table has, with the widest unit.
+            row(
+                "Microvascular resistance",
+                "BMR, back-pressure corrected (Pd - LVEDP)",
+                Unit::Resistance,
+                Some(2.65),
+                Some(2.9),
+            ),
             row("Pressure-volume", "LVEDP", Unit::Mmhg, Some(24.0), Some(14.0)),
             row("Pressure-volume", "PVA", Unit::MmhgMl, Some(5000.0), None),
         ],

@@ -157,20 +157,7 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
     for (row, (name, unit)) in rows.iter().enumerate() {
         row_ui(ui, &mut |ui| {
             cell(ui, name_width, egui::Align::Min, &mut |ui| {
-                let mut job = egui::text::LayoutJob::default();
-                let style = ui.style().clone();
-                let unit = Some(unit.symbol()).filter(|symbol| !symbol.is_empty());
-                let texts = std::iter::once(RichText::new(*name))
-                    .chain(unit.map(|symbol| RichText::new(format!(" {symbol}")).color(theme::TEXT_DIM)));
-                for text in texts {
-                    text.small().append_to(
-                        &mut job,
-                        &style,
-                        egui::FontSelection::Default,
-                        egui::Align::Center,
-                    );
-                }
-                ui.add(egui::Label::new(job).wrap());
+                ui.add(egui::Label::new(name_with_unit(ui, name, *unit, Some(theme::SMALL_SIZE))).wrap());
             });
             for column in columns {
                 cell(ui, VALUE_COLUMN_WIDTH, egui::Align::Max, &mut |ui| {
@@ -197,6 +184,28 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
     }
 }
 
+/// A number's name followed by its unit, dimmed (nothing for a ratio), at `size` (body text when `None`): the unit
+/// beside the name, so that a table needs no column of its own for it.
+fn name_with_unit(ui: &Ui, name: &str, unit: Unit, size: Option<f32>) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let unit = Some(unit.symbol()).filter(|symbol| !symbol.is_empty());
+    let texts = std::iter::once(RichText::new(name))
+        .chain(unit.map(|symbol| RichText::new(format!(" {symbol}")).color(theme::TEXT_DIM)));
+    for text in texts {
+        let text = match size {
+            Some(size) => text.size(size),
+            None => text,
+        };
+        text.append_to(
+            &mut job,
+            ui.style(),
+            egui::FontSelection::Default,
+            egui::Align::Center,
+        );
+    }
+    job
+}
+
 /// The primary endpoint alone (CDFR with its interval and flags, or why there is none): what follows the step in
 /// the narrow step panel, where the whole table would not fit (it is on the review step, and each window's own
 /// numbers are in the step's table of saved windows).
@@ -220,7 +229,7 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
     primary_endpoint_ui(ui, view);
     let mut section = "";
     egui::Grid::new("endpoint-rows")
-        .num_columns(5)
+        .num_columns(4)
         .striped(true)
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
@@ -228,7 +237,7 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
                 if row.section != section {
                     section = &row.section;
                     ui.label(RichText::new(section).strong());
-                    for heading in ["baseline", "post", "change", ""] {
+                    for heading in ["baseline", "post", "change"] {
                         ui.label(RichText::new(heading).color(theme::TEXT_DIM));
                     }
                     ui.end_row();
@@ -281,7 +290,8 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
         Some(note) => format!("{}\n{note}", row.method),
         None => row.method.clone(),
     };
-    ui.label(&row.name).on_hover_text(&hover);
+    ui.label(name_with_unit(ui, &row.name, row.unit, None))
+        .on_hover_text(&hover);
     ui.label(
         RichText::new(format_value(row.baseline, row.unit))
             .color(theme::LOOP_BASELINE)
@@ -307,7 +317,6 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
     };
     ui.label(RichText::new(change).size(theme::BODY_SIZE).strong())
         .on_hover_text(&hover);
-    ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
 }
 
 fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {
