@@ -227,6 +227,8 @@ pub fn primary_endpoint_ui(ui: &mut Ui, view: &EndpointView) {
 /// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).
 pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
     primary_endpoint_ui(ui, view);
+    // The names take at most two fifths of the width: the values and their changes keep the rest.
+    let name_width = ui.available_width() * 0.4;
     let mut section = "";
     egui::Grid::new("endpoint-rows")
         .num_columns(4)
@@ -242,7 +244,7 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
                     }
                     ui.end_row();
                 }
-                row_ui(ui, row);
+                row_ui(ui, row, name_width);
                 ui.end_row();
             }
         });
@@ -285,13 +287,20 @@ fn format_value(value: Option<f64>, unit: Unit) -> String {
     }
 }
 
-fn row_ui(ui: &mut Ui, row: &EndpointRow) {
+/// One row of the endpoint table, its name (with the unit) within `name_width`.
+fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
     let hover = match &row.note {
         Some(note) => format!("{}\n{note}", row.method),
         None => row.method.clone(),
     };
-    ui.label(name_with_unit(ui, &row.name, row.unit, None))
-        .on_hover_text(&hover);
+    // Cut to its width, whole on hover (a wrapped cell would overlap the next row: the grid sizes a row by its
+    // first line).
+    let name = name_with_unit(ui, &row.name, row.unit, None);
+    ui.allocate_ui(egui::vec2(name_width, 0.0), |ui| {
+        ui.set_max_width(name_width);
+        ui.add(egui::Label::new(name).truncate())
+            .on_hover_text(format!("{}\n{hover}", row.name));
+    });
     ui.label(
         RichText::new(format_value(row.baseline, row.unit))
             .color(theme::LOOP_BASELINE)
