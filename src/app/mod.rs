@@ -80,6 +80,8 @@ pub struct HeraclesApp {
     save_elsewhere: Option<String>,
     /// The system's folder dialog opened from it, while open (thread `save-folder-dialog`).
     save_elsewhere_pick: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    /// The window's size in points when the zoom was last chosen (see [`HeraclesApp::scale_to_window`]).
+    zoomed_at: Option<egui::Vec2>,
 }
 
 impl HeraclesApp {
@@ -112,6 +114,7 @@ impl HeraclesApp {
             uploads: upload::Uploads::default(),
             save_elsewhere: None,
             save_elsewhere_pick: None,
+            zoomed_at: None,
         })
     }
 
@@ -190,8 +193,26 @@ impl HeraclesApp {
         &self.settings
     }
 
+    /// The one place the UI is scaled: the zoom of [`theme::zoom_for`] the window's logical size (its size in
+    /// points at the zoom in force), chosen again whenever the window changes size. A 1920x1080 screen thus shows
+    /// the 1366x768 layout 1.41 times larger, fonts, controls and the live numbers with it.
+    fn scale_to_window(&mut self, ctx: &egui::Context) {
+        let points = ctx.viewport_rect().size();
+        // Unchanged since the zoom was chosen: nothing to do (and a host that does not apply zoom to the window's
+        // size in points, as eframe does, cannot make it grow frame after frame).
+        if self.zoomed_at == Some(points) {
+            return;
+        }
+        self.zoomed_at = Some(points);
+        let zoom = theme::zoom_for(points * ctx.zoom_factor());
+        if (zoom - ctx.zoom_factor()).abs() > 1e-3 {
+            ctx.set_zoom_factor(zoom);
+        }
+    }
+
     /// Draws one frame of the whole window into `ui` and applies what the user asked for.
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
+        self.scale_to_window(ui.ctx());
         drain::drain(&mut self.shown, &self.engine.lock(), !self.live.frozen);
         if let Some(session) = &mut self.protocol {
             session.tick(&self.shown, &self.engine, self.patient.as_ref());

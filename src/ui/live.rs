@@ -54,7 +54,8 @@ pub fn find_channel(state: &LiveState, kind: SignalKind) -> Option<(usize, usize
 
 /// Draws the live screen into `ui` (everything below the top bar); `demo` is the simulated patient's control
 /// panel, when the simulator is the source; `baseline_loop` (volume mL, pressure mmHg; empty for none) is the
-/// case's saved baseline loop, drawn grey behind the live loops.
+/// case's saved baseline loop, drawn grey behind the live loops. The PV loop's column (with the demo panel) is left
+/// out when the traces would be narrower than [`theme::MIN_TRACES_WIDTH`] beside it.
 pub fn live_ui(
     ui: &mut egui::Ui,
     view: &LiveView,
@@ -67,29 +68,49 @@ pub fn live_ui(
         actions.push(Action::SetFrozen(!view.frozen));
     }
     let width = ui.available_width();
+    let numbers_width = theme::NUMBERS_WIDTH.max(width * theme::NUMBERS_WIDTH_FRACTION);
+    let pv_width = theme::PV_COLUMN_WIDTH.max(width * theme::PV_COLUMN_WIDTH_FRACTION);
+    // Beside a wide form (eligibility, randomisation, sign-off) there is no room for both: the traces keep their
+    // width, the loop (and the demo panel under it) comes back with the measurement steps.
+    let pv_shown = width - numbers_width - pv_width >= theme::MIN_TRACES_WIDTH;
     egui::Panel::bottom("live-controls")
         .exact_size(theme::BOTTOM_BAR_HEIGHT)
         .frame(bar_frame())
         .show(ui, |ui| controls_ui(ui, view, actions));
     egui::Panel::right("live-numbers")
-        .exact_size(theme::NUMBERS_WIDTH.max(width * theme::NUMBERS_WIDTH_FRACTION))
+        .exact_size(numbers_width)
         .resizable(false)
         .frame(bar_frame())
         .show(ui, |ui| numbers::numbers_ui(ui, &state.analysis));
-    egui::Panel::right("live-pv")
-        .exact_size(theme::PV_COLUMN_WIDTH.max(width * theme::PV_COLUMN_WIDTH_FRACTION))
-        .resizable(false)
-        .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
-        .show(ui, |ui| {
-            pv_loop::pv_loop_ui(ui, view, state, baseline_loop);
-            if let Some(demo) = demo {
-                ui.add_space(theme::PANEL_MARGIN);
-                demo::demo_panel_ui(ui, demo, actions);
-            }
-        });
+    if pv_shown {
+        egui::Panel::right("live-pv")
+            .exact_size(pv_width)
+            .resizable(false)
+            .frame(plot_frame())
+            .show(ui, |ui| {
+                // The demo panel at the column's foot, the loop in all the height above it.
+                if let Some(demo) = demo {
+                    egui::Panel::bottom("live-demo")
+                        .frame(egui::Frame::NONE.inner_margin(egui::Margin {
+                            top: theme::PANEL_MARGIN as i8,
+                            ..Default::default()
+                        }))
+                        .show(ui, |ui| demo::demo_panel_ui(ui, demo, actions));
+                }
+                pv_loop::pv_loop_ui(ui, view, state, baseline_loop);
+            });
+    }
     egui::CentralPanel::default()
-        .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
+        .frame(plot_frame())
         .show(ui, |ui| traces::traces_ui(ui, view, state, actions));
+}
+
+/// The frame of the traces and the PV loop's column: the window's background (painted, so that a rendering without
+/// the window's clear colour, the screenshots', looks as the screen does).
+fn plot_frame() -> egui::Frame {
+    egui::Frame::NONE
+        .fill(theme::BACKGROUND)
+        .inner_margin(theme::PANEL_MARGIN)
 }
 
 /// The frame of the bars and side panels.

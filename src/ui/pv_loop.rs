@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use egui::{Align2, Color32, Rect, RichText, Shape, Stroke, pos2, vec2};
+use egui::{Align2, Color32, Rect, RichText, Shape, Stroke, pos2};
 
 use crate::acquisition::LiveState;
 use crate::model::SignalKind;
@@ -20,8 +20,8 @@ const MAX_POINTS: u64 = 800;
 /// Number of equal pieces the fallback window is cut into when no beats are known (each fades by its age).
 const NUM_FALLBACK_PIECES: u64 = 12;
 
-/// Draws the PV loop at the top of `ui` as a square as wide as the column, with `baseline_loop` (the case's saved
-/// baseline loop, volume mL and pressure mmHg; empty for none) in grey behind the live loops, on the same axes.
+/// Draws the PV loop in the whole of `ui` (under its title), with `baseline_loop` (the case's saved baseline loop,
+/// volume mL and pressure mmHg; empty for none) in grey behind the live loops, on the same axes.
 pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, baseline_loop: &[[f64; 2]]) {
     let pieces = loop_pieces(state);
     let title = match &pieces {
@@ -33,8 +33,8 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, baselin
     if !baseline_loop.is_empty() {
         ui.label(RichText::new("grey: baseline loop (VA-ECMO alone)").color(theme::LOOP_BASELINE));
     }
-    let side = ui.available_width().min(ui.available_height() * 0.75);
-    let (outer, _) = ui.allocate_exact_size(vec2(ui.available_width(), side), egui::Sense::hover());
+    // The whole of what is left: the loop is fitted to its axes, so it fills a tall column as well as a square.
+    let (outer, response) = ui.allocate_exact_size(ui.available_size(), egui::Sense::hover());
     let rect = Rect::from_min_max(
         pos2(outer.left() + theme::Y_AXIS_WIDTH, outer.top()),
         pos2(outer.right(), outer.bottom() - theme::TIME_AXIS_HEIGHT),
@@ -47,6 +47,19 @@ pub fn pv_loop_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, baselin
         .and_then(|(pieces, _)| fitted_ranges(state, pieces, baseline_loop));
     let (volume, pressure) =
         fitted.unwrap_or_else(|| (view.range(Strip::LvVolume), view.range(Strip::LvPressure)));
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(
+            egui::accesskit::Role::Image,
+            true,
+            format!(
+                "PV loop plot: LV volume {} to {} mL, LV pressure {} to {} mmHg",
+                format_tick(volume.min),
+                format_tick(volume.max),
+                format_tick(pressure.min),
+                format_tick(pressure.max)
+            ),
+        )
+    });
     let to_screen = |v: f32, p: f32| {
         pos2(
             rect.left() + (v - volume.min) / (volume.max - volume.min) * rect.width(),

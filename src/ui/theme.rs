@@ -66,6 +66,9 @@ pub const NUMBERS_WIDTH_FRACTION: f32 = 0.17;
 pub const PV_COLUMN_WIDTH: f32 = 330.0;
 /// Fraction of the window width given to the PV-loop column.
 pub const PV_COLUMN_WIDTH_FRACTION: f32 = 0.24;
+/// The narrowest the live traces may be, points: about four beats a second wide at the 10 s sweep, with room for
+/// each strip's title and scale controls. Narrower, the PV loop's column gives way.
+pub const MIN_TRACES_WIDTH: f32 = 400.0;
 /// Width of the y-axis labels left of each trace strip.
 pub const Y_AXIS_WIDTH: f32 = 44.0;
 /// Height of the time axis under the traces.
@@ -102,6 +105,25 @@ pub const NUMBER_SIZE: f32 = 38.0;
 pub const NUMBER_LABEL_SIZE: f32 = 15.0;
 /// Minimum size of a clickable button, points.
 pub const BUTTON_MIN_SIZE: egui::Vec2 = egui::vec2(36.0, 30.0);
+
+/// The screen the layout is drawn for, logical points: the smallest bedside screen, 1366x768, where nothing is
+/// scaled.
+pub const REFERENCE_SCREEN: egui::Vec2 = egui::vec2(1366.0, 768.0);
+
+/// The largest zoom (a 4K screen at 100 % is drawn as a 1920x1080 one at 200 %).
+const MAX_ZOOM: f32 = 2.5;
+
+/// The one scale factor of the whole UI on a window of `size` logical points: the layout is the reference
+/// screen's, magnified until it fills the window's narrower dimension, never shrunk (1366x768: 1; 1920x1080:
+/// 1.41, so every text, control and number is 41 % larger and no area is left empty).
+pub fn zoom_for(size: egui::Vec2) -> f32 {
+    let zoom = (size.x / REFERENCE_SCREEN.x).min(size.y / REFERENCE_SCREEN.y);
+    if zoom.is_finite() {
+        zoom.clamp(1.0, MAX_ZOOM)
+    } else {
+        1.0
+    }
+}
 
 /// Font for text drawn with the painter (axis labels).
 pub fn small_font() -> FontId {

@@ -18,7 +18,7 @@ use heracles::model::StepId;
 use crate::ui_protocol::{
     App, app_allocate_impella, app_answer_eligible, app_capture, app_click, app_finish_capture,
     app_insert_impella_p8, app_next, app_record_context, app_record_ecmo, app_tick_checklist, app_type,
-    app_wait, demo_app_sized, run_until, session, wait_for_the_writer,
+    app_wait, demo_app_sized, run_until, session, set_window, wait_for_the_writer,
 };
 
 const SMALL: [f32; 2] = [1366.0, 768.0];
@@ -26,7 +26,7 @@ const LARGE: [f32; 2] = [1920.0, 1080.0];
 
 /// Renders the current frame at `size` and writes it as `<name>.png` into `$HERACLES_SCREENSHOTS`.
 fn shoot(harness: &mut App, size: [f32; 2], name: &str) {
-    harness.set_size(egui::vec2(size[0], size[1]));
+    set_window(harness, size);
     harness.run_steps(6);
     let image = harness.render().expect("kittest renders the frame");
     assert_eq!((image.width(), image.height()), (size[0] as u32, size[1] as u32));
@@ -35,8 +35,7 @@ fn shoot(harness: &mut App, size: [f32; 2], name: &str) {
         image.save(&path).unwrap();
         eprintln!("screenshots: wrote {}", path.display());
     }
-    harness.set_size(egui::vec2(SMALL[0], SMALL[1]));
-    harness.run_steps(2);
+    set_window(harness, SMALL);
 }
 
 /// Clicks Capture and waits until the capture has run for a few seconds, so its quality lines show.
@@ -123,18 +122,18 @@ fn screenshots_of_a_demo_case_and_its_review() {
     shoot(&mut harness, SMALL, "protocol-sign-off");
     app_click(&mut harness, "Confirm sign-off");
 
-    // The live monitor of the same case.
-    app_click(&mut harness, "Live");
-    app_wait(&mut harness, 3.0);
-    shoot(&mut harness, SMALL, "live");
-
-    // The recorded case in review (under the operator's name), and its comparison view.
+    // The case closed, the live monitor on its own: traces, the PV loop and the numbers across the screen.
     let path = session(&harness).path().unwrap().to_owned();
     run_until(&mut harness, "the case writer", 10.0, |h| {
         session(h).num_unwritten() == 0
     });
     app_click(&mut harness, "Close case");
     wait_for_the_writer(&path);
+    app_click(&mut harness, "Live");
+    harness.run_steps(20);
+    shoot(&mut harness, SMALL, "live");
+
+    // The recorded case in review (under the operator's name), and its comparison view.
     harness.state_mut().handle(Command::ChooseReviewCase);
     harness.run_steps(3);
     app_click(&mut harness, "HER-DEM-0001");

@@ -55,7 +55,8 @@ fn shows_the_source_chip_traces_and_numbers() {
     for title in ["ECG", "Pa", "Pd", "Doppler APV", "LV pressure", "LV volume", "mV"] {
         harness.get_by_label(title);
     }
-    harness.get_by_label_contains("PV loop");
+    harness.get_by_label_contains("PV loop ·");
+    harness.get_by_label_contains("PV loop plot");
     for name in ["HR", "MAP", "Pd/Pa", "APV", "LVEDP", "LVESP", "SV", "SW", "ECMO"] {
         harness.get_by_label(name);
     }
@@ -218,4 +219,88 @@ fn settings_tab_connects_a_console_in_place_of_the_simulated_patient() {
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Simulated patient").is_none());
     harness.get_by_label_contains("DISCONNECTED");
+}
+
+/// Physical pixels of a widget's height on the harness's screen.
+fn height_px(harness: &Harness<'_, HeraclesApp>, rect: egui::Rect) -> f32 {
+    rect.height() * harness.ctx.pixels_per_point()
+}
+
+#[test]
+fn a_1920x1080_screen_shows_the_1366x768_layout_larger_with_numbers_readable_from_two_metres() {
+    let mut harness = app_on_test_source();
+    // 1366x768: nothing is scaled; the PV loop takes the height of its column, down to the controls bar.
+    assert_eq!(harness.ctx.zoom_factor(), 1.0);
+    let freeze_px = height_px(&harness, harness.get_by_label("Freeze").rect());
+    let number_px = height_px(&harness, harness.get_all_by_label("—").next().unwrap().rect());
+    let pv_loop = harness.get_by_label_contains("PV loop plot").rect();
+    let controls_top = harness.get_by_label("Freeze").rect().top();
+    assert!(
+        pv_loop.bottom() > controls_top - 20.0 && pv_loop.height() > 500.0,
+        "PV loop {pv_loop:?}, controls at {controls_top}"
+    );
+
+    crate::ui_protocol::set_window(&mut harness, [1920.0, 1080.0]);
+    let zoom = harness.ctx.zoom_factor();
+    assert!((1.40..1.41).contains(&zoom), "zoom {zoom}");
+    // The same layout: the window is 1366x768 points, the loop still fills its column.
+    let points = harness.ctx.viewport_rect().size();
+    assert!(
+        (points.x - 1366.0).abs() < 1.0 && (points.y - 768.0).abs() < 1.0,
+        "{points:?}"
+    );
+    let pv_loop = harness.get_by_label_contains("PV loop plot").rect();
+    assert!(pv_loop.bottom() > harness.get_by_label("Freeze").rect().top() - 20.0);
+    // Text and controls are 1.4 times larger on the screen: the Freeze button ...
+    let scaled_freeze_px = height_px(&harness, harness.get_by_label("Freeze").rect());
+    assert!(
+        scaled_freeze_px > 1.35 * freeze_px,
+        "Freeze {scaled_freeze_px} px against {freeze_px} px at 1366x768"
+    );
+    // ... and each live number. A digit is about 0.7 of the line height: on a 24-inch 1920x1080 screen
+    // (0.28 mm pixels) a 60 px line gives digits of 11.5 mm, 20 minutes of arc at two metres, where 5 is the
+    // limit of normal acuity: readable with a glance, gloves on, from the foot of the table.
+    let scaled_number_px = height_px(&harness, harness.get_all_by_label("—").next().unwrap().rect());
+    eprintln!(
+        "zoom {zoom:.4}: Freeze {freeze_px:.0} -> {scaled_freeze_px:.0} px, live number {number_px:.0} -> \
+         {scaled_number_px:.0} px"
+    );
+    assert!(
+        scaled_number_px > 1.35 * number_px && scaled_number_px >= 60.0,
+        "number {scaled_number_px} px against {number_px} px at 1366x768"
+    );
+
+    // Back to 1366x768: back to no zoom.
+    crate::ui_protocol::set_window(&mut harness, [1366.0, 768.0]);
+    assert_eq!(harness.ctx.zoom_factor(), 1.0);
+}
+
+#[test]
+fn the_live_pv_loop_fits_its_axes_to_a_small_loop_of_a_failing_ventricle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = crate::ui_protocol::demo_app(dir.path());
+    crate::ui_protocol::start_demo_case(&mut harness);
+    // The first measurement step (beside the eligibility form the loop gives way to the traces).
+    crate::ui_protocol::app_answer_eligible(&mut harness);
+    crate::ui_protocol::app_next(&mut harness, heracles::model::StepId::Preparation);
+    crate::ui_protocol::run_until(&mut harness, "the PV loop's beats", 30.0, |h| {
+        h.query_by_label_contains("PV loop · last").is_some()
+    });
+    let label = harness
+        .get_by_label_contains("PV loop plot")
+        .accesskit_node()
+        .label()
+        .unwrap();
+    // "PV loop plot: LV volume A to B mL, LV pressure C to D mmHg"
+    let numbers: Vec<f64> = label
+        .split([' ', ':', ','])
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let [v_min, v_max, p_min, p_max] = numbers[..] else {
+        panic!("{label}")
+    };
+    // The shock patient's loop is about 15 mL wide at an end-diastolic volume near 200 mL: the axis spans tens
+    // of mL around it, not the 0-300 mL of the volume trace, so the loop fills the plot.
+    assert!(v_min > 100.0 && v_max - v_min <= 60.0, "{label}");
+    assert!(p_max > p_min && p_max <= 200.0, "{label}");
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use heracles::analysis::endpoints::Unit;
 use heracles::analysis::format;
 use heracles::model::{Beat, Fiducial, StepId, UnloadingDevice};
@@ -15,7 +15,7 @@ use heracles::protocol::{
 use heracles::review::analysis::window_kind;
 use heracles::ui::protocol::{
     Cdfr, EndpointRow, EndpointView, LiveChannels, PanelRequest, ProtocolForms, ProtocolView, StartChoice,
-    endpoint_panel_ui, protocol_panels_ui, shows_live_traces, start_ui,
+    WindowNumber, WindowNumbers, endpoint_panel_ui, protocol_panels_ui, shows_live_traces, start_ui,
 };
 use heracles::ui::upload::CaseUploads;
 use heracles::upload::worker::UploadStatus;
@@ -32,6 +32,9 @@ struct Bench {
     effects: Vec<Effect>,
     /// Whether the case is drawn as recording (the traces then stay in view on every step).
     recording: bool,
+    /// Whether each saved window is given its numbers at once, as the app's analysis gives them (a unique value
+    /// per number, so a test can find each one by its text).
+    analyse: bool,
 }
 
 impl Bench {
@@ -45,6 +48,7 @@ impl Bench {
             time_s: 0.0,
             effects: Vec::new(),
             recording: false,
+            analyse: false,
         }
     }
 
@@ -59,6 +63,24 @@ impl Bench {
         match handle(&self.state, event, self.now()) {
             Ok((state, effects)) => {
                 self.state = state;
+                if self.analyse {
+                    for effect in &effects {
+                        if let Effect::WindowSaved { step, window } = effect {
+                            let view = self.endpoints.get_or_insert_with(EndpointView::default);
+                            let first = 601 + view.windows.iter().map(|w| w.numbers.len()).sum::<usize>();
+                            view.windows
+                                .push(bench_window_numbers(*step, window.kind, first as f64));
+                            // With a post-unloading resting window, the CDFR and the table exist.
+                            if *step == StepId::PostCoronary && window.kind == WindowKind::CoronaryRest {
+                                let full = endpoint_view();
+                                view.cdfr = full.cdfr;
+                                view.rows = full.rows;
+                                view.baseline_loop = full.baseline_loop;
+                                view.post_loop = full.post_loop;
+                            }
+                        }
+                    }
+                }
                 self.effects.extend(effects);
                 self.forms.message = None;
             }
@@ -101,14 +123,88 @@ impl Bench {
     }
 }
 
+/// What the app shows for a saved window of `kind`: the names and units of `app::endpoints`' rows for that kind
+/// (as the case's endpoint table names them), valued `first`, `first + 1`, ... so that each number's text is unique.
+fn bench_window_numbers(step: StepId, kind: WindowKind, first: f64) -> WindowNumbers {
+    let rows: &[(&str, Unit)] = match kind {
+        WindowKind::CoronaryRest => &[
+            ("APV", Unit::CmPerS),
+            ("Diastolic APV", Unit::CmPerS),
+            ("Pd/Pa", Unit::Ratio),
+            ("Heart rate (coronary)", Unit::PerMin),
+            ("BMR", Unit::Resistance),
+            ("WFP-MR", Unit::Resistance),
+        ],
+        WindowKind::CoronaryHyperaemia => &[
+            ("APV", Unit::CmPerS),
+            ("Pd/Pa", Unit::Ratio),
+            ("BMR (HMR)", Unit::Resistance),
+            (
+                "BMR, back-pressure corrected (Pd - LVEDP) (HMR)",
+                Unit::Resistance,
+            ),
+        ],
+        WindowKind::CoronaryRestMinimumSupport => &[
+            ("APV", Unit::CmPerS),
+            ("Diastolic APV", Unit::CmPerS),
+            ("Pd/Pa", Unit::Ratio),
+            ("Heart rate (coronary)", Unit::PerMin),
+            ("BMR", Unit::Resistance),
+        ],
+        WindowKind::PvSteady => &[
+            ("LVEDP", Unit::Mmhg),
+            ("EDV", Unit::Ml),
+            ("ESV", Unit::Ml),
+            ("EF", Unit::Percent),
+            ("dP/dt max", Unit::MmhgPerS),
+            ("tau (Weiss)", Unit::Ms),
+            ("Heart rate (PV)", Unit::PerMin),
+        ],
+        WindowKind::PvPreloadReduction => &[
+            ("Ees", Unit::MmhgPerMl),
+            ("V0 (ESPVR)", Unit::Ml),
+            ("ESPVR r2", Unit::Ratio),
+            ("EDPVR beta", Unit::PerMl),
+            ("PRSW Mw", Unit::Mmhg),
+        ],
+    };
+    WindowNumbers {
+        step,
+        kind,
+        numbers: rows
+            .iter()
+            .enumerate()
+            .map(|(i, (name, unit))| WindowNumber {
+                name: (*name).to_owned(),
+                value: Some(first + i as f64),
+                unit: *unit,
+                method: "bench".to_owned(),
+                note: None,
+            })
+            .collect(),
+    }
+}
+
+/// The screen a `width`x`height` pixel screen is in points once the app has scaled the UI to it
+/// ([`heracles::ui::theme::zoom_for`]; the app's zoom, which kittest does not apply to the screen's size itself).
+fn points_screen(width: f32, height: f32) -> egui::Rect {
+    let pixels = egui::vec2(width, height);
+    egui::Rect::from_min_size(egui::Pos2::ZERO, pixels / heracles::ui::theme::zoom_for(pixels))
+}
+
+/// The bench on a `width`x`height` pixel screen, scaled as the app scales the UI to it.
 fn harness(width: f32, height: f32) -> Harness<'static, Bench> {
-    Harness::builder().with_size([width, height]).build_ui_state(
-        |ui, bench: &mut Bench| {
-            heracles::ui::theme::apply(ui.ctx());
-            bench.ui(ui);
-        },
-        Bench::new(),
-    )
+    let screen = points_screen(width, height);
+    Harness::builder()
+        .with_size(screen.size())
+        .with_pixels_per_point(width / screen.width())
+        .build_ui_state(
+            |ui, bench: &mut Bench| {
+                heracles::ui::theme::apply(ui.ctx());
+                bench.ui(ui);
+            },
+            Bench::new(),
+        )
 }
 
 /// Scrolls to the widget labelled `label` (as the operator would) and clicks it.
@@ -210,6 +306,9 @@ fn capture_and_save(harness: &mut Harness<'_, Bench>, button: &str) {
     harness.get_by_label("Stop capture F5");
     let_capture_run(harness);
     harness.get_by_label("Steady window");
+    // Steady heart rate and flow read as no drift, never "+0" or "-0.00".
+    harness.get_by_label("Heart rate 75 /min, drift 0 %");
+    harness.get_by_label("ECMO flow 3.50 L/min, drift 0.00 L/min");
     click(harness, "Save window");
     assert!(harness.state().state.capture.is_none());
 }
@@ -240,6 +339,8 @@ fn a_whole_case_can_be_walked_by_clicking_labelled_buttons() {
 
     click(&mut harness, "Impella");
     type_into(&mut harness, "Randomisation reference", "RND-0012");
+    // The time is typed as the wall clock shows it, and the form says which zone that is.
+    harness.get_by_label_contains("local time, UTC");
     // No time is filled in for the operator: the trial system's time is typed (or Now pressed).
     click(&mut harness, "Record allocation");
     assert!(harness.state().state.allocation.is_none());
@@ -308,7 +409,7 @@ fn a_whole_case_can_be_walked_by_clicking_labelled_buttons() {
 /// without anything scrolled to it, and that the live traces are in view beside it.
 fn assert_checklist_in_view(harness: &Harness<'_, Bench>, width: f32, height: f32) {
     let step = harness.state().state.current;
-    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(width, height));
+    let screen = points_screen(width, height);
     let bar_top = harness.get_by_label("Next F8").rect().top();
     for item in heracles::protocol::guide(step).checklist {
         let rect = harness.get_by_label(item).rect();
@@ -320,9 +421,67 @@ fn assert_checklist_in_view(harness: &Harness<'_, Bench>, width: f32, height: f3
     // (The bench's traces are a label at the top left of the space left to them.)
     let traces = harness.get_by_label("live traces").rect();
     assert!(
-        screen.contains_rect(traces) && traces.left() < width * 0.6,
+        screen.contains_rect(traces) && traces.left() < screen.width() * 0.6,
         "{step:?}: traces at {traces:?}"
     );
+    // No text of the step panel runs under the traces: every label that starts in it wraps or ends inside it.
+    let clipped: Vec<String> = harness
+        .query_all_by(|node| node.bounding_box().is_some() && node.role() != egui::accesskit::Role::Window)
+        .filter(|node| {
+            let rect = node.rect();
+            rect.left() < traces.left() && rect.top() < bar_top && rect.right() > traces.left() + 1.0
+        })
+        .map(|node| {
+            let text = node.accesskit_node().label().or(node.accesskit_node().value());
+            format!("{:?} {text:?} at {:?}", node.accesskit_node().role(), node.rect())
+        })
+        .collect();
+    assert!(
+        clipped.is_empty(),
+        "{step:?}: clipped at {}: {clipped:?}",
+        traces.left()
+    );
+    // Words for the operator: no document references, no raw event JSON.
+    for jargon in ["ENDPOINTS.md", "{\""] {
+        assert!(
+            harness.query_by_label_contains(jargon).is_none(),
+            "{step:?}: {jargon} shown"
+        );
+    }
+}
+
+/// Asserts that every number of every window saved in the current step lies on a `width`x`height` screen, in the
+/// step panel's view: under the step list's header, above the pinned checklist (and the action bar), found by its
+/// text (each bench number's text is unique), with the step's panel as it opens (scrolled to its title: the
+/// operator has not gone looking for them).
+fn assert_window_numbers_in_view(harness: &mut Harness<'_, Bench>, width: f32, height: f32) {
+    let step = harness.state().state.current;
+    harness
+        .get_by_label(&format!("{}. {}", step as usize + 1, step.title()))
+        .scroll_to_me();
+    harness.run();
+    let bench = harness.state();
+    let screen = points_screen(width, height);
+    let top = harness.get_by_label("Protocol steps").rect().bottom();
+    let floor = if heracles::protocol::guide(step).checklist.is_empty() {
+        harness.get_by_label("Next F8").rect().top()
+    } else {
+        harness.get_by_label("Checklist").rect().top()
+    };
+    let windows = bench.endpoints.iter().flat_map(|view| &view.windows);
+    for window in windows.filter(|window| window.step == step) {
+        for number in &window.numbers {
+            let text = format::number(number.value.unwrap(), number.unit);
+            let rect = harness.get_by_label_contains(&text).rect();
+            assert!(
+                screen.contains_rect(rect) && rect.top() >= top && rect.bottom() <= floor,
+                "{step:?}: {} {text} of the {} at {rect:?} is hidden on a {width}x{height} screen (step panel from \
+                 {top} to {floor})",
+                number.name,
+                window.kind.label()
+            );
+        }
+    }
 }
 
 #[test]
@@ -330,61 +489,99 @@ fn every_checklist_item_of_every_step_is_in_view_without_scrolling_while_the_tra
     for (width, height) in [(1366.0, 768.0), (1920.0, 1080.0)] {
         let mut harness = harness(width, height);
         harness.state_mut().recording = true;
+        harness.state_mut().analyse = true;
         set_up_case(&mut harness);
-        let check = |harness: &Harness<'_, Bench>| assert_checklist_in_view(harness, width, height);
+        let check = |harness: &mut Harness<'_, Bench>| {
+            assert_checklist_in_view(harness, width, height);
+            assert_window_numbers_in_view(harness, width, height);
+        };
         // Eligibility: no checklist, but the patient is on the table: the traces are in view.
-        check(&harness);
+        check(&mut harness);
         answer_eligible(&mut harness);
-        check(&harness);
+        check(&mut harness);
         next(&mut harness, StepId::Preparation);
-        check(&harness);
+        check(&mut harness);
         tick_checklist(&mut harness);
         type_into(&mut harness, "ECMO flow (L/min)", "3.5");
         click(&mut harness, "Record ECMO settings");
-        check(&harness);
+        check(&mut harness);
         next(&mut harness, StepId::BaselineCoronary);
-        check(&harness);
+        check(&mut harness);
         record_context(&mut harness);
         tick_checklist(&mut harness);
         capture_and_save(&mut harness, "Capture F5");
         capture_and_save(&mut harness, "Capture hyperaemic coronary window");
         // Two saved windows with their numbers: the checklist has not moved out of view.
-        check(&harness);
+        check(&mut harness);
         next(&mut harness, StepId::BaselinePv);
-        check(&harness);
+        check(&mut harness);
         tick_checklist(&mut harness);
         capture_and_save(&mut harness, "Capture F5");
         capture_and_save(&mut harness, "Capture preload-reduction PV window");
-        check(&harness);
+        check(&mut harness);
         next(&mut harness, StepId::Randomisation);
-        check(&harness);
+        check(&mut harness);
         click(&mut harness, "Impella");
         type_into(&mut harness, "Randomisation reference", "RND-0012");
         type_into(&mut harness, "Allocation time (HH:MM)", "00:01");
         click(&mut harness, "Record allocation");
-        check(&harness);
+        check(&mut harness);
         tick_checklist(&mut harness);
         next(&mut harness, StepId::DeviceInsertion);
-        check(&harness);
+        check(&mut harness);
         click(&mut harness, "P-7");
         click(&mut harness, "Record device");
-        check(&harness);
+        check(&mut harness);
         tick_checklist(&mut harness);
         next(&mut harness, StepId::PostCoronary);
-        check(&harness);
+        check(&mut harness);
         tick_checklist(&mut harness);
         capture_and_save(&mut harness, "Capture F5");
-        check(&harness);
+        check(&mut harness);
+        // Every window this step offers: the step panel is at its fullest.
+        capture_and_save(&mut harness, "Capture hyperaemic coronary window");
+        check(&mut harness);
+        click(&mut harness, "Impella CP P-2");
+        capture_and_save(&mut harness, "Capture resting coronary window at minimum support");
+        check(&mut harness);
         next(&mut harness, StepId::PostPv);
         tick_checklist(&mut harness);
         capture_and_save(&mut harness, "Capture F5");
         capture_and_save(&mut harness, "Capture preload-reduction PV window");
-        check(&harness);
+        check(&mut harness);
         next(&mut harness, StepId::Review);
-        check(&harness);
+        check(&mut harness);
         tick_checklist(&mut harness);
         next(&mut harness, StepId::SignOff);
-        check(&harness);
+        check(&mut harness);
+    }
+}
+
+#[test]
+fn a_refused_step_says_why_on_the_action_bar_without_moving_anything_above_it() {
+    for (width, height) in [(1366.0, 768.0), (1920.0, 1080.0)] {
+        let mut harness = harness(width, height);
+        harness.state_mut().recording = true;
+        set_up_case(&mut harness);
+        let rects = |harness: &Harness<'_, Bench>| {
+            ["2. Eligibility", "live traces", "Next F8", "Back F7"]
+                .map(|label| harness.get_by_label(label).rect())
+        };
+        let before = rects(&harness);
+        // Nothing answered yet: Next is refused, with the reason.
+        click(&mut harness, "Next F8");
+        assert_eq!(harness.state().state.current, StepId::Eligibility);
+        let message = harness.state().forms.message.clone().expect("a refusal");
+        let shown = harness.get_by_label(&message).rect();
+        assert!(
+            points_screen(width, height).contains_rect(shown),
+            "{message} at {shown:?}"
+        );
+        assert_eq!(
+            rects(&harness),
+            before,
+            "the layout moved when the refusal appeared"
+        );
     }
 }
 
@@ -422,6 +619,22 @@ fn enter_in_a_forms_text_field_submits_the_form() {
         "{:?}",
         harness.state().forms.message
     );
+}
+
+#[test]
+fn the_eligibility_verdict_counts_what_is_left_in_words_one_criterion_not_one_criteria() {
+    let mut harness = harness(1366.0, 768.0);
+    set_up_case(&mut harness);
+    harness.get_by_label(&format!("{} criteria still to answer", Criterion::ALL.len()));
+    for criterion in &Criterion::ALL[1..] {
+        let answer = if criterion.kind() == CriterionKind::Inclusion {
+            "yes"
+        } else {
+            "no"
+        };
+        click(&mut harness, &format!("{}: {answer}", criterion.text()));
+    }
+    harness.get_by_label("1 criterion still to answer");
 }
 
 #[test]
@@ -497,7 +710,7 @@ fn the_action_bar_and_step_panel_fit_on_the_smallest_supported_screen() {
         let mut harness = harness(width, height);
         set_up_case(&mut harness);
         answer_eligible(&mut harness);
-        let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(width, height));
+        let screen = points_screen(width, height);
         let on_screen = |harness: &Harness<'_, Bench>, labels: &[&str]| {
             for label in labels {
                 let rect = harness.get_by_label(label).rect();
@@ -523,7 +736,7 @@ fn the_action_bar_and_step_panel_fit_on_the_smallest_supported_screen() {
         // Preparation keeps the traces in view, with more than half of the width.
         on_screen(&harness, &["Next F8", "Record ECMO settings", "live traces"]);
         let traces = harness.get_by_label("live traces").rect();
-        assert!(traces.left() < width * 0.5, "{traces:?}");
+        assert!(traces.left() < screen.width() * 0.5, "{traces:?}");
     }
 }
 
@@ -552,6 +765,14 @@ fn endpoint_view() -> EndpointView {
                 Unit::Resistance,
                 Some(2.5),
                 Some(1.9),
+            ),
+            // The longest name the case's table has, with the widest unit.
+            row(
+                "Microvascular resistance",
+                "BMR, back-pressure corrected (Pd - LVEDP)",
+                Unit::Resistance,
+                Some(2.65),
+                Some(2.9),
             ),
             row("Pressure-volume", "LVEDP", Unit::Mmhg, Some(24.0), Some(14.0)),
             row("Pressure-volume", "PVA", Unit::MmhgMl, Some(5000.0), None),
@@ -673,7 +894,7 @@ pub(crate) fn demo_app_sized(
     let sources: Vec<Box<dyn heracles::acquisition::Source>> =
         vec![Box::new(FastPatient { simulator, controls })];
     let dir = dir.to_owned();
-    Harness::builder().with_size(size).build_eframe(move |cc| {
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
         let mut app = heracles::app::HeraclesApp::new(&cc.egui_ctx, sources).unwrap();
         app.set_data_dir(Some(dir));
         app.set_patient_control(Box::new(move |control| {
@@ -681,7 +902,24 @@ pub(crate) fn demo_app_sized(
         }));
         app.handle(heracles::app::Command::ShowStart);
         app
-    })
+    });
+    set_window(&mut harness, size);
+    harness
+}
+
+/// Makes the harness a window of `pixels` as eframe would: the app chooses its zoom for the window, and the window
+/// then measures `pixels / zoom` points (kittest keeps the size in points it was given; this applies the zoom).
+pub(crate) fn set_window<State>(harness: &mut Harness<'_, State>, pixels: [f32; 2]) {
+    let pixels = egui::vec2(pixels[0], pixels[1]);
+    for _ in 0..4 {
+        let zoom = harness.ctx.zoom_factor();
+        harness.set_size(pixels / zoom);
+        harness.run_steps(2);
+        if harness.ctx.zoom_factor() == zoom {
+            return;
+        }
+    }
+    panic!("the zoom did not settle on a {pixels:?} window");
 }
 
 pub(crate) type App = Harness<'static, heracles::app::HeraclesApp>;
@@ -817,7 +1055,8 @@ pub(crate) fn app_finish_capture(harness: &mut App) {
     });
 }
 
-/// The value of `name` under the newest window saved in `step`, once it is on screen (with its label).
+/// The value of `name` of the newest window saved in `step`, once it is on screen in the step's table of saved
+/// windows (its name with its unit, its value as the notation policy writes it).
 fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     harness.run_steps(2);
     let endpoints = session(harness).endpoints().cloned().unwrap();
@@ -826,8 +1065,13 @@ fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     let Some((number, value)) = number.and_then(|n| Some((n, n.value?))) else {
         panic!("no {name} under the window: {:?}", window.numbers);
     };
-    let shown = format!("{} {}", number.name, format::with_unit(value, number.unit));
-    harness.get_by_label(&shown);
+    let name = format!("{} {}", number.name, number.unit.symbol());
+    harness.get_by_label(name.trim_end());
+    let shown = format::number(value, number.unit);
+    assert!(
+        harness.query_all_by_label(&shown).count() > 0,
+        "{shown} not shown"
+    );
     value
 }
 
@@ -1158,7 +1402,7 @@ pub(crate) fn start_demo_case(harness: &mut App) {
 
 /// Asserts that every widget labelled as in `labels` lies wholly on a `size` screen.
 fn app_on_screen(harness: &App, size: [f32; 2], labels: &[&str]) {
-    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(size[0], size[1]));
+    let screen = points_screen(size[0], size[1]);
     for label in labels {
         let rect = harness.get_by_label(label).rect();
         assert!(
@@ -1229,6 +1473,12 @@ fn the_real_app_keeps_its_controls_and_the_recording_indicator_on_both_bedside_s
             size,
             &["RECORDING", "Next F8", "Back F7", "Mark event F6"],
         );
+        // Beside the eligibility form the traces keep a readable width (the PV loop gives way, not they).
+        let traces = harness.get_by_label_contains("Traces:").rect();
+        assert!(
+            traces.width() >= heracles::ui::theme::MIN_TRACES_WIDTH - 20.0,
+            "traces {traces:?} beside the form on {size:?}"
+        );
         for criterion in Criterion::ALL {
             let answer = if criterion.kind() == CriterionKind::Inclusion {
                 "yes"
@@ -1256,7 +1506,10 @@ fn the_real_app_keeps_its_controls_and_the_recording_indicator_on_both_bedside_s
         );
         // The live monitor (its controls at its top left) keeps more than 60 % of the width.
         let live = harness.get_by_label("Freeze").rect();
-        assert!(live.left() < size[0] * 0.4, "{live:?} on {size:?}");
+        assert!(
+            live.left() < points_screen(size[0], size[1]).width() * 0.4,
+            "{live:?} on {size:?}"
+        );
         // Leaving with the capture running asks first; staying keeps it.
         app_click(&mut harness, "Back F7");
         run_until(&mut harness, "the confirmation", 5.0, |h| {

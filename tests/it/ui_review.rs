@@ -851,3 +851,25 @@ fn every_review_dialog_takes_enter_and_escape_from_its_text_field() {
     settle(&mut harness, "the annotation text to be saved");
     assert_eq!(texts(), ["wire pulled back 1 cm"]);
 }
+
+#[test]
+fn the_review_lanes_are_named_in_words_with_their_units_never_by_stored_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (harness, _path) = app_reviewing(dir.path(), 41);
+    for lane in [
+        "ECG (mV)",
+        "Pa (mmHg)",
+        "Pd (mmHg)",
+        "Doppler velocity (cm/s)",
+        "LV pressure (mmHg)",
+        "LV volume (mL)",
+    ] {
+        harness.get_by_label(lane);
+    }
+    for id in ["ecg", "pa", "pd", "ipv", "lvp", "lvv"] {
+        assert!(
+            harness.query_by_label_contains(&format!("{id} (")).is_none(),
+            "a lane is named by its id {id}"
+        );
+    }
+}

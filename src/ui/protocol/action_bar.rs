@@ -1,5 +1,5 @@
 //! The action bar: Back, Capture, Mark event and Next, each with its keyboard shortcut shown on the button, the
-//! note field (Enter marks the note), and the reason the last action was refused.
+//! note field (Enter marks the note), and the reason the last action was refused, on the same row.
 
 use egui::{Key, RichText, Ui};
 
@@ -97,10 +97,14 @@ pub fn action_bar_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms) -> O
         if button(ui, has_next, "Next", Shortcut::Next, size) || (has_next && pressed(ui, Shortcut::Next)) {
             event = Some(Event::Next);
         }
+        // On the bar's own row, cut to its width (whole on hover): a refusal never makes the bar taller, so
+        // nothing above it moves when one appears or goes.
+        if let Some(message) = &forms.message {
+            ui.separator();
+            let text = RichText::new(message).color(theme::ERROR).size(theme::BODY_SIZE);
+            ui.add(egui::Label::new(text).truncate()).on_hover_text(message);
+        }
     });
-    if let Some(message) = &forms.message {
-        ui.label(RichText::new(message).color(theme::ERROR).size(theme::BODY_SIZE));
-    }
     event
 }
 

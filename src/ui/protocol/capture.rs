@@ -4,11 +4,15 @@
 
 use egui::{RichText, Ui};
 
+use crate::analysis::endpoints::Unit;
+use crate::analysis::format;
 use crate::model::{IabpRatio, ImpellaSettings, RejectReason, UnloadingDevice};
-use crate::protocol::{CaptureQuality, CaptureStatus, CaptureTarget, Event, State, WindowKind, guide};
+use crate::protocol::{
+    CaptureQuality, CaptureStatus, CaptureTarget, Event, SavedWindow, State, WindowKind, guide,
+};
 use crate::ui::theme;
 
-use super::endpoints::{WindowNumbers, window_numbers_ui};
+use super::endpoints::{SavedColumn, WindowNumbers};
 
 /// The settings the device can be turned down to for the resting window at minimum support (the within-session
 /// CDFR reference): an IABP on standby; an Impella at P-1 or P-2, below its target (never P-0, where blood flows
@@ -60,9 +64,9 @@ fn minimum_support_ui(ui: &mut Ui, state: &State, idle: bool) -> Option<Event> {
     event
 }
 
-/// The capture controls and quality of the current step (nothing in steps that capture no window), and under each
-/// saved window what it measured (`numbers`: every analysed window of the case, oldest first).
-pub fn capture_ui(ui: &mut Ui, state: &State, numbers: &[WindowNumbers]) -> Option<Event> {
+/// The capture controls and quality of the current step (nothing in steps that capture no window), and a line per
+/// saved window (what each measured is in the saved windows' table the screen pins in view: [`saved_columns`]).
+pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
     let step = state.current;
     let captures = guide(step).captures;
     let mut event = None;
@@ -132,39 +136,69 @@ pub fn capture_ui(ui: &mut Ui, state: &State, numbers: &[WindowNumbers]) -> Opti
                 }
             });
     }
-    for (index, window) in state.record(step).windows.iter().enumerate() {
-        // The n-th saved window of a kind in this step is the n-th analysed one of that kind and step.
-        let nth = state.record(step).windows[..index]
-            .iter()
-            .filter(|w| w.kind == window.kind)
-            .count();
-        let analysed = numbers
-            .iter()
-            .filter(|n| n.step == step && n.kind == window.kind)
-            .nth(nth);
-        let issues = window.quality.issues(&window.target);
-        let verdict = if issues.is_empty() {
-            "steady".to_owned()
-        } else {
-            format!("{} issue(s)", issues.len())
-        };
-        ui.label(
-            RichText::new(format!(
-                "Saved {}: {:.1} s, {} beats accepted, {} rejected, {verdict}",
-                window.kind.label(),
-                window.end.recording_s - window.start.recording_s,
-                window.quality.num_beats_accepted,
-                window.quality.num_beats_rejected
-            ))
-            .color(if issues.is_empty() {
-                theme::OK
-            } else {
-                theme::WARNING
-            }),
-        );
-        window_numbers_ui(ui, analysed);
+    for window in &state.record(step).windows {
+        let steady = window.quality.issues(&window.target).is_empty();
+        ui.label(RichText::new(saved_summary(window)).color(if steady { theme::OK } else { theme::WARNING }));
     }
     event
+}
+
+/// A saved window's duration, beats and verdict in words.
+fn saved_summary(window: &SavedWindow) -> String {
+    let issues = window.quality.issues(&window.target);
+    let verdict = if issues.is_empty() {
+        "steady".to_owned()
+    } else {
+        format!("{} issue(s)", issues.len())
+    };
+    format!(
+        "Saved {}: {:.1} s, {} beats accepted, {} rejected, {verdict}",
+        window.kind.label(),
+        window.end.recording_s - window.start.recording_s,
+        window.quality.num_beats_accepted,
+        window.quality.num_beats_rejected
+    )
+}
+
+/// A window's name in the saved windows' table.
+fn short_name(kind: WindowKind) -> &'static str {
+    match kind {
+        WindowKind::CoronaryRest => "rest",
+        WindowKind::CoronaryHyperaemia => "hyperaemia",
+        WindowKind::CoronaryRestMinimumSupport => "minimum support",
+        WindowKind::PvSteady => "steady",
+        WindowKind::PvPreloadReduction => "occlusion",
+    }
+}
+
+/// The current step's saved windows as the columns of the saved windows' table, oldest first, each with what it
+/// measured (`numbers`: every analysed window of the case, oldest first).
+pub fn saved_columns<'a>(state: &State, numbers: &'a [WindowNumbers]) -> Vec<SavedColumn<'a>> {
+    let step = state.current;
+    let windows = &state.record(step).windows;
+    windows
+        .iter()
+        .enumerate()
+        .map(|(index, window)| {
+            // The n-th saved window of a kind in this step is the n-th analysed one of that kind and step.
+            let nth = windows[..index].iter().filter(|w| w.kind == window.kind).count();
+            let same_kind = windows.iter().filter(|w| w.kind == window.kind).count();
+            let heading = if same_kind > 1 {
+                format!("{} {}", short_name(window.kind), nth + 1)
+            } else {
+                short_name(window.kind).to_owned()
+            };
+            SavedColumn {
+                heading,
+                numbers: numbers
+                    .iter()
+                    .filter(|n| n.step == step && n.kind == window.kind)
+                    .nth(nth),
+                steady: window.quality.issues(&window.target).is_empty(),
+                summary: saved_summary(window),
+            }
+        })
+        .collect()
 }
 
 /// Beats, heart rate and ECMO flow of a capture, each with its verdict in words.
@@ -208,7 +242,11 @@ fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
             status_line(
                 ui,
                 steady,
-                &format!("Heart rate {:.0} /min, drift {drift_pct:+.0} %", hr.mean),
+                &format!(
+                    "Heart rate {}, drift {} %",
+                    format::with_unit(hr.mean, Unit::PerMin),
+                    format::change(drift_pct, Unit::Percent)
+                ),
             );
         }
         None => status_line(ui, false, "Heart rate: no accepted beats yet"),
@@ -223,9 +261,10 @@ fn quality_ui(ui: &mut Ui, quality: &CaptureQuality, target: &CaptureTarget) {
                 ui,
                 steady,
                 &format!(
-                    "ECMO flow {:.2} L/min, drift {:+.2} L/min",
-                    flow.mean,
-                    flow.change()
+                    "ECMO flow {}, drift {} L/min",
+                    format::with_unit(flow.mean, Unit::LPerMin),
+                    // To the pump's display resolution: a drift of 0.004 L/min is no drift.
+                    format::change((flow.change() * 100.0).round() / 100.0, Unit::LPerMin)
                 ),
             );
         }

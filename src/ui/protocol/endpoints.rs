@@ -92,40 +92,124 @@ pub struct EndpointView {
     pub windows: Vec<WindowNumbers>,
 }
 
-/// The numbers of a saved window on one wrapped line (each with its method on hover), or that it is still being
-/// analysed.
-pub fn window_numbers_ui(ui: &mut Ui, numbers: Option<&WindowNumbers>) {
-    let Some(numbers) = numbers else {
-        ui.label(RichText::new("analysing...").color(theme::TEXT_DIM));
-        return;
-    };
-    if numbers.numbers.is_empty() {
-        ui.label(RichText::new("no numbers from this window").color(theme::TEXT_DIM));
-        return;
-    }
-    ui.horizontal_wrapped(|ui| {
-        for (index, number) in numbers.numbers.iter().enumerate() {
-            if index > 0 {
-                ui.label(RichText::new("·").color(theme::TEXT_DIM));
-            }
-            let hover = match &number.note {
-                Some(note) => format!("{}\n{note}", number.method),
-                None => number.method.clone(),
-            };
-            let text = match number.value {
-                Some(value) if value.is_finite() => {
-                    format!("{} {}", number.name, format::with_unit(value, number.unit))
-                }
-                _ => format!("{}: no value", number.name),
-            };
-            ui.label(RichText::new(text.trim_end()).size(theme::BODY_SIZE).strong())
-                .on_hover_text(hover);
-        }
-    });
+/// Width of a value column of the saved windows' table, points: the widest number the notation policy writes
+/// (`1234.5`, `0.0012`) in body text, and a window's name in small text over at most two lines.
+const VALUE_COLUMN_WIDTH: f32 = 62.0;
+
+/// One column of the saved windows' table: a saved window, with its heading, what it measured (`None` while it is
+/// being analysed), whether it was steady, and its summary on hover.
+pub struct SavedColumn<'a> {
+    /// The window's short name, e.g. `rest`.
+    pub heading: String,
+    /// What it measured, once analysed.
+    pub numbers: Option<&'a WindowNumbers>,
+    /// Whether the window met every steadiness criterion (the heading is then green, else amber).
+    pub steady: bool,
+    /// Its duration, beats and verdict in words (on hover over the heading).
+    pub summary: String,
 }
 
-/// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).
-pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
+/// The numbers of a step's saved windows as one compact table (a row per number, a column per window, the unit
+/// after each name), so that every captured number is in view at once beside the pinned checklist, however many
+/// windows the step saved. Each value shows its method on hover; a missing one shows [`format::MISSING`].
+pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
+    if columns.is_empty() {
+        return;
+    }
+    // The rows: every number's name in the order the windows measured them.
+    let mut rows: Vec<(&str, Unit)> = Vec::new();
+    for number in columns.iter().flat_map(|c| c.numbers).flat_map(|n| &n.numbers) {
+        if !rows.iter().any(|(name, _)| *name == number.name) {
+            rows.push((&number.name, number.unit));
+        }
+    }
+    ui.label(RichText::new("Saved windows").strong());
+    ui.spacing_mut().item_spacing = egui::vec2(4.0, 2.0);
+    let spacing = ui.spacing().item_spacing.x;
+    let name_width =
+        (ui.available_width() - columns.len() as f32 * (VALUE_COLUMN_WIDTH + spacing) - spacing).max(60.0);
+    // A row as tall as its content (`ui.horizontal` would make each at least a button high).
+    let row_ui = |ui: &mut Ui, add: &mut dyn FnMut(&mut Ui)| {
+        let layout = egui::Layout::left_to_right(egui::Align::Min);
+        ui.allocate_ui_with_layout(egui::vec2(ui.available_width(), 0.0), layout, add);
+    };
+    let cell = |ui: &mut Ui, width: f32, align: egui::Align, add: &mut dyn FnMut(&mut Ui)| {
+        ui.allocate_ui_with_layout(egui::vec2(width, 0.0), egui::Layout::top_down(align), |ui| {
+            ui.set_width(width);
+            add(ui);
+        });
+    };
+    row_ui(ui, &mut |ui| {
+        cell(ui, name_width, egui::Align::Min, &mut |_| {});
+        for column in columns {
+            cell(ui, VALUE_COLUMN_WIDTH, egui::Align::Max, &mut |ui| {
+                let colour = if column.steady { theme::OK } else { theme::WARNING };
+                ui.add(
+                    egui::Label::new(RichText::new(&column.heading).small().color(colour).strong()).wrap(),
+                )
+                .on_hover_text(&column.summary);
+            });
+        }
+    });
+    if rows.is_empty() {
+        ui.label(RichText::new("analysing...").color(theme::TEXT_DIM));
+    }
+    for (row, (name, unit)) in rows.iter().enumerate() {
+        row_ui(ui, &mut |ui| {
+            cell(ui, name_width, egui::Align::Min, &mut |ui| {
+                ui.add(egui::Label::new(name_with_unit(ui, name, *unit, Some(theme::SMALL_SIZE))).wrap());
+            });
+            for column in columns {
+                cell(ui, VALUE_COLUMN_WIDTH, egui::Align::Max, &mut |ui| {
+                    let Some(numbers) = column.numbers else {
+                        if row == 0 {
+                            ui.label(RichText::new("...").color(theme::TEXT_DIM))
+                                .on_hover_text("analysing");
+                        }
+                        return;
+                    };
+                    let Some(number) = numbers.numbers.iter().find(|n| n.name == *name) else {
+                        return;
+                    };
+                    let hover = match &number.note {
+                        Some(note) => format!("{}\n{note}", number.method),
+                        None => number.method.clone(),
+                    };
+                    let text = format::optional(number.value, number.unit);
+                    ui.label(RichText::new(text).size(theme::BODY_SIZE).strong())
+                        .on_hover_text(hover);
+                });
+            }
+        });
+    }
+}
+
+/// A number's name followed by its unit, dimmed (nothing for a ratio), at `size` (body text when `None`): the unit
+/// beside the name, so that a table needs no column of its own for it.
+fn name_with_unit(ui: &Ui, name: &str, unit: Unit, size: Option<f32>) -> egui::text::LayoutJob {
+    let mut job = egui::text::LayoutJob::default();
+    let unit = Some(unit.symbol()).filter(|symbol| !symbol.is_empty());
+    let texts = std::iter::once(RichText::new(name))
+        .chain(unit.map(|symbol| RichText::new(format!(" {symbol}")).color(theme::TEXT_DIM)));
+    for text in texts {
+        let text = match size {
+            Some(size) => text.size(size),
+            None => text,
+        };
+        text.append_to(
+            &mut job,
+            ui.style(),
+            egui::FontSelection::Default,
+            egui::Align::Center,
+        );
+    }
+    job
+}
+
+/// The primary endpoint alone (CDFR with its interval and flags, or why there is none): what follows the step in
+/// the narrow step panel, where the whole table would not fit (it is on the review step, and each window's own
+/// numbers are in the step's table of saved windows).
+pub fn primary_endpoint_ui(ui: &mut Ui, view: &EndpointView) {
     match &view.cdfr {
         None => {
             ui.label(
@@ -138,9 +222,16 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
         }
         Some(Ok(cdfr)) => cdfr_ui(ui, cdfr),
     }
+}
+
+/// The endpoint panel. `loop_height` sizes the PV-loop overlay (0 hides it).
+pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
+    primary_endpoint_ui(ui, view);
+    // The names take at most two fifths of the width: the values and their changes keep the rest.
+    let name_width = ui.available_width() * 0.4;
     let mut section = "";
     egui::Grid::new("endpoint-rows")
-        .num_columns(5)
+        .num_columns(4)
         .striped(true)
         .spacing([14.0, 4.0])
         .show(ui, |ui| {
@@ -148,12 +239,12 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
                 if row.section != section {
                     section = &row.section;
                     ui.label(RichText::new(section).strong());
-                    for heading in ["baseline", "post", "change", ""] {
+                    for heading in ["baseline", "post", "change"] {
                         ui.label(RichText::new(heading).color(theme::TEXT_DIM));
                     }
                     ui.end_row();
                 }
-                row_ui(ui, row);
+                row_ui(ui, row, name_width);
                 ui.end_row();
             }
         });
@@ -196,12 +287,20 @@ fn format_value(value: Option<f64>, unit: Unit) -> String {
     }
 }
 
-fn row_ui(ui: &mut Ui, row: &EndpointRow) {
+/// One row of the endpoint table, its name (with the unit) within `name_width`.
+fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
     let hover = match &row.note {
         Some(note) => format!("{}\n{note}", row.method),
         None => row.method.clone(),
     };
-    ui.label(&row.name).on_hover_text(&hover);
+    // Cut to its width, whole on hover (a wrapped cell would overlap the next row: the grid sizes a row by its
+    // first line).
+    let name = name_with_unit(ui, &row.name, row.unit, None);
+    ui.allocate_ui(egui::vec2(name_width, 0.0), |ui| {
+        ui.set_max_width(name_width);
+        ui.add(egui::Label::new(name).truncate())
+            .on_hover_text(format!("{}\n{hover}", row.name));
+    });
     ui.label(
         RichText::new(format_value(row.baseline, row.unit))
             .color(theme::LOOP_BASELINE)
@@ -227,7 +326,6 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow) {
     };
     ui.label(RichText::new(change).size(theme::BODY_SIZE).strong())
         .on_hover_text(&hover);
-    ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
 }
 
 fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {

@@ -3,8 +3,9 @@
 //! quarter of the screen in the measurement steps (preparation, captures, device), close to half in the form
 //! steps (case set-up, eligibility, randomisation, review, sign-off), followed by the endpoints so far once a
 //! post-unloading window exists. When nothing is recorded, a form step takes the centre of the screen. The step's
-//! checklist is pinned under its panel, never below the fold. The action bar is always at the bottom, and the
-//! confirmation dialogs (the protocol's, and closing a case that is recording) above everything.
+//! checklist is pinned under its panel, never below the fold, and over it the table of what the step's saved
+//! windows measured. The action bar is always at the bottom, and the confirmation dialogs (the protocol's, and
+//! closing a case that is recording) above everything.
 
 use chrono::{DateTime, Utc};
 use egui::Ui;
@@ -87,6 +88,16 @@ pub fn protocol_panels_ui(
                 checked = super::checklist_ui(ui, view.state);
             });
         }
+        // Over it, pinned too, what the step's saved windows measured: no captured number scrolls out of view.
+        let numbers = view.endpoints.map_or(&[][..], |e| &e.windows[..]);
+        let columns = super::saved_columns(view.state, numbers);
+        if !columns.is_empty() {
+            egui::Panel::bottom("protocol-saved-windows").show(ui, |ui| {
+                ui.add_space(4.0);
+                super::saved_numbers_ui(ui, &columns);
+                ui.add_space(2.0);
+            });
+        }
         // Not shrunk to the content: a wrapping label then takes the panel's width instead of its own last width.
         egui::ScrollArea::vertical()
             .id_salt("protocol-step")
@@ -107,7 +118,7 @@ pub fn protocol_panels_ui(
                             .strong(),
                     )
                     .default_open(true)
-                    .show(ui, |ui| super::endpoint_panel_ui(ui, endpoints, 0.0));
+                    .show(ui, |ui| super::primary_endpoint_ui(ui, endpoints));
                 }
                 event
             })

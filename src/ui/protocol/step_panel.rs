@@ -24,7 +24,6 @@ pub fn step_panel_ui(
     let step = state.current;
     let guide = guide(step);
     let mut event = None;
-    let numbers = endpoints.map_or(&[][..], |view| &view.windows[..]);
     ui.label(
         RichText::new(format!("{}. {}", step as usize + 1, step.title()))
             .size(theme::TITLE_SIZE)
@@ -58,14 +57,14 @@ pub fn step_panel_ui(
         StepId::BaselineCoronary => {
             let context = forms.context.ui(ui, state);
             ui.add_space(6.0);
-            capture_ui(ui, state, numbers).or(context)
+            capture_ui(ui, state).or(context)
         }
         StepId::PostCoronary => {
             super::forms::baseline_context_ui(ui, state);
             ui.add_space(6.0);
-            capture_ui(ui, state, numbers)
+            capture_ui(ui, state)
         }
-        StepId::BaselinePv | StepId::PostPv => capture_ui(ui, state, numbers),
+        StepId::BaselinePv | StepId::PostPv => capture_ui(ui, state),
         StepId::Review => {
             match endpoints {
                 Some(view) => endpoint_panel_ui(ui, view, 220.0),
@@ -216,7 +215,9 @@ fn skip_ui(ui: &mut Ui, state: &State, forms: &mut ProtocolForms, window: &str) 
         return None;
     }
     let mut event = None;
-    egui::CollapsingHeader::new(format!("Cannot capture the {window}?")).show(ui, |ui| {
+    // A short header (a header does not wrap: a long one would widen the panel and cut its text off).
+    egui::CollapsingHeader::new("Cannot capture? Skip with a reason").show(ui, |ui| {
+        ui.add(egui::Label::new(format!("Why can the {window} not be captured?")).wrap());
         let field =
             super::forms::text_field(ui, "Reason", &mut forms.skip_reason, "e.g. wire could not cross");
         if ui.button("Skip measurement").clicked() || keys::entered(&field) {

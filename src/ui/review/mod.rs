@@ -287,7 +287,11 @@ pub fn review_ui(
                         side::side_ui(ui, state, snapshot, data.waveforms, data.busy, &mut actions)
                     });
                 egui::CentralPanel::default()
-                    .frame(egui::Frame::NONE.inner_margin(theme::PANEL_MARGIN))
+                    .frame(
+                        egui::Frame::NONE
+                            .fill(theme::BACKGROUND)
+                            .inner_margin(theme::PANEL_MARGIN),
+                    )
                     .show(ui, |ui| {
                         traces::traces_ui(ui, state, tracks, snapshot, &mut actions)
                     });

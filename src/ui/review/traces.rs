@@ -331,13 +331,21 @@ pub(super) fn traces_ui(
         let channel = &tracks[index].channel;
         let name = SignalKind::from_name(&channel.name)
             .map_or_else(|| channel.name.clone(), |kind| kind.title().to_owned());
-        painter.text(
+        let title = format!("{name} ({})", channel.unit);
+        let title_rect = painter.text(
             rect.left_top() + vec2(4.0, 2.0),
             Align2::LEFT_TOP,
-            format!("{name} ({})", channel.unit),
+            &title,
             theme::small_font(),
             track_colour(&tracks[index]),
         );
+        // The lane's name as a reader (and a screen reader) sees it: the signal in words, never its stored id.
+        ui.interact(
+            title_rect,
+            ui.scope_id().with(("lane-title", index)),
+            Sense::hover(),
+        )
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &title));
         for (value, align, y) in [
             (hi, Align2::RIGHT_TOP, rect.top()),
             (lo, Align2::RIGHT_BOTTOM, rect.bottom()),
