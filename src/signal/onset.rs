@@ -20,7 +20,7 @@
 //! crossing); the same samples give the same onsets whatever the chunking. The learning period is buffered and
 //! replayed, so the first onsets of a record are found too (after [`crate::signal::SignalSettings::lead_in_s`]).
 
-use super::filter::{Cascade, FilterError};
+use super::filter::{Biquad, Cascade, FilterError};
 use super::lookback::{AdaptiveThreshold, Lookback};
 use super::settings::{OnsetSettings, samples_from_s};
 
@@ -283,11 +283,11 @@ pub fn detect_onsets_searching(
 /// detector's own rule on the stretch around it: the slope sum's peak on the upstroke after the approximate
 /// onset, then back to the first sample of the run where the slope sum exceeds [`OnsetSettings::onset_fraction`]
 /// of that peak, less the low-pass filter's delay. The filter (started in steady state) and the slope sum start a
-/// settling time before the stretch, so they read as over the whole record to within 1e-4 of the pressure's
-/// variation there.
+/// settling time before the stretch (six of the filter's time constants and the slope-sum window), so they read
+/// as over the whole record to within 0.25 % of the pressure's variation there.
 #[derive(Clone, Debug)]
 pub struct OnsetPlacer {
-    low_pass: Cascade,
+    low_pass: Biquad,
     delay: u64,
     window: usize,
     /// Settling time of the filter and slope sum before the search, samples.
@@ -306,11 +306,13 @@ impl OnsetPlacer {
     /// A placer for pressure sampled at `sample_rate_hz`.
     pub fn new(settings: &OnsetSettings, sample_rate_hz: f64) -> Result<OnsetPlacer, FilterError> {
         let corner_hz = settings.low_pass_hz.min(0.4 * sample_rate_hz);
-        let low_pass = Cascade::low_pass(corner_hz, sample_rate_hz)?;
+        // The detector's low-pass (`Cascade::low_pass` is this one section), stepped without the cascade's loop.
+        let low_pass = Biquad::low_pass(corner_hz, sample_rate_hz)?;
         let delay = low_pass.dc_group_delay_samples().round().max(0.0) as u64;
         let window = samples_from_s(settings.window_s, sample_rate_hz);
-        // Ten time constants of the second-order Butterworth low-pass (1 / (sqrt(1/2) 2 pi f)): e^-10.
-        let settle_s = 10.0 / (std::f64::consts::FRAC_1_SQRT_2 * 2.0 * std::f64::consts::PI * corner_hz);
+        // Six time constants of the second-order Butterworth low-pass (1 / (sqrt(1/2) 2 pi f)): e^-6, of a
+        // variation that is the slow diastolic decay before a pulse.
+        let settle_s = 6.0 / (std::f64::consts::FRAC_1_SQRT_2 * 2.0 * std::f64::consts::PI * corner_hz);
         Ok(OnsetPlacer {
             low_pass,
             delay,
@@ -361,26 +363,23 @@ impl OnsetPlacer {
         let mut low_pass = self.low_pass.clone();
         low_pass.reset();
         let mut rises = vec![0.0; self.window];
-        let (mut position, mut sum, mut previous) = (0, 0.0, f64::NAN);
-        let ssf: Vec<f64> = stretch
-            .iter()
-            .map(|&x| {
-                let y = low_pass.step(x);
-                let rise = if previous.is_nan() {
-                    0.0
-                } else {
-                    (y - previous).max(0.0)
-                };
-                previous = y;
-                sum += rise - rises[position];
-                rises[position] = rise;
-                position += 1;
-                if position == rises.len() {
-                    position = 0;
-                }
-                f64::max(sum, 0.0)
-            })
-            .collect();
+        let (mut position, mut sum) = (0, 0.0);
+        // The first sample has no rise (as where the detector starts or resumes after a gap).
+        let mut previous = low_pass.step(stretch[0]);
+        let mut ssf = Vec::with_capacity(stretch.len());
+        ssf.push(0.0);
+        for &x in &stretch[1..] {
+            let y = low_pass.step(x);
+            let rise = (y - previous).max(0.0);
+            previous = y;
+            sum += rise - rises[position];
+            rises[position] = rise;
+            position += 1;
+            if position == rises.len() {
+                position = 0;
+            }
+            ssf.push(f64::max(sum, 0.0));
+        }
         let at = |index: u64| ssf[(index - from) as usize];
         // The slope sum lags the pressure by the filter's delay: the upstroke of an onset at `approximate` peaks
         // in the slope sum after `approximate + delay`.
