@@ -20,7 +20,7 @@
 //! crossing); the same samples give the same onsets whatever the chunking. The learning period is buffered and
 //! replayed, so the first onsets of a record are found too (after [`crate::signal::SignalSettings::lead_in_s`]).
 
-use super::filter::{Cascade, FilterError};
+use super::filter::{Biquad, Cascade, FilterError};
 use super::lookback::{AdaptiveThreshold, Lookback};
 use super::settings::{OnsetSettings, samples_from_s};
 
@@ -237,4 +237,163 @@ pub fn detect_onsets(
     detector.push(pressure_mmhg, &mut onsets);
     detector.finish(&mut onsets);
     Ok(onsets)
+}
+
+/// Onsets of the arterial pulses of `pressure_mmhg`, searched on a copy averaged over blocks of `factor` samples
+/// (at `sample_rate_hz / factor`, as PhysioNet's `wabp -R` searches at 125 Hz) and each placed on the full-rate
+/// samples by [`OnsetPlacer`]: the slope sum of the whole record is computed at the low rate only, and only the
+/// stretch around each pulse at the full rate. With `factor` 1 it is [`detect_onsets`].
+pub fn detect_onsets_searching(
+    pressure_mmhg: &[f64],
+    sample_rate_hz: f64,
+    factor: usize,
+    settings: &OnsetSettings,
+    lead_in_s: f64,
+) -> Result<Vec<u64>, FilterError> {
+    if factor <= 1 {
+        return detect_onsets(pressure_mmhg, sample_rate_hz, settings, lead_in_s);
+    }
+    // A block mean: a NaN sample makes its block NaN, so a gap stays a gap for the search.
+    let coarse: Vec<f64> = pressure_mmhg
+        .chunks_exact(factor)
+        .map(|block| block.iter().sum::<f64>() / factor as f64)
+        .collect();
+    let found = detect_onsets(&coarse, sample_rate_hz / factor as f64, settings, lead_in_s)?;
+    let placer = OnsetPlacer::new(settings, sample_rate_hz)?;
+    // Each block's centre at the full rate.
+    let approximate: Vec<u64> = found
+        .iter()
+        .map(|&coarse_onset| coarse_onset * factor as u64 + factor as u64 / 2)
+        .collect();
+    let mut onsets: Vec<u64> = Vec::with_capacity(found.len());
+    for (k, &approximate_onset) in approximate.iter().enumerate() {
+        let floor = onsets.last().map_or(0, |&last| last + 1);
+        let next = approximate.get(k + 1).copied().unwrap_or(u64::MAX);
+        let onset = placer
+            .place(pressure_mmhg, approximate_onset, floor, next)
+            .unwrap_or(approximate_onset);
+        if onsets.last().is_none_or(|&last| onset > last) {
+            onsets.push(onset);
+        }
+    }
+    Ok(onsets)
+}
+
+/// Places one pulse onset on full-rate samples near an approximate one (found at a lower rate), by the
+/// detector's own rule on the stretch around it: the slope sum's peak on the upstroke after the approximate
+/// onset, then back to the first sample of the run where the slope sum exceeds [`OnsetSettings::onset_fraction`]
+/// of that peak, less the low-pass filter's delay. The filter (started in steady state) and the slope sum start a
+/// settling time before the stretch (six of the filter's time constants and the slope-sum window), so they read
+/// as over the whole record to within 0.25 % of the pressure's variation there.
+#[derive(Clone, Debug)]
+pub struct OnsetPlacer {
+    low_pass: Biquad,
+    delay: u64,
+    window: usize,
+    /// Settling time of the filter and slope sum before the search, samples.
+    settle: u64,
+    /// How far before the approximate onset the onset is looked for first, samples (a few samples of the
+    /// search rate), and at most ([`OnsetSettings::max_search_back_s`]).
+    near: u64,
+    max_back: u64,
+    /// How far after the approximate onset (and the filter's delay) the slope-sum peak is searched, samples:
+    /// the slope-sum window and the detector's peak window.
+    peak_after: u64,
+    onset_fraction: f64,
+}
+
+impl OnsetPlacer {
+    /// A placer for pressure sampled at `sample_rate_hz`.
+    pub fn new(settings: &OnsetSettings, sample_rate_hz: f64) -> Result<OnsetPlacer, FilterError> {
+        let corner_hz = settings.low_pass_hz.min(0.4 * sample_rate_hz);
+        // The detector's low-pass (`Cascade::low_pass` is this one section), stepped without the cascade's loop.
+        let low_pass = Biquad::low_pass(corner_hz, sample_rate_hz)?;
+        let delay = low_pass.dc_group_delay_samples().round().max(0.0) as u64;
+        let window = samples_from_s(settings.window_s, sample_rate_hz);
+        // Six time constants of the second-order Butterworth low-pass (1 / (sqrt(1/2) 2 pi f)): e^-6, of a
+        // variation that is the slow diastolic decay before a pulse.
+        let settle_s = 6.0 / (std::f64::consts::FRAC_1_SQRT_2 * 2.0 * std::f64::consts::PI * corner_hz);
+        Ok(OnsetPlacer {
+            low_pass,
+            delay,
+            window,
+            settle: (window + samples_from_s(settle_s, sample_rate_hz)) as u64,
+            near: samples_from_s(0.04, sample_rate_hz) as u64,
+            max_back: samples_from_s(settings.max_search_back_s, sample_rate_hz) as u64,
+            peak_after: (samples_from_s(settings.peak_window_s, sample_rate_hz) + window) as u64,
+            onset_fraction: settings.onset_fraction,
+        })
+    }
+
+    /// The onset near `approximate` (not before `floor`; its upstroke before the next pulse's approximate onset
+    /// `next`), or `None` when samples around it are missing. Looked for within a few samples of the search rate
+    /// first, and up to [`OnsetSettings::max_search_back_s`] back when the slope sum is still rising there.
+    pub fn place(&self, pressure_mmhg: &[f64], approximate: u64, floor: u64, next: u64) -> Option<u64> {
+        match self.place_within(pressure_mmhg, approximate, floor, next, self.near)? {
+            (_, true) => self
+                .place_within(pressure_mmhg, approximate, floor, next, self.max_back)
+                .map(|(onset, _)| onset),
+            (onset, false) => Some(onset),
+        }
+    }
+
+    /// The onset looked for up to `back` samples before `approximate`, and whether the search stopped there.
+    fn place_within(
+        &self,
+        pressure_mmhg: &[f64],
+        approximate: u64,
+        floor: u64,
+        next: u64,
+        back: u64,
+    ) -> Option<(u64, bool)> {
+        let n = pressure_mmhg.len() as u64;
+        let search_from = approximate.saturating_sub(back).max(floor);
+        let from = search_from.saturating_sub(self.settle);
+        let to = (approximate + self.peak_after)
+            .min(next.max(approximate + 1))
+            .saturating_add(self.delay)
+            .min(n);
+        if from >= to {
+            return None;
+        }
+        let stretch = &pressure_mmhg[from as usize..to as usize];
+        if stretch.iter().any(|x| x.is_nan()) {
+            return None;
+        }
+        let mut low_pass = self.low_pass.clone();
+        low_pass.reset();
+        let mut rises = vec![0.0; self.window];
+        let (mut position, mut sum) = (0, 0.0);
+        // The first sample has no rise (as where the detector starts or resumes after a gap).
+        let mut previous = low_pass.step(stretch[0]);
+        let mut ssf = Vec::with_capacity(stretch.len());
+        ssf.push(0.0);
+        for &x in &stretch[1..] {
+            let y = low_pass.step(x);
+            let rise = (y - previous).max(0.0);
+            previous = y;
+            sum += rise - rises[position];
+            rises[position] = rise;
+            position += 1;
+            if position == rises.len() {
+                position = 0;
+            }
+            ssf.push(f64::max(sum, 0.0));
+        }
+        let at = |index: u64| ssf[(index - from) as usize];
+        // The slope sum lags the pressure by the filter's delay: the upstroke of an onset at `approximate` peaks
+        // in the slope sum after `approximate + delay`.
+        let peak_from = (approximate + self.delay)
+            .saturating_sub(self.near)
+            .max(search_from);
+        let peak = (peak_from..to).max_by(|&a, &b| at(a).total_cmp(&at(b)))?;
+        let level = self.onset_fraction * at(peak);
+        let lowest = (search_from + self.delay).min(peak);
+        let mut k = peak;
+        while k > lowest && at(k - 1) > level {
+            k -= 1;
+        }
+        let stopped = k == lowest && k > floor + self.delay && back < self.max_back;
+        Some((k.saturating_sub(self.delay).max(floor), stopped))
+    }
 }

@@ -138,42 +138,15 @@ impl Resampler {
         }
         let mut out = Vec::with_capacity(n_out);
         match &self.table {
-            Some(p) if p.down == 1 => {
-                // Whole-number upsampling (125, 200, 250, 500 Hz to 1 kHz): the `up` outputs from input sample i
-                // on all read the taps from x[i + first_offset]; each tap is loaded once and multiplied into up
-                // to LANES sums held in registers. Every output is still summed tap by tap from -0.0 in the order
-                // `dot_clamped` uses, so the numbers are the same (tested).
-                const LANES: usize = 8;
-                let (up, num_taps, n) = (p.up as usize, p.weights[0].len(), x.len());
-                // Weights by tap, then phase.
-                let by_tap: Vec<f64> = (0..num_taps)
-                    .flat_map(|j| p.weights.iter().map(move |phase| phase[j]))
-                    .collect();
-                let mut k = 0;
-                while k < n_out {
-                    let base = (k / up) as i64 + p.first_offset;
-                    let count = up.min(n_out - k);
-                    let start = base.max(0) as usize;
-                    if base < 0 || start + num_taps > n || count < up {
-                        out.extend((0..count).map(|phase| dot_clamped(x, base, &p.weights[phase])));
-                        k += count;
-                        continue;
-                    }
-                    let taps = &x[start..start + num_taps];
-                    for first in (0..up).step_by(LANES) {
-                        let lanes = (up - first).min(LANES);
-                        let mut acc = [-0.0; LANES];
-                        for (j, &v) in taps.iter().enumerate() {
-                            let weights = &by_tap[j * up + first..j * up + first + lanes];
-                            for (a, &w) in acc.iter_mut().zip(weights) {
-                                *a += w * v;
-                            }
-                        }
-                        out.extend_from_slice(&acc[..lanes]);
-                    }
-                    k += up;
-                }
-            }
+            Some(p) if p.down == 1 => match p.up {
+                // The usual monitor rates (125, 200, 250, 500 Hz to 1 kHz): the outputs of one input sample held
+                // in one array the compiler keeps in vector registers.
+                8 => upsample_by::<8>(x, p, n_out, &mut out),
+                5 => upsample_by::<5>(x, p, n_out, &mut out),
+                4 => upsample_by::<4>(x, p, n_out, &mut out),
+                2 => upsample_by::<2>(x, p, n_out, &mut out),
+                _ => upsample(x, p, n_out, &mut out),
+            },
             Some(p) => {
                 for k in 0..n_out as u64 {
                     let position = k * p.down;
@@ -194,6 +167,98 @@ impl Resampler {
             }
         }
         out
+    }
+
+    /// The outputs `outputs` of [`Resampler::apply`]`(x)`, bit for bit, computed from the inputs they need only
+    /// (plus the kernel's reach): the analysis of a long record at a low rate brings short stretches to the
+    /// analysis rate one after another instead of the whole record at once. Returns outputs computed and the
+    /// index in them of output `outputs.start` (the range, clipped to the output, follows it); the few outputs
+    /// around it are left in place rather than copied out.
+    pub fn apply_range(&self, x: &[f64], outputs: std::ops::Range<usize>) -> (Vec<f64>, usize) {
+        let n_out = self.output_len(x.len());
+        let (from, to) = (outputs.start.min(n_out), outputs.end.min(n_out));
+        if from >= to {
+            return (Vec::new(), 0);
+        }
+        let Some(p) = self.table.as_ref().filter(|_| self.from_hz != self.to_hz) else {
+            // Odd ratios (or none): the whole output.
+            return (self.apply(x), from);
+        };
+        let (up, down) = (p.up as usize, p.down as usize);
+        let reach = p.weights[0].len() + p.first_offset.unsigned_abs() as usize + 1;
+        // First input kept: a multiple of `down`, so that the kept stretch's outputs are whole outputs of the
+        // record with the same phases (and, upsampling, the same groups of `up`); `reach` inputs before the first
+        // output needed, and after the last one, so that no end of the stretch is held where the record has
+        // samples.
+        let first_input = (from * down / up).saturating_sub(reach) / down * down;
+        let last_input = ((to - 1) * down / up + reach + 1).min(x.len());
+        let offset = first_input / down * up;
+        (self.apply(&x[first_input..last_input]), from - offset)
+    }
+}
+
+/// Whole-number upsampling by `p.up`: the `up` outputs from input sample i on all read the taps from
+/// x[i + first_offset]; each tap is loaded once and multiplied into up to `LANES` sums held in registers. Every
+/// output is still summed tap by tap from -0.0 in the order `dot_clamped` uses, so the numbers are the same
+/// (tested).
+fn upsample(x: &[f64], p: &Polyphase, n_out: usize, out: &mut Vec<f64>) {
+    const LANES: usize = 8;
+    let (up, num_taps, n) = (p.up as usize, p.weights[0].len(), x.len());
+    // Weights by tap, then phase.
+    let by_tap: Vec<f64> = (0..num_taps)
+        .flat_map(|j| p.weights.iter().map(move |phase| phase[j]))
+        .collect();
+    let mut k = 0;
+    while k < n_out {
+        let base = (k / up) as i64 + p.first_offset;
+        let count = up.min(n_out - k);
+        let start = base.max(0) as usize;
+        if base < 0 || start + num_taps > n || count < up {
+            out.extend((0..count).map(|phase| dot_clamped(x, base, &p.weights[phase])));
+            k += count;
+            continue;
+        }
+        let taps = &x[start..start + num_taps];
+        for first in (0..up).step_by(LANES) {
+            let lanes = (up - first).min(LANES);
+            let mut acc = [-0.0; LANES];
+            for (j, &v) in taps.iter().enumerate() {
+                let weights = &by_tap[j * up + first..j * up + first + lanes];
+                for (a, &w) in acc.iter_mut().zip(weights) {
+                    *a += w * v;
+                }
+            }
+            out.extend_from_slice(&acc[..lanes]);
+        }
+        k += up;
+    }
+}
+
+/// [`upsample`] with `p.up == UP` known to the compiler: the `UP` sums of one input sample are one array, added
+/// to lane by lane in the same order (the same numbers), without the per-group copy of a variable length.
+fn upsample_by<const UP: usize>(x: &[f64], p: &Polyphase, n_out: usize, out: &mut Vec<f64>) {
+    let (num_taps, n) = (p.weights[0].len(), x.len());
+    let by_tap: Vec<[f64; UP]> = (0..num_taps)
+        .map(|j| std::array::from_fn(|phase| p.weights[phase][j]))
+        .collect();
+    let mut k = 0;
+    while k < n_out {
+        let base = (k / UP) as i64 + p.first_offset;
+        let count = UP.min(n_out - k);
+        let start = base.max(0) as usize;
+        if base < 0 || start + num_taps > n || count < UP {
+            out.extend((0..count).map(|phase| dot_clamped(x, base, &p.weights[phase])));
+            k += count;
+            continue;
+        }
+        let mut acc = [-0.0; UP];
+        for (weights, &v) in by_tap.iter().zip(&x[start..start + num_taps]) {
+            for (a, &w) in acc.iter_mut().zip(weights) {
+                *a += w * v;
+            }
+        }
+        out.extend_from_slice(&acc);
+        k += UP;
     }
 }
 
@@ -314,6 +379,48 @@ mod tests {
                 let start = (position / p.up) as i64 + p.first_offset;
                 let one = dot_clamped(&x, start, &p.weights[(position % p.up) as usize]);
                 assert_eq!(v.to_bits(), one.to_bits(), "{from} -> {to} Hz, output {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_of_the_output_is_bit_for_bit_the_whole_outputs() {
+        let x: Vec<f64> = (0..2000)
+            .map(|i| 80.0 + 30.0 * (i as f64 * 0.05).sin() + (i * 7919 % 13) as f64 * 0.1)
+            .collect();
+        for (from, to) in [
+            (125.0, 1000.0),
+            (250.0, 1000.0),
+            (300.0, 1000.0),
+            (1000.0, 250.0),
+            (360.0, 1000.0),
+            (1000.0, 1000.0),
+            (125.0, 1000.5),
+        ] {
+            let resampler = Resampler::new(from, to).unwrap();
+            let whole = resampler.apply(&x);
+            let n = whole.len();
+            for (a, b) in [
+                (0, 1),
+                (0, 50),
+                (3, 200),
+                (997, 4000),
+                (n - 30, n),
+                (n - 1, n + 5),
+                (17, n),
+                (9, 9),
+            ] {
+                let (computed, offset) = resampler.apply_range(&x, a..b);
+                let expected = &whole[a.min(n)..b.min(n)];
+                let part = &computed[offset.min(computed.len())..];
+                assert!(part.len() >= expected.len(), "{from} -> {to} Hz, {a}..{b}");
+                for (k, (p, w)) in part.iter().zip(expected).enumerate() {
+                    assert_eq!(
+                        p.to_bits(),
+                        w.to_bits(),
+                        "{from} -> {to} Hz, {a}..{b}, output {k}"
+                    );
+                }
             }
         }
     }

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::online::{Detector, fiducial_channel};
+use super::onset::detect_onsets_searching;
 use super::qc::{BeatJudge, QcCounts, counts};
 use super::settings::SignalSettings;
 use super::signals::{KINDS, SignalError, Signals};
@@ -46,6 +47,18 @@ pub fn detect_beats(
     sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Result<Vec<Beat>, SignalError> {
+    detect_beats_searching(signals, fiducial, sample_rate_hz, 1, settings)
+}
+
+/// [`detect_beats`] with arterial pulses searched at 1/`factor` of the rate and placed at the full rate
+/// ([`detect_onsets_searching`]); the other fiducials, and QC, as [`detect_beats`].
+pub fn detect_beats_searching(
+    signals: &Signals,
+    fiducial: Fiducial,
+    sample_rate_hz: f64,
+    factor: usize,
+    settings: &SignalSettings,
+) -> Result<Vec<Beat>, SignalError> {
     signals.len()?;
     let Some(channel) = signals.get(fiducial_channel(fiducial)) else {
         return Err(SignalError::BadSetting(format!(
@@ -55,8 +68,19 @@ pub fn detect_beats(
     };
     let mut detector = Detector::new(fiducial, sample_rate_hz, settings)?;
     let mut found = Vec::new();
-    detector.push(channel, &mut found);
-    detector.finish(&mut found);
+    if fiducial == Fiducial::PressureOnset && factor > 1 {
+        found = detect_onsets_searching(
+            channel,
+            sample_rate_hz,
+            factor,
+            &settings.onset,
+            settings.lead_in_s,
+        )
+        .map_err(|error| SignalError::BadSetting(error.to_string()))?;
+    } else {
+        detector.push(channel, &mut found);
+        detector.finish(&mut found);
+    }
     let mut judge = BeatJudge::new(fiducial, sample_rate_hz, settings);
     let mut beats = Vec::with_capacity(found.len());
     let base = signals.first_sample;
@@ -81,11 +105,39 @@ pub fn segment(
     )
 }
 
+/// [`segment`] with arterial pulses searched at 1/`factor` of the rate ([`detect_beats_searching`]): what the
+/// offline analysis of a record at 250 Hz or more does (a pulse needs no more than 125 Hz to be found; its onset
+/// is then placed on the full-rate samples).
+pub fn segment_searching(
+    signals: &Signals,
+    sample_rate_hz: f64,
+    factor: usize,
+    settings: &SignalSettings,
+) -> Result<Segmentation, SignalError> {
+    segment_inner(
+        signals,
+        &[Fiducial::RWave, Fiducial::LvEndDiastole, Fiducial::PressureOnset],
+        sample_rate_hz,
+        factor,
+        settings,
+    )
+}
+
 /// [`segment`] trying only the fiducials in `priority`, in that order.
 pub fn segment_with(
     signals: &Signals,
     priority: &[Fiducial],
     sample_rate_hz: f64,
+    settings: &SignalSettings,
+) -> Result<Segmentation, SignalError> {
+    segment_inner(signals, priority, sample_rate_hz, 1, settings)
+}
+
+fn segment_inner(
+    signals: &Signals,
+    priority: &[Fiducial],
+    sample_rate_hz: f64,
+    factor: usize,
     settings: &SignalSettings,
 ) -> Result<Segmentation, SignalError> {
     signals.len()?;
@@ -123,7 +175,7 @@ pub fn segment_with(
         // The fiducial channel itself is always given to QC (its gaps must reject beats).
         let mut input = measured;
         input.set(kind, signals.get(kind));
-        let beats = detect_beats(&input, fiducial, sample_rate_hz, settings)?;
+        let beats = detect_beats_searching(&input, fiducial, sample_rate_hz, factor, settings)?;
         let num_accepted = beats.iter().filter(|b| b.accepted()).count();
         let num_rhythm = beats
             .iter()

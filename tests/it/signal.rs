@@ -1229,3 +1229,56 @@ fn test_icu_beats_found_at_the_recorded_rate_match_wabp_and_the_1_khz_beats() {
     assert_eq!(times.len(), old.len(), "and no other");
     assert!(largest_move_ms <= 16.0, "{largest_move_ms} ms");
 }
+
+/// At the analysis rate, `heracles analyze` searches arterial pulses on a 125 Hz block-mean copy and places each
+/// onset on the 1 kHz samples by the detector's rule (`detect_onsets_searching`): on TestICU brought to 1 kHz and
+/// on the simulated patient's aortic pressure (realistic sensors, every support state, a pulse per true beat),
+/// the same pulses are found as by the detector run over every 1 kHz sample, each onset within 2 ms of that one.
+#[test]
+fn arterial_pulses_searched_at_125_hz_are_placed_where_the_full_rate_detector_puts_them() {
+    use heracles::signal::onset::{detect_onsets, detect_onsets_searching};
+    let settings = SignalSettings::default();
+    let compare = |name: &str, pressure: &[f64]| -> (usize, usize, f64) {
+        let full = detect_onsets(pressure, RATE, &settings.onset, settings.lead_in_s).unwrap();
+        let searched =
+            detect_onsets_searching(pressure, RATE, 8, &settings.onset, settings.lead_in_s).unwrap();
+        let to_s = |onsets: &[u64]| onsets.iter().map(|&o| o as f64 / RATE).collect::<Vec<f64>>();
+        let matched = match_times(&to_s(&searched), &to_s(&full), 0.05);
+        let identical = matched.iter().filter(|d| d.abs() < 0.5 / RATE).count();
+        let largest_ms = 1000.0 * matched.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+        println!(
+            "{name}: {} onsets at full rate, {} searched at 125 Hz, {} matched, {identical} identical, largest \
+             difference {largest_ms:.0} ms",
+            full.len(),
+            searched.len(),
+            matched.len()
+        );
+        assert_eq!(matched.len(), full.len(), "{name}: every full-rate onset found");
+        assert_eq!(searched.len(), full.len(), "{name}: and no other");
+        assert!(largest_ms <= 2.0, "{name}: {largest_ms} ms");
+        (full.len(), identical, largest_ms)
+    };
+    let (num_onsets, identical, _) = compare("TestICU at 1 kHz", &test_icu_abp());
+    assert!(num_onsets > 350);
+    assert!(
+        identical as f64 >= 0.95 * num_onsets as f64,
+        "{identical} of {num_onsets} identical"
+    );
+    for name in [
+        "shock-ecmo",
+        "shock-ecmo-iabp",
+        "shock-ecmo-impella",
+        "shock-ecmo-full-flow",
+        "shock-ecmo-occlusion",
+    ] {
+        let (channels, r_waves) = simulated(name, 30.0);
+        let (num_onsets, _, _) = compare(name, &channels[1]);
+        // The detector's own lead-in aside, a pulse per true beat where the aortic pressure pulses at all (the
+        // Impella's flow can leave it without pulses: then neither search finds any).
+        assert!(
+            num_onsets == 0 || num_onsets + 12 >= r_waves.len(),
+            "{name}: {num_onsets} onsets, {} beats",
+            r_waves.len()
+        );
+    }
+}

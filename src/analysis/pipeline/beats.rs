@@ -106,6 +106,19 @@ impl LvTraces {
     }
 }
 
+/// Beats whose phases could not be placed, by reason.
+#[derive(Default)]
+pub(crate) struct PhaseFailures(std::collections::BTreeMap<String, usize>);
+
+impl PhaseFailures {
+    /// One note per reason, with its count.
+    pub fn note(self, notes: &mut Vec<String>) {
+        for (reason, count) in self.0 {
+            notes.push(format!("phases not placed for {count} beat(s): {reason}"));
+        }
+    }
+}
+
 /// What per-beat computation needs: the channels at the analysis rate (absolute indices from
 /// `signals.first_sample`) and the PV traces over the same samples.
 #[derive(Clone, Copy)]
@@ -137,21 +150,27 @@ impl BeatContext<'_> {
 
     /// The phases of every beat (`None`, with a note, where they cannot be placed).
     pub fn phases(&self, beats: &[Beat], notes: &mut Vec<String>) -> Vec<Option<BeatPhases>> {
-        let rate = self.settings.analysis_rate_hz();
-        let mut failures = std::collections::BTreeMap::<String, usize>::new();
-        let filters = PhaseFilters::new(rate, &self.settings.signal);
+        let filters = PhaseFilters::new(self.settings.analysis_rate_hz(), &self.settings.signal);
+        let mut failures = PhaseFailures::default();
         let phases = beats
             .iter()
-            .map(|beat| {
-                beat_phases_with(&filters, &self.signals, beat, rate, &self.settings.signal)
-                    .map_err(|error| *failures.entry(error.to_string()).or_default() += 1)
-                    .ok()
-            })
+            .map(|beat| self.beat_phases(&filters, beat, &mut failures))
             .collect();
-        for (reason, count) in failures {
-            notes.push(format!("phases not placed for {count} beat(s): {reason}"));
-        }
+        failures.note(notes);
         phases
+    }
+
+    /// The phases of one beat, counting the reason in `failures` where they cannot be placed.
+    pub fn beat_phases(
+        &self,
+        filters: &PhaseFilters,
+        beat: &Beat,
+        failures: &mut PhaseFailures,
+    ) -> Option<BeatPhases> {
+        let rate = self.settings.analysis_rate_hz();
+        beat_phases_with(filters, &self.signals, beat, rate, &self.settings.signal)
+            .map_err(|error| *failures.0.entry(error.to_string()).or_default() += 1)
+            .ok()
     }
 
     /// The pressure-volume span of each beat, ED to next ED. Beats anchored on ED (R wave or LV end-diastole)

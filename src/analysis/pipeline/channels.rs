@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use crate::model::{Recording, SignalKind};
 use crate::signal::Signals;
-use crate::signal::resample::resample;
+use crate::signal::resample::Resampler;
 
 use super::PipelineError;
 
@@ -45,6 +45,8 @@ pub(crate) struct Prepared<'a> {
     pub notes: Vec<String>,
     /// The same channels at their recorded rate, cropped alike, when all were resampled up from one rate.
     pub native: Option<Native<'a>>,
+    /// Samples per channel at the analysis rate (the channels left at their rate counted as if brought to it).
+    pub len: usize,
 }
 
 /// The prepared channels as recorded, at one rate below the analysis rate (see [`Prepared::native`]).
@@ -54,6 +56,11 @@ pub(crate) struct Native<'a> {
     pub rate_hz: f64,
     /// The channels, in the order of [`Prepared::channels`], equal lengths.
     pub channels: Vec<(SignalKind, &'a [f64])>,
+    /// Whether the channels were left at this rate instead of being brought whole to the analysis rate
+    /// ([`Prepared::channels`] then lacks them, except ECMO flow): when no channel needs whole-record filters at
+    /// the analysis rate (no LV pressure or volume), the per-beat values read short stretches brought to it one
+    /// after another (`super::blocks`), so a 2-hour 125 Hz record never has its 58 MB 1 kHz copy.
+    pub deferred: bool,
 }
 
 impl Native<'_> {
@@ -83,11 +90,6 @@ impl Prepared<'_> {
             signals.set(*kind, Some(samples.as_ref()));
         }
         signals
-    }
-
-    /// Samples per channel.
-    pub fn len(&self) -> usize {
-        self.channels.iter().map(|(_, s)| s.len()).min().unwrap_or(0)
     }
 }
 
@@ -133,6 +135,7 @@ pub(crate) fn prepare<'a>(
             channels: Vec::new(),
             notes,
             native: None,
+            len: 0,
         });
     };
     if recording.segments.len() > 1 {
@@ -154,7 +157,6 @@ pub(crate) fn prepare<'a>(
     }
     let (start, end) = span(segment);
     let (t0, t1) = (from.max(start), to.min(end));
-    let mut channels: Vec<(SignalKind, Cow<'a, [f64]>)> = Vec::new();
     // The cropped channels as recorded, with their rates.
     let mut recorded: Vec<(SignalKind, &'a [f64], f64)> = Vec::new();
     // Time of the first kept sample (of the first channel kept; others agree within one of their samples).
@@ -166,7 +168,7 @@ pub(crate) fn prepare<'a>(
         let Some(kind) = explicit.or(by_name) else {
             continue;
         };
-        if channels.iter().any(|(k, _)| *k == kind) {
+        if recorded.iter().any(|(k, _, _)| *k == kind) {
             notes.push(format!(
                 "channel {index} ({:?}) ignored: {} already taken",
                 series.name,
@@ -185,35 +187,44 @@ pub(crate) fn prepare<'a>(
         let first = (((t0 - segment.start_s) * rate).ceil().max(0.0) as usize).min(series.samples.len());
         let last =
             (((t1 - segment.start_s) * rate).ceil().max(0.0) as usize).clamp(first, series.samples.len());
-        let cropped = &series.samples[first..last];
         start_s.get_or_insert(segment.start_s + first as f64 / rate);
-        recorded.push((kind, cropped, rate));
-        let samples = if (rate - rate_hz).abs() <= 1e-9 * rate_hz {
-            Cow::Borrowed(cropped)
-        } else {
+        if (rate - rate_hz).abs() > 1e-9 * rate_hz {
             notes.push(format!(
                 "{} resampled from {rate} Hz to {rate_hz} Hz",
                 kind.name()
             ));
-            Cow::Owned(
-                resample(cropped, rate, rate_hz).map_err(|error| PipelineError::Resample {
-                    channel: kind.name().to_owned(),
-                    message: error.to_string(),
-                })?,
-            )
-        };
-        channels.push((kind, samples));
+        }
+        recorded.push((kind, &series.samples[first..last], rate));
+    }
+    let native = native_channels(&recorded, rate_hz);
+    let deferred = native.as_ref().is_some_and(|native| native.deferred);
+    let mut channels: Vec<(SignalKind, Cow<'a, [f64]>)> = Vec::new();
+    // Lengths at the analysis rate.
+    let mut lens = Vec::new();
+    for &(kind, cropped, rate) in &recorded {
+        if (rate - rate_hz).abs() <= 1e-9 * rate_hz {
+            lens.push(cropped.len());
+            channels.push((kind, Cow::Borrowed(cropped)));
+            continue;
+        }
+        let resampler = Resampler::new(rate, rate_hz).map_err(|error| PipelineError::Resample {
+            channel: kind.name().to_owned(),
+            message: error.to_string(),
+        })?;
+        lens.push(resampler.output_len(cropped.len()));
+        if !deferred || kind == SignalKind::EcmoFlow {
+            channels.push((kind, Cow::Owned(resampler.apply(cropped))));
+        }
     }
     // Resampled channels can differ by a sample or two in length: cut all to the shortest.
-    let len = channels.iter().map(|(_, s)| s.len()).min().unwrap_or(0);
+    let len = lens.iter().copied().min().unwrap_or(0);
     for (_, samples) in &mut channels {
         match samples {
             Cow::Borrowed(slice) => *slice = &slice[..len],
             Cow::Owned(vec) => vec.truncate(len),
         }
     }
-    let native = native_channels(&recorded, rate_hz);
-    if channels.is_empty() {
+    if recorded.is_empty() {
         let names: Vec<&str> = segment.channels.iter().map(|c| c.name.as_str()).collect();
         notes.push(format!(
             "no channel is named like a known signal (channels: {}); map them with --signal NAME=INDEX",
@@ -225,6 +236,7 @@ pub(crate) fn prepare<'a>(
         channels,
         notes,
         native,
+        len,
     })
 }
 
@@ -253,11 +265,15 @@ fn native_channels<'a>(
         return None;
     }
     let len = recorded.iter().map(|(_, samples, _)| samples.len()).min()?;
+    let whole_record_filters = [SignalKind::Lvp, SignalKind::Lvv];
     Some(Native {
         rate_hz,
         channels: recorded
             .iter()
             .map(|&(kind, samples, _)| (kind, &samples[..len]))
             .collect(),
+        deferred: !recorded
+            .iter()
+            .any(|(kind, _, _)| whole_record_filters.contains(kind)),
     })
 }

@@ -140,6 +140,7 @@ pub fn latest_beats(
     let analysed = analyse(
         &context,
         native,
+        None,
         Some(num_newest),
         None,
         &std::collections::BTreeMap::new(),

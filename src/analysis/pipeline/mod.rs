@@ -8,6 +8,7 @@
 //! is an error.
 
 mod beats;
+mod blocks;
 mod channels;
 pub mod live;
 mod summary;
@@ -30,8 +31,10 @@ use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording, RejectReason, WindowKind};
 use crate::signal::phases::BeatPhases;
+use crate::signal::segment::segment_searching;
 use crate::signal::{Segmentation, SignalError, Signals, segment};
 use beats::{BeatContext, LvTraces};
+use blocks::Deferred;
 
 /// A caller's mistake that stops the analysis (bad data never does: it is reported).
 #[derive(Debug, thiserror::Error)]
@@ -190,9 +193,14 @@ pub fn analyze_recording(
         .native
         .as_ref()
         .map(|native| (native.signals(), native.rate_hz));
+    let deferred = match &prepared.native {
+        Some(native) => Deferred::new(native, signals.first_sample, prepared.len, settings)?,
+        None => None,
+    };
     let analysed = analyse(
         &context,
         native,
+        deferred.as_ref(),
         None,
         request.occlusion_beats,
         &request.verdicts,
@@ -242,19 +250,22 @@ fn dpdt_min_offset(dpdt: &[f64]) -> usize {
 }
 
 /// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
-/// was recorded (below the analysis rate): beats are found and judged there ([`segment_at`]). `newest` limits the
-/// metrics to the last beats (live use); `occlusion` names the beats of a preload reduction; `verdicts` are the
-/// reviewer's.
+/// was recorded (below the analysis rate): beats are found and judged there ([`segment_at`]); `deferred`, when
+/// given, holds the channels `context` lacks because they were left at that rate ([`blocks`]). `newest` limits
+/// the metrics to the last beats (live use); `occlusion` names the beats of a preload reduction; `verdicts` are
+/// the reviewer's.
 pub(crate) fn analyse(
     context: &BeatContext<'_>,
     native: Option<(Signals<'_>, f64)>,
+    deferred: Option<&Deferred<'_>>,
     newest: Option<usize>,
     occlusion: Option<(u32, u32)>,
     verdicts: &BTreeMap<u32, Option<RejectReason>>,
     notes: &mut Vec<String>,
 ) -> Result<Analysed, PipelineError> {
     let settings = context.settings;
-    let mut segmentation = segment_at(context, native)?;
+    let end = deferred.map_or_else(|| context.signals.end_sample(), Deferred::end_sample);
+    let mut segmentation = segment_at(context, native, end)?;
     if !verdicts.is_empty() {
         let mut num_applied = 0;
         for beat in &mut segmentation.beats {
@@ -279,7 +290,18 @@ pub(crate) fn analyse(
     }
     let skip = newest.map_or(0, |n| segmentation.beats.len().saturating_sub(n));
     let beats: Vec<Beat> = segmentation.beats[skip..].to_vec();
-    let phases = context.phases(&beats, notes);
+    let (phases, coronary) = match deferred {
+        Some(deferred) => deferred.phases_and_coronary(settings, &beats, notes),
+        None => {
+            let phases = context.phases(&beats, notes);
+            let coronary = beats
+                .iter()
+                .zip(&phases)
+                .map(|(beat, phases)| context.coronary(beat, phases.as_ref()))
+                .collect();
+            (phases, coronary)
+        }
+    };
     let spans = context.pv_spans(&beats, &phases);
     // The relations use the accepted beats of the chosen range only: a beat rejected by quality control or by
     // the reviewer is left out (and named in the notes).
@@ -333,11 +355,10 @@ pub(crate) fn analyse(
 
     let mut metrics: Vec<BeatMetrics> = beats
         .iter()
-        .zip(&phases)
+        .zip(coronary)
         .zip(&spans)
-        .map(|((beat, phases), span)| {
+        .map(|((beat, coronary), span)| {
             let mut beat_notes = Vec::new();
-            let coronary = context.coronary(beat, phases.as_ref());
             let pv = context.pv(*span, v0_ml, &mut beat_notes);
             BeatMetrics {
                 number: beat.number,
@@ -391,6 +412,11 @@ pub(crate) fn analyse(
     })
 }
 
+/// The lowest rate arterial pulses are searched at: at the analysis rate they are searched on a copy at this rate
+/// (or the next whole fraction of the rate above it) and each onset placed on the full-rate samples
+/// ([`crate::signal::onset::detect_onsets_searching`]); PhysioNet's `wabp` works at 125 Hz.
+const PULSE_SEARCH_RATE_HZ: f64 = 125.0;
+
 /// The beats of `context`, found and judged at the rate of `native` when given (the record's own rate), with
 /// their sample indices then brought to the analysis rate: detection and quality control need no more than the
 /// recorded samples (PhysioNet's `wabp` works at 125 Hz), and an 8x upsampled copy costs them 8x the work. An
@@ -399,14 +425,21 @@ pub(crate) fn analyse(
 fn segment_at(
     context: &BeatContext<'_>,
     native: Option<(Signals<'_>, f64)>,
+    end: u64,
 ) -> Result<Segmentation, PipelineError> {
     let settings = context.settings;
     let rate = settings.analysis_rate_hz();
     let Some((signals, native_rate)) = native else {
-        return Ok(segment(&context.signals, rate, &settings.signal)?);
+        let factor = (rate / PULSE_SEARCH_RATE_HZ).floor().max(1.0) as usize;
+        return Ok(segment_searching(
+            &context.signals,
+            rate,
+            factor,
+            &settings.signal,
+        )?);
     };
     let mut segmentation = segment(&signals, native_rate, &settings.signal)?;
-    let (first, end) = (context.signals.first_sample, context.signals.end_sample());
+    let first = context.signals.first_sample;
     let to_analysis = |index: u64| {
         let offset = (index - signals.first_sample) as f64 * rate / native_rate;
         (first + offset.round() as u64).min(end)

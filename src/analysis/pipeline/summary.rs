@@ -562,7 +562,7 @@ pub(crate) fn summarise(
     let counts = &analysed.segmentation.counts;
     Summary {
         from_s: prepared.start_s,
-        to_s: prepared.start_s + prepared.len() as f64 / rate,
+        to_s: prepared.start_s + prepared.len as f64 / rate,
         fiducial: analysed.segmentation.fiducial,
         num_beats: counts.num_beats,
         num_accepted: counts.num_accepted,
