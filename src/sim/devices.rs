@@ -8,9 +8,13 @@
 //! in the patients the table describes. For the Impella CP this gives, at 0 and 60 mmHg, L/min: P-1 1.87/0.47,
 //! P-2 2.40/0.90, P-3 2.57/1.17, P-4 2.83/1.53, P-5 2.93/1.93, P-6 3.07/2.27, P-7 3.37/2.57, P-8 3.53/2.83,
 //! P-9 3.97/3.17 (a test holds them). The 2.5's table was checked against a stored copy of the IFU; the CP's
-//! was not (no copy could be found), and no peer-reviewed H-Q characterisation of the CP was at hand to check
-//! the slope (0.012-0.025 L/min per mmHg here), so the afterload sensitivity of the simulated pump is the
-//! manufacturer's table read as a line, not a measured pump curve.
+//! was not, and no peer-reviewed H-Q characterisation of the CP with numbers could be found to check the slope
+//! (0.012-0.025 L/min per mmHg here). Looked for (session 6): the pump function curves of Burkhoff, Sayer, Doshi
+//! & Uriel, "Hemodynamics of Mechanical Circulatory Support", J Am Coll Cardiol 2015;66:2663-2674 (a figure,
+//! no table of values in the copies at hand); the CP's P-level table of the AIC IFU (0042-9023: the stored
+//! copies found print the 2.5's rows, the CP's are cut off); published lumped models of the CP stating their
+//! H-Q coefficients (none found). So the afterload sensitivity of the simulated pump is the manufacturer's
+//! table read as a line, not a measured pump curve.
 //!
 //! IABP: inflation adds the balloon's volume to the descending aorta (diastolic augmentation); deflation
 //! withdraws it on the R wave (the consoles' R-wave deflation), so the balloon is empty before the aortic valve
