@@ -292,7 +292,10 @@ fn push_fixed(out: &mut String, x: f64, decimals: usize) {
         digits[at] = b'0' + (n % 10) as u8;
         n /= 10;
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    // ASCII digits and a point: always UTF-8, appended in one copy rather than char by char.
+    if let Ok(text) = std::str::from_utf8(&digits[at..]) {
+        out.push_str(text);
+    }
 }
 
 /// Streams the protocol to a new pseudo-terminal or to `--port`, in real time.

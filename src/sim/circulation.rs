@@ -4,16 +4,18 @@
 //! States (`State`, indices in [`ix`]): the four chamber volumes; the transmural pressures of the ascending
 //! aorta, the descending aorta (blood only: the balloon adds `V_balloon / C_DA`), the systemic veins and the
 //! pulmonary arteries and veins; the four inertial flows; the intramyocardial blood volume of the coronary
-//! branch. Intrathoracic compartments (chambers, aorta, pulmonary vessels) sit at the ventilator's
+//! branch, and the segment of descending aorta that holds the IABP balloon (where the patient has one: its
+//! pressure and the flow into it). Intrathoracic compartments (chambers, aorta, pulmonary vessels) sit at the ventilator's
 //! intrathoracic pressure; the systemic veins do not. VA-ECMO drains the inferior vena cava and the
 //! right atrium and returns to the descending aorta.
 
+use super::coronary::Squeeze;
 use super::devices::{Ecmo, HqLine, Impella};
-use super::patient::{Passive, Patient, Valve};
+use super::patient::{Chamber, Passive, Patient, Valve};
 use super::rhythm::{HalfCosine, Twitch};
 
 /// Number of states.
-pub const NUM_STATES: usize = 14;
+pub const NUM_STATES: usize = 16;
 
 /// The state vector.
 pub type State = [f64; NUM_STATES];
@@ -48,14 +50,21 @@ pub mod ix {
     pub const Q_VP: usize = 12;
     /// Intramyocardial blood volume of the coronary branch, mL.
     pub const V_IM: usize = 13;
+    /// Flow from the descending aorta into the balloon's segment, mL/s.
+    pub const Q_BS: usize = 14;
+    /// Balloon segment transmural pressure of the blood alone (the balloon adds `V_balloon / C_segment`), mmHg.
+    pub const P_BS: usize = 15;
 }
 
-/// What changes with time within a sample: chamber activations (LA, LV, RA, RV), intrathoracic pressure,
-/// balloon volume.
+/// What changes with time within a sample: chamber activations (LA, LV, RA, RV), the LV myocardium's own
+/// activation as the coronary vessels feel it, intrathoracic pressure, balloon volume.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Drive {
     /// Activation 0..1 of LA, LV, RA, RV.
     pub activation: [f64; 4],
+    /// LV activation as the intramyocardial vessels feel it (0..1, at most the LV's): the LV twitch with the
+    /// coronary branch's faster relaxation ([`super::coronary::CoronaryParams::tissue_relaxation_fraction`]).
+    pub tissue_activation: f64,
     /// Intrathoracic pressure, mmHg.
     pub intrathoracic_mmhg: f64,
     /// IABP balloon volume, mL.
@@ -73,6 +82,9 @@ pub struct Inputs {
     pub venous_obstruction: f64,
     /// Factor on the coronary microvascular resistances (1 at rest, lower in hyperaemia).
     pub microvascular_scale: f64,
+    /// Whether an IABP catheter is in place (pumping or on standby): only then is the balloon's segment of
+    /// aorta a compartment of its own; without it, it is part of the descending aorta.
+    pub balloon_catheter: bool,
 }
 
 /// Pressures and flows at one instant.
@@ -144,6 +156,8 @@ fn atan(z: f64) -> f64 {
 struct Reciprocals {
     c_ao: f64,
     c_da: f64,
+    /// The whole descending aorta (its part outside the balloon's segment and the segment).
+    c_descending: f64,
     c_ven: f64,
     c_ap: f64,
     c_vp: f64,
@@ -151,6 +165,15 @@ struct Reciprocals {
     l_ap: f64,
     l_vp: f64,
     r_arch: f64,
+}
+
+/// The balloon's segment of descending aorta with its constants derived.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct SegmentLaw {
+    c_ml_per_mmhg: f64,
+    per_c: f64,
+    per_l: f64,
+    r: f64,
 }
 
 /// The patient's equations with derived constants.
@@ -162,7 +185,9 @@ pub struct Model {
     c_ao: f64,
     c_da: f64,
     per: Reciprocals,
+    segment: Option<SegmentLaw>,
     twitches: [Twitch; 4],
+    tissue_twitch: Twitch,
     half_cosine: HalfCosine,
 }
 
@@ -170,14 +195,24 @@ impl Model {
     /// The equations of `patient`.
     pub fn new(patient: Patient) -> Model {
         let c_ao = patient.systemic.c_ar * patient.ascending_compliance_fraction;
-        let c_da = patient.systemic.c_ar - c_ao;
+        let c_descending = patient.systemic.c_ar - c_ao;
+        let segment = patient.balloon_segment.map(|segment| SegmentLaw {
+            c_ml_per_mmhg: segment.compliance_fraction * c_descending,
+            per_c: 1.0 / (segment.compliance_fraction * c_descending),
+            per_l: 1.0 / segment.inertance,
+            r: segment.resistance,
+        });
+        let c_da = c_descending - segment.map_or(0.0, |segment| segment.c_ml_per_mmhg);
+        let per_c_descending = 1.0 / c_descending;
         Model {
             valves: patient.valves.map(ValveLaw::new),
             c_ao,
             c_da,
+            segment,
             per: Reciprocals {
                 c_ao: 1.0 / c_ao,
                 c_da: 1.0 / c_da,
+                c_descending: per_c_descending,
                 c_ven: 1.0 / patient.systemic.c_ven,
                 c_ap: 1.0 / patient.pulmonary.c_ar,
                 c_vp: 1.0 / patient.pulmonary.c_ven,
@@ -187,6 +222,10 @@ impl Model {
                 r_arch: 1.0 / patient.aortic_arch_resistance,
             },
             twitches: [&patient.la, &patient.lv, &patient.ra, &patient.rv].map(Twitch::of),
+            tissue_twitch: Twitch::of(&Chamber {
+                relaxation_s: patient.lv.relaxation_s * patient.coronary.tissue_relaxation_fraction,
+                ..patient.lv
+            }),
             half_cosine: HalfCosine::new(),
             patient,
         }
@@ -199,6 +238,9 @@ impl Model {
         y[ix::V_LA..=ix::V_RV].copy_from_slice(&init.volumes_ml);
         y[ix::P_AO] = init.pressures_mmhg[0];
         y[ix::P_DA] = init.pressures_mmhg[0];
+        if self.segment.is_some() {
+            y[ix::P_BS] = init.pressures_mmhg[0];
+        }
         y[ix::P_VS] = init.pressures_mmhg[1];
         y[ix::P_AP] = init.pressures_mmhg[2];
         y[ix::P_VP] = init.pressures_mmhg[3];
@@ -209,6 +251,11 @@ impl Model {
     /// The twitches of LA, LV, RA, RV and the table they are evaluated through.
     pub fn twitches(&self) -> (&[Twitch; 4], &HalfCosine) {
         (&self.twitches, &self.half_cosine)
+    }
+
+    /// The LV twitch as the intramyocardial vessels feel it (the coronary branch's faster relaxation).
+    pub fn tissue_twitch(&self) -> &Twitch {
+        &self.tissue_twitch
     }
 
     /// Descending-aorta compliance, mL/mmHg.
@@ -226,6 +273,9 @@ impl Model {
             + y[ix::V_RV]
             + self.c_ao * y[ix::P_AO]
             + self.c_da * y[ix::P_DA]
+            + self
+                .segment
+                .map_or(0.0, |segment| segment.c_ml_per_mmhg * y[ix::P_BS])
             + sys.c_ven * y[ix::P_VS]
             + pul.c_ar * y[ix::P_AP]
             + pul.c_ven * y[ix::P_VP]
@@ -244,7 +294,20 @@ impl Model {
         }
         let [p_la, p_lv, p_ra, p_rv] = chamber_mmhg;
         let p_ao = y[ix::P_AO] + pth;
-        let p_da = y[ix::P_DA] + drive.balloon_ml * self.per.c_da + pth;
+        // With a balloon catheter in the patient's segment, the balloon sits there; else the segment is part of
+        // the descending aorta (its state follows it) and a balloon, if any, acts on the whole of it.
+        let segment = self.segment.filter(|_| inputs.balloon_catheter);
+        let (p_da, p_bs, q_bs) = match &segment {
+            Some(segment) => (
+                y[ix::P_DA] + pth,
+                y[ix::P_BS] + drive.balloon_ml * segment.per_c + pth,
+                y[ix::Q_BS],
+            ),
+            None => {
+                let p_da = y[ix::P_DA] + drive.balloon_ml * self.per.c_descending + pth;
+                (p_da, p_da, 0.0)
+            }
+        };
         let p_vs = y[ix::P_VS];
         let p_ap = y[ix::P_AP] + pth;
         let p_vp = y[ix::P_VP] + pth;
@@ -268,8 +331,12 @@ impl Model {
         let coronary = p.coronary.flows(
             inputs.microvascular_scale,
             p_ao,
-            p_lv,
-            drive.activation[1],
+            &Squeeze {
+                pressure_mmhg: p_lv,
+                active_mmhg_per_activation: p.lv.ea_mmhg_per_ml * (y[ix::V_LV] - p.lv.v0_ml),
+                activation: drive.activation[1],
+                tissue_activation: drive.tissue_activation,
+            },
             p_ra,
             y[ix::V_IM],
         );
@@ -280,7 +347,10 @@ impl Model {
         dy[ix::V_RA] = q_vs - q_tv - ecmo_ra_ml_s;
         dy[ix::V_RV] = q_tv - q_pv;
         dy[ix::P_AO] = (q_av + impella_ml_s - q_arch) * self.per.c_ao;
-        dy[ix::P_DA] = (q_arch + ecmo_ml_s - q_as) * self.per.c_da;
+        dy[ix::P_DA] = match &segment {
+            Some(_) => (q_arch + ecmo_ml_s - q_as - q_bs) * self.per.c_da,
+            None => (q_arch + ecmo_ml_s - q_as) * self.per.c_descending,
+        };
         dy[ix::P_VS] = (q_as - q_vs - ecmo_vs_ml_s) * self.per.c_ven;
         dy[ix::P_AP] = (q_pv - q_ap) * self.per.c_ap;
         dy[ix::P_VP] = (q_ap - q_vp) * self.per.c_vp;
@@ -292,6 +362,14 @@ impl Model {
         dy[ix::Q_AP] = (p_ap - p_vp - pul.r_ar * q_ap) * self.per.l_ap;
         dy[ix::Q_VP] = (p_vp - p_la - pul.r_ven * q_vp) * self.per.l_vp;
         dy[ix::V_IM] = coronary.d_volume_ml_s;
+        match (&self.segment, &segment) {
+            (_, Some(segment)) => {
+                dy[ix::Q_BS] = (p_da - p_bs - segment.r * q_bs) * segment.per_l;
+                dy[ix::P_BS] = q_bs * segment.per_c;
+            }
+            (Some(_), None) => dy[ix::P_BS] = dy[ix::P_DA],
+            (None, None) => {}
+        }
 
         let aux = Aux {
             chamber_mmhg,
@@ -306,6 +384,17 @@ impl Model {
             pd_mmhg: coronary.pd_mmhg,
         };
         (dy, aux)
+    }
+
+    /// Merges the balloon's segment back into the descending aorta (the catheter is removed): one pressure for
+    /// both, the blood volume kept, no flow between them.
+    pub fn merge_balloon_segment(&self, y: &mut State) {
+        if let Some(segment) = &self.segment {
+            let volume_ml = self.c_da * y[ix::P_DA] + segment.c_ml_per_mmhg * y[ix::P_BS];
+            y[ix::P_DA] = volume_ml / (self.c_da + segment.c_ml_per_mmhg);
+            y[ix::P_BS] = y[ix::P_DA];
+            y[ix::Q_BS] = 0.0;
+        }
     }
 
     /// The LV's end-systolic elastance: EA plus the passive slope at V0 (exact for a linear passive relation;
@@ -386,9 +475,11 @@ mod tests {
             }),
             venous_obstruction: 1.0,
             microvascular_scale: 1.0,
+            balloon_catheter: true,
         };
         let drive = |t: f64| Drive {
             activation: [0.0, (t * 7.0).sin().abs(), 0.0, 0.2],
+            tissue_activation: 0.5 * (t * 7.0).sin().abs(),
             intrathoracic_mmhg: 3.0 * t,
             balloon_ml: 10.0 * t,
         };

@@ -20,8 +20,8 @@
 //!   significant stenosis (Segal, Kern et al., J Am Coll Cardiol 1992;20:276-286; Ofili, Kern et al., J Am Coll
 //!   Cardiol 1993;21:308-316); the ratio of the peaks (diastolic peak over the systolic peak after the early
 //!   systolic dip) 2.08 +/- 0.64 without and 1.41 +/- 0.47 with an LAD stenosis >= 70 % (transthoracic Doppler,
-//!   PMID 16932084). Simulated, normal artery (`healthy`): DSVR about 1.8, peak ratio about 1.9; intermediate
-//!   stenosis (`shock-ecmo`): DSVR about 1.6;
+//!   PMID 16932084). Simulated, normal artery (`healthy`): DSVR about 2.0, peak ratio about 2.2; intermediate
+//!   stenosis (`shock-ecmo`): DSVR about 1.9;
 //! - the systolic dip: velocity falls to its minimum at the end of isovolumic contraction, when the tissue
 //!   pressure has risen and the aortic valve has not yet opened;
 //! - coronary flow velocity reserve 2.5-3.5 in normal arteries, lower with a stenosis: about 2.9 here with the
@@ -29,9 +29,14 @@
 //! - IABP diastolic augmentation raises diastolic velocity (Kern et al., Circulation 1993;87:500-511); a higher
 //!   LVEDP lowers it (the waterfall above).
 //!
-//! Not reproduced: the diastolic peak comes about 60 % into diastole instead of early, because it follows the
-//! fall of LV pressure, and the published raised-cosine relaxation of the elastance (Regazzoni et al.) relaxes
-//! the LV over 0.3-0.4 s (an isovolumic relaxation of ~250 ms in the shock preset, against 60-120 ms measured).
+//! - the early-diastolic peak: velocity peaks in the first third of diastole, shortly after the valve closes,
+//!   when the tissue pressure falls in isovolumic relaxation (about 0.3 of diastole here, healthy and shock).
+//!   The tissue pressure follows the myocardium's relaxation, not the slow raised-cosine tail of the published
+//!   elastance (Regazzoni et al.), which relaxes the LV chamber over 0.3-0.4 s: its active part (the LV's
+//!   `EA act (V - V0)` and the shortening-induced pressure) is taken at a tissue activation that contracts as
+//!   the LV does and relaxes in `tissue_relaxation_fraction` (0.5) of the LV's relaxation time, in line with
+//!   the measured time course of isovolumic relaxation (60-120 ms; LV pressure's time constant 30-80 ms). The
+//!   chamber itself still relaxes as published; only what squeezes the intramyocardial vessels relaxes faster.
 //!
 //! The branch is driven by the loop's pressures and does not feed back into it: its flow (about 1 % of the
 //! cardiac output) is already part of the lumped systemic resistance of the published model.
@@ -60,6 +65,9 @@ pub struct CoronaryParams {
     pub waterfall_fraction: f64,
     /// Microvascular resistance at full adenosine hyperaemia relative to rest.
     pub hyperaemic_resistance_ratio: f64,
+    /// Duration of the tissue pressure's relaxation as a fraction of the LV elastance's relaxation (see the
+    /// module documentation).
+    pub tissue_relaxation_fraction: f64,
 }
 
 impl CoronaryParams {
@@ -76,6 +84,7 @@ impl CoronaryParams {
             shortening_mmhg: 15.0,
             waterfall_fraction: 0.5,
             hyperaemic_resistance_ratio: 1.0 / 3.5,
+            tissue_relaxation_fraction: 0.5,
         }
     }
 
@@ -110,18 +119,22 @@ impl CoronaryParams {
     }
 
     /// The branch at one instant: microvascular resistances scaled by `scale` (1 at rest), aortic pressure
-    /// `pa_mmhg`, LV pressure `p_lv_mmhg` and activation `lv_activation` (0..1), right-atrial pressure
-    /// `p_ra_mmhg` and intramyocardial blood volume `v_im_ml`.
+    /// `pa_mmhg`, the LV as the myocardium squeezes the vessels (`lv`), right-atrial pressure `p_ra_mmhg` and
+    /// intramyocardial blood volume `v_im_ml`.
     pub fn flows(
         &self,
         scale: f64,
         pa_mmhg: f64,
-        p_lv_mmhg: f64,
-        lv_activation: f64,
+        lv: &Squeeze,
         p_ra_mmhg: f64,
         v_im_ml: f64,
     ) -> CoronaryFlows {
-        let tissue_mmhg = self.compression_fraction * p_lv_mmhg + self.shortening_mmhg * lv_activation;
+        // LV pressure with its active part (EA act (V - V0)) taken at the tissue's activation instead of the
+        // chamber's: the same in contraction, released faster in relaxation.
+        let tissue_lv_mmhg =
+            lv.pressure_mmhg - lv.active_mmhg_per_activation * (lv.activation - lv.tissue_activation);
+        let tissue_mmhg =
+            self.compression_fraction * tissue_lv_mmhg + self.shortening_mmhg * lv.tissue_activation;
         let node_mmhg = v_im_ml / self.c_intramyocardial + tissue_mmhg;
         let inflow_ml_s = self.inflow_ml_s(pa_mmhg, node_mmhg, self.r_arteriolar * scale);
         let back_mmhg = p_ra_mmhg.max(self.waterfall_fraction * tissue_mmhg);
@@ -132,6 +145,19 @@ impl CoronaryParams {
             pd_mmhg: pa_mmhg - self.stenosis_drop_mmhg(inflow_ml_s),
         }
     }
+}
+
+/// What the LV does to the intramyocardial vessels at one instant.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Squeeze {
+    /// LV pressure, mmHg.
+    pub pressure_mmhg: f64,
+    /// The LV's active pressure per unit activation, `EA (V - V0)`, mmHg.
+    pub active_mmhg_per_activation: f64,
+    /// The LV chamber's activation, 0..1.
+    pub activation: f64,
+    /// The myocardium's activation as the vessels feel it (relaxing faster), 0..1.
+    pub tissue_activation: f64,
 }
 
 /// The coronary branch at one instant.
@@ -161,15 +187,22 @@ mod tests {
 
     #[test]
     fn a_higher_lvedp_lowers_diastolic_inflow_at_steady_state() {
+        let diastolic = |lvedp: f64| Squeeze {
+            pressure_mmhg: lvedp,
+            ..Squeeze::default()
+        };
         let params = CoronaryParams::normal();
         // Diastole (no activation), aortic pressure 80 mmHg, RA 5 mmHg: the intramyocardial volume where inflow
         // equals outflow, found by running the branch to steady state.
         let steady_inflow = |lvedp: f64| {
             let mut v_im = 0.5;
             for _ in 0..200_000 {
-                v_im += 1e-4 * params.flows(1.0, 80.0, lvedp, 0.0, 5.0, v_im).d_volume_ml_s;
+                v_im += 1e-4
+                    * params
+                        .flows(1.0, 80.0, &diastolic(lvedp), 5.0, v_im)
+                        .d_volume_ml_s;
             }
-            params.flows(1.0, 80.0, lvedp, 0.0, 5.0, v_im).inflow_ml_s
+            params.flows(1.0, 80.0, &diastolic(lvedp), 5.0, v_im).inflow_ml_s
         };
         let (low, high) = (steady_inflow(8.0), steady_inflow(28.0));
         // Below the waterfall (0.5 x 0.6 x 8 < 5 mmHg) the back pressure is RA pressure: (80 - 5) / (1 + 62 + 18)

@@ -8,16 +8,27 @@
 //! in the patients the table describes. For the Impella CP this gives, at 0 and 60 mmHg, L/min: P-1 1.87/0.47,
 //! P-2 2.40/0.90, P-3 2.57/1.17, P-4 2.83/1.53, P-5 2.93/1.93, P-6 3.07/2.27, P-7 3.37/2.57, P-8 3.53/2.83,
 //! P-9 3.97/3.17 (a test holds them). The 2.5's table was checked against a stored copy of the IFU; the CP's
-//! was not (no copy could be found), and no peer-reviewed H-Q characterisation of the CP was at hand to check
-//! the slope (0.012-0.025 L/min per mmHg here), so the afterload sensitivity of the simulated pump is the
-//! manufacturer's table read as a line, not a measured pump curve.
+//! was not, and no peer-reviewed H-Q characterisation of the CP with numbers could be found to check the slope
+//! (0.012-0.025 L/min per mmHg here). Looked for (session 6): the pump function curves of Burkhoff, Sayer, Doshi
+//! & Uriel, "Hemodynamics of Mechanical Circulatory Support", J Am Coll Cardiol 2015;66:2663-2674 (a figure,
+//! no table of values in the copies at hand); the CP's P-level table of the AIC IFU (0042-9023: the stored
+//! copies found print the 2.5's rows, the CP's are cut off); published lumped models of the CP stating their
+//! H-Q coefficients (none found). So the afterload sensitivity of the simulated pump is the manufacturer's
+//! table read as a line, not a measured pump curve.
 //!
 //! IABP: inflation adds the balloon's volume to the descending aorta (diastolic augmentation); deflation
-//! removes it before systole, and the assisted beat starts from a lower pressure than an unassisted one
-//! because the augmented diastole ran more blood off to the periphery (afterload reduction: lower assisted
-//! end-diastolic, systolic and LV end-systolic pressures). In this lumped aorta that presystolic dip is about
-//! 4 mmHg with a 40 mL balloon (`tests/it/sim.rs`), short of the 5-15 mmHg of clinical timing guides: the
-//! model has no wave travel and no local compliance around the balloon.
+//! withdraws it on the R wave (the consoles' R-wave deflation), so the balloon is empty before the aortic valve
+//! opens. Two things lower the assisted beat's aortic end-diastolic pressure below an unassisted one (the
+//! presystolic dip, 5-15 mmHg where timing is right, with a lower assisted systolic and LV end-systolic
+//! pressure: Krishna & Zacharowski, Contin Educ Anaesth Crit Care Pain 2009;9:24-28; Trost & Hillis, Am J
+//! Cardiol 2006;97:1391-1398): the augmented diastole ran more blood off to the periphery, and the deflation
+//! empties the balloon's own segment of aorta (`patient::BalloonSegment`) faster than blood can follow through
+//! the inertia of the column around it, so blood accelerates out of the rest of the aorta and the root's pressure
+//! overshoots downwards as the valve opens. With the shock preset and a 40 mL balloon: 8.5 mmHg at 1:2 and 1:3
+//! (assisted against unassisted beats), 15 mmHg at 1:1 against standby, with the assisted systolic and LV
+//! end-systolic pressures 2-10 mmHg lower (`tests/it/sim.rs`); the lumped aorta alone (the balloon acting on the
+//! whole descending aorta) gave 3.7 mmHg. Deflating late (the balloon still full when the valve would open)
+//! loses the dip: the valve opens against a higher pressure than unassisted (afterload raised).
 
 use crate::model::{IabpSettings, ImpellaModel, ImpellaSettings};
 
@@ -212,8 +223,6 @@ impl Impella {
 /// Balloon inflation and deflation times, s.
 const BALLOON_INFLATE_S: f64 = 0.06;
 const BALLOON_DEFLATE_S: f64 = 0.05;
-/// The ideal deflation ends this long before the next contraction onset, s.
-const DEFLATION_MARGIN_S: f64 = 0.01;
 /// Largest timing error the console accepts, ms.
 const MAX_OFFSET_MS: f64 = 300.0;
 
@@ -238,8 +247,9 @@ impl Inflation {
 }
 
 /// The intra-aortic balloon pump. At the start of each triggering beat it schedules one inflation: at the
-/// aortic-valve closure time measured on the previous unassisted closures (plus the inflation offset), deflated just before
-/// the next contraction (plus the deflation offset), as a console timed on the ECG and the dicrotic notch does.
+/// aortic-valve closure time measured on the previous unassisted closures (plus the inflation offset), deflated
+/// from the next R wave (the next contraction onset; plus the deflation offset), as a console timed on the ECG
+/// and the dicrotic notch does.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Iabp {
     settings: Option<IabpSettings>,
@@ -308,7 +318,9 @@ impl Iabp {
         let inflate_s = beat_start_s
             + closure_s
             + 1e-3 * settings.inflation_offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
-        let deflate_s = beat_start_s + rr_s + lv_onset_s - BALLOON_DEFLATE_S - DEFLATION_MARGIN_S
+        let deflate_s = beat_start_s
+            + rr_s
+            + lv_onset_s
             + 1e-3 * settings.deflation_offset_ms.clamp(-MAX_OFFSET_MS, MAX_OFFSET_MS);
         let volume_ml = settings.balloon_volume_ml.clamp(0.0, 60.0);
         // Also refuses NaN settings (every comparison with NaN is false).
@@ -442,9 +454,9 @@ mod tests {
         iabp.beat_started(2, 1.6, 0.8, 0.1, 0.25);
         assert!((iabp.volume_ml(2.2) - 40.0).abs() < 1e-12);
         assert_eq!(
-            iabp.volume_ml(1.6 + 0.8 + 0.1),
+            iabp.volume_ml(1.6 + 0.8 + 0.1 + BALLOON_DEFLATE_S),
             0.0,
-            "deflated at the next contraction"
+            "deflated from the next R wave"
         );
     }
 }

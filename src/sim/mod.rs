@@ -318,6 +318,9 @@ impl Simulator {
                     UnloadingDevice::Iabp(settings) => (Some(settings), HqLine::OFF),
                     UnloadingDevice::Impella(settings) => (None, HqLine::of(&settings)),
                 };
+                if iabp.is_none() && self.iabp.settings().is_some() {
+                    self.model.merge_balloon_segment(&mut self.state);
+                }
                 self.iabp.set(iabp, now_s);
                 if self.impella.line() != impella {
                     self.impella.set_line(impella);
@@ -482,6 +485,7 @@ impl Simulator {
             impella: (impella != HqLine::OFF).then_some(impella),
             venous_obstruction: self.occlusion.map_or(1.0, |occlusion| occlusion.obstruction(t_s)),
             microvascular_scale: self.microvascular_scale,
+            balloon_catheter: self.iabp.settings().is_some(),
         }
     }
 
@@ -494,6 +498,9 @@ impl Simulator {
         let rv_act = if rv == lv { lv_act } else { activation(rv, false) };
         Drive {
             activation: [la_act, lv_act, ra_act, rv_act],
+            tissue_activation: self
+                .clock
+                .activation(self.model.tissue_twitch(), shape, false, t_s),
             intrathoracic_mmhg: self
                 .ventilation
                 .as_ref()

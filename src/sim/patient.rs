@@ -95,6 +95,21 @@ pub struct Circuit {
     pub l_ven: f64,
 }
 
+/// The segment of descending aorta that holds the IABP balloon: a side compartment of the descending aorta (its
+/// share of the compliance) reached through the inertance and resistance of the blood column around the balloon.
+/// Without a balloon it follows the descending aorta; when the balloon deflates, its blood pressure falls far
+/// below the rest of the aorta for a moment and blood accelerates into it from the aorta, whose pressure
+/// overshoots downwards (the presystolic dip; see `devices`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BalloonSegment {
+    /// Share of the descending aorta's compliance in the segment (0..1, above 0).
+    pub compliance_fraction: f64,
+    /// Inertance of the blood column between the segment and the rest of the aorta, mmHg.s^2/mL.
+    pub inertance: f64,
+    /// Resistance of the same, mmHg.s/mL.
+    pub resistance: f64,
+}
+
 /// Initial values of the 12 states of the published model (the ascending and descending aorta both start at
 /// the systemic arterial pressure).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -132,6 +147,9 @@ pub struct Patient {
     /// Resistance between ascending and descending aorta, mmHg.s/mL. Small, so the split barely changes the
     /// published beat (< 1 %), yet the balloon's augmentation reaches the aortic root through it.
     pub aortic_arch_resistance: f64,
+    /// The segment of descending aorta around the IABP balloon, where the model has one (`None`: the balloon
+    /// acts on the whole descending aorta).
+    pub balloon_segment: Option<BalloonSegment>,
     /// Fraction of the VA-ECMO drainage taken from the right atrium by the cannula's tip; the rest enters its
     /// side holes in the inferior vena cava (the systemic venous compartment).
     pub ecmo_atrial_drainage_fraction: f64,
@@ -213,6 +231,7 @@ impl Patient {
             },
             ascending_compliance_fraction: 0.5,
             aortic_arch_resistance: 0.002,
+            balloon_segment: None,
             ecmo_atrial_drainage_fraction: 0.5,
             initial: InitialState {
                 volumes_ml: [87.183, 118.520, 86.833, 166.177],
@@ -292,6 +311,15 @@ impl Patient {
                 flows_ml_s: [50.0, 50.0, 50.0, 50.0],
             },
             ecmo_atrial_drainage_fraction: 0.7,
+            // The balloon's segment (a 25 cm balloon in a 2.5 cm aorta): 30 % of the descending aorta's
+            // compliance, behind the inertance of a 1.06 g/cm^3 column of about 30 cm over 5 cm^2 (rho l / A = 5e-3
+            // mmHg.s^2/mL) and a damping resistance; chosen so that the presystolic dip of a well-timed 40 mL
+            // balloon falls in the published 5-15 mmHg (see `devices`).
+            balloon_segment: Some(BalloonSegment {
+                compliance_fraction: 0.3,
+                inertance: 5e-3,
+                resistance: 0.1,
+            }),
             warmup_beats: 40,
             ..healthy
         }

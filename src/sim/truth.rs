@@ -57,7 +57,8 @@ pub struct BeatTruth {
     pub ees_mmhg_per_ml: f64,
     /// LV unstressed volume, mL.
     pub v0_ml: f64,
-    /// Whether the IABP balloon held volume during the beat.
+    /// Whether the IABP balloon inflated during the beat (its volume rose; a deflation carried over from the
+    /// beat before does not count).
     pub balloon_inflated: bool,
     /// LV volume and pressure (mL, mmHg) at the beat's peak LV activation: a point of the true ESPVR (the
     /// chamber's `P = EA (V - V0) + passive(V - V0)` at full activation).
@@ -222,7 +223,7 @@ impl BeatTruthTracker {
             wfp_pd_mmhg: mean(wfp_from_s, wfp_to_s, |k| k.pd_mmhg),
             ees_mmhg_per_ml: self.ees_mmhg_per_ml,
             v0_ml: self.v0_ml,
-            balloon_inflated: s.iter().any(|k| k.balloon_ml > 0.5),
+            balloon_inflated: s.windows(2).any(|w| w[1].balloon_ml > w[0].balloon_ml + 0.01),
             end_systolic_point: (peak.lv_ml, peak.lv_mmhg),
         })
     }
