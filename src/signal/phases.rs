@@ -403,7 +403,10 @@ pub fn beat_phases_with(
                             samples: lv_raw,
                             first_sample: view.first_sample,
                         };
-                        closure_kink(raw, (lvp, pa), &lv, crossed, end, filter, settings)
+                        let pulse = pa.range(start, crossed);
+                        let inflating = balloon_rise(pa, crossed, end, balloon_threshold_mmhg(pulse, settings))
+                            .map(|rise| bend_before(view.pa, view.first_sample, crossed, rise, filters));
+                        closure_kink(raw, (lvp, pa), &lv, (crossed, inflating), end, filter, settings)
                     }
                     _ => None,
                 };
@@ -550,7 +553,7 @@ fn closure_kink(
     lv_raw: Trace,
     (lvp, pa): (Trace, Trace),
     lv: &LvFiducials,
-    crossed: u64,
+    (crossed, inflating): (u64, Option<u64>),
     end: u64,
     filter: &KinkFilter,
     settings: &SignalSettings,
@@ -567,11 +570,50 @@ fn closure_kink(
         pa.first_sample.max(lv_raw.first_sample),
         pa.end().min(lv_raw.end()),
     );
-    let difference: Vec<f64> = (first..last).map(|i| lv_raw.at(i) - pa.at(i)).collect();
+    // A balloon inflating after the crossover lifts aortic pressure while the closed valve keeps it from LV
+    // pressure: that bend is the balloon's, not the ventricle's. In a beat with an inflation, aortic pressure
+    // after the crossover is therefore continued by the parabola of its last `half` samples before it (the
+    // recognised inflation's start comes a few ms after the balloon's first effect, too late to cut there).
+    let cut = inflating.map_or(u64::MAX, |_| crossed);
+    let tail = match inflating {
+        Some(_) => quadratic_before(pa, crossed, filter.half)?,
+        None => [0.0; 3],
+    };
+    let aortic = |i: u64| {
+        if i <= cut {
+            pa.at(i)
+        } else {
+            let x = (i - cut) as f64;
+            tail[0] + tail[1] * x + tail[2] * x * x
+        }
+    };
+    let difference: Vec<f64> = (first..last).map(|i| lv_raw.at(i) - aortic(i)).collect();
     let (at, step) = (from..=separated)
         .filter_map(|t| filter.step_at(&difference, first, t).map(|h| (t, h)))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
     (step < -phases.closure_kink_min_mmhg_s2).then_some(at)
+}
+
+/// The least-squares parabola `[a, b, c]` (`a + b x + c x^2`, `x` in samples after `to`) through `trace` over the
+/// `span` samples up to and including `to` (`None` when they are not all there or the fit is singular).
+fn quadratic_before(trace: Trace, to: u64, span: u64) -> Option<[f64; 3]> {
+    let from = to.checked_sub(span)?.max(trace.first_sample);
+    if to >= trace.end() || to < from + 4 {
+        return None;
+    }
+    let mut m = [[0.0f64; 3]; 3];
+    let mut r = [0.0f64; 3];
+    for i in from..=to {
+        let x = i as f64 - to as f64;
+        let powers = [1.0, x, x * x];
+        for (row, &p) in powers.iter().enumerate() {
+            for (col, &q) in powers.iter().enumerate() {
+                m[row][col] += p * q;
+            }
+            r[row] += p * trace.at(i);
+        }
+    }
+    solve3(m, r)
 }
 
 /// The vertex of the least-squares parabola through `values` (`values[i]` is sample `first + i`) over

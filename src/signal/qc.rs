@@ -55,8 +55,10 @@
 //! 6. `NonPulsatile`: arterial pulse pressure below 10 mmHg, when the beat was detected on that arterial trace
 //!    (with an ECG or LV fiducial a non-pulsatile beat is only labelled, [`crate::model::Beat::non_pulsatile`]);
 //! 7. `PressureDamping`: arterial pulse pressure below 50 % of the local median while the mean stays within 15 %
-//!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not); not applied to
-//!    non-pulsatile beats, whose aortic values are not reported anyway;
+//!    of the local median mean (a damped line keeps its mean; a real fall in pressure does not), on at least
+//!    three beats in a row (a line stays damped until it is flushed, while a balloon pumping 1:2 or 1:3 changes
+//!    the pulse of every second or third beat); not applied to non-pulsatile beats, whose aortic values are not
+//!    reported anyway;
 //! 8. `DopplerDropout`: velocity below 2 cm/s for more than 50 ms in diastole (from the end of systole, see
 //!    [`super::phases`]; the whole beat when systole cannot be timed), judged on the velocity's running median
 //!    over 5 ms so that the noise floor's single spikes do not split a dropout into short ones.
@@ -308,8 +310,9 @@ impl BeatJudge {
         let qc = &self.settings.qc;
         let median_beats = qc.rr_median_beats.max(1);
         let rhythm_beats = qc.rhythm_window_beats.max(2);
-        // A beat's verdict needs its local median, its rhythm window and the next beat (the ectopic pattern).
-        let needed = |i: usize| median_beats.max(rhythm_beats).max(i + 2);
+        // A beat's verdict needs its local median, its rhythm window and the next two beats (the ectopic pattern,
+        // a damped run).
+        let needed = |i: usize| median_beats.max(rhythm_beats).max(i + 3);
         while self.num_judged < self.measured.len()
             && (finished || self.measured.len() >= needed(self.num_judged))
         {
@@ -434,6 +437,20 @@ impl BeatJudge {
                         && (mean - mean_med).abs() > qc.damping_mean_tolerance * mean_med.abs()
                 })
         });
+        // A damped line: the pulse shrinks while the mean stays, on at least three beats in a row (a line stays
+        // damped until it is flushed; a balloon pumping 1:2 or 1:3 makes every second or third beat's pulse
+        // differ, and its unassisted beats' small pulses are the rhythm, not the line).
+        let damped = |j: Option<usize>| {
+            j.and_then(|j| self.measured.get(j)).is_some_and(|w| {
+                matches!(
+                    (w.arterial, pp_median, mean_median),
+                    (Some((pp, mean)), Some(pp_med), Some(mean_med))
+                        if !w.non_pulsatile
+                            && pp < qc.damping_pp_fraction * pp_med
+                            && (mean - mean_med).abs() <= qc.damping_mean_tolerance * mean_med.abs()
+                )
+            })
+        };
         let reject = if m.missing {
             Some(RejectReason::MissingData)
         } else if flat {
@@ -457,10 +474,14 @@ impl BeatJudge {
             reject
         } else if m.non_pulsatile && self.fiducial == Fiducial::PressureOnset {
             Some(RejectReason::NonPulsatile)
-        } else if let (Some((pp, mean)), Some(pp_med), Some(mean_med)) = (m.arterial, pp_median, mean_median)
-            && !m.non_pulsatile
-            && pp < qc.damping_pp_fraction * pp_med
-            && (mean - mean_med).abs() <= qc.damping_mean_tolerance * mean_med.abs()
+        } else if damped(Some(i))
+            && [
+                (i.checked_sub(2), i.checked_sub(1)),
+                (i.checked_sub(1), Some(i + 1)),
+                (Some(i + 1), Some(i + 2)),
+            ]
+            .into_iter()
+            .any(|(a, b)| damped(a) && damped(b))
         {
             Some(RejectReason::PressureDamping)
         } else if m.dropout {
