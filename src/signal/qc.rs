@@ -494,10 +494,10 @@ fn longest_run_below(values: &[f64], half_width: usize, threshold: f64) -> usize
         window.clear();
         window
             .extend_from_slice(&values[i.saturating_sub(half_width)..(i + half_width + 1).min(values.len())]);
-        window.sort_by(f64::total_cmp);
-        let below = window
-            .get(window.len() / 2)
-            .is_some_and(|median| *median < threshold);
+        // The middle element by `total_cmp` (a total order: the same value a full sort puts there).
+        let middle = window.len() / 2;
+        let below =
+            (middle < window.len()) && *window.select_nth_unstable_by(middle, f64::total_cmp).1 < threshold;
         run = if below { run + 1 } else { 0 };
         longest = longest.max(run);
     }
@@ -570,12 +570,15 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(f64::total_cmp);
+    // Selection instead of a full sort (called per beat over windows of up to 64): `total_cmp` is a total
+    // order, so the elements selected are the ones a sort puts in the middle, the same values.
     let n = v.len();
+    let (lower, &mut upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     Some(if n % 2 == 1 {
-        v[n / 2]
+        upper
     } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
+        let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
+        0.5 * (below + upper)
     })
 }
 
