@@ -140,12 +140,66 @@ fn derivative_around(
     to: u64,
     filter: &SavgolFilter,
 ) -> (Vec<f64>, u64) {
+    derivative_around_shared(channel, first_sample, from, to, filter, None)
+}
+
+/// A whole channel with the output of one of [`PhaseFilters`]' filters over all of it.
+#[derive(Clone, Copy)]
+struct Filtered<'a> {
+    samples: &'a [f64],
+    output: &'a [f64],
+    first_sample: u64,
+}
+
+impl<'a> Filtered<'a> {
+    /// `channel` of `signals` with `output`, when both exist and have the same length.
+    fn of(signals: &Signals, channel: Option<&'a [f64]>, output: Option<&'a [f64]>) -> Option<Filtered<'a>> {
+        match (channel, output) {
+            (Some(samples), Some(output)) if output.len() == samples.len() => Some(Filtered {
+                samples,
+                output,
+                first_sample: signals.first_sample,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// [`derivative_around`], read from `whole` (the same filter's output over the whole channel `channel` is part
+/// of) when given: the same numbers, without filtering the beat again.
+fn derivative_around_shared(
+    channel: &[f64],
+    first_sample: u64,
+    from: u64,
+    to: u64,
+    filter: &SavgolFilter,
+    whole: Option<Filtered>,
+) -> (Vec<f64>, u64) {
     let half = filter.half_width() as u64;
     let end = first_sample + channel.len() as u64;
     let a = from.saturating_sub(half).max(first_sample);
     let b = (to + half).min(end).max(a);
-    let slice = &channel[(a - first_sample) as usize..(b - first_sample) as usize];
-    (filter.apply(slice), a)
+    match whole {
+        Some(whole) if a >= whole.first_sample && b <= whole.first_sample + whole.samples.len() as u64 => {
+            let range = (a - whole.first_sample) as usize..(b - whole.first_sample) as usize;
+            (filter.apply_within(whole.samples, whole.output, range), a)
+        }
+        _ => {
+            let slice = &channel[(a - first_sample) as usize..(b - first_sample) as usize];
+            (filter.apply(slice), a)
+        }
+    }
+}
+
+/// LV pressure's traces computed once for a whole [`Signals`] (same indexing) by the filters of
+/// [`PhaseFilters`] at the same rate and settings: the pipeline smooths LV pressure and takes its dP/dt over the
+/// whole channel anyway, and [`beat_phases_shared`] reads a beat's stretch from them instead of filtering it again.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SharedTraces<'a> {
+    /// LV pressure smoothed by the smoothing filter (mmHg).
+    pub lvp_smoothed_mmhg: Option<&'a [f64]>,
+    /// LV dP/dt by the first-derivative filter (mmHg/s).
+    pub lvp_dpdt_mmhg_s: Option<&'a [f64]>,
 }
 
 /// Whether the arterial pulse pressure over `[start, end)` is below the pulsatility threshold (`None` when
@@ -315,6 +369,30 @@ pub fn beat_phases_with(
     sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Result<BeatPhases, PhaseError> {
+    beat_phases_shared(
+        filters,
+        SharedTraces::default(),
+        signals,
+        beat,
+        sample_rate_hz,
+        settings,
+    )
+}
+
+/// [`beat_phases_with`] reading LV pressure's smoothed trace and dP/dt from `shared` (whole channels of
+/// `signals`, made by the same filters): the same phases, bit for bit.
+pub fn beat_phases_shared(
+    filters: &PhaseFilters,
+    shared: SharedTraces,
+    signals: &Signals,
+    beat: &Beat,
+    sample_rate_hz: f64,
+    settings: &SignalSettings,
+) -> Result<BeatPhases, PhaseError> {
+    let (lvp_smoothed, lvp_dpdt) = (
+        Filtered::of(signals, signals.lvp, shared.lvp_smoothed_mmhg),
+        Filtered::of(signals, signals.lvp, shared.lvp_dpdt_mmhg_s),
+    );
     let (start, end) = (beat.start, beat.end);
     if end <= start + 2 {
         return Err(PhaseError::TooShort);
@@ -329,7 +407,14 @@ pub fn beat_phases_with(
             let filter = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
             let search_from = start.saturating_sub(left - filter.half_width() as u64);
             Some((
-                derivative_around(lvp, view.first_sample, start.saturating_sub(left), end, filter),
+                derivative_around_shared(
+                    lvp,
+                    view.first_sample,
+                    start.saturating_sub(left),
+                    end,
+                    filter,
+                    lvp_dpdt,
+                ),
                 search_from,
             ))
         }
@@ -390,7 +475,8 @@ pub fn beat_phases_with(
     let mut balloon_inflation = None;
     let (systole_end, systole_end_method) = if let (Some(pa), Some(lvp)) = (pa_trace, view.lvp) {
         let lv = lv.ok_or(PhaseError::MissingSamples)?;
-        let (lvp_smooth, lvp_first) = derivative_around(lvp, view.first_sample, start, end, smooth);
+        let (lvp_smooth, lvp_first) =
+            derivative_around_shared(lvp, view.first_sample, start, end, smooth, lvp_smoothed);
         let lvp = Trace {
             samples: &lvp_smooth,
             first_sample: lvp_first,

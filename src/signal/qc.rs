@@ -509,13 +509,27 @@ const DROPOUT_SPIKE_S: f64 = 0.005;
 /// The longest run of samples whose running median over `2 * half_width + 1` samples (fewer at the ends) is below
 /// `threshold`. The median keeps the edges of a step where they are, so a run is measured at its true length.
 fn longest_run_below(values: &[f64], half_width: usize, threshold: f64) -> usize {
-    let mut window = Vec::with_capacity(2 * half_width + 1);
+    // The window kept sorted by `total_cmp` (a total order: the multiset's sorted order is unique, so its middle
+    // is the value a full sort of the window puts there): one insertion and one removal per sample.
+    let mut window: Vec<f64> = Vec::with_capacity(2 * half_width + 1);
+    let insert = |window: &mut Vec<f64>, v: f64| {
+        let at = window.partition_point(|x| x.total_cmp(&v).is_lt());
+        window.insert(at, v);
+    };
+    for &v in values.iter().take(half_width) {
+        insert(&mut window, v);
+    }
     let (mut run, mut longest) = (0, 0);
     for i in 0..values.len() {
-        window.clear();
-        window
-            .extend_from_slice(&values[i.saturating_sub(half_width)..(i + half_width + 1).min(values.len())]);
-        window.sort_by(f64::total_cmp);
+        // The window of sample i: [i - half_width, i + half_width] clipped to the values.
+        if let Some(&entering) = values.get(i + half_width) {
+            insert(&mut window, entering);
+        }
+        if let Some(leaving) = i.checked_sub(half_width + 1).map(|k| values[k])
+            && let Ok(at) = window.binary_search_by(|x| x.total_cmp(&leaving))
+        {
+            window.remove(at);
+        }
         let below = window
             .get(window.len() / 2)
             .is_some_and(|median| *median < threshold);
@@ -591,12 +605,15 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
-    v.sort_by(f64::total_cmp);
+    // Selection instead of a full sort (called per beat over windows of up to 64): `total_cmp` is a total
+    // order, so the elements selected are the ones a sort puts in the middle, the same values.
     let n = v.len();
+    let (lower, &mut upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     Some(if n % 2 == 1 {
-        v[n / 2]
+        upper
     } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
+        let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
+        0.5 * (below + upper)
     })
 }
 
@@ -827,5 +844,57 @@ mod tests {
         short[40..70].fill(0.5);
         assert_eq!(longest_run_below(&short, 2, 2.0), 30);
         assert_eq!(longest_run_below(&[], 2, 2.0), 0);
+    }
+
+    #[test]
+    fn running_and_plain_medians_are_those_of_a_full_sort() {
+        // Values with repeats, both zeros and a NaN, so that the order of equal and unordered values matters.
+        let values: Vec<f64> = (0..157)
+            .map(|i| match i % 11 {
+                3 => 0.0,
+                5 => -0.0,
+                7 if i == 40 => f64::NAN,
+                _ => ((i * 37 % 29) as f64 - 14.0) * 0.5,
+            })
+            .collect();
+        let sorted_middle = |window: &[f64]| {
+            let mut w = window.to_vec();
+            w.sort_by(f64::total_cmp);
+            w.get(w.len() / 2).copied()
+        };
+        for half_width in [0, 1, 3, 8, 100] {
+            for threshold in [-6.0, -0.5, 0.0, 0.5, 3.0, 7.5] {
+                let (mut run, mut longest) = (0, 0);
+                for i in 0..values.len() {
+                    let window =
+                        &values[i.saturating_sub(half_width)..(i + half_width + 1).min(values.len())];
+                    run = if sorted_middle(window).is_some_and(|m| m < threshold) {
+                        run + 1
+                    } else {
+                        0
+                    };
+                    longest = longest.max(run);
+                }
+                assert_eq!(
+                    longest_run_below(&values, half_width, threshold),
+                    longest,
+                    "{half_width} {threshold}"
+                );
+            }
+        }
+        for n in 1..40 {
+            let mut finite: Vec<f64> = values[..n].iter().copied().filter(|v| v.is_finite()).collect();
+            finite.sort_by(f64::total_cmp);
+            let k = finite.len();
+            let expected = if k % 2 == 1 {
+                finite[k / 2]
+            } else {
+                0.5 * (finite[k / 2 - 1] + finite[k / 2])
+            };
+            assert_eq!(
+                median(values[..n].iter().copied()).map(f64::to_bits),
+                Some(expected.to_bits())
+            );
+        }
     }
 }

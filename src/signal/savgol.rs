@@ -163,6 +163,38 @@ impl SavgolFilter {
         out
     }
 
+    /// [`Self::apply`] of `whole_x[range]`, given `whole_out` = this filter applied to all of `whole_x`: an
+    /// output away from the range's ends is the same sum of the same samples in both, so it is copied; only the
+    /// outputs within half a frame of an end of the range that is not an end of `whole_x` are computed, with the
+    /// edge weights `apply` uses there. The same numbers bit for bit, without filtering the range again.
+    pub fn apply_within(
+        &self,
+        whole_x: &[f64],
+        whole_out: &[f64],
+        range: std::ops::Range<usize>,
+    ) -> Vec<f64> {
+        let Some(x) = whole_x.get(range.clone()) else {
+            return Vec::new();
+        };
+        let (m, n) = (self.frame_len, x.len());
+        if n < m || whole_out.len() != whole_x.len() {
+            return self.apply(x);
+        }
+        let mut out = whole_out[range.clone()].to_vec();
+        let h = m / 2;
+        if range.start > 0 {
+            for (j, weights) in self.head.iter().enumerate() {
+                out[j] = dot(weights, &x[..m]);
+            }
+        }
+        if range.end < whole_x.len() {
+            for (j, weights) in self.tail.iter().enumerate() {
+                out[n - h + j] = dot(weights, &x[n - m..]);
+            }
+        }
+        out
+    }
+
     /// Filters `x` into `out` (which must have the same length; extra output is left untouched, missing output
     /// is not written).
     pub fn apply_into(&self, x: &[f64], out: &mut [f64]) {
@@ -436,6 +468,37 @@ mod tests {
         for (i, di) in d.iter().enumerate() {
             let want = 50.0 * w * (w * i as f64 / fs).cos();
             assert!((di - want).abs() < 1e-3 * 50.0 * w, "at {i}: {di} vs {want}");
+        }
+    }
+
+    #[test]
+    fn a_range_read_from_the_whole_output_is_bit_for_bit_the_range_filtered_alone() {
+        let x: Vec<f64> = (0..300)
+            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.07).sin() * 40.0)
+            .collect();
+        for derivative in 0..3 {
+            let filter = SavgolFilter::new(3, 21, derivative, 1000.0).unwrap();
+            let whole = filter.apply(&x);
+            // Ranges at both ends, inside, shorter than the frame, the frame exactly, empty and the whole.
+            for (a, b) in [
+                (0, 300),
+                (0, 50),
+                (250, 300),
+                (17, 183),
+                (40, 55),
+                (100, 121),
+                (3, 24),
+                (90, 90),
+            ] {
+                let alone = filter.apply(&x[a..b]);
+                let within = filter.apply_within(&x, &whole, a..b);
+                let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&within),
+                    bits(&alone),
+                    "derivative {derivative}, range {a}..{b}"
+                );
+            }
         }
     }
 

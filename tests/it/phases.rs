@@ -311,3 +311,57 @@ fn valve_closure_survives_a_damped_aortic_line() {
     assert!(within >= 18, "{errors_ms:?}");
     assert!(errors_ms.iter().all(|e| e.abs() <= 20.0), "{errors_ms:?}");
 }
+
+#[test]
+fn phases_read_from_whole_channel_lv_traces_are_the_ones_filtered_per_beat() {
+    use heracles::signal::phases::{PhaseFilters, SharedTraces, beat_phases_shared, beat_phases_with};
+    use heracles::signal::savgol::derivative;
+    let settings = SignalSettings::default();
+    let filters = PhaseFilters::new(1000.0, &settings);
+    for (scenario, level) in [
+        ("shock-ecmo-iabp", SensorLevel::Realistic),
+        ("shock-ecmo", SensorLevel::Realistic),
+        ("shock-ecmo-iabp", SensorLevel::Clean),
+    ] {
+        let mut sim = Simulator::new(scenario, 2, level).unwrap();
+        let mut ch = vec![Vec::new(); 7];
+        sim.advance(8000, |sample| {
+            ch.iter_mut().zip(sample.measured).for_each(|(c, v)| c.push(v));
+        });
+        let all = Signals {
+            ecg: Some(&ch[0]),
+            pa: Some(&ch[1]),
+            lvp: Some(&ch[4]),
+            ..Signals::default()
+        };
+        let smoothed = derivative(&ch[4], 1000.0, &settings.savgol, 0).unwrap();
+        let dpdt = derivative(&ch[4], 1000.0, &settings.savgol, 1).unwrap();
+        let shared = SharedTraces {
+            lvp_smoothed_mmhg: Some(&smoothed),
+            lvp_dpdt_mmhg_s: Some(&dpdt),
+        };
+        let beats = segment(&all, 1000.0, &settings).unwrap().beats;
+        assert!(beats.len() >= 8, "{scenario}: {} beats", beats.len());
+        // Every beat, the first and last (their context clipped by the record's ends) included, and beats cut to
+        // start at the record's first sample or end at its last.
+        let mut probes = beats.clone();
+        probes.push(Beat {
+            start: 0,
+            end: beats[0].end,
+            ..beats[0].clone()
+        });
+        let last = beats[beats.len() - 1].clone();
+        probes.push(Beat {
+            end: ch[4].len() as u64,
+            ..last
+        });
+        for beat in &probes {
+            assert_eq!(
+                beat_phases_shared(&filters, shared, &all, beat, 1000.0, &settings),
+                beat_phases_with(&filters, &all, beat, 1000.0, &settings),
+                "{scenario} {level:?}, beat at {}",
+                beat.start
+            );
+        }
+    }
+}

@@ -19,7 +19,7 @@ use crate::signal::Signals;
 use crate::signal::savgol::SavgolFilter;
 
 use super::PipelineError;
-use crate::signal::phases::{BeatPhases, PhaseFilters, beat_phases_with};
+use crate::signal::phases::{BeatPhases, PhaseFilters, SharedTraces, beat_phases_shared};
 
 /// One detected beat as reported: where it is and whether quality control accepted it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,9 @@ pub(crate) struct PvTraces<'a> {
     pub lvp_mmhg: Option<&'a [f64]>,
     pub lvv_ml: Option<&'a [f64]>,
     pub dpdt_mmhg_s: Option<&'a [f64]>,
+    /// LV pressure smoothed by the phases' smoothing filter (`lvp_mmhg` when the settings smooth it), which the
+    /// phase rules read instead of smoothing each beat again.
+    pub lvp_smoothed_mmhg: Option<&'a [f64]>,
 }
 
 /// The PV traces of whole channels: pressure and volume smoothed by the stored Savitzky-Golay filter when the
@@ -102,6 +105,7 @@ impl LvTraces {
             lvp_mmhg: self.smoothed_lvp.as_deref().or(signals.lvp),
             lvv_ml: self.smoothed_lvv.as_deref().or(signals.lvv),
             dpdt_mmhg_s: self.dpdt.as_deref(),
+            lvp_smoothed_mmhg: self.smoothed_lvp.as_deref(),
         }
     }
 }
@@ -168,7 +172,11 @@ impl BeatContext<'_> {
         failures: &mut PhaseFailures,
     ) -> Option<BeatPhases> {
         let rate = self.settings.analysis_rate_hz();
-        beat_phases_with(filters, &self.signals, beat, rate, &self.settings.signal)
+        let shared = SharedTraces {
+            lvp_smoothed_mmhg: self.pv.lvp_smoothed_mmhg,
+            lvp_dpdt_mmhg_s: self.pv.dpdt_mmhg_s,
+        };
+        beat_phases_shared(filters, shared, &self.signals, beat, rate, &self.settings.signal)
             .map_err(|error| *failures.0.entry(error.to_string()).or_default() += 1)
             .ok()
     }
