@@ -2,9 +2,10 @@
 //!
 //! [`BeatTracker`] runs the fiducial's streaming detector ([`super::ecg`], [`super::onset`] or [`super::lv`]),
 //! closes a beat when the next fiducial is found, measures it on a short history of every channel, and passes
-//! it through [`BeatJudge`]. Latency: a beat is reported once the next beat is closed (QC looks one beat ahead
-//! for an ectopic's pause: at most two beats plus the detector's confirmation delay of 150-200 ms); the first
-//! beats of a record wait for the detector's learning period and for the rhythm window's first 64 beats. Beats are IDENTICAL whatever the chunk sizes, and
+//! it through [`BeatJudge`]. Latency: a beat is reported once the two beats after it are closed (QC looks two
+//! beats ahead, for an ectopic's pause and a damped line's run: at most three beats plus the detector's
+//! confirmation delay of 150-200 ms); the first beats of a record wait for the detector's learning period and
+//! for the rhythm window's first 64 beats. Beats are IDENTICAL whatever the chunk sizes, and
 //! identical to [`super::segment::detect_beats`] on the whole record: every stage is a per-sample state machine
 //! and every measurement looks only at a beat and a fixed margin around it.
 //!

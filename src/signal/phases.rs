@@ -490,8 +490,9 @@ pub fn beat_phases_shared(
                             first_sample: view.first_sample,
                         };
                         let pulse = pa.range(start, crossed);
-                        let inflating = balloon_rise(pa, crossed, end, balloon_threshold_mmhg(pulse, settings))
-                            .map(|rise| bend_before(view.pa, view.first_sample, crossed, rise, filters));
+                        let inflating =
+                            balloon_rise(pa, crossed, end, balloon_threshold_mmhg(pulse, settings))
+                                .map(|rise| bend_before(view.pa, view.first_sample, crossed, rise, filters));
                         closure_kink(raw, (lvp, pa), &lv, (crossed, inflating), end, filter, settings)
                     }
                     _ => None,

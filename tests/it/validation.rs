@@ -119,13 +119,21 @@ fn a_balloon_pumping_at_any_ratio_is_never_taken_for_a_damped_line() {
     use heracles::sim::SensorLevel;
     for case in cases().into_iter().filter(|case| case.arm == Arm::Iabp) {
         let (recording, _) = simulate_case(&case, 1, SensorLevel::Clean, 20.0).unwrap();
-        let report =
-            analyze_recording(&recording, &AnalysisSettings::default(), &AnalysisRequest::default()).unwrap();
+        let report = analyze_recording(
+            &recording,
+            &AnalysisSettings::default(),
+            &AnalysisRequest::default(),
+        )
+        .unwrap();
         let damped = report
             .beats
             .iter()
             .filter(|b| b.reject_reason.as_deref() == Some("pressure_damping"))
             .count();
-        assert_eq!(damped, 0, "{}: {damped} beats taken for a damped line", case.label);
+        assert_eq!(
+            damped, 0,
+            "{}: {damped} beats taken for a damped line",
+            case.label
+        );
     }
 }
