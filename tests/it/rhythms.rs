@@ -12,7 +12,7 @@ use heracles::cli::validate::{Arm, Case, cases, simulate_case};
 use heracles::formats::{self, Format};
 use heracles::model::{Fiducial, IabpSettings, RejectReason, UnloadingDevice};
 use heracles::signal::resample::resample;
-use heracles::signal::{SignalSettings, Signals, segment};
+use heracles::signal::{Segmentation, SignalSettings, Signals, segment};
 use heracles::sim::rhythm::BeatKind;
 use heracles::sim::truth::BeatTruth;
 use heracles::sim::{Rhythm, SensorLevel};
@@ -496,8 +496,21 @@ fn arterial_pressure_alone_keeps_the_ejecting_beats_of_af() {
     }
 }
 
-/// A synthetic ECG (a 1 mV Gaussian R wave, 8 ms wide, at each time in `r_waves`) and aortic pressure (60 mmHg with
-/// a 30 mmHg sin^2 pulse over 250 ms starting 80 ms after each R wave in `pulses`), at 1 kHz for `len` samples.
+/// The beats of a synthetic ECG (a 1 mV Gaussian R wave, 8 ms wide, at each time in `r_waves`) and aortic pressure
+/// (60 mmHg with a 30 mmHg sin^2 pulse over 250 ms starting 80 ms after each R wave in `pulses`), at 1 kHz until
+/// 1.5 s after the last R wave.
+fn segment_synthetic(r_waves: &[u64], pulses: &[u64]) -> Segmentation {
+    let len = *r_waves.last().unwrap() as usize + 1500;
+    let (ecg, pa) = synthetic(r_waves, pulses, len);
+    let signals = Signals {
+        ecg: Some(&ecg),
+        pa: Some(&pa),
+        ..Signals::default()
+    };
+    segment(&signals, 1000.0, &SignalSettings::default()).unwrap()
+}
+
+/// The channels of [`segment_synthetic`], `len` samples.
 fn synthetic(r_waves: &[u64], pulses: &[u64], len: usize) -> (Vec<f64>, Vec<f64>) {
     let ecg = (0..len)
         .map(|t| {
@@ -539,14 +552,7 @@ fn bigeminy_is_a_rhythm_whose_every_beat_is_kept() {
             Some(*r)
         }))
         .collect();
-    let len = *r_waves.last().unwrap() as usize + 1500;
-    let (ecg, pa) = synthetic(&r_waves, &r_waves, len);
-    let signals = Signals {
-        ecg: Some(&ecg),
-        pa: Some(&pa),
-        ..Signals::default()
-    };
-    let result = segment(&signals, 1000.0, &SignalSettings::default()).unwrap();
+    let result = segment_synthetic(&r_waves, &r_waves);
     assert_eq!(result.fiducial, Some(Fiducial::RWave));
     // Inside the run (its first and last couplets follow the single-ectopic rule): every beat kept, whole cycles.
     let run = (r_waves[14], r_waves[66]);
@@ -590,14 +596,7 @@ fn a_double_detection_without_a_pulse_is_merged_into_its_beat() {
     let mut spikes = r_waves.clone();
     spikes.extend(&extra);
     spikes.sort_unstable();
-    let len = *r_waves.last().unwrap() as usize + 1500;
-    let (ecg, pa) = synthetic(&spikes, &r_waves, len);
-    let signals = Signals {
-        ecg: Some(&ecg),
-        pa: Some(&pa),
-        ..Signals::default()
-    };
-    let result = segment(&signals, 1000.0, &SignalSettings::default()).unwrap();
+    let result = segment_synthetic(&spikes, &r_waves);
     assert_eq!(result.fiducial, Some(Fiducial::RWave));
     // Every beat starts at a true R wave, none at an extra spike, and all are accepted.
     for beat in &result.beats {
@@ -619,13 +618,7 @@ fn a_double_detection_without_a_pulse_is_merged_into_its_beat() {
         result.counts
     );
     // With a pulse of its own behind each extra spike, they are beats (too short to measure: RR outliers).
-    let (ecg, pa) = synthetic(&spikes, &spikes, len);
-    let signals = Signals {
-        ecg: Some(&ecg),
-        pa: Some(&pa),
-        ..Signals::default()
-    };
-    let result = segment(&signals, 1000.0, &SignalSettings::default()).unwrap();
+    let result = segment_synthetic(&spikes, &spikes);
     let short = result.beats.iter().filter(|b| b.num_samples() < 250).count();
     assert_eq!(short, extra.len());
 }
