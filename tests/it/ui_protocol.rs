@@ -774,6 +774,7 @@ fn endpoint_view() -> EndpointView {
                 Some(2.65),
                 Some(2.9),
             ),
+            row("Coronary", "Pd/Pa", Unit::Ratio, Some(0.9312), Some(0.93061)),
             row("Pressure-volume", "LVEDP", Unit::Mmhg, Some(24.0), Some(14.0)),
             row("Pressure-volume", "PVA", Unit::MmhgMl, Some(5000.0), None),
         ],
@@ -807,6 +808,8 @@ fn the_endpoint_panel_shows_cdfr_with_ci_flags_changes_and_missing_values() {
     harness.get_by_label("95 % CI 1.21 to 1.65");
     harness.get_by_label("FLAG: ECMO flow changed by 0.8 L/min between states");
     harness.get_by_label("-10 (-42 %)"); // LVEDP 24 -> 14, mmHg whole (the one notation policy)
+    // A change at the precision of the values beside it: Pd/Pa 0.93 -> 0.93 changed by 0.00, not by -5.9e-4.
+    harness.get_by_label("0.00 (0 %)");
     harness.get_by_label("no value"); // PVA post
     // Every number explains its method on hover.
     harness.get_by_label("1.42").hover();

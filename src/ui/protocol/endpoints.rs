@@ -317,7 +317,7 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
         (Some(change), Some(baseline)) if baseline.abs() > f64::EPSILON => {
             format!(
                 "{} ({})",
-                format::change(change, row.unit),
+                format::change_from(change, baseline, row.unit),
                 format::percent_change(change / baseline.abs())
             )
         }
