@@ -202,6 +202,11 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
         let apv: f64 = row["apv_cm_s"].parse().unwrap();
         assert_eq!(Some(apv), metrics.coronary.unwrap().apv_cm_s);
         assert_eq!(row["accepted"], beat.accepted.to_string());
+        // Each beat says which rule ended its systole (issue 12).
+        assert_eq!(
+            Some(row["systole_end_rule"].as_str()),
+            metrics.systole_end_rule.as_deref().or(Some(""))
+        );
         if beat.number == 4 {
             assert_eq!(row["reviewer_reason"], "catheter whip");
             assert_eq!(row["reject_reason"], "manual");

@@ -137,3 +137,55 @@ fn a_balloon_pumping_at_any_ratio_is_never_taken_for_a_damped_line() {
         );
     }
 }
+
+/// Issue 12: every beat says which rule ended its systole and, where one was recognised, when the balloon
+/// inflated, in the report the app stores and `analyze --json` prints; the balloon only where there is one.
+#[test]
+fn every_beat_reports_its_end_systole_rule_and_a_balloon_only_where_there_is_one() {
+    use heracles::analysis::AnalysisSettings;
+    use heracles::analysis::pipeline::{AnalysisRequest, analyze_recording};
+    use heracles::cli::validate::simulate_case;
+    use heracles::sim::SensorLevel;
+    for label in ["IABP 1:1", "shock-ecmo", "Impella CP P-8"] {
+        let case = cases().into_iter().find(|c| c.label == label).unwrap();
+        let (recording, _) = simulate_case(&case, 1, SensorLevel::Clean, 12.0).unwrap();
+        let report = analyze_recording(
+            &recording,
+            &AnalysisSettings::default(),
+            &AnalysisRequest::default(),
+        )
+        .unwrap();
+        let timed: Vec<_> = report
+            .per_beat
+            .iter()
+            .filter(|m| m.coronary.is_some_and(|c| c.diastole_s.is_some()))
+            .collect();
+        assert!(timed.len() >= 10, "{label}: {} beats timed", timed.len());
+        for m in &timed {
+            let rule = m.systole_end_rule.as_deref().unwrap_or_default();
+            assert!(
+                [
+                    "lv_aortic_crossover",
+                    "lv_aortic_crossover_kink",
+                    "lv_dpdt_min_no_ejection"
+                ]
+                .contains(&rule),
+                "{label} beat {}: rule {rule:?}",
+                m.number
+            );
+        }
+        let inflated = timed.iter().filter(|m| m.balloon_inflation_s.is_some()).count();
+        if case.arm == Arm::Iabp {
+            assert_eq!(inflated, timed.len(), "{label}: every beat of 1:1 inflates");
+            assert!(
+                timed
+                    .iter()
+                    .all(|m| m.balloon_inflation_s.unwrap() < m.coronary.unwrap().rr_s)
+            );
+        } else {
+            assert_eq!(inflated, 0, "{label}: a balloon found without one");
+        }
+        let json = serde_json::to_string(&report.per_beat[timed.len() / 2]).unwrap();
+        assert!(json.contains("\"systole_end_rule\""), "{json}");
+    }
+}

@@ -57,6 +57,14 @@ pub struct BeatMetrics {
     pub pva: Option<Pva>,
     /// Supply/demand values.
     pub supply_demand: Option<SupplyDemandBeat>,
+    /// The rule that ended systole for the coronary and supply/demand values
+    /// ([`crate::signal::phases::SystoleEnd::key`]: `lv_aortic_crossover`, `lv_aortic_crossover_kink`,
+    /// `lv_dpdt_min_no_ejection`, ...); `None` when the beat's phases were not placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systole_end_rule: Option<String>,
+    /// A balloon inflation recognised in the beat's diastole, s after the beat's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balloon_inflation_s: Option<f64>,
     /// Why a part is missing.
     pub notes: Vec<String>,
 }

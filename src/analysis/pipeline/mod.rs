@@ -353,17 +353,24 @@ pub(crate) fn analyse(
         (V0Setting::FromEspvrElseZero, None) => (0.0, V0Source::Zero),
     };
 
+    let rate = settings.analysis_rate_hz();
     let mut metrics: Vec<BeatMetrics> = beats
         .iter()
         .zip(coronary)
         .zip(&spans)
-        .map(|((beat, coronary), span)| {
+        .zip(&phases)
+        .map(|(((beat, coronary), span), phases)| {
             let mut beat_notes = Vec::new();
             let pv = context.pv(*span, v0_ml, &mut beat_notes);
             BeatMetrics {
                 number: beat.number,
                 coronary,
                 pv,
+                systole_end_rule: phases.as_ref().map(|p| p.systole_end_method.key().to_owned()),
+                balloon_inflation_s: phases
+                    .as_ref()
+                    .and_then(|p| p.balloon_inflation)
+                    .map(|at| at.saturating_sub(beat.start) as f64 / rate),
                 notes: beat_notes,
                 ..BeatMetrics::default()
             }
