@@ -5,7 +5,12 @@
 //! excused by [`gain_dependent`], so a change that moves an endpoint, the timing or the IABP-Impella difference
 //! out of bounds is caught.
 
-use heracles::cli::validate::{Arm, Group, LEVELS, cases, detect_case, detection_table, failures, run_all};
+use heracles::analysis::AnalysisSettings;
+use heracles::analysis::pipeline::{AnalysisRequest, Report, analyze_recording};
+use heracles::cli::validate::{
+    Arm, Case, Group, LEVELS, cases, detect_case, detection_table, failures, run_all, simulate_case,
+};
+use heracles::sim::SensorLevel;
 
 /// Acceptance items that fail today (arm, sensor level, item as `failures` names it), with their cause in
 /// docs/validation.md: the Impella arm's end-systole, where the valve opens only in some beats (on clean sensors
@@ -106,6 +111,17 @@ fn every_arm_detects_and_keeps_the_true_beats() {
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
+/// `case` simulated on clean sensors for `seconds` (seed 1) and analysed with the default settings.
+fn analysed_clean(case: &Case, seconds: f64) -> Report {
+    let (recording, _) = simulate_case(case, 1, SensorLevel::Clean, seconds).unwrap();
+    analyze_recording(
+        &recording,
+        &AnalysisSettings::default(),
+        &AnalysisRequest::default(),
+    )
+    .unwrap()
+}
+
 /// Issue 12: a balloon pumping 1:2 or 1:3 shrinks the pulse of every second or third beat (its deflation's
 /// presystolic dip, the unassisted beats' small pulse on VA-ECMO); that is the device, not a damped line, so no
 /// beat of any IABP case is excluded for `pressure_damping` on clean sensors, where the line is faithful. Before
@@ -113,18 +129,8 @@ fn every_arm_detects_and_keeps_the_true_beats() {
 /// other arm did.
 #[test]
 fn a_balloon_pumping_at_any_ratio_is_never_taken_for_a_damped_line() {
-    use heracles::analysis::AnalysisSettings;
-    use heracles::analysis::pipeline::{AnalysisRequest, analyze_recording};
-    use heracles::cli::validate::simulate_case;
-    use heracles::sim::SensorLevel;
     for case in cases().into_iter().filter(|case| case.arm == Arm::Iabp) {
-        let (recording, _) = simulate_case(&case, 1, SensorLevel::Clean, 20.0).unwrap();
-        let report = analyze_recording(
-            &recording,
-            &AnalysisSettings::default(),
-            &AnalysisRequest::default(),
-        )
-        .unwrap();
+        let report = analysed_clean(&case, 20.0);
         let damped = report
             .beats
             .iter()
@@ -142,19 +148,9 @@ fn a_balloon_pumping_at_any_ratio_is_never_taken_for_a_damped_line() {
 /// inflated, in the report the app stores and `analyze --json` prints; the balloon only where there is one.
 #[test]
 fn every_beat_reports_its_end_systole_rule_and_a_balloon_only_where_there_is_one() {
-    use heracles::analysis::AnalysisSettings;
-    use heracles::analysis::pipeline::{AnalysisRequest, analyze_recording};
-    use heracles::cli::validate::simulate_case;
-    use heracles::sim::SensorLevel;
     for label in ["IABP 1:1", "shock-ecmo", "Impella CP P-8"] {
         let case = cases().into_iter().find(|c| c.label == label).unwrap();
-        let (recording, _) = simulate_case(&case, 1, SensorLevel::Clean, 12.0).unwrap();
-        let report = analyze_recording(
-            &recording,
-            &AnalysisSettings::default(),
-            &AnalysisRequest::default(),
-        )
-        .unwrap();
+        let report = analysed_clean(&case, 12.0);
         let timed: Vec<_> = report
             .per_beat
             .iter()
