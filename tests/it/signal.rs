@@ -24,6 +24,19 @@ fn at_analysis_rate(recording: &Recording, index: usize) -> Vec<f64> {
     resample(&channel.samples, channel.sample_rate_hz, RATE).unwrap()
 }
 
+/// Beats of an arterial pressure alone at [`RATE`], default settings.
+fn segment_pa(pa: &[f64]) -> heracles::signal::Segmentation {
+    segment(
+        &Signals {
+            pa: Some(pa),
+            ..Signals::default()
+        },
+        RATE,
+        &SignalSettings::default(),
+    )
+    .unwrap()
+}
+
 fn test_icu_abp() -> Vec<f64> {
     at_analysis_rate(
         &formats::read(&data("wfdb/TestICU.hea"), Format::Wfdb).unwrap(),
@@ -508,15 +521,7 @@ fn pure_noise_gives_no_beats_and_says_why() {
 fn negative_mean_arterial_pressure_is_implausible() {
     let s = Synthetic::regular(20.0);
     let shifted: Vec<f64> = s.pa.iter().map(|p| p - 150.0).collect();
-    let result = segment(
-        &Signals {
-            pa: Some(&shifted),
-            ..Signals::default()
-        },
-        RATE,
-        &SignalSettings::default(),
-    )
-    .unwrap();
+    let result = segment_pa(&shifted);
     assert!(result.beats.is_empty());
     assert!(result.no_beats_reason.unwrap().contains("implausible pressure"));
     // With a good ECG the beats stand, but the implausible pressure does not label or reject them.
@@ -1175,15 +1180,7 @@ fn test_icu_beats_found_at_the_recorded_rate_match_wabp_and_the_1_khz_beats() {
     };
     let report = analyze_recording(&recording, &AnalysisSettings::default(), &request).unwrap();
     let abp = test_icu_abp();
-    let at_1khz = segment(
-        &Signals {
-            pa: Some(&abp),
-            ..Signals::default()
-        },
-        RATE,
-        &SignalSettings::default(),
-    )
-    .unwrap();
+    let at_1khz = segment_pa(&abp);
     let times: Vec<f64> = report.beats.iter().map(|b| b.time_s).collect();
     let accepted: Vec<f64> = report
         .beats

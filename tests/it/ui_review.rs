@@ -77,6 +77,11 @@ fn give_reason(harness: &mut Harness<'static, HeraclesApp>, reason: &str, what: 
     settle(harness, what);
 }
 
+/// The case file's analysis as the review reads it.
+fn analysis_of(path: &std::path::Path) -> heracles::review::analysis::CaseAnalysis {
+    heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(path).unwrap()).unwrap()
+}
+
 #[test]
 fn rejecting_a_beat_in_the_table_changes_the_endpoint_and_audits_the_reason() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,8 +97,7 @@ fn rejecting_a_beat_in_the_table_changes_the_endpoint_and_audits_the_reason() {
     harness.run_steps(2);
 
     // The beat with the generator's largest diastolic velocity: rejecting it lowers the APV.
-    let case =
-        heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap();
+    let case = analysis_of(&path);
     let window = case
         .window(
             heracles::review::analysis::State::Baseline,
@@ -368,8 +372,7 @@ fn loops_shown(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, bool)> {
 fn the_espvr_chooser_draws_the_occlusion_loops_and_a_loop_toggles_its_beat() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, path) = app_reviewing(dir.path(), 28);
-    let case =
-        heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap();
+    let case = analysis_of(&path);
     let (window, report) = case
         .report(
             heracles::review::analysis::State::Baseline,
@@ -453,11 +456,7 @@ fn a_window_edge_shows_a_resize_cursor_and_a_drag_below_the_steady_minimum_warns
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, path) = app_reviewing(dir.path(), 29);
     // The first window is selected: the baseline resting coronary window, 2-32 s.
-    let window = heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap())
-        .unwrap()
-        .windows[0]
-        .0
-        .clone();
+    let window = analysis_of(&path).windows[0].0.clone();
     assert_eq!((window.start_s, window.end_s), (2.0, 32.0));
     let traces = harness.get_by_label_contains("Review traces: ");
     let plot = traces.rect();
@@ -637,7 +636,7 @@ fn the_mvo2_constants_are_edited_in_review_with_a_reason_refused_when_not_physic
     harness.run_steps(2);
     harness.get_by_label("Analysis choices of this case").click();
     harness.run_steps(2);
-    let settings = || case_settings(&CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap()).unwrap());
+    let settings = || case_settings(&analysis_of(&path));
     let audit_rows = || {
         CaseFile::open_read_only(&path)
             .unwrap()
@@ -732,11 +731,7 @@ fn shrinking_a_window_keeps_the_selected_beat_by_its_time_though_the_beats_are_r
     let (mut harness, path) = app_reviewing(dir.path(), 31);
     // The first window is selected: the baseline resting coronary window, 2-32 s. Beat #6 is chosen (a row of
     // the table in view).
-    let window_id = heracles::review::analysis::CaseAnalysis::read(&CaseFile::open_read_only(&path).unwrap())
-        .unwrap()
-        .windows[0]
-        .0
-        .id;
+    let window_id = analysis_of(&path).windows[0].0.id;
     let start_of = |number: u32| -> Option<u64> {
         let file = CaseFile::open_read_only(&path).unwrap();
         let beats = file.beats(window_id).unwrap();
