@@ -198,6 +198,25 @@ pub fn zero(
     })
 }
 
+/// The calibration under which a channel reads `factor` times what it reads under `current`: a gain on the
+/// calibrated signal, so a zero stays zero (Pd equalised to Pa: `factor` = 1 / the Pd/Pa read with the sensor
+/// at the catheter tip).
+pub fn scaled(current: Calibration, factor: f64) -> Result<Calibration, CalibrationError> {
+    let scaled = match current {
+        Calibration::Linear { gain, offset } => Calibration::Linear {
+            gain: gain * factor,
+            offset: offset * factor,
+        },
+        Calibration::Volume { .. } => {
+            return Err(CalibrationError::Invalid(
+                "a volume channel is calibrated, not scaled".into(),
+            ));
+        }
+    };
+    scaled.check()?;
+    Ok(scaled)
+}
+
 /// Two-point scaling: the channel read `raw_low` at the known value `reference_low` and `raw_high` at
 /// `reference_high` (e.g. 0 and 100 mmHg from a calibrator).
 pub fn two_point(
@@ -448,6 +467,30 @@ mod tests {
             zero(Calibration::IDENTITY, &sparse, 1000.0),
             Err(CalibrationError::TooFewSamples { .. })
         ));
+    }
+
+    #[test]
+    fn scaling_multiplies_the_calibrated_reading_and_keeps_the_zero() {
+        let zeroed = Calibration::Linear {
+            gain: 2.0,
+            offset: -7.0,
+        };
+        let equalised = scaled(zeroed, 1.0 / 0.96).unwrap();
+        // Open to air (raw 3.5) it still reads 0; on the patient it reads 1/0.96 times as much.
+        assert!(equalised.apply(3.5).abs() < 1e-12);
+        assert!((equalised.apply(50.0) - zeroed.apply(50.0) / 0.96).abs() < 1e-9);
+        assert!(scaled(zeroed, 0.0).is_err());
+        assert!(scaled(zeroed, f64::NAN).is_err());
+        assert!(
+            scaled(
+                Calibration::Volume {
+                    alpha: 0.8,
+                    parallel_ml: 30.0
+                },
+                1.1
+            )
+            .is_err()
+        );
     }
 
     #[test]

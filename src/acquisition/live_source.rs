@@ -100,6 +100,14 @@ impl LiveSource {
     /// the calibration in force, so a zero right after another waits for fresh samples) and puts the zero in
     /// force from the next sample on. Returns the zero, how it was obtained, and the index of that sample.
     pub fn zero(&mut self, channel: &str) -> Result<(Calibration, String, u64), CalibrationError> {
+        let (zeroed, method) = self.zero_of(channel)?;
+        let from = self.calibrate(channel, zeroed)?;
+        Ok((zeroed, method, from))
+    }
+
+    /// The zero [`LiveSource::zero`] would put in force on `channel`, with how it was obtained, without putting
+    /// it in force (so that several channels can be zeroed all or none).
+    pub fn zero_of(&self, channel: &str) -> Result<(Calibration, String), CalibrationError> {
         let index = self.channel_index(channel)?;
         let rate = self.spec.sample_rate_hz;
         let current = self.calibrations[index];
@@ -123,8 +131,7 @@ impl LiveSource {
             raw.len() as f64 / rate,
             raw.len()
         );
-        let from = self.calibrate(channel, zeroed)?;
-        Ok((zeroed, method, from))
+        Ok((zeroed, method))
     }
 
     /// Keeps the calibrations of `old`'s channels that `self` (the same source after a reconnection) still has,

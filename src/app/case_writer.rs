@@ -547,6 +547,14 @@ impl Writer {
                     &format!("{}: {}", step.title(), settings.describe()),
                 )?;
             }
+            Effect::PressuresZeroed(zero) => {
+                let text = format!("{}: {zero}", StepId::Preparation.title());
+                self.marker(who, &zero.at, "pressure_zero", &text)?;
+            }
+            Effect::PdEqualised(equalisation) => {
+                let text = format!("{}: {equalisation}", StepId::Preparation.title());
+                self.marker(who, &equalisation.at, "pd_equalisation", &text)?;
+            }
             Effect::CoronaryContextRecorded { context, at } => {
                 self.marker(who, at, "measurement_context", &context.to_string())?;
             }

@@ -1,12 +1,17 @@
 //! Everything the views can ask for, handled in one place. Views push [`Command`]s while drawing; the app applies
 //! them after the frame's drawing, so a view never mutates shared state directly.
 
-use crate::acquisition::calibration::{Calibration, CalibrationRecord};
+use crate::acquisition::calibration::{self, Calibration, CalibrationRecord};
+use crate::acquisition::online::LiveQuantity;
 use crate::acquisition::serial::{SerialConfig, SerialSource, available_ports};
 use crate::acquisition::{Engine, EngineConfig};
+use crate::analysis::endpoints::Unit;
+use crate::analysis::format;
+use crate::model::SignalKind;
 use crate::protocol::Event;
+use crate::protocol::{ChannelZero, Equalisation, Moment, handle};
 use crate::ui::action::{Action, View};
-use crate::ui::protocol::StartChoice;
+use crate::ui::protocol::{PressureAction, StartChoice};
 use crate::ui::settings::SettingsCommand;
 use crate::ui::upload::UploadAction;
 
@@ -28,6 +33,8 @@ pub enum Command {
     CloseCase,
     /// What the console settings view asked for.
     Settings(SettingsCommand),
+    /// Zero the pressures or equalise Pd to Pa, as the consoles step asked.
+    Pressures(PressureAction),
     /// Show the review screen's case chooser.
     ChooseReviewCase,
     /// Open a case file for review as this reviewer.
@@ -61,6 +68,7 @@ impl HeraclesApp {
                 None => log::warn!("no case is open to save elsewhere"),
             },
             Command::Settings(command) => self.handle_settings(command),
+            Command::Pressures(action) => self.pressure_action(action),
             Command::Upload(action) => self.uploads.handle(action),
             Command::Ui(Action::Simulate(control)) => {
                 let Some(sim) = &mut self.sim else {
@@ -149,51 +157,190 @@ impl HeraclesApp {
         self.settings.message = Some(outcome);
     }
 
-    /// Zeroes `channel` of `source` (`set` = `None`) or puts `set`'s calibration in force, on the live channel
-    /// from its next sample on, and stores it in the open case under its operator. Refused without an open case
-    /// that takes records: a calibration that the case file does not hold would make the case read back
-    /// differently from what was shown.
+    /// Zeroes `channel` of `source` (`set` = `None`) or puts `set`'s calibration in force (see
+    /// [`HeraclesApp::put_in_force`]).
     fn calibrate(
         &mut self,
         source: &str,
         channel: &str,
         set: Option<(Calibration, String)>,
     ) -> Result<String, String> {
-        let session = self
-            .protocol
-            .as_mut()
-            .ok_or("open a case first: calibrations are stored in the case")?;
-        let who = session.acting_operator()?;
-        let (calibration, method, time_s) = {
+        self.acting_operator()?;
+        let (calibration, method) = match set {
+            Some(set) => set,
+            None => {
+                let state = self.engine.lock();
+                let live = state
+                    .sources
+                    .iter()
+                    .find(|s| s.spec.id == source)
+                    .ok_or_else(|| format!("no source {source} is connected"))?;
+                live.zero_of(channel)
+                    .map_err(|error| format!("{channel}: not applied: {error}"))?
+            }
+        };
+        let (time_s, who) = self.put_in_force(source, channel, calibration, method)?;
+        Ok(format!(
+            "{channel}: {} in force from {time_s:.2} s; stored in the case by {who}",
+            calibration.describe()
+        ))
+    }
+
+    /// The operator of the open case, who every calibration is stored under; refused without an open case that
+    /// takes records: a calibration that the case file does not hold would make the case read back differently
+    /// from what was shown.
+    fn acting_operator(&self) -> Result<String, String> {
+        self.protocol
+            .as_ref()
+            .ok_or("open a case first: calibrations are stored in the case")?
+            .acting_operator()
+    }
+
+    /// Puts `calibration` in force on the live `channel` of `source` from its next sample on and stores it in
+    /// the open case under its operator, with `method`. Returns the time it applies from (s on the source's
+    /// axis) and the operator.
+    fn put_in_force(
+        &mut self,
+        source: &str,
+        channel: &str,
+        calibration: Calibration,
+        method: String,
+    ) -> Result<(f64, String), String> {
+        let who = self.acting_operator()?;
+        let time_s = {
             let mut state = self.engine.lock();
             let live = state
                 .sources
                 .iter_mut()
                 .find(|s| s.spec.id == source)
                 .ok_or_else(|| format!("no source {source} is connected"))?;
-            let rate = live.spec.sample_rate_hz;
-            let (calibration, method, from) = match set {
-                None => live.zero(channel),
-                Some((calibration, method)) => live
-                    .calibrate(channel, calibration)
-                    .map(|from| (calibration, method, from)),
-            }
-            .map_err(|error| format!("{channel}: not applied: {error}"))?;
-            (calibration, method, from as f64 / rate)
+            let from = live
+                .calibrate(channel, calibration)
+                .map_err(|error| format!("{channel}: not applied: {error}"))?;
+            from as f64 / live.spec.sample_rate_hz
         };
-        session.calibrate(CalibrationRecord {
-            source: source.to_owned(),
-            channel: channel.to_owned(),
-            calibration,
-            method,
-            time_s,
-            who: who.clone(),
-        });
+        if let Some(session) = &mut self.protocol {
+            session.calibrate(CalibrationRecord {
+                source: source.to_owned(),
+                channel: channel.to_owned(),
+                calibration,
+                method,
+                time_s,
+                who: who.clone(),
+            });
+        }
         self.settings.set_calibration(source, channel, calibration);
-        Ok(format!(
-            "{channel}: {} in force from {time_s:.2} s; stored in the case by {who}",
-            calibration.describe()
-        ))
+        Ok((time_s, who))
+    }
+
+    /// Carries out a consoles-step pressure action; why it failed is shown under its button.
+    fn pressure_action(&mut self, action: PressureAction) {
+        let now = super::protocol::moment_now(&self.shown);
+        let outcome = match action {
+            PressureAction::Zero => self.zero_pressures(now),
+            PressureAction::EqualisePd => self.equalise_pd(now),
+        };
+        if let Some(session) = &mut self.protocol {
+            session.forms.pressures.error = outcome.err().map(|why| (action, why));
+        }
+    }
+
+    /// Zeroes every pressure channel of every connected source against atmosphere, all or none: each zero is
+    /// computed first (a pulsatile or missing signal refuses them all, in words), the protocol is asked whether it
+    /// takes the record, and only then are they put in force, stored, and recorded in the step.
+    fn zero_pressures(&mut self, now: Moment) -> Result<(), String> {
+        self.acting_operator()?;
+        let zeros = {
+            let state = self.engine.lock();
+            let mut zeros = Vec::new();
+            for live in state.sources.iter().filter(|live| live.connected) {
+                for channel in live.spec.channels.iter().filter(|channel| channel.is_pressure()) {
+                    let (calibration, method) = live
+                        .zero_of(&channel.name)
+                        .map_err(|error| format!("{}: {error}", channel.name))?;
+                    zeros.push((live.spec.id.clone(), channel.name.clone(), calibration, method));
+                }
+            }
+            zeros
+        };
+        if zeros.is_empty() {
+            return Err("no pressure channel is live: connect the consoles first".to_owned());
+        }
+        let channels = zeros
+            .iter()
+            .map(|(_, channel, calibration, _)| ChannelZero {
+                channel: channel.clone(),
+                // A zero keeps the gain; what a raw 0 reads is the offset it adds.
+                offset_mmhg: calibration.apply(0.0),
+            })
+            .collect();
+        let event = Event::PressuresZeroed { channels };
+        self.protocol_takes(&event, now)?;
+        for (source, channel, calibration, method) in zeros {
+            self.put_in_force(&source, &channel, calibration, method)?;
+        }
+        self.apply_protocol(event, now);
+        Ok(())
+    }
+
+    /// Equalises Pd to Pa: reads Pd/Pa from the online analysis (the live Pd/Pa number, over the newest accepted
+    /// beats), puts on Pd the gain that makes it read 1 (through the calibration path: in force, stored, audited)
+    /// and records the ratio read in the step. Refused when Pd/Pa has no live value (a channel missing, flat or
+    /// not pulsatile, or the beats rejected), with the analysis's reason.
+    fn equalise_pd(&mut self, now: Moment) -> Result<(), String> {
+        self.acting_operator()?;
+        let (source, channel, current, pd_pa, how) = {
+            let state = self.engine.lock();
+            let (live, index) = state
+                .sources
+                .iter()
+                .find_map(|live| Some((live, live.spec.channel_index(SignalKind::Pd)?)))
+                .ok_or("no console carries Pd: connect the pressure wire's console")?;
+            if !live.connected {
+                return Err(format!("{} is disconnected: Pd is not live", live.spec.label));
+            }
+            let number = state
+                .analysis
+                .number(LiveQuantity::PdPa)
+                .ok_or("Pd/Pa has no live value yet: wait for beats on Pa and Pd")?;
+            let pd_pa = number.value.clone().map_err(|why| {
+                format!("Pd/Pa cannot be read now ({why}): Pd and Pa must be live, pulsatile and steady")
+            })?;
+            let channel = live.spec.channels[index].name.clone();
+            (
+                live.spec.id.clone(),
+                channel,
+                live.calibrations[index],
+                pd_pa,
+                number.method.clone(),
+            )
+        };
+        let gain = Equalisation::gain_for(pd_pa)?;
+        let equalised = calibration::scaled(current, gain).map_err(|error| error.to_string())?;
+        let event = Event::PdEqualised { pd_pa_read: pd_pa };
+        self.protocol_takes(&event, now)?;
+        let method = format!(
+            "equalise Pd to Pa: Pd/Pa read {} ({how}); Pd x {gain:.4}",
+            format::number(pd_pa, Unit::Ratio)
+        );
+        self.put_in_force(&source, &channel, equalised, method)?;
+        self.apply_protocol(event, now);
+        Ok(())
+    }
+
+    /// Whether the open case's protocol takes `event` now (asked before a calibration is put in force, so that a
+    /// refused record leaves the channels as they were).
+    fn protocol_takes(&self, event: &Event, now: Moment) -> Result<(), String> {
+        let session = self.protocol.as_ref().ok_or("open a case first")?;
+        handle(&session.state, event.clone(), now)
+            .map(|_| ())
+            .map_err(|refusal| refusal.to_string())
+    }
+
+    fn apply_protocol(&mut self, event: Event, now: Moment) {
+        if let Some(session) = &mut self.protocol {
+            session.apply(event, now, self.patient.as_ref());
+        }
     }
 
     /// Replaces the sources by the console of `config` (the simulated patient stops); refused while recording,

@@ -635,6 +635,7 @@ pub fn protocol_panels(
     match protocol_panels_ui(ui, view, forms) {
         Some(PanelRequest::Event(event)) => commands.push(Command::Protocol(event)),
         Some(PanelRequest::CloseCase) => commands.push(Command::CloseCase),
+        Some(PanelRequest::Pressures(action)) => commands.push(Command::Pressures(action)),
         None => {}
     }
     shows_live_traces(state.current, recording)

@@ -104,6 +104,11 @@ impl ChannelSpec {
     pub fn signal(&self) -> Option<SignalKind> {
         SignalKind::from_name(&self.name)
     }
+
+    /// Whether the channel is a pressure (in mmHg, whatever its name): one that is zeroed against atmosphere.
+    pub fn is_pressure(&self) -> bool {
+        self.unit == SignalKind::Pa.unit()
+    }
 }
 
 /// A source of samples (a console, the simulator, a replayed file): all its channels share one sample rate and

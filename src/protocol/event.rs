@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{CaseIdError, EcmoSettings, Site, StepId, UnloadingDevice};
 
 use super::capture::{CaptureQuality, CaptureTarget, WindowKind};
-use super::context::CoronaryContext;
+use super::context::{ChannelZero, CoronaryContext, Equalisation, PressureZero};
 use super::eligibility::{Criterion, Verdict};
 use super::state::{Allocation, CaseInfo, FinishReason, Missing, Moment, SavedWindow, Warning};
 
@@ -40,6 +40,18 @@ pub enum Event {
     },
     /// Record the ECMO settings now in effect.
     SetEcmo(EcmoSettings),
+    /// The app zeroed the pressure channels against atmosphere (consoles step's "Zero pressures"), with these
+    /// offsets: recorded, and the step's zeroing item ticked.
+    PressuresZeroed {
+        /// Every pressure channel zeroed.
+        channels: Vec<ChannelZero>,
+    },
+    /// The app equalised Pd to Pa (consoles step's "Equalise Pd to Pa") with the gain
+    /// [`Equalisation::gain_for`] this ratio: recorded, and the step's equalisation item ticked.
+    PdEqualised {
+        /// Pd/Pa read before equalising.
+        pd_pa_read: f64,
+    },
     /// Record where and how the coronary measurements are made (baseline coronary step).
     SetCoronaryContext(CoronaryContext),
     /// Record the randomisation system's allocation.
@@ -115,6 +127,18 @@ impl Event {
                 if *ticked { "ticked" } else { "unticked" }
             ),
             Event::SetEcmo(ecmo) => format!("ECMO settings recorded: {}", ecmo.describe()),
+            Event::PressuresZeroed { channels } => format!(
+                "Pressures zeroed: {}",
+                channels
+                    .iter()
+                    .map(|zero| zero.channel.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Event::PdEqualised { pd_pa_read } => format!(
+                "Pd equalised to Pa: Pd/Pa read {}",
+                crate::analysis::format::number(*pd_pa_read, crate::analysis::endpoints::Unit::Ratio)
+            ),
             Event::SetCoronaryContext(context) => format!("Measurement context recorded: {context}"),
             Event::RecordAllocation { arm, reference, .. } => {
                 format!("Allocation recorded: {}, reference {reference}", arm.label())
@@ -212,6 +236,10 @@ pub enum Effect {
         /// When.
         at: Moment,
     },
+    /// The pressures were zeroed by the app.
+    PressuresZeroed(PressureZero),
+    /// Pd was equalised to Pa by the app.
+    PdEqualised(Equalisation),
     /// The coronary measurement context was recorded.
     CoronaryContextRecorded {
         /// The context.

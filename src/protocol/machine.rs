@@ -5,14 +5,14 @@ use chrono::Duration;
 use crate::model::{CaseId, EcmoSettings, StepId, UnloadingDevice};
 
 use super::capture::WindowKind;
-use super::context::CoronaryContext;
+use super::context::{ChannelZero, CoronaryContext, Equalisation, PressureZero};
 use super::eligibility::Criterion;
 use super::event::{Effect, Event, Refusal};
 use super::state::{
     Allocation, Arm, Capture, CaptureStatus, CaseInfo, FinishReason, Moment, Note, Pending, PendingAction,
     SavedWindow, SignOff, State, Visit, Warning,
 };
-use super::steps::{guide, required_window};
+use super::steps::{EQUALISED_CHECK, ZEROED_CHECK, guide, required_window};
 
 /// Longest text accepted for a reference, an operator or a name.
 const MAX_SHORT_TEXT: usize = 64;
@@ -75,8 +75,23 @@ impl Machine {
                 });
                 Ok(())
             }
+            Event::PressuresZeroed { channels } => self.pressures_zeroed(channels),
+            Event::PdEqualised { pd_pa_read } => self.pd_equalised(pd_pa_read),
             Event::SetCoronaryContext(context) => {
                 self.in_step(StepId::BaselineCoronary, "recording the measurement context")?;
+                // What the app did at the consoles step is the context's zero and equalisation, whatever the
+                // event says: one record of each.
+                let zero = self.state.zero.clone();
+                let equalisation = self.state.equalisation.clone();
+                let context = CoronaryContext {
+                    zeroed: context.zeroed || zero.is_some(),
+                    pd_pa_at_equalisation: equalisation
+                        .as_ref()
+                        .map_or(context.pd_pa_at_equalisation, |e| e.pd_pa_read),
+                    zero,
+                    equalisation,
+                    ..context
+                };
                 let (lo, hi) = CoronaryContext::PD_PA_RANGE;
                 in_range(context.pd_pa_at_equalisation, lo, hi, "Pd/Pa at equalisation", "")?;
                 let wire_position = match context.wire_position.trim() {
@@ -269,6 +284,63 @@ impl Machine {
             at: self.at,
         });
         Ok(())
+    }
+
+    /// Records the app's zero of the pressures (consoles step) and ticks the step's zeroing item.
+    fn pressures_zeroed(&mut self, channels: Vec<ChannelZero>) -> Result<(), Refusal> {
+        self.in_step(StepId::Preparation, "zeroing the pressures")?;
+        if channels.is_empty() {
+            return Err(Refusal::InvalidSetting {
+                what: "zero",
+                why: "no pressure channel was zeroed".to_owned(),
+            });
+        }
+        for zero in &channels {
+            in_range(zero.offset_mmhg, -300.0, 300.0, "zero offset", "mmHg")?;
+        }
+        let zero = PressureZero {
+            at: self.at,
+            channels,
+        };
+        self.state.zero = Some(zero.clone());
+        self.effects.push(Effect::PressuresZeroed(zero));
+        self.tick(ZEROED_CHECK)
+    }
+
+    /// Records the app's equalisation of Pd to Pa (consoles step) and ticks the step's equalisation item.
+    fn pd_equalised(&mut self, pd_pa_read: f64) -> Result<(), Refusal> {
+        self.in_step(StepId::Preparation, "equalising Pd to Pa")?;
+        let pd_gain = Equalisation::gain_for(pd_pa_read).map_err(|why| Refusal::InvalidSetting {
+            what: "Pd/Pa at equalisation",
+            why,
+        })?;
+        let equalisation = Equalisation {
+            at: self.at,
+            pd_pa_read,
+            pd_gain,
+        };
+        self.state.equalisation = Some(equalisation.clone());
+        self.effects.push(Effect::PdEqualised(equalisation));
+        self.tick(EQUALISED_CHECK)
+    }
+
+    /// Ticks the current step's checklist item `text`, if it is not ticked yet.
+    fn tick(&mut self, text: &str) -> Result<(), Refusal> {
+        let step = self.state.current;
+        match guide(step).checklist.iter().position(|item| *item == text) {
+            Some(item)
+                if !self
+                    .state
+                    .record(step)
+                    .checklist
+                    .get(item)
+                    .copied()
+                    .unwrap_or(false) =>
+            {
+                self.check(item, true)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn record_device(&mut self, device: UnloadingDevice, ecmo: EcmoSettings) -> Result<(), Refusal> {

@@ -27,7 +27,7 @@ pub use capture::{
     CaptureQuality, CaptureTarget, Drift, MAX_ECMO_FLOW_DRIFT_L_MIN, MAX_HEART_RATE_DRIFT_PCT, QualityIssue,
     RejectionCount, WindowKind,
 };
-pub use context::{CoronaryContext, Vessel, VesselSegment};
+pub use context::{ChannelZero, CoronaryContext, Equalisation, PressureZero, Vessel, VesselSegment};
 pub use eligibility::{Criterion, CriterionKind, Eligibility, Verdict};
 pub use event::{Effect, Event, Refusal};
 pub use machine::handle;
@@ -35,4 +35,4 @@ pub use state::{
     Allocation, Arm, Capture, CaptureStatus, CaseInfo, FinishReason, Missing, Moment, Note, Pending,
     PendingAction, SavedWindow, SignOff, State, StepRecord, StepStatus, Visit, Warning,
 };
-pub use steps::{StepGuide, guide, required_window};
+pub use steps::{EQUALISED_CHECK, StepGuide, ZEROED_CHECK, guide, required_window};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{CaseId, EcmoSettings, StepId, UnloadingDevice};
 
 use super::capture::{CaptureQuality, CaptureTarget, WindowKind};
-use super::context::CoronaryContext;
+use super::context::{CoronaryContext, Equalisation, PressureZero};
 use super::eligibility::{Eligibility, Verdict};
 use super::steps::{guide, required_window};
 
@@ -332,6 +332,13 @@ pub struct State {
     /// at minimum support is saved or discarded or the step is left: then the device is back at `device`.
     #[serde(default)]
     pub minimum_support: Option<UnloadingDevice>,
+    /// The newest zero of the pressures made by the app (consoles step), which the measurement context carries.
+    #[serde(default)]
+    pub zero: Option<PressureZero>,
+    /// The newest equalisation of Pd to Pa made by the app (consoles step), which the measurement context
+    /// carries.
+    #[serde(default)]
+    pub equalisation: Option<Equalisation>,
     /// Where and how the coronary measurements are made (baseline coronary step).
     pub coronary_context: Option<CoronaryContext>,
     /// A capture running or waiting to be saved.
@@ -363,6 +370,8 @@ impl Default for State {
             device: UnloadingDevice::None,
             ecmo: None,
             minimum_support: None,
+            zero: None,
+            equalisation: None,
             coronary_context: None,
             capture: None,
             pending: None,

@@ -18,6 +18,12 @@ pub struct StepGuide {
     pub captures: &'static [WindowKind],
 }
 
+/// The consoles step's checklist item that the "Zero pressures" action ticks.
+pub const ZEROED_CHECK: &str = "Pressures zeroed at mid-chest level";
+
+/// The consoles step's checklist item that the "Equalise Pd to Pa" action ticks.
+pub const EQUALISED_CHECK: &str = "Pd equalised to Pa at the catheter tip";
+
 const ALL_CHANNELS: &[SignalKind] = &[
     SignalKind::Ecg,
     SignalKind::Pa,
@@ -62,8 +68,8 @@ pub fn guide(step: StepId) -> StepGuide {
             checklist: &[
                 "Coronary console connected",
                 "Pressure-volume console connected",
-                "Pressures zeroed at mid-chest level",
-                "Pd equalised to Pa at the catheter tip",
+                ZEROED_CHECK,
+                EQUALISED_CHECK,
                 "Conductance volume calibrated (or accepted uncalibrated)",
                 "ECMO flow and rpm recorded",
             ],

@@ -67,6 +67,9 @@ pub enum Control {
     PreloadReduction,
     /// Mechanical ventilation (respiratory swings of intrathoracic pressure and heart rate) on or off.
     Ventilation(bool),
+    /// The pressure transducers' stopcocks turned to air (true: pa, pd and lvp read atmosphere, i.e. their zero
+    /// offsets, drift and noise, what a zero against atmosphere measures) or back to the patient (false).
+    OpenToAir(bool),
 }
 
 /// Ground truth at one instant, for tests and the trainer (never shown as a measurement).
@@ -327,6 +330,7 @@ impl Simulator {
                 }
             }
             Control::Hyperaemia(on) => self.hyperaemia = on,
+            Control::OpenToAir(open) => self.sensors.open_to_air = open,
             Control::PreloadReduction => {
                 let hold_s = OCCLUSION_BEATS * self.clock.rr_s();
                 self.occlusion = Some(Occlusion {

@@ -157,6 +157,8 @@ struct Chain {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sensors {
     chain: Option<Box<Chain>>,
+    /// The pressure transducers read atmosphere instead of the patient ([`super::Control::OpenToAir`]).
+    pub open_to_air: bool,
 }
 
 impl Sensors {
@@ -191,15 +193,24 @@ impl Sensors {
                 }))
             }
         };
-        Sensors { chain }
+        Sensors {
+            chain,
+            open_to_air: false,
+        }
     }
 
     /// What the channels show for the true values `truth` (ecg, pa, pd, ipv, lvp, lvv, ecmo_flow) at `t_s`.
     pub fn measure(&mut self, t_s: f64, dt_s: f64, truth: [f64; NUM_CHANNELS]) -> [f64; NUM_CHANNELS] {
-        let Some(chain) = self.chain.as_deref_mut() else {
-            return truth;
-        };
         let [ecg, pa, pd, ipv, lvp, lvv, ecmo] = truth;
+        // Open to air, every pressure transducer reads atmosphere: 0 mmHg plus its own offset and noise.
+        let (pa, pd, lvp) = if self.open_to_air {
+            (0.0, 0.0, 0.0)
+        } else {
+            (pa, pd, lvp)
+        };
+        let Some(chain) = self.chain.as_deref_mut() else {
+            return [ecg, pa, pd, ipv, lvp, lvv, ecmo];
+        };
         let rng = &mut chain.rng;
         let wander = 0.08 * (std::f64::consts::TAU * 0.2 * t_s + chain.wander_phase).sin();
         let mains = 0.01 * (std::f64::consts::TAU * 50.0 * t_s + chain.mains_phase).sin();

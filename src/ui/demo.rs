@@ -1,5 +1,5 @@
 //! The demo-control panel: drives the built-in simulated patient (ECMO flow, unloading device, adenosine
-//! hyperaemia, IVC occlusion, ventilation) by sending [`Control`]s. Shown only when the simulator is the source.
+//! hyperaemia, IVC occlusion, ventilation, pressure transducers open to air) by sending [`Control`]s. Shown only when the simulator is the source.
 //!
 //! The panel echoes what was last sent, starting from the scenario's set-up; the patient responds with its own
 //! dynamics (the ECMO pump ramps, hyperaemia comes on over seconds), which the traces and numbers show.
@@ -37,6 +37,8 @@ pub struct DemoPanel {
     pub hyperaemia: bool,
     /// Mechanical ventilation on.
     pub ventilation: bool,
+    /// The pressure transducers open to air (to zero them).
+    pub open_to_air: bool,
     /// Why the last control was not applied, if it was not.
     pub last_error: Option<String>,
 }
@@ -62,6 +64,7 @@ impl DemoPanel {
             impella,
             hyperaemia: setup.hyperaemia,
             ventilation: setup.ventilation,
+            open_to_air: false,
             last_error: None,
         }
     }
@@ -79,6 +82,7 @@ impl DemoPanel {
             }
             Control::Hyperaemia(on) => self.hyperaemia = on,
             Control::Ventilation(on) => self.ventilation = on,
+            Control::OpenToAir(open) => self.open_to_air = open,
             Control::PreloadReduction => {}
         }
     }
@@ -160,6 +164,18 @@ pub fn demo_panel_ui(ui: &mut egui::Ui, panel: &mut DemoPanel, actions: &mut Vec
                         .changed()
                     {
                         actions.push(Action::Simulate(Control::Ventilation(panel.ventilation)));
+                    }
+                    ui.end_row();
+
+                    ui.label("Transducers");
+                    if ui
+                        .checkbox(&mut panel.open_to_air, "open to air")
+                        .on_hover_text(
+                            "Turn the pressure stopcocks to air, as before a zero; untick to return",
+                        )
+                        .changed()
+                    {
+                        actions.push(Action::Simulate(Control::OpenToAir(panel.open_to_air)));
                     }
                     ui.end_row();
 

@@ -62,7 +62,11 @@ pub struct CalibrationRow {
 
 impl CalibrationRow {
     fn is_pressure(&self) -> bool {
-        self.unit == "mmHg"
+        crate::model::ChannelSpec {
+            name: self.channel.clone(),
+            unit: self.unit.clone(),
+        }
+        .is_pressure()
     }
 
     fn is_volume(&self) -> bool {

@@ -8,9 +8,9 @@ use heracles::model::{
     StepId, UnloadingDevice,
 };
 use heracles::protocol::{
-    Arm, CaptureQuality, CaptureStatus, CoronaryContext, Criterion, CriterionKind, Effect, Event,
-    FinishReason, Missing, Moment, PendingAction, Refusal, State, StepStatus, Verdict, Vessel, VesselSegment,
-    Warning, WindowKind, guide, handle, required_window,
+    Arm, CaptureQuality, CaptureStatus, ChannelZero, CoronaryContext, Criterion, CriterionKind, Effect,
+    Event, FinishReason, Missing, Moment, PendingAction, Refusal, State, StepStatus, Verdict, Vessel,
+    VesselSegment, Warning, WindowKind, guide, handle, required_window,
 };
 use proptest::prelude::*;
 
@@ -170,6 +170,24 @@ fn context() -> CoronaryContext {
         wire_position: "past D1".into(),
         pd_pa_at_equalisation: 1.0,
         zeroed: true,
+        zero: None,
+        equalisation: None,
+    }
+}
+
+/// The consoles step's zero: pa read 2.5 mmHg and pd -0.5 mmHg open to air.
+fn zeroed() -> Event {
+    Event::PressuresZeroed {
+        channels: vec![
+            ChannelZero {
+                channel: "pa".into(),
+                offset_mmhg: -2.5,
+            },
+            ChannelZero {
+                channel: "pd".into(),
+                offset_mmhg: 0.5,
+            },
+        ],
     }
 }
 
@@ -207,6 +225,8 @@ fn sample_events() -> Vec<Event> {
             ticked: true,
         },
         Event::SetEcmo(ECMO),
+        zeroed(),
+        Event::PdEqualised { pd_pa_read: 0.96 },
         Event::SetCoronaryContext(context()),
         Event::RecordAllocation {
             arm: Arm::Iabp,
@@ -262,6 +282,9 @@ fn expected_refusal(step: StepId, event: &Event) -> Option<fn(&Refusal) -> bool>
         Event::RecordDevice { .. } => (step != StepId::DeviceInsertion).then_some(wrong_step),
         Event::RecordMinimumSupport(_) => (step != StepId::PostCoronary).then_some(wrong_step),
         Event::SetCoronaryContext(_) => (step != StepId::BaselineCoronary).then_some(wrong_step),
+        Event::PressuresZeroed { .. } | Event::PdEqualised { .. } => {
+            (step != StepId::Preparation).then_some(wrong_step)
+        }
         Event::SignOff { .. } => (step != StepId::SignOff).then_some(wrong_step),
         Event::CheckItem { .. } => guide(step)
             .checklist
@@ -950,6 +973,50 @@ fn sign_off_asks_lists_skips_and_then_closes_the_case() {
     for event in sample_events() {
         assert_eq!(refused(&signed, event), Refusal::SignedOff);
     }
+}
+
+#[test]
+fn the_consoles_zero_and_equalisation_tick_their_items_and_become_the_measurement_context() {
+    let state = walk_to(StepId::Preparation);
+    let (state, effects) = ok(&state, zeroed(), 10.0);
+    let zero = state.zero.clone().unwrap();
+    assert_eq!(zero.at.recording_s, 10.0);
+    assert!(
+        matches!(&effects[..], [Effect::PressuresZeroed(z), Effect::ChecklistChanged { item, ticked: true, .. }]
+            if *z == zero && item == heracles::protocol::ZEROED_CHECK)
+    );
+    // A ratio no sensor at the catheter tip reads is refused, and changes nothing.
+    assert!(matches!(
+        refused(&state, Event::PdEqualised { pd_pa_read: 0.6 }),
+        Refusal::InvalidSetting { .. }
+    ));
+    let (state, effects) = ok(&state, Event::PdEqualised { pd_pa_read: 0.96 }, 20.0);
+    let equalisation = state.equalisation.clone().unwrap();
+    assert!((equalisation.pd_gain - 1.0 / 0.96).abs() < 1e-12);
+    assert!(
+        matches!(&effects[..], [Effect::PdEqualised(e), Effect::ChecklistChanged { item, ticked: true, .. }]
+            if *e == equalisation && item == heracles::protocol::EQUALISED_CHECK)
+    );
+    let checklist = &state.record(StepId::Preparation).checklist;
+    assert_eq!(checklist.iter().filter(|ticked| **ticked).count(), 2);
+    // Zeroing again replaces the record; the item is ticked already, so only the zero is recorded.
+    let (state, effects) = ok(&state, zeroed(), 30.0);
+    assert!(matches!(&effects[..], [Effect::PressuresZeroed(_)]));
+    // At the baseline coronary step the context carries them, whatever was typed or ticked.
+    let mut state = state;
+    while state.current < StepId::BaselineCoronary {
+        state = ok(&complete(&state), Event::Next, 40.0).0;
+    }
+    let typed = CoronaryContext {
+        zeroed: false,
+        ..context()
+    };
+    let (state, _) = ok(&state, Event::SetCoronaryContext(typed), 50.0);
+    let recorded = state.coronary_context.unwrap();
+    assert!(recorded.zeroed);
+    assert_eq!(recorded.pd_pa_at_equalisation, 0.96);
+    assert_eq!(recorded.zero.unwrap().at.recording_s, 30.0);
+    assert_eq!(recorded.equalisation, Some(equalisation));
 }
 
 #[test]

@@ -891,9 +891,22 @@ pub(crate) fn demo_app_sized(
     dir: &std::path::Path,
     size: [f32; 2],
 ) -> Harness<'static, heracles::app::HeraclesApp> {
+    demo_app_with_patient(dir, size).0
+}
+
+/// The real app as [`demo_app_sized`], with a line to its simulated patient (what the demo panel sends, e.g.
+/// the pressure transducers open to air).
+pub(crate) fn demo_app_with_patient(
+    dir: &std::path::Path,
+    size: [f32; 2],
+) -> (
+    Harness<'static, heracles::app::HeraclesApp>,
+    std::sync::mpsc::SyncSender<heracles::sim::Control>,
+) {
     let simulator =
         heracles::sim::Simulator::new("shock-ecmo", 7, heracles::sim::SensorLevel::Realistic).unwrap();
     let (tx, controls) = std::sync::mpsc::sync_channel(32);
+    let patient = tx.clone();
     let sources: Vec<Box<dyn heracles::acquisition::Source>> =
         vec![Box::new(FastPatient { simulator, controls })];
     let dir = dir.to_owned();
@@ -907,7 +920,7 @@ pub(crate) fn demo_app_sized(
         app
     });
     set_window(&mut harness, size);
-    harness
+    (harness, patient)
 }
 
 /// Makes the harness a window of `pixels` as eframe would: the app chooses its zoom for the window, and the window

@@ -1,10 +1,13 @@
-//! The data-entry forms of the protocol: ECMO settings, the coronary measurement context, the randomisation
-//! system's allocation, and the inserted device. Each keeps what the operator typed and turns it into one [`Event`] on its button, or says which field
-//! is wrong.
+//! The data-entry forms of the protocol: the consoles step's pressure actions (zero, equalise Pd to Pa), ECMO
+//! settings, the coronary measurement context, the randomisation system's allocation, and the inserted device.
+//! Each keeps what the operator typed and turns it into one [`Event`] on its button, or says which field is
+//! wrong; the pressure actions need the live channels, so they go to the app as a [`PressureAction`].
 
 use chrono::{DateTime, Duration, Local, NaiveTime, TimeZone, Utc};
 use egui::{RichText, Ui};
 
+use crate::analysis::endpoints::Unit;
+use crate::analysis::format;
 use crate::model::{EcmoSettings, IabpRatio, IabpSettings, ImpellaModel, ImpellaSettings, UnloadingDevice};
 use crate::protocol::{Arm, CoronaryContext, Event, State, Vessel, VesselSegment};
 use crate::ui::{keys, theme};
@@ -35,6 +38,81 @@ fn parse_number(text: &str) -> Option<f64> {
 fn error_ui(ui: &mut Ui, error: &Option<String>) {
     if let Some(error) = error {
         ui.label(RichText::new(error).color(theme::ERROR));
+    }
+}
+
+/// What the consoles step asks the app to do to the live pressure channels (through the same calibration path
+/// as the settings view's zero: put in force on the live channel, stored in the case, audited).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PressureAction {
+    /// Zero every pressure channel against atmosphere now (the transducers open to air at mid-chest level).
+    Zero,
+    /// Read Pd/Pa from the live analysis and put the gain on Pd that makes it read 1.
+    EqualisePd,
+}
+
+impl PressureAction {
+    /// The button.
+    pub fn label(self) -> &'static str {
+        match self {
+            PressureAction::Zero => "Zero pressures",
+            PressureAction::EqualisePd => "Equalise Pd to Pa",
+        }
+    }
+
+    /// What failed, before the reason.
+    fn failed(self) -> &'static str {
+        match self {
+            PressureAction::Zero => "Not zeroed",
+            PressureAction::EqualisePd => "Not equalised",
+        }
+    }
+}
+
+/// The consoles step's pressure actions: the button pressed this frame (for the app) and why the last one
+/// failed.
+#[derive(Clone, Debug, Default)]
+pub struct PressureForm {
+    /// The action asked for, taken by the app.
+    pub request: Option<PressureAction>,
+    /// The last action that failed and why, until the next one is asked for.
+    pub error: Option<(PressureAction, String)>,
+}
+
+impl PressureForm {
+    /// The two buttons, each with what it recorded or why it failed.
+    pub(super) fn ui(&mut self, ui: &mut Ui, state: &State) {
+        ui.label(RichText::new("Pressures").strong());
+        let hints = [
+            (
+                PressureAction::Zero,
+                "Open every pressure transducer to air at mid-chest level, wait for flat traces, then press",
+                state.zero.as_ref().map(ToString::to_string),
+            ),
+            (
+                PressureAction::EqualisePd,
+                "With the wire's pressure sensor at the guide catheter tip, press: Pd/Pa is read from the live \
+                 beats and Pd scaled so that it reads 1.00",
+                state.equalisation.as_ref().map(ToString::to_string),
+            ),
+        ];
+        for (action, hint, recorded) in hints {
+            ui.horizontal_wrapped(|ui| {
+                if ui.button(action.label()).on_hover_text(hint).clicked() {
+                    self.request = Some(action);
+                    self.error = None;
+                }
+                match (&self.error, recorded) {
+                    (Some((failed, why)), _) if *failed == action => {
+                        ui.label(RichText::new(format!("{}: {why}", action.failed())).color(theme::ERROR));
+                    }
+                    (_, Some(recorded)) => {
+                        ui.label(RichText::new(format!("Recorded: {recorded}")).color(theme::OK));
+                    }
+                    (_, None) => {}
+                }
+            });
+        }
     }
 }
 
@@ -127,6 +205,7 @@ impl Default for ContextForm {
 }
 
 impl ContextForm {
+    /// The context as entered; the state machine adds the consoles step's zero and equalisation.
     fn context(&self) -> Result<CoronaryContext, String> {
         Ok(CoronaryContext {
             vessel: self.vessel.ok_or("choose the vessel")?,
@@ -135,6 +214,8 @@ impl ContextForm {
             pd_pa_at_equalisation: parse_number(&self.pd_pa)
                 .ok_or("enter the Pd/Pa read at equalisation, e.g. 1.00")?,
             zeroed: self.zeroed,
+            zero: None,
+            equalisation: None,
         })
     }
 
@@ -174,9 +255,27 @@ impl ContextForm {
             &mut self.wire_position,
             "e.g. past the first diagonal",
         );
-        let pd_pa = text_field(ui, "Pd/Pa at equalisation", &mut self.pd_pa, "e.g. 1.00");
+        // Equalised by the app at the consoles step: the ratio it read, not to be typed over.
+        if let Some(equalisation) = &state.equalisation {
+            self.pd_pa = format::number(equalisation.pd_pa_read, Unit::Ratio);
+        }
+        let pd_pa = ui
+            .add_enabled_ui(state.equalisation.is_none(), |ui| {
+                text_field(ui, "Pd/Pa at equalisation", &mut self.pd_pa, "e.g. 1.00")
+            })
+            .inner;
         let entered = keys::entered(&wire) || keys::entered(&pd_pa);
-        ui.checkbox(&mut self.zeroed, "Pressures zeroed at mid-chest level");
+        // Zeroed by the app at the consoles step: what it did, with its offsets; otherwise the operator states it
+        // (a console that zeroes itself).
+        match &state.zero {
+            Some(zero) => {
+                self.zeroed = true;
+                ui.label(RichText::new(format!("Zero: {zero}")).color(theme::OK));
+            }
+            None => {
+                ui.checkbox(&mut self.zeroed, "Pressures zeroed at mid-chest level");
+            }
+        }
         let mut event = None;
         if ui.button("Record measurement context").clicked() || entered {
             match self.context() {

@@ -22,7 +22,7 @@ pub use endpoints::{
     Cdfr, EndpointRow, EndpointView, WindowNumber, WindowNumbers, endpoint_panel_ui, primary_endpoint_ui,
     saved_numbers_ui,
 };
-pub use forms::{AllocationForm, ContextForm, DeviceForm, EcmoForm};
+pub use forms::{AllocationForm, ContextForm, DeviceForm, EcmoForm, PressureAction, PressureForm};
 pub use screen::{PanelRequest, ProtocolView, protocol_panels_ui, shows_live_traces};
 pub use start::{ExistingCase, StartChoice, StartForm, start_ui};
 pub use step_list::step_list_ui;
@@ -39,6 +39,8 @@ pub struct ProtocolForms {
     pub mark_text: String,
     /// Why the current measurement is skipped.
     pub skip_reason: String,
+    /// The pressure actions (preparation step).
+    pub pressures: PressureForm,
     /// ECMO settings (preparation step).
     pub ecmo: EcmoForm,
     /// The coronary measurement context (baseline coronary step).

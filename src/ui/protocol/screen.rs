@@ -53,6 +53,8 @@ pub enum PanelRequest {
     Event(Event),
     /// Close the case (back to the start screen).
     CloseCase,
+    /// Zero the pressures or equalise Pd to Pa (the consoles step).
+    Pressures(super::PressureAction),
 }
 
 /// Whether the live traces are drawn during `step` (the caller then draws them in the space left): always while
@@ -155,6 +157,9 @@ pub fn protocol_panels_ui(
         egui::CentralPanel::default().show(ui, |ui| events.extend(step_ui(ui, forms)));
     }
     events.extend(super::confirmation_ui(ui, view.state));
+    if let Some(action) = forms.pressures.request.take() {
+        return Some(PanelRequest::Pressures(action));
+    }
     if close && !view.recording {
         return Some(PanelRequest::CloseCase);
     }

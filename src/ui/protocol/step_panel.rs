@@ -51,7 +51,11 @@ pub fn step_panel_ui(
             None
         }
         StepId::Eligibility => eligibility_ui(ui, state),
-        StepId::Preparation => forms.ecmo.ui(ui, state),
+        StepId::Preparation => {
+            forms.pressures.ui(ui, state);
+            ui.add_space(6.0);
+            forms.ecmo.ui(ui, state)
+        }
         StepId::Randomisation => forms.allocation.ui(ui, state, now),
         StepId::DeviceInsertion => forms.device.ui(ui, state),
         StepId::BaselineCoronary => {
