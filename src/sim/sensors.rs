@@ -265,6 +265,29 @@ mod tests {
     }
 
     #[test]
+    fn open_to_air_the_pressures_read_their_zero_offsets() {
+        let truth = [0.1, 90.0, 85.0, 30.0, 100.0, 120.0, 3.5];
+        let mut clean = Sensors::new(SensorLevel::Clean, 1, 1000.0);
+        clean.open_to_air = true;
+        assert_eq!(
+            clean.measure(0.0, 1e-3, truth),
+            [0.1, 0.0, 0.0, 30.0, 0.0, 120.0, 3.5]
+        );
+        let mut realistic = Sensors::new(SensorLevel::Realistic, 1, 1000.0);
+        realistic.open_to_air = true;
+        let offsets = realistic.calibration(0.0).pressure_offsets_mmhg;
+        let samples: Vec<[f64; NUM_CHANNELS]> =
+            (0..2000).map(|_| realistic.measure(0.0, 1e-3, truth)).collect();
+        for (channel, offset) in [1, 2, 4].into_iter().zip(offsets) {
+            let mean = samples.iter().map(|s| s[channel]).sum::<f64>() / samples.len() as f64;
+            assert!(
+                (mean - offset).abs() < 0.05,
+                "channel {channel}: {mean} vs offset {offset}"
+            );
+        }
+    }
+
+    #[test]
     fn catheter_response_has_unit_gain_and_rings() {
         let mut filter = SecondOrder::new(20.0, 0.25, 1000.0);
         filter.filter(0.0);

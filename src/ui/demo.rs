@@ -1,5 +1,6 @@
 //! The demo-control panel: drives the built-in simulated patient (ECMO flow, unloading device, adenosine
-//! hyperaemia, IVC occlusion, ventilation, pressure transducers open to air) by sending [`Control`]s. Shown only when the simulator is the source.
+//! hyperaemia, IVC occlusion, ventilation, pressure transducers open to air) by sending [`Control`]s. Shown only
+//! when the simulator is the source.
 //!
 //! The panel echoes what was last sent, starting from the scenario's set-up; the patient responds with its own
 //! dynamics (the ECMO pump ramps, hyperaemia comes on over seconds), which the traces and numbers show.
