@@ -138,6 +138,10 @@ pub struct LiveNumber {
     pub value: Result<f64, String>,
     /// Method and settings, in words (shown on hover).
     pub method: String,
+    /// Start of the oldest beat the value averages, s on its source's time axis (sample index / rate), so a
+    /// reader can tell whether every beat came after a calibration; `None` with a reason, and for ECMO flow (a
+    /// plain mean of the newest seconds).
+    pub from_s: Option<f64>,
 }
 
 /// The newest results of the online analysis.
@@ -324,6 +328,7 @@ fn unusable(quantity: LiveQuantity, reason: String) -> LiveNumber {
         quantity,
         value: Err(reason),
         method: method_of(quantity, 0),
+        from_s: None,
     }
 }
 
@@ -371,13 +376,14 @@ fn number(
         );
         return unusable(quantity, reason);
     }
-    let values: Vec<f64> = accepted
+    let beat_start_s = |k: usize| latest.records.get(k).map_or(f64::NAN, |record| record.time_s);
+    let (values, starts): (Vec<f64>, Vec<f64>) = accepted
         .iter()
         .filter_map(|&k| {
             let metrics = latest.per_beat.get(k)?;
             let coronary = metrics.coronary.as_ref();
             let pv = metrics.pv.as_ref();
-            match quantity {
+            let value = match quantity {
                 LiveQuantity::HeartRate => latest.records.get(k).map(|r| 60.0 / r.duration_s),
                 LiveQuantity::MeanArterialPressure => coronary?.mean_pa_mmhg,
                 LiveQuantity::PdPa => coronary?.pd_pa,
@@ -387,10 +393,11 @@ fn number(
                 LiveQuantity::StrokeVolume => pv.map(|pv| pv.sv_ml),
                 LiveQuantity::StrokeWork => pv.map(|pv| pv.sw_mmhg_ml),
                 LiveQuantity::EcmoFlow => None,
-            }
+            };
+            value.map(|value| (value, beat_start_s(k)))
         })
-        .filter(|value| value.is_finite())
-        .collect();
+        .filter(|(value, _)| value.is_finite())
+        .unzip();
     if values.is_empty() {
         let reason = latest
             .notes
@@ -428,6 +435,7 @@ fn number(
         quantity,
         value: Ok(mean),
         method,
+        from_s: starts.into_iter().reduce(f64::min).filter(|s| s.is_finite()),
     }
 }
 
@@ -452,6 +460,7 @@ fn ecmo_flow(window: &SourceWindow) -> LiveNumber {
             "{}: mean of the ecmo_flow channel over the last {ECMO_FLOW_MEAN_S:.0} s; {ALGORITHM_VERSION}",
             quantity.label()
         ),
+        from_s: None,
     }
 }
 

@@ -286,7 +286,8 @@ impl HeraclesApp {
     /// Equalises Pd to Pa: reads Pd/Pa from the online analysis (the live Pd/Pa number, over the newest accepted
     /// beats), puts on Pd the gain that makes it read 1 (through the calibration path: in force, stored, audited)
     /// and records the ratio read in the step. Refused when Pd/Pa has no live value (a channel missing, flat or
-    /// not pulsatile, or the beats rejected), with the analysis's reason.
+    /// not pulsatile, or the beats rejected), with the analysis's reason, and while it still averages beats
+    /// from before the newest zero or gain on Pa or Pd.
     fn equalise_pd(&mut self, now: Moment) -> Result<(), String> {
         self.acting_operator()?;
         let (source, channel, current, pd_pa, how) = {
@@ -306,6 +307,20 @@ impl HeraclesApp {
             let pd_pa = number.value.clone().map_err(|why| {
                 format!("Pd/Pa cannot be read now ({why}): Pd and Pa must be live, pulsatile and steady")
             })?;
+            // Every beat averaged must be read under the zero and gain in force on Pa and Pd (pressing twice
+            // would otherwise put a second gain on the first).
+            let calibrated_s = [Some(index), live.spec.channel_index(SignalKind::Pa)]
+                .into_iter()
+                .flatten()
+                .map(|channel| live.calibrated_from[channel] as f64 / live.spec.sample_rate_hz)
+                .fold(0.0, f64::max);
+            if number.from_s.is_none_or(|from_s| from_s < calibrated_s) {
+                return Err(
+                    "Pd/Pa still averages beats from before the last zero or equalisation: wait a \
+                            few beats, then press again"
+                        .to_owned(),
+                );
+            }
             let channel = live.spec.channels[index].name.clone();
             (
                 live.spec.id.clone(),

@@ -531,6 +531,13 @@ fn online_numbers_match_the_simulated_truth() {
     let ratio = mean(&|t| t.distal_pressure_mmhg) / aortic;
     let pd_pa = value(&analysis, LiveQuantity::PdPa);
     assert!((pd_pa - ratio).abs() < 0.02, "Pd/Pa {pd_pa} vs truth {ratio}");
+    // It says from when its beats are (a reader checks them against a calibration's time), a plain mean not.
+    let from_s = analysis.number(LiveQuantity::PdPa).unwrap().from_s.unwrap();
+    assert!(
+        from_s >= from as f64 / 1000.0 - 0.05 && from_s < to as f64 / 1000.0,
+        "Pd/Pa from {from_s} s, beats {from}..{to}"
+    );
+    assert_eq!(analysis.number(LiveQuantity::EcmoFlow).unwrap().from_s, None);
     // Stroke volume: the swing of the true LV volume over each beat.
     let swings: Vec<f64> = analysis
         .lv_beats

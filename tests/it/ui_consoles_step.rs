@@ -104,6 +104,12 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     assert!((equalisation.pd_gain * read - 1.0).abs() < 1e-12);
     assert!(ticked(&harness, EQUALISED_CHECK));
     harness.get_by_label_contains(&format!("Recorded: {equalisation}"));
+    // Pressed again at once, the live Pd/Pa still averages beats from before the gain: refused, no second gain.
+    let pd_in_force = in_force(&harness, "pd");
+    app_click(&mut harness, "Equalise Pd to Pa");
+    harness.get_by_label_contains("Not equalised: Pd/Pa still averages beats from before the last zero");
+    assert_eq!(session(&harness).state.equalisation.as_ref(), Some(&equalisation));
+    assert_eq!(in_force(&harness, "pd"), pd_in_force);
     let pd_zeroed = in_force_zero(&zero, 1);
     let pd_equalised = calibration::scaled(pd_zeroed, equalisation.pd_gain).unwrap();
     assert_eq!(in_force(&harness, "pd"), pd_equalised);

@@ -128,6 +128,7 @@ fn numbers_show_values_reasons_and_dashes_never_invented_numbers() {
         quantity,
         value,
         method: format!("method of {quantity:?}"),
+        from_s: None,
     };
     let analysis = LiveAnalysis {
         numbers: vec![
