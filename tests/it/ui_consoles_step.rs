@@ -153,6 +153,8 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     assert_eq!(context.equalisation.as_ref(), Some(&equalisation));
     let shown = format!("mid LAD; {equalisation}; {zero}");
     assert_eq!(context.to_string(), shown);
+    // The words leave the machine in every export: nothing in them looks like a patient identifier.
+    assert_eq!(heracles::store::text_warnings(&shown), []);
     harness.get_by_label_contains(&format!("Recorded: {shown}"));
 
     // In the case file: the calibrations with their methods, and the step's records in words.
