@@ -170,13 +170,35 @@ fn the_real_app_runs_on_the_simulated_patient_and_its_demo_panel() {
     harness.run_steps(2);
     harness.get_by_label("Simulated patient · 1000 Hz · 0 dropped");
     harness.get_by_label_contains("Simulated patient controls · shock-ecmo");
-    for control in ["Impella", "hyperaemia", "IVC occlusion"] {
+    for control in ["Impella", "hyperaemia", "IVC occlusion", "open to air"] {
         harness.get_by_label(control).click();
         harness.run_steps(2);
     }
     // Each control reached the patient (a refused one would say "Not applied").
     assert!(harness.query_by_label_contains("Not applied").is_none());
     harness.get_by_label("Impella CP");
+    // The transducers open to air, the aortic pressure goes flat: what the consoles step's zero needs.
+    let opened = harness.state().engine().lock().sources[0].num_samples;
+    wait_for(harness.state().engine(), "a second open to air", |state| {
+        state.sources[0].num_samples >= opened + 1500
+    });
+    let state = harness.state().engine().lock();
+    let source = &state.sources[0];
+    let pa = source
+        .spec
+        .channel_index(heracles::model::SignalKind::Pa)
+        .unwrap();
+    let mut newest = Vec::new();
+    source.channels[pa].copy_range(source.end_sample() - 1000, source.end_sample(), &mut newest);
+    let (lowest, highest) = newest
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    assert!(
+        highest - lowest < 5.0,
+        "Pa open to air spans {lowest}..{highest} mmHg"
+    );
 }
 
 #[test]
