@@ -15,8 +15,8 @@ use heracles::protocol::{EQUALISED_CHECK, ZEROED_CHECK, guide};
 use heracles::sim::{Control, SensorLevel, Simulator};
 
 use crate::ui_protocol::{
-    App, app_answer_eligible, app_click, app_close_case, app_next, app_type, app_wait, demo_app_with_patient,
-    run_until, session, start_demo_case, wait_for_the_writer,
+    App, app_answer_eligible, app_click, app_close_case, app_next, app_on_screen, app_type, app_wait,
+    demo_app_with_patient, run_until, session, start_demo_case, wait_for_the_writer,
 };
 
 /// The live Pd/Pa of the online analysis, when it has a value.
@@ -50,6 +50,11 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     start_demo_case(&mut harness);
     app_answer_eligible(&mut harness);
     app_next(&mut harness, StepId::Preparation);
+    // Both actions and the whole checklist in view at 1366x768, without scrolling.
+    let mut in_view = vec!["Zero pressures", "Equalise Pd to Pa"];
+    in_view.extend(guide(StepId::Preparation).checklist);
+    harness.run_steps(5);
+    app_on_screen(&harness, [1366.0, 768.0], &in_view);
 
     // On the patient, the pressures are pulsatile: no zero, said in words, nothing put in force.
     app_click(&mut harness, "Zero pressures");

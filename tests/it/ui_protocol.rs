@@ -1417,7 +1417,7 @@ pub(crate) fn start_demo_case(harness: &mut App) {
 }
 
 /// Asserts that every widget labelled as in `labels` lies wholly on a `size` screen.
-fn app_on_screen(harness: &App, size: [f32; 2], labels: &[&str]) {
+pub(crate) fn app_on_screen(harness: &App, size: [f32; 2], labels: &[&str]) {
     let screen = points_screen(size[0], size[1]);
     for label in labels {
         let rect = harness.get_by_label(label).rect();
