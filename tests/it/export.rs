@@ -152,7 +152,11 @@ fn a_wfdb_export_starts_at_case_set_up_not_at_the_consoles_start() {
     // The first frame is the set-up sample: the ECG's R wave 20 ms into the synthetic beat there.
     let ecg = channels.iter().find(|c| c.name == "ecg").unwrap();
     let expected = f64::from(review_case::samples_at(SET_UP_SAMPLE)[0]);
-    assert!((ecg.samples[0] - expected).abs() < 1e-3, "{} vs {expected}", ecg.samples[0]);
+    assert!(
+        (ecg.samples[0] - expected).abs() < 1e-3,
+        "{} vs {expected}",
+        ecg.samples[0]
+    );
     // The base time is the time of the first frame (the case's clock zero plus 9 s), and the header says where
     // the record starts on the case's clock (windows and markers are given on that clock).
     let zero = CaseFile::open_read_only(&path)
@@ -169,7 +173,8 @@ fn a_wfdb_export_starts_at_case_set_up_not_at_the_consoles_start() {
         "{header}"
     );
     assert!(
-        header.contains("# first frame at 9.000 s of the case's clock (windows and markers are given on it)\n"),
+        header
+            .contains("# first frame at 9.000 s of the case's clock (windows and markers are given on it)\n"),
         "{header}"
     );
 }

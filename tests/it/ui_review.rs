@@ -868,3 +868,75 @@ fn the_review_lanes_are_named_in_words_with_their_units_never_by_stored_id() {
         );
     }
 }
+
+#[test]
+fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
+    // Eight markers within 1.4 s of each other (a protocol step's events come in bursts), in the first view.
+    let texts = [
+        "Baseline coronary: wire in place: ticked",
+        "Baseline coronary: Pd/Pa equalised at 1.00",
+        "Adenosine 140 mcg/kg/min started",
+        "ECMO flow 3.5 L/min, sweep 2 L/min",
+        "IABP 1:1, augmentation full",
+        "Rest window saved",
+        "Catheter flushed",
+        "Baseline coronary: a note that is long enough to be cut short on the lane, so its full text is on hover",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 43);
+    let mut file = CaseFile::open(&path).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        file.add_marker("operator", 10.0 + 0.2 * i as f64, "marker", text)
+            .unwrap();
+    }
+    drop(file);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path,
+        reviewer: "fellow".into(),
+    });
+    settle(&mut harness, "the case to load");
+
+    // Each marker is named in full, by its own label or by the count chip that gathers it.
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    let shown: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| {
+            text(node).is_some_and(|l| {
+                l.starts_with("Marker at ") || l.contains(" more marker: ") || l.contains(" more markers: ")
+            })
+        })
+        .map(|node| (text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    for (i, text) in texts.iter().enumerate() {
+        let name = format!("Marker at {:.1} s: {text}", 10.0 + 0.2 * i as f64);
+        let found = shown
+            .iter()
+            .filter(|(label, _)| {
+                *label == name || label.contains(&format!("{name};")) || label.ends_with(&name)
+            })
+            .count();
+        assert_eq!(found, 1, "{name} in {shown:?}");
+    }
+    // Some labels are written out, the rest gathered, and no two of them overlap.
+    assert!(
+        shown.iter().any(|(l, _)| l.starts_with("Marker at ")),
+        "{shown:?}"
+    );
+    for (i, (a, rect_a)) in shown.iter().enumerate() {
+        for (b, rect_b) in &shown[i + 1..] {
+            assert!(
+                !rect_a.intersects(*rect_b) || rect_a.intersect(*rect_b).area() < 1e-3,
+                "{a} at {rect_a:?} overlaps {b} at {rect_b:?}"
+            );
+        }
+        // In the first lane, under its title.
+        let ecg = harness.get_by_label("ECG (mV)").rect();
+        let pa = harness.get_by_label("Pa (mmHg)").rect();
+        assert!(
+            rect_a.top() >= ecg.bottom() && rect_a.bottom() < pa.top(),
+            "{a} at {rect_a:?}, ECG title {ecg:?}, Pa title {pa:?}"
+        );
+    }
+}
