@@ -390,6 +390,40 @@ pub enum SixMonthStatus {
     },
 }
 
+impl SixMonthStatus {
+    /// The codes of [`SixMonthStatus::code`], as a data set's label says them.
+    pub const CODES: &'static str = "0 alive, 1 dead, 2 lost to follow-up";
+
+    /// The status as a code for a data set: 0 alive, 1 dead, 2 lost to follow-up.
+    pub fn code(&self) -> u8 {
+        match self {
+            SixMonthStatus::Alive => 0,
+            SixMonthStatus::Dead { .. } => 1,
+            SixMonthStatus::LostToFollowUp { .. } => 2,
+        }
+    }
+
+    /// The status in words: `alive`, `dead`, `lost to follow-up`.
+    pub fn words(&self) -> &'static str {
+        match self {
+            SixMonthStatus::Alive => "alive",
+            SixMonthStatus::Dead { .. } => "dead",
+            SixMonthStatus::LostToFollowUp { .. } => "lost to follow-up",
+        }
+    }
+
+    /// The day behind the status, in words (`died on day 100`, `last known alive on day 90`); none when alive.
+    pub fn day_words(&self) -> Option<String> {
+        match self {
+            SixMonthStatus::Alive => None,
+            SixMonthStatus::Dead { day } => Some(format!("died on day {day}")),
+            SixMonthStatus::LostToFollowUp { last_known_alive_day } => {
+                Some(format!("last known alive on day {last_known_alive_day}"))
+            }
+        }
+    }
+}
+
 /// The 6-month status from the death day and the last contact.
 pub fn six_month_status(
     death_day: Option<f64>,

@@ -878,3 +878,58 @@ fn every_export_follows_the_one_deidentification_policy_and_says_where_the_case_
     assert!(rows.iter().all(|row| row["case_origin"] == "imported"));
     assert!(file_text(&out.join("HER-TST-0041_report.pdf")).contains("(Case origin: IMPORTED CASE"));
 }
+
+#[test]
+fn the_six_month_status_has_its_own_column_in_every_export_never_the_note() {
+    use heracles::review::follow_up::FollowUpForm;
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 33);
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let mut form = FollowUpForm::default();
+    form.randomisation.randomised_utc = Some("2026-03-01T10:00:00Z".into());
+    form.death.death_day = Some(100.0);
+    form.month_6.last_contact_day = Some(100.0);
+    session
+        .apply(Edit::SetFollowUp(Box::new(form)), "follow-up entered")
+        .unwrap();
+    drop(session);
+    let out = dir.path().join("out");
+    export::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    let name = |suffix: &str| out.join(format!("HER-TST-0033{suffix}"));
+
+    // CSV: the code in `value`, the words in `category`, the day behind it in `note`.
+    let csv = csv_rows(&std::fs::read_to_string(name("_endpoints.csv")).unwrap());
+    let row = csv.iter().find(|r| r["endpoint"] == "six_month_status").unwrap();
+    assert_eq!(
+        row["label"],
+        "6-month status (0 alive, 1 dead, 2 lost to follow-up)"
+    );
+    assert_eq!(row["value"], "1");
+    assert_eq!(row["category"], "dead");
+    assert_eq!(row["note"], "died on day 100");
+    // JSON: the same fields.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(name("_endpoints.json")).unwrap()).unwrap();
+    let row = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "six_month_status")
+        .unwrap();
+    assert_eq!(row["value"], 1.0);
+    assert_eq!(row["category"], "dead");
+    assert_eq!(row["note"], "died on day 100");
+    // ODM: an integer item with its words as the companion `.CATEGORY`, declared in the metadata.
+    let odm = std::fs::read_to_string(name("_endpoints.odm.xml")).unwrap();
+    assert!(
+        odm.contains(r#"<ItemData ItemOID="IT.SIX_MONTH_STATUS" Value="1"/>"#),
+        "{odm}"
+    );
+    assert!(odm.contains(r#"<ItemData ItemOID="IT.SIX_MONTH_STATUS.CATEGORY" Value="dead"/>"#));
+    assert!(odm.contains(r#"<ItemData ItemOID="IT.SIX_MONTH_STATUS.NOTE" Value="died on day 100"/>"#));
+    assert!(odm.contains(r#"<ItemDef OID="IT.SIX_MONTH_STATUS.CATEGORY""#));
+    // PDF: the status in the value column, the day in the last.
+    let pdf = file_text(&name("_report.pdf"));
+    assert!(pdf.contains("(dead)"), "no status in the PDF's value column");
+    assert!(pdf.contains("(died on day 100)"), "no day in the PDF");
+}

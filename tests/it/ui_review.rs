@@ -940,3 +940,37 @@ fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
         );
     }
 }
+
+#[test]
+fn the_comparison_shows_the_six_month_status_under_value_and_its_day_under_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 44);
+    let mut session = heracles::review::session::ReviewSession::open(&path, "fellow").unwrap();
+    let mut form = heracles::review::follow_up::FollowUpForm::default();
+    form.randomisation.randomised_utc = Some("2026-03-01T10:00:00Z".into());
+    form.death.death_day = Some(100.0);
+    form.month_6.last_contact_day = Some(100.0);
+    session
+        .apply(
+            heracles::review::session::Edit::SetFollowUp(Box::new(form)),
+            "follow-up entered",
+        )
+        .unwrap();
+    drop(session);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1366.0, 768.0))
+        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
+    harness.state_mut().handle(Command::OpenReview {
+        path,
+        reviewer: "fellow".into(),
+    });
+    settle(&mut harness, "the case to load");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    // The case's endpoints have headers of their own; the status is under Value, the day under Note.
+    let left = |text: &str| harness.get_by_label(text).rect().left();
+    harness.get_by_label("Case endpoint");
+    harness.get_by_label("6-month status (0 alive, 1 dead, 2 lost to follow-up)");
+    assert_eq!(left("dead"), left("Value"));
+    assert_eq!(left("died on day 100"), left("Note"));
+}
