@@ -147,8 +147,11 @@ pub(super) fn place_markers(
 mod tests {
     use super::*;
 
-    /// Every label and chip as `(row, left, right)`, for overlap checks.
-    fn spans(layout: &MarkerLayout, wanted: &[Wanted]) -> Vec<(usize, f32, f32)> {
+    /// A label's or chip's `(row, left, right)`.
+    type Span = (usize, f32, f32);
+
+    /// Every label and chip, for overlap checks.
+    fn spans(layout: &MarkerLayout, wanted: &[Wanted]) -> Vec<Span> {
         let labels = layout
             .rows
             .iter()
@@ -158,7 +161,7 @@ mod tests {
         labels.chain(chips).collect()
     }
 
-    fn overlapping(spans: &[(usize, f32, f32)]) -> Option<((usize, f32, f32), (usize, f32, f32))> {
+    fn overlapping(spans: &[Span]) -> Option<(Span, Span)> {
         for (i, a) in spans.iter().enumerate() {
             for b in &spans[i + 1..] {
                 if a.0 == b.0 && a.1 < b.2 && b.1 < a.2 {
