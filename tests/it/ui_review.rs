@@ -15,16 +15,21 @@ use crate::review_case;
 /// The app with the synthetic case open for review as "fellow", once the case has loaded.
 fn app_reviewing(dir: &std::path::Path, number: u16) -> (Harness<'static, HeraclesApp>, std::path::PathBuf) {
     let path = review_case::create(dir, number);
+    (open_review(&path, "fellow"), path)
+}
+
+/// The app at 1366x768 with the case file at `path` open for review as `reviewer`, once the case has loaded.
+fn open_review(path: &std::path::Path, reviewer: &str) -> Harness<'static, HeraclesApp> {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1366.0, 768.0))
         .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
     harness.state_mut().handle(Command::OpenReview {
-        path: path.clone(),
-        reviewer: "fellow".into(),
+        path: path.to_owned(),
+        reviewer: reviewer.into(),
     });
     assert_eq!(harness.state().view(), View::Review);
     settle(&mut harness, "the case to load");
-    (harness, path)
+    harness
 }
 
 /// Steps frames until the review worker has answered (the case loaded or the edit saved).
@@ -290,14 +295,10 @@ fn an_annotation_is_added_over_the_view_and_its_text_edited_with_the_old_text_au
 fn the_tabs_stay_reachable_whatever_the_length_of_the_case_status_and_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = review_case::create(dir.path(), 24);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "Dr Alexandra Montgomery-Fitzwilliam, consultant interventional cardiologist".into(),
-    });
-    settle(&mut harness, "the case to load");
+    let mut harness = open_review(
+        &path,
+        "Dr Alexandra Montgomery-Fitzwilliam, consultant interventional cardiologist",
+    );
     for (tab, shows) in [
         ("Sign-off", "Not signed off yet."),
         ("Export", "Endpoint table (CSV and JSON)"),
@@ -330,14 +331,7 @@ fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed
     )
     .unwrap();
     drop(file);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "fellow".into(),
-    });
-    settle(&mut harness, "the case to load");
+    let mut harness = open_review(&path, "fellow");
     harness.get_by_label("Comparison").click();
     harness.run_steps(2);
     harness.get_by_label("Measurement context: distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed");
@@ -551,14 +545,7 @@ fn a_read_only_case_shows_a_banner_and_refuses_edits_with_the_reason() {
     std::os::unix::fs::symlink(dir.path().join("no-such-folder/shm"), &shm).unwrap();
     let bytes_before = std::fs::read(&path).unwrap();
 
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path: path.clone(),
-        reviewer: "fellow".into(),
-    });
-    settle(&mut harness, "the read-only case to load");
+    let mut harness = open_review(&path, "fellow");
     // A wrapped label: its node holds the whole text, its text runs a line each.
     let longest = |harness: &Harness<'static, HeraclesApp>, prefix: &str| -> String {
         let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
@@ -890,14 +877,7 @@ fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
             .unwrap();
     }
     drop(file);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "fellow".into(),
-    });
-    settle(&mut harness, "the case to load");
+    let harness = open_review(&path, "fellow");
 
     // Each marker is named in full, by its own label or by the count chip that gathers it.
     let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
@@ -957,14 +937,7 @@ fn the_comparison_shows_the_six_month_status_under_value_and_its_day_under_note(
         )
         .unwrap();
     drop(session);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "fellow".into(),
-    });
-    settle(&mut harness, "the case to load");
+    let mut harness = open_review(&path, "fellow");
     harness.get_by_label("Comparison").click();
     harness.run_steps(2);
     // The case's endpoints have headers of their own; the status is under Value, the day under Note.
