@@ -672,6 +672,30 @@ mod tests {
     }
 
     #[test]
+    fn six_month_status_codes_and_words_agree_with_the_label() {
+        let statuses = [
+            SixMonthStatus::Alive,
+            SixMonthStatus::Dead { day: 100.0 },
+            SixMonthStatus::LostToFollowUp {
+                last_known_alive_day: 90.0,
+            },
+        ];
+        let said: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("{} {}", s.code(), s.words()))
+            .collect();
+        assert_eq!(said.join(", "), SixMonthStatus::CODES);
+        assert_eq!(
+            statuses.map(|s| s.day_words()),
+            [
+                None,
+                Some("died on day 100".to_owned()),
+                Some("last known alive on day 90".to_owned())
+            ]
+        );
+    }
+
+    #[test]
     fn the_horizons_are_a_setting() {
         let ok = EcmoCourse {
             decannulation_day: Some(5.5),
