@@ -390,6 +390,40 @@ pub enum SixMonthStatus {
     },
 }
 
+impl SixMonthStatus {
+    /// The codes of [`SixMonthStatus::code`], as a data set's label says them.
+    pub const CODES: &'static str = "0 alive, 1 dead, 2 lost to follow-up";
+
+    /// The status as a code for a data set: 0 alive, 1 dead, 2 lost to follow-up.
+    pub fn code(&self) -> u8 {
+        match self {
+            SixMonthStatus::Alive => 0,
+            SixMonthStatus::Dead { .. } => 1,
+            SixMonthStatus::LostToFollowUp { .. } => 2,
+        }
+    }
+
+    /// The status in words: `alive`, `dead`, `lost to follow-up`.
+    pub fn words(&self) -> &'static str {
+        match self {
+            SixMonthStatus::Alive => "alive",
+            SixMonthStatus::Dead { .. } => "dead",
+            SixMonthStatus::LostToFollowUp { .. } => "lost to follow-up",
+        }
+    }
+
+    /// The day behind the status, in words (`died on day 100`, `last known alive on day 90`); none when alive.
+    pub fn day_words(&self) -> Option<String> {
+        match self {
+            SixMonthStatus::Alive => None,
+            SixMonthStatus::Dead { day } => Some(format!("died on day {day}")),
+            SixMonthStatus::LostToFollowUp { last_known_alive_day } => {
+                Some(format!("last known alive on day {last_known_alive_day}"))
+            }
+        }
+    }
+}
+
 /// The 6-month status from the death day and the last contact.
 pub fn six_month_status(
     death_day: Option<f64>,
@@ -635,6 +669,30 @@ mod tests {
             }
         );
         assert!(six_month_status(Some(f64::NAN), 90.0).is_err());
+    }
+
+    #[test]
+    fn six_month_status_codes_and_words_agree_with_the_label() {
+        let statuses = [
+            SixMonthStatus::Alive,
+            SixMonthStatus::Dead { day: 100.0 },
+            SixMonthStatus::LostToFollowUp {
+                last_known_alive_day: 90.0,
+            },
+        ];
+        let said: Vec<String> = statuses
+            .iter()
+            .map(|s| format!("{} {}", s.code(), s.words()))
+            .collect();
+        assert_eq!(said.join(", "), SixMonthStatus::CODES);
+        assert_eq!(
+            statuses.map(|s| s.day_words()),
+            [
+                None,
+                Some("died on day 100".to_owned()),
+                Some("last known alive on day 90".to_owned())
+            ]
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //!   case-level rows (CDFR, which compares the two states) to post-unloading, except the clinical group, which is
 //!   follow-up;
 //! - item groups `IG.<GROUP>` per endpoint group; item `IT.<KEY>` for an endpoint's value, `IT.<KEY>.CHANGE` for
-//!   its change, each with companions `.KIND`, `.BEATS_USED`, `.BEATS_EXCLUDED`, `.FLAGS`, `.CI95_LOW`,
+//!   its change, each with companions `.CATEGORY` (a coded value in words: the 6-month status), `.KIND`, `.BEATS_USED`, `.BEATS_EXCLUDED`, `.FLAGS`, `.CI95_LOW`,
 //!   `.CI95_HIGH`, `.V0_SOURCE` and `.NOTE` (why a value is missing, or what it means);
 //! - a missing value is `IsNull="Yes"` with its reason in `.NOTE`, never a number;
 //! - the coronary measurement context is the text item `IT.MEASUREMENT_CONTEXT` on the baseline event (vessel,
@@ -87,7 +87,13 @@ struct Companion {
     has_unit: bool,
 }
 
-const COMPANIONS: [Companion; 8] = [
+const COMPANIONS: [Companion; 9] = [
+    Companion {
+        suffix: "CATEGORY",
+        name: "the coded value in words (6-month status: alive, dead, lost to follow-up)",
+        data_type: "text",
+        has_unit: false,
+    },
     Companion {
         suffix: "KIND",
         name: "kind (resistance: HMR, WFP-MR or BMR)",
@@ -150,6 +156,7 @@ fn companion_value(row: &EndpointRow, suffix: &str) -> Option<String> {
         "CI95_HIGH" => number(row.ci95.map(|c| c[1])),
         "V0_SOURCE" => row.v0_source.clone(),
         "NOTE" => row.note.clone(),
+        "CATEGORY" => row.category.clone(),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! The tabular exports: the endpoint table as CSV and JSON, and the per-beat table as CSV. Numbers are written
 //! in Rust's shortest round-trip form, so a value read back is the stored value exactly; a missing value is an
-//! empty cell (CSV) or `null` (JSON) with its reason in `note`. Every row (CSV) and the document (JSON) says where
+//! empty cell (CSV) or `null` (JSON) with its reason in `note`; a coded category (the 6-month status) has its
+//! words in `category`. Every row (CSV) and the document (JSON) says where
 //! the case came from (`case_origin`: recorded, simulated, imported); the JSON also states the export policy
 //! ([`super::policy::POLICY`]) and the case's creation time in UTC.
 
@@ -12,13 +13,14 @@ use crate::review::session::Snapshot;
 use crate::review::sign_off::{SignOffState, attested_sentence, statement_digest};
 
 /// The endpoint CSV's header.
-pub const ENDPOINT_COLUMNS: [&str; 21] = [
+pub const ENDPOINT_COLUMNS: [&str; 22] = [
     "case_id",
     "group",
     "endpoint",
     "label",
     "state",
     "value",
+    "category",
     "unit",
     "ci95_low",
     "ci95_high",
@@ -70,6 +72,7 @@ pub fn endpoints_csv(snapshot: &Snapshot) -> String {
             row.label.clone(),
             row.state.clone(),
             number(row.value),
+            row.category.clone().unwrap_or_default(),
             row.unit.symbol().to_owned(),
             number(row.ci95.map(|c| c[0])),
             number(row.ci95.map(|c| c[1])),

@@ -1,6 +1,7 @@
 //! The case's waveforms as one WFDB format-16 record, written a minute at a time so a 2-hour case never sits in
 //! memory. Each channel's gain comes from its stored chunk minima and maxima (no sample decoded to choose it), so
-//! every sample is within half a quantisation step of the stored value.
+//! every sample is within half a quantisation step of the stored value. The record starts at the first recorded
+//! sample (the case's set-up), and its header says where that is on the case's clock.
 
 use std::path::Path;
 
@@ -56,18 +57,30 @@ pub fn write_wfdb(file: &CaseFile, dir: &Path, record_name: &str) -> Result<Writ
         .iter()
         .map(|c| c.end_sample as f64 / c.sample_rate_hz)
         .fold(0.0, f64::max);
-    let num_frames = (duration_s * frame_rate_hz).ceil() as u64;
+    // The record starts at the first recorded sample (the case's set-up), not at the console's sample 0 on the
+    // case's clock: a console that ran before set-up would otherwise lead the record with invalid samples.
+    let first_frame = channels
+        .iter()
+        .filter(|c| c.num_samples > 0)
+        .map(|c| (c.first_sample as f64 / c.sample_rate_hz * frame_rate_hz).floor() as u64)
+        .min()
+        .unwrap_or(0);
+    let end_frame = ((duration_s * frame_rate_hz).ceil() as u64).max(first_frame);
     let frames_per_block = (BLOCK_S * frame_rate_hz) as u64;
     let mut writer = WfdbWriter::create(dir, record_name, &specs)?;
-    // The export policy: the recording's start in UTC as the record's base time, the case's origin, the policy.
-    if let Some(start) = file.recording_start_utc()? {
-        writer.set_base_time(start);
+    // The export policy: the first frame's time in UTC as the record's base time, the case's origin, the policy.
+    let first_frame_s = first_frame as f64 / frame_rate_hz;
+    if let Some(zero) = file.recording_start_utc()? {
+        writer.set_base_time(zero + chrono::Duration::microseconds((first_frame_s * 1e6).round() as i64));
     }
+    writer.add_comment(&format!(
+        "first frame at {first_frame_s:.3} s of the case's clock (windows and markers are given on it)"
+    ));
     writer.add_comment(&format!("case origin: {}", file.summary()?.origin.text()));
     writer.add_comment(super::policy::POLICY);
-    let mut frame = 0;
-    while frame < num_frames {
-        let block = frames_per_block.min(num_frames - frame);
+    let mut frame = first_frame;
+    while frame < end_frame {
+        let block = frames_per_block.min(end_frame - frame);
         let (from_s, to_s) = (
             frame as f64 / frame_rate_hz,
             (frame + block) as f64 / frame_rate_hz,

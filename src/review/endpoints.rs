@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::analysis::{CDFR, CLINICAL, CaseAnalysis, State, WindowKind, microvascular_result_name};
-use crate::analysis::clinical::ClinicalHorizons;
+use crate::analysis::clinical::{ClinicalHorizons, SixMonthStatus};
 use crate::analysis::endpoints::{Endpoint, Group, Unit};
 use crate::analysis::format;
 use crate::model::{SAME_VESSEL_CHECK, StepId};
@@ -62,6 +62,10 @@ pub struct EndpointRow {
     pub window_id: Option<i64>,
     /// Where the number sits in the stored result's value (RFC 6901).
     pub json_pointer: Option<String>,
+    /// The value in words, for a coded endpoint whose codes are categories (the 6-month status: `alive`, `dead`,
+    /// `lost to follow-up`; its code is the value): a column of its own, never the note.
+    #[serde(default)]
+    pub category: Option<String>,
     /// Why there is no value, or what the value means (e.g. the outcome).
     pub note: Option<String>,
 }
@@ -101,8 +105,12 @@ impl EndpointRow {
         text
     }
 
-    /// The value as shown everywhere ([`format::optional`]; a change with its sign), or [`format::MISSING`].
+    /// The value as shown everywhere: a category in its words, a number by [`format::optional`] (a change with
+    /// its sign), or [`format::MISSING`].
     pub fn shown(&self) -> String {
+        if let Some(category) = &self.category {
+            return category.clone();
+        }
         match self.value {
             Some(value) if self.state == "change" => format::change(value, self.unit),
             value => format::optional(value, self.unit),
@@ -130,6 +138,7 @@ fn blank(key: &str, label: &str, unit: Unit, group: Group, state: &str) -> Endpo
         result_id: None,
         window_id: None,
         json_pointer: None,
+        category: None,
         note: None,
     }
 }
@@ -793,20 +802,32 @@ fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
         alive.note = Some(note);
     }
     rows.push(alive);
+    // The 6-month status: its code the value, its words the category, the day behind it the note.
     let mut six_month = blank(
         "six_month_status",
-        "6-month status",
-        Unit::Ratio,
+        &format!("6-month status ({})", SixMonthStatus::CODES),
+        Unit::Code,
         Group::Clinical,
         "case",
     );
     six_month.result_id = Some(result.id);
     six_month.method = result.method.clone();
     six_month.algorithm_version = result.algorithm_version.clone();
-    six_month.note = Some(match result.value.pointer("/six_month_status/value/status") {
-        Some(status) => status.as_str().unwrap_or_default().replace('_', " "),
-        None => "not entered".into(),
-    });
+    let status = result
+        .value
+        .pointer("/six_month_status/value")
+        .and_then(|v| serde_json::from_value::<SixMonthStatus>(v.clone()).ok());
+    match status {
+        Some(status) => {
+            six_month.value = Some(f64::from(status.code()));
+            six_month.category = Some(status.words().to_owned());
+            six_month.note = status.day_words();
+        }
+        None => {
+            six_month.note =
+                Some(unavailable("/six_month_status/unavailable").unwrap_or_else(|| "not entered".into()));
+        }
+    }
     rows.push(six_month);
     rows
 }

@@ -126,6 +126,60 @@ fn a_wfdb_export_reads_back_as_the_stored_samples_within_its_quantisation() {
 }
 
 #[test]
+fn a_wfdb_export_starts_at_case_set_up_not_at_the_consoles_start() {
+    // The console ran 9 s before the case was set up: the case's clock starts at the console's sample 0, its
+    // first stored sample is 9000.
+    const SET_UP_SAMPLE: u64 = 9000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::record(
+        dir.path(),
+        31,
+        SET_UP_SAMPLE..SET_UP_SAMPLE + 20_000,
+        heracles::store::RecorderOptions::default(),
+    );
+    let out = dir.path().join("out");
+    export::export_case(&path, &out, "wfdb".parse().unwrap()).unwrap();
+    let header = std::fs::read_to_string(out.join("HER-TST-0031.hea")).unwrap();
+    let record = formats::read(&out.join("HER-TST-0031.hea"), Format::Wfdb).unwrap();
+    let channels = &record.segments[0].channels;
+    assert_eq!(channels.len(), 6);
+    for channel in channels {
+        // No leading invalid samples: the record is the 20 s recorded, from its first sample.
+        assert_eq!(channel.samples.len(), 20_000, "{}", channel.name);
+        let leading_invalid = channel.samples.iter().take_while(|v| !v.is_finite()).count();
+        assert_eq!(leading_invalid, 0, "{}", channel.name);
+    }
+    // The first frame is the set-up sample: the ECG's R wave 20 ms into the synthetic beat there.
+    let ecg = channels.iter().find(|c| c.name == "ecg").unwrap();
+    let expected = f64::from(review_case::samples_at(SET_UP_SAMPLE)[0]);
+    assert!(
+        (ecg.samples[0] - expected).abs() < 1e-3,
+        "{} vs {expected}",
+        ecg.samples[0]
+    );
+    // The base time is the time of the first frame (the case's clock zero plus 9 s), and the header says where
+    // the record starts on the case's clock (windows and markers are given on that clock).
+    let zero = CaseFile::open_read_only(&path)
+        .unwrap()
+        .recording_start_utc()
+        .unwrap()
+        .unwrap();
+    let first_frame = zero + chrono::Duration::milliseconds(9000);
+    assert!(
+        header.starts_with(&format!(
+            "HER-TST-0031 6 1000 20000 {}\n",
+            first_frame.format("%H:%M:%S%.3f %d/%m/%Y")
+        )),
+        "{header}"
+    );
+    assert!(
+        header
+            .contains("# first frame at 9.000 s of the case's clock (windows and markers are given on it)\n"),
+        "{header}"
+    );
+}
+
+#[test]
 fn endpoint_csv_and_json_equal_the_stored_results() {
     let dir = tempfile::tempdir().unwrap();
     let path = reviewed_case(dir.path(), 12);
@@ -823,4 +877,59 @@ fn every_export_follows_the_one_deidentification_policy_and_says_where_the_case_
     let rows = csv_rows(&std::fs::read_to_string(out.join("HER-TST-0041_endpoints.csv")).unwrap());
     assert!(rows.iter().all(|row| row["case_origin"] == "imported"));
     assert!(file_text(&out.join("HER-TST-0041_report.pdf")).contains("(Case origin: IMPORTED CASE"));
+}
+
+#[test]
+fn the_six_month_status_has_its_own_column_in_every_export_never_the_note() {
+    use heracles::review::follow_up::FollowUpForm;
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 33);
+    let mut session = ReviewSession::open(&path, "fellow").unwrap();
+    let mut form = FollowUpForm::default();
+    form.randomisation.randomised_utc = Some("2026-03-01T10:00:00Z".into());
+    form.death.death_day = Some(100.0);
+    form.month_6.last_contact_day = Some(100.0);
+    session
+        .apply(Edit::SetFollowUp(Box::new(form)), "follow-up entered")
+        .unwrap();
+    drop(session);
+    let out = dir.path().join("out");
+    export::export_case(&path, &out, ExportWhat::ALL).unwrap();
+    let name = |suffix: &str| out.join(format!("HER-TST-0033{suffix}"));
+
+    // CSV: the code in `value`, the words in `category`, the day behind it in `note`.
+    let csv = csv_rows(&std::fs::read_to_string(name("_endpoints.csv")).unwrap());
+    let row = csv.iter().find(|r| r["endpoint"] == "six_month_status").unwrap();
+    assert_eq!(
+        row["label"],
+        "6-month status (0 alive, 1 dead, 2 lost to follow-up)"
+    );
+    assert_eq!(row["value"], "1");
+    assert_eq!(row["category"], "dead");
+    assert_eq!(row["note"], "died on day 100");
+    // JSON: the same fields.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(name("_endpoints.json")).unwrap()).unwrap();
+    let row = json["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "six_month_status")
+        .unwrap();
+    assert_eq!(row["value"], 1.0);
+    assert_eq!(row["category"], "dead");
+    assert_eq!(row["note"], "died on day 100");
+    // ODM: an integer item with its words as the companion `.CATEGORY`, declared in the metadata.
+    let odm = std::fs::read_to_string(name("_endpoints.odm.xml")).unwrap();
+    assert!(
+        odm.contains(r#"<ItemData ItemOID="IT.SIX_MONTH_STATUS" Value="1"/>"#),
+        "{odm}"
+    );
+    assert!(odm.contains(r#"<ItemData ItemOID="IT.SIX_MONTH_STATUS.CATEGORY" Value="dead"/>"#));
+    assert!(odm.contains(r#"<ItemData ItemOID="IT.SIX_MONTH_STATUS.NOTE" Value="died on day 100"/>"#));
+    assert!(odm.contains(r#"<ItemDef OID="IT.SIX_MONTH_STATUS.CATEGORY""#));
+    // PDF: the status in the value column, the day in the last.
+    let pdf = file_text(&name("_report.pdf"));
+    assert!(pdf.contains("(dead)"), "no status in the PDF's value column");
+    assert!(pdf.contains("(died on day 100)"), "no day in the PDF");
 }

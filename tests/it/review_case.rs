@@ -175,43 +175,8 @@ pub fn create(dir: &Path, number: u16) -> PathBuf {
 /// [`create`] for `duration_s` (at least [`DURATION_S`]; the post-unloading state goes on to the end), recorded
 /// with `options` (the review benchmark's 2-hour case uses the recorder's real-time chunking).
 pub fn create_lasting(dir: &Path, number: u16, duration_s: f64, options: RecorderOptions) -> PathBuf {
-    let case_id: CaseId = format!("HER-TST-{number:04}").parse().unwrap();
-    let file = CaseFile::create(dir, case_id, "operator").unwrap();
-    let path = file.path().to_owned();
-    let mut recorder: Box<dyn RecordSink> = Box::new(Recorder::start(file, options).unwrap());
-    let mut items = vec![RecordItem::Source {
-        source: 0,
-        spec: source_spec(),
-        first_sample: 0,
-    }];
     let total = (duration_s.max(DURATION_S) * RATE_HZ) as u64;
-    for first in (0..total).step_by(1000) {
-        let mut channels: Vec<Vec<f32>> = (0..6).map(|_| Vec::with_capacity(1000)).collect();
-        for i in first..(first + 1000).min(total) {
-            for (c, value) in samples_at(i).into_iter().enumerate() {
-                channels[c].push(value);
-            }
-        }
-        items.push(RecordItem::Block {
-            source: 0,
-            block: Block {
-                first_sample: first,
-                channels,
-            },
-        });
-    }
-    for mut item in items {
-        loop {
-            match recorder.offer(item) {
-                Ok(()) => break,
-                Err(back) => {
-                    item = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
-    }
-    recorder.finish(Vec::new()).unwrap();
+    let path = record(dir, number, 0..total, options);
     let mut file = CaseFile::open(&path).unwrap();
     for (step, (from, to)) in [
         (StepId::BaselineCoronary, (0.0, 35.0)),
@@ -239,5 +204,49 @@ pub fn create_lasting(dir: &Path, number: u16, duration_s: f64, options: Recorde
     }
     file.add_marker("operator", 40.0, "marker", "IVC balloon inflated")
         .unwrap();
+    path
+}
+
+/// Records the samples `samples` (indices of the source's clock: a case set up after the console started
+/// begins above 0) of the synthetic patient into `dir` as `HER-TST-<number>`, with no steps or windows; returns
+/// the path of the case file.
+pub fn record(dir: &Path, number: u16, samples: std::ops::Range<u64>, options: RecorderOptions) -> PathBuf {
+    let case_id: CaseId = format!("HER-TST-{number:04}").parse().unwrap();
+    let file = CaseFile::create(dir, case_id, "operator").unwrap();
+    let path = file.path().to_owned();
+    let mut recorder: Box<dyn RecordSink> = Box::new(Recorder::start(file, options).unwrap());
+    let mut items = vec![RecordItem::Source {
+        source: 0,
+        spec: source_spec(),
+        first_sample: samples.start,
+    }];
+    let total = samples.end;
+    for first in samples.step_by(1000) {
+        let mut channels: Vec<Vec<f32>> = (0..6).map(|_| Vec::with_capacity(1000)).collect();
+        for i in first..(first + 1000).min(total) {
+            for (c, value) in samples_at(i).into_iter().enumerate() {
+                channels[c].push(value);
+            }
+        }
+        items.push(RecordItem::Block {
+            source: 0,
+            block: Block {
+                first_sample: first,
+                channels,
+            },
+        });
+    }
+    for mut item in items {
+        loop {
+            match recorder.offer(item) {
+                Ok(()) => break,
+                Err(back) => {
+                    item = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    recorder.finish(Vec::new()).unwrap();
     path
 }

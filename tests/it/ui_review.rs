@@ -15,16 +15,21 @@ use crate::review_case;
 /// The app with the synthetic case open for review as "fellow", once the case has loaded.
 fn app_reviewing(dir: &std::path::Path, number: u16) -> (Harness<'static, HeraclesApp>, std::path::PathBuf) {
     let path = review_case::create(dir, number);
+    (open_review(&path, "fellow"), path)
+}
+
+/// The app at 1366x768 with the case file at `path` open for review as `reviewer`, once the case has loaded.
+fn open_review(path: &std::path::Path, reviewer: &str) -> Harness<'static, HeraclesApp> {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1366.0, 768.0))
         .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
     harness.state_mut().handle(Command::OpenReview {
-        path: path.clone(),
-        reviewer: "fellow".into(),
+        path: path.to_owned(),
+        reviewer: reviewer.into(),
     });
     assert_eq!(harness.state().view(), View::Review);
     settle(&mut harness, "the case to load");
-    (harness, path)
+    harness
 }
 
 /// Steps frames until the review worker has answered (the case loaded or the edit saved).
@@ -290,14 +295,10 @@ fn an_annotation_is_added_over_the_view_and_its_text_edited_with_the_old_text_au
 fn the_tabs_stay_reachable_whatever_the_length_of_the_case_status_and_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = review_case::create(dir.path(), 24);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "Dr Alexandra Montgomery-Fitzwilliam, consultant interventional cardiologist".into(),
-    });
-    settle(&mut harness, "the case to load");
+    let mut harness = open_review(
+        &path,
+        "Dr Alexandra Montgomery-Fitzwilliam, consultant interventional cardiologist",
+    );
     for (tab, shows) in [
         ("Sign-off", "Not signed off yet."),
         ("Export", "Endpoint table (CSV and JSON)"),
@@ -330,14 +331,7 @@ fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed
     )
     .unwrap();
     drop(file);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path,
-        reviewer: "fellow".into(),
-    });
-    settle(&mut harness, "the case to load");
+    let mut harness = open_review(&path, "fellow");
     harness.get_by_label("Comparison").click();
     harness.run_steps(2);
     harness.get_by_label("Measurement context: distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed");
@@ -551,14 +545,7 @@ fn a_read_only_case_shows_a_banner_and_refuses_edits_with_the_reason() {
     std::os::unix::fs::symlink(dir.path().join("no-such-folder/shm"), &shm).unwrap();
     let bytes_before = std::fs::read(&path).unwrap();
 
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1366.0, 768.0))
-        .build_eframe(|cc| HeraclesApp::new(&cc.egui_ctx, Vec::new()).unwrap());
-    harness.state_mut().handle(Command::OpenReview {
-        path: path.clone(),
-        reviewer: "fellow".into(),
-    });
-    settle(&mut harness, "the read-only case to load");
+    let mut harness = open_review(&path, "fellow");
     // A wrapped label: its node holds the whole text, its text runs a line each.
     let longest = |harness: &Harness<'static, HeraclesApp>, prefix: &str| -> String {
         let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
@@ -867,4 +854,96 @@ fn the_review_lanes_are_named_in_words_with_their_units_never_by_stored_id() {
             "a lane is named by its id {id}"
         );
     }
+}
+
+#[test]
+fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
+    // Eight markers within 1.4 s of each other (a protocol step's events come in bursts), in the first view.
+    let texts = [
+        "Baseline coronary: wire in place: ticked",
+        "Baseline coronary: Pd/Pa equalised at 1.00",
+        "Adenosine 140 mcg/kg/min started",
+        "ECMO flow 3.5 L/min, sweep 2 L/min",
+        "IABP 1:1, augmentation full",
+        "Rest window saved",
+        "Catheter flushed",
+        "Baseline coronary: a note that is long enough to be cut short on the lane, so its full text is on hover",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 43);
+    let mut file = CaseFile::open(&path).unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        file.add_marker("operator", 10.0 + 0.2 * i as f64, "marker", text)
+            .unwrap();
+    }
+    drop(file);
+    let harness = open_review(&path, "fellow");
+
+    // Each marker is named in full, by its own label or by the count chip that gathers it.
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    let shown: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| {
+            text(node).is_some_and(|l| {
+                l.starts_with("Marker at ") || l.contains(" more marker: ") || l.contains(" more markers: ")
+            })
+        })
+        .map(|node| (text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    for (i, text) in texts.iter().enumerate() {
+        let name = format!("Marker at {:.1} s: {text}", 10.0 + 0.2 * i as f64);
+        let found = shown
+            .iter()
+            .filter(|(label, _)| {
+                *label == name || label.contains(&format!("{name};")) || label.ends_with(&name)
+            })
+            .count();
+        assert_eq!(found, 1, "{name} in {shown:?}");
+    }
+    // Some labels are written out, the rest gathered, and no two of them overlap.
+    assert!(
+        shown.iter().any(|(l, _)| l.starts_with("Marker at ")),
+        "{shown:?}"
+    );
+    for (i, (a, rect_a)) in shown.iter().enumerate() {
+        for (b, rect_b) in &shown[i + 1..] {
+            assert!(
+                !rect_a.intersects(*rect_b) || rect_a.intersect(*rect_b).area() < 1e-3,
+                "{a} at {rect_a:?} overlaps {b} at {rect_b:?}"
+            );
+        }
+        // In the first lane, under its title.
+        let ecg = harness.get_by_label("ECG (mV)").rect();
+        let pa = harness.get_by_label("Pa (mmHg)").rect();
+        assert!(
+            rect_a.top() >= ecg.bottom() && rect_a.bottom() < pa.top(),
+            "{a} at {rect_a:?}, ECG title {ecg:?}, Pa title {pa:?}"
+        );
+    }
+}
+
+#[test]
+fn the_comparison_shows_the_six_month_status_under_value_and_its_day_under_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 44);
+    let mut session = heracles::review::session::ReviewSession::open(&path, "fellow").unwrap();
+    let mut form = heracles::review::follow_up::FollowUpForm::default();
+    form.randomisation.randomised_utc = Some("2026-03-01T10:00:00Z".into());
+    form.death.death_day = Some(100.0);
+    form.month_6.last_contact_day = Some(100.0);
+    session
+        .apply(
+            heracles::review::session::Edit::SetFollowUp(Box::new(form)),
+            "follow-up entered",
+        )
+        .unwrap();
+    drop(session);
+    let mut harness = open_review(&path, "fellow");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    // The case's endpoints have headers of their own; the status is under Value, the day under Note.
+    let left = |text: &str| harness.get_by_label(text).rect().left();
+    harness.get_by_label("Case endpoint");
+    harness.get_by_label("6-month status (0 alive, 1 dead, 2 lost to follow-up)");
+    assert_eq!(left("dead"), left("Value"));
+    assert_eq!(left("died on day 100"), left("Note"));
 }

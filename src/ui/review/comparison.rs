@@ -246,7 +246,18 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         method_ui(ui, row);
                         ui.end_row();
                     }
-                    for row in rows.iter().filter(|r| r.state == "case" && r.group != "primary") {
+                    // The case's own endpoints (follow-up) under headers of their own: a value, and its note.
+                    let case_rows: Vec<&EndpointRow> = rows
+                        .iter()
+                        .filter(|r| r.state == "case" && r.group != "primary")
+                        .collect();
+                    if !case_rows.is_empty() {
+                        for header in ["Case endpoint", "Value", "Note"] {
+                            ui.label(RichText::new(header).strong());
+                        }
+                        ui.end_row();
+                    }
+                    for row in case_rows {
                         ui.label(&row.label);
                         cell(ui, Some(row));
                         ui.label(row.note.clone().unwrap_or_default());

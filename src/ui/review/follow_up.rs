@@ -253,15 +253,9 @@ pub(super) fn follow_up_ui(
                         theme::TEXT_DIM
                     }),
                 );
-                let (status, ok) = computed_text(&endpoints.six_month_status, |s| {
-                    serde_json::to_value(s)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("status")
-                                .and_then(|s| s.as_str())
-                                .map(|s| s.replace('_', " "))
-                        })
-                        .unwrap_or_default()
+                let (status, ok) = computed_text(&endpoints.six_month_status, |s| match s.day_words() {
+                    Some(day) => format!("{} ({day})", s.words()),
+                    None => s.words().to_owned(),
                 });
                 ui.label(RichText::new(format!("6-month status: {status}")).color(if ok {
                     theme::TEXT

@@ -8,6 +8,7 @@ pub mod chooser;
 mod comparison;
 mod export;
 mod follow_up;
+mod label_rows;
 mod side;
 mod sign_off;
 mod traces;

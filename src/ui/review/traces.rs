@@ -8,6 +8,7 @@
 
 use egui::{Align2, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
 
+use super::label_rows::{self, LabelRows, Wanted};
 use super::{ReasonDialog, ReviewAction, ReviewUi, WindowDrag};
 use crate::model::SignalKind;
 use crate::review::analysis::{State, WindowKind, case_settings, window_kind};
@@ -299,7 +300,15 @@ pub(super) fn traces_ui(
         .take_while(|&t| t <= state.to_s)
         .collect();
 
-    windows_ui(ui, snapshot, state, layout);
+    // Window and marker labels share rows under the first lane's title, none over another.
+    let row_height = ui
+        .painter()
+        .layout_no_wrap("Ag".to_owned(), theme::small_font(), theme::TEXT)
+        .size()
+        .y
+        + 1.0;
+    let mut label_rows = LabelRows::new(plot.top() + 2.0 + row_height, row_height);
+    windows_ui(ui, snapshot, state, layout, &mut label_rows);
     for index in 0..tracks.len() {
         let top = plot.top() + index as f32 * (strip_height + theme::STRIP_GAP);
         let rect = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
@@ -360,7 +369,7 @@ pub(super) fn traces_ui(
         }
     }
     beats_ui(ui, snapshot, state, layout);
-    marks_ui(ui, snapshot, layout);
+    marks_ui(ui, snapshot, layout, &mut label_rows, plot.top() + strip_height);
     let axis = ui.painter_at(Rect::from_min_max(pos2(area.left(), plot.bottom()), area.max));
     for &t in &ticks {
         let x = layout.x_of(t);
@@ -616,10 +625,14 @@ pub(super) fn beat_rate(snapshot: &Snapshot, window_id: i64) -> f64 {
         .map_or(1000.0, |r| r.settings.analysis_rate_hz())
 }
 
-fn windows_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout) {
+fn windows_ui(
+    ui: &egui::Ui,
+    snapshot: &Snapshot,
+    state: &ReviewUi,
+    layout: Layout,
+    label_rows: &mut LabelRows,
+) {
     let painter = ui.painter_at(layout.plot);
-    // Windows over the same stretch (coronary and PV of one state) get their labels on separate lines.
-    let mut num_labelled = 0;
     for (window, _, _) in &snapshot.analysis.windows {
         let selected = state.selected_window == Some(window.id);
         let (start, end) = match state.window_drag {
@@ -636,14 +649,12 @@ fn windows_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layo
             theme::REVIEW_WINDOW
         };
         painter.rect_filled(band, 0.0, fill);
-        painter.text(
-            band.left_top() + vec2(14.0, 16.0 + 14.0 * num_labelled as f32),
-            Align2::LEFT_TOP,
-            window_label(window),
-            theme::small_font(),
-            if selected { theme::TEXT } else { theme::TEXT_DIM },
-        );
-        num_labelled += 1;
+        // Windows over the same stretch (coronary and PV of one state) get their labels on separate rows.
+        let colour = if selected { theme::TEXT } else { theme::TEXT_DIM };
+        let galley = painter.layout_no_wrap(window_label(window), theme::small_font(), colour);
+        let x = band.left() + 14.0;
+        let row = label_rows.take_any(x, galley.size().x);
+        painter.galley(pos2(x, label_rows.y_of(row)), galley, colour);
         if selected {
             for x in [band.left(), band.right()] {
                 painter.line_segment(
@@ -741,28 +752,50 @@ fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout
     }
 }
 
-/// Rows of marker labels at the top of the traces: a label goes in the first row where it overlaps nothing, and
-/// is left out (its line stays) when every row is taken there.
+/// Rows of marker labels at the top of the traces at most (fewer in a low first lane); markers whose labels find
+/// no row there are gathered into count chips below ([`label_rows::place_markers`]).
 const MARK_ROWS: usize = 3;
-/// Longest marker label drawn, characters (the whole text is in the case file and the exports).
+/// Longest marker label drawn, characters (the whole text is on hover, in the case file and the exports).
 const MARK_LABEL_CHARS: usize = 60;
 /// How close (s) a worded marker must be to a protocol event for the event's label to be left out (the marker
 /// already says what happened, e.g. "checklist item ticked" beside "Baseline: wire in place: ticked").
 const MARK_DUPLICATE_S: f64 = 1.0;
+/// Inner margin of a count chip, points each side.
+const CHIP_MARGIN: f32 = 4.0;
 
-fn marks_ui(ui: &egui::Ui, snapshot: &Snapshot, layout: Layout) {
+/// A marker as a reader (and a screen reader) names it: its time and its words.
+fn marker_name(event: &crate::store::Event) -> String {
+    format!("Marker at {:.1} s: {}", event.time_s, event.text)
+}
+
+/// Markers' lines, and their labels laid out so that none overlaps another or a window's label: staggered on up
+/// to [`MARK_ROWS`] rows, the rest gathered into "+N" chips whose hover lists each marker in full. Each label and
+/// chip carries its markers' full text as its accessible label.
+fn marks_ui(
+    ui: &egui::Ui,
+    snapshot: &Snapshot,
+    layout: Layout,
+    label_rows: &mut LabelRows,
+    first_lane_bottom: f32,
+) {
     let painter = ui.painter_at(layout.plot);
     let in_view = |t: f64| (layout.from_s..=layout.to_s).contains(&t);
     let protocol = crate::review::markers::PROTOCOL_MARKER_KIND;
-    let mut row_ends = [f32::NEG_INFINITY; MARK_ROWS];
-    for event in snapshot.events.iter().filter(|e| in_view(e.time_s)) {
-        let said_by_marker = event.kind == protocol
-            && snapshot.events.iter().any(|other| {
-                other.kind != protocol && (other.time_s - event.time_s).abs() < MARK_DUPLICATE_S
-            });
-        if said_by_marker {
-            continue;
-        }
+    let said_by_marker = |event: &crate::store::Event| {
+        event.kind == protocol
+            && snapshot
+                .events
+                .iter()
+                .any(|other| other.kind != protocol && (other.time_s - event.time_s).abs() < MARK_DUPLICATE_S)
+    };
+    let shown: Vec<&crate::store::Event> = snapshot
+        .events
+        .iter()
+        .filter(|e| in_view(e.time_s) && !said_by_marker(e))
+        .collect();
+    let mut galleys = Vec::with_capacity(shown.len());
+    let mut wanted = Vec::with_capacity(shown.len());
+    for event in &shown {
         let x = layout.x_of(event.time_s);
         painter.add(Shape::dashed_line(
             &[pos2(x, layout.plot.top()), pos2(x, layout.plot.bottom())],
@@ -777,11 +810,66 @@ fn marks_ui(ui: &egui::Ui, snapshot: &Snapshot, layout: Layout) {
             event.text.clone()
         };
         let galley = painter.layout_no_wrap(text, theme::small_font(), theme::REVIEW_MARK);
-        if let Some(row) = row_ends.iter().position(|end| *end < x) {
-            let y = layout.plot.top() + 28.0 + row as f32 * (galley.size().y + 2.0);
-            row_ends[row] = x + 3.0 + galley.size().x + 8.0;
-            painter.galley(pos2(x + 3.0, y), galley, theme::REVIEW_MARK);
-        }
+        wanted.push(Wanted {
+            x: x + 3.0,
+            width: galley.size().x,
+        });
+        galleys.push(galley);
+    }
+    let chip_text = |n: usize| format!("+{n}");
+    let chip_width = |n: usize| {
+        painter
+            .layout_no_wrap(chip_text(n), theme::small_font(), theme::TEXT)
+            .size()
+            .x
+            + 2.0 * CHIP_MARGIN
+    };
+    // Label rows in the first lane, one kept for the chips.
+    let max_rows = label_rows
+        .rows_above(first_lane_bottom)
+        .saturating_sub(1)
+        .clamp(1, MARK_ROWS);
+    let placed = label_rows::place_markers(label_rows, &wanted, max_rows, chip_width);
+    for ((event, galley), (label, row)) in shown.iter().zip(galleys).zip(wanted.iter().zip(&placed.rows)) {
+        let Some(row) = *row else {
+            continue;
+        };
+        let rect = Rect::from_min_size(pos2(label.x, label_rows.y_of(row)), galley.size());
+        painter.galley(rect.min, galley, theme::REVIEW_MARK);
+        let name = marker_name(event);
+        ui.interact(
+            rect,
+            ui.scope_id().with(("marker-label", event.id)),
+            Sense::hover(),
+        )
+        .on_hover_text(&event.text)
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
+    }
+    for chip in &placed.chips {
+        let rect = Rect::from_min_size(
+            pos2(chip.x, label_rows.y_of(chip.row)),
+            vec2(
+                chip.width,
+                label_rows.y_of(chip.row + 1) - label_rows.y_of(chip.row) - 1.0,
+            ),
+        );
+        painter.rect_filled(rect, 3.0, theme::REVIEW_MARK);
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            chip_text(chip.markers.len()),
+            theme::small_font(),
+            theme::BACKGROUND,
+        );
+        let names: Vec<String> = chip.markers.iter().map(|&i| marker_name(shown[i])).collect();
+        let name = match names.len() {
+            1 => format!("1 more marker: {}", names[0]),
+            n => format!("{n} more markers: {}", names.join("; ")),
+        };
+        let first = shown[chip.markers[0]].id;
+        ui.interact(rect, ui.scope_id().with(("marker-chip", first)), Sense::hover())
+            .on_hover_text(names.join("\n"))
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
     }
     for annotation in &snapshot.annotations {
         let end = annotation.end_s.unwrap_or(annotation.start_s);
