@@ -1496,8 +1496,9 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          aortic-valve closure (LV pressure falling below ascending-aortic pressure) where the valve opens, and with\n\
          the true LV dP/dt min where it does not (docs/methods.md section 3). Acceptance (issue 12): within 5 ms\n\
          (clean) / 15 ms (realistic) for at least 95 % of the beats in which the valve opens; dP/dt min within 5 ms.\n\
-         \"Untimed\" beats are those whose phases the analysis refused to place (a balloon-augmented pulse, or an\n\
-         ECMO pulse under 10 mmHg, without LV pressure) and left out of the diastolic endpoints. Endpoint errors are per accepted beat, in\n\
+         \"Untimed\" beats are those whose phases the analysis refused to place (without LV pressure: a pulse that\n\
+         rises twice, an ECMO pulse under 10 mmHg, or no dicrotic notch: the simulated patient's aortic pressure has no\n\
+         incisura) and left out of the diastolic endpoints. Endpoint errors are per accepted beat, in\n\
          percent of the true value. Realistic pressures are zeroed at the start of each run (the protocol's zeroing\n\
          step: each mmHg of offset left between LV and aortic transducers moves the crossover by ~15 ms in the\n\
          shocked ventricle); their drift, noise and the aortic line's damping remain, as do the Doppler's gain\n\
@@ -1529,7 +1530,7 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          mean Pd, BMR, HMR and CDFR |bias| <= 2 %, WFP-MR <= 5 %, ESPVR Ees <= 5 % (V0 is shown, not judged); the\n\
          IABP arm's and the Impella arm's biases within 1 percentage point for every coronary endpoint. The\n\
          aortic-pressure-only cases are informative: the protocol records LV pressure with every coronary window,\n\
-         and without it systole ends at the notch. The test `tests/it/validation.rs` runs the same checks on\n\
+         and without it systole ends at a dicrotic notch only where one stands out. The test `tests/it/validation.rs` runs the same checks on\n\
          shorter runs.\n\n\
          Cases: {}.\n\n",
         cases.join(", ")

@@ -86,9 +86,16 @@ pub enum PhaseError {
     /// The beat is too short for the rules (e.g. diastole shorter than the margins).
     #[error("beat too short to place its phases")]
     TooShort,
+    /// There is no LV pressure and no bend of the aortic pressure stands out as the valve's incisura (a smooth
+    /// decay, a damped or peripheral line, noise): systole is not timed rather than ended at an arbitrary point.
+    #[error("no dicrotic notch in the aortic pressure and no LV pressure: systole cannot be timed")]
+    NoNotch,
     /// A balloon augments the aortic pulse and there is no LV pressure: the notch cannot be told from the
     /// inflation (the balloon's timing is unknown), so systole is not timed rather than guessed.
-    #[error("balloon-augmented aortic pulse without LV pressure: systole cannot be timed")]
+    #[error(
+        "the aortic pulse rises twice (balloon augmentation or a ringing line) and there is no LV pressure: systole \
+         cannot be timed"
+    )]
     BalloonWithoutLvPressure,
 }
 
@@ -547,8 +554,16 @@ pub fn beat_phases_shared(
         }
         let from = peak + ms(phases.notch_after_peak_s);
         let to = peak + ((end - peak) as f64 * phases.notch_search_fraction).round() as u64;
-        notch = sharpest_bend(view.pa, view.first_sample, from, to, filters);
-        (notch.ok_or(PhaseError::TooShort)?, SystoleEnd::DicroticNotch)
+        let isolation = ms(phases.notch_isolation_s);
+        let incisura = incisura(
+            view.pa,
+            view.first_sample,
+            (from, to),
+            filters,
+            (isolation, phases.notch_prominence),
+        )?;
+        notch = Some(incisura);
+        (incisura, SystoleEnd::DicroticNotch)
     } else if let Some(lv) = lv {
         // No aortic trace, or one with samples missing in this beat.
         (relaxation(&lv), SystoleEnd::LvDpdtMinWithoutAorta)
@@ -846,15 +861,56 @@ fn sharpest_bend(
     to: u64,
     filters: &PhaseFilters,
 ) -> Option<u64> {
+    bends(pa, first_sample, (from, to), filters)?
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// The second derivative of aortic pressure (mmHg/s^2) at each sample of `[from, to)` where it is finite.
+fn bends(
+    pa: Option<&[f64]>,
+    first_sample: u64,
+    (from, to): (u64, u64),
+    filters: &PhaseFilters,
+) -> Option<impl Iterator<Item = (u64, f64)>> {
     let pa = pa?;
     if to <= from + 2 {
         return None;
     }
     let filter = filters.second.as_ref()?;
     let (second, first) = derivative_around(pa, first_sample, from, to, filter);
-    (from..to)
-        .filter_map(|i| second.get(i.checked_sub(first)? as usize).map(|v| (i, *v)))
-        .filter(|(_, v)| v.is_finite())
+    Some(
+        (from..to)
+            .filter_map(move |i| second.get(i.checked_sub(first)? as usize).map(|v| (i, *v)))
+            .filter(|(_, v)| v.is_finite()),
+    )
+}
+
+/// The dicrotic notch of aortic pressure alone within `[from, to)`: the sharpest upward bend, if it bends at least
+/// [`super::settings::PhaseSettings::notch_prominence`] times more sharply than the pressure does anywhere else in
+/// the search (beyond `notch_isolation_s` from it, in samples here). Noise and a smooth decay bend alike everywhere.
+fn incisura(
+    pa: Option<&[f64]>,
+    first_sample: u64,
+    span: (u64, u64),
+    filters: &PhaseFilters,
+    (isolation, prominence): (u64, f64),
+) -> Result<u64, PhaseError> {
+    let bends: Vec<(u64, f64)> = bends(pa, first_sample, span, filters)
+        .ok_or(PhaseError::TooShort)?
+        .collect();
+    let &(notch, curvature) = bends
+        .iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i)
+        .ok_or(PhaseError::TooShort)?;
+    let elsewhere = bends
+        .iter()
+        .filter(|(i, _)| i.abs_diff(notch) > isolation)
+        .map(|&(_, v)| v)
+        .fold(0.0f64, f64::max);
+    if curvature > 0.0 && curvature >= prominence * elsewhere {
+        Ok(notch)
+    } else {
+        Err(PhaseError::NoNotch)
+    }
 }

@@ -309,6 +309,13 @@ pub struct PhaseSettings {
     pub notch_after_peak_s: f64,
     /// ... to this fraction of the time from the systolic peak to the end of the beat.
     pub notch_search_fraction: f64,
+    /// With aortic pressure alone, the sharpest upward bend of the notch search is a dicrotic notch (the valve's
+    /// incisura) only if its curvature is at least this many times the sharpest bend anywhere else in the search
+    /// (further than `notch_isolation_s` from it). A smooth decay, a damped or peripheral line and sensor noise
+    /// have no such bend: their beats are left untimed rather than ended at a point that is not the valve.
+    pub notch_prominence: f64,
+    /// See `notch_prominence`, s.
+    pub notch_isolation_s: f64,
     /// A notch within this of the LV-aortic pressure crossover confirms it, s.
     pub notch_confirm_s: f64,
     /// The aortic valve counts as open in a beat when LV minus aortic pressure (smoothed) exceeds this, mmHg.
@@ -344,6 +351,8 @@ impl Default for PhaseSettings {
             es_before_dpdt_min_s: 0.020,
             notch_after_peak_s: 0.02,
             notch_search_fraction: 0.6,
+            notch_prominence: 3.0,
+            notch_isolation_s: 0.03,
             notch_confirm_s: 0.02,
             crossover_open_mmhg: 0.0,
             dpdt_min_fit_s: 0.06,

@@ -183,6 +183,44 @@ fn balloon_is_recognised_and_never_taken_for_systole() {
 }
 
 #[test]
+fn aortic_pressure_without_an_incisura_is_not_timed_at_a_notch() {
+    // The simulated patient's aortic pressure decays smoothly after valve closure (no incisura), like a damped or
+    // peripheral line: with aortic pressure alone no beat may be ended at a "notch" (before the prominence rule
+    // they were ended at the sharpest wiggle of the fall, 100-140 ms after the true closure). The shocked
+    // ventricle without ECMO has a pulse of ~16 mmHg (pulsatile); on VA-ECMO, realistic sensors' noise lifts the
+    // ~9 mmHg pulse over the 10 mmHg pulsatility threshold.
+    let settings = SignalSettings::default();
+    for (scenario, level) in [
+        ("shock", SensorLevel::Clean),
+        ("shock", SensorLevel::Realistic),
+        ("shock-ecmo", SensorLevel::Realistic),
+    ] {
+        let mut sim = Simulator::new(scenario, 1, level).unwrap();
+        let block = sim.generate(10_000);
+        let channel = |i: usize| -> Vec<f64> { block.channels[i].iter().map(|&v| f64::from(v)).collect() };
+        let (ecg, pa) = (channel(0), channel(1));
+        let aortic_only = Signals {
+            ecg: Some(&ecg),
+            pa: Some(&pa),
+            ..Signals::default()
+        };
+        let beats = segment(&aortic_only, 1000.0, &settings).unwrap().beats;
+        assert!(beats.len() >= 10, "{scenario}");
+        let mut no_notch = 0;
+        for beat in &beats {
+            match beat_phases(&aortic_only, beat, 1000.0, &settings) {
+                Ok(phases) => panic!(
+                    "{scenario} {level:?}: beat {} timed by {:?}",
+                    beat.number, phases.systole_end_method
+                ),
+                Err(error) => no_notch += usize::from(error == PhaseError::NoNotch),
+            }
+        }
+        assert!(no_notch > 0, "{scenario} {level:?}");
+    }
+}
+
+#[test]
 fn systole_end_rule_is_recorded_per_beat() {
     let (ch, _) = channels("shock-ecmo-impella", 5.0);
     let settings = SignalSettings::default();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use heracles::formats::{self, Format};
 use heracles::model::{Beat, Fiducial, Recording, RejectReason, SignalKind};
 use heracles::signal::ensemble::ensemble_average;
-use heracles::signal::phases::{SystoleEnd, beat_phases};
+use heracles::signal::phases::{PhaseError, SystoleEnd, beat_phases};
 use heracles::signal::resample::resample;
 use heracles::signal::window::{Pick, steady_window};
 use heracles::signal::{BeatTracker, SignalSettings, Signals, detect_beats, segment};
@@ -976,7 +976,7 @@ fn online_beats_are_identical_for_any_chunking_on_the_simulated_patient() {
 // Dicrotic notch and damping QC on a real arterial trace (TestICU), not only on synthetic pulses.
 
 #[test]
-fn test_icu_notch_timing_is_physiological_and_a_damped_stretch_is_rejected() {
+fn test_icu_has_no_notch_to_time_systole_and_a_damped_stretch_is_rejected() {
     let recording = formats::read(&data("wfdb/TestICU.hea"), Format::Wfdb).unwrap();
     let ecg = at_analysis_rate(&recording, 0);
     let abp = at_analysis_rate(&recording, 2);
@@ -997,56 +997,21 @@ fn test_icu_notch_timing_is_physiological_and_a_damped_stretch_is_rejected() {
         "{:?}",
         result.counts
     );
-    // Notch: found in (nearly) every accepted beat, on the descending limb (after the systolic peak, before
-    // 80 % of the R-to-R beat, pressure strictly between the beat's minimum and maximum). This trace has no visible
-    // incisura (a smooth peripheral decay), so the detector's point is the end of the fast fall; its timing is
-    // printed next to Weissler's LVET = 413 - 1.7 HR ms for the record, not asserted (no reference notch).
-    let onsets = wabp_onsets_s();
-    let (mut ejection_ms, mut hr_bpm, mut num_accepted) = (Vec::new(), Vec::new(), 0);
+    // Notch: this trace has no visible incisura (a smooth peripheral decay, 1 mmHg steps), so no bend of it is
+    // the valve closing. Every accepted beat is left untimed for that reason (its diastolic endpoints are left
+    // out, counted) instead of ending systole at the sharpest wiggle of the fall, which wandered from 60 to 380 ms
+    // after the peak from beat to beat before the prominence rule.
+    let mut num_accepted = 0;
     for beat in result.beats.iter().filter(|b| b.accepted()) {
         num_accepted += 1;
-        let phases = match beat_phases(&signals, beat, RATE, &settings) {
-            Ok(phases) => phases,
-            Err(error) => {
-                println!(
-                    "beat {} at {:.2} s: {error}",
-                    beat.number,
-                    beat.start as f64 / RATE
-                );
-                continue;
-            }
-        };
-        let Some(notch) = phases.dicrotic_notch else {
-            continue;
-        };
-        let peak = phases.systolic_peak.unwrap();
-        assert!(
-            notch > peak && notch < beat.start + beat.num_samples() * 8 / 10,
+        assert_eq!(
+            beat_phases(&signals, beat, RATE, &settings).map(|p| p.systole_end_method),
+            Err(PhaseError::NoNotch),
             "beat {}",
             beat.number
         );
-        let notch_s = notch as f64 / RATE;
-        let r_s = beat.start as f64 / RATE;
-        if let Some(onset) = onsets.iter().rev().find(|&&o| o > r_s && o < notch_s) {
-            ejection_ms.push(1000.0 * (notch_s - onset));
-            hr_bpm.push(60.0 * RATE / beat.num_samples() as f64);
-        }
-        let (lo, hi) = abp[beat.start as usize..beat.end as usize]
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
-        let at_notch = abp[notch as usize];
-        assert!(
-            at_notch > lo && at_notch < hi,
-            "notch pressure {at_notch} outside ({lo}, {hi})"
-        );
     }
-    let (ejection, hr) = (median(ejection_ms.clone()), median(hr_bpm));
-    let weissler = 413.0 - 1.7 * hr;
-    println!(
-        "TestICU notch: {} of {num_accepted} accepted beats; onset-to-notch median {ejection:.0} ms at HR {hr:.0}/min (Weissler LVET {weissler:.0} ms)",
-        ejection_ms.len()
-    );
-    assert!(ejection_ms.len() as f64 >= 0.95 * num_accepted as f64);
+    assert!(num_accepted > 300, "{num_accepted} accepted beats");
 
     // A briefly overdamped line (an air bubble flushed out after a few beats): the real trace from 100 s to
     // 104 s through a first-order low-pass at 0.5 Hz, which keeps the mean and shrinks the pulse. Those beats
@@ -1093,7 +1058,8 @@ fn dropouts_reject_their_beats(seed: u64, hyperaemia: bool) -> usize {
     let mut sim = Simulator::new("shock-ecmo", seed, SensorLevel::Realistic).unwrap();
     sim.control(heracles::sim::Control::Hyperaemia(hyperaemia));
     let n = 120_000;
-    let (mut ecg, mut pa, mut pd, mut ipv, mut flowing) = (
+    let (mut ecg, mut pa, mut pd, mut ipv, mut lvp, mut flowing) = (
+        Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -1105,6 +1071,7 @@ fn dropouts_reject_their_beats(seed: u64, hyperaemia: bool) -> usize {
         pa.push(s.measured[1]);
         pd.push(s.measured[2]);
         ipv.push(s.measured[3]);
+        lvp.push(s.measured[4]);
         flowing.push(s.truth.coronary_peak_velocity_cm_s > 10.0);
     });
     let signals = Signals {
@@ -1113,7 +1080,9 @@ fn dropouts_reject_their_beats(seed: u64, hyperaemia: bool) -> usize {
         pa: Some(&pa),
         pd: Some(&pd),
         ipv: Some(&ipv),
-        lvp: None,
+        // The protocol records LV pressure with every coronary window: it times diastole (the simulated
+        // aortic pressure has no dicrotic notch).
+        lvp: Some(&lvp),
         lvv: None,
     };
     let settings = SignalSettings::default();
