@@ -151,6 +151,14 @@ fn string_at(value: &serde_json::Value, pointer: &str) -> String {
         .to_owned()
 }
 
+/// The note of a value a stored result could not give: "no value: " and the stored reason in words.
+fn no_value(reason: &serde_json::Value) -> String {
+    let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| reason.to_string());
+    format!("no value: {text}")
+}
+
 /// A row for the number at `pointer` inside a case result.
 fn row_at(result: &ResultRecord, pointer: &str, provenance: Option<&str>, base: EndpointRow) -> EndpointRow {
     let value = result.value.pointer(pointer).and_then(serde_json::Value::as_f64);
@@ -574,10 +582,7 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
                 }
             }
             if let Some(reason) = result.value.pointer("/cdfr/unavailable") {
-                let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|_| reason.to_string());
-                cdfr.note = Some(format!("no value: {text}"));
+                cdfr.note = Some(no_value(reason));
                 ratio.note = cdfr.note.clone();
             }
         }
@@ -592,6 +597,13 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
 
 /// Why a state's case-level coronary value (resistance, flow reserve) is missing when it has no resting window.
 const NO_RESTING_WINDOW: &str = "no value: no resting coronary window in this state";
+
+/// Why a state's hyperaemic value (APV in hyperaemia, CFR, HMR) is missing when it has no adenosine window.
+const NO_HYPERAEMIC_WINDOW: &str = "no value: no hyperaemic coronary window in this state";
+
+/// How the flow reserve is computed (its rows' method).
+const CFR_METHOD: &str = "coronary flow reserve: APV in hyperaemia / APV at rest, each time-weighted over its \
+                          window, same vessel (analysis::coronary::cfr)";
 
 /// The hyperaemic APV of each state's adenosine window and the state's coronary flow reserve (hyperaemic over
 /// resting APV, [`crate::analysis::coronary::cfr`], stored with the state's resistances), each with its change;
@@ -624,7 +636,7 @@ fn flow_reserve_rows<'a>(
                     ..endpoint_row(endpoint, index, result, hash, state.key())
                 },
                 None => EndpointRow {
-                    note: Some("no value: no hyperaemic coronary window in this state".into()),
+                    note: Some(NO_HYPERAEMIC_WINDOW.into()),
                     ..blank(apv_key, apv_label, Unit::CmPerS, Group::Coronary, state.key())
                 },
             }
@@ -645,23 +657,15 @@ fn flow_reserve_rows<'a>(
                 };
             };
             let mut row = row_at(result, "/cfr/value", Some("/resistance/provenance"), base);
-            row.method =
-                "coronary flow reserve: APV in hyperaemia / APV at rest, each time-weighted over its \
-                          window, same vessel (analysis::coronary::cfr)"
-                    .into();
+            row.method = CFR_METHOD.into();
             row.window_id = result
                 .value
                 .pointer("/hyperaemia_window_id")
                 .and_then(serde_json::Value::as_i64);
             if row.value.is_none() {
                 row.note = Some(match result.value.pointer("/cfr/unavailable") {
-                    Some(reason) => format!(
-                        "no value: {}",
-                        serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                            .map(|u| u.to_string())
-                            .unwrap_or_else(|_| reason.to_string())
-                    ),
-                    None => "no value: no hyperaemic coronary window in this state".into(),
+                    Some(reason) => no_value(reason),
+                    None => NO_HYPERAEMIC_WINDOW.into(),
                 });
             }
             row
@@ -759,10 +763,7 @@ fn resistance_rows<'a>(
                     row.method =
                         format!("the case's minimal-MR rule applied to both states together [{choices}]");
                     if let Some(reason) = result.value.pointer("/minimal_rule/unavailable") {
-                        let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                            .map(|u| u.to_string())
-                            .unwrap_or_else(|_| reason.to_string());
-                        row.note = Some(format!("no value: {text}"));
+                        row.note = Some(no_value(reason));
                     }
                 }
                 let no_hyperaemia = result
@@ -770,7 +771,7 @@ fn resistance_rows<'a>(
                     .pointer("/hyperaemia_window_id")
                     .is_some_and(serde_json::Value::is_null);
                 if row.value.is_none() && kind == Some("HMR") && no_hyperaemia {
-                    row.note = Some("no value: no hyperaemic coronary window in this state".into());
+                    row.note = Some(NO_HYPERAEMIC_WINDOW.into());
                 }
                 if row.value.is_none() && row.note.as_deref() == Some("no value: see the analysis notes") {
                     let text: Vec<&str> = result
@@ -800,14 +801,7 @@ fn resistance_rows<'a>(
 fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
     let mut rows = Vec::new();
     let outcome = string_at(&result.value, "/decannulation/value/outcome").replace('_', " ");
-    let unavailable = |pointer: &str| {
-        result.value.pointer(pointer).map(|reason| {
-            let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                .map(|u| u.to_string())
-                .unwrap_or_else(|_| reason.to_string());
-            format!("no value: {text}")
-        })
-    };
+    let unavailable = |pointer: &str| result.value.pointer(pointer).map(no_value);
     // The horizons the result was computed over (the trial setting), echoed in the labels and methods.
     let horizons: ClinicalHorizons = result
         .value
