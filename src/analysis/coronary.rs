@@ -2,8 +2,8 @@
 //! time-weighted window values; CDFR (the primary endpoint) over each state's steady window with a moving-block
 //! bootstrap CI (blocks of about one ventilator cycle: consecutive beats of a ventilated patient are correlated,
 //! and resampling single beats gives too narrow an interval) and stability flags; basal,
-//! wave-free and hyperaemic microvascular resistance and the minimal one by the stated choice; coronary perfusion
-//! pressure; volumetric flow.
+//! wave-free and hyperaemic microvascular resistance and the minimal one by the stated choice; the coronary flow
+//! reserve of a state with a hyperaemic window; coronary perfusion pressure; volumetric flow.
 //!
 //! APV is always recomputed from the velocity trace (never taken from a console's display). Resistances are
 //! ratios of means over whole beats or pooled wave-free periods: never the minimum of instantaneous Pd/ipv, which
@@ -651,6 +651,16 @@ pub fn microvascular_resistance(
     }
 }
 
+/// Coronary flow reserve of one state: `APV(hyperaemia) / APV(rest)`, each time-weighted over its window, both in
+/// the same vessel and wire position (the state's resting and adenosine windows). The reserve of the
+/// microcirculation the resistances describe, which the cardiologist reads beside HMR after a hyperaemic capture.
+pub fn cfr(rest: &CoronaryWindow, hyperaemia: &CoronaryWindow) -> Result<f64, Unavailable> {
+    let hyperaemic = hyperaemia
+        .apv_cm_s
+        .ok_or_else(|| Unavailable::NotApplicable("no APV in the hyperaemic window".into()))?;
+    ratio(Some(hyperaemic), rest.apv_cm_s).ok_or_else(|| Unavailable::NonPositive("resting APV".into()))
+}
+
 /// Coronary perfusion pressure: mean aortic diastolic pressure (augmented, under IABP) minus LVEDP, mmHg.
 pub fn coronary_perfusion_pressure_mmhg(mean_diastolic_pa_mmhg: f64, lvedp_mmhg: f64) -> f64 {
     mean_diastolic_pa_mmhg - lvedp_mmhg
@@ -789,6 +799,26 @@ mod tests {
         let no_lvedp = microvascular_resistance(&rest, None, None, &s);
         assert_eq!(no_lvedp.bmr_back_pressure_corrected, None);
         assert!(!no_lvedp.notes.is_empty());
+    }
+
+    #[test]
+    fn cfr_is_hyperaemic_over_resting_apv_or_says_why_not() {
+        let rest = coronary_window(&[planted_beat(1.0, 20.0, 80.0); 12], "h").unwrap();
+        let hyper = coronary_window(&[planted_beat(1.0, 40.0, 70.0); 12], "h").unwrap();
+        assert!((cfr(&rest, &hyper).unwrap() - 2.0).abs() < 1e-12);
+        let still = CoronaryWindow {
+            apv_cm_s: Some(0.0),
+            ..rest.clone()
+        };
+        assert!(matches!(cfr(&still, &hyper), Err(Unavailable::NonPositive(_))));
+        let no_velocity = CoronaryWindow {
+            apv_cm_s: None,
+            ..hyper
+        };
+        assert!(matches!(
+            cfr(&rest, &no_velocity),
+            Err(Unavailable::NotApplicable(_))
+        ));
     }
 
     #[test]

@@ -122,9 +122,9 @@ pub fn change(value: f64, unit: Unit) -> String {
 
 /// A change beside the baseline value it is the change of, at the precision that value is shown with (a
 /// Pd/Pa of 0.93 at baseline and after changes by `0.00`, not by `-5.9e-4`); [`change`] when the baseline is
-/// shown in scientific notation or missing.
-pub fn change_from(value: f64, baseline: f64, unit: Unit) -> String {
-    let shown = number(baseline, unit);
+/// shown in scientific notation or missing (`None`).
+pub fn change_from(value: f64, baseline: Option<f64>, unit: Unit) -> String {
+    let shown = optional(baseline, unit);
     if shown == MISSING || shown.contains('e') || !value.is_finite() {
         return change(value, unit);
     }
@@ -214,11 +214,12 @@ mod tests {
         assert_eq!(change(-0.44, Unit::Ratio), "-0.44");
         assert_eq!(change(-0.001, Unit::Percent), "0");
         assert_eq!(change(0.0, Unit::Ratio), "0.00");
-        assert_eq!(change_from(-0.00059, 0.93, Unit::Ratio), "0.00");
-        assert_eq!(change_from(-0.0123, 0.93, Unit::Ratio), "-0.01");
-        assert_eq!(change_from(0.0004, 0.0052, Unit::ApvPerPvaRate), "+0.0004");
-        assert_eq!(change_from(2.6, 72.0, Unit::Mmhg), "+3");
-        assert_eq!(change_from(1e-5, 5e-4, Unit::Ratio), "+1.0e-5");
+        assert_eq!(change_from(-0.00059, Some(0.93), Unit::Ratio), "0.00");
+        assert_eq!(change_from(-0.0123, Some(0.93), Unit::Ratio), "-0.01");
+        assert_eq!(change_from(0.0004, Some(0.0052), Unit::ApvPerPvaRate), "+0.0004");
+        assert_eq!(change_from(2.6, Some(72.0), Unit::Mmhg), "+3");
+        assert_eq!(change_from(1e-5, Some(5e-4), Unit::Ratio), "+1.0e-5");
+        assert_eq!(change_from(1e-5, None, Unit::Ratio), "+1.0e-5");
         assert_eq!(percent_change(0.123), "+12 %");
         assert_eq!(percent_change(-0.004), "0 %");
         assert_eq!(interval([1.021, 1.204], Unit::Ratio), "1.02 to 1.20");

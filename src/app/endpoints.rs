@@ -9,6 +9,7 @@ use crate::ui::protocol::{Cdfr, EndpointRow, EndpointView, WindowNumber, WindowN
 use super::case_writer::AnalysedWindow;
 use crate::model::StepId;
 use crate::protocol::WindowKind;
+use crate::review::endpoints::EndpointRow as TableRow;
 
 /// The table rows the bedside panel shows, in order.
 pub const BEDSIDE_KEYS: [&str; 20] = [
@@ -46,7 +47,8 @@ fn window_keys(kind: WindowKind) -> &'static [&'static str] {
             "bmr",
             "wfp_mr",
         ],
-        WindowKind::CoronaryHyperaemia => &["apv", "pd_pa", "bmr", "bmr_back_pressure_corrected"],
+        // Its state's rows measured on it: the hyperaemic APV, the flow reserve and HMR.
+        WindowKind::CoronaryHyperaemia => &["hyperaemic_apv", "cfr", "hmr"],
         // Its rows of state `min_support` (the within-session CDFR reference).
         WindowKind::CoronaryRestMinimumSupport => {
             &["apv", "diastolic_apv", "pd_pa", "heart_rate_coronary", "bmr"]
@@ -64,15 +66,18 @@ fn window_keys(kind: WindowKind) -> &'static [&'static str] {
     }
 }
 
-/// The numbers a saved window measured: its rows in the endpoint table as it stood once the window was analysed.
-fn window_numbers(window: &AnalysedWindow) -> WindowNumbers {
+/// The numbers a saved window measured: its rows in the case's current endpoint table `newest` (a flow reserve
+/// appears under the hyperaemic window once the resting one is analysed), else in the table as it stood once the
+/// window was analysed (a window since replaced by a newer one of its kind keeps what it measured).
+fn window_numbers(window: &AnalysedWindow, newest: &[TableRow]) -> WindowNumbers {
     let numbers = window_keys(window.kind)
         .iter()
         .filter_map(|key| {
-            window
-                .table
-                .iter()
-                .find(|row| row.key == *key && row.window_id == Some(window.window_id))
+            [newest, &window.table[..]].into_iter().find_map(|table| {
+                table
+                    .iter()
+                    .find(|row| row.key == *key && row.window_id == Some(window.window_id))
+            })
         })
         .map(|row| WindowNumber {
             name: match &row.kind {
@@ -159,7 +164,10 @@ pub fn endpoint_view(windows: &[AnalysedWindow], post_label: &str) -> Option<End
         baseline_loop: loop_of([StepId::BaselinePv, StepId::BaselineCoronary]),
         post_loop: loop_of([StepId::PostPv, StepId::PostCoronary]),
         post_label: post_label.to_owned(),
-        windows: windows.iter().map(window_numbers).collect(),
+        windows: windows
+            .iter()
+            .map(|window| window_numbers(window, table))
+            .collect(),
     })
 }
 

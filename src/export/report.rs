@@ -228,7 +228,7 @@ fn table(page: &mut Page, rows: &[EndpointRow], top: f32) -> f32 {
         page.fill_rgb(BLACK);
         page.text(columns[0], y, size, Font::Regular, &labelled(b));
         for (i, r) in [b, p, c].iter().enumerate() {
-            page.text_right(columns[i + 1] + 50.0, y, size, Font::Regular, &r.shown());
+            page.text_right(columns[i + 1] + 50.0, y, size, Font::Regular, &r.shown(rows));
         }
         page.fill_rgb(GREY);
         page.text(columns[4], y, size, Font::Regular, b.unit.symbol());
@@ -330,7 +330,7 @@ fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
                 Font::Regular,
                 &fitted(&labelled(row), 205.0, size),
             );
-            page.text_right(columns[2] + 42.0, y, size, Font::Regular, &row.shown());
+            page.text_right(columns[2] + 42.0, y, size, Font::Regular, &row.shown(rows));
             page.fill_rgb(GREY);
             page.text(
                 columns[4],
@@ -386,9 +386,9 @@ fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
             &fitted(&labelled(row), 205.0, size),
         );
         let cells: [String; 3] = if row.state == "case" {
-            [row.shown(), String::new(), String::new()]
+            [row.shown(rows), String::new(), String::new()]
         } else {
-            ["baseline", "post", "change"].map(|s| find(s).map(EndpointRow::shown).unwrap_or_default())
+            ["baseline", "post", "change"].map(|s| find(s).map(|r| r.shown(rows)).unwrap_or_default())
         };
         for (i, cell) in cells.iter().enumerate() {
             page.text_right(columns[i + 1] + 42.0, y, size, Font::Regular, cell);
@@ -550,7 +550,13 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
             .ci95
             .map(|ci| format!("  (95 % CI {})", format::interval(ci, cdfr.unit)))
             .unwrap_or_default();
-        page.text(MARGIN, y, 12.0, Font::Bold, &format!("CDFR {}{ci}", cdfr.shown()));
+        page.text(
+            MARGIN,
+            y,
+            12.0,
+            Font::Bold,
+            &format!("CDFR {}{ci}", cdfr.shown(&snapshot.endpoints)),
+        );
         if let Some(note) = &cdfr.note {
             page.fill_rgb(GREY);
             page.text(MARGIN + 200.0, y, 8.0, Font::Regular, note);

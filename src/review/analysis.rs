@@ -27,7 +27,7 @@ use super::follow_up::{ClinicalEndpoints, Computed, FollowUpForm};
 use super::sign_off::current_results;
 use crate::acquisition::calibration::{Calibration, stored_calibrations};
 use crate::analysis::coronary::{
-    CdfrResult, MicrovascularResistance, MinimalResistance, ResistanceKind, microvascular_resistance,
+    CdfrResult, MicrovascularResistance, MinimalResistance, ResistanceKind, cfr, microvascular_resistance,
     minimal_pair,
 };
 use crate::analysis::endpoints::{Unloading, WindowContext, choices_in_words};
@@ -142,7 +142,8 @@ pub struct CdfrRecord {
     pub choices: String,
 }
 
-/// A state's microvascular resistances, from its resting and (if recorded) hyperaemic windows and its LVEDP.
+/// A state's microvascular resistances, from its resting and (if recorded) hyperaemic windows and its LVEDP, and
+/// its coronary flow reserve when a hyperaemic window was recorded.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MicrovascularRecord {
     /// The resting coronary window.
@@ -153,6 +154,9 @@ pub struct MicrovascularRecord {
     pub lvedp_window_id: Option<i64>,
     /// The resistances.
     pub resistance: MicrovascularResistance,
+    /// The coronary flow reserve of the state ([`cfr`]), when it has a hyperaemic window.
+    #[serde(default)]
+    pub cfr: Option<Computed<f64>>,
     /// The minimal microvascular resistance by the case's rule, the same kind in both states (`None`: that
     /// kind could not be computed in this state).
     #[serde(default)]
@@ -572,6 +576,12 @@ fn store_case_results(file: &mut CaseFile, who: &str, analysis: &CaseAnalysis) -
                 lvedp.map(|(_, p)| p),
                 &settings,
             ),
+            cfr: hyperaemia.map(|_| match hyperaemic_window {
+                Some(hyperaemic) => cfr(rest_window, hyperaemic).into(),
+                None => Computed::Unavailable(crate::analysis::Unavailable::NotApplicable(
+                    "the hyperaemic window has no coronary values".into(),
+                )),
+            }),
             minimal: None,
             minimal_rule: None,
             choices: choices.clone(),

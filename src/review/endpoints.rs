@@ -1,7 +1,8 @@
 //! The endpoint table: for every labelled endpoint of the case's windows ([`crate::analysis::endpoints`]),
 //! baseline, post-unloading and their difference, grouped (primary, coronary, pressure-volume, relations,
-//! energetics, supply/demand, wave intensity, clinical), then the case results (CDFR with its CI and flags, the
-//! minimal microvascular resistance of one kind in both states, clinical endpoints), and the coronary rows of the
+//! energetics, supply/demand, wave intensity, clinical), then the case results (CDFR with its CI and flags, each
+//! state's hyperaemic APV and coronary flow reserve, the minimal microvascular resistance of one kind in both
+//! states, clinical endpoints), and the coronary rows of the
 //! post-unloading resting window at minimum support, the within-session CDFR reference (state
 //! [`MINIMUM_SUPPORT`]). Every number is read from a
 //! stored result, never computed here (a difference is the one subtraction, and only between values of the same
@@ -105,14 +106,22 @@ impl EndpointRow {
         text
     }
 
-    /// The value as shown everywhere: a category in its words, a number by [`format::optional`] (a change with
-    /// its sign), or [`format::MISSING`].
-    pub fn shown(&self) -> String {
+    /// The value as shown everywhere: a category in its words, a number by [`format::optional`], or
+    /// [`format::MISSING`]; a change with its sign, at the precision its baseline (the row of the same key in
+    /// `table`, the table this row is part of) is shown with ([`format::change_from`]: Pd/Pa 0.93 -> 0.93 changes
+    /// by `0.00`, not by `-5.9e-4`).
+    pub fn shown(&self, table: &[EndpointRow]) -> String {
         if let Some(category) = &self.category {
             return category.clone();
         }
         match self.value {
-            Some(value) if self.state == "change" => format::change(value, self.unit),
+            Some(value) if self.state == "change" => {
+                let baseline = table
+                    .iter()
+                    .find(|row| row.key == self.key && row.state == "baseline")
+                    .and_then(|row| row.value);
+                format::change_from(value, baseline, self.unit)
+            }
             value => format::optional(value, self.unit),
         }
     }
@@ -149,6 +158,14 @@ fn string_at(value: &serde_json::Value, pointer: &str) -> String {
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The note of a value a stored result could not give: "no value: " and the stored reason in words.
+fn no_value(reason: &serde_json::Value) -> String {
+    let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| reason.to_string());
+    format!("no value: {text}")
 }
 
 /// A row for the number at `pointer` inside a case result.
@@ -344,10 +361,16 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
             ))
         })
     };
+    // The case-level coronary rows of each state, after the coronary group: flow reserve, then resistances.
+    let case_coronary_rows = || {
+        let mut rows = flow_reserve_rows(analysis, &case_result, &report_result);
+        rows.extend(resistance_rows(analysis, &case_result));
+        rows
+    };
     let mut last_group = None;
     for (group, key) in &keys {
         if last_group != Some(*group) && *group > Group::Coronary && last_group <= Some(Group::Coronary) {
-            rows.extend(resistance_rows(analysis, &case_result));
+            rows.extend(case_coronary_rows());
         }
         last_group = Some(*group);
         let pair: Vec<EndpointRow> = State::ALL
@@ -375,7 +398,7 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
         rows.push(change);
     }
     if last_group <= Some(Group::Coronary) {
-        rows.extend(resistance_rows(analysis, &case_result));
+        rows.extend(case_coronary_rows());
     }
     if let Some(result) = case_result(CLINICAL) {
         rows.extend(clinical_rows(result));
@@ -568,10 +591,7 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
                 }
             }
             if let Some(reason) = result.value.pointer("/cdfr/unavailable") {
-                let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|_| reason.to_string());
-                cdfr.note = Some(format!("no value: {text}"));
+                cdfr.note = Some(no_value(reason));
                 ratio.note = cdfr.note.clone();
             }
         }
@@ -584,6 +604,91 @@ fn primary_rows(result: Option<&ResultRecord>) -> Vec<EndpointRow> {
     vec![cdfr, ratio]
 }
 
+/// Why a state's case-level coronary value (resistance, flow reserve) is missing when it has no resting window.
+const NO_RESTING_WINDOW: &str = "no value: no resting coronary window in this state";
+
+/// Why a state's hyperaemic value (APV in hyperaemia, CFR, HMR) is missing when it has no adenosine window.
+const NO_HYPERAEMIC_WINDOW: &str = "no value: no hyperaemic coronary window in this state";
+
+/// How the flow reserve is computed (its rows' method).
+const CFR_METHOD: &str = "coronary flow reserve: APV in hyperaemia / APV at rest, each time-weighted over its \
+                          window, same vessel (analysis::coronary::cfr)";
+
+/// The hyperaemic APV of each state's adenosine window and the state's coronary flow reserve (hyperaemic over
+/// resting APV, [`crate::analysis::coronary::cfr`], stored with the state's resistances), each with its change;
+/// none when no state has a hyperaemic window. Both rows of a state name the hyperaemic window they were measured
+/// on, so the bedside shows them under it.
+fn flow_reserve_rows<'a>(
+    analysis: &CaseAnalysis,
+    case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>,
+    report_result: &dyn Fn(i64) -> Option<&'a ResultRecord>,
+) -> Vec<EndpointRow> {
+    let hyperaemia = State::ALL.map(|state| analysis.report(state, WindowKind::CoronaryHyperaemia));
+    if hyperaemia.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let (apv_key, apv_label) = ("hyperaemic_apv", "APV in hyperaemia");
+    let apv: Vec<EndpointRow> = State::ALL
+        .into_iter()
+        .zip(hyperaemia)
+        .map(|(state, hyperaemia)| {
+            let measured = hyperaemia.and_then(|(window, report)| {
+                let index = report.endpoints.iter().position(|e| e.key == "apv")?;
+                let result = report_result(window.id)?;
+                Some((&report.endpoints[index], index, result, &report.settings_hash))
+            });
+            match measured {
+                Some((endpoint, index, result, hash)) => EndpointRow {
+                    key: apv_key.into(),
+                    label: apv_label.into(),
+                    method: format!("{}; adenosine hyperaemia window", endpoint.method),
+                    ..endpoint_row(endpoint, index, result, hash, state.key())
+                },
+                None => EndpointRow {
+                    note: Some(NO_HYPERAEMIC_WINDOW.into()),
+                    ..blank(apv_key, apv_label, Unit::CmPerS, Group::Coronary, state.key())
+                },
+            }
+        })
+        .collect();
+    let cfr: Vec<EndpointRow> = State::ALL
+        .into_iter()
+        .zip(hyperaemia)
+        .map(|(state, hyperaemia)| {
+            let base = EndpointRow {
+                window_id: hyperaemia.map(|(window, _)| window.id),
+                ..blank("cfr", "CFR", Unit::Ratio, Group::Coronary, state.key())
+            };
+            let Some(result) = case_result(&microvascular_result_name(state)) else {
+                return EndpointRow {
+                    note: Some(NO_RESTING_WINDOW.into()),
+                    ..base
+                };
+            };
+            let mut row = row_at(result, "/cfr/value", Some("/resistance/provenance"), base);
+            row.method = CFR_METHOD.into();
+            row.window_id = result
+                .value
+                .pointer("/hyperaemia_window_id")
+                .and_then(serde_json::Value::as_i64);
+            if row.value.is_none() {
+                row.note = Some(match result.value.pointer("/cfr/unavailable") {
+                    Some(reason) => no_value(reason),
+                    None => NO_HYPERAEMIC_WINDOW.into(),
+                });
+            }
+            row
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for pair in [apv, cfr] {
+        let change = change_row(&pair[0], &pair[1]);
+        rows.extend(pair);
+        rows.push(change);
+    }
+    rows
+}
+
 /// The case-level resistances of each state: the minimal one by the case's rule (one kind in both states), HMR
 /// and the back-pressure-corrected variants. Each row counts the beats of the window its value comes from (the
 /// hyperaemic window for an HMR, the resting window otherwise), as that window's APV row counts them.
@@ -591,6 +696,11 @@ fn resistance_rows<'a>(
     analysis: &CaseAnalysis,
     case_result: &dyn Fn(&str) -> Option<&'a ResultRecord>,
 ) -> Vec<EndpointRow> {
+    let hyperaemic_window = |state| {
+        analysis
+            .window(state, WindowKind::CoronaryHyperaemia)
+            .map(|w| w.id)
+    };
     let window_counts = |window_id: Option<i64>| {
         let report = analysis.reports.get(&window_id?)?;
         let apv = report.endpoints.iter().find(|e| e.key == "apv")?;
@@ -625,7 +735,9 @@ fn resistance_rows<'a>(
                 let base = blank(key, label, Unit::Resistance, Group::Coronary, state.key());
                 let Some(result) = case_result(&microvascular_result_name(state)) else {
                     return EndpointRow {
-                        note: Some("no resting coronary window".into()),
+                        note: Some(NO_RESTING_WINDOW.into()),
+                        // A hyperaemic value of a state without a resting window: under its window, with why not.
+                        window_id: hyperaemic_window(state).filter(|_| kind == Some("HMR")),
                         ..base
                     };
                 };
@@ -646,12 +758,12 @@ fn resistance_rows<'a>(
                 } else {
                     "/rest_window_id"
                 };
-                if let Some((used, excluded)) = window_counts(
-                    result
-                        .value
-                        .pointer(from_window)
-                        .and_then(serde_json::Value::as_i64),
-                ) {
+                // Measured on the resting or the hyperaemic window (the case result has no window of its own).
+                row.window_id = result
+                    .value
+                    .pointer(from_window)
+                    .and_then(serde_json::Value::as_i64);
+                if let Some((used, excluded)) = window_counts(row.window_id) {
                     row.num_beats_used = row.num_beats_used.or(used);
                     row.num_beats_excluded = row.num_beats_excluded.or(excluded);
                 }
@@ -660,10 +772,7 @@ fn resistance_rows<'a>(
                     row.method =
                         format!("the case's minimal-MR rule applied to both states together [{choices}]");
                     if let Some(reason) = result.value.pointer("/minimal_rule/unavailable") {
-                        let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                            .map(|u| u.to_string())
-                            .unwrap_or_else(|_| reason.to_string());
-                        row.note = Some(format!("no value: {text}"));
+                        row.note = Some(no_value(reason));
                     }
                 }
                 let no_hyperaemia = result
@@ -671,7 +780,7 @@ fn resistance_rows<'a>(
                     .pointer("/hyperaemia_window_id")
                     .is_some_and(serde_json::Value::is_null);
                 if row.value.is_none() && kind == Some("HMR") && no_hyperaemia {
-                    row.note = Some("no value: no hyperaemic coronary window in this state".into());
+                    row.note = Some(NO_HYPERAEMIC_WINDOW.into());
                 }
                 if row.value.is_none() && row.note.as_deref() == Some("no value: see the analysis notes") {
                     let text: Vec<&str> = result
@@ -701,14 +810,7 @@ fn resistance_rows<'a>(
 fn clinical_rows(result: &ResultRecord) -> Vec<EndpointRow> {
     let mut rows = Vec::new();
     let outcome = string_at(&result.value, "/decannulation/value/outcome").replace('_', " ");
-    let unavailable = |pointer: &str| {
-        result.value.pointer(pointer).map(|reason| {
-            let text = serde_json::from_value::<crate::analysis::Unavailable>(reason.clone())
-                .map(|u| u.to_string())
-                .unwrap_or_else(|_| reason.to_string());
-            format!("no value: {text}")
-        })
-    };
+    let unavailable = |pointer: &str| result.value.pointer(pointer).map(no_value);
     // The horizons the result was computed over (the trial setting), echoed in the labels and methods.
     let horizons: ClinicalHorizons = result
         .value

@@ -320,7 +320,7 @@ fn the_follow_up_gives_the_clinical_endpoints_in_the_table() {
     assert_eq!(row("six_month_status").value, Some(0.0));
     assert_eq!(row("six_month_status").category.as_deref(), Some("alive"));
     assert_eq!(row("six_month_status").note, None);
-    assert_eq!(row("six_month_status").shown(), "alive");
+    assert_eq!(row("six_month_status").shown(&snapshot.endpoints), "alive");
     let defaults = heracles::analysis::clinical::ClinicalHorizons::default();
     assert!(matches!(form.endpoints(&defaults).days_alive_out_of_icu_30, Computed::Value(v) if v == 21.0));
     // The horizons (a trial setting) are echoed in the rows and in the stored result.

@@ -104,6 +104,8 @@ fn screenshots_of_a_demo_case_and_its_review() {
             .endpoints()
             .is_some_and(|endpoints| endpoints.cdfr.is_some())
     });
+    // Adenosine: the hyperaemic window's APV, CFR and HMR beside the resting window's numbers.
+    app_capture(&mut harness, "Capture hyperaemic coronary window");
     shoot(&mut harness, SMALL, "protocol-post-coronary");
     app_next(&mut harness, StepId::PostPv);
     app_tick_checklist(&mut harness);

@@ -829,6 +829,154 @@ fn the_endpoints_follow_the_step_once_a_post_window_exists() {
     harness.get_by_label("Endpoints so far");
 }
 
+/// Walks the case on from where it is (a new one is set up first) to `target` the shortest way: every checklist
+/// ticked, the measurement context recorded, each required window captured, an Impella at P-7.
+fn walk_to(harness: &mut Harness<'_, Bench>, target: StepId) {
+    if harness.state().state.case.is_none() {
+        set_up_case(harness);
+        answer_eligible(harness);
+    }
+    while harness.state().state.current != target {
+        let step = harness.state().state.current;
+        match step {
+            StepId::Preparation => {
+                type_into(harness, "ECMO flow (L/min)", "3.5");
+                click(harness, "Record ECMO settings");
+            }
+            StepId::BaselineCoronary if harness.state().state.coronary_context.is_none() => {
+                record_context(harness)
+            }
+            StepId::Randomisation => {
+                click(harness, "Impella");
+                type_into(harness, "Randomisation reference", "RND-0012");
+                type_into(harness, "Allocation time (HH:MM)", "00:01");
+                click(harness, "Record allocation");
+            }
+            StepId::DeviceInsertion => {
+                click(harness, "P-7");
+                click(harness, "Record device");
+            }
+            _ => {}
+        }
+        let record = harness.state().state.record(step);
+        let items = heracles::protocol::guide(step).checklist.len();
+        if (0..items).any(|item| !record.checklist.get(item).copied().unwrap_or(false)) {
+            tick_checklist(harness);
+        }
+        let captured = !harness.state().state.record(step).windows.is_empty();
+        if heracles::protocol::required_window(step).is_some() && !captured {
+            capture_and_save(harness, "Capture F5");
+        }
+        next(harness, StepId::ALL[step as usize + 1]);
+    }
+}
+
+/// Asserts that the current step's capture (its progress bar while it runs, its beats, `labels`) lies on a
+/// `width`x`height` screen in the step panel's view, above the pinned checklist, with the step's panel as it
+/// opens (scrolled to its title: the operator watching the capture has not gone looking for it).
+fn assert_capture_in_view(harness: &mut Harness<'_, Bench>, width: f32, height: f32, labels: &[&str]) {
+    let step = harness.state().state.current;
+    harness
+        .get_by_label(&format!("{}. {}", step as usize + 1, step.title()))
+        .scroll_to_me();
+    harness.run();
+    let screen = points_screen(width, height);
+    let top = harness.get_by_label("Protocol steps").rect().bottom();
+    let floor = harness.get_by_label("Checklist").rect().top();
+    let running = harness
+        .state()
+        .state
+        .capture
+        .as_ref()
+        .is_some_and(|c| c.running());
+    let mut shown: Vec<(String, egui::Rect)> = labels
+        .iter()
+        .map(|label| (label.to_string(), harness.get_by_label_contains(label).rect()))
+        .collect();
+    shown.push(("Beats: ".into(), harness.get_by_label_contains("Beats: ").rect()));
+    if running {
+        let progress = harness.get_by_role(egui::accesskit::Role::ProgressIndicator);
+        let text = progress.accesskit_node().label().unwrap_or_default();
+        assert!(text.contains(" of "), "{text}");
+        shown.push((text, progress.rect()));
+    }
+    for (label, rect) in shown {
+        assert!(
+            screen.contains_rect(rect) && rect.top() >= top && rect.bottom() <= floor,
+            "{step:?}: the capture's \"{label}\" at {rect:?} is out of view on a {width}x{height} screen (step \
+             panel from {top} to {floor})"
+        );
+    }
+}
+
+#[test]
+fn a_running_capture_and_its_progress_stay_in_view_without_scrolling_at_both_sizes() {
+    for (width, height) in [(1366.0, 768.0), (1920.0, 1080.0)] {
+        let mut harness = harness(width, height);
+        harness.state_mut().recording = true;
+        harness.state_mut().analyse = true;
+        walk_to(&mut harness, StepId::BaselineCoronary);
+        // The context form still open (the longest step panel): the capture is started from the action bar.
+        tick_checklist(&mut harness);
+        click(&mut harness, "Capture F5");
+        assert_capture_in_view(
+            &mut harness,
+            width,
+            height,
+            &["Capturing the resting coronary window"],
+        );
+        let_capture_run(&mut harness);
+        assert_capture_in_view(&mut harness, width, height, &["Save window", "Steady window"]);
+        click(&mut harness, "Save window");
+        walk_to(&mut harness, StepId::PostCoronary);
+        tick_checklist(&mut harness);
+        capture_and_save(&mut harness, "Capture F5");
+        capture_and_save(&mut harness, "Capture hyperaemic coronary window");
+        // Two saved windows' numbers pinned already, and the minimum-support line: the capture still in view.
+        click(&mut harness, "Impella CP P-2");
+        click(&mut harness, "Capture resting coronary window at minimum support");
+        assert_capture_in_view(
+            &mut harness,
+            width,
+            height,
+            &["Capturing the resting coronary window at minimum"],
+        );
+        let_capture_run(&mut harness);
+        assert_capture_in_view(&mut harness, width, height, &["Save window", "Discard"]);
+    }
+}
+
+#[test]
+fn a_long_endpoint_name_is_cut_before_its_unit_and_the_unit_stays_in_view() {
+    let (width, height) = (1366.0, 768.0);
+    let mut harness = harness(width, height);
+    harness.state_mut().recording = true;
+    walk_to(&mut harness, StepId::Review);
+    harness.state_mut().endpoints = Some(endpoint_view());
+    harness.run();
+    // The longest name of the case's table, with the widest unit: its name is one label, its unit another.
+    let name = harness
+        .query_by_label("BMR, back-pressure corrected (Pd - LVEDP)")
+        .expect("the name is a label of its own, its unit beside it")
+        .rect();
+    let baseline = harness.get_by_label("2.65").rect();
+    let traces = harness.get_by_label("live traces").rect();
+    let unit = harness
+        .query_all_by_label("mmHg.s/cm")
+        .map(|node| node.rect())
+        .find(|rect| rect.top() < name.bottom() && rect.bottom() > name.top())
+        .expect("the unit on the long name's row");
+    assert!(
+        points_screen(width, height).contains_rect(unit)
+            && unit.left() >= name.left()
+            && unit.right() <= baseline.left()
+            && unit.right() <= traces.left(),
+        "the unit at {unit:?} is cut off or out of its cell (name at {name:?}, baseline value at {baseline:?}, \
+         traces from {})",
+        traces.left()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The whole demo case through the real app: engine, simulated patient, case writer, recorder, analysis.
 
@@ -1072,7 +1220,7 @@ pub(crate) fn app_finish_capture(harness: &mut App) {
 }
 
 /// The value of `name` of the newest window saved in `step`, once it is on screen in the step's table of saved
-/// windows (its name with its unit, its value as the notation policy writes it).
+/// windows (its name, its unit, its value as the notation policy writes it).
 fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     harness.run_steps(2);
     let endpoints = session(harness).endpoints().cloned().unwrap();
@@ -1081,8 +1229,13 @@ fn app_window_number(harness: &mut App, step: StepId, name: &str) -> f64 {
     let Some((number, value)) = number.and_then(|n| Some((n, n.value?))) else {
         panic!("no {name} under the window: {:?}", window.numbers);
     };
-    let name = format!("{} {}", number.name, number.unit.symbol());
-    harness.get_by_label(name.trim_end());
+    // The name and its unit beside it, each a label of its own (a long name is cut, never its unit).
+    for text in [number.name.as_str(), number.unit.symbol()]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+    {
+        assert!(harness.query_all_by_label(text).count() > 0, "{text} not shown");
+    }
     let shown = format::number(value, number.unit);
     assert!(
         harness.query_all_by_label(&shown).count() > 0,
@@ -1396,6 +1549,83 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
         h.state().protocol().is_some_and(|p| p.state.signed_off.is_some())
     });
     assert_eq!(session(&reopened).windows().len(), 5);
+}
+
+/// What the newest saved window of `kind` in `step` measured, as the step's table of saved windows shows it.
+fn app_numbers_of(harness: &App, step: StepId, kind: WindowKind) -> Vec<WindowNumber> {
+    let endpoints = session(harness).endpoints().cloned().unwrap();
+    let window = endpoints
+        .windows
+        .iter()
+        .rev()
+        .find(|w| w.step == step && w.kind == kind);
+    window.map(|w| w.numbers.clone()).unwrap_or_default()
+}
+
+#[test]
+fn a_hyperaemic_window_shows_its_apv_cfr_and_hmr_at_once_and_says_in_words_when_the_resting_one_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = demo_app(dir.path());
+    start_demo_case(&mut harness);
+    app_answer_eligible(&mut harness);
+    app_next(&mut harness, StepId::Preparation);
+    app_record_ecmo(&mut harness);
+    app_next(&mut harness, StepId::BaselineCoronary);
+    app_record_context(&mut harness);
+    app_tick_checklist(&mut harness);
+    let (step, hyperaemia) = (StepId::BaselineCoronary, WindowKind::CoronaryHyperaemia);
+    // Hyperaemia first: there is no resting window to take the reserve against yet, and the table says so.
+    app_capture(&mut harness, "Capture hyperaemic coronary window");
+    let numbers = app_numbers_of(&harness, step, hyperaemia);
+    let number = |numbers: &[WindowNumber], name: &str| {
+        numbers
+            .iter()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| panic!("no {name} under the hyperaemic window: {numbers:?}"))
+            .clone()
+    };
+    let apv = number(&numbers, "APV in hyperaemia");
+    assert!(apv.value.is_some_and(|v| v > 0.0), "{apv:?}");
+    let cfr = number(&numbers, "CFR");
+    assert_eq!(cfr.value, None);
+    let words = harness.get_by_label_contains("CFR: no value: no resting coronary window");
+    let screen = points_screen(1366.0, 768.0);
+    assert!(screen.contains_rect(words.rect()), "{:?}", words.rect());
+    // Adenosine wears off; then the resting window: CFR and HMR under the hyperaemic window at once.
+    app_wait(&mut harness, 20.0);
+    app_capture(&mut harness, "Capture F5");
+    run_until(&mut harness, "the CFR under the hyperaemic window", 10.0, |h| {
+        app_numbers_of(h, step, hyperaemia)
+            .iter()
+            .any(|n| n.name == "CFR" && n.value.is_some())
+    });
+    let numbers = app_numbers_of(&harness, step, hyperaemia);
+    for name in ["APV in hyperaemia", "CFR", "HMR"] {
+        let shown = number(&numbers, name);
+        let text = format::number(shown.value.unwrap(), shown.unit);
+        harness.get_by_label(name);
+        let rect = harness
+            .query_all_by_label(&text)
+            .map(|node| node.rect())
+            .find(|rect| screen.contains_rect(*rect))
+            .unwrap_or_else(|| panic!("{name} {text} not on screen"));
+        assert!(rect.width() > 0.0);
+    }
+    assert!(
+        harness
+            .query_by_label_contains("no resting coronary window")
+            .is_none()
+    );
+    // The endpoint table's CFR of this state: the resting and hyperaemic windows' APV, both as the table has them.
+    let endpoints = session(&harness).endpoints().cloned().unwrap();
+    let rest_apv = number(&app_numbers_of(&harness, step, WindowKind::CoronaryRest), "APV");
+    let (cfr, apv) = (number(&numbers, "CFR").value.unwrap(), apv.value.unwrap());
+    assert!(
+        (cfr - apv / rest_apv.value.unwrap()).abs() < 1e-9,
+        "{cfr} {apv} {rest_apv:?}"
+    );
+    assert!(cfr > 1.1, "adenosine raised the flow: CFR {cfr}");
+    assert!(endpoints.windows.len() == 2);
 }
 
 /// Waits until the case writer of a closed case has let go of its file (it reads as a valid case file).

@@ -348,6 +348,53 @@ fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed
     );
 }
 
+#[test]
+fn every_change_in_the_comparison_is_shown_at_the_precision_of_its_baseline() {
+    use heracles::analysis::format;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = app_reviewing(dir.path(), 29);
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    let rows = harness
+        .state()
+        .review_screen()
+        .unwrap()
+        .snapshot()
+        .unwrap()
+        .endpoints
+        .clone();
+    // (A label's text is its accessibility value, as in `label_starting`.)
+    let shown = |harness: &Harness<'static, HeraclesApp>, text: &str| {
+        harness
+            .query_all_by(|node| {
+                node.value()
+                    .or(node.label())
+                    .is_some_and(|l| l == text || l == format!("{text} !"))
+            })
+            .count()
+    };
+    let mut differing = Vec::new();
+    for change in rows.iter().filter(|row| row.state == "change") {
+        let baseline = rows
+            .iter()
+            .find(|row| row.key == change.key && row.state == "baseline");
+        let (Some(value), Some(baseline)) = (change.value, baseline.and_then(|row| row.value)) else {
+            continue;
+        };
+        let beside = format::change_from(value, Some(baseline), change.unit);
+        let plain = format::change(value, change.unit);
+        if beside != plain {
+            assert!(shown(&harness, &beside) > 0, "{}: {beside} not shown", change.key);
+            assert_eq!(shown(&harness, &plain), 0, "{}: {plain} shown", change.key);
+            differing.push(format!("{} {plain} -> {beside}", change.key));
+        }
+    }
+    // The case's pressures are the same in both states: their changes are float noise, which a plain change
+    // writes as `+1.1e-13`.
+    assert!(!differing.is_empty(), "no change whose precision matters");
+    eprintln!("{differing:?}");
+}
+
 /// The labels of the occlusion chooser's loops, and which of them are chosen.
 fn loops_shown(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, bool)> {
     harness

@@ -64,8 +64,9 @@ fn minimum_support_ui(ui: &mut Ui, state: &State, idle: bool) -> Option<Event> {
     event
 }
 
-/// The capture controls and quality of the current step (nothing in steps that capture no window), and a line per
-/// saved window (what each measured is in the saved windows' table the screen pins in view: [`saved_columns`]).
+/// The capture controls of the current step (nothing in steps that capture no window), and a line per saved window
+/// (the running capture is pinned in view by the screen, [`capture_progress_ui`], and what each saved window
+/// measured is in the saved windows' table pinned under it: [`saved_columns`]).
 pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
     let step = state.current;
     let captures = guide(step).captures;
@@ -87,59 +88,69 @@ pub fn capture_ui(ui: &mut Ui, state: &State) -> Option<Event> {
             }
         }
     });
-    if let Some(capture) = state.capture.as_ref().filter(|capture| capture.step == step) {
-        egui::Frame::new()
-            .fill(theme::BAR_BACKGROUND)
-            .inner_margin(8.0)
-            .corner_radius(4.0)
-            .show(ui, |ui| {
-                let target = capture.target;
-                let elapsed_s = capture.elapsed_s();
-                match capture.status {
-                    CaptureStatus::Running => {
-                        ui.label(
-                            RichText::new(format!("Capturing the {}", capture.kind.label()))
-                                .strong()
-                                .color(theme::ACCENT),
-                        );
-                        let fraction = (elapsed_s / target.duration_s).clamp(0.0, 1.0) as f32;
-                        ui.add(
-                            egui::ProgressBar::new(fraction)
-                                .text(format!("{elapsed_s:.1} of {:.0} s", target.duration_s))
-                                .fill(theme::ACCENT),
-                        );
-                    }
-                    CaptureStatus::Finished { reason, .. } => {
-                        ui.label(
-                            RichText::new(format!(
-                                "{}: {} after {elapsed_s:.1} s",
-                                capture.kind.label(),
-                                reason.label()
-                            ))
-                            .strong(),
-                        );
-                    }
-                }
-                quality_ui(ui, &capture.quality, &target);
-                if !capture.running() {
-                    ui.horizontal(|ui| {
-                        if ui
-                            .button(RichText::new("Save window").size(theme::BODY_SIZE + 2.0))
-                            .clicked()
-                        {
-                            event = Some(Event::SaveCapture);
-                        }
-                        if ui.button("Discard").clicked() {
-                            event = Some(Event::DiscardCapture);
-                        }
-                    });
-                }
-            });
-    }
     for window in &state.record(step).windows {
         let steady = window.quality.issues(&window.target).is_empty();
         ui.label(RichText::new(saved_summary(window)).color(if steady { theme::OK } else { theme::WARNING }));
     }
+    event
+}
+
+/// The current step's capture while it runs and until it is saved or discarded: its progress, its quality and
+/// Save/Discard. The screen pins it over the step's saved windows and checklist, so that the seconds and beats
+/// collected never scroll out of view, however long the step's panel (nothing without a capture in this step).
+pub fn capture_progress_ui(ui: &mut Ui, state: &State) -> Option<Event> {
+    let capture = state
+        .capture
+        .as_ref()
+        .filter(|capture| capture.step == state.current)?;
+    let mut event = None;
+    egui::Frame::new()
+        .fill(theme::BAR_BACKGROUND)
+        .inner_margin(8.0)
+        .corner_radius(4.0)
+        .show(ui, |ui| {
+            let target = capture.target;
+            let elapsed_s = capture.elapsed_s();
+            match capture.status {
+                CaptureStatus::Running => {
+                    ui.label(
+                        RichText::new(format!("Capturing the {}", capture.kind.label()))
+                            .strong()
+                            .color(theme::ACCENT),
+                    );
+                    let fraction = (elapsed_s / target.duration_s).clamp(0.0, 1.0) as f32;
+                    ui.add(
+                        egui::ProgressBar::new(fraction)
+                            .text(format!("{elapsed_s:.1} of {:.0} s", target.duration_s))
+                            .fill(theme::ACCENT),
+                    );
+                }
+                CaptureStatus::Finished { reason, .. } => {
+                    ui.label(
+                        RichText::new(format!(
+                            "{}: {} after {elapsed_s:.1} s",
+                            capture.kind.label(),
+                            reason.label()
+                        ))
+                        .strong(),
+                    );
+                }
+            }
+            quality_ui(ui, &capture.quality, &target);
+            if !capture.running() {
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(RichText::new("Save window").size(theme::BODY_SIZE + 2.0))
+                        .clicked()
+                    {
+                        event = Some(Event::SaveCapture);
+                    }
+                    if ui.button("Discard").clicked() {
+                        event = Some(Event::DiscardCapture);
+                    }
+                });
+            }
+        });
     event
 }
 

@@ -111,7 +111,8 @@ pub struct SavedColumn<'a> {
 
 /// The numbers of a step's saved windows as one compact table (a row per number, a column per window, the unit
 /// after each name), so that every captured number is in view at once beside the pinned checklist, however many
-/// windows the step saved. Each value shows its method on hover; a missing one shows [`format::MISSING`].
+/// windows the step saved. Each value shows its method on hover; a missing one shows [`format::MISSING`] and, under
+/// the table, why in words.
 pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
     if columns.is_empty() {
         return;
@@ -157,7 +158,7 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
     for (row, (name, unit)) in rows.iter().enumerate() {
         row_ui(ui, &mut |ui| {
             cell(ui, name_width, egui::Align::Min, &mut |ui| {
-                ui.add(egui::Label::new(name_with_unit(ui, name, *unit, Some(theme::SMALL_SIZE))).wrap());
+                name_and_unit(ui, name, *unit, Some(theme::SMALL_SIZE), true);
             });
             for column in columns {
                 cell(ui, VALUE_COLUMN_WIDTH, egui::Align::Max, &mut |ui| {
@@ -182,28 +183,58 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
             }
         });
     }
+    // A dash alone does not say why: each number without a value, with the reason in words, once.
+    let mut reasons: Vec<String> = Vec::new();
+    for number in columns.iter().flat_map(|c| c.numbers).flat_map(|n| &n.numbers) {
+        if let (None, Some(note)) = (number.value, &number.note) {
+            let reason = format!("{}: {note}", number.name);
+            if !reasons.contains(&reason) {
+                ui.add(egui::Label::new(RichText::new(&reason).small().color(theme::WARNING)).wrap());
+                reasons.push(reason);
+            }
+        }
+    }
 }
 
-/// A number's name followed by its unit, dimmed (nothing for a ratio), at `size` (body text when `None`): the unit
-/// beside the name, so that a table needs no column of its own for it.
-fn name_with_unit(ui: &Ui, name: &str, unit: Unit, size: Option<f32>) -> egui::text::LayoutJob {
-    let mut job = egui::text::LayoutJob::default();
-    let unit = Some(unit.symbol()).filter(|symbol| !symbol.is_empty());
-    let texts = std::iter::once(RichText::new(name))
-        .chain(unit.map(|symbol| RichText::new(format!(" {symbol}")).color(theme::TEXT_DIM)));
-    for text in texts {
-        let text = match size {
-            Some(size) => text.size(size),
-            None => text,
-        };
-        text.append_to(
-            &mut job,
-            ui.style(),
-            egui::FontSelection::Default,
-            egui::Align::Center,
-        );
-    }
-    job
+/// A number's name and after it its unit, dimmed (nothing for a ratio), at `size` (body text when `None`), in the
+/// width left in `ui`: the unit is a label of its own, always whole, and the name takes the rest of the width,
+/// wrapped (`wrap`) or cut with an ellipsis, so that a long name never pushes its unit out of the cell and a table
+/// needs no column of its own for it. Returns the name's response (for its hover text).
+fn name_and_unit(ui: &mut Ui, name: &str, unit: Unit, size: Option<f32>, wrap: bool) -> egui::Response {
+    let sized = |text: RichText| match size {
+        Some(size) => text.size(size),
+        None => text,
+    };
+    let width = ui.available_width();
+    let layout = egui::Layout::left_to_right(egui::Align::Min);
+    ui.allocate_ui_with_layout(egui::vec2(width, 0.0), layout, |ui| {
+        let spacing = ui.spacing().item_spacing.x;
+        let unit = Some(unit.symbol())
+            .filter(|symbol| !symbol.is_empty())
+            .map(|symbol| {
+                egui::WidgetText::from(sized(RichText::new(symbol).color(theme::TEXT_DIM))).into_galley(
+                    ui,
+                    Some(egui::TextWrapMode::Extend),
+                    f32::INFINITY,
+                    egui::FontSelection::Default,
+                )
+            });
+        let unit_width = unit.as_ref().map_or(0.0, |galley| galley.size().x + spacing);
+        let label = egui::Label::new(sized(RichText::new(name)));
+        let label = if wrap { label.wrap() } else { label.truncate() };
+        let name_width = (width - unit_width).max(spacing);
+        let response = ui
+            .allocate_ui_with_layout(egui::vec2(name_width, 0.0), layout, |ui| {
+                ui.set_max_width(name_width);
+                ui.add(label)
+            })
+            .inner;
+        if let Some(galley) = unit {
+            ui.add(egui::Label::new(galley));
+        }
+        response
+    })
+    .inner
 }
 
 /// The primary endpoint alone (CDFR with its interval and flags, or why there is none): what follows the step in
@@ -293,13 +324,11 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
         Some(note) => format!("{}\n{note}", row.method),
         None => row.method.clone(),
     };
-    // Cut to its width, whole on hover (a wrapped cell would overlap the next row: the grid sizes a row by its
-    // first line).
-    let name = name_with_unit(ui, &row.name, row.unit, None);
+    // Cut to its width before its unit, whole on hover (a wrapped cell would overlap the next row: the grid sizes a
+    // row by its first line).
     ui.allocate_ui(egui::vec2(name_width, 0.0), |ui| {
         ui.set_max_width(name_width);
-        ui.add(egui::Label::new(name).truncate())
-            .on_hover_text(format!("{}\n{hover}", row.name));
+        name_and_unit(ui, &row.name, row.unit, None, false).on_hover_text(format!("{}\n{hover}", row.name));
     });
     ui.label(
         RichText::new(format_value(row.baseline, row.unit))
@@ -317,11 +346,11 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
         (Some(change), Some(baseline)) if baseline.abs() > f64::EPSILON => {
             format!(
                 "{} ({})",
-                format::change_from(change, baseline, row.unit),
+                format::change_from(change, Some(baseline), row.unit),
                 format::percent_change(change / baseline.abs())
             )
         }
-        (Some(change), _) => format::change(change, row.unit),
+        (Some(change), baseline) => format::change_from(change, baseline, row.unit),
         (None, _) => String::new(),
     };
     ui.label(RichText::new(change).size(theme::BODY_SIZE).strong())

@@ -16,7 +16,7 @@ mod step_list;
 mod step_panel;
 
 pub use action_bar::{Shortcut, action_bar_ui};
-pub use capture::{capture_ui, saved_columns};
+pub use capture::{capture_progress_ui, capture_ui, saved_columns};
 pub use confirm::{confirmation_ui, question_ui};
 pub use endpoints::{
     Cdfr, EndpointRow, EndpointView, WindowNumber, WindowNumbers, endpoint_panel_ui, primary_endpoint_ui,

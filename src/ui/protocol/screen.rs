@@ -3,8 +3,8 @@
 //! quarter of the screen in the measurement steps (preparation, captures, device), close to half in the form
 //! steps (case set-up, eligibility, randomisation, review, sign-off), followed by the endpoints so far once a
 //! post-unloading window exists. When nothing is recorded, a form step takes the centre of the screen. The step's
-//! checklist is pinned under its panel, never below the fold, and over it the table of what the step's saved
-//! windows measured. The action bar is always at the bottom, and the confirmation dialogs (the protocol's, and
+//! checklist is pinned under its panel, never below the fold, over it the table of what the step's saved windows
+//! measured, and over that the capture in progress. The action bar is always at the bottom, and the confirmation dialogs (the protocol's, and
 //! closing a case that is recording) above everything.
 
 use chrono::{DateTime, Utc};
@@ -100,6 +100,21 @@ pub fn protocol_panels_ui(
                 ui.add_space(2.0);
             });
         }
+        // Over them, the capture in progress (its seconds and beats, then Save or Discard): pinned, never scrolled
+        // away by a long step panel.
+        let mut captured = None;
+        if view
+            .state
+            .capture
+            .as_ref()
+            .is_some_and(|c| c.step == view.state.current)
+        {
+            egui::Panel::bottom("protocol-capture").show(ui, |ui| {
+                ui.add_space(4.0);
+                captured = super::capture_progress_ui(ui, view.state);
+                ui.add_space(2.0);
+            });
+        }
         // Not shrunk to the content: a wrapping label then takes the panel's width instead of its own last width.
         egui::ScrollArea::vertical()
             .id_salt("protocol-step")
@@ -126,6 +141,7 @@ pub fn protocol_panels_ui(
             })
             .inner
             .or(checked)
+            .or(captured)
     };
     let width = if measures(view.state.current) {
         (ui.available_width() * STEP_PANEL_FRACTION).clamp(STEP_PANEL_WIDTH.0, STEP_PANEL_WIDTH.1)

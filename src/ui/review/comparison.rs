@@ -164,13 +164,14 @@ fn ensemble_ui(ui: &egui::Ui, rect: Rect, waves: &Waveforms, kind: SignalKind, t
     }
 }
 
-fn cell(ui: &mut egui::Ui, row: Option<&EndpointRow>) {
+/// A row's value in a cell of the table `rows`, marked `!` when it carries flags.
+fn cell(ui: &mut egui::Ui, row: Option<&EndpointRow>, rows: &[EndpointRow]) {
     match row {
         Some(row) => {
             let text = if row.flags.is_empty() {
-                row.shown()
+                row.shown(rows)
             } else {
-                format!("{} !", row.shown())
+                format!("{} !", row.shown(rows))
             };
             ui.label(text).on_hover_text(row.provenance());
         }
@@ -184,7 +185,7 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
     if let Some(cdfr) = rows.iter().find(|r| r.key == "cdfr") {
         ui.horizontal(|ui| {
             ui.label(
-                RichText::new(format!("CDFR {}", cdfr.shown()))
+                RichText::new(format!("CDFR {}", cdfr.shown(rows)))
                     .size(theme::HEADING_SIZE + 4.0)
                     .strong(),
             )
@@ -229,9 +230,9 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                         seen.push(row.key.clone());
                         let find = |state: &str| rows.iter().find(|r| r.key == row.key && r.state == state);
                         ui.label(kind_label(row));
-                        cell(ui, Some(row));
-                        cell(ui, find("post"));
-                        cell(ui, find("change"));
+                        cell(ui, Some(row), rows);
+                        cell(ui, find("post"), rows);
+                        cell(ui, find("change"), rows);
                         ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
                         method_ui(ui, row);
                         ui.end_row();
@@ -240,7 +241,7 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                     for row in rows.iter().filter(|r| r.state == MINIMUM_SUPPORT) {
                         ui.label(kind_label(row));
                         ui.label("");
-                        cell(ui, Some(row));
+                        cell(ui, Some(row), rows);
                         ui.label("");
                         ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
                         method_ui(ui, row);
@@ -259,7 +260,7 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
                     }
                     for row in case_rows {
                         ui.label(&row.label);
-                        cell(ui, Some(row));
+                        cell(ui, Some(row), rows);
                         ui.label(row.note.clone().unwrap_or_default());
                         ui.label("");
                         ui.label(RichText::new(row.unit.symbol()).color(theme::TEXT_DIM));
