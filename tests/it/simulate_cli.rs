@@ -23,8 +23,17 @@ fn run_ok(command: &mut Command) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-fn simulate(dir: &Path, scenario: &str, seconds: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (csv, truth) = (dir.join("run.csv"), dir.join("truth.csv"));
+/// Runs `heracles simulate` for `seconds` of `scenario` with `sensors` and `seed`, with `--truth`; returns the
+/// CSV's and the truth's paths.
+fn simulate(
+    dir: &Path,
+    scenario: &str,
+    sensors: &str,
+    seconds: &str,
+    seed: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let csv = dir.join(format!("{scenario}-{sensors}.csv"));
+    let truth = dir.join(format!("{scenario}-{sensors}.truth.csv"));
     run_ok(
         heracles()
             .args([
@@ -32,11 +41,11 @@ fn simulate(dir: &Path, scenario: &str, seconds: &str) -> (std::path::PathBuf, s
                 "--scenario",
                 scenario,
                 "--sensors",
-                "clean",
+                sensors,
                 "--seconds",
                 seconds,
                 "--seed",
-                "1",
+                seed,
                 "--out",
             ])
             .arg(&csv)
@@ -49,7 +58,7 @@ fn simulate(dir: &Path, scenario: &str, seconds: &str) -> (std::path::PathBuf, s
 #[test]
 fn simulated_csv_analyses_as_it_is_and_matches_its_truth() {
     let dir = tempfile::tempdir().unwrap();
-    let (csv, truth) = simulate(dir.path(), "shock-ecmo-iabp", "12");
+    let (csv, truth) = simulate(dir.path(), "shock-ecmo-iabp", "clean", "12", "1");
     let report: serde_json::Value =
         serde_json::from_str(&run_ok(heracles().arg("analyze").arg(&csv).arg("--json"))).unwrap();
     let beats = report["beats"].as_array().unwrap();
@@ -104,25 +113,7 @@ fn simulated_csv_is_the_samples_at_their_printed_precision() {
             ("realistic", SensorLevel::Realistic),
             ("clean", SensorLevel::Clean),
         ] {
-            let csv = dir.path().join(format!("{scenario}-{sensors}.csv"));
-            run_ok(
-                heracles()
-                    .args([
-                        "simulate",
-                        "--scenario",
-                        scenario,
-                        "--sensors",
-                        sensors,
-                        "--seed",
-                        "4",
-                    ])
-                    .arg("--seconds")
-                    .arg(seconds.to_string())
-                    .arg("--out")
-                    .arg(&csv)
-                    .arg("--truth")
-                    .arg(dir.path().join("truth.csv")),
-            );
+            let (csv, _) = simulate(dir.path(), scenario, sensors, &seconds.to_string(), "4");
             let mut expected = String::from("t_s,ecg,pa,pd,ipv,lvp,lvv,ecmo_flow\n");
             let mut sim = Simulator::new(scenario, 4, level).unwrap();
             sim.advance((seconds * 1000.0) as usize, |sample| {
