@@ -1,6 +1,7 @@
 //! `heracles simulate` -> `heracles analyze` as a user runs them (the binary): the simulator's own CSV analyses as
-//! it is, `--truth` writes the per-beat truth beside it, and the analysis's end of systole matches it; and
-//! `heracles validate` in a small configuration.
+//! it is, `--truth` writes the per-beat truth beside it, and the analysis's end of systole matches it; the CSV
+//! is the simulator's samples at their printed precision, byte for byte; and `heracles validate` in a small
+//! configuration.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,8 +23,17 @@ fn run_ok(command: &mut Command) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-fn simulate(dir: &Path, scenario: &str, seconds: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (csv, truth) = (dir.join("run.csv"), dir.join("truth.csv"));
+/// Runs `heracles simulate` for `seconds` of `scenario` with `sensors` and `seed`, with `--truth`; returns the
+/// CSV's and the truth's paths.
+fn simulate(
+    dir: &Path,
+    scenario: &str,
+    sensors: &str,
+    seconds: &str,
+    seed: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let csv = dir.join(format!("{scenario}-{sensors}.csv"));
+    let truth = dir.join(format!("{scenario}-{sensors}.truth.csv"));
     run_ok(
         heracles()
             .args([
@@ -31,11 +41,11 @@ fn simulate(dir: &Path, scenario: &str, seconds: &str) -> (std::path::PathBuf, s
                 "--scenario",
                 scenario,
                 "--sensors",
-                "clean",
+                sensors,
                 "--seconds",
                 seconds,
                 "--seed",
-                "1",
+                seed,
                 "--out",
             ])
             .arg(&csv)
@@ -48,7 +58,7 @@ fn simulate(dir: &Path, scenario: &str, seconds: &str) -> (std::path::PathBuf, s
 #[test]
 fn simulated_csv_analyses_as_it_is_and_matches_its_truth() {
     let dir = tempfile::tempdir().unwrap();
-    let (csv, truth) = simulate(dir.path(), "shock-ecmo-iabp", "12");
+    let (csv, truth) = simulate(dir.path(), "shock-ecmo-iabp", "clean", "12", "1");
     let report: serde_json::Value =
         serde_json::from_str(&run_ok(heracles().arg("analyze").arg(&csv).arg("--json"))).unwrap();
     let beats = report["beats"].as_array().unwrap();
@@ -87,6 +97,41 @@ fn simulated_csv_analyses_as_it_is_and_matches_its_truth() {
         compared += 1;
     }
     assert!(compared >= 15, "{compared} beats compared");
+}
+
+/// The CSV of `heracles simulate` is, byte for byte, the samples of one uninterrupted run of the simulator
+/// written by the general formatter at the documented decimals: the command's own number writer, its blocks and
+/// `--truth` beside it change nothing, on both sensor levels and with each unloading device.
+#[test]
+fn simulated_csv_is_the_samples_at_their_printed_precision() {
+    use heracles::sim::{SensorLevel, Simulator};
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let seconds = 2.5;
+    for scenario in ["shock-ecmo", "shock-ecmo-iabp", "shock-ecmo-impella"] {
+        for (sensors, level) in [
+            ("realistic", SensorLevel::Realistic),
+            ("clean", SensorLevel::Clean),
+        ] {
+            let (csv, _) = simulate(dir.path(), scenario, sensors, &seconds.to_string(), "4");
+            let mut expected = String::from("t_s,ecg,pa,pd,ipv,lvp,lvv,ecmo_flow\n");
+            let mut sim = Simulator::new(scenario, 4, level).unwrap();
+            sim.advance((seconds * 1000.0) as usize, |sample| {
+                let t_s = sample.index as f64 / 1000.0;
+                let [ecg, pa, pd, ipv, lvp, lvv, ecmo] = sample.measured;
+                writeln!(
+                    expected,
+                    "{t_s:.3},{ecg:.4},{pa:.3},{pd:.3},{ipv:.3},{lvp:.3},{lvv:.3},{ecmo:.4}"
+                )
+                .unwrap();
+            });
+            let written = std::fs::read_to_string(&csv).unwrap();
+            assert!(
+                written == expected,
+                "{scenario}, {sensors} sensors: the CSV differs"
+            );
+        }
+    }
 }
 
 #[test]
