@@ -440,14 +440,17 @@ pub fn beat_phases_shared(
     // LV dP/dt min as the end of systole of a beat without ejection: the vertex of a parabola fitted to dP/dt
     // around its minimum (the minimum is broad in a failing or unloaded ventricle, and noise moves its sample).
     // The derivative is smoothed further (the same cubic, three more passes) before the fit: the minimum is flat,
-    // and sample noise on dP/dt moves the vertex of a parabola through it by more than the 5 ms bound.
+    // and sample noise on dP/dt moves the vertex of a parabola through it by more than the 5 ms bound. The fit
+    // is centred on the vertex it finds ([`centred_vertex`]), not on the noisy sample of the minimum: in an
+    // unloaded ventricle dP/dt stays within 5 % of its minimum for some 60 ms, the sample of the minimum wanders
+    // over that plateau, and a window centred off the true minimum on an asymmetric trough biases the vertex.
     let relaxation = |lv: &LvFiducials| {
         dpdt.as_ref().map_or(lv.dpdt_min_index, |((dpdt, first), _)| {
             let smoothed = filters
                 .smooth
                 .as_ref()
                 .map(|smooth| smooth.apply(&smooth.apply(&smooth.apply(dpdt))));
-            parabola_vertex(
+            centred_vertex(
                 smoothed.as_deref().unwrap_or(dpdt),
                 *first,
                 lv.dpdt_min_index,
@@ -717,6 +720,23 @@ fn quadratic_before(trace: Trace, to: u64, span: u64) -> Option<[f64; 3]> {
     }
     solve3(m, r)
 }
+
+/// The vertex of [`parabola_vertex`] refitted over a window centred on the previous vertex, from `index`, until
+/// it moves by less than a sample (at most [`VERTEX_REFITS`] refits; the last vertex when it does not settle).
+fn centred_vertex(values: &[f64], first: u64, index: u64, half: u64, start: u64, end: u64) -> u64 {
+    let mut centre = index;
+    for _ in 0..VERTEX_REFITS {
+        let vertex = parabola_vertex(values, first, centre, half, start, end);
+        if vertex.abs_diff(centre) <= 1 {
+            return vertex;
+        }
+        centre = vertex;
+    }
+    centre
+}
+
+/// Most refits of [`centred_vertex`].
+const VERTEX_REFITS: usize = 8;
 
 /// The vertex of the least-squares parabola through `values` (`values[i]` is sample `first + i`) over
 /// `index +- half` (clipped to `[start, end)` and the values), as a sample index within that span; `index` when

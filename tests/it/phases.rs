@@ -106,13 +106,43 @@ fn end_systole_is_valve_closure_on_every_trial_arm_realistic() {
     // docs/methods.md section 3). Without ECMO the healthy ventricle's kink is the faintest (LV and aortic pressure
     // part at 10 mmHg/s): noise-limited, 3 of its 17 beats in this one 15 s run fall 15-17 ms out, so that arm is
     // held at 90 % here (95.8 % over 4 seeds x 20 s in `heracles validate`). Without ejection (Impella P-5 to P-9)
-    // the dP/dt min of a noisy, broad relaxation does NOT meet the 5 ms: 70 % of those beats are within
-    // 15 ms (worst under suction, where dP/dt stays within 0.5 mmHg/s of its minimum for 40 ms; 55 % within 5 ms
-    // over two seeds), held here so that it cannot get worse unnoticed (see docs/validation.md).
+    // the dP/dt min of a noisy, broad relaxation does NOT meet the 5 ms under suction (P-9: dP/dt min
+    // -20 to -40 mmHg/s, within 5 % of it for 70-80 ms; 17 % within 5 ms over 8 seeds), nor where noise makes a
+    // valve that stays shut look open at P-5 (the crossover rule then ends systole ~145 ms early): held here so
+    // that it cannot get worse unnoticed (see docs/validation.md; P-8 alone is held to 5 ms in
+    // `lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an_impella`).
     for arm in [Arm::None, Arm::Iabp, Arm::Impella, Arm::FullFlow, Arm::Rhythm] {
         check_arm(arm, SensorLevel::Realistic, (15.0, 0.95), 15.0, 0.65);
     }
     check_arm(Arm::NoEcmo, SensorLevel::Realistic, (15.0, 0.9), 15.0, 0.65);
+}
+
+#[test]
+fn lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an_impella() {
+    // Impella CP P-8: the aortic valve stays shut in every beat and systole ends at LV dP/dt min, whose trough
+    // in the unloaded ventricle is flat (within 5 % of its minimum for about 60 ms). The parabola fitted to the
+    // smoothed dP/dt was centred on the noisy sample of the minimum, which wanders over that plateau: 84 % and
+    // 81 % of these seeds' beats within 5 ms. Centred on its own vertex, every beat is.
+    let case = cases()
+        .into_iter()
+        .find(|case| case.label == "Impella CP P-8")
+        .unwrap();
+    let shut: Vec<f64> = (4..=6)
+        .flat_map(|seed| compare_case(&case, seed, SensorLevel::Realistic, SECONDS).unwrap())
+        .filter(|b| b.truth.valve_close_s.is_none())
+        .filter_map(|b| b.systole_end_error_ms)
+        .collect();
+    let within = shut.iter().filter(|e| e.abs() <= 5.0).count();
+    println!(
+        "{within} of {} valve-shut beats within 5 ms of dP/dt min",
+        shut.len()
+    );
+    assert!(shut.len() >= 60, "{} valve-shut beats", shut.len());
+    assert!(
+        within as f64 >= 0.95 * shut.len() as f64,
+        "{within} of {} valve-shut beats within 5 ms of LV dP/dt min",
+        shut.len()
+    );
 }
 
 /// The channels of a run of `scenario` (clean), and its true beats.
