@@ -1258,14 +1258,26 @@ pub fn tables(groups: &[Group]) -> String {
         let t = timing(&group.beats, bound);
         let _ = writeln!(
             out,
-            "| {} | {level_name} | {} | {} | {:+.1} | {:.1} / {:.1} | {:.1} % (<= {bound} ms) | {} | {} | {} |",
+            "| {} | {level_name} | {} | {} | {} | {} | {} | {} | {} | {} |",
             group.arm.label(),
             t.num_beats,
             t.num_ejecting,
-            t.median_ms,
-            t.median_abs_ms,
-            t.p95_abs_ms,
-            100.0 * t.fraction_within,
+            // An arm whose every beat the analysis refused to time has no error to show.
+            if t.num_ejecting == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:+.1}", t.median_ms)
+            },
+            if t.num_ejecting == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.1} / {:.1}", t.median_abs_ms, t.p95_abs_ms)
+            },
+            if t.num_ejecting == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.1} % (<= {bound} ms)", 100.0 * t.fraction_within)
+            },
             if t.num_not_ejecting == 0 {
                 "-".to_owned()
             } else {
@@ -1276,7 +1288,11 @@ pub fn tables(groups: &[Group]) -> String {
                 )
             },
             t.num_untimed,
-            if timing_passes(&t) { "pass" } else { "fail" },
+            match (t.num_ejecting + t.num_not_ejecting, timing_passes(&t)) {
+                (0, _) => "none timed",
+                (_, true) => "pass",
+                (_, false) => "fail",
+            },
         );
     }
     let _ = writeln!(
