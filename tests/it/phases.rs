@@ -145,6 +145,35 @@ fn lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an
     );
 }
 
+#[test]
+fn lv_dpdt_min_under_suction_is_refitted_from_the_smoothed_minimum() {
+    // Impella CP P-9 (suction): LV dP/dt min is only -20 to -40 mmHg/s and stays within 5 % of it for 70-80 ms,
+    // so the raw derivative's minimum can lie on a noise dip far from the trough. The parabola refit started
+    // there and stayed on it: 11 % of 8 seeds' valve-shut beats more than 100 ms out (95th percentile 172 ms).
+    // Started from the minimum of the smoothed dP/dt it fits, 3 % (95th percentile 55 ms). The 5 ms bound is
+    // still out of reach here (17 % within; docs/validation.md).
+    let case = cases()
+        .into_iter()
+        .find(|case| case.label == "Impella CP P-9 suction")
+        .unwrap();
+    let shut: Vec<f64> = (1..=4)
+        .flat_map(|seed| compare_case(&case, seed, SensorLevel::Realistic, SECONDS).unwrap())
+        .filter(|b| b.truth.valve_close_s.is_none())
+        .filter_map(|b| b.systole_end_error_ms)
+        .collect();
+    let far = shut.iter().filter(|e| e.abs() > 100.0).count();
+    println!(
+        "{far} of {} valve-shut beats more than 100 ms from dP/dt min",
+        shut.len()
+    );
+    assert!(shut.len() >= 80, "{} valve-shut beats", shut.len());
+    assert!(
+        far as f64 <= 0.05 * shut.len() as f64,
+        "{far} of {} valve-shut beats more than 100 ms from LV dP/dt min",
+        shut.len()
+    );
+}
+
 /// The channels of a run of `scenario` (clean), and its true beats.
 fn channels(scenario: &str, seconds: f64) -> (Vec<Vec<f64>>, Vec<heracles::sim::truth::BeatTruth>) {
     let mut sim = Simulator::new(scenario, 1, SensorLevel::Clean).unwrap();
