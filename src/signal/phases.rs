@@ -441,6 +441,8 @@ pub fn beat_phases_shared(
     // around its minimum (the minimum is broad in a failing or unloaded ventricle, and noise moves its sample).
     // The derivative is smoothed further (the same cubic, three more passes) before the fit: the minimum is flat,
     // and sample noise on dP/dt moves the vertex of a parabola through it by more than the 5 ms bound. The fit
+    // starts from the minimum of that smoothed derivative, not the raw one (in LV suction dP/dt min is only some
+    // -20 to -40 mmHg/s and the raw minimum may lie on a noise dip 100-300 ms away, where the fit stays), and
     // is centred on the vertex it finds ([`centred_vertex`]), not on the noisy sample of the minimum: in an
     // unloaded ventricle dP/dt stays within 5 % of its minimum for some 60 ms, the sample of the minimum wanders
     // over that plateau, and a window centred off the true minimum on an asymmetric trough biases the vertex.
@@ -450,14 +452,10 @@ pub fn beat_phases_shared(
                 .smooth
                 .as_ref()
                 .map(|smooth| smooth.apply(&smooth.apply(&smooth.apply(dpdt))));
-            centred_vertex(
-                smoothed.as_deref().unwrap_or(dpdt),
-                *first,
-                lv.dpdt_min_index,
-                ms(phases.dpdt_min_fit_s),
-                start,
-                end,
-            )
+            let values = smoothed.as_deref().unwrap_or(dpdt);
+            let from = beat_fiducials(values, *first, start, end, start, settings.lv.ed_dpdt_fraction)
+                .map_or(lv.dpdt_min_index, |f| f.dpdt_min_index);
+            centred_vertex(values, *first, from, ms(phases.dpdt_min_fit_s), start, end)
         })
     };
     let end_diastole = match beat.fiducial {

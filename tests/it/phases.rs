@@ -117,21 +117,23 @@ fn end_systole_is_valve_closure_on_every_trial_arm_realistic() {
     check_arm(Arm::NoEcmo, SensorLevel::Realistic, (15.0, 0.9), 15.0, 0.65);
 }
 
+/// End-of-systole errors (ms) of the valve-shut beats of case `label` on realistic sensors over `seeds`.
+fn valve_shut_errors_ms(label: &str, seeds: std::ops::RangeInclusive<u64>) -> Vec<f64> {
+    let case = cases().into_iter().find(|case| case.label == label).unwrap();
+    seeds
+        .flat_map(|seed| compare_case(&case, seed, SensorLevel::Realistic, SECONDS).unwrap())
+        .filter(|b| b.truth.valve_close_s.is_none())
+        .filter_map(|b| b.systole_end_error_ms)
+        .collect()
+}
+
 #[test]
 fn lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an_impella() {
     // Impella CP P-8: the aortic valve stays shut in every beat and systole ends at LV dP/dt min, whose trough
     // in the unloaded ventricle is flat (within 5 % of its minimum for about 60 ms). The parabola fitted to the
     // smoothed dP/dt was centred on the noisy sample of the minimum, which wanders over that plateau: 84 % and
     // 81 % of these seeds' beats within 5 ms. Centred on its own vertex, every beat is.
-    let case = cases()
-        .into_iter()
-        .find(|case| case.label == "Impella CP P-8")
-        .unwrap();
-    let shut: Vec<f64> = (4..=6)
-        .flat_map(|seed| compare_case(&case, seed, SensorLevel::Realistic, SECONDS).unwrap())
-        .filter(|b| b.truth.valve_close_s.is_none())
-        .filter_map(|b| b.systole_end_error_ms)
-        .collect();
+    let shut = valve_shut_errors_ms("Impella CP P-8", 4..=6);
     let within = shut.iter().filter(|e| e.abs() <= 5.0).count();
     println!(
         "{within} of {} valve-shut beats within 5 ms of dP/dt min",
@@ -141,6 +143,27 @@ fn lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an
     assert!(
         within as f64 >= 0.95 * shut.len() as f64,
         "{within} of {} valve-shut beats within 5 ms of LV dP/dt min",
+        shut.len()
+    );
+}
+
+#[test]
+fn lv_dpdt_min_under_suction_is_refitted_from_the_smoothed_minimum() {
+    // Impella CP P-9 (suction): LV dP/dt min is only -20 to -40 mmHg/s and stays within 5 % of it for 70-80 ms,
+    // so the raw derivative's minimum can lie on a noise dip far from the trough. The parabola refit started
+    // there and stayed on it: 11 % of 8 seeds' valve-shut beats more than 100 ms out (95th percentile 172 ms;
+    // 12 of these 90). Started from the minimum of the smoothed dP/dt it fits, 3 % (95th percentile 55 ms; 1 of
+    // these 90). The 5 ms bound is still out of reach here (17 % within; docs/validation.md).
+    let shut = valve_shut_errors_ms("Impella CP P-9 suction", 1..=4);
+    let far = shut.iter().filter(|e| e.abs() > 100.0).count();
+    println!(
+        "{far} of {} valve-shut beats more than 100 ms from dP/dt min",
+        shut.len()
+    );
+    assert!(shut.len() >= 80, "{} valve-shut beats", shut.len());
+    assert!(
+        far as f64 <= 0.05 * shut.len() as f64,
+        "{far} of {} valve-shut beats more than 100 ms from LV dP/dt min",
         shut.len()
     );
 }
