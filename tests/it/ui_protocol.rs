@@ -1616,6 +1616,20 @@ fn a_hyperaemic_window_shows_its_apv_cfr_and_hmr_at_once_and_says_in_words_when_
             .query_by_label_contains("no resting coronary window")
             .is_none()
     );
+    // The columns' headings are whole words on one line ("hyperaemia" was cut into "hyperaemi" / "a").
+    let heading_height = |label: &str| {
+        harness
+            .query_all_by_label(label)
+            .map(|node| node.rect())
+            .find(|rect| screen.contains_rect(*rect))
+            .unwrap_or_else(|| panic!("no heading {label} on screen"))
+            .height()
+    };
+    let (rest, hyperaemic) = (heading_height("rest"), heading_height("hyperaemia"));
+    assert!(
+        hyperaemic < 1.5 * rest,
+        "hyperaemia {hyperaemic} pt high, rest {rest}"
+    );
     // The endpoint table's CFR of this state: the resting and hyperaemic windows' APV, both as the table has them.
     let endpoints = session(&harness).endpoints().cloned().unwrap();
     let rest_apv = number(&app_numbers_of(&harness, step, WindowKind::CoronaryRest), "APV");

@@ -93,8 +93,9 @@ pub struct EndpointView {
 }
 
 /// Width of a value column of the saved windows' table, points: the widest number the notation policy writes
-/// (`1234.5`, `0.0012`) in body text, and a window's name in small text over at most two lines.
-const VALUE_COLUMN_WIDTH: f32 = 62.0;
+/// (`1234.5`, `0.0012`) in body text, and a window's name in small text over at most two lines, its longest word
+/// ("hyperaemia") whole.
+const VALUE_COLUMN_WIDTH: f32 = 72.0;
 
 /// One column of the saved windows' table: a saved window, with its heading, what it measured (`None` while it is
 /// being analysed), whether it was steady, and its summary on hover.
