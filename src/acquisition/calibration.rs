@@ -3,7 +3,7 @@
 //!
 //! A calibration is a correction applied to displayed and analysed values; raw samples are never rewritten. Live,
 //! the engine applies the calibration in force to each block before it enters the ring buffers the traces, numbers
-//! and online analysis read ([`LiveSource::calibrate`](super::LiveSource::calibrate), [`LiveSource::zero`](super::LiveSource::zero)), while the recorder gets the raw
+//! and online analysis read ([`LiveSource::calibrate`](super::LiveSource::calibrate), [`LiveSource::zero_of`](super::LiveSource::zero_of)), while the recorder gets the raw
 //! block. Each calibration is stored in the case file (the store's calibration table, through
 //! [`store_calibration`]) with who made it, when (UTC), how, and the sample it took effect from, and the case
 //! file's readers apply it from that sample on ([`calibrate_series`]): what is read back is what was shown live,

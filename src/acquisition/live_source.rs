@@ -96,17 +96,10 @@ impl LiveSource {
         Ok(from)
     }
 
-    /// Zeroes `channel` against atmosphere from its newest [`ZERO_WINDOW_S`] seconds (only samples taken under
-    /// the calibration in force, so a zero right after another waits for fresh samples) and puts the zero in
-    /// force from the next sample on. Returns the zero, how it was obtained, and the index of that sample.
-    pub fn zero(&mut self, channel: &str) -> Result<(Calibration, String, u64), CalibrationError> {
-        let (zeroed, method) = self.zero_of(channel)?;
-        let from = self.calibrate(channel, zeroed)?;
-        Ok((zeroed, method, from))
-    }
-
-    /// The zero [`LiveSource::zero`] would put in force on `channel`, with how it was obtained, without putting
-    /// it in force (so that several channels can be zeroed all or none).
+    /// The zero of `channel` against atmosphere from its newest [`ZERO_WINDOW_S`] seconds (only samples taken
+    /// under the calibration in force, so a zero right after another waits for fresh samples), with how it was
+    /// obtained; [`LiveSource::calibrate`] puts it in force (separately, so that several channels can be zeroed
+    /// all or none).
     pub fn zero_of(&self, channel: &str) -> Result<(Calibration, String), CalibrationError> {
         let index = self.channel_index(channel)?;
         let rate = self.spec.sample_rate_hz;
@@ -181,8 +174,8 @@ mod tests {
             gain: 2.0,
             offset: 0.0,
         };
-        let (zeroed, method, from) = source.zero("pa").unwrap();
-        assert_eq!(from, 3000);
+        let (zeroed, method) = source.zero_of("pa").unwrap();
+        assert_eq!(source.calibrate("pa", zeroed).unwrap(), 3000);
         let Calibration::Linear { gain, offset } = zeroed else {
             panic!("{zeroed:?}");
         };
@@ -193,10 +186,10 @@ mod tests {
         assert_eq!(source.calibrated_from[0], 3000);
         // Right after, no sample has been taken under the new zero: wait for fresh ones.
         assert!(matches!(
-            source.zero("pa"),
+            source.zero_of("pa"),
             Err(CalibrationError::TooFewSamples { num_valid: 0, .. })
         ));
-        assert!(source.zero("pd").is_err());
+        assert!(source.zero_of("pd").is_err());
         assert!(
             source
                 .calibrate(
