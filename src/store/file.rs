@@ -2,7 +2,6 @@
 //! `application_id`, `user_version`, and for editing SQLite's quick integrity check) before anything may write
 //! to it; only then is it migrated and opened for writing.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,8 +13,6 @@ use crate::model::CaseId;
 
 /// How long a writer waits for another connection's write lock (the recorder and an edit in the same file).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Page size of new case files, bytes.
 const PAGE_SIZE: i64 = 16384;
@@ -59,8 +56,15 @@ fn has_wal(path: &Path) -> bool {
     std::fs::metadata(wal_path(path)).is_ok_and(|metadata| metadata.len() >= 32)
 }
 
-/// Checks the bytes of the file before SQLite sees it: not empty, an SQLite header, the heracles
-/// `application_id`, and not shorter than the header says unless a write-ahead log beside it holds the rest.
+/// Checks the main file before a connection that may write to it or its log opens it: not empty, an SQLite
+/// database of heracles (`application_id`), and not shorter than its header says unless a write-ahead log beside
+/// it holds the rest.
+///
+/// Read by SQLite, never through a descriptor of our own: on Linux, closing any descriptor of a file drops every
+/// POSIX lock this process holds on it, SQLite's included, and another process could then take a file this
+/// process is recording (take it out of WAL mode, or checkpoint and delete the log the recorder still writes).
+/// SQLite keeps its own descriptors of a file this process holds locks on open until those locks go. `metadata`
+/// opens nothing.
 fn check_header(path: &Path) -> Result<HeaderCheck, StoreError> {
     let metadata = std::fs::metadata(path).map_err(StoreError::io(path))?;
     if !metadata.is_file() {
@@ -70,10 +74,20 @@ fn check_header(path: &Path) -> Result<HeaderCheck, StoreError> {
     if len == 0 {
         return Err(StoreError::Empty(path.to_owned()));
     }
-    let mut header = [0u8; 100];
-    let mut file = std::fs::File::open(path).map_err(StoreError::io(path))?;
-    let num_read = file.read(&mut header).map_err(StoreError::io(path))?;
-    if num_read < 16 || &header[..16] != SQLITE_MAGIC {
+    let code = |result: &Result<(u64, i32), rusqlite::Error>| {
+        result.as_ref().err().and_then(rusqlite::Error::sqlite_error_code)
+    };
+    let mut header = main_header(path, false);
+    // SQLite calls a main file shorter than its header says corrupt; opened again without that check, it tells
+    // a short file from one damaged some other way.
+    let mut short = false;
+    if code(&header) == Some(rusqlite::ErrorCode::DatabaseCorrupt) {
+        let again = main_header(path, true);
+        if again.is_ok() {
+            (header, short) = (again, true);
+        }
+    }
+    if code(&header) == Some(rusqlite::ErrorCode::NotADatabase) {
         return Err(StoreError::NotSqlite(path.to_owned()));
     }
     if len < 100 {
@@ -82,45 +96,54 @@ fn check_header(path: &Path) -> Result<HeaderCheck, StoreError> {
             detail: format!("{len} bytes, shorter than the header"),
         });
     }
-    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
-        1 => 65536,
-        n => u64::from(n),
-    };
-    let num_pages = u64::from(u32::from_be_bytes([
-        header[28], header[29], header[30], header[31],
-    ]));
-    // The in-header size is valid only when "version-valid-for" equals the change counter (SQLite file format 1.3).
-    let size_valid = header[92..96] == header[24..28];
-    if !page_size.is_power_of_two() || page_size < 512 {
-        return Err(StoreError::Damaged {
+    let (page_size, application_id) = header.map_err(|error| match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => damaged(path)(error),
+        _ => StoreError::Open {
             path: path.to_owned(),
-            detail: format!("page size {page_size} is invalid"),
-        });
-    }
-    let application_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+            detail: error.to_string(),
+        },
+    })?;
     if application_id != APPLICATION_ID {
         return Err(StoreError::Foreign {
             path: path.to_owned(),
             application_id,
         });
     }
-    if len % page_size != 0 || (size_valid && len < num_pages * page_size) {
+    if short || len % page_size != 0 {
         if has_wal(path) {
             return Ok(HeaderCheck::NeedsLog);
         }
         return Err(StoreError::Truncated {
             path: path.to_owned(),
-            detail: format!("{len} bytes, the header describes {num_pages} pages of {page_size} bytes"),
+            detail: if short {
+                format!("{len} bytes, shorter than its header says")
+            } else {
+                format!("{len} bytes, not a whole number of {page_size}-byte pages")
+            },
         });
     }
     Ok(HeaderCheck::Complete)
 }
 
-/// A read-only connection that has answered one query; `immutable` reads the file as it is on disk, without
-/// the shared-memory and log files (for read-only media).
-pub(crate) fn open_reader(path: &Path, immutable: bool) -> Result<Connection, rusqlite::Error> {
+/// The page size and `application_id` the main file's header states, read by SQLite from the main file alone
+/// (an `immutable` reader: without its log, taking no locks) and without reading its schema. `allow_short` lets
+/// SQLite open a main file shorter than its header says (`writable_schema`), which it otherwise calls corrupt.
+fn main_header(path: &Path, allow_short: bool) -> Result<(u64, i32), rusqlite::Error> {
+    let conn = connect_reader(path, true)?;
+    if allow_short {
+        conn.pragma_update(None, "writable_schema", true)?;
+    }
+    // Reading `application_id` has SQLite read the header; the page size is then the one it read.
+    let application_id = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
+    let page_size = conn.pragma_query_value(None, "page_size", |row| row.get(0))?;
+    Ok((page_size, application_id))
+}
+
+/// A read-only connection that has read nothing yet; `immutable` reads the file as it is on disk, without the
+/// shared-memory and log files and without locks (for read-only media).
+fn connect_reader(path: &Path, immutable: bool) -> Result<Connection, rusqlite::Error> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = if immutable {
+    if immutable {
         // A URI: the characters URIs reserve are escaped in the path.
         let escaped = path
             .to_string_lossy()
@@ -130,10 +153,15 @@ pub(crate) fn open_reader(path: &Path, immutable: bool) -> Result<Connection, ru
         Connection::open_with_flags(
             format!("file:{escaped}?immutable=1"),
             flags | OpenFlags::SQLITE_OPEN_URI,
-        )?
+        )
     } else {
-        Connection::open_with_flags(path, flags)?
-    };
+        Connection::open_with_flags(path, flags)
+    }
+}
+
+/// A read-only connection (see [`connect_reader`]) that has answered one query.
+pub(crate) fn open_reader(path: &Path, immutable: bool) -> Result<Connection, rusqlite::Error> {
+    let conn = connect_reader(path, immutable)?;
     conn.pragma_query_value(None, "schema_version", |row| row.get::<_, i64>(0))?;
     Ok(conn)
 }

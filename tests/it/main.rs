@@ -31,6 +31,7 @@ mod sim;
 mod simulate_cli;
 mod store;
 mod store_cli;
+mod store_locks;
 mod ui_consoles_step;
 mod ui_keyboard;
 mod ui_live;

@@ -934,7 +934,7 @@ fn a_kill_during_migration_leaves_the_original_intact() {
     assert!(num_kept_old > 0, "no kill landed before the migration committed");
 }
 
-fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
     let start = Instant::now();
     while !condition() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
