@@ -1,6 +1,7 @@
 //! Creating, validating and opening case files. A file is checked read-only (size, SQLite header,
 //! `application_id`, `user_version`, and for editing SQLite's quick integrity check) before anything may write
-//! to it; only then is it migrated and opened for writing.
+//! to it; only then is it migrated and opened for writing. Every check reads the file through SQLite, never
+//! through a descriptor of its own (see [`check_header`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -724,6 +724,7 @@ fn bad_files_give_clear_errors_and_are_never_modified() {
             state as u8
         })
         .collect();
+    let short_random = write("HER-TST-0008.heracles", &random[..60]);
     let random = write("HER-TST-0005.heracles", &random);
     let foreign = dir.path().join("HER-TST-0006.heracles");
     rusqlite::Connection::open(&foreign)
@@ -738,11 +739,12 @@ fn bad_files_give_clear_errors_and_are_never_modified() {
             .unwrap();
         conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
     }
-    let cases: [(&Path, &str); 6] = [
+    let cases: [(&Path, &str); 7] = [
         (&empty, "empty"),
         (&truncated, "truncated"),
         (&header_only, "truncated"),
         (&random, "not a case file"),
+        (&short_random, "not a case file"),
         (&foreign, "another application"),
         (&newer, "newer version of heracles"),
     ];
