@@ -936,7 +936,7 @@ fn a_kill_during_migration_leaves_the_original_intact() {
     assert!(num_kept_old > 0, "no kill landed before the migration committed");
 }
 
-pub fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
     let start = Instant::now();
     while !condition() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -1018,11 +1018,8 @@ fn recorder_holds_data_while_the_disk_fails_and_writes_it_when_it_recovers() {
     assert!(file.verify().unwrap().ok());
 }
 
-#[test]
-fn recorder_reports_a_removed_file_and_never_panics() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = new_case(dir.path(), 11);
-    let path = file.path().to_owned();
+/// A recorder on `file` recording a one-channel source, its first 20 samples committed.
+pub fn begin_recording(file: CaseFile) -> Recorder {
     let mut recorder = Recorder::start(file, RecorderOptions::default()).unwrap();
     recorder
         .offer(RecordItem::Source {
@@ -1031,15 +1028,29 @@ fn recorder_reports_a_removed_file_and_never_panics() {
             first_sample: 0,
         })
         .unwrap();
+    commit_block(&mut recorder, 0);
+    recorder
+}
+
+/// Offers the 20 samples from `first_sample` on of [`begin_recording`]'s source and waits until they are committed.
+pub fn commit_block(recorder: &mut Recorder, first_sample: u64) {
     recorder
         .offer(RecordItem::Block {
             source: 0,
-            block: block(1, 0, 20),
+            block: block(1, first_sample, 20),
         })
         .unwrap();
-    wait_for("first commit", Duration::from_secs(5), || {
-        recorder.num_committed_samples() == 20
+    wait_for("the commit", Duration::from_secs(5), || {
+        recorder.num_committed_samples() == first_sample + 20
     });
+}
+
+#[test]
+fn recorder_reports_a_removed_file_and_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_case(dir.path(), 11);
+    let path = file.path().to_owned();
+    let mut recorder = begin_recording(file);
     std::fs::remove_file(&path).unwrap();
     recorder
         .offer(RecordItem::Block {

@@ -8,11 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use heracles::acquisition::RecordSink;
-use heracles::model::RecordItem;
-use heracles::store::{CaseFile, Recorder, RecorderOptions};
+use heracles::store::CaseFile;
 
-use super::store::{block, case_id, spec, wait_for};
+use super::store::{begin_recording, case_id, commit_block};
 
 /// The child process of [`a_recording_file_stays_locked_while_this_process_opens_it_again`]: another SQLite
 /// user of the case file named by `HERACLES_LOCK_CHILD` tries, without waiting, to read it in exclusive locking
@@ -56,23 +54,7 @@ fn a_recording_file_stays_locked_while_this_process_opens_it_again() {
     // As the app opens a case: the file for the protocol's records, and a recorder on a second connection.
     let file = CaseFile::create(dir.path(), case_id(61), "tester").unwrap();
     let path = file.path().to_owned();
-    let mut recorder = Recorder::start(CaseFile::open(&path).unwrap(), RecorderOptions::default()).unwrap();
-    recorder
-        .offer(RecordItem::Source {
-            source: 0,
-            spec: spec("s", 1, 1000.0),
-            first_sample: 0,
-        })
-        .unwrap();
-    recorder
-        .offer(RecordItem::Block {
-            source: 0,
-            block: block(1, 0, 20),
-        })
-        .unwrap();
-    wait_for("the first commit", Duration::from_secs(5), || {
-        recorder.num_committed_samples() == 20
-    });
+    let mut recorder = begin_recording(CaseFile::open(&path).unwrap());
     let mut log = path.as_os_str().to_owned();
     log.push("-wal");
     let refused = |when: &str| {
@@ -94,14 +76,6 @@ fn a_recording_file_stays_locked_while_this_process_opens_it_again() {
     drop(CaseFile::open(&path).unwrap());
     refused("after opening it for edits");
     drop(file);
-    recorder
-        .offer(RecordItem::Block {
-            source: 0,
-            block: block(1, 20, 20),
-        })
-        .unwrap();
-    wait_for("the second commit", Duration::from_secs(5), || {
-        recorder.num_committed_samples() == 40
-    });
+    commit_block(&mut recorder, 20);
     refused("the recorder alone");
 }
