@@ -233,10 +233,19 @@ impl CaseWriter {
 
 impl Drop for CaseWriter {
     fn drop(&mut self) {
-        // Hand over what is left, waiting if need be: closing the case must not lose protocol records.
-        while let Some(job) = self.backlog.pop_front() {
-            if self.jobs.send(job).is_err() {
-                break;
+        // Hand over what is left, waiting if need be: closing the case must not lose protocol records. Replies
+        // nobody will read now are taken off meanwhile: a thread waiting to deliver one takes no more jobs.
+        'backlog: while let Some(mut job) = self.backlog.pop_front() {
+            loop {
+                match self.jobs.try_send(job) {
+                    Ok(()) => break,
+                    Err(TrySendError::Disconnected(_)) => break 'backlog,
+                    Err(TrySendError::Full(back)) => {
+                        job = back;
+                        // A reply, or the thread taking a job: either way the thread has moved on.
+                        let _ = self.replies.recv_timeout(Duration::from_millis(5));
+                    }
+                }
             }
         }
         let (jobs, _) = sync_channel(1);
@@ -824,4 +833,67 @@ pub fn next_demo_case_id(dir: &Path) -> Result<CaseId, String> {
         .max()
         .unwrap_or(0);
     CaseId::new(crate::model::Site::Dem, highest + 1).map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Closing the writer while its thread waits to deliver more replies than the reply queue holds, with jobs
+    /// still waiting behind a full job queue: the closing side waited for the thread to take a job while the
+    /// thread waited for someone to take its reply, for ever. Every job is still recorded.
+    #[test]
+    fn closing_with_unread_replies_and_a_backlog_records_everything_and_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let case_id: CaseId = "HER-TST-0071".parse().unwrap();
+        let mut writer = CaseWriter::start(Opening::Create {
+            dir: dir.path().to_owned(),
+            case_id,
+            operator: "tester".into(),
+        })
+        .unwrap();
+        // Each note draws a notice (it looks like a date of birth).
+        let text = "born 1956";
+        assert!(!store::text_warnings(text).is_empty());
+        let at = Moment {
+            utc: chrono::Utc::now(),
+            recording_s: 1.0,
+        };
+        let num_jobs = JOB_QUEUE_LEN + REPLY_QUEUE_LEN + 10;
+        for _ in 0..num_jobs {
+            writer.record(Transition {
+                event: Event::Mark { text: text.into() },
+                at,
+                effects: vec![Effect::Marked {
+                    step: StepId::Preparation,
+                    text: text.into(),
+                    at,
+                }],
+                device: UnloadingDevice::None,
+                ecmo: None,
+                who: "tester".into(),
+            });
+        }
+        // One message, sent once: the bound never holds it back.
+        let (closed, closing) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("closing-case-writer".into())
+            .spawn(move || {
+                drop(writer);
+                let _ = closed.send(());
+            })
+            .unwrap();
+        assert!(
+            closing.recv_timeout(Duration::from_secs(60)).is_ok(),
+            "closing the case writer hung"
+        );
+        let file = CaseFile::open_read_only(&dir.path().join(store::file_name(case_id))).unwrap();
+        let notes = file
+            .events()
+            .unwrap()
+            .iter()
+            .filter(|event| event.kind == "marker" && event.text == text)
+            .count();
+        assert_eq!(notes, num_jobs);
+    }
 }
