@@ -904,6 +904,28 @@ fn the_review_lanes_are_named_in_words_with_their_units_never_by_stored_id() {
 }
 
 #[test]
+fn every_lanes_title_sits_above_its_trace_never_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (harness, _path) = app_reviewing(dir.path(), 42);
+    let lanes: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
+        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
+        .collect();
+    assert_eq!(lanes.len(), 6, "{lanes:?}");
+    for (lane, _) in &lanes {
+        let title = lane.trim_end_matches(" trace");
+        let title_rect = harness.get_by_label(title).rect();
+        for (other, trace) in &lanes {
+            assert_eq!(
+                crate::ui_live::overlap_area(title_rect, *trace),
+                0.0,
+                "the title \"{title}\" at {title_rect:?} is drawn over the {other} at {trace:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
     // Eight markers within 1.4 s of each other (a protocol step's events come in bursts), in the first view.
     let texts = [

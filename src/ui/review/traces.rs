@@ -17,7 +17,7 @@ use crate::review::tracks::Track;
 use crate::signal::decimate::MinMax;
 use crate::store::AnalysisWindow;
 use crate::ui::theme;
-use crate::ui::traces::envelope_mesh;
+use crate::ui::traces::{envelope_mesh, title_band_and_plot};
 
 /// How near (points) the pointer must be to a beat or a window edge to pick it.
 const PICK_DISTANCE: f32 = 6.0;
@@ -307,12 +307,15 @@ pub(super) fn traces_ui(
         .size()
         .y
         + 1.0;
-    let mut label_rows = LabelRows::new(plot.top() + 2.0 + row_height, row_height);
+    // Each lane's title has a band of its own above the lane's trace.
+    let title_height = row_height + 2.0;
+    let mut label_rows = LabelRows::new(plot.top() + title_height + 2.0, row_height);
     windows_ui(ui, snapshot, state, layout, &mut label_rows);
     for index in 0..tracks.len() {
         let top = plot.top() + index as f32 * (strip_height + theme::STRIP_GAP);
-        let rect = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
-        let painter = ui.painter_at(rect.expand2(vec2(theme::Y_AXIS_WIDTH, 0.0)));
+        let lane = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
+        let (band, rect) = title_band_and_plot(lane, title_height);
+        let painter = ui.painter_at(lane.expand2(vec2(theme::Y_AXIS_WIDTH, 0.0)));
         painter.rect_stroke(
             rect,
             0.0,
@@ -342,7 +345,7 @@ pub(super) fn traces_ui(
             .map_or_else(|| channel.name.clone(), |kind| kind.title().to_owned());
         let title = format!("{name} ({})", channel.unit);
         let title_rect = painter.text(
-            rect.left_top() + vec2(4.0, 2.0),
+            band.left_top() + vec2(4.0, 1.0),
             Align2::LEFT_TOP,
             &title,
             theme::small_font(),
@@ -355,6 +358,8 @@ pub(super) fn traces_ui(
             Sense::hover(),
         )
         .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &title));
+        ui.interact(rect, ui.scope_id().with(("lane-plot", index)), Sense::hover())
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, format!("{title} trace")));
         for (value, align, y) in [
             (hi, Align2::RIGHT_TOP, rect.top()),
             (lo, Align2::RIGHT_BOTTOM, rect.bottom()),
