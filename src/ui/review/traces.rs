@@ -311,6 +311,8 @@ pub(super) fn traces_ui(
     let title_height = row_height + 2.0;
     let mut label_rows = LabelRows::new(plot.top() + title_height + 2.0, row_height);
     windows_ui(ui, snapshot, state, layout, &mut label_rows);
+    // The lanes' titles, drawn last on a backing of their own: no marker line or window edge crosses them.
+    let mut titles = Vec::with_capacity(tracks.len());
     for index in 0..tracks.len() {
         let top = plot.top() + index as f32 * (strip_height + theme::STRIP_GAP);
         let lane = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
@@ -344,13 +346,9 @@ pub(super) fn traces_ui(
         let name = SignalKind::from_name(&channel.name)
             .map_or_else(|| channel.name.clone(), |kind| kind.title().to_owned());
         let title = format!("{name} ({})", channel.unit);
-        let title_rect = painter.text(
-            band.left_top() + vec2(4.0, 1.0),
-            Align2::LEFT_TOP,
-            &title,
-            theme::small_font(),
-            track_colour(&tracks[index]),
-        );
+        let galley = painter.layout_no_wrap(title.clone(), theme::small_font(), track_colour(&tracks[index]));
+        let title_rect = Rect::from_min_size(band.left_top() + vec2(4.0, 1.0), galley.size());
+        titles.push((title_rect, galley));
         // The lane's name as a reader (and a screen reader) sees it: the signal in words, never its stored id.
         ui.interact(
             title_rect,
@@ -373,8 +371,13 @@ pub(super) fn traces_ui(
             );
         }
     }
-    beats_ui(ui, snapshot, state, layout);
+    beats_ui(ui, snapshot, state, layout, plot.top() + title_height);
     marks_ui(ui, snapshot, layout, &mut label_rows, plot.top() + strip_height);
+    let painter = ui.painter_at(plot);
+    for (rect, galley) in titles {
+        painter.rect_filled(rect.expand(2.0), 2.0, theme::BACKGROUND);
+        painter.galley(rect.min, galley, theme::TEXT);
+    }
     let axis = ui.painter_at(Rect::from_min_max(pos2(area.left(), plot.bottom()), area.max));
     for &t in &ticks {
         let x = layout.x_of(t);
@@ -695,7 +698,8 @@ fn windows_ui(
     }
 }
 
-fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout) {
+/// The selected window's beats: ticks and crosses from `marks_top` (under the first lane's title band).
+fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout, marks_top: f32) {
     let Some(window_id) = state.selected_window else {
         return;
     };
@@ -709,7 +713,7 @@ fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout
         .as_ref()
         .filter(|o| o.window_id == window_id)
         .map(|o| o.beats);
-    let (top, bottom) = (layout.plot.top(), layout.plot.bottom());
+    let (top, bottom) = (marks_top, layout.plot.bottom());
     for beat in beats {
         let t = beat.start as f64 / rate;
         if t < state.from_s || t > state.to_s {
