@@ -926,6 +926,59 @@ fn every_lanes_title_sits_above_its_trace_never_over_it() {
 }
 
 #[test]
+fn the_overviews_step_names_never_run_over_each_other_however_short_the_steps() {
+    use heracles::model::StepId;
+    // A minute of recording whose first steps lasted a second or so each (eligibility and preparation done while
+    // recording), so that their names are wider than their bands.
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::record(
+        dir.path(),
+        43,
+        0..60_000,
+        heracles::store::RecorderOptions::default(),
+    );
+    let mut file = CaseFile::open(&path).unwrap();
+    for (step, (from, to)) in [
+        (StepId::Eligibility, (0.0, 1.0)),
+        (StepId::Preparation, (1.0, 2.5)),
+        (StepId::BaselineCoronary, (2.5, 4.0)),
+        (StepId::BaselinePv, (4.0, 60.0)),
+    ] {
+        let id = file.start_step("operator", step, Some(from), None, None).unwrap();
+        file.end_step("operator", id, Some(to), None, None).unwrap();
+    }
+    drop(file);
+    let harness = open_review(&path, "fellow");
+    let overview = harness.get_by_label_contains("Overview:").rect();
+    // A label's text is its accessibility value (see `label_starting`).
+    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
+    let labels: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| text(node).is_some_and(|l| l.starts_with("Protocol step ")))
+        .map(|node| (text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    // The long step's name is there in full; the short ones as far as they fit.
+    assert!(
+        labels
+            .iter()
+            .any(|(l, _)| l == "Protocol step Baseline PV loops: 4 s to 60 s"),
+        "{labels:?}"
+    );
+    for (position, (label, rect)) in labels.iter().enumerate() {
+        assert!(
+            overview.contains_rect(*rect),
+            "{label} at {rect:?} outside the overview {overview:?}"
+        );
+        for (other, other_rect) in &labels[position + 1..] {
+            assert_eq!(
+                crate::ui_live::overlap_area(*rect, *other_rect),
+                0.0,
+                "\"{label}\" at {rect:?} runs over \"{other}\" at {other_rect:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
     // Eight markers within 1.4 s of each other (a protocol step's events come in bursts), in the first view.
     let texts = [

@@ -131,20 +131,16 @@ fn overview_ui(
     painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
     let x_of = |t: f64| rect.left() + (t / duration) as f32 * rect.width();
     if let Some(snapshot) = snapshot {
+        let mut bands = Vec::with_capacity(snapshot.steps.len());
         for (i, step) in snapshot.steps.iter().enumerate() {
             let (Some(start), end) = (step.start_s, step.end_s.unwrap_or(duration)) else {
                 continue;
             };
             let band = Rect::from_x_y_ranges(x_of(start)..=x_of(end), rect.y_range());
             painter.rect_filled(band, 0.0, theme::REVIEW_STEP_BANDS[i % 2]);
-            painter.text(
-                band.left_top() + vec2(3.0, 2.0),
-                Align2::LEFT_TOP,
-                step.step.title(),
-                theme::small_font(),
-                theme::TEXT_DIM,
-            );
+            bands.push((band, step));
         }
+        step_labels_ui(ui, &painter, rect, bands);
         for (window, _, _) in &snapshot.analysis.windows {
             let band = Rect::from_x_y_ranges(
                 x_of(window.start_s)..=x_of(window.end_s).max(x_of(window.start_s) + 2.0),
@@ -217,6 +213,54 @@ fn overview_ui(
             ),
         )
     });
+}
+
+/// Narrowest room (points) a step's name is drawn in on the overview, cut with an ellipsis to fit.
+const MIN_STEP_LABEL_WIDTH: f32 = 14.0;
+
+/// The protocol steps' names on their bands of the overview, each cut to the room before the next step begins
+/// (short steps lie side by side; a step visited twice has two bands), so that no name runs over another; the
+/// whole name, with when, as its accessible label.
+fn step_labels_ui(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    overview: Rect,
+    mut bands: Vec<(Rect, &crate::store::StepRecord)>,
+) {
+    bands.sort_by(|a, b| a.0.left().total_cmp(&b.0.left()));
+    for (position, (band, step)) in bands.iter().enumerate() {
+        let left = band.left() + 3.0;
+        let next = bands
+            .get(position + 1)
+            .map_or(overview.right(), |(next, _)| next.left());
+        let width = band.right().min(next).min(overview.right()) - left - 3.0;
+        if width < MIN_STEP_LABEL_WIDTH {
+            continue;
+        }
+        let mut job = egui::text::LayoutJob::simple_singleline(
+            step.step.title().to_owned(),
+            theme::small_font(),
+            theme::TEXT_DIM,
+        );
+        job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+        let galley = painter.layout_job(job);
+        let label = Rect::from_min_size(pos2(left, band.top() + 2.0), galley.size());
+        painter.galley(label.min, galley, theme::TEXT_DIM);
+        let until = step
+            .end_s
+            .map_or_else(|| "the end of the case".to_owned(), |end| format!("{end:.0} s"));
+        let name = format!(
+            "Protocol step {}: {:.0} s to {until}",
+            step.step.title(),
+            step.start_s.unwrap_or_default(),
+        );
+        ui.interact(
+            label,
+            ui.scope_id().with(("overview-step", position)),
+            Sense::hover(),
+        )
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
+    }
 }
 
 /// Before the case's records have loaded: the overview and the channels alone.
