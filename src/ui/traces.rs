@@ -310,13 +310,7 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions:
                 [pos2(x, axis_rect.top()), pos2(x, axis_rect.top() + 4.0)],
                 Stroke::new(1.0, theme::BORDER),
             );
-            painter.text(
-                pos2(x, axis_rect.top() + 5.0),
-                Align2::CENTER_TOP,
-                clock_label(t),
-                theme::small_font(),
-                theme::TEXT_DIM,
-            );
+            time_label_ui(ui, &painter, pos2(x, axis_rect.top() + 5.0), clock_label(t));
         }
     }
     let newest_s = time_base
@@ -330,6 +324,26 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions:
         egui::WidgetInfo::labeled(egui::Role::Image, true, label)
     });
     ui.advance_cursor_after_rect(area);
+}
+
+/// A time axis's label centred under its tick at `at` (its top centre), drawn only when it fits wholly in the
+/// painter's clip (a label cut by the edge reads as another time: "1:3" for 1:30), named as its accessible label
+/// ("Time axis 1:30"). Every time axis, live and in review, labels its ticks through this.
+pub fn time_label_ui(ui: &egui::Ui, painter: &egui::Painter, at: egui::Pos2, text: String) {
+    let galley = painter.layout_no_wrap(text, theme::small_font(), theme::TEXT_DIM);
+    let rect = Align2::CENTER_TOP.anchor_size(at, galley.size());
+    let clip = painter.clip_rect();
+    if rect.left() < clip.left() || rect.right() > clip.right() {
+        return;
+    }
+    let name = format!("Time axis {}", galley.text());
+    painter.galley(rect.min, galley, theme::TEXT_DIM);
+    ui.interact(
+        rect,
+        ui.scope_id().with(("time-label", name.clone())),
+        Sense::hover(),
+    )
+    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
 }
 
 /// Seconds between labelled ticks for a sweep.

@@ -17,7 +17,7 @@ use crate::review::tracks::Track;
 use crate::signal::decimate::MinMax;
 use crate::store::AnalysisWindow;
 use crate::ui::theme;
-use crate::ui::traces::{envelope_mesh, title_band_and_plot};
+use crate::ui::traces::{envelope_mesh, time_label_ui, title_band_and_plot};
 
 /// How near (points) the pointer must be to a beat or a window edge to pick it.
 const PICK_DISTANCE: f32 = 6.0;
@@ -425,13 +425,7 @@ pub(super) fn traces_ui(
     let axis = ui.painter_at(Rect::from_min_max(pos2(area.left(), plot.bottom()), area.max));
     for &t in &ticks {
         let x = layout.x_of(t);
-        axis.text(
-            pos2(x, plot.bottom() + 4.0),
-            Align2::CENTER_TOP,
-            time_label(t, step),
-            theme::small_font(),
-            theme::TEXT_DIM,
-        );
+        time_label_ui(ui, &axis, pos2(x, plot.bottom() + 4.0), time_label(t, step));
     }
     ui.advance_cursor_after_rect(area);
 }
