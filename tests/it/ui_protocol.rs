@@ -638,6 +638,34 @@ fn the_eligibility_verdict_counts_what_is_left_in_words_one_criterion_not_one_cr
 }
 
 #[test]
+fn each_eligibility_criterion_reads_on_the_line_of_its_answers() {
+    let mut harness = harness(1366.0, 768.0);
+    set_up_case(&mut harness);
+    let pixels_per_point = harness.ctx.pixels_per_point();
+    let mut checked = 0;
+    for criterion in Criterion::ALL {
+        let text = harness.get_by_label(criterion.text()).rect();
+        // One line of body text (a long criterion wraps on below its first line).
+        if text.height() > 1.5 * heracles::ui::theme::BODY_SIZE {
+            continue;
+        }
+        for answer in ["yes", "no"] {
+            let button = harness
+                .get_by_label(&format!("{}: {answer}", criterion.text()))
+                .rect();
+            let dy = (text.center().y - button.center().y) * pixels_per_point;
+            assert!(
+                dy.abs() <= 1.0,
+                "\"{}\" sits {dy:.1} px off the line of its {answer} button",
+                criterion.text()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} criteria checked");
+}
+
+#[test]
 fn an_ineligible_patient_is_stopped_with_the_reason_shown() {
     let mut harness = harness(1366.0, 768.0);
     set_up_case(&mut harness);
