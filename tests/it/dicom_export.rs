@@ -885,16 +885,9 @@ fn a_long_recording_is_cut_into_10_minute_instances_without_a_seam() {
 
 #[test]
 fn the_waveforms_start_at_case_set_up_not_at_the_consoles_start() {
-    // The console ran 9 s before the case was set up: the case's clock starts at the console's sample 0, its
-    // first stored sample is 9000 (as in the WFDB export's test).
-    const SET_UP_SAMPLE: u64 = 9000;
+    // The console ran 9 s before the case was set up (as in the WFDB export's test).
     let dir = tempfile::tempdir().unwrap();
-    let path = review_case::record(
-        dir.path(),
-        711,
-        SET_UP_SAMPLE..SET_UP_SAMPLE + 20_000,
-        heracles::store::RecorderOptions::default(),
-    );
+    let path = review_case::record_after_console_start(dir.path(), 711);
     let study = study(&path);
     let first = study
         .instances

@@ -124,14 +124,7 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     });
 
     // The rest of the step, then the baseline coronary step: the context carries both, the ratio in its field.
-    for item in guide(StepId::Preparation).checklist {
-        if !ticked(&harness, item) {
-            app_click(&mut harness, item);
-        }
-    }
-    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
-    app_click(&mut harness, "Record ECMO settings");
-    app_next(&mut harness, StepId::BaselineCoronary);
+    finish_the_consoles_step(&mut harness);
     let field = harness.get_by_label("Pd/Pa at equalisation");
     assert_eq!(
         field.value().as_deref(),
@@ -163,14 +156,7 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     harness.get_by_label_contains(&format!("Recorded: {shown}"));
 
     // In the case file: the calibrations with their methods, and the step's records in words.
-    let path = session(&harness).path().unwrap().to_owned();
-    run_until(&mut harness, "the records to be handed over", 10.0, |h| {
-        session(h).num_unwritten() == 0
-    });
-    app_close_case(&mut harness);
-    app_click(&mut harness, "Close case and stop recording");
-    wait_for_the_writer(&path);
-    let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
+    let file = close_and_read(&mut harness);
     let stored: Vec<_> = stored_calibrations(&file)
         .unwrap()
         .into_iter()
@@ -218,6 +204,31 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     assert_eq!(marker("measurement_context"), shown);
 }
 
+/// Ticks what is left of the consoles step's checklist, records the ECMO settings and goes on to the baseline
+/// coronary step.
+fn finish_the_consoles_step(harness: &mut App) {
+    for item in guide(StepId::Preparation).checklist {
+        if !ticked(harness, item) {
+            app_click(harness, item);
+        }
+    }
+    app_type(harness, "ECMO flow (L/min)", "3.5");
+    app_click(harness, "Record ECMO settings");
+    app_next(harness, StepId::BaselineCoronary);
+}
+
+/// Closes the case (stopping the recording) once its records are handed over, and opens its file to read.
+fn close_and_read(harness: &mut App) -> heracles::store::CaseFile {
+    let path = session(harness).path().unwrap().to_owned();
+    run_until(harness, "the records to be handed over", 10.0, |h| {
+        session(h).num_unwritten() == 0
+    });
+    app_close_case(harness);
+    app_click(harness, "Close case and stop recording");
+    wait_for_the_writer(&path);
+    heracles::store::CaseFile::open_read_only(&path).unwrap()
+}
+
 /// The zero of channel `index` of `zero` as a calibration.
 fn in_force_zero(zero: &heracles::protocol::PressureZero, index: usize) -> Calibration {
     Calibration::Linear {
@@ -253,14 +264,7 @@ fn zeroing_again_after_the_context_was_recorded_carries_the_new_zero_into_it_and
     app_answer_eligible(&mut harness);
     app_next(&mut harness, StepId::Preparation);
     let first = zero_open_to_air(&mut harness, &patient);
-    for item in guide(StepId::Preparation).checklist {
-        if !ticked(&harness, item) {
-            app_click(&mut harness, item);
-        }
-    }
-    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
-    app_click(&mut harness, "Record ECMO settings");
-    app_next(&mut harness, StepId::BaselineCoronary);
+    finish_the_consoles_step(&mut harness);
     app_click(&mut harness, "LAD");
     app_click(&mut harness, "mid");
     app_click(&mut harness, "Record measurement context");
@@ -288,14 +292,7 @@ fn zeroing_again_after_the_context_was_recorded_carries_the_new_zero_into_it_and
     assert!(context(&harness).to_string().contains(&second.to_string()));
 
     // In the case file, the newest measurement context is the one with the new zero.
-    let path = session(&harness).path().unwrap().to_owned();
-    run_until(&mut harness, "the records to be handed over", 10.0, |h| {
-        session(h).num_unwritten() == 0
-    });
-    app_close_case(&mut harness);
-    app_click(&mut harness, "Close case and stop recording");
-    wait_for_the_writer(&path);
-    let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
+    let file = close_and_read(&mut harness);
     let contexts: Vec<String> = file
         .events()
         .unwrap()

@@ -934,17 +934,15 @@ fn short_steps_review(dir: &std::path::Path, number: u16) -> Harness<'static, He
         0..60_000,
         heracles::store::RecorderOptions::default(),
     );
-    let mut file = CaseFile::open(&path).unwrap();
-    for (step, (from, to)) in [
-        (StepId::Eligibility, (0.0, 1.0)),
-        (StepId::Preparation, (1.0, 2.5)),
-        (StepId::BaselineCoronary, (2.5, 4.0)),
-        (StepId::BaselinePv, (4.0, 60.0)),
-    ] {
-        let id = file.start_step("operator", step, Some(from), None, None).unwrap();
-        file.end_step("operator", id, Some(to), None, None).unwrap();
-    }
-    drop(file);
+    review_case::add_steps(
+        &path,
+        &[
+            (StepId::Eligibility, (0.0, 1.0)),
+            (StepId::Preparation, (1.0, 2.5)),
+            (StepId::BaselineCoronary, (2.5, 4.0)),
+            (StepId::BaselinePv, (4.0, 60.0)),
+        ],
+    );
     open_review(&path, "fellow")
 }
 
