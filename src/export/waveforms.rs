@@ -59,12 +59,7 @@ pub fn write_wfdb(file: &CaseFile, dir: &Path, record_name: &str) -> Result<Writ
         .fold(0.0, f64::max);
     // The record starts at the first recorded sample (the case's set-up), not at the console's sample 0 on the
     // case's clock: a console that ran before set-up would otherwise lead the record with invalid samples.
-    let first_frame = channels
-        .iter()
-        .filter(|c| c.num_samples > 0)
-        .map(|c| (c.first_sample as f64 / c.sample_rate_hz * frame_rate_hz).floor() as u64)
-        .min()
-        .unwrap_or(0);
+    let first_frame = first_recorded_s(&channels).map_or(0, |t| (t * frame_rate_hz).floor() as u64);
     let end_frame = ((duration_s * frame_rate_hz).ceil() as u64).max(first_frame);
     let frames_per_block = (BLOCK_S * frame_rate_hz) as u64;
     let mut writer = WfdbWriter::create(dir, record_name, &specs)?;
@@ -105,4 +100,15 @@ pub fn write_wfdb(file: &CaseFile, dir: &Path, record_name: &str) -> Result<Writ
         frame += block;
     }
     Ok(writer.finish()?)
+}
+
+/// When the case's first recorded sample is on the case's clock (the case's set-up: a console that ran before it
+/// numbers its samples from its own start), `None` when nothing was recorded. Every waveform export (this WFDB
+/// record, the DICOM waveforms) starts there, so none leads with samples from before the case.
+pub(crate) fn first_recorded_s(channels: &[crate::store::ChannelInfo]) -> Option<f64> {
+    channels
+        .iter()
+        .filter(|c| c.num_samples > 0)
+        .map(|c| c.first_sample as f64 / c.sample_rate_hz)
+        .min_by(f64::total_cmp)
 }

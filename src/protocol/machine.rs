@@ -79,19 +79,7 @@ impl Machine {
             Event::PdEqualised { pd_pa_read } => self.pd_equalised(pd_pa_read),
             Event::SetCoronaryContext(context) => {
                 self.in_step(StepId::BaselineCoronary, "recording the measurement context")?;
-                // What the app did at the consoles step is the context's zero and equalisation, whatever the
-                // event says: one record of each.
-                let zero = self.state.zero.clone();
-                let equalisation = self.state.equalisation.clone();
-                let context = CoronaryContext {
-                    zeroed: context.zeroed || zero.is_some(),
-                    pd_pa_at_equalisation: equalisation
-                        .as_ref()
-                        .map_or(context.pd_pa_at_equalisation, |e| e.pd_pa_read),
-                    zero,
-                    equalisation,
-                    ..context
-                };
+                let context = self.with_consoles(context);
                 let (lo, hi) = CoronaryContext::PD_PA_RANGE;
                 in_range(context.pd_pa_at_equalisation, lo, hi, "Pd/Pa at equalisation", "")?;
                 let wire_position = match context.wire_position.trim() {
@@ -304,7 +292,35 @@ impl Machine {
         };
         self.state.zero = Some(zero.clone());
         self.effects.push(Effect::PressuresZeroed(zero));
+        self.update_context();
         self.tick(ZEROED_CHECK)
+    }
+
+    /// `context` with what the app did at the consoles step as its zero and equalisation, whatever the context
+    /// says: one record of each.
+    fn with_consoles(&self, context: CoronaryContext) -> CoronaryContext {
+        let zero = self.state.zero.clone();
+        let equalisation = self.state.equalisation.clone();
+        CoronaryContext {
+            zeroed: context.zeroed || zero.is_some(),
+            pd_pa_at_equalisation: equalisation
+                .as_ref()
+                .map_or(context.pd_pa_at_equalisation, |e| e.pd_pa_read),
+            zero,
+            equalisation,
+            ..context
+        }
+    }
+
+    /// After a zero or an equalisation: a measurement context recorded already takes it at once (and is recorded
+    /// again), so it never keeps a zero or a ratio that is no longer in force.
+    fn update_context(&mut self) {
+        if let Some(context) = self.state.coronary_context.clone() {
+            let context = self.with_consoles(context);
+            self.state.coronary_context = Some(context.clone());
+            self.effects
+                .push(Effect::CoronaryContextRecorded { context, at: self.at });
+        }
     }
 
     /// Records the app's equalisation of Pd to Pa (consoles step) and ticks the step's equalisation item.
@@ -321,6 +337,7 @@ impl Machine {
         };
         self.state.equalisation = Some(equalisation.clone());
         self.effects.push(Effect::PdEqualised(equalisation));
+        self.update_context();
         self.tick(EQUALISED_CHECK)
     }
 

@@ -75,6 +75,8 @@ pub const Y_AXIS_WIDTH: f32 = 44.0;
 pub const TIME_AXIS_HEIGHT: f32 = 26.0;
 /// Vertical gap between trace strips.
 pub const STRIP_GAP: f32 = 4.0;
+/// Height of a live strip's title band (title, unit, scale menu and "Auto"), above its plot.
+pub const STRIP_TITLE_HEIGHT: f32 = 24.0;
 /// Inner margin of panels.
 pub const PANEL_MARGIN: f32 = 6.0;
 /// Corner radius of chips and tiles.

@@ -228,7 +228,10 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions:
 
     for (position, &strip) in Strip::ALL.iter().enumerate() {
         let top = area.top() + position as f32 * (strip_height + theme::STRIP_GAP);
-        let rect = Rect::from_min_max(pos2(plot_left, top), pos2(area.right(), top + strip_height));
+        let (header, rect) = title_band_and_plot(
+            Rect::from_min_max(pos2(plot_left, top), pos2(area.right(), top + strip_height)),
+            theme::STRIP_TITLE_HEIGHT,
+        );
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
         let range = view.range(strip);
@@ -283,7 +286,16 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions:
         let border = if view.frozen { theme::FROZEN } else { theme::BORDER };
         painter.rect_stroke(rect, 0.0, Stroke::new(1.0, border), egui::StrokeKind::Inside);
         y_axis_ui(ui, rect, range);
-        strip_header_ui(ui, strip, rect, range, visible, actions);
+        // The plot as a reader (and a screen reader) finds it: the strip, its scale and unit.
+        ui.interact(rect, ui.scope_id().with(("strip-plot", strip)), Sense::hover())
+            .widget_info(|| {
+                egui::WidgetInfo::labeled(
+                    egui::Role::Image,
+                    true,
+                    format!("{} plot, {} {}", strip.title(), range.label(), strip.unit()),
+                )
+            });
+        strip_header_ui(ui, strip, header, range, visible, actions);
     }
 
     let axis_rect = Rect::from_min_max(
@@ -298,13 +310,7 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions:
                 [pos2(x, axis_rect.top()), pos2(x, axis_rect.top() + 4.0)],
                 Stroke::new(1.0, theme::BORDER),
             );
-            painter.text(
-                pos2(x, axis_rect.top() + 5.0),
-                Align2::CENTER_TOP,
-                clock_label(t),
-                theme::small_font(),
-                theme::TEXT_DIM,
-            );
+            time_label_ui(ui, &painter, pos2(x, axis_rect.top() + 5.0), clock_label(t));
         }
     }
     let newest_s = time_base
@@ -318,6 +324,26 @@ pub fn traces_ui(ui: &mut egui::Ui, view: &LiveView, state: &LiveState, actions:
         egui::WidgetInfo::labeled(egui::Role::Image, true, label)
     });
     ui.advance_cursor_after_rect(area);
+}
+
+/// A time axis's label centred under its tick at `at` (its top centre), drawn only when it fits wholly in the
+/// painter's clip (a label cut by the edge reads as another time: "1:3" for 1:30), named as its accessible label
+/// ("Time axis 1:30"). Every time axis, live and in review, labels its ticks through this.
+pub fn time_label_ui(ui: &egui::Ui, painter: &egui::Painter, at: egui::Pos2, text: String) {
+    let galley = painter.layout_no_wrap(text, theme::small_font(), theme::TEXT_DIM);
+    let rect = Align2::CENTER_TOP.anchor_size(at, galley.size());
+    let clip = painter.clip_rect();
+    if rect.left() < clip.left() || rect.right() > clip.right() {
+        return;
+    }
+    let name = format!("Time axis {}", galley.text());
+    painter.galley(rect.min, galley, theme::TEXT_DIM);
+    ui.interact(
+        rect,
+        ui.scope_id().with(("time-label", name.clone())),
+        Sense::hover(),
+    )
+    .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
 }
 
 /// Seconds between labelled ticks for a sweep.
@@ -413,19 +439,28 @@ pub fn format_tick(value: f32) -> String {
     crate::analysis::format::tick(f64::from(value))
 }
 
-/// The strip's title (each signal in its colour) and its scale menu with an "Auto" button.
+/// A strip's band for its title (`title_height` high, at the top) and its plot under it: every strip, live and in
+/// review, is laid out by this, so a trace at the top of its scale never runs under its title.
+pub fn title_band_and_plot(strip: Rect, title_height: f32) -> (Rect, Rect) {
+    let title_height = title_height.clamp(0.0, strip.height());
+    let split = strip.top() + title_height;
+    (
+        Rect::from_x_y_ranges(strip.x_range(), strip.top()..=split),
+        Rect::from_x_y_ranges(strip.x_range(), split..=strip.bottom()),
+    )
+}
+
+/// The strip's title (each signal in its colour) and its scale menu with an "Auto" button, in the strip's title
+/// band (`band`, above its plot).
 fn strip_header_ui(
     ui: &mut egui::Ui,
     strip: Strip,
-    rect: Rect,
+    band: Rect,
     range: YRange,
     visible: Option<(f32, f32)>,
     actions: &mut Vec<Action>,
 ) {
-    let header = Rect::from_min_size(
-        rect.min + egui::vec2(6.0, 2.0),
-        egui::vec2(rect.width() - 12.0, 26.0),
-    );
+    let header = band.shrink2(egui::vec2(6.0, 0.0));
     let title_rect = Rect::from_min_size(header.min, egui::vec2(header.width() * 0.5, header.height()));
     ui.scope_builder(
         UiBuilder::new()
@@ -450,7 +485,7 @@ fn strip_header_ui(
     ui.scope_builder(
         UiBuilder::new()
             .max_rect(header)
-            .layout(Layout::right_to_left(Align::Min)),
+            .layout(Layout::right_to_left(Align::Center)),
         |ui| {
             ui.spacing_mut().interact_size.y = 22.0;
             let auto = ui

@@ -883,6 +883,47 @@ fn a_long_recording_is_cut_into_10_minute_instances_without_a_seam() {
     }
 }
 
+#[test]
+fn the_waveforms_start_at_case_set_up_not_at_the_consoles_start() {
+    // The console ran 9 s before the case was set up (as in the WFDB export's test).
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::record_after_console_start(dir.path(), 711);
+    let study = study(&path);
+    let first = study
+        .instances
+        .iter()
+        .find(|i| i.kind() == "waveform")
+        .expect("a waveform object");
+    // No leading padding: the object is the 20 s recorded, every channel valid from its first sample.
+    for channel in 0..6 {
+        let (values, step, _) = decoded(&first.bytes, channel);
+        assert_eq!(values.len(), 5_000, "channel {channel}");
+        let padding = f64::from(waveform::PADDING) * step;
+        let leading = values.iter().take_while(|&&v| v == padding).count();
+        assert_eq!(
+            leading, 0,
+            "channel {channel} starts with {leading} padding samples"
+        );
+        assert!(
+            values.iter().all(|&v| v != padding),
+            "channel {channel} has padding"
+        );
+    }
+    // Its acquisition time is the set-up sample's: the case's clock zero plus 9 s.
+    let (_, _, acquired) = decoded(&first.bytes, 0);
+    let zero = CaseFile::open_read_only(&path)
+        .unwrap()
+        .recording_start_utc()
+        .unwrap()
+        .unwrap();
+    let parse = |dt: &str| chrono::NaiveDateTime::parse_from_str(&dt[..18], "%Y%m%d%H%M%S%.3f").unwrap();
+    let late = parse(&acquired) - (zero + chrono::Duration::milliseconds(9000)).naive_utc();
+    assert!(
+        late.num_microseconds().unwrap().abs() < 1000,
+        "acquired at {acquired}, {late} after set-up"
+    );
+}
+
 /// Ten channels at 250 Hz (so two multiplex groups, and no decimation: the filter alone), channel `c` a constant
 /// `10 c` mmHg plus a 2 Hz sine of 1 mmHg, 10 s.
 fn ten_channel_case(dir: &Path) -> PathBuf {

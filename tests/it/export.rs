@@ -127,16 +127,9 @@ fn a_wfdb_export_reads_back_as_the_stored_samples_within_its_quantisation() {
 
 #[test]
 fn a_wfdb_export_starts_at_case_set_up_not_at_the_consoles_start() {
-    // The console ran 9 s before the case was set up: the case's clock starts at the console's sample 0, its
-    // first stored sample is 9000.
-    const SET_UP_SAMPLE: u64 = 9000;
+    // The console ran 9 s before the case was set up.
     let dir = tempfile::tempdir().unwrap();
-    let path = review_case::record(
-        dir.path(),
-        31,
-        SET_UP_SAMPLE..SET_UP_SAMPLE + 20_000,
-        heracles::store::RecorderOptions::default(),
-    );
+    let path = review_case::record_after_console_start(dir.path(), 31);
     let out = dir.path().join("out");
     export::export_case(&path, &out, "wfdb".parse().unwrap()).unwrap();
     let header = std::fs::read_to_string(out.join("HER-TST-0031.hea")).unwrap();
@@ -151,7 +144,7 @@ fn a_wfdb_export_starts_at_case_set_up_not_at_the_consoles_start() {
     }
     // The first frame is the set-up sample: the ECG's R wave 20 ms into the synthetic beat there.
     let ecg = channels.iter().find(|c| c.name == "ecg").unwrap();
-    let expected = f64::from(review_case::samples_at(SET_UP_SAMPLE)[0]);
+    let expected = f64::from(review_case::samples_at(review_case::SET_UP_SAMPLE)[0]);
     assert!(
         (ecg.samples[0] - expected).abs() < 1e-3,
         "{} vs {expected}",

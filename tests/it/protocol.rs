@@ -1020,6 +1020,57 @@ fn the_consoles_zero_and_equalisation_tick_their_items_and_become_the_measuremen
 }
 
 #[test]
+fn a_zero_or_equalisation_after_the_context_was_recorded_is_carried_into_it_at_once() {
+    // The context recorded at the baseline coronary step, with the consoles step's zero of 10 s.
+    let state = walk_to(StepId::Preparation);
+    let state = ok(&state, zeroed(), 10.0).0;
+    let mut state = state;
+    while state.current < StepId::BaselineCoronary {
+        state = ok(&complete(&state), Event::Next, 20.0).0;
+    }
+    let state = ok(&state, Event::SetCoronaryContext(context()), 30.0).0;
+    assert_eq!(
+        state
+            .coronary_context
+            .as_ref()
+            .unwrap()
+            .zero
+            .as_ref()
+            .unwrap()
+            .at
+            .recording_s,
+        10.0
+    );
+    // Back at the consoles, zeroed again: the context follows, and the new context is recorded.
+    let state = ok(&state, Event::Back, 40.0).0;
+    let (state, effects) = ok(&state, zeroed(), 50.0);
+    let recorded = state.coronary_context.clone().unwrap();
+    assert_eq!(recorded.zero, state.zero);
+    assert_eq!(recorded.zero.as_ref().unwrap().at.recording_s, 50.0);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::CoronaryContextRecorded { context, .. } if *context == recorded)),
+        "{effects:?}"
+    );
+    // Equalised: the ratio read is the context's, with the equalisation; vessel and wire stay as entered.
+    let (state, effects) = ok(&state, Event::PdEqualised { pd_pa_read: 0.96 }, 60.0);
+    let recorded = state.coronary_context.clone().unwrap();
+    assert_eq!(recorded.pd_pa_at_equalisation, 0.96);
+    assert_eq!(recorded.equalisation, state.equalisation);
+    assert_eq!(
+        (recorded.vessel, recorded.segment),
+        (Vessel::Lad, VesselSegment::Mid)
+    );
+    assert_eq!(recorded.wire_position, "past D1");
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::CoronaryContextRecorded { context, .. } if *context == recorded))
+    );
+}
+
+#[test]
 fn checklist_items_are_recorded_and_unknown_ones_refused() {
     let state = walk_to(StepId::Preparation);
     let (state, effects) = ok(

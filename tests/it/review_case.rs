@@ -177,16 +177,16 @@ pub fn create(dir: &Path, number: u16) -> PathBuf {
 pub fn create_lasting(dir: &Path, number: u16, duration_s: f64, options: RecorderOptions) -> PathBuf {
     let total = (duration_s.max(DURATION_S) * RATE_HZ) as u64;
     let path = record(dir, number, 0..total, options);
+    add_steps(
+        &path,
+        &[
+            (StepId::BaselineCoronary, (0.0, 35.0)),
+            (StepId::BaselinePv, (35.0, 60.0)),
+            (StepId::PostCoronary, (60.0, 95.0)),
+            (StepId::PostPv, (95.0, 125.0)),
+        ],
+    );
     let mut file = CaseFile::open(&path).unwrap();
-    for (step, (from, to)) in [
-        (StepId::BaselineCoronary, (0.0, 35.0)),
-        (StepId::BaselinePv, (35.0, 60.0)),
-        (StepId::PostCoronary, (60.0, 95.0)),
-        (StepId::PostPv, (95.0, 125.0)),
-    ] {
-        let id = file.start_step("operator", step, Some(from), None, None).unwrap();
-        file.end_step("operator", id, Some(to), None, None).unwrap();
-    }
     for (step, method, start_s, end_s) in WINDOWS {
         file.save_analysis_window(
             "operator",
@@ -205,6 +205,29 @@ pub fn create_lasting(dir: &Path, number: u16, duration_s: f64, options: Recorde
     file.add_marker("operator", 40.0, "marker", "IVC balloon inflated")
         .unwrap();
     path
+}
+
+/// Records each protocol step of `steps` (from and to, s) in the case file at `path`, by "operator".
+pub fn add_steps(path: &Path, steps: &[(StepId, (f64, f64))]) {
+    let mut file = CaseFile::open(path).unwrap();
+    for &(step, (from, to)) in steps {
+        let id = file.start_step("operator", step, Some(from), None, None).unwrap();
+        file.end_step("operator", id, Some(to), None, None).unwrap();
+    }
+}
+
+/// The sample of the console's clock at which [`record_after_console_start`]'s case was set up: the console ran
+/// 9 s before, so the case's clock starts at the console's sample 0 and its first stored sample is this one.
+pub const SET_UP_SAMPLE: u64 = 9000;
+
+/// 20 s of the synthetic patient recorded from [`SET_UP_SAMPLE`] as `HER-TST-<number>`, no steps or windows.
+pub fn record_after_console_start(dir: &Path, number: u16) -> PathBuf {
+    record(
+        dir,
+        number,
+        SET_UP_SAMPLE..SET_UP_SAMPLE + 20_000,
+        RecorderOptions::default(),
+    )
 }
 
 /// Records the samples `samples` (indices of the source's clock: a case set up after the console started

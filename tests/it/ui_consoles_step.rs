@@ -124,14 +124,7 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     });
 
     // The rest of the step, then the baseline coronary step: the context carries both, the ratio in its field.
-    for item in guide(StepId::Preparation).checklist {
-        if !ticked(&harness, item) {
-            app_click(&mut harness, item);
-        }
-    }
-    app_type(&mut harness, "ECMO flow (L/min)", "3.5");
-    app_click(&mut harness, "Record ECMO settings");
-    app_next(&mut harness, StepId::BaselineCoronary);
+    finish_the_consoles_step(&mut harness);
     let field = harness.get_by_label("Pd/Pa at equalisation");
     assert_eq!(
         field.value().as_deref(),
@@ -163,14 +156,7 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     harness.get_by_label_contains(&format!("Recorded: {shown}"));
 
     // In the case file: the calibrations with their methods, and the step's records in words.
-    let path = session(&harness).path().unwrap().to_owned();
-    run_until(&mut harness, "the records to be handed over", 10.0, |h| {
-        session(h).num_unwritten() == 0
-    });
-    app_close_case(&mut harness);
-    app_click(&mut harness, "Close case and stop recording");
-    wait_for_the_writer(&path);
-    let file = heracles::store::CaseFile::open_read_only(&path).unwrap();
+    let file = close_and_read(&mut harness);
     let stored: Vec<_> = stored_calibrations(&file)
         .unwrap()
         .into_iter()
@@ -218,10 +204,103 @@ fn the_consoles_step_zeroes_the_pressures_and_equalises_pd_to_pa_through_the_cal
     assert_eq!(marker("measurement_context"), shown);
 }
 
+/// Ticks what is left of the consoles step's checklist, records the ECMO settings and goes on to the baseline
+/// coronary step.
+fn finish_the_consoles_step(harness: &mut App) {
+    for item in guide(StepId::Preparation).checklist {
+        if !ticked(harness, item) {
+            app_click(harness, item);
+        }
+    }
+    app_type(harness, "ECMO flow (L/min)", "3.5");
+    app_click(harness, "Record ECMO settings");
+    app_next(harness, StepId::BaselineCoronary);
+}
+
+/// Closes the case (stopping the recording) once its records are handed over, and opens its file to read.
+fn close_and_read(harness: &mut App) -> heracles::store::CaseFile {
+    let path = session(harness).path().unwrap().to_owned();
+    run_until(harness, "the records to be handed over", 10.0, |h| {
+        session(h).num_unwritten() == 0
+    });
+    app_close_case(harness);
+    app_click(harness, "Close case and stop recording");
+    wait_for_the_writer(&path);
+    heracles::store::CaseFile::open_read_only(&path).unwrap()
+}
+
 /// The zero of channel `index` of `zero` as a calibration.
 fn in_force_zero(zero: &heracles::protocol::PressureZero, index: usize) -> Calibration {
     Calibration::Linear {
         gain: 1.0,
         offset: zero.channels[index].offset_mmhg,
     }
+}
+
+/// Opens the transducers to air, zeroes the pressures once they are flat, and puts them back on the patient;
+/// returns the zero recorded.
+fn zero_open_to_air(
+    harness: &mut App,
+    patient: &std::sync::mpsc::SyncSender<Control>,
+) -> heracles::protocol::PressureZero {
+    let before = session(harness).state.zero.clone();
+    patient.try_send(Control::OpenToAir(true)).unwrap();
+    run_until(harness, "Pd/Pa to lose its value open to air", 60.0, |h| {
+        live_pd_pa(h).is_none()
+    });
+    app_wait(harness, 3.0);
+    app_click(harness, "Zero pressures");
+    let zero = session(harness).state.zero.clone().expect("zeroed");
+    assert_ne!(Some(&zero), before.as_ref(), "a new zero");
+    patient.try_send(Control::OpenToAir(false)).unwrap();
+    zero
+}
+
+#[test]
+fn zeroing_again_after_the_context_was_recorded_carries_the_new_zero_into_it_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, patient) = demo_app_with_patient(dir.path(), [1366.0, 768.0]);
+    start_demo_case(&mut harness);
+    app_answer_eligible(&mut harness);
+    app_next(&mut harness, StepId::Preparation);
+    let first = zero_open_to_air(&mut harness, &patient);
+    finish_the_consoles_step(&mut harness);
+    app_click(&mut harness, "LAD");
+    app_click(&mut harness, "mid");
+    app_click(&mut harness, "Record measurement context");
+    let context = |h: &App| {
+        session(h)
+            .state
+            .coronary_context
+            .clone()
+            .expect("context recorded")
+    };
+    assert_eq!(context(&harness).zero.as_ref(), Some(&first));
+
+    // Back at the consoles, the transducers zeroed again: the recorded context now carries the new zero, and
+    // the step says so beside the zero.
+    app_click(&mut harness, "Back F7");
+    assert_eq!(session(&harness).state.current, StepId::Preparation);
+    let second = zero_open_to_air(&mut harness, &patient);
+    assert_eq!(context(&harness).zero.as_ref(), Some(&second));
+    harness.get_by_label_contains(&format!(
+        "Measurement context, kept in step with each zero and equalisation: {}",
+        context(&harness)
+    ));
+    app_next(&mut harness, StepId::BaselineCoronary);
+    harness.get_by_label_contains(&format!("Recorded: {}", context(&harness)));
+    assert!(context(&harness).to_string().contains(&second.to_string()));
+
+    // In the case file, the newest measurement context is the one with the new zero.
+    let file = close_and_read(&mut harness);
+    let contexts: Vec<String> = file
+        .events()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "measurement_context")
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(contexts.len(), 2, "{contexts:?}");
+    assert!(contexts[0].contains(&first.to_string()), "{contexts:?}");
+    assert!(contexts[1].contains(&second.to_string()), "{contexts:?}");
 }

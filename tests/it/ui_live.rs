@@ -327,3 +327,56 @@ fn the_live_pv_loop_fits_its_axes_to_a_small_loop_of_a_failing_ventricle() {
     assert!(v_min > 100.0 && v_max - v_min <= 60.0, "{label}");
     assert!(p_max > p_min && p_max <= 200.0, "{label}");
 }
+
+/// The area where `a` and `b` overlap, square points (0 when they only touch).
+pub(crate) fn overlap_area(a: egui::Rect, b: egui::Rect) -> f32 {
+    let both = a.intersect(b);
+    if both.is_positive() { both.area() } else { 0.0 }
+}
+
+#[test]
+fn every_strips_title_unit_and_scale_controls_sit_above_its_plot_never_over_a_trace() {
+    let harness = app_on_test_source();
+    // Each strip's plot, where its samples are drawn (a trace at the top of its scale reaches the plot's top).
+    let plots: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.contains(" plot, ")))
+        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
+        .collect();
+    assert_eq!(plots.len(), 5, "{plots:?}");
+    // Every title, unit and scale control of the strips' headers.
+    let mut header: Vec<(String, egui::Rect)> = Vec::new();
+    for label in [
+        "ECG",
+        "Pa",
+        "Pd",
+        "Doppler APV",
+        "LV pressure",
+        "LV volume",
+        "mV",
+        "mmHg",
+        "cm/s",
+        "mL",
+        "Auto",
+    ] {
+        header.extend(
+            harness
+                .get_all_by_label(label)
+                .map(|node| (label.to_owned(), node.rect())),
+        );
+    }
+    header.extend(
+        harness
+            .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(" scale")))
+            .map(|node| (node.accesskit_node().label().unwrap(), node.rect())),
+    );
+    assert!(header.len() >= 5 * 3, "{header:?}");
+    for (label, rect) in &header {
+        for (plot, plot_rect) in &plots {
+            assert_eq!(
+                overlap_area(*rect, *plot_rect),
+                0.0,
+                "\"{label}\" at {rect:?} is drawn over the {plot} at {plot_rect:?}"
+            );
+        }
+    }
+}

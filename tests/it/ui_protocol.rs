@@ -638,6 +638,34 @@ fn the_eligibility_verdict_counts_what_is_left_in_words_one_criterion_not_one_cr
 }
 
 #[test]
+fn each_eligibility_criterion_reads_on_the_line_of_its_answers() {
+    let mut harness = harness(1366.0, 768.0);
+    set_up_case(&mut harness);
+    let pixels_per_point = harness.ctx.pixels_per_point();
+    let mut checked = 0;
+    for criterion in Criterion::ALL {
+        let text = harness.get_by_label(criterion.text()).rect();
+        // One line of body text (a long criterion wraps on below its first line).
+        if text.height() > 1.5 * heracles::ui::theme::BODY_SIZE {
+            continue;
+        }
+        for answer in ["yes", "no"] {
+            let button = harness
+                .get_by_label(&format!("{}: {answer}", criterion.text()))
+                .rect();
+            let dy = (text.center().y - button.center().y) * pixels_per_point;
+            assert!(
+                dy.abs() <= 1.0,
+                "\"{}\" sits {dy:.1} px off the line of its {answer} button",
+                criterion.text()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} criteria checked");
+}
+
+#[test]
 fn an_ineligible_patient_is_stopped_with_the_reason_shown() {
     let mut harness = harness(1366.0, 768.0);
     set_up_case(&mut harness);
@@ -1255,6 +1283,62 @@ pub(crate) fn app_wait(harness: &mut App, seconds: f64) {
     );
 }
 
+/// Asserts that in the review step's endpoint table each of the first rows' name sits on the line of its
+/// baseline value: their centres within 1 px (a name laid out from the middle of its row sat half a row low).
+fn assert_endpoint_rows_aligned(harness: &App) {
+    let rows = session(harness).endpoints().unwrap().rows.clone();
+    let pixels_per_point = harness.ctx.pixels_per_point();
+    let traces_left = harness.get_by_label_contains("Traces:").rect().left();
+    let mut checked = 0;
+    for row in rows.iter().filter(|row| row.baseline.is_some()).take(4) {
+        let value = format::number(row.baseline.unwrap(), row.unit);
+        let names: Vec<egui::Rect> = harness
+            .get_all_by_label(&row.name)
+            .map(|node| node.rect())
+            .filter(|rect| rect.right() < traces_left)
+            .collect();
+        assert!(!names.is_empty(), "no row named {}", row.name);
+        for name in names {
+            let nearest_dy = harness
+                .get_all_by_label(&value)
+                .map(|node| node.rect())
+                .filter(|rect| rect.left() > name.right() && rect.right() < traces_left)
+                .map(|rect| (rect.center().y - name.center().y) * pixels_per_point)
+                .min_by(|a, b| a.abs().total_cmp(&b.abs()))
+                .unwrap_or_else(|| panic!("no baseline value {value} beside {}", row.name));
+            assert!(
+                nearest_dy.abs() <= 1.0,
+                "{}: its baseline value {value} sits {nearest_dy:.1} px off its name's line",
+                row.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked} rows checked");
+    // The CDFR's name and its interval on the line of its large number.
+    let Some(Ok(cdfr)) = session(harness).endpoints().unwrap().cdfr.clone() else {
+        panic!("no CDFR")
+    };
+    let number = harness
+        .get_all_by_label(&format::number(cdfr.value, Unit::Ratio))
+        .map(|node| node.rect())
+        .find(|rect| rect.right() < traces_left)
+        .expect("the CDFR's number");
+    let name = harness
+        .get_all_by_label("CDFR")
+        .map(|node| node.rect())
+        .find(|rect| rect.right() <= number.left())
+        .expect("CDFR before its number");
+    let interval = harness.get_by_label_contains("95 % CI").rect();
+    for (what, rect) in [("CDFR", name), ("its interval", interval)] {
+        let dy = (rect.center().y - number.center().y) * pixels_per_point;
+        assert!(
+            dy.abs() <= 1.0,
+            "{what} sits {dy:.1} px off the CDFR number's line"
+        );
+    }
+}
+
 #[test]
 fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_case_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -1336,6 +1420,7 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_capture(&mut harness, "Capture F5");
     app_next(&mut harness, StepId::Review);
     assert!(harness.query_all_by_label("CDFR").count() > 0);
+    assert_endpoint_rows_aligned(&harness);
     app_tick_checklist(&mut harness);
     app_next(&mut harness, StepId::SignOff);
 

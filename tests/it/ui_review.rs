@@ -53,10 +53,9 @@ fn settle(harness: &mut Harness<'static, HeraclesApp>, what: &str) {
 /// The text of the label that starts with `prefix` (a label's text is its accessibility value; the tree may
 /// hold it on a node and its text run, so every match must agree).
 fn label_starting(harness: &Harness<'static, HeraclesApp>, prefix: &str) -> String {
-    let text = |node: &egui_kittest::kittest::AccessKitNode<'_>| node.value().or(node.label());
     let texts: Vec<String> = harness
-        .get_all_by(|node| text(node).is_some_and(|l| l.starts_with(prefix)))
-        .map(|node| text(&node.accesskit_node()).unwrap())
+        .get_all_by(|node| node_text(node).is_some_and(|l| l.starts_with(prefix)))
+        .map(|node| node_text(&node.accesskit_node()).unwrap())
         .collect();
     assert!(texts.iter().all(|t| *t == texts[0]), "{texts:?}");
     texts[0].clone()
@@ -900,6 +899,108 @@ fn the_review_lanes_are_named_in_words_with_their_units_never_by_stored_id() {
             harness.query_by_label_contains(&format!("{id} (")).is_none(),
             "a lane is named by its id {id}"
         );
+    }
+}
+
+#[test]
+fn every_lanes_title_sits_above_its_trace_never_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (harness, _path) = app_reviewing(dir.path(), 42);
+    let lanes: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
+        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
+        .collect();
+    assert_eq!(lanes.len(), 6, "{lanes:?}");
+    for (lane, _) in &lanes {
+        let title = lane.trim_end_matches(" trace");
+        let title_rect = harness.get_by_label(title).rect();
+        for (other, trace) in &lanes {
+            assert_eq!(
+                crate::ui_live::overlap_area(title_rect, *trace),
+                0.0,
+                "the title \"{title}\" at {title_rect:?} is drawn over the {other} at {trace:?}"
+            );
+        }
+    }
+}
+
+/// A minute of recording whose first steps lasted a second or so each (eligibility and preparation done while
+/// recording), so that their names are wider than their bands, open for review (the whole minute in view).
+fn short_steps_review(dir: &std::path::Path, number: u16) -> Harness<'static, HeraclesApp> {
+    use heracles::model::StepId;
+    let path = review_case::record(
+        dir,
+        number,
+        0..60_000,
+        heracles::store::RecorderOptions::default(),
+    );
+    review_case::add_steps(
+        &path,
+        &[
+            (StepId::Eligibility, (0.0, 1.0)),
+            (StepId::Preparation, (1.0, 2.5)),
+            (StepId::BaselineCoronary, (2.5, 4.0)),
+            (StepId::BaselinePv, (4.0, 60.0)),
+        ],
+    );
+    open_review(&path, "fellow")
+}
+
+/// A label's text: its accessibility value (the tree may hold it as its label).
+fn node_text(node: &egui_kittest::kittest::AccessKitNode<'_>) -> Option<String> {
+    node.value().or(node.label())
+}
+
+#[test]
+fn a_time_axis_label_is_drawn_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let harness = short_steps_review(dir.path(), 44);
+    // 0 to 60 s in view: a tick at each edge.
+    harness.get_by_label("Review traces: 0.00 s to 60.00 s");
+    let area = harness.get_by_label_contains("Overview:").rect();
+    let labels: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node_text(node).is_some_and(|l| l.starts_with("Time axis ")))
+        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    assert!(labels.len() >= 5, "{labels:?}");
+    for (label, rect) in &labels {
+        assert!(
+            rect.left() >= area.left() && rect.right() <= area.right(),
+            "{label} at {rect:?} is cut by the edge of the traces ({} to {})",
+            area.left(),
+            area.right()
+        );
+    }
+}
+
+#[test]
+fn the_overviews_step_names_never_run_over_each_other_however_short_the_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let harness = short_steps_review(dir.path(), 43);
+    let overview = harness.get_by_label_contains("Overview:").rect();
+    let labels: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node_text(node).is_some_and(|l| l.starts_with("Protocol step ")))
+        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    // The long step's name is there in full; the short ones as far as they fit.
+    assert!(
+        labels
+            .iter()
+            .any(|(l, _)| l == "Protocol step Baseline PV loops: 4 s to 60 s"),
+        "{labels:?}"
+    );
+    for (position, (label, rect)) in labels.iter().enumerate() {
+        assert!(
+            overview.contains_rect(*rect),
+            "{label} at {rect:?} outside the overview {overview:?}"
+        );
+        for (other, other_rect) in &labels[position + 1..] {
+            assert_eq!(
+                crate::ui_live::overlap_area(*rect, *other_rect),
+                0.0,
+                "\"{label}\" at {rect:?} runs over \"{other}\" at {other_rect:?}"
+            );
+        }
     }
 }
 

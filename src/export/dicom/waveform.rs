@@ -18,9 +18,10 @@
 //!   coded from CID 3001 as MDC 2:0 "Unspecified lead" (the console does not say which lead) and stays in the
 //!   same object, on the same sample clock as the pressures it times.
 //! - **Groups.** At most 8 channels per multiplex group (in the case's channel order) and 4 groups.
-//! - **Series and instances.** One series per trial time point: `BASELINE` (up to the start of the device
-//!   insertion step) and `POST-UNLOADING` (from it), or one `CASE` series when the protocol's steps were not
-//!   recorded on the time axis (a headless or imported recording). Each is cut into instances of at most
+//! - **Series and instances.** One series per trial time point: `BASELINE` (from the first recorded sample, the
+//!   case's set-up, not the console's start: no leading padding; up to the start of the device insertion step)
+//!   and `POST-UNLOADING` (from it), or one `CASE` series when the protocol's steps were not recorded on the time
+//!   axis (a headless or imported recording). Each is cut into instances of at most
 //!   [`MAX_INSTANCE_S`] = 10 min: 150 000 samples per channel, about 2.4 MB for 8 channels, a size every archive
 //!   and viewer handles and a re-sent part of an interrupted upload stays small, while a 2-hour case is only about
 //!   a dozen objects.
@@ -120,6 +121,10 @@ pub(crate) struct WaveformPlan {
     /// Instance starts and read margins lie on a grid of `1 / grid_hz` s common to every channel's sample
     /// clock, the 1 kHz intermediate and the 250 Hz output.
     grid_hz: f64,
+    /// The first recorded sample's time on the case's clock (on the grid): the objects start there, not at the
+    /// console's sample 0, and no read reaches before it (a console started before the case's set-up would
+    /// otherwise lead the first object with padding).
+    start_s: f64,
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -164,8 +169,9 @@ fn ucum_of(unit: &str) -> (String, String) {
     (code.to_owned(), meaning.to_owned())
 }
 
-/// The time points of the case from its recorded steps (see the module documentation).
-fn time_points(steps: &[crate::store::StepRecord], duration_s: f64) -> Vec<TimePoint> {
+/// The time points of the case from its recorded steps, from `start_s` (the first recorded sample) to
+/// `duration_s` (see the module documentation).
+fn time_points(steps: &[crate::store::StepRecord], start_s: f64, duration_s: f64) -> Vec<TimePoint> {
     let on_grid = |t: f64| (t * RATE_HZ).round() / RATE_HZ;
     let unloading_s = steps
         .iter()
@@ -180,10 +186,10 @@ fn time_points(steps: &[crate::store::StepRecord], duration_s: f64) -> Vec<TimeP
     const POST: (&str, &str) = ("POST-UNLOADING", "Hemodynamic waveforms, post-unloading");
     const CASE: (&str, &str) = ("CASE", "Hemodynamic waveforms, whole case");
     let spans: Vec<((&str, &str), f64, f64)> = match unloading_s {
-        Some(b) if b > 0.0 && b < duration_s => vec![(BASELINE, 0.0, b), (POST, b, duration_s)],
-        Some(b) if b <= 0.0 => vec![(POST, 0.0, duration_s)],
-        _ if has_baseline => vec![(BASELINE, 0.0, duration_s)],
-        _ => vec![(CASE, 0.0, duration_s)],
+        Some(b) if b > start_s && b < duration_s => vec![(BASELINE, start_s, b), (POST, b, duration_s)],
+        Some(b) if b <= start_s => vec![(POST, start_s, duration_s)],
+        _ if has_baseline => vec![(BASELINE, start_s, duration_s)],
+        _ => vec![(CASE, start_s, duration_s)],
     };
     spans
         .into_iter()
@@ -298,15 +304,20 @@ pub(crate) fn plan(file: &CaseFile) -> Result<WaveformPlan, DicomError> {
         });
     }
     notes.sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.group.cmp(&b.group)));
+    let grid_hz = grid as f64;
+    // The first point of the grid at or after the first recorded sample (a rounding error is not a step).
+    let start_s = crate::export::waveforms::first_recorded_s(&stored)
+        .map_or(0.0, |t| (t * grid_hz - 1e-6).ceil().max(0.0) / grid_hz);
     Ok(WaveformPlan {
         channels,
         notes,
-        time_points: if duration_s > 0.0 {
-            time_points(&steps, duration_s)
+        time_points: if duration_s > start_s {
+            time_points(&steps, start_s, duration_s)
         } else {
             Vec::new()
         },
-        grid_hz: grid as f64,
+        grid_hz,
+        start_s,
     })
 }
 
@@ -415,7 +426,7 @@ impl WaveformPlan {
         filters: &mut HashMap<u64, LowPassFir>,
     ) -> Result<Stretch, DicomError> {
         let count = ((to_s - from_s) * RATE_HZ).round() as usize;
-        let read_from = ((from_s - MARGIN_S).max(0.0) * self.grid_hz).floor() / self.grid_hz;
+        let read_from = ((from_s - MARGIN_S).max(self.start_s) * self.grid_hz).floor() / self.grid_hz;
         let read_to = (to_s + MARGIN_S).min(duration_s);
         let recording = file.recording(Some(read_from), Some(read_to))?;
         let segment = recording.segments.first();
@@ -667,17 +678,26 @@ impl WaveformPlan {
         }
         let to_s = from_s + count as f64 / RATE_HZ;
         let position = |t: f64| ((t - from_s) * RATE_HZ).round().clamp(0.0, (count - 1) as f64) as u32 + 1;
+        // The case's first object also holds what was noted before its first sample (the set-up, noted a frame
+        // before the first sample reached the recorder), at that sample.
+        let notes_from_s = if from_s <= self.start_s {
+            f64::NEG_INFINITY
+        } else {
+            from_s
+        };
         self.notes
             .iter()
             .filter_map(|note| match note.end_s {
-                Some(end_s) if end_s > note.start_s => (note.start_s < to_s && end_s > from_s).then(|| {
-                    (
-                        note.text.clone(),
-                        note.group,
-                        vec![position(note.start_s), position(end_s - 1.0 / RATE_HZ)],
-                    )
-                }),
-                _ => (from_s..to_s)
+                Some(end_s) if end_s > note.start_s => {
+                    (note.start_s < to_s && end_s > notes_from_s).then(|| {
+                        (
+                            note.text.clone(),
+                            note.group,
+                            vec![position(note.start_s), position(end_s - 1.0 / RATE_HZ)],
+                        )
+                    })
+                }
+                _ => (notes_from_s..to_s)
                     .contains(&note.start_s)
                     .then(|| (short_text(&note.text), note.group, vec![position(note.start_s)])),
             })

@@ -287,6 +287,18 @@ pub fn endpoint_panel_ui(ui: &mut Ui, view: &EndpointView, loop_height: f32) {
 
 fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
     ui.horizontal(|ui| {
+        // The row as high as its large number from the start, so that the name and the interval are centred on
+        // the number's line (a row grows only after its first items are placed).
+        let number_height = ui
+            .painter()
+            .layout_no_wrap(
+                "0".to_owned(),
+                theme::number_font(theme::NUMBER_SIZE),
+                theme::TEXT,
+            )
+            .size()
+            .y;
+        ui.set_min_height(number_height);
         ui.label(RichText::new("CDFR").size(theme::BODY_SIZE + 2.0).strong());
         ui.label(
             RichText::new(format::number(cdfr.value, Unit::Ratio))
@@ -326,8 +338,12 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
         None => row.method.clone(),
     };
     // Cut to its width before its unit, whole on hover (a wrapped cell would overlap the next row: the grid sizes a
-    // row by its first line).
-    ui.allocate_ui(egui::vec2(name_width, 0.0), |ui| {
+    // row by its first line). A line of body text high, its content from its top, so that the grid centres it on
+    // the row as it centres the values beside it (a cell asked for with no height, or content of no height in a
+    // centred layout, is laid out from the middle of its row, half a line low).
+    let line_height = ui.text_style_height(&egui::TextStyle::Body);
+    let top = egui::Layout::left_to_right(egui::Align::Min);
+    ui.allocate_ui_with_layout(egui::vec2(name_width, line_height), top, |ui| {
         ui.set_max_width(name_width);
         name_and_unit(ui, &row.name, row.unit, None, false).on_hover_text(format!("{}\n{hover}", row.name));
     });

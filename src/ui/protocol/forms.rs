@@ -113,6 +113,15 @@ impl PressureForm {
                 }
             });
         }
+        // Back here after the context was recorded: it takes every new zero and equalisation, and says so.
+        if let Some(context) = &state.coronary_context {
+            ui.label(
+                RichText::new(format!(
+                    "Measurement context, kept in step with each zero and equalisation: {context}"
+                ))
+                .color(theme::TEXT_DIM),
+            );
+        }
     }
 }
 

@@ -167,11 +167,13 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
             let answer = state.eligibility.answer(criterion);
             let excluding = answer.is_some_and(|answer| criterion.excludes(answer));
             ui.horizontal(|ui| {
+                let mut button_height = 0.0_f32;
                 for (word, value) in [("Yes", true), ("No", false)] {
                     let response = ui.selectable_label(
                         answer == Some(value),
                         RichText::new(word).size(theme::BODY_SIZE + 2.0),
                     );
+                    button_height = button_height.max(response.rect.height());
                     // The accessible name says which criterion the answer belongs to.
                     let name = format!("{}: {}", criterion.text(), word.to_lowercase());
                     response.widget_info(|| {
@@ -190,7 +192,10 @@ fn eligibility_ui(ui: &mut Ui, state: &State) -> Option<Event> {
                     }
                 }
                 let text = RichText::new(criterion.text()).size(theme::BODY_SIZE);
+                let line_height = ui.text_style_height(&egui::TextStyle::Body);
                 ui.vertical(|ui| {
+                    // The first line on the line of the answers beside it; a long criterion wraps on below.
+                    ui.add_space(((button_height - line_height) / 2.0).max(0.0));
                     ui.add(egui::Label::new(if excluding { text.color(theme::ERROR) } else { text }).wrap());
                 });
             });

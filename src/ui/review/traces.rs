@@ -17,7 +17,7 @@ use crate::review::tracks::Track;
 use crate::signal::decimate::MinMax;
 use crate::store::AnalysisWindow;
 use crate::ui::theme;
-use crate::ui::traces::envelope_mesh;
+use crate::ui::traces::{envelope_mesh, time_label_ui, title_band_and_plot};
 
 /// How near (points) the pointer must be to a beat or a window edge to pick it.
 const PICK_DISTANCE: f32 = 6.0;
@@ -131,20 +131,16 @@ fn overview_ui(
     painter.rect_filled(rect, 0.0, theme::PLOT_BACKGROUND);
     let x_of = |t: f64| rect.left() + (t / duration) as f32 * rect.width();
     if let Some(snapshot) = snapshot {
+        let mut bands = Vec::with_capacity(snapshot.steps.len());
         for (i, step) in snapshot.steps.iter().enumerate() {
             let (Some(start), end) = (step.start_s, step.end_s.unwrap_or(duration)) else {
                 continue;
             };
             let band = Rect::from_x_y_ranges(x_of(start)..=x_of(end), rect.y_range());
             painter.rect_filled(band, 0.0, theme::REVIEW_STEP_BANDS[i % 2]);
-            painter.text(
-                band.left_top() + vec2(3.0, 2.0),
-                Align2::LEFT_TOP,
-                step.step.title(),
-                theme::small_font(),
-                theme::TEXT_DIM,
-            );
+            bands.push((band, step));
         }
+        step_labels_ui(ui, &painter, rect, bands);
         for (window, _, _) in &snapshot.analysis.windows {
             let band = Rect::from_x_y_ranges(
                 x_of(window.start_s)..=x_of(window.end_s).max(x_of(window.start_s) + 2.0),
@@ -217,6 +213,54 @@ fn overview_ui(
             ),
         )
     });
+}
+
+/// Narrowest room (points) a step's name is drawn in on the overview, cut with an ellipsis to fit.
+const MIN_STEP_LABEL_WIDTH: f32 = 14.0;
+
+/// The protocol steps' names on their bands of the overview, each cut to the room before the next step begins
+/// (short steps lie side by side; a step visited twice has two bands), so that no name runs over another; the
+/// whole name, with when, as its accessible label.
+fn step_labels_ui(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    overview: Rect,
+    mut bands: Vec<(Rect, &crate::store::StepRecord)>,
+) {
+    bands.sort_by(|a, b| a.0.left().total_cmp(&b.0.left()));
+    for (position, (band, step)) in bands.iter().enumerate() {
+        let left = band.left() + 3.0;
+        let next = bands
+            .get(position + 1)
+            .map_or(overview.right(), |(next, _)| next.left());
+        let width = band.right().min(next).min(overview.right()) - left - 3.0;
+        if width < MIN_STEP_LABEL_WIDTH {
+            continue;
+        }
+        let mut job = egui::text::LayoutJob::simple_singleline(
+            step.step.title().to_owned(),
+            theme::small_font(),
+            theme::TEXT_DIM,
+        );
+        job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+        let galley = painter.layout_job(job);
+        let label = Rect::from_min_size(pos2(left, band.top() + 2.0), galley.size());
+        painter.galley(label.min, galley, theme::TEXT_DIM);
+        let until = step
+            .end_s
+            .map_or_else(|| "the end of the case".to_owned(), |end| format!("{end:.0} s"));
+        let name = format!(
+            "Protocol step {}: {:.0} s to {until}",
+            step.step.title(),
+            step.start_s.unwrap_or_default(),
+        );
+        ui.interact(
+            label,
+            ui.scope_id().with(("overview-step", position)),
+            Sense::hover(),
+        )
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
+    }
 }
 
 /// Before the case's records have loaded: the overview and the channels alone.
@@ -307,12 +351,17 @@ pub(super) fn traces_ui(
         .size()
         .y
         + 1.0;
-    let mut label_rows = LabelRows::new(plot.top() + 2.0 + row_height, row_height);
+    // Each lane's title has a band of its own above the lane's trace.
+    let title_height = row_height + 2.0;
+    let mut label_rows = LabelRows::new(plot.top() + title_height + 2.0, row_height);
     windows_ui(ui, snapshot, state, layout, &mut label_rows);
+    // The lanes' titles, drawn last on a backing of their own: no marker line or window edge crosses them.
+    let mut titles = Vec::with_capacity(tracks.len());
     for index in 0..tracks.len() {
         let top = plot.top() + index as f32 * (strip_height + theme::STRIP_GAP);
-        let rect = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
-        let painter = ui.painter_at(rect.expand2(vec2(theme::Y_AXIS_WIDTH, 0.0)));
+        let lane = Rect::from_min_max(pos2(plot.left(), top), pos2(plot.right(), top + strip_height));
+        let (band, rect) = title_band_and_plot(lane, title_height);
+        let painter = ui.painter_at(lane.expand2(vec2(theme::Y_AXIS_WIDTH, 0.0)));
         painter.rect_stroke(
             rect,
             0.0,
@@ -341,13 +390,9 @@ pub(super) fn traces_ui(
         let name = SignalKind::from_name(&channel.name)
             .map_or_else(|| channel.name.clone(), |kind| kind.title().to_owned());
         let title = format!("{name} ({})", channel.unit);
-        let title_rect = painter.text(
-            rect.left_top() + vec2(4.0, 2.0),
-            Align2::LEFT_TOP,
-            &title,
-            theme::small_font(),
-            track_colour(&tracks[index]),
-        );
+        let galley = painter.layout_no_wrap(title.clone(), theme::small_font(), track_colour(&tracks[index]));
+        let title_rect = Rect::from_min_size(band.left_top() + vec2(4.0, 1.0), galley.size());
+        titles.push((title_rect, galley));
         // The lane's name as a reader (and a screen reader) sees it: the signal in words, never its stored id.
         ui.interact(
             title_rect,
@@ -355,6 +400,8 @@ pub(super) fn traces_ui(
             Sense::hover(),
         )
         .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &title));
+        ui.interact(rect, ui.scope_id().with(("lane-plot", index)), Sense::hover())
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, format!("{title} trace")));
         for (value, align, y) in [
             (hi, Align2::RIGHT_TOP, rect.top()),
             (lo, Align2::RIGHT_BOTTOM, rect.bottom()),
@@ -368,18 +415,17 @@ pub(super) fn traces_ui(
             );
         }
     }
-    beats_ui(ui, snapshot, state, layout);
+    beats_ui(ui, snapshot, state, layout, plot.top() + title_height);
     marks_ui(ui, snapshot, layout, &mut label_rows, plot.top() + strip_height);
+    let painter = ui.painter_at(plot);
+    for (rect, galley) in titles {
+        painter.rect_filled(rect.expand(2.0), 2.0, theme::BACKGROUND);
+        painter.galley(rect.min, galley, theme::TEXT);
+    }
     let axis = ui.painter_at(Rect::from_min_max(pos2(area.left(), plot.bottom()), area.max));
     for &t in &ticks {
         let x = layout.x_of(t);
-        axis.text(
-            pos2(x, plot.bottom() + 4.0),
-            Align2::CENTER_TOP,
-            time_label(t, step),
-            theme::small_font(),
-            theme::TEXT_DIM,
-        );
+        time_label_ui(ui, &axis, pos2(x, plot.bottom() + 4.0), time_label(t, step));
     }
     ui.advance_cursor_after_rect(area);
 }
@@ -690,7 +736,8 @@ fn windows_ui(
     }
 }
 
-fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout) {
+/// The selected window's beats: ticks and crosses from `marks_top` (under the first lane's title band).
+fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout, marks_top: f32) {
     let Some(window_id) = state.selected_window else {
         return;
     };
@@ -704,7 +751,7 @@ fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout
         .as_ref()
         .filter(|o| o.window_id == window_id)
         .map(|o| o.beats);
-    let (top, bottom) = (layout.plot.top(), layout.plot.bottom());
+    let (top, bottom) = (marks_top, layout.plot.bottom());
     for beat in beats {
         let t = beat.start as f64 / rate;
         if t < state.from_s || t > state.to_s {
