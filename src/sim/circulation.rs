@@ -146,7 +146,7 @@ impl ValveLaw {
         let lambda = ln_ratio * std::f64::consts::FRAC_1_PI;
         // lambda atan(u) = sum of h_k u^k: h_k = lambda (-1)^((k-1)/2) / k for odd k, 0 for even k.
         let h = |k: usize| {
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 0.0
             } else {
                 let sign = if k % 4 == 1 { 1.0 } else { -1.0 };
@@ -329,6 +329,19 @@ impl Model {
     /// Time derivatives of the state, and the pressures and flows behind them.
     #[inline(always)]
     pub fn derivatives(&self, inputs: &Inputs, drive: &Drive, y: &State) -> (State, Aux) {
+        self.derivatives_with(inputs, drive, y, ValveLaw::flow)
+    }
+
+    /// [`Model::derivatives`] with the valves' flows from `valve_flow` (a test puts the law's definition in
+    /// place of its series; inlined, so the equations pay nothing for it).
+    #[inline(always)]
+    fn derivatives_with(
+        &self,
+        inputs: &Inputs,
+        drive: &Drive,
+        y: &State,
+        valve_flow: impl Fn(&ValveLaw, f64) -> f64,
+    ) -> (State, Aux) {
         let p = &self.patient;
         let sys = &p.systemic;
         let pul = &p.pulmonary;
@@ -359,10 +372,10 @@ impl Model {
         let p_vp = y[ix::P_VP] + pth;
 
         let [mv, av, tv, pv] = &self.valves;
-        let q_mv = mv.flow(p_la - p_lv);
-        let q_av = av.flow(p_lv - p_ao);
-        let q_tv = tv.flow(p_ra - p_rv);
-        let q_pv = pv.flow(p_rv - p_ap);
+        let q_mv = valve_flow(mv, p_la - p_lv);
+        let q_av = valve_flow(av, p_lv - p_ao);
+        let q_tv = valve_flow(tv, p_ra - p_rv);
+        let q_pv = valve_flow(pv, p_rv - p_ap);
         let q_arch = (p_ao - p_da) * self.per.r_arch;
         // A multi-stage drainage cannula: side holes in the inferior vena cava, the tip at the cavo-atrial
         // junction. Each part collapses on its own when its vessel empties.
@@ -506,7 +519,13 @@ mod tests {
     fn valve_law_series_is_the_definition_to_rounding() {
         // The published valves and one of another ratio; drops from the switch (0.204 mmHg) to 1000 mmHg, both
         // ways, on a geometric grid that does not repeat the series' points.
-        for valve in [VALVE_DEFAULT_FOR_TEST, Valve { r_min: 0.01, r_max: 100.0 }] {
+        for valve in [
+            VALVE_DEFAULT_FOR_TEST,
+            Valve {
+                r_min: 0.01,
+                r_max: 100.0,
+            },
+        ] {
             let law = ValveLaw::new(valve);
             let mut worst: f64 = 0.0;
             for i in 0..100_000 {
@@ -520,6 +539,60 @@ mod tests {
             // about 1e-15 of the flow.
             assert!(worst < 4e-15, "{valve:?}: worst relative difference {worst:e}");
         }
+    }
+
+    #[test]
+    fn derivatives_are_those_of_the_valve_law_as_defined_to_rounding() {
+        // Many states around the shock patient's (every valve open, shut and crossing its balance), activations,
+        // intrathoracic pressures and balloon volumes; with and without an Impella and a balloon catheter.
+        let model = Model::new(Patient::cardiogenic_shock());
+        let y0 = model.initial_state();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut series_used = 0;
+        for i in 0..20_000 {
+            let inputs = Inputs {
+                ecmo_l_min: 4.0 * uniform(),
+                impella: (i % 2 == 0).then_some(HqLine {
+                    q_at_zero_l_min: 3.5,
+                    slope_l_min_per_mmhg: 0.02,
+                }),
+                venous_obstruction: 1.0 + uniform(),
+                microvascular_scale: 0.3 + uniform(),
+                balloon_catheter: i % 3 == 0,
+            };
+            let drive = Drive {
+                activation: [uniform(), uniform(), uniform(), uniform()],
+                tissue_activation: uniform(),
+                intrathoracic_mmhg: 5.0 * uniform(),
+                balloon_ml: 40.0 * uniform(),
+            };
+            let y: State = std::array::from_fn(|k| y0[k] * (0.5 + uniform()) + (uniform() - 0.5));
+            let (dy, aux) = model.derivatives(&inputs, &drive, &y);
+            let (dy_defined, aux_defined) =
+                model.derivatives_with(&inputs, &drive, &y, ValveLaw::defined_flow);
+            for (valve, (ours, defined)) in aux.valve_ml_s.iter().zip(aux_defined.valve_ml_s).enumerate() {
+                assert!(
+                    (ours - defined).abs() <= 4e-15 * defined.abs(),
+                    "valve {valve}: {ours} against {defined}"
+                );
+            }
+            // Sums of flows of hundreds of mL/s: their rounding, not more.
+            for (k, (ours, defined)) in dy.iter().zip(dy_defined).enumerate() {
+                assert!(
+                    (ours - defined).abs() <= 1e-11 * (1.0 + defined.abs()),
+                    "state {k}: {ours} against {defined}"
+                );
+            }
+            series_used += usize::from(dy != dy_defined);
+        }
+        // The series is what was tested: it is most of the valves' states.
+        assert!(series_used > 10_000, "{series_used}");
     }
 
     #[test]

@@ -210,8 +210,9 @@ impl Impella {
     /// (1 = free inflow, 0 = inlet sucked shut). Suction only limits forward flow.
     pub fn flow_ml_s(line: &HqLine, delta_p_mmhg: f64, lv_volume_above_v0_ml: f64) -> (f64, f64) {
         let free = line.flow_l_min(delta_p_mmhg) * ML_S_PER_L_MIN;
-        let inflow =
-            smoothstep((lv_volume_above_v0_ml - SUCTION_FULL_ML) * (1.0 / (SUCTION_ONSET_ML - SUCTION_FULL_ML)));
+        let inflow = smoothstep(
+            (lv_volume_above_v0_ml - SUCTION_FULL_ML) * (1.0 / (SUCTION_ONSET_ML - SUCTION_FULL_ML)),
+        );
         if free > 0.0 {
             (free * inflow, inflow)
         } else {

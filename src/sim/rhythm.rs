@@ -565,6 +565,30 @@ mod tests {
     }
 
     #[test]
+    fn ventilation_drive_is_its_raised_cosine_to_rounding() {
+        let shape = HalfCosine::new();
+        let vent = Ventilation::starting(0.7);
+        let period = 60.0 / BREATHS_PER_MIN;
+        for i in 0..200_000 {
+            let t = 0.7 + 3.0 * period * (f64::from(i) / 200_000.0);
+            let phase = ((t - 0.7) / period).fract();
+            let cosine = |x: f64| 0.5 * (1.0 - (std::f64::consts::PI * x).cos());
+            let expected = if phase < 1.0 / 3.0 {
+                cosine(3.0 * phase)
+            } else if phase < 2.0 / 3.0 {
+                1.0 - cosine(3.0 * phase - 1.0)
+            } else {
+                0.0
+            };
+            let drive = vent.drive(&shape, t);
+            assert!(
+                (drive - expected).abs() < 1e-13,
+                "at {t}: {drive} against {expected}"
+            );
+        }
+    }
+
+    #[test]
     fn ventilation_finishes_its_breath_when_stopped() {
         let shape = HalfCosine::new();
         let mut vent = Ventilation::starting(1.0);
