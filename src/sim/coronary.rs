@@ -135,10 +135,10 @@ impl CoronaryParams {
             lv.pressure_mmhg - lv.active_mmhg_per_activation * (lv.activation - lv.tissue_activation);
         let tissue_mmhg =
             self.compression_fraction * tissue_lv_mmhg + self.shortening_mmhg * lv.tissue_activation;
-        let node_mmhg = v_im_ml / self.c_intramyocardial + tissue_mmhg;
+        let node_mmhg = v_im_ml * (1.0 / self.c_intramyocardial) + tissue_mmhg;
         let inflow_ml_s = self.inflow_ml_s(pa_mmhg, node_mmhg, self.r_arteriolar * scale);
         let back_mmhg = p_ra_mmhg.max(self.waterfall_fraction * tissue_mmhg);
-        let outflow_ml_s = (node_mmhg - back_mmhg) / (self.r_venular * scale);
+        let outflow_ml_s = (node_mmhg - back_mmhg) * (1.0 / (self.r_venular * scale));
         CoronaryFlows {
             inflow_ml_s,
             d_volume_ml_s: inflow_ml_s - outflow_ml_s,

@@ -79,7 +79,7 @@ impl Ecmo {
     /// Pumped flow at set flow `set_l_min` for a transmural pressure at the drainage cannula, mL/s: the set
     /// flow unless the vessel collapses onto the cannula.
     pub fn flow_ml_s(set_l_min: f64, drainage_mmhg: f64) -> f64 {
-        set_l_min * ML_S_PER_L_MIN * smoothstep(drainage_mmhg / ECMO_DRAINAGE_LIMIT_MMHG)
+        set_l_min * ML_S_PER_L_MIN * smoothstep(drainage_mmhg * (1.0 / ECMO_DRAINAGE_LIMIT_MMHG))
     }
 }
 
@@ -210,8 +210,9 @@ impl Impella {
     /// (1 = free inflow, 0 = inlet sucked shut). Suction only limits forward flow.
     pub fn flow_ml_s(line: &HqLine, delta_p_mmhg: f64, lv_volume_above_v0_ml: f64) -> (f64, f64) {
         let free = line.flow_l_min(delta_p_mmhg) * ML_S_PER_L_MIN;
-        let inflow =
-            smoothstep((lv_volume_above_v0_ml - SUCTION_FULL_ML) / (SUCTION_ONSET_ML - SUCTION_FULL_ML));
+        let inflow = smoothstep(
+            (lv_volume_above_v0_ml - SUCTION_FULL_ML) * (1.0 / (SUCTION_ONSET_ML - SUCTION_FULL_ML)),
+        );
         if free > 0.0 {
             (free * inflow, inflow)
         } else {

@@ -455,7 +455,7 @@ impl Simulator {
         }
         let rest_rr_s = self.model.patient.rr_s();
         let sinus_rr_s = match &self.ventilation {
-            Some(vent) => vent.modulated_rr_s(rest_rr_s, t_s),
+            Some(vent) => vent.modulated_rr_s(self.model.twitches().1, rest_rr_s, t_s),
             None => rest_rr_s,
         };
         // One draw per beat, in beat order: the rhythm does not depend on how the run is chunked.
@@ -508,7 +508,7 @@ impl Simulator {
             intrathoracic_mmhg: self
                 .ventilation
                 .as_ref()
-                .map_or(0.0, |vent| vent.intrathoracic_mmhg(t_s)),
+                .map_or(0.0, |vent| vent.intrathoracic_mmhg(shape, t_s)),
             balloon_ml: self.iabp.volume_ml(t_s),
         }
     }

@@ -432,31 +432,32 @@ impl Ventilation {
         t_s < self.end_s
     }
 
-    /// Inspiratory drive 0..1 at `t_s` (1 at end-inspiration).
-    pub fn drive(&self, t_s: f64) -> f64 {
+    /// Inspiratory drive 0..1 at `t_s` (1 at end-inspiration): a raised-cosine rise over the first third of the
+    /// breath and a raised-cosine fall over the second, through `shape` (the chambers' tabulated half-cosine).
+    pub fn drive(&self, shape: &HalfCosine, t_s: f64) -> f64 {
         if t_s < self.start_s || t_s >= self.end_s {
             return 0.0;
         }
-        let period_s = 60.0 / BREATHS_PER_MIN;
-        let phase = ((t_s - self.start_s) / period_s).fract();
-        let third = 1.0 / 3.0;
-        if phase < third {
-            0.5 * (1.0 - (std::f64::consts::PI * phase / third).cos())
-        } else if phase < 2.0 * third {
-            0.5 * (1.0 + (std::f64::consts::PI * (phase - third) / third).cos())
+        let breaths = (t_s - self.start_s) * (BREATHS_PER_MIN / 60.0);
+        // Thirds of the breath under way; the cast truncates (`fract` is a library call on the baseline target).
+        let thirds = 3.0 * (breaths - breaths as u64 as f64);
+        if thirds < 1.0 {
+            shape.rise(thirds)
+        } else if thirds < 2.0 {
+            1.0 - shape.rise(thirds - 1.0)
         } else {
             0.0
         }
     }
 
     /// Intrathoracic pressure above atmospheric at `t_s`, mmHg.
-    pub fn intrathoracic_mmhg(&self, t_s: f64) -> f64 {
-        PEAK_INTRATHORACIC_MMHG * self.drive(t_s)
+    pub fn intrathoracic_mmhg(&self, shape: &HalfCosine, t_s: f64) -> f64 {
+        PEAK_INTRATHORACIC_MMHG * self.drive(shape, t_s)
     }
 
     /// The RR of a beat starting at `t_s` for a resting RR of `rr_s` (shorter during inspiration).
-    pub fn modulated_rr_s(&self, rr_s: f64, t_s: f64) -> f64 {
-        rr_s * (1.0 - RR_MODULATION * self.drive(t_s))
+    pub fn modulated_rr_s(&self, shape: &HalfCosine, rr_s: f64, t_s: f64) -> f64 {
+        rr_s * (1.0 - RR_MODULATION * self.drive(shape, t_s))
     }
 }
 
@@ -564,14 +565,39 @@ mod tests {
     }
 
     #[test]
-    fn ventilation_finishes_its_breath_when_stopped() {
-        let mut vent = Ventilation::starting(1.0);
-        assert_eq!(vent.drive(0.5), 0.0);
+    fn ventilation_drive_is_its_raised_cosine_to_rounding() {
+        let shape = HalfCosine::new();
+        let vent = Ventilation::starting(0.7);
         let period = 60.0 / BREATHS_PER_MIN;
-        assert!((vent.drive(1.0 + period / 3.0) - 1.0).abs() < 1e-9);
+        for i in 0..200_000 {
+            let t = 0.7 + 3.0 * period * (f64::from(i) / 200_000.0);
+            let phase = ((t - 0.7) / period).fract();
+            let cosine = |x: f64| 0.5 * (1.0 - (std::f64::consts::PI * x).cos());
+            let expected = if phase < 1.0 / 3.0 {
+                cosine(3.0 * phase)
+            } else if phase < 2.0 / 3.0 {
+                1.0 - cosine(3.0 * phase - 1.0)
+            } else {
+                0.0
+            };
+            let drive = vent.drive(&shape, t);
+            assert!(
+                (drive - expected).abs() < 1e-13,
+                "at {t}: {drive} against {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn ventilation_finishes_its_breath_when_stopped() {
+        let shape = HalfCosine::new();
+        let mut vent = Ventilation::starting(1.0);
+        assert_eq!(vent.drive(&shape, 0.5), 0.0);
+        let period = 60.0 / BREATHS_PER_MIN;
+        assert!((vent.drive(&shape, 1.0 + period / 3.0) - 1.0).abs() < 1e-9);
         vent.stop(1.0 + 0.2 * period);
         assert!(vent.is_running(1.0 + 0.9 * period));
         assert!(!vent.is_running(1.0 + period));
-        assert_eq!(vent.drive(1.0 + period + period / 3.0), 0.0);
+        assert_eq!(vent.drive(&shape, 1.0 + period + period / 3.0), 0.0);
     }
 }
