@@ -540,7 +540,7 @@ pub fn beat_phases_shared(
             samples: &lvp_smooth,
             first_sample: lvp_first,
         };
-        match crossover(lvp, pa, &lv, (start, end), sample_rate_hz, settings) {
+        match crossover(lvp, pa, &lv, (start, end), settings) {
             Some(crossed) => {
                 let kink = match (view.lvp, filters.kink.as_ref()) {
                     (Some(lv_raw), Some(filter)) => {
@@ -663,7 +663,6 @@ fn crossover(
     pa: Trace,
     lv: &LvFiducials,
     (start, end): (u64, u64),
-    sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Option<u64> {
     let phases = &settings.phases;
@@ -676,16 +675,7 @@ fn crossover(
         .max(lvp.first_sample);
     let to = lv.dpdt_min_index.max(from + 1).min(last);
     let top = (from..to).max_by(|&a, &b| difference(a).total_cmp(&difference(b)))?;
-    let margin = phases.crossover_open_mmhg.max(0.0);
-    if difference(top) <= margin {
-        return None;
-    }
-    // The largest of many noisy samples is biased upwards: a valve that stays shut by a few tenths of a mmHg
-    // looks open on its top sample. The parabola fitted around the top is not, and must rise above the margin too.
-    let half = samples_from_s(phases.crossover_fit_s, sample_rate_hz) as u64;
-    let peak = centred_vertex(|i| -difference(i), top, half, (from, last));
-    let fitted = Parabola::around(peak, half, (from, last)).and_then(|parabola| parabola.fit(difference));
-    if fitted.is_some_and(|[at_peak, _, _]| at_peak <= margin) {
+    if difference(top) <= phases.crossover_open_mmhg.max(0.0) {
         return None;
     }
     (top..last).find(|&i| difference(i) < 0.0)
@@ -1075,7 +1065,6 @@ fn incisura(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::validate::{cases, compare_case};
     use crate::signal::segment;
     use crate::sim::truth::{BeatTruth, BeatTruthTracker};
     use crate::sim::{SensorLevel, Simulator};
@@ -1141,28 +1130,6 @@ mod tests {
                 }
             }
             assert!(shut >= 10, "{sensors:?}: {shut} valve-shut beats");
-        }
-    }
-
-    #[test]
-    fn a_valve_shut_by_tenths_of_a_mmhg_is_not_opened_by_noise() {
-        // Impella CP P-5, realistic sensors, seed 2: in the beats at 1.02 s and 1.62 s LV pressure peaks a few
-        // tenths of a mmHg below aortic pressure, so the valve stays shut. The top sample of their smoothed
-        // difference, the largest of many noisy ones, rose above zero: the crossover rule took the valve for open
-        // and ended systole some 145 ms before dP/dt min. The parabola fitted around the top stays below zero.
-        let case = cases()
-            .into_iter()
-            .find(|case| case.label == "Impella CP P-5")
-            .unwrap();
-        let beats = compare_case(&case, 2, SensorLevel::Realistic, 4.0).unwrap();
-        let early: Vec<_> = beats
-            .iter()
-            .filter(|b| b.truth.start_s < 2.0 && !b.truth.ejected())
-            .collect();
-        assert_eq!(early.len(), 2);
-        for beat in early {
-            let error_ms = beat.systole_end_error_ms.unwrap();
-            assert!(error_ms.abs() <= 5.0, "{} s: {error_ms} ms", beat.truth.start_s);
         }
     }
 

@@ -326,10 +326,6 @@ pub struct PhaseSettings {
     /// ... and is taken only when the pressure noise leaves the 95 % interval of its time within this either side
     /// (else the beat's relaxation is not identifiable and it is not timed), s.
     pub dpdt_min_uncertainty_s: f64,
-    /// The aortic valve opens only when a parabola fitted to LV minus aortic pressure over this either side of the
-    /// difference's top also exceeds `crossover_open_mmhg` (the top sample of a noisy difference is biased
-    /// upwards), s.
-    pub crossover_fit_s: f64,
     /// Valve closure after the LV-aortic crossover: the step of the curvature of LV minus aortic pressure is
     /// fitted over this either side of each candidate sample, s ...
     pub closure_kink_half_s: f64,
@@ -364,7 +360,6 @@ impl Default for PhaseSettings {
             crossover_open_mmhg: 0.0,
             dpdt_min_fit_s: 0.06,
             dpdt_min_uncertainty_s: 0.005,
-            crossover_fit_s: 0.015,
             closure_kink_half_s: 0.04,
             closure_kink_before_s: 0.005,
             closure_kink_separation_mmhg: 1.0,
