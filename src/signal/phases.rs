@@ -9,7 +9,9 @@
 //!   moved later to the kink where LV pressure leaves the aorta when the fluid-filled aortic line's delay made
 //!   the crossover early ([`SystoleEnd::CrossoverKink`], [`closure_kink`]); the dicrotic notch, when one is
 //!   found near it, confirms it ([`BeatPhases::notch_confirms`]). When LV pressure never reaches aortic pressure
-//!   the valve does not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]);
+//!   the valve does not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]), unless its trough is too
+//!   flat for LV pressure's noise to time it within [`super::settings::PhaseSettings::dpdt_min_uncertainty_s`]
+//!   ([`PhaseError::RelaxationNotIdentifiable`]: left out of diastolic endpoints and counted);
 //! - aortic pressure alone: the dicrotic notch ([`SystoleEnd::DicroticNotch`]) after the first systolic peak, never
 //!   after a balloon's augmentation; a beat whose pulse a balloon augments has no phases
 //!   ([`PhaseError::BalloonWithoutLvPressure`]: the notch and the inflation cannot be told apart without LV
