@@ -9,7 +9,9 @@
 //!   moved later to the kink where LV pressure leaves the aorta when the fluid-filled aortic line's delay made
 //!   the crossover early ([`SystoleEnd::CrossoverKink`], [`closure_kink`]); the dicrotic notch, when one is
 //!   found near it, confirms it ([`BeatPhases::notch_confirms`]). When LV pressure never reaches aortic pressure
-//!   the valve does not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]);
+//!   the valve does not open: systole ends at LV dP/dt min ([`SystoleEnd::LvDpdtMin`]), unless its trough is too
+//!   flat for LV pressure's noise to time it within [`super::settings::PhaseSettings::dpdt_min_uncertainty_s`]
+//!   ([`PhaseError::RelaxationNotIdentifiable`]: left out of diastolic endpoints and counted);
 //! - aortic pressure alone: the dicrotic notch ([`SystoleEnd::DicroticNotch`]) after the first systolic peak, never
 //!   after a balloon's augmentation; a beat whose pulse a balloon augments has no phases
 //!   ([`PhaseError::BalloonWithoutLvPressure`]: the notch and the inflation cannot be told apart without LV
@@ -36,6 +38,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lv::{LvFiducials, beat_fiducials};
+use super::qc::median;
 use super::savgol::SavgolFilter;
 use super::settings::{SignalSettings, samples_from_s};
 use super::signals::Signals;
@@ -97,6 +100,15 @@ pub enum PhaseError {
          cannot be timed"
     )]
     BalloonWithoutLvPressure,
+    /// The aortic valve does not open and LV dP/dt min, which then ends systole, is too flat for the noise of LV
+    /// pressure to time it: the 95 % interval of its time is wider than
+    /// [`super::settings::PhaseSettings::dpdt_min_uncertainty_s`] either side (LV suction: a relaxation of a few
+    /// mmHg), so systole is not timed rather than ended anywhere along the trough.
+    #[error(
+        "the aortic valve does not open and LV dP/dt min is too flat for the pressure noise to time it: relaxation \
+         not identifiable"
+    )]
+    RelaxationNotIdentifiable,
 }
 
 /// The phases of one beat (sample indices at the analysis rate).
@@ -236,6 +248,9 @@ pub struct PhaseFilters {
     second: Option<SavgolFilter>,
     /// The curvature-step filter of [`closure_kink`] (`None` when its span is shorter than its fit needs).
     kink: Option<KinkFilter>,
+    /// The weights of the derivative and three smoothing passes together, on raw LV pressure: the trace whose
+    /// minimum ends systole without ejection, for its noise (`None` without both filters).
+    relaxation_kernel: Option<Vec<f64>>,
 }
 
 /// A linear filter whose output at sample `t` is the step in the second derivative at `t` (mmHg/s^2) of the
@@ -311,11 +326,18 @@ impl PhaseFilters {
     pub fn new(sample_rate_hz: f64, settings: &SignalSettings) -> PhaseFilters {
         let filter =
             |derivative| SavgolFilter::from_settings(&settings.savgol, derivative, sample_rate_hz).ok();
+        let (smooth, first) = (filter(0), filter(1));
+        let relaxation_kernel = smooth.as_ref().zip(first.as_ref()).map(|(smooth, first)| {
+            let once = convolve(first.centre_weights(), smooth.centre_weights());
+            let twice = convolve(&once, smooth.centre_weights());
+            convolve(&twice, smooth.centre_weights())
+        });
         PhaseFilters {
-            smooth: filter(0),
-            first: filter(1),
+            smooth,
+            first,
             second: filter(2),
             kink: KinkFilter::new(&settings.phases, sample_rate_hz),
+            relaxation_kernel,
         }
     }
 }
@@ -446,17 +468,42 @@ pub fn beat_phases_shared(
     // is centred on the vertex it finds ([`centred_vertex`]), not on the noisy sample of the minimum: in an
     // unloaded ventricle dP/dt stays within 5 % of its minimum for some 60 ms, the sample of the minimum wanders
     // over that plateau, and a window centred off the true minimum on an asymmetric trough biases the vertex.
-    let relaxation = |lv: &LvFiducials| {
-        dpdt.as_ref().map_or(lv.dpdt_min_index, |((dpdt, first), _)| {
-            let smoothed = filters
-                .smooth
-                .as_ref()
-                .map(|smooth| smooth.apply(&smooth.apply(&smooth.apply(dpdt))));
-            let values = smoothed.as_deref().unwrap_or(dpdt);
-            let from = beat_fiducials(values, *first, start, end, start, settings.lv.ed_dpdt_fraction)
-                .map_or(lv.dpdt_min_index, |f| f.dpdt_min_index);
-            centred_vertex(values, *first, from, ms(phases.dpdt_min_fit_s), start, end)
-        })
+    //
+    // Where the trough is too flat for the pressure noise (LV suction under an Impella: dP/dt min some -20 to
+    // -40 mmHg/s, within 3 % of it for 60 ms, while 0.3 mmHg of white noise on LV pressure leaves some 10 mmHg/s
+    // on the smoothed derivative), the vertex is not where the relaxation is fastest but where the noise puts it:
+    // its standard deviation, from the noise of raw LV pressure ([`white_noise_sd`]) carried through the filters
+    // and the fit ([`vertex_sd`]), is then larger than the bound, and the beat is not timed
+    // ([`PhaseError::RelaxationNotIdentifiable`]) rather than given a diastole that starts anywhere in the trough.
+    let relaxation = |lv: &LvFiducials| -> Result<u64, PhaseError> {
+        let ((dpdt, first), _) = dpdt.as_ref().ok_or(PhaseError::MissingSamples)?;
+        let (smooth, kernel, lv_raw) = match (
+            filters.smooth.as_ref(),
+            filters.relaxation_kernel.as_ref(),
+            view.lvp,
+        ) {
+            (Some(smooth), Some(kernel), Some(lv_raw)) => (smooth, kernel, lv_raw),
+            _ => return Err(PhaseError::TooShort),
+        };
+        let values = smooth.apply(&smooth.apply(&smooth.apply(dpdt)));
+        let from = beat_fiducials(&values, *first, start, end, start, settings.lv.ed_dpdt_fraction)
+            .map_or(lv.dpdt_min_index, |f| f.dpdt_min_index);
+        let raw = Trace {
+            samples: lv_raw,
+            first_sample: view.first_sample,
+        };
+        let (vertex, sd_samples) = trough_vertex(
+            (&values, *first),
+            from,
+            (ms(phases.dpdt_min_fit_s), (start, end)),
+            kernel,
+            white_noise_sd(raw, start, end),
+        );
+        if Z_95 * sd_samples / sample_rate_hz <= phases.dpdt_min_uncertainty_s {
+            Ok(vertex)
+        } else {
+            Err(PhaseError::RelaxationNotIdentifiable)
+        }
     };
     let end_diastole = match beat.fiducial {
         Fiducial::RWave | Fiducial::LvEndDiastole => Some(start),
@@ -527,7 +574,7 @@ pub fn beat_phases_shared(
                 systolic_peak = pa.argmax(lv.dpdt_max_index, closure);
                 (closure, method)
             }
-            None => (relaxation(&lv), SystoleEnd::LvDpdtMin),
+            None => (relaxation(&lv)?, SystoleEnd::LvDpdtMin),
         }
     } else if let Some(pa) = pa_trace {
         if !pulsatile {
@@ -567,7 +614,7 @@ pub fn beat_phases_shared(
         (incisura, SystoleEnd::DicroticNotch)
     } else if let Some(lv) = lv {
         // No aortic trace, or one with samples missing in this beat.
-        (relaxation(&lv), SystoleEnd::LvDpdtMinWithoutAorta)
+        (relaxation(&lv)?, SystoleEnd::LvDpdtMinWithoutAorta)
     } else if view.lvp.is_some() || view.pa.is_some() {
         return Err(PhaseError::MissingSamples);
     } else {
@@ -701,30 +748,82 @@ fn closure_kink(
 /// `span` samples up to and including `to` (`None` when they are not all there or the fit is singular).
 fn quadratic_before(trace: Trace, to: u64, span: u64) -> Option<[f64; 3]> {
     let from = to.checked_sub(span)?.max(trace.first_sample);
-    if to >= trace.end() || to < from + 4 {
+    if to >= trace.end() {
         return None;
     }
-    let mut m = [[0.0f64; 3]; 3];
-    let mut r = [0.0f64; 3];
-    for i in from..=to {
-        let x = i as f64 - to as f64;
-        let powers = [1.0, x, x * x];
-        for (row, &p) in powers.iter().enumerate() {
-            for (col, &q) in powers.iter().enumerate() {
-                m[row][col] += p * q;
-            }
-            r[row] += p * trace.at(i);
+    Parabola::new(from, to + 1, to)?.fit(|i| trace.at(i))
+}
+
+/// The least-squares parabola `a + b x + c x^2` through the samples `[from, to)`, `x` = sample - `origin`, as the
+/// weights that make its coefficients from the samples: linear in them, so the same weights carry the samples'
+/// noise into the coefficients ([`vertex_sd`]).
+struct Parabola {
+    from: u64,
+    /// `weights[k][j]`: the weight of sample `from + j` in coefficient `k` (rows of the least-squares
+    /// pseudo-inverse).
+    weights: [Vec<f64>; 3],
+}
+
+impl Parabola {
+    /// The fit over `[from, to)` (`None` with fewer than 5 samples or a singular fit).
+    fn new(from: u64, to: u64, origin: u64) -> Option<Parabola> {
+        if to < from + 5 {
+            return None;
         }
+        let x = |i: u64| i as f64 - origin as f64;
+        let mut m = [[0.0f64; 3]; 3];
+        for i in from..to {
+            let powers = [1.0, x(i), x(i) * x(i)];
+            for (row, &p) in powers.iter().enumerate() {
+                for (col, &q) in powers.iter().enumerate() {
+                    m[row][col] += p * q;
+                }
+            }
+        }
+        // The inverse of the normal matrix, column by column.
+        let inverse = [
+            solve3(m, [1.0, 0.0, 0.0])?,
+            solve3(m, [0.0, 1.0, 0.0])?,
+            solve3(m, [0.0, 0.0, 1.0])?,
+        ];
+        let row = |k: usize| -> Vec<f64> {
+            (from..to)
+                .map(|i| inverse[0][k] + inverse[1][k] * x(i) + inverse[2][k] * x(i) * x(i))
+                .collect()
+        };
+        Some(Parabola {
+            from,
+            weights: [row(0), row(1), row(2)],
+        })
     }
-    solve3(m, r)
+
+    /// The fit over `index +- half` clipped to `[start, end)`, `x` from `index`.
+    fn around(index: u64, half: u64, (start, end): (u64, u64)) -> Option<Parabola> {
+        Parabola::new(
+            index.saturating_sub(half).max(start),
+            (index + half + 1).min(end),
+            index,
+        )
+    }
+
+    /// The coefficients `[a, b, c]` through `value` (`None` when a value is not finite).
+    fn fit(&self, value: impl Fn(u64) -> f64) -> Option<[f64; 3]> {
+        let values: Vec<f64> = (0..self.weights[0].len() as u64)
+            .map(|j| value(self.from + j))
+            .collect();
+        if !values.iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        Some(self.weights.each_ref().map(|w| dot(w, &values)))
+    }
 }
 
 /// The vertex of [`parabola_vertex`] refitted over a window centred on the previous vertex, from `index`, until
 /// it moves by less than a sample (at most [`VERTEX_REFITS`] refits; the last vertex when it does not settle).
-fn centred_vertex(values: &[f64], first: u64, index: u64, half: u64, start: u64, end: u64) -> u64 {
+fn centred_vertex(value: impl Fn(u64) -> f64 + Copy, index: u64, half: u64, span: (u64, u64)) -> u64 {
     let mut centre = index;
     for _ in 0..VERTEX_REFITS {
-        let vertex = parabola_vertex(values, first, centre, half, start, end);
+        let vertex = parabola_vertex(value, centre, half, span);
         if vertex.abs_diff(centre) <= 1 {
             return vertex;
         }
@@ -733,41 +832,48 @@ fn centred_vertex(values: &[f64], first: u64, index: u64, half: u64, start: u64,
     centre
 }
 
+/// The vertex of the trough of `values` (sample `first + j` is `values[j]`: LV dP/dt made from raw LV pressure by
+/// the filter `kernel`) by [`centred_vertex`] from `from` over `half` either side within `[start, end)`, and its
+/// standard deviation in samples ([`vertex_sd`]) for white noise of `noise_sd` on the raw pressure (infinite
+/// without a noise estimate or when the fit has no minimum).
+fn trough_vertex(
+    (values, first): (&[f64], u64),
+    from: u64,
+    (half, (start, end)): (u64, (u64, u64)),
+    kernel: &[f64],
+    noise_sd: Option<f64>,
+) -> (u64, f64) {
+    let value = |i: u64| values[(i - first) as usize];
+    let span = (start.max(first), end.min(first + values.len() as u64));
+    let vertex = centred_vertex(value, from, half, span);
+    let sd = match (Parabola::around(vertex, half, span), noise_sd) {
+        (Some(parabola), Some(noise)) => parabola
+            .fit(value)
+            .map_or(f64::INFINITY, |fit| vertex_sd(&parabola, fit, kernel, noise)),
+        _ => f64::INFINITY,
+    };
+    (vertex, sd)
+}
+
+/// The standard normal quantile of a two-sided 95 % interval.
+const Z_95: f64 = 1.96;
+
 /// Most refits of [`centred_vertex`].
 const VERTEX_REFITS: usize = 8;
 
-/// The vertex of the least-squares parabola through `values` (`values[i]` is sample `first + i`) over
-/// `index +- half` (clipped to `[start, end)` and the values), as a sample index within that span; `index` when
-/// the fit has no minimum there.
-fn parabola_vertex(values: &[f64], first: u64, index: u64, half: u64, start: u64, end: u64) -> u64 {
-    let lo = index.saturating_sub(half).max(start).max(first);
-    let hi = (index + half + 1).min(end).min(first + values.len() as u64);
-    if hi <= lo + 4 {
+/// The vertex of the least-squares parabola through `value` over `index +- half` (clipped to `span`, `[start,
+/// end)`), as a sample index within that span; `index` when the fit has no minimum there.
+fn parabola_vertex(value: impl Fn(u64) -> f64, index: u64, half: u64, span: (u64, u64)) -> u64 {
+    let Some(parabola) = Parabola::around(index, half, span) else {
         return index;
-    }
-    // Fit y = a + b x + c x^2 with x centred on `index`, by the normal equations.
-    let mut m = [[0.0f64; 3]; 3];
-    let mut r = [0.0f64; 3];
-    for i in lo..hi {
-        let x = i as f64 - index as f64;
-        let y = values[(i - first) as usize];
-        if !y.is_finite() {
-            return index;
-        }
-        let powers = [1.0, x, x * x];
-        for (row, &p) in powers.iter().enumerate() {
-            for (col, &q) in powers.iter().enumerate() {
-                m[row][col] += p * q;
-            }
-            r[row] += p * y;
-        }
-    }
-    let Some([_, b, c]) = solve3(m, r) else {
+    };
+    let Some([_, b, c]) = parabola.fit(value) else {
         return index;
     };
     if c <= 0.0 {
         return index;
     }
+    let (lo, hi) = (parabola.from, parabola.from + parabola.weights[0].len() as u64);
     let vertex = index as f64 - b / (2.0 * c);
     if vertex.is_finite() {
         (vertex.round().max(lo as f64) as u64).min(hi - 1)
@@ -775,6 +881,48 @@ fn parabola_vertex(values: &[f64], first: u64, index: u64, half: u64, start: u64
         index
     }
 }
+
+/// The standard deviation (samples) of the vertex of `parabola`'s fit `[_, b, c]` (`x` from its origin) to a trace
+/// that the linear filter `kernel` made from raw samples carrying white noise of `noise_sd`: the vertex
+/// `-b / (2 c)` moves by `-(db + 2 x dc) / (2 c)` (first order), and `db`, `dc` are the fit's weights, through the
+/// filter, on the raw samples' noise. Infinite when the fit has no minimum.
+fn vertex_sd(parabola: &Parabola, [_, b, c]: [f64; 3], kernel: &[f64], noise_sd: f64) -> f64 {
+    if c.is_nan() || c <= 0.0 {
+        return f64::INFINITY;
+    }
+    let x = -b / (2.0 * c);
+    let along: Vec<f64> = parabola.weights[1]
+        .iter()
+        .zip(&parabola.weights[2])
+        .map(|(wb, wc)| wb + 2.0 * x * wc)
+        .collect();
+    let on_raw = convolve(&along, kernel);
+    noise_sd * dot(&on_raw, &on_raw).sqrt() / (2.0 * c)
+}
+
+/// The full convolution of two filters' weights: the weights of applying one after the other.
+fn convolve(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; a.len() + b.len() - 1];
+    for (i, x) in a.iter().enumerate() {
+        for (j, y) in b.iter().enumerate() {
+            out[i + j] += x * y;
+        }
+    }
+    out
+}
+
+/// The standard deviation of white noise on `trace` over `[from, to)`, from the median absolute second difference
+/// (a smooth pressure's second difference is tiny at the analysis rate; white noise's has variance 6 sd^2; the
+/// median ignores the few samples where the pressure bends sharply). `None` with fewer than 3 samples.
+fn white_noise_sd(trace: Trace, from: u64, to: u64) -> Option<f64> {
+    let (from, to) = (from.max(trace.first_sample), to.min(trace.end()));
+    let second = (from + 1..to.saturating_sub(1))
+        .map(|i| (trace.at(i + 1) - 2.0 * trace.at(i) + trace.at(i - 1)).abs());
+    median(second).map(|m| MAD_TO_SD * m / 6f64.sqrt())
+}
+
+/// The standard deviation of normal noise over its median absolute deviation.
+const MAD_TO_SD: f64 = 1.4826;
 
 /// Solves the 3x3 system `m x = r` by Cramer's rule (`None` when singular).
 fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
@@ -930,5 +1078,129 @@ fn incisura(
         Ok(notch)
     } else {
         Err(PhaseError::NoNotch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signal::segment;
+    use crate::sim::truth::{BeatTruth, BeatTruthTracker};
+    use crate::sim::{SensorLevel, Simulator};
+
+    /// ECG, aortic and LV pressure of `seconds` of `scenario` on `sensors` with `seed`, and the true beats.
+    fn run(scenario: &str, seed: u64, sensors: SensorLevel, seconds: f64) -> ([Vec<f64>; 3], Vec<BeatTruth>) {
+        let mut sim = Simulator::new(scenario, seed, sensors).unwrap();
+        let mut channels: [Vec<f64>; 3] = Default::default();
+        let mut tracker = BeatTruthTracker::new(0.25, 0.005);
+        let mut truths = Vec::new();
+        sim.advance((seconds * 1000.0) as usize, |sample| {
+            for (channel, index) in channels.iter_mut().zip([0, 1, 4]) {
+                channel.push(sample.measured[index]);
+            }
+            truths.extend(tracker.push(&sample.truth));
+        });
+        (channels, truths)
+    }
+
+    #[test]
+    fn a_suction_relaxation_too_flat_for_the_noise_is_refused_and_timed_without_noise() {
+        // Impella CP P-9 (suction), valve shut: LV dP/dt min is -27 to -37 mmHg/s and within 3 % of it for some
+        // 60 ms. With realistic sensors (0.3 mmHg of white noise on LV pressure) the vertex of the fit has a
+        // standard deviation of 3-30 ms: before, every such beat was timed anyway, 17 % of them within 5 ms of the
+        // true dP/dt min (8 seeds x 20 s, `heracles validate`). Now each is refused as not identifiable. Without
+        // noise the same beats are timed, within 5 ms: the refusal follows the noise, not the scenario.
+        let settings = SignalSettings::default();
+        for sensors in [SensorLevel::Realistic, SensorLevel::Clean] {
+            let ([ecg, pa, lvp], truths) = run("shock-ecmo-impella-suction", 3, sensors, 8.0);
+            let signals = Signals {
+                ecg: Some(&ecg),
+                pa: Some(&pa),
+                lvp: Some(&lvp),
+                ..Signals::default()
+            };
+            let beats = segment(&signals, 1000.0, &settings).unwrap().beats;
+            let mut shut = 0;
+            for beat in &beats {
+                let Some(truth) = truths
+                    .iter()
+                    .find(|t| (1000.0 * t.start_s - beat.start as f64).abs() < 30.0)
+                else {
+                    continue;
+                };
+                assert!(!truth.ejected(), "the valve opened at {} s", truth.start_s);
+                shut += 1;
+                let phases = beat_phases(&signals, beat, 1000.0, &settings);
+                match sensors {
+                    SensorLevel::Realistic => {
+                        assert_eq!(
+                            phases,
+                            Err(PhaseError::RelaxationNotIdentifiable),
+                            "{}",
+                            truth.start_s
+                        )
+                    }
+                    SensorLevel::Clean => {
+                        let phases = phases.unwrap();
+                        assert_eq!(phases.systole_end_method, SystoleEnd::LvDpdtMin);
+                        let error_ms = phases.systole_end as f64 - 1000.0 * truth.dpdt_min_s;
+                        assert!(error_ms.abs() <= 5.0, "{} s: {error_ms} ms", truth.start_s);
+                    }
+                }
+            }
+            assert!(shut >= 10, "{sensors:?}: {shut} valve-shut beats");
+        }
+    }
+
+    #[test]
+    fn the_vertex_sd_is_the_spread_of_the_vertex_over_noise() {
+        // A relaxation whose dP/dt trough (-300 mmHg/s at 400 ms, rising by 12000 mmHg/s^3 away from it: within
+        // 4 % of its minimum for +-30 ms, as in the unloaded ventricle) is timed 400 times under different white
+        // noise of 0.3 mmHg: the standard deviation that `trough_vertex` predicts is the spread of its vertices.
+        let settings = SignalSettings::default();
+        let filters = PhaseFilters::new(1000.0, &settings);
+        let (first, smooth) = (filters.first.unwrap(), filters.smooth.unwrap());
+        let kernel = filters.relaxation_kernel.unwrap();
+        let clean: Vec<f64> = (0..800)
+            .map(|i| {
+                let u = (i as f64 - 400.0) / 1000.0;
+                40.0 - 300.0 * u + 4000.0 * u.powi(3)
+            })
+            .collect();
+        let mut rng = crate::sim::rng::Rng::new(11);
+        let (mut vertices, mut predicted) = (Vec::new(), Vec::new());
+        for _ in 0..400 {
+            let noisy: Vec<f64> = clean.iter().map(|p| p + 0.3 * rng.normal()).collect();
+            let values = smooth.apply(&smooth.apply(&smooth.apply(&first.apply(&noisy))));
+            let (vertex, sd) = trough_vertex((&values, 0), 400, (60, (100, 700)), &kernel, Some(0.3));
+            vertices.push(vertex as f64);
+            predicted.push(sd);
+        }
+        let mean = vertices.iter().sum::<f64>() / 400.0;
+        let spread = (vertices.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 399.0).sqrt();
+        let predicted = predicted.iter().sum::<f64>() / 400.0;
+        println!("vertex mean {mean:.2}, spread {spread:.2} samples, predicted {predicted:.2}");
+        assert!((mean - 400.0).abs() < 1.0, "mean vertex {mean}");
+        assert!(
+            (spread / predicted - 1.0).abs() < 0.2,
+            "vertices spread {spread:.2} samples, predicted {predicted:.2}"
+        );
+    }
+
+    #[test]
+    fn white_noise_sd_is_recovered_on_a_smooth_pressure() {
+        let mut rng = crate::sim::rng::Rng::new(7);
+        let samples: Vec<f64> = (0..2000)
+            .map(|i| {
+                let t = i as f64 / 1000.0;
+                60.0 + 20.0 * (std::f64::consts::TAU * 1.5 * t).sin() + 0.3 * rng.normal()
+            })
+            .collect();
+        let trace = Trace {
+            samples: &samples,
+            first_sample: 100,
+        };
+        let sd = white_noise_sd(trace, 100, 2100).unwrap();
+        assert!((sd - 0.3).abs() < 0.03, "{sd}");
     }
 }

@@ -323,6 +323,9 @@ pub struct PhaseSettings {
     /// LV dP/dt min ending systole without ejection is the vertex of a parabola fitted to dP/dt over this either
     /// side of its minimum, s.
     pub dpdt_min_fit_s: f64,
+    /// ... and is taken only when the pressure noise leaves the 95 % interval of its time within this either side
+    /// (else the beat's relaxation is not identifiable and it is not timed), s.
+    pub dpdt_min_uncertainty_s: f64,
     /// Valve closure after the LV-aortic crossover: the step of the curvature of LV minus aortic pressure is
     /// fitted over this either side of each candidate sample, s ...
     pub closure_kink_half_s: f64,
@@ -356,6 +359,7 @@ impl Default for PhaseSettings {
             notch_confirm_s: 0.02,
             crossover_open_mmhg: 0.0,
             dpdt_min_fit_s: 0.06,
+            dpdt_min_uncertainty_s: 0.005,
             closure_kink_half_s: 0.04,
             closure_kink_before_s: 0.005,
             closure_kink_separation_mmhg: 1.0,

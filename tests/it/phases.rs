@@ -23,7 +23,8 @@ fn arm_beats(arm: Arm, level: SensorLevel) -> Vec<(Case, Vec<BeatComparison>)> {
 }
 
 /// Checks one arm: >= `open_fraction` of ejecting beats within `bound_ms` of valve closure, >= `shut_fraction`
-/// of non-ejecting beats within `shut_bound_ms` of dP/dt min, every case timed.
+/// of the timed non-ejecting beats within `shut_bound_ms` of dP/dt min, every beat timed but those whose valve
+/// stays shut (with LV pressure only a relaxation too flat for the noise may be refused).
 fn check_arm(
     arm: Arm,
     level: SensorLevel,
@@ -50,9 +51,11 @@ fn check_arm(
             t.num_untimed
         );
         assert!(t.num_beats >= 10, "{}: {} beats matched", case.label, t.num_beats);
-        assert_eq!(
-            t.num_untimed, 0,
-            "{}: beats left untimed with LV pressure",
+        assert!(
+            beats
+                .iter()
+                .all(|b| b.systole_end_error_ms.is_some() || !b.truth.ejected()),
+            "{}: ejecting beats left untimed with LV pressure",
             case.label
         );
     }
@@ -106,15 +109,17 @@ fn end_systole_is_valve_closure_on_every_trial_arm_realistic() {
     // docs/methods.md section 3). Without ECMO the healthy ventricle's kink is the faintest (LV and aortic pressure
     // part at 10 mmHg/s): noise-limited, 3 of its 17 beats in this one 15 s run fall 15-17 ms out, so that arm is
     // held at 90 % here (95.8 % over 4 seeds x 20 s in `heracles validate`). Without ejection (Impella P-5 to P-9)
-    // the dP/dt min of a noisy, broad relaxation does NOT meet the 5 ms under suction (P-9: dP/dt min
-    // -20 to -40 mmHg/s, within 5 % of it for 70-80 ms; 17 % within 5 ms over 8 seeds), nor where noise makes a
-    // valve that stays shut look open at P-5 (the crossover rule then ends systole ~145 ms early): held here so
-    // that it cannot get worse unnoticed (see docs/validation.md; P-8 alone is held to 5 ms in
-    // `lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an_impella`).
-    for arm in [Arm::None, Arm::Iabp, Arm::Impella, Arm::FullFlow, Arm::Rhythm] {
-        check_arm(arm, SensorLevel::Realistic, (15.0, 0.95), 15.0, 0.65);
+    // the timed beats are held to the 5 ms at LV dP/dt min: under suction (P-9) the relaxation is too
+    // flat for the noise and its beats are refused, not timed (before: timed, 17 % within 5 ms; 65 % of the
+    // Impella arm's valve-shut beats within 5 ms over 8 seeds, 96.4 % of those timed now). At P-5 the valve stays
+    // shut in some beats by a few tenths of a mmHg, below the noise, and the crossover rule then ends systole
+    // ~145 ms early: 2 of P-5's 12 valve-shut beats in this one 15 s run, so the Impella arm's valve-shut beats are
+    // held at 90 % here (docs/methods.md section 3 says why no rule on the pressures can tell them apart).
+    for arm in [Arm::None, Arm::Iabp, Arm::FullFlow, Arm::Rhythm] {
+        check_arm(arm, SensorLevel::Realistic, (15.0, 0.95), 5.0, 0.95);
     }
-    check_arm(Arm::NoEcmo, SensorLevel::Realistic, (15.0, 0.9), 15.0, 0.65);
+    check_arm(Arm::Impella, SensorLevel::Realistic, (15.0, 0.95), 5.0, 0.9);
+    check_arm(Arm::NoEcmo, SensorLevel::Realistic, (15.0, 0.9), 5.0, 0.95);
 }
 
 /// End-of-systole errors (ms) of the valve-shut beats of case `label` on realistic sensors over `seeds`.
@@ -143,27 +148,6 @@ fn lv_dpdt_min_of_a_valve_shut_beat_is_within_5_ms_on_realistic_sensors_under_an
     assert!(
         within as f64 >= 0.95 * shut.len() as f64,
         "{within} of {} valve-shut beats within 5 ms of LV dP/dt min",
-        shut.len()
-    );
-}
-
-#[test]
-fn lv_dpdt_min_under_suction_is_refitted_from_the_smoothed_minimum() {
-    // Impella CP P-9 (suction): LV dP/dt min is only -20 to -40 mmHg/s and stays within 5 % of it for 70-80 ms,
-    // so the raw derivative's minimum can lie on a noise dip far from the trough. The parabola refit started
-    // there and stayed on it: 11 % of 8 seeds' valve-shut beats more than 100 ms out (95th percentile 172 ms;
-    // 12 of these 90). Started from the minimum of the smoothed dP/dt it fits, 3 % (95th percentile 55 ms; 1 of
-    // these 90). The 5 ms bound is still out of reach here (17 % within; docs/validation.md).
-    let shut = valve_shut_errors_ms("Impella CP P-9 suction", 1..=4);
-    let far = shut.iter().filter(|e| e.abs() > 100.0).count();
-    println!(
-        "{far} of {} valve-shut beats more than 100 ms from dP/dt min",
-        shut.len()
-    );
-    assert!(shut.len() >= 80, "{} valve-shut beats", shut.len());
-    assert!(
-        far as f64 <= 0.05 * shut.len() as f64,
-        "{far} of {} valve-shut beats more than 100 ms from LV dP/dt min",
         shut.len()
     );
 }
