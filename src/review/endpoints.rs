@@ -1071,6 +1071,7 @@ mod tests {
             lines,
             [
                 "Measurement context: mid RCA; Pd/Pa 1.00 at equalisation; pressures zeroed",
+                "Context in force: entered at the Baseline coronary step at 3 s",
                 "Post-unloading: same vessel and wire position as baseline NOT confirmed"
             ]
         );
@@ -1083,10 +1084,29 @@ mod tests {
 
         // A context without the post step yet: the baseline row alone, CDFR not flagged.
         let mut rows = vec![cdfr_row()];
-        add_measurement_context(&mut rows, &[context]);
+        add_measurement_context(&mut rows, std::slice::from_ref(&context));
         assert_eq!(rows.len(), 2);
         assert!(rows[0].flags.is_empty());
         assert!(!measurement_context_text(&rows).unwrap().1);
+
+        // Equalised again at the consoles step after it was entered: the context recorded with that equalisation
+        // is the one in force, and it says so.
+        let updated = "mid RCA; Pd/Pa 0.97 at equalisation (Pd gain 1.031 applied at 50 s); pressures zeroed";
+        let events = [
+            context,
+            marker(3, 50.0, PD_EQUALISATION, "Consoles, zero and calibration: Pd/Pa 0.97"),
+            marker(4, 50.0, MEASUREMENT_CONTEXT, updated),
+        ];
+        let mut rows = vec![cdfr_row()];
+        add_measurement_context(&mut rows, &events);
+        assert_eq!(
+            measurement_context_text(&rows).unwrap().0,
+            [
+                format!("Measurement context: {updated}"),
+                "Context in force: updated by the equalisation at 50 s (Consoles, zero and calibration step)"
+                    .to_owned()
+            ]
+        );
     }
 
     fn row(state: &str, value: f64, kind: &str) -> EndpointRow {
