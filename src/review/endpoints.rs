@@ -1094,7 +1094,12 @@ mod tests {
         let updated = "mid RCA; Pd/Pa 0.97 at equalisation (Pd gain 1.031 applied at 50 s); pressures zeroed";
         let events = [
             context,
-            marker(3, 50.0, PD_EQUALISATION, "Consoles, zero and calibration: Pd/Pa 0.97"),
+            marker(
+                3,
+                50.0,
+                PD_EQUALISATION,
+                "Consoles, zero and calibration: Pd/Pa 0.97",
+            ),
             marker(4, 50.0, MEASUREMENT_CONTEXT, updated),
         ];
         let mut rows = vec![cdfr_row()];

@@ -208,7 +208,10 @@ fn a_demo_case_walks_from_the_start_screen_to_sign_off_with_the_keyboard_alone()
         lines[1].starts_with("Context in force: entered at the Baseline coronary step at "),
         "{lines:?}"
     );
-    assert_eq!(lines[2], "Post-unloading: same vessel and wire position as baseline");
+    assert_eq!(
+        lines[2],
+        "Post-unloading: same vessel and wire position as baseline"
+    );
     assert!(!flagged);
     let cdfr = snapshot.endpoints.iter().find(|row| row.key == "cdfr").unwrap();
     assert!(cdfr.value.is_some() && !cdfr.flags.iter().any(|f| f == "same_vessel_not_confirmed"));

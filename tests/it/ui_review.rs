@@ -373,9 +373,8 @@ fn the_comparison_shows_the_context_in_force_and_says_a_later_zero_updated_it() 
     harness.get_by_label("Comparison").click();
     harness.run_steps(2);
     harness.get_by_label(&format!("Measurement context: {updated}"));
-    harness.get_by_label(
-        "Context in force: updated by the zero at 47 s (Consoles, zero and calibration step)",
-    );
+    harness
+        .get_by_label("Context in force: updated by the zero at 47 s (Consoles, zero and calibration step)");
     assert!(
         harness.query_by_label_contains("entered at the").is_none(),
         "the context is said to be as entered, though a later zero updated it"

@@ -347,12 +347,9 @@ pub(super) fn traces_ui(
         .y
         + 1.0;
     let mut label_rows = LabelRows::new(traces.top(), row_height);
-    windows_ui(ui, snapshot, state, layout, &mut label_rows);
+    let window_labels = windows_ui(ui, snapshot, state, layout, &mut label_rows);
     let strip_rows = (label_rows.len() + 1).max(LABEL_STRIP_ROWS);
-    let plot = Rect::from_min_max(
-        pos2(traces.left(), label_rows.y_of(strip_rows) + 2.0),
-        traces.max,
-    );
+    let plot = Rect::from_min_max(pos2(traces.left(), label_rows.y_of(strip_rows) + 2.0), traces.max);
     let num_tracks = tracks.len().max(1);
     let strip_height = (plot.height() - theme::STRIP_GAP * (num_tracks as f32 - 1.0)) / num_tracks as f32;
     let num_columns = (plot.width() as usize).max(1);
@@ -426,6 +423,12 @@ pub(super) fn traces_ui(
     }
     beats_ui(ui, snapshot, state, layout, plot.top() + title_height);
     marks_ui(ui, snapshot, layout, &mut label_rows, strip_rows - 1);
+    // The windows' labels over the markers' lines, on a backing of their own (a line through a name hides it).
+    let painter = ui.painter_at(traces);
+    for (rect, galley, colour) in window_labels {
+        painter.rect_filled(rect.expand(1.0), 2.0, theme::BACKGROUND);
+        painter.galley(rect.min, galley, colour);
+    }
     let painter = ui.painter_at(plot);
     for (rect, galley) in titles {
         painter.rect_filled(rect.expand(2.0), 2.0, theme::BACKGROUND);
@@ -680,14 +683,17 @@ pub(super) fn beat_rate(snapshot: &Snapshot, window_id: i64) -> f64 {
         .map_or(1000.0, |r| r.settings.analysis_rate_hz())
 }
 
+/// The windows' bands (the selected one with its edges' handles) and their labels' places in the label strip;
+/// returns the labels, to be drawn over the markers' lines.
 fn windows_ui(
     ui: &egui::Ui,
     snapshot: &Snapshot,
     state: &ReviewUi,
     layout: Layout,
     label_rows: &mut LabelRows,
-) {
+) -> Vec<(Rect, std::sync::Arc<egui::Galley>, Color32)> {
     let painter = ui.painter_at(layout.plot);
+    let mut labels = Vec::new();
     for (window, _, _) in &snapshot.analysis.windows {
         let selected = state.selected_window == Some(window.id);
         let (start, end) = match state.window_drag {
@@ -711,7 +717,7 @@ fn windows_ui(
         let x = band.left() + 14.0;
         let row = label_rows.take_any(x, galley.size().x);
         let rect = Rect::from_min_size(pos2(x, label_rows.y_of(row)), galley.size());
-        painter.galley(rect.min, galley, colour);
+        labels.push((rect, galley, colour));
         ui.interact(
             rect,
             ui.scope_id().with(("window-label", window.id)),
@@ -751,6 +757,7 @@ fn windows_ui(
             }
         }
     }
+    labels
 }
 
 /// The selected window's beats: ticks and crosses from `marks_top` (under the first lane's title band).
@@ -895,6 +902,7 @@ fn marks_ui(
             continue;
         };
         let rect = Rect::from_min_size(pos2(label.x, label_rows.y_of(row)), galley.size());
+        painter.rect_filled(rect.expand(1.0), 2.0, theme::BACKGROUND);
         painter.galley(rect.min, galley, theme::REVIEW_MARK);
         let name = marker_name(event);
         ui.interact(
