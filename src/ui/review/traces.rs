@@ -684,7 +684,7 @@ pub(super) fn beat_rate(snapshot: &Snapshot, window_id: i64) -> f64 {
 }
 
 /// The windows' bands (the selected one with its edges' handles) and their labels' places in the label strip;
-/// returns the labels, to be drawn over the markers' lines.
+/// returns the labels (and last the length of a window being dragged), to be drawn over the markers' lines.
 fn windows_ui(
     ui: &egui::Ui,
     snapshot: &Snapshot,
@@ -694,6 +694,7 @@ fn windows_ui(
 ) -> Vec<(Rect, std::sync::Arc<egui::Galley>, Color32)> {
     let painter = ui.painter_at(layout.plot);
     let mut labels = Vec::new();
+    let mut dragged = None;
     for (window, _, _) in &snapshot.analysis.windows {
         let selected = state.selected_window == Some(window.id);
         let (start, end) = match state.window_drag {
@@ -743,20 +744,20 @@ fn windows_ui(
             }
             if let Some(drag) = state.window_drag.filter(|d| d.window_id == window.id) {
                 let warning = shrink_warning(snapshot, window, drag.start_s, drag.end_s);
-                painter.text(
-                    band.center_top() + vec2(0.0, 2.0),
-                    Align2::CENTER_TOP,
-                    drag_text(&drag, warning.is_some()),
-                    theme::small_font(),
-                    if warning.is_some() {
-                        theme::WARNING
-                    } else {
-                        theme::TEXT
-                    },
-                );
+                let colour = if warning.is_some() {
+                    theme::WARNING
+                } else {
+                    theme::TEXT
+                };
+                // Drawn last, over the labels it may meet while the edge moves.
+                let galley =
+                    painter.layout_no_wrap(drag_text(&drag, warning.is_some()), theme::small_font(), colour);
+                let rect = Align2::CENTER_TOP.anchor_size(band.center_top() + vec2(0.0, 2.0), galley.size());
+                dragged = Some((rect, galley, colour));
             }
         }
     }
+    labels.extend(dragged);
     labels
 }
 
