@@ -25,7 +25,9 @@ use crate::analysis::window::WindowSettings;
 use crate::model::{CaseId, EcmoSettings, Recording, StepId, UnloadingDevice};
 use crate::protocol::{Arm, Effect, Event, Moment, WindowKind};
 use crate::review::analysis::{CaseAnalysis, ReviewError, Scope, case_settings, recompute};
-use crate::review::endpoints::{EndpointRow, endpoint_table};
+use crate::review::endpoints::{
+    EndpointRow, MEASUREMENT_CONTEXT, PD_EQUALISATION, PRESSURE_ZERO, endpoint_table,
+};
 use crate::review::follow_up::RandomisationEntry;
 use crate::review::sign_off::{self, current_results};
 use crate::store::{
@@ -558,14 +560,14 @@ impl Writer {
             }
             Effect::PressuresZeroed(zero) => {
                 let text = format!("{}: {zero}", StepId::Preparation.title());
-                self.marker(who, &zero.at, "pressure_zero", &text)?;
+                self.marker(who, &zero.at, PRESSURE_ZERO, &text)?;
             }
             Effect::PdEqualised(equalisation) => {
                 let text = format!("{}: {equalisation}", StepId::Preparation.title());
-                self.marker(who, &equalisation.at, "pd_equalisation", &text)?;
+                self.marker(who, &equalisation.at, PD_EQUALISATION, &text)?;
             }
             Effect::CoronaryContextRecorded { context, at } => {
-                self.marker(who, at, "measurement_context", &context.to_string())?;
+                self.marker(who, at, MEASUREMENT_CONTEXT, &context.to_string())?;
             }
             Effect::AllocationRecorded(allocation) => {
                 let arm = match allocation.arm {

@@ -10,8 +10,9 @@
 //! [`EndpointRow::json_pointer`]) and by which method, so the bedside panel, the comparison view, the exports and
 //! the report show the same numbers as the case file holds.
 //!
-//! The coronary measurement context (vessel, segment, wire position, entered at the baseline coronary step and
-//! stored as a `measurement_context` marker) is a text row of each state beside CDFR
+//! The coronary measurement context (vessel, segment, wire position, entered at the baseline coronary step,
+//! updated by each later zero or equalisation at the consoles step, and stored as a `measurement_context` marker
+//! each time; the newest is in force and its row says where and when it was recorded) is a text row of each state beside CDFR
 //! ([`add_measurement_context`]): CDFR is only valid in the same vessel, so when the post-unloading step did not
 //! confirm the same vessel and wire position, CDFR and the post row carry the flag [`NOT_SAME_VESSEL`].
 
@@ -406,8 +407,15 @@ pub fn endpoint_table(analysis: &CaseAnalysis, results: &[&ResultRecord]) -> Vec
     rows
 }
 
-/// Key of the measurement-context rows (text in [`EndpointRow::note`], no number).
+/// Key of the measurement-context rows (text in [`EndpointRow::note`], no number), and the kind of the marker
+/// that records the context each time it is entered or updated.
 pub const MEASUREMENT_CONTEXT: &str = "measurement_context";
+
+/// Kind of the marker of the app's zero of the pressures at the consoles step.
+pub const PRESSURE_ZERO: &str = "pressure_zero";
+
+/// Kind of the marker of the app's equalisation of Pd to Pa at the consoles step.
+pub const PD_EQUALISATION: &str = "pd_equalisation";
 
 /// Flag on CDFR and the post-unloading context row when the post-unloading step did not confirm that the wire
 /// is in the same vessel and position as at baseline.
@@ -438,7 +446,8 @@ pub fn same_vessel_confirmed(events: &[Event]) -> Option<bool> {
 }
 
 /// Adds the measurement-context rows after CDFR (the baseline's vessel, segment and wire position; at
-/// post-unloading whether the same vessel was confirmed) and flags CDFR when it was not. Nothing is added for a
+/// post-unloading whether the same vessel was confirmed) and flags CDFR when it was not. The baseline row is the
+/// newest context recorded (the one in force), its method where and when it was recorded. Nothing is added for a
 /// case with neither a recorded context nor a checklist record of the post-unloading check.
 pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
     let context = events
@@ -458,7 +467,7 @@ pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
         Group::Primary,
         "baseline",
     );
-    baseline.method = "entered at the baseline coronary step".into();
+    baseline.method = context.map_or_else(String::new, |event| context_recorded_by(event, events));
     baseline.note = Some(context.map_or_else(
         || "not recorded (the baseline coronary step was skipped)".to_owned(),
         |event| event.text.clone(),
@@ -487,8 +496,31 @@ pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
     rows.splice(at..at, context_rows);
 }
 
-/// The measurement context as every reader shows it, one or two lines ("Measurement context: mid LAD, ...",
-/// "Post-unloading: same vessel ..."), and whether it flags CDFR; `None` when the table has no context rows.
+/// Where and when the context in force (the marker `context`) was last recorded: entered at the baseline
+/// coronary step, or updated by a zero or an equalisation at the consoles step (the app records the context again
+/// at the very moment of that action, so its marker is the one at the same time).
+fn context_recorded_by(context: &Event, events: &[Event]) -> String {
+    let at = crate::protocol::recording_time(context.time_s);
+    let by = events
+        .iter()
+        .filter(|e| e.time_s == context.time_s)
+        .find_map(|e| match e.kind.as_str() {
+            PRESSURE_ZERO => Some("zero"),
+            PD_EQUALISATION => Some("equalisation"),
+            _ => None,
+        });
+    match by {
+        Some(action) => format!(
+            "updated by the {action} at {at} ({} step)",
+            StepId::Preparation.title()
+        ),
+        None => format!("entered at the {} step at {at}", StepId::BaselineCoronary.title()),
+    }
+}
+
+/// The measurement context as every reader shows it, one to three lines ("Measurement context: mid LAD, ...",
+/// "Context in force: updated by the zero at 47 s (Consoles, zero and calibration step)", "Post-unloading: same
+/// vessel ..."), and whether it flags CDFR; `None` when the table has no context rows.
 pub fn measurement_context_text(rows: &[EndpointRow]) -> Option<(Vec<String>, bool)> {
     let of = |state: &str| {
         rows.iter()
@@ -499,6 +531,9 @@ pub fn measurement_context_text(rows: &[EndpointRow]) -> Option<(Vec<String>, bo
         "Measurement context: {}",
         baseline.note.as_deref().unwrap_or_default()
     )];
+    if !baseline.method.is_empty() {
+        lines.push(format!("Context in force: {}", baseline.method));
+    }
     let post = of("post");
     if let Some(note) = post.and_then(|row| row.note.as_deref()) {
         lines.push(format!("Post-unloading: {note}"));
@@ -1036,6 +1071,7 @@ mod tests {
             lines,
             [
                 "Measurement context: mid RCA; Pd/Pa 1.00 at equalisation; pressures zeroed",
+                "Context in force: entered at the Baseline coronary step at 3 s",
                 "Post-unloading: same vessel and wire position as baseline NOT confirmed"
             ]
         );
@@ -1048,10 +1084,34 @@ mod tests {
 
         // A context without the post step yet: the baseline row alone, CDFR not flagged.
         let mut rows = vec![cdfr_row()];
-        add_measurement_context(&mut rows, &[context]);
+        add_measurement_context(&mut rows, std::slice::from_ref(&context));
         assert_eq!(rows.len(), 2);
         assert!(rows[0].flags.is_empty());
         assert!(!measurement_context_text(&rows).unwrap().1);
+
+        // Equalised again at the consoles step after it was entered: the context recorded with that equalisation
+        // is the one in force, and it says so.
+        let updated = "mid RCA; Pd/Pa 0.97 at equalisation (Pd gain 1.031 applied at 50 s); pressures zeroed";
+        let events = [
+            context,
+            marker(
+                3,
+                50.0,
+                PD_EQUALISATION,
+                "Consoles, zero and calibration: Pd/Pa 0.97",
+            ),
+            marker(4, 50.0, MEASUREMENT_CONTEXT, updated),
+        ];
+        let mut rows = vec![cdfr_row()];
+        add_measurement_context(&mut rows, &events);
+        assert_eq!(
+            measurement_context_text(&rows).unwrap().0,
+            [
+                format!("Measurement context: {updated}"),
+                "Context in force: updated by the equalisation at 50 s (Consoles, zero and calibration step)"
+                    .to_owned()
+            ]
+        );
     }
 
     fn row(state: &str, value: f64, kind: &str) -> EndpointRow {

@@ -113,10 +113,18 @@ fn screenshots_of_a_demo_case_and_its_review() {
     shoot(&mut harness, SMALL, "protocol-post-pv");
     app_next(&mut harness, StepId::Review);
     shoot(&mut harness, SMALL, "protocol-review");
-    // The loops overlaid, above the step's checklist.
-    let first_item = heracles::protocol::guide(StepId::Review).checklist[0];
-    harness.get_by_label(first_item).scroll_to_me();
+    // The baseline and post-unloading loops overlaid, scrolled into view in the step's panel (above its pinned
+    // checklist, under the top bar).
+    let loops = format!("{}: plot", heracles::ui::protocol::LOOPS_LABEL);
+    harness.get_by_label(&loops).scroll_to_me();
     harness.run_steps(10);
+    let plot = harness.get_by_label(&loops).rect();
+    let top = harness.get_by_label("HERACLES").rect().bottom();
+    let checklist = harness.get_by_label("Checklist").rect().top();
+    assert!(
+        plot.top() >= top && plot.bottom() <= checklist && plot.height() > 100.0,
+        "the loops at {plot:?} are not in view between the top bar ({top}) and the checklist ({checklist})"
+    );
     shoot(&mut harness, SMALL, "protocol-review-loops");
     app_tick_checklist(&mut harness);
     app_next(&mut harness, StepId::SignOff);

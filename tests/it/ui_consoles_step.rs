@@ -303,4 +303,16 @@ fn zeroing_again_after_the_context_was_recorded_carries_the_new_zero_into_it_and
     assert_eq!(contexts.len(), 2, "{contexts:?}");
     assert!(contexts[0].contains(&first.to_string()), "{contexts:?}");
     assert!(contexts[1].contains(&second.to_string()), "{contexts:?}");
+
+    // The review (and every export) shows that context, said to be updated by the zero, never "entered".
+    let snapshot = heracles::review::session::snapshot_of(&file, None).unwrap();
+    let (lines, _) = heracles::review::endpoints::measurement_context_text(&snapshot.endpoints).unwrap();
+    assert_eq!(lines[0], format!("Measurement context: {}", contexts[1]));
+    assert_eq!(
+        lines[1],
+        format!(
+            "Context in force: updated by the zero at {} (Consoles, zero and calibration step)",
+            heracles::protocol::recording_time(second.at.recording_s)
+        )
+    );
 }

@@ -199,12 +199,18 @@ fn a_demo_case_walks_from_the_start_screen_to_sign_off_with_the_keyboard_alone()
     let snapshot = heracles::review::session::snapshot_of(&file, None).unwrap();
     let (lines, flagged) =
         heracles::review::endpoints::measurement_context_text(&snapshot.endpoints).unwrap();
+    assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(
-        lines,
-        [
-            "Measurement context: mid LAD, wire past D1; Pd/Pa 1.00 at equalisation; pressures zeroed",
-            "Post-unloading: same vessel and wire position as baseline"
-        ]
+        lines[0],
+        "Measurement context: mid LAD, wire past D1; Pd/Pa 1.00 at equalisation; pressures zeroed"
+    );
+    assert!(
+        lines[1].starts_with("Context in force: entered at the Baseline coronary step at "),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[2],
+        "Post-unloading: same vessel and wire position as baseline"
     );
     assert!(!flagged);
     let cdfr = snapshot.endpoints.iter().find(|row| row.key == "cdfr").unwrap();

@@ -334,6 +334,7 @@ fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed
     harness.get_by_label("Comparison").click();
     harness.run_steps(2);
     harness.get_by_label("Measurement context: distal RCA; Pd/Pa 1.00 at equalisation; pressures zeroed");
+    harness.get_by_label("Context in force: entered at the Baseline coronary step at 3 s");
     harness.get_by_label("Post-unloading: same vessel and wire position as baseline NOT confirmed");
     assert!(
         label_starting(&harness, "Flags: ").contains("same vessel not confirmed"),
@@ -345,6 +346,40 @@ fn the_comparison_shows_the_measurement_context_and_flags_cdfr_in_an_unconfirmed
             .query_by_label("Measurement context (vessel, segment, wire)")
             .is_none()
     );
+}
+
+#[test]
+fn the_comparison_shows_the_context_in_force_and_says_a_later_zero_updated_it() {
+    // As the case writer records them: the context entered at the baseline coronary step at 30 s, then, back at
+    // the consoles step, a new zero at 47 s, and with it the context again, carrying the new zero.
+    let entered = "mid LAD; Pd/Pa 1.00 at equalisation; pressures zeroed at 12 s (offsets pa -2.0 mmHg)";
+    let updated = "mid LAD; Pd/Pa 1.00 at equalisation; pressures zeroed at 47 s (offsets pa +0.5 mmHg)";
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 28);
+    let mut file = CaseFile::open(&path).unwrap();
+    for (at, kind, text) in [
+        (30.0, "measurement_context", entered),
+        (
+            47.0,
+            "pressure_zero",
+            "Consoles, zero and calibration: pressures zeroed at 47 s (offsets pa +0.5 mmHg)",
+        ),
+        (47.0, "measurement_context", updated),
+    ] {
+        file.add_marker("operator", at, kind, text).unwrap();
+    }
+    drop(file);
+    let mut harness = open_review(&path, "fellow");
+    harness.get_by_label("Comparison").click();
+    harness.run_steps(2);
+    harness.get_by_label(&format!("Measurement context: {updated}"));
+    harness
+        .get_by_label("Context in force: updated by the zero at 47 s (Consoles, zero and calibration step)");
+    assert!(
+        harness.query_by_label_contains("entered at the").is_none(),
+        "the context is said to be as entered, though a later zero updated it"
+    );
+    assert!(harness.query_by_label_contains(entered).is_none());
 }
 
 #[test]
@@ -1059,12 +1094,12 @@ fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
                 "{a} at {rect_a:?} overlaps {b} at {rect_b:?}"
             );
         }
-        // In the first lane, under its title.
+        // In the label strip: under the overview, above the first lane's title.
+        let overview = harness.get_by_label_contains("Overview:").rect();
         let ecg = harness.get_by_label("ECG (mV)").rect();
-        let pa = harness.get_by_label("Pa (mmHg)").rect();
         assert!(
-            rect_a.top() >= ecg.bottom() && rect_a.bottom() < pa.top(),
-            "{a} at {rect_a:?}, ECG title {ecg:?}, Pa title {pa:?}"
+            rect_a.top() >= overview.bottom() && rect_a.bottom() <= ecg.top(),
+            "{a} at {rect_a:?}, overview {overview:?}, ECG title {ecg:?}"
         );
     }
 }
@@ -1094,4 +1129,52 @@ fn the_comparison_shows_the_six_month_status_under_value_and_its_day_under_note(
     harness.get_by_label("6-month status (0 alive, 1 dead, 2 lost to follow-up)");
     assert_eq!(left("dead"), left("Value"));
     assert_eq!(left("died on day 100"), left("Note"));
+}
+
+#[test]
+fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() {
+    // Markers close together within the first window, so that labels stagger and gather into a chip.
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 45);
+    let mut file = CaseFile::open(&path).unwrap();
+    for i in 0..6 {
+        let text = format!("Marker number {i} with words enough to need a row of its own");
+        file.add_marker("operator", 10.0 + 0.3 * f64::from(i), "marker", &text)
+            .unwrap();
+    }
+    drop(file);
+    let harness = open_review(&path, "fellow");
+    let plots: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
+        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
+        .collect();
+    assert_eq!(plots.len(), 6, "{plots:?}");
+    let labels: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| {
+            node_text(node).is_some_and(|l| {
+                l.starts_with("Window label: ")
+                    || l.starts_with("Marker at ")
+                    || l.contains(" more marker: ")
+                    || l.contains(" more markers: ")
+            })
+        })
+        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    assert!(
+        labels.iter().any(|(l, _)| l.starts_with("Window label: ")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|(l, _)| l.starts_with("Marker at ")),
+        "{labels:?}"
+    );
+    for (label, rect) in &labels {
+        for (plot, plot_rect) in &plots {
+            assert_eq!(
+                crate::ui_live::overlap_area(*rect, *plot_rect),
+                0.0,
+                "\"{label}\" at {rect:?} covers the {plot} at {plot_rect:?}"
+            );
+        }
+    }
 }

@@ -374,8 +374,12 @@ fn row_ui(ui: &mut Ui, row: &EndpointRow, name_width: f32) {
         .on_hover_text(&hover);
 }
 
+/// Accessible label of the review step's loops plot (what a screen reader and the screenshot walk find it by).
+pub const LOOPS_LABEL: &str = "PV loops, baseline and post-unloading";
+
 fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {
-    Plot::new("baseline-post-loops")
+    ui.label(RichText::new(LOOPS_LABEL).strong());
+    let loops = Plot::new("baseline-post-loops")
         .height(height)
         .legend(Legend::default())
         .x_axis_label("LV volume (mL)")
@@ -398,4 +402,7 @@ fn loops_ui(ui: &mut Ui, view: &EndpointView, height: f32) {
                 .width(2.5),
             );
         });
+    loops
+        .response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, format!("{LOOPS_LABEL}: plot")));
 }

@@ -19,8 +19,8 @@ pub use action_bar::{Shortcut, action_bar_ui};
 pub use capture::{capture_progress_ui, capture_ui, saved_columns};
 pub use confirm::{confirmation_ui, question_ui};
 pub use endpoints::{
-    Cdfr, EndpointRow, EndpointView, WindowNumber, WindowNumbers, endpoint_panel_ui, primary_endpoint_ui,
-    saved_numbers_ui,
+    Cdfr, EndpointRow, EndpointView, LOOPS_LABEL, WindowNumber, WindowNumbers, endpoint_panel_ui,
+    primary_endpoint_ui, saved_numbers_ui,
 };
 pub use forms::{AllocationForm, ContextForm, DeviceForm, EcmoForm, PressureAction, PressureForm};
 pub use screen::{PanelRequest, ProtocolView, protocol_panels_ui, shows_live_traces};

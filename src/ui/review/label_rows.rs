@@ -1,6 +1,6 @@
-//! Where the labels over the review's traces go, so that no two overlap however close their times: window labels
-//! and marker labels share rows of one height at the top of the first lane, and a label takes the first row where
-//! its span is free. Markers whose labels find no free row are gathered, left to right, into count chips ("+3")
+//! Where the labels of the review's traces go, so that no two overlap however close their times: window labels
+//! and marker labels share rows of one height in a strip of their own above the lanes (never over a trace), and a
+//! label takes the first row where its span is free. Markers whose labels find no free row are gathered, left to right, into count chips ("+3")
 //! on a row of their own below the others; the chip's hover and accessible label give every gathered marker's
 //! full text. Pure geometry (points in, rows out), so the layout is tested without drawing.
 
@@ -36,11 +36,6 @@ impl LabelRows {
     /// Rows with anything on them (the next free row's index).
     pub(super) fn len(&self) -> usize {
         self.taken.len()
-    }
-
-    /// How many rows fit between the first row's top and `bottom`.
-    pub(super) fn rows_above(&self, bottom: f32) -> usize {
-        ((bottom - self.top) / self.row_height).floor().max(0.0) as usize
     }
 
     fn is_free(&self, row: usize, left: f32, right: f32) -> bool {

@@ -1,7 +1,8 @@
 //! The overview strip of the whole case (protocol steps as bands, markers, windows, the part shown) above the
 //! synchronised channels: min/max columns from the pyramid-backed tracks at any zoom, analysis windows as bands
 //! (the selected one with edges to drag), the selected window's beats (accepted: a short green tick; rejected: a
-//! red line and a cross), markers and annotations. Scroll to zoom about the pointer, drag to pan, click a beat to
+//! red line and a cross), markers and annotations; the windows' and markers' labels in a strip of their own between
+//! the overview and the first lane, so that none covers a trace. Scroll to zoom about the pointer, drag to pan, click a beat to
 //! select it; arrow keys pan and +/- zoom. The selected window's edges carry handles with a resize cursor; an edge
 //! is taken where the press began, its length shows while dragging, and a steady window dragged below its minimum
 //! is said so, on the band and in the reason dialog, before anything is applied ([`shrink_warning`]).
@@ -319,21 +320,36 @@ pub(super) fn traces_ui(
     let overview = Rect::from_min_size(area.min, vec2(area.width(), theme::REVIEW_OVERVIEW_HEIGHT));
     overview_ui(ui, overview, state, tracks, Some(snapshot), actions);
 
-    let plot = Rect::from_min_max(
+    // The traces: the label strip, then the lanes. Windows' bands and markers' lines run through both.
+    let traces = Rect::from_min_max(
         pos2(area.left() + theme::Y_AXIS_WIDTH, overview.bottom() + 8.0),
         pos2(area.right(), area.bottom() - theme::TIME_AXIS_HEIGHT),
     );
     let layout = Layout {
-        plot,
+        plot: traces,
         from_s: state.from_s,
         to_s: state.to_s,
     };
     interact(ui, state, snapshot, layout, duration);
     let layout = Layout {
-        plot,
+        plot: traces,
         from_s: state.from_s,
         to_s: state.to_s,
     };
+
+    // Window and marker labels share the rows of a strip of their own above the lanes, none over another and none
+    // over a trace (or a rejected beat's cross): at least LABEL_STRIP_ROWS rows, more when the windows in view need
+    // them, the last one kept for the markers' count chips.
+    let row_height = ui
+        .painter()
+        .layout_no_wrap("Ag".to_owned(), theme::small_font(), theme::TEXT)
+        .size()
+        .y
+        + 1.0;
+    let mut label_rows = LabelRows::new(traces.top(), row_height);
+    let window_labels = windows_ui(ui, snapshot, state, layout, &mut label_rows);
+    let strip_rows = (label_rows.len() + 1).max(LABEL_STRIP_ROWS);
+    let plot = Rect::from_min_max(pos2(traces.left(), label_rows.y_of(strip_rows) + 2.0), traces.max);
     let num_tracks = tracks.len().max(1);
     let strip_height = (plot.height() - theme::STRIP_GAP * (num_tracks as f32 - 1.0)) / num_tracks as f32;
     let num_columns = (plot.width() as usize).max(1);
@@ -343,18 +359,8 @@ pub(super) fn traces_ui(
         .map(|k| k as f64 * step)
         .take_while(|&t| t <= state.to_s)
         .collect();
-
-    // Window and marker labels share rows under the first lane's title, none over another.
-    let row_height = ui
-        .painter()
-        .layout_no_wrap("Ag".to_owned(), theme::small_font(), theme::TEXT)
-        .size()
-        .y
-        + 1.0;
     // Each lane's title has a band of its own above the lane's trace.
     let title_height = row_height + 2.0;
-    let mut label_rows = LabelRows::new(plot.top() + title_height + 2.0, row_height);
-    windows_ui(ui, snapshot, state, layout, &mut label_rows);
     // The lanes' titles, drawn last on a backing of their own: no marker line or window edge crosses them.
     let mut titles = Vec::with_capacity(tracks.len());
     for index in 0..tracks.len() {
@@ -416,7 +422,13 @@ pub(super) fn traces_ui(
         }
     }
     beats_ui(ui, snapshot, state, layout, plot.top() + title_height);
-    marks_ui(ui, snapshot, layout, &mut label_rows, plot.top() + strip_height);
+    marks_ui(ui, snapshot, layout, &mut label_rows, strip_rows - 1);
+    // The windows' labels over the markers' lines, on a backing of their own (a line through a name hides it).
+    let painter = ui.painter_at(traces);
+    for (rect, galley, colour) in window_labels {
+        painter.rect_filled(rect.expand(1.0), 2.0, theme::BACKGROUND);
+        painter.galley(rect.min, galley, colour);
+    }
     let painter = ui.painter_at(plot);
     for (rect, galley) in titles {
         painter.rect_filled(rect.expand(2.0), 2.0, theme::BACKGROUND);
@@ -671,14 +683,18 @@ pub(super) fn beat_rate(snapshot: &Snapshot, window_id: i64) -> f64 {
         .map_or(1000.0, |r| r.settings.analysis_rate_hz())
 }
 
+/// The windows' bands (the selected one with its edges' handles) and their labels' places in the label strip;
+/// returns the labels (and last the length of a window being dragged), to be drawn over the markers' lines.
 fn windows_ui(
     ui: &egui::Ui,
     snapshot: &Snapshot,
     state: &ReviewUi,
     layout: Layout,
     label_rows: &mut LabelRows,
-) {
+) -> Vec<(Rect, std::sync::Arc<egui::Galley>, Color32)> {
     let painter = ui.painter_at(layout.plot);
+    let mut labels = Vec::new();
+    let mut dragged = None;
     for (window, _, _) in &snapshot.analysis.windows {
         let selected = state.selected_window == Some(window.id);
         let (start, end) = match state.window_drag {
@@ -697,10 +713,18 @@ fn windows_ui(
         painter.rect_filled(band, 0.0, fill);
         // Windows over the same stretch (coronary and PV of one state) get their labels on separate rows.
         let colour = if selected { theme::TEXT } else { theme::TEXT_DIM };
-        let galley = painter.layout_no_wrap(window_label(window), theme::small_font(), colour);
+        let label = window_label(window);
+        let galley = painter.layout_no_wrap(label.clone(), theme::small_font(), colour);
         let x = band.left() + 14.0;
         let row = label_rows.take_any(x, galley.size().x);
-        painter.galley(pos2(x, label_rows.y_of(row)), galley, colour);
+        let rect = Rect::from_min_size(pos2(x, label_rows.y_of(row)), galley.size());
+        labels.push((rect, galley, colour));
+        ui.interact(
+            rect,
+            ui.scope_id().with(("window-label", window.id)),
+            Sense::hover(),
+        )
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Window label: {label}")));
         if selected {
             for x in [band.left(), band.right()] {
                 painter.line_segment(
@@ -720,20 +744,21 @@ fn windows_ui(
             }
             if let Some(drag) = state.window_drag.filter(|d| d.window_id == window.id) {
                 let warning = shrink_warning(snapshot, window, drag.start_s, drag.end_s);
-                painter.text(
-                    band.center_top() + vec2(0.0, 2.0),
-                    Align2::CENTER_TOP,
-                    drag_text(&drag, warning.is_some()),
-                    theme::small_font(),
-                    if warning.is_some() {
-                        theme::WARNING
-                    } else {
-                        theme::TEXT
-                    },
-                );
+                let colour = if warning.is_some() {
+                    theme::WARNING
+                } else {
+                    theme::TEXT
+                };
+                // Drawn last, over the labels it may meet while the edge moves.
+                let galley =
+                    painter.layout_no_wrap(drag_text(&drag, warning.is_some()), theme::small_font(), colour);
+                let rect = Align2::CENTER_TOP.anchor_size(band.center_top() + vec2(0.0, 2.0), galley.size());
+                dragged = Some((rect, galley, colour));
             }
         }
     }
+    labels.extend(dragged);
+    labels
 }
 
 /// The selected window's beats: ticks and crosses from `marks_top` (under the first lane's title band).
@@ -799,9 +824,9 @@ fn beats_ui(ui: &egui::Ui, snapshot: &Snapshot, state: &ReviewUi, layout: Layout
     }
 }
 
-/// Rows of marker labels at the top of the traces at most (fewer in a low first lane); markers whose labels find
-/// no row there are gathered into count chips below ([`label_rows::place_markers`]).
-const MARK_ROWS: usize = 3;
+/// Rows of the label strip above the lanes at the least: two for window and marker labels, one for the markers'
+/// count chips ([`label_rows::place_markers`]).
+const LABEL_STRIP_ROWS: usize = 3;
 /// Longest marker label drawn, characters (the whole text is on hover, in the case file and the exports).
 const MARK_LABEL_CHARS: usize = 60;
 /// How close (s) a worded marker must be to a protocol event for the event's label to be left out (the marker
@@ -815,15 +840,16 @@ fn marker_name(event: &crate::store::Event) -> String {
     format!("Marker at {:.1} s: {}", event.time_s, event.text)
 }
 
-/// Markers' lines, and their labels laid out so that none overlaps another or a window's label: staggered on up
-/// to [`MARK_ROWS`] rows, the rest gathered into "+N" chips whose hover lists each marker in full. Each label and
-/// chip carries its markers' full text as its accessible label.
+/// Markers' lines, and their labels laid out in the label strip so that none overlaps another or a window's
+/// label: staggered on the strip's first `label_rows_for_markers` rows, the rest gathered into "+N" chips (on the
+/// row below) whose hover lists each marker in full. Each label and chip carries its markers' full text as its
+/// accessible label.
 fn marks_ui(
     ui: &egui::Ui,
     snapshot: &Snapshot,
     layout: Layout,
     label_rows: &mut LabelRows,
-    first_lane_bottom: f32,
+    label_rows_for_markers: usize,
 ) {
     let painter = ui.painter_at(layout.plot);
     let in_view = |t: f64| (layout.from_s..=layout.to_s).contains(&t);
@@ -871,17 +897,13 @@ fn marks_ui(
             .x
             + 2.0 * CHIP_MARGIN
     };
-    // Label rows in the first lane, one kept for the chips.
-    let max_rows = label_rows
-        .rows_above(first_lane_bottom)
-        .saturating_sub(1)
-        .clamp(1, MARK_ROWS);
-    let placed = label_rows::place_markers(label_rows, &wanted, max_rows, chip_width);
+    let placed = label_rows::place_markers(label_rows, &wanted, label_rows_for_markers, chip_width);
     for ((event, galley), (label, row)) in shown.iter().zip(galleys).zip(wanted.iter().zip(&placed.rows)) {
         let Some(row) = *row else {
             continue;
         };
         let rect = Rect::from_min_size(pos2(label.x, label_rows.y_of(row)), galley.size());
+        painter.rect_filled(rect.expand(1.0), 2.0, theme::BACKGROUND);
         painter.galley(rect.min, galley, theme::REVIEW_MARK);
         let name = marker_name(event);
         ui.interact(
