@@ -265,12 +265,39 @@ pub fn detect_onsets_searching(
         .iter()
         .map(|&coarse_onset| coarse_onset * factor as u64 + factor as u64 / 2)
         .collect();
+    let n = pressure_mmhg.len() as u64;
+    let next = |k: usize| approximate.get(k + 1).copied().unwrap_or(u64::MAX);
     let mut onsets: Vec<u64> = Vec::with_capacity(found.len());
+    // The slope sum of the next pulse's stretch, computed beside this one's (two independent filters in one loop
+    // run at about the speed of one), as it is when the onset placed now does not reach into it: it is used
+    // only when the next pulse's stretch turns out the same.
+    let mut ahead: Option<(Stretch, Option<Vec<f64>>)> = None;
     for (k, &approximate_onset) in approximate.iter().enumerate() {
         let floor = onsets.last().map_or(0, |&last| last + 1);
-        let next = approximate.get(k + 1).copied().unwrap_or(u64::MAX);
-        let onset = placer
-            .place(pressure_mmhg, approximate_onset, floor, next)
+        let stretch = placer.stretch(n, approximate_onset, floor, next(k), placer.near);
+        let slope_sum = match (ahead.take(), stretch) {
+            (Some((computed, slope_sum)), Some(stretch)) if computed == stretch => slope_sum,
+            (_, stretch) => {
+                let following = approximate
+                    .get(k + 1)
+                    .and_then(|&a| placer.stretch(n, a, 0, next(k + 1), placer.near));
+                let [slope_sum, following_sum] = placer.slope_sums(pressure_mmhg, [stretch, following]);
+                ahead = following.map(|following| (following, following_sum));
+                slope_sum
+            }
+        };
+        let onset = stretch
+            .zip(slope_sum)
+            .and_then(|(stretch, slope_sum)| {
+                placer.place(
+                    pressure_mmhg,
+                    approximate_onset,
+                    floor,
+                    next(k),
+                    stretch,
+                    &slope_sum,
+                )
+            })
             .unwrap_or(approximate_onset);
         if onsets.last().is_none_or(|&last| onset > last) {
             onsets.push(onset);
@@ -327,60 +354,91 @@ impl OnsetPlacer {
 
     /// The onset near `approximate` (not before `floor`; its upstroke before the next pulse's approximate onset
     /// `next`), or `None` when samples around it are missing. Looked for within a few samples of the search rate
-    /// first, and up to [`OnsetSettings::max_search_back_s`] back when the slope sum is still rising there.
-    pub fn place(&self, pressure_mmhg: &[f64], approximate: u64, floor: u64, next: u64) -> Option<u64> {
-        match self.place_within(pressure_mmhg, approximate, floor, next, self.near)? {
-            (_, true) => self
-                .place_within(pressure_mmhg, approximate, floor, next, self.max_back)
-                .map(|(onset, _)| onset),
-            (onset, false) => Some(onset),
-        }
-    }
-
-    /// The onset looked for up to `back` samples before `approximate`, and whether the search stopped there.
-    fn place_within(
+    /// first, on `stretch` (that search's [`OnsetPlacer::stretch`]) whose slope sum is `slope_sum`
+    /// ([`OnsetPlacer::slope_sums`]), and up to [`OnsetSettings::max_search_back_s`] back when the slope sum is
+    /// still rising there.
+    fn place(
         &self,
         pressure_mmhg: &[f64],
         approximate: u64,
         floor: u64,
         next: u64,
-        back: u64,
-    ) -> Option<(u64, bool)> {
-        let n = pressure_mmhg.len() as u64;
+        stretch: Stretch,
+        slope_sum: &[f64],
+    ) -> Option<u64> {
+        match self.place_within(stretch, slope_sum, approximate, floor, self.near)? {
+            (_, true) => {
+                let n = pressure_mmhg.len() as u64;
+                let stretch = self.stretch(n, approximate, floor, next, self.max_back)?;
+                let slope_sum = self.slope_sum(pressure_mmhg, stretch)?;
+                self.place_within(stretch, &slope_sum, approximate, floor, self.max_back)
+                    .map(|(onset, _)| onset)
+            }
+            (onset, false) => Some(onset),
+        }
+    }
+
+    /// The samples a search up to `back` samples before `approximate` reads, in a record of `n` samples (`None`
+    /// when there are none).
+    fn stretch(&self, n: u64, approximate: u64, floor: u64, next: u64, back: u64) -> Option<Stretch> {
         let search_from = approximate.saturating_sub(back).max(floor);
         let from = search_from.saturating_sub(self.settle);
         let to = (approximate + self.peak_after)
             .min(next.max(approximate + 1))
             .saturating_add(self.delay)
             .min(n);
-        if from >= to {
-            return None;
-        }
-        let stretch = &pressure_mmhg[from as usize..to as usize];
-        if stretch.iter().any(|x| x.is_nan()) {
-            return None;
-        }
-        let mut low_pass = self.low_pass.clone();
-        low_pass.reset();
-        let mut rises = vec![0.0; self.window];
-        let (mut position, mut sum) = (0, 0.0);
-        // The first sample has no rise (as where the detector starts or resumes after a gap).
-        let mut previous = low_pass.step(stretch[0]);
-        let mut ssf = Vec::with_capacity(stretch.len());
-        ssf.push(0.0);
-        for &x in &stretch[1..] {
-            let y = low_pass.step(x);
-            let rise = (y - previous).max(0.0);
-            previous = y;
-            sum += rise - rises[position];
-            rises[position] = rise;
-            position += 1;
-            if position == rises.len() {
-                position = 0;
+        (from < to).then_some(Stretch {
+            from,
+            search_from,
+            to,
+        })
+    }
+
+    /// The slope sum of `stretch` from its `search_from` (`None` when a sample is missing): the low-pass started
+    /// in steady state at the stretch's first sample, which has no rise (as where the detector starts or resumes
+    /// after a gap).
+    fn slope_sum(&self, pressure_mmhg: &[f64], stretch: Stretch) -> Option<Vec<f64>> {
+        let mut lane = Lane::new(self, pressure_mmhg, stretch)?;
+        lane.finish(1);
+        Some(lane.output)
+    }
+
+    /// [`OnsetPlacer::slope_sum`] of two stretches, filtered side by side, each by its own filter: the same
+    /// numbers as one at a time, in less time (the filter's recursion, not its arithmetic, sets the pace).
+    fn slope_sums(&self, pressure_mmhg: &[f64], stretches: [Option<Stretch>; 2]) -> [Option<Vec<f64>>; 2] {
+        let [a, b] = stretches.map(|stretch| Lane::new(self, pressure_mmhg, stretch?));
+        match (a, b) {
+            (Some(mut a), Some(mut b)) => {
+                let common = a.samples.len().min(b.samples.len());
+                for i in 1..common {
+                    a.step(i);
+                    b.step(i);
+                }
+                a.finish(common);
+                b.finish(common);
+                [Some(a.output), Some(b.output)]
             }
-            ssf.push(f64::max(sum, 0.0));
+            (a, b) => [a, b].map(|lane| {
+                lane.map(|mut lane| {
+                    lane.finish(1);
+                    lane.output
+                })
+            }),
         }
-        let at = |index: u64| ssf[(index - from) as usize];
+    }
+
+    /// The onset on `stretch`, whose slope sum from its `search_from` is `slope_sum`, looked for up to `back`
+    /// samples before `approximate`, and whether the search stopped there.
+    fn place_within(
+        &self,
+        stretch: Stretch,
+        slope_sum: &[f64],
+        approximate: u64,
+        floor: u64,
+        back: u64,
+    ) -> Option<(u64, bool)> {
+        let Stretch { search_from, to, .. } = stretch;
+        let at = |index: u64| slope_sum[(index - search_from) as usize];
         // The slope sum lags the pressure by the filter's delay: the upstroke of an onset at `approximate` peaks
         // in the slope sum after `approximate + delay`.
         let peak_from = (approximate + self.delay)
@@ -395,5 +453,78 @@ impl OnsetPlacer {
         }
         let stopped = k == lowest && k > floor + self.delay && back < self.max_back;
         Some((k.saturating_sub(self.delay).max(floor), stopped))
+    }
+}
+
+/// The samples `[from, to)` an onset search reads, searched from `search_from` (the samples before it settle the
+/// filter and the slope sum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stretch {
+    from: u64,
+    search_from: u64,
+    to: u64,
+}
+
+/// The detector's low-pass and slope sum, run over one stretch's samples, and its output from the search's start
+/// (owned by the loop that steps it, so that its state stays in registers).
+struct Lane<'a> {
+    samples: &'a [f64],
+    /// Index in `samples` of the search's start.
+    keep: usize,
+    output: Vec<f64>,
+    low_pass: Biquad,
+    rises: Vec<f64>,
+    position: usize,
+    sum: f64,
+    previous: f64,
+}
+
+impl<'a> Lane<'a> {
+    /// Started on the first sample of `stretch` (no rise there); `None` when a sample is missing.
+    fn new(placer: &OnsetPlacer, pressure_mmhg: &'a [f64], stretch: Stretch) -> Option<Lane<'a>> {
+        let samples = &pressure_mmhg[stretch.from as usize..stretch.to as usize];
+        if samples.iter().any(|x| x.is_nan()) {
+            return None;
+        }
+        let mut low_pass = placer.low_pass.clone();
+        low_pass.reset();
+        let previous = low_pass.step(samples[0]);
+        let keep = (stretch.search_from - stretch.from) as usize;
+        // Sample `keep` (the search's start) first; 0 at the stretch's first sample.
+        let output = vec![0.0; samples.len() - keep.min(samples.len())];
+        Some(Lane {
+            samples,
+            keep,
+            output,
+            low_pass,
+            rises: vec![0.0; placer.window],
+            position: 0,
+            sum: 0.0,
+            previous,
+        })
+    }
+
+    /// Steps to sample `i` (the samples in order from 1).
+    #[inline(always)]
+    fn step(&mut self, i: usize) {
+        let y = self.low_pass.step(self.samples[i]);
+        let rise = (y - self.previous).max(0.0);
+        self.previous = y;
+        self.sum += rise - self.rises[self.position];
+        self.rises[self.position] = rise;
+        self.position += 1;
+        if self.position == self.rises.len() {
+            self.position = 0;
+        }
+        if let Some(at) = i.checked_sub(self.keep) {
+            self.output[at] = f64::max(self.sum, 0.0);
+        }
+    }
+
+    /// Steps from sample `from` (at least 1) to the end.
+    fn finish(&mut self, from: usize) {
+        for i in from.max(1)..self.samples.len() {
+            self.step(i);
+        }
     }
 }
