@@ -528,3 +528,126 @@ impl<'a> Lane<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An arterial pressure at 1 kHz: pulses at irregular intervals (some close together), noise, and a gap.
+    fn pressure() -> Vec<f64> {
+        let mut state = 0x853c_49e6_748f_ea9b_u64;
+        let mut noise = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let mut samples = Vec::new();
+        for k in 0..90 {
+            let rr = [800, 620, 1100, 450, 900][k % 5];
+            samples.extend((0..rr).map(|i| {
+                let t = i as f64 / 1000.0;
+                let pulse = if t < 0.3 { (std::f64::consts::PI * t / 0.3).sin() } else { 0.0 };
+                70.0 + 45.0 * pulse - 10.0 * t + 0.8 * noise()
+            }));
+        }
+        samples[40_000..40_300].fill(f64::NAN);
+        samples
+    }
+
+    /// The slope sum the placer computed before two stretches shared a loop: one stretch at a time, from its
+    /// first sample.
+    fn slope_sum_alone(placer: &OnsetPlacer, pressure: &[f64], stretch: Stretch) -> Option<Vec<f64>> {
+        let samples = &pressure[stretch.from as usize..stretch.to as usize];
+        if samples.iter().any(|x| x.is_nan()) {
+            return None;
+        }
+        let mut low_pass = placer.low_pass.clone();
+        low_pass.reset();
+        let mut rises = vec![0.0; placer.window];
+        let (mut position, mut sum) = (0, 0.0);
+        let mut previous = low_pass.step(samples[0]);
+        let mut ssf = vec![0.0];
+        for &x in &samples[1..] {
+            let y = low_pass.step(x);
+            let rise = (y - previous).max(0.0);
+            previous = y;
+            sum += rise - rises[position];
+            rises[position] = rise;
+            position = (position + 1) % rises.len();
+            ssf.push(f64::max(sum, 0.0));
+        }
+        Some(ssf[(stretch.search_from - stretch.from) as usize..].to_vec())
+    }
+
+    #[test]
+    fn stretches_filtered_side_by_side_give_the_slope_sums_of_each_alone_bit_for_bit() {
+        let settings = OnsetSettings::default();
+        let placer = OnsetPlacer::new(&settings, 1000.0).unwrap();
+        let pressure = pressure();
+        let n = pressure.len() as u64;
+        let bits = |sums: Option<Vec<f64>>| sums.map(|s| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        // Stretches of different lengths, searched from their start or after a settling time, one over the gap,
+        // one past the end of the record, and none.
+        let stretches = [
+            placer.stretch(n, 5_000, 0, u64::MAX, placer.near),
+            placer.stretch(n, 9_000, 0, 9_100, placer.max_back),
+            placer.stretch(n, 30, 0, u64::MAX, placer.near),
+            placer.stretch(n, 40_100, 0, u64::MAX, placer.near),
+            placer.stretch(n, n - 50, 0, u64::MAX, placer.near),
+            placer.stretch(n, 20_000, 19_990, u64::MAX, placer.max_back),
+            None,
+        ];
+        assert!(stretches[2].is_some_and(|s| s.from == s.search_from));
+        for a in stretches {
+            for b in stretches {
+                let [sum_a, sum_b] = placer.slope_sums(&pressure, [a, b]);
+                let alone = |s: Option<Stretch>| s.and_then(|s| slope_sum_alone(&placer, &pressure, s));
+                assert_eq!(bits(sum_a), bits(alone(a)), "{a:?} beside {b:?}");
+                assert_eq!(bits(sum_b), bits(alone(b)), "{b:?} beside {a:?}");
+                if let Some(a) = a {
+                    assert_eq!(bits(placer.slope_sum(&pressure, a)), bits(alone(Some(a))));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn onsets_placed_with_the_next_stretch_computed_ahead_are_those_placed_one_by_one() {
+        let settings = OnsetSettings::default();
+        let pressure = pressure();
+        let found = detect_onsets_searching(&pressure, 1000.0, 8, &settings, 2.0).unwrap();
+        // One pulse at a time, each stretch filtered alone, as the placer did before.
+        let coarse: Vec<f64> = pressure
+            .chunks_exact(8)
+            .map(|block| block.iter().sum::<f64>() / 8.0)
+            .collect();
+        let placer = OnsetPlacer::new(&settings, 1000.0).unwrap();
+        let approximate: Vec<u64> = detect_onsets(&coarse, 125.0, &settings, 2.0)
+            .unwrap()
+            .iter()
+            .map(|&onset| onset * 8 + 4)
+            .collect();
+        let n = pressure.len() as u64;
+        let mut one_by_one: Vec<u64> = Vec::new();
+        for (k, &approximate_onset) in approximate.iter().enumerate() {
+            let floor = one_by_one.last().map_or(0, |&last| last + 1);
+            let next = approximate.get(k + 1).copied().unwrap_or(u64::MAX);
+            let place = |back: u64| {
+                let stretch = placer.stretch(n, approximate_onset, floor, next, back)?;
+                let slope_sum = slope_sum_alone(&placer, &pressure, stretch)?;
+                placer.place_within(stretch, &slope_sum, approximate_onset, floor, back)
+            };
+            let onset = match place(placer.near) {
+                Some((_, true)) => place(placer.max_back).map(|(onset, _)| onset),
+                other => other.map(|(onset, _)| onset),
+            }
+            .unwrap_or(approximate_onset);
+            if one_by_one.last().is_none_or(|&last| onset > last) {
+                one_by_one.push(onset);
+            }
+        }
+        assert!(found.len() > 70, "{} onsets", found.len());
+        assert_eq!(found, one_by_one);
+    }
+}
