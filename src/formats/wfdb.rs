@@ -610,14 +610,9 @@ mod tests {
         let group = [spec(0, 1.0), spec(-17622, 40511.45689702854), spec(1024, 3.0)];
         // Frames over several blocks and a part block; every value, the invalid code among them.
         let num_frames = 3 * BLOCK_BYTES / 6 + 12345;
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rng = crate::sim::rng::Rng::new(5);
         let bytes: Vec<u8> = (0..num_frames * 6)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
+            .map(|_| rng.next_u64() as u8)
             .chain([0x00, 0x80].repeat(3))
             .collect();
         let num_frames = num_frames + 1;

@@ -30,9 +30,7 @@ pub struct OnsetDetector {
     // Front end: low-pass and slope sum.
     low_pass: Cascade,
     previous: f64,
-    rises: Vec<f64>,
-    rise_pos: usize,
-    slope_sum: f64,
+    rises: RiseWindow,
     next_index: u64,
     // Learning: slope sums of the first samples, replayed once the threshold is set.
     learning: Option<Vec<f64>>,
@@ -77,9 +75,7 @@ impl OnsetDetector {
         Ok(OnsetDetector {
             low_pass,
             previous: f64::NAN,
-            rises: vec![0.0; window],
-            rise_pos: 0,
-            slope_sum: 0.0,
+            rises: RiseWindow::new(window),
             next_index: 0,
             learning: Some(Vec::new()),
             learn_len: samples_from_s(settings.learn_s, sample_rate_hz),
@@ -136,8 +132,7 @@ impl OnsetDetector {
         if x.is_nan() {
             self.low_pass.reset();
             self.previous = f64::NAN;
-            self.rises.fill(0.0);
-            self.slope_sum = 0.0;
+            self.rises.clear();
             return f64::NAN;
         }
         let y = self.low_pass.step(x);
@@ -147,13 +142,7 @@ impl OnsetDetector {
             (y - self.previous).max(0.0)
         };
         self.previous = y;
-        self.slope_sum += rise - self.rises[self.rise_pos];
-        self.rises[self.rise_pos] = rise;
-        self.rise_pos += 1;
-        if self.rise_pos == self.rises.len() {
-            self.rise_pos = 0;
-        }
-        self.slope_sum.max(0.0)
+        self.rises.push(rise)
     }
 
     fn end_learning(&mut self, onsets: &mut Vec<u64>) {
@@ -473,9 +462,7 @@ struct Lane<'a> {
     keep: usize,
     output: Vec<f64>,
     low_pass: Biquad,
-    rises: Vec<f64>,
-    position: usize,
-    sum: f64,
+    rises: RiseWindow,
     previous: f64,
 }
 
@@ -497,9 +484,7 @@ impl<'a> Lane<'a> {
             keep,
             output,
             low_pass,
-            rises: vec![0.0; placer.window],
-            position: 0,
-            sum: 0.0,
+            rises: RiseWindow::new(placer.window),
             previous,
         })
     }
@@ -510,14 +495,9 @@ impl<'a> Lane<'a> {
         let y = self.low_pass.step(self.samples[i]);
         let rise = (y - self.previous).max(0.0);
         self.previous = y;
-        self.sum += rise - self.rises[self.position];
-        self.rises[self.position] = rise;
-        self.position += 1;
-        if self.position == self.rises.len() {
-            self.position = 0;
-        }
+        let slope_sum = self.rises.push(rise);
         if let Some(at) = i.checked_sub(self.keep) {
-            self.output[at] = f64::max(self.sum, 0.0);
+            self.output[at] = slope_sum;
         }
     }
 
@@ -529,26 +509,63 @@ impl<'a> Lane<'a> {
     }
 }
 
+/// The slope sum's window: the last rises (a ring) and their running sum.
+#[derive(Clone, Debug)]
+struct RiseWindow {
+    rises: Vec<f64>,
+    position: usize,
+    sum: f64,
+}
+
+impl RiseWindow {
+    /// A window of `len` rises, all 0.
+    fn new(len: usize) -> RiseWindow {
+        RiseWindow {
+            rises: vec![0.0; len],
+            position: 0,
+            sum: 0.0,
+        }
+    }
+
+    /// Forgets the rises (after a gap).
+    fn clear(&mut self) {
+        self.rises.fill(0.0);
+        self.sum = 0.0;
+    }
+
+    /// Adds the newest rise in place of the oldest; returns the slope sum (never below 0: the running sum may
+    /// drift a rounding error below it).
+    #[inline(always)]
+    fn push(&mut self, rise: f64) -> f64 {
+        self.sum += rise - self.rises[self.position];
+        self.rises[self.position] = rise;
+        self.position += 1;
+        if self.position == self.rises.len() {
+            self.position = 0;
+        }
+        f64::max(self.sum, 0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::rng::Rng;
 
     /// An arterial pressure at 1 kHz: pulses at irregular intervals (some close together), noise, and a gap.
     fn pressure() -> Vec<f64> {
-        let mut state = 0x853c_49e6_748f_ea9b_u64;
-        let mut noise = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = Rng::new(7);
         let mut samples = Vec::new();
         for k in 0..90 {
             let rr = [800, 620, 1100, 450, 900][k % 5];
             samples.extend((0..rr).map(|i| {
                 let t = i as f64 / 1000.0;
-                let pulse = if t < 0.3 { (std::f64::consts::PI * t / 0.3).sin() } else { 0.0 };
-                70.0 + 45.0 * pulse - 10.0 * t + 0.8 * noise()
+                let pulse = if t < 0.3 {
+                    (std::f64::consts::PI * t / 0.3).sin()
+                } else {
+                    0.0
+                };
+                70.0 + 45.0 * pulse - 10.0 * t + rng.uniform_in(-0.4, 0.4)
             }));
         }
         samples[40_000..40_300].fill(f64::NAN);

@@ -971,13 +971,7 @@ mod tests {
 
     #[test]
     fn one_pass_over_a_pressure_gives_the_numbers_of_separate_passes_bit_for_bit() {
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut noise = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = crate::sim::rng::Rng::new(3);
         let mut cases: Vec<Vec<f64>> = vec![
             vec![],
             vec![80.0],
@@ -988,7 +982,7 @@ mod tests {
         // Pressure-like beats: a pulse plus noise, and the same quantised to 1 mmHg (repeated samples, steps).
         for len in [2, 3, 17, 400, 1000] {
             let beat: Vec<f64> = (0..len)
-                .map(|i| 80.0 + 40.0 * (i as f64 / 90.0).sin().max(0.0) + 3.0 * noise())
+                .map(|i| 80.0 + 40.0 * (i as f64 / 90.0).sin().max(0.0) + rng.uniform_in(-1.5, 1.5))
                 .collect();
             cases.push(beat.iter().map(|v| v.round()).collect());
             cases.push(beat);
