@@ -12,6 +12,7 @@
 //! Multi-segment records are read by [`multi`]; the other storage formats are reported as
 //! [`FormatError::Unsupported`].
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub mod multi;
@@ -76,11 +77,25 @@ pub fn read(path: &Path) -> Result<Recording, FormatError> {
     let header = parse_header(&text, &header_path)?;
     let folder = header_path.parent().map(Path::to_owned).unwrap_or_default();
     decode(&header, &header_path, |name| {
-        let data_path = folder.join(name);
-        std::fs::read(&data_path)
-            .map(|bytes| (data_path.clone(), bytes))
-            .map_err(|e| FormatError::io(&data_path, e))
+        let path = folder.join(name);
+        let file = std::fs::File::open(&path).map_err(|e| FormatError::io(&path, e))?;
+        let len = file.metadata().map_err(|e| FormatError::io(&path, e))?.len();
+        Ok(SignalFile {
+            path,
+            len,
+            reader: file,
+        })
     })
+}
+
+/// A signal file opened for [`decode`]: its path (for messages), its length in bytes and its contents.
+pub struct SignalFile<R> {
+    /// The path it was opened at.
+    pub path: PathBuf,
+    /// Its length, bytes.
+    pub len: u64,
+    /// Its bytes from the start.
+    pub reader: R,
 }
 
 /// Splits off the first whitespace-separated field; returns it and the rest (left-trimmed).
@@ -254,6 +269,16 @@ fn parse_gain_field(field: &str) -> Result<(f64, Option<i64>, String), String> {
 /// A raw value that stands for the format's invalid-sample code (no ADC value of any format is this low).
 const INVALID_ADC: i32 = i32::MIN;
 
+/// Samples held in `num_bytes` bytes of `format` (a 212 triplet cut after two bytes still holds its first
+/// sample).
+fn stored_len(format: u32, num_bytes: usize) -> usize {
+    match format {
+        16 => num_bytes / 2,
+        212 => num_bytes / 3 * 2 + usize::from(num_bytes % 3 == 2),
+        _ => num_bytes,
+    }
+}
+
 /// The stored samples of one format, read in place (no decoded copy of a whole file: a 2-hour 1 kHz record of
 /// 7 signals is 100 MB stored, 200 MB as `i32`).
 #[derive(Clone, Copy)]
@@ -263,13 +288,9 @@ struct Stored<'a> {
 }
 
 impl Stored<'_> {
-    /// Samples held (a 212 triplet cut after two bytes still holds its first sample).
+    /// Samples held.
     fn len(&self) -> usize {
-        match self.format {
-            16 => self.bytes.len() / 2,
-            212 => self.bytes.len() / 3 * 2 + usize::from(self.bytes.len() % 3 == 2),
-            _ => self.bytes.len(),
-        }
+        stored_len(self.format, self.bytes.len())
     }
 
     /// Raw ADC value of sample `index` (< [`Stored::len`]); [`INVALID_ADC`] for the invalid-sample code.
@@ -299,12 +320,11 @@ impl Stored<'_> {
     }
 }
 
-/// Builds the recording from a parsed header and a way to read signal files by name (returning the path used,
-/// for messages, and the bytes).
-pub fn decode(
+/// Builds the recording from a parsed header and a way to open signal files by name.
+pub fn decode<R: Read>(
     header: &Header,
     header_path: &Path,
-    mut read_file: impl FnMut(&str) -> Result<(PathBuf, Vec<u8>), FormatError>,
+    mut open: impl FnMut(&str) -> Result<SignalFile<R>, FormatError>,
 ) -> Result<Recording, FormatError> {
     let mut channels: Vec<TimeSeries> = Vec::with_capacity(header.signals.len());
     let mut start = 0;
@@ -339,10 +359,15 @@ pub fn decode(
                 message: format!("storage format {format} (readable: 16, 212, 80)"),
             });
         }
-        let (data_path, bytes) = read_file(file_name)?;
-        let offset = usize::try_from(group[0].byte_offset)
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
+        let SignalFile {
+            path: data_path,
+            len,
+            mut reader,
+        } = open(file_name)?;
+        let io_error = |e| FormatError::io(&data_path, e);
+        let offset = group[0].byte_offset.min(len);
+        std::io::copy(&mut (&mut reader).take(offset), &mut std::io::sink()).map_err(io_error)?;
+        let available = usize::try_from(len - offset).unwrap_or(usize::MAX);
         let frame_len: usize = group.iter().map(|s| s.samples_per_frame as usize).sum();
         let max_skew = group.iter().map(|s| s.skew as usize).max().unwrap_or(0);
         let max_samples = match header.num_frames {
@@ -351,11 +376,7 @@ pub fn decode(
                 .saturating_mul(frame_len),
             None => usize::MAX,
         };
-        let stored = Stored {
-            format,
-            bytes: &bytes[offset..],
-        };
-        let num_stored = stored.len().min(max_samples);
+        let num_stored = stored_len(format, available).min(max_samples);
         let frames_in_file = num_stored / frame_len;
         let num_frames = match header.num_frames {
             Some(frames) => {
@@ -369,7 +390,6 @@ pub fn decode(
             }
             None => frames_in_file.saturating_sub(max_skew),
         };
-        // Frame by frame (the file's order), every signal of the file at once.
         let mut samples: Vec<Vec<f64>> = group
             .iter()
             .map(|spec| Vec::with_capacity(num_frames * spec.samples_per_frame as usize))
@@ -379,40 +399,23 @@ pub fn decode(
             && group.iter().all(|s| s.samples_per_frame == 1 && s.skew == 0)
             && num_frames * frame_len <= num_stored;
         if simple {
-            // The usual layout (16-bit samples, one per signal per frame, no skew): the same values read
-            // straight from the frames' bytes, without the per-sample format and bounds decisions.
-            let frames = stored.bytes.chunks_exact(2 * frame_len).take(num_frames);
-            for frame in frames {
-                for ((spec, samples), pair) in group.iter().zip(&mut samples).zip(frame.chunks_exact(2)) {
-                    let v = i16::from_le_bytes([pair[0], pair[1]]);
-                    samples.push(if v == -32768 {
-                        f64::NAN
-                    } else {
-                        (v as i64 - spec.baseline) as f64 / spec.gain
-                    });
-                }
-            }
+            // The usual layout (16-bit samples, one per signal per frame, no skew): read a block of frames at a
+            // time (no copy of the whole file) and decoded signal by signal, the same values.
+            read_frames_16(&mut reader, group, num_frames, &mut samples).map_err(io_error)?;
         } else {
-            for frame in 0..num_frames {
-                let mut position_in_frame = 0;
-                for (spec, samples) in group.iter().zip(&mut samples) {
-                    let spf = spec.samples_per_frame as usize;
-                    let first = (frame + spec.skew as usize) * frame_len + position_in_frame;
-                    for index in first..first + spf {
-                        let adc = if index < num_stored {
-                            stored.adc(index)
-                        } else {
-                            INVALID_ADC
-                        };
-                        samples.push(if adc == INVALID_ADC {
-                            f64::NAN
-                        } else {
-                            (adc as i64 - spec.baseline) as f64 / spec.gain
-                        });
-                    }
-                    position_in_frame += spf;
-                }
-            }
+            let mut bytes = Vec::with_capacity(available.min(1 << 30));
+            reader.read_to_end(&mut bytes).map_err(io_error)?;
+            let stored = Stored {
+                format,
+                bytes: &bytes,
+            };
+            decode_frames(
+                stored,
+                group,
+                num_frames,
+                num_stored.min(stored.len()),
+                &mut samples,
+            );
         }
         for (spec, samples) in group.iter().zip(samples) {
             channels.push(TimeSeries {
@@ -431,6 +434,74 @@ pub fn decode(
         }],
         markers: Vec::new(),
     })
+}
+
+/// Physical value of a raw ADC value of `spec` ([`INVALID_ADC`]: `NaN`).
+#[inline]
+fn physical(spec: &SignalSpec, adc: i32) -> f64 {
+    if adc == INVALID_ADC {
+        f64::NAN
+    } else {
+        (adc as i64 - spec.baseline) as f64 / spec.gain
+    }
+}
+
+/// Any layout, frame by frame (the file's order), every signal of the file at once: `num_frames` frames of the
+/// signals `group` from the first `num_stored` samples of `stored` (those beyond: `NaN`) onto `samples`.
+fn decode_frames(
+    stored: Stored,
+    group: &[SignalSpec],
+    num_frames: usize,
+    num_stored: usize,
+    samples: &mut [Vec<f64>],
+) {
+    let frame_len: usize = group.iter().map(|s| s.samples_per_frame as usize).sum();
+    for frame in 0..num_frames {
+        let mut position_in_frame = 0;
+        for (spec, samples) in group.iter().zip(samples.iter_mut()) {
+            let spf = spec.samples_per_frame as usize;
+            let first = (frame + spec.skew as usize) * frame_len + position_in_frame;
+            for index in first..first + spf {
+                let adc = if index < num_stored {
+                    stored.adc(index)
+                } else {
+                    INVALID_ADC
+                };
+                samples.push(physical(spec, adc));
+            }
+            position_in_frame += spf;
+        }
+    }
+}
+
+/// Bytes read at a time by [`read_frames_16`] (whole frames; at least one).
+const BLOCK_BYTES: usize = 1 << 18;
+
+/// Format 16, one sample per signal per frame and no skew: `num_frames` frames of the signals `group` read from
+/// `reader` a block at a time onto `samples`. The values of [`decode_frames`]; each signal of a block is decoded
+/// in one loop, without the per-sample format and bounds decisions, and the file is never held whole.
+fn read_frames_16(
+    reader: &mut impl Read,
+    group: &[SignalSpec],
+    num_frames: usize,
+    samples: &mut [Vec<f64>],
+) -> std::io::Result<()> {
+    let frame_bytes = 2 * group.len();
+    let block_frames = (BLOCK_BYTES / frame_bytes).max(1);
+    let mut buffer = vec![0; block_frames.min(num_frames) * frame_bytes];
+    let mut left = num_frames;
+    while left > 0 {
+        let block = &mut buffer[..left.min(block_frames) * frame_bytes];
+        reader.read_exact(block)?;
+        for (k, (spec, samples)) in group.iter().zip(samples.iter_mut()).enumerate() {
+            samples.extend(block.chunks_exact(frame_bytes).map(|frame| {
+                let v = i16::from_le_bytes([frame[2 * k], frame[2 * k + 1]]);
+                physical(spec, if v == i16::MIN { INVALID_ADC } else { v as i32 })
+            }));
+        }
+        left -= block.len() / frame_bytes;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -508,5 +579,65 @@ mod tests {
         assert_eq!(all(212, &bytes[..4]), vec![1, -1]);
         assert_eq!(all(80, &[128, 0, 255]), vec![0, INVALID_ADC, 127]);
         assert_eq!(all(16, &[0x00, 0x80, 0xFF, 0x7F, 0x01]), vec![INVALID_ADC, 32767]);
+    }
+
+    /// A reader that hands out at most 1000 bytes per call, as a pipe or a slow disk may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len()).min(1000);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn format_16_frames_read_in_blocks_are_bit_for_bit_the_general_decoding() {
+        let spec = |baseline, gain| SignalSpec {
+            file_name: "r.dat".into(),
+            format: 16,
+            samples_per_frame: 1,
+            skew: 0,
+            byte_offset: 0,
+            gain,
+            baseline,
+            units: String::new(),
+            adc_zero: 0,
+            description: String::new(),
+        };
+        let group = [spec(0, 1.0), spec(-17622, 40511.45689702854), spec(1024, 3.0)];
+        // Frames over several blocks and a part block; every value, the invalid code among them.
+        let num_frames = 3 * BLOCK_BYTES / 6 + 12345;
+        let mut rng = crate::sim::rng::Rng::new(5);
+        let bytes: Vec<u8> = (0..num_frames * 6)
+            .map(|_| rng.next_u64() as u8)
+            .chain([0x00, 0x80].repeat(3))
+            .collect();
+        let num_frames = num_frames + 1;
+        let decoded = |blocks: bool| {
+            let mut samples = vec![Vec::new(); 3];
+            if blocks {
+                read_frames_16(&mut Trickle(&bytes), &group, num_frames, &mut samples).unwrap();
+            } else {
+                let stored = Stored {
+                    format: 16,
+                    bytes: &bytes,
+                };
+                decode_frames(stored, &group, num_frames, stored.len(), &mut samples);
+            }
+            samples
+        };
+        let (general, blocks) = (decoded(false), decoded(true));
+        assert_eq!(general[0].len(), num_frames);
+        assert!(general.iter().all(|s| s.last().unwrap().is_nan()));
+        for (a, b) in general.iter().zip(&blocks) {
+            let bits = |s: &[f64]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(a), bits(b));
+        }
+        // A file shorter than the frames asked for is an error, not a short channel.
+        let mut samples = vec![Vec::new(); 3];
+        assert!(read_frames_16(&mut Trickle(&bytes[..600]), &group, 101, &mut samples).is_err());
     }
 }

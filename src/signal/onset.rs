@@ -30,9 +30,7 @@ pub struct OnsetDetector {
     // Front end: low-pass and slope sum.
     low_pass: Cascade,
     previous: f64,
-    rises: Vec<f64>,
-    rise_pos: usize,
-    slope_sum: f64,
+    rises: RiseWindow,
     next_index: u64,
     // Learning: slope sums of the first samples, replayed once the threshold is set.
     learning: Option<Vec<f64>>,
@@ -77,9 +75,7 @@ impl OnsetDetector {
         Ok(OnsetDetector {
             low_pass,
             previous: f64::NAN,
-            rises: vec![0.0; window],
-            rise_pos: 0,
-            slope_sum: 0.0,
+            rises: RiseWindow::new(window),
             next_index: 0,
             learning: Some(Vec::new()),
             learn_len: samples_from_s(settings.learn_s, sample_rate_hz),
@@ -136,8 +132,7 @@ impl OnsetDetector {
         if x.is_nan() {
             self.low_pass.reset();
             self.previous = f64::NAN;
-            self.rises.fill(0.0);
-            self.slope_sum = 0.0;
+            self.rises.clear();
             return f64::NAN;
         }
         let y = self.low_pass.step(x);
@@ -147,13 +142,7 @@ impl OnsetDetector {
             (y - self.previous).max(0.0)
         };
         self.previous = y;
-        self.slope_sum += rise - self.rises[self.rise_pos];
-        self.rises[self.rise_pos] = rise;
-        self.rise_pos += 1;
-        if self.rise_pos == self.rises.len() {
-            self.rise_pos = 0;
-        }
-        self.slope_sum.max(0.0)
+        self.rises.push(rise)
     }
 
     fn end_learning(&mut self, onsets: &mut Vec<u64>) {
@@ -265,12 +254,39 @@ pub fn detect_onsets_searching(
         .iter()
         .map(|&coarse_onset| coarse_onset * factor as u64 + factor as u64 / 2)
         .collect();
+    let n = pressure_mmhg.len() as u64;
+    let next = |k: usize| approximate.get(k + 1).copied().unwrap_or(u64::MAX);
     let mut onsets: Vec<u64> = Vec::with_capacity(found.len());
+    // The slope sum of the next pulse's stretch, computed beside this one's (two independent filters in one loop
+    // run at about the speed of one), as it is when the onset placed now does not reach into it: it is used
+    // only when the next pulse's stretch turns out the same.
+    let mut ahead: Option<(Stretch, Option<Vec<f64>>)> = None;
     for (k, &approximate_onset) in approximate.iter().enumerate() {
         let floor = onsets.last().map_or(0, |&last| last + 1);
-        let next = approximate.get(k + 1).copied().unwrap_or(u64::MAX);
-        let onset = placer
-            .place(pressure_mmhg, approximate_onset, floor, next)
+        let stretch = placer.stretch(n, approximate_onset, floor, next(k), placer.near);
+        let slope_sum = match (ahead.take(), stretch) {
+            (Some((computed, slope_sum)), Some(stretch)) if computed == stretch => slope_sum,
+            (_, stretch) => {
+                let following = approximate
+                    .get(k + 1)
+                    .and_then(|&a| placer.stretch(n, a, 0, next(k + 1), placer.near));
+                let [slope_sum, following_sum] = placer.slope_sums(pressure_mmhg, [stretch, following]);
+                ahead = following.map(|following| (following, following_sum));
+                slope_sum
+            }
+        };
+        let onset = stretch
+            .zip(slope_sum)
+            .and_then(|(stretch, slope_sum)| {
+                placer.place(
+                    pressure_mmhg,
+                    approximate_onset,
+                    floor,
+                    next(k),
+                    stretch,
+                    &slope_sum,
+                )
+            })
             .unwrap_or(approximate_onset);
         if onsets.last().is_none_or(|&last| onset > last) {
             onsets.push(onset);
@@ -327,60 +343,91 @@ impl OnsetPlacer {
 
     /// The onset near `approximate` (not before `floor`; its upstroke before the next pulse's approximate onset
     /// `next`), or `None` when samples around it are missing. Looked for within a few samples of the search rate
-    /// first, and up to [`OnsetSettings::max_search_back_s`] back when the slope sum is still rising there.
-    pub fn place(&self, pressure_mmhg: &[f64], approximate: u64, floor: u64, next: u64) -> Option<u64> {
-        match self.place_within(pressure_mmhg, approximate, floor, next, self.near)? {
-            (_, true) => self
-                .place_within(pressure_mmhg, approximate, floor, next, self.max_back)
-                .map(|(onset, _)| onset),
-            (onset, false) => Some(onset),
-        }
-    }
-
-    /// The onset looked for up to `back` samples before `approximate`, and whether the search stopped there.
-    fn place_within(
+    /// first, on `stretch` (that search's [`OnsetPlacer::stretch`]) whose slope sum is `slope_sum`
+    /// ([`OnsetPlacer::slope_sums`]), and up to [`OnsetSettings::max_search_back_s`] back when the slope sum is
+    /// still rising there.
+    fn place(
         &self,
         pressure_mmhg: &[f64],
         approximate: u64,
         floor: u64,
         next: u64,
-        back: u64,
-    ) -> Option<(u64, bool)> {
-        let n = pressure_mmhg.len() as u64;
+        stretch: Stretch,
+        slope_sum: &[f64],
+    ) -> Option<u64> {
+        match self.place_within(stretch, slope_sum, approximate, floor, self.near)? {
+            (_, true) => {
+                let n = pressure_mmhg.len() as u64;
+                let stretch = self.stretch(n, approximate, floor, next, self.max_back)?;
+                let slope_sum = self.slope_sum(pressure_mmhg, stretch)?;
+                self.place_within(stretch, &slope_sum, approximate, floor, self.max_back)
+                    .map(|(onset, _)| onset)
+            }
+            (onset, false) => Some(onset),
+        }
+    }
+
+    /// The samples a search up to `back` samples before `approximate` reads, in a record of `n` samples (`None`
+    /// when there are none).
+    fn stretch(&self, n: u64, approximate: u64, floor: u64, next: u64, back: u64) -> Option<Stretch> {
         let search_from = approximate.saturating_sub(back).max(floor);
         let from = search_from.saturating_sub(self.settle);
         let to = (approximate + self.peak_after)
             .min(next.max(approximate + 1))
             .saturating_add(self.delay)
             .min(n);
-        if from >= to {
-            return None;
-        }
-        let stretch = &pressure_mmhg[from as usize..to as usize];
-        if stretch.iter().any(|x| x.is_nan()) {
-            return None;
-        }
-        let mut low_pass = self.low_pass.clone();
-        low_pass.reset();
-        let mut rises = vec![0.0; self.window];
-        let (mut position, mut sum) = (0, 0.0);
-        // The first sample has no rise (as where the detector starts or resumes after a gap).
-        let mut previous = low_pass.step(stretch[0]);
-        let mut ssf = Vec::with_capacity(stretch.len());
-        ssf.push(0.0);
-        for &x in &stretch[1..] {
-            let y = low_pass.step(x);
-            let rise = (y - previous).max(0.0);
-            previous = y;
-            sum += rise - rises[position];
-            rises[position] = rise;
-            position += 1;
-            if position == rises.len() {
-                position = 0;
+        (from < to).then_some(Stretch {
+            from,
+            search_from,
+            to,
+        })
+    }
+
+    /// The slope sum of `stretch` from its `search_from` (`None` when a sample is missing): the low-pass started
+    /// in steady state at the stretch's first sample, which has no rise (as where the detector starts or resumes
+    /// after a gap).
+    fn slope_sum(&self, pressure_mmhg: &[f64], stretch: Stretch) -> Option<Vec<f64>> {
+        let mut lane = Lane::new(self, pressure_mmhg, stretch)?;
+        lane.finish(1);
+        Some(lane.output)
+    }
+
+    /// [`OnsetPlacer::slope_sum`] of two stretches, filtered side by side, each by its own filter: the same
+    /// numbers as one at a time, in less time (the filter's recursion, not its arithmetic, sets the pace).
+    fn slope_sums(&self, pressure_mmhg: &[f64], stretches: [Option<Stretch>; 2]) -> [Option<Vec<f64>>; 2] {
+        let [a, b] = stretches.map(|stretch| Lane::new(self, pressure_mmhg, stretch?));
+        match (a, b) {
+            (Some(mut a), Some(mut b)) => {
+                let common = a.samples.len().min(b.samples.len());
+                for i in 1..common {
+                    a.step(i);
+                    b.step(i);
+                }
+                a.finish(common);
+                b.finish(common);
+                [Some(a.output), Some(b.output)]
             }
-            ssf.push(f64::max(sum, 0.0));
+            (a, b) => [a, b].map(|lane| {
+                lane.map(|mut lane| {
+                    lane.finish(1);
+                    lane.output
+                })
+            }),
         }
-        let at = |index: u64| ssf[(index - from) as usize];
+    }
+
+    /// The onset on `stretch`, whose slope sum from its `search_from` is `slope_sum`, looked for up to `back`
+    /// samples before `approximate`, and whether the search stopped there.
+    fn place_within(
+        &self,
+        stretch: Stretch,
+        slope_sum: &[f64],
+        approximate: u64,
+        floor: u64,
+        back: u64,
+    ) -> Option<(u64, bool)> {
+        let Stretch { search_from, to, .. } = stretch;
+        let at = |index: u64| slope_sum[(index - search_from) as usize];
         // The slope sum lags the pressure by the filter's delay: the upstroke of an onset at `approximate` peaks
         // in the slope sum after `approximate + delay`.
         let peak_from = (approximate + self.delay)
@@ -395,5 +442,229 @@ impl OnsetPlacer {
         }
         let stopped = k == lowest && k > floor + self.delay && back < self.max_back;
         Some((k.saturating_sub(self.delay).max(floor), stopped))
+    }
+}
+
+/// The samples `[from, to)` an onset search reads, searched from `search_from` (the samples before it settle the
+/// filter and the slope sum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stretch {
+    from: u64,
+    search_from: u64,
+    to: u64,
+}
+
+/// The detector's low-pass and slope sum, run over one stretch's samples, and its output from the search's start
+/// (owned by the loop that steps it, so that its state stays in registers).
+struct Lane<'a> {
+    samples: &'a [f64],
+    /// Index in `samples` of the search's start.
+    keep: usize,
+    output: Vec<f64>,
+    low_pass: Biquad,
+    rises: RiseWindow,
+    previous: f64,
+}
+
+impl<'a> Lane<'a> {
+    /// Started on the first sample of `stretch` (no rise there); `None` when a sample is missing.
+    fn new(placer: &OnsetPlacer, pressure_mmhg: &'a [f64], stretch: Stretch) -> Option<Lane<'a>> {
+        let samples = &pressure_mmhg[stretch.from as usize..stretch.to as usize];
+        if samples.iter().any(|x| x.is_nan()) {
+            return None;
+        }
+        let mut low_pass = placer.low_pass.clone();
+        low_pass.reset();
+        let previous = low_pass.step(samples[0]);
+        let keep = (stretch.search_from - stretch.from) as usize;
+        // Sample `keep` (the search's start) first; 0 at the stretch's first sample.
+        let output = vec![0.0; samples.len() - keep.min(samples.len())];
+        Some(Lane {
+            samples,
+            keep,
+            output,
+            low_pass,
+            rises: RiseWindow::new(placer.window),
+            previous,
+        })
+    }
+
+    /// Steps to sample `i` (the samples in order from 1).
+    #[inline(always)]
+    fn step(&mut self, i: usize) {
+        let y = self.low_pass.step(self.samples[i]);
+        let rise = (y - self.previous).max(0.0);
+        self.previous = y;
+        let slope_sum = self.rises.push(rise);
+        if let Some(at) = i.checked_sub(self.keep) {
+            self.output[at] = slope_sum;
+        }
+    }
+
+    /// Steps from sample `from` (at least 1) to the end.
+    fn finish(&mut self, from: usize) {
+        for i in from.max(1)..self.samples.len() {
+            self.step(i);
+        }
+    }
+}
+
+/// The slope sum's window: the last rises (a ring) and their running sum.
+#[derive(Clone, Debug)]
+struct RiseWindow {
+    rises: Vec<f64>,
+    position: usize,
+    sum: f64,
+}
+
+impl RiseWindow {
+    /// A window of `len` rises, all 0.
+    fn new(len: usize) -> RiseWindow {
+        RiseWindow {
+            rises: vec![0.0; len],
+            position: 0,
+            sum: 0.0,
+        }
+    }
+
+    /// Forgets the rises (after a gap).
+    fn clear(&mut self) {
+        self.rises.fill(0.0);
+        self.sum = 0.0;
+    }
+
+    /// Adds the newest rise in place of the oldest; returns the slope sum (never below 0: the running sum may
+    /// drift a rounding error below it).
+    #[inline(always)]
+    fn push(&mut self, rise: f64) -> f64 {
+        self.sum += rise - self.rises[self.position];
+        self.rises[self.position] = rise;
+        self.position += 1;
+        if self.position == self.rises.len() {
+            self.position = 0;
+        }
+        f64::max(self.sum, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::Rng;
+
+    /// An arterial pressure at 1 kHz: pulses at irregular intervals (some close together), noise, and a gap.
+    fn pressure() -> Vec<f64> {
+        let mut rng = Rng::new(7);
+        let mut samples = Vec::new();
+        for k in 0..90 {
+            let rr = [800, 620, 1100, 450, 900][k % 5];
+            samples.extend((0..rr).map(|i| {
+                let t = i as f64 / 1000.0;
+                let pulse = if t < 0.3 {
+                    (std::f64::consts::PI * t / 0.3).sin()
+                } else {
+                    0.0
+                };
+                70.0 + 45.0 * pulse - 10.0 * t + rng.uniform_in(-0.4, 0.4)
+            }));
+        }
+        samples[40_000..40_300].fill(f64::NAN);
+        samples
+    }
+
+    /// The slope sum the placer computed before two stretches shared a loop: one stretch at a time, from its
+    /// first sample.
+    fn slope_sum_alone(placer: &OnsetPlacer, pressure: &[f64], stretch: Stretch) -> Option<Vec<f64>> {
+        let samples = &pressure[stretch.from as usize..stretch.to as usize];
+        if samples.iter().any(|x| x.is_nan()) {
+            return None;
+        }
+        let mut low_pass = placer.low_pass.clone();
+        low_pass.reset();
+        let mut rises = vec![0.0; placer.window];
+        let (mut position, mut sum) = (0, 0.0);
+        let mut previous = low_pass.step(samples[0]);
+        let mut ssf = vec![0.0];
+        for &x in &samples[1..] {
+            let y = low_pass.step(x);
+            let rise = (y - previous).max(0.0);
+            previous = y;
+            sum += rise - rises[position];
+            rises[position] = rise;
+            position = (position + 1) % rises.len();
+            ssf.push(f64::max(sum, 0.0));
+        }
+        Some(ssf[(stretch.search_from - stretch.from) as usize..].to_vec())
+    }
+
+    #[test]
+    fn stretches_filtered_side_by_side_give_the_slope_sums_of_each_alone_bit_for_bit() {
+        let settings = OnsetSettings::default();
+        let placer = OnsetPlacer::new(&settings, 1000.0).unwrap();
+        let pressure = pressure();
+        let n = pressure.len() as u64;
+        let bits = |sums: Option<Vec<f64>>| sums.map(|s| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
+        // Stretches of different lengths, searched from their start or after a settling time, one over the gap,
+        // one past the end of the record, and none.
+        let stretches = [
+            placer.stretch(n, 5_000, 0, u64::MAX, placer.near),
+            placer.stretch(n, 9_000, 0, 9_100, placer.max_back),
+            placer.stretch(n, 30, 0, u64::MAX, placer.near),
+            placer.stretch(n, 40_100, 0, u64::MAX, placer.near),
+            placer.stretch(n, n - 50, 0, u64::MAX, placer.near),
+            placer.stretch(n, 20_000, 19_990, u64::MAX, placer.max_back),
+            None,
+        ];
+        assert!(stretches[2].is_some_and(|s| s.from == s.search_from));
+        for a in stretches {
+            for b in stretches {
+                let [sum_a, sum_b] = placer.slope_sums(&pressure, [a, b]);
+                let alone = |s: Option<Stretch>| s.and_then(|s| slope_sum_alone(&placer, &pressure, s));
+                assert_eq!(bits(sum_a), bits(alone(a)), "{a:?} beside {b:?}");
+                assert_eq!(bits(sum_b), bits(alone(b)), "{b:?} beside {a:?}");
+                if let Some(a) = a {
+                    assert_eq!(bits(placer.slope_sum(&pressure, a)), bits(alone(Some(a))));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn onsets_placed_with_the_next_stretch_computed_ahead_are_those_placed_one_by_one() {
+        let settings = OnsetSettings::default();
+        let pressure = pressure();
+        let found = detect_onsets_searching(&pressure, 1000.0, 8, &settings, 2.0).unwrap();
+        // One pulse at a time, each stretch filtered alone, as the placer did before.
+        let coarse: Vec<f64> = pressure
+            .chunks_exact(8)
+            .map(|block| block.iter().sum::<f64>() / 8.0)
+            .collect();
+        let placer = OnsetPlacer::new(&settings, 1000.0).unwrap();
+        let approximate: Vec<u64> = detect_onsets(&coarse, 125.0, &settings, 2.0)
+            .unwrap()
+            .iter()
+            .map(|&onset| onset * 8 + 4)
+            .collect();
+        let n = pressure.len() as u64;
+        let mut one_by_one: Vec<u64> = Vec::new();
+        for (k, &approximate_onset) in approximate.iter().enumerate() {
+            let floor = one_by_one.last().map_or(0, |&last| last + 1);
+            let next = approximate.get(k + 1).copied().unwrap_or(u64::MAX);
+            let place = |back: u64| {
+                let stretch = placer.stretch(n, approximate_onset, floor, next, back)?;
+                let slope_sum = slope_sum_alone(&placer, &pressure, stretch)?;
+                placer.place_within(stretch, &slope_sum, approximate_onset, floor, back)
+            };
+            let onset = match place(placer.near) {
+                Some((_, true)) => place(placer.max_back).map(|(onset, _)| onset),
+                other => other.map(|(onset, _)| onset),
+            }
+            .unwrap_or(approximate_onset);
+            if one_by_one.last().is_none_or(|&last| onset > last) {
+                one_by_one.push(onset);
+            }
+        }
+        assert!(found.len() > 70, "{} onsets", found.len());
+        assert_eq!(found, one_by_one);
     }
 }

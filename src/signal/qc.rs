@@ -72,7 +72,7 @@ use serde::{Deserialize, Serialize};
 use super::phases::{PhaseFilters, beat_phases_with, is_non_pulsatile, margin_samples};
 use super::settings::SignalSettings;
 use super::signals::Signals;
-use crate::model::{Beat, Fiducial, RejectReason};
+use crate::model::{Beat, Fiducial, RejectReason, SignalKind};
 
 /// Numbers of beats per verdict.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,30 +204,29 @@ impl BeatJudge {
     fn measure(&self, signals: &Signals, start: u64, end: u64) -> Measures {
         let qc = &self.settings.qc;
         let beat_view = signals.window(start, end);
-        let missing = beat_view.present().any(|(_, s)| s.iter().any(|v| v.is_nan()));
-        let arterial = beat_view.pa.filter(|pa| !pa.is_empty() && !missing).map(|pa| {
-            let (min, max, sum) = pa
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), &v| {
-                    (lo.min(v), hi.max(v), s + v)
-                });
-            (max - min, sum / pa.len() as f64)
-        });
+        let smooth = ((qc.flat_smooth_s * self.sample_rate_hz).round() as usize).max(1);
+        // Aortic and distal pressure are read once each ([`PressureScan`]); the other channels only for gaps.
+        let scans = [beat_view.pa, beat_view.pd].map(|p| p.map(|p| (p, PressureScan::of(p, smooth))));
+        let missing = scans.iter().flatten().any(|(_, scan)| scan.missing)
+            || beat_view
+                .present()
+                .filter(|(kind, _)| !matches!(kind, SignalKind::Pa | SignalKind::Pd))
+                .any(|(_, s)| s.iter().any(|v| v.is_nan()));
+        let arterial = scans[0]
+            .filter(|(pa, _)| !pa.is_empty() && !missing)
+            .map(|(pa, scan)| (scan.high - scan.low, scan.sum_from_zero / pa.len() as f64));
         let non_pulsatile =
             !missing && is_non_pulsatile(signals, start, end, qc.non_pulsatile_pp_mmhg).unwrap_or(false);
         let dropout = !missing && self.dropout(signals, start, end);
         // Not LV pressure: no reason is judged on the pressure-volume signals alone, so none can take a coronary
         // beat away (docs/methods.md section 2).
-        let channels = [beat_view.pa, beat_view.pd];
-        let channels = channels.map(|p| p.filter(|p| p.len() >= 2 && !missing));
+        let channels = scans.map(|p| p.filter(|(p, _)| p.len() >= 2 && !missing));
         let min_run = ((qc.clip_run_s * self.sample_rate_hz).ceil() as usize).max(3);
-        let smooth = ((qc.flat_smooth_s * self.sample_rate_hz).round() as usize).max(1);
         let clipped = channels
             .iter()
             .flatten()
-            .any(|p| is_clipped(p, min_run, qc.clip_edge_steps));
-        let pressures =
-            channels.map(|p| p.map(|p| (smoothed_range(p, smooth), p.iter().sum::<f64>() / p.len() as f64)));
+            .any(|(p, scan)| is_clipped(p, scan, min_run, qc.clip_edge_steps));
+        let pressures = channels.map(|p| p.map(|(p, scan)| (scan.smoothed_range, scan.sum / p.len() as f64)));
         Measures {
             start,
             end,
@@ -539,17 +538,67 @@ fn longest_run_below(values: &[f64], half_width: usize, threshold: f64) -> usize
     longest
 }
 
-/// The range (maximum - minimum) of the moving mean of `values` over `width` samples.
-fn smoothed_range(values: &[f64], width: usize) -> f64 {
-    let width = width.clamp(1, values.len().max(1));
-    let mut sum: f64 = values.iter().take(width).sum();
-    let (mut low, mut high) = (sum, sum);
-    for i in width..values.len() {
-        sum += values[i] - values[i - width];
-        low = low.min(sum);
-        high = high.max(sum);
+/// What quality control reads from one pressure channel over a beat, in one pass over its samples (the rules
+/// each read the beat again before, and the beats of a 2-hour record at 1 kHz are 7 M samples a channel). Every
+/// value is its own fold over the samples in their order, so the numbers are those of separate passes.
+#[derive(Clone, Copy, Debug)]
+struct PressureScan {
+    /// A sample is missing (`NaN`; the other values are then meaningless).
+    missing: bool,
+    low: f64,
+    high: f64,
+    /// The samples summed from 0.0 (the arterial mean) and from -0.0 (as `Iterator::sum`: the flat rule's mean).
+    sum_from_zero: f64,
+    sum: f64,
+    /// The smallest non-zero step between consecutive samples (infinite when there is none).
+    smallest_step: f64,
+    /// The range (maximum - minimum) of the moving mean over the flat rule's window.
+    smoothed_range: f64,
+}
+
+impl PressureScan {
+    /// The scan of `values`, the moving mean over `width` samples (at most all of them).
+    fn of(values: &[f64], width: usize) -> PressureScan {
+        let width = width.clamp(1, values.len().max(1));
+        let (mut low, mut high, mut sum_from_zero, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0);
+        let mut missing = false;
+        let mut smallest_step = f64::INFINITY;
+        // The moving sum over `width` samples and its extremes (from the first full window).
+        let mut window_sum: f64 = -0.0;
+        for &v in &values[..width.min(values.len())] {
+            window_sum += v;
+        }
+        let (mut window_low, mut window_high) = (window_sum, window_sum);
+        let mut previous = None;
+        for (i, &v) in values.iter().enumerate() {
+            missing |= v.is_nan();
+            low = low.min(v);
+            high = high.max(v);
+            sum_from_zero += v;
+            sum += v;
+            if let Some(previous) = previous {
+                let step = f64::abs(v - previous);
+                if step > 0.0 {
+                    smallest_step = smallest_step.min(step);
+                }
+            }
+            previous = Some(v);
+            if i >= width {
+                window_sum += v - values[i - width];
+                window_low = window_low.min(window_sum);
+                window_high = window_high.max(window_sum);
+            }
+        }
+        PressureScan {
+            missing,
+            low,
+            high,
+            sum_from_zero,
+            sum,
+            smallest_step,
+            smoothed_range: (window_high - window_low) / width as f64,
+        }
     }
-    (high - low) / width as f64
 }
 
 /// Whether `values` hold a run of at least `min_run` identical samples at their maximum that the signal enters
@@ -558,16 +607,13 @@ fn smoothed_range(values: &[f64], width: usize) -> f64 {
 /// (TestICU's arterial pressure, 1 mmHg steps at 125 Hz, repeats its maximum for up to 6 samples). Only the upper
 /// rail: an aortic or distal pressure does not reach a pressure amplifier's lower one (-30 mmHg or below), and a
 /// waveform that drops onto a constant diastole (as synthetic ones do) would look like it.
-fn is_clipped(values: &[f64], min_run: usize, edge_steps: f64) -> bool {
-    let smallest_step = values
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .filter(|d| *d > 0.0)
-        .fold(f64::INFINITY, f64::min);
+/// `scan` is the [`PressureScan`] of `values` (its maximum and smallest step).
+fn is_clipped(values: &[f64], scan: &PressureScan, min_run: usize, edge_steps: f64) -> bool {
+    let smallest_step = scan.smallest_step;
     if !smallest_step.is_finite() {
         return false;
     }
-    let rail = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let rail = scan.high;
     let mut i = 0;
     while i < values.len() {
         if values[i] != rail {
@@ -896,5 +942,73 @@ mod tests {
                 Some(expected.to_bits())
             );
         }
+    }
+
+    /// A beat's pressure numbers as the rules computed them before [`PressureScan`], one pass each.
+    fn separate_passes(values: &[f64], width: usize) -> [f64; 6] {
+        let (low, high, sum_from_zero) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), &v| {
+                (lo.min(v), hi.max(v), s + v)
+            });
+        let smallest_step = values
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .filter(|d| *d > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        let width = width.clamp(1, values.len().max(1));
+        let mut moving: f64 = values.iter().take(width).sum();
+        let (mut moving_low, mut moving_high) = (moving, moving);
+        for i in width..values.len() {
+            moving += values[i] - values[i - width];
+            moving_low = moving_low.min(moving);
+            moving_high = moving_high.max(moving);
+        }
+        let sum = values.iter().sum::<f64>();
+        let smoothed_range = (moving_high - moving_low) / width as f64;
+        [low, high, sum_from_zero, sum, smallest_step, smoothed_range]
+    }
+
+    #[test]
+    fn one_pass_over_a_pressure_gives_the_numbers_of_separate_passes_bit_for_bit() {
+        let mut rng = crate::sim::rng::Rng::new(3);
+        let mut cases: Vec<Vec<f64>> = vec![
+            vec![],
+            vec![80.0],
+            vec![-0.0, 0.0, -0.0],
+            vec![-0.0; 5],
+            vec![120.0; 40],
+        ];
+        // Pressure-like beats: a pulse plus noise, and the same quantised to 1 mmHg (repeated samples, steps).
+        for len in [2, 3, 17, 400, 1000] {
+            let beat: Vec<f64> = (0..len)
+                .map(|i| 80.0 + 40.0 * (i as f64 / 90.0).sin().max(0.0) + rng.uniform_in(-1.5, 1.5))
+                .collect();
+            cases.push(beat.iter().map(|v| v.round()).collect());
+            cases.push(beat);
+        }
+        for values in &cases {
+            for width in [1, 2, 50, 2000] {
+                let scan = PressureScan::of(values, width);
+                let got = [
+                    scan.low,
+                    scan.high,
+                    scan.sum_from_zero,
+                    scan.sum,
+                    scan.smallest_step,
+                    scan.smoothed_range,
+                ];
+                let want = separate_passes(values, width);
+                assert_eq!(
+                    got.map(f64::to_bits),
+                    want.map(f64::to_bits),
+                    "{values:?}, width {width}"
+                );
+                assert!(!scan.missing);
+            }
+        }
+        let mut gap = cases[cases.len() - 1].clone();
+        gap[5] = f64::NAN;
+        assert!(PressureScan::of(&gap, 50).missing);
     }
 }
