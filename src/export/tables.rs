@@ -179,7 +179,15 @@ pub fn beats_csv(snapshot: &Snapshot) -> String {
     .map(str::to_owned)
     .to_vec();
     header.extend(COLUMNS.iter().map(|c| c.header.to_owned()));
-    header.extend(["systole_end_rule", "balloon_inflation_s", "case_origin"].map(str::to_owned));
+    header.extend(
+        [
+            "systole_end_rule",
+            "balloon_inflation_s",
+            "beat_notes",
+            "case_origin",
+        ]
+        .map(str::to_owned),
+    );
     let mut out = csv_line(&header);
     for (window, kind, state) in &snapshot.analysis.windows {
         let Some(report) = snapshot.analysis.reports.get(&window.id) else {
@@ -208,6 +216,7 @@ pub fn beats_csv(snapshot: &Snapshot) -> String {
             fields.extend(COLUMNS.iter().map(|c| number((c.value)(row.metrics))));
             fields.push(row.metrics.systole_end_rule.clone().unwrap_or_default());
             fields.push(number(row.metrics.balloon_inflation_s));
+            fields.push(row.metrics.notes.join("; "));
             fields.push(snapshot.summary.origin.key().to_owned());
             out.push_str(&csv_line(&fields));
         }

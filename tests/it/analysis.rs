@@ -674,6 +674,22 @@ fn cli_prints_one_json_document() {
     assert!(matched as f64 >= 0.99 * times.len() as f64);
     assert!(matched as f64 >= 0.99 * expected.len() as f64);
     assert!(times.len() > 300);
+    // This radial line has no incisura: a beat whose systole is not timed says why in its own notes, not only
+    // in the window's count.
+    let untimed: Vec<&serde_json::Value> = json["per_beat"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|metrics| metrics.get("systole_end_rule").is_none())
+        .collect();
+    assert!(untimed.len() > 300, "{} beats untimed", untimed.len());
+    for metrics in untimed {
+        let says_why = metrics["notes"].as_array().unwrap().iter().any(|note| {
+            note.as_str()
+                .is_some_and(|note| note.starts_with("phases not placed: no dicrotic notch"))
+        });
+        assert!(says_why, "{metrics}");
+    }
 
     // --from/--to: only beats inside the window, numbered from 1 again; --format named explicitly.
     let output = heracles(&[

@@ -254,6 +254,8 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
             Some(row["systole_end_rule"].as_str()),
             metrics.systole_end_rule.as_deref().or(Some(""))
         );
+        // And why a part of it is missing (e.g. its phases not placed).
+        assert_eq!(row["beat_notes"], metrics.notes.join("; "));
         if beat.number == 4 {
             assert_eq!(row["reviewer_reason"], "catheter whip");
             assert_eq!(row["reject_reason"], "manual");

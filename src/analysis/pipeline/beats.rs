@@ -19,7 +19,7 @@ use crate::signal::Signals;
 use crate::signal::savgol::SavgolFilter;
 
 use super::PipelineError;
-use crate::signal::phases::{BeatPhases, PhaseFilters, SharedTraces, beat_phases_shared};
+use crate::signal::phases::{BeatPhases, PhaseError, PhaseFilters, SharedTraces, beat_phases_shared};
 
 /// One detected beat as reported: where it is and whether quality control accepted it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -118,16 +118,15 @@ impl LvTraces {
     }
 }
 
-/// Beats whose phases could not be placed, by reason.
-#[derive(Default)]
-pub(crate) struct PhaseFailures(std::collections::BTreeMap<String, usize>);
-
-impl PhaseFailures {
-    /// One note per reason, with its count.
-    pub fn note(self, notes: &mut Vec<String>) {
-        for (reason, count) in self.0 {
-            notes.push(format!("phases not placed for {count} beat(s): {reason}"));
-        }
+/// One note per reason the phases of some beats could not be placed, with its count (each beat's own reason is
+/// in its metrics' notes).
+pub(crate) fn note_phase_failures(phases: &[Result<BeatPhases, PhaseError>], notes: &mut Vec<String>) {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for error in phases.iter().filter_map(|phases| phases.as_ref().err()) {
+        *counts.entry(error.to_string()).or_default() += 1;
+    }
+    for (reason, count) in counts {
+        notes.push(format!("phases not placed for {count} beat(s): {reason}"));
     }
 }
 
@@ -161,32 +160,22 @@ impl BeatContext<'_> {
     }
 
     /// The phases of every beat (`None`, with a note, where they cannot be placed).
-    pub fn phases(&self, beats: &[Beat], notes: &mut Vec<String>) -> Vec<Option<BeatPhases>> {
+    pub fn phases(&self, beats: &[Beat]) -> Vec<Result<BeatPhases, PhaseError>> {
         let filters = PhaseFilters::new(self.settings.analysis_rate_hz(), &self.settings.signal);
-        let mut failures = PhaseFailures::default();
-        let phases = beats
+        beats
             .iter()
-            .map(|beat| self.beat_phases(&filters, beat, &mut failures))
-            .collect();
-        failures.note(notes);
-        phases
+            .map(|beat| self.beat_phases(&filters, beat))
+            .collect()
     }
 
-    /// The phases of one beat, counting the reason in `failures` where they cannot be placed.
-    pub fn beat_phases(
-        &self,
-        filters: &PhaseFilters,
-        beat: &Beat,
-        failures: &mut PhaseFailures,
-    ) -> Option<BeatPhases> {
+    /// The phases of one beat, or why they cannot be placed.
+    pub fn beat_phases(&self, filters: &PhaseFilters, beat: &Beat) -> Result<BeatPhases, PhaseError> {
         let rate = self.settings.analysis_rate_hz();
         let shared = SharedTraces {
             lvp_smoothed_mmhg: self.pv.lvp_smoothed_mmhg,
             lvp_dpdt_mmhg_s: self.pv.dpdt_mmhg_s,
         };
         beat_phases_shared(filters, shared, &self.signals, beat, rate, &self.settings.signal)
-            .map_err(|error| *failures.0.entry(error.to_string()).or_default() += 1)
-            .ok()
     }
 
     /// The pressure-volume span of each beat, ED to next ED. Beats anchored on ED (R wave or LV end-diastole)

@@ -8,11 +8,11 @@ use crate::analysis::coronary::CoronaryBeat;
 use crate::analysis::settings::AnalysisSettings;
 use crate::model::{Beat, SignalKind};
 use crate::signal::Signals;
-use crate::signal::phases::{BeatPhases, PhaseFilters, margin_samples};
+use crate::signal::phases::{BeatPhases, PhaseError, PhaseFilters, margin_samples};
 use crate::signal::resample::Resampler;
 
 use super::PipelineError;
-use super::beats::{BeatContext, PhaseFailures, PvTraces};
+use super::beats::{BeatContext, PvTraces};
 use super::channels::Native;
 
 /// Samples at the analysis rate of one block (about a minute at 1 kHz: a few hundred kB per channel, so a block
@@ -72,12 +72,10 @@ impl<'a> Deferred<'a> {
         &self,
         settings: &AnalysisSettings,
         beats: &[Beat],
-        notes: &mut Vec<String>,
-    ) -> (Vec<Option<BeatPhases>>, Vec<Option<CoronaryBeat>>) {
+    ) -> (Vec<Result<BeatPhases, PhaseError>>, Vec<Option<CoronaryBeat>>) {
         let rate = settings.analysis_rate_hz();
         let filters = PhaseFilters::new(rate, &settings.signal);
         let (left, right) = margin_samples(rate, &settings.signal);
-        let mut failures = PhaseFailures::default();
         let (mut phases, mut coronary) = (Vec::with_capacity(beats.len()), Vec::with_capacity(beats.len()));
         let end = self.end_sample();
         let mut k = 0;
@@ -114,13 +112,12 @@ impl<'a> Deferred<'a> {
                 settings,
             };
             for beat in &beats[k..next] {
-                let beat_phases = context.beat_phases(&filters, beat, &mut failures);
-                coronary.push(context.coronary(beat, beat_phases.as_ref()));
+                let beat_phases = context.beat_phases(&filters, beat);
+                coronary.push(context.coronary(beat, beat_phases.as_ref().ok()));
                 phases.push(beat_phases);
             }
             k = next;
         }
-        failures.note(notes);
         (phases, coronary)
     }
 }

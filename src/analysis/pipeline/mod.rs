@@ -30,10 +30,10 @@ use super::pv::relations::{
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording, RejectReason, WindowKind};
-use crate::signal::phases::BeatPhases;
+use crate::signal::phases::{BeatPhases, PhaseError};
 use crate::signal::segment::segment_searching;
 use crate::signal::{Segmentation, SignalError, Signals, segment};
-use beats::{BeatContext, LvTraces};
+use beats::{BeatContext, LvTraces, note_phase_failures};
 use blocks::Deferred;
 
 /// A caller's mistake that stops the analysis (bad data never does: it is reported).
@@ -290,18 +290,26 @@ pub(crate) fn analyse(
     }
     let skip = newest.map_or(0, |n| segmentation.beats.len().saturating_sub(n));
     let beats: Vec<Beat> = segmentation.beats[skip..].to_vec();
-    let (phases, coronary) = match deferred {
-        Some(deferred) => deferred.phases_and_coronary(settings, &beats, notes),
+    let (placed, coronary) = match deferred {
+        Some(deferred) => deferred.phases_and_coronary(settings, &beats),
         None => {
-            let phases = context.phases(&beats, notes);
+            let placed = context.phases(&beats);
             let coronary = beats
                 .iter()
-                .zip(&phases)
-                .map(|(beat, phases)| context.coronary(beat, phases.as_ref()))
+                .zip(&placed)
+                .map(|(beat, phases)| context.coronary(beat, phases.as_ref().ok()))
                 .collect();
-            (phases, coronary)
+            (placed, coronary)
         }
     };
+    note_phase_failures(&placed, notes);
+    let (phases, phase_errors): (Vec<Option<BeatPhases>>, Vec<Option<PhaseError>>) = placed
+        .into_iter()
+        .map(|placed| match placed {
+            Ok(phases) => (Some(phases), None),
+            Err(error) => (None, Some(error)),
+        })
+        .unzip();
     let spans = context.pv_spans(&beats, &phases);
     // The relations use the accepted beats of the chosen range only: a beat rejected by quality control or by
     // the reviewer is left out (and named in the notes).
@@ -359,8 +367,13 @@ pub(crate) fn analyse(
         .zip(coronary)
         .zip(&spans)
         .zip(&phases)
-        .map(|(((beat, coronary), span), phases)| {
-            let mut beat_notes = Vec::new();
+        .zip(&phase_errors)
+        .map(|((((beat, coronary), span), phases), phase_error)| {
+            // Left out of the diastolic endpoints: the beat says why.
+            let mut beat_notes: Vec<String> = phase_error
+                .iter()
+                .map(|error| format!("phases not placed: {error}"))
+                .collect();
             let pv = context.pv(*span, v0_ml, &mut beat_notes);
             BeatMetrics {
                 number: beat.number,
