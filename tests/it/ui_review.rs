@@ -1178,3 +1178,51 @@ fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() 
         }
     }
 }
+
+#[test]
+fn a_strip_label_meeting_the_traces_right_edge_is_shifted_to_end_there_never_cut_mid_word() {
+    // Two long-worded markers just before the right edge of the first view, where their labels would run out.
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 46);
+    let (_, _, right_s) = traces_span(&open_review(&path, "fellow"));
+    let mut file = CaseFile::open(&path).unwrap();
+    for (dt, text) in [
+        (0.6, "Capture progress: 21 beats accepted, 0 rejected"),
+        (0.2, "Capture progress: 27 beats accepted, 0 rejected"),
+    ] {
+        file.add_marker("operator", right_s - dt, "marker", text).unwrap();
+    }
+    drop(file);
+    let harness = open_review(&path, "fellow");
+    let traces = harness.get_by_label_contains("Review traces: ").rect();
+    let labels: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| {
+            node_text(node).is_some_and(|l| {
+                l.starts_with("Window label: ")
+                    || l.starts_with("Marker at ")
+                    || l.contains(" more marker: ")
+                    || l.contains(" more markers: ")
+            })
+        })
+        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    // Both markers' labels are drawn, each inside the traces, and none runs over another.
+    let near_edge = labels
+        .iter()
+        .filter(|(l, _)| l.starts_with("Marker at ") && l.contains("Capture progress"))
+        .count();
+    assert_eq!(near_edge, 2, "{labels:?}");
+    for (i, (label, rect)) in labels.iter().enumerate() {
+        assert!(
+            rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
+            "\"{label}\" at {rect:?} is cut by the edge of the traces {traces:?}"
+        );
+        for (other, other_rect) in &labels[i + 1..] {
+            assert_eq!(
+                crate::ui_live::overlap_area(*rect, *other_rect),
+                0.0,
+                "\"{label}\" at {rect:?} runs over \"{other}\" at {other_rect:?}"
+            );
+        }
+    }
+}

@@ -68,6 +68,14 @@ impl LabelRows {
     }
 }
 
+/// Where a label wanted at `x`, `width` wide, goes in a strip from `left` to `right`, and the room it has there:
+/// at `x` when it fits; else shifted left to end at `right` (as far as `left`), so that its text reads whole; a
+/// label still wider than its room is to be shortened to it with an ellipsis, never cut mid-word by the edge.
+pub(super) fn fit(x: f32, width: f32, left: f32, right: f32) -> (f32, f32) {
+    let start = x.min(right - width).max(left);
+    (start, (right - start).max(0.0))
+}
+
 /// A marker's label to place: its left edge (beside the marker's line) and its width.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Wanted {
@@ -184,6 +192,18 @@ mod tests {
         assert_eq!(layout.chips[0].markers, [3, 4, 5, 6]);
         assert_eq!(layout.chips[0].row, 3);
         assert_eq!(overlapping(&spans(&layout, &wanted)), None);
+    }
+
+    #[test]
+    fn a_label_is_shifted_left_to_end_at_the_edge_and_given_the_room_it_has() {
+        // Fits where it is wanted.
+        assert_eq!(fit(100.0, 50.0, 0.0, 500.0), (100.0, 400.0));
+        // Meets the right edge: shifted left to end there, whole.
+        assert_eq!(fit(480.0, 50.0, 0.0, 500.0), (450.0, 50.0));
+        // A window's label wanted before the left edge starts at it.
+        assert_eq!(fit(-30.0, 50.0, 0.0, 500.0), (0.0, 500.0));
+        // Wider than the whole strip: from the left edge, with the strip's width to be shortened to.
+        assert_eq!(fit(480.0, 600.0, 0.0, 500.0), (0.0, 500.0));
     }
 
     #[test]
