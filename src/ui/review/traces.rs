@@ -778,11 +778,12 @@ fn strip_label(
     x: f32,
     plot: Rect,
 ) -> (f32, std::sync::Arc<egui::Galley>) {
-    let width = painter
-        .layout_no_wrap(text.clone(), theme::small_font(), colour)
-        .size()
-        .x;
-    let (x, room) = label_rows::fit(x, width, plot.left(), plot.right());
+    let whole = painter.layout_no_wrap(text.clone(), theme::small_font(), colour);
+    let (x, room) = label_rows::fit(x, whole.size().x, plot.left(), plot.right());
+    // Within half a point of its room it fits (the shift to the edge rounds).
+    if whole.size().x <= room + 0.5 {
+        return (x, whole);
+    }
     let mut job = egui::text::LayoutJob::simple_singleline(text, theme::small_font(), colour);
     job.wrap = egui::text::TextWrapping::truncate_at_width(room);
     (x, painter.layout_job(job))
