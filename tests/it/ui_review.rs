@@ -1024,11 +1024,18 @@ fn the_overviews_step_names_never_run_over_each_other_however_short_the_steps() 
             .any(|(l, _)| l == "Protocol step Baseline PV loops: 4 s to 60 s"),
         "{labels:?}"
     );
-    for (position, (label, rect)) in labels.iter().enumerate() {
+    for (label, rect) in &labels {
         assert!(
             overview.contains_rect(*rect),
             "{label} at {rect:?} outside the overview {overview:?}"
         );
+    }
+    assert_none_runs_over_another(&labels);
+}
+
+/// No two of `labels` (text, drawn rectangle) overlap.
+fn assert_none_runs_over_another(labels: &[(String, egui::Rect)]) {
+    for (position, (label, rect)) in labels.iter().enumerate() {
         for (other, other_rect) in &labels[position + 1..] {
             assert_eq!(
                 crate::ui_live::overlap_area(*rect, *other_rect),
@@ -1131,6 +1138,21 @@ fn the_comparison_shows_the_six_month_status_under_value_and_its_day_under_note(
     assert_eq!(left("died on day 100"), left("Note"));
 }
 
+/// The label strip's window labels, marker labels and count chips, each by its text and where it is drawn.
+fn strip_labels(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, egui::Rect)> {
+    harness
+        .get_all_by(|node| {
+            node_text(node).is_some_and(|l| {
+                l.starts_with("Window label: ")
+                    || l.starts_with("Marker at ")
+                    || l.contains(" more marker: ")
+                    || l.contains(" more markers: ")
+            })
+        })
+        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect()
+}
+
 #[test]
 fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() {
     // Markers close together within the first window, so that labels stagger and gather into a chip.
@@ -1149,17 +1171,7 @@ fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() 
         .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
         .collect();
     assert_eq!(plots.len(), 6, "{plots:?}");
-    let labels: Vec<(String, egui::Rect)> = harness
-        .get_all_by(|node| {
-            node_text(node).is_some_and(|l| {
-                l.starts_with("Window label: ")
-                    || l.starts_with("Marker at ")
-                    || l.contains(" more marker: ")
-                    || l.contains(" more markers: ")
-            })
-        })
-        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
-        .collect();
+    let labels = strip_labels(&harness);
     assert!(
         labels.iter().any(|(l, _)| l.starts_with("Window label: ")),
         "{labels:?}"
@@ -1177,4 +1189,36 @@ fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() 
             );
         }
     }
+}
+
+#[test]
+fn a_strip_label_meeting_the_traces_right_edge_is_shifted_to_end_there_never_cut_mid_word() {
+    // Two long-worded markers just before the right edge of the first view, where their labels would run out.
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 46);
+    let (_, _, right_s) = traces_span(&open_review(&path, "fellow"));
+    let mut file = CaseFile::open(&path).unwrap();
+    for (dt, text) in [
+        (0.6, "Capture progress: 21 beats accepted, 0 rejected"),
+        (0.2, "Capture progress: 27 beats accepted, 0 rejected"),
+    ] {
+        file.add_marker("operator", right_s - dt, "marker", text).unwrap();
+    }
+    drop(file);
+    let harness = open_review(&path, "fellow");
+    let traces = harness.get_by_label_contains("Review traces: ").rect();
+    let labels = strip_labels(&harness);
+    // Both markers' labels are drawn, each inside the traces, and none runs over another.
+    let near_edge = labels
+        .iter()
+        .filter(|(l, _)| l.starts_with("Marker at ") && l.contains("Capture progress"))
+        .count();
+    assert_eq!(near_edge, 2, "{labels:?}");
+    for (label, rect) in &labels {
+        assert!(
+            rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
+            "\"{label}\" at {rect:?} is cut by the edge of the traces {traces:?}"
+        );
+    }
+    assert_none_runs_over_another(&labels);
 }

@@ -1,8 +1,9 @@
 //! Where the labels of the review's traces go, so that no two overlap however close their times: window labels
 //! and marker labels share rows of one height in a strip of their own above the lanes (never over a trace), and a
-//! label takes the first row where its span is free. Markers whose labels find no free row are gathered, left to right, into count chips ("+3")
-//! on a row of their own below the others; the chip's hover and accessible label give every gathered marker's
-//! full text. Pure geometry (points in, rows out), so the layout is tested without drawing.
+//! label takes the first row where its span is free, within the strip's width ([`fit`]). Markers whose labels
+//! find no free row are gathered, left to right, into count chips ("+3") on a row of their own below the others;
+//! the chip's hover and accessible label give every gathered marker's full text. Pure geometry (points in, rows
+//! out), so the layout is tested without drawing.
 
 /// Points kept free between two labels on one row.
 pub(super) const GAP: f32 = 6.0;
@@ -66,6 +67,14 @@ impl LabelRows {
         self.occupy(row, x, x + width);
         row
     }
+}
+
+/// Where a label wanted at `x`, `width` wide, goes in a strip from `left` to `right`, and the room it has there:
+/// at `x` when it fits; else shifted left to end at `right` (as far as `left`), so that its text reads whole; a
+/// label still wider than its room is to be shortened to it with an ellipsis, never cut mid-word by the edge.
+pub(super) fn fit(x: f32, width: f32, left: f32, right: f32) -> (f32, f32) {
+    let start = x.min(right - width).max(left);
+    (start, (right - start).max(0.0))
 }
 
 /// A marker's label to place: its left edge (beside the marker's line) and its width.
@@ -184,6 +193,18 @@ mod tests {
         assert_eq!(layout.chips[0].markers, [3, 4, 5, 6]);
         assert_eq!(layout.chips[0].row, 3);
         assert_eq!(overlapping(&spans(&layout, &wanted)), None);
+    }
+
+    #[test]
+    fn a_label_is_shifted_left_to_end_at_the_edge_and_given_the_room_it_has() {
+        // Fits where it is wanted.
+        assert_eq!(fit(100.0, 50.0, 0.0, 500.0), (100.0, 400.0));
+        // Meets the right edge: shifted left to end there, whole.
+        assert_eq!(fit(480.0, 50.0, 0.0, 500.0), (450.0, 50.0));
+        // A window's label wanted before the left edge starts at it.
+        assert_eq!(fit(-30.0, 50.0, 0.0, 500.0), (0.0, 500.0));
+        // Wider than the whole strip: from the left edge, with the strip's width to be shortened to.
+        assert_eq!(fit(480.0, 600.0, 0.0, 500.0), (0.0, 500.0));
     }
 
     #[test]

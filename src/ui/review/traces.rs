@@ -714,17 +714,24 @@ fn windows_ui(
         // Windows over the same stretch (coronary and PV of one state) get their labels on separate rows.
         let colour = if selected { theme::TEXT } else { theme::TEXT_DIM };
         let label = window_label(window);
-        let galley = painter.layout_no_wrap(label.clone(), theme::small_font(), colour);
-        let x = band.left() + 14.0;
+        let (x, galley) = strip_label(&painter, label.clone(), colour, band.left() + 14.0, layout.plot);
         let row = label_rows.take_any(x, galley.size().x);
         let rect = Rect::from_min_size(pos2(x, label_rows.y_of(row)), galley.size());
+        let elided = galley.elided;
         labels.push((rect, galley, colour));
-        ui.interact(
+        let response = ui.interact(
             rect,
             ui.scope_id().with(("window-label", window.id)),
             Sense::hover(),
-        )
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Window label: {label}")));
+        );
+        let response = if elided {
+            response.on_hover_text(&label)
+        } else {
+            response
+        };
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Window label: {label}"))
+        });
         if selected {
             for x in [band.left(), band.right()] {
                 painter.line_segment(
@@ -759,6 +766,27 @@ fn windows_ui(
     }
     labels.extend(dragged);
     labels
+}
+
+/// A window's or marker's label for the label strip, wanted at `x`, and where it goes: kept within `plot`'s width
+/// by [`label_rows::fit`], shortened with "…" to the room it has there when it is still too wide
+/// ([`egui::Galley::elided`]), so that it reads either whole or visibly shortened, never cut mid-word by the edge.
+fn strip_label(
+    painter: &egui::Painter,
+    text: String,
+    colour: Color32,
+    x: f32,
+    plot: Rect,
+) -> (f32, std::sync::Arc<egui::Galley>) {
+    let whole = painter.layout_no_wrap(text.clone(), theme::small_font(), colour);
+    let (x, room) = label_rows::fit(x, whole.size().x, plot.left(), plot.right());
+    // Within half a point of its room it fits (the shift to the edge rounds).
+    if whole.size().x <= room + 0.5 {
+        return (x, whole);
+    }
+    let mut job = egui::text::LayoutJob::simple_singleline(text, theme::small_font(), colour);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(room);
+    (x, painter.layout_job(job))
 }
 
 /// The selected window's beats: ticks and crosses from `marks_top` (under the first lane's title band).
@@ -882,9 +910,9 @@ fn marks_ui(
         } else {
             event.text.clone()
         };
-        let galley = painter.layout_no_wrap(text, theme::small_font(), theme::REVIEW_MARK);
+        let (x, galley) = strip_label(&painter, text, theme::REVIEW_MARK, x + 3.0, layout.plot);
         wanted.push(Wanted {
-            x: x + 3.0,
+            x,
             width: galley.size().x,
         });
         galleys.push(galley);
