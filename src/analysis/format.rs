@@ -65,6 +65,12 @@ pub fn fixed(value: f64, decimals: usize) -> String {
     unsigned_zero(format!("{value:.decimals$}"))
 }
 
+/// When, as every reader of the case sees it: seconds from the recording's start (no clock time leaves the
+/// machine in a marker's text).
+pub fn recording_time(recording_s: f64) -> String {
+    format!("{} s", fixed(recording_s, 0))
+}
+
 /// An axis limit or tick as printed (PDF plots, review traces, live traces): whole numbers without decimals,
 /// others with one, never `-0`.
 pub fn tick(value: f64) -> String {

@@ -149,7 +149,7 @@ impl fmt::Display for PressureZero {
         write!(
             f,
             "pressures zeroed at {} (offsets {} {})",
-            recording_time(self.at.recording_s),
+            format::recording_time(self.at.recording_s),
             offsets.join(", "),
             Unit::Mmhg.symbol()
         )
@@ -192,15 +192,9 @@ impl fmt::Display for Equalisation {
             "Pd/Pa {} at equalisation (Pd gain {} applied at {})",
             format::number(self.pd_pa_read, Unit::Ratio),
             format::fixed(self.pd_gain, 3),
-            recording_time(self.at.recording_s)
+            format::recording_time(self.at.recording_s)
         )
     }
-}
-
-/// When, as every reader of the case sees it: seconds from the recording's start (no clock time leaves the
-/// machine in a marker's text).
-pub fn recording_time(recording_s: f64) -> String {
-    format!("{} s", format::fixed(recording_s, 0))
 }
 
 #[cfg(test)]

@@ -27,9 +27,7 @@ pub use capture::{
     CaptureQuality, CaptureTarget, Drift, MAX_ECMO_FLOW_DRIFT_L_MIN, MAX_HEART_RATE_DRIFT_PCT, QualityIssue,
     RejectionCount, WindowKind,
 };
-pub use context::{
-    ChannelZero, CoronaryContext, Equalisation, PressureZero, Vessel, VesselSegment, recording_time,
-};
+pub use context::{ChannelZero, CoronaryContext, Equalisation, PressureZero, Vessel, VesselSegment};
 pub use eligibility::{Criterion, CriterionKind, Eligibility, Verdict};
 pub use event::{Effect, Event, Refusal};
 pub use machine::handle;

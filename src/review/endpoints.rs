@@ -500,7 +500,7 @@ pub fn add_measurement_context(rows: &mut Vec<EndpointRow>, events: &[Event]) {
 /// coronary step, or updated by a zero or an equalisation at the consoles step (the app records the context again
 /// at the very moment of that action, so its marker is the one at the same time).
 fn context_recorded_by(context: &Event, events: &[Event]) -> String {
-    let at = crate::protocol::recording_time(context.time_s);
+    let at = crate::analysis::format::recording_time(context.time_s);
     let by = events
         .iter()
         .filter(|e| e.time_s == context.time_s)

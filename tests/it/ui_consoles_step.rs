@@ -312,7 +312,7 @@ fn zeroing_again_after_the_context_was_recorded_carries_the_new_zero_into_it_and
         lines[1],
         format!(
             "Context in force: updated by the zero at {} (Consoles, zero and calibration step)",
-            heracles::protocol::recording_time(second.at.recording_s)
+            heracles::analysis::format::recording_time(second.at.recording_s)
         )
     );
 }
