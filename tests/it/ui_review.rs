@@ -560,7 +560,13 @@ fn a_window_edge_shows_a_resize_cursor_and_a_drag_below_the_steady_minimum_warns
         harness.hover_at(egui::pos2(x_of(t), y));
         harness.run_steps(1);
     }
-    harness.get_by_label_contains("shorter than a steady window");
+    // Said over the band and in the traces' own label.
+    assert_eq!(
+        harness
+            .get_all_by_label_contains("shorter than a steady window")
+            .count(),
+        2
+    );
     harness.drop_at(egui::pos2(x_of(12.0), y));
     harness.run_steps(3);
     assert_eq!(
@@ -776,8 +782,9 @@ fn traces_span(harness: &Harness<'static, HeraclesApp>) -> (egui::Rect, f64, f64
     (traces.rect(), span[0], span[1])
 }
 
-/// Drags an edge of the selected window from `from_s` to `to_s` in small steps.
-fn drag_edge(harness: &mut Harness<'static, HeraclesApp>, from_s: f64, to_s: f64) {
+/// Takes an edge of the selected window at `from_s` and moves it to `to_s` in small steps, still held; returns
+/// where the pointer is.
+fn hold_edge_at(harness: &mut Harness<'static, HeraclesApp>, from_s: f64, to_s: f64) -> egui::Pos2 {
     let (plot, left_s, right_s) = traces_span(harness);
     let x_of = |t: f64| plot.left() + ((t - left_s) / (right_s - left_s)) as f32 * plot.width();
     let y = plot.center().y;
@@ -789,7 +796,13 @@ fn drag_edge(harness: &mut Harness<'static, HeraclesApp>, from_s: f64, to_s: f64
         harness.hover_at(egui::pos2(x_of(t), y));
         harness.run_steps(1);
     }
-    harness.drop_at(egui::pos2(x_of(to_s), y));
+    egui::pos2(x_of(to_s), y)
+}
+
+/// Drags an edge of the selected window from `from_s` to `to_s` in small steps.
+fn drag_edge(harness: &mut Harness<'static, HeraclesApp>, from_s: f64, to_s: f64) {
+    let at = hold_edge_at(harness, from_s, to_s);
+    harness.drop_at(at);
     harness.run_steps(3);
 }
 
@@ -1221,4 +1234,74 @@ fn a_strip_label_meeting_the_traces_right_edge_is_shifted_to_end_there_never_cut
         );
     }
     assert_none_runs_over_another(&labels);
+}
+
+#[test]
+fn the_length_of_a_window_being_dragged_stays_inside_the_traces() {
+    // The first window (2-32 s) shrunk from its start to 31 s: a narrow band near the right edge, whose length
+    // label ("1.0 s, shorter than a steady window") is wider than the room right of the band's centre.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = app_reviewing(dir.path(), 47);
+    let traces = harness.get_by_label_contains("Review traces: ").rect();
+    let at = hold_edge_at(&mut harness, 2.0, 31.0);
+    let length = harness.get_by_label_contains("Window length: ");
+    let (label, rect) = (node_text(&length.accesskit_node()).unwrap(), length.rect());
+    assert!(label.contains("shorter than a steady window"), "{label}");
+    assert!(
+        rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
+        "\"{label}\" at {rect:?} runs past the edge of the traces {traces:?}"
+    );
+    harness.drop_at(at);
+    harness.run_steps(3);
+}
+
+#[test]
+fn an_annotation_has_its_label_in_the_strip_never_over_a_trace_and_found_in_full() {
+    let long =
+        "Wire pulled back about one centimetre before the second baseline run; Pd/Pa re-equalised after it";
+    let dir = tempfile::tempdir().unwrap();
+    let path = review_case::create(dir.path(), 48);
+    let mut file = CaseFile::open(&path).unwrap();
+    file.add_annotation("fellow", 12.0, Some(16.0), "damped aortic trace")
+        .unwrap();
+    file.add_annotation("fellow", 20.0, None, long).unwrap();
+    drop(file);
+    let harness = open_review(&path, "fellow");
+    let plots: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
+        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
+        .collect();
+    assert_eq!(plots.len(), 6, "{plots:?}");
+    let traces = harness.get_by_label_contains("Review traces: ").rect();
+    let shown: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node_text(node).is_some_and(|l| l.starts_with("Annotation at ")))
+        .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))
+        .collect();
+    // Each is named in full (the long one shortened on screen only), once.
+    for name in [
+        "Annotation at 12.0 – 16.0 s: damped aortic trace".to_owned(),
+        format!("Annotation at 20.0 s: {long}"),
+    ] {
+        assert_eq!(
+            shown.iter().filter(|(l, _)| *l == name).count(),
+            1,
+            "{name} in {shown:?}"
+        );
+    }
+    for (label, rect) in &shown {
+        assert!(
+            rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
+            "\"{label}\" at {rect:?} is cut by the edge of the traces {traces:?}"
+        );
+        for (plot, plot_rect) in &plots {
+            assert_eq!(
+                crate::ui_live::overlap_area(*rect, *plot_rect),
+                0.0,
+                "\"{label}\" at {rect:?} covers the {plot} at {plot_rect:?}"
+            );
+        }
+    }
+    let mut all = strip_labels(&harness);
+    all.extend(shown);
+    assert_none_runs_over_another(&all);
 }

@@ -757,9 +757,21 @@ fn windows_ui(
                     theme::TEXT
                 };
                 // Drawn last, over the labels it may meet while the edge moves.
-                let galley =
-                    painter.layout_no_wrap(drag_text(&drag, warning.is_some()), theme::small_font(), colour);
-                let rect = Align2::CENTER_TOP.anchor_size(band.center_top() + vec2(0.0, 2.0), galley.size());
+                // Centred on the band where it can be, kept within the traces' width by the strip's own fit.
+                let text = drag_text(&drag, warning.is_some());
+                let galley = painter.layout_no_wrap(text.clone(), theme::small_font(), colour);
+                let width = galley.size().x;
+                let (x, _) = label_rows::fit(
+                    band.center().x - width / 2.0,
+                    width,
+                    layout.plot.left(),
+                    layout.plot.right(),
+                );
+                let rect = Rect::from_min_size(pos2(x, band.top() + 2.0), galley.size());
+                ui.interact(rect, ui.scope_id().with("window-length"), Sense::hover())
+                    .widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Label, true, format!("Window length: {text}"))
+                    });
                 dragged = Some((rect, galley, colour));
             }
         }
@@ -868,6 +880,31 @@ fn marker_name(event: &crate::store::Event) -> String {
     format!("Marker at {:.1} s: {}", event.time_s, event.text)
 }
 
+/// An annotation as a reader (and a screen reader) names it: its time or stretch and its words.
+fn annotation_name(annotation: &crate::store::Annotation) -> String {
+    match annotation.end_s {
+        Some(end_s) => format!(
+            "Annotation at {:.1} – {end_s:.1} s: {}",
+            annotation.start_s, annotation.text
+        ),
+        None => format!("Annotation at {:.1} s: {}", annotation.start_s, annotation.text),
+    }
+}
+
+/// A marker or an annotation with a label in the strip.
+struct StripMark<'a> {
+    /// Where its label is wanted (a marker's time, an annotation's start), s.
+    time_s: f64,
+    /// Its words, whole (the hover).
+    text: &'a str,
+    /// Its accessible name ([`marker_name`], [`annotation_name`]).
+    name: String,
+    /// Its label's widget id.
+    key: (&'static str, i64),
+    /// An annotation's end (its start when it marks an instant); `None` for a marker.
+    end_s: Option<f64>,
+}
+
 /// Markers' lines, and their labels laid out in the label strip so that none overlaps another or a window's
 /// label: staggered on the strip's first `label_rows_for_markers` rows, the rest gathered into "+N" chips (on the
 /// row below) whose hover lists each marker in full. Each label and chip carries its markers' full text as its
@@ -889,26 +926,58 @@ fn marks_ui(
                 .iter()
                 .any(|other| other.kind != protocol && (other.time_s - event.time_s).abs() < MARK_DUPLICATE_S)
     };
-    let shown: Vec<&crate::store::Event> = snapshot
+    let annotations = snapshot.annotations.iter().filter(|a| {
+        let end = a.end_s.unwrap_or(a.start_s);
+        end >= layout.from_s && a.start_s <= layout.to_s
+    });
+    let mut shown: Vec<StripMark> = snapshot
         .events
         .iter()
         .filter(|e| in_view(e.time_s) && !said_by_marker(e))
+        .map(|e| StripMark {
+            time_s: e.time_s,
+            text: &e.text,
+            name: marker_name(e),
+            key: ("marker-label", e.id),
+            end_s: None,
+        })
+        .chain(annotations.map(|a| StripMark {
+            time_s: a.start_s,
+            text: &a.text,
+            name: annotation_name(a),
+            key: ("annotation-label", a.id),
+            end_s: Some(a.end_s.unwrap_or(a.start_s)),
+        }))
         .collect();
+    shown.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
     let mut galleys = Vec::with_capacity(shown.len());
     let mut wanted = Vec::with_capacity(shown.len());
-    for event in &shown {
-        let x = layout.x_of(event.time_s);
-        painter.add(Shape::dashed_line(
-            &[pos2(x, layout.plot.top()), pos2(x, layout.plot.bottom())],
-            Stroke::new(1.0, theme::REVIEW_MARK),
-            6.0,
-            4.0,
-        ));
-        let text = if event.text.chars().count() > MARK_LABEL_CHARS {
-            let short: String = event.text.chars().take(MARK_LABEL_CHARS - 1).collect();
+    for mark in &shown {
+        let x = layout.x_of(mark.time_s);
+        match mark.end_s {
+            // A marker's line runs through the lanes; an annotation's stretch is a bar at the foot of the strip.
+            None => {
+                painter.add(Shape::dashed_line(
+                    &[pos2(x, layout.plot.top()), pos2(x, layout.plot.bottom())],
+                    Stroke::new(1.0, theme::REVIEW_MARK),
+                    6.0,
+                    4.0,
+                ));
+            }
+            Some(end_s) => {
+                let bar_y = label_rows.y_of(label_rows_for_markers + 1);
+                painter.rect_filled(
+                    Rect::from_x_y_ranges(x..=layout.x_of(end_s).max(x + 3.0), bar_y - 1.0..=bar_y + 1.5),
+                    0.0,
+                    theme::REVIEW_MARK,
+                );
+            }
+        }
+        let text = if mark.text.chars().count() > MARK_LABEL_CHARS {
+            let short: String = mark.text.chars().take(MARK_LABEL_CHARS - 1).collect();
             format!("{short}…")
         } else {
-            event.text.clone()
+            mark.text.to_owned()
         };
         let (x, galley) = strip_label(&painter, text, theme::REVIEW_MARK, x + 3.0, layout.plot);
         wanted.push(Wanted {
@@ -926,21 +995,16 @@ fn marks_ui(
             + 2.0 * CHIP_MARGIN
     };
     let placed = label_rows::place_markers(label_rows, &wanted, label_rows_for_markers, chip_width);
-    for ((event, galley), (label, row)) in shown.iter().zip(galleys).zip(wanted.iter().zip(&placed.rows)) {
+    for ((mark, galley), (label, row)) in shown.iter().zip(galleys).zip(wanted.iter().zip(&placed.rows)) {
         let Some(row) = *row else {
             continue;
         };
         let rect = Rect::from_min_size(pos2(label.x, label_rows.y_of(row)), galley.size());
         painter.rect_filled(rect.expand(1.0), 2.0, theme::BACKGROUND);
         painter.galley(rect.min, galley, theme::REVIEW_MARK);
-        let name = marker_name(event);
-        ui.interact(
-            rect,
-            ui.scope_id().with(("marker-label", event.id)),
-            Sense::hover(),
-        )
-        .on_hover_text(&event.text)
-        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
+        ui.interact(rect, ui.scope_id().with(mark.key), Sense::hover())
+            .on_hover_text(mark.text)
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &mark.name));
     }
     for chip in &placed.chips {
         let rect = Rect::from_min_size(
@@ -958,37 +1022,14 @@ fn marks_ui(
             theme::small_font(),
             theme::BACKGROUND,
         );
-        let names: Vec<String> = chip.markers.iter().map(|&i| marker_name(shown[i])).collect();
+        let names: Vec<&str> = chip.markers.iter().map(|&i| shown[i].name.as_str()).collect();
         let name = match names.len() {
             1 => format!("1 more marker: {}", names[0]),
             n => format!("{n} more markers: {}", names.join("; ")),
         };
-        let first = shown[chip.markers[0]].id;
+        let first = shown[chip.markers[0]].key;
         ui.interact(rect, ui.scope_id().with(("marker-chip", first)), Sense::hover())
             .on_hover_text(names.join("\n"))
             .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &name));
-    }
-    for annotation in &snapshot.annotations {
-        let end = annotation.end_s.unwrap_or(annotation.start_s);
-        if end < layout.from_s || annotation.start_s > layout.to_s {
-            continue;
-        }
-        let (x0, x1) = (
-            layout.x_of(annotation.start_s),
-            layout.x_of(end).max(layout.x_of(annotation.start_s) + 3.0),
-        );
-        let y = layout.plot.bottom() - 16.0;
-        painter.rect_filled(
-            Rect::from_x_y_ranges(x0..=x1, y..=y + 4.0),
-            0.0,
-            theme::REVIEW_MARK,
-        );
-        painter.text(
-            pos2(x0, y - 2.0),
-            Align2::LEFT_BOTTOM,
-            &annotation.text,
-            theme::small_font(),
-            theme::REVIEW_MARK,
-        );
     }
 }
