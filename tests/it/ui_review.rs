@@ -1166,6 +1166,37 @@ fn strip_labels(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, egui::R
         .collect()
 }
 
+/// A label inside the traces' width, left to right (not cut by either edge).
+fn assert_within_the_traces(label: &str, rect: egui::Rect, traces: egui::Rect) {
+    assert!(
+        rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
+        "\"{label}\" at {rect:?} is cut by the edge of the traces {traces:?}"
+    );
+}
+
+/// No label over any lane's plot.
+fn assert_none_covers_a_trace(labels: &[(String, egui::Rect)], plots: &[(String, egui::Rect)]) {
+    for (label, rect) in labels {
+        for (plot, plot_rect) in plots {
+            assert_eq!(
+                crate::ui_live::overlap_area(*rect, *plot_rect),
+                0.0,
+                "\"{label}\" at {rect:?} covers the {plot} at {plot_rect:?}"
+            );
+        }
+    }
+}
+
+/// The six lanes' plots, each by its name and where it is drawn.
+fn lane_plots(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, egui::Rect)> {
+    let plots: Vec<(String, egui::Rect)> = harness
+        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
+        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
+        .collect();
+    assert_eq!(plots.len(), 6, "{plots:?}");
+    plots
+}
+
 #[test]
 fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() {
     // Markers close together within the first window, so that labels stagger and gather into a chip.
@@ -1179,11 +1210,7 @@ fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() 
     }
     drop(file);
     let harness = open_review(&path, "fellow");
-    let plots: Vec<(String, egui::Rect)> = harness
-        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
-        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
-        .collect();
-    assert_eq!(plots.len(), 6, "{plots:?}");
+    let plots = lane_plots(&harness);
     let labels = strip_labels(&harness);
     assert!(
         labels.iter().any(|(l, _)| l.starts_with("Window label: ")),
@@ -1193,15 +1220,7 @@ fn window_and_marker_labels_have_a_strip_of_their_own_and_never_cover_a_trace() 
         labels.iter().any(|(l, _)| l.starts_with("Marker at ")),
         "{labels:?}"
     );
-    for (label, rect) in &labels {
-        for (plot, plot_rect) in &plots {
-            assert_eq!(
-                crate::ui_live::overlap_area(*rect, *plot_rect),
-                0.0,
-                "\"{label}\" at {rect:?} covers the {plot} at {plot_rect:?}"
-            );
-        }
-    }
+    assert_none_covers_a_trace(&labels, &plots);
 }
 
 #[test]
@@ -1228,10 +1247,7 @@ fn a_strip_label_meeting_the_traces_right_edge_is_shifted_to_end_there_never_cut
         .count();
     assert_eq!(near_edge, 2, "{labels:?}");
     for (label, rect) in &labels {
-        assert!(
-            rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
-            "\"{label}\" at {rect:?} is cut by the edge of the traces {traces:?}"
-        );
+        assert_within_the_traces(label, *rect, traces);
     }
     assert_none_runs_over_another(&labels);
 }
@@ -1247,10 +1263,7 @@ fn the_length_of_a_window_being_dragged_stays_inside_the_traces() {
     let length = harness.get_by_label_contains("Window length: ");
     let (label, rect) = (node_text(&length.accesskit_node()).unwrap(), length.rect());
     assert!(label.contains("shorter than a steady window"), "{label}");
-    assert!(
-        rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
-        "\"{label}\" at {rect:?} runs past the edge of the traces {traces:?}"
-    );
+    assert_within_the_traces(&label, rect, traces);
     harness.drop_at(at);
     harness.run_steps(3);
 }
@@ -1267,11 +1280,7 @@ fn an_annotation_has_its_label_in_the_strip_never_over_a_trace_and_found_in_full
     file.add_annotation("fellow", 20.0, None, long).unwrap();
     drop(file);
     let harness = open_review(&path, "fellow");
-    let plots: Vec<(String, egui::Rect)> = harness
-        .get_all_by(|node| node.label().is_some_and(|l| l.ends_with(") trace")))
-        .map(|node| (node.accesskit_node().label().unwrap(), node.rect()))
-        .collect();
-    assert_eq!(plots.len(), 6, "{plots:?}");
+    let plots = lane_plots(&harness);
     let traces = harness.get_by_label_contains("Review traces: ").rect();
     let shown: Vec<(String, egui::Rect)> = harness
         .get_all_by(|node| node_text(node).is_some_and(|l| l.starts_with("Annotation at ")))
@@ -1289,18 +1298,9 @@ fn an_annotation_has_its_label_in_the_strip_never_over_a_trace_and_found_in_full
         );
     }
     for (label, rect) in &shown {
-        assert!(
-            rect.left() >= traces.left() - 0.5 && rect.right() <= traces.right() + 0.5,
-            "\"{label}\" at {rect:?} is cut by the edge of the traces {traces:?}"
-        );
-        for (plot, plot_rect) in &plots {
-            assert_eq!(
-                crate::ui_live::overlap_area(*rect, *plot_rect),
-                0.0,
-                "\"{label}\" at {rect:?} covers the {plot} at {plot_rect:?}"
-            );
-        }
+        assert_within_the_traces(label, *rect, traces);
     }
+    assert_none_covers_a_trace(&shown, &plots);
     let mut all = strip_labels(&harness);
     all.extend(shown);
     assert_none_runs_over_another(&all);

@@ -1,5 +1,5 @@
 //! Where the labels of the review's traces go, so that no two overlap however close their times: window labels
-//! and marker labels share rows of one height in a strip of their own above the lanes (never over a trace), and a
+//! and marker labels (annotations' too, placed as markers) share rows of one height in a strip of their own above the lanes (never over a trace), and a
 //! label takes the first row where its span is free, within the strip's width ([`fit`]). Markers whose labels
 //! find no free row are gathered, left to right, into count chips ("+3") on a row of their own below the others;
 //! the chip's hover and accessible label give every gathered marker's full text. Pure geometry (points in, rows

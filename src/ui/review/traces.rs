@@ -1,10 +1,11 @@
 //! The overview strip of the whole case (protocol steps as bands, markers, windows, the part shown) above the
 //! synchronised channels: min/max columns from the pyramid-backed tracks at any zoom, analysis windows as bands
 //! (the selected one with edges to drag), the selected window's beats (accepted: a short green tick; rejected: a
-//! red line and a cross), markers and annotations; the windows' and markers' labels in a strip of their own between
-//! the overview and the first lane, so that none covers a trace. Scroll to zoom about the pointer, drag to pan, click a beat to
+//! red line and a cross), markers and annotations; the windows', markers' and annotations' labels in a strip of their
+//! own between the overview and the first lane (an annotation's stretch a bar at the strip's foot), so that none
+//! covers a trace. Scroll to zoom about the pointer, drag to pan, click a beat to
 //! select it; arrow keys pan and +/- zoom. The selected window's edges carry handles with a resize cursor; an edge
-//! is taken where the press began, its length shows while dragging, and a steady window dragged below its minimum
+//! is taken where the press began, its length shows while dragging (centred on the band, kept inside the traces), and a steady window dragged below its minimum
 //! is said so, on the band and in the reason dialog, before anything is applied ([`shrink_warning`]).
 
 use egui::{Align2, Color32, Pos2, Rect, Sense, Shape, Stroke, pos2, vec2};
@@ -905,10 +906,11 @@ struct StripMark<'a> {
     end_s: Option<f64>,
 }
 
-/// Markers' lines, and their labels laid out in the label strip so that none overlaps another or a window's
-/// label: staggered on the strip's first `label_rows_for_markers` rows, the rest gathered into "+N" chips (on the
-/// row below) whose hover lists each marker in full. Each label and chip carries its markers' full text as its
-/// accessible label.
+/// Markers' lines and annotations' stretches (a bar at the strip's foot), and their labels laid out together in
+/// the label strip so that none overlaps another or a window's label: staggered on the strip's first
+/// `label_rows_for_markers` rows, the rest gathered into "+N" chips (on the row below) whose hover lists each in
+/// full. Each label and chip carries its marks' full text as its accessible label ([`marker_name`],
+/// [`annotation_name`]).
 fn marks_ui(
     ui: &egui::Ui,
     snapshot: &Snapshot,
