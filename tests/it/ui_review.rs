@@ -1087,7 +1087,7 @@ fn marker_labels_close_in_time_never_overlap_and_each_is_found_in_full() {
     let shown: Vec<(String, egui::Rect)> = harness
         .get_all_by(|node| {
             text(node).is_some_and(|l| {
-                l.starts_with("Marker at ") || l.contains(" more marker: ") || l.contains(" more markers: ")
+                l.starts_with("Marker at ") || l.contains(" more label: ") || l.contains(" more labels: ")
             })
         })
         .map(|node| (text(&node.accesskit_node()).unwrap(), node.rect()))
@@ -1158,8 +1158,8 @@ fn strip_labels(harness: &Harness<'static, HeraclesApp>) -> Vec<(String, egui::R
             node_text(node).is_some_and(|l| {
                 l.starts_with("Window label: ")
                     || l.starts_with("Marker at ")
-                    || l.contains(" more marker: ")
-                    || l.contains(" more markers: ")
+                    || l.contains(" more label: ")
+                    || l.contains(" more labels: ")
             })
         })
         .map(|node| (node_text(&node.accesskit_node()).unwrap(), node.rect()))

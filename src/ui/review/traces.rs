@@ -1026,8 +1026,8 @@ fn marks_ui(
         );
         let names: Vec<&str> = chip.markers.iter().map(|&i| shown[i].name.as_str()).collect();
         let name = match names.len() {
-            1 => format!("1 more marker: {}", names[0]),
-            n => format!("{n} more markers: {}", names.join("; ")),
+            1 => format!("1 more label: {}", names[0]),
+            n => format!("{n} more labels: {}", names.join("; ")),
         };
         let first = shown[chip.markers[0]].key;
         ui.interact(rect, ui.scope_id().with(("marker-chip", first)), Sense::hover())
