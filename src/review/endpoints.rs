@@ -12,9 +12,10 @@
 //!
 //! The coronary measurement context (vessel, segment, wire position, entered at the baseline coronary step,
 //! updated by each later zero or equalisation at the consoles step, and stored as a `measurement_context` marker
-//! each time; the newest is in force and its row says where and when it was recorded) is a text row of each state beside CDFR
-//! ([`add_measurement_context`]): CDFR is only valid in the same vessel, so when the post-unloading step did not
-//! confirm the same vessel and wire position, CDFR and the post row carry the flag [`NOT_SAME_VESSEL`].
+//! each time; the newest is in force and its row says where and when it was recorded) is a text row of each
+//! state beside CDFR ([`add_measurement_context`]): CDFR is only valid in the same vessel, so when the
+//! post-unloading step did not confirm the same vessel and wire position, CDFR and the post row carry the flag
+//! [`NOT_SAME_VESSEL`].
 
 use serde::{Deserialize, Serialize};
 
