@@ -489,19 +489,45 @@ fn read_frames_16(
     let frame_bytes = 2 * group.len();
     let block_frames = (BLOCK_BYTES / frame_bytes).max(1);
     let mut buffer = vec![0; block_frames.min(num_frames) * frame_bytes];
+    // One signal's values of a block, gathered from the frames before they are converted all at once.
+    let mut column: Vec<i16> = Vec::with_capacity(block_frames.min(num_frames));
     let mut left = num_frames;
     while left > 0 {
         let block = &mut buffer[..left.min(block_frames) * frame_bytes];
         reader.read_exact(block)?;
         for (k, (spec, samples)) in group.iter().zip(samples.iter_mut()).enumerate() {
-            samples.extend(block.chunks_exact(frame_bytes).map(|frame| {
-                let v = i16::from_le_bytes([frame[2 * k], frame[2 * k + 1]]);
-                physical(spec, if v == i16::MIN { INVALID_ADC } else { v as i32 })
-            }));
+            column.clear();
+            column.extend(
+                block
+                    .chunks_exact(frame_bytes)
+                    .map(|frame| i16::from_le_bytes([frame[2 * k], frame[2 * k + 1]])),
+            );
+            extend_physical_16(spec, &column, samples);
         }
         left -= block.len() / frame_bytes;
     }
     Ok(())
+}
+
+/// Appends [`physical`] of the format-16 values `column` of `spec` to `samples`. With a baseline within 2^52
+/// (every real one) the difference from it is formed in `f64`, exactly as in integers (both are whole numbers
+/// below 2^53), and the invalid code is chosen after the division instead of before: no branch, so the
+/// conversions and divisions run several at a time, the same values bit for bit.
+fn extend_physical_16(spec: &SignalSpec, column: &[i16], samples: &mut Vec<f64>) {
+    const EXACT: i64 = 1 << 52;
+    if !(-EXACT..=EXACT).contains(&spec.baseline) {
+        samples.extend(
+            column
+                .iter()
+                .map(|&v| physical(spec, if v == i16::MIN { INVALID_ADC } else { v as i32 })),
+        );
+        return;
+    }
+    let (baseline, gain) = (spec.baseline as f64, spec.gain);
+    samples.extend(column.iter().map(|&v| {
+        let value = (f64::from(v) - baseline) / gain;
+        if v == i16::MIN { f64::NAN } else { value }
+    }));
 }
 
 #[cfg(test)]
@@ -590,6 +616,51 @@ mod tests {
             out[..n].copy_from_slice(&self.0[..n]);
             self.0 = &self.0[n..];
             Ok(n)
+        }
+    }
+
+    #[test]
+    fn format_16_columns_convert_to_the_physical_values_bit_for_bit() {
+        let spec = |baseline, gain| SignalSpec {
+            file_name: "r.dat".into(),
+            format: 16,
+            samples_per_frame: 1,
+            skew: 0,
+            byte_offset: 0,
+            gain,
+            baseline,
+            units: String::new(),
+            adc_zero: 0,
+            description: String::new(),
+        };
+        // Every 16-bit value, the invalid code among them, against `physical` of each: baselines of real records,
+        // at the ends of the exact range and beyond it (the integer path), gains that round.
+        let column: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+        let exact = 1i64 << 52;
+        for baseline in [
+            0,
+            -731_318,
+            26_162,
+            exact,
+            -exact,
+            exact + 1,
+            -exact - 3,
+            1 << 62,
+            -(1 << 62),
+        ] {
+            for gain in [1.0, 3.0, 40511.45689702854, 0.1, 7e-3] {
+                let spec = spec(baseline, gain);
+                let mut samples = vec![1.5];
+                extend_physical_16(&spec, &column, &mut samples);
+                let want = column.iter().map(|&v| {
+                    physical(&spec, if v == i16::MIN { INVALID_ADC } else { i32::from(v) }).to_bits()
+                });
+                assert_eq!(samples[0], 1.5);
+                assert!(
+                    samples[1..].iter().map(|v| v.to_bits()).eq(want),
+                    "baseline {baseline}, gain {gain}"
+                );
+            }
         }
     }
 

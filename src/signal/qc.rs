@@ -146,6 +146,8 @@ pub struct BeatJudge {
     /// The start of a beat too short to be one and without a pulse behind it (a double detection), waiting
     /// to be merged with the next beat.
     pending_start: Option<u64>,
+    /// Channels known to miss no sample at all ([`BeatJudge::with_complete`]): no beat's gap check reads them.
+    complete: Vec<SignalKind>,
 }
 
 impl BeatJudge {
@@ -161,7 +163,16 @@ impl BeatJudge {
             previous_outlier: false,
             ectopic_until: 0,
             pending_start: None,
+            complete: Vec::new(),
         }
+    }
+
+    /// The judge told that the channels `complete` miss no sample anywhere in the signals it will be given (a
+    /// whole record checked by [`super::usability`]): each beat's check for missing samples skips them, since it
+    /// would read every sample of the record only to find none (the same verdicts, without that pass).
+    pub fn with_complete(mut self, complete: Vec<SignalKind>) -> BeatJudge {
+        self.complete = complete;
+        self
     }
 
     /// Samples of signal needed before a beat's start and after its end to measure it (before: also the
@@ -210,7 +221,9 @@ impl BeatJudge {
         let missing = scans.iter().flatten().any(|(_, scan)| scan.missing)
             || beat_view
                 .present()
-                .filter(|(kind, _)| !matches!(kind, SignalKind::Pa | SignalKind::Pd))
+                .filter(|(kind, _)| {
+                    !matches!(kind, SignalKind::Pa | SignalKind::Pd) && !self.complete.contains(kind)
+                })
                 .any(|(_, s)| s.iter().any(|v| v.is_nan()));
         let arterial = scans[0]
             .filter(|(pa, _)| !pa.is_empty() && !missing)
@@ -548,8 +561,10 @@ fn longest_run_below(values: &[f64], half_width: usize, threshold: f64) -> usize
 /// never drops for long is cleared before its diastole is located.
 fn covered_below(values: &[f64], half_width: usize, threshold: f64) -> usize {
     let last = values.len().saturating_sub(1);
+    let below = |v: f64| v < threshold;
     let (mut longest, mut stretch) = (0, None::<(usize, usize)>);
-    for (p, _) in values.iter().enumerate().filter(|(_, v)| **v < threshold) {
+    let mut p = first_from(values, 0, below);
+    while p < values.len() {
         let (from, to) = (p.saturating_sub(half_width), (p + half_width).min(last));
         let start = match stretch {
             Some((start, end)) if from <= end + 1 => start,
@@ -557,8 +572,27 @@ fn covered_below(values: &[f64], half_width: usize, threshold: f64) -> usize {
         };
         stretch = Some((start, to));
         longest = longest.max(to + 1 - start);
+        p = first_from(values, p + 1, below);
     }
     longest
+}
+
+/// The index of the first of `values[from..]` for which `hit` holds (`values.len()` when none). Groups of
+/// values without one are passed over a group at a time, every value of a group tested without a branch (the
+/// beats of a 2-hour record are 7 M samples a channel, and most samples are no hit).
+fn first_from(values: &[f64], from: usize, hit: impl Fn(f64) -> bool) -> usize {
+    const GROUP: usize = 8;
+    let mut at = from.min(values.len());
+    while let Some(group) = values.get(at..at + GROUP) {
+        if group.iter().fold(false, |any, &v| any | hit(v)) {
+            break;
+        }
+        at += GROUP;
+    }
+    values[at..]
+        .iter()
+        .position(|&v| hit(v))
+        .map_or(values.len(), |n| at + n)
 }
 
 /// What quality control reads from one pressure channel over a beat, in one pass over its samples (the rules
@@ -637,12 +671,9 @@ fn is_clipped(values: &[f64], scan: &PressureScan, min_run: usize, edge_steps: f
         return false;
     }
     let rail = scan.high;
-    let mut i = 0;
+    let at_rail = |v: f64| v == rail;
+    let mut i = first_from(values, 0, at_rail);
     while i < values.len() {
-        if values[i] != rail {
-            i += 1;
-            continue;
-        }
         let run_end = values[i..]
             .iter()
             .position(|v| *v != rail)
@@ -663,7 +694,7 @@ fn is_clipped(values: &[f64], scan: &PressureScan, min_run: usize, edge_steps: f
         if run_end - i >= min_run && steep {
             return true;
         }
-        i = run_end;
+        i = first_from(values, run_end, at_rail);
     }
     false
 }
@@ -795,6 +826,43 @@ mod tests {
         }
         judge.finish(&mut judged);
         judged
+    }
+
+    #[test]
+    fn channels_known_complete_are_left_out_of_the_gap_check_with_the_same_verdicts() {
+        let sinus: Vec<u64> = (0..30).map(|k| 800 * k).collect();
+        let pa = pulses(&sinus, 24_000);
+        let ecg: Vec<f64> = (0..24_000).map(|t| f64::from(t % 800 < 20)).collect();
+        let mut lvv = vec![100.0; 24_000];
+        let judged_with = |lvv: &[f64], complete: Vec<SignalKind>| {
+            let signals = Signals {
+                ecg: Some(&ecg),
+                pa: Some(&pa),
+                lvv: Some(lvv),
+                ..Signals::default()
+            };
+            let mut judge =
+                BeatJudge::new(Fiducial::RWave, 1000.0, &SignalSettings::default()).with_complete(complete);
+            let mut judged = Vec::new();
+            for pair in sinus.windows(2) {
+                judge.add(&signals, pair[0], pair[1], &mut judged);
+            }
+            judge.finish(&mut judged);
+            judged
+        };
+        // Channels that miss no sample: the verdicts of a judge that reads them for gaps.
+        let read = judged_with(&lvv, Vec::new());
+        assert_eq!(read.len(), sinus.len() - 1);
+        assert_eq!(read, judged_with(&lvv, vec![SignalKind::Ecg, SignalKind::Lvv]));
+        // The check really is left out: a gap in a channel said to be complete goes unseen (segmentation says so
+        // only of channels the usability check found without one), while a judge reading it rejects the beat.
+        lvv[8100] = f64::NAN;
+        let gap = |beats: &[Beat]| beats.iter().find(|b| b.start == 8000).map(|b| b.reject.clone());
+        assert_eq!(
+            gap(&judged_with(&lvv, Vec::new())),
+            Some(Some(RejectReason::MissingData))
+        );
+        assert_eq!(gap(&judged_with(&lvv, vec![SignalKind::Lvv])), Some(None));
     }
 
     #[test]
@@ -948,6 +1016,105 @@ mod tests {
         assert_eq!(covered_below(&values, 2, 2.0), 64);
         assert_eq!(covered_below(&[], 2, 2.0), 0);
         assert_eq!(covered_below(&[20.0; 9], 2, 2.0), 0);
+    }
+
+    #[test]
+    fn searches_a_group_at_a_time_find_what_the_sample_by_sample_loops_found() {
+        // `covered_below` and `is_clipped` as they were, testing one sample after another.
+        fn covered_one_by_one(values: &[f64], half_width: usize, threshold: f64) -> usize {
+            let last = values.len().saturating_sub(1);
+            let (mut longest, mut stretch) = (0, None::<(usize, usize)>);
+            for (p, _) in values.iter().enumerate().filter(|(_, v)| **v < threshold) {
+                let (from, to) = (p.saturating_sub(half_width), (p + half_width).min(last));
+                let start = match stretch {
+                    Some((start, end)) if from <= end + 1 => start,
+                    _ => from,
+                };
+                stretch = Some((start, to));
+                longest = longest.max(to + 1 - start);
+            }
+            longest
+        }
+        fn clipped_one_by_one(values: &[f64], rail: f64, smallest: f64, min_run: usize, edge: f64) -> bool {
+            let mut i = 0;
+            while i < values.len() {
+                if values[i] != rail {
+                    i += 1;
+                    continue;
+                }
+                let run_end = values[i..]
+                    .iter()
+                    .position(|v| *v != rail)
+                    .map_or(values.len(), |n| i + n);
+                let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
+                let steep = [
+                    i.checked_sub(2),
+                    i.checked_sub(1),
+                    Some(run_end - 1),
+                    Some(run_end),
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(step)
+                .any(|step| step >= edge * smallest);
+                if run_end - i >= min_run && steep {
+                    return true;
+                }
+                i = run_end;
+            }
+            false
+        }
+        let mut rng = crate::sim::rng::Rng::new(9);
+        let (mut num_clipped, mut num_covered) = (0, 0);
+        for case in 0..2000 {
+            let n = case % 97;
+            // Runs of one level (a rail), quantised steps, rare big steps, values below the threshold, NaN.
+            let mut level = 50.0;
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    let u = rng.uniform();
+                    level = match u {
+                        u if u < 0.5 => level,
+                        u if u < 0.8 => level + if u < 0.65 { 1.0 } else { -1.0 },
+                        u if u < 0.9 => level + 10.0,
+                        u if u < 0.95 => 0.5,
+                        _ => 50.0,
+                    };
+                    if rng.uniform() < 0.01 { f64::NAN } else { level }
+                })
+                .collect();
+            for half_width in [0, 1, 2, 5] {
+                let covered = covered_below(&values, half_width, 2.0);
+                assert_eq!(
+                    covered,
+                    covered_one_by_one(&values, half_width, 2.0),
+                    "case {case}"
+                );
+                num_covered += usize::from(covered > 0);
+            }
+            let scan = PressureScan::of(&values, 1);
+            for (min_run, edge) in [(3, 3.0), (1, 1.0), (5, 8.0)] {
+                let clipped = is_clipped(&values, &scan, min_run, edge);
+                let want = scan.smallest_step.is_finite()
+                    && clipped_one_by_one(&values, scan.high, scan.smallest_step, min_run, edge);
+                assert_eq!(clipped, want, "case {case}");
+                num_clipped += usize::from(clipped);
+            }
+            for from in 0..=n + 1 {
+                let want = values
+                    .get(from..)
+                    .and_then(|rest| rest.iter().position(|v| *v < 2.0));
+                assert_eq!(
+                    first_from(&values, from, |v| v < 2.0),
+                    want.map_or(n, |k| from + k)
+                );
+            }
+        }
+        // Both verdicts occur, so both paths were compared.
+        assert!(
+            num_clipped > 100 && num_covered > 1000,
+            "{num_clipped} {num_covered}"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::qc::{BeatJudge, QcCounts, counts};
 use super::settings::SignalSettings;
 use super::signals::{KINDS, SignalError, Signals};
 use super::usability::{ChannelReport, assess};
-use crate::model::{Beat, Fiducial, RejectReason};
+use crate::model::{Beat, Fiducial, RejectReason, SignalKind};
 
 /// The result of segmenting a record into beats.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,16 +47,18 @@ pub fn detect_beats(
     sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Result<Vec<Beat>, SignalError> {
-    detect_beats_searching(signals, fiducial, sample_rate_hz, 1, settings)
+    detect_beats_searching(signals, fiducial, sample_rate_hz, 1, &[], settings)
 }
 
 /// [`detect_beats`] with arterial pulses searched at 1/`factor` of the rate and placed at the full rate
-/// ([`detect_onsets_searching`]); the other fiducials, and QC, as [`detect_beats`].
+/// ([`detect_onsets_searching`]); the other fiducials, and QC, as [`detect_beats`]. `complete`: channels of
+/// `signals` known to miss no sample ([`BeatJudge::with_complete`]).
 pub fn detect_beats_searching(
     signals: &Signals,
     fiducial: Fiducial,
     sample_rate_hz: f64,
     factor: usize,
+    complete: &[SignalKind],
     settings: &SignalSettings,
 ) -> Result<Vec<Beat>, SignalError> {
     signals.len()?;
@@ -81,7 +83,7 @@ pub fn detect_beats_searching(
         detector.push(channel, &mut found);
         detector.finish(&mut found);
     }
-    let mut judge = BeatJudge::new(fiducial, sample_rate_hz, settings);
+    let mut judge = BeatJudge::new(fiducial, sample_rate_hz, settings).with_complete(complete.to_vec());
     let mut beats = Vec::with_capacity(found.len());
     let base = signals.first_sample;
     for pair in found.windows(2) {
@@ -159,6 +161,12 @@ fn segment_inner(
             measured.set(kind, signals.get(kind));
         }
     }
+    // Channels the checks found without a missing sample: QC need not look for one beat by beat.
+    let complete: Vec<SignalKind> = channels
+        .iter()
+        .filter(|report| report.complete())
+        .map(|report| report.kind)
+        .collect();
     let mut notes = Vec::new();
     let mut best: Option<(Fiducial, Vec<Beat>)> = None;
     for &fiducial in priority {
@@ -175,7 +183,7 @@ fn segment_inner(
         // The fiducial channel itself is always given to QC (its gaps must reject beats).
         let mut input = measured;
         input.set(kind, signals.get(kind));
-        let beats = detect_beats_searching(&input, fiducial, sample_rate_hz, factor, settings)?;
+        let beats = detect_beats_searching(&input, fiducial, sample_rate_hz, factor, &complete, settings)?;
         let num_accepted = beats.iter().filter(|b| b.accepted()).count();
         let num_rhythm = beats
             .iter()

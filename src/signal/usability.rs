@@ -114,6 +114,16 @@ impl ChannelReport {
             .all(|issue| matches!(issue, ChannelIssue::Gaps { .. } | ChannelIssue::Flat { .. }))
     }
 
+    /// Whether the channel misses no sample (no gaps found, and it was not too empty to look).
+    pub fn complete(&self) -> bool {
+        !self.issues.iter().any(|issue| {
+            matches!(
+                issue,
+                ChannelIssue::Gaps { .. } | ChannelIssue::MostlyMissing { .. }
+            )
+        })
+    }
+
     /// The disqualifying issues in words (empty when usable as a fiducial).
     pub fn reason(&self) -> String {
         let words: Vec<String> = self
@@ -236,4 +246,27 @@ fn low_band_fraction(samples: &[f64], sample_rate_hz: f64, band_hz: f64) -> Opti
         }
     }
     (total > 0.0).then(|| low / total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_is_complete_exactly_when_no_sample_is_missing() {
+        let settings = UsabilitySettings::default();
+        let pressure: Vec<f64> = (0..5000)
+            .map(|t| 80.0 + 20.0 * (t as f64 / 130.0).sin())
+            .collect();
+        let report = |samples: &[f64]| assess(SignalKind::Pa, samples, 1000.0, &settings);
+        assert!(report(&pressure).complete());
+        let mut one_gap = pressure.clone();
+        one_gap[4999] = f64::NAN;
+        assert!(!report(&one_gap).complete());
+        assert!(report(&one_gap).usable_as_fiducial());
+        assert!(!report(&[f64::NAN; 5000]).complete());
+        // Too short or flat, yet nothing missing: complete all the same.
+        assert!(report(&pressure[..100]).complete());
+        assert!(report(&[80.0; 5000]).complete());
+    }
 }
