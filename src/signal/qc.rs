@@ -634,10 +634,10 @@ impl PressureScan {
             sum_from_zero += v;
             sum += v;
             if let Some(previous) = previous {
-                // A step of zero (or with a missing end) offers infinity, which never lowers the smallest step,
-                // instead of being skipped by a branch: a smooth or flat pressure repeats samples at random.
                 let step = f64::abs(v - previous);
-                smallest_step = smallest_step.min(if step > 0.0 { step } else { f64::INFINITY });
+                if step > 0.0 {
+                    smallest_step = smallest_step.min(step);
+                }
             }
             previous = Some(v);
             if i >= width {
