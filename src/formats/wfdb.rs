@@ -489,41 +489,19 @@ fn read_frames_16(
     let frame_bytes = 2 * group.len();
     let block_frames = (BLOCK_BYTES / frame_bytes).max(1);
     let mut buffer = vec![0; block_frames.min(num_frames) * frame_bytes];
-    // A long record: every code's physical value per signal, computed once, so that a sample is a look-up
-    // instead of a division (a 2-hour 7-channel record at 1 kHz is 50 M samples; a table is 65,536 values).
-    let tables: Option<Vec<Vec<f64>>> =
-        (num_frames >= NUM_CODES_16).then(|| group.iter().map(physical_16_table).collect());
     let mut left = num_frames;
     while left > 0 {
         let block = &mut buffer[..left.min(block_frames) * frame_bytes];
         reader.read_exact(block)?;
         for (k, (spec, samples)) in group.iter().zip(samples.iter_mut()).enumerate() {
-            let codes = block
-                .chunks_exact(frame_bytes)
-                .map(|frame| u16::from_le_bytes([frame[2 * k], frame[2 * k + 1]]));
-            match &tables {
-                Some(tables) => samples.extend(codes.map(|code| tables[k][usize::from(code)])),
-                None => samples.extend(codes.map(|code| physical_16(spec, code))),
-            }
+            samples.extend(block.chunks_exact(frame_bytes).map(|frame| {
+                let v = i16::from_le_bytes([frame[2 * k], frame[2 * k + 1]]);
+                physical(spec, if v == i16::MIN { INVALID_ADC } else { v as i32 })
+            }));
         }
         left -= block.len() / frame_bytes;
     }
     Ok(())
-}
-
-/// Codes of format 16 (16-bit samples).
-const NUM_CODES_16: usize = 1 << 16;
-
-/// [`physical`] of the format-16 sample whose two bytes read as `code` (`i16::MIN` is the invalid code).
-#[inline]
-fn physical_16(spec: &SignalSpec, code: u16) -> f64 {
-    let v = code as i16;
-    physical(spec, if v == i16::MIN { INVALID_ADC } else { i32::from(v) })
-}
-
-/// [`physical_16`] of every code, indexed by the code.
-fn physical_16_table(spec: &SignalSpec) -> Vec<f64> {
-    (0..=u16::MAX).map(|code| physical_16(spec, code)).collect()
 }
 
 #[cfg(test)]
@@ -637,31 +615,26 @@ mod tests {
             .map(|_| rng.next_u64() as u8)
             .chain([0x00, 0x80].repeat(3))
             .collect();
-        // A record long enough for tables of the codes' values (the invalid frame last) and a short one without.
-        let short: Vec<u8> = bytes[..1000 * 6]
-            .iter()
-            .copied()
-            .chain([0x00, 0x80].repeat(3))
-            .collect();
-        assert!(1001 < NUM_CODES_16 && num_frames > NUM_CODES_16);
-        for (bytes, num_frames) in [(&bytes, num_frames + 1), (&short, 1001)] {
-            let decoded = |blocks: bool| {
-                let mut samples = vec![Vec::new(); 3];
-                if blocks {
-                    read_frames_16(&mut Trickle(bytes), &group, num_frames, &mut samples).unwrap();
-                } else {
-                    let stored = Stored { format: 16, bytes };
-                    decode_frames(stored, &group, num_frames, stored.len(), &mut samples);
-                }
-                samples
-            };
-            let (general, blocks) = (decoded(false), decoded(true));
-            assert_eq!(general[0].len(), num_frames);
-            assert!(general.iter().all(|s| s.last().unwrap().is_nan()));
-            for (a, b) in general.iter().zip(&blocks) {
-                let bits = |s: &[f64]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(a), bits(b));
+        let num_frames = num_frames + 1;
+        let decoded = |blocks: bool| {
+            let mut samples = vec![Vec::new(); 3];
+            if blocks {
+                read_frames_16(&mut Trickle(&bytes), &group, num_frames, &mut samples).unwrap();
+            } else {
+                let stored = Stored {
+                    format: 16,
+                    bytes: &bytes,
+                };
+                decode_frames(stored, &group, num_frames, stored.len(), &mut samples);
             }
+            samples
+        };
+        let (general, blocks) = (decoded(false), decoded(true));
+        assert_eq!(general[0].len(), num_frames);
+        assert!(general.iter().all(|s| s.last().unwrap().is_nan()));
+        for (a, b) in general.iter().zip(&blocks) {
+            let bits = |s: &[f64]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(a), bits(b));
         }
         // A file shorter than the frames asked for is an error, not a short channel.
         let mut samples = vec![Vec::new(); 3];
