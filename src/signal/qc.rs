@@ -1019,50 +1019,41 @@ mod tests {
     }
 
     #[test]
-    fn searches_a_group_at_a_time_find_what_the_sample_by_sample_loops_found() {
-        // `covered_below` and `is_clipped` as they were, testing one sample after another.
-        fn covered_one_by_one(values: &[f64], half_width: usize, threshold: f64) -> usize {
-            let last = values.len().saturating_sub(1);
-            let (mut longest, mut stretch) = (0, None::<(usize, usize)>);
-            for (p, _) in values.iter().enumerate().filter(|(_, v)| **v < threshold) {
-                let (from, to) = (p.saturating_sub(half_width), (p + half_width).min(last));
-                let start = match stretch {
-                    Some((start, end)) if from <= end + 1 => start,
-                    _ => from,
-                };
-                stretch = Some((start, to));
-                longest = longest.max(to + 1 - start);
+    fn searches_a_group_at_a_time_give_what_the_definitions_give() {
+        // `covered_below` and `is_clipped` by their definitions, sample by sample: a sample is covered when a value
+        // below the threshold lies within the half-width of it; a run of the rail (a run of equal values at the
+        // maximum) clips when it is long enough and entered or left by a steep step.
+        fn covered_by_definition(values: &[f64], half_width: usize, threshold: f64) -> usize {
+            let covered = |q: usize| {
+                values[q.saturating_sub(half_width)..(q + half_width + 1).min(values.len())]
+                    .iter()
+                    .any(|v| *v < threshold)
+            };
+            let (mut run, mut longest) = (0, 0);
+            for q in 0..values.len() {
+                run = if covered(q) { run + 1 } else { 0 };
+                longest = longest.max(run);
             }
             longest
         }
-        fn clipped_one_by_one(values: &[f64], rail: f64, smallest: f64, min_run: usize, edge: f64) -> bool {
-            let mut i = 0;
-            while i < values.len() {
-                if values[i] != rail {
-                    i += 1;
-                    continue;
-                }
-                let run_end = values[i..]
-                    .iter()
-                    .position(|v| *v != rail)
-                    .map_or(values.len(), |n| i + n);
-                let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
-                let steep = [
-                    i.checked_sub(2),
-                    i.checked_sub(1),
-                    Some(run_end - 1),
-                    Some(run_end),
-                ]
-                .into_iter()
-                .flatten()
-                .filter_map(step)
-                .any(|step| step >= edge * smallest);
-                if run_end - i >= min_run && steep {
-                    return true;
-                }
-                i = run_end;
-            }
-            false
+        fn clipped_by_runs(values: &[f64], rail: f64, smallest: f64, min_run: usize, edge: f64) -> bool {
+            let steep_at = |j: usize| {
+                values
+                    .get(j..j + 2)
+                    .is_some_and(|w| (w[1] - w[0]).abs() >= edge * smallest)
+            };
+            let mut start = 0;
+            values.chunk_by(|a, b| a == b).any(|run| {
+                let end = start + run.len();
+                let edges = [
+                    start.checked_sub(2),
+                    start.checked_sub(1),
+                    Some(end - 1),
+                    Some(end),
+                ];
+                start = end;
+                run[0] == rail && run.len() >= min_run && edges.into_iter().flatten().any(steep_at)
+            })
         }
         let mut rng = crate::sim::rng::Rng::new(9);
         let (mut num_clipped, mut num_covered) = (0, 0);
@@ -1087,7 +1078,7 @@ mod tests {
                 let covered = covered_below(&values, half_width, 2.0);
                 assert_eq!(
                     covered,
-                    covered_one_by_one(&values, half_width, 2.0),
+                    covered_by_definition(&values, half_width, 2.0),
                     "case {case}"
                 );
                 num_covered += usize::from(covered > 0);
@@ -1096,7 +1087,7 @@ mod tests {
             for (min_run, edge) in [(3, 3.0), (1, 1.0), (5, 8.0)] {
                 let clipped = is_clipped(&values, &scan, min_run, edge);
                 let want = scan.smallest_step.is_finite()
-                    && clipped_one_by_one(&values, scan.high, scan.smallest_step, min_run, edge);
+                    && clipped_by_runs(&values, scan.high, scan.smallest_step, min_run, edge);
                 assert_eq!(clipped, want, "case {case}");
                 num_clipped += usize::from(clipped);
             }
