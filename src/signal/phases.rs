@@ -240,12 +240,10 @@ pub struct SharedTraces<'a> {
 /// there is no aortic trace or samples are missing).
 pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg: f64) -> Option<bool> {
     let pa = signals.window(start, end).pa?;
-    non_pulsatile(&extremes(pa), threshold_mmhg)
-}
-
-/// [`is_non_pulsatile`] from the extremes of the beat's aortic pressure.
-fn non_pulsatile(pa: &Extremes, threshold_mmhg: f64) -> Option<bool> {
-    (!pa.empty && !pa.nan).then(|| pa.highest - pa.lowest < threshold_mmhg)
+    if pa.is_empty() || pa.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    Some(extremes(pa).pulse_below(threshold_mmhg))
 }
 
 /// The Savitzky-Golay filters the phase rules use (smoothing, LV dP/dt and the aortic second derivative), built
@@ -522,11 +520,11 @@ pub fn beat_phases_shared(
         Fiducial::PressureOnset => lv.map(|f| f.dpdt_end_diastole_index),
     };
     let pa_extremes = view.window(start, end).pa.map(extremes);
-    let pa_complete = pa_extremes.as_ref().is_some_and(Extremes::complete);
+    let pa_complete = pa_extremes.as_ref().is_some_and(|pa| pa.complete);
+    // Read only where the beat's aortic pressure is complete, where it is `!is_non_pulsatile`.
     let pulsatile = pa_extremes
         .as_ref()
-        .and_then(|pa| non_pulsatile(pa, settings.qc.non_pulsatile_pp_mmhg))
-        == Some(false);
+        .is_some_and(|pa| pa.complete && !pa.pulse_below(settings.qc.non_pulsatile_pp_mmhg));
     let smooth = filters.smooth.as_ref().ok_or(PhaseError::TooShort)?;
     let smoothed_pa = match view.pa {
         // With LV pressure the closure rules read smoothed aortic pressure around the beat too (the kink's fit
@@ -1005,52 +1003,48 @@ fn balloon_rise(pa: Trace, from: u64, end: u64, rise: f64) -> Option<u64> {
 /// Samples of one step of [`balloon_rise`].
 const RISE_CHUNK: usize = 16;
 
-/// The lowest and highest values of a stretch, and whether it is empty or holds a NaN.
+/// The lowest and highest values of a stretch, and whether all of it is finite.
 struct Extremes {
     /// The lowest value, NaN ignored (infinite when there is none).
     lowest: f64,
     /// The highest value, NaN ignored (minus infinity when there is none).
     highest: f64,
-    empty: bool,
-    nan: bool,
+    /// Whether the stretch holds samples and every one is a finite number.
+    complete: bool,
 }
 
 impl Extremes {
-    /// Whether the stretch holds samples and all are finite.
-    fn complete(&self) -> bool {
-        !self.empty && !self.nan && self.lowest.is_finite() && self.highest.is_finite()
+    /// Whether the pulse (highest minus lowest value) is below `threshold_mmhg`: [`is_non_pulsatile`].
+    fn pulse_below(&self, threshold_mmhg: f64) -> bool {
+        self.highest - self.lowest < threshold_mmhg
     }
 }
 
 /// The [`Extremes`] of `samples`, in lanes that do not wait on each other. A minimum and a maximum are exact, so
 /// the order of the comparisons changes neither (only which of +0 and -0 a zero extreme is, which no difference or
-/// comparison of them tells apart).
+/// comparison of them tells apart). A finite sample minus itself is +0 and any other gives NaN, so the sum of
+/// those differences is +0 exactly when every sample is finite.
 fn extremes(samples: &[f64]) -> Extremes {
     const LANES: usize = 4;
-    let (mut lo, mut hi, mut nan) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES], [false; LANES]);
-    let mut step = |lane: usize, value: f64| {
-        if value < lo[lane] {
-            lo[lane] = value;
-        }
-        if value > hi[lane] {
-            hi[lane] = value;
-        }
-        nan[lane] |= value.is_nan();
-    };
+    let (mut lo, mut hi, mut zero) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES], [0.0; LANES]);
     let mut chunks = samples.chunks_exact(LANES);
     for chunk in &mut chunks {
-        for (lane, &value) in chunk.iter().enumerate() {
-            step(lane, value);
+        for lane in 0..LANES {
+            let value = chunk[lane];
+            lo[lane] = if value < lo[lane] { value } else { lo[lane] };
+            hi[lane] = if value > hi[lane] { value } else { hi[lane] };
+            zero[lane] += value - value;
         }
     }
     for &value in chunks.remainder() {
-        step(0, value);
+        lo[0] = if value < lo[0] { value } else { lo[0] };
+        hi[0] = if value > hi[0] { value } else { hi[0] };
+        zero[0] += value - value;
     }
     Extremes {
         lowest: lo.into_iter().fold(f64::INFINITY, f64::min),
         highest: hi.into_iter().fold(f64::NEG_INFINITY, f64::max),
-        empty: samples.is_empty(),
-        nan: nan.contains(&true),
+        complete: !samples.is_empty() && zero.iter().sum::<f64>() == 0.0,
     }
 }
 
@@ -1123,8 +1117,7 @@ fn sharpest_bend(
     filters: &PhaseFilters,
 ) -> Option<u64> {
     bends(pa, first_sample, (from, to), filters)?
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .sharpest()
         .map(|(i, _)| i)
 }
 
@@ -1136,12 +1129,58 @@ struct Bends {
 }
 
 impl Bends {
-    /// Each sample where the second derivative is finite, with its value, in order.
-    fn iter(&self) -> impl Iterator<Item = (u64, f64)> + '_ {
-        (self.first..)
-            .zip(self.second.iter().copied())
-            .filter(|(_, v)| v.is_finite())
+    /// The sample of the largest finite second derivative (by [`f64::total_cmp`], the last of equal ones: what
+    /// `max_by` gives), with its value; `None` when none is finite.
+    ///
+    /// The largest value is found first by comparisons in lanes (a maximum is exact), then its last sample from
+    /// the end; only when it is zero do +0 and -0 differ in the total order (+0 is larger).
+    fn sharpest(&self) -> Option<(u64, f64)> {
+        let highest = highest_finite(&self.second, f64::NEG_INFINITY);
+        if highest == f64::NEG_INFINITY {
+            return None;
+        }
+        let wanted = match highest == 0.0 && self.second.iter().any(|v| v.to_bits() == 0) {
+            true => 0.0f64.to_bits(),
+            false => highest.to_bits(),
+        };
+        let j = self.second.iter().rposition(|v| v.to_bits() == wanted)?;
+        Some((self.first + j as u64, self.second[j]))
     }
+
+    /// The largest finite second derivative (at least 0) more than `isolation` samples from `at`.
+    fn highest_beyond(&self, at: u64, isolation: u64) -> f64 {
+        let end = self.first + self.second.len() as u64;
+        let before = at.saturating_sub(isolation).clamp(self.first, end);
+        let after = at.saturating_add(isolation).saturating_add(1).clamp(before, end);
+        let (head, tail) = (
+            &self.second[..(before - self.first) as usize],
+            &self.second[(after - self.first) as usize..],
+        );
+        highest_finite(tail, highest_finite(head, 0.0))
+    }
+}
+
+/// The largest finite value of `values` and `floor`, by comparisons in lanes that do not wait on each other (NaN
+/// and infinities are passed over; a maximum is exact, so the order of the comparisons does not change it, except
+/// which of +0 and -0 a zero maximum is).
+fn highest_finite(values: &[f64], floor: f64) -> f64 {
+    const LANES: usize = 4;
+    let mut highest = [floor; LANES];
+    let mut step = |lane: usize, value: f64| {
+        if value > highest[lane] && value < f64::INFINITY {
+            highest[lane] = value;
+        }
+    };
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &value) in chunk.iter().enumerate() {
+            step(lane, value);
+        }
+    }
+    for &value in chunks.remainder() {
+        step(0, value);
+    }
+    highest.into_iter().fold(floor, f64::max)
 }
 
 /// The second derivative of aortic pressure over `[from, to)` (`None` without the channel or the filter, or when
@@ -1172,15 +1211,8 @@ fn incisura(
     (isolation, prominence): (u64, f64),
 ) -> Result<u64, PhaseError> {
     let bends = bends(pa, first_sample, span, filters).ok_or(PhaseError::TooShort)?;
-    let (notch, curvature) = bends
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .ok_or(PhaseError::TooShort)?;
-    let elsewhere = bends
-        .iter()
-        .filter(|(i, _)| i.abs_diff(notch) > isolation)
-        .map(|(_, v)| v)
-        .fold(0.0f64, f64::max);
+    let (notch, curvature) = bends.sharpest().ok_or(PhaseError::TooShort)?;
+    let elsewhere = bends.highest_beyond(notch, isolation);
     if curvature > 0.0 && curvature >= prominence * elsewhere {
         Ok(notch)
     } else {
@@ -1394,6 +1426,56 @@ mod tests {
     }
 
     #[test]
+    fn the_sharpest_bend_and_the_bends_elsewhere_are_those_of_the_plain_searches() {
+        // The searches as they were: over the finite values in order, `max_by(total_cmp)` (the last of equal
+        // maxima) and a fold of `f64::max` from 0 beyond the isolation.
+        let mut rng = crate::sim::rng::Rng::new(3);
+        let specials = [0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 5.0, -5.0];
+        for case in 0..400 {
+            let n = case % 37;
+            let second: Vec<f64> = (0..n)
+                .map(|_| match rng.uniform() {
+                    u if u < 0.3 => {
+                        specials[(rng.uniform() * specials.len() as f64) as usize % specials.len()]
+                    }
+                    u if u < 0.5 => (rng.uniform() * 4.0).floor(),
+                    _ => 10.0 * rng.normal(),
+                })
+                // Half the cases below zero but for zeros of both signs: a zero maximum.
+                .map(|v| if case % 2 == 1 && v > 0.0 { -v } else { v })
+                .collect();
+            let bends = Bends { second, first: 500 };
+            let finite = || {
+                (500u64..)
+                    .zip(bends.second.iter().copied())
+                    .filter(|(_, v)| v.is_finite())
+            };
+            let want = finite().max_by(|a, b| a.1.total_cmp(&b.1));
+            let got = bends.sharpest();
+            assert_eq!(
+                got.map(|(i, v)| (i, v.to_bits())),
+                want.map(|(i, v)| (i, v.to_bits())),
+                "{:?}",
+                bends.second
+            );
+            for at in [495, 500, 503, 510, 536, 560] {
+                for isolation in [0, 2, 7, 40] {
+                    let want = finite()
+                        .filter(|(i, _)| i.abs_diff(at) > isolation)
+                        .map(|(_, v)| v)
+                        .fold(0.0f64, f64::max);
+                    // Equal as numbers (+0 and -0 alike).
+                    assert!(
+                        bends.highest_beyond(at, isolation) == want,
+                        "{:?}, at {at}, isolation {isolation}",
+                        bends.second
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_extremes_in_lanes_are_those_of_a_plain_fold() {
         for seed in 0..20 {
             for n in [0, 1, 3, 4, 5, 17, 64, 203] {
@@ -1403,6 +1485,9 @@ mod tests {
                 }
                 if seed % 4 == 1 && n > 2 {
                     samples[n - 1] = f64::NEG_INFINITY;
+                }
+                if seed % 5 == 2 && n > 3 {
+                    samples[1] = f64::INFINITY;
                 }
                 let got = extremes(&samples);
                 let (lowest, highest) = samples
@@ -1415,9 +1500,7 @@ mod tests {
                     got.lowest == lowest && got.highest == highest,
                     "seed {seed}, n {n}"
                 );
-                assert_eq!(got.empty, samples.is_empty());
-                assert_eq!(got.nan, samples.iter().any(|v| v.is_nan()));
-                assert_eq!(got.complete(), n > 0 && samples.iter().all(|v| v.is_finite()));
+                assert_eq!(got.complete, n > 0 && samples.iter().all(|v| v.is_finite()));
             }
         }
     }
