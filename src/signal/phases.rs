@@ -1022,8 +1022,8 @@ impl Extremes {
 
 /// The [`Extremes`] of `samples`, in lanes that do not wait on each other. A minimum and a maximum are exact, so
 /// the order of the comparisons changes neither (only which of +0 and -0 a zero extreme is, which no difference or
-/// comparison of them tells apart). A finite sample minus itself is +0 and any other gives NaN, so the sum of
-/// those differences is +0 exactly when every sample is finite.
+/// comparison of them tells apart). A finite sample times 0 is a zero and any other gives NaN, so the sum of
+/// those products is zero exactly when every sample is finite.
 fn extremes(samples: &[f64]) -> Extremes {
     const LANES: usize = 4;
     let (mut lo, mut hi, mut zero) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES], [0.0; LANES]);
@@ -1033,13 +1033,13 @@ fn extremes(samples: &[f64]) -> Extremes {
             let value = chunk[lane];
             lo[lane] = if value < lo[lane] { value } else { lo[lane] };
             hi[lane] = if value > hi[lane] { value } else { hi[lane] };
-            zero[lane] += value - value;
+            zero[lane] += value * 0.0;
         }
     }
     for &value in chunks.remainder() {
         lo[0] = if value < lo[0] { value } else { lo[0] };
         hi[0] = if value > hi[0] { value } else { hi[0] };
-        zero[0] += value - value;
+        zero[0] += value * 0.0;
     }
     Extremes {
         lowest: lo.into_iter().fold(f64::INFINITY, f64::min),
