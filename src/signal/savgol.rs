@@ -401,6 +401,22 @@ fn solve_in_place(a: &mut [Vec<f64>], b: &mut [f64]) {
 mod tests {
     use super::*;
 
+    /// A rough test signal of `n` samples.
+    fn rough(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.07).sin() * 40.0)
+            .collect()
+    }
+
+    /// The stored cubic 21-sample filters at 1 kHz, smoothing and first and second derivatives.
+    fn cubic_21() -> impl Iterator<Item = (usize, SavgolFilter)> {
+        (0..3).map(|derivative| (derivative, SavgolFilter::new(3, 21, derivative, 1000.0).unwrap()))
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|y| y.to_bits()).collect()
+    }
+
     /// The obviously-correct reference: a fresh least-squares fit (normal equations on raw sample offsets) for
     /// each output, then the polynomial's derivative at that output's position.
     fn slow_reference(x: &[f64], order: usize, frame: usize, derivative: usize, fs: f64) -> Vec<f64> {
@@ -513,11 +529,8 @@ mod tests {
 
     #[test]
     fn a_range_read_from_the_whole_output_is_bit_for_bit_the_range_filtered_alone() {
-        let x: Vec<f64> = (0..300)
-            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.07).sin() * 40.0)
-            .collect();
-        for derivative in 0..3 {
-            let filter = SavgolFilter::new(3, 21, derivative, 1000.0).unwrap();
+        let x = rough(300);
+        for (derivative, filter) in cubic_21() {
             let whole = filter.apply(&x);
             // Ranges at both ends, inside, shorter than the frame, the frame exactly, empty and the whole.
             for (a, b) in [
@@ -532,7 +545,6 @@ mod tests {
             ] {
                 let alone = filter.apply(&x[a..b]);
                 let within = filter.apply_within(&x, &whole, a..b);
-                let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
                     bits(&within),
                     bits(&alone),
@@ -547,11 +559,8 @@ mod tests {
         // The outputs are computed in groups, the last group overlapping the one before: each must still be the
         // plain sum of its frame, tap by tap from zero (what a per-output loop gives), for every count of centre
         // outputs (below, at and around multiples of the group).
-        let x: Vec<f64> = (0..120)
-            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.07).sin() * 40.0)
-            .collect();
-        for derivative in 0..3 {
-            let filter = SavgolFilter::new(3, 21, derivative, 1000.0).unwrap();
+        let x = rough(120);
+        for (derivative, filter) in cubic_21() {
             let (centre, h) = (filter.centre_weights(), filter.half_width());
             for n in 21..=x.len() {
                 let out = filter.apply(&x[..n]);
@@ -572,12 +581,8 @@ mod tests {
 
     #[test]
     fn a_part_of_the_output_is_bit_for_bit_that_part_of_the_whole() {
-        let x: Vec<f64> = (0..90)
-            .map(|i| ((i * 41 % 29) as f64 - 14.0) * 0.2 + (i as f64 * 0.05).cos() * 30.0)
-            .collect();
-        let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
-        for derivative in 0..3 {
-            let filter = SavgolFilter::new(3, 21, derivative, 1000.0).unwrap();
+        let x = rough(90);
+        for (derivative, filter) in cubic_21() {
             // Shorter than the frame, the frame exactly, and longer: every range, including empty ones and
             // ranges past the end (clipped).
             for n in [4, 20, 21, 22, 45, 90] {
