@@ -150,8 +150,11 @@ pub fn margin_samples(sample_rate_hz: f64, settings: &SignalSettings) -> (u64, u
     (half + back, half + 1)
 }
 
-/// The Savitzky-Golay derivative of `channel` (slice of `signals`) over `[from, to)` plus the filter's
-/// half-width on each side (clipped to what exists); returns the derivative and the index of its first sample.
+/// The Savitzky-Golay derivative of `channel` (slice of a view whose first sample is `first_sample`) at the
+/// samples `[from, to)` (clipped to the channel), and the index of its first value: the outputs that the filter
+/// run over `[from, to)` plus its half-width on each side (clipped to what exists) gives there, bit for bit
+/// ([`derivative_around_shared`] returns that whole span), without computing the half frames around the
+/// stretch, which no rule reading only `[from, to)` needs.
 fn derivative_around(
     channel: &[f64],
     first_sample: u64,
@@ -159,7 +162,20 @@ fn derivative_around(
     to: u64,
     filter: &SavgolFilter,
 ) -> (Vec<f64>, u64) {
-    derivative_around_shared(channel, first_sample, from, to, filter, None)
+    let (a, b) = filter_span(channel, first_sample, from, to, filter);
+    let lo = from.clamp(a, b);
+    let hi = to.clamp(lo, b);
+    let slice = &channel[(a - first_sample) as usize..(b - first_sample) as usize];
+    (filter.apply_part(slice, (lo - a) as usize..(hi - a) as usize), lo)
+}
+
+/// The span `[a, b)` a filter runs over to give its outputs over `[from, to)` of `channel` (first sample
+/// `first_sample`): the filter's half-width on each side, clipped to the channel.
+fn filter_span(channel: &[f64], first_sample: u64, from: u64, to: u64, filter: &SavgolFilter) -> (u64, u64) {
+    let half = filter.half_width() as u64;
+    let end = first_sample + channel.len() as u64;
+    let a = from.saturating_sub(half).max(first_sample);
+    (a, (to + half).min(end).max(a))
 }
 
 /// A whole channel with the output of one of [`PhaseFilters`]' filters over all of it.
@@ -184,8 +200,10 @@ impl<'a> Filtered<'a> {
     }
 }
 
-/// [`derivative_around`], read from `whole` (the same filter's output over the whole channel `channel` is part
-/// of) when given: the same numbers, without filtering the beat again.
+/// The Savitzky-Golay derivative of `channel` (slice of a view whose first sample is `first_sample`) over `[from,
+/// to)` plus the filter's half-width on each side (clipped to what exists), and the index of its first sample;
+/// read from `whole` (the same filter's output over the whole channel `channel` is part of) when given: the same
+/// numbers, without filtering the beat again.
 fn derivative_around_shared(
     channel: &[f64],
     first_sample: u64,
@@ -194,10 +212,7 @@ fn derivative_around_shared(
     filter: &SavgolFilter,
     whole: Option<Filtered>,
 ) -> (Vec<f64>, u64) {
-    let half = filter.half_width() as u64;
-    let end = first_sample + channel.len() as u64;
-    let a = from.saturating_sub(half).max(first_sample);
-    let b = (to + half).min(end).max(a);
+    let (a, b) = filter_span(channel, first_sample, from, to, filter);
     match whole {
         Some(whole) if a >= whole.first_sample && b <= whole.first_sample + whole.samples.len() as u64 => {
             let range = (a - whole.first_sample) as usize..(b - whole.first_sample) as usize;
@@ -228,12 +243,7 @@ pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg:
     if pa.is_empty() || pa.iter().any(|v| v.is_nan()) {
         return None;
     }
-    let (min, max) = pa
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    Some(max - min < threshold_mmhg)
+    Some(extremes(pa).pulse_below(threshold_mmhg))
 }
 
 /// The Savitzky-Golay filters the phase rules use (smoothing, LV dP/dt and the aortic second derivative), built
@@ -509,13 +519,25 @@ pub fn beat_phases_shared(
         Fiducial::RWave | Fiducial::LvEndDiastole => Some(start),
         Fiducial::PressureOnset => lv.map(|f| f.dpdt_end_diastole_index),
     };
-    let pa_complete = view
-        .window(start, end)
-        .pa
-        .is_some_and(|pa| !pa.is_empty() && pa.iter().all(|v| v.is_finite()));
-    let pulsatile = is_non_pulsatile(&view, start, end, settings.qc.non_pulsatile_pp_mmhg) == Some(false);
+    let pa_extremes = view.window(start, end).pa.map(extremes);
+    let pa_complete = pa_extremes.as_ref().is_some_and(|pa| pa.complete);
+    // Read only where the beat's aortic pressure is complete, where it is `!is_non_pulsatile`.
+    let pulsatile = pa_extremes
+        .as_ref()
+        .is_some_and(|pa| pa.complete && !pa.pulse_below(settings.qc.non_pulsatile_pp_mmhg));
     let smooth = filters.smooth.as_ref().ok_or(PhaseError::TooShort)?;
     let smoothed_pa = match view.pa {
+        // With LV pressure the closure rules read smoothed aortic pressure around the beat too (the kink's fit
+        // from before the crossover, the systolic peak from LV dP/dt max); alone, the aortic rules read it within
+        // the beat only.
+        Some(pa) if pa_complete && view.lvp.is_some() => Some(derivative_around_shared(
+            pa,
+            view.first_sample,
+            start,
+            end,
+            smooth,
+            None,
+        )),
         Some(pa) if pa_complete => Some(derivative_around(pa, view.first_sample, start, end, smooth)),
         _ => None,
     };
@@ -947,16 +969,83 @@ fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
 
 /// Where aortic pressure rises again in diastole, by more than `rise` above its lowest value since `from` (the
 /// systolic peak or valve closure): the sample where the rise exceeds it.
+///
+/// Read [`RISE_CHUNK`] samples at a time: no sample of a chunk rises more than `rise` above the lowest value so far
+/// when the chunk's highest value does not rise that much above the lowest value up to the chunk's end, so only a
+/// chunk that could hold the rise is read sample by sample (the same answer as reading every sample in turn, whose
+/// running minimum was a chain of dependent steps).
 fn balloon_rise(pa: Trace, from: u64, end: u64, rise: f64) -> Option<u64> {
+    let to = end.min(pa.end());
+    if from >= to {
+        return None;
+    }
+    let samples = &pa.samples[(from - pa.first_sample) as usize..(to - pa.first_sample) as usize];
     let mut lowest = f64::INFINITY;
-    for i in from..end.min(pa.end()) {
-        let value = pa.at(i);
-        lowest = lowest.min(value);
-        if value - lowest > rise {
-            return Some(i);
+    for (k, chunk) in samples.chunks(RISE_CHUNK).enumerate() {
+        let Extremes {
+            lowest: lo,
+            highest: hi,
+            ..
+        } = extremes(chunk);
+        if hi - lowest.min(lo) > rise {
+            for (j, &value) in chunk.iter().enumerate() {
+                lowest = lowest.min(value);
+                if value - lowest > rise {
+                    return Some(from + (k * RISE_CHUNK + j) as u64);
+                }
+            }
         }
+        lowest = lowest.min(lo);
     }
     None
+}
+
+/// Samples of one step of [`balloon_rise`].
+const RISE_CHUNK: usize = 16;
+
+/// The lowest and highest values of a stretch, and whether all of it is finite.
+struct Extremes {
+    /// The lowest value, NaN ignored (infinite when there is none).
+    lowest: f64,
+    /// The highest value, NaN ignored (minus infinity when there is none).
+    highest: f64,
+    /// Whether the stretch holds samples and every one is a finite number.
+    complete: bool,
+}
+
+impl Extremes {
+    /// Whether the pulse (highest minus lowest value) is below `threshold_mmhg`: [`is_non_pulsatile`].
+    fn pulse_below(&self, threshold_mmhg: f64) -> bool {
+        self.highest - self.lowest < threshold_mmhg
+    }
+}
+
+/// The [`Extremes`] of `samples`, in lanes that do not wait on each other. A minimum and a maximum are exact, so
+/// the order of the comparisons changes neither (only which of +0 and -0 a zero extreme is, which no difference or
+/// comparison of them tells apart). A finite sample times 0 is a zero and any other gives NaN, so the sum of
+/// those products is zero exactly when every sample is finite.
+fn extremes(samples: &[f64]) -> Extremes {
+    const LANES: usize = 4;
+    let (mut lo, mut hi, mut zero) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES], [0.0; LANES]);
+    let mut chunks = samples.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for lane in 0..LANES {
+            let value = chunk[lane];
+            lo[lane] = if value < lo[lane] { value } else { lo[lane] };
+            hi[lane] = if value > hi[lane] { value } else { hi[lane] };
+            zero[lane] += value * 0.0;
+        }
+    }
+    for &value in chunks.remainder() {
+        lo[0] = if value < lo[0] { value } else { lo[0] };
+        hi[0] = if value > hi[0] { value } else { hi[0] };
+        zero[0] += value * 0.0;
+    }
+    Extremes {
+        lowest: lo.into_iter().fold(f64::INFINITY, f64::min),
+        highest: hi.into_iter().fold(f64::NEG_INFINITY, f64::max),
+        complete: !samples.is_empty() && zero.iter().sum::<f64>() == 0.0,
+    }
 }
 
 /// The start of a balloon inflation: the sharpest upward bend of aortic pressure between `from` and the rise.
@@ -1028,28 +1117,87 @@ fn sharpest_bend(
     filters: &PhaseFilters,
 ) -> Option<u64> {
     bends(pa, first_sample, (from, to), filters)?
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .sharpest()
         .map(|(i, _)| i)
 }
 
-/// The second derivative of aortic pressure (mmHg/s^2) at each sample of `[from, to)` where it is finite.
+/// The second derivative of aortic pressure (mmHg/s^2) over `[from, to)` (clipped to the channel).
+struct Bends {
+    second: Vec<f64>,
+    /// Index of `second[0]`.
+    first: u64,
+}
+
+impl Bends {
+    /// The sample of the largest finite second derivative (by [`f64::total_cmp`], the last of equal ones: what
+    /// `max_by` gives), with its value; `None` when none is finite.
+    ///
+    /// The largest value is found first by comparisons in lanes (a maximum is exact), then its last sample from
+    /// the end; only when it is zero do +0 and -0 differ in the total order (+0 is larger).
+    fn sharpest(&self) -> Option<(u64, f64)> {
+        let highest = highest_finite(&self.second, f64::NEG_INFINITY);
+        if highest == f64::NEG_INFINITY {
+            return None;
+        }
+        let wanted = match highest == 0.0 && self.second.iter().any(|v| v.to_bits() == 0) {
+            true => 0.0f64.to_bits(),
+            false => highest.to_bits(),
+        };
+        let j = self.second.iter().rposition(|v| v.to_bits() == wanted)?;
+        Some((self.first + j as u64, self.second[j]))
+    }
+
+    /// The largest finite second derivative (at least 0) more than `isolation` samples from `at`.
+    fn highest_beyond(&self, at: u64, isolation: u64) -> f64 {
+        let end = self.first + self.second.len() as u64;
+        let before = at.saturating_sub(isolation).clamp(self.first, end);
+        let after = at.saturating_add(isolation).saturating_add(1).clamp(before, end);
+        let (head, tail) = (
+            &self.second[..(before - self.first) as usize],
+            &self.second[(after - self.first) as usize..],
+        );
+        highest_finite(tail, highest_finite(head, 0.0))
+    }
+}
+
+/// The largest finite value of `values` and `floor`, by comparisons in lanes that do not wait on each other (NaN
+/// and infinities are passed over; a maximum is exact, so the order of the comparisons does not change it, except
+/// which of +0 and -0 a zero maximum is).
+fn highest_finite(values: &[f64], floor: f64) -> f64 {
+    const LANES: usize = 4;
+    let mut highest = [floor; LANES];
+    let mut step = |lane: usize, value: f64| {
+        if value > highest[lane] && value < f64::INFINITY {
+            highest[lane] = value;
+        }
+    };
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &value) in chunk.iter().enumerate() {
+            step(lane, value);
+        }
+    }
+    for &value in chunks.remainder() {
+        step(0, value);
+    }
+    highest.into_iter().fold(floor, f64::max)
+}
+
+/// The second derivative of aortic pressure over `[from, to)` (`None` without the channel or the filter, or when
+/// the span is shorter than 3 samples).
 fn bends(
     pa: Option<&[f64]>,
     first_sample: u64,
     (from, to): (u64, u64),
     filters: &PhaseFilters,
-) -> Option<impl Iterator<Item = (u64, f64)>> {
+) -> Option<Bends> {
     let pa = pa?;
     if to <= from + 2 {
         return None;
     }
     let filter = filters.second.as_ref()?;
     let (second, first) = derivative_around(pa, first_sample, from, to, filter);
-    Some(
-        (from..to)
-            .filter_map(move |i| second.get(i.checked_sub(first)? as usize).map(|v| (i, *v)))
-            .filter(|(_, v)| v.is_finite()),
-    )
+    Some(Bends { second, first })
 }
 
 /// The dicrotic notch of aortic pressure alone within `[from, to)`: the sharpest upward bend, if it bends at least
@@ -1062,18 +1210,9 @@ fn incisura(
     filters: &PhaseFilters,
     (isolation, prominence): (u64, f64),
 ) -> Result<u64, PhaseError> {
-    let bends: Vec<(u64, f64)> = bends(pa, first_sample, span, filters)
-        .ok_or(PhaseError::TooShort)?
-        .collect();
-    let &(notch, curvature) = bends
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .ok_or(PhaseError::TooShort)?;
-    let elsewhere = bends
-        .iter()
-        .filter(|(i, _)| i.abs_diff(notch) > isolation)
-        .map(|&(_, v)| v)
-        .fold(0.0f64, f64::max);
+    let bends = bends(pa, first_sample, span, filters).ok_or(PhaseError::TooShort)?;
+    let (notch, curvature) = bends.sharpest().ok_or(PhaseError::TooShort)?;
+    let elsewhere = bends.highest_beyond(notch, isolation);
     if curvature > 0.0 && curvature >= prominence * elsewhere {
         Ok(notch)
     } else {
@@ -1185,6 +1324,185 @@ mod tests {
             (spread / predicted - 1.0).abs() < 0.2,
             "vertices spread {spread:.2} samples, predicted {predicted:.2}"
         );
+    }
+
+    /// A noisy pulse-like trace of `n` samples with a few exact zeros of both signs and repeated values.
+    fn rough_trace(seed: u64, n: usize) -> Vec<f64> {
+        let mut rng = crate::sim::rng::Rng::new(seed);
+        (0..n)
+            .map(|i| match i % 97 {
+                13 => 0.0,
+                14 => -0.0,
+                40 | 41 => 7.0,
+                _ => 20.0 * (i as f64 * 0.013).sin() + 3.0 * rng.normal(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_derivative_over_its_stretch_is_bit_for_bit_that_stretch_of_the_span_filtered_around_it() {
+        // `derivative_around` computes only the outputs over `[from, to)`; they must be those of the filter run
+        // over the stretch and its half frames (as `derivative_around_shared` still gives them), including
+        // stretches clipped at either end of the channel, shorter than a frame, or before it.
+        let filters = PhaseFilters::new(1000.0, &SignalSettings::default());
+        let channel = rough_trace(5, 400);
+        let first_sample = 1000;
+        let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+        for filter in [&filters.smooth, &filters.first, &filters.second] {
+            let filter = filter.as_ref().unwrap();
+            for (from, to) in [
+                (1000, 1400),
+                (990, 1050),
+                (1100, 1300),
+                (1380, 1420),
+                (1200, 1203),
+                (1395, 1400),
+                (900, 995),
+                (1250, 1250),
+            ] {
+                let (part, part_first) = derivative_around(&channel, first_sample, from, to, filter);
+                let (span, span_first) =
+                    derivative_around_shared(&channel, first_sample, from, to, filter, None);
+                let span_end = span_first + span.len() as u64;
+                let (lo, hi) = (
+                    from.clamp(span_first, span_end),
+                    to.clamp(span_first, span_end)
+                        .max(from.clamp(span_first, span_end)),
+                );
+                assert_eq!(part_first, lo, "{from}..{to}");
+                let want = &span[(lo - span_first) as usize..(hi - span_first) as usize];
+                assert_eq!(bits(&part), bits(want), "{from}..{to}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_balloon_rise_read_by_chunks_is_the_first_sample_that_rises_read_one_by_one() {
+        // The rule as it was: a running minimum, sample by sample.
+        fn one_by_one(pa: Trace, from: u64, end: u64, rise: f64) -> Option<u64> {
+            let mut lowest = f64::INFINITY;
+            for i in from..end.min(pa.end()) {
+                let value = pa.at(i);
+                lowest = lowest.min(value);
+                if value - lowest > rise {
+                    return Some(i);
+                }
+            }
+            None
+        }
+        let mut found = 0;
+        for seed in 0..40 {
+            let mut samples = rough_trace(seed, 300);
+            if seed % 5 == 0 {
+                samples[seed as usize * 7] = f64::NAN;
+            }
+            if seed % 7 == 0 {
+                samples[150] = f64::INFINITY;
+            }
+            let pa = Trace {
+                samples: &samples,
+                first_sample: 50,
+            };
+            for (from, end) in [
+                (50, 350),
+                (51, 400),
+                (90, 107),
+                (200, 216),
+                (349, 350),
+                (120, 110),
+            ] {
+                for rise in [0.5, 4.0, 9.0, 30.0, 60.0] {
+                    let want = one_by_one(pa, from, end, rise);
+                    found += usize::from(want.is_some());
+                    assert_eq!(
+                        balloon_rise(pa, from, end, rise),
+                        want,
+                        "seed {seed}, {from}..{end}, rise {rise}"
+                    );
+                }
+            }
+        }
+        assert!(found > 100, "{found} rises found");
+    }
+
+    #[test]
+    fn the_sharpest_bend_and_the_bends_elsewhere_are_those_of_the_plain_searches() {
+        // The searches as they were: over the finite values in order, `max_by(total_cmp)` (the last of equal
+        // maxima) and a fold of `f64::max` from 0 beyond the isolation.
+        let mut rng = crate::sim::rng::Rng::new(3);
+        let specials = [0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 5.0, -5.0];
+        for case in 0..400 {
+            let n = case % 37;
+            let second: Vec<f64> = (0..n)
+                .map(|_| match rng.uniform() {
+                    u if u < 0.3 => {
+                        specials[(rng.uniform() * specials.len() as f64) as usize % specials.len()]
+                    }
+                    u if u < 0.5 => (rng.uniform() * 4.0).floor(),
+                    _ => 10.0 * rng.normal(),
+                })
+                // Half the cases below zero but for zeros of both signs: a zero maximum.
+                .map(|v| if case % 2 == 1 && v > 0.0 { -v } else { v })
+                .collect();
+            let bends = Bends { second, first: 500 };
+            let finite = || {
+                (500u64..)
+                    .zip(bends.second.iter().copied())
+                    .filter(|(_, v)| v.is_finite())
+            };
+            let want = finite().max_by(|a, b| a.1.total_cmp(&b.1));
+            let got = bends.sharpest();
+            assert_eq!(
+                got.map(|(i, v)| (i, v.to_bits())),
+                want.map(|(i, v)| (i, v.to_bits())),
+                "{:?}",
+                bends.second
+            );
+            for at in [495, 500, 503, 510, 536, 560] {
+                for isolation in [0, 2, 7, 40] {
+                    let want = finite()
+                        .filter(|(i, _)| i.abs_diff(at) > isolation)
+                        .map(|(_, v)| v)
+                        .fold(0.0f64, f64::max);
+                    // Equal as numbers (+0 and -0 alike).
+                    assert!(
+                        bends.highest_beyond(at, isolation) == want,
+                        "{:?}, at {at}, isolation {isolation}",
+                        bends.second
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_extremes_in_lanes_are_those_of_a_plain_fold() {
+        for seed in 0..20 {
+            for n in [0, 1, 3, 4, 5, 17, 64, 203] {
+                let mut samples = rough_trace(seed, n);
+                if seed % 3 == 0 && n > 2 {
+                    samples[n / 2] = f64::NAN;
+                }
+                if seed % 4 == 1 && n > 2 {
+                    samples[n - 1] = f64::NEG_INFINITY;
+                }
+                if seed % 5 == 2 && n > 3 {
+                    samples[1] = f64::INFINITY;
+                }
+                let got = extremes(&samples);
+                let (lowest, highest) = samples
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                // Equal as numbers (+0 and -0 alike).
+                assert!(
+                    got.lowest == lowest && got.highest == highest,
+                    "seed {seed}, n {n}"
+                );
+                assert_eq!(got.complete, n > 0 && samples.iter().all(|v| v.is_finite()));
+            }
+        }
     }
 
     #[test]

@@ -212,30 +212,67 @@ impl SavgolFilter {
         for (j, weights) in self.tail.iter().enumerate() {
             out[n - h + j] = dot(weights, &x[n - m..]);
         }
-        // Centre: LANES outputs at a time accumulated in registers over the taps (vectorisable, one store per
-        // output); every output is summed tap by tap from zero, so the remainder loop gives the same numbers.
-        const LANES: usize = 16;
-        let inner = n - 2 * h;
-        let centre_out = &mut out[h..h + inner];
-        let mut chunks = centre_out.chunks_exact_mut(LANES);
-        let mut start = 0;
-        for chunk in &mut chunks {
-            let mut acc = [0.0; LANES];
+        self.centre_into(x, h, &mut out[h..n - h]);
+    }
+
+    /// `apply(x)[outputs]` (the range clipped to `x`), bit for bit, computing only those outputs: the phase
+    /// rules read a filtered stretch of a beat, not the half frames around it that `apply` fits with its edge
+    /// weights (each edge output a serial sum, as dear as several centre outputs).
+    pub fn apply_part(&self, x: &[f64], outputs: std::ops::Range<usize>) -> Vec<f64> {
+        let (m, n) = (self.frame_len, x.len());
+        let (from, to) = (outputs.start.min(n), outputs.end.min(n));
+        let to = to.max(from);
+        if n < m {
+            let mut all = vec![0.0; n];
+            self.apply_short(x, &mut all);
+            return all[from..to].to_vec();
+        }
+        let h = m / 2;
+        let mut out = vec![0.0; to - from];
+        for i in from..to.min(h) {
+            out[i - from] = dot(&self.head[i], &x[..m]);
+        }
+        for i in from.max(n - h)..to {
+            out[i - from] = dot(&self.tail[i - (n - h)], &x[n - m..]);
+        }
+        let (centre_from, centre_to) = (from.max(h), to.min(n - h));
+        if centre_from < centre_to {
+            self.centre_into(x, centre_from, &mut out[centre_from - from..centre_to - from]);
+        }
+        out
+    }
+
+    /// The centre outputs `first ..` of `x` (`first >= half_width`, the last one at most `x.len() - 1 -
+    /// half_width`) into `out`: [`CENTRE_LANES`] outputs at a time accumulated in registers over the taps
+    /// (vectorisable, one store per output). Every output is summed tap by tap from zero, so an output computed
+    /// twice (the last group overlaps the one before when the count is not a multiple of the lanes) or alone
+    /// gets the same number.
+    fn centre_into(&self, x: &[f64], first: usize, out: &mut [f64]) {
+        let start = first - self.half_width();
+        let len = out.len();
+        let group = |from: usize| -> [f64; CENTRE_LANES] {
+            let mut acc = [0.0; CENTRE_LANES];
             for (k, &c) in self.centre.iter().enumerate() {
-                for (a, &v) in acc.iter_mut().zip(&x[start + k..start + k + LANES]) {
+                for (a, &v) in acc.iter_mut().zip(&x[from + k..from + k + CENTRE_LANES]) {
                     *a += c * v;
                 }
             }
-            chunk.copy_from_slice(&acc);
-            start += LANES;
+            acc
+        };
+        if len < CENTRE_LANES {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = self
+                    .centre
+                    .iter()
+                    .zip(&x[start + i..start + i + self.frame_len])
+                    .fold(0.0, |a, (&c, &v)| a + c * v);
+            }
+            return;
         }
-        for (i, o) in chunks.into_remainder().iter_mut().enumerate() {
-            *o = self
-                .centre
-                .iter()
-                .zip(&x[start + i..start + i + m])
-                .fold(0.0, |a, (&c, &v)| a + c * v);
+        for offset in (0..len - CENTRE_LANES).step_by(CENTRE_LANES) {
+            out[offset..offset + CENTRE_LANES].copy_from_slice(&group(start + offset));
         }
+        out[len - CENTRE_LANES..].copy_from_slice(&group(start + len - CENTRE_LANES));
     }
 
     /// A signal shorter than the frame: one polynomial (order lowered to fit) over all of it.
@@ -275,6 +312,9 @@ pub fn derivative(
 pub fn smooth(x: &[f64], sample_rate_hz: f64, settings: &SavgolSettings) -> Result<Vec<f64>, SavgolError> {
     derivative(x, sample_rate_hz, settings, 0)
 }
+
+/// Centre outputs computed together by [`SavgolFilter::centre_into`].
+const CENTRE_LANES: usize = 16;
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(p, q)| p * q).sum()
@@ -360,6 +400,22 @@ fn solve_in_place(a: &mut [Vec<f64>], b: &mut [f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A rough test signal of `n` samples.
+    fn rough(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.07).sin() * 40.0)
+            .collect()
+    }
+
+    /// The stored cubic 21-sample filters at 1 kHz, smoothing and first and second derivatives.
+    fn cubic_21() -> impl Iterator<Item = (usize, SavgolFilter)> {
+        (0..3).map(|derivative| (derivative, SavgolFilter::new(3, 21, derivative, 1000.0).unwrap()))
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|y| y.to_bits()).collect()
+    }
 
     /// The obviously-correct reference: a fresh least-squares fit (normal equations on raw sample offsets) for
     /// each output, then the polynomial's derivative at that output's position.
@@ -473,11 +529,8 @@ mod tests {
 
     #[test]
     fn a_range_read_from_the_whole_output_is_bit_for_bit_the_range_filtered_alone() {
-        let x: Vec<f64> = (0..300)
-            .map(|i| ((i * 37 % 23) as f64 - 11.0) * 0.3 + (i as f64 * 0.07).sin() * 40.0)
-            .collect();
-        for derivative in 0..3 {
-            let filter = SavgolFilter::new(3, 21, derivative, 1000.0).unwrap();
+        let x = rough(300);
+        for (derivative, filter) in cubic_21() {
             let whole = filter.apply(&x);
             // Ranges at both ends, inside, shorter than the frame, the frame exactly, empty and the whole.
             for (a, b) in [
@@ -492,12 +545,59 @@ mod tests {
             ] {
                 let alone = filter.apply(&x[a..b]);
                 let within = filter.apply_within(&x, &whole, a..b);
-                let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
                     bits(&within),
                     bits(&alone),
                     "derivative {derivative}, range {a}..{b}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn every_centre_output_is_its_own_sum_from_zero_in_tap_order() {
+        // The outputs are computed in groups, the last group overlapping the one before: each must still be the
+        // plain sum of its frame, tap by tap from zero (what a per-output loop gives), for every count of centre
+        // outputs (below, at and around multiples of the group).
+        let x = rough(120);
+        for (derivative, filter) in cubic_21() {
+            let (centre, h) = (filter.centre_weights(), filter.half_width());
+            for n in 21..=x.len() {
+                let out = filter.apply(&x[..n]);
+                for i in h..n - h {
+                    let alone = centre
+                        .iter()
+                        .zip(&x[i - h..=i + h])
+                        .fold(0.0, |a, (&c, &v)| a + c * v);
+                    assert_eq!(
+                        out[i].to_bits(),
+                        alone.to_bits(),
+                        "derivative {derivative}, n {n}, output {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_part_of_the_output_is_bit_for_bit_that_part_of_the_whole() {
+        let x = rough(90);
+        for (derivative, filter) in cubic_21() {
+            // Shorter than the frame, the frame exactly, and longer: every range, including empty ones and
+            // ranges past the end (clipped).
+            for n in [4, 20, 21, 22, 45, 90] {
+                let whole = filter.apply(&x[..n]);
+                for a in 0..=n + 1 {
+                    for b in a..=n + 2 {
+                        let part = filter.apply_part(&x[..n], a..b);
+                        let want = &whole[a.min(n)..b.min(n)];
+                        assert_eq!(
+                            bits(&part),
+                            bits(want),
+                            "derivative {derivative}, n {n}, {a}..{b}"
+                        );
+                    }
+                }
             }
         }
     }
