@@ -329,17 +329,32 @@ impl Model {
     /// Time derivatives of the state, and the pressures and flows behind them.
     #[inline(always)]
     pub fn derivatives(&self, inputs: &Inputs, drive: &Drive, y: &State) -> (State, Aux) {
-        self.derivatives_with(inputs, drive, y, ValveLaw::flow)
+        self.derivatives_with(inputs, drive, y, &self.anchors(y), ValveLaw::flow)
     }
 
-    /// [`Model::derivatives`] with the valves' flows from `valve_flow` (a test puts the law's definition in
-    /// place of its series; inlined, so the equations pay nothing for it).
+    /// The chambers' passive relations anchored at `y` ([`Passive::anchor`] of each `V - V0`), for the
+    /// derivatives at `y` and at the states of an integration step from it.
+    #[inline(always)]
+    fn anchors(&self, y: &State) -> Anchors {
+        let p = &self.patient;
+        let chambers = [&p.la, &p.lv, &p.ra, &p.rv];
+        let x0: [f64; 4] = std::array::from_fn(|i| y[ix::V_LA + i] - chambers[i].v0_ml);
+        Anchors {
+            x0,
+            exp: std::array::from_fn(|i| chambers[i].passive.anchor(x0[i])),
+        }
+    }
+
+    /// [`Model::derivatives`] with the chambers' passive relations carried from `anchors`
+    /// ([`Passive::pressure_near`]) and the valves' flows from `valve_flow` (a test puts the law's definition
+    /// in place of its series; inlined, so the equations pay nothing for it).
     #[inline(always)]
     fn derivatives_with(
         &self,
         inputs: &Inputs,
         drive: &Drive,
         y: &State,
+        anchors: &Anchors,
         valve_flow: impl Fn(&ValveLaw, f64) -> f64,
     ) -> (State, Aux) {
         let p = &self.patient;
@@ -349,7 +364,12 @@ impl Model {
         let chambers = [&p.la, &p.lv, &p.ra, &p.rv];
         let mut chamber_mmhg = [0.0; 4];
         for (i, chamber) in chambers.iter().enumerate() {
-            chamber_mmhg[i] = chamber.pressure_mmhg(y[ix::V_LA + i], drive.activation[i]) + pth;
+            chamber_mmhg[i] = chamber.pressure_near(
+                y[ix::V_LA + i],
+                drive.activation[i],
+                anchors.x0[i],
+                anchors.exp[i],
+            ) + pth;
         }
         let [p_la, p_lv, p_ra, p_rv] = chamber_mmhg;
         let p_ao = y[ix::P_AO] + pth;
@@ -470,14 +490,24 @@ impl Model {
     }
 }
 
+/// The chambers' `V - V0` at a state and their passive relations' [`Passive::anchor`] there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Anchors {
+    x0: [f64; 4],
+    exp: [f64; 4],
+}
+
 /// One classical RK4 step of `dt_s` from `y`, with the drive at the start, middle and end of the step. Returns
-/// the new state and the pressures and flows at the start of the step.
+/// the new state and the pressures and flows at the start of the step. The chambers' passive relations are
+/// anchored at `y` for all four stages (one `exp` for the LV's exponential EDPVR per step, not four).
 pub fn rk4_step(model: &Model, inputs: &Inputs, drives: [&Drive; 3], y: &State, dt_s: f64) -> (State, Aux) {
     let [drive_start, drive_mid, drive_end] = drives;
-    let (k1, aux) = model.derivatives(inputs, drive_start, y);
-    let (k2, _) = model.derivatives(inputs, drive_mid, &axpy(y, 0.5 * dt_s, &k1));
-    let (k3, _) = model.derivatives(inputs, drive_mid, &axpy(y, 0.5 * dt_s, &k2));
-    let (k4, _) = model.derivatives(inputs, drive_end, &axpy(y, dt_s, &k3));
+    let anchors = model.anchors(y);
+    let derivatives = |drive, y: &State| model.derivatives_with(inputs, drive, y, &anchors, ValveLaw::flow);
+    let (k1, aux) = derivatives(drive_start, y);
+    let (k2, _) = derivatives(drive_mid, &axpy(y, 0.5 * dt_s, &k1));
+    let (k3, _) = derivatives(drive_mid, &axpy(y, 0.5 * dt_s, &k2));
+    let (k4, _) = derivatives(drive_end, &axpy(y, dt_s, &k3));
     let mut next = *y;
     for i in 0..NUM_STATES {
         next[i] += dt_s / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
@@ -575,7 +605,7 @@ mod tests {
             let y: State = std::array::from_fn(|k| y0[k] * (0.5 + uniform()) + (uniform() - 0.5));
             let (dy, aux) = model.derivatives(&inputs, &drive, &y);
             let (dy_defined, aux_defined) =
-                model.derivatives_with(&inputs, &drive, &y, ValveLaw::defined_flow);
+                model.derivatives_with(&inputs, &drive, &y, &model.anchors(&y), ValveLaw::defined_flow);
             for (valve, (ours, defined)) in aux.valve_ml_s.iter().zip(aux_defined.valve_ml_s).enumerate() {
                 assert!(
                     (ours - defined).abs() <= 4e-15 * defined.abs(),
