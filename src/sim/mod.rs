@@ -495,16 +495,15 @@ impl Simulator {
 
     fn drive(&self, t_s: f64) -> Drive {
         let ([la, lv, ra, rv], shape) = self.model.twitches();
-        let activation = |twitch, atrial| self.clock.activation(twitch, shape, atrial, t_s);
+        let at = self.clock.at(t_s);
+        let activation = |twitch, atrial| at.activation(twitch, shape, atrial);
         let (la_act, lv_act) = (activation(la, true), activation(lv, false));
         // Chambers that twitch alike (the atria of both presets, the ventricles of `healthy`) share the value.
         let ra_act = if ra == la { la_act } else { activation(ra, true) };
         let rv_act = if rv == lv { lv_act } else { activation(rv, false) };
         Drive {
             activation: [la_act, lv_act, ra_act, rv_act],
-            tissue_activation: self
-                .clock
-                .activation(self.model.tissue_twitch(), shape, false, t_s),
+            tissue_activation: activation(self.model.tissue_twitch(), false),
             intrathoracic_mmhg: self
                 .ventilation
                 .as_ref()

@@ -58,11 +58,14 @@ impl HalfCosine {
     }
 
     /// `g(x)` for `x` in `[0, 1]` (clamped to it).
+    #[inline]
     pub fn rise(&self, x: f64) -> f64 {
         let position = x.clamp(0.0, 1.0) * HALF_COSINE_CELLS as f64;
-        let index = (position as usize).min(HALF_COSINE_CELLS - 1);
-        let u = position - index as f64;
-        let [c0, c1, c2, c3] = self.cells[index];
+        // The cell by a cast through `i64` (the conversions to and from `usize` are several instructions on the
+        // baseline x86-64 target, these one each).
+        let cell = (position as i64).min(HALF_COSINE_CELLS as i64 - 1);
+        let u = position - cell as f64;
+        let [c0, c1, c2, c3] = self.cells[cell as usize];
         c0 + u * (c1 + u * (c2 + u * c3))
     }
 }
@@ -98,6 +101,7 @@ impl Twitch {
     }
 
     /// Activation (0..1) of one beat `s` seconds after that beat started.
+    #[inline]
     pub fn at(&self, shape: &HalfCosine, s: f64) -> f64 {
         let x = s - self.onset_s;
         if !(0.0..self.end_s).contains(&x) {
@@ -326,29 +330,22 @@ impl BeatClock {
         }
     }
 
-    /// Seconds since the start of the beat containing `t_s`, and the RR of the beat before that one. Valid for
-    /// times up to the end of the next beat (integration stages look at most one step ahead).
-    pub fn locate(&self, t_s: f64) -> (f64, f64) {
+    /// Where `t_s` falls: in the current beat or the next (integration stages look at most one step ahead).
+    pub fn at(&self, t_s: f64) -> BeatTime {
         let s = t_s - self.start_s;
         if s >= self.rr_s {
-            (s - self.rr_s, self.rr_s)
+            BeatTime {
+                s: s - self.rr_s,
+                prev_rr_s: self.rr_s,
+                kinds: [self.kinds[1], self.kinds[2]],
+            }
         } else {
-            (s, self.prev_rr_s)
+            BeatTime {
+                s,
+                prev_rr_s: self.prev_rr_s,
+                kinds: [self.kinds[0], self.kinds[1]],
+            }
         }
-    }
-
-    /// Activation (0..1) of a chamber with twitch `twitch` (an atrium when `atrial`) at `t_s`, each beat's twitch
-    /// scaled by its kind's [`BeatKind::strength`].
-    pub fn activation(&self, twitch: &Twitch, shape: &HalfCosine, atrial: bool, t_s: f64) -> f64 {
-        let s = t_s - self.start_s;
-        let (s, prev_rr_s, [prev, current]) = if s >= self.rr_s {
-            (s - self.rr_s, self.rr_s, [self.kinds[1], self.kinds[2]])
-        } else {
-            (s, self.prev_rr_s, [self.kinds[0], self.kinds[1]])
-        };
-        (current.strength(atrial) * twitch.at(shape, s)
-            + prev.strength(atrial) * twitch.at(shape, s + prev_rr_s))
-        .clamp(0.0, 1.0)
     }
 
     /// Whether `t_s` has reached the start of the next beat.
@@ -402,6 +399,29 @@ impl BeatClock {
     }
 }
 
+/// An instant on the beat clock ([`BeatClock::at`]): taken once for all the chambers' activations there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BeatTime {
+    /// Seconds since the start of the beat containing the instant.
+    pub s: f64,
+    /// RR of the beat before that one, s.
+    pub prev_rr_s: f64,
+    /// Kinds of the beat before and of the beat containing the instant.
+    pub kinds: [BeatKind; 2],
+}
+
+impl BeatTime {
+    /// Activation (0..1) of a chamber with twitch `twitch` (an atrium when `atrial`): its twitch in this beat
+    /// plus the tail of its twitch in the beat before, each scaled by its kind's [`BeatKind::strength`].
+    #[inline]
+    pub fn activation(&self, twitch: &Twitch, shape: &HalfCosine, atrial: bool) -> f64 {
+        let [prev, current] = self.kinds;
+        (current.strength(atrial) * twitch.at(shape, self.s)
+            + prev.strength(atrial) * twitch.at(shape, self.s + self.prev_rr_s))
+        .clamp(0.0, 1.0)
+    }
+}
+
 /// Mechanical ventilation: when it runs, breaths start every 60/14 s from `start_s`, each raising the
 /// intrathoracic pressure during inspiration (a third of the cycle) and letting it fall in early expiration.
 /// Switching it off lets the current breath finish.
@@ -434,13 +454,15 @@ impl Ventilation {
 
     /// Inspiratory drive 0..1 at `t_s` (1 at end-inspiration): a raised-cosine rise over the first third of the
     /// breath and a raised-cosine fall over the second, through `shape` (the chambers' tabulated half-cosine).
+    #[inline]
     pub fn drive(&self, shape: &HalfCosine, t_s: f64) -> f64 {
         if t_s < self.start_s || t_s >= self.end_s {
             return 0.0;
         }
         let breaths = (t_s - self.start_s) * (BREATHS_PER_MIN / 60.0);
-        // Thirds of the breath under way; the cast truncates (`fract` is a library call on the baseline target).
-        let thirds = 3.0 * (breaths - breaths as u64 as f64);
+        // Thirds of the breath under way; the cast truncates (`fract` is a library call on the baseline target,
+        // a cast through `u64` several instructions, through `i64` one).
+        let thirds = 3.0 * (breaths - breaths as i64 as f64);
         if thirds < 1.0 {
             shape.rise(thirds)
         } else if thirds < 2.0 {
@@ -512,7 +534,7 @@ mod tests {
             clock.advance(t, (BeatKind::Sinus, 0.8));
             let modulo = raised_cosine_pair(&patient.lv, t.rem_euclid(0.8));
             assert!(
-                (clock.activation(&lv, &shape, false, t) - modulo).abs() < 1e-12,
+                (clock.at(t).activation(&lv, &shape, false) - modulo).abs() < 1e-12,
                 "t = {t}"
             );
         }
@@ -525,7 +547,7 @@ mod tests {
         let shape = HalfCosine::new();
         let clock = BeatClock::new(0.0, 0.6, BeatKind::Sinus);
         // The atria start 0.48 s into the beat and twitch for 0.26 s: the tail lies in the next beat.
-        let tail = clock.activation(&Twitch::of(&shock.la), &shape, true, 0.6 + 0.1);
+        let tail = clock.at(0.6 + 0.1).activation(&Twitch::of(&shock.la), &shape, true);
         assert!((tail - raised_cosine_pair(&shock.la, 0.7)).abs() < 1e-12 && tail > 0.0);
     }
 
