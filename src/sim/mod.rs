@@ -392,11 +392,13 @@ impl Simulator {
         // The drive at every half substep of the sample, each computed once (a new beat starting within the
         // sample changes the clock's bookkeeping, not the drive it gives for a time); the first is the last of
         // the sample before (the same instant, to rounding of its time) unless a control came between.
-        let first = self.next_drive.take();
-        let drives: [Drive; 2 * SUBSTEPS_PER_SAMPLE + 1] = std::array::from_fn(|i| match first {
-            Some(drive) if i == 0 => drive,
-            _ => self.drive(t0_s + 0.5 * i as f64 * DT_S),
-        });
+        let mut drives = [Drive::default(); 2 * SUBSTEPS_PER_SAMPLE + 1];
+        for (i, drive) in drives.iter_mut().enumerate() {
+            *drive = match self.next_drive.take() {
+                Some(first) => first,
+                None => self.drive(t0_s + 0.5 * i as f64 * DT_S),
+            };
+        }
         self.next_drive = Some(drives[2 * SUBSTEPS_PER_SAMPLE]);
         let mut aux0 = Aux::default();
         for substep in 0..SUBSTEPS_PER_SAMPLE {

@@ -101,7 +101,7 @@ impl Twitch {
     }
 
     /// Activation (0..1) of one beat `s` seconds after that beat started.
-    #[inline]
+    #[inline(always)]
     pub fn at(&self, shape: &HalfCosine, s: f64) -> f64 {
         let x = s - self.onset_s;
         if !(0.0..self.end_s).contains(&x) {
