@@ -275,48 +275,44 @@ pub fn write_rows(
     Ok(())
 }
 
-/// Appends `x` with `decimals` (at most 4) decimals exactly as `format!("{x:.decimals$}")` writes it, then
-/// `separator`. The CSV
-/// writer's hot path (8 numbers per sample): the general formatter's exact decimal expansion is needed only near
-/// a tie, and the digits of a whole number below 10^8 are made in a register and stored in one 16-byte write
-/// (inlined: `decimals` is a constant at each call).
+/// Appends `x` with `decimals` decimals exactly as `format!("{x:.decimals$}")` writes it, then `separator`.
+/// The CSV writer's hot path (8 numbers per sample): the general formatter's exact decimal expansion is needed
+/// only near a tie, and with 1 to 4 decimals the digits of a whole number below 10^8 are made in a register and
+/// stored, with the separator, in one 16-byte write (inlined: `decimals` is a constant at each call).
 #[inline(always)]
 fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize, separator: u8) {
     const SCALE: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
     const LIMIT: u32 = 100_000_000;
     let scaled = x.abs() * SCALE.get(decimals).copied().unwrap_or(f64::NAN);
     // Below 1e9 the product is within 6e-8 of the exact decimal value |x| * 10^decimals, so unless its fraction
-    // is within 1e-6 of one half both round to the same whole number (NaN, infinities, 10^8 and above: the
-    // general formatter). The whole part and the fraction by a cast, exact here: `trunc`, `fract` and `round`
-    // are library calls on the baseline x86-64 target.
+    // is within 1e-6 of one half both round to the same whole number (NaN, infinities, 10^8 and above, no
+    // decimals: the general formatter). The whole part and the fraction by a cast, exact here: `trunc`,
+    // `fract` and `round` are library calls on the baseline x86-64 target.
     let whole = if scaled < f64::from(LIMIT) { scaled as u32 } else { LIMIT };
     let fraction = scaled - f64::from(whole);
     let n = whole + u32::from(fraction > 0.5);
-    if !(n < LIMIT && (fraction - 0.5).abs() > 1e-6) {
+    if !(n < LIMIT && (fraction - 0.5).abs() > 1e-6 && decimals > 0) {
         // Writing to a Vec cannot fail.
         let _ = write!(out, "{x:.decimals$}");
         out.push(separator);
         return;
     }
-    // The eight digits with the point before the last `decimals`; then the leading zeros dropped, leaving
-    // the significant digits but at least `decimals + 1` (a whole part of one digit); then the sign, and the
-    // separator after all: at most 11 bytes. The length comes from `n` alone, so the next number's place does
-    // not wait for the digits.
-    let digits = u128::from(eight_digits(n));
-    let whole_bits = 8 * (8 - decimals);
-    let pointed = if decimals > 0 {
-        (digits & ((1 << whole_bits) - 1)) | (u128::from(b'.') << whole_bits) | ((digits >> whole_bits) << (whole_bits + 8))
-    } else {
-        digits
-    };
-    let significant = n.checked_ilog10().unwrap_or(0) as usize + 1;
-    let width = significant.max(decimals + 1);
+    // The eight digits of `n`, the first in the lowest byte: the last `decimals` are the fraction, the
+    // `8 - decimals` before them the whole part with its leading zeros.
+    let digits = eight_digits(n);
+    let whole_bytes = 8 - decimals;
+    // The head: the sign and the whole part's significant digits (at least one), at most 8 bytes, zeros above.
+    // Its length comes from `n` alone, so the next number's place does not wait for the digits.
+    let whole_digits = ((n / 10_u32.pow(decimals as u32)) | 1).ilog10() as usize + 1;
     let negative = usize::from(x.is_sign_negative());
-    let len = width + usize::from(decimals > 0) + negative;
-    let text = ((pointed >> (8 * (8 - width))) << (8 * negative))
-        | (negative as u128 * u128::from(b'-'))
-        | (u128::from(separator) << (8 * len));
-    let end = out.len() + len + 1;
+    let whole_part = digits & (u64::MAX >> (8 * decimals));
+    let head =
+        ((whole_part >> (8 * (whole_bytes - whole_digits))) << (8 * negative)) | (negative as u64 * u64::from(b'-'));
+    let head_len = whole_digits + negative;
+    // The tail: the point, the fraction's digits and the separator, at most 6 bytes.
+    let tail = u64::from(b'.') | ((digits >> (8 * whole_bytes)) << 8) | (u64::from(separator) << (8 * (decimals + 1)));
+    let text = u128::from(head) | (u128::from(tail) << (8 * head_len));
+    let end = out.len() + head_len + decimals + 2;
     out.extend_from_slice(&text.to_le_bytes());
     out.truncate(end);
 }
