@@ -413,7 +413,7 @@ pub struct BeatTime {
 impl BeatTime {
     /// Activation (0..1) of a chamber with twitch `twitch` (an atrium when `atrial`): its twitch in this beat
     /// plus the tail of its twitch in the beat before, each scaled by its kind's [`BeatKind::strength`].
-    #[inline]
+    #[inline(always)]
     pub fn activation(&self, twitch: &Twitch, shape: &HalfCosine, atrial: bool) -> f64 {
         let [prev, current] = self.kinds;
         (current.strength(atrial) * twitch.at(shape, self.s)
@@ -454,7 +454,7 @@ impl Ventilation {
 
     /// Inspiratory drive 0..1 at `t_s` (1 at end-inspiration): a raised-cosine rise over the first third of the
     /// breath and a raised-cosine fall over the second, through `shape` (the chambers' tabulated half-cosine).
-    #[inline]
+    #[inline(always)]
     pub fn drive(&self, shape: &HalfCosine, t_s: f64) -> f64 {
         if t_s < self.start_s || t_s >= self.end_s {
             return 0.0;
