@@ -13,6 +13,7 @@
 //!
 //! All parameters are drawn from the seed when the sensors are made, so a seed fixes every offset and gain.
 
+use super::rhythm::HalfCosine;
 use super::rng::Rng;
 
 /// Channels, in `Simulator::source_spec` order.
@@ -148,8 +149,9 @@ struct Chain {
     doppler_gain: f64,
     doppler_tracking: FirstOrder,
     dropout_until_s: f64,
-    mains_phase: f64,
-    wander_phase: f64,
+    /// Phases of the mains hum and the baseline wander, turns.
+    mains_turns: f64,
+    wander_turns: f64,
     flowmeter: FirstOrder,
 }
 
@@ -185,8 +187,8 @@ impl Sensors {
                     doppler_gain: rng.uniform_in(0.95, 1.05),
                     doppler_tracking: FirstOrder::new(40.0, sample_rate_hz),
                     dropout_until_s: f64::NEG_INFINITY,
-                    mains_phase: rng.uniform_in(0.0, std::f64::consts::TAU),
-                    wander_phase: rng.uniform_in(0.0, std::f64::consts::TAU),
+                    mains_turns: rng.uniform(),
+                    wander_turns: rng.uniform(),
                     flowmeter: FirstOrder::new(2.0, sample_rate_hz),
                     pressures,
                     rng,
@@ -199,8 +201,15 @@ impl Sensors {
         }
     }
 
-    /// What the channels show for the true values `truth` (ecg, pa, pd, ipv, lvp, lvv, ecmo_flow) at `t_s`.
-    pub fn measure(&mut self, t_s: f64, dt_s: f64, truth: [f64; NUM_CHANNELS]) -> [f64; NUM_CHANNELS] {
+    /// What the channels show for the true values `truth` (ecg, pa, pd, ipv, lvp, lvv, ecmo_flow) at `t_s`; the
+    /// ECG's hum and wander are sines through `shape` ([`HalfCosine::sin_turns`]).
+    pub fn measure(
+        &mut self,
+        shape: &HalfCosine,
+        t_s: f64,
+        dt_s: f64,
+        truth: [f64; NUM_CHANNELS],
+    ) -> [f64; NUM_CHANNELS] {
         let [ecg, pa, pd, ipv, lvp, lvv, ecmo] = truth;
         // Open to air, every pressure transducer reads atmosphere: 0 mmHg plus its own offset and noise.
         let (pa, pd, lvp) = if self.open_to_air {
@@ -212,8 +221,8 @@ impl Sensors {
             return [ecg, pa, pd, ipv, lvp, lvv, ecmo];
         };
         let rng = &mut chain.rng;
-        let wander = 0.08 * (std::f64::consts::TAU * 0.2 * t_s + chain.wander_phase).sin();
-        let mains = 0.01 * (std::f64::consts::TAU * 50.0 * t_s + chain.mains_phase).sin();
+        let wander = 0.08 * shape.sin_turns(0.2 * t_s + chain.wander_turns);
+        let mains = 0.01 * shape.sin_turns(50.0 * t_s + chain.mains_turns);
         let ecg = ecg + wander + mains + 0.015 * rng.normal();
         let pa = chain.pressures[0].measure(rng, t_s, chain.catheter.filter(pa));
         let pd = chain.pressures[1].measure(rng, t_s, pd);
@@ -261,7 +270,7 @@ mod tests {
     fn clean_sensors_pass_the_truth() {
         let mut sensors = Sensors::new(SensorLevel::Clean, 1, 1000.0);
         let truth = [0.1, 90.0, 85.0, 30.0, 100.0, 120.0, 3.5];
-        assert_eq!(sensors.measure(0.0, 1e-3, truth), truth);
+        assert_eq!(sensors.measure(&HalfCosine::new(), 0.0, 1e-3, truth), truth);
     }
 
     #[test]
@@ -270,14 +279,16 @@ mod tests {
         let mut clean = Sensors::new(SensorLevel::Clean, 1, 1000.0);
         clean.open_to_air = true;
         assert_eq!(
-            clean.measure(0.0, 1e-3, truth),
+            clean.measure(&HalfCosine::new(), 0.0, 1e-3, truth),
             [0.1, 0.0, 0.0, 30.0, 0.0, 120.0, 3.5]
         );
         let mut realistic = Sensors::new(SensorLevel::Realistic, 1, 1000.0);
         realistic.open_to_air = true;
         let offsets = realistic.calibration(0.0).pressure_offsets_mmhg;
-        let samples: Vec<[f64; NUM_CHANNELS]> =
-            (0..2000).map(|_| realistic.measure(0.0, 1e-3, truth)).collect();
+        let shape = HalfCosine::new();
+        let samples: Vec<[f64; NUM_CHANNELS]> = (0..2000)
+            .map(|_| realistic.measure(&shape, 0.0, 1e-3, truth))
+            .collect();
         for (channel, offset) in [1, 2, 4].into_iter().zip(offsets) {
             let mean = samples.iter().map(|s| s[channel]).sum::<f64>() / samples.len() as f64;
             assert!(
@@ -302,9 +313,10 @@ mod tests {
     fn realistic_volume_follows_the_stated_calibration() {
         let mut sensors = Sensors::new(SensorLevel::Realistic, 3, 1000.0);
         let cal = sensors.calibration(0.0);
+        let shape = HalfCosine::new();
         let n = 20_000;
         let mean = (0..n)
-            .map(|_| sensors.measure(0.0, 1e-3, [0.0, 0.0, 0.0, 0.0, 0.0, 100.0, 0.0])[5])
+            .map(|_| sensors.measure(&shape, 0.0, 1e-3, [0.0, 0.0, 0.0, 0.0, 0.0, 100.0, 0.0])[5])
             .sum::<f64>()
             / n as f64;
         assert!((mean - (cal.volume_alpha * 100.0 + cal.parallel_volume_ml)).abs() < 0.05);
