@@ -233,7 +233,7 @@ pub struct Model {
     segment: Option<SegmentLaw>,
     twitches: [Twitch; 4],
     tissue_twitch: Twitch,
-    half_cosine: HalfCosine,
+    half_cosine: &'static HalfCosine,
 }
 
 impl Model {
@@ -271,7 +271,7 @@ impl Model {
                 relaxation_s: patient.lv.relaxation_s * patient.coronary.tissue_relaxation_fraction,
                 ..patient.lv
             }),
-            half_cosine: HalfCosine::new(),
+            half_cosine: HalfCosine::shared(),
             patient,
         }
     }
@@ -295,7 +295,7 @@ impl Model {
 
     /// The twitches of LA, LV, RA, RV and the table they are evaluated through.
     pub fn twitches(&self) -> (&[Twitch; 4], &HalfCosine) {
-        (&self.twitches, &self.half_cosine)
+        (&self.twitches, self.half_cosine)
     }
 
     /// The LV twitch as the intramyocardial vessels feel it (the coronary branch's faster relaxation).

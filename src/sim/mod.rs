@@ -300,7 +300,7 @@ impl Simulator {
             let (truth, true_channels) = self.step();
             let measured = self
                 .sensors
-                .measure(self.model.twitches().1, truth.time_s, 1.0 / OUTPUT_RATE_HZ, true_channels);
+                .measure(truth.time_s, 1.0 / OUTPUT_RATE_HZ, true_channels);
             visit(&Sample {
                 index,
                 measured,

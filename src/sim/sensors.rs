@@ -201,15 +201,8 @@ impl Sensors {
         }
     }
 
-    /// What the channels show for the true values `truth` (ecg, pa, pd, ipv, lvp, lvv, ecmo_flow) at `t_s`; the
-    /// ECG's hum and wander are sines through `shape` ([`HalfCosine::sin_turns`]).
-    pub fn measure(
-        &mut self,
-        shape: &HalfCosine,
-        t_s: f64,
-        dt_s: f64,
-        truth: [f64; NUM_CHANNELS],
-    ) -> [f64; NUM_CHANNELS] {
+    /// What the channels show for the true values `truth` (ecg, pa, pd, ipv, lvp, lvv, ecmo_flow) at `t_s`.
+    pub fn measure(&mut self, t_s: f64, dt_s: f64, truth: [f64; NUM_CHANNELS]) -> [f64; NUM_CHANNELS] {
         let [ecg, pa, pd, ipv, lvp, lvv, ecmo] = truth;
         // Open to air, every pressure transducer reads atmosphere: 0 mmHg plus its own offset and noise.
         let (pa, pd, lvp) = if self.open_to_air {
@@ -221,6 +214,8 @@ impl Sensors {
             return [ecg, pa, pd, ipv, lvp, lvv, ecmo];
         };
         let rng = &mut chain.rng;
+        // Sines through the simulator's table ([`HalfCosine::sin_turns`], within 2e-15 of the library's).
+        let shape = HalfCosine::shared();
         let wander = 0.08 * shape.sin_turns(0.2 * t_s + chain.wander_turns);
         let mains = 0.01 * shape.sin_turns(50.0 * t_s + chain.mains_turns);
         let ecg = ecg + wander + mains + 0.015 * rng.normal();
@@ -270,7 +265,7 @@ mod tests {
     fn clean_sensors_pass_the_truth() {
         let mut sensors = Sensors::new(SensorLevel::Clean, 1, 1000.0);
         let truth = [0.1, 90.0, 85.0, 30.0, 100.0, 120.0, 3.5];
-        assert_eq!(sensors.measure(&HalfCosine::new(), 0.0, 1e-3, truth), truth);
+        assert_eq!(sensors.measure(0.0, 1e-3, truth), truth);
     }
 
     #[test]
@@ -279,16 +274,14 @@ mod tests {
         let mut clean = Sensors::new(SensorLevel::Clean, 1, 1000.0);
         clean.open_to_air = true;
         assert_eq!(
-            clean.measure(&HalfCosine::new(), 0.0, 1e-3, truth),
+            clean.measure(0.0, 1e-3, truth),
             [0.1, 0.0, 0.0, 30.0, 0.0, 120.0, 3.5]
         );
         let mut realistic = Sensors::new(SensorLevel::Realistic, 1, 1000.0);
         realistic.open_to_air = true;
         let offsets = realistic.calibration(0.0).pressure_offsets_mmhg;
-        let shape = HalfCosine::new();
-        let samples: Vec<[f64; NUM_CHANNELS]> = (0..2000)
-            .map(|_| realistic.measure(&shape, 0.0, 1e-3, truth))
-            .collect();
+        let samples: Vec<[f64; NUM_CHANNELS]> =
+            (0..2000).map(|_| realistic.measure(0.0, 1e-3, truth)).collect();
         for (channel, offset) in [1, 2, 4].into_iter().zip(offsets) {
             let mean = samples.iter().map(|s| s[channel]).sum::<f64>() / samples.len() as f64;
             assert!(
@@ -313,10 +306,9 @@ mod tests {
     fn realistic_volume_follows_the_stated_calibration() {
         let mut sensors = Sensors::new(SensorLevel::Realistic, 3, 1000.0);
         let cal = sensors.calibration(0.0);
-        let shape = HalfCosine::new();
         let n = 20_000;
         let mean = (0..n)
-            .map(|_| sensors.measure(&shape, 0.0, 1e-3, [0.0, 0.0, 0.0, 0.0, 0.0, 100.0, 0.0])[5])
+            .map(|_| sensors.measure(0.0, 1e-3, [0.0, 0.0, 0.0, 0.0, 0.0, 100.0, 0.0])[5])
             .sum::<f64>()
             / n as f64;
         assert!((mean - (cal.volume_alpha * 100.0 + cal.parallel_volume_ml)).abs() < 0.05);
