@@ -232,6 +232,8 @@ pub struct Model {
     per: Reciprocals,
     segment: Option<SegmentLaw>,
     twitches: [Twitch; 4],
+    /// Whether RA twitches as LA does, and RV as LV (then they share the activation).
+    alike: [bool; 2],
     tissue_twitch: Twitch,
     half_cosine: &'static HalfCosine,
 }
@@ -267,6 +269,10 @@ impl Model {
                 r_arch: 1.0 / patient.aortic_arch_resistance,
             },
             twitches: [&patient.la, &patient.lv, &patient.ra, &patient.rv].map(Twitch::of),
+            alike: [
+                Twitch::of(&patient.ra) == Twitch::of(&patient.la),
+                Twitch::of(&patient.rv) == Twitch::of(&patient.lv),
+            ],
             tissue_twitch: Twitch::of(&Chamber {
                 relaxation_s: patient.lv.relaxation_s * patient.coronary.tissue_relaxation_fraction,
                 ..patient.lv
@@ -296,6 +302,11 @@ impl Model {
     /// The twitches of LA, LV, RA, RV and the table they are evaluated through.
     pub fn twitches(&self) -> (&[Twitch; 4], &HalfCosine) {
         (&self.twitches, self.half_cosine)
+    }
+
+    /// Whether RA twitches as LA does, and RV as LV (the atria of both presets, the ventricles of `healthy`).
+    pub fn twitches_alike(&self) -> [bool; 2] {
+        self.alike
     }
 
     /// The LV twitch as the intramyocardial vessels feel it (the coronary branch's faster relaxation).

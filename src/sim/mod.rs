@@ -500,9 +500,10 @@ impl Simulator {
         let at = self.clock.at(t_s);
         let activation = |twitch, atrial| at.activation(twitch, shape, atrial);
         let (la_act, lv_act) = (activation(la, true), activation(lv, false));
-        // Chambers that twitch alike (the atria of both presets, the ventricles of `healthy`) share the value.
-        let ra_act = if ra == la { la_act } else { activation(ra, true) };
-        let rv_act = if rv == lv { lv_act } else { activation(rv, false) };
+        // Chambers that twitch alike share the value.
+        let [ra_as_la, rv_as_lv] = self.model.twitches_alike();
+        let ra_act = if ra_as_la { la_act } else { activation(ra, true) };
+        let rv_act = if rv_as_lv { lv_act } else { activation(rv, false) };
         Drive {
             activation: [la_act, lv_act, ra_act, rv_act],
             tissue_activation: activation(self.model.tissue_twitch(), false),

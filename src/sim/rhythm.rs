@@ -503,6 +503,7 @@ impl Ventilation {
     }
 
     /// Intrathoracic pressure above atmospheric at `t_s`, mmHg.
+    #[inline(always)]
     pub fn intrathoracic_mmhg(&self, shape: &HalfCosine, t_s: f64) -> f64 {
         PEAK_INTRATHORACIC_MMHG * self.drive(shape, t_s)
     }
