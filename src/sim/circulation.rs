@@ -637,6 +637,63 @@ mod tests {
     }
 
     #[test]
+    fn anchored_stages_are_the_unanchored_integration_to_rounding() {
+        // The shock patient (exponential LV EDPVR) over 3 s of beats with an Impella: RK4 with the passive
+        // relations anchored once per step, against RK4 with an `exp` at every stage, and both against the same
+        // integration at a tenth of the step. The anchoring must move the states by rounding only: a thousandth
+        // of what the step size itself costs.
+        let model = Model::new(Patient::cardiogenic_shock());
+        let inputs = Inputs {
+            ecmo_l_min: 3.0,
+            impella: Some(HqLine {
+                q_at_zero_l_min: 3.5,
+                slope_l_min_per_mmhg: 0.02,
+            }),
+            venous_obstruction: 1.0,
+            microvascular_scale: 1.0,
+            balloon_catheter: false,
+        };
+        let (twitches, shape) = model.twitches();
+        let drive = |t: f64| {
+            let s = t % 0.6;
+            Drive {
+                activation: twitches.map(|twitch| twitch.at(shape, s)),
+                tissue_activation: model.tissue_twitch().at(shape, s),
+                intrathoracic_mmhg: 0.0,
+                balloon_ml: 0.0,
+            }
+        };
+        let unanchored = |y: &State, t: f64, dt: f64| {
+            let d = |t: f64, y: &State| model.derivatives(&inputs, &drive(t), y).0;
+            let k1 = d(t, y);
+            let k2 = d(t + 0.5 * dt, &axpy(y, 0.5 * dt, &k1));
+            let k3 = d(t + 0.5 * dt, &axpy(y, 0.5 * dt, &k2));
+            let k4 = d(t + dt, &axpy(y, dt, &k3));
+            std::array::from_fn(|i| y[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
+        };
+        let anchored = |y: &State, t: f64, dt: f64| {
+            let drives = [drive(t), drive(t + 0.5 * dt), drive(t + dt)];
+            rk4_step(&model, &inputs, [&drives[0], &drives[1], &drives[2]], y, dt).0
+        };
+        let run = |step: &dyn Fn(&State, f64, f64) -> State, dt: f64, n: usize| {
+            let mut y = model.initial_state();
+            for i in 0..n {
+                y = step(&y, i as f64 * dt, dt);
+            }
+            y
+        };
+        let (ours, exact) = (run(&anchored, 5e-4, 6000), run(&unanchored, 5e-4, 6000));
+        let fine = run(&unanchored, 5e-5, 60_000);
+        let anchoring = (0..NUM_STATES).map(|i| (ours[i] - exact[i]).abs()).fold(0.0, f64::max);
+        let step_error = (0..NUM_STATES).map(|i| (fine[i] - exact[i]).abs()).fold(0.0, f64::max);
+        assert!(anchoring > 0.0, "the anchoring was not exercised");
+        assert!(
+            anchoring < 1e-3 * step_error && anchoring < 1e-9,
+            "anchoring moves the states by {anchoring:e}, the step size by {step_error:e}"
+        );
+    }
+
+    #[test]
     fn blood_volume_is_conserved() {
         let model = Model::new(Patient::cardiogenic_shock());
         let inputs = Inputs {

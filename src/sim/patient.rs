@@ -400,6 +400,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn exponential_pressure_near_its_anchor_is_the_definition_to_rounding() {
+        let passive = Passive::Exponential {
+            a_mmhg: 4.0,
+            beta_per_ml: 0.012,
+        };
+        let defined = |x: f64| 4.0 * ((0.012 * x).exp() - 1.0);
+        let mut worst: f64 = 0.0;
+        for i in 0..2_000 {
+            let x0 = -20.0 + 0.137 * f64::from(i);
+            let anchor = passive.anchor(x0);
+            // At the anchor the definition itself; then off it by up to 5 mL both ways (|beta dx| <= 0.06:
+            // the series to 0.05, the library beyond).
+            assert_eq!(passive.pressure_near(x0, x0, anchor), defined(x0));
+            for k in -50..=50 {
+                let x = x0 + 0.1 * f64::from(k) + 1e-3;
+                let p = passive.pressure_near(x, x0, anchor);
+                worst = worst.max((p - defined(x)).abs() / (4.0 * (0.012 * x).exp()));
+            }
+        }
+        // Both round their exponent (beta x or beta x0, to 4e-16 of the exponential each), the series adds its
+        // own: a term left out of it would show at 1e-13.
+        assert!(worst < 2e-15, "worst difference {worst:e} of the exponential");
+        let linear = Passive::Linear { eb_mmhg_per_ml: 0.2 };
+        assert_eq!(linear.pressure_near(30.0, 29.0, linear.anchor(29.0)), 6.0);
+    }
+
+    #[test]
     fn healthy_lv_espvr_is_ea_plus_eb() {
         let lv = Patient::healthy().lv;
         let ees = (lv.pressure_mmhg(100.0, 1.0) - lv.pressure_mmhg(80.0, 1.0)) / 20.0;
