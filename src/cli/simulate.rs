@@ -208,7 +208,9 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Pa
     });
     match (written, truth_out) {
         (Ok(()), _) => Ok(()),
-        (Err(CsvError::Rows(error)), _) => Err(error).with_context(|| format!("cannot write {}", out.display())),
+        (Err(CsvError::Rows(error)), _) => {
+            Err(error).with_context(|| format!("cannot write {}", out.display()))
+        }
         (Err(CsvError::Truth(error)), truth_out) => {
             let path = truth_out.map_or_else(PathBuf::new, |(_, path)| path.to_path_buf());
             Err(error).with_context(|| format!("cannot write {}", path.display()))
@@ -288,7 +290,11 @@ fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize, separator: u8) {
     // is within 1e-6 of one half both round to the same whole number (NaN, infinities, 10^8 and above, no
     // decimals: the general formatter). The whole part and the fraction by a cast, exact here: `trunc`,
     // `fract` and `round` are library calls on the baseline x86-64 target.
-    let whole = if scaled < f64::from(LIMIT) { scaled as u32 } else { LIMIT };
+    let whole = if scaled < f64::from(LIMIT) {
+        scaled as u32
+    } else {
+        LIMIT
+    };
     let fraction = scaled - f64::from(whole);
     let n = whole + u32::from(fraction > 0.5);
     if !(n < LIMIT && (fraction - 0.5).abs() > 1e-6 && decimals > 0) {
@@ -306,11 +312,13 @@ fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize, separator: u8) {
     let whole_digits = ((n / 10_u32.pow(decimals as u32)) | 1).ilog10() as usize + 1;
     let negative = usize::from(x.is_sign_negative());
     let whole_part = digits & (u64::MAX >> (8 * decimals));
-    let head =
-        ((whole_part >> (8 * (whole_bytes - whole_digits))) << (8 * negative)) | (negative as u64 * u64::from(b'-'));
+    let head = ((whole_part >> (8 * (whole_bytes - whole_digits))) << (8 * negative))
+        | (negative as u64 * u64::from(b'-'));
     let head_len = whole_digits + negative;
     // The tail: the point, the fraction's digits and the separator, at most 6 bytes.
-    let tail = u64::from(b'.') | ((digits >> (8 * whole_bytes)) << 8) | (u64::from(separator) << (8 * (decimals + 1)));
+    let tail = u64::from(b'.')
+        | ((digits >> (8 * whole_bytes)) << 8)
+        | (u64::from(separator) << (8 * (decimals + 1)));
     let text = u128::from(head) | (u128::from(tail) << (8 * head_len));
     let end = out.len() + head_len + decimals + 2;
     out.extend_from_slice(&text.to_le_bytes());

@@ -684,8 +684,12 @@ mod tests {
         };
         let (ours, exact) = (run(&anchored, 5e-4, 6000), run(&unanchored, 5e-4, 6000));
         let fine = run(&unanchored, 5e-5, 60_000);
-        let anchoring = (0..NUM_STATES).map(|i| (ours[i] - exact[i]).abs()).fold(0.0, f64::max);
-        let step_error = (0..NUM_STATES).map(|i| (fine[i] - exact[i]).abs()).fold(0.0, f64::max);
+        let anchoring = (0..NUM_STATES)
+            .map(|i| (ours[i] - exact[i]).abs())
+            .fold(0.0, f64::max);
+        let step_error = (0..NUM_STATES)
+            .map(|i| (fine[i] - exact[i]).abs())
+            .fold(0.0, f64::max);
         assert!(anchoring > 0.0, "the anchoring was not exercised");
         assert!(
             anchoring < 1e-3 * step_error && anchoring < 1e-9,

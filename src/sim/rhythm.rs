@@ -611,7 +611,9 @@ mod tests {
         let shape = HalfCosine::new();
         let clock = BeatClock::new(0.0, 0.6, BeatKind::Sinus);
         // The atria start 0.48 s into the beat and twitch for 0.26 s: the tail lies in the next beat.
-        let tail = clock.at(0.6 + 0.1).activation(&Twitch::of(&shock.la), &shape, true);
+        let tail = clock
+            .at(0.6 + 0.1)
+            .activation(&Twitch::of(&shock.la), &shape, true);
         assert!((tail - raised_cosine_pair(&shock.la, 0.7)).abs() < 1e-12 && tail > 0.0);
     }
 
