@@ -643,16 +643,7 @@ mod tests {
         // integration at a tenth of the step. The anchoring must move the states by rounding only: a thousandth
         // of what the step size itself costs.
         let model = Model::new(Patient::cardiogenic_shock());
-        let inputs = Inputs {
-            ecmo_l_min: 3.0,
-            impella: Some(HqLine {
-                q_at_zero_l_min: 3.5,
-                slope_l_min_per_mmhg: 0.02,
-            }),
-            venous_obstruction: 1.0,
-            microvascular_scale: 1.0,
-            balloon_catheter: false,
-        };
+        let inputs = ecmo_and_impella(false);
         let (twitches, shape) = model.twitches();
         let drive = |t: f64| {
             let s = t % 0.6;
@@ -697,10 +688,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn blood_volume_is_conserved() {
-        let model = Model::new(Patient::cardiogenic_shock());
-        let inputs = Inputs {
+    /// VA-ECMO at 3.5 L/min and an Impella, with or without a balloon catheter.
+    fn ecmo_and_impella(balloon_catheter: bool) -> Inputs {
+        Inputs {
             ecmo_l_min: 3.5,
             impella: Some(HqLine {
                 q_at_zero_l_min: 3.5,
@@ -708,8 +698,14 @@ mod tests {
             }),
             venous_obstruction: 1.0,
             microvascular_scale: 1.0,
-            balloon_catheter: true,
-        };
+            balloon_catheter,
+        }
+    }
+
+    #[test]
+    fn blood_volume_is_conserved() {
+        let model = Model::new(Patient::cardiogenic_shock());
+        let inputs = ecmo_and_impella(true);
         let drive = |t: f64| Drive {
             activation: [0.0, (t * 7.0).sin().abs(), 0.0, 0.2],
             tissue_activation: 0.5 * (t * 7.0).sin().abs(),
