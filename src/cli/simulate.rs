@@ -197,12 +197,52 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Pa
         }
         None => None,
     };
-    // The per-beat truth is followed only when asked for.
+    let num_samples = (seconds * OUTPUT_RATE_HZ).round() as usize;
+    let truth_writer = truth_out.as_mut().map(|(writer, _)| writer as &mut dyn Write);
+    let written = write_rows(sim, num_samples, &mut writer, truth_writer).and_then(|()| {
+        writer.flush().map_err(CsvError::Rows)?;
+        match &mut truth_out {
+            Some((writer, _)) => writer.flush().map_err(CsvError::Truth),
+            None => Ok(()),
+        }
+    });
+    match (written, truth_out) {
+        (Ok(()), _) => Ok(()),
+        (Err(CsvError::Rows(error)), _) => {
+            Err(error).with_context(|| format!("cannot write {}", out.display()))
+        }
+        (Err(CsvError::Truth(error)), truth_out) => {
+            let path = truth_out.map_or_else(PathBuf::new, |(_, path)| path.to_path_buf());
+            Err(error).with_context(|| format!("cannot write {}", path.display()))
+        }
+    }
+}
+
+/// A write of [`write_rows`] failed: to the channels' CSV or to the truth's.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    /// Writing the channels' rows failed.
+    #[error("writing the channels: {0}")]
+    Rows(std::io::Error),
+    /// Writing the per-beat truth failed.
+    #[error("writing the truth: {0}")]
+    Truth(std::io::Error),
+}
+
+/// The rows (no header) of the next `num_samples` samples of `sim` to `out`, a second at a time, and each
+/// finished beat's truth row to `truth` when given (the beats are followed only then). What `heracles simulate
+/// --out` does per simulated second, and what the `sim` bench times.
+pub fn write_rows(
+    sim: &mut Simulator,
+    num_samples: usize,
+    out: &mut dyn Write,
+    mut truth: Option<&mut dyn Write>,
+) -> Result<(), CsvError> {
     let phases = crate::signal::SignalSettings::default().phases;
-    let mut tracker = truth_out
+    let mut tracker = truth
         .is_some()
         .then(|| BeatTruthTracker::new(phases.wfp_start_fraction, phases.wfp_end_margin_s));
-    let mut remaining = (seconds * OUTPUT_RATE_HZ).round() as usize;
+    let mut remaining = num_samples;
     let mut rows = Vec::new();
     let mut truth_rows = String::new();
     while remaining > 0 {
@@ -211,101 +251,96 @@ fn write_csv(sim: &mut Simulator, seconds: f64, out: &PathBuf, truth: Option<&Pa
         sim.advance(chunk, |sample| {
             let t_s = sample.index as f64 / OUTPUT_RATE_HZ;
             let [ecg, pa, pd, ipv, lvp, lvv, ecmo] = sample.measured;
-            // The row `{t_s:.3},{ecg:.4},{pa:.3},{pd:.3},{ipv:.3},{lvp:.3},{lvv:.3},{ecmo:.4}`.
-            for (k, (value, decimals)) in [
-                (t_s, 3),
-                (ecg, 4),
-                (pa, 3),
-                (pd, 3),
-                (ipv, 3),
-                (lvp, 3),
-                (lvv, 3),
-                (ecmo, 4),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                if k > 0 {
-                    rows.push(b',');
-                }
-                push_fixed(&mut rows, value, decimals);
-            }
-            rows.push(b'\n');
+            // The row `{t_s:.3},{ecg:.4},{pa:.3},{pd:.3},{ipv:.3},{lvp:.3},{lvv:.3},{ecmo:.4}`, each number by
+            // its own call so that its decimals are a constant there.
+            push_fixed(&mut rows, t_s, 3, b',');
+            push_fixed(&mut rows, ecg, 4, b',');
+            push_fixed(&mut rows, pa, 3, b',');
+            push_fixed(&mut rows, pd, 3, b',');
+            push_fixed(&mut rows, ipv, 3, b',');
+            push_fixed(&mut rows, lvp, 3, b',');
+            push_fixed(&mut rows, lvv, 3, b',');
+            push_fixed(&mut rows, ecmo, 4, b'\n');
             if let Some(beat) = tracker.as_mut().and_then(|tracker| tracker.push(&sample.truth)) {
                 use std::fmt::Write as _;
                 // Writing to a String cannot fail.
                 let _ = writeln!(truth_rows, "{}", truth_row(&beat));
             }
         });
-        if let Some((writer, path)) = &mut truth_out {
-            writer
-                .write_all(truth_rows.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+        if let Some(truth) = truth.as_mut() {
+            truth.write_all(truth_rows.as_bytes()).map_err(CsvError::Truth)?;
         }
         truth_rows.clear();
-        writer
-            .write_all(&rows)
-            .with_context(|| format!("cannot write {}", out.display()))?;
+        out.write_all(&rows).map_err(CsvError::Rows)?;
         remaining -= chunk;
-    }
-    writer
-        .flush()
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    if let Some((mut writer, path)) = truth_out {
-        writer
-            .flush()
-            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }
 
-/// Appends `x` with `decimals` decimals exactly as `format!("{x:.decimals$}")` writes it. The CSV writer's hot
-/// path (8 numbers per sample): the general formatter's exact decimal expansion is needed only near a tie.
-fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize) {
+/// Appends `x` with `decimals` decimals exactly as `format!("{x:.decimals$}")` writes it, then `separator`.
+/// The CSV writer's hot path (8 numbers per sample): the general formatter's exact decimal expansion is needed
+/// only near a tie, and with 1 to 4 decimals the digits of a whole number below 10^8 are made in a register and
+/// stored, with the separator, in one 16-byte write (inlined: `decimals` is a constant at each call).
+#[inline(always)]
+fn push_fixed(out: &mut Vec<u8>, x: f64, decimals: usize, separator: u8) {
     const SCALE: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
+    const LIMIT: u32 = 100_000_000;
     let scaled = x.abs() * SCALE.get(decimals).copied().unwrap_or(f64::NAN);
     // Below 1e9 the product is within 6e-8 of the exact decimal value |x| * 10^decimals, so unless its fraction
-    // is within 1e-6 of one half both round to the same whole number (NaN, infinities and the rest: the general
-    // formatter). The whole part and the fraction by a cast, exact below 2^53: `trunc`, `fract` and `round` are
-    // library calls on the baseline x86-64 target.
-    let whole = scaled as u64;
-    let fraction = scaled - whole as f64;
-    if !(scaled < 1e9 && (fraction - 0.5).abs() > 1e-6) {
+    // is within 1e-6 of one half both round to the same whole number (NaN, infinities, 10^8 and above, no
+    // decimals: the general formatter). The whole part and the fraction by a cast, exact here: `trunc`,
+    // `fract` and `round` are library calls on the baseline x86-64 target.
+    let whole = if scaled < f64::from(LIMIT) {
+        scaled as u32
+    } else {
+        LIMIT
+    };
+    let fraction = scaled - f64::from(whole);
+    let n = whole + u32::from(fraction > 0.5);
+    if !(n < LIMIT && (fraction - 0.5).abs() > 1e-6 && decimals > 0) {
         // Writing to a Vec cannot fail.
         let _ = write!(out, "{x:.decimals$}");
+        out.push(separator);
         return;
     }
-    let mut n = whole + u64::from(fraction > 0.5);
-    if x.is_sign_negative() {
-        out.push(b'-');
-    }
-    // The digits of `n` from the last, two at a time while two remain (so no pair starts with a zero that is
-    // not a digit), in a field of zeros: at least `decimals + 1` of them are written (a whole part of at least
-    // one digit), the point before the last `decimals`.
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-    let mut digits = [b'0'; 24];
-    let mut at = digits.len();
-    while n >= 10 {
-        let pair = 2 * (n % 100) as usize;
-        n /= 100;
-        at -= 2;
-        digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n > 0 {
-        at -= 1;
-        digits[at] = b'0' + n as u8;
-    }
-    let start = at.min(digits.len() - decimals - 1);
-    let point = digits.len() - decimals;
-    out.extend_from_slice(&digits[start..point]);
-    if decimals > 0 {
-        out.push(b'.');
-        out.extend_from_slice(&digits[point..]);
-    }
+    // The eight digits of `n`, the first in the lowest byte: the last `decimals` are the fraction, the
+    // `8 - decimals` before them the whole part with its leading zeros.
+    let digits = eight_digits(n);
+    let whole_bytes = 8 - decimals;
+    // The head: the sign and the whole part's significant digits (at least one), at most 8 bytes, zeros above.
+    // Its length comes from `n` alone, so the next number's place does not wait for the digits.
+    let whole_digits = ((n / 10_u32.pow(decimals as u32)) | 1).ilog10() as usize + 1;
+    let negative = usize::from(x.is_sign_negative());
+    let whole_part = digits & (u64::MAX >> (8 * decimals));
+    let head = ((whole_part >> (8 * (whole_bytes - whole_digits))) << (8 * negative))
+        | (negative as u64 * u64::from(b'-'));
+    let head_len = whole_digits + negative;
+    // The tail: the point, the fraction's digits and the separator, at most 6 bytes.
+    let tail = u64::from(b'.')
+        | ((digits >> (8 * whole_bytes)) << 8)
+        | (u64::from(separator) << (8 * (decimals + 1)));
+    let text = u128::from(head) | (u128::from(tail) << (8 * head_len));
+    let end = out.len() + head_len + decimals + 2;
+    out.extend_from_slice(&text.to_le_bytes());
+    out.truncate(end);
+}
+
+/// `b'0'` in every byte of a `u64`.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The eight decimal digits of `n < 10^8` (leading zeros included) as ASCII in a `u64`, the first digit in the
+/// lowest byte (so its little-endian bytes read as the number). Each step splits every lane of the one before
+/// in two, the quotient by a multiply and a shift (exact for the lanes' ranges), all lanes at once: 4 + 4
+/// digits, then 2 + 2, then 1 + 1.
+fn eight_digits(n: u32) -> u64 {
+    let n = u64::from(n);
+    // Lanes of 32 bits, each below 10^4; then of 16 bits, each below 100; then of 8 bits, each a digit.
+    let fours = (n / 10_000) | ((n % 10_000) << 32);
+    let hundreds = ((fours * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let twos = hundreds | ((fours - 100 * hundreds) << 16);
+    let tens = ((twos * 103) >> 10) & 0x000f_000f_000f_000f;
+    let ones = tens | ((twos - 10 * tens) << 8);
+    ones | ASCII_ZEROS
 }
 
 /// Streams the protocol to a new pseudo-terminal or to `--port`, in real time.
@@ -362,7 +397,22 @@ fn stream(sim: Simulator, args: &SimulateArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::push_fixed;
+    use super::{eight_digits, push_fixed};
+
+    #[test]
+    fn eight_digits_are_the_number_zero_padded() {
+        // Every number below 10^6 (all lanes' low values and carries), every 997th above, and the top.
+        let check = |n: u32| {
+            assert_eq!(
+                String::from_utf8_lossy(&eight_digits(n).to_le_bytes()),
+                format!("{n:08}"),
+                "{n}"
+            );
+        };
+        (0..1_000_000).for_each(check);
+        (1_000_000..100_000_000).step_by(997).for_each(check);
+        check(99_999_999);
+    }
 
     #[test]
     fn fixed_decimals_are_written_exactly_as_the_general_formatter_writes_them() {
@@ -404,10 +454,10 @@ mod tests {
         for value in values {
             for decimals in 0..=4 {
                 let mut fast = Vec::new();
-                push_fixed(&mut fast, value, decimals);
+                push_fixed(&mut fast, value, decimals, b',');
                 assert_eq!(
                     String::from_utf8_lossy(&fast),
-                    format!("{value:.decimals$}"),
+                    format!("{value:.decimals$},"),
                     "{value:e} with {decimals} decimals"
                 );
             }

@@ -392,11 +392,13 @@ impl Simulator {
         // The drive at every half substep of the sample, each computed once (a new beat starting within the
         // sample changes the clock's bookkeeping, not the drive it gives for a time); the first is the last of
         // the sample before (the same instant, to rounding of its time) unless a control came between.
-        let first = self.next_drive.take();
-        let drives: [Drive; 2 * SUBSTEPS_PER_SAMPLE + 1] = std::array::from_fn(|i| match first {
-            Some(drive) if i == 0 => drive,
-            _ => self.drive(t0_s + 0.5 * i as f64 * DT_S),
-        });
+        let mut drives = [Drive::default(); 2 * SUBSTEPS_PER_SAMPLE + 1];
+        for (i, drive) in drives.iter_mut().enumerate() {
+            *drive = match self.next_drive.take() {
+                Some(first) => first,
+                None => self.drive(t0_s + 0.5 * i as f64 * DT_S),
+            };
+        }
         self.next_drive = Some(drives[2 * SUBSTEPS_PER_SAMPLE]);
         let mut aux0 = Aux::default();
         for substep in 0..SUBSTEPS_PER_SAMPLE {
@@ -495,16 +497,16 @@ impl Simulator {
 
     fn drive(&self, t_s: f64) -> Drive {
         let ([la, lv, ra, rv], shape) = self.model.twitches();
-        let activation = |twitch, atrial| self.clock.activation(twitch, shape, atrial, t_s);
+        let at = self.clock.at(t_s);
+        let activation = |twitch, atrial| at.activation(twitch, shape, atrial);
         let (la_act, lv_act) = (activation(la, true), activation(lv, false));
-        // Chambers that twitch alike (the atria of both presets, the ventricles of `healthy`) share the value.
-        let ra_act = if ra == la { la_act } else { activation(ra, true) };
-        let rv_act = if rv == lv { lv_act } else { activation(rv, false) };
+        // Chambers that twitch alike share the value.
+        let [ra_as_la, rv_as_lv] = self.model.twitches_alike();
+        let ra_act = if ra_as_la { la_act } else { activation(ra, true) };
+        let rv_act = if rv_as_lv { lv_act } else { activation(rv, false) };
         Drive {
             activation: [la_act, lv_act, ra_act, rv_act],
-            tissue_activation: self
-                .clock
-                .activation(self.model.tissue_twitch(), shape, false, t_s),
+            tissue_activation: activation(self.model.tissue_twitch(), false),
             intrathoracic_mmhg: self
                 .ventilation
                 .as_ref()

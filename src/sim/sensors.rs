@@ -13,6 +13,7 @@
 //!
 //! All parameters are drawn from the seed when the sensors are made, so a seed fixes every offset and gain.
 
+use super::rhythm::HalfCosine;
 use super::rng::Rng;
 
 /// Channels, in `Simulator::source_spec` order.
@@ -148,8 +149,9 @@ struct Chain {
     doppler_gain: f64,
     doppler_tracking: FirstOrder,
     dropout_until_s: f64,
-    mains_phase: f64,
-    wander_phase: f64,
+    /// Phases of the mains hum and the baseline wander, turns.
+    mains_turns: f64,
+    wander_turns: f64,
     flowmeter: FirstOrder,
 }
 
@@ -185,8 +187,8 @@ impl Sensors {
                     doppler_gain: rng.uniform_in(0.95, 1.05),
                     doppler_tracking: FirstOrder::new(40.0, sample_rate_hz),
                     dropout_until_s: f64::NEG_INFINITY,
-                    mains_phase: rng.uniform_in(0.0, std::f64::consts::TAU),
-                    wander_phase: rng.uniform_in(0.0, std::f64::consts::TAU),
+                    mains_turns: rng.uniform(),
+                    wander_turns: rng.uniform(),
                     flowmeter: FirstOrder::new(2.0, sample_rate_hz),
                     pressures,
                     rng,
@@ -212,8 +214,10 @@ impl Sensors {
             return [ecg, pa, pd, ipv, lvp, lvv, ecmo];
         };
         let rng = &mut chain.rng;
-        let wander = 0.08 * (std::f64::consts::TAU * 0.2 * t_s + chain.wander_phase).sin();
-        let mains = 0.01 * (std::f64::consts::TAU * 50.0 * t_s + chain.mains_phase).sin();
+        // Sines through the simulator's table ([`HalfCosine::sin_turns`], within 2e-15 of the library's).
+        let shape = HalfCosine::shared();
+        let wander = 0.08 * shape.sin_turns(0.2 * t_s + chain.wander_turns);
+        let mains = 0.01 * shape.sin_turns(50.0 * t_s + chain.mains_turns);
         let ecg = ecg + wander + mains + 0.015 * rng.normal();
         let pa = chain.pressures[0].measure(rng, t_s, chain.catheter.filter(pa));
         let pd = chain.pressures[1].measure(rng, t_s, pd);
