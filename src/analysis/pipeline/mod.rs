@@ -238,12 +238,23 @@ pub(crate) struct Analysed {
     pub prsw: Option<PrswFit>,
 }
 
-/// Offset of dP/dt min in a beat's derivative.
+/// Offset of the beat's own dP/dt min in its derivative: the minimum after its dP/dt max. A beat that starts
+/// early (AF, an ectopic) begins while the previous beat still relaxes, whose dP/dt min is not this beat's (the
+/// ES search would end at the beat's first samples).
 fn dpdt_min_offset(dpdt: &[f64]) -> usize {
-    dpdt.iter()
+    let dpdt_max = dpdt
+        .iter()
         .enumerate()
         .fold(
-            (0, f64::INFINITY),
+            (0, f64::NEG_INFINITY),
+            |best, (i, &x)| if x > best.1 { (i, x) } else { best },
+        )
+        .0;
+    dpdt.iter()
+        .enumerate()
+        .skip(dpdt_max)
+        .fold(
+            (dpdt_max, f64::INFINITY),
             |best, (i, &x)| if x < best.1 { (i, x) } else { best },
         )
         .0
@@ -501,4 +512,19 @@ fn occlusion_espvr(
         })
         .collect();
     fit_espvr(&loops, context.settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dpdt_min_offset;
+
+    #[test]
+    fn dpdt_min_is_the_beats_own_after_its_contraction() {
+        // A beat that starts while the previous one still relaxes (-1500 mmHg/s), then contracts (+900) and relaxes
+        // (-1000): its own dP/dt min is the -1000 after the contraction, not the inherited -1500.
+        let dpdt = [-1500.0, -800.0, 0.0, 900.0, 400.0, 0.0, -1000.0, -300.0];
+        assert_eq!(dpdt_min_offset(&dpdt), 6);
+        // A beat that starts at rest: the same as the plain minimum.
+        assert_eq!(dpdt_min_offset(&[0.0, 900.0, 0.0, -1000.0, -200.0]), 3);
+    }
 }
