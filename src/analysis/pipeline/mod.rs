@@ -30,6 +30,7 @@ use super::pv::relations::{
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording, RejectReason, WindowKind};
+use crate::signal::lv::beat_fiducials;
 use crate::signal::phases::{BeatPhases, PhaseError};
 use crate::signal::segment::segment_searching;
 use crate::signal::{Segmentation, SignalError, Signals, segment};
@@ -238,26 +239,23 @@ pub(crate) struct Analysed {
     pub prsw: Option<PrswFit>,
 }
 
-/// Offset of the beat's own dP/dt min in its derivative: the minimum after its dP/dt max. A beat that starts
-/// early (AF, an ectopic) begins while the previous beat still relaxes, whose dP/dt min is not this beat's (the
-/// ES search would end at the beat's first samples).
+/// Offset of the beat's own dP/dt min in its derivative: the minimum after its dP/dt max, as
+/// [`beat_fiducials`] places it for the phases. A beat that starts early (AF, an ectopic) begins while the previous
+/// beat still relaxes, whose dP/dt min is not this beat's (the ES search would end at the beat's first samples).
+/// A derivative with a gap or no upstroke: its lowest value.
 fn dpdt_min_offset(dpdt: &[f64]) -> usize {
-    let dpdt_max = dpdt
-        .iter()
-        .enumerate()
-        .fold(
-            (0, f64::NEG_INFINITY),
-            |best, (i, &x)| if x > best.1 { (i, x) } else { best },
-        )
-        .0;
-    dpdt.iter()
-        .enumerate()
-        .skip(dpdt_max)
-        .fold(
-            (dpdt_max, f64::INFINITY),
-            |best, (i, &x)| if x < best.1 { (i, x) } else { best },
-        )
-        .0
+    match beat_fiducials(dpdt, 0, 0, dpdt.len() as u64, 0, 1.0) {
+        Some(fiducials) => fiducials.dpdt_min_index as usize,
+        None => {
+            dpdt.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |best, (i, &x)| if x < best.1 { (i, x) } else { best },
+                )
+                .0
+        }
+    }
 }
 
 /// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
