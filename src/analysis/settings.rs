@@ -9,7 +9,7 @@ use crate::signal::savgol::SavgolSettings;
 
 /// Version of the analysis algorithms. Bump it whenever a change can alter any number computed from the same
 /// samples and settings, so a stored result says which code produced it.
-pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.7.0";
+pub const ALGORITHM_VERSION: &str = "heracles-analysis 1.7.1";
 
 /// The state CDFR divides by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

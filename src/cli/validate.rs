@@ -255,7 +255,14 @@ pub fn simulate_case_with(
     match manoeuvre {
         Manoeuvre::Rest => {}
         Manoeuvre::Hyperaemia => setup.hyperaemia = true,
-        Manoeuvre::PreloadReduction => setup.timed.push((OCCLUSION_AT_S, Control::PreloadReduction)),
+        // The occlusion is recorded during an end-expiratory ventilator hold, as the protocol's PV steps instruct:
+        // under ventilation the ventilator's swing of intrathoracic pressure (5 mmHg) is as large as the whole
+        // end-systolic pressure range of a ventricle that does not eject (Impella P-9 with suction), and no
+        // line through those points is a relation (docs/methods.md, "ESPVR Ees on the Impella arm").
+        Manoeuvre::PreloadReduction => {
+            setup.ventilation = false;
+            setup.timed.push((OCCLUSION_AT_S, Control::PreloadReduction));
+        }
     }
     let mut sim = Simulator::from_setup(setup, seed, sensors);
     let lv_catheter = case.arm != Arm::AorticOnly;
@@ -1546,7 +1553,8 @@ fn doc_header(command: &str, cases: &[Case]) -> String {
          reference; not computed for that case itself), the truth being the ratio of true APV over the beats CDFR\n\
          pooled (each state's steady window); HMR from a second run of the case in adenosine hyperaemia (the review's\n\
          `microvascular_resistance` with the hyperaemic window); ESPVR Ees and V0 from a third run with a preload\n\
-         reduction at 5 s (the occlusion beats chosen automatically, as in the app), the truth being the line through\n\
+         reduction at 5 s during an end-expiratory ventilator hold (ventilation off in that run, as the protocol\n\
+         instructs; the occlusion beats chosen automatically, as in the app), the truth being the line through\n\
          the true end-systolic points (LV volume and pressure at peak activation) of the same beats: the shocked\n\
          ventricle's ESPVR bends upwards, so the slope at V0 is not what a line over the occlusion's volumes\n\
          measures. The conductance volume is calibrated at the start of each run (the protocol's calibration step);\n\

@@ -94,7 +94,8 @@ pub fn guide(step: StepId) -> StepGuide {
         },
         StepId::BaselinePv => StepGuide {
             instructions: "With the conductance catheter in the LV, capture a steady window of loops. Optionally \
-                           capture a preload reduction (IVC occlusion) for the ESPVR.",
+                           capture a preload reduction (IVC occlusion) for the ESPVR, during an end-expiratory ventilator \
+                           hold.",
             channels: &[
                 SignalKind::Ecg,
                 SignalKind::Lvp,
@@ -149,7 +150,7 @@ pub fn guide(step: StepId) -> StepGuide {
         },
         StepId::PostPv => StepGuide {
             instructions: "Capture a steady window of loops with the device running. Optionally capture a preload \
-                           reduction.",
+                           reduction, during an end-expiratory ventilator hold.",
             channels: &[
                 SignalKind::Ecg,
                 SignalKind::Lvp,

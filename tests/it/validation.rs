@@ -8,7 +8,8 @@
 use heracles::analysis::AnalysisSettings;
 use heracles::analysis::pipeline::{AnalysisRequest, Report, analyze_recording};
 use heracles::cli::validate::{
-    Arm, Case, Group, LEVELS, cases, detect_case, detection_table, failures, run_all, simulate_case,
+    Arm, Case, Group, LEVELS, WINDOW_ENDPOINTS, cases, detect_case, detection_table, failures, run_all,
+    simulate_case, validate_case,
 };
 use heracles::sim::SensorLevel;
 
@@ -186,4 +187,23 @@ fn every_beat_reports_its_end_systole_rule_and_a_balloon_only_where_there_is_one
         let json = serde_json::to_string(&report.per_beat[timed.len() / 2]).unwrap();
         assert!(json.contains("\"systole_end_rule\""), "{json}");
     }
+}
+
+/// The ESPVR of a ventricle that does not eject (Impella CP P-9 with suction): its occlusion, recorded during the
+/// protocol's end-expiratory ventilator hold, gives Ees within the 5 % acceptance on clean sensors. Under
+/// ventilation the ventilator's 5 mmHg swing was as large as the end-systolic pressure range and Ees was -12.9 %
+/// on every seed (docs/methods.md, "ESPVR Ees on the Impella arm").
+#[test]
+fn the_espvr_of_a_ventricle_that_does_not_eject_is_measured_during_the_ventilator_hold() {
+    let case = cases()
+        .into_iter()
+        .find(|case| case.label == "Impella CP P-9 suction")
+        .unwrap();
+    let comparison = validate_case(&case, 1, SensorLevel::Clean, 16.0, None).unwrap();
+    let ees = WINDOW_ENDPOINTS
+        .iter()
+        .position(|name| *name == "ESPVR Ees")
+        .unwrap();
+    let error_percent = comparison.window.errors[ees].expect("an ESPVR from the occlusion");
+    assert!(error_percent.abs() <= 5.0, "Ees error {error_percent:.2} %");
 }

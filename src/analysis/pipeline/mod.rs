@@ -30,6 +30,7 @@ use super::pv::relations::{
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::{Beat, Recording, RejectReason, WindowKind};
+use crate::signal::lv::beat_fiducials;
 use crate::signal::phases::{BeatPhases, PhaseError};
 use crate::signal::segment::segment_searching;
 use crate::signal::{Segmentation, SignalError, Signals, segment};
@@ -238,15 +239,23 @@ pub(crate) struct Analysed {
     pub prsw: Option<PrswFit>,
 }
 
-/// Offset of dP/dt min in a beat's derivative.
+/// Offset of the beat's own dP/dt min in its derivative: the minimum after its dP/dt max, as
+/// [`beat_fiducials`] places it for the phases. A beat that starts early (AF, an ectopic) begins while the previous
+/// beat still relaxes, whose dP/dt min is not this beat's (the ES search would end at the beat's first samples).
+/// A derivative with a gap or no upstroke: its lowest value.
 fn dpdt_min_offset(dpdt: &[f64]) -> usize {
-    dpdt.iter()
-        .enumerate()
-        .fold(
-            (0, f64::INFINITY),
-            |best, (i, &x)| if x < best.1 { (i, x) } else { best },
-        )
-        .0
+    match beat_fiducials(dpdt, 0, 0, dpdt.len() as u64, 0, 1.0) {
+        Some(fiducials) => fiducials.dpdt_min_index as usize,
+        None => {
+            dpdt.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::INFINITY),
+                    |best, (i, &x)| if x < best.1 { (i, x) } else { best },
+                )
+                .0
+        }
+    }
 }
 
 /// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
@@ -501,4 +510,19 @@ fn occlusion_espvr(
         })
         .collect();
     fit_espvr(&loops, context.settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dpdt_min_offset;
+
+    #[test]
+    fn dpdt_min_is_the_beats_own_after_its_contraction() {
+        // A beat that starts while the previous one still relaxes (-1500 mmHg/s), then contracts (+900) and relaxes
+        // (-1000): its own dP/dt min is the -1000 after the contraction, not the inherited -1500.
+        let dpdt = [-1500.0, -800.0, 0.0, 900.0, 400.0, 0.0, -1000.0, -300.0];
+        assert_eq!(dpdt_min_offset(&dpdt), 6);
+        // A beat that starts at rest: the same as the plain minimum.
+        assert_eq!(dpdt_min_offset(&[0.0, 900.0, 0.0, -1000.0, -200.0]), 3);
+    }
 }
