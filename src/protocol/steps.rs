@@ -94,8 +94,8 @@ pub fn guide(step: StepId) -> StepGuide {
         },
         StepId::BaselinePv => StepGuide {
             instructions: "With the conductance catheter in the LV, capture a steady window of loops. Optionally \
-                           capture a preload reduction (IVC occlusion) for the ESPVR, during an end-expiratory ventilator \
-                           hold.",
+                           capture a preload reduction (IVC occlusion) for the ESPVR, during an end-expiratory \
+                           ventilator hold.",
             channels: &[
                 SignalKind::Ecg,
                 SignalKind::Lvp,
