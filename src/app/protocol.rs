@@ -643,7 +643,8 @@ pub fn protocol_panels(
 
 /// What the simulated patient of a demo case is told when the protocol records `effect`: the device and ECMO flow
 /// as recorded (the minimum support for the within-session CDFR reference and back), adenosine during a
-/// hyperaemic capture, an IVC occlusion at the start of a preload reduction.
+/// hyperaemic capture, an IVC occlusion during an end-expiratory ventilator hold at the start of a preload
+/// reduction (the breath under way finishes first), and breathing again when that capture ends.
 fn patient_controls(effect: &Effect) -> Vec<Control> {
     let flow = |l_min| Control::EcmoFlow { target_l_min: l_min };
     match effect {
@@ -667,7 +668,15 @@ fn patient_controls(effect: &Effect) -> Vec<Control> {
         Effect::CaptureStarted {
             kind: WindowKind::PvPreloadReduction,
             ..
-        } => vec![Control::PreloadReduction],
+        } => vec![Control::Ventilation(false), Control::PreloadReduction],
+        Effect::CaptureFinished {
+            kind: WindowKind::PvPreloadReduction,
+            ..
+        }
+        | Effect::CaptureDiscarded {
+            kind: WindowKind::PvPreloadReduction,
+            ..
+        } => vec![Control::Ventilation(true)],
         _ => Vec::new(),
     }
 }
@@ -716,5 +725,31 @@ mod tests {
             target: crate::protocol::CaptureTarget::default_for(WindowKind::CoronaryRestMinimumSupport),
         };
         assert!(patient_controls(&started).is_empty());
+    }
+
+    #[test]
+    fn the_demo_patient_is_occluded_during_a_ventilator_hold_and_breathes_again_after() {
+        let at = Moment {
+            utc: Utc::now(),
+            recording_s: 10.0,
+        };
+        let (step, kind) = (StepId::BaselinePv, WindowKind::PvPreloadReduction);
+        let started = Effect::CaptureStarted {
+            step,
+            kind,
+            at,
+            target: crate::protocol::CaptureTarget::default_for(kind),
+        };
+        assert_eq!(
+            patient_controls(&started),
+            [Control::Ventilation(false), Control::PreloadReduction]
+        );
+        let discarded = Effect::CaptureDiscarded {
+            step,
+            kind,
+            start: at,
+            at,
+        };
+        assert_eq!(patient_controls(&discarded), [Control::Ventilation(true)]);
     }
 }
