@@ -529,7 +529,7 @@ pub fn beat_phases_shared(
     let smoothed_pa = match view.pa {
         // With LV pressure the closure rules read smoothed aortic pressure around the beat too (the kink's fit
         // from before the crossover, the systolic peak from LV dP/dt max); alone, the aortic rules read it within
-        // the beat only.
+        // the beat only, and as far as they need it ([`aortic_alone`]).
         Some(pa) if pa_complete && view.lvp.is_some() => Some(derivative_around_shared(
             pa,
             view.first_sample,
@@ -538,7 +538,6 @@ pub fn beat_phases_shared(
             smooth,
             None,
         )),
-        Some(pa) if pa_complete => Some(derivative_around(pa, view.first_sample, start, end, smooth)),
         _ => None,
     };
     let pa_trace = smoothed_pa.as_ref().map(|(samples, first)| Trace {
@@ -598,40 +597,20 @@ pub fn beat_phases_shared(
             }
             None => (relaxation(&lv)?, SystoleEnd::LvDpdtMin),
         }
-    } else if let Some(pa) = pa_trace {
+    } else if let Some(pa) = view.pa.filter(|_| pa_complete) {
+        // Aortic pressure alone (with LV pressure and a complete aortic trace the branch above is taken).
         if !pulsatile {
             return Err(PhaseError::NoReference);
         }
-        let (foot, peak) = first_peak(pa, start, end, settings).ok_or(PhaseError::NoReference)?;
-        systolic_peak = Some(peak);
-        let pulse = pa.at(peak) - pa.at(foot);
-        let slope = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
-        let (dpa, dpa_first) = derivative_around(
-            view.pa.unwrap_or_default(),
+        let (peak, incisura) = aortic_alone(
+            pa,
             view.first_sample,
-            foot,
-            peak + 1,
-            slope,
-        );
-        let dpa = Trace {
-            samples: &dpa,
-            first_sample: dpa_first,
-        };
-        if balloon_rise(pa, peak, end, balloon_threshold_mmhg(pulse, settings)).is_some()
-            || augmented_upstroke(pa, dpa, foot, peak, settings)
-        {
-            return Err(PhaseError::BalloonWithoutLvPressure);
-        }
-        let from = peak + ms(phases.notch_after_peak_s);
-        let to = peak + ((end - peak) as f64 * phases.notch_search_fraction).round() as u64;
-        let isolation = ms(phases.notch_isolation_s);
-        let incisura = incisura(
-            view.pa,
-            view.first_sample,
-            (from, to),
+            (start, end),
             filters,
-            (isolation, phases.notch_prominence),
+            settings,
+            sample_rate_hz,
         )?;
+        systolic_peak = Some(peak);
         notch = Some(incisura);
         (incisura, SystoleEnd::DicroticNotch)
     } else if let Some(lv) = lv {
@@ -1057,14 +1036,17 @@ fn bend_before(pa: Option<&[f64]>, first_sample: u64, from: u64, rise: u64, filt
 /// the first [`FOOT_SEARCH_FRACTION`] of the beat) that stands at least
 /// [`super::settings::PhaseSettings::peak_prominence_mmhg`] above what follows it (the balloon's augmentation comes
 /// later), with the foot.
+///
+/// `end` is the end of the smoothed trace over the whole beat; `pa` may stop earlier (a beat's first part,
+/// [`aortic_alone`]) as long as it holds the foot's search: the peak is then the one of the whole trace when one
+/// is found within `pa`, and `None` does not tell whether the whole trace has one.
 fn first_peak(pa: Trace, start: u64, end: u64, settings: &SignalSettings) -> Option<(u64, u64)> {
     let prominence = settings.phases.peak_prominence_mmhg;
-    let end = end.min(pa.end());
     let start = start.max(pa.first_sample);
-    let foot_end = start + ((end.saturating_sub(start)) as f64 * FOOT_SEARCH_FRACTION).round() as u64;
+    let foot_end = foot_search_end(start, end);
     let foot = (start..foot_end.max(start + 1)).min_by(|&a, &b| pa.at(a).total_cmp(&pa.at(b)))?;
     let mut best = foot;
-    for i in foot..end {
+    for i in foot..end.min(pa.end()) {
         let value = pa.at(i);
         if value > pa.at(best) {
             best = i;
@@ -1083,17 +1065,206 @@ fn augmented_upstroke(pa: Trace, slope: Trace, foot: u64, peak: u64, settings: &
     let mut steepest = 0.0f64;
     for i in foot.max(slope.first_sample)..peak.min(slope.end()) {
         steepest = steepest.max(slope.at(i));
-        let ejected = pa.at(i) - pa.at(foot);
         if steepest > 0.0
-            && ejected >= settings.phases.balloon_rise_mmhg
             && slope.at(i) < SHOULDER_SLOPE_FRACTION * steepest
-            && pa.at(peak) - pa.at(i) > balloon_threshold_mmhg(pa.at(i) - pa.at(foot), settings)
+            && climbs_again(pa, foot, peak, i, settings)
         {
             return true;
         }
     }
     false
 }
+
+/// The slope of aortic pressure (`pa`, a view whose first sample is `first_sample`) from the foot of an upstroke
+/// `[foot, peak]` up to `until` at least, and the index of its first value: the outputs of the slope over the whole
+/// upstroke, bit for bit. The stretch is at least a frame long: one shorter than a frame, clipped at the channel's
+/// start, would be fitted whole, with other weights.
+fn upstroke_slope(
+    pa: &[f64],
+    first_sample: u64,
+    (foot, until, peak): (u64, u64, u64),
+    slope: &SavgolFilter,
+) -> (Vec<f64>, u64) {
+    let to = until.max(foot + slope.frame_len() as u64).min(peak + 1);
+    derivative_around(pa, first_sample, foot, to, slope)
+}
+
+/// Whether a shoulder of the upstroke at `i` would be one of [`augmented_upstroke`] by its pressures: ejection has
+/// lifted the pressure by the balloon's rise, and it climbs from there to the peak by more than the balloon's
+/// threshold. (The slope is read only up to the last sample where this holds, [`aortic_alone`].)
+fn climbs_again(pa: Trace, foot: u64, peak: u64, i: u64, settings: &SignalSettings) -> bool {
+    let ejected = pa.at(i) - pa.at(foot);
+    ejected >= settings.phases.balloon_rise_mmhg
+        && pa.at(peak) - pa.at(i) > balloon_threshold_mmhg(ejected, settings)
+}
+
+/// One past the last sample searched for the foot of the aortic pulse of a beat `[start, end)`.
+fn foot_search_end(start: u64, end: u64) -> u64 {
+    start + ((end.saturating_sub(start)) as f64 * FOOT_SEARCH_FRACTION).round() as u64
+}
+
+/// The systolic peak and the dicrotic notch of a beat `[start, end)` with aortic pressure alone (`pa`, a view
+/// whose first sample is `first_sample`, complete and pulsatile over the beat); the errors of the rules.
+///
+/// Smoothed aortic pressure is read by the systolic peak's search (from the beat's start, [`first_peak`]), the
+/// upstroke's shoulder (foot to peak) and the balloon's rise (peak to the beat's end), each a scan of the smoothed
+/// samples. It is computed over the foot's search first, further (by [`SMOOTHED_STEP_FRACTION`] of the beat at a
+/// time) while the peak's search has not ended, and over the rest of the beat only when the raw samples do not
+/// rule out a balloon's rise there ([`may_rise`]); the upstroke's slope only as far as a shoulder could be found
+/// ([`climbs_again`]). The same phases, bit for bit, as from the whole beat smoothed (every smoothed sample
+/// computed is the sum of the same raw samples by the same weights in both), without smoothing the diastole of
+/// every beat (about 60 % of the smoothing filter's outputs per beat).
+fn aortic_alone(
+    pa: &[f64],
+    first_sample: u64,
+    (start, end): (u64, u64),
+    filters: &PhaseFilters,
+    settings: &SignalSettings,
+    sample_rate_hz: f64,
+) -> Result<(u64, u64), PhaseError> {
+    let phases = &settings.phases;
+    let ms = |s: f64| (s * sample_rate_hz).round() as u64;
+    let smooth = filters.smooth.as_ref().ok_or(PhaseError::TooShort)?;
+    fn as_trace((samples, first): &(Vec<f64>, u64)) -> Trace<'_> {
+        Trace {
+            samples,
+            first_sample: *first,
+        }
+    }
+    // The span the whole beat's smoothing gives (`derivative_around` clips it to the channel).
+    let (a, b) = filter_span(pa, first_sample, start, end, smooth);
+    let (lo, hi) = (start.clamp(a, b), end.clamp(start.clamp(a, b), b));
+    let frame = smooth.frame_len() as u64;
+    // The smoothed samples from the beat's start up to `to`, appended to `smoothed`: a stretch's outputs are
+    // those of the whole beat's smoothing when its raw samples reach half a frame beyond it on both sides or end
+    // where the whole beat's do (at the channel's end), and a stretch shorter than a frame is fitted whole (with
+    // other weights), so the first part is at least a frame, and the rest is smoothed from the start again when
+    // its raw samples would be shorter than a frame.
+    let smoothed_to = |smoothed: &mut (Vec<f64>, u64), to: u64| {
+        let done = smoothed.1 + smoothed.0.len() as u64;
+        if smoothed.0.is_empty() || b - done < frame {
+            *smoothed = derivative_around(pa, first_sample, start, to, smooth);
+        } else if to > done {
+            let (more, _) = derivative_around(pa, first_sample, done, to, smooth);
+            smoothed.0.extend(more);
+        }
+    };
+    let step = (((hi - lo) as f64 * SMOOTHED_STEP_FRACTION).round() as u64).max(frame);
+    let mut smoothed = (Vec::new(), lo);
+    smoothed_to(&mut smoothed, foot_search_end(lo, hi).max(lo + frame).min(hi));
+    let (foot, peak) = loop {
+        let read = as_trace(&smoothed).end();
+        match first_peak(as_trace(&smoothed), start, hi, settings) {
+            Some(found) => break found,
+            None if read < hi => smoothed_to(&mut smoothed, (read + step).min(hi)),
+            None => return Err(PhaseError::NoReference),
+        }
+    };
+    let read = as_trace(&smoothed).end();
+    let pulse = as_trace(&smoothed).at(peak) - as_trace(&smoothed).at(foot);
+    let rise = balloon_threshold_mmhg(pulse, settings);
+    let rises = match balloon_rise(as_trace(&smoothed), peak, end, rise) {
+        Some(_) => true,
+        None if read >= hi => false,
+        None => {
+            // No rise in the first part; after it only if the bounds allow one, read then on the smoothed samples.
+            let lowest = extremes(&smoothed.0[(peak - smoothed.1) as usize..]).lowest;
+            may_rise(pa, first_sample, (read, hi), (lowest, rise), smooth) && {
+                smoothed_to(&mut smoothed, hi);
+                balloon_rise(as_trace(&smoothed), peak, end, rise).is_some()
+            }
+        }
+    };
+    let pa_smoothed = as_trace(&smoothed);
+    // The upstroke's slope as far as a shoulder could be found.
+    let shoulder_end = (foot..peak)
+        .rev()
+        .find(|&i| climbs_again(pa_smoothed, foot, peak, i, settings))
+        .map_or(foot, |i| i + 1);
+    let slope = filters.first.as_ref().ok_or(PhaseError::TooShort)?;
+    let (dpa, dpa_first) = upstroke_slope(pa, first_sample, (foot, shoulder_end, peak), slope);
+    let dpa = Trace {
+        samples: &dpa,
+        first_sample: dpa_first,
+    };
+    if rises || augmented_upstroke(pa_smoothed, dpa, foot, peak, settings) {
+        return Err(PhaseError::BalloonWithoutLvPressure);
+    }
+    let from = peak + ms(phases.notch_after_peak_s);
+    let to = peak + ((end - peak) as f64 * phases.notch_search_fraction).round() as u64;
+    let isolation = ms(phases.notch_isolation_s);
+    let notch = incisura(
+        Some(pa),
+        first_sample,
+        (from, to),
+        filters,
+        (isolation, phases.notch_prominence),
+    )?;
+    Ok((peak, notch))
+}
+
+/// The share of a beat by which [`aortic_alone`] smooths aortic pressure further while the systolic peak's search
+/// has not ended (it first smooths the foot's search, [`FOOT_SEARCH_FRACTION`]).
+const SMOOTHED_STEP_FRACTION: f64 = 0.1;
+
+/// Whether aortic pressure smoothed by `smooth` (its centre outputs, the sums of `pa`'s samples by its centre
+/// weights; `pa` a view whose first sample is `first_sample`) may rise over `[from, to)` more than `rise` above
+/// `lowest` or above its own lowest value since `from` ([`balloon_rise`]'s test, continued from a first part whose
+/// lowest smoothed value is `lowest`). `false` only when no such rise is possible: for the outputs of a chunk of
+/// [`RISE_BOUND_CHUNK`], whose raw samples lie within `[lo, hi]`, the weighted sum lies within
+/// `[P lo - N hi, P hi - N lo]` (`P`, `N`: the sums of the positive and of the negative weights' magnitudes), widened
+/// by far more than the rounding of either sum; the running lowest value is bounded below by the lowest of those
+/// lower bounds. `true` also when an output of `[from, to)` would be an edge output or a raw sample is not
+/// finite: the caller then reads the smoothed samples themselves.
+fn may_rise(
+    pa: &[f64],
+    first_sample: u64,
+    (from, to): (u64, u64),
+    (lowest, rise): (f64, f64),
+    smooth: &SavgolFilter,
+) -> bool {
+    let half = smooth.half_width() as u64;
+    if from < first_sample + half || to + half > first_sample + pa.len() as u64 {
+        return true;
+    }
+    let (mut positive, mut negative) = (0.0f64, 0.0f64);
+    for &weight in smooth.centre_weights() {
+        if weight > 0.0 {
+            positive += weight;
+        } else {
+            negative -= weight;
+        }
+    }
+    let mut lowest = lowest;
+    let mut chunk = from;
+    while chunk < to {
+        let chunk_end = (chunk + RISE_BOUND_CHUNK).min(to);
+        let support = &pa[(chunk - half - first_sample) as usize..(chunk_end + half - first_sample) as usize];
+        let Extremes {
+            lowest: lo,
+            highest: hi,
+            complete,
+        } = extremes(support);
+        if !complete {
+            return true;
+        }
+        let slack = ROUNDING_SLACK * (positive + negative) * lo.abs().max(hi.abs());
+        let upper = positive * hi - negative * lo + slack;
+        lowest = lowest.min(positive * lo - negative * hi - slack);
+        if !(upper - lowest <= rise) {
+            return true;
+        }
+        chunk = chunk_end;
+    }
+    false
+}
+
+/// Smoothed outputs bounded together by [`may_rise`].
+const RISE_BOUND_CHUNK: u64 = 32;
+
+/// Relative widening of [`may_rise`]'s bounds: a sum of a few dozen products is rounded by some 1e-14 of the sum
+/// of their magnitudes, far less than this.
+const ROUNDING_SLACK: f64 = 1e-9;
 
 /// A rise that slows below this fraction of its steepest slope and then climbs again is a shoulder.
 const SHOULDER_SLOPE_FRACTION: f64 = 0.3;
@@ -1374,6 +1545,244 @@ mod tests {
                 assert_eq!(bits(&part), bits(want), "{from}..{to}");
             }
         }
+    }
+
+    /// The aortic-alone rules as they ran on the whole beat smoothed (before [`aortic_alone`] smoothed only what
+    /// they read): the smoothed beat, the upstroke's slope from the foot to the peak.
+    fn aortic_alone_whole_beat(
+        pa: &[f64],
+        first_sample: u64,
+        (start, end): (u64, u64),
+        filters: &PhaseFilters,
+        settings: &SignalSettings,
+    ) -> Result<(u64, u64), PhaseError> {
+        let smooth = filters.smooth.as_ref().unwrap();
+        let (samples, first) = derivative_around(pa, first_sample, start, end, smooth);
+        let trace = Trace {
+            samples: &samples,
+            first_sample: first,
+        };
+        let (foot, peak) = first_peak(trace, start, trace.end(), settings).ok_or(PhaseError::NoReference)?;
+        let pulse = trace.at(peak) - trace.at(foot);
+        let (dpa, dpa_first) =
+            derivative_around(pa, first_sample, foot, peak + 1, filters.first.as_ref().unwrap());
+        let dpa = Trace {
+            samples: &dpa,
+            first_sample: dpa_first,
+        };
+        if balloon_rise(trace, peak, end, balloon_threshold_mmhg(pulse, settings)).is_some()
+            || augmented_upstroke(trace, dpa, foot, peak, settings)
+        {
+            return Err(PhaseError::BalloonWithoutLvPressure);
+        }
+        let phases = &settings.phases;
+        let ms = |s: f64| (s * 1000.0).round() as u64;
+        let from = peak + ms(phases.notch_after_peak_s);
+        let to = peak + ((end - peak) as f64 * phases.notch_search_fraction).round() as u64;
+        let isolation = (ms(phases.notch_isolation_s), phases.notch_prominence);
+        incisura(Some(pa), first_sample, (from, to), filters, isolation).map(|notch| (peak, notch))
+    }
+
+    /// A train of aortic pulses with an incisura (a 6 mmHg dip, 8 ms standard deviation) 300 ms after each foot
+    /// and a rise of `late_rise_mmhg` late in diastole (a balloon inflating late), at 1 kHz, or sampled at 125 Hz,
+    /// rounded to whole mmHg (as TestICU's) and brought to 1 kHz.
+    fn notched_train(seconds: f64, recorded_at_125_hz: bool, late_rise_mmhg: f64) -> Vec<f64> {
+        let pressure = |t: f64| {
+            let tau = t % 0.8;
+            let bump = |at: f64, width: f64| (-0.5 * ((tau - at) / width).powi(2)).exp();
+            70.0 + 45.0 * bump(0.15, 0.06) + 15.0 * bump(0.35, 0.15) - 6.0 * bump(0.3, 0.008)
+                + late_rise_mmhg * bump(0.65, 0.03)
+        };
+        if recorded_at_125_hz {
+            let recorded: Vec<f64> = (0..(seconds * 125.0) as usize)
+                .map(|i| pressure(i as f64 / 125.0).round())
+                .collect();
+            crate::signal::resample::resample(&recorded, 125.0, 1000.0).unwrap()
+        } else {
+            (0..(seconds * 1000.0) as usize)
+                .map(|i| pressure(i as f64 / 1000.0))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn the_aortic_rules_on_the_smoothed_part_they_read_are_those_on_the_whole_beat_smoothed() {
+        // `aortic_alone` smooths a beat's aortic pressure as far as the systolic peak's search reads it, the rest
+        // only when the raw samples allow a balloon's rise there, and the upstroke's slope as far as a shoulder
+        // could be found: the outcome must be that of the whole beat smoothed, on beats with and without a notch,
+        // with a balloon, with sensor noise, NaN before the beat, and views clipped at the beat's ends.
+        let settings = SignalSettings::default();
+        let filters = PhaseFilters::new(1000.0, &settings);
+        let mut channels = vec![
+            notched_train(8.0, false, 0.0),
+            notched_train(8.0, true, 0.0),
+            notched_train(8.0, false, 30.0),
+        ];
+        for scenario in ["healthy", "shock-ecmo", "shock-ecmo-iabp", "shock-ecmo-af"] {
+            for sensors in [SensorLevel::Clean, SensorLevel::Realistic] {
+                channels.push(run(scenario, 2, sensors, 8.0).0[1].clone());
+            }
+        }
+        let (mut notches, mut no_notch, mut balloon, mut compared) = (0, 0, 0, 0);
+        for pa in &channels {
+            let signals = Signals {
+                pa: Some(pa),
+                ..Signals::default()
+            };
+            let beats = segment(&signals, 1000.0, &settings).unwrap().beats;
+            assert!(beats.len() >= 5, "{} beats", beats.len());
+            for beat in &beats {
+                let (start, end) = (beat.start, beat.end);
+                let mut with_gap = pa.clone();
+                with_gap[start.saturating_sub(15) as usize..start.saturating_sub(5) as usize].fill(f64::NAN);
+                // The beat in the whole channel, in views ending at its end or starting at its start, and with
+                // samples missing just before it.
+                for (channel, from, to) in [
+                    (pa, 0, pa.len() as u64),
+                    (pa, start.saturating_sub(40), end),
+                    (pa, start, (end + 40).min(pa.len() as u64)),
+                    (&with_gap, 0, pa.len() as u64),
+                ] {
+                    let view = &channel[from as usize..to as usize];
+                    let want = aortic_alone_whole_beat(view, from, (start, end), &filters, &settings);
+                    let got = aortic_alone(view, from, (start, end), &filters, &settings, 1000.0);
+                    assert_eq!(got, want, "beat {start}..{end}, view {from}..{to}");
+                    compared += 1;
+                    match want {
+                        Ok(_) => notches += 1,
+                        Err(PhaseError::NoNotch) => no_notch += 1,
+                        Err(PhaseError::BalloonWithoutLvPressure) => balloon += 1,
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        assert!(
+            notches >= 20 && no_notch >= 20 && balloon >= 20,
+            "{notches} {no_notch} {balloon} of {compared}"
+        );
+        // Short and odd stretches of a rough trace, and a ramp that turns only near the stretch's end (the
+        // smoothing is extended up to the channel's end there), in views clipped at the stretch's ends.
+        let ramp: Vec<f64> = (0..600)
+            .map(|i| match i {
+                0..560 => 50.0 + 0.2 * i as f64,
+                _ => 162.0 - 2.0 * (i - 560) as f64,
+            })
+            .collect();
+        let mut traces: Vec<Vec<f64>> = (11..31).map(|seed| rough_trace(seed, 600)).collect();
+        traces.push(ramp);
+        for trace in traces {
+            for (start, end) in [
+                (100, 125),
+                (100, 130),
+                (100, 140),
+                (100, 160),
+                (100, 220),
+                (60, 575),
+                (100, 590),
+            ] {
+                for (from, to) in [(0, 600), (start, end), (start - 40, end), (start, end + 10)] {
+                    let view = &trace[from as usize..to as usize];
+                    let want = aortic_alone_whole_beat(view, from, (start, end), &filters, &settings);
+                    let got = aortic_alone(view, from, (start, end), &filters, &settings, 1000.0);
+                    assert_eq!(got, want, "stretch {start}..{end}, view {from}..{to}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_upstroke_slope_up_to_a_shoulder_is_bit_for_bit_that_of_the_whole_upstroke() {
+        // The slope is read from the foot as far as a shoulder could be found, which may be a few samples; in a
+        // view starting near the foot, a stretch shorter than a frame would be fitted whole (other numbers).
+        let slope = SavgolFilter::from_settings(&SignalSettings::default().savgol, 1, 1000.0).unwrap();
+        let channel = rough_trace(3, 400);
+        let bits = |v: &[f64]| v.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+        for view_start in [0u64, 95, 100, 105] {
+            let view = &channel[view_start as usize..];
+            for foot in [100u64, 103, 110] {
+                for until in [foot, foot + 1, foot + 5, foot + 30, foot + 200] {
+                    for peak in [foot + 3, foot + 40, foot + 150] {
+                        let (part, first) = upstroke_slope(view, view_start, (foot, until, peak), &slope);
+                        let (whole, whole_first) =
+                            derivative_around(view, view_start, foot, peak + 1, &slope);
+                        assert_eq!(first, whole_first);
+                        assert!(first + part.len() as u64 >= until.min(peak + 1));
+                        assert_eq!(
+                            bits(&part),
+                            bits(&whole[..part.len()]),
+                            "{view_start} {foot} {until} {peak}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_rise_of_the_smoothed_pressure_is_never_ruled_out_by_the_bound_from_its_raw_samples() {
+        // `may_rise` bounds the smoothed samples of a stretch from the lowest and highest raw samples around each
+        // chunk: where the smoothed samples rise above their running lowest value (from `lowest`) by more than
+        // `rise`, it must say so, also for a threshold just below the largest rise (a bound too tight, e.g.
+        // without the negative weights' overshoot, fails here); and it rules out rises on a falling diastole.
+        let smooth = SavgolFilter::from_settings(&SignalSettings::default().savgol, 0, 1000.0).unwrap();
+        let half = smooth.half_width() as u64;
+        let (mut ruled_out, mut cases) = (0, 0);
+        for seed in 0..40 {
+            let mut channel = rough_trace(seed, 700);
+            if seed % 5 == 0 {
+                channel[350] = f64::NAN;
+            }
+            if seed % 7 == 3 {
+                // A step: the smoothing overshoots above its highest and below its lowest raw sample.
+                for (i, v) in channel.iter_mut().enumerate() {
+                    *v = if i < 450 { 60.0 } else { 75.0 };
+                }
+            }
+            if seed % 7 == 0 {
+                // A decay with a narrow bump: the smoothing's overshoot is what a bound without the negative
+                // weights misses.
+                for (i, v) in channel.iter_mut().enumerate() {
+                    *v = 90.0 * (-(i as f64) / 300.0).exp() + if i == 400 { 6.0 } else { 0.0 };
+                }
+            }
+            let first_sample = 500;
+            for (from, to) in [(520, 1190), (600, 900), (530, 531), (700, 1150), (1100, 1100)] {
+                let (smoothed, first) = derivative_around(&channel, first_sample, from, to, &smooth);
+                assert_eq!(first, from);
+                for lowest in [f64::INFINITY, 0.0, -30.0] {
+                    let mut running = lowest;
+                    let largest = smoothed.iter().fold(f64::NEG_INFINITY, |largest, &value| {
+                        running = running.min(value);
+                        largest.max(value - running)
+                    });
+                    for rise in [largest - 1e-6, largest + 1e-6, largest + 2.0, largest + 20.0, 4.0] {
+                        let possible = may_rise(&channel, first_sample, (from, to), (lowest, rise), &smooth);
+                        let rises = largest > rise;
+                        assert!(
+                            possible || !rises,
+                            "seed {seed} {from}..{to} lowest {lowest} rise {rise}"
+                        );
+                        cases += 1;
+                        ruled_out += usize::from(!possible);
+                    }
+                }
+            }
+            // Near the channel's ends the outputs are not all centre outputs: never ruled out.
+            assert!(may_rise(
+                &channel,
+                first_sample,
+                (first_sample + half - 1, 800),
+                (0.0, 1e9),
+                &smooth
+            ));
+        }
+        assert!(ruled_out * 4 > cases, "{ruled_out} of {cases} ruled out");
+        // A smooth falling diastole is ruled out with a realistic threshold.
+        let diastole: Vec<f64> = (0..900)
+            .map(|i| 60.0 + 30.0 * (-(i as f64) / 400.0).exp())
+            .collect();
+        assert!(!may_rise(&diastole, 0, (100, 880), (85.0, 10.0), &smooth));
     }
 
     #[test]
