@@ -1044,7 +1044,8 @@ fn first_peak(pa: Trace, start: u64, end: u64, settings: &SignalSettings) -> Opt
     let prominence = settings.phases.peak_prominence_mmhg;
     let start = start.max(pa.first_sample);
     let foot_end = foot_search_end(start, end);
-    let foot = (start..foot_end.max(start + 1)).min_by(|&a, &b| pa.at(a).total_cmp(&pa.at(b)))?;
+    let (from, to) = (start - pa.first_sample, foot_end.max(start + 1) - pa.first_sample);
+    let foot = start + first_lowest(&pa.samples[from as usize..to as usize])? as u64;
     let mut best = foot;
     for i in foot..end.min(pa.end()) {
         let value = pa.at(i);
@@ -1096,6 +1097,30 @@ fn climbs_again(pa: Trace, foot: u64, peak: u64, i: u64, settings: &SignalSettin
     let ejected = pa.at(i) - pa.at(foot);
     ejected >= settings.phases.balloon_rise_mmhg
         && pa.at(peak) - pa.at(i) > balloon_threshold_mmhg(ejected, settings)
+}
+
+/// The index of the first lowest of `values` by [`f64::total_cmp`] (what `min_by(total_cmp)` gives; `None` when
+/// empty), found by comparing the integers that order as `total_cmp` does, in lanes that do not wait on each
+/// other, then looking for the first one equal to the lowest.
+fn first_lowest(values: &[f64]) -> Option<usize> {
+    const LANES: usize = 4;
+    // `total_cmp`'s key: the bits as a signed integer, the magnitude bits flipped for negative numbers.
+    let key = |value: f64| {
+        let bits = value.to_bits() as i64;
+        bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+    };
+    let mut lowest = [i64::MAX; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &value) in lowest.iter_mut().zip(chunk) {
+            *lane = (*lane).min(key(value));
+        }
+    }
+    for &value in chunks.remainder() {
+        lowest[0] = lowest[0].min(key(value));
+    }
+    let lowest = lowest.into_iter().min()?;
+    values.iter().position(|&value| key(value) == lowest)
 }
 
 /// One past the last sample searched for the foot of the aortic pulse of a beat `[start, end)`.
@@ -1251,7 +1276,8 @@ fn may_rise(
         let slack = ROUNDING_SLACK * (positive + negative) * lo.abs().max(hi.abs());
         let upper = positive * hi - negative * lo + slack;
         lowest = lowest.min(positive * lo - negative * hi - slack);
-        if !(upper - lowest <= rise) {
+        // Both finite (the raw samples are), so the difference is a number.
+        if upper - lowest > rise {
             return true;
         }
         chunk = chunk_end;
@@ -1716,6 +1742,37 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_first_lowest_in_lanes_is_that_of_min_by_total_cmp() {
+        // The foot of the pulse: `min_by(total_cmp)` over the smoothed samples (the first of equal lowest ones,
+        // -0 below +0, NaN of either sign at the ends of the order), now found in lanes.
+        let mut rng = crate::sim::rng::Rng::new(9);
+        let specials = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1.0,
+            -1.0,
+        ];
+        for case in 0..2000 {
+            let len = case % 23;
+            let values: Vec<f64> = (0..len)
+                .map(|_| match rng.uniform() {
+                    u if u < 0.3 => {
+                        specials[(rng.uniform() * specials.len() as f64) as usize % specials.len()]
+                    }
+                    u if u < 0.6 => (rng.uniform() * 4.0).round() - 2.0,
+                    _ => rng.normal(),
+                })
+                .collect();
+            let want = (0..len).min_by(|&a, &b| values[a].total_cmp(&values[b]));
+            assert_eq!(first_lowest(&values), want, "{values:?}");
         }
     }
 
