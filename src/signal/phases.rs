@@ -1745,6 +1745,18 @@ mod tests {
         }
     }
 
+    /// `n` values for searches of extremes: about 30 % drawn from `specials`, 20 % small whole numbers (ties),
+    /// the rest normal draws of standard deviation `scale`.
+    fn awkward_values(rng: &mut crate::sim::rng::Rng, n: usize, specials: &[f64], scale: f64) -> Vec<f64> {
+        (0..n)
+            .map(|_| match rng.uniform() {
+                u if u < 0.3 => specials[(rng.uniform() * specials.len() as f64) as usize % specials.len()],
+                u if u < 0.5 => (rng.uniform() * 4.0).floor(),
+                _ => scale * rng.normal(),
+            })
+            .collect()
+    }
+
     #[test]
     fn the_first_lowest_in_lanes_is_that_of_min_by_total_cmp() {
         // The foot of the pulse: `min_by(total_cmp)` over the smoothed samples (the first of equal lowest ones,
@@ -1762,15 +1774,7 @@ mod tests {
         ];
         for case in 0..2000 {
             let len = case % 23;
-            let values: Vec<f64> = (0..len)
-                .map(|_| match rng.uniform() {
-                    u if u < 0.3 => {
-                        specials[(rng.uniform() * specials.len() as f64) as usize % specials.len()]
-                    }
-                    u if u < 0.6 => (rng.uniform() * 4.0).round() - 2.0,
-                    _ => rng.normal(),
-                })
-                .collect();
+            let values = awkward_values(&mut rng, len, &specials, 1.0);
             let want = (0..len).min_by(|&a, &b| values[a].total_cmp(&values[b]));
             assert_eq!(first_lowest(&values), want, "{values:?}");
         }
@@ -1899,14 +1903,8 @@ mod tests {
         let specials = [0.0, -0.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 5.0, -5.0];
         for case in 0..400 {
             let n = case % 37;
-            let second: Vec<f64> = (0..n)
-                .map(|_| match rng.uniform() {
-                    u if u < 0.3 => {
-                        specials[(rng.uniform() * specials.len() as f64) as usize % specials.len()]
-                    }
-                    u if u < 0.5 => (rng.uniform() * 4.0).floor(),
-                    _ => 10.0 * rng.normal(),
-                })
+            let second: Vec<f64> = awkward_values(&mut rng, n, &specials, 10.0)
+                .into_iter()
                 // Half the cases below zero but for zeros of both signs: a zero maximum.
                 .map(|v| if case % 2 == 1 && v > 0.0 { -v } else { v })
                 .collect();
