@@ -142,8 +142,7 @@ pub fn latest_beats(
         native,
         None,
         Some(num_newest),
-        None,
-        &std::collections::BTreeMap::new(),
+        &super::AnalysisRequest::default(),
         &mut notes,
     )?;
     let start_s = first_sample as f64 / rate;

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,10 +17,11 @@ use std::sync::mpsc;
 
 use anyhow::{Context, bail};
 
-use super::{AnalyzeArgs, analyse_file};
+use super::{AnalysisThreads, AnalyzeArgs, analyse_file, threads};
 use crate::analysis::AnalysisSettings;
 use crate::analysis::endpoints::Unit;
 use crate::export::tables::{csv_field, number};
+use crate::model::workers::Workers;
 
 /// The summary's name in `--out-dir`.
 pub const SUMMARY_FILE: &str = "summary.csv";
@@ -49,11 +51,13 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
     }
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let json_names = json_names(&files);
-    let jobs = args
-        .jobs
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(files.len());
+    let threads = threads(args).get();
+    let jobs = threads.min(files.len());
+    // Threads left over when there are fewer records than threads go to each record's beats.
+    let workers = Workers::new(
+        NonZeroUsize::new(threads / jobs).unwrap_or(NonZeroUsize::MIN),
+        &AnalysisThreads,
+    );
 
     let next = AtomicUsize::new(0);
     let mut outcomes: Vec<Option<Result<Row, String>>> = files.iter().map(|_| None).collect();
@@ -70,7 +74,7 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break };
                         let json = out_dir.join(&json_names[i]);
-                        let outcome = analyse_one(file, &json, args, settings.clone());
+                        let outcome = analyse_one(file, &json, args, settings.clone(), workers);
                         if sender.send((i, outcome)).is_err() {
                             break;
                         }
@@ -179,9 +183,10 @@ fn analyse_one(
     json: &Path,
     args: &AnalyzeArgs,
     settings: AnalysisSettings,
+    workers: Workers,
 ) -> Result<Row, String> {
     let work = || -> anyhow::Result<Row> {
-        let report = analyse_file(file, args, settings)?;
+        let report = analyse_file(file, args, settings, workers)?;
         let out = File::create(json).with_context(|| format!("cannot create {}", json.display()))?;
         let mut out = BufWriter::new(out);
         serde_json::to_writer_pretty(&mut out, &report)
