@@ -8,6 +8,10 @@
 use std::num::NonZeroUsize;
 use std::ops::Range;
 
+/// Fewest samples of a pass over a whole channel (a filter, a check) worth a thread of their own: about a
+/// millisecond of work, where starting and joining a thread takes 20-130 us.
+pub const MIN_SAMPLES_PER_THREAD: usize = 1 << 16;
+
 /// Runs tasks, possibly at once.
 pub trait Runner: Sync {
     /// Runs every task and returns when all have finished.

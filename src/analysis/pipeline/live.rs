@@ -107,7 +107,7 @@ pub fn latest_beats(
     for (kind, samples) in &channels {
         signals.set(*kind, samples.as_ref().map(|s| &s[..len]));
     }
-    let traces = LvTraces::new(&signals, settings)?;
+    let traces = LvTraces::new(&signals, settings, crate::model::workers::Workers::ONE)?;
     let context = BeatContext {
         signals,
         pv: traces.view(&signals),

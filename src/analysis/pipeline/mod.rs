@@ -34,7 +34,7 @@ use crate::model::{Beat, Recording, RejectReason, WindowKind};
 use crate::signal::lv::beat_fiducials;
 use crate::signal::phases::{BeatPhases, PhaseError};
 use crate::signal::segment::segment_searching;
-use crate::signal::{Segmentation, SignalError, Signals, segment};
+use crate::signal::{Segmentation, SignalError, Signals};
 use beats::{BeatContext, LvTraces, note_phase_failures};
 use blocks::Deferred;
 
@@ -188,7 +188,7 @@ pub fn analyze_recording(
     let prepared = channels::prepare(recording, &request.channels, request.from_s, request.to_s, rate)?;
     let mut notes = prepared.notes.clone();
     let signals = prepared.signals();
-    let traces = LvTraces::new(&signals, settings)?;
+    let traces = LvTraces::new(&signals, settings, request.workers)?;
     let context = BeatContext {
         signals,
         pv: traces.view(&signals),
@@ -254,9 +254,11 @@ fn dpdt_min_offset(dpdt: &[f64]) -> usize {
     }
 }
 
-/// Fewest beats worth a thread of their own. Placing one beat's phases and coronary values and its PV values
-/// takes 20-60 us and starting a thread about 50 us, so a chunk this long spends under 1 % of its time starting;
-/// a shorter analysis (a live window, a short protocol window) runs on the caller's thread.
+/// Fewest beats worth a thread of their own. Placing one beat's phases and coronary values takes about 7.5 us
+/// (a 125 Hz arterial record, perf; more with LV channels), its PV values about 6 us, and starting and joining a
+/// thread 20-130 us (measured on the 2-core test machine, idle to loaded), so a chunk this long spends at most a
+/// few percent of its time on its thread; a shorter analysis (a short protocol window) runs on the caller's
+/// thread.
 const MIN_BEATS_PER_THREAD: usize = 256;
 
 /// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
@@ -276,7 +278,7 @@ pub(crate) fn analyse(
     let (occlusion, verdicts, workers) = (request.occlusion_beats, &request.verdicts, request.workers);
     let settings = context.settings;
     let end = deferred.map_or_else(|| context.signals.end_sample(), Deferred::end_sample);
-    let mut segmentation = segment_at(context, native, end)?;
+    let mut segmentation = segment_at(context, native, end, workers)?;
     if !verdicts.is_empty() {
         let mut num_applied = 0;
         for beat in &mut segmentation.beats {
@@ -457,11 +459,12 @@ const PULSE_SEARCH_RATE_HZ: f64 = 125.0;
 /// their sample indices then brought to the analysis rate: detection and quality control need no more than the
 /// recorded samples (PhysioNet's `wabp` works at 125 Hz), and an 8x upsampled copy costs them 8x the work. An
 /// onset moves by less than one recorded sample (8 ms at 125 Hz); the phases and every per-beat value are still
-/// measured at the analysis rate.
+/// measured at the analysis rate. The channel checks and the beats' QC measures run on `workers`.
 fn segment_at(
     context: &BeatContext<'_>,
     native: Option<(Signals<'_>, f64)>,
     end: u64,
+    workers: Workers,
 ) -> Result<Segmentation, PipelineError> {
     let settings = context.settings;
     let rate = settings.analysis_rate_hz();
@@ -472,9 +475,10 @@ fn segment_at(
             rate,
             factor,
             &settings.signal,
+            workers,
         )?);
     };
-    let mut segmentation = segment(&signals, native_rate, &settings.signal)?;
+    let mut segmentation = segment_searching(&signals, native_rate, 1, &settings.signal, workers)?;
     let first = context.signals.first_sample;
     let to_analysis = |index: u64| {
         let offset = (index - signals.first_sample) as f64 * rate / native_rate;
