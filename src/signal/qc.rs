@@ -905,6 +905,41 @@ mod tests {
     }
 
     #[test]
+    fn judging_all_at_once_on_several_workers_gives_the_verdicts_beat_by_beat() {
+        use crate::model::workers::{InOrder, Workers};
+        // 1200 beats of 800 ms (a 24 s stretch repeated), with double detections to merge, a gap and a flat beat.
+        let tile: Vec<u64> = (0..30).map(|k| 800 * k).collect();
+        let mut pa = pulses(&tile, 24_000).repeat(40);
+        pa[300_100] = f64::NAN;
+        pa[500_000..500_800].fill(12.0);
+        let mut fiducials: Vec<u64> = (0..1200).map(|k| 800 * k).collect();
+        for k in [11, 500, 640, 642, 1100] {
+            let at = fiducials[k] + 220;
+            fiducials.insert(k + 1, at);
+        }
+        let signals = Signals {
+            pa: Some(&pa),
+            ..Signals::default()
+        };
+        let one_by_one = judged_on(&signals, &fiducials);
+        assert_eq!(one_by_one.len(), 1199);
+        assert!(
+            one_by_one
+                .iter()
+                .any(|b| b.reject == Some(RejectReason::MissingData))
+        );
+        for count in 1..5 {
+            let workers = Workers::new(std::num::NonZeroUsize::new(count).unwrap(), &InOrder);
+            let judge = BeatJudge::new(Fiducial::RWave, 1000.0, &SignalSettings::default());
+            assert_eq!(
+                judge.judge_all(&signals, &fiducials, workers),
+                one_by_one,
+                "{count} workers"
+            );
+        }
+    }
+
+    #[test]
     fn a_double_detection_is_merged_and_a_short_beat_with_a_pulse_is_kept() {
         let sinus: Vec<u64> = (0..30).map(|k| 800 * k).collect();
         // A second detection 220 ms after the R wave at 8000 ms, inside its pulse: merged, one accepted beat.
