@@ -13,8 +13,10 @@ use heracles::analysis::pipeline::{AnalysisRequest, ChannelChoice, Report, analy
 use heracles::cli::analyze::AnalysisThreads;
 use heracles::formats::{self, Format};
 use heracles::model::workers::{Runner, Workers};
-use heracles::model::{Recording, Segment, SignalKind, TimeSeries};
+use heracles::model::{Recording, SignalKind};
 use heracles::sim::{SensorLevel, Simulator};
+
+use crate::analysis::simulate;
 
 /// The command line's threads, counting the parts they are given.
 struct Counting {
@@ -40,32 +42,20 @@ fn repeated(recording: Recording, times: usize) -> Recording {
     }
 }
 
-fn simulated(seconds: f64) -> Recording {
-    let mut simulator = Simulator::new("shock-ecmo-af", 3, SensorLevel::Realistic).unwrap();
-    let spec = simulator.source_spec();
-    let mut channels = vec![Vec::new(); spec.channels.len()];
-    simulator.advance((seconds * spec.sample_rate_hz) as usize, |sample| {
-        for (channel, value) in channels.iter_mut().zip(sample.measured) {
-            channel.push(value);
-        }
-    });
-    Recording {
-        segments: vec![Segment {
-            start_s: 0.0,
-            channels: spec
-                .channels
-                .iter()
-                .zip(channels)
-                .map(|(channel, samples)| TimeSeries {
-                    name: channel.name.clone(),
-                    unit: channel.unit.clone(),
-                    sample_rate_hz: spec.sample_rate_hz,
-                    samples,
-                })
-                .collect(),
+/// TestICU (5 minutes at 125 Hz) and the request for its arterial pressure.
+fn test_icu() -> (Recording, AnalysisRequest) {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/wfdb/TestICU.hea"
+    ));
+    let request = AnalysisRequest {
+        channels: vec![ChannelChoice {
+            kind: SignalKind::Pa,
+            index: 2,
         }],
-        markers: vec![],
-    }
+        ..AnalysisRequest::default()
+    };
+    (formats::read(path, Format::Wfdb).unwrap(), request)
 }
 
 /// The report of `recording` on `count` threads (counted by `runner`), as JSON text.
@@ -111,7 +101,8 @@ fn a_pressure_volume_record_on_several_threads_gives_one_threads_report() {
     static RUNNER: Counting = Counting {
         parts: AtomicUsize::new(0),
     };
-    let recording = repeated(simulated(120.0), 4);
+    let simulator = Simulator::new("shock-ecmo-af", 3, SensorLevel::Realistic).unwrap();
+    let recording = repeated(simulate(simulator, 120.0).0, 4);
     let request = AnalysisRequest::default();
     let one = report_json(&recording, &request, 1, &RUNNER);
     let report: serde_json::Value = serde_json::from_str(&one).unwrap();
@@ -127,21 +118,10 @@ fn an_arterial_record_at_125_hz_on_several_threads_gives_one_threads_report() {
     static RUNNER: Counting = Counting {
         parts: AtomicUsize::new(0),
     };
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/wfdb/TestICU.hea"
-    ));
     // 15 minutes, about 1100 beats: chunks of 275-550 beats, whose edges fall inside the minute-long blocks the
     // 125 Hz samples are brought to the analysis rate in.
-    let recording = repeated(formats::read(path, Format::Wfdb).unwrap(), 3);
-    let request = AnalysisRequest {
-        channels: vec![ChannelChoice {
-            kind: SignalKind::Pa,
-            index: 2,
-        }],
-        ..AnalysisRequest::default()
-    };
-    assert_same_on_every_count(&recording, &request, &RUNNER);
+    let (recording, request) = test_icu();
+    assert_same_on_every_count(&repeated(recording, 3), &request, &RUNNER);
 }
 
 #[test]
@@ -149,21 +129,31 @@ fn a_short_record_runs_on_the_callers_thread() {
     static RUNNER: Counting = Counting {
         parts: AtomicUsize::new(0),
     };
-    let path = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/wfdb/TestICU.hea"
-    ));
-    let recording = formats::read(path, Format::Wfdb).unwrap();
+    let (recording, request) = test_icu();
+    // Two minutes: about 150 beats.
     let request = AnalysisRequest {
-        channels: vec![ChannelChoice {
-            kind: SignalKind::Pa,
-            index: 2,
-        }],
-        // Two minutes: about 150 beats.
         to_s: Some(120.0),
-        ..AnalysisRequest::default()
+        ..request
     };
     let one = report_json(&recording, &request, 1, &RUNNER);
     assert_eq!(one, report_json(&recording, &request, 4, &RUNNER));
     assert_eq!(RUNNER.parts.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn jobs_bounds_one_records_threads_without_changing_its_report() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/wfdb/TestICU.hea");
+    let run = |jobs: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_heracles"))
+            .args(["analyze", path, "--signal", "abp=2", "--json", "--jobs", jobs])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "--jobs {jobs}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    assert_eq!(run("1"), run("3"));
 }
