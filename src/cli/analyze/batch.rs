@@ -51,13 +51,9 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
     }
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let json_names = json_names(&files);
-    let threads = threads(args).get();
-    let jobs = threads.min(files.len());
-    // Threads left over when there are fewer records than threads go to each record's beats.
-    let workers = Workers::new(
-        NonZeroUsize::new(threads / jobs).unwrap_or(NonZeroUsize::MIN),
-        &AnalysisThreads,
-    );
+    let threads = threads(args);
+    let jobs = threads.get().min(files.len());
+    let workers = Workers::new(per_record(threads, files.len()), &AnalysisThreads);
 
     let next = AtomicUsize::new(0);
     let mut outcomes: Vec<Option<Result<Row, String>>> = files.iter().map(|_| None).collect();
@@ -112,6 +108,13 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The analysis threads of each record when `threads` analyse `num_records` records, one record per thread: the
+/// threads left over when there are fewer records than threads go to each record's beats (never more threads
+/// than `threads` at once).
+fn per_record(threads: NonZeroUsize, num_records: usize) -> NonZeroUsize {
+    NonZeroUsize::new(threads.get() / num_records.max(1)).unwrap_or(NonZeroUsize::MIN)
 }
 
 /// The records named: files as given, folders replaced by their record files (sorted by name; not recursive;
@@ -352,5 +355,20 @@ impl Progress {
         if self.terminal && self.done > 0 {
             eprintln!();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_left_over_by_the_records_go_to_each_records_beats() {
+        let n = |k: usize| NonZeroUsize::new(k).unwrap();
+        assert_eq!(per_record(n(8), 1), n(8));
+        assert_eq!(per_record(n(8), 3), n(2));
+        assert_eq!(per_record(n(2), 2), n(1));
+        assert_eq!(per_record(n(2), 50), n(1));
+        assert_eq!(per_record(n(1), 0), n(1));
     }
 }
