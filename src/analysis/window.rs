@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::endpoints::WindowContext;
 use super::pipeline::{AnalysisRequest, ChannelChoice, PipelineError, Report, analyze_recording};
 use super::settings::{AnalysisSettings, V0Setting};
+use crate::model::workers::Workers;
 use crate::model::{Recording, RejectReason, WindowKind};
 
 /// Fewest occlusion beats the automatic choice accepts (fewer: no ESPVR until the reviewer chooses).
@@ -96,6 +97,8 @@ pub struct WindowInput {
     pub context: WindowContext,
     /// The reviewer's verdicts by beat number.
     pub verdicts: BTreeMap<u32, Option<RejectReason>>,
+    /// How many parts of the per-beat work may run at once (one by default; the numbers do not depend on it).
+    pub workers: Workers,
 }
 
 impl WindowInput {
@@ -121,6 +124,7 @@ impl WindowInput {
             verdicts: self.verdicts.clone(),
             kind: self.kind,
             context: self.context,
+            workers: self.workers,
         }
     }
 }

@@ -6,9 +6,13 @@
 //! shows the labelled endpoints in the one notation policy ([`crate::analysis::format`]).
 //! Unreadable input is an error naming the file (and line): exit code 1. Bad arguments exit with code 2.
 //! Several files or a folder: the batch mode of [`batch`] (all cores, a summary CSV, one JSON per record).
+//! One record is analysed on every core ([`AnalysisThreads`], `--jobs` at most): its per-beat values are split
+//! into contiguous chunks of beats, joined in order, so the report is byte for byte that of one thread.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
 
 use anyhow::Context;
 
@@ -17,6 +21,7 @@ use crate::analysis::pipeline::{ChannelChoice, Report, signal_kind_from_alias};
 use crate::analysis::window::{WindowInput, WindowSettings, analyse_window};
 use crate::formats::{self, Format};
 use crate::model::WindowKind;
+use crate::model::workers::{Runner, Workers};
 
 mod batch;
 
@@ -49,9 +54,10 @@ pub struct AnalyzeArgs {
     /// Print the whole report as one JSON document.
     #[arg(long)]
     pub json: bool,
-    /// Batch: records analysed at once (default: one per core).
+    /// Threads: one record's beats are analysed on N threads, a batch's records N at a time (default: one per
+    /// core; the report is the same for any N).
     #[arg(long, value_name = "N")]
-    pub jobs: Option<std::num::NonZeroUsize>,
+    pub jobs: Option<NonZeroUsize>,
     /// Batch: the folder that receives `summary.csv` and one `RECORD.json` report per record (created if needed;
     /// needed when several files or a folder are given).
     #[arg(long, value_name = "DIR")]
@@ -103,10 +109,15 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let Some(file) = single else {
         return batch::run(&args, settings);
     };
-    if args.jobs.is_some() || args.out_dir.is_some() {
-        anyhow::bail!("--jobs and --out-dir apply to several files or a folder");
+    if args.out_dir.is_some() {
+        anyhow::bail!("--out-dir applies to several files or a folder");
     }
-    let report = analyse_file(&file, &args, settings)?;
+    let report = analyse_file(
+        &file,
+        &args,
+        settings,
+        Workers::new(threads(&args), &AnalysisThreads),
+    )?;
     if args.json {
         // Written as it is serialised: no copy of the whole document in memory.
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -120,11 +131,52 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads `file` and analyses it as `args` ask: the one analysis of a single record and of every batch record.
+/// The threads `args` allow: `--jobs`, else one per core.
+fn threads(args: &AnalyzeArgs) -> NonZeroUsize {
+    args.jobs
+        .or_else(|| std::thread::available_parallelism().ok())
+        .unwrap_or(NonZeroUsize::MIN)
+}
+
+/// Runs the parts of one record's analysis at once: the first on the calling thread, each other one on a named
+/// thread (`analysis-1`, `analysis-2`, ...). A part whose thread cannot be started runs on the calling thread
+/// once the others are done.
+pub struct AnalysisThreads;
+
+/// A part of the analysis waiting for its thread.
+type Part<'a> = Mutex<Option<Box<dyn FnOnce() + Send + 'a>>>;
+
+impl Runner for AnalysisThreads {
+    fn run_all<'a>(&self, tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+        let mut tasks = tasks.into_iter();
+        let Some(first) = tasks.next() else { return };
+        let rest: Vec<Part<'a>> = tasks.map(|task| Mutex::new(Some(task))).collect();
+        let run = |part: &Part<'a>| {
+            let task = part.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if let Some(task) = task {
+                task();
+            }
+        };
+        std::thread::scope(|scope| {
+            for (k, part) in rest.iter().enumerate() {
+                // Not started: the part stays in its place and runs below.
+                let _started = std::thread::Builder::new()
+                    .name(format!("analysis-{}", k + 1))
+                    .spawn_scoped(scope, move || run(part));
+            }
+            first();
+        });
+        rest.iter().for_each(run);
+    }
+}
+
+/// Reads `file` and analyses it as `args` ask, its beats on `workers`: the one analysis of a single record and
+/// of every batch record.
 fn analyse_file(
     file: &std::path::Path,
     args: &AnalyzeArgs,
     settings: AnalysisSettings,
+    workers: Workers,
 ) -> anyhow::Result<Report> {
     let recording = formats::read(file, args.format)?;
     // The same function the bedside, the review and the exports get a window's numbers from.
@@ -138,6 +190,7 @@ fn analyse_file(
             occlusion_beats: args.occlusion_beats,
             ..WindowSettings::default()
         },
+        workers,
         ..WindowInput::default()
     };
     analyse_window(&recording, &input).with_context(|| format!("{}", file.display()))
@@ -184,4 +237,37 @@ fn print_summary(file: &std::path::Path, report: &Report) -> std::io::Result<()>
         outln!("note: {note}")?;
     }
     outln!("(use --json for every beat and value at full precision, with units, methods and V0 sources)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analysis_threads_run_every_part_once_on_named_threads() {
+        let names: Vec<Mutex<Option<String>>> = (0..4).map(|_| Mutex::new(None)).collect();
+        let tasks: Vec<Box<dyn FnOnce() + Send + '_>> = names
+            .iter()
+            .map(|name| {
+                Box::new(move || {
+                    let mut name = name.lock().unwrap();
+                    assert!(name.is_none(), "a part ran twice");
+                    *name = Some(std::thread::current().name().unwrap_or("").to_owned());
+                }) as Box<dyn FnOnce() + Send + '_>
+            })
+            .collect();
+        let caller = std::thread::current().name().map(str::to_owned);
+        AnalysisThreads.run_all(tasks);
+        let names: Vec<Option<String>> = names.into_iter().map(|name| name.into_inner().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                caller,
+                Some("analysis-1".to_owned()),
+                Some("analysis-2".to_owned()),
+                Some("analysis-3".to_owned())
+            ]
+        );
+        AnalysisThreads.run_all(Vec::new());
+    }
 }

@@ -1,5 +1,6 @@
 //! Plain data shared by every layer: units, channels and sources, sample blocks and gaps, beats, recordings,
-//! case identifiers, protocol step ids and analysis window kinds.
+//! case identifiers, protocol step ids, analysis window kinds, and how many parts of a computation may run at once
+//! (`workers`).
 //!
 //! Nothing here does I/O, spawns threads or knows about egui or SQLite; these are the types that cross module
 //! boundaries (see `ARCHITECTURE.md`).
@@ -14,6 +15,7 @@ pub mod recording;
 pub mod step;
 pub mod units;
 pub mod window;
+pub mod workers;
 
 pub use beat::{Beat, Fiducial, RejectReason};
 pub use block::{Block, Gap, GapReason, RecordItem};

@@ -271,6 +271,7 @@ impl CaseAnalysis {
             baseline_wave_speed_m_s,
             context: window_context(file, window, state)?,
             verdicts: reviewer_verdicts(file, window.id)?,
+            ..WindowInput::default()
         })
     }
 }

@@ -18,6 +18,7 @@ use super::qc::{BeatJudge, QcCounts, counts};
 use super::settings::SignalSettings;
 use super::signals::{KINDS, SignalError, Signals};
 use super::usability::{ChannelReport, assess};
+use crate::model::workers::{MIN_SAMPLES_PER_THREAD, Workers};
 use crate::model::{Beat, Fiducial, RejectReason, SignalKind};
 
 /// The result of segmenting a record into beats.
@@ -47,12 +48,13 @@ pub fn detect_beats(
     sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Result<Vec<Beat>, SignalError> {
-    detect_beats_searching(signals, fiducial, sample_rate_hz, 1, &[], settings)
+    detect_beats_searching(signals, fiducial, sample_rate_hz, 1, &[], settings, Workers::ONE)
 }
 
 /// [`detect_beats`] with arterial pulses searched at 1/`factor` of the rate and placed at the full rate
 /// ([`detect_onsets_searching`]); the other fiducials, and QC, as [`detect_beats`]. `complete`: channels of
-/// `signals` known to miss no sample ([`BeatJudge::with_complete`]).
+/// `signals` known to miss no sample ([`BeatJudge::with_complete`]); the beats' QC measures are taken on
+/// `workers` ([`BeatJudge::judge_all`]).
 pub fn detect_beats_searching(
     signals: &Signals,
     fiducial: Fiducial,
@@ -60,6 +62,7 @@ pub fn detect_beats_searching(
     factor: usize,
     complete: &[SignalKind],
     settings: &SignalSettings,
+    workers: Workers,
 ) -> Result<Vec<Beat>, SignalError> {
     signals.len()?;
     let Some(channel) = signals.get(fiducial_channel(fiducial)) else {
@@ -83,14 +86,11 @@ pub fn detect_beats_searching(
         detector.push(channel, &mut found);
         detector.finish(&mut found);
     }
-    let mut judge = BeatJudge::new(fiducial, sample_rate_hz, settings).with_complete(complete.to_vec());
-    let mut beats = Vec::with_capacity(found.len());
     let base = signals.first_sample;
-    for pair in found.windows(2) {
-        judge.add(signals, base + pair[0], base + pair[1], &mut beats);
-    }
-    judge.finish(&mut beats);
-    Ok(beats)
+    let fiducials: Vec<u64> = found.iter().map(|&at| base + at).collect();
+    Ok(BeatJudge::new(fiducial, sample_rate_hz, settings)
+        .with_complete(complete.to_vec())
+        .judge_all(signals, &fiducials, workers))
 }
 
 /// Segments a record: checks every channel, picks the fiducial by priority, detects and judges the beats.
@@ -99,30 +99,24 @@ pub fn segment(
     sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Result<Segmentation, SignalError> {
-    segment_with(
-        signals,
-        &[Fiducial::RWave, Fiducial::LvEndDiastole, Fiducial::PressureOnset],
-        sample_rate_hz,
-        settings,
-    )
+    segment_with(signals, &PRIORITY, sample_rate_hz, settings)
 }
 
-/// [`segment`] with arterial pulses searched at 1/`factor` of the rate ([`detect_beats_searching`]): what the
-/// offline analysis of a record at 250 Hz or more does (a pulse needs no more than 125 Hz to be found; its onset
-/// is then placed on the full-rate samples).
+/// The fiducials [`segment`] tries, in order.
+const PRIORITY: [Fiducial; 3] = [Fiducial::RWave, Fiducial::LvEndDiastole, Fiducial::PressureOnset];
+
+/// [`segment`] with arterial pulses searched at 1/`factor` of the rate ([`detect_beats_searching`]; 1: at the
+/// rate, as [`segment`]) and the per-channel checks and per-beat QC measures on `workers`: what the offline
+/// analysis of a record does (a pulse needs no more than 125 Hz to be found; at 250 Hz or more its onset is then
+/// placed on the full-rate samples). The result is the same for any number of workers.
 pub fn segment_searching(
     signals: &Signals,
     sample_rate_hz: f64,
     factor: usize,
     settings: &SignalSettings,
+    workers: Workers,
 ) -> Result<Segmentation, SignalError> {
-    segment_inner(
-        signals,
-        &[Fiducial::RWave, Fiducial::LvEndDiastole, Fiducial::PressureOnset],
-        sample_rate_hz,
-        factor,
-        settings,
-    )
+    segment_inner(signals, &PRIORITY, sample_rate_hz, factor, settings, workers)
 }
 
 /// [`segment`] trying only the fiducials in `priority`, in that order.
@@ -132,7 +126,7 @@ pub fn segment_with(
     sample_rate_hz: f64,
     settings: &SignalSettings,
 ) -> Result<Segmentation, SignalError> {
-    segment_inner(signals, priority, sample_rate_hz, 1, settings)
+    segment_inner(signals, priority, sample_rate_hz, 1, settings, Workers::ONE)
 }
 
 fn segment_inner(
@@ -141,15 +135,25 @@ fn segment_inner(
     sample_rate_hz: f64,
     factor: usize,
     settings: &SignalSettings,
+    workers: Workers,
 ) -> Result<Segmentation, SignalError> {
-    signals.len()?;
+    let len = signals.len()?;
     if !(sample_rate_hz.is_finite() && sample_rate_hz >= 100.0) {
         return Err(SignalError::BadRate(sample_rate_hz));
     }
-    let channels: Vec<ChannelReport> = signals
-        .present()
-        .map(|(kind, samples)| assess(kind, samples, sample_rate_hz, &settings.usability))
-        .collect();
+    let present: Vec<(SignalKind, &[f64])> = signals.present().collect();
+    // Each channel checked on its own (one per thread when they are long).
+    let per_thread = if len >= MIN_SAMPLES_PER_THREAD {
+        1
+    } else {
+        present.len()
+    };
+    let channels: Vec<ChannelReport> = workers.map_chunks(present.len(), per_thread, |range| {
+        present[range]
+            .iter()
+            .map(|&(kind, samples)| assess(kind, samples, sample_rate_hz, &settings.usability))
+            .collect()
+    });
     let report = |kind| channels.iter().find(|r| r.kind == kind);
     // Channels whose values would mislead QC (noise, implausible, mostly missing) are left out of it.
     let mut measured = Signals {
@@ -183,7 +187,15 @@ fn segment_inner(
         // The fiducial channel itself is always given to QC (its gaps must reject beats).
         let mut input = measured;
         input.set(kind, signals.get(kind));
-        let beats = detect_beats_searching(&input, fiducial, sample_rate_hz, factor, &complete, settings)?;
+        let beats = detect_beats_searching(
+            &input,
+            fiducial,
+            sample_rate_hz,
+            factor,
+            &complete,
+            settings,
+            workers,
+        )?;
         let num_accepted = beats.iter().filter(|b| b.accepted()).count();
         let num_rhythm = beats
             .iter()

@@ -267,7 +267,7 @@ fn live_window_gives_the_offline_metrics_of_its_newest_beats() {
 
 /// `seconds` of a simulated patient as a recording (channels named as the simulator names them) and the truth
 /// at every sample.
-fn simulate(mut simulator: Simulator, seconds: f64) -> (Recording, Vec<Truth>, Simulator) {
+pub(crate) fn simulate(mut simulator: Simulator, seconds: f64) -> (Recording, Vec<Truth>, Simulator) {
     let spec = simulator.source_spec();
     let num_samples = (seconds * spec.sample_rate_hz) as usize;
     let mut channels = vec![Vec::with_capacity(num_samples); spec.channels.len()];

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod analysis;
+mod analysis_threads;
 mod analyze_batch;
 mod cdfr_coverage;
 mod consoles;

@@ -14,6 +14,7 @@ use crate::analysis::supply_demand::{
     SupplyDemandBeat, SupplyDemandInputs, diastolic_pressure_time_index_mmhg_s, supply_demand_beat,
     tension_time_index_mmhg_s,
 };
+use crate::model::workers::{MIN_SAMPLES_PER_THREAD, Workers};
 use crate::model::{Beat, Fiducial};
 use crate::signal::Signals;
 use crate::signal::savgol::SavgolFilter;
@@ -89,7 +90,12 @@ pub(crate) struct LvTraces {
 }
 
 impl LvTraces {
-    pub fn new(signals: &Signals<'_>, settings: &AnalysisSettings) -> Result<LvTraces, PipelineError> {
+    /// The traces of `signals`, the three filters on `workers` (one each when the channels are long).
+    pub fn new(
+        signals: &Signals<'_>,
+        settings: &AnalysisSettings,
+        workers: Workers,
+    ) -> Result<LvTraces, PipelineError> {
         let rate = settings.analysis_rate_hz();
         let filter = |derivative: usize| {
             SavgolFilter::from_settings(&settings.signal.savgol, derivative, rate)
@@ -97,13 +103,26 @@ impl LvTraces {
         };
         let smooth = settings.smooth_pressure_volume;
         let smoother = filter(0)?;
+        let differentiator = signals.lvp.map(|_| filter(1)).transpose()?;
+        let passes = [
+            signals.lvp.filter(|_| smooth).zip(Some(&smoother)),
+            signals.lvv.filter(|_| smooth).zip(Some(&smoother)),
+            signals.lvp.zip(differentiator.as_ref()),
+        ];
+        let long = signals.len().unwrap_or(0) >= MIN_SAMPLES_PER_THREAD;
+        let per_thread = if long { 1 } else { passes.len() };
+        let mut traces = workers
+            .map_chunks(passes.len(), per_thread, |range| {
+                passes[range]
+                    .iter()
+                    .map(|pass| pass.map(|(samples, filter)| filter.apply(samples)))
+                    .collect()
+            })
+            .into_iter();
         Ok(LvTraces {
-            smoothed_lvp: signals.lvp.filter(|_| smooth).map(|lvp| smoother.apply(lvp)),
-            smoothed_lvv: signals.lvv.filter(|_| smooth).map(|lvv| smoother.apply(lvv)),
-            dpdt: match signals.lvp {
-                Some(lvp) => Some(filter(1)?.apply(lvp)),
-                None => None,
-            },
+            smoothed_lvp: traces.next().flatten(),
+            smoothed_lvv: traces.next().flatten(),
+            dpdt: traces.next().flatten(),
         })
     }
 

@@ -107,7 +107,7 @@ pub fn latest_beats(
     for (kind, samples) in &channels {
         signals.set(*kind, samples.as_ref().map(|s| &s[..len]));
     }
-    let traces = LvTraces::new(&signals, settings)?;
+    let traces = LvTraces::new(&signals, settings, crate::model::workers::Workers::ONE)?;
     let context = BeatContext {
         signals,
         pv: traces.view(&signals),
@@ -142,8 +142,7 @@ pub fn latest_beats(
         native,
         None,
         Some(num_newest),
-        None,
-        &std::collections::BTreeMap::new(),
+        &super::AnalysisRequest::default(),
         &mut notes,
     )?;
     let start_s = first_sample as f64 / rate;

@@ -29,11 +29,12 @@ use super::pv::relations::{
 };
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
+use crate::model::workers::Workers;
 use crate::model::{Beat, Recording, RejectReason, WindowKind};
 use crate::signal::lv::beat_fiducials;
 use crate::signal::phases::{BeatPhases, PhaseError};
 use crate::signal::segment::segment_searching;
-use crate::signal::{Segmentation, SignalError, Signals, segment};
+use crate::signal::{Segmentation, SignalError, Signals};
 use beats::{BeatContext, LvTraces, note_phase_failures};
 use blocks::Deferred;
 
@@ -104,6 +105,9 @@ pub struct AnalysisRequest {
     pub kind: Option<WindowKind>,
     /// Calibration state and device while it was recorded (flags its endpoints).
     pub context: WindowContext,
+    /// How many parts of the per-beat work may run at once (one by default; the report is the same for any
+    /// number).
+    pub workers: Workers,
 }
 
 /// The analysis of one recording (or window): what `heracles analyze --json` prints and the case file stores.
@@ -184,7 +188,7 @@ pub fn analyze_recording(
     let prepared = channels::prepare(recording, &request.channels, request.from_s, request.to_s, rate)?;
     let mut notes = prepared.notes.clone();
     let signals = prepared.signals();
-    let traces = LvTraces::new(&signals, settings)?;
+    let traces = LvTraces::new(&signals, settings, request.workers)?;
     let context = BeatContext {
         signals,
         pv: traces.view(&signals),
@@ -198,15 +202,7 @@ pub fn analyze_recording(
         Some(native) => Deferred::new(native, signals.first_sample, prepared.len, settings)?,
         None => None,
     };
-    let analysed = analyse(
-        &context,
-        native,
-        deferred.as_ref(),
-        None,
-        request.occlusion_beats,
-        &request.verdicts,
-        &mut notes,
-    )?;
+    let analysed = analyse(&context, native, deferred.as_ref(), None, request, &mut notes)?;
     let summary = summary::summarise(&context, &prepared, &analysed, request, notes);
     let mut report = Report {
         beats: analysed
@@ -258,23 +254,31 @@ fn dpdt_min_offset(dpdt: &[f64]) -> usize {
     }
 }
 
+/// Fewest beats worth a thread of their own. Placing one beat's phases and coronary values takes about 7.5 us
+/// (a 125 Hz arterial record, perf; more with LV channels), its PV values about 6 us, and starting and joining a
+/// thread 20-130 us (measured on the 2-core test machine, idle to loaded), so a chunk this long spends at most a
+/// few percent of its time on its thread; a shorter analysis (a short protocol window) runs on the caller's
+/// thread.
+const MIN_BEATS_PER_THREAD: usize = 256;
+
 /// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
 /// was recorded (below the analysis rate): beats are found and judged there ([`segment_at`]); `deferred`, when
 /// given, holds the channels `context` lacks because they were left at that rate ([`blocks`]). `newest` limits
-/// the metrics to the last beats (live use); `occlusion` names the beats of a preload reduction; `verdicts` are
-/// the reviewer's.
+/// the metrics to the last beats (live use); `request` names the beats of a preload reduction, the reviewer's
+/// verdicts and the workers the per-beat values are split over (contiguous chunks of beats, joined in order:
+/// each beat's values are the same for any number of workers).
 pub(crate) fn analyse(
     context: &BeatContext<'_>,
     native: Option<(Signals<'_>, f64)>,
     deferred: Option<&Deferred<'_>>,
     newest: Option<usize>,
-    occlusion: Option<(u32, u32)>,
-    verdicts: &BTreeMap<u32, Option<RejectReason>>,
+    request: &AnalysisRequest,
     notes: &mut Vec<String>,
 ) -> Result<Analysed, PipelineError> {
+    let (occlusion, verdicts, workers) = (request.occlusion_beats, &request.verdicts, request.workers);
     let settings = context.settings;
     let end = deferred.map_or_else(|| context.signals.end_sample(), Deferred::end_sample);
-    let mut segmentation = segment_at(context, native, end)?;
+    let mut segmentation = segment_at(context, native, end, workers)?;
     if !verdicts.is_empty() {
         let mut num_applied = 0;
         for beat in &mut segmentation.beats {
@@ -299,18 +303,25 @@ pub(crate) fn analyse(
     }
     let skip = newest.map_or(0, |n| segmentation.beats.len().saturating_sub(n));
     let beats: Vec<Beat> = segmentation.beats[skip..].to_vec();
-    let (placed, coronary) = match deferred {
-        Some(deferred) => deferred.phases_and_coronary(settings, &beats),
-        None => {
-            let placed = context.phases(&beats);
-            let coronary = beats
-                .iter()
-                .zip(&placed)
-                .map(|(beat, phases)| context.coronary(beat, phases.as_ref().ok()))
-                .collect();
-            (placed, coronary)
-        }
-    };
+    let (placed, coronary): (Vec<_>, Vec<_>) = workers
+        .map_chunks(beats.len(), MIN_BEATS_PER_THREAD, |range| {
+            let chunk = &beats[range];
+            let (placed, coronary) = match deferred {
+                Some(deferred) => deferred.phases_and_coronary(settings, chunk),
+                None => {
+                    let placed = context.phases(chunk);
+                    let coronary = chunk
+                        .iter()
+                        .zip(&placed)
+                        .map(|(beat, phases)| context.coronary(beat, phases.as_ref().ok()))
+                        .collect();
+                    (placed, coronary)
+                }
+            };
+            placed.into_iter().zip(coronary).collect()
+        })
+        .into_iter()
+        .unzip();
     note_phase_failures(&placed, notes);
     let (phases, phase_errors): (Vec<Option<BeatPhases>>, Vec<Option<PhaseError>>) = placed
         .into_iter()
@@ -371,33 +382,31 @@ pub(crate) fn analyse(
     };
 
     let rate = settings.analysis_rate_hz();
-    let mut metrics: Vec<BeatMetrics> = beats
-        .iter()
-        .zip(coronary)
-        .zip(&spans)
-        .zip(&phases)
-        .zip(&phase_errors)
-        .map(|((((beat, coronary), span), phases), phase_error)| {
-            // Left out of the diastolic endpoints: the beat says why.
-            let mut beat_notes: Vec<String> = phase_error
-                .iter()
-                .map(|error| format!("phases not placed: {error}"))
-                .collect();
-            let pv = context.pv(*span, v0_ml, &mut beat_notes);
-            BeatMetrics {
-                number: beat.number,
-                coronary,
-                pv,
-                systole_end_rule: phases.as_ref().map(|p| p.systole_end_method.key().to_owned()),
-                balloon_inflation_s: phases
-                    .as_ref()
-                    .and_then(|p| p.balloon_inflation)
-                    .map(|at| at.saturating_sub(beat.start) as f64 / rate),
-                notes: beat_notes,
-                ..BeatMetrics::default()
-            }
-        })
-        .collect();
+    let mut metrics: Vec<BeatMetrics> = workers.map_chunks(beats.len(), MIN_BEATS_PER_THREAD, |range| {
+        range
+            .map(|k| {
+                let (beat, phases) = (&beats[k], &phases[k]);
+                // Left out of the diastolic endpoints: the beat says why.
+                let mut beat_notes: Vec<String> = phase_errors[k]
+                    .iter()
+                    .map(|error| format!("phases not placed: {error}"))
+                    .collect();
+                let pv = context.pv(spans[k], v0_ml, &mut beat_notes);
+                BeatMetrics {
+                    number: beat.number,
+                    coronary: coronary[k],
+                    pv,
+                    systole_end_rule: phases.as_ref().map(|p| p.systole_end_method.key().to_owned()),
+                    balloon_inflation_s: phases
+                        .as_ref()
+                        .and_then(|p| p.balloon_inflation)
+                        .map(|at| at.saturating_sub(beat.start) as f64 / rate),
+                    notes: beat_notes,
+                    ..BeatMetrics::default()
+                }
+            })
+            .collect()
+    });
 
     let points = |value: fn(&crate::analysis::pv::PvBeat) -> f64| -> Vec<BeatPoint> {
         chosen
@@ -450,11 +459,12 @@ const PULSE_SEARCH_RATE_HZ: f64 = 125.0;
 /// their sample indices then brought to the analysis rate: detection and quality control need no more than the
 /// recorded samples (PhysioNet's `wabp` works at 125 Hz), and an 8x upsampled copy costs them 8x the work. An
 /// onset moves by less than one recorded sample (8 ms at 125 Hz); the phases and every per-beat value are still
-/// measured at the analysis rate.
+/// measured at the analysis rate. The channel checks and the beats' QC measures run on `workers`.
 fn segment_at(
     context: &BeatContext<'_>,
     native: Option<(Signals<'_>, f64)>,
     end: u64,
+    workers: Workers,
 ) -> Result<Segmentation, PipelineError> {
     let settings = context.settings;
     let rate = settings.analysis_rate_hz();
@@ -465,9 +475,10 @@ fn segment_at(
             rate,
             factor,
             &settings.signal,
+            workers,
         )?);
     };
-    let mut segmentation = segment(&signals, native_rate, &settings.signal)?;
+    let mut segmentation = segment_searching(&signals, native_rate, 1, &settings.signal, workers)?;
     let first = context.signals.first_sample;
     let to_analysis = |index: u64| {
         let offset = (index - signals.first_sample) as f64 * rate / native_rate;

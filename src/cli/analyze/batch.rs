@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,10 +17,11 @@ use std::sync::mpsc;
 
 use anyhow::{Context, bail};
 
-use super::{AnalyzeArgs, analyse_file};
+use super::{AnalysisThreads, AnalyzeArgs, analyse_file, threads};
 use crate::analysis::AnalysisSettings;
 use crate::analysis::endpoints::Unit;
 use crate::export::tables::{csv_field, number};
+use crate::model::workers::Workers;
 
 /// The summary's name in `--out-dir`.
 pub const SUMMARY_FILE: &str = "summary.csv";
@@ -49,11 +51,9 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
     }
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
     let json_names = json_names(&files);
-    let jobs = args
-        .jobs
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(files.len());
+    let threads = threads(args);
+    let jobs = threads.get().min(files.len());
+    let workers = Workers::new(per_record(threads, files.len()), &AnalysisThreads);
 
     let next = AtomicUsize::new(0);
     let mut outcomes: Vec<Option<Result<Row, String>>> = files.iter().map(|_| None).collect();
@@ -70,7 +70,7 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(i) else { break };
                         let json = out_dir.join(&json_names[i]);
-                        let outcome = analyse_one(file, &json, args, settings.clone());
+                        let outcome = analyse_one(file, &json, args, settings.clone(), workers);
                         if sender.send((i, outcome)).is_err() {
                             break;
                         }
@@ -108,6 +108,13 @@ pub(super) fn run(args: &AnalyzeArgs, settings: AnalysisSettings) -> anyhow::Res
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The analysis threads of each record when `threads` analyse `num_records` records, one record per thread: the
+/// threads left over when there are fewer records than threads go to each record's beats (never more threads
+/// than `threads` at once).
+fn per_record(threads: NonZeroUsize, num_records: usize) -> NonZeroUsize {
+    NonZeroUsize::new(threads.get() / num_records.max(1)).unwrap_or(NonZeroUsize::MIN)
 }
 
 /// The records named: files as given, folders replaced by their record files (sorted by name; not recursive;
@@ -179,9 +186,10 @@ fn analyse_one(
     json: &Path,
     args: &AnalyzeArgs,
     settings: AnalysisSettings,
+    workers: Workers,
 ) -> Result<Row, String> {
     let work = || -> anyhow::Result<Row> {
-        let report = analyse_file(file, args, settings)?;
+        let report = analyse_file(file, args, settings, workers)?;
         let out = File::create(json).with_context(|| format!("cannot create {}", json.display()))?;
         let mut out = BufWriter::new(out);
         serde_json::to_writer_pretty(&mut out, &report)
@@ -347,5 +355,20 @@ impl Progress {
         if self.terminal && self.done > 0 {
             eprintln!();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_left_over_by_the_records_go_to_each_records_beats() {
+        let n = |k: usize| NonZeroUsize::new(k).unwrap();
+        assert_eq!(per_record(n(8), 1), n(8));
+        assert_eq!(per_record(n(8), 3), n(2));
+        assert_eq!(per_record(n(2), 2), n(1));
+        assert_eq!(per_record(n(2), 50), n(1));
+        assert_eq!(per_record(n(1), 0), n(1));
     }
 }
