@@ -111,14 +111,27 @@ impl Rng {
     }
 
     /// Standard normal, by the ziggurat: one draw gives the layer (its low 8 bits) and a signed position across
-    /// it (its top 53); inside the layer's inner rectangle (99 % of draws) that is the value.
-    #[inline]
+    /// it (its top 53); inside the layer's inner rectangle (99 % of draws) that is the value. Inlined into the
+    /// sensors' loop; the rest is out of line ([`Rng::normal_beyond_inner`]).
+    #[inline(always)]
     pub fn normal(&mut self) -> f64 {
         let zig = &*ZIGGURAT;
+        let bits = self.next_u64();
+        let layer = (bits & 0xff) as usize;
+        let u = signed_unit(bits);
+        if u.abs() < zig.inner[layer] {
+            return u * zig.edges[layer];
+        }
+        self.normal_beyond_inner(layer, u)
+    }
+
+    /// The ziggurat's draw `u` of `layer` fell outside the layer's inner rectangle: in the base layer, a value
+    /// from the tail; else kept if under the density at a uniform height across the layer; else new draws.
+    #[cold]
+    #[inline(never)]
+    fn normal_beyond_inner(&mut self, mut layer: usize, mut u: f64) -> f64 {
+        let zig = &*ZIGGURAT;
         loop {
-            let bits = self.next_u64();
-            let layer = (bits & 0xff) as usize;
-            let u = signed_unit(bits);
             let x = u * zig.edges[layer];
             if u.abs() < zig.inner[layer] {
                 return x;
@@ -126,12 +139,13 @@ impl Rng {
             if layer == 0 {
                 return self.normal_tail().copysign(u);
             }
-            // Between the inner rectangle and the curve: a uniform height across the layer, kept if under the
-            // density; else a new draw.
             let height = zig.heights[layer] + self.uniform() * (zig.heights[layer + 1] - zig.heights[layer]);
             if height < density(x) {
                 return x;
             }
+            let bits = self.next_u64();
+            layer = (bits & 0xff) as usize;
+            u = signed_unit(bits);
         }
     }
 
