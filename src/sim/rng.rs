@@ -20,7 +20,7 @@ pub struct Rng {
 /// Layers of the ziggurat: the low 8 bits of a draw choose one.
 const LAYERS: usize = 256;
 /// Where the base layer's tail starts, `r`, and the area of every layer, `v`, for 256 layers of the half-normal
-/// density `exp(-x^2 / 2)` (Marsaglia and Tsang 2000, section 3).
+/// density `exp(-x^2 / 2)`, as Marsaglia and Tsang (2000) give them.
 const TAIL_START: f64 = 3.654_152_885_361_009; // 3.6541528853610088 (the paper), to f64 precision
 const LAYER_AREA: f64 = 4.928_673_233_99e-3;
 
