@@ -363,7 +363,8 @@ impl Simulator {
     /// The truth now (at the next sample's time).
     pub fn truth(&self) -> Truth {
         let t_s = self.physics_time_s();
-        let drive = self.drive(t_s);
+        let mut drive = Drive::default();
+        self.drive_into(t_s, &mut drive);
         let (_, aux) = self.model.derivatives(&self.inputs(t_s), &drive, &self.state);
         self.truth_at(t_s, &self.state, &drive, &aux, &self.snapshot(t_s))
     }
@@ -392,12 +393,15 @@ impl Simulator {
         // The drive at every half substep of the sample, each computed once (a new beat starting within the
         // sample changes the clock's bookkeeping, not the drive it gives for a time); the first is the last of
         // the sample before (the same instant, to rounding of its time) unless a control came between.
+        // Each written in place: a returned drive was copied into the array by loads wider than its stores,
+        // which stalled on store forwarding (1-2 % of the run).
         let mut drives = [Drive::default(); 2 * SUBSTEPS_PER_SAMPLE + 1];
-        for (i, drive) in drives.iter_mut().enumerate() {
-            *drive = match self.next_drive.take() {
-                Some(first) => first,
-                None => self.drive(t0_s + 0.5 * i as f64 * DT_S),
-            };
+        match self.next_drive.take() {
+            Some(first) => drives[0] = first,
+            None => self.drive_into(t0_s, &mut drives[0]),
+        }
+        for (i, drive) in drives.iter_mut().enumerate().skip(1) {
+            self.drive_into(t0_s + 0.5 * i as f64 * DT_S, drive);
         }
         self.next_drive = Some(drives[2 * SUBSTEPS_PER_SAMPLE]);
         let mut aux0 = Aux::default();
@@ -495,7 +499,8 @@ impl Simulator {
         }
     }
 
-    fn drive(&self, t_s: f64) -> Drive {
+    /// The drive at `t_s`, into `out`.
+    fn drive_into(&self, t_s: f64, out: &mut Drive) {
         let ([la, lv, ra, rv], shape) = self.model.twitches();
         let at = self.clock.at(t_s);
         let activation = |twitch, atrial| at.activation(twitch, shape, atrial);
@@ -504,7 +509,7 @@ impl Simulator {
         let [ra_as_la, rv_as_lv] = self.model.twitches_alike();
         let ra_act = if ra_as_la { la_act } else { activation(ra, true) };
         let rv_act = if rv_as_lv { lv_act } else { activation(rv, false) };
-        Drive {
+        *out = Drive {
             activation: [la_act, lv_act, ra_act, rv_act],
             tissue_activation: activation(self.model.tissue_twitch(), false),
             intrathoracic_mmhg: self

@@ -319,62 +319,78 @@ fn occlusion_beats(report: &Report, truth: &[Truth]) -> (u32, u32) {
     (*numbers.first().unwrap(), *numbers.last().unwrap())
 }
 
+/// The ESPVR fitted to a simulated IVC occlusion (the beats found by [`occlusion_beats`]) against the truth, as
+/// the measured (uncalibrated) volume shows it: its Ees relative error and its V0 error, mL.
+fn espvr_errors_of_a_simulated_occlusion(seed: u64, level: SensorLevel) -> (f64, f64) {
+    let settings = AnalysisSettings::default();
+    // A ventricle whose ESPVR is exactly linear (the published model's linear passive relation), weakened to a
+    // failing EA of 1.2 mmHg/mL so that the occlusion moves ESV by more than sensor noise (the healthy Ees of
+    // 4.65 mmHg/mL keeps ESV within 1.5 mL), not ventilated, with an IVC occlusion at 5 s. (The shock preset's
+    // exponential passive relation makes its ESPVR curvilinear, and ventilation adds intrathoracic pressure to
+    // LV pressure: a straight line then has no single truth.)
+    let mut patient = Patient::healthy();
+    patient.lv.ea_mmhg_per_ml = 1.2;
+    let setup = Setup {
+        patient,
+        ecmo_l_min: 0.0,
+        device: UnloadingDevice::None,
+        hyperaemia: false,
+        ventilation: false,
+        timed: vec![(5.0, Control::PreloadReduction)],
+        rhythm: heracles::sim::Rhythm::Sinus,
+    };
+    let (recording, truth, simulator) = simulate(Simulator::from_setup(setup, seed, level), 20.0);
+    assert!(simulator.model().lv_espvr_is_linear());
+    let first_pass = analyze_recording(&recording, &settings, &AnalysisRequest::default()).unwrap();
+    let occlusion = occlusion_beats(&first_pass, &truth);
+    let request = AnalysisRequest {
+        occlusion_beats: Some(occlusion),
+        ..AnalysisRequest::default()
+    };
+    let report = analyze_recording(&recording, &settings, &request).unwrap();
+    let fit = report.summary.espvr.as_ref().unwrap();
+    // The measured volume is alpha V + Vp (uncalibrated conductance), so the measured relation has slope
+    // Ees / alpha and intercept alpha V0 + Vp.
+    let calibration = simulator.calibration();
+    let (ees, v0) = (truth[0].lv_ees_mmhg_per_ml, truth[0].lv_v0_ml);
+    let expected_ees = ees / calibration.volume_alpha;
+    let expected_v0 = calibration.volume_alpha * v0 + calibration.parallel_volume_ml;
+    println!(
+        "{level:?}, seed {seed}: beats {occlusion:?}, n {}, Ees {:.4} vs {expected_ees:.4} mmHg/mL, V0 {:.2} vs \
+         {expected_v0:.2} mL, r^2 {:.5}",
+        fit.n, fit.ees_mmhg_per_ml, fit.v0_ml, fit.r2
+    );
+    assert!(fit.n >= 8, "{} beats", fit.n);
+    (fit.ees_mmhg_per_ml / expected_ees - 1.0, fit.v0_ml - expected_v0)
+}
+
 #[test]
 fn espvr_of_a_simulated_occlusion_recovers_the_true_ees_and_v0() {
-    let settings = AnalysisSettings::default();
-    for level in [SensorLevel::Clean, SensorLevel::Realistic] {
-        // A ventricle whose ESPVR is exactly linear (the published model's linear passive relation), weakened
-        // to a failing EA of 1.2 mmHg/mL so that the occlusion moves ESV by more than sensor noise (the healthy
-        // Ees of 4.65 mmHg/mL keeps ESV within 1.5 mL), not ventilated, with an IVC occlusion at 5 s. (The
-        // shock preset's exponential passive relation makes its ESPVR curvilinear, and ventilation adds
-        // intrathoracic pressure to LV pressure: a straight line then has no single truth.)
-        let mut patient = Patient::healthy();
-        patient.lv.ea_mmhg_per_ml = 1.2;
-        let setup = Setup {
-            patient,
-            ecmo_l_min: 0.0,
-            device: UnloadingDevice::None,
-            hyperaemia: false,
-            ventilation: false,
-            timed: vec![(5.0, Control::PreloadReduction)],
-            rhythm: heracles::sim::Rhythm::Sinus,
-        };
-        let (recording, truth, simulator) = simulate(Simulator::from_setup(setup, 11, level), 20.0);
-        assert!(simulator.model().lv_espvr_is_linear());
-        let first_pass = analyze_recording(&recording, &settings, &AnalysisRequest::default()).unwrap();
-        let occlusion = occlusion_beats(&first_pass, &truth);
-        let request = AnalysisRequest {
-            occlusion_beats: Some(occlusion),
-            ..AnalysisRequest::default()
-        };
-        let report = analyze_recording(&recording, &settings, &request).unwrap();
-        let fit = report.summary.espvr.as_ref().unwrap();
-        // The measured volume is alpha V + Vp (uncalibrated conductance), so the measured relation has slope
-        // Ees / alpha and intercept alpha V0 + Vp.
-        let calibration = simulator.calibration();
-        let (ees, v0) = (truth[0].lv_ees_mmhg_per_ml, truth[0].lv_v0_ml);
-        let expected_ees = ees / calibration.volume_alpha;
-        let expected_v0 = calibration.volume_alpha * v0 + calibration.parallel_volume_ml;
-        println!(
-            "{level:?}: beats {occlusion:?}, n {}, Ees {:.4} vs {expected_ees:.4} mmHg/mL, V0 {:.2} vs \
-             {expected_v0:.2} mL, r^2 {:.5}",
-            fit.n, fit.ees_mmhg_per_ml, fit.v0_ml, fit.r2
-        );
-        assert!(fit.n >= 8, "{} beats", fit.n);
-        // Clean sensors: the method itself, exact. Realistic sensors: the simulated occlusion moves ESV by only
-        // ~3 mL, so the ~0.15 mL of volume noise left after smoothing gives the slope a standard error of ~6 %.
-        let tolerance = if level == SensorLevel::Clean { 0.01 } else { 0.10 };
-        assert!(
-            (fit.ees_mmhg_per_ml / expected_ees - 1.0).abs() < tolerance,
-            "{level:?}: Ees {} vs {expected_ees}",
-            fit.ees_mmhg_per_ml
-        );
-        assert!(
-            (fit.v0_ml - expected_v0).abs() < 5.0,
-            "{level:?}: V0 {} vs {expected_v0}",
-            fit.v0_ml
-        );
-    }
+    // Clean sensors: the method itself, exact.
+    let (ees_error, v0_error_ml) = espvr_errors_of_a_simulated_occlusion(11, SensorLevel::Clean);
+    assert!(ees_error.abs() < 0.01, "clean: Ees error {ees_error}");
+    assert!(v0_error_ml.abs() < 5.0, "clean: V0 error {v0_error_ml} mL");
+    // Realistic sensors: the simulated occlusion moves ESV by only ~3 mL, so the ~0.15 mL of volume noise left
+    // after smoothing gives one run's slope a standard deviation of 5-6 % and its V0 2.7 mL (over seeds 1-40,
+    // with either the ziggurat's or Box-Muller's noise), with a bias of -2 to -3 % (noise in the volume flattens
+    // a least-squares slope). One run against 10 % and 5 mL fails for one seed in seven; the mean of four runs
+    // (standard errors 3 % and 1.4 mL) is held to them.
+    let seeds = 11..=14;
+    let errors: Vec<(f64, f64)> = seeds
+        .clone()
+        .map(|seed| espvr_errors_of_a_simulated_occlusion(seed, SensorLevel::Realistic))
+        .collect();
+    let runs = errors.len() as f64;
+    let ees_error = errors.iter().map(|e| e.0).sum::<f64>() / runs;
+    let v0_error_ml = errors.iter().map(|e| e.1).sum::<f64>() / runs;
+    assert!(
+        ees_error.abs() < 0.10,
+        "realistic, seeds {seeds:?}: mean Ees error {ees_error}"
+    );
+    assert!(
+        v0_error_ml.abs() < 5.0,
+        "realistic, seeds {seeds:?}: mean V0 error {v0_error_ml} mL"
+    );
 }
 
 #[test]
