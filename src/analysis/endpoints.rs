@@ -773,8 +773,13 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
         let occlusion_beats = summary
             .occlusion_beats
             .map(|[first, last]| (last.saturating_sub(first) + 1) as usize);
-        let relation = |key, label, unit, value: Option<f64>, n: Option<usize>, method: &str| {
+        let relation = |key, label, unit, value: Option<f64>, ci95: Option<[f64; 2]>, n, method: &str| {
             let mut endpoint = Endpoint::new(key, label, rg, unit).with(value, method);
+            // A slope's regression interval: the method says so.
+            if let (Some(ci95), Some(_)) = (ci95, endpoint.value) {
+                endpoint.ci95 = Some(ci95);
+                endpoint.method = format!("{method}; 95 % CI: the regression's, slope -+ t(0.975, n - 2) SE");
+            }
             if let Some(n) = n {
                 endpoint = endpoint.beats(n, occlusion_beats.unwrap_or(n).saturating_sub(n));
             }
@@ -797,9 +802,10 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                         "Ees (ESPVR)",
                         Unit::MmhgPerMl,
                         espvr.map(|f| f.ees_mmhg_per_ml),
+                        espvr.and_then(|f| f.ees_ci95_mmhg_per_ml),
                     ),
-                    ("v0", "V0 (ESPVR)", Unit::Ml, espvr.map(|f| f.v0_ml)),
-                    ("espvr_r2", "ESPVR r2", Unit::Ratio, espvr.map(|f| f.r2)),
+                    ("v0", "V0 (ESPVR)", Unit::Ml, espvr.map(|f| f.v0_ml), None),
+                    ("espvr_r2", "ESPVR r2", Unit::Ratio, espvr.map(|f| f.r2), None),
                 ],
             ),
             (
@@ -808,14 +814,15 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                     .unwrap_or("EDPVR: EDP = A e^(beta EDV) + C"),
                 edpvr.map(|f| f.n),
                 [
-                    ("edpvr_a", "EDPVR A", Unit::Mmhg, edpvr.map(|f| f.a_mmhg)),
+                    ("edpvr_a", "EDPVR A", Unit::Mmhg, edpvr.map(|f| f.a_mmhg), None),
                     (
                         "edpvr_beta",
                         "EDPVR beta",
                         Unit::PerMl,
                         edpvr.map(|f| f.beta_per_ml),
+                        None,
                     ),
-                    ("edpvr_r2", "EDPVR r2", Unit::Ratio, edpvr.map(|f| f.r2)),
+                    ("edpvr_r2", "EDPVR r2", Unit::Ratio, edpvr.map(|f| f.r2), None),
                 ],
             ),
             (
@@ -823,15 +830,21 @@ pub fn window_endpoints(report: &Report, kind: Option<WindowKind>, context: &Win
                     .unwrap_or("PRSW: SW = Mw (EDV - Vw)"),
                 prsw.map(|f| f.n),
                 [
-                    ("prsw_mw", "PRSW Mw", Unit::Mmhg, prsw.map(|f| f.mw_mmhg)),
-                    ("prsw_vw", "PRSW Vw", Unit::Ml, prsw.map(|f| f.vw_ml)),
-                    ("prsw_r2", "PRSW r2", Unit::Ratio, prsw.map(|f| f.r2)),
+                    (
+                        "prsw_mw",
+                        "PRSW Mw",
+                        Unit::Mmhg,
+                        prsw.map(|f| f.mw_mmhg),
+                        prsw.and_then(|f| f.mw_ci95_mmhg),
+                    ),
+                    ("prsw_vw", "PRSW Vw", Unit::Ml, prsw.map(|f| f.vw_ml), None),
+                    ("prsw_r2", "PRSW r2", Unit::Ratio, prsw.map(|f| f.r2), None),
                 ],
             ),
         ];
         for (method, n, rows) in fits {
-            for (key, label, unit, value) in rows {
-                out.push(relation(key, label, unit, value, n, method));
+            for (key, label, unit, value, ci95) in rows {
+                out.push(relation(key, label, unit, value, ci95, n, method));
             }
         }
         out.push(

@@ -1,5 +1,5 @@
-//! Small numerical tools the endpoint formulas share: straight-line least squares, a bounded one-dimensional
-//! minimiser for separable fits, a seeded random stream for the bootstrap, percentiles and sums over samples.
+//! Small numerical tools the endpoint formulas share: straight-line least squares (with the slope's standard
+//! error and Student-t interval), a bounded one-dimensional minimiser for separable fits, a seeded random stream for the bootstrap, percentiles and sums over samples.
 
 use super::Unavailable;
 
@@ -11,6 +11,72 @@ pub(crate) struct LineFit {
     /// Coefficient of determination.
     pub r2: f64,
     pub n: usize,
+    /// Standard error of the slope, `sqrt(residual SS / (n - 2) / Sxx)` (`None` below 3 points: no residual
+    /// degree of freedom).
+    pub slope_se: Option<f64>,
+}
+
+impl LineFit {
+    /// The slope's 95 % confidence interval, `slope -+ t(0.975, n - 2) SE` (`None` below 3 points). It assumes
+    /// independent residuals of equal variance about a true line: it covers the scatter, not a bias of the points.
+    pub fn slope_ci95(&self) -> Option<[f64; 2]> {
+        let half = student_t_975(self.n.checked_sub(2)?)? * self.slope_se?;
+        Some([self.slope - half, self.slope + half])
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (`None` for 0): the published table for
+/// 1..=30 (e.g. Abramowitz and Stegun 1964, table 26.10, to 7 decimals), above that the Cornish-Fisher expansion
+/// about the normal quantile in powers of 1/df (Abramowitz and Stegun 26.7.5, four terms; error below 1e-7 from
+/// 30 degrees of freedom).
+pub(crate) fn student_t_975(df: usize) -> Option<f64> {
+    const TABLE: [f64; 30] = [
+        12.706_204_7,
+        4.302_652_7,
+        3.182_446_3,
+        2.776_445_1,
+        2.570_581_8,
+        2.446_911_9,
+        2.364_624_3,
+        2.306_004_1,
+        2.262_157_2,
+        2.228_138_9,
+        2.200_985_2,
+        2.178_812_8,
+        2.160_368_7,
+        2.144_786_7,
+        2.131_449_5,
+        2.119_905_3,
+        2.109_815_6,
+        2.100_922_0,
+        2.093_024_1,
+        2.085_963_4,
+        2.079_613_8,
+        2.073_873_1,
+        2.068_657_6,
+        2.063_898_6,
+        2.059_538_6,
+        2.055_529_4,
+        2.051_830_5,
+        2.048_407_1,
+        2.045_229_6,
+        2.042_272_5,
+    ];
+    // The standard normal 0.975 quantile.
+    const Z: f64 = 1.959_963_985;
+    match df {
+        0 => None,
+        1..=30 => Some(TABLE[df - 1]),
+        _ => {
+            let (z, d) = (Z, df as f64);
+            let g1 = (z.powi(3) + z) / 4.0;
+            let g2 = (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / 96.0;
+            let g3 = (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / 384.0;
+            let g4 = (79.0 * z.powi(9) + 776.0 * z.powi(7) + 1482.0 * z.powi(5) - 1920.0 * z.powi(3) - 945.0 * z)
+                / 92160.0;
+            Some(z + g1 / d + g2 / d.powi(2) + g3 / d.powi(3) + g4 / d.powi(4))
+        }
+    }
 }
 
 /// Least-squares line through `(x[i], y[i])`. Needs two distinct x values and finite data.
@@ -38,11 +104,18 @@ pub(crate) fn fit_line(x: &[f64], y: &[f64]) -> Result<LineFit, Unavailable> {
     }
     let slope = sxy / sxx;
     let r2 = if syy > 0.0 { (sxy * sxy) / (sxx * syy) } else { 1.0 };
+    // The residuals summed directly (not Syy - slope Sxy, which cancels to rounding noise on a near-exact line).
+    let residual_ss: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(&xi, &yi)| ((yi - mean_y) - slope * (xi - mean_x)).powi(2))
+        .sum();
     Ok(LineFit {
         slope,
         intercept: mean_y - slope * mean_x,
         r2,
         n,
+        slope_se: (n > 2).then(|| (residual_ss / (n - 2) as f64 / sxx).sqrt()),
     })
 }
 
@@ -232,6 +305,47 @@ mod tests {
         assert!(fit_line(&[1.0, 1.0], &[2.0, 3.0]).is_err());
         assert!(fit_line(&[1.0], &[2.0]).is_err());
         assert!(fit_line(&[1.0, f64::NAN], &[2.0, 3.0]).is_err());
+    }
+
+    #[test]
+    fn slope_standard_error_and_interval_match_the_hand_computation() {
+        // x = 0..4 (Sxx = 10), y = 1 3 2 5 4: slope 0.8, residuals -0.4 0.8 -1 1.2 -0.6 (SS 3.6),
+        // SE = sqrt(3.6 / 3 / 10) = sqrt(0.12), interval 0.8 -+ t(0.975, 3) SE.
+        let fit = fit_line(&[0.0, 1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 5.0, 4.0]).unwrap();
+        assert!((fit.slope - 0.8).abs() < 1e-12);
+        let se = 0.12f64.sqrt();
+        assert!((fit.slope_se.unwrap() - se).abs() < 1e-12, "{:?}", fit.slope_se);
+        let [low, high] = fit.slope_ci95().unwrap();
+        assert!((low - (0.8 - 3.182_446_3 * se)).abs() < 1e-9 && (high - (0.8 + 3.182_446_3 * se)).abs() < 1e-9);
+        // An exact line: no scatter, an interval of zero width.
+        let exact = fit_line(&[1.0, 2.0, 4.0, 7.0], &[3.0, 5.0, 9.0, 15.0]).unwrap();
+        assert_eq!(exact.slope_ci95(), Some([2.0, 2.0]));
+        // Two points: a line but no residual degree of freedom.
+        let two = fit_line(&[1.0, 2.0], &[3.0, 5.0]).unwrap();
+        assert_eq!((two.slope_se, two.slope_ci95()), (None, None));
+    }
+
+    #[test]
+    fn student_t_quantiles_match_published_values() {
+        assert_eq!(student_t_975(0), None);
+        // Table values, and the expansion beyond 30 against the published 40, 60 and 120 (A&S table 26.10) and
+        // the normal quantile far out.
+        for (df, t) in [
+            (1, 12.706_204_7),
+            (2, 4.302_652_7),
+            (10, 2.228_138_9),
+            (30, 2.042_272_5),
+            (40, 2.021_075_4),
+            (60, 2.000_297_8),
+            (120, 1.979_930_4),
+            (1_000_000, 1.959_966_3),
+        ] {
+            let got = student_t_975(df).unwrap();
+            assert!((got - t).abs() < 2e-7, "df {df}: {got} vs {t}");
+        }
+        // Monotone falling towards the normal quantile across the table's end.
+        let values: Vec<f64> = (1..=60).map(|df| student_t_975(df).unwrap()).collect();
+        assert!(values.windows(2).all(|w| w[1] < w[0]) && values[59] > 1.959_963_985);
     }
 
     #[test]

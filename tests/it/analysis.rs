@@ -156,6 +156,25 @@ fn inca_occlusion_fits_are_physiological_and_of_good_quality() {
         espvr.v0_ml
     );
     assert!(!espvr.warnings.is_empty(), "a negative V0 carries its warning");
+    // Ees's regression 95 % interval holds Ees, is narrow against it over 19 beats and r^2 > 0.95, and is the
+    // labelled endpoint's interval.
+    let [low, high] = espvr.ees_ci95_mmhg_per_ml.unwrap();
+    let se = espvr.ees_se_mmhg_per_ml.unwrap();
+    assert!(low < espvr.ees_mmhg_per_ml && espvr.ees_mmhg_per_ml < high, "{low} .. {high}");
+    assert!(
+        ((high - low) / 2.0 / se - 2.109_815_6).abs() < 1e-6,
+        "half width t(0.975, 17) SE"
+    );
+    assert!(se < 0.1 * espvr.ees_mmhg_per_ml, "SE {se}");
+    let ees = report.endpoints.iter().find(|e| e.key == "ees").unwrap();
+    assert_eq!(ees.ci95, Some([low, high]));
+    assert!(ees.method.contains("95 % CI: the regression's"), "{}", ees.method);
+    for key in ["v0", "espvr_r2", "edpvr_beta"] {
+        let row = report.endpoints.iter().find(|e| e.key == key).unwrap();
+        assert_eq!(row.ci95, None, "{key}");
+    }
+    let mw = report.endpoints.iter().find(|e| e.key == "prsw_mw").unwrap();
+    assert!(mw.ci95.is_some_and(|[low, high]| low < mw.value.unwrap() && mw.value.unwrap() < high));
     // Each ES point lies on the line within a few mmHg.
     for point in &espvr.points {
         let on_line = espvr.ees_mmhg_per_ml * (point.esv_ml - espvr.v0_ml);

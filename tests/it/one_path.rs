@@ -306,4 +306,14 @@ fn the_inca_example_imported_reviewed_and_exported_shows_one_labelled_analysis()
         .find(|r| r.key == "ees" && r.state == "baseline")
         .unwrap();
     assert_eq!(ees.value, Some(espvr.ees_mmhg_per_ml));
+    // Ees's regression interval reaches the table and the exported row.
+    assert_eq!(ees.ci95, espvr.ees_ci95_mmhg_per_ml);
+    let [low, high] = ees.ci95.expect("Ees carries its 95 % interval");
+    let exported = table
+        .iter()
+        .zip(&csv)
+        .find_map(|(row, exported)| std::ptr::eq(row, ees).then_some(exported))
+        .unwrap();
+    let parsed = |column: &str| exported[column].parse::<f64>().unwrap();
+    assert_eq!((parsed("ci95_low"), parsed("ci95_high")), (low, high));
 }

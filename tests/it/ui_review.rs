@@ -474,8 +474,9 @@ fn the_espvr_chooser_draws_the_occlusion_loops_and_a_loop_toggles_its_beat() {
             .1;
         assert_eq!(chosen, (run.0..=run.1).contains(number), "beat {number}");
     }
-    // The fit of the chosen beats is written beside the loops.
-    assert!(fit_shown(&harness).is_some(), "no fit for the chosen beats");
+    // The fit of the chosen beats is written beside the loops, Ees with its regression interval.
+    let fit = fit_shown(&harness).expect("no fit for the chosen beats");
+    assert!(fit.contains(" mmHg/mL (95 % CI ") && fit.contains(") · V0 "), "{fit}");
 
     // The run's first loop, clicked, leaves the run: the fit follows for the rest.
     harness

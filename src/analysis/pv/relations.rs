@@ -4,7 +4,8 @@
 //! preload-recruitable stroke work (PRSW, `SW = Mw (EDV - Vw)`).
 //!
 //! Which beats are chosen changes Ees by several percent (the first occlusion beat especially), so every fit
-//! carries its beat list, n and r^2.
+//! carries its beat list, n and r^2; the two straight-line fits also carry their slope's regression 95 %
+//! interval, since r^2 stays high over a shallow occlusion whose slope is poorly determined.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,14 @@ pub struct EndSystolicPoint {
 pub struct EspvrFit {
     /// End-systolic elastance (slope), mmHg/mL.
     pub ees_mmhg_per_ml: f64,
+    /// Standard error of Ees from the final least-squares line, mmHg/mL (`None` below 3 beats).
+    #[serde(default)]
+    pub ees_se_mmhg_per_ml: Option<f64>,
+    /// Ees's 95 % confidence interval from the final line, `Ees -+ t(0.975, n - 2) SE`, mmHg/mL. The V0
+    /// iteration chooses the end-systolic points, so this is the interval of the final line given those points:
+    /// it covers their scatter, not the choice of points or beats.
+    #[serde(default)]
+    pub ees_ci95_mmhg_per_ml: Option<[f64; 2]>,
     /// Volume intercept, mL (far negative for uncalibrated conductance volumes: valid data).
     pub v0_ml: f64,
     /// Coefficient of determination.
@@ -146,6 +155,8 @@ pub fn fit_espvr(loops: &[LoopSamples<'_>], settings: &AnalysisSettings) -> Resu
     }
     Ok(EspvrFit {
         ees_mmhg_per_ml: fit.slope,
+        ees_se_mmhg_per_ml: fit.slope_se,
+        ees_ci95_mmhg_per_ml: fit.slope_ci95(),
         v0_ml: v0,
         r2: fit.r2,
         n: fit.n,
@@ -269,6 +280,9 @@ pub fn fit_edpvr(points: &[BeatPoint], settings: &AnalysisSettings) -> Result<Ed
 pub struct PrswFit {
     /// Slope Mw, mmHg.
     pub mw_mmhg: f64,
+    /// Mw's 95 % confidence interval from the least-squares line, `Mw -+ t(0.975, n - 2) SE`, mmHg.
+    #[serde(default)]
+    pub mw_ci95_mmhg: Option<[f64; 2]>,
     /// Volume intercept Vw, mL.
     pub vw_ml: f64,
     /// Coefficient of determination.
@@ -296,6 +310,7 @@ pub fn fit_prsw(points: &[BeatPoint], settings: &AnalysisSettings) -> Result<Prs
     }
     Ok(PrswFit {
         mw_mmhg: fit.slope,
+        mw_ci95_mmhg: fit.slope_ci95(),
         vw_ml: -fit.intercept / fit.slope,
         r2: fit.r2,
         n: fit.n,
@@ -368,9 +383,50 @@ pub(crate) mod tests {
             );
             assert!((fit.v0_ml - v0).abs() < 0.1, "V0 {} vs {v0}", fit.v0_ml);
             assert!(fit.converged && fit.r2 > 0.9999 && fit.n == 12);
+            // Points on the planted line: an interval of (almost) zero width about Ees.
+            let [low, high] = fit.ees_ci95_mmhg_per_ml.unwrap();
+            assert!(low <= fit.ees_mmhg_per_ml && fit.ees_mmhg_per_ml <= high && high - low < 1e-3 * ees);
             assert_eq!(fit.beats, (1..=12).collect::<Vec<_>>());
             assert_eq!(fit.warnings.is_empty(), v0 >= 0.0, "{:?}", fit.warnings);
         }
+    }
+
+    #[test]
+    fn espvr_interval_is_the_final_lines_regression_interval() {
+        // Each beat's pressure scaled by its own factor: its end-systolic point leaves the planted line, and the
+        // interval is that of the line through the reported points, wide enough to hold the planted Ees.
+        let settings = AnalysisSettings::default();
+        let (ees, v0) = (2.0, 10.0);
+        let scales = [1.03, 0.97, 1.0, 1.04, 0.98, 0.99, 1.02, 0.96];
+        let beats: Vec<_> = scales
+            .iter()
+            .enumerate()
+            .map(|(k, scale)| {
+                let (p, v, at) = elastance_beat(150.0 - 8.0 * k as f64, ees, v0, 0.06);
+                (p.iter().map(|p| p * scale).collect::<Vec<f64>>(), v, at)
+            })
+            .collect();
+        let loops: Vec<LoopSamples<'_>> = beats
+            .iter()
+            .enumerate()
+            .map(|(k, (p, v, at))| LoopSamples {
+                number: k as u32 + 1,
+                lvp_mmhg: p,
+                lvv_ml: v,
+                search_len: at + 1,
+            })
+            .collect();
+        let fit = fit_espvr(&loops, &settings).unwrap();
+        let esv: Vec<f64> = fit.points.iter().map(|p| p.esv_ml).collect();
+        let esp: Vec<f64> = fit.points.iter().map(|p| p.esp_mmhg).collect();
+        let line = fit_line(&esv, &esp).unwrap();
+        let se = line.slope_se.unwrap();
+        assert!((fit.ees_mmhg_per_ml - line.slope).abs() < 1e-12);
+        assert_eq!(fit.ees_se_mmhg_per_ml, Some(se));
+        let half = crate::analysis::numeric::student_t_975(fit.n - 2).unwrap() * se;
+        let [low, high] = fit.ees_ci95_mmhg_per_ml.unwrap();
+        assert!((low - (line.slope - half)).abs() < 1e-12 && (high - (line.slope + half)).abs() < 1e-12);
+        assert!(se > 0.01 * ees && low < ees && ees < high, "{low} .. {high}, SE {se}");
     }
 
     #[test]
@@ -424,6 +480,8 @@ pub(crate) mod tests {
             .collect();
         let prsw = fit_prsw(&points, &settings).unwrap();
         assert!((prsw.mw_mmhg - 75.0).abs() < 1e-9 && (prsw.vw_ml - 40.0).abs() < 1e-9);
+        let [low, high] = prsw.mw_ci95_mmhg.unwrap();
+        assert!(low <= prsw.mw_mmhg && prsw.mw_mmhg <= high && high - low < 1e-9);
         assert!(fit_prsw(&points[..2], &settings).is_err());
         assert!(fit_edpvr(&points[..3], &settings).is_err());
     }

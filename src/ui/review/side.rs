@@ -1,8 +1,8 @@
 //! The side panel of the review screen: which window is analysed and its key values, the per-beat table (as
 //! LabChart users expect beside the traces), the selected beat's verdict, moving or adding a window, the
 //! occlusion beats of a preload reduction chosen by dragging across them or by clicking their loops (the loop
-//! family with the chosen end-systolic points and the fitted ESPVR; Ees, V0, r² and n follow live), and
-//! annotations at the view.
+//! family with the chosen end-systolic points and the fitted ESPVR; Ees with its 95 % interval, V0, r² and n
+//! follow live), and annotations at the view.
 
 use egui::{Color32, RichText, Sense, Stroke, pos2, vec2};
 
@@ -626,8 +626,11 @@ fn occlusion_ui(
         Some(Ok(Some(fit))) => {
             ui.label(
                 RichText::new(format!(
-                    "Ees {} · V0 {} · r² {} · n {}",
+                    "Ees {}{} · V0 {} · r² {} · n {}",
                     format::with_unit(fit.ees_mmhg_per_ml, Unit::MmhgPerMl),
+                    fit.ees_ci95_mmhg_per_ml
+                        .map(|ci| format!(" (95 % CI {})", format::interval(ci, Unit::MmhgPerMl)))
+                        .unwrap_or_default(),
                     format::with_unit(fit.v0_ml, Unit::Ml),
                     format::number(fit.r2, Unit::Ratio),
                     fit.n
