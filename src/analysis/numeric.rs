@@ -72,8 +72,9 @@ pub(crate) fn student_t_975(df: usize) -> Option<f64> {
             let g1 = (z.powi(3) + z) / 4.0;
             let g2 = (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / 96.0;
             let g3 = (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / 384.0;
-            let g4 = (79.0 * z.powi(9) + 776.0 * z.powi(7) + 1482.0 * z.powi(5) - 1920.0 * z.powi(3) - 945.0 * z)
-                / 92160.0;
+            let g4 =
+                (79.0 * z.powi(9) + 776.0 * z.powi(7) + 1482.0 * z.powi(5) - 1920.0 * z.powi(3) - 945.0 * z)
+                    / 92160.0;
             Some(z + g1 / d + g2 / d.powi(2) + g3 / d.powi(3) + g4 / d.powi(4))
         }
     }
@@ -316,7 +317,9 @@ mod tests {
         let se = 0.12f64.sqrt();
         assert!((fit.slope_se.unwrap() - se).abs() < 1e-12, "{:?}", fit.slope_se);
         let [low, high] = fit.slope_ci95().unwrap();
-        assert!((low - (0.8 - 3.182_446_3 * se)).abs() < 1e-9 && (high - (0.8 + 3.182_446_3 * se)).abs() < 1e-9);
+        assert!(
+            (low - (0.8 - 3.182_446_3 * se)).abs() < 1e-9 && (high - (0.8 + 3.182_446_3 * se)).abs() < 1e-9
+        );
         // An exact line: no scatter, an interval of zero width.
         let exact = fit_line(&[1.0, 2.0, 4.0, 7.0], &[3.0, 5.0, 9.0, 15.0]).unwrap();
         assert_eq!(exact.slope_ci95(), Some([2.0, 2.0]));

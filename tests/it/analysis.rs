@@ -160,7 +160,10 @@ fn inca_occlusion_fits_are_physiological_and_of_good_quality() {
     // labelled endpoint's interval.
     let [low, high] = espvr.ees_ci95_mmhg_per_ml.unwrap();
     let se = espvr.ees_se_mmhg_per_ml.unwrap();
-    assert!(low < espvr.ees_mmhg_per_ml && espvr.ees_mmhg_per_ml < high, "{low} .. {high}");
+    assert!(
+        low < espvr.ees_mmhg_per_ml && espvr.ees_mmhg_per_ml < high,
+        "{low} .. {high}"
+    );
     assert!(
         ((high - low) / 2.0 / se - 2.109_815_6).abs() < 1e-6,
         "half width t(0.975, 17) SE"
@@ -174,7 +177,10 @@ fn inca_occlusion_fits_are_physiological_and_of_good_quality() {
         assert_eq!(row.ci95, None, "{key}");
     }
     let mw = report.endpoints.iter().find(|e| e.key == "prsw_mw").unwrap();
-    assert!(mw.ci95.is_some_and(|[low, high]| low < mw.value.unwrap() && mw.value.unwrap() < high));
+    assert!(
+        mw.ci95
+            .is_some_and(|[low, high]| low < mw.value.unwrap() && mw.value.unwrap() < high)
+    );
     // Each ES point lies on the line within a few mmHg.
     for point in &espvr.points {
         let on_line = espvr.ees_mmhg_per_ml * (point.esv_ml - espvr.v0_ml);

@@ -476,7 +476,10 @@ fn the_espvr_chooser_draws_the_occlusion_loops_and_a_loop_toggles_its_beat() {
     }
     // The fit of the chosen beats is written beside the loops, Ees with its regression interval.
     let fit = fit_shown(&harness).expect("no fit for the chosen beats");
-    assert!(fit.contains(" mmHg/mL (95 % CI ") && fit.contains(") · V0 "), "{fit}");
+    assert!(
+        fit.contains(" mmHg/mL (95 % CI ") && fit.contains(") · V0 "),
+        "{fit}"
+    );
 
     // The run's first loop, clicked, leaves the run: the fit follows for the rest.
     harness

@@ -9,7 +9,7 @@ use heracles::analysis::AnalysisSettings;
 use heracles::analysis::pipeline::{AnalysisRequest, Report, analyze_recording};
 use heracles::cli::validate::{
     Arm, Case, Group, LEVELS, WINDOW_ENDPOINTS, cases, detect_case, detection_table, failures, run_all,
-    simulate_case, validate_case,
+    simulate_case, tables, validate_case,
 };
 use heracles::sim::SensorLevel;
 
@@ -206,4 +206,35 @@ fn the_espvr_of_a_ventricle_that_does_not_eject_is_measured_during_the_ventilato
         .unwrap();
     let error_percent = comparison.window.errors[ees].expect("an ESPVR from the occlusion");
     assert!(error_percent.abs() <= 5.0, "Ees error {error_percent:.2} %");
+}
+
+/// Ees's regression interval is checked against the true slope in every run with an ESPVR, and `heracles
+/// validate` tables its coverage per arm and sensor level, marked informative (no acceptance).
+#[test]
+fn the_coverage_of_ees_regression_interval_is_tabled_per_arm_and_sensor_level() {
+    let case = cases()
+        .into_iter()
+        .find(|case| case.label == "shock-ecmo")
+        .unwrap();
+    let groups = run_all(std::slice::from_ref(&case), 16.0, 1, |_| {}).unwrap();
+    assert_eq!(groups.len(), 2);
+    for group in &groups {
+        assert!(
+            group.windows.iter().all(|w| w.ees_covered.is_some()),
+            "a run with an ESPVR and no coverage"
+        );
+    }
+    let markdown = tables(&groups);
+    let section = markdown
+        .split("\n### ")
+        .find(|s| s.starts_with("ESPVR Ees's 95 % interval"))
+        .expect("no Ees coverage table");
+    assert!(section.contains("informative, no acceptance"), "{section}");
+    for level in ["clean", "realistic"] {
+        assert!(
+            section.contains(&format!("| {} | {level} | 1 | ", case.arm.label()))
+                && section.contains(&format!("| every arm | {level} | 1 | ")),
+            "{section}"
+        );
+    }
 }

@@ -426,7 +426,10 @@ pub(crate) mod tests {
         let half = crate::analysis::numeric::student_t_975(fit.n - 2).unwrap() * se;
         let [low, high] = fit.ees_ci95_mmhg_per_ml.unwrap();
         assert!((low - (line.slope - half)).abs() < 1e-12 && (high - (line.slope + half)).abs() < 1e-12);
-        assert!(se > 0.01 * ees && low < ees && ees < high, "{low} .. {high}, SE {se}");
+        assert!(
+            se > 0.01 * ees && low < ees && ees < high,
+            "{low} .. {high}, SE {se}"
+        );
     }
 
     #[test]
