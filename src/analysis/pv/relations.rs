@@ -358,6 +358,20 @@ pub(crate) mod tests {
         (p, v, dpdt_min)
     }
 
+    /// [`elastance_beat`]s as loops numbered from 1, ES searched up to each one's dP/dt min.
+    fn numbered_loops(beats: &[(Vec<f64>, Vec<f64>, usize)]) -> Vec<LoopSamples<'_>> {
+        beats
+            .iter()
+            .enumerate()
+            .map(|(k, (p, v, dpdt_min))| LoopSamples {
+                number: k as u32 + 1,
+                lvp_mmhg: p,
+                lvv_ml: v,
+                search_len: dpdt_min + 1,
+            })
+            .collect()
+    }
+
     #[test]
     fn espvr_recovers_planted_ees_and_v0() {
         let settings = AnalysisSettings::default();
@@ -365,17 +379,7 @@ pub(crate) mod tests {
             let beats: Vec<_> = (0..12)
                 .map(|k| elastance_beat(160.0 - 6.0 * k as f64, ees, v0, 0.06))
                 .collect();
-            let loops: Vec<LoopSamples<'_>> = beats
-                .iter()
-                .enumerate()
-                .map(|(k, (p, v, dpdt_min))| LoopSamples {
-                    number: k as u32 + 1,
-                    lvp_mmhg: p,
-                    lvv_ml: v,
-                    search_len: dpdt_min + 1,
-                })
-                .collect();
-            let fit = fit_espvr(&loops, &settings).unwrap();
+            let fit = fit_espvr(&numbered_loops(&beats), &settings).unwrap();
             assert!(
                 (fit.ees_mmhg_per_ml / ees - 1.0).abs() < 1e-3,
                 "Ees {} vs {ees}",
@@ -406,17 +410,7 @@ pub(crate) mod tests {
                 (p.iter().map(|p| p * scale).collect::<Vec<f64>>(), v, at)
             })
             .collect();
-        let loops: Vec<LoopSamples<'_>> = beats
-            .iter()
-            .enumerate()
-            .map(|(k, (p, v, at))| LoopSamples {
-                number: k as u32 + 1,
-                lvp_mmhg: p,
-                lvv_ml: v,
-                search_len: at + 1,
-            })
-            .collect();
-        let fit = fit_espvr(&loops, &settings).unwrap();
+        let fit = fit_espvr(&numbered_loops(&beats), &settings).unwrap();
         let esv: Vec<f64> = fit.points.iter().map(|p| p.esv_ml).collect();
         let esp: Vec<f64> = fit.points.iter().map(|p| p.esp_mmhg).collect();
         let line = fit_line(&esv, &esp).unwrap();
