@@ -1,5 +1,6 @@
 //! Small numerical tools the endpoint formulas share: straight-line least squares (with the slope's standard
-//! error and Student-t interval), a bounded one-dimensional minimiser for separable fits, a seeded random stream for the bootstrap, percentiles and sums over samples.
+//! error and Student-t interval), a bounded one-dimensional minimiser for separable fits, a seeded random stream
+//! for the bootstrap, percentiles and sums over samples.
 
 use super::Unavailable;
 
