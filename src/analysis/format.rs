@@ -148,9 +148,9 @@ pub fn percent_change(fraction: f64) -> String {
     format!("{} %", change(100.0 * fraction, Unit::Percent))
 }
 
-/// A 95 % confidence interval: `1.02 to 1.20`.
+/// A 95 % confidence interval: `95 % CI 1.02 to 1.20`.
 pub fn interval([low, high]: [f64; 2], unit: Unit) -> String {
-    format!("{} to {}", number(low, unit), number(high, unit))
+    format!("95 % CI {} to {}", number(low, unit), number(high, unit))
 }
 
 #[cfg(test)]
@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(change_from(1e-5, None, Unit::Ratio), "+1.0e-5");
         assert_eq!(percent_change(0.123), "+12 %");
         assert_eq!(percent_change(-0.004), "0 %");
-        assert_eq!(interval([1.021, 1.204], Unit::Ratio), "1.02 to 1.20");
+        assert_eq!(interval([1.021, 1.204], Unit::Ratio), "95 % CI 1.02 to 1.20");
         assert_eq!(fixed(-0.04, 1), "0.0");
         assert_eq!(fixed(-0.06, 1), "-0.1");
         assert_eq!(tick(120.0), "120");

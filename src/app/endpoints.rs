@@ -86,6 +86,7 @@ fn window_numbers(window: &AnalysedWindow, newest: &[TableRow]) -> WindowNumbers
             },
             value: row.value,
             unit: row.unit,
+            ci95: row.ci95,
             method: row.provenance(),
             note: row.note.clone(),
         })

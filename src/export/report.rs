@@ -233,6 +233,10 @@ fn table(page: &mut Page, rows: &[EndpointRow], top: f32) -> f32 {
         page.fill_rgb(GREY);
         page.text(columns[4], y, size, Font::Regular, b.unit.symbol());
         y -= 11.0;
+        if let Some(line) = intervals([b, p]) {
+            page.text(columns[1], y + 2.0, size - 1.5, Font::Regular, &line);
+            y -= 9.0;
+        }
         if y < 90.0 {
             break;
         }
@@ -250,6 +254,16 @@ fn labelled(row: &EndpointRow) -> String {
         label.push_str(" *");
     }
     label
+}
+
+/// The 95 % confidence intervals of an endpoint's baseline and post rows, when either has one (Ees, PRSW Mw): a
+/// line under its row, each in CDFR's notation.
+fn intervals(states: [&EndpointRow; 2]) -> Option<String> {
+    let shown: Vec<String> = states
+        .iter()
+        .filter_map(|row| Some(format!("{} {}", row.state, format::interval(row.ci95?, row.unit))))
+        .collect();
+    (!shown.is_empty()).then(|| shown.join("; "))
 }
 
 /// Truncates `text` to fit `width` points.
@@ -433,6 +447,10 @@ fn table_pages(rows: &[EndpointRow], case_id: &str) -> Vec<Page> {
             &fitted(extra.trim(), 100.0, size),
         );
         y -= 9.0;
+        if let Some(line) = post.and_then(|post| intervals([base, post])) {
+            page.text(columns[1], y + 1.0, size - 1.0, Font::Regular, &line);
+            y -= 8.0;
+        }
     }
     page.fill_rgb(GREY);
     page.text(
@@ -548,7 +566,7 @@ fn summary_page(snapshot: &Snapshot, waves: &Waveforms, results_sha256: &str) ->
         page.fill_rgb(BLACK);
         let ci = cdfr
             .ci95
-            .map(|ci| format!("  (95 % CI {})", format::interval(ci, cdfr.unit)))
+            .map(|ci| format!("  ({})", format::interval(ci, cdfr.unit)))
             .unwrap_or_default();
         page.text(
             MARGIN,

@@ -6,6 +6,8 @@
 use std::path::Path;
 
 use clap::Parser;
+use heracles::analysis::endpoints::Unit;
+use heracles::analysis::format;
 use heracles::cli::Cli;
 use heracles::export::{self, ExportError, ExportWhat};
 use heracles::formats::{self, Format};
@@ -272,6 +274,14 @@ fn endpoint_csv_and_json_equal_the_stored_results() {
     assert!(text.starts_with("%PDF-1.4") && text.trim_end().ends_with("%%EOF"));
     assert!(text.contains("(HERACLES case report  HER-TST-0012) Tj"));
     assert!(text.contains("(CDFR "));
+    // Ees with its regression's 95 % interval (CDFR's notation) under its row, on the summary and the full table.
+    let ees = csv
+        .iter()
+        .find(|r| r["endpoint"] == "ees" && r["state"] == "baseline")
+        .unwrap();
+    let ci = ["ci95_low", "ci95_high"].map(|bound| ees[bound].parse::<f64>().unwrap());
+    let line = format!("(baseline {}) Tj", format::interval(ci, Unit::MmhgPerMl));
+    assert_eq!(text.matches(&line).count(), 2, "{line}");
     assert!(text.contains("every endpoint"));
     let num_pages: usize = text
         .split("/Count ")

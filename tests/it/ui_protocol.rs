@@ -178,6 +178,7 @@ fn bench_window_numbers(step: StepId, kind: WindowKind, first: f64) -> WindowNum
                 name: (*name).to_owned(),
                 value: Some(first + i as f64),
                 unit: *unit,
+                ci95: None,
                 method: "bench".to_owned(),
                 note: None,
             })
@@ -1329,7 +1330,12 @@ fn assert_endpoint_rows_aligned(harness: &App) {
         .map(|node| node.rect())
         .find(|rect| rect.right() <= number.left())
         .expect("CDFR before its number");
-    let interval = harness.get_by_label_contains("95 % CI").rect();
+    let interval = harness
+        .get_by_label(&format::interval(
+            cdfr.ci95.map(|(low, high)| [low, high]).unwrap(),
+            Unit::Ratio,
+        ))
+        .rect();
     for (what, rect) in [("CDFR", name), ("its interval", interval)] {
         let dy = (rect.center().y - number.center().y) * pixels_per_point;
         assert!(
@@ -1391,6 +1397,21 @@ fn a_whole_demo_case_walks_from_the_start_screen_to_sign_off_and_lands_in_the_ca
     app_capture(&mut harness, "Capture preload-reduction PV window");
     let ees = app_window_number(&mut harness, StepId::BaselinePv, "Ees");
     assert!(ees > 0.0, "{ees}");
+    // Under it its regression's 95 % interval, as CDFR's is written.
+    let endpoints = session(&harness).endpoints().cloned().unwrap();
+    let ees_ci = endpoints
+        .windows
+        .iter()
+        .rev()
+        .find(|w| w.step == StepId::BaselinePv)
+        .and_then(|w| w.numbers.iter().find(|n| n.name.starts_with("Ees")))
+        .and_then(|n| n.ci95)
+        .unwrap_or_else(|| panic!("Ees has no 95 % interval: {:?}", endpoints.windows));
+    let shown = format::interval(ees_ci, Unit::MmhgPerMl);
+    assert!(
+        harness.query_all_by_label(&shown).count() > 0,
+        "{shown} not shown"
+    );
     app_wait(&mut harness, 5.0);
     app_next(&mut harness, StepId::Randomisation);
 

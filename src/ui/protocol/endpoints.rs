@@ -69,6 +69,8 @@ pub struct WindowNumber {
     pub value: Option<f64>,
     /// Its unit.
     pub unit: Unit,
+    /// Its 95 % confidence interval, when its method gives one (shown under the value).
+    pub ci95: Option<[f64; 2]>,
     /// How it was computed, beats used and excluded, flags (shown on hover).
     pub method: String,
     /// Why there is no value, or a caveat.
@@ -179,7 +181,12 @@ pub fn saved_numbers_ui(ui: &mut Ui, columns: &[SavedColumn<'_>]) {
                     };
                     let text = format::optional(number.value, number.unit);
                     ui.label(RichText::new(text).size(theme::BODY_SIZE).strong())
-                        .on_hover_text(hover);
+                        .on_hover_text(&hover);
+                    if let Some(ci) = number.ci95 {
+                        let interval = RichText::new(format::interval(ci, number.unit)).small();
+                        ui.add(egui::Label::new(interval.color(theme::TEXT_DIM)).wrap())
+                            .on_hover_text(&hover);
+                    }
                 });
             }
         });
@@ -307,10 +314,9 @@ fn cdfr_ui(ui: &mut Ui, cdfr: &Cdfr) {
         )
         .on_hover_text(&cdfr.method);
         match cdfr.ci95 {
-            Some((low, high)) => ui.label(
-                RichText::new(format!("95 % CI {}", format::interval([low, high], Unit::Ratio)))
-                    .size(theme::BODY_SIZE),
-            ),
+            Some((low, high)) => {
+                ui.label(RichText::new(format::interval([low, high], Unit::Ratio)).size(theme::BODY_SIZE))
+            }
             None => ui.label(RichText::new("no confidence interval").color(theme::TEXT_DIM)),
         };
     });

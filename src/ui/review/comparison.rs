@@ -191,7 +191,7 @@ fn table_ui(ui: &mut egui::Ui, rows: &[EndpointRow]) {
             )
             .on_hover_text(cdfr.provenance());
             if let Some(ci) = cdfr.ci95 {
-                ui.label(format!("95 % CI {}", format::interval(ci, cdfr.unit)));
+                ui.label(format::interval(ci, cdfr.unit));
             }
             if let Some(note) = &cdfr.note {
                 ui.label(RichText::new(note).color(theme::TEXT_DIM));

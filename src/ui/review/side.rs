@@ -629,7 +629,7 @@ fn occlusion_ui(
                     "Ees {}{} · V0 {} · r² {} · n {}",
                     format::with_unit(fit.ees_mmhg_per_ml, Unit::MmhgPerMl),
                     fit.ees_ci95_mmhg_per_ml
-                        .map(|ci| format!(" (95 % CI {})", format::interval(ci, Unit::MmhgPerMl)))
+                        .map(|ci| format!(" ({})", format::interval(ci, Unit::MmhgPerMl)))
                         .unwrap_or_default(),
                     format::with_unit(fit.v0_ml, Unit::Ml),
                     format::number(fit.r2, Unit::Ratio),
