@@ -38,6 +38,9 @@ pub struct HalfCosine {
     cells: Vec<[f64; 4]>,
 }
 
+/// The one table every part of the simulator uses ([`HalfCosine::shared`]).
+static SHARED_HALF_COSINE: LazyLock<HalfCosine> = LazyLock::new(HalfCosine::new);
+
 impl HalfCosine {
     /// The table.
     pub fn new() -> HalfCosine {
@@ -70,12 +73,7 @@ impl HalfCosine {
         let [c0, c1, c2, c3] = self.cells[cell as usize];
         c0 + u * (c1 + u * (c2 + u * c3))
     }
-}
 
-/// The one table every part of the simulator uses ([`HalfCosine::shared`]).
-static SHARED_HALF_COSINE: LazyLock<HalfCosine> = LazyLock::new(HalfCosine::new);
-
-impl HalfCosine {
     /// The table, made once for the process (128 KiB).
     pub fn shared() -> &'static HalfCosine {
         &SHARED_HALF_COSINE
@@ -83,8 +81,7 @@ impl HalfCosine {
 
     /// `cos(2 pi turns)`, through the table: `turns` reduced to a turn `r` by a cast (as the library's `cos`
     /// reduces its argument), then `cos(pi w) = 1 - 2 g(w)` with `w = 2 r` on `[0, 1]`, mirrored about `w = 1`.
-    /// Within 2e-15 of the library's for a turn in the tenth.
-    /// Without branches: the sensors' noise draws random angles, which a branch would mispredict half the time.
+    /// Within 2e-15 of the library's for a turn in the tenth. Without branches.
     #[inline(always)]
     pub fn cos_turns(&self, turns: f64) -> f64 {
         let r = turns - turns as i64 as f64;
