@@ -1,5 +1,5 @@
 //! `heracles analyze FILE`: reads a recording, finds and judges the beats, computes every endpoint the channels
-//! allow and prints the report (`--json`: one JSON document with `beats`, `per_beat`, `summary`, `settings` and
+//! allow and prints the report (`--json`: one compact JSON document ([`json`]) with `beats`, `per_beat`, `summary`, `settings` and
 //! the labelled `endpoints`; every per-beat and summary field name ends in its unit (`_ms`, `_mmhg`, `_cm_s`,
 //! `_mmhg_per_s`, `_fraction`, ...; a bare name is a dimensionless ratio such as `pd_pa`), and every endpoint carries
 //! its `unit` in the endpoint table's spelling, [`crate::analysis::endpoints::Unit::symbol`]). The text summary
@@ -24,6 +24,7 @@ use crate::model::WindowKind;
 use crate::model::workers::{Runner, Workers};
 
 mod batch;
+pub mod json;
 
 /// Arguments of `heracles analyze`.
 #[derive(Debug, clap::Args)]
@@ -51,7 +52,7 @@ pub struct AnalyzeArgs {
     /// Analysis settings as JSON (missing fields take their defaults); default: the built-in settings.
     #[arg(long, value_name = "FILE")]
     pub settings: Option<PathBuf>,
-    /// Print the whole report as one JSON document.
+    /// Print the whole report as one JSON document (compact, on one line).
     #[arg(long)]
     pub json: bool,
     /// Threads: one record's beats are analysed on N threads, a batch's records N at a time (default: one per
@@ -112,18 +113,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if args.out_dir.is_some() {
         anyhow::bail!("--out-dir applies to several files or a folder");
     }
-    let report = analyse_file(
-        &file,
-        &args,
-        settings,
-        Workers::new(threads(&args), &AnalysisThreads),
-    )?;
+    let workers = Workers::new(threads(&args), &AnalysisThreads);
+    let report = analyse_file(&file, &args, settings, workers)?;
     if args.json {
-        // Written as it is serialised: no copy of the whole document in memory.
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         // (an error writing is an I/O error, so a closed pipe ends the command quietly)
-        serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
-        std::io::Write::write_all(&mut out, b"\n")?;
+        json::write_report(&report, workers, &mut out)?;
         std::io::Write::flush(&mut out)?;
     } else {
         print_summary(&file, &report)?;

@@ -1,8 +1,8 @@
-//! One analysis on several threads gives the report of one thread, byte for byte: a simulated 8-minute record
-//! with ECG, arterial, distal, Doppler and LV pressure-volume channels at 1 kHz (phases and coronary values on
-//! the whole channels, PV values), and TestICU's arterial pressure at 125 Hz repeated to 15 minutes (phases and
-//! coronary values block by block at the recorded rate, chunks of beats cutting through blocks). The work is
-//! really split (counted), and a short record is not.
+//! One analysis on several threads gives the report of one thread, byte for byte (and `--json` writes it as serde
+//! would, on those threads): a simulated 8-minute record with ECG, arterial, distal, Doppler and LV pressure-volume
+//! channels at 1 kHz (phases and coronary values on the whole channels, PV values), and TestICU's arterial pressure
+//! at 125 Hz repeated to 15 minutes (phases and coronary values block by block at the recorded rate, chunks of
+//! beats cutting through blocks). The work is really split (counted), and a short record is not.
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use heracles::analysis::AnalysisSettings;
 use heracles::analysis::pipeline::{AnalysisRequest, ChannelChoice, Report, analyze_recording};
 use heracles::cli::analyze::AnalysisThreads;
+use heracles::cli::analyze::json::write_report;
 use heracles::formats::{self, Format};
 use heracles::model::workers::{Runner, Workers};
 use heracles::model::{Recording, SignalKind};
@@ -70,7 +71,15 @@ fn report_json(
         ..request.clone()
     };
     let report: Report = analyze_recording(recording, &AnalysisSettings::default(), &request).unwrap();
-    serde_json::to_string(&report).unwrap()
+    let text = serde_json::to_string(&report).unwrap();
+    // `--json` writes the same bytes, its beats serialised on the same threads.
+    let mut written = Vec::new();
+    write_report(&report, request.workers, &mut written).unwrap();
+    assert!(
+        written == format!("{text}\n").into_bytes(),
+        "{count} threads: `--json` differs from serde's JSON of the report"
+    );
+    text
 }
 
 /// Every thread count gives one thread's report, and more than one thread is used.

@@ -192,9 +192,7 @@ fn analyse_one(
         let report = analyse_file(file, args, settings, workers)?;
         let out = File::create(json).with_context(|| format!("cannot create {}", json.display()))?;
         let mut out = BufWriter::new(out);
-        serde_json::to_writer_pretty(&mut out, &report)
-            .map_err(std::io::Error::from)
-            .and_then(|()| out.write_all(b"\n"))
+        super::json::write_report(&report, workers, &mut out)
             .and_then(|()| out.flush())
             .with_context(|| format!("cannot write {}", json.display()))?;
         Ok(Row {
