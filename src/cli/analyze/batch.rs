@@ -189,7 +189,7 @@ fn analyse_one(
     workers: Workers,
 ) -> Result<Row, String> {
     let work = || -> anyhow::Result<Row> {
-        let report = analyse_file(file, args, settings, workers)?;
+        let (report, _) = analyse_file(file, args, settings, workers)?;
         let out = File::create(json).with_context(|| format!("cannot create {}", json.display()))?;
         let mut out = BufWriter::new(out);
         super::json::write_report(&report, workers, &mut out)
