@@ -479,6 +479,24 @@ pub(crate) mod tests {
         assert!((prsw.mw_mmhg - 75.0).abs() < 1e-9 && (prsw.vw_ml - 40.0).abs() < 1e-9);
         let [low, high] = prsw.mw_ci95_mmhg.unwrap();
         assert!(low <= prsw.mw_mmhg && prsw.mw_mmhg <= high && high - low < 1e-9);
+        // Off the line by 30, -50, 20, 40, -40 mmHg mL: Mw 74.5 with SE 1.5 (by hand), so the interval is
+        // 74.5 -+ t(0.975, 3) 1.5 = 74.5 -+ 3.1824463 x 1.5.
+        let noisy: Vec<BeatPoint> = [30.0, -50.0, 20.0, 40.0, -40.0]
+            .iter()
+            .enumerate()
+            .map(|(k, off)| BeatPoint {
+                beat: k as u32,
+                edv_ml: 100.0 + 10.0 * k as f64,
+                value: 75.0 * (100.0 + 10.0 * k as f64 - 40.0) + off,
+            })
+            .collect();
+        let prsw = fit_prsw(&noisy, &settings).unwrap();
+        let [low, high] = prsw.mw_ci95_mmhg.unwrap();
+        assert!((prsw.mw_mmhg - 74.5).abs() < 1e-9, "{}", prsw.mw_mmhg);
+        assert!(
+            (low - 69.726_330_55).abs() < 1e-6 && (high - 79.273_669_45).abs() < 1e-6,
+            "{low} {high}"
+        );
         assert!(fit_prsw(&points[..2], &settings).is_err());
         assert!(fit_edpvr(&points[..3], &settings).is_err());
     }
