@@ -69,7 +69,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::phases::{PhaseFilters, beat_phases_with, is_non_pulsatile, margin_samples};
+use super::phases::{PhaseFilters, beat_phases_with, margin_samples, pulse_below};
 use super::settings::SignalSettings;
 use super::signals::Signals;
 use crate::model::workers::Workers;
@@ -302,11 +302,12 @@ impl BeatJudge {
                     !matches!(kind, SignalKind::Pa | SignalKind::Pd) && !self.complete.contains(kind)
                 })
                 .any(|(_, s)| s.iter().any(|v| v.is_nan()));
-        let arterial = scans[0]
-            .filter(|(pa, _)| !pa.is_empty() && !missing)
-            .map(|(pa, scan)| (scan.high - scan.low, scan.sum_from_zero / pa.len() as f64));
+        let arterial_scan = scans[0].filter(|(pa, _)| !pa.is_empty() && !missing);
+        let arterial =
+            arterial_scan.map(|(pa, scan)| (scan.high - scan.low, scan.sum_from_zero / pa.len() as f64));
+        // [`super::phases::is_non_pulsatile`] on the extremes the scan found (without reading the beat again).
         let non_pulsatile =
-            !missing && is_non_pulsatile(signals, start, end, qc.non_pulsatile_pp_mmhg).unwrap_or(false);
+            arterial_scan.is_some_and(|(_, scan)| pulse_below(scan.low, scan.high, qc.non_pulsatile_pp_mmhg));
         let dropout = !missing && self.dropout(signals, start, end);
         // Not LV pressure: no reason is judged on the pressure-volume signals alone, so none can take a coronary
         // beat away (docs/methods.md section 2).
@@ -487,12 +488,16 @@ impl BeatJudge {
                 .get(k)
                 .is_some_and(|w| w.rr() < (1.0 - qc.rr_tolerance) * rr_median)
         };
-        // An ectopic pattern: a short beat not followed by another short one, and the beat after it.
-        let starts_pattern = |k: usize| short(k) && !short(k + 1);
-        let in_pattern = |k: usize| starts_pattern(k) || k.checked_sub(1).is_some_and(starts_pattern);
-        let differences = (1..window.len())
-            .filter(|&k| !window[k - 1].missing && !window[k].missing && !in_pattern(k - 1) && !in_pattern(k))
-            .map(|k| (window[k].rr() - window[k - 1].rr()).abs());
+        // An ectopic pattern: a short beat not followed by another short one, and the beat after it. One pass,
+        // carrying whether the beat before is in a pattern and whether it starts one.
+        let (mut before_in, mut before_starts) = (false, false);
+        let differences = (0..window.len()).filter_map(|k| {
+            let starts = short(k) && !short(k + 1);
+            let in_pattern = starts || before_starts;
+            let kept = k > 0 && !window[k - 1].missing && !window[k].missing && !before_in && !in_pattern;
+            (before_in, before_starts) = (in_pattern, starts);
+            kept.then(|| (window[k].rr() - window[k - 1].rr()).abs())
+        });
         median_in(scratch, differences)
             .is_some_and(|difference| difference > qc.irregular_rr_fraction * rr_median)
     }
@@ -1511,6 +1516,34 @@ mod tests {
         let sum = values.iter().sum::<f64>();
         let smoothed_range = (moving_high - moving_low) / width as f64;
         [low, high, sum_from_zero, sum, smoothed_range]
+    }
+
+    #[test]
+    fn a_beat_is_non_pulsatile_by_its_measures_as_by_the_phase_rule() {
+        use crate::signal::phases::is_non_pulsatile;
+        let judge = BeatJudge::new(Fiducial::PressureOnset, 1000.0, &SignalSettings::default());
+        let threshold = SignalSettings::default().qc.non_pulsatile_pp_mmhg;
+        let mut rng = crate::sim::rng::Rng::new(5);
+        let mut num_non_pulsatile = 0;
+        for case in 0..400 {
+            let len = 1 + case % 50;
+            let pulse = threshold * rng.uniform_in(0.5, 1.5);
+            let mut pa: Vec<f64> = (0..len).map(|_| 80.0 + pulse * rng.uniform()).collect();
+            match case % 5 {
+                0 => pa[case % len] = f64::NAN,
+                1 => pa[0] = -0.0,
+                _ => {}
+            }
+            let signals = Signals {
+                pa: Some(&pa),
+                ..Signals::default()
+            };
+            let measured = judge.measure(&signals, 0, len as u64).non_pulsatile;
+            let rule = is_non_pulsatile(&signals, 0, len as u64, threshold).unwrap_or(false);
+            assert_eq!(measured, rule, "case {case}: {pa:?}");
+            num_non_pulsatile += usize::from(rule);
+        }
+        assert!(num_non_pulsatile > 50, "{num_non_pulsatile}");
     }
 
     #[test]
