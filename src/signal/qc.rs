@@ -66,6 +66,7 @@
 //! The reviewer can override any verdict offline (`RejectReason::Manual` or accepting a rejected beat).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -256,7 +257,7 @@ impl BeatJudge {
         let first = self.num_judged;
         let this = &self;
         let contexts = workers.map_chunks(self.measured.len() - first, MIN_BEATS_PER_THREAD, |range| {
-            let mut scratch = Vec::new();
+            let mut scratch = Scratch::default();
             range.map(|k| this.context(first + k, &mut scratch)).collect()
         });
         let mut judged = Vec::with_capacity(contexts.len());
@@ -406,7 +407,7 @@ impl BeatJudge {
         // a damped run).
         let window = qc.rr_median_beats.max(1).max(qc.rhythm_window_beats.max(2));
         let needed = |i: usize| window.max(i + 3);
-        let mut scratch = Vec::new();
+        let mut scratch = Scratch::default();
         while self.num_judged < self.measured.len()
             && (finished || self.measured.len() >= needed(self.num_judged))
         {
@@ -430,28 +431,31 @@ impl BeatJudge {
 
     /// What beat `i`'s verdict reads from the beats around it, once they are measured (all the beats its
     /// verdict needs, or the record is finished: the windows then reach no further than the beats there are).
-    /// `scratch` holds the values of one median at a time.
-    fn context(&self, i: usize, scratch: &mut Vec<f64>) -> Context {
+    /// `scratch` is kept from one beat to the next.
+    fn context(&self, i: usize, scratch: &mut Scratch) -> Context {
         let qc = &self.settings.qc;
         let trailing = |beats: usize| {
             if i + 1 >= beats {
-                &self.measured[i + 1 - beats..i + 1]
+                i + 1 - beats..i + 1
             } else {
-                &self.measured[..beats.min(self.measured.len())]
+                0..beats.min(self.measured.len())
             }
         };
-        let irregular = self.is_irregular(trailing(qc.rhythm_window_beats.max(2)), scratch);
-        let window = trailing(qc.rr_median_beats.max(1));
+        let rhythm = trailing(qc.rhythm_window_beats.max(2));
+        let rhythm_median = scratch.rhythm.median_over(&self.measured, rhythm.clone());
+        let irregular = self.is_irregular(&self.measured[rhythm], rhythm_median);
+        let window = &self.measured[trailing(qc.rr_median_beats.max(1))];
         let m = &self.measured[i];
-        let bigeminy = self.plausible(m) && !irregular && self.is_bigeminy(i, scratch);
-        let rr_median = median_in(scratch, window.iter().filter(|w| !w.missing).map(Measures::rr));
+        let values = &mut scratch.values;
+        let bigeminy = self.plausible(m) && !irregular && self.is_bigeminy(i, values);
+        let rr_median = median_in(values, window.iter().filter(|w| !w.missing).map(Measures::rr));
         // Flat: a pressure that stopped moving at another level than its local median mean (opened to air or to
         // the flush). A pulse that fades at the patient's pressure is physiology on ECMO and an Impella (or, when
         // sudden, a damped line: `PressureDamping`).
         let flat = (0..m.pressures.len()).any(|c| {
             m.pressures[c].is_some_and(|(range, mean)| {
                 range < qc.flat_range_mmhg
-                    && median_in(scratch, window.iter().filter_map(|w| w.pressures[c]).map(|p| p.1))
+                    && median_in(values, window.iter().filter_map(|w| w.pressures[c]).map(|p| p.1))
                         .is_some_and(|mean_med| {
                             (mean - mean_med).abs() > qc.damping_mean_tolerance * mean_med.abs()
                         })
@@ -461,8 +465,8 @@ impl BeatJudge {
             irregular,
             bigeminy,
             rr_median,
-            pp_median: median_in(scratch, window.iter().filter_map(|w| w.arterial).map(|a| a.0)),
-            mean_median: median_in(scratch, window.iter().filter_map(|w| w.arterial).map(|a| a.1)),
+            pp_median: median_in(values, window.iter().filter_map(|w| w.arterial).map(|a| a.0)),
+            mean_median: median_in(values, window.iter().filter_map(|w| w.arterial).map(|a| a.1)),
             flat,
         }
     }
@@ -477,10 +481,10 @@ impl BeatJudge {
     /// Whether the RRs of `window` are irregular (AF-like): median |successive difference| above the set
     /// fraction of the median RR, leaving out the differences that touch an ectopic pattern (a premature beat
     /// and the one after it), so that frequent ectopics in a regular rhythm do not read as AF.
-    fn is_irregular(&self, window: &[Measures], scratch: &mut Vec<f64>) -> bool {
+    /// `rr_median`: the median RR of `window`'s beats without missing data.
+    fn is_irregular(&self, window: &[Measures], rr_median: Option<f64>) -> bool {
         let qc = &self.settings.qc;
-        let Some(rr_median) = median_in(scratch, window.iter().filter(|w| !w.missing).map(Measures::rr))
-        else {
+        let Some(rr_median) = rr_median else {
             return false;
         };
         let short = |k: usize| {
@@ -498,8 +502,7 @@ impl BeatJudge {
             (before_in, before_starts) = (in_pattern, starts);
             kept.then(|| (window[k].rr() - window[k - 1].rr()).abs())
         });
-        median_in(scratch, differences)
-            .is_some_and(|difference| difference > qc.irregular_rr_fraction * rr_median)
+        median_above(differences, qc.irregular_rr_fraction * rr_median)
     }
 
     /// Whether beat `i` lies in a run of bigeminy: the RRs of beats `i - 3..=i + 1` (at least four of them, none
@@ -849,9 +852,94 @@ fn median_in(buffer: &mut Vec<f64>, values: impl Iterator<Item = f64>) -> Option
     Some(if n % 2 == 1 {
         upper
     } else {
-        let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
-        0.5 * (below + upper)
+        centre(
+            lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper),
+            upper,
+        )
     })
+}
+
+/// The median of an even number of values: the mean of the two middle ones.
+fn centre(below: f64, upper: f64) -> f64 {
+    0.5 * (below + upper)
+}
+
+/// The median of values sorted by `total_cmp` (`None` when there are none), as [`median`] selects it.
+fn sorted_median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n % 2 {
+        _ if n == 0 => None,
+        1 => Some(sorted[n / 2]),
+        _ => Some(centre(sorted[n / 2 - 1], sorted[n / 2])),
+    }
+}
+
+/// What [`BeatJudge::context`] keeps from one beat to the next: the buffer of one median at a time, and the
+/// rhythm window's RRs kept sorted.
+#[derive(Default)]
+struct Scratch {
+    values: Vec<f64>,
+    rhythm: SortedRrs,
+}
+
+/// The RRs of a range of beats (those without missing data; an RR is always finite, so [`median`] would leave
+/// none out) sorted by `total_cmp`. Beats are judged in order, so the rhythm window mostly moves by one beat: one
+/// RR leaves and one enters, where a median selected afresh would read all 64 of them.
+#[derive(Default)]
+struct SortedRrs {
+    range: Range<usize>,
+    sorted: Vec<f64>,
+}
+
+impl SortedRrs {
+    /// The median RR of `measured[range]`'s beats without missing data ([`median`]).
+    fn median_over(&mut self, measured: &[Measures], range: Range<usize>) -> Option<f64> {
+        let rr = |m: &Measures| (!m.missing).then(|| m.rr());
+        if range.start == self.range.start + 1 && range.end == self.range.end + 1 {
+            if let Some(leaving) = rr(&measured[self.range.start])
+                && let Ok(at) = self.sorted.binary_search_by(|x| x.total_cmp(&leaving))
+            {
+                self.sorted.remove(at);
+            }
+            if let Some(entering) = rr(&measured[range.end - 1]) {
+                let at = self.sorted.partition_point(|x| x.total_cmp(&entering).is_lt());
+                self.sorted.insert(at, entering);
+            }
+        } else if range != self.range {
+            self.sorted.clear();
+            self.sorted.extend(measured[range.clone()].iter().filter_map(rr));
+            self.sorted.sort_unstable_by(f64::total_cmp);
+        }
+        self.range = range;
+        sorted_median(&self.sorted)
+    }
+}
+
+/// Whether the [`median`] of `values` is above `threshold` (false when there are none), counted in one pass
+/// instead of selected. With `n` finite values of which `k` are not above the threshold: for odd `n` the middle
+/// value is above it when `k <= n / 2`; for even `n` the median is the mean of the two middle values, above the
+/// threshold when both are (`k < n / 2`), not when neither is (`k > n / 2`: the mean of two values lies between
+/// them, for values whose sum does not overflow), and otherwise the two are the highest value not above and the
+/// lowest above, whose mean is compared as [`median`] computes it.
+fn median_above(values: impl Iterator<Item = f64>, threshold: f64) -> bool {
+    let (mut n, mut not_above) = (0usize, 0usize);
+    let (mut highest_not_above, mut lowest_above) = (f64::NEG_INFINITY, f64::INFINITY);
+    for v in values.filter(|x| x.is_finite()) {
+        n += 1;
+        if v > threshold {
+            lowest_above = lowest_above.min(v);
+        } else {
+            not_above += 1;
+            highest_not_above = highest_not_above.max(v);
+        }
+    }
+    match (n % 2, not_above.cmp(&(n / 2))) {
+        _ if n == 0 => false,
+        (1, order) => order.is_le(),
+        (_, std::cmp::Ordering::Less) => true,
+        (_, std::cmp::Ordering::Greater) => false,
+        (_, std::cmp::Ordering::Equal) => centre(highest_not_above, lowest_above) > threshold,
+    }
 }
 
 #[cfg(test)]
@@ -1516,6 +1604,100 @@ mod tests {
                 Some(expected.to_bits())
             );
         }
+    }
+
+    #[test]
+    fn a_sorted_window_moved_a_beat_at_a_time_or_anywhere_gives_the_selected_median() {
+        let measures = varied_measures(11, 400);
+        assert!(measures.iter().filter(|m| m.missing).count() > 5);
+        let mut window = SortedRrs::default();
+        let mut buffer = Vec::new();
+        let mut check = |range: Range<usize>| {
+            let want = median_in(
+                &mut buffer,
+                measures[range.clone()]
+                    .iter()
+                    .filter(|m| !m.missing)
+                    .map(Measures::rr),
+            );
+            assert_eq!(
+                window.median_over(&measures, range.clone()).map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{range:?}"
+            );
+        };
+        // As the judge moves it: the first beats' fixed window, then a beat at a time; then jumps, even and odd
+        // counts, a single beat, back to the start.
+        for i in 0..300 {
+            check(if i + 1 >= 64 { i + 1 - 64..i + 1 } else { 0..64 });
+        }
+        for range in [
+            10..20,
+            11..21,
+            11..21,
+            0..1,
+            5..6,
+            6..7,
+            100..163,
+            101..164,
+            0..400,
+            1..400,
+        ] {
+            check(range);
+        }
+    }
+
+    #[test]
+    fn a_median_counted_against_a_threshold_is_the_selected_median_compared() {
+        let mut x: u64 = 77;
+        let mut next = move |below: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % below
+        };
+        let (mut num_above, mut num_cases) = (0, 0);
+        for case in 0..3000 {
+            let n = (case % 70) as u64;
+            // Small integers (many ties, as RR differences in samples), now and then a NaN, a zero of either sign
+            // or a fraction.
+            let values: Vec<f64> = (0..n)
+                .map(|_| match next(40) {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => 2.5,
+                    _ => next(12) as f64,
+                })
+                .collect();
+            for threshold in [
+                -1.0,
+                -0.0,
+                0.0,
+                0.5,
+                2.0,
+                2.5,
+                3.0,
+                5.75,
+                6.0,
+                11.0,
+                20.0,
+                f64::NAN,
+            ] {
+                let want = median(values.iter().copied()).is_some_and(|m| m > threshold);
+                assert_eq!(
+                    median_above(values.iter().copied(), threshold),
+                    want,
+                    "{values:?} above {threshold}"
+                );
+                num_above += usize::from(want);
+                num_cases += 1;
+            }
+        }
+        assert!(
+            num_above > num_cases / 4 && num_above < 3 * num_cases / 4,
+            "{num_above} of {num_cases}"
+        );
     }
 
     /// A beat's pressure numbers as the rules computed them before [`PressureScan`], one pass each.
