@@ -252,8 +252,12 @@ impl BeatJudge {
     /// `measured`, the last beats of the record, judged as [`BeatJudge::add_measured`] for each and then
     /// [`BeatJudge::finish`] judge them: every beat's neighbours are known, so the beats' contexts (the costly
     /// part) are found on `workers`, and the verdicts follow in order.
-    fn judge_measured(mut self, measured: Vec<Measures>, workers: Workers) -> Vec<Beat> {
-        self.measured.extend(measured);
+    fn judge_measured(mut self, mut measured: Vec<Measures>, workers: Workers) -> Vec<Beat> {
+        if self.measured.is_empty() {
+            self.measured = measured;
+        } else {
+            self.measured.append(&mut measured);
+        }
         let first = self.num_judged;
         let this = &self;
         let contexts = workers.map_chunks(self.measured.len() - first, MIN_BEATS_PER_THREAD, |range| {
@@ -841,6 +845,7 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
 /// [`median`] with the values held in `buffer` (which keeps its capacity: QC takes several medians per beat).
 fn median_in(buffer: &mut Vec<f64>, values: impl Iterator<Item = f64>) -> Option<f64> {
     buffer.clear();
+    buffer.reserve(values.size_hint().1.unwrap_or(0));
     buffer.extend(values.filter(|x| x.is_finite()));
     if buffer.is_empty() {
         return None;
