@@ -76,8 +76,8 @@ use super::signals::Signals;
 use crate::model::workers::Workers;
 use crate::model::{Beat, Fiducial, RejectReason, SignalKind};
 
-/// Fewest beats whose QC measures are worth a thread of their own: a beat's measures take about 2.5 us at 1 kHz
-/// (perf), starting and joining a thread 20-130 us.
+/// Fewest beats whose QC measures, or contexts, are worth a thread of their own: a beat's measures take about
+/// 0.8 us at 1 kHz and its context about 0.5 us (perf, session 11), starting and joining a thread 20-130 us.
 const MIN_BEATS_PER_THREAD: usize = 512;
 
 /// Numbers of beats per verdict.
