@@ -246,6 +246,12 @@ pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg:
     Some(extremes(pa).pulse_below(threshold_mmhg))
 }
 
+/// Whether a pulse from `lowest` to `highest` (mmHg) is below the pulsatility threshold: [`is_non_pulsatile`] on
+/// a beat's extremes (QC finds them in its own pass over the beat).
+pub fn pulse_below(lowest: f64, highest: f64, threshold_mmhg: f64) -> bool {
+    highest - lowest < threshold_mmhg
+}
+
 /// The Savitzky-Golay filters the phase rules use (smoothing, LV dP/dt and the aortic second derivative), built
 /// once for many beats: building one solves its least-squares weights, which cost more than filtering a beat.
 #[derive(Clone, Debug)]
@@ -995,7 +1001,7 @@ struct Extremes {
 impl Extremes {
     /// Whether the pulse (highest minus lowest value) is below `threshold_mmhg`: [`is_non_pulsatile`].
     fn pulse_below(&self, threshold_mmhg: f64) -> bool {
-        self.highest - self.lowest < threshold_mmhg
+        pulse_below(self.lowest, self.highest, threshold_mmhg)
     }
 }
 

@@ -66,17 +66,18 @@
 //! The reviewer can override any verdict offline (`RejectReason::Manual` or accepting a rejected beat).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::phases::{PhaseFilters, beat_phases_with, is_non_pulsatile, margin_samples};
+use super::phases::{PhaseFilters, beat_phases_with, margin_samples, pulse_below};
 use super::settings::SignalSettings;
 use super::signals::Signals;
 use crate::model::workers::Workers;
 use crate::model::{Beat, Fiducial, RejectReason, SignalKind};
 
-/// Fewest beats whose QC measures are worth a thread of their own: a beat's measures take about 2.5 us at 1 kHz
-/// (perf), starting and joining a thread 20-130 us.
+/// Fewest beats whose QC measures, or contexts, are worth a thread of their own: a beat's measures take about
+/// 0.8 us at 1 kHz and its context about 0.5 us (perf, session 11), starting and joining a thread 20-130 us.
 const MIN_BEATS_PER_THREAD: usize = 512;
 
 /// Numbers of beats per verdict.
@@ -134,6 +135,30 @@ struct Measures {
     arterial: Option<(f64, f64)>,
     non_pulsatile: bool,
     dropout: bool,
+}
+
+impl Measures {
+    /// The beat's RR interval, samples.
+    fn rr(&self) -> f64 {
+        (self.end - self.start) as f64
+    }
+}
+
+/// What a beat's verdict reads from the beats around it ([`BeatJudge::context`]): found from their measures
+/// alone, not from the verdicts before, so that a record's contexts (the medians, the costly part of QC) can be
+/// found on several threads while the verdicts, each depending on the one before, follow in order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Context {
+    /// Judged within an irregular (AF-like) rhythm.
+    irregular: bool,
+    /// In a run of bigeminy (looked for only on a beat of plausible RR in a regular rhythm).
+    bigeminy: bool,
+    /// The local medians of the RR (samples), the arterial pulse pressure and the arterial mean (mmHg).
+    rr_median: Option<f64>,
+    pp_median: Option<f64>,
+    mean_median: Option<f64>,
+    /// A pressure channel flat at another level than its local median mean.
+    flat: bool,
 }
 
 /// The QC state machine: beats go in as `[start, end)` pairs in order, judged beats come out in order.
@@ -208,7 +233,8 @@ impl BeatJudge {
 
     /// The beats between consecutive `fiducials` (absolute indices, in order) judged as [`BeatJudge::add`] for
     /// each pair and then [`BeatJudge::finish`] judge them, with the beats' measures (each on its beat and
-    /// margins alone) taken on `workers`; the merges and verdicts, which depend on the beats before, in order.
+    /// margins alone) and their contexts (each on the measures around it) taken on `workers`; the merges and
+    /// verdicts, which depend on the beats before, in order.
     pub fn judge_all(mut self, signals: &Signals, fiducials: &[u64], workers: Workers) -> Vec<Beat> {
         let spans: Vec<(u64, u64)> = fiducials
             .windows(2)
@@ -220,11 +246,28 @@ impl BeatJudge {
                 .map(|&(start, end)| self.measure(signals, start, end))
                 .collect()
         });
-        let mut judged = Vec::with_capacity(measured.len());
-        for measures in measured {
-            self.add_measured(measures, &mut judged);
+        self.judge_measured(measured, workers)
+    }
+
+    /// `measured`, the last beats of the record, judged as [`BeatJudge::add_measured`] for each and then
+    /// [`BeatJudge::finish`] judge them: every beat's neighbours are known, so the beats' contexts (the costly
+    /// part) are found on `workers`, and the verdicts follow in order.
+    fn judge_measured(mut self, mut measured: Vec<Measures>, workers: Workers) -> Vec<Beat> {
+        if self.measured.is_empty() {
+            self.measured = measured;
+        } else {
+            self.measured.append(&mut measured);
         }
-        self.finish(&mut judged);
+        let first = self.num_judged;
+        let this = &self;
+        let contexts = workers.map_chunks(self.measured.len() - first, MIN_BEATS_PER_THREAD, |range| {
+            let mut scratch = Scratch::default();
+            range.map(|k| this.context(first + k, &mut scratch)).collect()
+        });
+        let mut judged = Vec::with_capacity(contexts.len());
+        for context in &contexts {
+            self.judge_next(context, &mut judged);
+        }
         judged
     }
 
@@ -264,11 +307,12 @@ impl BeatJudge {
                     !matches!(kind, SignalKind::Pa | SignalKind::Pd) && !self.complete.contains(kind)
                 })
                 .any(|(_, s)| s.iter().any(|v| v.is_nan()));
-        let arterial = scans[0]
-            .filter(|(pa, _)| !pa.is_empty() && !missing)
-            .map(|(pa, scan)| (scan.high - scan.low, scan.sum_from_zero / pa.len() as f64));
+        let arterial_scan = scans[0].filter(|(pa, _)| !pa.is_empty() && !missing);
+        let arterial =
+            arterial_scan.map(|(pa, scan)| (scan.high - scan.low, scan.sum_from_zero / pa.len() as f64));
+        // [`super::phases::is_non_pulsatile`] on the extremes the scan found (without reading the beat again).
         let non_pulsatile =
-            !missing && is_non_pulsatile(signals, start, end, qc.non_pulsatile_pp_mmhg).unwrap_or(false);
+            arterial_scan.is_some_and(|(_, scan)| pulse_below(scan.low, scan.high, qc.non_pulsatile_pp_mmhg));
         let dropout = !missing && self.dropout(signals, start, end);
         // Not LV pressure: no reason is judged on the pressure-volume signals alone, so none can take a coronary
         // beat away (docs/methods.md section 2).
@@ -363,66 +407,113 @@ impl BeatJudge {
 
     fn judge_ready(&mut self, finished: bool, judged: &mut Vec<Beat>) {
         let qc = &self.settings.qc;
-        let median_beats = qc.rr_median_beats.max(1);
-        let rhythm_beats = qc.rhythm_window_beats.max(2);
         // A beat's verdict needs its local median, its rhythm window and the next two beats (the ectopic pattern,
         // a damped run).
-        let needed = |i: usize| median_beats.max(rhythm_beats).max(i + 3);
+        let window = qc.rr_median_beats.max(1).max(qc.rhythm_window_beats.max(2));
+        let needed = |i: usize| window.max(i + 3);
+        let mut scratch = Scratch::default();
         while self.num_judged < self.measured.len()
             && (finished || self.measured.len() >= needed(self.num_judged))
         {
-            let i = self.num_judged;
-            let trailing = |beats: usize| {
-                if i + 1 >= beats {
-                    i + 1 - beats..i + 1
-                } else {
-                    0..beats.min(self.measured.len())
-                }
-            };
-            let irregular = self.is_irregular(&self.measured[trailing(rhythm_beats)]);
-            let (beat, premature) = self.verdict(i, &self.measured[trailing(median_beats)], irregular);
-            self.previous_outlier = beat.reject == Some(RejectReason::RrOutlier);
-            if premature {
-                // The ectopic beat and the post-ectopic beat follow.
-                self.ectopic_until = self.ectopic_until.max(i + 3);
-            }
-            judged.push(beat);
-            self.num_judged += 1;
+            let context = self.context(self.num_judged, &mut scratch);
+            self.judge_next(&context, judged);
         }
+    }
+
+    /// Judges the next beat within its `context` ([`BeatJudge::context`]).
+    fn judge_next(&mut self, context: &Context, judged: &mut Vec<Beat>) {
+        let i = self.num_judged;
+        let (beat, premature) = self.verdict(i, context);
+        self.previous_outlier = beat.reject == Some(RejectReason::RrOutlier);
+        if premature {
+            // The ectopic beat and the post-ectopic beat follow.
+            self.ectopic_until = self.ectopic_until.max(i + 3);
+        }
+        judged.push(beat);
+        self.num_judged += 1;
+    }
+
+    /// What beat `i`'s verdict reads from the beats around it, once they are measured (all the beats its
+    /// verdict needs, or the record is finished: the windows then reach no further than the beats there are).
+    /// `scratch` is kept from one beat to the next.
+    fn context(&self, i: usize, scratch: &mut Scratch) -> Context {
+        let qc = &self.settings.qc;
+        let trailing = |beats: usize| {
+            if i + 1 >= beats {
+                i + 1 - beats..i + 1
+            } else {
+                0..beats.min(self.measured.len())
+            }
+        };
+        let rhythm = trailing(qc.rhythm_window_beats.max(2));
+        let rhythm_median = scratch.rhythm.median_over(&self.measured, rhythm.clone());
+        let irregular = self.is_irregular(&self.measured[rhythm], rhythm_median);
+        let window = &self.measured[trailing(qc.rr_median_beats.max(1))];
+        let m = &self.measured[i];
+        let values = &mut scratch.values;
+        let bigeminy = self.plausible(m) && !irregular && self.is_bigeminy(i, values);
+        let rr_median = median_in(values, window.iter().filter(|w| !w.missing).map(Measures::rr));
+        // Flat: a pressure that stopped moving at another level than its local median mean (opened to air or to
+        // the flush). A pulse that fades at the patient's pressure is physiology on ECMO and an Impella (or, when
+        // sudden, a damped line: `PressureDamping`).
+        let flat = (0..m.pressures.len()).any(|c| {
+            m.pressures[c].is_some_and(|(range, mean)| {
+                range < qc.flat_range_mmhg
+                    && median_in(values, window.iter().filter_map(|w| w.pressures[c]).map(|p| p.1))
+                        .is_some_and(|mean_med| {
+                            (mean - mean_med).abs() > qc.damping_mean_tolerance * mean_med.abs()
+                        })
+            })
+        });
+        Context {
+            irregular,
+            bigeminy,
+            rr_median,
+            pp_median: median_in(values, window.iter().filter_map(|w| w.arterial).map(|a| a.0)),
+            mean_median: median_in(values, window.iter().filter_map(|w| w.arterial).map(|a| a.1)),
+            flat,
+        }
+    }
+
+    /// Whether the beat's RR can be a heartbeat's at all (and its data are complete).
+    fn plausible(&self, m: &Measures) -> bool {
+        let (qc, rate) = (&self.settings.qc, self.sample_rate_hz);
+        let rr = m.rr();
+        !m.missing && rr <= qc.max_beat_s * rate && rr >= qc.min_beat_s * rate
     }
 
     /// Whether the RRs of `window` are irregular (AF-like): median |successive difference| above the set
     /// fraction of the median RR, leaving out the differences that touch an ectopic pattern (a premature beat
     /// and the one after it), so that frequent ectopics in a regular rhythm do not read as AF.
-    fn is_irregular(&self, window: &[Measures]) -> bool {
+    /// `rr_median`: the median RR of `window`'s beats without missing data.
+    fn is_irregular(&self, window: &[Measures], rr_median: Option<f64>) -> bool {
         let qc = &self.settings.qc;
-        let rr = |w: &Measures| (w.end - w.start) as f64;
-        let Some(rr_median) = median(window.iter().filter(|w| !w.missing).map(rr)) else {
+        let Some(rr_median) = rr_median else {
             return false;
         };
-        let short = |w: &Measures| rr(w) < (1.0 - qc.rr_tolerance) * rr_median;
-        let mut in_pattern = vec![false; window.len()];
-        for i in 0..window.len() {
-            if short(&window[i]) && window.get(i + 1).is_none_or(|next| !short(next)) {
-                in_pattern[i] = true;
-                if let Some(next) = in_pattern.get_mut(i + 1) {
-                    *next = true;
-                }
-            }
-        }
-        let differences = window
-            .windows(2)
-            .zip(in_pattern.windows(2))
-            .filter(|(pair, pattern)| !pair[0].missing && !pair[1].missing && !pattern[0] && !pattern[1])
-            .map(|(pair, _)| (rr(&pair[1]) - rr(&pair[0])).abs());
-        median(differences).is_some_and(|difference| difference > qc.irregular_rr_fraction * rr_median)
+        let short = |k: usize| {
+            window
+                .get(k)
+                .is_some_and(|w| w.rr() < (1.0 - qc.rr_tolerance) * rr_median)
+        };
+        // An ectopic pattern: a short beat not followed by another short one, and the beat after it. One pass,
+        // carrying whether the beat before is in a pattern and whether it starts one.
+        let (mut before_in, mut before_starts) = (false, false);
+        let differences = (0..window.len()).filter_map(|k| {
+            let starts = short(k) && !short(k + 1);
+            let in_pattern = starts || before_starts;
+            let kept = k > 0 && !window[k - 1].missing && !window[k].missing && !before_in && !in_pattern;
+            (before_in, before_starts) = (in_pattern, starts);
+            kept.then(|| (window[k].rr() - window[k - 1].rr()).abs())
+        });
+        median_above(differences, qc.irregular_rr_fraction * rr_median)
     }
 
     /// Whether beat `i` lies in a run of bigeminy: the RRs of beats `i - 3..=i + 1` (at least four of them, none
     /// with missing data) alternate short and long, each short one more than the RR tolerance below its
     /// neighbours, the short ones within the tolerance of each other and the long ones too. The local median of
     /// such a run is either RR, so the single-ectopic rule cannot apply.
-    fn is_bigeminy(&self, i: usize) -> bool {
+    fn is_bigeminy(&self, i: usize, scratch: &mut Vec<f64>) -> bool {
         let qc = &self.settings.qc;
         let Some(run) = self
             .measured
@@ -433,40 +524,39 @@ impl BeatJudge {
         if run.len() < 4 || run.iter().any(|m| m.missing) {
             return false;
         }
-        let rr: Vec<f64> = run.iter().map(|m| (m.end - m.start) as f64).collect();
         let short = |a: f64, b: f64| a < (1.0 - qc.rr_tolerance) * b;
+        let rr = |k: usize| run[k].rr();
+        let alternating = (1..run.len()).all(|k| short(rr(k - 1), rr(k)) || short(rr(k), rr(k - 1)))
+            && (2..run.len()).all(|k| (rr(k - 2) < rr(k - 1)) != (rr(k - 1) < rr(k)));
         // Every other RR, the short ones and the long ones, each within the tolerance of their own median (a fixed
         // coupling interval; an artefact's or AF's alternation is not that regular).
-        let steady = |parity: usize| {
-            let same: Vec<f64> = rr.iter().skip(parity).step_by(2).copied().collect();
-            median(same.iter().copied())
-                .is_some_and(|med| same.iter().all(|r| (r - med).abs() <= qc.rr_tolerance * med))
+        let mut steady = |parity: usize| {
+            let same = || run.iter().skip(parity).step_by(2).map(Measures::rr);
+            median_in(scratch, same())
+                .is_some_and(|med| same().all(|r| (r - med).abs() <= qc.rr_tolerance * med))
         };
-        rr.windows(2).all(|p| short(p[0], p[1]) || short(p[1], p[0]))
-            && rr.windows(3).all(|t| (t[0] < t[1]) != (t[1] < t[2]))
-            && steady(0)
-            && steady(1)
+        alternating && steady(0) && steady(1)
     }
 
-    /// The verdict on beat `i`, and whether it is cut short by a premature (ectopic) beat.
-    fn verdict(&self, i: usize, window: &[Measures], irregular: bool) -> (Beat, bool) {
+    /// The verdict on beat `i` within its `context`, and whether it is cut short by a premature (ectopic) beat.
+    fn verdict(&self, i: usize, context: &Context) -> (Beat, bool) {
         let qc = &self.settings.qc;
         let m = self.measured[i];
-        let rr = (m.end - m.start) as f64;
-        let rr_median = median(
-            window
-                .iter()
-                .filter(|w| !w.missing)
-                .map(|w| (w.end - w.start) as f64),
-        );
+        let rr = m.rr();
+        let Context {
+            irregular,
+            bigeminy,
+            rr_median,
+            pp_median,
+            mean_median,
+            flat,
+        } = *context;
         let rr_of = |j: Option<usize>| {
             j.and_then(|j| self.measured.get(j))
                 .filter(|beat| !beat.missing)
-                .map(|beat| (beat.end - beat.start) as f64)
+                .map(Measures::rr)
         };
-        let rate = self.sample_rate_hz;
-        let plausible = !m.missing && rr <= qc.max_beat_s * rate && rr >= qc.min_beat_s * rate;
-        let bigeminy = plausible && !irregular && self.is_bigeminy(i);
+        let plausible = self.plausible(&m);
         // Short, between two beats that are not (a pause follows; two short beats in a row are an extra detection).
         let premature = plausible
             && !irregular
@@ -477,21 +567,6 @@ impl BeatJudge {
                     && rr_of(i.checked_sub(1)).is_none_or(|prev| !short(prev))
                     && rr_of(Some(i + 1)).is_some_and(|next| !short(next))
             });
-        let arterial: Vec<(f64, f64)> = window.iter().filter_map(|w| w.arterial).collect();
-        let pp_median = median(arterial.iter().map(|a| a.0));
-        let mean_median = median(arterial.iter().map(|a| a.1));
-        // Flat: a pressure that stopped moving at another level than its local median mean (opened to air or to
-        // the flush). A pulse that fades at the patient's pressure is physiology on ECMO and an Impella (or, when
-        // sudden, a damped line: `PressureDamping`).
-        let flat = (0..m.pressures.len()).any(|c| {
-            let mean_median = median(window.iter().filter_map(|w| w.pressures[c]).map(|p| p.1));
-            m.pressures[c]
-                .zip(mean_median)
-                .is_some_and(|((range, mean), mean_med)| {
-                    range < qc.flat_range_mmhg
-                        && (mean - mean_med).abs() > qc.damping_mean_tolerance * mean_med.abs()
-                })
-        });
         // A damped line: the pulse shrinks while the mean stays, on at least three beats in a row (a line stays
         // damped until it is flushed; a balloon pumping 1:2 or 1:3 makes every second or third beat's pulse
         // differ, and its unassisted beats' small pulses are the rhythm, not the line).
@@ -646,55 +721,75 @@ struct PressureScan {
     /// The samples summed from 0.0 (the arterial mean) and from -0.0 (as `Iterator::sum`: the flat rule's mean).
     sum_from_zero: f64,
     sum: f64,
-    /// The smallest non-zero step between consecutive samples (infinite when there is none).
-    smallest_step: f64,
     /// The range (maximum - minimum) of the moving mean over the flat rule's window.
     smoothed_range: f64,
 }
 
 impl PressureScan {
     /// The scan of `values`, the moving mean over `width` samples (at most all of them).
+    ///
+    /// The loop carries nothing but the folds (no test per sample): the first `width` samples are summed into
+    /// the first window, which is the running sum itself there (the same additions from -0.0), and the window
+    /// moves over the rest. The sums are added in the samples' order; the extremes are kept in lanes that do not
+    /// wait on each other (a minimum and a maximum are exact whatever the order: only which of +0 and -0 a zero
+    /// extreme is may differ, which no difference or comparison tells apart). The sum from 0.0 is the sum from
+    /// -0.0 plus 0.0 (they differ only while every sample is -0.0, where the sum from -0.0 is -0.0), and a
+    /// sample is missing only when the sum is `NaN`.
     fn of(values: &[f64], width: usize) -> PressureScan {
+        const LANES: usize = 4;
+        // `NaN` is never taken into a minimum or maximum (as `f64::min` and `f64::max`).
+        let lower = |a: f64, b: f64| if b < a { b } else { a };
+        let higher = |a: f64, b: f64| if b > a { b } else { a };
         let width = width.clamp(1, values.len().max(1));
-        let (mut low, mut high, mut sum_from_zero, mut sum) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0);
-        let mut missing = false;
-        let mut smallest_step = f64::INFINITY;
-        // The moving sum over `width` samples and its extremes (from the first full window).
-        let mut window_sum: f64 = -0.0;
-        for &v in &values[..width.min(values.len())] {
-            window_sum += v;
-        }
-        let (mut window_low, mut window_high) = (window_sum, window_sum);
-        let mut previous = None;
-        for (i, &v) in values.iter().enumerate() {
-            missing |= v.is_nan();
-            low = low.min(v);
-            high = high.max(v);
-            sum_from_zero += v;
+        let (head, tail) = values.split_at(width.min(values.len()));
+        let (mut low, mut high, mut sum) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES], -0.0);
+        for &v in head {
+            low[0] = lower(low[0], v);
+            high[0] = higher(high[0], v);
             sum += v;
-            if let Some(previous) = previous {
-                let step = f64::abs(v - previous);
-                if step > 0.0 {
-                    smallest_step = smallest_step.min(step);
-                }
-            }
-            previous = Some(v);
-            if i >= width {
-                window_sum += v - values[i - width];
-                window_low = window_low.min(window_sum);
-                window_high = window_high.max(window_sum);
+        }
+        // The moving sum over `width` samples and its extremes (from the first full window).
+        let mut window_sum = sum;
+        let (mut window_low, mut window_high) = ([window_sum; LANES], [window_sum; LANES]);
+        let mut step = |lane: usize, v: f64, leaving: f64| {
+            low[lane] = lower(low[lane], v);
+            high[lane] = higher(high[lane], v);
+            sum += v;
+            window_sum += v - leaving;
+            window_low[lane] = lower(window_low[lane], window_sum);
+            window_high[lane] = higher(window_high[lane], window_sum);
+        };
+        let (chunks, leaving) = (tail.chunks_exact(LANES), values.chunks_exact(LANES));
+        let remainder = chunks.remainder();
+        for (chunk, leaving) in chunks.zip(leaving) {
+            for lane in 0..LANES {
+                step(lane, chunk[lane], leaving[lane]);
             }
         }
+        let done = tail.len() - remainder.len();
+        for (&v, &leaving) in remainder.iter().zip(&values[done..]) {
+            step(0, v, leaving);
+        }
+        let fold_low = |lanes: [f64; LANES]| lanes.into_iter().fold(f64::INFINITY, f64::min);
+        let fold_high = |lanes: [f64; LANES]| lanes.into_iter().fold(f64::NEG_INFINITY, f64::max);
         PressureScan {
-            missing,
-            low,
-            high,
-            sum_from_zero,
+            missing: sum.is_nan() && values.iter().any(|v| v.is_nan()),
+            low: fold_low(low),
+            high: fold_high(high),
+            sum_from_zero: sum + 0.0,
             sum,
-            smallest_step,
-            smoothed_range: (window_high - window_low) / width as f64,
+            smoothed_range: (fold_high(window_high) - fold_low(window_low)) / width as f64,
         }
     }
+}
+
+/// The smallest non-zero step between consecutive `values` (infinite when there is none).
+fn smallest_step(values: &[f64]) -> f64 {
+    values
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .filter(|d| *d > 0.0)
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Whether `values` hold a run of at least `min_run` identical samples at their maximum that the signal enters
@@ -703,57 +798,153 @@ impl PressureScan {
 /// (TestICU's arterial pressure, 1 mmHg steps at 125 Hz, repeats its maximum for up to 6 samples). Only the upper
 /// rail: an aortic or distal pressure does not reach a pressure amplifier's lower one (-30 mmHg or below), and a
 /// waveform that drops onto a constant diastole (as synthetic ones do) would look like it.
-/// `scan` is the [`PressureScan`] of `values` (its maximum and smallest step).
+/// `scan` is the [`PressureScan`] of `values` (its maximum). The smallest step is found only once a run at the
+/// maximum is long enough to clip (most beats have none, so their steps are not read).
 fn is_clipped(values: &[f64], scan: &PressureScan, min_run: usize, edge_steps: f64) -> bool {
-    let smallest_step = scan.smallest_step;
-    if !smallest_step.is_finite() {
-        return false;
-    }
     let rail = scan.high;
     let at_rail = |v: f64| v == rail;
+    let mut smallest = None;
     let mut i = first_from(values, 0, at_rail);
     while i < values.len() {
         let run_end = values[i..]
             .iter()
             .position(|v| *v != rail)
             .map_or(values.len(), |n| i + n);
-        // The two steps before the run and the two after it (the last step into a rail may be any part of the
-        // signal's step there).
-        let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
-        let steep = [
-            i.checked_sub(2),
-            i.checked_sub(1),
-            Some(run_end - 1),
-            Some(run_end),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(step)
-        .any(|step| step >= edge_steps * smallest_step);
-        if run_end - i >= min_run && steep {
-            return true;
+        if run_end - i >= min_run {
+            let smallest_step = *smallest.get_or_insert_with(|| smallest_step(values));
+            if !smallest_step.is_finite() {
+                return false;
+            }
+            // The two steps before the run and the two after it (the last step into a rail may be any part of
+            // the signal's step there).
+            let step = |j: usize| values.get(j..j + 2).map(|w| (w[1] - w[0]).abs());
+            let steep = [
+                i.checked_sub(2),
+                i.checked_sub(1),
+                Some(run_end - 1),
+                Some(run_end),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(step)
+            .any(|step| step >= edge_steps * smallest_step);
+            if steep {
+                return true;
+            }
         }
         i = first_from(values, run_end, at_rail);
     }
     false
 }
 
-/// Median of the values (`None` when there are none).
+/// Median of the finite values (`None` when there are none).
 pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
+    median_in(&mut Vec::new(), values)
+}
+
+/// [`median`] with the values held in `buffer` (which keeps its capacity: QC takes several medians per beat).
+fn median_in(buffer: &mut Vec<f64>, values: impl Iterator<Item = f64>) -> Option<f64> {
+    buffer.clear();
+    buffer.reserve(values.size_hint().1.unwrap_or(0));
+    buffer.extend(values.filter(|x| x.is_finite()));
+    if buffer.is_empty() {
         return None;
     }
     // Selection instead of a full sort (called per beat over windows of up to 64): `total_cmp` is a total
     // order, so the elements selected are the ones a sort puts in the middle, the same values.
-    let n = v.len();
-    let (lower, &mut upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let n = buffer.len();
+    let (lower, &mut upper, _) = buffer.select_nth_unstable_by(n / 2, f64::total_cmp);
     Some(if n % 2 == 1 {
         upper
     } else {
-        let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
-        0.5 * (below + upper)
+        centre(
+            lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper),
+            upper,
+        )
     })
+}
+
+/// The median of an even number of values: the mean of the two middle ones.
+fn centre(below: f64, upper: f64) -> f64 {
+    0.5 * (below + upper)
+}
+
+/// The median of values sorted by `total_cmp` (`None` when there are none), as [`median`] selects it.
+fn sorted_median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n % 2 {
+        _ if n == 0 => None,
+        1 => Some(sorted[n / 2]),
+        _ => Some(centre(sorted[n / 2 - 1], sorted[n / 2])),
+    }
+}
+
+/// What [`BeatJudge::context`] keeps from one beat to the next: the buffer of one median at a time, and the
+/// rhythm window's RRs kept sorted.
+#[derive(Default)]
+struct Scratch {
+    values: Vec<f64>,
+    rhythm: SortedRrs,
+}
+
+/// The RRs of a range of beats (those without missing data; an RR is always finite, so [`median`] would leave
+/// none out) sorted by `total_cmp`. Beats are judged in order, so the rhythm window mostly moves by one beat: one
+/// RR leaves and one enters, where a median selected afresh would read all 64 of them.
+#[derive(Default)]
+struct SortedRrs {
+    range: Range<usize>,
+    sorted: Vec<f64>,
+}
+
+impl SortedRrs {
+    /// The median RR of `measured[range]`'s beats without missing data ([`median`]).
+    fn median_over(&mut self, measured: &[Measures], range: Range<usize>) -> Option<f64> {
+        let rr = |m: &Measures| (!m.missing).then(|| m.rr());
+        if range.start == self.range.start + 1 && range.end == self.range.end + 1 {
+            if let Some(leaving) = rr(&measured[self.range.start])
+                && let Ok(at) = self.sorted.binary_search_by(|x| x.total_cmp(&leaving))
+            {
+                self.sorted.remove(at);
+            }
+            if let Some(entering) = rr(&measured[range.end - 1]) {
+                let at = self.sorted.partition_point(|x| x.total_cmp(&entering).is_lt());
+                self.sorted.insert(at, entering);
+            }
+        } else if range != self.range {
+            self.sorted.clear();
+            self.sorted.extend(measured[range.clone()].iter().filter_map(rr));
+            self.sorted.sort_unstable_by(f64::total_cmp);
+        }
+        self.range = range;
+        sorted_median(&self.sorted)
+    }
+}
+
+/// Whether the [`median`] of `values` is above `threshold` (false when there are none), counted in one pass
+/// instead of selected. With `n` finite values of which `k` are not above the threshold: for odd `n` the middle
+/// value is above it when `k <= n / 2`; for even `n` the median is the mean of the two middle values, above the
+/// threshold when both are (`k < n / 2`), not when neither is (`k > n / 2`: the mean of two values lies between
+/// them, for values whose sum does not overflow), and otherwise the two are the highest value not above and the
+/// lowest above, whose mean is compared as [`median`] computes it.
+fn median_above(values: impl Iterator<Item = f64>, threshold: f64) -> bool {
+    let (mut n, mut not_above) = (0usize, 0usize);
+    let (mut highest_not_above, mut lowest_above) = (f64::NEG_INFINITY, f64::INFINITY);
+    for v in values.filter(|x| x.is_finite()) {
+        n += 1;
+        if v > threshold {
+            lowest_above = lowest_above.min(v);
+        } else {
+            not_above += 1;
+            highest_not_above = highest_not_above.max(v);
+        }
+    }
+    match (n % 2, not_above.cmp(&(n / 2))) {
+        _ if n == 0 => false,
+        (1, order) => order.is_le(),
+        (_, std::cmp::Ordering::Less) => true,
+        (_, std::cmp::Ordering::Greater) => false,
+        (_, std::cmp::Ordering::Equal) => centre(highest_not_above, lowest_above) > threshold,
+    }
 }
 
 #[cfg(test)]
@@ -787,6 +978,185 @@ mod tests {
         let mut judged = Vec::new();
         judge.finish(&mut judged);
         judged
+    }
+
+    /// Measures of `n` beats at 1 kHz mixing what QC tells apart, the rhythm changing every 10 to 80 beats: sinus
+    /// with ectopics, extra detections and pauses; bigeminy; AF; steady sinus with a damped line now and then;
+    /// and throughout beats with missing data, flat, clipped and non-pulsatile pressure and dropouts. From a
+    /// fixed generator of its own (a change in the simulator's random numbers does not change it).
+    fn varied_measures(seed: u64, n: usize) -> Vec<Measures> {
+        let mut x = seed;
+        let mut uniform = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut start, mut rhythm, mut left, mut long) = (0, 0, 0, false);
+        (0..n)
+            .map(|_| {
+                if left == 0 {
+                    rhythm = (uniform() * 4.0) as usize;
+                    left = 10 + (uniform() * 70.0) as usize;
+                }
+                left -= 1;
+                long = !long;
+                let u = uniform();
+                let rr: f64 = match rhythm {
+                    0 if u < 0.05 => 480.0,
+                    0 if u < 0.08 => 360.0,
+                    0 if u < 0.1 => 3200.0,
+                    0 => 800.0 + 40.0 * (uniform() - 0.5),
+                    1 => (if long { 1120.0 } else { 480.0 }) + 30.0 * (uniform() - 0.5),
+                    2 => 350.0 + 450.0 * uniform(),
+                    _ => 900.0 + 10.0 * (uniform() - 0.5),
+                };
+                let rr = rr.round() as u64;
+                let missing = uniform() < 0.03;
+                let damped = rhythm == 3 && left % 20 < 5;
+                let pp = (if damped { 12.0 } else { 40.0 }) * (1.0 + 0.1 * (uniform() - 0.5));
+                let pp = if uniform() < 0.03 { 6.0 } else { pp };
+                let mean = 80.0 + 4.0 * (uniform() - 0.5);
+                let range = if uniform() < 0.02 { 0.5 } else { pp };
+                let flat_mean = if range < 1.0 && uniform() < 0.7 {
+                    20.0
+                } else {
+                    mean
+                };
+                let m = Measures {
+                    start,
+                    end: start + rr,
+                    missing,
+                    pressures: [(!missing).then_some((range, flat_mean)), None],
+                    clipped: uniform() < 0.01,
+                    arterial: (!missing).then_some((pp, mean)),
+                    non_pulsatile: pp < 10.0,
+                    dropout: uniform() < 0.02,
+                };
+                start += rr;
+                m
+            })
+            .collect()
+    }
+
+    /// One character per beat: its verdict (`.` accepted), upper case (`*` accepted) when judged within an irregular
+    /// rhythm.
+    fn fingerprint(beats: &[Beat]) -> String {
+        beats
+            .iter()
+            .map(|b| {
+                let c = match &b.reject {
+                    None => '.',
+                    Some(RejectReason::RrOutlier) => 'r',
+                    Some(RejectReason::AfterRrOutlier) => 'a',
+                    Some(RejectReason::Ectopic) => 'e',
+                    Some(RejectReason::DopplerDropout) => 'd',
+                    Some(RejectReason::PressureDamping) => 'p',
+                    Some(RejectReason::NonPulsatile) => 'n',
+                    Some(RejectReason::MissingData) => 'm',
+                    Some(RejectReason::FlatPressure) => 'f',
+                    Some(RejectReason::ClippedPressure) => 'c',
+                    Some(RejectReason::Manual(_)) => 'x',
+                };
+                match (b.irregular_rhythm, c) {
+                    (true, '.') => '*',
+                    (true, c) => c.to_ascii_uppercase(),
+                    (false, c) => c,
+                }
+            })
+            .collect()
+    }
+
+    /// The verdicts on [`varied_measures`] as the rules gave them before the contexts were found apart from the
+    /// verdicts (judged beat by beat, each median taken afresh): any change to a verdict or a rhythm label fails.
+    fn known_fingerprints() -> Vec<(u64, usize, String)> {
+        vec![
+            (1, 3, ".ee".to_owned()),
+            (2, 8, "n.f.....".to_owned()),
+            (3, 40, "....eee...................ereee*nn......".to_owned()),
+            (4, 70, "********D****F**********************************M*****C*N*************".to_owned()),
+            (
+                5,
+                700,
+                [
+                "...n..m......mm..mnrmrra...reeerraeem.....raeeerrreee..ra..rrrra.************NM**M**PPPP*****C*****.",
+                "...nmppp..............dpppm...c............pppp...eee..........ra..ere.n.....n.eee.f................",
+                "eeeeeem.d.rm...eferee******D****.m...fd....eee....eee.......rrmd..f............fm..rad.m.n.........e",
+                "ee.eee...eee........d..eee********F********************fm.ra**rmceeem...*F****C*pppm..n....m.m...d.p",
+                "ppp......n.........pppp.....mf.........pppp.....mra......eee......eee.eee....ra.......mm..dneeeee***",
+                "**********C***************F****.m.ra*...ra..eeerF********D*C************N********M**F***************",
+                "************N*****F*M****N********************N*************************Cm.ee**************.*ra.....",
+                ]
+                .concat(),
+            ),
+            (
+                6,
+                2600,
+                [
+                ".......d......n..eeDf....eee...eemn.m.......d.eeef..m..............eeef................eeeee*..rrf.e",
+                "ee...d.....deee.eeeeee...rra.ra.eeerrm..***************M*********************N*M**************M*****",
+                "*******R********R**.n.eee..eee..............eef.c.....eee.....eeeeerra....eemrreceeee.raeee.rra.rra.",
+                "..eee.meeee***********D*************N****ND*****F**C*****************D***********************D******",
+                "*****************N*************************N****N**************N*********F*****************M****F*N*",
+                "******D**M****FF*********N*************************N**********N*M**N*F*F***********D*************PPP",
+                "P****...m........f.m.................pppp.................mppprrrm.rreee*Nrra..meeeee..n............",
+                "....eee...............................eee............ppppc.......c.......pppp...eee.neeerra....deee.",
+                "..ee*n.....m..ra.eee....d....eeera..raeee.ra...rracrra.dn.m......n.eee..........ra.........eee..d.d.",
+                "........................pppp.........n...m..pppp..m.............pcppdrrrarmeeeee.eeera*eee...de*e..r",
+                "rrmeeeeee.....eef.ra.*******F*******FC***DM*********************N**F********D*****************N*****",
+                "*****M**N*****MPPPP***cn......n..fcppd.................mppp........m...n...np.....................c.",
+                "ppppn...nf..........pppp................pppp.eeemeee******************...........................eee",
+                "mra...........d.m...........ree**F****F*****************D*.m.ee**rm.f.*...nmrmd..eeeeee*D*****M*****",
+                "***F*********C*******************************M****M**********D***..........pppp........n.n.....pppp.",
+                "rrrra.reeeee..rad.eeerappp.............d..pppp.eeeN***************D***********.m.ee*****...f..pppp..",
+                ".....m..fd...fmpppf...............pppp.............d..pppp.ee*******.m.ee**rm.rarran.d..ppp.........",
+                "........ppppdn.m............pppp........f.......pppp........eee...eera.eee..........feee..cee.......",
+                "........rrrrara.rra...meeeefeee...ra.eeeraf.ra*.m.ra*********.m.r******M***D************************",
+                "**N******************D************N*********M***********F*******************************M*******m*M*",
+                "*****F**N*M*******D****M**************M.f....m.eee..ree***N******************N**N***N*****C*********",
+                "**.nf....................eee.n......eee.........f......eeeeem.eee..rmeee.....ee**ra.reeerc.ra.rra.ee",
+                "eeee.....eemrar*rm.rM******N***********N*D************************DM**.*****F*****cm.ee****ee******N",
+                "**N*M*****FC*D*****N***NM*********D***********.........d.eee......n........n...rrra..rree*rm.ee***N*",
+                "******.m.ee*****C******F****C***D***********..f....d.............eee...n.........rrra........neeeeee",
+                "..nfppc..m..............mpfp..n......m...nppp...........m.....mpcp.....d.........pppp.m.............",
+                ]
+                .concat(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn verdicts_on_every_rhythm_are_the_known_ones_beat_by_beat_and_on_any_number_of_workers() {
+        use crate::model::workers::{InOrder, Workers};
+        let judge = || BeatJudge::new(Fiducial::PressureOnset, 1000.0, &SignalSettings::default());
+        for (seed, n, known) in known_fingerprints() {
+            let measures = varied_measures(seed, n);
+            // As the live monitor judges: a beat at a time, each judged as soon as its neighbours are known.
+            let mut streaming = judge();
+            let mut one_by_one = Vec::new();
+            for &m in &measures {
+                streaming.add_measured(m, &mut one_by_one);
+            }
+            streaming.finish(&mut one_by_one);
+            assert_eq!(fingerprint(&one_by_one), known, "seed {seed}");
+            // All at once, the contexts on several workers (chunks of 512 beats).
+            for count in 1..4 {
+                let workers = Workers::new(std::num::NonZeroUsize::new(count).unwrap(), &InOrder);
+                assert_eq!(
+                    judge().judge_measured(measures.clone(), workers),
+                    one_by_one,
+                    "seed {seed}, {count} workers"
+                );
+            }
+            // The first beats judged one by one, the rest all at once.
+            let mut part = judge();
+            let mut judged = Vec::new();
+            for &m in &measures[..n / 2] {
+                part.add_measured(m, &mut judged);
+            }
+            judged.extend(part.judge_measured(measures[n / 2..].to_vec(), Workers::ONE));
+            assert_eq!(judged, one_by_one, "seed {seed}, in two parts");
+        }
     }
 
     #[test]
@@ -1160,8 +1530,9 @@ mod tests {
             let scan = PressureScan::of(&values, 1);
             for (min_run, edge) in [(3, 3.0), (1, 1.0), (5, 8.0)] {
                 let clipped = is_clipped(&values, &scan, min_run, edge);
-                let want = scan.smallest_step.is_finite()
-                    && clipped_by_runs(&values, scan.high, scan.smallest_step, min_run, edge);
+                let smallest = smallest_step(&values);
+                let want =
+                    smallest.is_finite() && clipped_by_runs(&values, scan.high, smallest, min_run, edge);
                 assert_eq!(clipped, want, "case {case}");
                 num_clipped += usize::from(clipped);
             }
@@ -1231,21 +1602,116 @@ mod tests {
                 median(values[..n].iter().copied()).map(f64::to_bits),
                 Some(expected.to_bits())
             );
+            // A buffer holding another median's values gives the same.
+            let mut buffer = values[n..].to_vec();
+            assert_eq!(
+                median_in(&mut buffer, values[..n].iter().copied()).map(f64::to_bits),
+                Some(expected.to_bits())
+            );
         }
     }
 
+    #[test]
+    fn a_sorted_window_moved_a_beat_at_a_time_or_anywhere_gives_the_selected_median() {
+        let measures = varied_measures(11, 400);
+        assert!(measures.iter().filter(|m| m.missing).count() > 5);
+        let mut window = SortedRrs::default();
+        let mut buffer = Vec::new();
+        let mut check = |range: Range<usize>| {
+            let want = median_in(
+                &mut buffer,
+                measures[range.clone()]
+                    .iter()
+                    .filter(|m| !m.missing)
+                    .map(Measures::rr),
+            );
+            assert_eq!(
+                window.median_over(&measures, range.clone()).map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{range:?}"
+            );
+        };
+        // As the judge moves it: the first beats' fixed window, then a beat at a time; then jumps, even and odd
+        // counts, a single beat, back to the start.
+        for i in 0..300 {
+            check(if i + 1 >= 64 { i + 1 - 64..i + 1 } else { 0..64 });
+        }
+        for range in [
+            10..20,
+            11..21,
+            11..21,
+            0..1,
+            5..6,
+            6..7,
+            100..163,
+            101..164,
+            0..400,
+            1..400,
+        ] {
+            check(range);
+        }
+    }
+
+    #[test]
+    fn a_median_counted_against_a_threshold_is_the_selected_median_compared() {
+        let mut x: u64 = 77;
+        let mut next = move |below: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % below
+        };
+        let (mut num_above, mut num_cases) = (0, 0);
+        for case in 0..3000 {
+            let n = (case % 70) as u64;
+            // Small integers (many ties, as RR differences in samples), now and then a NaN, a zero of either sign
+            // or a fraction.
+            let values: Vec<f64> = (0..n)
+                .map(|_| match next(40) {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => 2.5,
+                    _ => next(12) as f64,
+                })
+                .collect();
+            for threshold in [
+                -1.0,
+                -0.0,
+                0.0,
+                0.5,
+                2.0,
+                2.5,
+                3.0,
+                5.75,
+                6.0,
+                11.0,
+                20.0,
+                f64::NAN,
+            ] {
+                let want = median(values.iter().copied()).is_some_and(|m| m > threshold);
+                assert_eq!(
+                    median_above(values.iter().copied(), threshold),
+                    want,
+                    "{values:?} above {threshold}"
+                );
+                num_above += usize::from(want);
+                num_cases += 1;
+            }
+        }
+        assert!(
+            num_above > num_cases / 4 && num_above < 3 * num_cases / 4,
+            "{num_above} of {num_cases}"
+        );
+    }
+
     /// A beat's pressure numbers as the rules computed them before [`PressureScan`], one pass each.
-    fn separate_passes(values: &[f64], width: usize) -> [f64; 6] {
+    fn separate_passes(values: &[f64], width: usize) -> [f64; 5] {
         let (low, high, sum_from_zero) = values
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, s), &v| {
                 (lo.min(v), hi.max(v), s + v)
             });
-        let smallest_step = values
-            .windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .filter(|d| *d > 0.0)
-            .fold(f64::INFINITY, f64::min);
         let width = width.clamp(1, values.len().max(1));
         let mut moving: f64 = values.iter().take(width).sum();
         let (mut moving_low, mut moving_high) = (moving, moving);
@@ -1256,17 +1722,46 @@ mod tests {
         }
         let sum = values.iter().sum::<f64>();
         let smoothed_range = (moving_high - moving_low) / width as f64;
-        [low, high, sum_from_zero, sum, smallest_step, smoothed_range]
+        [low, high, sum_from_zero, sum, smoothed_range]
     }
 
     #[test]
-    fn one_pass_over_a_pressure_gives_the_numbers_of_separate_passes_bit_for_bit() {
+    fn a_beat_is_non_pulsatile_by_its_measures_as_by_the_phase_rule() {
+        use crate::signal::phases::is_non_pulsatile;
+        let judge = BeatJudge::new(Fiducial::PressureOnset, 1000.0, &SignalSettings::default());
+        let threshold = SignalSettings::default().qc.non_pulsatile_pp_mmhg;
+        let mut rng = crate::sim::rng::Rng::new(5);
+        let mut num_non_pulsatile = 0;
+        for case in 0..400 {
+            let len = 1 + case % 50;
+            let pulse = threshold * rng.uniform_in(0.5, 1.5);
+            let mut pa: Vec<f64> = (0..len).map(|_| 80.0 + pulse * rng.uniform()).collect();
+            match case % 5 {
+                0 => pa[case % len] = f64::NAN,
+                1 => pa[0] = -0.0,
+                _ => {}
+            }
+            let signals = Signals {
+                pa: Some(&pa),
+                ..Signals::default()
+            };
+            let measured = judge.measure(&signals, 0, len as u64).non_pulsatile;
+            let rule = is_non_pulsatile(&signals, 0, len as u64, threshold).unwrap_or(false);
+            assert_eq!(measured, rule, "case {case}: {pa:?}");
+            num_non_pulsatile += usize::from(rule);
+        }
+        assert!(num_non_pulsatile > 50, "{num_non_pulsatile}");
+    }
+
+    #[test]
+    fn one_pass_over_a_pressure_gives_the_numbers_of_separate_passes() {
         let mut rng = crate::sim::rng::Rng::new(3);
         let mut cases: Vec<Vec<f64>> = vec![
             vec![],
             vec![80.0],
             vec![-0.0, 0.0, -0.0],
             vec![-0.0; 5],
+            vec![-0.0, -0.0, 2.5, -2.5, -0.0, 0.0],
             vec![120.0; 40],
         ];
         // Pressure-like beats: a pulse plus noise, and the same quantised to 1 mmHg (repeated samples, steps).
@@ -1280,25 +1775,29 @@ mod tests {
         for values in &cases {
             for width in [1, 2, 50, 2000] {
                 let scan = PressureScan::of(values, width);
-                let got = [
-                    scan.low,
-                    scan.high,
-                    scan.sum_from_zero,
-                    scan.sum,
-                    scan.smallest_step,
-                    scan.smoothed_range,
-                ];
-                let want = separate_passes(values, width);
+                let [low, high, sum_from_zero, sum, smoothed_range] = separate_passes(values, width);
+                // The sums bit for bit; the extremes by value (a zero extreme may be +0 or -0, which no
+                // comparison or difference of them tells apart).
                 assert_eq!(
-                    got.map(f64::to_bits),
-                    want.map(f64::to_bits),
+                    [scan.sum_from_zero, scan.sum].map(f64::to_bits),
+                    [sum_from_zero, sum].map(f64::to_bits),
+                    "{values:?}, width {width}"
+                );
+                assert_eq!(
+                    [scan.low, scan.high, scan.smoothed_range],
+                    [low, high, smoothed_range],
                     "{values:?}, width {width}"
                 );
                 assert!(!scan.missing);
             }
         }
-        let mut gap = cases[cases.len() - 1].clone();
-        gap[5] = f64::NAN;
-        assert!(PressureScan::of(&gap, 50).missing);
+        for at in [0, 5, 999] {
+            let mut gap = cases[cases.len() - 1].clone();
+            gap[at] = f64::NAN;
+            assert!(PressureScan::of(&gap, 50).missing, "gap at {at}");
+        }
+        // Infinite samples make the sum NaN without a missing one.
+        let infinite = [f64::INFINITY, 80.0, f64::NEG_INFINITY];
+        assert!(PressureScan::of(&infinite, 1).sum.is_nan() && !PressureScan::of(&infinite, 1).missing);
     }
 }
