@@ -81,6 +81,15 @@ struct Feature {
     raw: f64,
 }
 
+impl Feature {
+    /// At a missing sample.
+    const MISSING: Feature = Feature {
+        integrated: f64::NAN,
+        slope: f64::NAN,
+        raw: f64::NAN,
+    };
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Peak {
     /// Index of the integrator's peak.
@@ -143,11 +152,11 @@ impl EcgDetector {
 
     /// Feeds samples; appends the indices of newly found R peaks.
     pub fn push(&mut self, samples: &[f64], r_peaks: &mut Vec<u64>) {
-        let mut features = Vec::with_capacity(samples.len().min(BLOCK));
+        let mut buffer = vec![Feature::MISSING; samples.len().min(BLOCK)];
         for block in samples.chunks(BLOCK) {
-            features.clear();
-            self.front_end(block, &mut features);
-            for &feature in &features {
+            let features = &mut buffer[..block.len()];
+            self.front_end(block, features);
+            for &feature in features.iter() {
                 let index = self.next_index;
                 self.next_index += 1;
                 match &mut self.learning {
@@ -170,50 +179,52 @@ impl EcgDetector {
         }
     }
 
-    /// The features of `block` (band-pass, derivative, square, moving-window integral), appended to `features`;
-    /// the state lives in locals through the block.
-    fn front_end(&mut self, block: &[f64], features: &mut Vec<Feature>) {
-        let [mut high_pass, mut low_pass] = self.band_pass.clone();
-        let (mut previous, mut sum, mut position) =
-            (self.previous_filtered, self.square_sum, self.square_pos);
-        let squares = &mut self.squares[..];
-        let len = squares.len() as f64;
-        for &x in block {
-            if x.is_nan() {
-                high_pass.reset();
-                low_pass.reset();
-                previous = f64::NAN;
-                squares.fill(0.0);
-                sum = 0.0;
-                features.push(Feature {
-                    integrated: f64::NAN,
-                    slope: f64::NAN,
-                    raw: f64::NAN,
-                });
-                continue;
+    /// The features of `block` (band-pass, derivative, square, moving-window integral) into `features` (as
+    /// long): each run of valid samples in a loop of its own with the state in locals (in registers: nothing
+    /// in it calls out), a missing sample restarting the filters and the integral.
+    fn front_end(&mut self, block: &[f64], features: &mut [Feature]) {
+        let len = self.squares.len() as f64;
+        let mut i = 0;
+        while i < block.len() {
+            let [mut high_pass, mut low_pass] = self.band_pass.clone();
+            let (mut previous, mut sum, mut position) =
+                (self.previous_filtered, self.square_sum, self.square_pos);
+            let squares = &mut self.squares[..];
+            while let Some(&x) = block.get(i)
+                && !x.is_nan()
+            {
+                let filtered = low_pass.step(high_pass.step(x));
+                let slope = if previous.is_nan() {
+                    0.0
+                } else {
+                    (filtered - previous) * self.sample_rate_hz
+                };
+                previous = filtered;
+                let square = slope * slope;
+                sum += square - squares[position];
+                squares[position] = square;
+                position += 1;
+                if position == squares.len() {
+                    position = 0;
+                }
+                features[i] = Feature {
+                    integrated: sum.max(0.0) / len,
+                    slope: slope.abs(),
+                    raw: x,
+                };
+                i += 1;
             }
-            let filtered = low_pass.step(high_pass.step(x));
-            let slope = if previous.is_nan() {
-                0.0
-            } else {
-                (filtered - previous) * self.sample_rate_hz
-            };
-            previous = filtered;
-            let square = slope * slope;
-            sum += square - squares[position];
-            squares[position] = square;
-            position += 1;
-            if position == squares.len() {
-                position = 0;
+            self.band_pass = [high_pass, low_pass];
+            (self.previous_filtered, self.square_sum, self.square_pos) = (previous, sum, position);
+            if i < block.len() {
+                self.band_pass.iter_mut().for_each(Biquad::reset);
+                self.previous_filtered = f64::NAN;
+                self.squares.fill(0.0);
+                self.square_sum = 0.0;
+                features[i] = Feature::MISSING;
+                i += 1;
             }
-            features.push(Feature {
-                integrated: sum.max(0.0) / len,
-                slope: slope.abs(),
-                raw: x,
-            });
         }
-        self.band_pass = [high_pass, low_pass];
-        (self.previous_filtered, self.square_sum, self.square_pos) = (previous, sum, position);
     }
 
     fn end_learning(&mut self, r_peaks: &mut Vec<u64>) {
@@ -235,7 +246,7 @@ impl EcgDetector {
         self.noise_level + 0.25 * (self.signal_level - self.noise_level)
     }
 
-    #[inline]
+    #[inline(always)]
     fn decide(&mut self, index: u64, feature: Feature, r_peaks: &mut Vec<u64>) {
         self.integrated.set(index, feature.integrated);
         self.slope.set(index, feature.slope);
@@ -436,11 +447,7 @@ mod tests {
                 previous = f64::NAN;
                 squares.fill(0.0);
                 sum = 0.0;
-                features.push(Feature {
-                    integrated: f64::NAN,
-                    slope: f64::NAN,
-                    raw: f64::NAN,
-                });
+                features.push(Feature::MISSING);
                 continue;
             }
             let filtered = band_pass.step(x);
@@ -476,7 +483,9 @@ mod tests {
                 let mut detector = EcgDetector::new(&settings, rate_hz, 2.0).unwrap();
                 let mut features = Vec::new();
                 for part in samples.chunks(chunk) {
-                    detector.front_end(part, &mut features);
+                    let mut out = vec![Feature::MISSING; part.len()];
+                    detector.front_end(part, &mut out);
+                    features.extend(out);
                 }
                 let got: Vec<_> = features.iter().map(bits).collect();
                 assert!(got == expected, "{rate_hz} Hz in chunks of {chunk}");

@@ -106,11 +106,11 @@ impl OnsetDetector {
 
     /// Feeds samples; appends the indices (counted from the first sample ever pushed) of newly decided onsets.
     pub fn push(&mut self, samples: &[f64], onsets: &mut Vec<u64>) {
-        let mut slope_sums = Vec::with_capacity(samples.len().min(BLOCK));
+        let mut buffer = vec![f64::NAN; samples.len().min(BLOCK)];
         for block in samples.chunks(BLOCK) {
-            slope_sums.clear();
-            self.front_end(block, &mut slope_sums);
-            for &ssf in &slope_sums {
+            let slope_sums = &mut buffer[..block.len()];
+            self.front.run(&mut self.rises, block, slope_sums);
+            for &ssf in slope_sums.iter() {
                 let index = self.next_index;
                 self.next_index += 1;
                 match &mut self.learning {
@@ -124,13 +124,6 @@ impl OnsetDetector {
                 }
             }
         }
-    }
-
-    /// The slope sums of `block`, appended to `slope_sums` (the front end's state in locals through the block).
-    fn front_end(&mut self, block: &[f64], slope_sums: &mut Vec<f64>) {
-        let mut front = self.front.clone();
-        slope_sums.extend(block.iter().map(|&x| front.step(&mut self.rises, x)));
-        self.front = front;
     }
 
     /// Ends the record: a record shorter than the learning period is analysed with what there is.
@@ -156,7 +149,7 @@ impl OnsetDetector {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn decide(&mut self, index: u64, ssf: f64, onsets: &mut Vec<u64>) {
         self.history.set(index, ssf);
         if ssf.is_nan() {
@@ -537,17 +530,35 @@ impl SlopeSum {
         }
     }
 
-    /// The slope sum at sample `x` (never below 0: the running sum may drift a rounding error below it), with
-    /// `rises` the window's ring; a missing sample gives `NaN` and forgets the past.
+    /// The slope sums of `samples` into `slope_sums` (as long), with `rises` the window's ring: each run of valid
+    /// samples in a loop of its own with the state in locals (in registers: nothing in it calls out); a missing
+    /// sample gives `NaN` and forgets the past.
+    fn run(&mut self, rises: &mut [f64], samples: &[f64], slope_sums: &mut [f64]) {
+        let mut i = 0;
+        while i < samples.len() {
+            let mut front = self.clone();
+            while let Some(&x) = samples.get(i)
+                && !x.is_nan()
+            {
+                slope_sums[i] = front.step(rises, x);
+                i += 1;
+            }
+            *self = front;
+            if i < samples.len() {
+                self.low_pass.reset();
+                self.previous = f64::NAN;
+                rises.fill(0.0);
+                self.sum = 0.0;
+                slope_sums[i] = f64::NAN;
+                i += 1;
+            }
+        }
+    }
+
+    /// The slope sum at the valid sample `x` (never below 0: the running sum may drift a rounding error below
+    /// it), with `rises` the window's ring.
     #[inline(always)]
     fn step(&mut self, rises: &mut [f64], x: f64) -> f64 {
-        if x.is_nan() {
-            self.low_pass.reset();
-            self.previous = f64::NAN;
-            rises.fill(0.0);
-            self.sum = 0.0;
-            return f64::NAN;
-        }
         let y = self.low_pass.step(x);
         let rise = if self.previous.is_nan() {
             0.0
@@ -659,7 +670,9 @@ mod tests {
                 let mut detector = OnsetDetector::new(&settings, rate_hz, 2.0).unwrap();
                 let mut slope_sums = Vec::new();
                 for part in samples.chunks(chunk) {
-                    detector.front_end(part, &mut slope_sums);
+                    let mut out = vec![0.0; part.len()];
+                    detector.front.run(&mut detector.rises, part, &mut out);
+                    slope_sums.extend(out);
                 }
                 assert!(bits(&slope_sums) == expected, "{rate_hz} Hz in chunks of {chunk}");
             }
