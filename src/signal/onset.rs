@@ -20,14 +20,9 @@
 //! crossing); the same samples give the same onsets whatever the chunking. The learning period is buffered and
 //! replayed, so the first onsets of a record are found too (after [`crate::signal::SignalSettings::lead_in_s`]).
 
-use std::collections::VecDeque;
-
 use super::filter::{Biquad, FilterError};
 use super::lookback::{AdaptiveThreshold, Lookback};
 use super::settings::{OnsetSettings, samples_from_s};
-
-/// Pulses whose stretches the placer filters side by side ([`OnsetPlacer::slope_sums`]).
-const LANES: usize = 4;
 
 /// Samples the front end filters at a time before the decision stage reads them: the filter's state stays in
 /// registers through a block, and a block's slope sums (8 KiB) stay in the first-level cache.
@@ -261,27 +256,21 @@ pub fn detect_onsets_searching(
     let n = pressure_mmhg.len() as u64;
     let next = |k: usize| approximate.get(k + 1).copied().unwrap_or(u64::MAX);
     let mut onsets: Vec<u64> = Vec::with_capacity(found.len());
-    // The slope sums of the next pulses' stretches, computed beside this one's (independent filters in one loop
-    // run at about the speed of one), as they are when the onsets placed before them do not reach into them:
-    // each is used only when its pulse's stretch turns out the same.
-    let mut ahead: VecDeque<(Option<Stretch>, Option<Vec<f64>>)> = VecDeque::with_capacity(LANES);
+    // The slope sum of the next pulse's stretch, computed beside this one's (two independent filters in one loop
+    // run at about the speed of one), as it is when the onset placed now does not reach into it: it is used
+    // only when the next pulse's stretch turns out the same.
+    let mut ahead: Option<(Stretch, Option<Vec<f64>>)> = None;
     for (k, &approximate_onset) in approximate.iter().enumerate() {
         let floor = onsets.last().map_or(0, |&last| last + 1);
         let stretch = placer.stretch(n, approximate_onset, floor, next(k), placer.near);
-        let slope_sum = match (ahead.pop_front(), stretch) {
-            (Some((Some(computed), slope_sum)), Some(stretch)) if computed == stretch => slope_sum,
+        let slope_sum = match (ahead.take(), stretch) {
+            (Some((computed, slope_sum)), Some(stretch)) if computed == stretch => slope_sum,
             (_, stretch) => {
-                let following: [Option<Stretch>; LANES - 1] = std::array::from_fn(|j| {
-                    let k = k + 1 + j;
-                    approximate
-                        .get(k)
-                        .and_then(|&a| placer.stretch(n, a, 0, next(k), placer.near))
-                });
-                let mut stretches = [stretch; LANES];
-                stretches[1..].copy_from_slice(&following);
-                let [slope_sum, following_sums @ ..] = placer.slope_sums(pressure_mmhg, stretches);
-                ahead.clear();
-                ahead.extend(following.into_iter().zip(following_sums));
+                let following = approximate
+                    .get(k + 1)
+                    .and_then(|&a| placer.stretch(n, a, 0, next(k + 1), placer.near));
+                let [slope_sum, following_sum] = placer.slope_sums(pressure_mmhg, [stretch, following]);
+                ahead = following.map(|following| (following, following_sum));
                 slope_sum
             }
         };
@@ -409,31 +398,28 @@ impl OnsetPlacer {
         Some(lane.output)
     }
 
-    /// [`OnsetPlacer::slope_sum`] of `N` stretches, filtered side by side (as long as all of them run), each by
-    /// its own filter: the same numbers as one at a time, in less time (the filter's recursion, not its
-    /// arithmetic, sets the pace).
-    fn slope_sums<const N: usize>(
-        &self,
-        pressure_mmhg: &[f64],
-        stretches: [Option<Stretch>; N],
-    ) -> [Option<Vec<f64>>; N] {
-        let mut lanes = stretches.map(|stretch| Lane::new(self, pressure_mmhg, stretch?));
-        let common = lanes
-            .iter()
-            .map(|lane| lane.as_ref().map_or(0, |lane| lane.samples.len()))
-            .min()
-            .unwrap_or(0);
-        for i in 0..common {
-            for lane in lanes.iter_mut().flatten() {
-                lane.step(i);
+    /// [`OnsetPlacer::slope_sum`] of two stretches, filtered side by side, each by its own filter: the same
+    /// numbers as one at a time, in less time (the filter's recursion, not its arithmetic, sets the pace).
+    fn slope_sums(&self, pressure_mmhg: &[f64], stretches: [Option<Stretch>; 2]) -> [Option<Vec<f64>>; 2] {
+        let [a, b] = stretches.map(|stretch| Lane::new(self, pressure_mmhg, stretch?));
+        match (a, b) {
+            (Some(mut a), Some(mut b)) => {
+                let common = a.samples.len().min(b.samples.len());
+                for i in 0..common {
+                    a.step(i);
+                    b.step(i);
+                }
+                a.finish(common);
+                b.finish(common);
+                [Some(a.output), Some(b.output)]
             }
+            (a, b) => [a, b].map(|lane| {
+                lane.map(|mut lane| {
+                    lane.finish(0);
+                    lane.output
+                })
+            }),
         }
-        lanes.map(|lane| {
-            lane.map(|mut lane| {
-                lane.finish(common);
-                lane.output
-            })
-        })
     }
 
     /// The onset on `stretch`, whose slope sum from its `search_from` is `slope_sum`, looked for up to `back`
@@ -740,19 +726,10 @@ mod tests {
                 }
             }
         }
-        // As many side by side as the placer runs, every group of them in turn.
-        for first in 0..stretches.len() {
-            let group: [Option<Stretch>; LANES] =
-                std::array::from_fn(|j| stretches[(first + j) % stretches.len()]);
-            for (sum, stretch) in placer.slope_sums(&pressure, group).into_iter().zip(group) {
-                let alone = stretch.and_then(|s| slope_sum_alone(&placer, &pressure, s));
-                assert_eq!(bits(sum), bits(alone), "{stretch:?} in {group:?}");
-            }
-        }
     }
 
     #[test]
-    fn onsets_placed_with_the_next_stretches_computed_ahead_are_those_placed_one_by_one() {
+    fn onsets_placed_with_the_next_stretch_computed_ahead_are_those_placed_one_by_one() {
         let settings = OnsetSettings::default();
         // With its gap, and without (then the stretches are not checked for missing samples).
         let gapped = pressure();
