@@ -23,6 +23,7 @@
 use super::filter::{Biquad, FilterError};
 use super::lookback::{AdaptiveThreshold, Lookback};
 use super::settings::{OnsetSettings, samples_from_s};
+use crate::model::workers::{MIN_SAMPLES_PER_THREAD, Workers};
 
 /// Samples the front end filters at a time before the decision stage reads them: the filter's state stays in
 /// registers through a block, and a block's slope sums (8 KiB) stay in the first-level cache.
@@ -219,13 +220,15 @@ pub fn detect_onsets(
 /// Onsets of the arterial pulses of `pressure_mmhg`, searched on a copy averaged over blocks of `factor` samples
 /// (at `sample_rate_hz / factor`, as PhysioNet's `wabp -R` searches at 125 Hz) and each placed on the full-rate
 /// samples by [`OnsetPlacer`]: the slope sum of the whole record is computed at the low rate only, and only the
-/// stretch around each pulse at the full rate. With `factor` 1 it is [`detect_onsets`].
+/// stretch around each pulse at the full rate, the pulses' stretches on `workers` (the onsets are the same for
+/// any number). With `factor` 1 it is [`detect_onsets`].
 pub fn detect_onsets_searching(
     pressure_mmhg: &[f64],
     sample_rate_hz: f64,
     factor: usize,
     settings: &OnsetSettings,
     lead_in_s: f64,
+    workers: Workers,
 ) -> Result<Vec<u64>, FilterError> {
     if factor <= 1 {
         return detect_onsets(pressure_mmhg, sample_rate_hz, settings, lead_in_s);
@@ -255,43 +258,62 @@ pub fn detect_onsets_searching(
         .collect();
     let n = pressure_mmhg.len() as u64;
     let next = |k: usize| approximate.get(k + 1).copied().unwrap_or(u64::MAX);
-    let mut onsets: Vec<u64> = Vec::with_capacity(found.len());
-    // The slope sum of the next pulse's stretch, computed beside this one's (two independent filters in one loop
-    // run at about the speed of one), as it is when the onset placed now does not reach into it: it is used
-    // only when the next pulse's stretch turns out the same.
-    let mut ahead: Option<(Stretch, Option<Vec<f64>>)> = None;
-    for (k, &approximate_onset) in approximate.iter().enumerate() {
-        let floor = onsets.last().map_or(0, |&last| last + 1);
-        let stretch = placer.stretch(n, approximate_onset, floor, next(k), placer.near);
-        let slope_sum = match (ahead.take(), stretch) {
-            (Some((computed, slope_sum)), Some(stretch)) if computed == stretch => slope_sum,
-            (_, stretch) => {
-                let following = approximate
-                    .get(k + 1)
-                    .and_then(|&a| placer.stretch(n, a, 0, next(k + 1), placer.near));
-                let [slope_sum, following_sum] = placer.slope_sums(pressure_mmhg, [stretch, following]);
-                ahead = following.map(|following| (following, following_sum));
-                slope_sum
-            }
-        };
-        let onset = stretch
-            .zip(slope_sum)
-            .and_then(|(stretch, slope_sum)| {
-                placer.place(
-                    pressure_mmhg,
-                    approximate_onset,
-                    floor,
-                    next(k),
-                    stretch,
-                    &slope_sum,
+    // Each pulse's upstroke searched on its stretch as it is when the onset placed before it does not reach into
+    // it (nearly always): independent of the other pulses, so on `workers`, two pulses side by side in each loop
+    // (two independent filters in one loop run at about the speed of one). Used only where the stretch turns out
+    // the same.
+    let per_thread =
+        MIN_SAMPLES_PER_THREAD.div_ceil((placer.settle + placer.near + placer.peak_after) as usize);
+    let ahead: Vec<Ahead> = workers.map_chunks(approximate.len(), per_thread, |range| {
+        let stretches: Vec<(u64, Option<Stretch>)> = range
+            .map(|k| {
+                (
+                    approximate[k],
+                    placer.stretch(n, approximate[k], 0, next(k), placer.near),
                 )
             })
+            .collect();
+        let mut ahead = Vec::with_capacity(stretches.len());
+        for pair in stretches.chunks(2) {
+            let sums = placer.slope_sums(pressure_mmhg, [pair[0].1, pair.get(1).and_then(|&(_, s)| s)]);
+            ahead.extend(pair.iter().zip(sums).map(|(&(approximate, stretch), slope_sum)| {
+                Ahead {
+                    stretch,
+                    upstroke: stretch
+                        .zip(slope_sum)
+                        .and_then(|(stretch, slope_sum)| placer.upstroke(stretch, &slope_sum, approximate)),
+                }
+            }));
+        }
+        ahead
+    });
+    let mut onsets: Vec<u64> = Vec::with_capacity(found.len());
+    for (k, (&approximate_onset, ahead)) in approximate.iter().zip(&ahead).enumerate() {
+        let floor = onsets.last().map_or(0, |&last| last + 1);
+        let stretch = placer.stretch(n, approximate_onset, floor, next(k), placer.near);
+        let upstroke = if stretch == ahead.stretch {
+            ahead.upstroke
+        } else {
+            stretch.and_then(|stretch| {
+                let slope_sum = placer.slope_sum(pressure_mmhg, stretch)?;
+                placer.upstroke(stretch, &slope_sum, approximate_onset)
+            })
+        };
+        let onset = upstroke
+            .and_then(|upstroke| placer.place(pressure_mmhg, approximate_onset, floor, next(k), upstroke))
             .unwrap_or(approximate_onset);
         if onsets.last().is_none_or(|&last| onset > last) {
             onsets.push(onset);
         }
     }
     Ok(onsets)
+}
+
+/// One pulse's stretch searched with no onset before it ([`OnsetPlacer::stretch`] with a floor of 0), and the
+/// upstroke found there.
+struct Ahead {
+    stretch: Option<Stretch>,
+    upstroke: Option<Upstroke>,
 }
 
 /// Places one pulse onset on full-rate samples near an approximate one (found at a lower rate), by the
@@ -348,26 +370,24 @@ impl OnsetPlacer {
     }
 
     /// The onset near `approximate` (not before `floor`; its upstroke before the next pulse's approximate onset
-    /// `next`), or `None` when samples around it are missing. Looked for within a few samples of the search rate
-    /// first, on `stretch` (that search's [`OnsetPlacer::stretch`]) whose slope sum is `slope_sum`
-    /// ([`OnsetPlacer::slope_sums`]), and up to [`OnsetSettings::max_search_back_s`] back when the slope sum is
-    /// still rising there.
+    /// `next`), from the `upstroke` found within a few samples of the search rate ([`OnsetPlacer::upstroke`] on
+    /// that search's [`OnsetPlacer::stretch`]), or looked for again up to [`OnsetSettings::max_search_back_s`]
+    /// back when the slope sum is still rising there (`None` when samples there are missing).
     fn place(
         &self,
         pressure_mmhg: &[f64],
         approximate: u64,
         floor: u64,
         next: u64,
-        stretch: Stretch,
-        slope_sum: &[f64],
+        upstroke: Upstroke,
     ) -> Option<u64> {
-        match self.place_within(stretch, slope_sum, approximate, floor, self.near)? {
+        match self.settle(upstroke, floor, self.near) {
             (_, true) => {
                 let n = pressure_mmhg.len() as u64;
                 let stretch = self.stretch(n, approximate, floor, next, self.max_back)?;
                 let slope_sum = self.slope_sum(pressure_mmhg, stretch)?;
-                self.place_within(stretch, &slope_sum, approximate, floor, self.max_back)
-                    .map(|(onset, _)| onset)
+                let upstroke = self.upstroke(stretch, &slope_sum, approximate)?;
+                Some(self.settle(upstroke, floor, self.max_back).0)
             }
             (onset, false) => Some(onset),
         }
@@ -422,16 +442,9 @@ impl OnsetPlacer {
         }
     }
 
-    /// The onset on `stretch`, whose slope sum from its `search_from` is `slope_sum`, looked for up to `back`
-    /// samples before `approximate`, and whether the search stopped there.
-    fn place_within(
-        &self,
-        stretch: Stretch,
-        slope_sum: &[f64],
-        approximate: u64,
-        floor: u64,
-        back: u64,
-    ) -> Option<(u64, bool)> {
+    /// The upstroke on `stretch`, whose slope sum from its `search_from` is `slope_sum`, of the pulse whose
+    /// approximate onset is `approximate` (`None` when the stretch ends before its slope-sum peak could be).
+    fn upstroke(&self, stretch: Stretch, slope_sum: &[f64], approximate: u64) -> Option<Upstroke> {
         let Stretch { search_from, to, .. } = stretch;
         let at = |index: u64| slope_sum[(index - search_from) as usize];
         // The slope sum lags the pressure by the filter's delay: the upstroke of an onset at `approximate` peaks
@@ -442,13 +455,28 @@ impl OnsetPlacer {
         let peak = (peak_from..to).max_by(|&a, &b| at(a).total_cmp(&at(b)))?;
         let level = self.onset_fraction * at(peak);
         let lowest = (search_from + self.delay).min(peak);
-        let mut k = peak;
-        while k > lowest && at(k - 1) > level {
-            k -= 1;
+        let mut start = peak;
+        while start > lowest && at(start - 1) > level {
+            start -= 1;
         }
-        let stopped = k == lowest && k > floor + self.delay && back < self.max_back;
-        Some((k.saturating_sub(self.delay).max(floor), stopped))
+        Some(Upstroke { start, lowest })
     }
+
+    /// The onset of `upstroke` (not before `floor`), found by a search up to `back` samples before the approximate
+    /// onset, and whether the search stopped at its first sample (the slope sum still rising there).
+    fn settle(&self, upstroke: Upstroke, floor: u64, back: u64) -> (u64, bool) {
+        let Upstroke { start, lowest } = upstroke;
+        let stopped = start == lowest && start > floor + self.delay && back < self.max_back;
+        (start.saturating_sub(self.delay).max(floor), stopped)
+    }
+}
+
+/// Where the slope sum of a pulse's upstroke first exceeds [`OnsetSettings::onset_fraction`] of its peak (before
+/// the filter's delay is subtracted), and the first sample the search could reach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Upstroke {
+    start: u64,
+    lowest: u64,
 }
 
 /// The samples `[from, to)` an onset search reads, searched from `search_from` (the samples before it settle the
@@ -578,7 +606,10 @@ impl SlopeSum {
 
 #[cfg(test)]
 mod tests {
+    use std::num::NonZeroUsize;
+
     use super::*;
+    use crate::model::workers::InOrder;
     use crate::signal::filter::Cascade;
     use crate::sim::rng::Rng;
 
@@ -728,17 +759,44 @@ mod tests {
         }
     }
 
+    /// The onset on `stretch` as the placer found it before the upstroke's search and its settling on the floor
+    /// were two steps: one function.
+    fn place_within_alone(
+        placer: &OnsetPlacer,
+        stretch: Stretch,
+        slope_sum: &[f64],
+        approximate: u64,
+        floor: u64,
+        back: u64,
+    ) -> Option<(u64, bool)> {
+        let Stretch { search_from, to, .. } = stretch;
+        let at = |index: u64| slope_sum[(index - search_from) as usize];
+        let peak_from = (approximate + placer.delay)
+            .saturating_sub(placer.near)
+            .max(search_from);
+        let peak = (peak_from..to).max_by(|&a, &b| at(a).total_cmp(&at(b)))?;
+        let level = placer.onset_fraction * at(peak);
+        let lowest = (search_from + placer.delay).min(peak);
+        let mut k = peak;
+        while k > lowest && at(k - 1) > level {
+            k -= 1;
+        }
+        let stopped = k == lowest && k > floor + placer.delay && back < placer.max_back;
+        Some((k.saturating_sub(placer.delay).max(floor), stopped))
+    }
+
     #[test]
-    fn onsets_placed_with_the_next_stretch_computed_ahead_are_those_placed_one_by_one() {
+    fn onsets_placed_from_stretches_searched_ahead_on_any_number_of_workers_are_those_placed_one_by_one() {
         let settings = OnsetSettings::default();
-        // With its gap, and without (then the stretches are not checked for missing samples).
-        let gapped = pressure();
+        // With its gap, and without (then the stretches are not checked for missing samples); four times as
+        // long, so that the pulses are shared among workers.
+        let gapped = pressure().repeat(4);
         let gapless: Vec<f64> = gapped
             .iter()
             .map(|&x| if x.is_nan() { 70.0 } else { x })
             .collect();
+        let workers = |count: usize| Workers::new(NonZeroUsize::new(count).unwrap(), &InOrder);
         for pressure in [gapped, gapless] {
-            let found = detect_onsets_searching(&pressure, 1000.0, 8, &settings, 2.0).unwrap();
             // One pulse at a time, each stretch filtered alone, as the placer did before.
             let coarse: Vec<f64> = pressure
                 .chunks_exact(8)
@@ -758,7 +816,7 @@ mod tests {
                 let place = |back: u64| {
                     let stretch = placer.stretch(n, approximate_onset, floor, next, back)?;
                     let slope_sum = slope_sum_alone(&placer, &pressure, stretch)?;
-                    placer.place_within(stretch, &slope_sum, approximate_onset, floor, back)
+                    place_within_alone(&placer, stretch, &slope_sum, approximate_onset, floor, back)
                 };
                 let onset = match place(placer.near) {
                     Some((_, true)) => place(placer.max_back).map(|(onset, _)| onset),
@@ -769,8 +827,12 @@ mod tests {
                     one_by_one.push(onset);
                 }
             }
-            assert!(found.len() > 70, "{} onsets", found.len());
-            assert_eq!(found, one_by_one);
+            assert!(one_by_one.len() > 300, "{} onsets", one_by_one.len());
+            for count in [1, 2, 3] {
+                let found =
+                    detect_onsets_searching(&pressure, 1000.0, 8, &settings, 2.0, workers(count)).unwrap();
+                assert_eq!(found, one_by_one, "{count} workers");
+            }
         }
     }
 }
