@@ -234,21 +234,22 @@ pub fn detect_onsets_searching(
         return detect_onsets(pressure_mmhg, sample_rate_hz, settings, lead_in_s);
     }
     // A block mean: a NaN sample makes its block NaN, so a gap stays a gap for the search (and a record whose
-    // means are all numbers misses no sample but perhaps in its last, partial block).
-    let mut gapless = true;
-    let coarse: Vec<f64> = pressure_mmhg
-        .chunks_exact(factor)
-        .map(|block| {
-            let mean = block.iter().sum::<f64>() / factor as f64;
-            gapless &= !mean.is_nan();
-            mean
-        })
-        .collect();
-    gapless &= !pressure_mmhg
-        .chunks_exact(factor)
-        .remainder()
+    // means are all numbers misses no sample but perhaps in its last, partial block). Memory-bound: on `workers`.
+    let coarse: Vec<f64> = workers.map_chunks(
+        pressure_mmhg.len() / factor,
+        MIN_SAMPLES_PER_THREAD / factor,
+        |blocks| {
+            pressure_mmhg[blocks.start * factor..blocks.end * factor]
+                .chunks_exact(factor)
+                .map(|block| block.iter().sum::<f64>() / factor as f64)
+                .collect()
+        },
+    );
+    let partial = pressure_mmhg.chunks_exact(factor).remainder();
+    let gapless = !coarse
         .iter()
-        .any(|x| x.is_nan());
+        .chain(partial)
+        .fold(false, |nan, x| nan | x.is_nan());
     let found = detect_onsets(&coarse, sample_rate_hz / factor as f64, settings, lead_in_s)?;
     let placer = OnsetPlacer::new(settings, sample_rate_hz, gapless)?;
     // Each block's centre at the full rate.
