@@ -421,6 +421,8 @@ impl OnsetPlacer {
 
     /// [`OnsetPlacer::slope_sum`] of two stretches, filtered side by side, each by its own filter: the same
     /// numbers as one at a time, in less time (the filter's recursion, not its arithmetic, sets the pace).
+    /// Not inlined: in a function of its own the two lanes' state is allocated registers for that loop alone.
+    #[inline(never)]
     fn slope_sums(&self, pressure_mmhg: &[f64], stretches: [Option<Stretch>; 2]) -> [Option<Vec<f64>>; 2] {
         let [a, b] = stretches.map(|stretch| Lane::new(self, pressure_mmhg, stretch?));
         match (a, b) {
