@@ -76,6 +76,19 @@ impl Biquad {
         ))
     }
 
+    /// The band-pass of [`Cascade::band_pass`] as its two sections, high-pass then low-pass, for a loop that
+    /// steps them itself (their state in registers).
+    pub fn band_pass_sections(
+        low_hz: f64,
+        high_hz: f64,
+        sample_rate_hz: f64,
+    ) -> Result<[Biquad; 2], FilterError> {
+        Ok([
+            Biquad::high_pass(low_hz, sample_rate_hz)?,
+            Biquad::low_pass(high_hz, sample_rate_hz)?,
+        ])
+    }
+
     /// Gain at 0 Hz.
     pub fn dc_gain(&self) -> f64 {
         (self.b[0] + self.b[1] + self.b[2]) / (1.0 + self.a[0] + self.a[1])
@@ -129,10 +142,7 @@ impl Cascade {
     /// A band-pass made of a second-order Butterworth high-pass at `low_hz` and low-pass at `high_hz`.
     pub fn band_pass(low_hz: f64, high_hz: f64, sample_rate_hz: f64) -> Result<Cascade, FilterError> {
         Ok(Cascade {
-            sections: vec![
-                Biquad::high_pass(low_hz, sample_rate_hz)?,
-                Biquad::low_pass(high_hz, sample_rate_hz)?,
-            ],
+            sections: Biquad::band_pass_sections(low_hz, high_hz, sample_rate_hz)?.to_vec(),
         })
     }
 

@@ -80,6 +80,7 @@ pub fn detect_beats_searching(
             factor,
             &settings.onset,
             settings.lead_in_s,
+            workers,
         )
         .map_err(|error| SignalError::BadSetting(error.to_string()))?;
     } else {

@@ -149,24 +149,14 @@ pub fn assess(
     if duration_s < settings.min_duration_s {
         issues.push(ChannelIssue::TooShort { duration_s });
     }
-    // Missing samples, counted exactly, and the moments' ~250 Hz subsample gathered in the same pass (block by
-    // block, so a long channel is read from memory once instead of three times).
+    // Missing samples, counted exactly, and the sum of the moments' ~250 Hz subsample, in one pass.
     let stride = ((sample_rate_hz / 250.0).floor() as usize).max(1);
-    let mut subsample = Vec::with_capacity(n / stride + 1);
-    let (mut num_missing, mut num_gaps, mut in_gap) = (0usize, 0usize, false);
-    // A multiple of the stride, so that every block's first sample is on the subsample grid.
-    for block in samples.chunks(stride.saturating_mul(1024)) {
-        for v in block {
-            if v.is_nan() {
-                num_missing += 1;
-                num_gaps += usize::from(!in_gap);
-                in_gap = true;
-            } else {
-                in_gap = false;
-            }
-        }
-        subsample.extend(block.iter().step_by(stride).filter(|v| !v.is_nan()));
-    }
+    let Scan {
+        num_missing,
+        num_gaps,
+        count,
+        sum,
+    } = Scan::of(samples, stride);
     let missing_fraction = if n == 0 {
         1.0
     } else {
@@ -183,16 +173,13 @@ pub fn assess(
         });
     }
     // Moments on the subsample.
-    let count = subsample.len();
-    let mut sum = 0.0;
-    for v in &subsample {
-        sum += v;
-    }
     if count < 2 {
         return ChannelReport { kind, issues };
     }
     let mean = sum / count as f64;
-    let var = subsample.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>();
+    let var = subsample(samples, stride)
+        .map(|v| (v - mean) * (v - mean))
+        .sum::<f64>();
     let std = (var / count as f64).sqrt();
     let flat_floor = match kind {
         SignalKind::Ecg => settings.flat_ecg,
@@ -213,6 +200,56 @@ pub fn assess(
         issues.push(ChannelIssue::ImplausiblePressure { mean_mmhg: mean });
     }
     ChannelReport { kind, issues }
+}
+
+/// The valid samples of the moments' subsample of `samples`: every `stride`-th sample from the first.
+fn subsample(samples: &[f64], stride: usize) -> impl Iterator<Item = f64> + '_ {
+    samples.iter().step_by(stride).copied().filter(|v| !v.is_nan())
+}
+
+/// What one pass over a channel finds: its missing samples, and the valid samples of its subsample.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Scan {
+    /// Samples missing (`NaN`).
+    num_missing: usize,
+    /// Runs of missing samples.
+    num_gaps: usize,
+    /// Valid samples of the subsample ([`subsample`]).
+    count: usize,
+    /// Their sum, added in order.
+    sum: f64,
+}
+
+impl Scan {
+    /// Scans `samples` block by block: the missing samples of a block counted without a branch per sample, and
+    /// its runs of them only when there are some; then the block's part of the subsample, while the block is in
+    /// the cache.
+    fn of(samples: &[f64], stride: usize) -> Scan {
+        let mut scan = Scan::default();
+        let mut in_gap = false;
+        // A multiple of the stride, so that every block's first sample is on the subsample grid.
+        for block in samples.chunks(stride.saturating_mul(1024)) {
+            let missing = block.iter().filter(|v| v.is_nan()).count();
+            if missing == 0 {
+                in_gap = false;
+                for v in block.iter().step_by(stride) {
+                    scan.sum += v;
+                }
+                scan.count += block.len().div_ceil(stride);
+                continue;
+            }
+            scan.num_missing += missing;
+            for v in block {
+                scan.num_gaps += usize::from(v.is_nan() && !in_gap);
+                in_gap = v.is_nan();
+            }
+            for v in subsample(block, stride) {
+                scan.sum += v;
+                scan.count += 1;
+            }
+        }
+        scan
+    }
 }
 
 /// Fraction of the mean-removed power of `samples` below `band_hz` (`None` when it cannot be measured).
@@ -251,6 +288,75 @@ fn low_band_fraction(samples: &[f64], sample_rate_hz: f64, band_hz: f64) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::rng::Rng;
+
+    /// The missing samples, runs of them and the subsample's sum as `assess` counted them before one pass did:
+    /// sample by sample, the subsample gathered into a vector.
+    fn scan_sample_by_sample(samples: &[f64], stride: usize) -> Scan {
+        let (mut num_missing, mut num_gaps, mut in_gap) = (0, 0, false);
+        for v in samples {
+            if v.is_nan() {
+                num_missing += 1;
+                num_gaps += usize::from(!in_gap);
+                in_gap = true;
+            } else {
+                in_gap = false;
+            }
+        }
+        let subsample: Vec<f64> = samples
+            .iter()
+            .step_by(stride)
+            .copied()
+            .filter(|v| !v.is_nan())
+            .collect();
+        let mut sum = 0.0;
+        for v in &subsample {
+            sum += v;
+        }
+        Scan {
+            num_missing,
+            num_gaps,
+            count: subsample.len(),
+            sum,
+        }
+    }
+
+    #[test]
+    fn one_pass_scan_finds_what_the_sample_by_sample_count_found_bit_for_bit() {
+        let mut rng = Rng::new(5);
+        for stride in [1, 4, 8] {
+            let block = stride * 1024;
+            for len in [0usize, 1, 999, 3 * block + 5] {
+                let clean: Vec<f64> = (0..len)
+                    .map(|i| 80.0 + 20.0 * (i as f64 / 130.0).sin() + rng.uniform_in(-0.5, 0.5))
+                    .collect();
+                // No gap; scattered single missing samples; runs at the ends and across block boundaries.
+                let mut scattered = clean.clone();
+                scattered.iter_mut().for_each(|v| {
+                    if rng.uniform() < 0.01 {
+                        *v = f64::NAN;
+                    }
+                });
+                let mut runs = clean.clone();
+                for (from, to) in [
+                    (0, 3),
+                    (block - 2, block + 7),
+                    (2 * block, 2 * block + 1),
+                    (len.saturating_sub(4), len),
+                ] {
+                    runs[from.min(len)..to.min(len)].fill(f64::NAN);
+                }
+                for samples in [clean, scattered, runs] {
+                    let (got, expected) = (
+                        Scan::of(&samples, stride),
+                        scan_sample_by_sample(&samples, stride),
+                    );
+                    assert_eq!(got, expected, "stride {stride}, {len} samples");
+                    assert_eq!(got.sum.to_bits(), expected.sum.to_bits());
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_channel_is_complete_exactly_when_no_sample_is_missing() {

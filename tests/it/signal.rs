@@ -1202,12 +1202,20 @@ fn test_icu_beats_found_at_the_recorded_rate_match_wabp_and_the_1_khz_beats() {
 /// the same pulses are found as by the detector run over every 1 kHz sample, each onset within 2 ms of that one.
 #[test]
 fn arterial_pulses_searched_at_125_hz_are_placed_where_the_full_rate_detector_puts_them() {
+    use heracles::model::workers::Workers;
     use heracles::signal::onset::{detect_onsets, detect_onsets_searching};
     let settings = SignalSettings::default();
     let compare = |name: &str, pressure: &[f64]| -> (usize, usize, f64) {
         let full = detect_onsets(pressure, RATE, &settings.onset, settings.lead_in_s).unwrap();
-        let searched =
-            detect_onsets_searching(pressure, RATE, 8, &settings.onset, settings.lead_in_s).unwrap();
+        let searched = detect_onsets_searching(
+            pressure,
+            RATE,
+            8,
+            &settings.onset,
+            settings.lead_in_s,
+            Workers::ONE,
+        )
+        .unwrap();
         let to_s = |onsets: &[u64]| onsets.iter().map(|&o| o as f64 / RATE).collect::<Vec<f64>>();
         let matched = match_times(&to_s(&searched), &to_s(&full), 0.05);
         let identical = matched.iter().filter(|d| d.abs() < 0.5 / RATE).count();
