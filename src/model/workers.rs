@@ -75,6 +75,12 @@ impl Workers {
         self.runner.run_all(tasks);
         outputs.into_iter().flatten().collect()
     }
+
+    /// Runs `tasks` (at most [`Workers::count`] of them, as the caller cut its work) on the runner: for parts
+    /// that write into disjoint pieces of one output (`split_at_mut`) rather than return vectors to be joined.
+    pub fn run_all<'a>(&self, tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+        self.runner.run_all(tasks);
+    }
 }
 
 impl Default for Workers {
