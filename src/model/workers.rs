@@ -76,10 +76,15 @@ impl Workers {
         outputs.into_iter().flatten().collect()
     }
 
-    /// Runs `tasks` (at most [`Workers::count`] of them, as the caller cut its work) on the runner: for parts
-    /// that write into disjoint pieces of one output (`split_at_mut`) rather than return vectors to be joined.
-    pub fn run_all<'a>(&self, tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
-        self.runner.run_all(tasks);
+    /// Runs `tasks` (at most [`Workers::count`] of them, as the caller cut its work) on the runner, a single
+    /// one on the caller's thread: for parts that write into disjoint pieces of one output (`split_at_mut`)
+    /// rather than return vectors to be joined.
+    pub fn run_all<'a>(&self, mut tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+        match tasks.len() {
+            0 => {}
+            1 => tasks.remove(0)(),
+            _ => self.runner.run_all(tasks),
+        }
     }
 }
 
