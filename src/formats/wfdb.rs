@@ -723,22 +723,38 @@ mod tests {
             .collect()
     }
 
+    /// The signals of a header's signal lines (`r.dat`, 1 kHz).
+    fn signals(lines: &str) -> Vec<SignalSpec> {
+        let header = format!("r {} 1000\n{lines}", lines.lines().count());
+        parse_header(header.as_bytes(), Path::new("r.hea"))
+            .unwrap()
+            .signals
+    }
+
+    /// [`read_frames_16`] of the frames of `group` from byte `offset` of `bytes` (read in trickles), on `count`
+    /// workers that run their parts last first.
+    fn read_16_on(
+        bytes: &[u8],
+        offset: usize,
+        group: &[SignalSpec],
+        num_frames: usize,
+        count: usize,
+    ) -> Result<Vec<Vec<f64>>, FormatError> {
+        let workers = Workers::new(std::num::NonZeroUsize::new(count).unwrap(), &Backwards);
+        let open = || {
+            Ok(SignalFile {
+                path: PathBuf::from("r.dat"),
+                len: bytes.len() as u64,
+                reader: Trickle(std::io::Cursor::new(bytes)),
+            })
+        };
+        read_frames_16(open, offset as u64, group, num_frames, workers)
+    }
+
     #[test]
     fn format_16_frames_on_any_workers_are_bit_for_bit_the_general_decoding() {
-        let spec = |baseline, gain| SignalSpec {
-            file_name: "r.dat".into(),
-            format: 16,
-            samples_per_frame: 1,
-            skew: 0,
-            byte_offset: 0,
-            gain,
-            baseline,
-            units: String::new(),
-            adc_zero: 0,
-            description: String::new(),
-        };
         // The 7-channel record's scaling among them.
-        let group = [spec(0, 1.0), spec(-17622, 40511.45689702854), spec(1024, 3.0)];
+        let group = signals("r.dat 16 1(0)\nr.dat 16 40511.45689702854(-17622)\nr.dat 16 3(1024)\n");
         let mut rng = crate::sim::rng::Rng::new(5);
         // Long enough for tables of every code, and short (a division per sample); odd numbers of frames over
         // several blocks and a part block, after an odd prolog. The first signal walks every code (the invalid
@@ -757,65 +773,46 @@ mod tests {
             };
             let mut general = vec![Vec::new(); 3];
             decode_frames(stored, &group, num_frames, stored.len(), &mut general);
-            assert!(general.iter().all(|s| s.len() == num_frames && s[num_frames - 1].is_nan()));
+            assert!(
+                general
+                    .iter()
+                    .all(|s| s.len() == num_frames && s[num_frames - 1].is_nan())
+            );
             for count in 1..=5 {
-                let workers = Workers::new(std::num::NonZeroUsize::new(count).unwrap(), &Backwards);
-                let open = || {
-                    Ok(SignalFile {
-                        path: PathBuf::from("r.dat"),
-                        len: bytes.len() as u64,
-                        reader: Trickle(std::io::Cursor::new(&bytes)),
-                    })
-                };
-                let samples = read_frames_16(open, offset as u64, &group, num_frames, workers).unwrap();
-                assert_eq!(bits(&samples), bits(&general), "{num_frames} frames, {count} workers");
+                let samples = read_16_on(&bytes, offset, &group, num_frames, count).unwrap();
+                assert_eq!(
+                    bits(&samples),
+                    bits(&general),
+                    "{num_frames} frames, {count} workers"
+                );
             }
         }
     }
 
     #[test]
     fn a_table_holds_the_value_of_every_code() {
-        let spec = SignalSpec {
-            file_name: "r.dat".into(),
-            format: 16,
-            samples_per_frame: 1,
-            skew: 0,
-            byte_offset: 0,
-            gain: 877.4575470589193,
-            baseline: -59362,
-            units: String::new(),
-            adc_zero: 0,
-            description: String::new(),
-        };
-        let Scale16::Table(table) = Scale16::new(&spec, MIN_SAMPLES_FOR_TABLE) else {
+        let spec = &signals("r.dat 16 877.4575470589193(-59362)\n")[0];
+        let Scale16::Table(table) = Scale16::new(spec, MIN_SAMPLES_FOR_TABLE) else {
             panic!("a long signal gets a table");
         };
         for code in i16::MIN..=i16::MAX {
             assert_eq!(
                 table[code as u16 as usize].to_bits(),
-                physical(&spec, adc_16(code)).to_bits()
+                physical(spec, adc_16(code)).to_bits()
             );
         }
         assert!(table[0x8000].is_nan());
-        assert!(matches!(Scale16::new(&spec, MIN_SAMPLES_FOR_TABLE - 1), Scale16::Divide(_)));
+        assert!(matches!(
+            Scale16::new(spec, MIN_SAMPLES_FOR_TABLE - 1),
+            Scale16::Divide(_)
+        ));
     }
 
     #[test]
     fn a_file_shorter_than_its_frames_is_an_error_on_any_workers() {
-        let group = parse_header(b"r 2 250\nr.dat 16\nr.dat 16\n", Path::new("r.hea"))
-            .unwrap()
-            .signals;
-        let bytes = vec![0; 600];
+        let group = signals("r.dat 16\nr.dat 16\n");
         for count in [1, 3] {
-            let workers = Workers::new(std::num::NonZeroUsize::new(count).unwrap(), &Backwards);
-            let open = || {
-                Ok(SignalFile {
-                    path: PathBuf::from("r.dat"),
-                    len: bytes.len() as u64,
-                    reader: Trickle(std::io::Cursor::new(&bytes)),
-                })
-            };
-            let error = read_frames_16(open, 0, &group, MIN_SAMPLES_PER_THREAD, workers).unwrap_err();
+            let error = read_16_on(&[0; 600], 0, &group, MIN_SAMPLES_PER_THREAD, count).unwrap_err();
             assert!(matches!(error, FormatError::Io { .. }), "{error}");
         }
     }

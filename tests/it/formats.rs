@@ -342,7 +342,12 @@ fn wfdb_read_on_several_threads_is_one_threads_recording() {
             .map(|i| (i % 997 != 5).then_some((i * seed) % 30_000))
             .collect(),
     };
-    let simple = encode(16, &[signal(7, 0, 1), signal(-13, 0, 1), signal(29, 0, 1)], frames, 6);
+    let simple = encode(
+        16,
+        &[signal(7, 0, 1), signal(-13, 0, 1), signal(29, 0, 1)],
+        frames,
+        6,
+    );
     let skewed = encode(16, &[signal(3, 1, 2), signal(5, 0, 1)], frames, 0);
     let header = format!(
         "rec 5 500 {frames}\n\
