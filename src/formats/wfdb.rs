@@ -10,7 +10,8 @@
 //! wrong for the many exports, TestICU among them, that store pressures with gain 1 and no unit).
 //!
 //! Multi-segment records are read by [`multi`]; the other storage formats are reported as
-//! [`FormatError::Unsupported`].
+//! [`FormatError::Unsupported`]. The usual layout (format 16, one sample per signal per frame, no skew) is read
+//! in contiguous runs of frames, one per worker ([`read_with`]); the samples are the same for any number.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
