@@ -168,6 +168,34 @@ mod tests {
         }
     }
 
+    /// Refuses to run anything: a part handed to it fails the test.
+    struct Refuses;
+
+    impl Runner for Refuses {
+        fn run_all<'a>(&self, tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+            assert!(tasks.is_empty(), "{} parts handed to the runner", tasks.len());
+        }
+    }
+
+    /// One part per flag, each setting its flag.
+    fn setters(flags: &mut [bool]) -> Vec<Box<dyn FnOnce() + Send + '_>> {
+        flags
+            .iter_mut()
+            .map(|flag| Box::new(move || *flag = true) as Box<dyn FnOnce() + Send + '_>)
+            .collect()
+    }
+
+    #[test]
+    fn run_all_runs_one_part_itself_and_hands_several_to_the_runner() {
+        let mut done = [false; 3];
+        let refuses = Workers::new(NonZeroUsize::new(4).unwrap(), &Refuses);
+        refuses.run_all(setters(&mut done[..1]));
+        refuses.run_all(Vec::new());
+        assert_eq!(done, [true, false, false]);
+        Workers::new(NonZeroUsize::new(2).unwrap(), &Backwards).run_all(setters(&mut done[1..]));
+        assert_eq!(done, [true; 3]);
+    }
+
     #[test]
     fn chunk_results_are_joined_in_order_whatever_order_they_ran_in() {
         let square = |range: Range<usize>| range.map(|k| k * k).collect::<Vec<_>>();
