@@ -176,7 +176,7 @@ fn analyse_file(
     settings: AnalysisSettings,
     workers: Workers,
 ) -> anyhow::Result<(Report, Recording)> {
-    let recording = formats::read(file, args.format)?;
+    let recording = formats::read_with(file, args.format, workers)?;
     // The same function the bedside, the review and the exports get a window's numbers from.
     let input = WindowInput {
         kind: args.occlusion_beats.map(|_| WindowKind::PvPreloadReduction),

@@ -13,6 +13,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::Recording;
+use crate::model::workers::Workers;
 
 pub mod combomap;
 pub mod csv;
@@ -196,13 +197,19 @@ pub fn detect(path: &Path) -> Result<Format, FormatError> {
 
 /// Reads the recording at `path` in `format` (detecting it when `Auto`).
 pub fn read(path: &Path, format: Format) -> Result<Recording, FormatError> {
+    read_with(path, format, Workers::ONE)
+}
+
+/// [`read`], decoding on `workers` where the format allows (WFDB: runs of frames at once); the same recording
+/// for any number of workers.
+pub fn read_with(path: &Path, format: Format, workers: Workers) -> Result<Recording, FormatError> {
     let format = if format == Format::Auto {
         detect(path)?
     } else {
         format
     };
     match format {
-        Format::Wfdb => wfdb::read(path),
+        Format::Wfdb => wfdb::read_with(path, workers),
         Format::Inca => inca::read(path),
         Format::LabChart => labchart::read(path),
         Format::ComboMap => combomap::read(path),

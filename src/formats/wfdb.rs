@@ -10,14 +10,16 @@
 //! wrong for the many exports, TestICU among them, that store pressures with gain 1 and no unit).
 //!
 //! Multi-segment records are read by [`multi`]; the other storage formats are reported as
-//! [`FormatError::Unsupported`].
+//! [`FormatError::Unsupported`]. The usual layout (format 16, one sample per signal per frame, no skew) is read
+//! in contiguous runs of frames, one per worker ([`read_with`]); the samples are the same for any number.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 pub mod multi;
 
 use super::FormatError;
+use crate::model::workers::{MIN_SAMPLES_PER_THREAD, Workers, chunk_ranges};
 use crate::model::{Recording, Segment, TimeSeries};
 
 /// The record line of a header.
@@ -65,6 +67,12 @@ pub const DEFAULT_FRAME_RATE_HZ: f64 = 250.0;
 
 /// Reads the record whose header is `path` (`rec.hea`), or whose record name or signal file is `path`.
 pub fn read(path: &Path) -> Result<Recording, FormatError> {
+    read_with(path, Workers::ONE)
+}
+
+/// [`read`], the samples decoded on `workers` (contiguous runs of frames at once); the same recording for any
+/// number of workers.
+pub fn read_with(path: &Path, workers: Workers) -> Result<Recording, FormatError> {
     let header_path = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("hea")) {
         path.to_owned()
     } else {
@@ -72,11 +80,11 @@ pub fn read(path: &Path) -> Result<Recording, FormatError> {
     };
     let text = std::fs::read(&header_path).map_err(|e| FormatError::io(&header_path, e))?;
     if multi::is_multi_segment(&text) {
-        return multi::read(&text, &header_path);
+        return multi::read(&text, &header_path, workers);
     }
     let header = parse_header(&text, &header_path)?;
     let folder = header_path.parent().map(Path::to_owned).unwrap_or_default();
-    decode(&header, &header_path, |name| {
+    decode(&header, &header_path, workers, |name| {
         let path = folder.join(name);
         let file = std::fs::File::open(&path).map_err(|e| FormatError::io(&path, e))?;
         let len = file.metadata().map_err(|e| FormatError::io(&path, e))?.len();
@@ -88,7 +96,8 @@ pub fn read(path: &Path) -> Result<Recording, FormatError> {
     })
 }
 
-/// A signal file opened for [`decode`]: its path (for messages), its length in bytes and its contents.
+/// A signal file opened for [`decode`]: its path (for messages), its length in bytes and its contents (opened
+/// once more by each worker that reads a part of it).
 pub struct SignalFile<R> {
     /// The path it was opened at.
     pub path: PathBuf,
@@ -298,10 +307,7 @@ impl Stored<'_> {
     fn adc(&self, index: usize) -> i32 {
         let b = self.bytes;
         match self.format {
-            16 => {
-                let v = i16::from_le_bytes([b[2 * index], b[2 * index + 1]]) as i32;
-                if v == -32768 { INVALID_ADC } else { v }
-            }
+            16 => adc_16(i16::from_le_bytes([b[2 * index], b[2 * index + 1]])),
             212 => {
                 let at = 3 * (index / 2);
                 let v = if index.is_multiple_of(2) {
@@ -320,11 +326,19 @@ impl Stored<'_> {
     }
 }
 
-/// Builds the recording from a parsed header and a way to open signal files by name.
-pub fn decode<R: Read>(
+/// Raw ADC value of a format-16 sample ([`INVALID_ADC`] for the invalid-sample code, -32768).
+#[inline]
+fn adc_16(v: i16) -> i32 {
+    if v == i16::MIN { INVALID_ADC } else { v as i32 }
+}
+
+/// Builds the recording from a parsed header and a way to open signal files by name, the samples decoded on
+/// `workers` where the layout allows ([`read_frames_16`]).
+pub fn decode<R: Read + Seek>(
     header: &Header,
     header_path: &Path,
-    mut open: impl FnMut(&str) -> Result<SignalFile<R>, FormatError>,
+    workers: Workers,
+    open: impl Fn(&str) -> Result<SignalFile<R>, FormatError> + Sync,
 ) -> Result<Recording, FormatError> {
     let mut channels: Vec<TimeSeries> = Vec::with_capacity(header.signals.len());
     let mut start = 0;
@@ -364,9 +378,7 @@ pub fn decode<R: Read>(
             len,
             mut reader,
         } = open(file_name)?;
-        let io_error = |e| FormatError::io(&data_path, e);
         let offset = group[0].byte_offset.min(len);
-        std::io::copy(&mut (&mut reader).take(offset), &mut std::io::sink()).map_err(io_error)?;
         let available = usize::try_from(len - offset).unwrap_or(usize::MAX);
         let frame_len: usize = group.iter().map(|s| s.samples_per_frame as usize).sum();
         let max_skew = group.iter().map(|s| s.skew as usize).max().unwrap_or(0);
@@ -390,25 +402,28 @@ pub fn decode<R: Read>(
             }
             None => frames_in_file.saturating_sub(max_skew),
         };
-        let mut samples: Vec<Vec<f64>> = group
-            .iter()
-            .map(|spec| Vec::with_capacity(num_frames * spec.samples_per_frame as usize))
-            .collect();
         let simple = format == 16
             && frame_len > 0
             && group.iter().all(|s| s.samples_per_frame == 1 && s.skew == 0)
             && num_frames * frame_len <= num_stored;
-        if simple {
-            // The usual layout (16-bit samples, one per signal per frame, no skew): read a block of frames at a
-            // time (no copy of the whole file) and decoded signal by signal, the same values.
-            read_frames_16(&mut reader, group, num_frames, &mut samples).map_err(io_error)?;
+        let samples = if simple {
+            // The usual layout (16-bit samples, one per signal per frame, no skew): runs of frames on the
+            // workers, each read a block at a time (no copy of the whole file), the same values.
+            drop(reader);
+            read_frames_16(|| open(file_name), offset, group, num_frames, workers)?
         } else {
+            let io_error = |e| FormatError::io(&data_path, e);
+            reader.seek(SeekFrom::Start(offset)).map_err(io_error)?;
             let mut bytes = Vec::with_capacity(available.min(1 << 30));
             reader.read_to_end(&mut bytes).map_err(io_error)?;
             let stored = Stored {
                 format,
                 bytes: &bytes,
             };
+            let mut samples: Vec<Vec<f64>> = group
+                .iter()
+                .map(|spec| Vec::with_capacity(num_frames * spec.samples_per_frame as usize))
+                .collect();
             decode_frames(
                 stored,
                 group,
@@ -416,7 +431,8 @@ pub fn decode<R: Read>(
                 num_stored.min(stored.len()),
                 &mut samples,
             );
-        }
+            samples
+        };
         for (spec, samples) in group.iter().zip(samples) {
             channels.push(TimeSeries {
                 name: spec.description.clone(),
@@ -477,29 +493,121 @@ fn decode_frames(
 /// Bytes read at a time by [`read_frames_16`] (whole frames; at least one).
 const BLOCK_BYTES: usize = 1 << 18;
 
-/// Format 16, one sample per signal per frame and no skew: `num_frames` frames of the signals `group` read from
-/// `reader` a block at a time onto `samples`. The values of [`decode_frames`]; each signal of a block is decoded
-/// in one loop, without the per-sample format and bounds decisions, and the file is never held whole.
-fn read_frames_16(
-    reader: &mut impl Read,
+/// Fewest samples of a format-16 signal worth a table of the physical value of every code (65 536 divisions
+/// instead of one per sample).
+const MIN_SAMPLES_FOR_TABLE: usize = 1 << 18;
+
+/// The physical values of one format-16 signal's codes: looked up in a table of every code for a long signal,
+/// else computed per sample; both are [`physical`]'s value, bit for bit.
+enum Scale16<'a> {
+    /// `table[code as u16]` is the value of `code`.
+    Table(Vec<f64>),
+    /// [`physical`] of the signal, per sample.
+    Divide(&'a SignalSpec),
+}
+
+impl Scale16<'_> {
+    fn new(spec: &SignalSpec, num_samples: usize) -> Scale16<'_> {
+        if num_samples >= MIN_SAMPLES_FOR_TABLE {
+            Scale16::Table(
+                (0..=u16::MAX)
+                    .map(|code| physical(spec, adc_16(code as i16)))
+                    .collect(),
+            )
+        } else {
+            Scale16::Divide(spec)
+        }
+    }
+
+    /// Decodes signal `k` of the frames of `frame_bytes` bytes in `block` into `out` (one value per frame).
+    fn decode(&self, block: &[u8], frame_bytes: usize, k: usize, out: &mut [f64]) {
+        let codes = block
+            .chunks_exact(frame_bytes)
+            .map(|frame| i16::from_le_bytes([frame[2 * k], frame[2 * k + 1]]));
+        match self {
+            Scale16::Table(table) => {
+                for (value, code) in out.iter_mut().zip(codes) {
+                    *value = table[code as u16 as usize];
+                }
+            }
+            Scale16::Divide(spec) => {
+                for (value, code) in out.iter_mut().zip(codes) {
+                    *value = physical(spec, adc_16(code));
+                }
+            }
+        }
+    }
+}
+
+/// Format 16, one sample per signal per frame and no skew: `num_frames` frames of the signals `group`, stored
+/// from byte `offset` of the file `open` opens, one vector per signal. The frames are cut into contiguous runs,
+/// one per worker ([`chunk_ranges`]); each run opens the file, reads its frames a block at a time (the file is
+/// never held whole) and writes each value once into its part of the signals' vectors. The values of
+/// [`decode_frames`], for any number of workers.
+fn read_frames_16<R: Read + Seek>(
+    open: impl Fn() -> Result<SignalFile<R>, FormatError> + Sync,
+    offset: u64,
     group: &[SignalSpec],
     num_frames: usize,
-    samples: &mut [Vec<f64>],
-) -> std::io::Result<()> {
+    workers: Workers,
+) -> Result<Vec<Vec<f64>>, FormatError> {
     let frame_bytes = 2 * group.len();
+    let scales: Vec<Scale16> = group.iter().map(|spec| Scale16::new(spec, num_frames)).collect();
+    let runs = chunk_ranges(
+        num_frames,
+        workers.count().get(),
+        MIN_SAMPLES_PER_THREAD.div_ceil(group.len()),
+    );
+    let mut samples: Vec<Vec<f64>> = group.iter().map(|_| vec![0.0; num_frames]).collect();
+    // Each run's part of every signal.
+    let mut parts: Vec<Vec<&mut [f64]>> = runs.iter().map(|_| Vec::with_capacity(group.len())).collect();
+    for signal in &mut samples {
+        let mut rest = signal.as_mut_slice();
+        for (part, run) in parts.iter_mut().zip(&runs) {
+            let (head, tail) = rest.split_at_mut(run.len());
+            part.push(head);
+            rest = tail;
+        }
+    }
+    let mut outcomes: Vec<Result<(), FormatError>> = runs.iter().map(|_| Ok(())).collect();
+    let (open, scales) = (&open, scales.as_slice());
+    let tasks: Vec<Box<dyn FnOnce() + Send + '_>> = parts
+        .into_iter()
+        .zip(&runs)
+        .zip(outcomes.iter_mut())
+        .map(|((mut part, run), outcome)| {
+            Box::new(move || {
+                *outcome = open().and_then(|file| {
+                    let mut reader = file.reader;
+                    reader
+                        .seek(SeekFrom::Start(offset + (run.start * frame_bytes) as u64))
+                        .and_then(|_| read_run_16(&mut reader, scales, &mut part))
+                        .map_err(|e| FormatError::io(&file.path, e))
+                });
+            }) as Box<dyn FnOnce() + Send + '_>
+        })
+        .collect();
+    workers.run_all(tasks);
+    outcomes.into_iter().collect::<Result<(), _>>()?;
+    Ok(samples)
+}
+
+/// One run of [`read_frames_16`]: as many frames as `part` (one slice per signal, all of a length) read from
+/// `reader` a block at a time, each signal of a block decoded in one loop by its `scales`.
+fn read_run_16(reader: &mut impl Read, scales: &[Scale16], part: &mut [&mut [f64]]) -> std::io::Result<()> {
+    let frame_bytes = 2 * scales.len();
+    let num_frames = part.first().map_or(0, |signal| signal.len());
     let block_frames = (BLOCK_BYTES / frame_bytes).max(1);
     let mut buffer = vec![0; block_frames.min(num_frames) * frame_bytes];
-    let mut left = num_frames;
-    while left > 0 {
-        let block = &mut buffer[..left.min(block_frames) * frame_bytes];
+    let mut done = 0;
+    while done < num_frames {
+        let frames = (num_frames - done).min(block_frames);
+        let block = &mut buffer[..frames * frame_bytes];
         reader.read_exact(block)?;
-        for (k, (spec, samples)) in group.iter().zip(samples.iter_mut()).enumerate() {
-            samples.extend(block.chunks_exact(frame_bytes).map(|frame| {
-                let v = i16::from_le_bytes([frame[2 * k], frame[2 * k + 1]]);
-                physical(spec, if v == i16::MIN { INVALID_ADC } else { v as i32 })
-            }));
+        for (k, (scale, signal)) in scales.iter().zip(part.iter_mut()).enumerate() {
+            scale.decode(block, frame_bytes, k, &mut signal[done..done + frames]);
         }
-        left -= block.len() / frame_bytes;
+        done += frames;
     }
     Ok(())
 }
@@ -582,62 +690,131 @@ mod tests {
     }
 
     /// A reader that hands out at most 1000 bytes per call, as a pipe or a slow disk may.
-    struct Trickle<'a>(&'a [u8]);
+    struct Trickle<'a>(std::io::Cursor<&'a [u8]>);
 
     impl Read for Trickle<'_> {
         fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-            let n = out.len().min(self.0.len()).min(1000);
-            out[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
+            let n = out.len().min(1000);
+            self.0.read(&mut out[..n])
+        }
+    }
+
+    impl Seek for Trickle<'_> {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.0.seek(to)
+        }
+    }
+
+    /// Runs the parts last first, so a part written out of place would show.
+    struct Backwards;
+
+    impl crate::model::workers::Runner for Backwards {
+        fn run_all<'a>(&self, tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+            for task in tasks.into_iter().rev() {
+                task();
+            }
+        }
+    }
+
+    /// The bits of every sample, signal by signal (`NaN`s compared too).
+    fn bits(samples: &[Vec<f64>]) -> Vec<Vec<u64>> {
+        samples
+            .iter()
+            .map(|s| s.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    }
+
+    /// The signals of a header's signal lines (`r.dat`, 1 kHz).
+    fn signals(lines: &str) -> Vec<SignalSpec> {
+        let header = format!("r {} 1000\n{lines}", lines.lines().count());
+        parse_header(header.as_bytes(), Path::new("r.hea"))
+            .unwrap()
+            .signals
+    }
+
+    /// [`read_frames_16`] of the frames of `group` from byte `offset` of `bytes` (read in trickles), on `count`
+    /// workers that run their parts last first.
+    fn read_16_on(
+        bytes: &[u8],
+        offset: usize,
+        group: &[SignalSpec],
+        num_frames: usize,
+        count: usize,
+    ) -> Result<Vec<Vec<f64>>, FormatError> {
+        let workers = Workers::new(std::num::NonZeroUsize::new(count).unwrap(), &Backwards);
+        let open = || {
+            Ok(SignalFile {
+                path: PathBuf::from("r.dat"),
+                len: bytes.len() as u64,
+                reader: Trickle(std::io::Cursor::new(bytes)),
+            })
+        };
+        read_frames_16(open, offset as u64, group, num_frames, workers)
+    }
+
+    #[test]
+    fn format_16_frames_on_any_workers_are_bit_for_bit_the_general_decoding() {
+        // The 7-channel record's scaling among them.
+        let group = signals("r.dat 16 1(0)\nr.dat 16 40511.45689702854(-17622)\nr.dat 16 3(1024)\n");
+        let mut rng = crate::sim::rng::Rng::new(5);
+        // Long enough for tables of every code, and short (a division per sample); odd numbers of frames over
+        // several blocks and a part block, after an odd prolog. The first signal walks every code (the invalid
+        // one among them), the others are random; the last frame is all invalid codes.
+        for (num_frames, offset) in [(MIN_SAMPLES_FOR_TABLE + 12345, 0), (3 * BLOCK_BYTES / 6 + 7, 5)] {
+            let bytes: Vec<u8> = std::iter::repeat_n(0xAB, offset)
+                .chain((0..num_frames - 1).flat_map(|frame| {
+                    let (code, random) = ((frame as u16).to_le_bytes(), rng.next_u64().to_le_bytes());
+                    [code[0], code[1], random[0], random[1], random[2], random[3]]
+                }))
+                .chain([0x00, 0x80].repeat(3))
+                .collect();
+            let stored = Stored {
+                format: 16,
+                bytes: &bytes[offset..],
+            };
+            let mut general = vec![Vec::new(); 3];
+            decode_frames(stored, &group, num_frames, stored.len(), &mut general);
+            assert!(
+                general
+                    .iter()
+                    .all(|s| s.len() == num_frames && s[num_frames - 1].is_nan())
+            );
+            for count in 1..=5 {
+                let samples = read_16_on(&bytes, offset, &group, num_frames, count).unwrap();
+                assert_eq!(
+                    bits(&samples),
+                    bits(&general),
+                    "{num_frames} frames, {count} workers"
+                );
+            }
         }
     }
 
     #[test]
-    fn format_16_frames_read_in_blocks_are_bit_for_bit_the_general_decoding() {
-        let spec = |baseline, gain| SignalSpec {
-            file_name: "r.dat".into(),
-            format: 16,
-            samples_per_frame: 1,
-            skew: 0,
-            byte_offset: 0,
-            gain,
-            baseline,
-            units: String::new(),
-            adc_zero: 0,
-            description: String::new(),
+    fn a_table_holds_the_value_of_every_code() {
+        let spec = &signals("r.dat 16 877.4575470589193(-59362)\n")[0];
+        let Scale16::Table(table) = Scale16::new(spec, MIN_SAMPLES_FOR_TABLE) else {
+            panic!("a long signal gets a table");
         };
-        let group = [spec(0, 1.0), spec(-17622, 40511.45689702854), spec(1024, 3.0)];
-        // Frames over several blocks and a part block; every value, the invalid code among them.
-        let num_frames = 3 * BLOCK_BYTES / 6 + 12345;
-        let mut rng = crate::sim::rng::Rng::new(5);
-        let bytes: Vec<u8> = (0..num_frames * 6)
-            .map(|_| rng.next_u64() as u8)
-            .chain([0x00, 0x80].repeat(3))
-            .collect();
-        let num_frames = num_frames + 1;
-        let decoded = |blocks: bool| {
-            let mut samples = vec![Vec::new(); 3];
-            if blocks {
-                read_frames_16(&mut Trickle(&bytes), &group, num_frames, &mut samples).unwrap();
-            } else {
-                let stored = Stored {
-                    format: 16,
-                    bytes: &bytes,
-                };
-                decode_frames(stored, &group, num_frames, stored.len(), &mut samples);
-            }
-            samples
-        };
-        let (general, blocks) = (decoded(false), decoded(true));
-        assert_eq!(general[0].len(), num_frames);
-        assert!(general.iter().all(|s| s.last().unwrap().is_nan()));
-        for (a, b) in general.iter().zip(&blocks) {
-            let bits = |s: &[f64]| s.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(a), bits(b));
+        for code in i16::MIN..=i16::MAX {
+            assert_eq!(
+                table[code as u16 as usize].to_bits(),
+                physical(spec, adc_16(code)).to_bits()
+            );
         }
-        // A file shorter than the frames asked for is an error, not a short channel.
-        let mut samples = vec![Vec::new(); 3];
-        assert!(read_frames_16(&mut Trickle(&bytes[..600]), &group, 101, &mut samples).is_err());
+        assert!(table[0x8000].is_nan());
+        assert!(matches!(
+            Scale16::new(spec, MIN_SAMPLES_FOR_TABLE - 1),
+            Scale16::Divide(_)
+        ));
+    }
+
+    #[test]
+    fn a_file_shorter_than_its_frames_is_an_error_on_any_workers() {
+        let group = signals("r.dat 16\nr.dat 16\n");
+        for count in [1, 3] {
+            let error = read_16_on(&[0; 600], 0, &group, MIN_SAMPLES_PER_THREAD, count).unwrap_err();
+            assert!(matches!(error, FormatError::Io { .. }), "{error}");
+        }
     }
 }

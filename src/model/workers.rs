@@ -75,6 +75,17 @@ impl Workers {
         self.runner.run_all(tasks);
         outputs.into_iter().flatten().collect()
     }
+
+    /// Runs `tasks` (at most [`Workers::count`] of them, as the caller cut its work) on the runner, a single
+    /// one on the caller's thread: for parts that write into disjoint pieces of one output (`split_at_mut`)
+    /// rather than return vectors to be joined.
+    pub fn run_all<'a>(&self, mut tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+        match tasks.len() {
+            0 => {}
+            1 => tasks.remove(0)(),
+            _ => self.runner.run_all(tasks),
+        }
+    }
 }
 
 impl Default for Workers {
@@ -155,6 +166,34 @@ mod tests {
                 task();
             }
         }
+    }
+
+    /// Refuses to run anything: a part handed to it fails the test.
+    struct Refuses;
+
+    impl Runner for Refuses {
+        fn run_all<'a>(&self, tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+            assert!(tasks.is_empty(), "{} parts handed to the runner", tasks.len());
+        }
+    }
+
+    /// One part per flag, each setting its flag.
+    fn setters(flags: &mut [bool]) -> Vec<Box<dyn FnOnce() + Send + '_>> {
+        flags
+            .iter_mut()
+            .map(|flag| Box::new(move || *flag = true) as Box<dyn FnOnce() + Send + '_>)
+            .collect()
+    }
+
+    #[test]
+    fn run_all_runs_one_part_itself_and_hands_several_to_the_runner() {
+        let mut done = [false; 3];
+        let refuses = Workers::new(NonZeroUsize::new(4).unwrap(), &Refuses);
+        refuses.run_all(setters(&mut done[..1]));
+        refuses.run_all(Vec::new());
+        assert_eq!(done, [true, false, false]);
+        Workers::new(NonZeroUsize::new(2).unwrap(), &Backwards).run_all(setters(&mut done[1..]));
+        assert_eq!(done, [true; 3]);
     }
 
     #[test]

@@ -20,8 +20,8 @@ use heracles::sim::{SensorLevel, Simulator};
 use crate::analysis::simulate;
 
 /// The command line's threads, counting the parts they are given.
-struct Counting {
-    parts: AtomicUsize,
+pub(crate) struct Counting {
+    pub(crate) parts: AtomicUsize,
 }
 
 impl Runner for Counting {

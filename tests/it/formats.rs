@@ -2,9 +2,15 @@
 //! an encoder of our own (WFDB formats 212/80/16, several samples per frame, skew, byte offset), plus malformed
 //! variants that must give an error naming the file and line.
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use heracles::formats::{self, Format, FormatError};
+use heracles::model::Recording;
+use heracles::model::workers::Workers;
+
+use crate::analysis_threads::Counting;
 
 fn data(path: &str) -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/")).join(path)
@@ -305,4 +311,62 @@ fn inca_malformed_variants_give_line_numbered_errors() {
         Err(FormatError::Unrecognised { .. })
     ));
     assert_eq!("WFDB".parse::<Format>(), Ok(Format::Wfdb));
+}
+
+/// Every sample's bits, channel by channel (`NaN` compared too), with the channels' names and rates.
+fn sample_bits(recording: &Recording) -> Vec<(String, f64, Vec<u64>)> {
+    let segment = &recording.segments[0];
+    segment
+        .channels
+        .iter()
+        .map(|c| {
+            let bits = c.samples.iter().map(|v| v.to_bits()).collect();
+            (c.name.clone(), c.sample_rate_hz, bits)
+        })
+        .collect()
+}
+
+#[test]
+fn wfdb_read_on_several_threads_is_one_threads_recording() {
+    static RUNNER: Counting = Counting {
+        parts: AtomicUsize::new(0),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // An odd number of frames of three 16-bit signals (the invalid code among them) after a prolog, and a file
+    // whose skew and two samples per frame take the general decoding.
+    let frames = 70_001;
+    let signal = |seed: i32, skew, spf| TestSignal {
+        spf,
+        skew,
+        values: (0..(frames * spf) as i32)
+            .map(|i| (i % 997 != 5).then_some((i * seed) % 30_000))
+            .collect(),
+    };
+    let simple = encode(
+        16,
+        &[signal(7, 0, 1), signal(-13, 0, 1), signal(29, 0, 1)],
+        frames,
+        6,
+    );
+    let skewed = encode(16, &[signal(3, 1, 2), signal(5, 0, 1)], frames, 0);
+    let header = format!(
+        "rec 5 500 {frames}\n\
+         rec.dat 16+6 40511.45689702854(-17622)/NU 16 0 0 0 0 ecg\n\
+         rec.dat 16+6 877.4575470589193(-59362)/mmHg 16 0 0 0 0 pa\n\
+         rec.dat 16+6 8/mmHg 16 0 0 0 0 pd\n\
+         rec_s.dat 16x2:1 200(3)/mV 16 0 0 0 0 fast\n\
+         rec_s.dat 16 3/mmHg 16 0 0 0 0 slow\n"
+    );
+    let written = write_record(dir.path(), &header, &[("rec.dat", simple), ("rec_s.dat", skewed)]);
+    for path in [written, data("wfdb/TestICU.hea")] {
+        let one = sample_bits(&formats::read(&path, Format::Wfdb).unwrap());
+        for count in [2, 3, 4] {
+            let before = RUNNER.parts.load(Ordering::Relaxed);
+            let workers = Workers::new(NonZeroUsize::new(count).unwrap(), &RUNNER);
+            let many = sample_bits(&formats::read_with(&path, Format::Wfdb, workers).unwrap());
+            assert!(one == many, "{}: {count} threads", path.display());
+            let parts = RUNNER.parts.load(Ordering::Relaxed) - before;
+            assert!(parts >= 2, "{}: {count} threads, {parts} parts", path.display());
+        }
+    }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::{FormatError, next_field};
 use crate::model::Recording;
+use crate::model::workers::Workers;
 
 /// One line of a master header.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,8 +117,9 @@ pub fn parse_master(bytes: &[u8], path: &Path) -> Result<MasterHeader, FormatErr
     })
 }
 
-/// Reads the multi-segment record whose master header is at `header_path`, with text `bytes`.
-pub fn read(bytes: &[u8], header_path: &Path) -> Result<Recording, FormatError> {
+/// Reads the multi-segment record whose master header is at `header_path`, with text `bytes`, each segment's
+/// samples decoded on `workers`.
+pub fn read(bytes: &[u8], header_path: &Path, workers: Workers) -> Result<Recording, FormatError> {
     let master = parse_master(bytes, header_path)?;
     let folder = header_path.parent().map(Path::to_owned).unwrap_or_default();
     let mut recording = Recording::default();
@@ -138,7 +140,7 @@ pub fn read(bytes: &[u8], header_path: &Path) -> Result<Recording, FormatError> 
                 message: "a segment of a multi-segment record is itself multi-segment".into(),
             });
         }
-        let part = super::read(&segment_path)?;
+        let part = super::read_with(&segment_path, workers)?;
         for mut piece in part.segments {
             piece.start_s += start_frame as f64 / master.frame_rate_hz;
             let frames = piece
