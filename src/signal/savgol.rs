@@ -609,7 +609,11 @@ mod tests {
                             "derivative {derivative}, n {n}, {a}..{b}"
                         );
                         filter.apply_part_into(&x[..n], a..b, &mut reused);
-                        assert_eq!(bits(&reused), bits(want), "reused, derivative {derivative}, n {n}, {a}..{b}");
+                        assert_eq!(
+                            bits(&reused),
+                            bits(want),
+                            "reused, derivative {derivative}, n {n}, {a}..{b}"
+                        );
                     }
                 }
             }

@@ -108,7 +108,11 @@ impl<'a> Blocks<'a> {
             return (first, first);
         };
         let from = head.start.saturating_sub(self.margins.0).clamp(first, end);
-        let to = beats.iter().map(|beat| beat.end + self.margins.1).max().unwrap_or(from);
+        let to = beats
+            .iter()
+            .map(|beat| beat.end + self.margins.1)
+            .max()
+            .unwrap_or(from);
         (from, to.min(end).max(from))
     }
 
@@ -121,19 +125,22 @@ impl<'a> Blocks<'a> {
         f: impl FnOnce(&BeatContext<'_>) -> R,
     ) -> R {
         let (from, to) = self.stretch(beats);
-        let mut signals = self.whole.signals.window(from, to);
+        // From `from` even where the whole view has no channel (a record left at its own rate).
+        let mut signals = Signals {
+            first_sample: from,
+            ..self.whole.signals.window(from, to)
+        };
         let first = self.whole.signals.first_sample;
         let range = (from - first) as usize..(to - first) as usize;
-        let resampled: Vec<(SignalKind, (Vec<f64>, usize))> = self
-            .deferred
-            .iter()
-            .flat_map(|deferred| {
-                deferred
-                    .channels
-                    .iter()
-                    .map(|&(kind, recorded)| (kind, deferred.resampler.apply_range(recorded, range.clone())))
-            })
-            .collect();
+        let resampled: Vec<(SignalKind, (Vec<f64>, usize))> =
+            self.deferred
+                .iter()
+                .flat_map(|deferred| {
+                    deferred.channels.iter().map(|&(kind, recorded)| {
+                        (kind, deferred.resampler.apply_range(recorded, range.clone()))
+                    })
+                })
+                .collect();
         for (kind, (computed, offset)) in &resampled {
             signals.set(*kind, computed.get(*offset..*offset + range.len()));
         }

@@ -200,7 +200,13 @@ fn analyze_in_blocks(
     let prepared = channels::prepare(recording, &request.channels, request.from_s, request.to_s, rate)?;
     let mut notes = prepared.notes.clone();
     let signals = prepared.signals();
-    let blocks = Blocks::new(signals, prepared.native.as_ref(), prepared.len, settings, block_samples)?;
+    let blocks = Blocks::new(
+        signals,
+        prepared.native.as_ref(),
+        prepared.len,
+        settings,
+        block_samples,
+    )?;
     let native = prepared
         .native
         .as_ref()
@@ -320,7 +326,10 @@ pub(crate) fn analyse(
             blocks.for_each_block(&beats, range, &mut buffers, |context, block| {
                 // The block's beats and the one after (whose ED may end the last one's PV span).
                 let held = &beats[block.start..(block.end + 1).min(beats.len())];
-                let mut placed: Vec<_> = held.iter().map(|beat| context.beat_phases(&filters, beat)).collect();
+                let mut placed: Vec<_> = held
+                    .iter()
+                    .map(|beat| context.beat_phases(&filters, beat))
+                    .collect();
                 let metrics: Vec<BeatMetrics> = (0..block.len())
                     .map(|i| {
                         let next = held.get(i + 1).map(|next| (next, placed[i + 1].as_ref().ok()));
@@ -432,29 +441,32 @@ fn occlusion_relations(
         _ => 0..0,
     };
     let mut buffers = LvBuffers::default();
-    let (espvr, (v0_ml, v0_source), pvs) = blocks.with_stretch(&beats[held.clone()], &mut buffers, |context| {
-        let placed: Vec<Option<BeatPhases>> = beats[held.clone()]
-            .iter()
-            .map(|beat| context.beat_phases(filters, beat).ok())
-            .collect();
-        let spans: Vec<(usize, Option<(u64, u64)>)> = chosen
-            .iter()
-            .map(|&k| {
-                let i = k - held.start;
-                let next = beats.get(k + 1).map(|next| (next, placed.get(i + 1).and_then(Option::as_ref)));
-                (k, BeatContext::pv_span(&beats[k], placed[i].as_ref(), next))
-            })
-            .collect();
-        let espvr = occlusion_espvr(context, beats, &spans)
-            .map_err(|reason| notes.push(format!("ESPVR: {reason}")))
-            .ok();
-        let v0 = v0(settings, espvr.as_ref());
-        let pvs: Vec<(usize, Option<PvBeat>)> = spans
-            .iter()
-            .map(|&(k, span)| (k, context.pv(span, v0.0, &mut Vec::new())))
-            .collect();
-        (espvr, v0, pvs)
-    });
+    let (espvr, (v0_ml, v0_source), pvs) =
+        blocks.with_stretch(&beats[held.clone()], &mut buffers, |context| {
+            let placed: Vec<Option<BeatPhases>> = beats[held.clone()]
+                .iter()
+                .map(|beat| context.beat_phases(filters, beat).ok())
+                .collect();
+            let spans: Vec<(usize, Option<(u64, u64)>)> = chosen
+                .iter()
+                .map(|&k| {
+                    let i = k - held.start;
+                    let next = beats
+                        .get(k + 1)
+                        .map(|next| (next, placed.get(i + 1).and_then(Option::as_ref)));
+                    (k, BeatContext::pv_span(&beats[k], placed[i].as_ref(), next))
+                })
+                .collect();
+            let espvr = occlusion_espvr(context, beats, &spans)
+                .map_err(|reason| notes.push(format!("ESPVR: {reason}")))
+                .ok();
+            let v0 = v0(settings, espvr.as_ref());
+            let pvs: Vec<(usize, Option<PvBeat>)> = spans
+                .iter()
+                .map(|&(k, span)| (k, context.pv(span, v0.0, &mut Vec::new())))
+                .collect();
+            (espvr, v0, pvs)
+        });
     let points = |value: fn(&PvBeat) -> f64| -> Vec<BeatPoint> {
         pvs.iter()
             .filter_map(|(k, pv)| {
@@ -574,25 +586,23 @@ mod tests {
                 channel.push(*value);
             }
         });
-        let channels = spec
-            .channels
-            .iter()
-            .zip(samples)
-            .map(|(channel, mut samples)| {
-                samples[30_000..30_150].fill(f64::NAN);
-                TimeSeries {
-                    name: channel.name.clone(),
-                    unit: channel.unit.clone(),
-                    sample_rate_hz: spec.sample_rate_hz,
-                    samples,
-                }
-            })
-            .collect();
+        let mut segment = Segment {
+            start_s: 0.0,
+            channels: Vec::new(),
+        };
+        for (channel, mut samples) in spec.channels.iter().zip(samples) {
+            samples[30_000..30_150].fill(f64::NAN);
+            let (name, unit) = (channel.name.clone(), channel.unit.clone());
+            let sample_rate_hz = spec.sample_rate_hz;
+            segment.channels.push(TimeSeries {
+                name,
+                unit,
+                sample_rate_hz,
+                samples,
+            });
+        }
         Recording {
-            segments: vec![Segment {
-                start_s: 0.0,
-                channels,
-            }],
+            segments: vec![segment],
             markers: vec![],
         }
     }
@@ -603,18 +613,27 @@ mod tests {
         // blocks of one beat (shorter than a beat's stretch), of a few beats and of a dozen: every stretch ends
         // inside a neighbouring beat, the first and last beats meet the record's ends, and blocks fall on the
         // gap. With ECG (beats on the R wave) and without (on LV end-diastole), with and without a preload
-        // reduction (the relations on their own stretch, V0 from the ESPVR in every beat's values).
+        // reduction (the relations on their own stretch, V0 from the ESPVR in every beat's values); and a record
+        // left at its own rate.
         let settings = AnalysisSettings::default();
         let with_ecg = pressure_volume_minute();
         let mut without_ecg = with_ecg.clone();
         without_ecg.segments[0]
             .channels
             .retain(|channel| signal_kind_from_alias(&channel.name) != Some(SignalKind::Ecg));
+        // Arterial pressure alone at 125 Hz: left at its rate, each block's stretch brought to 1 kHz.
+        let mut arterial = with_ecg.clone();
+        arterial.segments[0]
+            .channels
+            .retain(|channel| signal_kind_from_alias(&channel.name) == Some(SignalKind::Pa));
+        let pa = &mut arterial.segments[0].channels[0];
+        pa.samples = pa.samples.iter().step_by(8).copied().collect();
+        pa.sample_rate_hz = 125.0;
         let occlusion = AnalysisRequest {
             occlusion_beats: Some((20, 34)),
             ..AnalysisRequest::default()
         };
-        for recording in [&with_ecg, &without_ecg] {
+        for recording in [&with_ecg, &without_ecg, &arterial] {
             for request in [&AnalysisRequest::default(), &occlusion] {
                 let report = |block_samples| {
                     let report = analyze_in_blocks(recording, &settings, request, block_samples).unwrap();
@@ -624,10 +643,23 @@ mod tests {
                 let parsed: serde_json::Value = serde_json::from_str(&whole).unwrap();
                 let per_beat = parsed["per_beat"].as_array().unwrap();
                 assert!(per_beat.len() > 40, "{} beats", per_beat.len());
-                let with_pv = per_beat.iter().filter(|beat| !beat["pv"].is_null()).count();
-                assert!(with_pv > per_beat.len() / 2, "{with_pv} of {} beats with PV values", per_beat.len());
+                let measured = |part: &str| per_beat.iter().filter(|beat| !beat[part].is_null()).count();
+                let part = if std::ptr::eq(recording, &arterial) {
+                    "coronary"
+                } else {
+                    "pv"
+                };
+                assert!(
+                    measured(part) > per_beat.len() / 2,
+                    "{} of {} beats with {part}",
+                    measured(part),
+                    per_beat.len()
+                );
                 for block_samples in [1, 2_500, 9_000] {
-                    assert!(report(block_samples) == whole, "blocks of {block_samples} samples");
+                    assert!(
+                        report(block_samples) == whole,
+                        "blocks of {block_samples} samples"
+                    );
                 }
             }
         }
