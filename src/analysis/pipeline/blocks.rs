@@ -152,25 +152,30 @@ impl<'a> Blocks<'a> {
         })
     }
 
-    /// Calls `measure` with each block of `beats[range]` (sorted): the context of its stretch and its beats
-    /// (indices into `beats`). A block is one beat, or consecutive beats whose stretch is at most the block
-    /// length; it also holds the beat after its last one (which may end that beat's PV span).
+    /// Calls `measure` with each block of `beats[range]` (sorted): the context of its stretch, its beats
+    /// (indices into `beats`) and the beats the stretch holds: the block's, and with `lookahead` the beat after
+    /// its last one (whose ED may end that beat's PV span). A block is one beat, or consecutive beats whose
+    /// stretch is at most the block length.
     pub fn for_each_block(
         &self,
         beats: &[Beat],
         range: Range<usize>,
+        lookahead: bool,
         buffers: &mut LvBuffers,
-        mut measure: impl FnMut(&BeatContext<'_>, Range<usize>),
+        mut measure: impl FnMut(&BeatContext<'_>, Range<usize>, &[Beat]),
     ) {
-        let with_next = |block: Range<usize>| &beats[block.start..(block.end + 1).min(beats.len())];
+        let held =
+            |block: Range<usize>| &beats[block.start..(block.end + usize::from(lookahead)).min(beats.len())];
         let mut k = range.start;
         while k < range.end {
             let (from, _) = self.stretch(&beats[k..=k]);
             let mut next = k + 1;
-            while next < range.end && self.stretch(with_next(k..next + 1)).1 - from <= self.block_samples {
+            while next < range.end && self.stretch(held(k..next + 1)).1 - from <= self.block_samples {
                 next += 1;
             }
-            self.with_stretch(with_next(k..next), buffers, |context| measure(context, k..next));
+            self.with_stretch(held(k..next), buffers, |context| {
+                measure(context, k..next, held(k..next))
+            });
             k = next;
         }
     }

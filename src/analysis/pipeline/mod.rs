@@ -31,7 +31,7 @@ use super::pv::relations::{
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::workers::Workers;
-use crate::model::{Beat, Recording, RejectReason, WindowKind};
+use crate::model::{Beat, Fiducial, Recording, RejectReason, WindowKind};
 use crate::signal::lv::beat_fiducials;
 use crate::signal::phases::{BeatPhases, PhaseFilters};
 use crate::signal::segment::segment_searching;
@@ -319,13 +319,14 @@ pub(crate) fn analyse(
         None => Relations::without_occlusion(settings),
     };
     let (v0_ml, edpvr) = (relations.v0_ml, relations.edpvr.as_ref());
+    // A beat on the arterial onset with LV pressure has its PV span end at the next beat's ED.
+    let lookahead =
+        segmentation.fiducial == Some(Fiducial::PressureOnset) && blocks.whole.signals.lvp.is_some();
     let (placed, metrics): (Vec<_>, Vec<_>) = workers
         .map_chunks(beats.len(), MIN_BEATS_PER_THREAD, |range| {
             let mut measured = Vec::with_capacity(range.len());
             let mut buffers = LvBuffers::default();
-            blocks.for_each_block(&beats, range, &mut buffers, |context, block| {
-                // The block's beats and the one after (whose ED may end the last one's PV span).
-                let held = &beats[block.start..(block.end + 1).min(beats.len())];
+            blocks.for_each_block(&beats, range, lookahead, &mut buffers, |context, block, held| {
                 let mut placed: Vec<_> = held
                     .iter()
                     .map(|beat| context.beat_phases(&filters, beat))
