@@ -219,16 +219,27 @@ impl SavgolFilter {
     /// rules read a filtered stretch of a beat, not the half frames around it that `apply` fits with its edge
     /// weights (each edge output a serial sum, as dear as several centre outputs).
     pub fn apply_part(&self, x: &[f64], outputs: std::ops::Range<usize>) -> Vec<f64> {
+        let mut out = Vec::new();
+        self.apply_part_into(x, outputs, &mut out);
+        out
+    }
+
+    /// [`Self::apply_part`] into `out` (replacing what it held; its memory is reused): the pipeline makes a
+    /// block's LV traces in the same buffers block after block.
+    pub fn apply_part_into(&self, x: &[f64], outputs: std::ops::Range<usize>, out: &mut Vec<f64>) {
         let (m, n) = (self.frame_len, x.len());
         let (from, to) = (outputs.start.min(n), outputs.end.min(n));
         let to = to.max(from);
+        out.clear();
         if n < m {
-            let mut all = vec![0.0; n];
-            self.apply_short(x, &mut all);
-            return all[from..to].to_vec();
+            out.resize(n, 0.0);
+            self.apply_short(x, out);
+            out.truncate(to);
+            out.drain(..from);
+            return;
         }
         let h = m / 2;
-        let mut out = vec![0.0; to - from];
+        out.resize(to - from, 0.0);
         for i in from..to.min(h) {
             out[i - from] = dot(&self.head[i], &x[..m]);
         }
@@ -239,7 +250,6 @@ impl SavgolFilter {
         if centre_from < centre_to {
             self.centre_into(x, centre_from, &mut out[centre_from - from..centre_to - from]);
         }
-        out
     }
 
     /// The centre outputs `first ..` of `x` (`first >= half_width`, the last one at most `x.len() - 1 -
@@ -582,6 +592,8 @@ mod tests {
     #[test]
     fn a_part_of_the_output_is_bit_for_bit_that_part_of_the_whole() {
         let x = rough(90);
+        // One buffer for every part (what the pipeline's blocks do): nothing of an earlier part is left in it.
+        let mut reused = vec![f64::NAN; 200];
         for (derivative, filter) in cubic_21() {
             // Shorter than the frame, the frame exactly, and longer: every range, including empty ones and
             // ranges past the end (clipped).
@@ -595,6 +607,12 @@ mod tests {
                             bits(&part),
                             bits(want),
                             "derivative {derivative}, n {n}, {a}..{b}"
+                        );
+                        filter.apply_part_into(&x[..n], a..b, &mut reused);
+                        assert_eq!(
+                            bits(&reused),
+                            bits(want),
+                            "reused, derivative {derivative}, n {n}, {a}..{b}"
                         );
                     }
                 }

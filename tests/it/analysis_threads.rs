@@ -1,8 +1,8 @@
 //! One analysis on several threads gives the report of one thread, byte for byte (and `--json` writes it as serde
 //! would, on those threads): a simulated 8-minute record with ECG, arterial, distal, Doppler and LV pressure-volume
-//! channels at 1 kHz (phases and coronary values on the whole channels, PV values), and TestICU's arterial pressure
-//! at 125 Hz repeated to 15 minutes (phases and coronary values block by block at the recorded rate, chunks of
-//! beats cutting through blocks). The work is really split (counted), and a short record is not.
+//! channels at 1 kHz (every per-beat value block by block, each block's LV traces made for it), and TestICU's
+//! arterial pressure at 125 Hz repeated to 15 minutes (phases and coronary values block by block at the recorded
+//! rate, chunks of beats cutting through blocks). The work is really split (counted), and a short record is not.
 
 use std::num::NonZeroUsize;
 use std::path::Path;

@@ -14,7 +14,6 @@ use crate::analysis::supply_demand::{
     SupplyDemandBeat, SupplyDemandInputs, diastolic_pressure_time_index_mmhg_s, supply_demand_beat,
     tension_time_index_mmhg_s,
 };
-use crate::model::workers::{MIN_SAMPLES_PER_THREAD, Workers};
 use crate::model::{Beat, Fiducial};
 use crate::signal::Signals;
 use crate::signal::savgol::SavgolFilter;
@@ -81,58 +80,67 @@ pub(crate) struct PvTraces<'a> {
     pub lvp_smoothed_mmhg: Option<&'a [f64]>,
 }
 
-/// The PV traces of whole channels: pressure and volume smoothed by the stored Savitzky-Golay filter when the
-/// settings ask for it (the same local cubic whose slope is dP/dt), and dP/dt.
-pub(crate) struct LvTraces {
-    smoothed_lvp: Option<Vec<f64>>,
-    smoothed_lvv: Option<Vec<f64>>,
-    dpdt: Option<Vec<f64>>,
+/// The filters of the PV traces: LV pressure and volume smoothed by the stored Savitzky-Golay filter when the
+/// settings ask for it (the same local cubic whose slope is dP/dt), and dP/dt. They make the traces of a
+/// stretch at a time ([`Self::traces`]), the numbers a whole-channel pass gives there.
+pub(crate) struct LvFilters {
+    /// The smoother, when the settings smooth pressure and volume.
+    smoother: Option<SavgolFilter>,
+    /// The differentiator, when there is LV pressure.
+    differentiator: Option<SavgolFilter>,
 }
 
-impl LvTraces {
-    /// The traces of `signals`, the three filters on `workers` (one each when the channels are long).
-    pub fn new(
-        signals: &Signals<'_>,
-        settings: &AnalysisSettings,
-        workers: Workers,
-    ) -> Result<LvTraces, PipelineError> {
+/// Memory for one stretch's PV traces, reused stretch after stretch.
+#[derive(Default)]
+pub(crate) struct LvBuffers {
+    lvp: Vec<f64>,
+    lvv: Vec<f64>,
+    dpdt: Vec<f64>,
+}
+
+impl LvFilters {
+    /// The filters for the LV channels of `signals` (the smoother is checked even without them: settings out of
+    /// range stop every analysis alike).
+    pub fn new(signals: &Signals<'_>, settings: &AnalysisSettings) -> Result<LvFilters, PipelineError> {
         let rate = settings.analysis_rate_hz();
         let filter = |derivative: usize| {
             SavgolFilter::from_settings(&settings.signal.savgol, derivative, rate)
                 .map_err(|error| PipelineError::Settings(error.to_string()))
         };
-        let smooth = settings.smooth_pressure_volume;
         let smoother = filter(0)?;
-        let differentiator = signals.lvp.map(|_| filter(1)).transpose()?;
-        let passes = [
-            signals.lvp.filter(|_| smooth).zip(Some(&smoother)),
-            signals.lvv.filter(|_| smooth).zip(Some(&smoother)),
-            signals.lvp.zip(differentiator.as_ref()),
-        ];
-        let long = signals.len().unwrap_or(0) >= MIN_SAMPLES_PER_THREAD;
-        let per_thread = if long { 1 } else { passes.len() };
-        let mut traces = workers
-            .map_chunks(passes.len(), per_thread, |range| {
-                passes[range]
-                    .iter()
-                    .map(|pass| pass.map(|(samples, filter)| filter.apply(samples)))
-                    .collect()
-            })
-            .into_iter();
-        Ok(LvTraces {
-            smoothed_lvp: traces.next().flatten(),
-            smoothed_lvv: traces.next().flatten(),
-            dpdt: traces.next().flatten(),
+        Ok(LvFilters {
+            smoother: settings.smooth_pressure_volume.then_some(smoother),
+            differentiator: signals.lvp.map(|_| filter(1)).transpose()?,
         })
     }
 
-    /// The traces to measure on: the smoothed ones when made, else the raw channels of `signals`.
-    pub fn view<'a>(&'a self, signals: &Signals<'a>) -> PvTraces<'a> {
+    /// The traces over `[from, to)` (absolute indices within `signals`, whole channels) in `buffers`: bit for bit
+    /// the samples there of the whole channels filtered ([`SavgolFilter::apply_part_into`]); the raw channels'
+    /// samples where nothing is smoothed.
+    pub fn traces<'a>(
+        &self,
+        signals: &Signals<'a>,
+        from: u64,
+        to: u64,
+        buffers: &'a mut LvBuffers,
+    ) -> PvTraces<'a> {
+        let range = (from - signals.first_sample) as usize..(to - signals.first_sample) as usize;
+        let fill = |channel: Option<&[f64]>, filter: Option<&SavgolFilter>, out: &mut Vec<f64>| {
+            let (channel, filter) = (channel?, filter?);
+            filter.apply_part_into(channel, range.clone(), out);
+            Some(())
+        };
+        let smoothed_lvp = fill(signals.lvp, self.smoother.as_ref(), &mut buffers.lvp);
+        let smoothed_lvv = fill(signals.lvv, self.smoother.as_ref(), &mut buffers.lvv);
+        let dpdt = fill(signals.lvp, self.differentiator.as_ref(), &mut buffers.dpdt);
+        let buffers: &'a LvBuffers = buffers;
+        let raw = signals.window(from, to);
+        let smoothed_lvp = smoothed_lvp.map(|_| buffers.lvp.as_slice());
         PvTraces {
-            lvp_mmhg: self.smoothed_lvp.as_deref().or(signals.lvp),
-            lvv_ml: self.smoothed_lvv.as_deref().or(signals.lvv),
-            dpdt_mmhg_s: self.dpdt.as_deref(),
-            lvp_smoothed_mmhg: self.smoothed_lvp.as_deref(),
+            lvp_mmhg: smoothed_lvp.or(raw.lvp),
+            lvv_ml: smoothed_lvv.map(|_| buffers.lvv.as_slice()).or(raw.lvv),
+            dpdt_mmhg_s: dpdt.map(|_| buffers.dpdt.as_slice()),
+            lvp_smoothed_mmhg: smoothed_lvp,
         }
     }
 }
@@ -178,15 +186,6 @@ impl BeatContext<'_> {
         }
     }
 
-    /// The phases of every beat (`None`, with a note, where they cannot be placed).
-    pub fn phases(&self, beats: &[Beat]) -> Vec<Result<BeatPhases, PhaseError>> {
-        let filters = PhaseFilters::new(self.settings.analysis_rate_hz(), &self.settings.signal);
-        beats
-            .iter()
-            .map(|beat| self.beat_phases(&filters, beat))
-            .collect()
-    }
-
     /// The phases of one beat, or why they cannot be placed.
     pub fn beat_phases(&self, filters: &PhaseFilters, beat: &Beat) -> Result<BeatPhases, PhaseError> {
         let rate = self.settings.analysis_rate_hz();
@@ -197,21 +196,63 @@ impl BeatContext<'_> {
         beat_phases_shared(filters, shared, &self.signals, beat, rate, &self.settings.signal)
     }
 
-    /// The pressure-volume span of each beat, ED to next ED. Beats anchored on ED (R wave or LV end-diastole)
-    /// span themselves; beats anchored on the arterial onset use the ED found from LV pressure, up to the next
-    /// beat's ED when the beats are contiguous.
-    pub fn pv_spans(&self, beats: &[Beat], phases: &[Option<BeatPhases>]) -> Vec<Option<(u64, u64)>> {
-        (0..beats.len())
-            .map(|k| match beats[k].fiducial {
-                Fiducial::RWave | Fiducial::LvEndDiastole => Some((beats[k].start, beats[k].end)),
-                Fiducial::PressureOnset => {
-                    let ed = phases[k].as_ref()?.end_diastole?;
-                    beats.get(k + 1).filter(|next| next.start == beats[k].end)?;
-                    let next_ed = phases.get(k + 1)?.as_ref()?.end_diastole?;
-                    (next_ed > ed).then_some((ed, next_ed))
-                }
-            })
-            .collect()
+    /// The pressure-volume span of `beat`, ED to next ED, given its phases and the next beat with its phases.
+    /// Beats anchored on ED (R wave or LV end-diastole) span themselves; beats anchored on the arterial onset use
+    /// the ED found from LV pressure, up to the next beat's ED when the beats are contiguous.
+    pub fn pv_span(
+        beat: &Beat,
+        phases: Option<&BeatPhases>,
+        next: Option<(&Beat, Option<&BeatPhases>)>,
+    ) -> Option<(u64, u64)> {
+        match beat.fiducial {
+            Fiducial::RWave | Fiducial::LvEndDiastole => Some((beat.start, beat.end)),
+            Fiducial::PressureOnset => {
+                let ed = phases?.end_diastole?;
+                let (_, next_phases) = next.filter(|(next, _)| next.start == beat.end)?;
+                let next_ed = next_phases?.end_diastole?;
+                (next_ed > ed).then_some((ed, next_ed))
+            }
+        }
+    }
+
+    /// The values of `beat` (all but the window's): coronary, pressure-volume (with V0 `v0_ml`), PVA (with
+    /// `edpvr`) and supply/demand, from its phases as placed (a failure is its first note) and the next beat with
+    /// its phases (where its PV span may end).
+    pub fn beat_metrics(
+        &self,
+        beat: &Beat,
+        placed: &Result<BeatPhases, PhaseError>,
+        next: Option<(&Beat, Option<&BeatPhases>)>,
+        v0_ml: f64,
+        edpvr: Option<&EdpvrFit>,
+    ) -> BeatMetrics {
+        let phases = placed.as_ref().ok();
+        // Left out of the diastolic endpoints: the beat says why.
+        let mut notes: Vec<String> = placed
+            .as_ref()
+            .err()
+            .map(|error| format!("phases not placed: {error}"))
+            .into_iter()
+            .collect();
+        let span = Self::pv_span(beat, phases, next);
+        let pv = self.pv(span, v0_ml, &mut notes);
+        let rate = self.settings.analysis_rate_hz();
+        let mut metrics = BeatMetrics {
+            number: beat.number,
+            coronary: self.coronary(beat, phases),
+            pv,
+            systole_end_rule: phases.map(|p| p.systole_end_method.key().to_owned()),
+            balloon_inflation_s: phases
+                .and_then(|p| p.balloon_inflation)
+                .map(|at| at.saturating_sub(beat.start) as f64 / rate),
+            notes,
+            ..BeatMetrics::default()
+        };
+        if let (Some(pv), Some(span)) = (metrics.pv.as_ref(), span) {
+            metrics.pva = self.pva(span, pv, edpvr, &mut metrics.notes);
+        }
+        metrics.supply_demand = self.supply_demand(beat, phases, &metrics);
+        metrics
     }
 
     /// Coronary values of `beat` (when any coronary channel exists).

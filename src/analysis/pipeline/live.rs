@@ -9,7 +9,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::beats::{BeatContext, BeatMetrics, BeatRecord, LvTraces};
+use super::beats::{BeatMetrics, BeatRecord};
+use super::blocks::{BLOCK_SAMPLES, Blocks};
 use super::channels::beats_at_recorded_rate;
 use super::{PipelineError, analyse};
 use crate::analysis::settings::AnalysisSettings;
@@ -107,12 +108,7 @@ pub fn latest_beats(
     for (kind, samples) in &channels {
         signals.set(*kind, samples.as_ref().map(|s| &s[..len]));
     }
-    let traces = LvTraces::new(&signals, settings, crate::model::workers::Workers::ONE)?;
-    let context = BeatContext {
-        signals,
-        pv: traces.view(&signals),
-        settings,
-    };
+    let blocks = Blocks::new(signals, None, len, settings, BLOCK_SAMPLES)?;
     // Beats found at the window's own rate when the offline analysis would (same beats live and offline).
     let recorded = [
         (SignalKind::Ecg, window.ecg),
@@ -138,9 +134,8 @@ pub fn latest_beats(
     });
     let mut notes = Vec::new();
     let analysed = analyse(
-        &context,
+        &blocks,
         native,
-        None,
         Some(num_newest),
         &super::AnalysisRequest::default(),
         &mut notes,
@@ -151,7 +146,7 @@ pub fn latest_beats(
         records: analysed
             .beats
             .iter()
-            .map(|beat| context.record(beat, start_s))
+            .map(|beat| blocks.whole.record(beat, start_s))
             .collect(),
         beats: analysed.beats,
         per_beat: analysed.metrics,

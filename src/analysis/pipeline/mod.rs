@@ -24,19 +24,20 @@ pub use summary::{PvWindow, Summary, SupplyDemandWindow, V0Source};
 use super::coronary::{CdfrResult, CoronaryBeat, CoronaryState, cdfr};
 use super::endpoints::{Endpoint, WindowContext, window_endpoints};
 use super::numeric::sum;
+use super::pv::PvBeat;
 use super::pv::relations::{
     BeatPoint, EdpvrFit, EspvrFit, LoopSamples, PrswFit, fit_edpvr, fit_espvr, fit_prsw,
 };
 use super::settings::{AnalysisSettings, V0Setting};
 use super::{ALGORITHM_VERSION, Unavailable};
 use crate::model::workers::Workers;
-use crate::model::{Beat, Recording, RejectReason, WindowKind};
+use crate::model::{Beat, Fiducial, Recording, RejectReason, WindowKind};
 use crate::signal::lv::beat_fiducials;
-use crate::signal::phases::{BeatPhases, PhaseError};
+use crate::signal::phases::{BeatPhases, PhaseFilters};
 use crate::signal::segment::segment_searching;
 use crate::signal::{Segmentation, SignalError, Signals};
-use beats::{BeatContext, LvTraces, note_phase_failures};
-use blocks::Deferred;
+use beats::{BeatContext, LvBuffers, note_phase_failures};
+use blocks::{BLOCK_SAMPLES, Blocks};
 
 /// A caller's mistake that stops the analysis (bad data never does: it is reported).
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +180,17 @@ pub fn analyze_recording(
     settings: &AnalysisSettings,
     request: &AnalysisRequest,
 ) -> Result<Report, PipelineError> {
+    analyze_in_blocks(recording, settings, request, BLOCK_SAMPLES)
+}
+
+/// [`analyze_recording`] with the per-beat values measured in blocks of at most `block_samples` (the report is
+/// the same for any length).
+fn analyze_in_blocks(
+    recording: &Recording,
+    settings: &AnalysisSettings,
+    request: &AnalysisRequest,
+    block_samples: u64,
+) -> Result<Report, PipelineError> {
     if let Some((first, last)) = request.occlusion_beats
         && first > last
     {
@@ -188,22 +200,20 @@ pub fn analyze_recording(
     let prepared = channels::prepare(recording, &request.channels, request.from_s, request.to_s, rate)?;
     let mut notes = prepared.notes.clone();
     let signals = prepared.signals();
-    let traces = LvTraces::new(&signals, settings, request.workers)?;
-    let context = BeatContext {
+    let blocks = Blocks::new(
         signals,
-        pv: traces.view(&signals),
+        prepared.native.as_ref(),
+        prepared.len,
         settings,
-    };
+        block_samples,
+    )?;
     let native = prepared
         .native
         .as_ref()
         .map(|native| (native.signals(), native.rate_hz));
-    let deferred = match &prepared.native {
-        Some(native) => Deferred::new(native, signals.first_sample, prepared.len, settings)?,
-        None => None,
-    };
-    let analysed = analyse(&context, native, deferred.as_ref(), None, request, &mut notes)?;
-    let summary = summary::summarise(&context, &prepared, &analysed, request, notes);
+    let analysed = analyse(&blocks, native, None, request, &mut notes)?;
+    let summary = summary::summarise(&blocks, &prepared, &analysed, request, notes);
+    let context = &blocks.whole;
     let mut report = Report {
         beats: analysed
             .beats
@@ -262,23 +272,21 @@ fn dpdt_min_offset(dpdt: &[f64]) -> usize {
 const MIN_BEATS_PER_THREAD: usize = 256;
 
 /// Segments, places phases and computes per-beat metrics and fits. `native` is the same stretch at the rate it
-/// was recorded (below the analysis rate): beats are found and judged there ([`segment_at`]); `deferred`, when
-/// given, holds the channels `context` lacks because they were left at that rate ([`blocks`]). `newest` limits
+/// was recorded (below the analysis rate): beats are found and judged there ([`segment_at`]); `blocks` makes
+/// the channels and LV traces of each block of beats the per-beat values read ([`blocks`]). `newest` limits
 /// the metrics to the last beats (live use); `request` names the beats of a preload reduction, the reviewer's
 /// verdicts and the workers the per-beat values are split over (contiguous chunks of beats, joined in order:
-/// each beat's values are the same for any number of workers).
+/// each beat's values are the same for any number of workers and any blocks).
 pub(crate) fn analyse(
-    context: &BeatContext<'_>,
+    blocks: &Blocks<'_>,
     native: Option<(Signals<'_>, f64)>,
-    deferred: Option<&Deferred<'_>>,
     newest: Option<usize>,
     request: &AnalysisRequest,
     notes: &mut Vec<String>,
 ) -> Result<Analysed, PipelineError> {
-    let (occlusion, verdicts, workers) = (request.occlusion_beats, &request.verdicts, request.workers);
-    let settings = context.settings;
-    let end = deferred.map_or_else(|| context.signals.end_sample(), Deferred::end_sample);
-    let mut segmentation = segment_at(context, native, end, workers)?;
+    let (verdicts, workers) = (&request.verdicts, request.workers);
+    let settings = blocks.whole.settings;
+    let mut segmentation = segment_at(&blocks.whole, native, blocks.end_sample(), workers)?;
     if !verdicts.is_empty() {
         let mut num_applied = 0;
         for beat in &mut segmentation.beats {
@@ -303,151 +311,189 @@ pub(crate) fn analyse(
     }
     let skip = newest.map_or(0, |n| segmentation.beats.len().saturating_sub(n));
     let beats: Vec<Beat> = segmentation.beats[skip..].to_vec();
-    let (placed, coronary): (Vec<_>, Vec<_>) = workers
+    let filters = PhaseFilters::new(settings.analysis_rate_hz(), &settings.signal);
+    // The relations first (V0 and the EDPVR enter every beat's values), on the stretch of the chosen beats; their
+    // notes follow the phases' in the report.
+    let relations = match request.occlusion_beats {
+        Some(occlusion) => occlusion_relations(blocks, &filters, &beats, occlusion),
+        None => Relations::without_occlusion(settings),
+    };
+    let (v0_ml, edpvr) = (relations.v0_ml, relations.edpvr.as_ref());
+    // A beat on the arterial onset with LV pressure has its PV span end at the next beat's ED.
+    let lookahead =
+        segmentation.fiducial == Some(Fiducial::PressureOnset) && blocks.whole.signals.lvp.is_some();
+    let (placed, metrics): (Vec<_>, Vec<_>) = workers
         .map_chunks(beats.len(), MIN_BEATS_PER_THREAD, |range| {
-            let chunk = &beats[range];
-            let (placed, coronary) = match deferred {
-                Some(deferred) => deferred.phases_and_coronary(settings, chunk),
-                None => {
-                    let placed = context.phases(chunk);
-                    let coronary = chunk
-                        .iter()
-                        .zip(&placed)
-                        .map(|(beat, phases)| context.coronary(beat, phases.as_ref().ok()))
-                        .collect();
-                    (placed, coronary)
-                }
-            };
-            placed.into_iter().zip(coronary).collect()
+            let mut measured = Vec::with_capacity(range.len());
+            let mut buffers = LvBuffers::default();
+            blocks.for_each_block(&beats, range, lookahead, &mut buffers, |context, block, held| {
+                let mut placed: Vec<_> = held
+                    .iter()
+                    .map(|beat| context.beat_phases(&filters, beat))
+                    .collect();
+                let metrics: Vec<BeatMetrics> = (0..block.len())
+                    .map(|i| {
+                        let next = held.get(i + 1).map(|next| (next, placed[i + 1].as_ref().ok()));
+                        context.beat_metrics(&held[i], &placed[i], next, v0_ml, edpvr)
+                    })
+                    .collect();
+                placed.truncate(block.len());
+                measured.extend(placed.into_iter().zip(metrics));
+            });
+            measured
         })
         .into_iter()
         .unzip();
     note_phase_failures(&placed, notes);
-    let (phases, phase_errors): (Vec<Option<BeatPhases>>, Vec<Option<PhaseError>>) = placed
-        .into_iter()
-        .map(|placed| match placed {
-            Ok(phases) => (Some(phases), None),
-            Err(error) => (None, Some(error)),
-        })
-        .unzip();
-    let spans = context.pv_spans(&beats, &phases);
-    // The relations use the accepted beats of the chosen range only: a beat rejected by quality control or by
-    // the reviewer is left out (and named in the notes).
-    let in_range: Vec<usize> = match occlusion {
-        Some((first, last)) => (0..beats.len())
-            .filter(|&k| (first..=last).contains(&beats[k].number))
-            .collect(),
-        None => Vec::new(),
-    };
-    let chosen: Vec<usize> = in_range
-        .iter()
-        .copied()
-        .filter(|&k| beats[k].accepted_for_pv())
-        .collect();
-    if let Some((first, last)) = occlusion {
-        let missing = (u64::from(last) - u64::from(first) + 1).saturating_sub(in_range.len() as u64);
-        if missing > 0 {
-            notes.push(format!(
-                "occlusion beats {first}-{last}: {missing} of them not found in the analysed range"
-            ));
-        }
-        let rejected: Vec<String> = in_range
-            .iter()
-            .filter(|&&k| !beats[k].accepted_for_pv())
-            .filter_map(|&k| {
-                beats[k]
-                    .reject
-                    .as_ref()
-                    .map(|r| format!("{} ({})", beats[k].number, r.key()))
-            })
-            .collect();
-        if !rejected.is_empty() {
-            notes.push(format!(
-                "occlusion beats rejected and left out of ESPVR/EDPVR/PRSW: {}",
-                rejected.join(", ")
-            ));
-        }
-    }
-
-    let espvr = occlusion.and_then(|_| {
-        occlusion_espvr(context, &beats, &spans, &chosen)
-            .map_err(|reason| notes.push(format!("ESPVR: {reason}")))
-            .ok()
-    });
-    let (v0_ml, v0_source) = match (settings.v0, &espvr) {
-        (V0Setting::Fixed { v0_ml }, _) => (v0_ml, V0Source::Fixed),
-        (V0Setting::CaseEspvr { v0_ml, window_id }, _) => (v0_ml, V0Source::CaseEspvr { window_id }),
-        (V0Setting::FromEspvrElseZero, Some(fit)) => (fit.v0_ml, V0Source::Espvr),
-        (V0Setting::FromEspvrElseZero, None) => (0.0, V0Source::Zero),
-    };
-
-    let rate = settings.analysis_rate_hz();
-    let mut metrics: Vec<BeatMetrics> = workers.map_chunks(beats.len(), MIN_BEATS_PER_THREAD, |range| {
-        range
-            .map(|k| {
-                let (beat, phases) = (&beats[k], &phases[k]);
-                // Left out of the diastolic endpoints: the beat says why.
-                let mut beat_notes: Vec<String> = phase_errors[k]
-                    .iter()
-                    .map(|error| format!("phases not placed: {error}"))
-                    .collect();
-                let pv = context.pv(spans[k], v0_ml, &mut beat_notes);
-                BeatMetrics {
-                    number: beat.number,
-                    coronary: coronary[k],
-                    pv,
-                    systole_end_rule: phases.as_ref().map(|p| p.systole_end_method.key().to_owned()),
-                    balloon_inflation_s: phases
-                        .as_ref()
-                        .and_then(|p| p.balloon_inflation)
-                        .map(|at| at.saturating_sub(beat.start) as f64 / rate),
-                    notes: beat_notes,
-                    ..BeatMetrics::default()
-                }
-            })
-            .collect()
-    });
-
-    let points = |value: fn(&crate::analysis::pv::PvBeat) -> f64| -> Vec<BeatPoint> {
-        chosen
-            .iter()
-            .filter_map(|&k| {
-                let pv = metrics[k].pv.as_ref()?;
-                Some(BeatPoint {
-                    beat: beats[k].number,
-                    edv_ml: pv.edv_ml,
-                    value: value(pv),
-                })
-            })
-            .collect()
-    };
-    let (mut edpvr, mut prsw) = (None, None);
-    if occlusion.is_some() {
-        edpvr = fit_edpvr(&points(|pv| pv.lvedp_mmhg), settings)
-            .map_err(|reason| notes.push(format!("EDPVR: {reason}")))
-            .ok();
-        prsw = fit_prsw(&points(|pv| pv.sw_mmhg_ml), settings)
-            .map_err(|reason| notes.push(format!("PRSW: {reason}")))
-            .ok();
-    }
-    for (k, beat) in beats.iter().enumerate() {
-        let entry = &mut metrics[k];
-        if let (Some(pv), Some(span)) = (entry.pv.as_ref(), spans[k]) {
-            entry.pva = context.pva(span, pv, edpvr.as_ref(), &mut entry.notes);
-        }
-        entry.supply_demand = context.supply_demand(beat, phases[k].as_ref(), entry);
-    }
+    notes.extend(relations.notes);
+    let phases = placed.into_iter().map(Result::ok).collect();
     Ok(Analysed {
         segmentation,
         beats,
         phases,
         metrics,
         v0_ml,
+        v0_source: relations.v0_source,
+        espvr: relations.espvr,
+        edpvr: relations.edpvr,
+        prsw: relations.prsw,
+    })
+}
+
+/// V0 and the fits of a preload reduction, with their notes.
+struct Relations {
+    v0_ml: f64,
+    v0_source: V0Source,
+    espvr: Option<EspvrFit>,
+    edpvr: Option<EdpvrFit>,
+    prsw: Option<PrswFit>,
+    notes: Vec<String>,
+}
+
+impl Relations {
+    /// No occlusion chosen: V0 as the settings give it without an ESPVR, no fits.
+    fn without_occlusion(settings: &AnalysisSettings) -> Relations {
+        let (v0_ml, v0_source) = v0(settings, None);
+        Relations {
+            v0_ml,
+            v0_source,
+            espvr: None,
+            edpvr: None,
+            prsw: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// V0 from the settings, or the ESPVR's when the settings take it from there.
+fn v0(settings: &AnalysisSettings, espvr: Option<&EspvrFit>) -> (f64, V0Source) {
+    match (settings.v0, espvr) {
+        (V0Setting::Fixed { v0_ml }, _) => (v0_ml, V0Source::Fixed),
+        (V0Setting::CaseEspvr { v0_ml, window_id }, _) => (v0_ml, V0Source::CaseEspvr { window_id }),
+        (V0Setting::FromEspvrElseZero, Some(fit)) => (fit.v0_ml, V0Source::Espvr),
+        (V0Setting::FromEspvrElseZero, None) => (0.0, V0Source::Zero),
+    }
+}
+
+/// ESPVR, V0, EDPVR and PRSW from the accepted beats numbered `first..=last` (a beat rejected by quality control
+/// or by the reviewer is left out and named in the notes), measured on their own stretch.
+fn occlusion_relations(
+    blocks: &Blocks<'_>,
+    filters: &PhaseFilters,
+    beats: &[Beat],
+    (first, last): (u32, u32),
+) -> Relations {
+    let settings = blocks.whole.settings;
+    let mut notes = Vec::new();
+    let in_range: Vec<usize> = (0..beats.len())
+        .filter(|&k| (first..=last).contains(&beats[k].number))
+        .collect();
+    let chosen: Vec<usize> = in_range
+        .iter()
+        .copied()
+        .filter(|&k| beats[k].accepted_for_pv())
+        .collect();
+    let missing = (u64::from(last) - u64::from(first) + 1).saturating_sub(in_range.len() as u64);
+    if missing > 0 {
+        notes.push(format!(
+            "occlusion beats {first}-{last}: {missing} of them not found in the analysed range"
+        ));
+    }
+    let rejected: Vec<String> = in_range
+        .iter()
+        .filter(|&&k| !beats[k].accepted_for_pv())
+        .filter_map(|&k| {
+            beats[k]
+                .reject
+                .as_ref()
+                .map(|r| format!("{} ({})", beats[k].number, r.key()))
+        })
+        .collect();
+    if !rejected.is_empty() {
+        notes.push(format!(
+            "occlusion beats rejected and left out of ESPVR/EDPVR/PRSW: {}",
+            rejected.join(", ")
+        ));
+    }
+    // The chosen beats and the one after the last (whose ED may end its PV span): beat numbers rise with the
+    // index, so the beats in range are consecutive.
+    let held = match (in_range.first(), in_range.last()) {
+        (Some(&a), Some(&b)) => a..(b + 2).min(beats.len()),
+        _ => 0..0,
+    };
+    let mut buffers = LvBuffers::default();
+    let (espvr, (v0_ml, v0_source), pvs) =
+        blocks.with_stretch(&beats[held.clone()], &mut buffers, |context| {
+            let placed: Vec<Option<BeatPhases>> = beats[held.clone()]
+                .iter()
+                .map(|beat| context.beat_phases(filters, beat).ok())
+                .collect();
+            let spans: Vec<(usize, Option<(u64, u64)>)> = chosen
+                .iter()
+                .map(|&k| {
+                    let i = k - held.start;
+                    let next = beats
+                        .get(k + 1)
+                        .map(|next| (next, placed.get(i + 1).and_then(Option::as_ref)));
+                    (k, BeatContext::pv_span(&beats[k], placed[i].as_ref(), next))
+                })
+                .collect();
+            let espvr = occlusion_espvr(context, beats, &spans)
+                .map_err(|reason| notes.push(format!("ESPVR: {reason}")))
+                .ok();
+            let v0 = v0(settings, espvr.as_ref());
+            let pvs: Vec<(usize, Option<PvBeat>)> = spans
+                .iter()
+                .map(|&(k, span)| (k, context.pv(span, v0.0, &mut Vec::new())))
+                .collect();
+            (espvr, v0, pvs)
+        });
+    let points = |value: fn(&PvBeat) -> f64| -> Vec<BeatPoint> {
+        pvs.iter()
+            .filter_map(|(k, pv)| {
+                let pv = pv.as_ref()?;
+                Some(BeatPoint {
+                    beat: beats[*k].number,
+                    edv_ml: pv.edv_ml,
+                    value: value(pv),
+                })
+            })
+            .collect()
+    };
+    let edpvr = fit_edpvr(&points(|pv| pv.lvedp_mmhg), settings)
+        .map_err(|reason| notes.push(format!("EDPVR: {reason}")))
+        .ok();
+    let prsw = fit_prsw(&points(|pv| pv.sw_mmhg_ml), settings)
+        .map_err(|reason| notes.push(format!("PRSW: {reason}")))
+        .ok();
+    Relations {
+        v0_ml,
         v0_source,
         espvr,
         edpvr,
         prsw,
-    })
+        notes,
+    }
 }
 
 /// The lowest rate arterial pulses are searched at: at the analysis rate they are searched on a copy at this rate
@@ -493,22 +539,22 @@ fn segment_at(
     Ok(segmentation)
 }
 
-/// The ESPVR over the chosen beats (ES searched from ED up to dP/dt min).
+/// The ESPVR over the chosen beats with their PV spans (ES searched from ED up to dP/dt min), on `context`'s
+/// stretch.
 fn occlusion_espvr(
     context: &BeatContext<'_>,
     beats: &[Beat],
-    spans: &[Option<(u64, u64)>],
-    chosen: &[usize],
+    spans: &[(usize, Option<(u64, u64)>)],
 ) -> Result<EspvrFit, Unavailable> {
     let (Some(lvp), Some(lvv), Some(dpdt)) = (context.pv.lvp_mmhg, context.pv.lvv_ml, context.pv.dpdt_mmhg_s)
     else {
         return Err(Unavailable::MissingChannel("LV pressure and volume".into()));
     };
     let first = context.signals.first_sample;
-    let loops: Vec<LoopSamples<'_>> = chosen
+    let loops: Vec<LoopSamples<'_>> = spans
         .iter()
-        .filter_map(|&k| {
-            let (start, end) = spans[k]?;
+        .filter_map(|&(k, span)| {
+            let (start, end) = span?;
             let (start, end) = ((start - first) as usize, (end - first) as usize);
             let (p, v, d) = (lvp.get(start..end)?, lvv.get(start..end)?, dpdt.get(start..end)?);
             let finite = (sum(p) + sum(v)).is_finite();
@@ -525,7 +571,100 @@ fn occlusion_espvr(
 
 #[cfg(test)]
 mod tests {
-    use super::dpdt_min_offset;
+    use super::{AnalysisRequest, analyze_in_blocks, dpdt_min_offset, signal_kind_from_alias};
+    use crate::analysis::settings::AnalysisSettings;
+    use crate::model::{Recording, Segment, SignalKind, TimeSeries};
+    use crate::sim::{SensorLevel, Simulator};
+
+    /// A minute of a simulated pressure-volume patient at 1 kHz (ECG, arterial, distal, Doppler, LV pressure and
+    /// volume), with 150 ms of every channel missing at 30 s.
+    fn pressure_volume_minute() -> Recording {
+        let mut simulator = Simulator::new("shock-ecmo-occlusion", 5, SensorLevel::Realistic).unwrap();
+        let spec = simulator.source_spec();
+        let mut samples = vec![Vec::new(); spec.channels.len()];
+        simulator.advance((60.0 * spec.sample_rate_hz) as usize, |sample| {
+            for (channel, value) in samples.iter_mut().zip(&sample.measured) {
+                channel.push(*value);
+            }
+        });
+        let mut segment = Segment {
+            start_s: 0.0,
+            channels: Vec::new(),
+        };
+        for (channel, mut samples) in spec.channels.iter().zip(samples) {
+            samples[30_000..30_150].fill(f64::NAN);
+            let (name, unit) = (channel.name.clone(), channel.unit.clone());
+            let sample_rate_hz = spec.sample_rate_hz;
+            segment.channels.push(TimeSeries {
+                name,
+                unit,
+                sample_rate_hz,
+                samples,
+            });
+        }
+        Recording {
+            segments: vec![segment],
+            markers: vec![],
+        }
+    }
+
+    #[test]
+    fn the_report_is_the_same_for_any_length_of_block() {
+        // One block of every beat (the LV traces of the whole stretch, as whole-channel filters give them) against
+        // blocks of one beat (shorter than a beat's stretch), of a few beats and of a dozen: every stretch ends
+        // inside a neighbouring beat, the first and last beats meet the record's ends, and blocks fall on the
+        // gap. With ECG (beats on the R wave) and without (on LV end-diastole), with and without a preload
+        // reduction (the relations on their own stretch, V0 from the ESPVR in every beat's values); and a record
+        // left at its own rate.
+        let settings = AnalysisSettings::default();
+        let with_ecg = pressure_volume_minute();
+        let mut without_ecg = with_ecg.clone();
+        without_ecg.segments[0]
+            .channels
+            .retain(|channel| signal_kind_from_alias(&channel.name) != Some(SignalKind::Ecg));
+        // Arterial pressure alone at 125 Hz: left at its rate, each block's stretch brought to 1 kHz.
+        let mut arterial = with_ecg.clone();
+        arterial.segments[0]
+            .channels
+            .retain(|channel| signal_kind_from_alias(&channel.name) == Some(SignalKind::Pa));
+        let pa = &mut arterial.segments[0].channels[0];
+        pa.samples = pa.samples.iter().step_by(8).copied().collect();
+        pa.sample_rate_hz = 125.0;
+        let occlusion = AnalysisRequest {
+            occlusion_beats: Some((20, 34)),
+            ..AnalysisRequest::default()
+        };
+        for recording in [&with_ecg, &without_ecg, &arterial] {
+            for request in [&AnalysisRequest::default(), &occlusion] {
+                let report = |block_samples| {
+                    let report = analyze_in_blocks(recording, &settings, request, block_samples).unwrap();
+                    serde_json::to_string(&report).unwrap()
+                };
+                let whole = report(u64::MAX);
+                let parsed: serde_json::Value = serde_json::from_str(&whole).unwrap();
+                let per_beat = parsed["per_beat"].as_array().unwrap();
+                assert!(per_beat.len() > 40, "{} beats", per_beat.len());
+                let measured = |part: &str| per_beat.iter().filter(|beat| !beat[part].is_null()).count();
+                let part = if std::ptr::eq(recording, &arterial) {
+                    "coronary"
+                } else {
+                    "pv"
+                };
+                assert!(
+                    measured(part) > per_beat.len() / 2,
+                    "{} of {} beats with {part}",
+                    measured(part),
+                    per_beat.len()
+                );
+                for block_samples in [1, 2_500, 9_000] {
+                    assert!(
+                        report(block_samples) == whole,
+                        "blocks of {block_samples} samples"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn dpdt_min_is_the_beats_own_after_its_contraction() {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::beats::BeatContext;
+use super::beats::{BeatContext, LvBuffers};
+use super::blocks::Blocks;
 use super::channels::Prepared;
 use super::{Analysed, AnalysisRequest};
 use crate::analysis::coronary::{
@@ -381,12 +382,13 @@ fn ensemble_single_beat_ees(
 
 /// The summary of an analysed stretch.
 pub(crate) fn summarise(
-    context: &BeatContext<'_>,
+    blocks: &Blocks<'_>,
     prepared: &Prepared<'_>,
     analysed: &Analysed,
     request: &AnalysisRequest,
     mut notes: Vec<String>,
 ) -> Summary {
+    let context = &blocks.whole;
     let settings = context.settings;
     let settings_hash = settings.hash();
     let rate = settings.analysis_rate_hz();
@@ -505,7 +507,10 @@ pub(crate) fn summarise(
         pv_beats
     };
     let single_beat = if pv.is_some() {
-        ensemble_single_beat_ees(context, &pv_beats, analysed.v0_ml)
+        blocks
+            .with_stretch(&pv_beats, &mut LvBuffers::default(), |stretch| {
+                ensemble_single_beat_ees(stretch, &pv_beats, analysed.v0_ml)
+            })
             .map_err(|reason| notes.push(format!("single-beat Ees: {reason}")))
             .ok()
     } else {
