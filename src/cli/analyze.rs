@@ -1,6 +1,6 @@
 //! `heracles analyze FILE`: reads a recording, finds and judges the beats, computes every endpoint the channels
-//! allow and prints the report (`--json`: one compact JSON document ([`json`]) with `beats`, `per_beat`, `summary`, `settings` and
-//! the labelled `endpoints`; every per-beat and summary field name ends in its unit (`_ms`, `_mmhg`, `_cm_s`,
+//! allow and prints the report (`--json`: one compact JSON document ([`json`]) with `beats`, `per_beat`,
+//! `summary`, `settings` and the labelled `endpoints`; every per-beat and summary field name ends in its unit (`_ms`, `_mmhg`, `_cm_s`,
 //! `_mmhg_per_s`, `_fraction`, ...; a bare name is a dimensionless ratio such as `pd_pa`), and every endpoint carries
 //! its `unit` in the endpoint table's spelling, [`crate::analysis::endpoints::Unit::symbol`]). The text summary
 //! shows the labelled endpoints in the one notation policy ([`crate::analysis::format`]).

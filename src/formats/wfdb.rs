@@ -410,7 +410,17 @@ pub fn decode<R: Read + Seek>(
             // The usual layout (16-bit samples, one per signal per frame, no skew): runs of frames on the
             // workers, each read a block at a time (no copy of the whole file), the same values.
             drop(reader);
-            read_frames_16(|| open(file_name), offset, group, num_frames, workers)?
+            // Each run opens the file again: one of another length was changed while being read.
+            let reopen = || {
+                open(file_name).and_then(|file| match file.len == len {
+                    true => Ok(file),
+                    false => Err(FormatError::Data {
+                        message: format!("changed while being read ({len} bytes, then {})", file.len),
+                        path: file.path,
+                    }),
+                })
+            };
+            read_frames_16(reopen, offset, group, num_frames, workers)?
         } else {
             let io_error = |e| FormatError::io(&data_path, e);
             reader.seek(SeekFrom::Start(offset)).map_err(io_error)?;
@@ -807,6 +817,30 @@ mod tests {
             Scale16::new(spec, MIN_SAMPLES_FOR_TABLE - 1),
             Scale16::Divide(_)
         ));
+    }
+
+    #[test]
+    fn a_file_whose_length_changes_between_its_runs_is_an_error() {
+        let header = parse_header(b"r 1 1000 70000\nr.dat 16\n", Path::new("r.hea")).unwrap();
+        let bytes = vec![0u8; 140_000];
+        let opened = std::sync::atomic::AtomicUsize::new(0);
+        // The first open (the checks) sees the whole file, every later one (the runs) a file cut short.
+        let open = |_: &str| {
+            let len = match opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                0 => bytes.len(),
+                _ => bytes.len() - 2,
+            };
+            Ok(SignalFile {
+                path: PathBuf::from("r.dat"),
+                len: len as u64,
+                reader: std::io::Cursor::new(&bytes[..len]),
+            })
+        };
+        let error = decode(&header, Path::new("r.hea"), Workers::ONE, open).unwrap_err();
+        assert!(
+            matches!(&error, FormatError::Data { message, .. } if message.contains("changed while being read")),
+            "{error}"
+        );
     }
 
     #[test]

@@ -343,8 +343,9 @@ pub struct OnsetPlacer {
 }
 
 impl OnsetPlacer {
-    /// A placer for pressure sampled at `sample_rate_hz`; `gapless`: the pressure is known to miss no sample.
-    pub fn new(
+    /// A placer for pressure sampled at `sample_rate_hz`; `gapless`: the pressure is known to miss no sample (a
+    /// stretch with a gap would then give a wrong onset, so only this module, which checked, may say so).
+    pub(crate) fn new(
         settings: &OnsetSettings,
         sample_rate_hz: f64,
         gapless: bool,

@@ -237,8 +237,10 @@ pub struct SharedTraces<'a> {
 }
 
 /// Whether the arterial pulse pressure over `[start, end)` is below the pulsatility threshold (`None` when
-/// there is no aortic trace or samples are missing).
-pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg: f64) -> Option<bool> {
+/// there is no aortic trace or samples are missing): the rule on a whole beat, which QC applies to the extremes its
+/// own scan finds ([`pulse_below`]) and its test compares with this.
+#[cfg(test)]
+pub(crate) fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg: f64) -> Option<bool> {
     let pa = signals.window(start, end).pa?;
     if pa.is_empty() || pa.iter().any(|v| v.is_nan()) {
         return None;
@@ -246,8 +248,8 @@ pub fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg:
     Some(extremes(pa).pulse_below(threshold_mmhg))
 }
 
-/// Whether a pulse from `lowest` to `highest` (mmHg) is below the pulsatility threshold: [`is_non_pulsatile`] on
-/// a beat's extremes (QC finds them in its own pass over the beat).
+/// Whether a pulse from `lowest` to `highest` (mmHg) is below the pulsatility threshold (ENDPOINTS.md section 2,
+/// non-pulsatile state): the one comparison, on a beat's extremes (QC finds them in its own pass over the beat).
 pub fn pulse_below(lowest: f64, highest: f64, threshold_mmhg: f64) -> bool {
     highest - lowest < threshold_mmhg
 }
@@ -999,7 +1001,7 @@ struct Extremes {
 }
 
 impl Extremes {
-    /// Whether the pulse (highest minus lowest value) is below `threshold_mmhg`: [`is_non_pulsatile`].
+    /// Whether the pulse (highest minus lowest value) is below `threshold_mmhg` ([`pulse_below`]).
     fn pulse_below(&self, threshold_mmhg: f64) -> bool {
         pulse_below(self.lowest, self.highest, threshold_mmhg)
     }

@@ -310,7 +310,7 @@ impl BeatJudge {
         let arterial_scan = scans[0].filter(|(pa, _)| !pa.is_empty() && !missing);
         let arterial =
             arterial_scan.map(|(pa, scan)| (scan.high - scan.low, scan.sum_from_zero / pa.len() as f64));
-        // [`super::phases::is_non_pulsatile`] on the extremes the scan found (without reading the beat again).
+        // [`super::phases::pulse_below`] on the extremes the scan found (without reading the beat again).
         let non_pulsatile =
             arterial_scan.is_some_and(|(_, scan)| pulse_below(scan.low, scan.high, qc.non_pulsatile_pp_mmhg));
         let dropout = !missing && self.dropout(signals, start, end);

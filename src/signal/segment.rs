@@ -53,8 +53,8 @@ pub fn detect_beats(
 
 /// [`detect_beats`] with arterial pulses searched at 1/`factor` of the rate and placed at the full rate
 /// ([`detect_onsets_searching`]); the other fiducials, and QC, as [`detect_beats`]. `complete`: channels of
-/// `signals` known to miss no sample ([`BeatJudge::with_complete`]); the beats' QC measures are taken on
-/// `workers` ([`BeatJudge::judge_all`]).
+/// `signals` known to miss no sample ([`BeatJudge::with_complete`]). On `workers`: the pulses' searches
+/// ([`detect_onsets_searching`]) and the beats' QC measures and contexts ([`BeatJudge::judge_all`]).
 pub fn detect_beats_searching(
     signals: &Signals,
     fiducial: Fiducial,

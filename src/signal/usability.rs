@@ -149,7 +149,8 @@ pub fn assess(
     if duration_s < settings.min_duration_s {
         issues.push(ChannelIssue::TooShort { duration_s });
     }
-    // Missing samples, counted exactly, and the sum of the moments' ~250 Hz subsample, in one pass.
+    // Missing samples, counted exactly, and the sum of the moments' ~250 Hz subsample, in one pass (the variance
+    // reads the subsample again, below).
     let stride = ((sample_rate_hz / 250.0).floor() as usize).max(1);
     let Scan {
         num_missing,

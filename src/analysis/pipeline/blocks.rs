@@ -3,10 +3,11 @@
 //! and its LV traces (smoothed LV pressure and volume, dP/dt: [`LvFilters`]) are made for it, in memory the next
 //! block reuses, bit for bit the samples a whole-record computation gives there: away from a record's ends a
 //! Savitzky-Golay or resampling output depends only on the inputs within its reach
-//! ([`crate::signal::savgol::SavgolFilter::apply_part_into`], [`Resampler::apply_range`]). So a 2-hour 1 kHz
-//! record never holds three 58 MB whole-channel LV traces, nor a 125 Hz record its 58 MB 1 kHz copy (making
-//! them and faulting their pages in were a third of a run), and a block stays in the cache while its beats are
-//! measured.
+//! ([`crate::signal::savgol::SavgolFilter::apply_part_into`], [`Resampler::apply_range`]). So the per-beat
+//! pass over a 2-hour 1 kHz record never holds three 58 MB whole-channel LV traces, nor a 125 Hz record its 58 MB
+//! 1 kHz copy (making them and faulting their pages in were a third of a run), and a block stays in the cache
+//! while its beats are measured. (The summary's ensemble beat makes the traces over its window's stretch: the
+//! whole record when the state never became steady.)
 
 use std::ops::Range;
 

@@ -1,15 +1,15 @@
 //! The report as `heracles analyze --json` writes it (and a batch's `RECORD.json`): compact JSON, the bytes
 //! `serde_json::to_writer` gives, followed by a newline. A 2-hour record has about 9,000 beats and their arrays
-//! are nearly all of the document, so they are serialised in contiguous chunks on the analysis's workers and
-//! written in order: the same bytes for any number of threads, written as they are ready, never the whole
-//! document in memory twice.
+//! are nearly all of the document, so with several workers each array is serialised in contiguous chunks at once
+//! and the chunks written in order (the array held serialised meanwhile: 1-20 MB); with one worker (`--jobs 1`, a
+//! batch's records) each element is written as it is serialised. The same bytes for any number of threads.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::analysis::pipeline::Report;
-use crate::model::workers::Workers;
+use crate::model::workers::{Workers, chunk_ranges};
 
 /// Fewest beats in a chunk of their own (a beat serialises in about a microsecond; a thread costs 20-130 us).
 const MIN_BEATS_PER_CHUNK: usize = 1024;
@@ -54,6 +54,17 @@ fn write_array<T: Serialize + Sync>(
     min_chunk: usize,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
+    if chunk_ranges(items.len(), workers.count().get(), min_chunk).len() <= 1 {
+        // One chunk: straight onto `out`, no copy of the array.
+        out.write_all(b"[")?;
+        for (k, item) in items.iter().enumerate() {
+            if k > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut *out, item)?;
+        }
+        return out.write_all(b"]");
+    }
     let chunks = workers.map_chunks(items.len(), min_chunk, |range| {
         vec![serialise_elements(&items[range])]
     });
