@@ -236,18 +236,6 @@ pub struct SharedTraces<'a> {
     pub lvp_dpdt_mmhg_s: Option<&'a [f64]>,
 }
 
-/// Whether the arterial pulse pressure over `[start, end)` is below the pulsatility threshold (`None` when
-/// there is no aortic trace or samples are missing): the rule on a whole beat, which QC applies to the extremes its
-/// own scan finds ([`pulse_below`]) and its test compares with this.
-#[cfg(test)]
-pub(crate) fn is_non_pulsatile(signals: &Signals, start: u64, end: u64, threshold_mmhg: f64) -> Option<bool> {
-    let pa = signals.window(start, end).pa?;
-    if pa.is_empty() || pa.iter().any(|v| v.is_nan()) {
-        return None;
-    }
-    Some(extremes(pa).pulse_below(threshold_mmhg))
-}
-
 /// Whether a pulse from `lowest` to `highest` (mmHg) is below the pulsatility threshold (ENDPOINTS.md section 2,
 /// non-pulsatile state): the one comparison, on a beat's extremes (QC finds them in its own pass over the beat).
 pub fn pulse_below(lowest: f64, highest: f64, threshold_mmhg: f64) -> bool {
@@ -529,7 +517,7 @@ pub fn beat_phases_shared(
     };
     let pa_extremes = view.window(start, end).pa.map(extremes);
     let pa_complete = pa_extremes.as_ref().is_some_and(|pa| pa.complete);
-    // Read only where the beat's aortic pressure is complete, where it is `!is_non_pulsatile`.
+    // Read only where the beat's aortic pressure is complete and pulsatile ([`pulse_below`] not).
     let pulsatile = pa_extremes
         .as_ref()
         .is_some_and(|pa| pa.complete && !pa.pulse_below(settings.qc.non_pulsatile_pp_mmhg));
