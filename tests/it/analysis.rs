@@ -639,7 +639,8 @@ fn caller_mistakes_are_errors_not_panics() {
     );
 }
 
-fn heracles(args: &[&str]) -> std::process::Output {
+/// `heracles ARGS`, its output.
+pub(crate) fn heracles(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_heracles"))
         .args(args)
         .output()

@@ -17,7 +17,7 @@ use heracles::model::workers::{Runner, Workers};
 use heracles::model::{Recording, SignalKind};
 use heracles::sim::{SensorLevel, Simulator};
 
-use crate::analysis::simulate;
+use crate::analysis::{heracles, simulate};
 
 /// The command line's threads, counting the parts they are given.
 pub(crate) struct Counting {
@@ -153,10 +153,7 @@ fn a_short_record_runs_on_the_callers_thread() {
 fn jobs_bounds_one_records_threads_without_changing_its_report() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/wfdb/TestICU.hea");
     let run = |jobs: &str| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_heracles"))
-            .args(["analyze", path, "--signal", "abp=2", "--json", "--jobs", jobs])
-            .output()
-            .unwrap();
+        let output = heracles(&["analyze", path, "--signal", "abp=2", "--json", "--jobs", jobs]);
         assert!(
             output.status.success(),
             "--jobs {jobs}: {}",

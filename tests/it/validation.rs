@@ -189,16 +189,18 @@ fn every_beat_reports_its_end_systole_rule_and_a_balloon_only_where_there_is_one
     }
 }
 
+/// The validation case labelled `label`.
+fn case(label: &str) -> Case {
+    cases().into_iter().find(|case| case.label == label).unwrap()
+}
+
 /// The ESPVR of a ventricle that does not eject (Impella CP P-9 with suction): its occlusion, recorded during the
 /// protocol's end-expiratory ventilator hold, gives Ees within the 5 % acceptance on clean sensors. Under
 /// ventilation the ventilator's 5 mmHg swing was as large as the end-systolic pressure range and Ees was -12.9 %
 /// on every seed (docs/methods.md, "ESPVR Ees on the Impella arm").
 #[test]
 fn the_espvr_of_a_ventricle_that_does_not_eject_is_measured_during_the_ventilator_hold() {
-    let case = cases()
-        .into_iter()
-        .find(|case| case.label == "Impella CP P-9 suction")
-        .unwrap();
+    let case = case("Impella CP P-9 suction");
     let comparison = validate_case(&case, 1, SensorLevel::Clean, 16.0, None).unwrap();
     let ees = WINDOW_ENDPOINTS
         .iter()
@@ -212,10 +214,7 @@ fn the_espvr_of_a_ventricle_that_does_not_eject_is_measured_during_the_ventilato
 /// validate` tables its coverage per arm and sensor level, marked informative (no acceptance).
 #[test]
 fn the_coverage_of_ees_regression_interval_is_tabled_per_arm_and_sensor_level() {
-    let case = cases()
-        .into_iter()
-        .find(|case| case.label == "shock-ecmo")
-        .unwrap();
+    let case = case("shock-ecmo");
     let groups = run_all(std::slice::from_ref(&case), 16.0, 1, |_| {}).unwrap();
     assert_eq!(groups.len(), 2);
     for group in &groups {
